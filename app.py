@@ -1,0 +1,37 @@
+"""联系师生服务平台 — the Streamlit entry script: who is this, and which pages may he or she see."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import streamlit as st  # noqa: E402
+
+from pages import common  # noqa: E402
+from portal import navigation  # noqa: E402
+
+st.set_page_config(page_title="联系师生服务平台", page_icon=":material/diversity_3:", layout="wide")
+
+user = common.resolve_user()
+common.send_pending_browser_actions()
+
+if user is None:
+    page = st.navigation([st.Page("pages/login.py", title="登录", icon=":material/login:", default=True)])
+    page.run()
+    st.stop()
+
+menu = {
+    section: [
+        st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py")
+        for p in specs
+    ]
+    for section, specs in navigation.pages_for(user).items()
+}
+with st.sidebar:
+    st.markdown("**联系师生服务平台**")
+    st.caption(f"{user.display_name}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
+    if st.button("退出登录", icon=":material/logout:", key="logout"):
+        common.logout()
+        st.rerun()
+page = st.navigation(menu)
+page.run()

@@ -1,0 +1,90 @@
+import streamlit as st
+
+from pages import common
+from portal import accounts
+from portal.accounts import ROLE_LABELS, Role
+from portal.errors import PortalError
+from portal.policy import policy
+
+admin = common.require(__file__)
+
+st.title("账号管理")
+
+with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
+    username = st.text_input("账号（工号或学号）")
+    name = st.text_input("姓名")
+    roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
+    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
+    if st.form_submit_button("新建", type="primary"):
+        try:
+            with common.database() as db:
+                from portal import org
+
+                person = org.person_by_staff_no(db, username)
+                role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
+                password = accounts.generate_password()
+                accounts.create_user(
+                    db, username, name, password, role_list, person.id if person else None, admin.id
+                )
+            st.success(f"账号 {username} 已建立。初始密码（仅显示这一次）：")
+            st.code(password, language=None)
+        except PortalError as exc:
+            common.show_error(exc)
+
+search = st.text_input("查找账号（账号或姓名）", key="user_search")
+with common.database() as db:
+    users = accounts.list_users(db, search)
+st.caption(f"共 {len(users)} 个账号（最多显示 500 个）")
+st.dataframe(
+    [
+        {
+            "账号": u.username,
+            "姓名": u.display_name,
+            "角色": "、".join(r.label for r in u.roles),
+            "状态": "正常" if u.is_active else "已停用",
+        }
+        for u in users
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+st.subheader("修改账号")
+chosen = st.selectbox("账号", [u.username for u in users], index=None, placeholder="选择一个账号")
+target = next((u for u in users if u.username == chosen), None)
+if target:
+    explicit = [r for r in target.roles if r.role != "cadre" or r.department]
+    with st.form("edit_roles"):
+        roles = st.multiselect(
+            "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=sorted({r.role for r in explicit})
+        )
+        depts = st.multiselect(
+            "责任部门（部门角色）",
+            policy().departments,
+            default=[r.department for r in explicit if r.role == "department"],
+        )
+        if st.form_submit_button("保存角色"):
+            role_list = [Role(role=r) for r in roles if r != "department"]
+            if "department" in roles:
+                role_list += [Role(role="department", department=d) for d in depts] or [
+                    Role(role="department")
+                ]
+            try:
+                with common.database() as db:
+                    accounts.set_roles(db, target.id, role_list, admin.id)
+                st.success("角色已保存。担任干部职务者自动具有“干部”角色。")
+            except PortalError as exc:
+                common.show_error(exc)
+    c1, c2 = st.columns(2)
+    if c1.button("重置密码", icon=":material/lock_reset:"):
+        try:
+            with common.database() as db:
+                password = accounts.reset_password(db, target.username, actor_id=admin.id)
+            st.success("密码已重置，账号已解锁，原有登录已失效。新密码（仅显示这一次）：")
+            st.code(password, language=None)
+        except PortalError as exc:
+            common.show_error(exc)
+    if target.id != admin.id and c2.button("停用账号" if target.is_active else "启用账号"):
+        with common.database() as db:
+            accounts.set_active(db, target.id, not target.is_active, admin.id)
+        st.rerun()

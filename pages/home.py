@@ -1,0 +1,24 @@
+import streamlit as st
+
+from pages import common
+from portal import navigation
+
+user = common.require(__file__)
+
+st.title("联系师生服务平台")
+st.write(f"{user.display_name}，您好。")
+st.caption(
+    "依据《河南理工大学领导干部联系师生实施办法（修订）》：11 项联系师生制度、接待日、意见建议办理与年度考核。"
+)
+
+menu = navigation.pages_for(user)
+for section, specs in menu.items():
+    specs = [p for p in specs if p.description]
+    if not specs:
+        continue
+    st.subheader(section or "常用")
+    cols = st.columns(min(3, len(specs)))
+    for i, spec in enumerate(specs):
+        with cols[i % len(cols)], st.container(border=True):
+            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.caption(spec.description)

@@ -1,0 +1,330 @@
+"""Accounts, roles and passwords.
+
+Roles: 师生 (visitor), 干部 (cadre), 部门 (department, with the department's name) and
+管理员 (admin). A person may hold several. Roles always come from our database: the
+``user_roles`` table, plus 干部 for anyone holding a cadre post today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import string
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from . import config, dates
+from .db import write
+from .errors import AuthError, NotFound, ValidationError
+from .policy import policy
+
+ROLE_LABELS = {"visitor": "师生", "cadre": "干部", "department": "部门", "admin": "管理员"}
+ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
+LOGIN_FAILED = "账号或密码错误"
+LOCKED = "登录失败次数过多，请 {minutes} 分钟后再试"
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class Role(BaseModel):
+    role: str
+    department: str = ""
+
+    @property
+    def label(self) -> str:
+        base = ROLE_LABELS.get(self.role, self.role)
+        return f"{base}（{self.department}）" if self.department else base
+
+
+class User(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    person_id: int | None = None
+    staff_no: str | None = None
+    is_active: bool = True
+    roles: list[Role] = []
+
+    def has(self, *roles: str) -> bool:
+        return any(r.role in roles for r in self.roles)
+
+    @property
+    def departments(self) -> list[str]:
+        return [r.department for r in self.roles if r.role == "department"]
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8:
+        raise ValidationError("密码至少 8 位")
+    if len(password) > 128:
+        raise ValidationError("密码不能超过 128 位")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise ValidationError("密码须同时包含字母和数字")
+
+
+def generate_password() -> str:
+    """A random initial password that satisfies the strength rule."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(12))
+        if re.search(r"[A-Za-z]", pw) and re.search(r"\d", pw):
+            return pw
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _roles_of(db: Database, user_id: int, person_id: int | None) -> list[Role]:
+    roles = [
+        Role(role=r, department=d)
+        for r, d in db.execute(
+            "SELECT role, department FROM user_roles WHERE user_id = ? ORDER BY role, department", [user_id]
+        ).fetchall()
+    ]
+    if person_id is not None and not any(r.role == "cadre" for r in roles):
+        today = dates.today().isoformat()
+        holds_post = db.execute(
+            "SELECT 1 FROM cadre_posts WHERE person_id = ? AND start_date <= ? "
+            "AND (end_date IS NULL OR end_date >= ?) LIMIT 1",
+            [person_id, today, today],
+        ).fetchone()
+        if holds_post:
+            roles.append(Role(role="cadre"))
+    return roles
+
+
+def _user_from_row(db: Database, row: dict) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        person_id=row["person_id"],
+        staff_no=row.get("staff_no"),
+        is_active=bool(row["is_active"]),
+        roles=_roles_of(db, row["id"], row["person_id"]),
+    )
+
+
+_USER_SQL = (
+    "SELECT u.id, u.username, u.display_name, u.person_id, u.is_active, u.password_hash, "
+    "p.staff_no FROM users u LEFT JOIN people p ON p.id = u.person_id "
+)
+
+
+def get_user(db: Database, user_id: int) -> User:
+    rows = list(db.query(_USER_SQL + "WHERE u.id = ?", [user_id]))
+    if not rows:
+        raise NotFound("账号不存在")
+    return _user_from_row(db, rows[0])
+
+
+def find_user(db: Database, username: str) -> User | None:
+    rows = list(db.query(_USER_SQL + "WHERE u.username = ?", [username.strip()]))
+    return _user_from_row(db, rows[0]) if rows else None
+
+
+def list_users(db: Database, search: str = "") -> list[User]:
+    like = f"%{search.strip()}%"
+    rows = db.query(
+        _USER_SQL + "WHERE u.username LIKE ? OR u.display_name LIKE ? ORDER BY u.username LIMIT 500",
+        [like, like],
+    )
+    return [_user_from_row(db, r) for r in rows]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _validate_roles(roles: list[Role]) -> None:
+    for r in roles:
+        if r.role not in ROLE_LABELS:
+            raise ValidationError(f"未知角色：{r.role}")
+        if r.role == "department":
+            if r.department not in policy().departments:
+                raise ValidationError(
+                    f"部门角色须指定责任部门（{'、'.join(policy().departments)}），而不是“{r.department}”"
+                )
+        elif r.department:
+            raise ValidationError(f"角色“{ROLE_LABELS[r.role]}”不带部门")
+
+
+def create_user(
+    db: Database,
+    username: str,
+    display_name: str,
+    password: str | None = None,
+    roles: list[Role] | None = None,
+    person_id: int | None = None,
+    actor_id: int | None = None,
+) -> User:
+    username = username.strip()
+    display_name = display_name.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", username):
+        raise ValidationError("账号只能由 2–64 位字母、数字和 _ . @ - 组成")
+    if not display_name or len(display_name) > 50:
+        raise ValidationError("姓名不能为空，且不超过 50 个字")
+    roles = roles or []
+    _validate_roles(roles)
+    if password is not None:
+        check_password_strength(password)
+    with write(db):
+        if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise ValidationError(f"账号“{username}”已存在")
+        cur = db.execute(
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [username, person_id, display_name, hash_password(password) if password else None, dates.stamp()],
+        )
+        user_id = cur.lastrowid
+        for r in roles:
+            db.execute(
+                "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
+                [user_id, r.role, r.department],
+            )
+        audit(db, actor_id, "user.create", f"{username} {[r.label for r in roles]}")
+    return get_user(db, user_id)
+
+
+def set_roles(db: Database, user_id: int, roles: list[Role], actor_id: int | None = None) -> User:
+    _validate_roles(roles)
+    with write(db):
+        get_user(db, user_id)
+        db.execute("DELETE FROM user_roles WHERE user_id = ?", [user_id])
+        for r in roles:
+            db.execute(
+                "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
+                [user_id, r.role, r.department],
+            )
+        audit(db, actor_id, "user.roles", f"{user_id} {[r.label for r in roles]}")
+    return get_user(db, user_id)
+
+
+def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = None) -> None:
+    with write(db):
+        db.execute("UPDATE users SET is_active = ? WHERE id = ?", [int(active), user_id])
+        if not active:
+            db.execute(
+                "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                [dates.stamp(), user_id],
+            )
+        audit(db, actor_id, "user.active" if active else "user.disable", str(user_id))
+
+
+def reset_password(
+    db: Database, username: str, password: str | None = None, actor_id: int | None = None
+) -> str:
+    """Set a new password (generated when none is given), unlock the account, end its sessions."""
+    user = find_user(db, username)
+    if user is None:
+        raise NotFound(f"账号“{username}”不存在")
+    password = password or generate_password()
+    check_password_strength(password)
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user.id])
+        db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
+        db.execute(
+            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+            [dates.stamp(), user.id],
+        )
+        audit(db, actor_id, "user.reset_password", user.username)
+    return password
+
+
+def change_password(db: Database, user_id: int, old: str, new: str) -> None:
+    row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
+    if not row or not row[0] or not _verify(row[0], old):
+        raise ValidationError("原密码不正确")
+    check_password_strength(new)
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(new), user_id])
+        audit(db, user_id, "user.change_password", "")
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against this when the account is unknown keeps the timing the same.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def authenticate(db: Database, username: str, password: str) -> User:
+    """The user, or ``AuthError`` with one message for a wrong name and a wrong password.
+
+    After ``LOCKOUT_THRESHOLD`` failures in a row the name is locked for
+    ``LOCKOUT_SECONDS`` — names that do not exist lock the same way.
+    """
+    username = (username or "").strip()
+    if not username or not password:
+        raise AuthError("请输入账号和密码")
+    now = dates.now()
+    attempt = db.execute(
+        "SELECT failures, locked_until FROM login_attempts WHERE username = ?", [username]
+    ).fetchone()
+    if attempt and attempt[1] and dt.datetime.fromisoformat(attempt[1]) > now:
+        minutes = max(1, int((dt.datetime.fromisoformat(attempt[1]) - now).total_seconds() // 60) + 1)
+        raise AuthError(LOCKED.format(minutes=minutes))
+    row = db.execute(
+        "SELECT id, password_hash, is_active FROM users WHERE username = ?", [username]
+    ).fetchone()
+    ok = _verify(row[1], password) if row and row[1] else _verify(_DUMMY_HASH, password) and False
+    if not ok or not row[2]:
+        failures = (attempt[0] if attempt else 0) + 1
+        locked_until = None
+        if failures >= config.LOCKOUT_THRESHOLD:
+            locked_until = (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
+        with write(db):
+            db.execute(
+                "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "
+                "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
+                "locked_until = excluded.locked_until",
+                [username, 0 if locked_until else failures, locked_until],
+            )
+        if locked_until:
+            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+        raise AuthError(LOGIN_FAILED)
+    with write(db):
+        db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
+        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
+        if _hasher.check_needs_rehash(row[1]):
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), row[0]])
+    return get_user(db, row[0])
+
+
+def user_for_sso(db: Database, staff_no: str) -> User:
+    """The account of a campus single-sign-on identity, matched by 工号."""
+    staff_no = (staff_no or "").strip()
+    rows = list(
+        db.query(
+            _USER_SQL + "WHERE u.username = ? OR p.staff_no = ? ORDER BY u.username = ? DESC LIMIT 1",
+            [staff_no, staff_no, staff_no],
+        )
+    )
+    if not staff_no or not rows or not rows[0]["is_active"]:
+        raise AuthError("统一身份认证通过，但本平台没有与该工号对应的有效账号，请联系管理员")
+    return _user_from_row(db, rows[0])
+
+
+def audit(db: Database, actor_id: int | None, action: str, detail: str) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",
+        [dates.stamp(), actor_id, action, detail],
+    )

@@ -1,0 +1,202 @@
+"""``portal`` — the command line for the IT office and for scheduled jobs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from . import accounts, config, imports
+from .db import connect, migrate, open_db
+from .errors import ImportRejected, PortalError
+
+
+def fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    envvar="PORTAL_DB",
+    help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
+)
+@click.version_option(package_name="contact-portal")
+def cli(db_path: str | None) -> None:
+    """联系师生服务平台 command line."""
+    if db_path:
+        os.environ["PORTAL_DB"] = str(Path(db_path).resolve())
+
+
+@cli.command()
+def init() -> None:
+    """Create the database or migrate it to the current schema."""
+    with open_db() as db:
+        from . import sessions
+
+        sessions.secret_key(db)
+    click.echo(f"数据库已就绪：{config.db_path()}")
+
+
+@cli.command()
+@click.option("--seed", default=1, show_default=True, help="随机种子：同一种子生成同样的数据")
+@click.option("--scale", default=1, show_default=True, help="规模倍数（--scale 10 用于基准测试）")
+@click.option("--force", is_flag=True, help="数据库已有数据时先清空")
+def demo(seed: int, scale: int, force: bool) -> None:
+    """Fill the database with a believable demo university."""
+    from . import demo as demo_data
+
+    path = config.db_path()
+    if path.exists():
+        with open_db() as db:
+            populated = db.execute("SELECT count(*) FROM units").fetchone()[0] > 0
+        if populated and not force:
+            click.echo(f"数据库 {path} 已有数据，未作修改（使用 --force 清空后重建）。")
+            return
+        if populated:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+    with open_db() as db:
+        summary = demo_data.build(db, seed=seed, scale=scale)
+    for line in summary:
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="0.0.0.0", show_default=True)
+def serve(port: int, address: str) -> None:
+    """Start the production server (app, login routes, /_stcore/health)."""
+    from .server import serve as run
+
+    run(port=port, address=address)
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(sorted(imports.IMPORTERS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查并预览，不写入")
+def import_(kind: str, file: str, dry_run: bool) -> None:
+    """Import a CSV or .xlsx sheet (FORMATS.md): all rows or none."""
+    data = Path(file).read_bytes()
+    try:
+        with open_db() as db:
+            report = imports.run_import(db, kind, Path(file).name, data, dry_run=dry_run)
+    except ImportRejected as exc:
+        fail(exc.report())
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(report.summary())
+    for note in report.notes:
+        click.echo(note)
+    for username, password in report.secrets:
+        click.echo(f"{username}\t{password}")
+
+
+@cli.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", help="姓名（默认同账号）")
+@click.option("--admin", is_flag=True, help="管理员")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["visitor", "cadre", "department"]))
+@click.option("--department", default="", help="部门角色所属的责任部门")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_add(
+    username: str,
+    display_name: str | None,
+    admin: bool,
+    roles: tuple[str, ...],
+    department: str,
+    password: str,
+) -> None:
+    """Create an account (the first administrator: portal user add admin --admin)."""
+    from . import org
+
+    role_list = [accounts.Role(role=r, department=department if r == "department" else "") for r in roles]
+    if admin:
+        role_list.append(accounts.Role(role="admin"))
+    try:
+        with open_db() as db:
+            person = org.person_by_staff_no(db, username)
+            created = accounts.create_user(
+                db,
+                username,
+                display_name or (person.name if person else username),
+                password,
+                role_list,
+                person.id if person else None,
+            )
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已建立账号 {created.username}（{'、'.join(r.label for r in created.roles) or '无角色'}）")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", help="新密码（不给则随机生成并显示）")
+def user_reset(username: str, password: str | None) -> None:
+    """Set a new password, unlock the account and end its sessions."""
+    try:
+        with open_db() as db:
+            new = accounts.reset_password(db, username, password)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"账号 {username} 的密码已重置。" + ("" if password else f"新密码：{new}"))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup(file: str) -> None:
+    """Write a consistent copy of the live database (safe while the server runs)."""
+    target = Path(file)
+    if target.exists():
+        fail(f"{target} 已存在，未覆盖")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open_db() as db:
+        dest = sqlite3.connect(str(target))
+        with dest:
+            db.conn.backup(dest)
+        dest.close()
+    click.echo(f"已备份到 {target}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
+def restore(file: str, yes: bool) -> None:
+    """Replace the database with a backup (stop the server first); older schemas migrate forward."""
+    source = sqlite3.connect(f"file:{Path(file).resolve()}?mode=ro", uri=True)
+    try:
+        ok = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        is_portal = (
+            source.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+            is not None
+        )
+    except sqlite3.DatabaseError:
+        ok = is_portal = False
+    if not (ok and is_portal):
+        source.close()
+        fail(f"{file} 不是完好的本平台数据库备份，未作任何修改")
+    if not yes:
+        click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
+    db = connect()
+    with db.conn:
+        source.backup(db.conn)
+    source.close()
+    migrate(db)
+    db.close()
+    click.echo(f"已从 {file} 恢复到 {config.db_path()}")
+
+
+def main() -> None:  # pragma: no cover
+    cli()

@@ -1,0 +1,420 @@
+"""The one module that knows how to reach the database: connections, schema, transactions.
+
+* A connection per unit of work (``open_db()``), never shared across threads:
+  Streamlit reruns a script on other threads, and sqlite3 connections refuse that.
+* WAL, foreign keys on, a busy timeout, on every connection.
+* ``write(db)`` is the only way services write: it starts with ``BEGIN IMMEDIATE``
+  so that check-then-insert (a booking's capacity) cannot race, and rolls back on
+  any error so that bad input leaves the database as it was.
+* The schema is a list of versioned migrations (sqlite-utils ``Migrations``),
+  applied by ``portal init`` and once per process when the app opens a database.
+  Never edit an applied migration: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from . import config
+
+BUSY_TIMEOUT_MS = 5000
+
+migrations = Migrations("portal")
+
+
+def _script(db: Database, sql: str) -> None:
+    """Run several statements inside the current transaction.
+
+    ``sqlite3.executescript`` would COMMIT first, breaking the migration's transaction,
+    so statements are split with ``sqlite3.complete_statement`` (triggers included).
+    """
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                db.execute(buf)
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buf!r}")
+
+
+@migrations()
+def m001_foundation(db: Database) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE units (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('college', 'department')),
+            policy_name TEXT            -- the policy's own name (党办, 学工部 …) when it differs
+        );
+        CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            staff_no TEXT NOT NULL UNIQUE,       -- 工号 / 学号
+            name TEXT NOT NULL,
+            unit_id INTEGER REFERENCES units(id),
+            phone TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT '教职工' CHECK (kind IN ('教职工', '学生', '离退休', '其他')),
+            cpc_member INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX people_unit ON people(unit_id);
+        CREATE TABLE cadre_posts (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            unit_id INTEGER NOT NULL REFERENCES units(id),
+            title TEXT NOT NULL,                 -- 职务 as printed on the form
+            level TEXT NOT NULL CHECK (level IN ('校级', '正处', '副处')),
+            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of RULES.md §1 tags given explicitly
+            start_date TEXT NOT NULL DEFAULT '1900-01-01',
+            end_date TEXT,                       -- NULL: still in post
+            UNIQUE (person_id, unit_id, title),
+            CHECK (end_date IS NULL OR end_date >= start_date)
+        );
+        CREATE INDEX cadre_posts_person ON cadre_posts(person_id);
+        CREATE TABLE post_charges (             -- 分管单位 of a school leader's post
+            post_id INTEGER NOT NULL REFERENCES cadre_posts(id) ON DELETE CASCADE,
+            unit_id INTEGER NOT NULL REFERENCES units(id),
+            PRIMARY KEY (post_id, unit_id)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            person_id INTEGER REFERENCES people(id),
+            display_name TEXT NOT NULL,
+            password_hash TEXT,                  -- argon2id; NULL: single sign-on only
+            is_active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        CREATE TABLE login_attempts (           -- keyed by the name typed, known or not,
+            username TEXT PRIMARY KEY COLLATE NOCASE,  -- so lockout reveals nothing either
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        );
+        CREATE TABLE user_roles (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('visitor', 'cadre', 'department', 'admin')),
+            department TEXT NOT NULL DEFAULT '',  -- for role 'department': 党办, 校办, 宣传部 …
+            PRIMARY KEY (user_id, role, department)
+        );
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,                 -- random; held only in the server's memory
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            token_hash TEXT UNIQUE,              -- sha256 of the cookie token, never the token
+            claim_hash TEXT UNIQUE,              -- one-time token the browser trades for its cookie
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        """,
+    )
+
+
+@migrations()
+def m002_calendar_and_rules(db: Database) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE semesters (
+            key TEXT PRIMARY KEY,                -- 2026-2027-1
+            academic_year TEXT NOT NULL,         -- 2026-2027
+            name TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            end_date TEXT NOT NULL,
+            teaching_start TEXT NOT NULL,
+            teaching_end TEXT NOT NULL,
+            CHECK (start_date <= teaching_start AND teaching_start <= teaching_end
+                   AND teaching_end <= end_date)
+        );
+        CREATE TABLE calendar_days (            -- statutory holidays and 调休 working days
+            date TEXT PRIMARY KEY,
+            is_workday INTEGER NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL                 -- chinesecalendar / file
+        );
+        CREATE TABLE calendar_years (           -- years whose official arrangement is loaded
+            year INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            loaded_at TEXT NOT NULL
+        );
+        CREATE TABLE calendar_overrides (       -- the university's own exceptions win over all
+            date TEXT PRIMARY KEY,
+            is_workday INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE rule_sets (
+            id INTEGER PRIMARY KEY,
+            effective_from TEXT NOT NULL,
+            content TEXT NOT NULL,               -- the validated rule file, as JSON
+            note TEXT NOT NULL DEFAULT '',
+            loaded_at TEXT NOT NULL,
+            loaded_by INTEGER REFERENCES users(id)
+        );
+        """,
+    )
+
+
+@migrations()
+def m003_activities(db: Database) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE contact_targets (          -- lists kept by departments: talents, representatives …
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                  -- 对象类型 of FORMATS.md
+            code TEXT NOT NULL,                  -- 对象编号 (a person's 工号)
+            name TEXT NOT NULL,
+            unit_id INTEGER REFERENCES units(id),
+            note TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (kind, code)
+        );
+        CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            cadre_id INTEGER NOT NULL REFERENCES people(id),
+            kind TEXT NOT NULL CHECK (kind IN ('联系学院', '联系点', '结对子', '党支部', '高层次人才',
+                                               '党外代表人士', '离退休老同志')),
+            target_code TEXT NOT NULL,
+            target_name TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            end_date TEXT,
+            UNIQUE (cadre_id, kind, target_code),
+            CHECK (end_date IS NULL OR end_date >= start_date)
+        );
+        CREATE INDEX assignments_target ON assignments(kind, target_code);
+        CREATE TABLE activities (
+            id INTEGER PRIMARY KEY,
+            cadre_id INTEGER NOT NULL REFERENCES people(id),
+            system TEXT NOT NULL,                -- one of the eleven 制度
+            subtype TEXT NOT NULL,               -- 类别
+            date TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            counterpart_text TEXT NOT NULL DEFAULT '',  -- 联系对象 as printed on the form
+            hours REAL NOT NULL DEFAULT 0,       -- 课时 of 思政课授课
+            participants TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',    -- 联系工作开展情况
+            opinions TEXT NOT NULL DEFAULT '',   -- 联系对象反映的意见和建议
+            followup TEXT NOT NULL DEFAULT '',   -- 落实情况
+            source TEXT NOT NULL DEFAULT 'form', -- form / import / reception
+            import_key TEXT UNIQUE,
+            entered_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            voided_at TEXT,
+            void_reason TEXT
+        );
+        CREATE INDEX activities_cadre_date ON activities(cadre_id, date);
+        CREATE INDEX activities_system_date ON activities(system, date);
+        CREATE TABLE activity_targets (         -- targets / counterparts an activity names, by code
+            activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+            target_code TEXT NOT NULL,
+            PRIMARY KEY (activity_id, target_code)
+        );
+        CREATE INDEX activity_targets_code ON activity_targets(target_code);
+        CREATE TABLE activity_history (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES activities(id),
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            action TEXT NOT NULL,                -- created / edited / voided
+            snapshot TEXT NOT NULL               -- JSON of the row after the change
+        );
+        CREATE INDEX activity_history_activity ON activity_history(activity_id);
+        """,
+    )
+
+
+@migrations()
+def m004_reception(db: Database) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE duty_days (
+            date TEXT PRIMARY KEY,               -- a Wednesday
+            leader_id INTEGER NOT NULL REFERENCES people(id),
+            place TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'cancelled')),
+            note TEXT NOT NULL DEFAULT '',
+            activity_id INTEGER REFERENCES activities(id)
+        );
+        CREATE TABLE duty_changes (             -- swaps, substitutions, cancellations
+            id INTEGER PRIMARY KEY,
+            date TEXT NOT NULL,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            action TEXT NOT NULL,
+            old_leader_id INTEGER REFERENCES people(id),
+            new_leader_id INTEGER REFERENCES people(id),
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE bookings (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,           -- short code the visitor quotes
+            date TEXT NOT NULL REFERENCES duty_days(date),
+            slot TEXT NOT NULL,                  -- start time HH:MM
+            seat INTEGER NOT NULL DEFAULT 1,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            category TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL,
+            group_size INTEGER NOT NULL DEFAULT 1 CHECK (group_size BETWEEN 1 AND 3),
+            status TEXT NOT NULL DEFAULT 'booked'
+                CHECK (status IN ('booked', 'received', 'cancelled', 'no_show')),
+            created_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            checked_in_at TEXT,
+            outcome TEXT,                        -- answered / handed
+            answer TEXT NOT NULL DEFAULT ''
+        );
+        -- the second line of defence behind BEGIN IMMEDIATE: a seat and a visitor-day are taken once
+        CREATE UNIQUE INDEX bookings_seat_taken ON bookings(date, slot, seat) WHERE status != 'cancelled';
+        CREATE UNIQUE INDEX bookings_one_per_day ON bookings(user_id, date) WHERE status != 'cancelled';
+        """,
+    )
+
+
+@migrations()
+def m005_cases(db: Database) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL CHECK (source IN ('reception', 'symposium', 'other')),
+            activity_id INTEGER REFERENCES activities(id),
+            booking_id INTEGER REFERENCES bookings(id),
+            cadre_id INTEGER REFERENCES people(id),
+            raised_by INTEGER REFERENCES users(id),   -- the visitor, when one raised it
+            raiser_name TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL,
+            system TEXT NOT NULL DEFAULT '',
+            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (RULES.md §4, §5)
+            handling_unit_id INTEGER REFERENCES units(id),
+            state TEXT NOT NULL DEFAULT 'registered'
+                CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed')),
+            contact_date TEXT NOT NULL,
+            deadline_days INTEGER NOT NULL,
+            due_date TEXT NOT NULL,
+            answer TEXT NOT NULL DEFAULT '',
+            answered_at TEXT,
+            closed_at TEXT,
+            reopen_count INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX cases_state_due ON cases(state, due_date);
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            action TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX case_events_case ON case_events(case_id);
+        CREATE TRIGGER case_events_append_only_u BEFORE UPDATE ON case_events
+            BEGIN SELECT RAISE(ABORT, '办理记录只能追加，不能修改'); END;
+        CREATE TRIGGER case_events_append_only_d BEFORE DELETE ON case_events
+            BEGIN SELECT RAISE(ABORT, '办理记录只能追加，不能删除'); END;
+        """,
+    )
+
+
+# --- connecting --------------------------------------------------------------------------
+
+
+def connect(path: str | Path | None = None) -> Database:
+    """A new connection with the project's pragmas. Prefer ``open_db()``."""
+    target = Path(path) if path is not None else config.db_path()
+    if str(target) != ":memory:":
+        target.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
+    db = Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if str(target) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        with db.ensure_autocommit_on():
+            db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def migrate(db: Database) -> None:
+    """Apply pending migrations (idempotent, cheap when there are none).
+
+    Under ``BEGIN IMMEDIATE`` so that two processes starting at once take turns; the
+    loser finds nothing pending. Each migration becomes a savepoint of that transaction.
+    """
+    if not migrations.pending(db):
+        return
+    with write(db):
+        migrations.apply(db)
+
+
+@contextmanager
+def open_db(path: str | Path | None = None) -> Iterator[Database]:
+    """One unit of work: a fresh connection, migrated if needed, closed afterwards."""
+    db = connect(path)
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
+
+    Nested calls become savepoints of the outer transaction, so a service can call
+    another service and the whole stays all-or-nothing.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def get_setting(db: Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(db: Database, key: str, value: str) -> None:
+    with write(db):
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )

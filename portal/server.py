@@ -1,0 +1,140 @@
+"""The production server: the Streamlit app plus our own Starlette routes (``st.App``).
+
+* ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
+  signed, HttpOnly session cookie (Streamlit itself cannot set one).
+* ``POST /auth/logout`` ends the session and deletes the cookie.
+* Security headers on every HTTP response.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import config, sessions
+from .db import open_db
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (WebSockets pass untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _same_origin(request: Request) -> bool:
+    """Refuse cross-site posts (SameSite=Strict covers the cookie; this covers the claim)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return True
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+def claim_cookie(request: Request) -> JSONResponse:
+    if not _same_origin(request):
+        return JSONResponse({"ok": False}, status_code=403)
+    token = request.headers.get("x-portal-claim", "")
+    with open_db() as db:
+        value = sessions.claim(db, token)
+    if value is None:
+        return JSONResponse({"ok": False}, status_code=400)
+    response = JSONResponse({"ok": True})
+    response.set_cookie(
+        config.SESSION_COOKIE,
+        value,
+        max_age=config.SESSION_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request),
+    )
+    return response
+
+
+def logout(request: Request) -> JSONResponse:
+    if not _same_origin(request):
+        return JSONResponse({"ok": False}, status_code=403)
+    with open_db() as db:
+        sessions.end(db, cookie=request.cookies.get(config.SESSION_COOKIE))
+    response = JSONResponse({"ok": True})
+    response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/auth/claim", claim_cookie, methods=["POST"]),
+        Route("/auth/logout", logout, methods=["POST"]),
+    ]
+
+
+def build_app():
+    import streamlit as st
+    from starlette.middleware import Middleware
+
+    return st.App(str(config.ENTRY_SCRIPT), routes=routes(), middleware=[Middleware(SecurityHeaders)])
+
+
+# Hardened defaults for an intranet server; .streamlit/config.toml holds the same for `streamlit run`.
+SERVER_CONFIG = {
+    "server.headless": True,
+    "browser.gatherUsageStats": False,
+    "server.enableXsrfProtection": True,
+    "server.enableCORS": True,
+    "server.maxUploadSize": max(1, config.MAX_UPLOAD_BYTES // (1024 * 1024)),
+    "server.fileWatcherType": "none",
+    "server.runOnSave": False,
+    "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "none",
+}
+
+
+def use_navigation_only() -> None:
+    """Routing is ``st.navigation``'s alone.
+
+    Streamlit still treats a ``pages/`` folder beside the entry script as a legacy (v1)
+    multipage app until the first ``st.navigation`` call, so a fresh browser session's
+    first run could open ``pages/x.py`` directly by URL. Every page checks the role
+    itself anyway; this closes the door in front of that check.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
+    """Run the app with our routes until stopped (blocking)."""
+    use_navigation_only()
+    with open_db() as db:  # migrate and make the secret before the first request
+        sessions.secret_key(db)
+    build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

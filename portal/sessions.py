@@ -1,0 +1,134 @@
+"""Login sessions that survive a page reload.
+
+A session row has a random id that only the server knows (Streamlit keeps it in the
+server-side session state). The browser gets a separate random token in an HttpOnly
+cookie, signed and time-stamped with the installation's secret (itsdangerous); only
+its SHA-256 is stored. A cookie is checked twice: signature and age, then the row
+(ended on logout, idle for too long, past its maximum age, account disabled).
+
+The Streamlit login form cannot set an HttpOnly cookie itself, so it also issues a
+one-time *claim* token; the page posts it to ``/auth/claim`` (``portal.server``),
+which mints the cookie token and answers with ``Set-Cookie``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+
+from itsdangerous import BadSignature, TimestampSigner
+from sqlite_utils import Database
+
+from . import config, dates
+from .accounts import User, get_user
+from .db import get_setting, write
+
+CLAIM_SECONDS = 120
+_TOUCH_EVERY = dt.timedelta(seconds=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def secret_key(db: Database) -> str:
+    """``PORTAL_SECRET_KEY``, else a random key made once and kept in the database."""
+    env = os.environ.get("PORTAL_SECRET_KEY")
+    if env:
+        return env
+    key = get_setting(db, "secret_key")
+    if key is None:
+        with write(db):
+            db.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)",
+                [secrets.token_urlsafe(48)],
+            )
+        key = get_setting(db, "secret_key")
+    return key  # type: ignore[return-value]
+
+
+def start(db: Database, user_id: int) -> tuple[str, str]:
+    """A new session: returns (session id, one-time claim token)."""
+    session_id, claim_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = dates.stamp()
+    with write(db):
+        db.execute(
+            "INSERT INTO sessions (id, user_id, claim_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+            [session_id, user_id, _digest(claim_token), now, now],
+        )
+    return session_id, claim_token
+
+
+def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:
+    row = db.execute(
+        "SELECT s.id, s.user_id, s.created_at, s.last_seen, s.ended_at, u.is_active "
+        f"FROM sessions s JOIN users u ON u.id = s.user_id WHERE {where} = ?",
+        [value],
+    ).fetchone()
+    if row is None or row[4] is not None or not row[5]:
+        return None
+    now = dates.now()
+    created, last_seen = dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(row[3])
+    idle = (now - last_seen).total_seconds() > config.SESSION_IDLE_SECONDS
+    too_old = (now - created).total_seconds() > config.SESSION_MAX_AGE
+    if idle or too_old:
+        with write(db):
+            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", [dates.stamp(), row[0]])
+        return None
+    if now - last_seen > _TOUCH_EVERY:
+        with write(db):
+            db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", [dates.stamp(), row[0]])
+    return row[0], get_user(db, row[1])
+
+
+def resume(db: Database, session_id: str | None) -> User | None:
+    """The user of a live session known by its id (from the server-side state), or None."""
+    live = _live(db, "s.id", session_id) if session_id else None
+    return live[1] if live else None
+
+
+def resume_from_cookie(db: Database, cookie: str | None) -> tuple[str, User] | None:
+    """(session id, user) for a valid signed cookie of a live session, or None."""
+    if not cookie:
+        return None
+    try:
+        token = TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.SESSION_MAX_AGE).decode()
+    except BadSignature:  # SignatureExpired is a BadSignature
+        return None
+    return _live(db, "s.token_hash", _digest(token))
+
+
+def claim(db: Database, claim_token: str | None) -> str | None:
+    """Trade a fresh one-time claim token for a signed cookie value (once, within two minutes)."""
+    if not claim_token:
+        return None
+    token = secrets.token_urlsafe(32)
+    with write(db):
+        row = db.execute(
+            "SELECT id, created_at, ended_at FROM sessions WHERE claim_hash = ?", [_digest(claim_token)]
+        ).fetchone()
+        if row is None:
+            return None
+        age = (dates.now() - dt.datetime.fromisoformat(row[1])).total_seconds()
+        if row[2] is not None or age > CLAIM_SECONDS:
+            db.execute("UPDATE sessions SET claim_hash = NULL WHERE id = ?", [row[0]])
+            return None
+        db.execute(
+            "UPDATE sessions SET claim_hash = NULL, token_hash = ? WHERE id = ?", [_digest(token), row[0]]
+        )
+    return TimestampSigner(secret_key(db)).sign(token).decode()
+
+
+def end(db: Database, session_id: str | None = None, cookie: str | None = None) -> None:
+    """Log out: end the session known by id or by cookie."""
+    if cookie and not session_id:
+        live = resume_from_cookie(db, cookie)
+        session_id = live[0] if live else None
+    if not session_id:
+        return
+    with write(db):
+        db.execute(
+            "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
+        )

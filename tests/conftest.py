@@ -1,0 +1,115 @@
+"""Shared fixtures: a fresh database per test, the demo university, and AppTest helpers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from portal import demo
+from portal.db import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _navigation_only():
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run, and with a
+    ``pages/`` folder beside app.py every rerun after the first would run the page script
+    alone, as a legacy v1 app would. ``portal serve`` pins the flag (portal.server); so do we."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Every test gets its own database file and a pinned 'today'."""
+    monkeypatch.setenv("PORTAL_DB", str(tmp_path / "portal.sqlite3"))
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24")
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture
+def db(tmp_path):
+    """An empty, migrated database."""
+    with open_db(tmp_path / "portal.sqlite3") as handle:
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    import os
+
+    old = os.environ.get("PORTAL_TODAY")
+    os.environ["PORTAL_TODAY"] = "2026-11-24"
+    try:
+        with open_db(path) as handle:
+            demo.build(handle, seed=1)
+            handle.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        if old is None:
+            os.environ.pop("PORTAL_TODAY", None)
+        else:
+            os.environ["PORTAL_TODAY"] = old
+    return path
+
+
+@pytest.fixture
+def demo_db(tmp_path, _demo_template):
+    """The demo university (seed 1), copied fresh for this test."""
+    target = tmp_path / "portal.sqlite3"
+    shutil.copy(_demo_template, target)
+    with open_db(target) as handle:
+        yield handle
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def login(username: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
+    """An AppTest logged in through the real login form."""
+    at = app().run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "session_id" in at.session_state, [e.value for e in at.error]
+    return at.run()  # the form's st.rerun(): AppTest does not follow it by itself
+
+
+def texts(at: AppTest) -> str:
+    """Everything visible as text, for loose assertions."""
+    parts = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "success",
+        "info",
+        "warning",
+        "error",
+        "metric",
+    ):
+        for el in getattr(at, kind):
+            parts.append(str(getattr(el, "value", getattr(el, "label", ""))))
+    return "\n".join(parts)

@@ -1,0 +1,30 @@
+"""The README and the code agree."""
+
+import re
+from pathlib import Path
+
+from portal import demo, imports
+from portal.cli import cli
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_quickstart_is_two_commands_and_ci_runs_the_test_one():
+    blocks = re.findall(r"## 快速开始.*?(?=\n## )", README, re.S)[0]
+    commands = re.findall(r"```bash\n(.+?)\n```", blocks)
+    assert len(commands) == 2
+    assert "portal demo" in commands[0] and "portal serve" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "test-command" in ci
+
+
+def test_cli_commands_and_import_kinds_are_documented():
+    for name in cli.commands:
+        assert f"portal [--db PATH] {name}" in README, name
+    for kind in imports.IMPORTERS:
+        assert kind in README
+
+
+def test_demo_password_is_documented():
+    assert f"`{demo.DEMO_PASSWORD}`" in README
