@@ -14,10 +14,7 @@ st.caption(
 
 kind = st.selectbox("导入内容", list(imports.IMPORTERS), format_func=lambda k: imports.IMPORTERS[k].label)
 importer = imports.IMPORTERS[kind]
-st.dataframe(
-    [{"列名": c.name, "必填": "是" if c.required else "", "说明": c.note} for c in importer.columns],
-    hide_index=True,
-)
+st.table([{"列名": c.name, "必填": "是" if c.required else "", "说明": c.note} for c in importer.columns])
 st.download_button(
     "下载空白模板",
     write_xlsx_header_only([c.name for c in importer.columns]),
