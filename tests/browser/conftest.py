@@ -56,7 +56,7 @@ def server(tmp_path_factory):
             else:
                 os.environ[k] = v
     port = _free_port()
-    log = open(folder / "server.log", "wb")
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - open as long as the server runs
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
