@@ -1,0 +1,87 @@
+"""The authorization matrix: every role against every page.
+
+Two layers are checked for each (account, page): the menu (``st.navigation`` only holds the
+pages the roles allow, so switching to another raises) and the page itself (run directly,
+as a hand-typed URL would before the menu exists, it must stop with the refusal).
+Pages are read from ``portal.navigation.PAGES``, so a new page is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from portal import accounts, navigation
+from tests.conftest import ROOT, login, texts
+
+REFUSAL = "您没有访问此页面的权限"
+
+# One demo account for each kind of user (see README: Demo accounts).
+ACCOUNTS = {
+    "student": "2023000001",
+    "staff": "30000001",
+    "leader": "10000001",
+    "middle_cadre": "10010001",
+    "dept_jiaowu": "jiaowu",
+    "dept_dangban": "dangban",
+    "dept_zuzhi": "zuzhi",
+    "admin": "admin",
+}
+
+
+def test_every_page_names_known_roles_and_exists():
+    for page in navigation.PAGES:
+        assert page.roles <= navigation.ALL_ROLES, page.path
+        assert (ROOT / page.path).exists(), page.path
+        source = (ROOT / page.path).read_text(encoding="utf-8")
+        assert "common.require(__file__)" in source, f"{page.path} does not check the role itself"
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_menu_holds_exactly_the_allowed_pages(demo_db, who):
+    user = accounts.find_user(demo_db, ACCOUNTS[who])
+    at = login(ACCOUNTS[who])
+    for page in navigation.PAGES:
+        if navigation.can_open(user, page):
+            at.switch_page(page.path).run()
+            assert not at.exception, (who, page.path, at.exception)
+            assert REFUSAL not in texts(at), (who, page.path)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(page.path)
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_pages_refuse_by_themselves(demo_db, who):
+    """Run each forbidden page script directly with the user's live session."""
+    user = accounts.find_user(demo_db, ACCOUNTS[who])
+    session_id = login(ACCOUNTS[who]).session_state["session_id"]
+    forbidden = [p for p in navigation.PAGES if not navigation.can_open(user, p)]
+    for page in forbidden:
+        at = AppTest.from_file(str(ROOT / page.path), default_timeout=60)
+        at.session_state["session_id"] = session_id
+        at.run()
+        assert REFUSAL in texts(at), (who, page.path)
+
+
+def test_roles_of_the_matrix_accounts(demo_db):
+    """The matrix is only as good as its accounts: make sure each has the role it stands for."""
+    expect = {
+        "student": "visitor",
+        "staff": "visitor",
+        "leader": "cadre",
+        "middle_cadre": "cadre",
+        "dept_jiaowu": "department",
+        "dept_dangban": "department",
+        "dept_zuzhi": "department",
+        "admin": "admin",
+    }
+    for who, role in expect.items():
+        assert accounts.find_user(demo_db, ACCOUNTS[who]).has(role), who
+    assert not accounts.find_user(demo_db, ACCOUNTS["student"]).has("cadre", "department", "admin")
+
+
+def test_anonymous_visitor_gets_no_page(demo_db):
+    for page in navigation.PAGES:
+        at = AppTest.from_file(str(ROOT / page.path), default_timeout=60).run()
+        assert REFUSAL in texts(at), page.path
