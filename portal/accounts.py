@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import config, dates
+from . import config, dates, text
 from .db import write
 from .errors import AuthError, NotFound, ValidationError
 from .policy import policy
@@ -172,12 +172,8 @@ def create_user(
     person_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    username = username.strip()
-    display_name = display_name.strip()
-    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", username):
-        raise ValidationError("账号只能由 2–64 位字母、数字和 _ . @ - 组成")
-    if not display_name or len(display_name) > 50:
-        raise ValidationError("姓名不能为空，且不超过 50 个字")
+    username = text.code(username, "账号", 64)
+    display_name = text.name(display_name, "姓名")
     roles = roles or []
     _validate_roles(roles)
     if password is not None:

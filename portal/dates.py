@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from zoneinfo import ZoneInfo
 
 from .errors import ValidationError
 
 TZ = ZoneInfo("Asia/Shanghai")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?")
 WEEKDAYS = "一二三四五六日"
 
 
@@ -43,8 +45,12 @@ def parse_date(value: object, what: str = "日期") -> dt.date:
     text = str(value or "").strip()
     if not text:
         raise ValidationError(f"{what}不能为空")
+    # YYYY-MM-DD, or a spreadsheet date cell exported as text with a midnight time
+    match = _DATE.fullmatch(text)
     try:
-        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
+        if match is None:
+            raise ValueError
+        return dt.date.fromisoformat(match.group(1))
     except ValueError:
         raise ValidationError(f"{what}“{text[:30]}”不是有效日期，应为 YYYY-MM-DD 格式") from None
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import accounts, org
+from . import accounts, org, text
 from .db import write
 from .errors import ImportRejected, PortalError, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
@@ -99,6 +99,15 @@ def run_import(
     return report
 
 
+def _field(check, value: object, column: str, row: int, errors: list[RowError], *args) -> str:
+    """Run one of portal.text's validators on a cell, recording its message as a RowError."""
+    try:
+        return check(cell_text(value), column, *args)
+    except ValidationError as exc:
+        errors.append(RowError(row, column, exc.message))
+        return cell_text(value)
+
+
 def _date(value: object, column: str, row: int, errors: list[RowError]) -> dt.date | None:
     if cell_text(value) == "":
         return None
@@ -148,7 +157,7 @@ class UnitImporter(Importer):
     def parse(self, db, sheet):
         items, errors = [], []
         for row, values in sheet.rows:
-            name = check_text(values.get("单位名称"), "单位名称", row, errors, required=True, max_len=60)
+            name = _field(text.name, values.get("单位名称"), "单位名称", row, errors, 60)
             kind_text = check_text(values.get("单位类型"), "单位类型", row, errors, required=True)
             if kind_text and kind_text not in org.UNIT_KINDS:
                 errors.append(RowError(row, "单位类型", f"应为“学院”或“部门”，而不是“{kind_text[:20]}”"))
@@ -200,10 +209,10 @@ class CadreImporter(Importer):
         items, errors = [], []
         names: dict[str, tuple[str, int]] = {}
         for row, v in sheet.rows:
-            staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
-            name = check_text(v.get("姓名"), "姓名", row, errors, required=True, max_len=50)
-            unit_name = check_text(v.get("单位"), "单位", row, errors, required=True, max_len=60)
-            title = check_text(v.get("职务"), "职务", row, errors, required=True, max_len=60)
+            staff_no = _field(text.code, v.get("工号"), "工号", row, errors)
+            name = _field(text.name, v.get("姓名"), "姓名", row, errors)
+            unit_name = _field(text.name, v.get("单位"), "单位", row, errors, 60)
+            title = _field(text.name, v.get("职务"), "职务", row, errors, 60)
             level = check_text(v.get("级别"), "级别", row, errors, required=True)
             unit = org.unit_by_name(db, unit_name) if unit_name else None
             if unit_name and unit is None:
@@ -317,8 +326,8 @@ class AccountImporter(Importer):
     def parse(self, db, sheet):
         items, errors = [], []
         for row, v in sheet.rows:
-            staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
-            name = check_text(v.get("姓名"), "姓名", row, errors, required=True, max_len=50)
+            staff_no = _field(text.code, v.get("工号"), "工号", row, errors)
+            name = _field(text.name, v.get("姓名"), "姓名", row, errors)
             dept = check_text(v.get("部门"), "部门", row, errors)
             roles = []
             for label in split_list(check_text(v.get("角色"), "角色", row, errors, required=True)):
@@ -338,9 +347,7 @@ class AccountImporter(Importer):
             kind = check_text(v.get("人员类别"), "人员类别", row, errors) or None
             if kind and kind not in org.PERSON_KINDS:
                 errors.append(RowError(row, "人员类别", f"应为 {'、'.join(org.PERSON_KINDS)} 之一"))
-            phone = check_text(v.get("手机号"), "手机号", row, errors, max_len=20) or None
-            if staff_no and not all(c.isalnum() or c in "_.@-" for c in staff_no):
-                errors.append(RowError(row, "工号", "只能由字母、数字和 _ . @ - 组成"))
+            phone = _field(text.phone, v.get("手机号"), "手机号", row, errors, False) or None
             items.append(_AccountRow(row, staff_no, name, roles, unit.id if unit else None, kind, phone))
         _duplicate_keys([(i.row, (i.staff_no,)) for i in items], errors, "工号")
         return items, errors

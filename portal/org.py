@@ -8,6 +8,7 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
+from . import text
 from .db import write
 from .errors import NotFound, ValidationError
 from .policy import policy
@@ -118,9 +119,7 @@ def unit_by_name(db: Database, name: str) -> Unit | None:
 
 def save_unit(db: Database, name: str, kind: str, policy_name: str | None = None) -> tuple[Unit, str]:
     """Create or update a unit by name; returns (unit, 'created' | 'updated' | 'unchanged')."""
-    name = name.strip()
-    if not name or len(name) > 60:
-        raise ValidationError("单位名称不能为空，且不超过 60 个字")
+    name = text.name(name, "单位名称", 60)
     if kind not in UNIT_KIND_LABELS:
         raise ValidationError("单位类型须为“学院”或“部门”")
     with write(db):
@@ -177,11 +176,9 @@ def save_person(
     cpc_member: bool | None = None,
 ) -> tuple[Person, str]:
     """Create or update a person by 工号; fields given as None are left as they are."""
-    staff_no, name = staff_no.strip(), name.strip()
-    if not staff_no or len(staff_no) > 30:
-        raise ValidationError("工号不能为空，且不超过 30 个字符")
-    if not name or len(name) > 50:
-        raise ValidationError("姓名不能为空，且不超过 50 个字")
+    staff_no, name = text.code(staff_no, "工号"), text.name(name, "姓名")
+    if phone is not None:
+        phone = text.phone(phone, "手机号", required=False)
     if kind is not None and kind not in PERSON_KINDS:
         raise ValidationError(f"人员类别须为 {'、'.join(PERSON_KINDS)} 之一")
     with write(db):
@@ -284,9 +281,7 @@ def save_post(
     charges: list[int] | None = None,
 ) -> tuple[int, str]:
     """Create or update a post keyed by (person, unit, title); returns (post id, what happened)."""
-    title = title.strip()
-    if not title or len(title) > 60:
-        raise ValidationError("职务不能为空，且不超过 60 个字")
+    title = text.name(title, "职务", 60)
     if level not in LEVELS:
         raise ValidationError("级别须为“校级”“正处”或“副处”")
     # school_leader / middle_cadre / cpc_member are derived, never stored
