@@ -82,3 +82,20 @@ def test_connection_per_thread(tmp_path):
 def test_foreign_keys_enforced(db):
     with pytest.raises(sqlite3.IntegrityError), write(db):
         db.execute("INSERT INTO people (staff_no, name, unit_id) VALUES ('1', '张三', 999)")
+
+
+def test_an_older_schema_migrates_forward_keeping_its_data(tmp_path):
+    """A database made by an earlier release (only the first migrations applied) opens and upgrades."""
+    path = tmp_path / "old.sqlite3"
+    first_later = dbmod.migrations._migrations[2].name
+    old = dbmod.connect(path)
+    dbmod.migrations.apply(old, stop_before=first_later)
+    old.execute("INSERT INTO units (name, kind) VALUES ('教务处', 'department')")
+    old.conn.commit()
+    assert not old["activities"].exists()
+    old.close()
+    with open_db(path) as db:
+        applied = [m.name for m in dbmod.migrations.applied(db)]
+        assert applied == [m.name for m in dbmod.migrations._migrations]
+        assert db["activities"].exists() and db["cases"].exists()
+        assert db.execute("SELECT name FROM units").fetchall() == [("教务处",)]
