@@ -1,0 +1,75 @@
+"""Security properties that hold for the whole code base, not one feature."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import tomllib
+
+from portal import config
+from portal.server import SERVER_CONFIG
+from tests.conftest import ROOT, login, texts
+
+
+def test_hardened_streamlit_configuration():
+    assert SERVER_CONFIG["server.enableXsrfProtection"] is True
+    assert SERVER_CONFIG["browser.gatherUsageStats"] is False
+    assert SERVER_CONFIG["client.showErrorDetails"] == "none"
+    assert SERVER_CONFIG["server.maxUploadSize"] <= 10
+    toml = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert toml["server"]["enableXsrfProtection"] is True
+    assert toml["browser"]["gatherUsageStats"] is False
+    assert toml["client"]["showErrorDetails"] == "none"
+
+
+def _ui_sources():
+    yield ROOT / "app.py"
+    yield from sorted((ROOT / "pages").glob("*.py"))
+
+
+def test_no_page_renders_html():
+    """No unsafe_allow_html, no st.html, and st.iframe only with the constant login script of pages/common.py."""
+    offenders = []
+    for path in _ui_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            allowed = isinstance(getattr(node, "value", None), ast.Constant) and node.value.value is False
+            if isinstance(node, ast.keyword) and node.arg == "unsafe_allow_html" and not allowed:
+                offenders.append(f"{path.name}:{node.value.lineno} unsafe_allow_html")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "html":
+                    offenders.append(f"{path.name}:{node.lineno} st.html")
+                if node.func.attr == "iframe" and path.name != "common.py":
+                    offenders.append(f"{path.name}:{node.lineno} st.iframe")
+    assert not offenders, offenders
+
+
+def test_no_secret_in_the_repository():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    patterns = [
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+        re.compile(r"(?i)(secret_key|client_secret|cookie_secret|smtp_password)\s*=\s*[\"'][^\"'<…]{8,}[\"']"),
+        re.compile(r"\$argon2id\$v=\d+\$m=\d+"),  # a stored password hash
+    ]
+    leaks = []
+    for name in files:
+        path = ROOT / name
+        if not path.is_file() or path.suffix in {".docx", ".xlsx", ".png", ".pdf"}:
+            continue
+        body = path.read_text(encoding="utf-8", errors="ignore")
+        leaks += [f"{name}: {p.pattern}" for p in patterns if p.search(body)]
+    assert not leaks, leaks
+    ignored = (ROOT / ".gitignore").read_text()
+    assert ".streamlit/secrets.toml" in ignored and "db/*.sqlite3" in ignored
+
+
+def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
+    at = login("admin")
+    at.switch_page("pages/admin_import.py").run()
+    monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
+    at.file_uploader[0].upload("units.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode(), "text/csv").run()
+    assert "文件过大" in texts(at)
+    assert demo_db.execute("SELECT count(*) FROM units WHERE name = '甲学院'").fetchone()[0] == 0
+    source = (ROOT / "pages" / "admin_import.py").read_text(encoding="utf-8")
+    assert 'type=["csv", "xlsx"]' in source
