@@ -187,6 +187,44 @@ def import_key(
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-(\d{4})(?:-([12]))?)?$")
+
+
+def period_range(db: Database, key: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a period key (RULES.md §2): ``2026`` (year), ``2026-03`` (month),
+    ``2026-2027`` (academic year), ``2026-2027-1`` (semester; the academic calendar's dates
+    when the installation has set them, else autumn 1 Sep–31 Jan and spring 1 Feb–31 Aug)."""
+    m = _PERIOD.match((key or "").strip())
+    bad = ValidationError(f"期间“{(key or '')[:20]}”无效：应为 2026、2026-03、2026-2027 或 2026-2027-1")
+    if not m:
+        raise bad
+    year = int(m.group(1))
+    if m.group(2):
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            raise bad
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        return dt.date(year, month, 1), nxt - dt.timedelta(days=1)
+    if not m.group(3):
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if int(m.group(3)) != year + 1:
+        raise bad
+    row = None
+    if m.group(4):
+        row = db.execute("SELECT start_date, end_date FROM semesters WHERE key = ?", [key.strip()]).fetchone()
+    else:
+        row = db.execute(
+            "SELECT min(start_date), max(end_date) FROM semesters WHERE academic_year = ?", [key.strip()]
+        ).fetchone()
+    if row and row[0]:
+        return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
+    if m.group(4) == "1":
+        return dt.date(year, 9, 1), dt.date(year + 1, 1, 31)
+    if m.group(4) == "2":
+        return dt.date(year + 1, 2, 1), dt.date(year + 1, 8, 31)
+    return dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
+
+
 # --- scope ---------------------------------------------------------------------------------
 
 
@@ -639,3 +677,28 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
         _record(db, activity_id, actor.id, "voided")
         accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
+
+
+def import_activity(db: Database, data: ActivityInput, key: str, actor_id: int | None) -> str:
+    """Insert or refresh an imported row keyed by ``import_key``; returns created/updated/unchanged.
+
+    Imported opinions open no cases (history from before the portal); a re-import with
+    changed 地点, 联系对象, 课时, 意见建议 or 落实情况 updates the row and keeps a history entry.
+    """
+    _raise(problems(db, data))
+    existing = db.execute("SELECT id FROM activities WHERE import_key = ?", [key]).fetchone()
+    if existing is None:
+        insert_activity(db, data, actor_id, key=key, open_cases=False)
+        return "created"
+    row, _ = _normalised(db, data)
+    fields = ("place", "counterpart_text", "hours", "participants", "opinions", "followup")
+    current = db.execute(f"SELECT {', '.join(fields)} FROM activities WHERE id = ?", [existing[0]]).fetchone()
+    if tuple(current) == tuple(row[f] for f in fields):
+        return "unchanged"
+    with write(db):
+        db.execute(
+            f"UPDATE activities SET {', '.join(f'{f} = :{f}' for f in fields)}, updated_at = :now WHERE id = :id",
+            {**{f: row[f] for f in fields}, "now": dates.stamp(), "id": existing[0]},
+        )
+        _record(db, existing[0], actor_id, "edited")
+    return "updated"

@@ -381,7 +381,207 @@ class AccountImporter(Importer):
             )
 
 
-for _importer in (UnitImporter(), CadreImporter(), AccountImporter()):
+# --- 联系对象 and 联系活动 (portal.assignments, portal.activities) ---------------------------
+
+
+def _cadre_id(db: Database, staff_no: str, row: int, errors: list[RowError]) -> int:
+    if not staff_no:
+        return 0
+    hit = db.execute(
+        "SELECT p.id, EXISTS (SELECT 1 FROM cadre_posts c WHERE c.person_id = p.id) FROM people p "
+        "WHERE p.staff_no = ?",
+        [staff_no],
+    ).fetchone()
+    if hit is None:
+        errors.append(RowError(row, "工号", f"工号“{staff_no[:30]}”不存在，请先导入干部"))
+    elif not hit[1]:
+        errors.append(RowError(row, "工号", f"工号“{staff_no[:30]}”没有干部职务记录"))
+    return hit[0] if hit else 0
+
+
+class AssignmentImporter(Importer):
+    """FORMATS.md 联系对象. Targets missing from the departments' lists are added to them."""
+
+    kind = "assignments"
+    label = "联系对象"
+    columns = [
+        Column("工号", True, "干部工号"),
+        Column("对象类型", True, "联系学院、联系点、结对子、党支部、高层次人才、党外代表人士、离退休老同志"),
+        Column("对象编号", True, "对象的固定编号（人员填工号，学院填学院名称）"),
+        Column("对象名称", True, "打印在记录表上的名称"),
+        Column("开始日期", True, "YYYY-MM-DD"),
+        Column("结束日期", False, "YYYY-MM-DD"),
+    ]
+
+    def parse(self, db, sheet):
+        from . import assignments
+
+        items, errors = [], []
+        for row, v in sheet.rows:
+            staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
+            kind = check_text(v.get("对象类型"), "对象类型", row, errors, required=True)
+            code = check_text(v.get("对象编号"), "对象编号", row, errors, required=True, max_len=60)
+            name = check_text(v.get("对象名称"), "对象名称", row, errors, required=True, max_len=100)
+            start = _date(v.get("开始日期"), "开始日期", row, errors)
+            end = _date(v.get("结束日期"), "结束日期", row, errors)
+            if cell_text(v.get("开始日期")) == "":
+                errors.append(RowError(row, "开始日期", "必填，不能为空"))
+            if kind and kind not in assignments.KINDS:
+                errors.append(RowError(row, "对象类型", f"应为 {'、'.join(assignments.KINDS)} 之一"))
+            if kind == "联系学院" and code:
+                unit = org.unit_by_name(db, code)
+                if unit is None or unit.kind != "college":
+                    errors.append(
+                        RowError(row, "对象编号", f"“{code[:30]}”不是已有的学院（联系学院填学院名称）")
+                    )
+            if start and end and end < start:
+                errors.append(RowError(row, "结束日期", "结束日期早于开始日期"))
+            cadre_id = _cadre_id(db, staff_no, row, errors)
+            if start and cadre_id:
+                items.append(
+                    assignments.AssignmentInput(
+                        cadre_id=cadre_id,
+                        kind=kind,
+                        target_code=code,
+                        target_name=name,
+                        start_date=start,
+                        end_date=end,
+                    )
+                )
+        keys = [
+            (r, (cell_text(v.get("工号")), cell_text(v.get("对象类型")), cell_text(v.get("对象编号"))))
+            for r, v in sheet.rows
+        ]
+        _duplicate_keys(keys, errors, "工号、对象类型、对象编号")
+        return items, errors
+
+    def apply(self, db, items, report, actor_id):
+        from . import assignments
+
+        added = 0
+        for item in items:
+            if (
+                item.kind in assignments.LIST_KINDS
+                and assignments.get_target(db, item.kind, item.target_code) is None
+            ):
+                assignments.save_target(
+                    db,
+                    assignments.TargetInput(kind=item.kind, code=item.target_code, name=item.target_name),
+                    None,
+                )
+                added += 1
+            _, outcome = assignments.save_assignment(db, item, None)
+            report.counts[outcome] += 1
+        if added:
+            report.notes.append(f"名单中原来没有的对象 {added} 个已加入相应名单（党支部、高层次人才等）。")
+
+
+_ACTIVITY_COLUMNS = {
+    "cadre_id": "工号",
+    "system": "制度",
+    "subtype": "类别",
+    "date": "日期",
+    "place": "地点",
+    "counterpart_text": "联系对象",
+    "target_codes": "对象编号",
+    "hours": "课时",
+    "content": "开展情况",
+    "opinions": "意见建议",
+    "followup": "落实情况",
+    "participants": "联系对象",
+    "source": "",
+}
+
+
+class ActivityImporter(Importer):
+    """FORMATS.md 联系活动: history kept in Excel counts from day one.
+
+    Opinions in imported rows do **not** open cases: they were raised and handled before the
+    portal kept cases, and opening them now would flood the departments with overdue items.
+    """
+
+    kind = "activities"
+    label = "联系活动"
+    columns = [
+        Column("工号", True, "干部工号"),
+        Column("制度", True, "11 项联系师生制度之一"),
+        Column("类别", True, "该制度的类别"),
+        Column("日期", True, "YYYY-MM-DD"),
+        Column("地点", False),
+        Column("联系对象", False, "打印在记录表上的联系对象"),
+        Column("对象编号", False, "联系对象的编号或谈话对象的工号，以 ; 分隔"),
+        Column("课时", False, "思政课授课的课时"),
+        Column("开展情况", False, "联系工作开展情况"),
+        Column("意见建议", False, "联系对象反映的意见和建议（导入时不生成办理事项）"),
+        Column("落实情况", False),
+    ]
+
+    def parse(self, db, sheet):
+        from . import activities
+
+        items, errors = [], []
+        for row, v in sheet.rows:
+            found: list[RowError] = []
+            staff_no = check_text(v.get("工号"), "工号", row, found, required=True, max_len=30)
+            system = check_text(v.get("制度"), "制度", row, found, required=True, max_len=20)
+            subtype = check_text(v.get("类别"), "类别", row, found, required=True, max_len=20)
+            if cell_text(v.get("日期")) == "":
+                found.append(RowError(row, "日期", "必填，不能为空"))
+            day = _date(v.get("日期"), "日期", row, found)
+            codes = split_list(cell_text(v.get("对象编号")))
+            hours_text = cell_text(v.get("课时"))
+            hours = 0.0
+            if hours_text:
+                try:
+                    hours = float(hours_text)
+                except ValueError:
+                    found.append(RowError(row, "课时", f"应为数字，而不是“{hours_text[:20]}”"))
+            cadre_id = _cadre_id(db, staff_no, row, found)
+            texts = {c: cell_text(v.get(c)) for c in ("地点", "联系对象", "开展情况", "意见建议", "落实情况")}
+            if found or day is None:
+                errors.extend(found)
+                continue
+            data = activities.ActivityInput(
+                cadre_id=cadre_id,
+                system=system,
+                subtype=subtype,
+                date=day,
+                place=texts["地点"],
+                counterpart_text=texts["联系对象"],
+                target_codes=codes,
+                hours=hours,
+                content=texts["开展情况"],
+                opinions=activities.split_opinions(texts["意见建议"].replace("\r\n", "\n")),
+                followup=texts["落实情况"],
+                source="import",
+            )
+            for field_name, message in activities.problems(db, data):
+                errors.append(RowError(row, _ACTIVITY_COLUMNS.get(field_name, ""), message))
+            key = activities.import_key(staff_no, day, system, subtype, codes, texts["开展情况"])
+            items.append((row, key, data))
+        _duplicate_keys(
+            [(r, (k,)) for r, k, _ in items], errors, "工号、日期、制度、类别、对象编号、开展情况"
+        )
+        return items, errors
+
+    def apply(self, db, items, report, actor_id):
+        from . import activities
+
+        for _, key, data in items:
+            report.counts[activities.import_activity(db, data, key, actor_id)] += 1
+        if any(data.opinions for _, _, data in items):
+            report.notes.append(
+                "导入记录中的意见建议不生成办理事项（历史记录）；如需办理，请在“联系活动记录”中补登。"
+            )
+
+
+for _importer in (
+    UnitImporter(),
+    CadreImporter(),
+    AccountImporter(),
+    AssignmentImporter(),
+    ActivityImporter(),
+):
     register(_importer)
 
 
