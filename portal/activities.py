@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import accounts, dates
+from . import accounts, dates, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -70,7 +70,6 @@ FIELD_LABELS = {
     "followup": "落实情况",
 }
 SOURCES = ("form", "import", "reception")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ITEM = re.compile(r"^(\d{1,2})[.、．]\s?", re.MULTILINE)
 
 
@@ -311,21 +310,20 @@ def problems(db: Database, data: ActivityInput, today: dt.date | None = None) ->
         out.append(("source", f"未知来源“{data.source}”"))
     # texts: control characters and lengths
     for name in ("place", "counterpart_text", "participants", "content", "followup"):
-        text = _clean(getattr(data, name))
-        if _CONTROL.search(text):
-            out.append((name, f"{FIELD_LABELS[name]}含有不可见的控制字符"))
-        elif len(text) > LIMITS[name]:
-            out.append((name, f"{FIELD_LABELS[name]}过长（{len(text)} 字，上限 {LIMITS[name]} 字）"))
+        try:
+            text.free_text(getattr(data, name), FIELD_LABELS[name], LIMITS[name])
+        except ValidationError as exc:
+            out.append((name, exc.message))
     if data.source == "form" and not _clean(data.content):
         out.append(("content", "请填写联系工作开展情况"))
     items = [_clean(o) for o in data.opinions if _clean(o)]
     if len(items) > MAX_OPINIONS:
         out.append(("opinions", f"意见建议最多 {MAX_OPINIONS} 条"))
     for n, item in enumerate(items, start=1):
-        if _CONTROL.search(item):
-            out.append(("opinions", f"第 {n} 条意见建议含有不可见的控制字符"))
-        elif len(item) > LIMITS["opinion"]:
-            out.append(("opinions", f"第 {n} 条意见建议过长（{len(item)} 字，上限 {LIMITS['opinion']} 字）"))
+        try:
+            text.free_text(item, f"第 {n} 条意见建议", LIMITS["opinion"])
+        except ValidationError as exc:
+            out.append(("opinions", exc.message))
     # class hours only for 思政课授课
     if (data.system, data.subtype) == HOURS_SUBTYPE:
         if not (MIN_HOURS <= data.hours <= MAX_HOURS) or (data.hours * 2) != int(data.hours * 2):
@@ -665,8 +663,7 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
     reason = _clean(reason)
     if not reason:
         raise ValidationError("请填写作废原因")
-    if len(reason) > 500 or _CONTROL.search(reason):
-        raise ValidationError("作废原因不能超过 500 字，且不能含控制字符")
+    text.free_text(reason, "作废原因", 500)
     if current.voided:
         raise ValidationError("该记录已经作废")
     with write(db):

@@ -333,7 +333,13 @@ def _accounts(db: Database, ctx: DemoContext) -> str:
 
 
 # Each step fills one part of the demo university and says what it made.
-STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts]
+def _contacts(db: Database, ctx: DemoContext) -> str:
+    from . import demo_contacts  # assignments, the departments' lists, a year of activities
+
+    return demo_contacts.build(db, ctx)
+
+
+STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _contacts]
 
 
 def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:
