@@ -41,7 +41,12 @@ def init() -> None:
         from . import sessions
 
         sessions.secret_key(db)
+        from . import workdays
+
+        added = workdays.seed_from_package(db)  # years a newer chinesecalendar brings
     click.echo(f"数据库已就绪：{config.db_path()}")
+    if added:
+        click.echo(f"已载入 {added[0]}–{added[-1]} 年的法定节假日安排")
 
 
 @cli.command()
@@ -231,6 +236,57 @@ def forms_export(out: str, cadre: str | None, period: str | None, system: str | 
         fail(exc.message)
     extra = f"，PDF {result.pdf} 份" if pdf else ""
     click.echo(f"已导出记录表 {result.count} 份{extra}：{result.target}")
+
+
+@cli.group()
+def calendar() -> None:
+    """Working days: statutory holidays, 调休 days and the university's overrides."""
+
+
+@calendar.command("due")
+@click.argument("day")
+@click.option("--days", "working_days", required=True, type=int, help="工作日数，如 5 或 10")
+def calendar_due(day: str, working_days: int) -> None:
+    """Print the deadline: the end of the N-th working day after DAY (YYYY-MM-DD)."""
+    from . import dates, workdays
+
+    try:
+        start = dates.parse_date(day)
+        with open_db() as db:
+            due = workdays.due_date(db, start, working_days)
+            warning = workdays.calendar_warning(db, start, due)
+    except PortalError as exc:
+        fail(exc.message)
+    if warning:
+        click.echo(f"警告：{warning}", err=True)
+    click.echo(due.isoformat())
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, help="年份（默认取文件中的日期所在年份）")
+def calendar_load(file: str, year: int | None) -> None:
+    """Load a year's official arrangement (CSV/.xlsx with 日期, 类型, 名称)."""
+    from . import workdays
+
+    try:
+        with open_db() as db:
+            result = workdays.load_year(db, year, Path(file))
+    except ImportRejected as exc:
+        fail(exc.report())
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(result.summary())
+
+
+@calendar.command("years")
+def calendar_years() -> None:
+    """List the years whose official arrangement is loaded."""
+    from . import workdays
+
+    with open_db() as db:
+        for info in workdays.loaded_years(db):
+            click.echo(f"{info.year}\t{info.source}\t休息日 {info.holidays}\t调休工作日 {info.workdays}")
 
 
 def main() -> None:  # pragma: no cover

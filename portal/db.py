@@ -342,6 +342,18 @@ def m005_cases(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_calendar_seed(db: Database) -> None:
+    """Every new database knows China's official holidays and 调休 days (the years the installed
+    chinesecalendar knows; ``portal init`` adds years a newer package brings) and has default
+    semesters, so no one has to remember to seed them."""
+    from . import periods, workdays
+
+    workdays.seed_from_package(db)
+    periods.seed_default_semesters(db)
+    db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
