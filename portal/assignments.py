@@ -382,7 +382,7 @@ def warnings(
     by_cadre: dict[int, list[Assignment]] = {}
     for a in held:
         by_cadre.setdefault(a.cadre_id, []).append(a)
-    visible = set(managed_kinds(viewer)) if viewer is not None and not viewer.has("cadre") else set(KINDS)
+    visible = set(managed_kinds(viewer) or KINDS) if viewer is not None else set(KINDS)
     out: list[Warning] = []
     for cadre in cadres:
         posts = cadre.posts_on(on)

@@ -1,0 +1,130 @@
+import streamlit as st
+
+from pages import common
+from portal import activities, assignments, dates, org, record_form
+from portal.errors import PortalError
+from portal.policy import policy
+
+user = common.require(__file__)
+
+st.title("记录联系活动")
+st.caption("按 11 项联系师生制度记录已开展的联系活动；联系对象反映的每条意见建议都会转交责任部门办理。")
+
+today = dates.today()
+with common.database() as db:
+    systems = activities.systems_for(user)
+    if activities.can_log_for_others(user):
+        cadres = org.list_cadres(db, on=today)
+        own = [c for c in cadres if c.person_id == user.person_id]
+        choices = {c.person_id: f"{c.name}（{c.staff_no}）{c.title_on(today)}" for c in [*own, *cadres]}
+        cadre_id = st.selectbox("领导干部", list(choices), format_func=choices.get, key="cadre")
+        st.caption(f"代为记录时，系统会记下录入人：{user.display_name}")
+    else:
+        cadre_id = user.person_id
+    if cadre_id is None or not systems:
+        st.info("您的账号没有可以记录的联系活动。")
+        st.stop()
+
+    system = st.selectbox("制度", systems, key="system")
+    subtype = st.selectbox("类别", policy().system(system).subtypes, key="subtype")
+    kind = activities.TARGET_KINDS.get((system, subtype))
+    held = assignments.list_assignments(db, cadre_id=cadre_id, kind=kind) if kind else []
+    colleagues: dict[str, str] = {}
+    if system in activities.COUNTERPART_SYSTEMS:
+        cadre = org.get_cadre(db, cadre_id)
+        units = {p.unit_id for p in cadre.posts_on(today)}
+        for c in org.list_cadres(db, on=today):
+            if c.person_id != cadre_id and (
+                any(p.unit_id in units or p.level == "校级" for p in c.posts_on(today))
+            ):
+                colleagues[c.staff_no] = f"{c.name}（{c.staff_no}）{c.title_on(today)}"
+
+if kind and not held:
+    st.warning(f"该干部还没有{kind}，请先请责任部门在“联系对象”中设置。")
+
+with st.form("activity_form", clear_on_submit=False):
+    day = st.date_input("日期", value=today, max_value=today, format="YYYY-MM-DD", key="date")
+    place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
+    codes: list[str] = []
+    if kind:
+        labels = {
+            a.target_code: f"{a.target_name}（{a.start_date} 起{'，至 ' + str(a.end_date) if a.end_date else ''}）"
+            for a in held
+        }
+        codes = st.multiselect(f"{kind}", list(labels), format_func=labels.get, key="targets")
+    elif colleagues:
+        codes = st.multiselect("谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts")
+        extra = st.text_input("其他谈话对象的工号（多个以 ; 分隔）", key="extra_codes")
+        codes += [c.strip() for c in extra.replace("；", ";").split(";") if c.strip()]
+    counterpart = st.text_input(
+        "联系对象（打印在记录表上；不填则用所选对象的名称）",
+        max_chars=activities.LIMITS["counterpart_text"],
+        key="counterpart",
+    )
+    hours = 0.0
+    if (system, subtype) == activities.HOURS_SUBTYPE:
+        hours = st.number_input(
+            "课时",
+            min_value=activities.MIN_HOURS,
+            max_value=activities.MAX_HOURS,
+            value=2.0,
+            step=0.5,
+            key="hours",
+        )
+    participants = st.text_input("参加人员", max_chars=activities.LIMITS["participants"], key="participants")
+    content = st.text_area("联系工作开展情况", max_chars=activities.LIMITS["content"], key="content")
+    opinions = st.text_area(
+        "联系对象反映的意见和建议（每行一条，每条转交责任部门办理）", height=120, key="opinions"
+    )
+    followup = st.text_area("落实情况（当场答复的写明答复内容）", key="followup")
+    submitted = st.form_submit_button("保存", type="primary", icon=":material/save:")
+
+if submitted:
+    data = activities.ActivityInput(
+        cadre_id=cadre_id,
+        system=system,
+        subtype=subtype,
+        date=day,
+        place=place,
+        counterpart_text=counterpart,
+        target_codes=codes,
+        hours=hours,
+        participants=participants,
+        content=content,
+        opinions=[line for line in opinions.splitlines() if line.strip()],
+        followup=followup,
+    )
+    try:
+        with common.database() as db:
+            saved = activities.log_activity(db, data, user)
+    except PortalError as exc:
+        common.show_error(exc)
+    else:
+        st.session_state["last_activity"] = saved.id
+        note = (
+            f"，意见建议 {len(saved.opinions)} 条已转交{activities.responsible_department(system, subtype)}办理"
+            if saved.opinions
+            else ""
+        )
+        st.session_state["last_notice"] = (
+            f"已保存：{dates.format_date(saved.date)} {saved.system}—{saved.subtype}（编号 {saved.id}）{note}"
+        )
+
+last = st.session_state.get("last_activity")
+if last:
+    st.success(st.session_state.get("last_notice", "已保存"))
+    try:
+        with common.database() as db:
+            saved = activities.get_activity(db, last, user)
+            data = record_form.render_record_form(db, last, user)
+    except PortalError:
+        st.session_state.pop("last_activity", None)
+    else:
+        st.download_button(
+            "下载记录表（Word）",
+            data,
+            file_name=record_form.form_filename(saved),
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            icon=":material/download:",
+            key="download_last",
+        )
