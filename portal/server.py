@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import config, sessions
 from .db import open_db
+
+log = logging.getLogger("portal")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -102,7 +106,21 @@ def build_app():
     import streamlit as st
     from starlette.middleware import Middleware
 
-    return st.App(str(config.ENTRY_SCRIPT), routes=routes(), middleware=[Middleware(SecurityHeaders)])
+    return st.App(
+        str(config.ENTRY_SCRIPT),
+        routes=routes(),
+        middleware=[Middleware(SecurityHeaders)],
+        on_script_error=show_script_error,
+    )
+
+
+def show_script_error(exc: Exception) -> bool:
+    """An unexpected error: the details go to the server log, the user gets a Chinese message."""
+    import streamlit as st
+
+    log.error("unexpected error in a page", exc_info=exc)
+    st.error("系统出现意外错误，已记录在服务器日志中。请刷新页面重试；如仍有问题，请联系管理员。")
+    return True
 
 
 # Hardened defaults for an intranet server; .streamlit/config.toml holds the same for `streamlit run`.
