@@ -339,7 +339,13 @@ def _contacts(db: Database, ctx: DemoContext) -> str:
     return demo_contacts.build(db, ctx)
 
 
-STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _contacts]
+def _reception(db: Database, ctx: DemoContext) -> str:
+    from .reception import demo as reception_demo  # roster, bookings, the days received
+
+    return reception_demo.build(db, ctx)
+
+
+STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _contacts, _reception]
 
 
 def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:

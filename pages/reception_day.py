@@ -1,0 +1,164 @@
+import datetime as dt
+
+import streamlit as st
+
+from pages import common
+from portal import dates, reception
+from portal.errors import PortalError
+from portal.reception import day as reception_day
+
+user = common.require(__file__)
+today = dates.today()
+
+st.title("接待当日")
+
+notice = st.session_state.pop("day_notice", None)
+if notice:
+    st.success(notice)
+
+with common.database() as db:
+    days = reception_day.days_for(db, user)
+if not days:
+    st.info("您近期没有值班的接待日。")
+    st.stop()
+
+labels = {d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}　{d.status_label}" for d in days}
+past_or_today = [d.date.isoformat() for d in days if d.date <= today]
+default = past_or_today[-1] if past_or_today else days[0].date.isoformat()
+chosen = st.selectbox(
+    "接待日", list(labels), index=list(labels).index(default), format_func=labels.get, key="day"
+)
+day = dt.date.fromisoformat(chosen)
+duty = next(d for d in days if d.date == day)
+
+try:
+    with common.database() as db:
+        items = reception.day_list(db, user, day)
+except PortalError as exc:
+    common.show_error(exc)
+    st.stop()
+
+st.text(f"值班校领导：{duty.leader_name}（{duty.leader_title}）\n地点：{duty.place}")
+if duty.cancelled:
+    st.warning("该接待日已取消。")
+    st.text(duty.note)
+
+counts = {
+    label: sum(b.status_label == label for b in items)
+    for label in ("待接待", "已签到", "已接待", "未到", "已取消")
+}
+cols = st.columns(len(counts))
+for col, (label, n) in zip(cols, counts.items(), strict=True):
+    col.metric(label, n)
+
+st.dataframe(
+    [
+        {
+            "时间": b.slot_label,
+            "预约编号": b.code,
+            "来访人": b.visitor_name,
+            "工号/学号": b.visitor_staff_no,
+            "单位": b.visitor_unit,
+            "类别": b.category,
+            "事项": b.subject,
+            "人数": b.group_size,
+            "联系电话": b.phone_masked,
+            "状态": b.status_label,
+            "处理": b.outcome_label,
+        }
+        for b in items
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+
+def run(fn, *args, done: str) -> None:
+    try:
+        with common.database() as db:
+            fn(db, user, *args)
+        st.session_state["day_notice"] = done
+        st.rerun()
+    except PortalError as exc:
+        common.show_error(exc)
+
+
+open_items = [b for b in items if b.status in ("booked", "no_show")]
+if duty.cancelled or day > today:
+    if day > today:
+        st.info("接待日当天可在此签到、记录接待情况。")
+    st.stop()
+
+if open_items:
+    st.subheader("办理来访")
+    choice = {
+        b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}　（{b.status_label}）" for b in open_items
+    }
+    booking_id = st.selectbox("来访人", list(choice), format_func=choice.get, key="visitor")
+    b = next(x for x in open_items if x.id == booking_id)
+    with st.container(border=True):
+        st.text(
+            f"预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
+            f"联系电话：{b.phone}\n反映事项：［{b.category}］{b.subject}"
+            + (f"\n具体情况：{b.description}" if b.description else "")
+        )
+        c1, c2 = st.columns(2)
+        if b.status_label in ("待接待", "未到") and c1.button(
+            "签到", icon=":material/how_to_reg:", key="checkin"
+        ):
+            run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
+        if b.status_label == "待接待" and c2.button("标记未到", icon=":material/person_off:", key="noshow"):
+            run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
+
+    with st.form("record"):
+        st.markdown("**记录接待情况**")
+        outcome = st.radio(
+            "处理方式",
+            ["answered", "handed"],
+            format_func={"answered": "当面答复", "handed": "不能当即答复，转交党办/校办协调办理"}.get,
+            key="outcome",
+        )
+        answer = st.text_area(
+            "答复内容（当面答复时必填；转交时写明向来访人说明的情况）", max_chars=2000, key="answer"
+        )
+        issue = st.text_area(
+            "转交办理的事项（转交时填写，默认取预约时反映的事项）",
+            value=reception_day.default_issue(b),
+            max_chars=1900,
+            key=f"issue_{b.id}",
+        )
+        dept = st.selectbox("转交部门", reception_day.managing_departments(), key="dept")
+        if st.form_submit_button("保存接待记录", type="primary", icon=":material/save:"):
+            record = reception.ReceptionRecord(outcome=outcome, answer=answer, issue=issue, department=dept)
+            done = (
+                "已记录：当面答复。"
+                if outcome == "answered"
+                else f"已记录并转交{dept}办理，5 个工作日内反馈。"
+            )
+            run(reception.record_reception, b.id, record, done=done)
+
+st.subheader("本日接待记录")
+st.caption(
+    "每条接待记录都会写入值班校领导当天的“接待日”联系活动（来访师生、开展情况、转交的意见建议），可生成记录表。"
+)
+if st.button("完成本日接待（未签到的预约标记为未到，生成接待日记录）", key="finish"):
+    run(reception.finish_day, day, done="本日接待已完成，接待日记录已生成。")
+
+with common.database() as db:
+    fresh = reception.roster.get_day(db, day)
+if fresh and fresh.activity_id:
+    st.caption(f"接待日记录已生成（联系活动编号 {fresh.activity_id}）。")
+    try:
+        from portal import record_form
+
+        with common.database() as db:
+            docx = record_form.render_record_form(db, fresh.activity_id, user)
+        st.download_button(
+            "下载《领导干部联系师生工作记录表》",
+            data=docx,
+            file_name=f"接待日记录表-{day.isoformat()}.docx",
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            icon=":material/description:",
+        )
+    except PortalError as exc:
+        common.show_error(exc)

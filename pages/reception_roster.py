@@ -1,0 +1,232 @@
+import datetime as dt
+
+import streamlit as st
+
+from pages import common
+from portal import dates, periods, reception
+from portal.errors import PortalError, ValidationError
+from portal.reception import roster
+
+user = common.require(__file__)
+today = dates.today()
+
+st.title("接待日安排")
+st.caption("校领导按统一安排，轮流在每周三全天接待学校师生员工来访（第十一条）。节假日的周三不安排接待。")
+
+notice = st.session_state.pop("roster_notice", None)
+if notice:
+    st.success(notice)
+
+with common.database() as db:
+    semester = periods.semester_containing(db, today)
+cols = st.columns(2)
+start = cols[0].date_input(
+    "从", value=max(semester.teaching_start, today - dt.timedelta(days=28)), key="from"
+)
+end = cols[1].date_input("到", value=max(semester.teaching_end, today + dt.timedelta(days=28)), key="to")
+with common.database() as db:
+    days = roster.list_roster(db, start, end)
+    warnings = roster.calendar_warnings(db, start, end)
+for w in warnings:
+    st.warning(w)
+if not days:
+    st.info("这段时间还没有接待日安排。")
+st.dataframe(
+    [
+        {
+            "日期": dates.format_date(d.date),
+            "值班校领导": d.leader_name,
+            "职务": d.leader_title,
+            "地点": d.place,
+            "状态": d.status_label if not d.cancelled else f"已取消（{d.note}）",
+            "预约": d.booked,
+        }
+        for d in days
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+if user.person_id is not None:
+    with common.database() as db:
+        mine = roster.list_roster(
+            db, today - dt.timedelta(days=180), today + dt.timedelta(days=366), leader_id=user.person_id
+        )
+        ics = roster.leader_ics(db, user.person_id) if mine else b""
+    if mine:
+        st.download_button(
+            f"下载我的值班日历（{len(mine)} 天，.ics）",
+            data=ics,
+            file_name="接待日值班.ics",
+            mime="text/calendar",
+            icon=":material/calendar_add_on:",
+        )
+
+if not reception.can_manage(user):
+    st.stop()
+
+st.divider()
+st.subheader("管理接待日")
+
+
+def act(fn, *args, done: str) -> None:
+    try:
+        with common.database() as db:
+            fn(db, *args)
+        st.session_state["roster_notice"] = done
+        st.rerun()
+    except PortalError as exc:
+        common.show_error(exc)
+
+
+with common.database() as db:
+    coming = [d for d in roster.list_roster(db, today, today + dt.timedelta(days=400))]
+scheduled = {
+    d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}" for d in coming if not d.cancelled
+}
+cancelled = {
+    d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}（{d.note}）"
+    for d in coming
+    if d.cancelled
+}
+
+tab_plan, tab_swap, tab_sub, tab_cancel, tab_history, tab_settings = st.tabs(
+    ["排班", "对调", "替班", "取消与恢复", "变更记录", "接待日设置"]
+)
+
+with tab_plan:
+    st.caption("为学期教学周内每个是工作日的周三安排值班校领导；已排的日期保持不变（可能已有预约）。")
+    keys = [semester.key]
+    first = int(semester.key[:4])
+    keys += [f"{first}-{first + 1}-2" if semester.key.endswith("-1") else f"{first + 1}-{first + 2}-1"]
+    with st.form("plan"):
+        key = st.selectbox("学期", keys, key="plan_semester")
+        place = st.text_input("接待地点（不填则用接待日设置中的地点）", key="plan_place")
+        if st.form_submit_button("生成排班", type="primary"):
+            try:
+                with common.database() as db:
+                    result = roster.plan_semester(db, key, user, place or None)
+                st.success(f"新排 {len(result.created)} 天，保留已有 {len(result.kept)} 天。")
+                for w in result.warnings:
+                    st.warning(w)
+                for day, why in result.skipped:
+                    st.text(f"{dates.format_date(day)}：{why}，不安排接待")
+            except PortalError as exc:
+                common.show_error(exc)
+
+with tab_swap, st.form("swap"):
+    a = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="swap_a")
+    b = st.selectbox("与此接待日对调", list(scheduled), format_func=scheduled.get, key="swap_b")
+    note = st.text_input("说明", max_chars=200, key="swap_note")
+    if st.form_submit_button("对调值班校领导") and a and b:
+        act(roster.swap, dt.date.fromisoformat(a), dt.date.fromisoformat(b), user, note, done="已对调。")
+
+with tab_sub:
+    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="sub_day")
+    if day_key:
+        with common.database() as db:
+            leaders = roster.school_leaders(db, dt.date.fromisoformat(day_key))
+        names = {x.person_id: f"{x.name}（{x.title}）" for x in leaders}
+        with st.form("substitute"):
+            leader = st.selectbox("替班校领导", list(names), format_func=names.get, key="sub_leader")
+            note = st.text_input("说明（如：原值班校领导出差）", max_chars=200, key="sub_note")
+            if st.form_submit_button("替班"):
+                act(
+                    roster.substitute, dt.date.fromisoformat(day_key), leader, user, note, done="已安排替班。"
+                )
+
+with tab_cancel:
+    with st.form("cancel_day"):
+        day_key = st.selectbox("取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day")
+        reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
+        if st.form_submit_button("取消该接待日"):
+            try:
+                if not day_key:
+                    raise ValidationError("请选择接待日")
+                with common.database() as db:
+                    n = roster.cancel_day(db, dt.date.fromisoformat(day_key), user, reason)
+                st.session_state["roster_notice"] = (
+                    f"已取消，{n} 个预约随之取消，预约人可在“我的预约”中看到。"
+                )
+                st.rerun()
+            except PortalError as exc:
+                common.show_error(exc)
+    if cancelled:
+        with st.form("restore_day"):
+            day_key = st.selectbox(
+                "恢复接待日", list(cancelled), format_func=cancelled.get, key="restore_day"
+            )
+            if st.form_submit_button("恢复"):
+                act(
+                    roster.restore_day,
+                    dt.date.fromisoformat(day_key),
+                    user,
+                    done="已恢复（原预约仍为已取消）。",
+                )
+
+with tab_history:
+    with common.database() as db:
+        history = roster.changes(db)
+    st.dataframe(
+        [
+            {
+                "接待日": dates.format_date(c.date),
+                "操作": c.action_label,
+                "原值班": c.old_leader,
+                "新值班": c.new_leader,
+                "说明": c.note,
+                "操作人": c.user_name,
+                "时间": dates.format_stamp(c.at),
+            }
+            for c in history
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+with tab_settings:
+    with common.database() as db:
+        tpl = reception.load_template(db)
+    st.caption(f"当前：{tpl.describe()}")
+    with st.form("template"):
+        place = st.text_input("默认接待地点", value=tpl.place, key="tpl_place")
+        sessions = st.text_input(
+            "接待时段（以逗号分隔）", value="，".join(f"{a}-{b}" for a, b in tpl.sessions), key="tpl_sessions"
+        )
+        c1, c2, c3 = st.columns(3)
+        slot_minutes = c1.number_input("每个时段（分钟）", 10, 240, tpl.slot_minutes, key="tpl_slot")
+        visits = c2.number_input("每个时段接待批数", 1, 10, tpl.visits_per_slot, key="tpl_visits")
+        max_group = c3.number_input("每批最多人数", 1, 3, tpl.max_group, key="tpl_group")
+        c1, c2, c3 = st.columns(3)
+        open_days = c1.number_input("提前几天开放预约", 1, 90, tpl.open_days_before, key="tpl_open")
+        cutoff_days = c2.number_input(
+            "接待日前几天截止", 0, 14, tpl.cutoff_days_before, key="tpl_cutoff_days"
+        )
+        cutoff_time = c3.text_input("截止时间", value=tpl.cutoff_time, key="tpl_cutoff_time")
+        rotation = st.text_input(
+            "轮值顺序（校领导工号，以逗号分隔；未列出的按工号排在后面）",
+            value="，".join(tpl.rotation),
+            key="tpl_rotation",
+        )
+        if st.form_submit_button("保存设置"):
+            try:
+                pairs = [p.strip() for p in sessions.replace("，", ",").split(",") if p.strip()]
+                data = {
+                    "place": place,
+                    "sessions": [tuple(x.strip() for x in p.replace("–", "-").split("-", 1)) for p in pairs],
+                    "slot_minutes": int(slot_minutes),
+                    "visits_per_slot": int(visits),
+                    "max_group": int(max_group),
+                    "open_days_before": int(open_days),
+                    "cutoff_days_before": int(cutoff_days),
+                    "cutoff_time": cutoff_time.strip(),
+                    "rotation": [r.strip() for r in rotation.replace("，", ",").split(",") if r.strip()],
+                }
+                if any(len(s) != 2 for s in data["sessions"]):
+                    raise ValidationError("接待时段应写成 08:30-11:30，多个以逗号分隔")
+                with common.database() as db:
+                    reception.save_template(db, data, user.id)
+                st.session_state["roster_notice"] = "接待日设置已保存。"
+                st.rerun()
+            except PortalError as exc:
+                common.show_error(exc)

@@ -1,0 +1,73 @@
+"""The reception day (接待日, 第十一、十二条): duty roster, slot booking, and the day itself.
+
+* ``template`` — the day's template as data (place, sessions and slots, group size, booking window, rotation).
+* ``roster`` — which school leader is on duty on which Wednesday; swaps, substitutions, cancellations; .ics.
+* ``bookings`` — booking a slot (never twice: ``BEGIN IMMEDIATE`` + unique indexes), cancelling, my bookings.
+* ``day`` — the day's list, check-in, no-shows, recording receptions, the leader's 接待日 activity.
+* ``access`` — who may do what.
+"""
+
+from .access import can_book, can_manage
+from .bookings import (
+    CATEGORIES,
+    STATUS_LABELS,
+    Booking,
+    BookingInput,
+    book,
+    bookable_days,
+    booking_ics,
+    cancel,
+    get_booking,
+    my_bookings,
+    slots,
+)
+from .day import ReceptionRecord, can_run_day, check_in, day_list, finish_day, mark_no_show, record_reception
+from .roster import (
+    DutyDay,
+    cancel_day,
+    leader_ics,
+    list_roster,
+    plan,
+    plan_semester,
+    restore_day,
+    school_leaders,
+    substitute,
+    swap,
+)
+from .template import DayTemplate, load_template, save_template
+
+__all__ = [
+    "CATEGORIES",
+    "STATUS_LABELS",
+    "Booking",
+    "BookingInput",
+    "DayTemplate",
+    "DutyDay",
+    "ReceptionRecord",
+    "book",
+    "bookable_days",
+    "booking_ics",
+    "can_book",
+    "can_manage",
+    "can_run_day",
+    "cancel",
+    "cancel_day",
+    "check_in",
+    "day_list",
+    "finish_day",
+    "get_booking",
+    "leader_ics",
+    "list_roster",
+    "load_template",
+    "mark_no_show",
+    "my_bookings",
+    "plan",
+    "plan_semester",
+    "record_reception",
+    "restore_day",
+    "save_template",
+    "school_leaders",
+    "slots",
+    "substitute",
+    "swap",
+]

@@ -1,0 +1,460 @@
+"""Booking a reception (预约接待): free slots, booking, cancelling, and what a visitor sees.
+
+**No double booking, ever.** ``book`` checks capacity and one-booking-per-person-per-day
+*inside* ``write(db)`` (``BEGIN IMMEDIATE``: one writer at a time, so the check and the
+insert cannot interleave with another booker's), and the partial unique indexes
+``bookings_seat_taken`` and ``bookings_one_per_day`` hold even if that check were wrong;
+their IntegrityError comes back as a Chinese ``Conflict``. Pages never check anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import sqlite3
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from .. import accounts, dates, text
+from ..accounts import User
+from ..db import write
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from . import ical, roster
+from .access import can_book, can_manage
+from .template import DayTemplate, load_template
+
+CATEGORIES = ["教学", "科研", "人事", "学生事务", "后勤保障", "其他"]
+STATUS_LABELS = {"booked": "待接待", "received": "已接待", "cancelled": "已取消", "no_show": "未到"}
+OUTCOME_LABELS = {"answered": "当场答复", "handed": "转交办理"}
+CASE_STATE_LABELS = {
+    "registered": "已登记",
+    "referred": "已转办",
+    "in_progress": "办理中",
+    "answered": "已答复",
+    "closed": "已办结",
+}
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
+CODE_LENGTH = 6
+SEAT_TAKEN = "该时段已约满，请选择其他时段"
+ONE_PER_DAY = "您在该接待日已有一个预约（每人每天限预约一次）；如需改期，请先取消原预约"
+
+
+class BookingInput(BaseModel):
+    date: dt.date
+    slot: str
+    category: str
+    subject: str
+    description: str = ""
+    phone: str
+    group_size: int = 1
+
+
+class CaseInfo(BaseModel):
+    number: str
+    state: str
+    responsible_dept: str
+    due_date: dt.date
+    answer: str = ""
+    answered_at: str | None = None
+
+    @property
+    def state_label(self) -> str:
+        return CASE_STATE_LABELS.get(self.state, self.state)
+
+
+class Booking(BaseModel):
+    id: int
+    code: str
+    date: dt.date
+    slot: str
+    slot_label: str = ""
+    seat: int
+    user_id: int
+    visitor_name: str
+    visitor_staff_no: str = ""
+    visitor_unit: str = ""
+    category: str
+    subject: str
+    description: str = ""
+    phone: str
+    group_size: int
+    status: str
+    created_at: str
+    cancelled_at: str | None = None
+    checked_in_at: str | None = None
+    outcome: str | None = None
+    answer: str = ""
+    # the day as it is now
+    place: str = ""
+    leader_id: int
+    leader_name: str
+    leader_title: str = ""
+    day_status: str = "scheduled"
+    day_note: str = ""
+    # changes to the day made after this booking, and cases opened from it
+    notices: list[str] = []
+    cases: list[CaseInfo] = []
+
+    @property
+    def status_label(self) -> str:
+        if self.status == "booked" and self.checked_in_at:
+            return "已签到"
+        return STATUS_LABELS[self.status]
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome or "", "")
+
+    @property
+    def phone_masked(self) -> str:
+        return text.mask_phone(self.phone)
+
+    @property
+    def active(self) -> bool:
+        return self.status != "cancelled"
+
+
+class SlotInfo(BaseModel):
+    slot: str
+    label: str
+    capacity: int
+    taken: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+
+class Window(BaseModel):
+    opens: dt.datetime
+    closes: dt.datetime
+
+    def state(self, now: dt.datetime) -> str:
+        """not_yet / open / closed"""
+        if now < self.opens:
+            return "not_yet"
+        return "open" if now < self.closes else "closed"
+
+    def describe(self) -> str:
+        return f"{_moment(self.opens)} 开放预约，{_moment(self.closes)} 截止"
+
+
+def _moment(value: dt.datetime) -> str:
+    return f"{dates.format_date(value.date())} {value:%H:%M}"
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dates.now()
+
+
+# --- days and slots --------------------------------------------------------------------------
+
+
+def window(db: Database, day: dt.date, template: DayTemplate | None = None) -> Window:
+    tpl = template or load_template(db)
+    return Window(opens=tpl.opens_at(day), closes=tpl.closes_at(day))
+
+
+def bookable_days(db: Database, now: dt.datetime | None = None) -> list[roster.DutyDay]:
+    """Duty days open for booking right now (scheduled, a working day, inside the window)."""
+    now, tpl = _now(now), load_template(db)
+    start = now.date()
+    end = start + dt.timedelta(days=tpl.open_days_before + 1)
+    return [
+        d
+        for d in roster.list_roster(db, start, end, include_cancelled=False)
+        if window(db, d.date, tpl).state(now) == "open" and roster.is_working_day(db, d.date)
+    ]
+
+
+def upcoming_days(db: Database, now: dt.date | None = None, weeks: int = 8) -> list[roster.DutyDay]:
+    """The roster from today for a few weeks (open or not yet open), cancelled days included."""
+    start = now or dates.today()
+    return roster.list_roster(db, start, start + dt.timedelta(weeks=weeks))
+
+
+def slots(db: Database, day: dt.date) -> list[SlotInfo]:
+    """The day's slots with seats taken; none for a day not on the roster, cancelled or a holiday."""
+    found = roster.get_day(db, day)
+    if found is None or found.cancelled or not roster.is_working_day(db, day):
+        return []
+    tpl = load_template(db)
+    taken = dict(
+        db.execute(
+            "SELECT slot, count(*) FROM bookings WHERE date = ? AND status != 'cancelled' GROUP BY slot",
+            [day.isoformat()],
+        ).fetchall()
+    )
+    return [
+        SlotInfo(slot=s, label=tpl.slot_label(s), capacity=tpl.visits_per_slot, taken=taken.get(s, 0))
+        for s in tpl.slots
+    ]
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+def _validated(db: Database, data: BookingInput, tpl: DayTemplate) -> dict:
+    if data.category not in CATEGORIES:
+        raise ValidationError(f"请选择反映事项的类别：{'、'.join(CATEGORIES)}")
+    if data.slot not in tpl.slots:
+        raise ValidationError(f"时段“{data.slot[:10]}”不是接待时段")
+    if not 1 <= data.group_size <= tpl.max_group:
+        raise ValidationError(
+            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）"
+        )
+    subject = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
+    return {
+        "category": data.category,
+        "subject": subject,
+        "description": text.free_text(data.description, "具体情况", 2000),
+        "phone": text.phone(data.phone, "联系电话"),
+        "group_size": data.group_size,
+    }
+
+
+def _new_code(rng: random.Random | None) -> str:
+    pick = rng.choice if rng is not None else secrets.choice
+    return "".join(pick(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _translate(exc: sqlite3.IntegrityError) -> Conflict | None:
+    message = str(exc)
+    if "bookings.user_id" in message:
+        return Conflict(ONE_PER_DAY)
+    if "bookings.seat" in message or "bookings.slot" in message:
+        return Conflict(SEAT_TAKEN)
+    return None
+
+
+def book(
+    db: Database,
+    user: User,
+    data: BookingInput,
+    *,
+    now: dt.datetime | None = None,
+    rng: random.Random | None = None,
+) -> Booking:
+    """Book a slot for ``user``; raises Conflict when the slot is full or the user already booked the day."""
+    if not can_book(user):
+        raise PermissionDenied("只有师生（含干部本人）可以预约接待")
+    now, tpl = _now(now), load_template(db)
+    values = _validated(db, data, tpl)
+    day = data.date
+    found = roster.get_day(db, day)
+    if found is None:
+        raise NotFound(f"{dates.format_date(day)}没有接待日安排")
+    if found.cancelled:
+        raise ValidationError(
+            f"{dates.format_date(day)}的接待日已取消" + (f"（{found.note}）" if found.note else "")
+        )
+    if not roster.is_working_day(db, day):
+        raise ValidationError(f"{dates.format_date(day)}不是工作日，不安排接待")
+    state = window(db, day, tpl).state(now)
+    if state == "not_yet":
+        raise ValidationError(f"{dates.format_date(day)}的预约尚未开放（{_moment(tpl.opens_at(day))} 开放）")
+    if state == "closed":
+        raise ValidationError(f"{dates.format_date(day)}的预约已于 {_moment(tpl.closes_at(day))} 截止")
+    if user.person_id is not None and user.person_id == found.leader_id:
+        raise ValidationError("您是当天的值班校领导，不能预约自己的接待日")
+    for attempt in range(5):
+        try:
+            with write(db):
+                mine = db.execute(
+                    "SELECT code FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
+                    [user.id, day.isoformat()],
+                ).fetchone()
+                if mine:
+                    raise Conflict(f"{ONE_PER_DAY}（预约编号 {mine[0]}）")
+                taken = {
+                    r[0]
+                    for r in db.execute(
+                        "SELECT seat FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'",
+                        [day.isoformat(), data.slot],
+                    )
+                }
+                free = [s for s in range(1, tpl.visits_per_slot + 1) if s not in taken]
+                if not free:
+                    raise Conflict(SEAT_TAKEN)
+                booking_id = db.execute(
+                    "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
+                    "group_size, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
+                    [
+                        _new_code(rng),
+                        day.isoformat(),
+                        data.slot,
+                        free[0],
+                        user.id,
+                        values["category"],
+                        values["subject"],
+                        values["description"],
+                        values["phone"],
+                        values["group_size"],
+                        now.isoformat(timespec="seconds"),
+                    ],
+                ).lastrowid
+            return _load(db, booking_id)
+        except sqlite3.IntegrityError as exc:
+            conflict = _translate(exc)
+            if conflict is not None:
+                raise conflict from None
+            if "bookings.code" not in str(exc) or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def cancel(
+    db: Database, user: User, booking_id: int, *, now: dt.datetime | None = None, reason: str = ""
+) -> Booking:
+    """Cancel a booking: its holder before the cut-off, 党办/校办 until the day is over."""
+    now = _now(now)
+    booking = get_booking(db, user, booking_id)
+    manager = can_manage(user)
+    if booking.user_id != user.id and not manager:
+        raise PermissionDenied("只能取消本人的预约")
+    if booking.status != "booked":
+        raise ValidationError(f"该预约{booking.status_label}，不能取消")
+    if booking.checked_in_at:
+        raise ValidationError("来访人已签到，不能取消")
+    closes = load_template(db).closes_at(booking.date)
+    if booking.user_id == user.id and not manager and now >= closes:
+        raise ValidationError(f"已过取消截止时间（{_moment(closes)}），如确需取消请联系党办或校办")
+    if manager and booking.date < now.date():
+        raise ValidationError("接待日已经过去，不能取消；未到的预约请标记为“未到”")
+    reason = text.free_text(reason, "取消原因", 200)
+    with write(db):
+        db.execute(
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = 'booked'",
+            [now.isoformat(timespec="seconds"), booking_id],
+        )
+        if booking.user_id != user.id:
+            accounts.audit(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+    return _load(db, booking_id)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_SQL = (
+    "SELECT b.*, COALESCE(p.name, u.display_name) AS visitor_name, COALESCE(p.staff_no, u.username) "
+    "AS visitor_staff_no, COALESCE(un.name, '') AS visitor_unit, d.place, d.leader_id, "
+    "lp.name AS leader_name, d.status AS day_status, d.note AS day_note, "
+    "COALESCE((SELECT min(cp.title) FROM cadre_posts cp WHERE cp.person_id = d.leader_id AND cp.level = '校级' "
+    "  AND cp.start_date <= d.date AND (cp.end_date IS NULL OR cp.end_date >= d.date)), '') AS leader_title "
+    "FROM bookings b JOIN users u ON u.id = b.user_id LEFT JOIN people p ON p.id = u.person_id "
+    "LEFT JOIN units un ON un.id = p.unit_id JOIN duty_days d ON d.date = b.date "
+    "JOIN people lp ON lp.id = d.leader_id "
+)
+
+
+def _views(db: Database, rows: list[dict]) -> list[Booking]:
+    tpl = load_template(db)
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["slot_label"] = tpl.slot_label(r["slot"])
+        r["answer"] = r["answer"] or ""
+        r["notices"] = [
+            c.describe()
+            for c in roster.changes(db, day=dt.date.fromisoformat(r["date"]), since=r["created_at"])
+            if c.action != "plan"
+        ]
+        r["cases"] = [
+            CaseInfo(**c)
+            for c in db.query(
+                "SELECT number, state, responsible_dept, due_date, answer, answered_at FROM cases "
+                "WHERE booking_id = ? ORDER BY id",
+                [r["id"]],
+            )
+        ]
+        out.append(Booking(**r))
+    return out
+
+
+def _load(db: Database, booking_id: int) -> Booking:
+    rows = list(db.query(_SQL + "WHERE b.id = ?", [booking_id]))
+    if not rows:
+        raise NotFound("预约不存在")
+    return _views(db, rows)[0]
+
+
+def get_booking(db: Database, user: User, booking_id: int) -> Booking:
+    """One booking: its holder, 党办/校办, or the leader on duty that day — to anyone else it does not exist."""
+    booking = _load(db, booking_id)
+    if (
+        booking.user_id == user.id
+        or can_manage(user)
+        or (user.person_id is not None and user.person_id == booking.leader_id)
+    ):
+        return booking
+    raise NotFound("预约不存在")
+
+
+def find_by_code(db: Database, user: User, code: str) -> Booking:
+    row = db.execute("SELECT id FROM bookings WHERE code = ?", [code.strip().upper()]).fetchone()
+    if row is None:
+        raise NotFound("预约不存在")
+    return get_booking(db, user, row[0])
+
+
+def my_bookings(db: Database, user: User, *, include_cancelled: bool = True) -> list[Booking]:
+    """The user's own bookings, the coming ones first, then the past ones newest first."""
+    sql = _SQL + "WHERE b.user_id = ?" + ("" if include_cancelled else " AND b.status != 'cancelled'")
+    found = _views(db, list(db.query(sql + " ORDER BY b.date DESC, b.slot", [user.id])))
+    today = dates.today()
+    coming = sorted((b for b in found if b.date >= today), key=lambda b: (b.date, b.slot))
+    return coming + [b for b in found if b.date < today]
+
+
+def day_bookings(db: Database, day: dt.date) -> list[Booking]:
+    """Every booking of a day (permission is the caller's: see ``portal.reception.day``)."""
+    return _views(
+        db, list(db.query(_SQL + "WHERE b.date = ? ORDER BY b.slot, b.seat, b.id", [day.isoformat()]))
+    )
+
+
+def can_cancel(db: Database, user: User, booking: Booking, now: dt.datetime | None = None) -> bool:
+    if booking.status != "booked" or booking.checked_in_at:
+        return False
+    if can_manage(user):
+        return booking.date >= _now(now).date()
+    return booking.user_id == user.id and _now(now) < load_template(db).closes_at(booking.date)
+
+
+# --- confirmation ----------------------------------------------------------------------------
+
+
+def confirmation(booking: Booking) -> list[tuple[str, str]]:
+    """What the visitor is told after booking: the fields of the confirmation, in order."""
+    return [
+        ("预约编号", booking.code),
+        ("日期", dates.format_date(booking.date)),
+        ("时间", booking.slot_label),
+        ("地点", booking.place),
+        (
+            "值班校领导",
+            f"{booking.leader_name}（{booking.leader_title}）"
+            if booking.leader_title
+            else booking.leader_name,
+        ),
+        ("反映事项", f"［{booking.category}］{booking.subject}"),
+        ("来访人数", f"{booking.group_size} 人"),
+        ("联系电话", booking.phone_masked),
+    ]
+
+
+def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
+    booking = get_booking(db, user, booking_id)
+    tpl = load_template(db)
+    start, end = tpl.slot_bounds(booking.date, booking.slot)
+    event = ical.Event(
+        uid=f"booking-{booking.code}@contact-portal",
+        start=start,
+        end=end,
+        summary=f"校领导接待日来访（{booking.leader_name}）",
+        location=booking.place,
+        description=f"预约编号 {booking.code}\n反映事项：{booking.subject}\n请提前 10 分钟到达，凭预约编号签到。",
+        cancelled=booking.status == "cancelled",
+    )
+    return ical.calendar([event], "接待日预约", dates.now())

@@ -1,0 +1,292 @@
+"""The reception day itself (接待当日): the day's list, check-in, no-shows, and the record.
+
+For 党办/校办 staff (any day) and the school leader on duty (his or her own days). Each
+reception is recorded as answered on the spot (第十二条: 能答复的当面予以答复) or handed to
+党办/校办, which opens a case due in 5 working days (``portal.cases.open_case``). The
+same entries make the duty leader's one 接待日 activity of the day — visitors listed,
+联系工作开展情况 summarised, the handed-over issues as its opinions — and so its record form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from .. import activities, dates, text
+from ..accounts import User
+from ..db import write
+from ..errors import NotFound, PermissionDenied, ValidationError
+from . import roster
+from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
+from .bookings import Booking, _load, day_bookings
+
+ANSWER_LIMIT = 2000
+
+
+class ReceptionRecord(BaseModel):
+    outcome: Literal["answered", "handed"]
+    answer: str = ""  # answered: the answer given; handed: what the visitor was told on the spot
+    issue: str = ""  # handed: the problem handed over (default: the booking's subject and description)
+    department: str = "党办"  # handed: 党办 or 校办 (第十二条)
+
+
+# --- who runs which day ----------------------------------------------------------------------
+
+
+def can_run_day(db: Database, user: User, day: dt.date) -> bool:
+    if can_manage(user):
+        return True
+    found = roster.get_day(db, day)
+    return found is not None and user.person_id is not None and found.leader_id == user.person_id
+
+
+def _require_day(db: Database, user: User, day: dt.date) -> roster.DutyDay:
+    if not can_run_day(db, user, day):
+        raise PermissionDenied("只有党办、校办工作人员和当天值班的校领导可以查看和办理当天的接待")
+    found = roster.get_day(db, day)
+    if found is None:
+        raise NotFound(f"{dates.format_date(day)}没有接待日安排")
+    return found
+
+
+def days_for(db: Database, user: User, *, back: int = 120, ahead: int = 28) -> list[roster.DutyDay]:
+    """The duty days a user may run, around today: all for 党办/校办, his own for a leader."""
+    today = dates.today()
+    start, end = today - dt.timedelta(days=back), today + dt.timedelta(days=ahead)
+    if can_manage(user):
+        return roster.list_roster(db, start, end)
+    if user.person_id is None:
+        return []
+    return roster.list_roster(db, start, end, leader_id=user.person_id)
+
+
+def day_list(db: Database, user: User, day: dt.date) -> list[Booking]:
+    _require_day(db, user, day)
+    return day_bookings(db, day)
+
+
+# --- the day's actions -----------------------------------------------------------------------
+
+
+def _on_the_day(db: Database, user: User, booking_id: int, what: str) -> Booking:
+    booking = _load(db, booking_id)
+    _require_day(db, user, booking.date)
+    if booking.day_status == "cancelled":
+        raise ValidationError("该接待日已取消")
+    if booking.date > dates.today():
+        raise ValidationError(f"接待日（{dates.format_date(booking.date)}）还没到，不能{what}")
+    return booking
+
+
+def check_in(db: Database, user: User, booking_id: int) -> Booking:
+    """The visitor has arrived (a no-show who turns up late is checked in too)."""
+    booking = _on_the_day(db, user, booking_id, "签到")
+    if booking.status not in ("booked", "no_show") or (booking.status == "booked" and booking.checked_in_at):
+        raise ValidationError(f"该预约{booking.status_label}，不能签到")
+    with write(db):
+        db.execute(
+            "UPDATE bookings SET status = 'booked', checked_in_at = ? WHERE id = ?",
+            [dates.stamp(), booking_id],
+        )
+    return _load(db, booking_id)
+
+
+def mark_no_show(db: Database, user: User, booking_id: int) -> Booking:
+    booking = _on_the_day(db, user, booking_id, "标记未到")
+    if booking.status != "booked" or booking.checked_in_at:
+        raise ValidationError(f"该预约{booking.status_label}，不能标记为未到")
+    with write(db):
+        db.execute("UPDATE bookings SET status = 'no_show' WHERE id = ?", [booking_id])
+    return _load(db, booking_id)
+
+
+def default_issue(booking: Booking) -> str:
+    return f"{booking.subject}：{booking.description}" if booking.description else booking.subject
+
+
+def record_reception(db: Database, user: User, booking_id: int, record: ReceptionRecord) -> Booking:
+    """Record one reception; a hand-over opens a case; the day's activity follows in the same transaction."""
+    booking = _on_the_day(db, user, booking_id, "记录接待情况")
+    if booking.status == "received":
+        raise ValidationError("该来访已记录接待情况")
+    if booking.status not in ("booked", "no_show"):
+        raise ValidationError(f"该预约{booking.status_label}，不能记录接待情况")
+    answer = text.free_text(
+        record.answer, "答复内容" if record.outcome == "answered" else "现场说明", ANSWER_LIMIT
+    )
+    if record.outcome == "answered" and not answer:
+        raise ValidationError("请填写当面答复的内容")
+    issue = ""
+    if record.outcome == "handed":
+        if record.department not in managing_departments():
+            raise ValidationError(f"转交办理的部门应为{'或'.join(managing_departments())}")
+        issue = text.free_text(
+            record.issue or default_issue(booking), "转办事项", activities.LIMITS["opinion"] - 60
+        )
+        if not issue:
+            raise ValidationError("请填写转交办理的事项")
+    stamp = dates.stamp()
+    with write(db):
+        db.execute(
+            "UPDATE bookings SET status = 'received', checked_in_at = COALESCE(checked_in_at, ?), outcome = ?, "
+            "answer = ? WHERE id = ?",
+            [stamp, record.outcome, answer, booking_id],
+        )
+        handed = None
+        if record.outcome == "handed":
+            handed = (booking_id, record.department, _opinion_item(booking, issue))
+        sync_activity(db, user, booking.date, handed=handed)
+    return _load(db, booking_id)
+
+
+def finish_day(db: Database, user: User, day: dt.date) -> int:
+    """Close the day: bookings never checked in become 未到, and the day's activity is written
+    (also for a day without visitors). Returns the activity's id."""
+    found = _require_day(db, user, day)
+    if found.cancelled:
+        raise ValidationError("该接待日已取消")
+    if day > dates.today():
+        raise ValidationError("接待日还没到")
+    pending = [b for b in day_bookings(db, day) if b.status == "booked" and b.checked_in_at]
+    if pending:
+        raise ValidationError(
+            f"还有 {len(pending)} 位已签到的来访人未记录接待情况：{'、'.join(b.visitor_name for b in pending)}"
+        )
+    with write(db):
+        db.execute(
+            "UPDATE bookings SET status = 'no_show' WHERE date = ? AND status = 'booked' AND checked_in_at IS NULL",
+            [day.isoformat()],
+        )
+        return sync_activity(db, user, day)
+
+
+# --- the duty leader's 接待日 activity -------------------------------------------------------
+
+
+def _opinion_item(booking: Booking, issue: str) -> str:
+    """One opinion of the activity = the content of its case: who raised it and what."""
+    who = (
+        f"{booking.visitor_name}（{booking.visitor_unit}）" if booking.visitor_unit else booking.visitor_name
+    )
+    return f"{who}反映：{issue}"
+
+
+def _clip(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def activity_fields(db: Database, day: dt.date) -> dict:
+    """The activity's fields from the day's recorded receptions (ActivityInput's names)."""
+    found = roster.get_day(db, day)
+    received = [b for b in day_bookings(db, day) if b.status == "received"]
+    handed_items = [
+        r[0]
+        for r in db.execute(
+            "SELECT c.content FROM cases c JOIN bookings b ON b.id = c.booking_id WHERE b.date = ? ORDER BY c.id",
+            [day.isoformat()],
+        )
+    ]
+    people = sum(b.group_size for b in received)
+    visitors = "、".join(
+        f"{b.visitor_name}（{b.visitor_unit}）" if b.visitor_unit else b.visitor_name for b in received
+    )
+    lines = [f"接待来访师生 {len(received)} 批 {people} 人。"] if received else ["本接待日无师生来访。"]
+    for n, b in enumerate(received, start=1):
+        how = (
+            f"当面答复：{b.answer}"
+            if b.outcome == "answered"
+            else "不能当即答复，已说明情况，转党办/校办协调办理" + (f"（{b.answer}）" if b.answer else "")
+        )
+        lines.append(f"{n}. {b.slot} {b.visitor_name}反映［{b.category}］{b.subject}。{how}")
+    answered = sum(b.outcome == "answered" for b in received)
+    followup = ""
+    if received:
+        followup = f"当面答复 {answered} 项"
+        if len(received) - answered:
+            followup += f"；转交办理 {len(received) - answered} 项，党办、校办在 5 个工作日内向值班校领导和来访人反馈落实情况"
+        followup += "。"
+    return {
+        "cadre_id": found.leader_id,
+        "system": SYSTEM,
+        "subtype": SUBTYPE,
+        "date": day,
+        "place": found.place,
+        "counterpart_text": _clip(
+            f"来访师生：{visitors}" if visitors else "无来访师生", activities.LIMITS["counterpart_text"]
+        ),
+        "content": _clip("\n".join(lines), activities.LIMITS["content"]),
+        "opinions": handed_items,
+        "followup": followup,
+        "source": "reception",
+    }
+
+
+def _accepts(func, name: str) -> bool:
+    return name in inspect.signature(func).parameters
+
+
+def _open_case(
+    db: Database, user: User, day: roster.DutyDay, handed: tuple[int, str, str], activity_id: int
+) -> None:
+    try:
+        from .. import cases  # the cases feature's service
+    except ImportError:
+        raise ValidationError("意见建议办理功能尚未启用，暂不能转交办理") from None
+
+    booking = _load(db, handed[0])
+    kwargs = dict(
+        source="reception",
+        content=handed[2],
+        responsible_dept=handed[1],
+        contact_date=day.date,
+        cadre_id=day.leader_id,
+        system=SYSTEM,
+        booking_id=booking.id,
+        raised_by=booking.user_id,
+        raiser_name=booking.visitor_name,
+        actor_id=user.id,
+    )
+    if _accepts(cases.open_case, "activity_id"):
+        kwargs["activity_id"] = activity_id
+    cases.open_case(db, **kwargs)
+
+
+def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str, str] | None = None) -> int:
+    """Write the day's 接待日 activity from its receptions, opening the case of ``handed``
+    (booking id, department, opinion item) exactly once. Returns the activity's id."""
+    found = roster.get_day(db, day)
+    with write(db):
+        fields = activity_fields(db, day)
+        if handed is not None:
+            fields["opinions"] = [*fields["opinions"], handed[2]]
+        current = None
+        if found.activity_id is not None:
+            current = activities.get_activity(db, found.activity_id, user)
+            if current.voided:
+                current = None
+        # update_activity opens cases for opinions new to an activity that had none: rather than
+        # have it open a second case without the visitor, the record is written afresh.
+        fresh = current is not None and handed is not None and not current.opinions_text
+        if fresh and not _accepts(activities.update_activity, "open_cases"):
+            activities.void_activity(db, current.id, "接待情况更新，接待日记录重新生成", user)
+            current = None
+        if current is None:
+            made = activities.log_activity(db, activities.ActivityInput(**fields), user, open_cases=False)
+            activity_id = made.id
+            db.execute("UPDATE duty_days SET activity_id = ? WHERE date = ?", [activity_id, day.isoformat()])
+            if handed is not None:
+                _open_case(db, user, found, handed, activity_id)
+        else:
+            activity_id = current.id
+            if handed is not None:
+                _open_case(db, user, found, handed, activity_id)
+            changes = {k: v for k, v in fields.items() if k not in ("cadre_id", "source")}
+            if _accepts(activities.update_activity, "open_cases"):
+                activities.update_activity(db, activity_id, changes, user, open_cases=False)
+            else:
+                activities.update_activity(db, activity_id, changes, user)
+    return activity_id
