@@ -5,6 +5,19 @@ from portal import activities, assignments, dates, org, record_form
 from portal.errors import PortalError
 from portal.policy import policy
 
+FORM_KEYS = (
+    "place",
+    "targets",
+    "counterparts",
+    "extra_codes",
+    "counterpart",
+    "hours",
+    "participants",
+    "content",
+    "opinions",
+    "followup",
+)
+
 user = common.require(__file__)
 
 st.title("记录联系活动")
@@ -109,6 +122,10 @@ if submitted:
         st.session_state["last_notice"] = (
             f"已保存：{dates.format_date(saved.date)} {saved.system}—{saved.subtype}（编号 {saved.id}）{note}"
         )
+        # an empty form for the next record (a kept one invites saving the same contact twice)
+        for key in FORM_KEYS:
+            st.session_state.pop(key, None)
+        st.rerun()
 
 last = st.session_state.get("last_activity")
 if last:

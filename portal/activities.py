@@ -186,42 +186,12 @@ def import_key(
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-(\d{4})(?:-([12]))?)?$")
-
-
 def period_range(db: Database, key: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a period key (RULES.md §2): ``2026`` (year), ``2026-03`` (month),
-    ``2026-2027`` (academic year), ``2026-2027-1`` (semester; the academic calendar's dates
-    when the installation has set them, else autumn 1 Sep–31 Jan and spring 1 Feb–31 Aug)."""
-    m = _PERIOD.match((key or "").strip())
-    bad = ValidationError(f"期间“{(key or '')[:20]}”无效：应为 2026、2026-03、2026-2027 或 2026-2027-1")
-    if not m:
-        raise bad
-    year = int(m.group(1))
-    if m.group(2):
-        month = int(m.group(2))
-        if not 1 <= month <= 12:
-            raise bad
-        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-        return dt.date(year, month, 1), nxt - dt.timedelta(days=1)
-    if not m.group(3):
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if int(m.group(3)) != year + 1:
-        raise bad
-    row = None
-    if m.group(4):
-        row = db.execute("SELECT start_date, end_date FROM semesters WHERE key = ?", [key.strip()]).fetchone()
-    else:
-        row = db.execute(
-            "SELECT min(start_date), max(end_date) FROM semesters WHERE academic_year = ?", [key.strip()]
-        ).fetchone()
-    if row and row[0]:
-        return dt.date.fromisoformat(row[0]), dt.date.fromisoformat(row[1])
-    if m.group(4) == "1":
-        return dt.date(year, 9, 1), dt.date(year + 1, 1, 31)
-    if m.group(4) == "2":
-        return dt.date(year + 1, 2, 1), dt.date(year + 1, 8, 31)
-    return dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
+    """First and last day of a period key (``portal.periods``: 2026, 2026-03, 2026-2027, 2026-2027-1)."""
+    from .periods import period_from_key
+
+    period = period_from_key(db, key)
+    return period.start, period.end
 
 
 # --- scope ---------------------------------------------------------------------------------

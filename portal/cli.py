@@ -383,5 +383,50 @@ def reception_ics(staff_no: str, out: str | None) -> None:
         click.echo(data.decode("utf-8"), nl=False)
 
 
+@cli.command()
+@click.option("--cadre", "staff_no", help="只看此工号的干部")
+@click.option("--period", help="只看此期间：2026-11、2026-2027-1、2026-2027、2026")
+@click.option("--since", help="开始日期（默认：--on 所在学年的开始）")
+@click.option("--on", "on", help="截至日期（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="按 FORMATS.md 输出 JSON")
+@click.option("--institutional", is_flag=True, help="改为输出学校层面的制度落实情况（部门台账）")
+def quota(
+    staff_no: str | None, period: str | None, since: str | None, on: str | None, as_json: bool, institutional: bool
+) -> None:
+    """Quotas per cadre, rule and period (every period overlapping [since, on])."""
+    import json
+
+    from . import dates
+    from . import quota as engine
+
+    try:
+        on_day = dates.parse_date(on, "截至日期") if on else dates.today()
+        since_day = dates.parse_date(since, "开始日期") if since else None
+        with open_db() as db:
+            if institutional:
+                duties = engine.compute_institutional(db, period=period, since=since_day, on=on_day)
+            else:
+                results = engine.compute(db, staff_no=staff_no, period=period, since=since_day, on=on_day)
+    except PortalError as exc:
+        fail(exc.message)
+    if institutional:
+        for w in sorted({d.warning for d in duties if d.warning}):
+            click.echo(f"警告：{w}", err=True)
+        for d in duties:
+            click.echo(f"{d.rule}\t{d.period}\t{d.done:g}/{d.required:g}\t{d.status_label}\t{d.title}")
+            for line in d.details[:10]:
+                click.echo(f"    {line}")
+        return
+    if as_json:
+        click.echo(json.dumps(engine.report_json(results), ensure_ascii=False, indent=1))
+        return
+    click.echo("工号\t姓名\t规则\t期间\t要求\t完成\t状态")
+    for r in results:
+        want = f"{r.required:g}" if r.max is None else f"{r.required:g}～{r.max:g}"
+        flag = "（进度滞后）" if r.behind else ""
+        click.echo(f"{r.staff_no}\t{r.name}\t{r.rule}\t{r.period}\t{want}\t{r.done:g}\t{r.status_label}{flag}")
+
+
 def main() -> None:  # pragma: no cover
+
     cli()

@@ -27,6 +27,21 @@ class System(BaseModel):
     departments: list[str] = Field(min_length=1)
 
 
+class Deadlines(BaseModel):
+    """How fast raised problems must be answered (RULES.md §5), in working days after the contact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reception: int = Field(default=5, ge=1, le=60)
+    symposium: int = Field(default=10, ge=1, le=60)
+    other: int = Field(default=10, ge=1, le=60)
+    reopen_within: int = Field(default=10, ge=0, le=60)  # after the answer, the raiser may reopen
+    at_risk: int = Field(default=1, ge=0, le=10)  # flagged 临期 with this many working days left
+
+    def for_source(self, source: str) -> int:
+        return {"reception": self.reception, "symposium": self.symposium}.get(source, self.other)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,6 +50,7 @@ class Policy(BaseModel):
     departments: list[str]
     unit_aliases: dict[str, list[str]] = {}
     systems: list[System]
+    deadlines: Deadlines = Deadlines()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -1,0 +1,752 @@
+"""Cases (意见建议办理): every opinion or request raised in a contact, until it is answered.
+
+A case is opened for each opinion raised in an activity, or for a reception the duty leader
+hands to a department. It carries a number people can quote (``2026-0001``), the department
+that must act (RULES.md §4–5) and, once referred, the unit that handles it; a deadline in
+working days after the contact (``policy().deadlines``, counted with ``portal.workdays``).
+
+States, in order::
+
+    registered 待登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
+
+Who may do what:
+
+* staff of the case's responsible department, and administrators: refer, start, record
+  progress, answer (from any open state: a question answered on the spot), close, reopen;
+* the visitor who raised it: read the answer, then say satisfied (closes it) or not satisfied
+  (reopens it) within ``deadlines.reopen_within`` working days of the answer;
+* the cadre whose contact raised it: read it, and its answer.
+
+Every change appends a row to ``case_events`` (append-only: triggers refuse updates and
+deletes). A reopened case is due ``deadline_days`` working days after the day it reopened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from . import dates, text, workdays
+from .accounts import User
+from .db import write
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .policy import policy
+
+STATES = ("registered", "referred", "in_progress", "answered", "closed")
+OPEN_STATES = ("registered", "referred", "in_progress")
+STATE_LABELS = {
+    "registered": "待登记",
+    "referred": "已转办",
+    "in_progress": "办理中",
+    "answered": "已答复",
+    "closed": "已办结",
+}
+SOURCES = ("reception", "symposium", "other")
+SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其他联系"}
+ACTION_LABELS = {
+    "opened": "登记",
+    "referred": "转办",
+    "started": "开始办理",
+    "progress": "办理进展",
+    "answered": "答复",
+    "closed": "办结",
+    "satisfied": "提出人表示满意",
+    "reopened": "重新办理",
+    "read": "已阅答复",
+    "due_changed": "办理期限调整",
+}
+CONTENT_MAX = 2000
+ANSWER_MAX = 5000
+NOTE_MAX = 1000
+
+
+class Case(BaseModel):
+    id: int
+    number: str
+    source: str
+    activity_id: int | None = None
+    booking_id: int | None = None
+    cadre_id: int | None = None
+    cadre_name: str = ""
+    raised_by: int | None = None
+    raiser_name: str = ""
+    content: str
+    system: str = ""
+    responsible_dept: str
+    handling_unit_id: int | None = None
+    handling_unit_name: str = ""
+    state: str
+    contact_date: dt.date
+    deadline_days: int
+    due_date: dt.date
+    answer: str = ""
+    answered_at: str | None = None
+    closed_at: str | None = None
+    reopen_count: int = 0
+    created_at: str
+    updated_at: str
+    # as of the day the case was read (``on``); None once answered
+    days_left: int | None = None
+    at_risk: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def answered_late(self) -> bool:
+        return self.answered_at is not None and self.answered_at[:10] > self.due_date.isoformat()
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+    @property
+    def flag(self) -> str:
+        """逾期 / 临期 / '' — what supervision shows beside the deadline."""
+        if self.overdue:
+            return f"逾期 {-self.days_left} 个工作日"
+        if self.at_risk:
+            return "今日到期" if self.days_left == 0 else f"临期（剩 {self.days_left} 个工作日）"
+        return ""
+
+
+class CaseEvent(BaseModel):
+    id: int
+    case_id: int
+    at: str
+    user_id: int | None = None
+    user_name: str = ""
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    note: str = ""
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+_SQL = (
+    "SELECT c.*, COALESCE(p.name, '') AS cadre_name, COALESCE(u.name, '') AS handling_unit_name "
+    "FROM cases c LEFT JOIN people p ON p.id = c.cadre_id LEFT JOIN units u ON u.id = c.handling_unit_id "
+)
+
+
+def _days_left(cal: workdays.WorkCalendar, today: dt.date, due: dt.date) -> int:
+    # the semantics of workdays.working_days_left, on one calendar read for many cases
+    if today == due:
+        return 0
+    if today < due:
+        return cal.count(today, due)
+    return -max(1, cal.count(due, today))
+
+
+def _cases(db: Database, rows: list[dict], on: dt.date | None = None) -> list[Case]:
+    today = on or dates.today()
+    out = [Case(**r) for r in rows]
+    live = [c for c in out if c.is_open]
+    if live:
+        lo = min(today, *(c.due_date for c in live))
+        hi = max(today, *(c.due_date for c in live))
+        cal = workdays.calendar(db, lo, hi)
+        risk = policy().deadlines.at_risk
+        for c in live:
+            c.days_left = _days_left(cal, today, c.due_date)
+            c.at_risk = 0 <= c.days_left <= risk
+    return out
+
+
+def _row(db: Database, case_id: int) -> dict:
+    rows = list(db.query(_SQL + "WHERE c.id = ?", [case_id]))
+    if not rows:
+        raise NotFound("意见建议不存在")
+    return rows[0]
+
+
+def can_handle(user: User, case: Case | dict) -> bool:
+    """Staff of the responsible department, and administrators."""
+    dept = case["responsible_dept"] if isinstance(case, dict) else case.responsible_dept
+    return user.has("admin") or dept in user.departments
+
+
+def can_view(user: User, case: Case | dict) -> bool:
+    get = case.get if isinstance(case, dict) else lambda k: getattr(case, k)
+    return (
+        can_handle(user, case)
+        or (user.person_id is not None and get("cadre_id") == user.person_id)
+        or get("raised_by") == user.id
+    )
+
+
+def get_case(db: Database, case_id: int, viewer: User, on: dt.date | None = None) -> Case:
+    row = _row(db, case_id)
+    if not can_view(viewer, row):
+        raise NotFound("意见建议不存在")  # not telling others' cases apart from missing ones
+    return _cases(db, [row], on)[0]
+
+
+def find_by_number(db: Database, number: str, viewer: User) -> Case:
+    found = db.execute("SELECT id FROM cases WHERE number = ?", [number.strip()]).fetchone()
+    if found is None:
+        raise NotFound(f"没有编号为 {number.strip()[:20]} 的意见建议")
+    return get_case(db, found[0], viewer)
+
+
+def list_cases(
+    db: Database,
+    viewer: User,
+    *,
+    scope: str = "handle",
+    states: list[str] | None = None,
+    source: str | None = None,
+    handling_unit_id: int | None = None,
+    department: str | None = None,
+    cadre_id: int | None = None,
+    overdue_only: bool = False,
+    on: dt.date | None = None,
+) -> list[Case]:
+    """Cases the viewer may see, by deadline (earliest first).
+
+    ``scope``: ``handle`` — the viewer's departments' cases (all for an administrator);
+    ``cadre`` — cases raised in the viewer's own contacts; ``mine`` — cases the viewer raised;
+    ``all`` — the union of the three (what ``can_view`` allows).
+    """
+    where, params = [], []
+    clauses = []
+    if scope in ("handle", "all"):
+        if viewer.has("admin"):
+            clauses.append("1")
+        elif viewer.departments:
+            clauses.append(f"c.responsible_dept IN ({','.join('?' * len(viewer.departments))})")
+            params += viewer.departments
+    if scope in ("cadre", "all") and viewer.person_id is not None:
+        clauses.append("c.cadre_id = ?")
+        params.append(viewer.person_id)
+    if scope in ("mine", "all"):
+        clauses.append("c.raised_by = ?")
+        params.append(viewer.id)
+    if scope not in ("handle", "cadre", "mine", "all"):
+        raise ValueError(scope)
+    if not clauses:
+        return []
+    where.append("(" + " OR ".join(clauses) + ")")
+    if states:
+        bad = [s for s in states if s not in STATES]
+        if bad:
+            raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
+        where.append(f"c.state IN ({','.join('?' * len(states))})")
+        params += states
+    if overdue_only:
+        where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
+        params += OPEN_STATES
+        where.append("c.due_date < ?")
+        params.append((on or dates.today()).isoformat())
+    if source:
+        where.append("c.source = ?")
+        params.append(source)
+    if handling_unit_id is not None:
+        where.append("c.handling_unit_id = ?")
+        params.append(handling_unit_id)
+    if department:
+        where.append("c.responsible_dept = ?")
+        params.append(department)
+    if cadre_id is not None:
+        where.append("c.cadre_id = ?")
+        params.append(cadre_id)
+    sql = _SQL + "WHERE " + " AND ".join(where) + " ORDER BY c.due_date, c.number"
+    found = _cases(db, list(db.query(sql, params)), on)
+    if overdue_only:
+        found = [c for c in found if c.overdue]
+    return found
+
+
+def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
+    get_case(db, case_id, viewer)  # visibility
+    return [
+        CaseEvent(**r)
+        for r in db.query(
+            "SELECT e.*, COALESCE(u.display_name, '') AS user_name FROM case_events e "
+            "LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? ORDER BY e.id",
+            [case_id],
+        )
+    ]
+
+
+def counts(cases: list[Case]) -> dict[str, int]:
+    """Figures supervision shows at the top: open, overdue, at risk, answered, closed, answered late."""
+    return {
+        "open": sum(c.is_open for c in cases),
+        "overdue": sum(c.overdue for c in cases),
+        "at_risk": sum(c.at_risk for c in cases),
+        "answered": sum(c.state == "answered" for c in cases),
+        "closed": sum(c.state == "closed" for c in cases),
+        "answered_late": sum(c.answered_late for c in cases),
+    }
+
+
+# --- opening --------------------------------------------------------------------------------
+
+
+def _event(
+    db: Database,
+    case_id: int,
+    actor_id: int | None,
+    action: str,
+    from_state: str | None,
+    to_state: str | None,
+    note: str = "",
+    at: str | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO case_events (case_id, at, user_id, action, from_state, to_state, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
+    )
+
+
+def _next_number(db: Database, year: int) -> str:
+    prefix = f"{year:04d}-"
+    last = db.execute(
+        "SELECT max(CAST(substr(number, 6) AS INTEGER)) FROM cases WHERE number LIKE ?", [prefix + "%"]
+    ).fetchone()[0]
+    return f"{prefix}{(last or 0) + 1:04d}"
+
+
+def _check_unit(db: Database, unit_id: int | None) -> str:
+    if unit_id is None:
+        return ""
+    found = db.execute("SELECT name FROM units WHERE id = ?", [unit_id]).fetchone()
+    if found is None:
+        raise ValidationError("承办单位不存在")
+    return found[0]
+
+
+def open_case(
+    db: Database,
+    *,
+    source: str,
+    content: str,
+    responsible_dept: str,
+    contact_date: dt.date,
+    cadre_id: int | None = None,
+    system: str = "",
+    activity_id: int | None = None,
+    booking_id: int | None = None,
+    raised_by: int | None = None,
+    raiser_name: str = "",
+    handling_unit_id: int | None = None,
+    actor_id: int | None = None,
+    deadline_days: int | None = None,
+) -> Case:
+    """Register one opinion or request raised in a contact; due ``deadline_days`` working days
+    after ``contact_date`` (default: RULES.md §5 by source). Given a handling unit, the case
+    is referred to it at once."""
+    if source not in SOURCES:
+        raise ValidationError(f"未知的来源：{source}")
+    content = text.free_text(content, "意见建议内容", max_len=CONTENT_MAX, required=True)
+    pol = policy()
+    if responsible_dept not in pol.departments:
+        raise ValidationError(f"责任部门“{responsible_dept}”不在部门列表中")
+    if system and system not in pol.system_names:
+        raise ValidationError(f"制度“{system}”不存在")
+    raiser_name = text.name(raiser_name, "提出人", required=False) if raiser_name else ""
+    if deadline_days is None:
+        deadline_days = pol.deadlines.for_source(source)
+    if not 0 <= deadline_days <= 60:
+        raise ValidationError("办理期限须在 0～60 个工作日之间")
+    if isinstance(contact_date, str):
+        contact_date = dates.parse_date(contact_date, "联系日期")
+    due = workdays.due_date(db, contact_date, deadline_days)
+    with write(db):
+        unit_name = _check_unit(db, handling_unit_id)
+        now = dates.stamp()
+        number = _next_number(db, contact_date.year)
+        case_id = db.execute(
+            "INSERT INTO cases (number, source, activity_id, booking_id, cadre_id, raised_by, raiser_name, "
+            "content, system, responsible_dept, handling_unit_id, state, contact_date, deadline_days, "
+            "due_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                number,
+                source,
+                activity_id,
+                booking_id,
+                cadre_id,
+                raised_by,
+                raiser_name,
+                content,
+                system,
+                responsible_dept,
+                handling_unit_id,
+                "referred" if handling_unit_id else "registered",
+                contact_date.isoformat(),
+                deadline_days,
+                due.isoformat(),
+                now,
+                now,
+            ],
+        ).lastrowid
+        _event(db, case_id, actor_id, "opened", None, "registered", f"责任部门：{responsible_dept}", now)
+        if handling_unit_id:
+            _event(db, case_id, actor_id, "referred", "registered", "referred", f"转办至{unit_name}", now)
+        return _cases(db, [_row(db, case_id)])[0]
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+def _load_for_change(db: Database, case_id: int, actor: User) -> dict:
+    row = _row(db, case_id)
+    if not can_view(actor, row):
+        raise NotFound("意见建议不存在")
+    return row
+
+
+def _require_handler(actor: User, row: dict) -> None:
+    if not can_handle(actor, row):
+        raise PermissionDenied(f"只有{row['responsible_dept']}的工作人员或系统管理员可以办理此件")
+
+
+def _require_state(row: dict, allowed: tuple[str, ...], what: str) -> None:
+    if row["state"] not in allowed:
+        names = "、".join(STATE_LABELS[s] for s in allowed)
+        raise Conflict(f"此件当前为“{STATE_LABELS[row['state']]}”，只有{names}的件可以{what}")
+
+
+def _set(db: Database, case_id: int, **fields) -> None:
+    fields["updated_at"] = dates.stamp()
+    cols = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE cases SET {cols} WHERE id = ?", [*fields.values(), case_id])
+
+
+def _note(value: str, what: str = "说明", required: bool = False, max_len: int = NOTE_MAX) -> str:
+    return text.free_text(value, what, max_len=max_len, required=required)
+
+
+def refer(db: Database, case_id: int, handling_unit_id: int, actor: User, note: str = "") -> Case:
+    """Hand the case to the unit that must act (again, to another unit, while it is open)."""
+    note = _note(note)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, OPEN_STATES, "转办")
+        name = _check_unit(db, handling_unit_id)
+        if not name:
+            raise ValidationError("请选择承办单位")
+        to_state = "referred" if row["state"] == "registered" else row["state"]
+        _set(db, case_id, handling_unit_id=handling_unit_id, state=to_state)
+        _event(
+            db,
+            case_id,
+            actor.id,
+            "referred",
+            row["state"],
+            to_state,
+            "；".join(filter(None, [f"转办至{name}", note])),
+        )
+    return get_case(db, case_id, actor)
+
+
+def start(db: Database, case_id: int, actor: User, note: str = "") -> Case:
+    """The handling unit has taken it up (已转办 → 办理中)."""
+    note = _note(note)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, ("referred",), "开始办理")
+        _set(db, case_id, state="in_progress")
+        _event(db, case_id, actor.id, "started", "referred", "in_progress", note)
+    return get_case(db, case_id, actor)
+
+
+def add_progress(db: Database, case_id: int, note: str, actor: User) -> Case:
+    """A progress note on an open case (no change of state)."""
+    note = _note(note, "办理进展", required=True)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, OPEN_STATES, "记录办理进展")
+        _set(db, case_id)
+        _event(db, case_id, actor.id, "progress", row["state"], row["state"], note)
+    return get_case(db, case_id, actor)
+
+
+def answer(db: Database, case_id: int, answer_text: str, actor: User) -> Case:
+    """Record the answer; it reaches the cadre and the person who raised it (已答复)."""
+    answer_text = _note(answer_text, "答复内容", required=True, max_len=ANSWER_MAX)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, OPEN_STATES, "答复")
+        _set(db, case_id, state="answered", answer=answer_text, answered_at=dates.stamp())
+        _event(db, case_id, actor.id, "answered", row["state"], "answered", answer_text[:NOTE_MAX])
+    return get_case(db, case_id, actor)
+
+
+def close(db: Database, case_id: int, actor: User, note: str = "") -> Case:
+    """办结 an answered case (the raiser may still reopen it within the set time)."""
+    note = _note(note)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, ("answered",), "办结")
+        _set(db, case_id, state="closed", closed_at=dates.stamp())
+        _event(db, case_id, actor.id, "closed", "answered", "closed", note)
+    return get_case(db, case_id, actor)
+
+
+def reopen_deadline(db: Database, case: Case) -> dt.date | None:
+    """The last day the raiser may ask for the case to be handled again (None: not answered)."""
+    if case.answered_at is None or case.state not in ("answered", "closed"):
+        return None
+    answered = dt.date.fromisoformat(case.answered_at[:10])
+    return workdays.due_date(db, answered, policy().deadlines.reopen_within)
+
+
+def can_reopen(db: Database, case: Case, on: dt.date | None = None) -> bool:
+    last = reopen_deadline(db, case)
+    return last is not None and (on or dates.today()) <= last
+
+
+def _reopen(db: Database, row: dict, actor: User, reason: str) -> None:
+    today = dates.today()
+    due = workdays.due_date(db, today, row["deadline_days"])
+    _set(
+        db,
+        row["id"],
+        state="in_progress",
+        closed_at=None,
+        reopen_count=row["reopen_count"] + 1,
+        due_date=due.isoformat(),
+    )
+    _event(
+        db,
+        row["id"],
+        actor.id,
+        "reopened",
+        row["state"],
+        "in_progress",
+        f"{reason}（新的办理期限：{due.isoformat()}）",
+    )
+
+
+def confirm(db: Database, case_id: int, satisfied: bool, actor: User, note: str = "") -> Case:
+    """The visitor who raised the case says whether the answer satisfies him: satisfied closes
+    it; not satisfied reopens it (办理中, due again) within ``deadlines.reopen_within``."""
+    note = _note(note, "意见", required=not satisfied)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        if row["raised_by"] != actor.id:
+            raise PermissionDenied("只有提出人本人可以确认办理结果")
+        case = _cases(db, [row])[0]
+        _require_state(row, ("answered", "closed"), "确认办理结果")
+        if satisfied:
+            if row["state"] == "answered":
+                _set(db, case_id, state="closed", closed_at=dates.stamp())
+            _event(db, case_id, actor.id, "satisfied", row["state"], "closed", note)
+        else:
+            if not can_reopen(db, case):
+                last = reopen_deadline(db, case)
+                raise Conflict(
+                    f"答复后 {policy().deadlines.reopen_within} 个工作日内（至 {last}）可申请重新办理，现已超过期限"
+                )
+            _reopen(db, row, actor, f"提出人不满意：{note}")
+    return get_case(db, case_id, actor)
+
+
+def reopen(db: Database, case_id: int, reason: str, actor: User) -> Case:
+    """The department reopens an answered case for a raiser who is not satisfied (a visitor
+    without an account, or one who phoned); the same time limit applies."""
+    reason = _note(reason, "重新办理原因", required=True)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, ("answered", "closed"), "重新办理")
+        if not can_reopen(db, _cases(db, [row])[0]):
+            raise Conflict(f"已超过答复后 {policy().deadlines.reopen_within} 个工作日的重新办理期限")
+        _reopen(db, row, actor, reason)
+    return get_case(db, case_id, actor)
+
+
+def mark_read(db: Database, case_id: int, reader: User) -> bool:
+    """The cadre or the raiser has read the answer (once; True when this is the first time)."""
+    row = _load_for_change(db, case_id, reader)
+    if row["answered_at"] is None or not (
+        row["raised_by"] == reader.id
+        or (reader.person_id is not None and row["cadre_id"] == reader.person_id)
+    ):
+        return False
+    with write(db):
+        seen = db.execute(
+            "SELECT 1 FROM case_events WHERE case_id = ? AND user_id = ? AND action = 'read' AND at >= ?",
+            [case_id, reader.id, row["answered_at"]],
+        ).fetchone()
+        if seen:
+            return False
+        _event(db, case_id, reader.id, "read", row["state"], row["state"])
+    return True
+
+
+def unread_answers(db: Database, reader: User) -> list[Case]:
+    """Answered cases the reader raised, or that came from his contacts, not read since the answer."""
+    mine = list_cases(db, reader, scope="mine", states=["answered", "closed"])
+    theirs = list_cases(db, reader, scope="cadre", states=["answered", "closed"]) if reader.person_id else []
+    found = {c.id: c for c in [*mine, *theirs]}
+    if not found:
+        return []
+    read = {
+        r[0]
+        for r in db.execute(
+            f"SELECT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id "
+            f"WHERE e.user_id = ? AND e.action = 'read' AND e.at >= c.answered_at "
+            f"AND e.case_id IN ({','.join('?' * len(found))})",
+            [reader.id, *found],
+        )
+    }
+    return [c for c in found.values() if c.id not in read]
+
+
+# --- deadlines after a calendar change ---------------------------------------------------------
+
+
+def _deadline_base(db: Database, row: dict) -> dt.date:
+    """A reopened case counts from the day it was reopened; others from the contact."""
+    if row["reopen_count"]:
+        at = db.execute(
+            "SELECT at FROM case_events WHERE case_id = ? AND action = 'reopened' ORDER BY id DESC LIMIT 1",
+            [row["id"]],
+        ).fetchone()
+        if at:
+            return dt.date.fromisoformat(at[0][:10])
+    return dt.date.fromisoformat(row["contact_date"])
+
+
+def recompute_due_dates(db: Database) -> int:
+    """Recompute the due dates of open cases (after the working-day calendar changed).
+    Returns how many changed; each change is recorded in the case's history."""
+    changed = 0
+    with write(db):
+        rows = list(
+            db.query(
+                f"SELECT id, state, contact_date, deadline_days, due_date, reopen_count FROM cases "
+                f"WHERE state IN ({','.join('?' * len(OPEN_STATES))})",
+                OPEN_STATES,
+            )
+        )
+        for row in rows:
+            due = workdays.due_date(db, _deadline_base(db, row), row["deadline_days"]).isoformat()
+            if due != row["due_date"]:
+                _set(db, row["id"], due_date=due)
+                _event(
+                    db,
+                    row["id"],
+                    None,
+                    "due_changed",
+                    row["state"],
+                    row["state"],
+                    f"工作日安排调整：{row['due_date']} → {due}",
+                )
+                changed += 1
+    return changed
+
+
+# --- export -----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    ("编号", 12),
+    ("来源", 10),
+    ("制度", 14),
+    ("联系日期", 12),
+    ("干部", 10),
+    ("提出人", 10),
+    ("意见建议", 50),
+    ("责任部门", 10),
+    ("承办单位", 22),
+    ("状态", 9),
+    ("办理期限", 12),
+    ("提醒", 18),
+    ("答复", 50),
+    ("答复时间", 18),
+    ("重新办理次数", 8),
+]
+
+
+def export_rows(cases: list[Case]) -> list[list]:
+    return [
+        [
+            c.number,
+            c.source_label,
+            c.system,
+            c.contact_date.isoformat(),
+            c.cadre_name,
+            c.raiser_name,
+            c.content,
+            c.responsible_dept,
+            c.handling_unit_name,
+            c.state_label,
+            c.due_date.isoformat(),
+            c.flag or ("逾期答复" if c.answered_late else ""),
+            c.answer,
+            dates.format_stamp(c.answered_at) if c.answered_at else "",
+            c.reopen_count,
+        ]
+        for c in cases
+    ]
+
+
+def export_xlsx(cases: list[Case], title: str = "意见建议办理督办台账", on: dt.date | None = None) -> bytes:
+    """The supervision list as a workbook: title row, header, overdue rows in red."""
+    from openpyxl.styles import Font, PatternFill
+
+    from . import sheets
+
+    wb, ws = sheets.workbook_sheet(
+        "督办", title, EXPORT_COLUMNS, subtitle=f"截至 {dates.format_date(on or dates.today())}"
+    )
+    red, amber = PatternFill("solid", fgColor="FDE2E1"), PatternFill("solid", fgColor="FFF4CE")
+    for c, values in zip(cases, export_rows(cases), strict=True):
+        ws.append(sheets.safe_row(values))
+        if c.overdue or c.at_risk:
+            for cell in ws[ws.max_row]:
+                cell.fill = red if c.overdue else amber
+                if c.overdue:
+                    cell.font = Font(color="B00020")
+    return sheets.to_bytes(wb)
+
+
+def to_json(cases: list[Case]) -> str:
+    return json.dumps(
+        [
+            {
+                "number": c.number,
+                "source": c.source,
+                "system": c.system,
+                "responsible_dept": c.responsible_dept,
+                "handling_unit": c.handling_unit_name,
+                "state": c.state,
+                "contact_date": c.contact_date.isoformat(),
+                "due_date": c.due_date.isoformat(),
+                "days_left": c.days_left,
+                "overdue": c.overdue,
+                "at_risk": c.at_risk,
+                "cadre": c.cadre_name,
+                "content": c.content,
+            }
+            for c in cases
+        ],
+        ensure_ascii=False,
+        indent=1,
+    )

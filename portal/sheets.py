@@ -1,0 +1,102 @@
+"""Workbooks laid out like the ledgers departments keep by hand (台账): a merged title row,
+an optional subtitle, a bold header row with borders, set column widths and a frozen header.
+
+Cells that a spreadsheet would run as a formula (user text starting with ``=``, ``+``, ``-``,
+``@``) are written as text with a leading apostrophe, so an exported opinion cannot execute.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+_THIN = Side(style="thin", color="999999")
+BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def safe_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[object]) -> list[object]:
+    return [safe_cell(v) for v in values]
+
+
+def sheet_title(name: str) -> str:
+    """A valid worksheet name (≤31 characters, none of []:*?/\\)."""
+    return name.translate(_SHEET_FORBIDDEN)[:31] or "Sheet"
+
+
+def add_sheet(
+    wb: Workbook,
+    name: str,
+    title: str,
+    columns: list[tuple[str, float]],
+    subtitle: str = "",
+) -> Worksheet:
+    """A new sheet with the 台账 layout; data rows go below with ``ws.append``."""
+    if wb.worksheets and wb.worksheets[0].max_row == 1 and wb.worksheets[0]["A1"].value is None:
+        ws = wb.worksheets[0]
+        ws.title = sheet_title(name)
+    else:
+        ws = wb.create_sheet(sheet_title(name))
+    width = len(columns)
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, width))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 28
+    if subtitle:
+        ws.append([subtitle])
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(1, width))
+        ws["A2"].alignment = Alignment(horizontal="right")
+    ws.append([c for c, _ in columns])
+    header = ws.max_row
+    for i, (_, w) in enumerate(columns, start=1):
+        cell = ws.cell(row=header, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = ws.cell(row=header + 1, column=1)
+    return ws
+
+
+def workbook_sheet(
+    name: str, title: str, columns: list[tuple[str, float]], subtitle: str = ""
+) -> tuple[Workbook, Worksheet]:
+    wb = Workbook()
+    return wb, add_sheet(wb, name, title, columns, subtitle)
+
+
+def header_row(ws: Worksheet) -> int:
+    """The row number of the header (the frozen row above the data)."""
+    return ws.freeze_panes and int("".join(ch for ch in ws.freeze_panes if ch.isdigit())) - 1 or 1
+
+
+def finish(ws: Worksheet) -> None:
+    """Borders and wrapping on the data rows."""
+    first = header_row(ws) + 1
+    for row in ws.iter_rows(min_row=first, max_row=ws.max_row):
+        for cell in row:
+            cell.border = BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+
+
+def to_bytes(wb: Workbook) -> bytes:
+    for ws in wb.worksheets:
+        finish(ws)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

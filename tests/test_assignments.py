@@ -1,0 +1,134 @@
+"""Contact assignments: who keeps which, the lists, and the policy's bounds as warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal import accounts, assignments, org
+from portal.assignments import AssignmentInput, TargetInput
+from portal.errors import PermissionDenied, ValidationError
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def user(db, name):
+    return accounts.find_user(db, name)
+
+
+def pid(db, staff_no):
+    return org.person_by_staff_no(db, staff_no).id
+
+
+def test_each_department_keeps_the_kinds_of_its_systems(demo_db):
+    assert assignments.managed_kinds(user(demo_db, "dangban")) == ["联系学院", "联系点", "结对子"]
+    assert assignments.managed_kinds(user(demo_db, "zuzhi")) == ["党支部", "高层次人才", "离退休老同志"]
+    assert assignments.managed_kinds(user(demo_db, "tongzhan")) == ["党外代表人士"]
+    assert assignments.managed_kinds(user(demo_db, "laogan")) == ["离退休老同志"]
+    assert assignments.managed_kinds(user(demo_db, "jiaowu")) == []
+    assert assignments.managed_kinds(user(demo_db, "admin")) == list(assignments.KINDS)
+    data = AssignmentInput(
+        cadre_id=pid(demo_db, "10010001"), kind="联系学院", target_code="文法学院", start_date=TODAY
+    )
+    with pytest.raises(PermissionDenied, match="党办、校办"):
+        assignments.save_assignment(demo_db, data, user(demo_db, "zuzhi"))
+    with pytest.raises(PermissionDenied):
+        assignments.save_assignment(demo_db, data, user(demo_db, "10010001"))  # a cadre reads only
+
+
+def test_lists_and_assignments_are_checked_and_upserted(demo_db):
+    zuzhi = user(demo_db, "zuzhi")
+    cadre = pid(demo_db, "10010001")
+    talent = AssignmentInput(cadre_id=cadre, kind="高层次人才", target_code="T-NEW-1", start_date=TODAY)
+    with pytest.raises(ValidationError, match="名单中没有编号"):
+        assignments.save_assignment(demo_db, talent, zuzhi)
+    target, outcome = assignments.save_target(
+        demo_db, TargetInput(kind="高层次人才", code="T-NEW-1", name="钱教授", note="太行学者"), zuzhi
+    )
+    assert outcome == "created" and target.name == "钱教授"
+    assert (
+        assignments.save_target(
+            demo_db, TargetInput(kind="高层次人才", code="T-NEW-1", name="钱教授", note="太行学者"), zuzhi
+        )[1]
+        == "unchanged"
+    )
+    with pytest.raises(PermissionDenied):
+        assignments.save_target(demo_db, TargetInput(kind="党外代表人士", code="1", name="某"), zuzhi)
+    saved, outcome = assignments.save_assignment(demo_db, talent, zuzhi)
+    assert outcome == "created" and saved.target_name == "钱教授"
+    assert assignments.save_assignment(demo_db, talent, zuzhi)[1] == "unchanged"
+    with pytest.raises(ValidationError, match="不是已有的学院"):
+        assignments.save_assignment(
+            demo_db,
+            AssignmentInput(cadre_id=cadre, kind="联系学院", target_code="火星学院", start_date=TODAY),
+            user(demo_db, "dangban"),
+        )
+    with pytest.raises(ValidationError, match="没有干部职务"):
+        assignments.save_assignment(
+            demo_db, talent.model_copy(update={"cadre_id": pid(demo_db, "30000001")}), zuzhi
+        )
+    ended = assignments.end_assignment(demo_db, saved.id, TODAY, zuzhi)
+    assert ended.end_date == TODAY and not ended.active_on(TODAY + dt.timedelta(days=1))
+
+
+def test_a_cadre_sees_only_his_own(demo_db):
+    me = user(demo_db, "10010001")
+    mine = assignments.list_assignments(demo_db, me)
+    assert mine and {a.cadre_id for a in mine} == {me.person_id}
+    assert {w.cadre_id for w in assignments.warnings(demo_db, me)} <= {me.person_id}
+    zuzhi = assignments.list_assignments(demo_db, user(demo_db, "zuzhi"))
+    assert {a.kind for a in zuzhi} <= {"党支部", "高层次人才", "离退休老同志"}
+    with pytest.raises(PermissionDenied):
+        assignments.list_assignments(demo_db, user(demo_db, "2023000001"))
+
+
+def test_bounds_show_as_warnings_citing_the_article(demo_db):
+    notes = assignments.warnings(demo_db, on=TODAY)
+    by_article = {}
+    for w in notes:
+        by_article.setdefault(w.article, []).append(w.message)
+    # the demo puts a leader at four contact colleges and another at two pairs (第八条)
+    assert any("联系学院现有 4 个，应为 1～3 个" in m for m in by_article["第八条"])
+    assert any("结对子现有 2 个，应为 1 个" in m for m in by_article["第八条"])
+    assert any("党外代表人士现有 0 个" in m for m in by_article["第二十八条"])
+    assert any("同时联系" in m for m in by_article["第十条"])  # a contact point shared
+    assert any("只联系了" in m for m in by_article["第十条"])  # one kept under a year
+    assert "第九条" in by_article
+
+
+def test_adding_and_ending_changes_the_warnings(demo_db):
+    dangban = user(demo_db, "dangban")
+    leader = pid(demo_db, "10000001")
+    count = lambda: sum(  # noqa: E731
+        a.kind == "联系学院" for a in assignments.list_assignments(demo_db, cadre_id=leader, active_on=TODAY)
+    )
+    colleges = [u.name for u in org.list_units(demo_db) if u.kind == "college"]
+    held = {a.target_code for a in assignments.list_assignments(demo_db, cadre_id=leader, kind="联系学院")}
+    for name in [c for c in colleges if c not in held][: 4 - count()]:
+        assignments.save_assignment(
+            demo_db,
+            AssignmentInput(cadre_id=leader, kind="联系学院", target_code=name, start_date=TODAY),
+            dangban,
+        )
+    mine = assignments.warnings(demo_db, dangban, cadre_id=leader, on=TODAY)
+    assert [w.article for w in mine if w.kind == "联系学院"] == ["第八条"]
+    # two cadres on one contact point, then one leaves after a month: 第十条 both ways
+    point = AssignmentInput(
+        cadre_id=pid(demo_db, "10010001"),
+        kind="联系点",
+        target_code="P-1",
+        target_name="测试班",
+        start_date=dt.date(2026, 9, 1),
+    )
+    first, _ = assignments.save_assignment(demo_db, point, dangban)
+    assignments.save_assignment(
+        demo_db, point.model_copy(update={"cadre_id": pid(demo_db, "10010002")}), dangban
+    )
+    shared = [w for w in assignments.warnings(demo_db, dangban, on=TODAY) if "测试班" in w.message]
+    assert len(shared) == 2 and all("同时联系" in w.message for w in shared)
+    assignments.end_assignment(demo_db, first.id, dt.date(2026, 10, 1), dangban)
+    short = [w for w in assignments.warnings(demo_db, dangban, on=TODAY) if "测试班" in w.message]
+    assert [w.message for w in short] == [
+        "联系点“测试班”只联系了 31 天（第十条：每个联系点的联系时间不少于 1 年）"
+    ]
