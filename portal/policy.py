@@ -1,7 +1,10 @@
 """The policy as data: ``portal/data/policy.toml`` validated by pydantic at start-up.
 
 Holds the vocabulary every feature shares — tags, responsible departments, the eleven
-systems and their subtypes, the policy's unit names.
+systems and their subtypes, the policy's unit names — and the rule set (RULES.md §3):
+personal quotas (``Rule``) and institution-level duties (``InstitutionalRule``). A revised
+rule file holds just the rules (``RuleSet``) and is checked against the same vocabulary;
+``portal.rulesets`` keeps revisions with their effective dates.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +29,121 @@ class System(BaseModel):
     name: str
     subtypes: list[str] = Field(min_length=1)
     departments: list[str] = Field(min_length=1)
+
+
+RuleKind = Literal["count", "hours", "each_target", "assignment_bounds", "each_counterpart"]
+PeriodKind = Literal["month", "semester", "academic_year", "year"]
+ASSIGNMENT_KINDS = ("联系学院", "联系点", "结对子", "党支部", "高层次人才", "党外代表人士", "离退休老同志")
+KIND_LABELS = {
+    "count": "次数",
+    "hours": "课时",
+    "each_target": "逐个联系对象",
+    "assignment_bounds": "联系对象数量",
+    "each_counterpart": "逐人谈心谈话",
+}
+PERIOD_LABELS = {"month": "每月", "semester": "每学期", "academic_year": "每学年", "year": "每年", "always": "常态"}
+
+
+class Applicability(BaseModel):
+    """One clause of whom a rule applies to: a post matches if it has all ``tags`` and, when
+    given, one of ``levels``, the ``unit_kind``, and one of ``units`` (the policy's names)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tags: list[str] = []
+    levels: list[Literal["校级", "正处", "副处"]] = []
+    unit_kind: Literal["college", "department"] | None = None
+    units: list[str] = []
+
+    def describe(self, tag_labels: dict[str, str]) -> str:
+        parts = [tag_labels.get(t, t) for t in self.tags]
+        if self.levels:
+            parts.append("或".join(self.levels) + "级")
+        where = []
+        if self.unit_kind:
+            where.append("学院" if self.unit_kind == "college" else "职能部门")
+        where += self.units
+        text = "、".join(parts) or "干部"
+        return f"{'、'.join(where)}的{text}" if where else text
+
+
+class Rule(BaseModel):
+    """A personal quota (RULES.md §3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
+    article: str
+    system: str
+    title: str
+    kind: RuleKind
+    period: PeriodKind
+    subtypes: list[str] = []
+    min: float = Field(ge=0)
+    max: float | None = None
+    target_kind: str | None = None
+    counterparts: Literal["school_leaders", "charged_units", "own_unit"] | None = None
+    applies_to: list[Applicability] = Field(min_length=1)
+    excludes: list[Applicability] = []
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rule:
+        if self.kind in ("each_target", "assignment_bounds") and self.target_kind not in ASSIGNMENT_KINDS:
+            raise ValueError(f"规则 {self.id}：须指定联系对象类型 target_kind（{'、'.join(ASSIGNMENT_KINDS)}）")
+        if self.kind == "assignment_bounds":
+            if self.max is None or self.max < self.min:
+                raise ValueError(f"规则 {self.id}：数量规则须有上限 max，且不小于下限 min")
+        elif not self.subtypes:
+            raise ValueError(f"规则 {self.id}：须列出计入的类别 subtypes")
+        if self.kind == "each_counterpart" and self.counterparts is None:
+            raise ValueError(f"规则 {self.id}：逐人谈话规则须指定 counterparts")
+        return self
+
+    @property
+    def period_label(self) -> str:
+        return PERIOD_LABELS[self.period]
+
+    @property
+    def requirement(self) -> str:
+        """The quota in words: ≥4 课时, 1～3 个, 每个至少 1 次."""
+        n = f"{self.min:g}"
+        if self.kind == "hours":
+            return f"不少于 {n} 课时"
+        if self.kind == "assignment_bounds":
+            return f"{n} 个" if self.max == self.min else f"{n}～{self.max:g} 个"
+        if self.kind in ("each_target", "each_counterpart"):
+            return f"每人（个）至少 {n} 次"
+        return f"至少 {n} 次"
+
+
+class InstitutionalRule(BaseModel):
+    """An institution-level duty, reported on a department's ledger (RULES.md §3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
+    article: str
+    system: str
+    title: str
+    kind: Literal["duty_days", "count", "unit_briefing", "branch_coverage", "no_overlap"]
+    period: Literal["month", "semester", "academic_year", "year", "always"]
+    subtypes: list[str] = []
+    target_kinds: list[str] = []
+    owners: list[str] = Field(min_length=1)
+    min: float = Field(ge=0)
+
+    @property
+    def period_label(self) -> str:
+        return PERIOD_LABELS[self.period]
+
+
+class RuleSet(BaseModel):
+    """The rules alone: what a revised rule file holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[Rule] = Field(min_length=1)
+    institutional: list[InstitutionalRule] = []
 
 
 class Deadlines(BaseModel):
@@ -51,6 +170,8 @@ class Policy(BaseModel):
     unit_aliases: dict[str, list[str]] = {}
     systems: list[System]
     deadlines: Deadlines = Deadlines()
+    rules: list[Rule] = []
+    institutional: list[InstitutionalRule] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -61,7 +182,55 @@ class Policy(BaseModel):
             unknown = set(s.departments) - set(self.departments)
             if unknown:
                 raise ValueError(f"制度“{s.name}”的责任部门不在部门列表中：{sorted(unknown)}")
+        problems = self.rule_problems(RuleSet.model_construct(rules=self.rules, institutional=self.institutional))
+        if problems:
+            raise ValueError("；".join(problems))
         return self
+
+    def rule_problems(self, rule_set: RuleSet) -> list[str]:
+        """What in a rule set does not fit this policy's vocabulary (systems, subtypes, tags, departments)."""
+        problems: list[str] = []
+        ids = [r.id for r in [*rule_set.rules, *rule_set.institutional]]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append(f"规则编号重复：{'、'.join(dupes)}")
+        systems = {s.name: s for s in self.systems}
+        for rule in [*rule_set.rules, *rule_set.institutional]:
+            system = systems.get(rule.system)
+            if system is None:
+                problems.append(f"规则 {rule.id}：制度“{rule.system}”不存在")
+                continue
+            unknown = [t for t in rule.subtypes if t not in system.subtypes]
+            if unknown:
+                problems.append(f"规则 {rule.id}：类别 {'、'.join(unknown)} 不属于制度“{rule.system}”")
+        for rule in rule_set.rules:
+            for clause in [*rule.applies_to, *rule.excludes]:
+                unknown = [t for t in clause.tags if t not in self.tags]
+                if unknown:
+                    problems.append(f"规则 {rule.id}：未知标签 {'、'.join(unknown)}")
+        for rule in rule_set.institutional:
+            unknown = [d for d in rule.owners if d not in self.departments]
+            if unknown:
+                problems.append(f"规则 {rule.id}：责任部门 {'、'.join(unknown)} 不在部门列表中")
+            bad = [k for k in rule.target_kinds if k not in ASSIGNMENT_KINDS]
+            if bad:
+                problems.append(f"规则 {rule.id}：未知的联系对象类型 {'、'.join(bad)}")
+        return problems
+
+    @property
+    def rule_set(self) -> RuleSet:
+        """The bundled rules (in force unless an administrator loaded a revision)."""
+        return RuleSet(rules=self.rules, institutional=self.institutional)
+
+    def rule(self, rule_id: str) -> Rule | InstitutionalRule:
+        for r in [*self.rules, *self.institutional]:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def rule_departments(self, rule: Rule | InstitutionalRule) -> list[str]:
+        """Who keeps the ledger of a rule: the departments of its system (第四条)."""
+        return self.system(rule.system).departments
 
     # --- look-ups ---------------------------------------------------------------------
 
@@ -84,7 +253,7 @@ class Policy(BaseModel):
         if unit_policy_name and unit_policy_name == policy_name:
             return True
         names = {policy_name, *self.unit_aliases.get(policy_name, [])}
-        return unit_name in names
+        return unit_name in names or (unit_policy_name is not None and unit_policy_name in names)
 
 
 def load_policy_file(path: Path) -> Policy:
