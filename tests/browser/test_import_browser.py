@@ -12,7 +12,9 @@ def test_admin_imports_cadres(server, page, tmp_path):
     page.get_by_role("heading", name="数据导入").wait_for()
     page.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="干部").click()
-    page.get_by_text("任职开始").first.wait_for(state="attached")  # the cadre sheet's columns are listed
+    page.get_by_text("任职开始").first.wait_for()  # the cadre sheet's columns are listed
+    page.wait_for_load_state("networkidle")  # the uploader is keyed by kind: wait for the new one
+    page.wait_for_timeout(500)
 
     bad = tmp_path / "bad.csv"
     bad.write_text("工号,姓名,单位,职务,级别\n10099001,测试甲,不存在的学院,院长,正处\n", encoding="utf-8")

@@ -1,0 +1,31 @@
+"""A cadre logs an activity in a real browser and downloads its Word record form."""
+
+import io
+
+from docx import Document
+
+from tests.browser.conftest import login
+
+CONTENT = '随堂听课，课堂秩序良好 <b>加粗</b> & "引号"'
+
+
+def test_cadre_logs_an_activity_and_downloads_the_form(server, page):
+    base = server["url"]
+    login(page, base, "10010001")
+    page.get_by_role("link", name="记录联系活动").first.click()
+    page.get_by_role("heading", name="记录联系活动").wait_for()
+    page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
+    page.get_by_role("option", name="听课", exact=True).click()
+    page.get_by_label("地点").fill("理科楼 201")
+    page.get_by_label("联系对象（打印在记录表上；不填则用所选对象的名称）").fill("2024级计算机1班")
+    page.get_by_label("联系工作开展情况").fill(CONTENT)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("已保存").first.wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载记录表（Word）").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".docx")
+    document = Document(io.BytesIO(open(download.path(), "rb").read()))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert CONTENT in cells
+    assert "理科楼 201" in cells and "2024级计算机1班" in cells
