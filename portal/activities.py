@@ -582,10 +582,13 @@ def log_activity(db: Database, data: ActivityInput, actor: User, *, open_cases: 
     return _load(db, activity_id)
 
 
-def update_activity(db: Database, activity_id: int, changes: dict, actor: User) -> Activity:
+def update_activity(
+    db: Database, activity_id: int, changes: dict, actor: User, *, open_cases: bool = True
+) -> Activity:
     """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
 
-    Opinion items already registered as cases must stay; new items open new cases.
+    Opinion items already registered as cases must stay; new items open new cases (unless
+    ``open_cases`` is False: the caller opened them, as the reception day does).
     """
     current = _load(db, activity_id)
     scope = scope_of(actor)
@@ -622,7 +625,8 @@ def update_activity(db: Database, activity_id: int, changes: dict, actor: User) 
                 "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
             )
         _record(db, activity_id, actor.id, "edited")
-        _open_cases(db, activity_id, row, [i for i in new_items if i not in old_items], actor.id)
+        if open_cases:
+            _open_cases(db, activity_id, row, [i for i in new_items if i not in old_items], actor.id)
     return _load(db, activity_id)
 
 

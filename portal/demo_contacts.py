@@ -360,7 +360,7 @@ def build(db: Database, ctx) -> str:
         )
         items = (
             rng.sample(OPINIONS[system], k=min(len(OPINIONS[system]), rng.choice((1, 1, 2))))
-            if system in OPINIONS and rng.random() < 0.15
+            if system in OPINIONS and rng.random() < 0.06
             else []
         )
         entered = c.user_id

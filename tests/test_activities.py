@@ -325,3 +325,26 @@ def test_period_keys(demo_db):
     assert activities.period_range(demo_db, "2026")[1] == dt.date(2026, 12, 31)
     with pytest.raises(ValidationError):
         activities.period_range(demo_db, "2026-13")
+
+
+def test_opinions_become_cases_in_the_cases_feature(demo_db):
+    """With the real portal.cases: one case per item, due by RULES.md §5, linked to the activity."""
+    from portal import cases  # noqa: F401  (the cases feature must be present)
+
+    me = user(demo_db, "10010001")
+    saved = activities.log_activity(
+        demo_db,
+        lecture(demo_db, system="座谈", subtype="学生座谈", opinions=["自习座位不足", "热水不稳定"]),
+        me,
+    )
+    rows = demo_db.execute(
+        "SELECT source, content, responsible_dept, cadre_id, system, contact_date, deadline_days FROM cases "
+        "WHERE activity_id = ? ORDER BY id",
+        [saved.id],
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("symposium", "自习座位不足", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
+        ("symposium", "热水不稳定", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
+    ]
+    with pytest.raises(ValidationError, match="已登记为办理事项"):
+        activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
