@@ -360,6 +360,9 @@ def _views(db: Database, rows: list[dict]) -> list[Booking]:
             for c in roster.changes(db, day=dt.date.fromisoformat(r["date"]), since=r["created_at"])
             if c.action != "plan"
         ]
+        if r["day_status"] == "cancelled" and not any("接待日已取消" in n for n in r["notices"]):
+            reason = f"（{r['day_note']}）" if r["day_note"] else ""
+            r["notices"].append(f"{dates.format_date(r['date'])}接待日已取消{reason}")
         r["cases"] = [
             CaseInfo(**c)
             for c in db.query(
