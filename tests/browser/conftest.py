@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("CI"):
         raise pytest.UsageError("CI must run the browser tests: install Debian's chromium (see .ci/run)")
-    skip = pytest.mark.skip(reason="Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    skip = pytest.mark.skip(
+        reason="Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+    )
     for item in items:
         if "browser" in str(item.fspath):
             item.add_marker(skip)
@@ -59,7 +61,9 @@ def server(tmp_path_factory):
     log = open(folder / "server.log", "wb")  # noqa: SIM115 - open as long as the server runs
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -88,8 +92,16 @@ def browser():
     with sync_playwright() as pw:
         instance = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield instance
         instance.close()
@@ -98,7 +110,9 @@ def browser():
 @pytest.fixture
 def page(browser, request):
     """A fresh browser context (no cookies) per test; a screenshot is kept when the test fails."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
     context.set_default_timeout(30_000)
     tab = context.new_page()
     yield tab

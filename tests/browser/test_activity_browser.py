@@ -25,7 +25,7 @@ def test_cadre_logs_an_activity_and_downloads_the_form(server, page):
         page.get_by_role("button", name="下载记录表（Word）").click()
     download = info.value
     assert download.suggested_filename.endswith(".docx")
-    document = Document(io.BytesIO(open(download.path(), "rb").read()))
+    document = Document(io.BytesIO(download.path().read_bytes()))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert CONTENT in cells
     assert "理科楼 201" in cells and "2024级计算机1班" in cells

@@ -24,7 +24,8 @@ def test_admin_imports_cadres(server, page, tmp_path):
 
     good = tmp_path / "good.csv"
     good.write_text(
-        "工号,姓名,单位,职务,级别,标签,中共党员\n10099002,测试乙,教务处,教务处副处长,副处,,是\n", encoding="utf-8-sig"
+        "工号,姓名,单位,职务,级别,标签,中共党员\n10099002,测试乙,教务处,教务处副处长,副处,,是\n",
+        encoding="utf-8-sig",
     )
     page.locator("input[type=file]").set_input_files(str(good))
     page.get_by_text("预览").first.wait_for()
@@ -33,8 +34,12 @@ def test_admin_imports_cadres(server, page, tmp_path):
 
     conn = sqlite3.connect(server["db"])
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT p.name FROM cadre_posts c JOIN people p ON p.id = c.person_id WHERE p.staff_no LIKE '10099%'")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT p.name FROM cadre_posts c JOIN people p ON p.id = c.person_id WHERE p.staff_no LIKE '10099%'"
+            )
+        ]
     finally:
         conn.close()
     assert names == ["测试乙"]
