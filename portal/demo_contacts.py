@@ -253,6 +253,15 @@ def build(db: Database, ctx) -> str:
             "JOIN units u ON u.id = pc.unit_id WHERE u.kind = 'college' GROUP BY cp.person_id"
         )
     }
+    charged_units: dict[int, list[int]] = {}
+    for person_id, unit_id in db.execute(
+        "SELECT cp.person_id, pc.unit_id FROM post_charges pc JOIN cadre_posts cp ON cp.id = pc.post_id ORDER BY 1, 2"
+    ):
+        charged_units.setdefault(person_id, []).append(unit_id)
+    by_unit: dict[int, list[_Cadre]] = {}
+    for c in cadres:
+        if "school_leader" not in c.tags:
+            by_unit.setdefault(c.unit_id, []).append(c)
     all_branches = [b for bs in branches.values() for b in bs]
     all_talents = [t for ts in talents.values() for t in ts]
     for i, c in enumerate(leaders):
@@ -459,6 +468,10 @@ def build(db: Database, ctx) -> str:
             others = [n for n in leader_nos if n != c.staff_no]
             for code in others[: times(c, len(others))]:
                 log(c, "谈心谈话", "谈心谈话", day_between(*year), [code])
+            for unit_id in charged_units.get(c.person_id, []):  # 第二十一条: members of units in charge
+                members = [m.staff_no for m in by_unit.get(unit_id, [])]
+                if members and rng.random() < c.pace:
+                    log(c, "谈心谈话", "谈心谈话", day_between(*year), members)
             for kind, system, subtype in (
                 ("高层次人才", "联系高层次人才", "走访"),
                 ("党外代表人士", "联系党外代表人士", "交流谈心"),
@@ -495,6 +508,11 @@ def build(db: Database, ctx) -> str:
                 log(c, "联系离退休老同志", "走访", day_between(*year), [code])
         if "principal" in c.tags and rng.random() < c.pace:
             log(c, "联系离退休老同志", "通报工作", day_between(*year))
+        if "principal" in c.tags:  # 第二十一条: the head talks with each other member of the team
+            team = [m.staff_no for m in by_unit.get(c.unit_id, []) if m.person_id != c.person_id]
+            for i in range(0, len(team), 3):
+                if rng.random() < c.pace:
+                    log(c, "谈心谈话", "谈心谈话", day_between(*year), team[i : i + 3])
     db["activities"].insert_all(rows, batch_size=1000)
     db.conn.executemany("INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", targets_rows)
     codes_of: dict[int, list[str]] = {}
