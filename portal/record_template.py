@@ -40,7 +40,7 @@ TALL_ROWS = [
     ("落实情况", "followup", 4.2),
 ]
 # label, value, label, value: 16 cm, the text width of A4 with 2.5 cm margins
-COLUMN_WIDTHS = (Cm(3.2), Cm(5.0), Cm(2.6), Cm(5.2))
+COLUMN_WIDTHS = (Cm(3.6), Cm(5.0), Cm(2.4), Cm(5.0))
 PLACEHOLDERS = [p for row in PAIRED_ROWS for _, p in row] + [p for _, p, _ in TALL_ROWS]
 LABELS = [label for row in PAIRED_ROWS for label, _ in row] + [label for label, _, _ in TALL_ROWS]
 
@@ -91,6 +91,8 @@ def build_template() -> bytes:
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
+        column.width = width  # the grid LibreOffice lays out by
     for row in table.rows:
         for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=True):
             cell.width = width
@@ -107,19 +109,14 @@ def build_template() -> bytes:
         value = row.cells[1].merge(row.cells[3])
         _write(value, "{{ " + placeholder + " }}", center=False)
 
-    sign = doc.add_paragraph()
-    sign.paragraph_format.space_before = Pt(18)
-    _font(
-        sign.add_run(
-            "领导干部（签字）："
-            + "\u3000" * 8
-            + "记录人：{{ recorder }}"
-            + "\u3000" * 4
-            + "填表日期：{{ filled }}"
-        ),
-        BODY_FONT,
-        12,
-    )
+    # below the table: the cadre signs; who entered the record and when, for the file
+    for text, before in (
+        ("领导干部（签字）：" + "\u3000" * 9 + "年\u3000\u3000月\u3000\u3000日", 18),
+        ("记录人：{{ recorder }}\u3000\u3000录入日期：{{ filled }}", 6),
+    ):
+        paragraph = doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(before)
+        _font(paragraph.add_run(text), BODY_FONT, 12)
 
     doc.core_properties.title = TITLE
     doc.core_properties.author = "联系师生服务平台"
