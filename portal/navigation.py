@@ -65,6 +65,14 @@ PAGES: list[PageSpec] = [
         departments=frozenset({"党办", "校办"}),
     ),
     PageSpec(
+        "pages/dashboard.py",
+        "我的工作台",
+        ":material/dashboard:",
+        frozenset({"cadre", "department", "admin"}),
+        "我的工作",
+        "本月、本学期、本学年、本年度各项联系师生任务的完成情况、进度和截止时间",
+    ),
+    PageSpec(
         "pages/activity_log.py",
         "记录联系活动",
         ":material/edit_note:",
@@ -112,6 +120,22 @@ PAGES: list[PageSpec] = [
         frozenset({"admin"}),
         "系统管理",
         "新建账号、分配角色、重置密码、停用账号",
+    ),
+    PageSpec(
+        "pages/admin_rules.py",
+        "规则管理",
+        ":material/rule:",
+        frozenset({"admin"}),
+        "系统管理",
+        "查看各项制度的考核规则及条款依据，导入修订后的规则文件并设定施行日期",
+    ),
+    PageSpec(
+        "pages/admin_calendar.py",
+        "校历与工作日",
+        ":material/event:",
+        frozenset({"admin"}),
+        "系统管理",
+        "设置学期与教学周，导入国家法定节假日和调休安排，维护学校自定的工作日调整",
     ),
     PageSpec(
         "pages/account.py", "我的账号", ":material/person:", ALL_ROLES, "个人", "修改密码、查看本人角色"

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from . import dates, periods, rulesets, workdays
-from .errors import NotFound, ValidationError
+from .accounts import User
+from .errors import NotFound, PermissionDenied, ValidationError
 from .periods import Period
 from .policy import InstitutionalRule, Rule, policy
 
@@ -695,6 +696,44 @@ def dashboard(
         results=results,
         monthly=monthly,
     )
+
+
+def dashboard_systems(viewer: User, person_id: int) -> list[str] | None:
+    """Which systems' rules ``viewer`` may see on ``person_id``'s dashboard (None: all of them).
+
+    A cadre sees all of his or her own; an administrator anyone's; department staff anyone's,
+    limited to the systems their department runs (第四条). Anyone else: PermissionDenied.
+    """
+    if viewer.has("admin") or (viewer.has("cadre") and viewer.person_id == person_id):
+        return None
+    if viewer.has("department"):
+        systems = {s for d in viewer.departments for s in policy().systems_of_department(d)}
+        return [s for s in policy().system_names if s in systems]
+    raise PermissionDenied("您只能查看本人的工作台")
+
+
+def dashboard_for(db: Database, viewer: User, person_id: int, *, on: dt.date | None = None) -> Dashboard:
+    """A cadre's dashboard as ``viewer`` may see it (row-level scope checked here, not in the page)."""
+    return dashboard(db, person_id, on=on, systems=dashboard_systems(viewer, person_id))
+
+
+def dashboard_choices(db: Database, viewer: User, on: dt.date | None = None) -> list[tuple[int, str]]:
+    """(person id, label) of the cadres whose dashboard ``viewer`` may open, his or her own first."""
+    on = on or dates.today()
+    own = viewer.person_id if viewer.has("cadre") else None
+    if not viewer.has("admin", "department"):
+        if own is None:
+            return []
+        return [(own, viewer.display_name)]
+    posts = [p for p in _load_posts(db) if p.active_on(on.isoformat())]
+    seen: dict[int, str] = {}
+    for p in posts:
+        if p.person_id in seen:
+            seen[p.person_id] += f"、{p.unit_name}"
+        else:
+            seen[p.person_id] = f"{p.name}（{p.staff_no}）{p.unit_name}"
+    out = sorted(seen.items(), key=lambda kv: kv[0] != own)
+    return out
 
 
 # --- institution-level duties ---------------------------------------------------------------

@@ -73,10 +73,10 @@ def parse_rule_file(data: bytes) -> RuleSet:
             where = _field_path(err["loc"])
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(f"{where}：{msg}" if where else msg)
-        raise ValidationError("规则文件有误：" + "；".join(problems)) from None
+        raise ValidationError("规则文件有误：\n" + "\n".join(problems)) from None
     problems = policy().rule_problems(rule_set)
     if problems:
-        raise ValidationError("规则文件有误：" + "；".join(problems[:20]))
+        raise ValidationError("规则文件有误：\n" + "\n".join(problems[:20]))
     return rule_set
 
 

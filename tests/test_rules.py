@@ -125,3 +125,29 @@ def test_past_periods_keep_the_rules_then_in_force(db):
     assert ("research.field", "2026-10") not in got and ("research.field", "2025-10") in got
     with pytest.raises(ValidationError, match="已存在"):
         rulesets.save_rule_set(db, rule_set, dt.date(2026, 9, 1))
+
+
+def test_the_rules_page_lists_articles_and_loads_a_revision(db):
+    from portal import accounts
+    from portal.demo import DEMO_PASSWORD
+    from tests.conftest import login, texts
+
+    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    db.conn.commit()
+    at = login("boss")
+    at.switch_page("pages/admin_rules.py").run()
+    assert not at.exception, at.exception
+    rules = next(f.value for f in at.dataframe if "适用对象" in f.value.columns)
+    assert set(PERSONAL) == set(rules["规则编号"])
+    assert rules.set_index("规则编号").loc["lecture.base", "条款"] == "第十五、十六条"
+    at.file_uploader(key="rules_file").upload(
+        "bad.toml", REVISION.replace("听课", "听戏", 1).encode(), "text/plain"
+    )
+    at.button(key="FormSubmitter:load_rules-检查并导入").click().run()
+    assert at.error and "听戏" in texts(at)
+    at.file_uploader(key="rules_file").upload("rules.toml", REVISION.encode(), "text/plain")
+    at.date_input(key="effective_from").set_value(dt.date(2027, 9, 1))
+    at.button(key="FormSubmitter:load_rules-检查并导入").click().run()  # the page reruns itself to refresh its tables
+    assert any("2027-09-01 起施行" in s.value for s in at.success)
+    assert len(next(f.value for f in at.dataframe if "施行日期" in f.value.columns)) == 2
+    assert rulesets.rule_set_on(db, dt.date(2027, 9, 1)).rules[0].min == 6

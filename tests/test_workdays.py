@@ -158,3 +158,39 @@ def test_cli_load(tmp_path):
     assert "2027 年" in result.stdout
     due = runner.invoke(cli, ["--db", db, "calendar", "due", "2026-12-31", "--days", "1"])
     assert due.stdout.strip().splitlines()[-1] == "2027-01-04" and due.stderr == ""
+
+
+def test_the_calendar_page_warns_loads_a_year_and_keeps_overrides(db):
+    from portal import accounts
+    from portal.demo import DEMO_PASSWORD
+    from tests.conftest import login, texts
+
+    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    db.conn.commit()
+    at = login("boss")
+    at.switch_page("pages/admin_calendar.py").run()
+    assert not at.exception, at.exception
+    assert any("2027 年" in w.value and "周一至周五" in w.value for w in at.warning)
+    assert "2026-2027-1" in set(
+        next(f.value for f in at.dataframe if "学期编号" in f.value.columns)["学期编号"]
+    )
+    at.file_uploader(key="holiday_file").upload(
+        "2027.csv", "日期,类型,名称\n2027-01-01,休息日,元旦\n".encode(), "text/csv"
+    )
+    at.button(key="FormSubmitter:holiday_form-导入").click().run()
+    assert any("已导入 2027 年" in s.value for s in at.success)
+    assert not any("2027 年" in w.value for w in at.warning)
+    assert workdays.unloaded_years(db, D(2027, 1, 1), D(2027, 12, 31)) == []
+    at.date_input(key="override_day").set_value(D(2026, 12, 2))
+    at.radio(key="override_kind").set_value("休息日")
+    at.text_input(key="override_note").input("校庆日")
+    at.button(key="FormSubmitter:override_form-保存调整").click().run()  # the page reruns itself to refresh its tables
+    assert not workdays.is_working_day(db, D(2026, 12, 2))
+    assert "校庆日" in set(next(f.value for f in at.dataframe if "说明" in f.value.columns)["说明"])
+    # a bad file is refused with the row and the reason, and changes nothing
+    at.file_uploader(key="holiday_file").upload(
+        "bad.csv", "日期,类型,名称\n2028-01-01,放假,元旦\n".encode(), "text/csv"
+    )
+    at.button(key="FormSubmitter:holiday_form-导入").click().run()
+    assert at.error and "第 2 行" in texts(at)
+    assert workdays.unloaded_years(db, D(2028, 1, 1), D(2028, 1, 1)) == [2028]

@@ -1,0 +1,180 @@
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from portal import dates, quota
+from portal.errors import PortalError
+
+STATUS_COLORS = {"met": "green", "in_progress": "blue", "missed": "red", "not_assessed": "gray"}
+KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
+
+
+def status_badge(result: quota.QuotaResult) -> None:
+    if result.behind:
+        st.badge("进度滞后", color="orange", icon=":material/schedule:")
+    else:
+        st.badge(result.status_label, color=STATUS_COLORS[result.status])
+
+
+def amount(result: quota.QuotaResult) -> str:
+    unit = result.unit_label
+    if result.max is not None:
+        want = (
+            f"{result.required:g}"
+            if result.max == result.required
+            else f"{result.required:g}～{result.max:g}"
+        )
+        return f"现有 {result.done:g} {unit}，应为 {want} {unit}"
+    return f"完成 {result.done:g} / {result.required:g} {unit}"
+
+
+def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedActivity], key: str) -> None:
+    with st.container(border=True):
+        left, right = st.columns([5, 1])
+        left.text(f"{result.title}（{result.article}）")
+        with right:
+            status_badge(result)
+        st.progress(result.progress, text=amount(result))
+        facts = []
+        if result.status == "in_progress":
+            facts.append(f"按进度此时应完成 {result.expected:g} {result.unit_label}")
+            facts.append(f"截止 {dates.format_date(result.end)}")
+        if result.note:
+            facts.append(result.note)
+        if facts:
+            st.text("；".join(facts))
+        if result.missing:
+            st.text("尚未联系：" + "、".join(result.missing))
+        counted = [activities[i] for i in result.activity_ids if i in activities]
+        if counted:
+            with st.expander(f"计入的联系活动（{len(counted)} 条）"):
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "日期": a.date.isoformat(),
+                                "制度": a.system,
+                                "类别": a.subtype,
+                                "联系对象": a.counterpart_text,
+                                "地点": a.place,
+                                "课时": a.hours or None,
+                            }
+                            for a in counted
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    key=f"counted-{key}",
+                )
+
+
+user = common.require(__file__)
+today = dates.today()
+
+st.title("我的工作台")
+with common.database() as db:
+    choices = dict(quota.dashboard_choices(db, user, today))
+    if not choices:
+        st.info("您的账号不是干部，没有个人工作台。")
+        st.stop()
+    if len(choices) > 1:
+        person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
+    else:
+        person_id = next(iter(choices))
+    try:
+        data = quota.dashboard_for(db, user, person_id, on=today)
+    except PortalError as exc:
+        common.show_error(exc)
+        st.stop()
+    ids = {i for r in data.results for i in r.activity_ids}
+    counted = {a.id: a for a in quota.counted_activities(db, ids, person_id)}
+
+st.caption(f"{data.name}（{data.staff_no}） · 截至 {dates.format_date(data.on)}")
+if quota.dashboard_systems(user, person_id) is not None:
+    st.caption("按部门职责，仅显示本部门负责的制度。")
+if not data.results:
+    st.info("目前没有适用于该干部的联系师生任务。")
+    st.stop()
+
+# at a glance: this month, semester, academic year and year
+columns = st.columns(4)
+for column, (kind, period) in zip(columns, data.current.items(), strict=True):
+    mine = data.of(period)
+    counts = data.counts(mine)
+    behind = sum(r.behind for r in mine)
+    with column, st.container(border=True):
+        st.metric(
+            f"{KIND_TITLES[kind]}（{period.label}）",
+            f"{counts['met']} / {len(mine) - counts['not_assessed']} 项完成" if mine else "无任务",
+        )
+        if behind:
+            st.badge(f"{behind} 项进度滞后", color="orange")
+        if counts["missed"]:
+            st.badge(f"{counts['missed']} 项未完成", color="red")
+
+st.subheader("需要关注")
+if data.running:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "事项": f"{r.title}（{r.period_label}）",
+                    "完成": r.done,
+                    "要求": r.required,
+                    "按进度应完成": r.expected,
+                    "进度": "滞后" if r.behind else "正常",
+                    "截止": dates.format_date(r.end),
+                }
+                for r in data.running
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="running",
+    )
+else:
+    st.success("当前各期间的任务都已完成。")
+
+tabs = st.tabs([f"{KIND_TITLES[k]}：{p.label}" for k, p in data.current.items()])
+for tab, (kind, period) in zip(tabs, data.current.items(), strict=True):
+    with tab:
+        mine = data.of(period)
+        if not mine:
+            st.info("本期间没有适用的任务。")
+        for system in dict.fromkeys(r.system for r in mine):
+            st.markdown(f"**{system}**")
+            for r in (r for r in mine if r.system == system):
+                show_result(r, counted, f"{kind}-{r.rule}")
+
+st.subheader("各月联系活动")
+if data.monthly:
+    chart = pd.DataFrame(data.monthly).pivot_table(
+        index="month", columns="system", values="count", fill_value=0
+    )
+    st.bar_chart(chart, x_label="月份", y_label="活动数")
+else:
+    st.info("还没有联系活动记录。")
+
+st.subheader("以往期间")
+past = data.past
+if past:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "期间": r.period_label,
+                    "任务": r.title,
+                    "制度": r.system,
+                    "要求": f"{r.required:g}" if r.max is None else f"{r.required:g}～{r.max:g}",
+                    "完成": r.done,
+                    "结果": r.status_label,
+                }
+                for r in past
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="past",
+    )
+else:
+    st.info("还没有已结束的考核期间。")
