@@ -339,13 +339,24 @@ def _contacts(db: Database, ctx: DemoContext) -> str:
     return demo_contacts.build(db, ctx)
 
 
+def _calendar(db: Database, ctx: DemoContext) -> str:
+    from . import periods, workdays  # seeded by migration m006; this only fills in what is missing
+
+    added = workdays.seed_from_package(db)
+    periods.seed_default_semesters(db)
+    semesters = db.execute("SELECT count(*) FROM semesters").fetchone()[0]
+    first, last = db.execute("SELECT min(year), max(year) FROM calendar_years").fetchone()
+    extra = f"（本次补充 {len(added)} 年）" if added else ""
+    return f"校历：学期 {semesters} 个，法定节假日和调休 {first}–{last} 年{extra}"
+
+
 def _reception(db: Database, ctx: DemoContext) -> str:
     from .reception import demo as reception_demo  # roster, bookings, the days received
 
     return reception_demo.build(db, ctx)
 
 
-STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _contacts, _reception]
+STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _calendar, _contacts, _reception]
 
 
 def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:
