@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from .policy import InstitutionalRule, Rule, policy
 
 STATUSES = ("met", "in_progress", "missed", "not_assessed")
 STATUS_LABELS = {"met": "已完成", "in_progress": "进行中", "missed": "未完成", "not_assessed": "不考核"}
+_DAY = operator.itemgetter(0)
 UNIT_LABELS = {
     "hours": "课时",
     "assignment_bounds": "个",
@@ -226,7 +229,7 @@ class _Data:
             grouped[(cadre_id, system)].append((day, subtype, 1, hours, aid))
             if system in target_systems:
                 info[aid] = (cadre_id, system, day, subtype)
-        self.rows, self.dates = self._sorted(grouped)
+        self.rows = self._sorted(grouped)
         tgrouped: dict[tuple[int, str], list[tuple]] = defaultdict(list)
         if info:
             if person_id is not None:
@@ -241,7 +244,7 @@ class _Data:
                 found = info.get(aid)
                 if found is not None:
                     tgrouped[(found[0], found[1])].append((found[2], found[3], code, 1, aid))
-        self.trows, self.tdates = self._sorted(tgrouped)
+        self.trows = self._sorted(tgrouped)
         sql = "SELECT cadre_id, kind, target_code, target_name, start_date, end_date FROM assignments"
         aparams: list = []
         if person_id is not None:
@@ -252,34 +255,37 @@ class _Data:
             self.assignments[cadre_id].append(_Assignment(kind, code, name, start, end))
 
     @staticmethod
-    def _sorted(grouped: dict) -> tuple[dict[tuple[int, str], list[tuple]], dict[tuple[int, str], list[str]]]:
-        rows, days = {}, {}
-        for key, entries in grouped.items():
+    def _sorted(grouped: dict) -> dict[tuple[int, str], list[tuple]]:
+        for entries in grouped.values():
             entries.sort()
-            rows[key] = entries
-            days[key] = [e[0] for e in entries]
-        return rows, days
+        return grouped
 
     @staticmethod
-    def _slice(rows: dict, days: dict, key: tuple[int, str], lo: str, hi: str) -> list[tuple]:
-        found = days.get(key)
+    def _slice(rows: dict, key: tuple[int, str], lo: str, hi: str) -> list[tuple]:
+        found = rows.get(key)
         if not found:
             return []
-        return rows[key][bisect.bisect_left(found, lo) : bisect.bisect_right(found, hi)]
+        return found[bisect.bisect_left(found, lo, key=_DAY) : bisect.bisect_right(found, hi, key=_DAY)]
 
     def between(self, person_id: int, system: str, lo: str, hi: str) -> list[tuple]:
         """(day, subtype, n, hours, id) of a cadre's activities of a system in [lo, hi]."""
-        return self._slice(self.rows, self.dates, (person_id, system), lo, hi)
+        return self._slice(self.rows, (person_id, system), lo, hi)
 
     def targets_between(self, person_id: int, system: str, lo: str, hi: str) -> list[tuple]:
         """(day, subtype, code, n, id) of the targets a cadre's activities of a system named in [lo, hi]."""
-        return self._slice(self.trows, self.tdates, (person_id, system), lo, hi)
+        return self._slice(self.trows, (person_id, system), lo, hi)
 
 
 # --- judging one (cadre, rule, period) ------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _ordinal(day: str) -> int:
+    return dt.date.fromisoformat(day).toordinal()
+
+
 def _held_days(posts: list[_Post], lo: str, hi: str) -> int:
+    """Days of [lo, hi] during which any of the posts was held (overlaps counted once)."""
     spans = sorted(s for p in posts if (s := p.overlap_days(lo, hi)))
     total, cur_a, cur_b = 0, None, None
     for a, b in spans:
@@ -287,10 +293,10 @@ def _held_days(posts: list[_Post], lo: str, hi: str) -> int:
             cur_b = max(cur_b, b)
             continue
         if cur_a is not None:
-            total += (dt.date.fromisoformat(cur_b) - dt.date.fromisoformat(cur_a)).days + 1
+            total += _ordinal(cur_b) - _ordinal(cur_a) + 1
         cur_a, cur_b = a, b
     if cur_a is not None:
-        total += (dt.date.fromisoformat(cur_b) - dt.date.fromisoformat(cur_a)).days + 1
+        total += _ordinal(cur_b) - _ordinal(cur_a) + 1
     return total
 
 
