@@ -9,6 +9,10 @@ user = common.require(__file__)
 
 st.title("我的预约")
 
+notice = st.session_state.pop("notice", None)
+if notice:
+    st.success(notice)
+
 with common.database() as db:
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
@@ -86,7 +90,3 @@ with st.container(border=True):
         cols[1].caption(
             f"取消截止时间（{dates.format_date(closes.date())} {closes:%H:%M}）已过，如需取消请联系党办或校办。"
         )
-
-notice = st.session_state.pop("notice", None)
-if notice:
-    st.success(notice)

@@ -137,3 +137,21 @@ def test_everyone_sees_the_roster_but_only_dangban_manages_it(demo_db):
     assert not at.exception
     assert "2026年11月25日（星期三）" in set(at.dataframe[0].value["日期"])
     assert "管理接待日" not in texts(at)
+
+
+def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
+    row = demo_db.execute(
+        "SELECT b.id, u.username, c.number FROM bookings b JOIN cases c ON c.booking_id = b.id "
+        "JOIN users u ON u.id = b.user_id WHERE c.answer != '' ORDER BY b.id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        pytest.skip("the demo has no answered reception case")
+    booking_id, username, number = row
+    at = login(username)
+    at.switch_page("pages/my_bookings.py").run()
+    at.selectbox(key="booking").select(booking_id).run()
+    assert not at.exception
+    shown = texts(at)
+    seen = reception.get_booking(demo_db, accounts.find_user(demo_db, username), booking_id)
+    assert f"办理编号 {number}：{seen.cases[0].state_label}" in shown
+    assert f"答复：{seen.cases[0].answer}" in shown

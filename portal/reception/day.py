@@ -10,7 +10,6 @@ same entries make the duty leader's one 接待日 activity of the day — visito
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from typing import Literal
 
 from pydantic import BaseModel
@@ -225,10 +224,6 @@ def activity_fields(db: Database, day: dt.date) -> dict:
     }
 
 
-def _accepts(func, name: str) -> bool:
-    return name in inspect.signature(func).parameters
-
-
 def _open_case(
     db: Database, user: User, day: roster.DutyDay, handed: tuple[int, str, str], activity_id: int
 ) -> None:
@@ -250,14 +245,13 @@ def _open_case(
         raiser_name=booking.visitor_name,
         actor_id=user.id,
     )
-    if _accepts(cases.open_case, "activity_id"):
-        kwargs["activity_id"] = activity_id
-    cases.open_case(db, **kwargs)
+    cases.open_case(db, activity_id=activity_id, **kwargs)
 
 
 def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str, str] | None = None) -> int:
     """Write the day's 接待日 activity from its receptions, opening the case of ``handed``
-    (booking id, department, opinion item) exactly once. Returns the activity's id."""
+    (booking id, department, opinion item) exactly once — with the visitor and the booking,
+    so the activities service is told not to open its own. Returns the activity's id."""
     found = roster.get_day(db, day)
     with write(db):
         fields = activity_fields(db, day)
@@ -266,27 +260,16 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
         current = None
         if found.activity_id is not None:
             current = activities.get_activity(db, found.activity_id, user)
-            if current.voided:
+            if current.voided:  # voided on the activities page: the day gets a fresh record
                 current = None
-        # update_activity opens cases for opinions new to an activity that had none: rather than
-        # have it open a second case without the visitor, the record is written afresh.
-        fresh = current is not None and handed is not None and not current.opinions_text
-        if fresh and not _accepts(activities.update_activity, "open_cases"):
-            activities.void_activity(db, current.id, "接待情况更新，接待日记录重新生成", user)
-            current = None
         if current is None:
             made = activities.log_activity(db, activities.ActivityInput(**fields), user, open_cases=False)
             activity_id = made.id
             db.execute("UPDATE duty_days SET activity_id = ? WHERE date = ?", [activity_id, day.isoformat()])
-            if handed is not None:
-                _open_case(db, user, found, handed, activity_id)
         else:
             activity_id = current.id
-            if handed is not None:
-                _open_case(db, user, found, handed, activity_id)
             changes = {k: v for k, v in fields.items() if k not in ("cadre_id", "source")}
-            if _accepts(activities.update_activity, "open_cases"):
-                activities.update_activity(db, activity_id, changes, user, open_cases=False)
-            else:
-                activities.update_activity(db, activity_id, changes, user)
+            activities.update_activity(db, activity_id, changes, user, open_cases=False)
+        if handed is not None:
+            _open_case(db, user, found, handed, activity_id)
     return activity_id
