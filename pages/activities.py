@@ -16,7 +16,7 @@ staff = activities.can_log_for_others(user)
 
 # --- filters -------------------------------------------------------------------------------
 with common.database() as db:
-    cols = st.columns(4)
+    cols = st.columns(5 if staff else 3)
     cadre_id = None
     unit_id = None
     if staff:
@@ -29,11 +29,11 @@ with common.database() as db:
         unit_id = cols[1].selectbox(
             "单位", [None, *units], format_func=lambda k: "全部" if k is None else units[k], key="f_unit"
         )
-    system = cols[2].selectbox("制度", ["全部", *activities.systems_for(user)], key="f_system")
-    since = cols[3].date_input(
+    system = cols[-3].selectbox("制度", ["全部", *activities.systems_for(user)], key="f_system")
+    since = cols[-2].date_input(
         "起始日期", value=today - dt.timedelta(days=365), format="YYYY-MM-DD", key="f_since"
     )
-    until = cols[3].date_input("截止日期", value=today, format="YYYY-MM-DD", key="f_until")
+    until = cols[-1].date_input("截止日期", value=today, format="YYYY-MM-DD", key="f_until")
     voided = st.checkbox("包括已作废的记录", key="f_voided")
     filters = dict(
         cadre_id=cadre_id,

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import activities, assignments, dates, org, record_form
+from portal import activities, assignments, dates, navigation, org, record_form
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -145,3 +145,5 @@ if last:
             icon=":material/download:",
             key="download_last",
         )
+        if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
+            st.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")

@@ -348,3 +348,23 @@ def test_opinions_become_cases_in_the_cases_feature(demo_db):
     ]
     with pytest.raises(ValidationError, match="已登记为办理事项"):
         activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
+
+
+def test_a_logged_activity_counts_at_once_and_a_voided_one_stops_counting(demo_db):
+    from portal import quota
+
+    me = user(demo_db, "10010001")
+
+    def done():
+        (row,) = [
+            r
+            for r in quota.compute(demo_db, staff_no="10010001", period="2026-2027")
+            if r.rule == "lecture.base"
+        ]
+        return row.done
+
+    before = done()
+    saved = activities.log_activity(demo_db, lecture(demo_db), me)
+    assert done() == before + 1
+    activities.void_activity(demo_db, saved.id, "误录", me)
+    assert done() == before
