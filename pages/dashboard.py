@@ -7,6 +7,62 @@ from portal.errors import PortalError
 
 STATUS_COLORS = {"met": "green", "in_progress": "blue", "missed": "red", "not_assessed": "gray"}
 KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
+# the overview chart's colours, one per state a result can be in
+LEGEND = {
+    "已完成": "#21a366",
+    "进行中": "#1c83e1",
+    "进度滞后": "#ff8c00",
+    "未完成": "#e0403a",
+    "不考核": "#a3a8b4",
+}
+
+
+def state(result: quota.QuotaResult) -> str:
+    return "进度滞后" if result.behind else result.status_label
+
+
+def overview(results: list[quota.QuotaResult], key: str) -> None:
+    """One coloured bar per task: how much of it is done."""
+    rows = [
+        {
+            "任务": f"{r.system}：{r.title}",
+            "完成度": round(100 * r.progress),
+            "状态": state(r),
+            "完成": f"{r.done:g} / {r.required:g} {r.unit_label}",
+        }
+        for r in results
+    ]
+    st.vega_lite_chart(
+        pd.DataFrame(rows),
+        {
+            "mark": {"type": "bar", "cornerRadiusEnd": 3},
+            "encoding": {
+                "y": {
+                    "field": "任务",
+                    "type": "nominal",
+                    "sort": None,
+                    "title": None,
+                    "axis": {"labelLimit": 420},
+                },
+                "x": {
+                    "field": "完成度",
+                    "type": "quantitative",
+                    "scale": {"domain": [0, 100]},
+                    "title": "完成度（%）",
+                },
+                "color": {
+                    "field": "状态",
+                    "type": "nominal",
+                    "scale": {"domain": list(LEGEND), "range": list(LEGEND.values())},
+                    "legend": {"orient": "top", "title": None},
+                },
+                "tooltip": [{"field": "任务"}, {"field": "完成"}, {"field": "状态"}],
+            },
+            "height": {"step": 26},
+        },
+        width="stretch",
+        key=f"overview-{key}",
+    )
 
 
 def status_badge(result: quota.QuotaResult) -> None:
@@ -34,7 +90,10 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
         left.text(f"{result.title}（{result.article}）")
         with right:
             status_badge(result)
-        st.progress(result.progress, text=amount(result))
+        color = {"进度滞后": "orange", "未完成": "red", "已完成": "green", "不考核": "gray"}.get(
+            state(result), "blue"
+        )
+        st.progress(result.progress, text=f":{color}[{amount(result)}]")
         facts = []
         if result.status == "in_progress":
             facts.append(f"按进度此时应完成 {result.expected:g} {result.unit_label}")
@@ -103,9 +162,12 @@ for column, (kind, period) in zip(columns, data.current.items(), strict=True):
     counts = data.counts(mine)
     behind = sum(r.behind for r in mine)
     with column, st.container(border=True):
-        st.metric(
-            f"{KIND_TITLES[kind]}（{period.label}）",
-            f"{counts['met']} / {len(mine) - counts['not_assessed']} 项完成" if mine else "无任务",
+        assessed = len(mine) - counts["not_assessed"]
+        st.metric(KIND_TITLES[kind], f"{counts['met']} / {assessed}" if mine else "—")
+        st.caption(
+            f"{period.label}：已完成 {counts['met']} 项，共 {assessed} 项"
+            if mine
+            else f"{period.label}：无任务"
         )
         if behind:
             st.badge(f"{behind} 项进度滞后", color="orange")
@@ -141,6 +203,8 @@ for tab, (kind, period) in zip(tabs, data.current.items(), strict=True):
         mine = data.of(period)
         if not mine:
             st.info("本期间没有适用的任务。")
+        else:
+            overview(mine, kind)
         for system in dict.fromkeys(r.system for r in mine):
             st.markdown(f"**{system}**")
             for r in (r for r in mine if r.system == system):
