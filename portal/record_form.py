@@ -36,7 +36,7 @@ from sqlite_utils import Database
 from . import activities, dates, org
 from .accounts import User
 from .activities import Activity
-from .errors import ValidationError
+from .errors import NotFound, ValidationError
 from .record_template import TEMPLATE_PATH
 
 DOCUMENT_PART = "word/document.xml"
@@ -46,12 +46,19 @@ _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # --- the values printed on the form --------------------------------------------------------
 
 
-def form_context(db: Database, activity: Activity) -> dict[str, str]:
-    """The form's values for an activity: what is printed in each cell."""
-    try:
-        post = org.get_cadre(db, activity.cadre_id).title_on(activity.date)
-    except Exception:  # a person without posts any more still gets a form
-        post = ""
+def form_context(
+    db: Database, activity: Activity, cadres: dict[int, org.Cadre | None] | None = None
+) -> dict[str, str]:
+    """The form's values for an activity: what is printed in each cell. ``cadres`` caches the
+    cadres' posts across a batch."""
+    cadres = {} if cadres is None else cadres
+    if activity.cadre_id not in cadres:
+        try:
+            cadres[activity.cadre_id] = org.get_cadre(db, activity.cadre_id)
+        except NotFound:  # a person without posts any more still gets a form
+            cadres[activity.cadre_id] = None
+    cadre = cadres[activity.cadre_id]
+    post = cadre.title_on(activity.date) if cadre else ""
     counterpart = activity.counterpart_text
     if activity.participants:
         counterpart = (
@@ -258,8 +265,9 @@ def select_activities(
 
 def _forms(db: Database, chosen: Iterable[Activity]) -> Iterable[tuple[Activity, bytes]]:
     r = renderer()
+    cadres: dict[int, org.Cadre | None] = {}
     for activity in chosen:
-        yield activity, r.render(form_context(db, activity))
+        yield activity, r.render(form_context(db, activity, cadres))
 
 
 def export_forms(
