@@ -240,3 +240,26 @@ def test_institutional_duties(db):
     assert quota.compute_institutional(db, since=D(2026, 9, 1), on=ON, departments=["统战部"])[0].rule == (
         "nonparty.symposium"
     )
+
+
+def test_the_whole_university_agrees_with_each_cadre_alone(demo_db):
+    everyone = quota.report_json(quota.compute(demo_db, on=ON))
+    by_cadre = {}
+    for row in everyone:
+        by_cadre.setdefault(row["cadre"], []).append(row)
+    assert len(by_cadre) > 200
+    for staff_no in ("10000001", "10000005", "10010001", sorted(by_cadre)[-1]):
+        assert quota.report_json(quota.compute(demo_db, staff_no=staff_no, on=ON)) == by_cadre[staff_no]
+    assert {r["status"] for r in everyone} >= {"met", "in_progress"}
+
+
+def test_cli_institutional_duties(db):
+    org = Org(db)
+    org.cadre("校领导班子", "校级", ["party_secretary"])
+    db["contact_targets"].insert({"kind": "党支部", "code": "B9", "name": "数学学院学生党支部"})
+    db.conn.commit()
+    out = CliRunner().invoke(cli, ["quota", "--institutional", "--on", "2026-11-24"])
+    assert out.exit_code == 0, out.output
+    assert "reception.duty" in out.stdout and "branch.coverage" in out.stdout
+    assert "数学学院学生党支部没有联系的领导干部" in out.stdout
+    assert "2027 年" in out.stderr  # the duty days of the autumn semester reach into 2027
