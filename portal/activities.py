@@ -296,7 +296,7 @@ def problems(db: Database, data: ActivityInput, today: dt.date | None = None) ->
             out.append(("opinions", exc.message))
     # class hours only for 思政课授课
     if (data.system, data.subtype) == HOURS_SUBTYPE:
-        if not (MIN_HOURS <= data.hours <= MAX_HOURS) or (data.hours * 2) != int(data.hours * 2):
+        if not (MIN_HOURS <= data.hours <= MAX_HOURS) or not float(data.hours * 2).is_integer():
             out.append(("hours", f"思政课授课的课时应在 {MIN_HOURS:g}–{MAX_HOURS:g} 之间，以 0.5 为单位"))
     elif data.hours:
         out.append(("hours", "只有“讲思政课—思政课授课”填写课时"))

@@ -110,7 +110,17 @@ def test_validation_messages_are_chinese_and_nothing_is_written(demo_db, change,
 
 @pytest.mark.parametrize(
     ("hours", "ok"),
-    [(0.5, True), (8, True), (2.5, True), (0.4, False), (8.5, False), (1.3, False), (0, False)],
+    [
+        (0.5, True),
+        (8, True),
+        (2.5, True),
+        (0.4, False),
+        (8.5, False),
+        (1.3, False),
+        (0, False),
+        (float("nan"), False),
+        (float("inf"), False),
+    ],
 )
 def test_class_hours_only_half_to_eight_for_ideology_lessons(demo_db, hours, ok):
     data = lecture(demo_db, "10000001", system="讲思政课", subtype="思政课授课", hours=hours)
