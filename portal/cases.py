@@ -591,8 +591,9 @@ def mark_read(db: Database, case_id: int, reader: User) -> bool:
         return False
     with write(db):
         seen = db.execute(
-            "SELECT 1 FROM case_events WHERE case_id = ? AND user_id = ? AND action = 'read' AND at >= ?",
-            [case_id, reader.id, row["answered_at"]],
+            "SELECT 1 FROM case_events WHERE case_id = ? AND user_id = ? AND action = 'read' AND id > "
+            "(SELECT max(id) FROM case_events WHERE case_id = ? AND action = 'answered')",
+            [case_id, reader.id, case_id],
         ).fetchone()
         if seen:
             return False
@@ -610,8 +611,9 @@ def unread_answers(db: Database, reader: User) -> list[Case]:
     read = {
         r[0]
         for r in db.execute(
-            f"SELECT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id "
-            f"WHERE e.user_id = ? AND e.action = 'read' AND e.at >= c.answered_at "
+            f"SELECT e.case_id FROM case_events e "
+            f"WHERE e.user_id = ? AND e.action = 'read' AND e.id > (SELECT max(a.id) FROM case_events a "
+            f"WHERE a.case_id = e.case_id AND a.action = 'answered') "
             f"AND e.case_id IN ({','.join('?' * len(found))})",
             [reader.id, *found],
         )

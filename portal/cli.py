@@ -427,6 +427,37 @@ def quota(
         click.echo(f"{r.staff_no}\t{r.name}\t{r.rule}\t{r.period}\t{want}\t{r.done:g}\t{r.status_label}{flag}")
 
 
+@cli.command("cases")
+@click.option("--overdue", is_flag=True, help="只列逾期未答复的件")
+@click.option("--on", "on", help="按此日期计算逾期、临期（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--remind", is_flag=True, help="按 PORTAL_SMTP_* 配置给责任部门发督办提醒邮件")
+def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) -> None:
+    """Open cases by deadline, for the daily supervision job (意见建议督办)."""
+    from . import cases, dates, notify
+    from .accounts import Role, User
+
+    day = dates.parse_date(on, "--on") if on else dates.today()
+    system = User(id=0, username="system", display_name="定时任务", roles=[Role(role="admin")])
+    with open_db() as db:
+        found = cases.list_cases(db, system, states=list(cases.OPEN_STATES), overdue_only=overdue, on=day)
+    if as_json:
+        click.echo(cases.to_json(found))
+    else:
+        for c in found:
+            unit = c.handling_unit_name or "-"
+            click.echo(f"{c.number}\t{c.due_date}\t{c.state_label}\t{c.responsible_dept}\t{unit}\t{c.flag}")
+        tally = cases.counts(found)
+        click.echo(f"未答复 {tally['open']} 件，其中逾期 {tally['overdue']} 件，临期 {tally['at_risk']} 件", err=True)
+    if remind:
+        cfg = notify.config_from_env()
+        if cfg is None:
+            click.echo("未配置 PORTAL_SMTP_HOST，不发送提醒邮件", err=True)
+        else:
+            sent = notify.send(cfg, notify.reminders(cfg, found))
+            click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
+
+
 def main() -> None:  # pragma: no cover
 
     cli()

@@ -356,7 +356,13 @@ def _reception(db: Database, ctx: DemoContext) -> str:
     return reception_demo.build(db, ctx)
 
 
-STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _calendar, _contacts, _reception]
+def _cases(db: Database, ctx: DemoContext) -> str:
+    from . import demo_cases  # the cases opened above, moved along as departments handled them
+
+    return demo_cases.build(db, ctx)
+
+
+STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _calendar, _contacts, _reception, _cases]
 
 
 def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:

@@ -98,6 +98,22 @@ PAGES: list[PageSpec] = [
         departments=frozenset({"党办", "校办", "组织部", "统战部", "老干部工作处"}),
     ),
     PageSpec(
+        "pages/my_cases.py",
+        "我的诉求",
+        ":material/feedback:",
+        frozenset({"visitor", "cadre"}),
+        "预约接待",
+        "查看所反映意见建议的办理进度和答复，确认是否满意",
+    ),
+    PageSpec(
+        "pages/cases.py",
+        "意见建议办理",
+        ":material/assignment_late:",
+        frozenset({"department", "admin", "cadre"}),
+        "部门工作",
+        "意见建议登记、转办、答复、办结；督办逾期和临期的件，导出督办台账",
+    ),
+    PageSpec(
         "pages/org_people.py",
         "组织与干部",
         ":material/apartment:",

@@ -45,11 +45,7 @@ def add_sheet(
     subtitle: str = "",
 ) -> Worksheet:
     """A new sheet with the 台账 layout; data rows go below with ``ws.append``."""
-    if wb.worksheets and wb.worksheets[0].max_row == 1 and wb.worksheets[0]["A1"].value is None:
-        ws = wb.worksheets[0]
-        ws.title = sheet_title(name)
-    else:
-        ws = wb.create_sheet(sheet_title(name))
+    ws = wb.create_sheet(sheet_title(name))
     width = len(columns)
     ws.append([title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, width))
@@ -69,14 +65,21 @@ def add_sheet(
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = ws.cell(row=header + 1, column=1)
+    ws.freeze_panes = f"A{header + 1}"  # a string: ws.cell() would create a row that append skips
     return ws
+
+
+def new_workbook() -> Workbook:
+    """A workbook without sheets: add them with ``add_sheet``."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
 
 
 def workbook_sheet(
     name: str, title: str, columns: list[tuple[str, float]], subtitle: str = ""
 ) -> tuple[Workbook, Worksheet]:
-    wb = Workbook()
+    wb = new_workbook()
     return wb, add_sheet(wb, name, title, columns, subtitle)
 
 

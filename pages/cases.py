@@ -1,0 +1,215 @@
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from portal import cases, dates, org
+from portal.errors import PortalError
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+user = common.require(__file__)
+
+st.title("意见建议办理")
+if notice := st.session_state.pop("case_notice", None):
+    st.success(notice)
+handler = user.has("admin") or bool(user.departments)
+scope = "handle"
+if (
+    not handler
+    or user.has("cadre")
+    and (
+        st.radio("查看", ["本部门办理", "我的联系活动中提出的"], horizontal=True, key="c_scope")
+        != "本部门办理"
+    )
+):
+    scope = "cadre"
+if scope == "cadre":
+    st.caption("您联系活动中师生提出的意见建议及办理情况（只读）。")
+else:
+    st.caption(
+        "督办：按办理期限排序，逾期的件标红。"
+        + ("" if user.has("admin") else f"本页显示{'、'.join(user.departments)}负责办理的件。")
+    )
+
+# --- filters -------------------------------------------------------------------------------
+with common.database() as db:
+    units = {u.id: u.name for u in org.list_units(db)}
+cols = st.columns(4)
+state_pick = cols[0].multiselect(
+    "状态",
+    list(cases.STATES),
+    default=list(cases.OPEN_STATES),
+    format_func=cases.STATE_LABELS.get,
+    key="c_states",
+)
+# "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
+source = cols[1].selectbox(
+    "来源", ["all", *cases.SOURCES], format_func=lambda s: cases.SOURCE_LABELS.get(s, "全部"), key="c_src"
+)
+unit_id = cols[2].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
+overdue_only = cols[3].checkbox("只看逾期", key="c_overdue")
+
+with common.database() as db:
+    try:
+        found = cases.list_cases(
+            db,
+            user,
+            scope=scope,
+            states=state_pick or None,
+            source=None if source == "all" else source,
+            handling_unit_id=unit_id or None,
+            overdue_only=overdue_only,
+        )
+    except PortalError as exc:
+        common.show_error(exc)
+        st.stop()
+
+tally = cases.counts(found)
+m = st.columns(5)
+m[0].metric("列表中", len(found))
+m[1].metric("未答复", tally["open"])
+m[2].metric("逾期", tally["overdue"])
+m[3].metric("临期", tally["at_risk"])
+m[4].metric("逾期答复", tally["answered_late"])
+
+if not found:
+    st.info("没有符合条件的意见建议。")
+    st.stop()
+
+table = pd.DataFrame(
+    [
+        {
+            "编号": c.number,
+            "状态": c.state_label,
+            "办理期限": c.due_date.isoformat(),
+            "提醒": c.flag,
+            "来源": c.source_label,
+            "责任部门": c.responsible_dept,
+            "承办单位": c.handling_unit_name,
+            "干部": c.cadre_name,
+            "意见建议": c.content[:60],
+        }
+        for c in found
+    ]
+)
+flags = [("overdue" if c.overdue else "risk" if c.at_risk else "") for c in found]
+
+
+def _colour(row: pd.Series) -> list[str]:
+    kind = flags[row.name]
+    style = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
+    return [style.get(kind, "")] * len(row)
+
+
+st.dataframe(table.style.apply(_colour, axis=1), hide_index=True, width="stretch")
+st.download_button(
+    "导出 Excel",
+    data=cases.export_xlsx(found),
+    file_name=f"意见建议督办-{dates.today().isoformat()}.xlsx",
+    mime=XLSX_MIME,
+    icon=":material/download:",
+    key="c_export",
+)
+
+# --- one case ----------------------------------------------------------------------------
+labels = {c.id: f"{c.number}　{c.state_label}　{c.content[:30]}" for c in found}
+chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")
+case = next(c for c in found if c.id == chosen)
+
+
+def _act(func, *args, done: str) -> None:
+    try:
+        with common.database() as db:
+            func(db, case.id, *args)
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    st.session_state["case_notice"] = done
+    st.rerun()
+
+
+with st.container(border=True):
+    st.subheader(f"{case.number}　{case.state_label}")
+    if case.overdue:
+        st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
+    elif case.at_risk:
+        st.warning(f"临期：办理期限 {dates.format_date(case.due_date)}", icon=":material/schedule:")
+    st.text(
+        "\n".join(
+            [
+                f"来源：{case.source_label}{('（' + case.system + '）') if case.system else ''}",
+                f"联系日期：{dates.format_date(case.contact_date)}",
+                f"干部：{case.cadre_name or '—'}　提出人：{case.raiser_name or '—'}",
+                f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}",
+                f"办理期限：{dates.format_date(case.due_date)}（{case.deadline_days} 个工作日）"
+                + (f"　重新办理 {case.reopen_count} 次" if case.reopen_count else ""),
+            ]
+        )
+    )
+    st.markdown("**意见建议**")
+    st.text(case.content)
+    if case.answer:
+        st.markdown("**答复**")
+        st.text(case.answer)
+        st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
+
+    with common.database() as db:
+        history = cases.events(db, case.id, user)
+        may_handle = cases.can_handle(user, case)
+        reopenable = case.state in ("answered", "closed") and cases.can_reopen(db, case)
+    with st.expander(f"办理记录（{len(history)}）", icon=":material/history:"):
+        st.dataframe(
+            [
+                {
+                    "时间": dates.format_stamp(e.at),
+                    "操作": e.action_label,
+                    "状态": cases.STATE_LABELS.get(e.to_state or "", ""),
+                    "操作人": e.user_name or "系统",
+                    "说明": e.note,
+                }
+                for e in history
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+    if may_handle and scope == "handle":
+        if case.is_open:
+            c1, c2 = st.columns(2)
+            with c1:
+                choices = [0, *units]
+                target = st.selectbox(
+                    "承办单位",
+                    choices,
+                    index=choices.index(case.handling_unit_id) if case.handling_unit_id in units else 0,
+                    format_func=lambda k: units.get(k, "请选择承办单位"),
+                    key=f"refer_unit_{case.id}",
+                )
+                note = st.text_input("转办说明（可选）", key=f"refer_note_{case.id}")
+                if st.button("转办", icon=":material/forward:", key=f"refer_{case.id}"):
+                    if not target:
+                        st.error("请选择承办单位")
+                    else:
+                        _act(lambda db, i: cases.refer(db, i, target, user, note), done="已转办。")
+            with c2:
+                if case.state == "referred" and st.button(
+                    "承办单位已开始办理", icon=":material/play_arrow:", key=f"start_{case.id}"
+                ):
+                    _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。")
+                progress = st.text_input("办理进展", key=f"progress_{case.id}")
+                if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
+                    _act(lambda db, i: cases.add_progress(db, i, progress, user), done="已记录办理进展。")
+            reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
+            if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
+                _act(lambda db, i: cases.answer(db, i, reply, user), done=f"{case.number} 已答复。")
+        elif case.state == "answered" and st.button(
+            "办结", icon=":material/task_alt:", key=f"close_{case.id}"
+        ):
+            _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。")
+        if reopenable:
+            reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
+            if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
+                _act(lambda db, i: cases.reopen(db, i, reason, user), done=f"{case.number} 已重新办理。")
+    elif scope == "cadre" and case.answer:
+        with common.database() as db:
+            cases.mark_read(db, case.id, user)

@@ -1,0 +1,160 @@
+"""Demo step: the cases opened by the earlier steps (opinions in activities, receptions handed
+on) are moved along as departments would have handled them, with dates in the past.
+
+Most cases due before today were answered on time and many closed; some were answered late;
+some are still open and overdue; cases due soon are spread over the open states (a few at
+risk); some answers were read by the visitor or the cadre, some visitors were satisfied and
+one was not (reopened). Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from . import dates, workdays
+from .cases import _event
+
+ANSWERS = [
+    "经与承办单位核实，相关问题已整改完毕，并已向提出人当面说明。",
+    "已列入本学期工作计划，预计下月完成，届时将另行通报。",
+    "已协调相关部门解决，具体安排已在学院网站公布。",
+    "经研究，暂不具备实施条件，已向提出人解释原因并提出替代方案。",
+    "已落实：相关设施已维修完成，欢迎继续监督。",
+    "已转相关学院研究，制定了改进措施并在教职工大会上通报。",
+]
+PROGRESS = [
+    "已与承办单位沟通，正在调查核实。",
+    "承办单位已提出初步方案，正在征求意见。",
+    "正在协调相关部门。",
+]
+
+
+def _stamp(day: dt.date, hour: int) -> str:
+    return f"{day.isoformat()}T{hour:02d}:{(day.toordinal() * 7) % 60:02d}:00+08:00"
+
+
+def build(db: Database, ctx) -> str:
+    from .demo import DEPARTMENT_ACCOUNTS
+
+    rng = ctx.rng
+    today = dates.today()
+    yesterday = today - dt.timedelta(days=1)
+    staff = {
+        dept: db.execute("SELECT id FROM users WHERE username = ?", [name]).fetchone()[0]
+        for dept, name in DEPARTMENT_ACCOUNTS.items()
+    }
+    cadre_user = {
+        r[0]: r[1] for r in db.execute("SELECT person_id, id FROM users WHERE person_id IS NOT NULL")
+    }
+    unit_ids = [r[0] for r in db.execute("SELECT id FROM units WHERE name != '校领导班子' ORDER BY id")]
+    rows = list(db.query("SELECT * FROM cases ORDER BY id"))
+    if not rows:
+        return "意见建议办理：无"
+    lo = min(dt.date.fromisoformat(r["contact_date"]) for r in rows)
+    cal = workdays.calendar(db, lo, today + dt.timedelta(days=60))
+    tally = dict.fromkeys(("answered", "closed", "overdue", "late", "read", "reopened"), 0)
+
+    def after(day: dt.date, n: int) -> dt.date:
+        return min(cal.due(day, max(0, n)), yesterday)  # the demo's history is all in the past
+
+    for r in rows:
+        cid, actor = r["id"], staff[r["responsible_dept"]]
+        contact = dt.date.fromisoformat(r["contact_date"])
+        due = dt.date.fromisoformat(r["due_date"])
+        state = "registered"
+        fields: dict = {}
+
+        def move(
+            to: str, day: dt.date, action: str, note: str = "", user: int | None = actor, cid: int = cid
+        ) -> None:
+            nonlocal state
+            _event(db, cid, user, action, state, to, note, _stamp(day, 10 + len(action) % 6))
+            state = to
+
+        past = due < today
+        roll = rng.random()
+        if past:
+            plan = "late" if roll < 0.10 else "stuck" if roll < 0.22 else "on_time"
+        else:
+            plan = (
+                "answered"
+                if roll < 0.15
+                else "in_progress"
+                if roll < 0.5
+                else "referred"
+                if roll < 0.8
+                else "new"
+            )
+        if plan == "new":
+            continue
+        unit = rng.choice(unit_ids)
+        refer_day = after(contact, 1)
+        move("referred", refer_day, "referred", "转办至承办单位")
+        fields["handling_unit_id"] = unit
+        if plan in ("referred",) or (plan == "stuck" and rng.random() < 0.4):
+            pass
+        else:
+            start_day = after(refer_day, 1)
+            move("in_progress", start_day, "started")
+            if rng.random() < 0.4:
+                move("in_progress", after(start_day, 1), "progress", rng.choice(PROGRESS))
+            if plan in ("on_time", "late", "answered"):
+                span = r["deadline_days"]
+                if plan == "late":
+                    answer_day = after(due, rng.randint(1, 4))
+                else:
+                    answer_day = after(start_day, rng.randint(0, max(0, span - 3)))
+                    answer_day = min(answer_day, due)
+                text = rng.choice(ANSWERS)
+                move("answered", answer_day, "answered", text)
+                fields.update(answer=text, answered_at=_stamp(answer_day, 16))
+                tally["answered"] += 1
+                tally["late"] += plan == "late"
+                readers = [u for u in (r["raised_by"], cadre_user.get(r["cadre_id"])) if u]
+                for reader in readers:
+                    if rng.random() < 0.6:
+                        move(state, after(answer_day, 1), "read", user=reader)
+                        tally["read"] += 1
+                if plan != "answered" and rng.random() < 0.7 and after(answer_day, 3) < today:
+                    close_day = after(answer_day, 3)
+                    if r["raised_by"] and rng.random() < 0.8:
+                        move("closed", close_day, "satisfied", "满意", user=r["raised_by"])
+                    else:
+                        move("closed", close_day, "closed")
+                    fields["closed_at"] = _stamp(close_day, 17)
+                    tally["closed"] += 1
+        tally["overdue"] += state in ("referred", "in_progress") and past
+        fields["state"] = state
+        fields["updated_at"] = _stamp(today, 9)
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        db.execute(f"UPDATE cases SET {cols} WHERE id = ?", [*fields.values(), cid])
+
+    # one visitor was not satisfied with the answer and asked again
+    unhappy = db.execute(
+        "SELECT id, state, deadline_days FROM cases WHERE raised_by IS NOT NULL AND state = 'answered' "
+        "ORDER BY id LIMIT 1"
+    ).fetchone()
+    if unhappy:
+        reopened_on = yesterday
+        due = cal.due(reopened_on, unhappy[2])
+        _event(
+            db,
+            unhappy[0],
+            db.execute("SELECT raised_by FROM cases WHERE id = ?", [unhappy[0]]).fetchone()[0],
+            "reopened",
+            "answered",
+            "in_progress",
+            f"提出人不满意：问题没有真正解决（新的办理期限：{due.isoformat()}）",
+            _stamp(reopened_on, 11),
+        )
+        db.execute(
+            "UPDATE cases SET state = 'in_progress', reopen_count = reopen_count + 1, due_date = ? WHERE id = ?",
+            [due.isoformat(), unhappy[0]],
+        )
+        tally["reopened"] = 1
+    return (
+        f"意见建议 {len(rows)} 件：已答复 {tally['answered']} 件（逾期答复 {tally['late']}），已办结 {tally['closed']} 件，"
+        f"逾期未答复 {tally['overdue']} 件，答复已阅 {tally['read']} 次，重新办理 {tally['reopened']} 件"
+    )

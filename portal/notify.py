@@ -1,0 +1,129 @@
+"""E-mail reminders about overdue and at-risk cases (督办提醒), through SMTP when configured.
+
+Off unless ``PORTAL_SMTP_HOST`` is set. Configuration (environment variables):
+
+=========================== =====================================================================
+PORTAL_SMTP_HOST            the mail server; unset: no mail is sent
+PORTAL_SMTP_PORT            default 25; 465 means SMTP over TLS
+PORTAL_SMTP_STARTTLS        1 to upgrade the connection with STARTTLS (default 0)
+PORTAL_SMTP_USER / _PASSWORD  login, when the server wants one
+PORTAL_SMTP_FROM            the sender (default ``portal@localhost``)
+PORTAL_NOTIFY_TO            addresses that get every department's digest, comma-separated
+PORTAL_NOTIFY_DEPARTMENTS   each department's own addresses: ``党办=a@x.edu.cn,b@x.edu.cn;校办=c@x.edu.cn``
+=========================== =====================================================================
+
+One message per department with open cases overdue or due within the at-risk window; it
+lists numbers, deadlines and the handling unit, never the opinion text (mail leaves the portal).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Protocol
+
+from . import dates
+from .cases import Case
+
+
+class Transport(Protocol):
+    def send_message(self, msg: EmailMessage) -> object: ...
+
+
+@dataclass
+class SmtpConfig:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str = ""
+    password: str = ""
+    sender: str = "portal@localhost"
+    everyone: list[str] = field(default_factory=list)
+    departments: dict[str, list[str]] = field(default_factory=dict)
+
+    def recipients(self, department: str) -> list[str]:
+        return list(dict.fromkeys([*self.departments.get(department, []), *self.everyone]))
+
+
+def _addresses(text: str) -> list[str]:
+    return [a.strip() for a in text.split(",") if a.strip()]
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> SmtpConfig | None:
+    """The SMTP configuration, or None when mail is off (no ``PORTAL_SMTP_HOST``)."""
+    env = os.environ if env is None else env
+    host = env.get("PORTAL_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    departments: dict[str, list[str]] = {}
+    for part in env.get("PORTAL_NOTIFY_DEPARTMENTS", "").split(";"):
+        if "=" in part:
+            name, addrs = part.split("=", 1)
+            departments[name.strip()] = _addresses(addrs)
+    return SmtpConfig(
+        host=host,
+        port=int(env.get("PORTAL_SMTP_PORT", "25")),
+        starttls=env.get("PORTAL_SMTP_STARTTLS", "0") in ("1", "true", "yes"),
+        user=env.get("PORTAL_SMTP_USER", ""),
+        password=env.get("PORTAL_SMTP_PASSWORD", ""),
+        sender=env.get("PORTAL_SMTP_FROM", "portal@localhost"),
+        everyone=_addresses(env.get("PORTAL_NOTIFY_TO", "")),
+        departments=departments,
+    )
+
+
+def reminders(cfg: SmtpConfig, cases: list[Case]) -> list[EmailMessage]:
+    """One digest per department with overdue or at-risk cases (and someone to send it to)."""
+    by_dept: dict[str, list[Case]] = {}
+    for c in cases:
+        if c.is_open and (c.overdue or c.at_risk):
+            by_dept.setdefault(c.responsible_dept, []).append(c)
+    messages = []
+    for dept, found in sorted(by_dept.items()):
+        to = cfg.recipients(dept)
+        if not to:
+            continue
+        overdue = [c for c in found if c.overdue]
+        lines = [
+            f"{dept}：截至 {dates.format_date(dates.today())}，有 {len(overdue)} 件意见建议逾期未答复，"
+            f"{len(found) - len(overdue)} 件即将到期。请登录联系师生服务平台“意见建议办理”页面办理。",
+            "",
+        ]
+        for c in sorted(found, key=lambda c: (c.due_date, c.number)):
+            unit = f"，承办单位：{c.handling_unit_name}" if c.handling_unit_name else ""
+            lines.append(f"{c.number}  {c.state_label}  期限 {c.due_date.isoformat()}  {c.flag}{unit}")
+        msg = EmailMessage()
+        msg["Subject"] = f"【督办提醒】{dept}：逾期 {len(overdue)} 件，临期 {len(found) - len(overdue)} 件"
+        msg["From"] = cfg.sender
+        msg["To"] = ", ".join(to)
+        msg.set_content("\n".join(lines))
+        messages.append(msg)
+    return messages
+
+
+def send(cfg: SmtpConfig, messages: list[EmailMessage], transport: Transport | None = None) -> int:
+    """Send the messages (through ``transport`` when given, e.g. in tests); returns how many."""
+    if not messages:
+        return 0
+    if transport is not None:
+        for msg in messages:
+            transport.send_message(msg)
+        return len(messages)
+    if cfg.port == 465:
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            cfg.host, cfg.port, timeout=30, context=ssl.create_default_context()
+        )
+    else:
+        server = smtplib.SMTP(cfg.host, cfg.port, timeout=30)
+    with server:
+        if cfg.starttls:
+            server.starttls(context=ssl.create_default_context())
+        if cfg.user:
+            server.login(cfg.user, cfg.password)
+        for msg in messages:
+            server.send_message(msg)
+    return len(messages)

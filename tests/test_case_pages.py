@@ -1,0 +1,96 @@
+"""Pages of the cases feature through AppTest: a department answers a case; the visitor who
+raised it reads the answer under 我的诉求 and is not satisfied; a cadre reads cases read-only."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import login, texts
+
+from portal import accounts, cases
+from portal.demo import DEPARTMENT_ACCOUNTS
+
+
+@pytest.fixture
+def visitor_case(demo_db):
+    """An open case of 党办 raised by a visitor at a reception, as the reception feature opens it."""
+    visitor = accounts.find_user(demo_db, "30000001")
+    leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
+    case = cases.open_case(
+        demo_db,
+        source="reception",
+        content="图书馆自习室晚上十点关门太早",
+        responsible_dept="党办",
+        contact_date=cases.dates.today(),
+        cadre_id=leader,
+        system="接待日",
+        raised_by=visitor.id,
+        raiser_name=visitor.display_name,
+    )
+    return case, visitor
+
+
+def test_a_department_answers_a_case(demo_db, visitor_case):
+    case, _ = visitor_case
+    at = login(DEPARTMENT_ACCOUNTS["党办"])
+    at.switch_page("pages/cases.py").run()
+    assert not at.exception, at.exception
+    assert "意见建议办理" in texts(at)
+    box = at.selectbox(key="c_case")
+    assert any(o.startswith(case.number) for o in box.options)
+    box.set_value(case.id).run()
+    assert "图书馆自习室晚上十点关门太早" in texts(at)
+    at.text_area(key=f"answer_{case.id}").input("自下周起自习室延长到二十二点三十分")
+    at.button(key=f"answer_btn_{case.id}").click().run()
+    assert not at.exception, at.exception
+    assert f"{case.number} 已答复" in texts(at)
+    stored = cases.get_case(demo_db, case.id, accounts.find_user(demo_db, "admin"))
+    assert stored.state == "answered" and stored.answer == "自下周起自习室延长到二十二点三十分"
+
+
+def test_another_department_does_not_see_the_case(demo_db, visitor_case):
+    case, _ = visitor_case
+    at = login(DEPARTMENT_ACCOUNTS["组织部"])
+    at.switch_page("pages/cases.py").run()
+    assert not at.exception, at.exception
+    options = at.selectbox(key="c_case").options if "c_case" in [s.key for s in at.selectbox] else []
+    assert not any(o.startswith(case.number) for o in options)
+
+
+def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
+    case, visitor = visitor_case
+    cases.answer(
+        demo_db, case.id, "自下周起自习室延长到二十二点三十分", accounts.find_user(demo_db, "dangban")
+    )
+    assert case.id in [c.id for c in cases.unread_answers(demo_db, visitor)]
+    at = login(visitor.username)
+    at.switch_page("pages/my_cases.py").run()
+    assert not at.exception, at.exception
+    assert "1 件诉求收到了新的答复" in texts(at)
+    box = at.selectbox(key="my_case")
+    assert box.options[0].startswith(case.number)  # unread answers first
+    page = texts(at)
+    assert "自下周起自习室延长到二十二点三十分" in page and "图书馆自习室晚上十点关门太早" in page
+    assert case.id not in [c.id for c in cases.unread_answers(demo_db, visitor)]  # read now
+    at.text_input(key=f"why_{case.id}").input("周末也需要延长")
+    at.button(key=f"again_{case.id}").click().run()
+    assert not at.exception, at.exception
+    assert "已申请重新办理" in texts(at)
+    assert cases.get_case(demo_db, case.id, visitor).state == "in_progress"
+
+
+def test_a_cadre_reads_cases_of_his_contacts_without_actions(demo_db, visitor_case):
+    case, _ = visitor_case
+    at = login("10000001")
+    at.switch_page("pages/cases.py").run()
+    assert not at.exception, at.exception
+    assert "只读" in texts(at)
+    box = at.selectbox(key="c_case")
+    assert any(o.startswith(case.number) for o in box.options)
+    box.set_value(case.id).run()
+    assert not [b for b in at.button if b.key and b.key.startswith("answer_btn_")]
+
+
+def test_a_visitor_cannot_open_the_department_page(demo_db):
+    at = login("30000001")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/cases.py").run()
