@@ -378,3 +378,26 @@ def test_a_logged_activity_counts_at_once_and_a_voided_one_stops_counting(demo_d
     assert done() == before + 1
     activities.void_activity(demo_db, saved.id, "误录", me)
     assert done() == before
+
+
+def test_activity_import_from_xlsx_with_date_and_number_cells(demo_db):
+    import io
+
+    from openpyxl import Workbook
+
+    talent, _ = assigned(demo_db, "10000001", "高层次人才")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工号", "制度", "类别", "日期", "对象编号", "课时", "开展情况"])
+    ws.append(
+        [10000001, "联系高层次人才", "走访", dt.datetime(2026, 4, 1), int(talent), None, "走访（Excel）"]
+    )
+    ws.append([10000001, "讲思政课", "思政课授课", dt.date(2026, 4, 2), None, 1.5, "讲课（Excel）"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = imports.run_import(demo_db, "activities", "history.xlsx", buf.getvalue())
+    assert report.counts["created"] == 2
+    rows = demo_db.execute(
+        "SELECT date, hours FROM activities WHERE content LIKE '%（Excel）' ORDER BY date"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [("2026-04-01", 0.0), ("2026-04-02", 1.5)]
