@@ -125,6 +125,8 @@ def test_template_slots_and_validation(demo_db):
     assert "11:30" not in tpl.slots
     with pytest.raises(ValidationError):
         reception.save_template(demo_db, {**tpl.model_dump(), "sessions": [("11:30", "08:30")]})
+    with pytest.raises(ValidationError, match="不是校领导"):
+        reception.save_template(demo_db, {**tpl.model_dump(), "rotation": ["2023000001"]})
     assert reception.load_template(demo_db) == tpl
 
 

@@ -135,6 +135,14 @@ def save_template(db: Database, template: DayTemplate | dict, actor_id: int | No
         tpl = DayTemplate.model_validate(tpl.model_dump())
     except ValueError as exc:
         raise ValidationError(f"接待日设置无效：{_first_error(exc)}") from None
+    for staff_no in tpl.rotation:
+        if not db.execute(
+            "SELECT 1 FROM cadre_posts cp JOIN people p ON p.id = cp.person_id WHERE p.staff_no = ? AND cp.level = '校级'",
+            [staff_no],
+        ).fetchone():
+            raise ValidationError(f"轮值顺序中的工号“{staff_no[:20]}”不是校领导")
+    if len(set(tpl.rotation)) != len(tpl.rotation):
+        raise ValidationError("轮值顺序中有重复的工号")
     with write(db):
         set_setting(db, SETTING_KEY, tpl.model_dump_json())
         accounts.audit(db, actor_id, "reception.template", json.dumps(tpl.model_dump(), ensure_ascii=False))
