@@ -29,7 +29,7 @@ menu = {
 }
 with st.sidebar:
     st.markdown("**联系师生服务平台**")
-    st.caption(f"{user.display_name}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
+    st.caption(f"{common.md(user.display_name)}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
     if st.button("退出登录", icon=":material/logout:", key="logout"):
         common.logout()
         st.rerun()

@@ -5,6 +5,7 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -116,6 +117,16 @@ def require(page_file: str) -> User:
         st.error("您没有访问此页面的权限。")
         st.stop()
     return user  # type: ignore[return-value]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: object) -> str:
+    """User text made safe for elements that render markdown (st.caption, st.info, st.error …):
+    every markdown character is escaped, so it shows exactly as typed and never becomes a
+    link, an image or formatting. Prefer st.text / st.dataframe for long user text."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
 def show_error(exc: PortalError) -> None:

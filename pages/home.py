@@ -6,7 +6,7 @@ from portal import navigation
 user = common.require(__file__)
 
 st.title("联系师生服务平台")
-st.write(f"{user.display_name}，您好。")
+st.write(f"{common.md(user.display_name)}，您好。")
 st.caption(
     "依据《河南理工大学领导干部联系师生实施办法（修订）》：11 项联系师生制度、接待日、意见建议办理与年度考核。"
 )

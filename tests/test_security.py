@@ -73,3 +73,15 @@ def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     assert demo_db.execute("SELECT count(*) FROM units WHERE name = '甲学院'").fetchone()[0] == 0
     source = (ROOT / "pages" / "admin_import.py").read_text(encoding="utf-8")
     assert 'type=["csv", "xlsx"]' in source
+
+
+def test_user_text_in_markdown_elements_is_escaped():
+    """common.md escapes every markdown character, so user text cannot become a link, an image,
+    emphasis, code or a heading when shown in st.caption / st.info / st.error."""
+    from pages.common import md
+
+    hostile = "[点我](javascript:alert(1)) ![x](http://evil/x.png) **粗** <b>x</b> `code` # 标题\n第二行"
+    escaped = md(hostile)
+    unescaped = re.sub(r"\\.", "", escaped)  # drop every backslash-escaped character
+    assert not re.search(r"[\[\]()!*`<>#_]", unescaped), unescaped
+    assert escaped.replace("\\", "").replace("  \n", "\n") == hostile
