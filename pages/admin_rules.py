@@ -94,6 +94,19 @@ st.dataframe(
     key="versions",
 )
 
+pending = {s.id: s.label for s in history if s.id is not None and s.effective_from > today}
+if pending:
+    chosen = st.selectbox("撤销尚未施行的修订", list(pending), format_func=pending.get, key="withdraw_choice")
+    if st.button("撤销此修订", key="withdraw"):
+        try:
+            with common.database() as db:
+                rulesets.withdraw_rule_set(db, chosen, today, user.id)
+        except PortalError as exc:
+            common.show_error(exc)
+        else:
+            st.session_state["rules_notice"] = f"已撤销 {pending[chosen]}。"
+            st.rerun()
+
 st.subheader("导入修订后的规则文件")
 st.caption(
     "规则文件为 UTF-8 编码的 TOML 文本，格式与系统内置的 policy.toml 中的 [[rules]]、[[institutional]] 部分相同。"

@@ -26,7 +26,7 @@ from .errors import ValidationError
 from .policy import RuleSet, policy
 
 MAX_FILE_BYTES = 512 * 1024
-_cache: dict[int, RuleSet] = {}
+_cache: dict[str, RuleSet] = {}  # by content: ids repeat across databases (tests, restores)
 
 
 @dataclass
@@ -111,11 +111,27 @@ def save_rule_set(
     return _stored(db, cur.lastrowid)
 
 
-def _decode(rule_set_id: int, content: str) -> RuleSet:
-    found = _cache.get(rule_set_id)
+def withdraw_rule_set(db: Database, rule_set_id: int, today: dt.date, actor_id: int | None = None) -> None:
+    """Remove a revision that has not taken effect yet (a wrong file or date); one in force stays."""
+    with write(db):
+        row = db.execute("SELECT effective_from FROM rule_sets WHERE id = ?", [rule_set_id]).fetchone()
+        if row is None:
+            raise ValidationError(f"规则修订 #{rule_set_id} 不存在")
+        if dt.date.fromisoformat(row[0]) <= today:
+            raise ValidationError(
+                "已施行的规则不能撤销（过去的期间按它考核）；如需调整，请导入新的修订并设定施行日期"
+            )
+        db.execute("DELETE FROM rule_sets WHERE id = ?", [rule_set_id])
+        from . import accounts
+
+        accounts.audit(db, actor_id, "rules.withdraw", f"#{rule_set_id} {row[0]}")
+
+
+def _decode(content: str) -> RuleSet:
+    found = _cache.get(content)
     if found is None:
         found = RuleSet.model_validate(json.loads(content))
-        _cache[rule_set_id] = found
+        _cache[content] = found
     return found
 
 
@@ -138,7 +154,7 @@ def history(db: Database) -> list[StoredRuleSet]:
                 r["note"],
                 r["loaded_at"],
                 r["by"],
-                _decode(r["id"], r["content"]),
+                _decode(r["content"]),
             )
         )
     return out
@@ -147,10 +163,10 @@ def history(db: Database) -> list[StoredRuleSet]:
 def rule_set_on(db: Database, day: dt.date) -> RuleSet:
     """The rules in force on ``day``: the latest revision effective by then, else the bundled ones."""
     row = db.execute(
-        "SELECT id, content FROM rule_sets WHERE effective_from <= ? ORDER BY effective_from DESC, id DESC LIMIT 1",
+        "SELECT content FROM rule_sets WHERE effective_from <= ? ORDER BY effective_from DESC, id DESC LIMIT 1",
         [day.isoformat()],
     ).fetchone()
-    return _decode(row[0], row[1]) if row else policy().rule_set
+    return _decode(row[0]) if row else policy().rule_set
 
 
 def bundled_toml() -> bytes:

@@ -147,7 +147,21 @@ def test_the_rules_page_lists_articles_and_loads_a_revision(db):
     assert at.error and "听戏" in texts(at)
     at.file_uploader(key="rules_file").upload("rules.toml", REVISION.encode(), "text/plain")
     at.date_input(key="effective_from").set_value(dt.date(2027, 9, 1))
-    at.button(key="FormSubmitter:load_rules-检查并导入").click().run()  # the page reruns itself to refresh its tables
+    at.button(
+        key="FormSubmitter:load_rules-检查并导入"
+    ).click().run()  # the page reruns itself to refresh its tables
     assert any("2027-09-01 起施行" in s.value for s in at.success)
     assert len(next(f.value for f in at.dataframe if "施行日期" in f.value.columns)) == 2
     assert rulesets.rule_set_on(db, dt.date(2027, 9, 1)).rules[0].min == 6
+    # a revision not yet in force can be withdrawn
+    at.button(key="withdraw").click().run()
+    assert any("已撤销" in s.value for s in at.success)
+    assert len(rulesets.history(db)) == 1
+
+
+def test_a_revision_in_force_cannot_be_withdrawn(db):
+    stored = rulesets.save_rule_set(db, rulesets.parse_rule_file(REVISION.encode()), dt.date(2026, 9, 1))
+    with pytest.raises(ValidationError, match="已施行的规则不能撤销"):
+        rulesets.withdraw_rule_set(db, stored.id, dt.date(2026, 11, 24))
+    rulesets.withdraw_rule_set(db, stored.id, dt.date(2026, 8, 1))
+    assert rulesets.rule_set_on(db, dt.date(2026, 11, 24)).rules == policy().rules
