@@ -286,6 +286,9 @@ def _ordinal(day: str) -> int:
 
 def _held_days(posts: list[_Post], lo: str, hi: str) -> int:
     """Days of [lo, hi] during which any of the posts was held (overlaps counted once)."""
+    if len(posts) == 1:  # the usual case
+        a, b = posts[0].overlap_days(lo, hi)
+        return _ordinal(b) - _ordinal(a) + 1
     spans = sorted(s for p in posts if (s := p.overlap_days(lo, hi)))
     total, cur_a, cur_b = 0, None, None
     for a, b in spans:
@@ -479,13 +482,16 @@ def compute(
     people = _People(all_posts)
     matcher = _Matcher()
 
+    # period bounds as ISO strings once, not once per cadre
+    bounds = [
+        (per, rules, per.start.isoformat(), per.end.isoformat(), min(per.end, on).isoformat())
+        for per, rules in plan
+    ]
     out: list[QuotaResult] = []
     for pid, posts in by_person.items():
         first = posts[0]
         matching: dict[int, list[_Post]] = {}
-        for per, rules in plan:
-            p_lo, p_hi = per.start.isoformat(), per.end.isoformat()
-            upto = min(per.end, on).isoformat()
+        for per, rules, p_lo, p_hi, upto in bounds:
             for rule in rules:
                 candidates = matching.get(id(rule))
                 if candidates is None:
