@@ -147,9 +147,7 @@ def test_the_rules_page_lists_articles_and_loads_a_revision(db):
     assert at.error and "听戏" in texts(at)
     at.file_uploader(key="rules_file").upload("rules.toml", REVISION.encode(), "text/plain")
     at.date_input(key="effective_from").set_value(dt.date(2027, 9, 1))
-    at.button(
-        key="FormSubmitter:load_rules-检查并导入"
-    ).click().run()  # the page reruns itself to refresh its tables
+    at.button(key="FormSubmitter:load_rules-检查并导入").click().run()
     assert any("2027-09-01 起施行" in s.value for s in at.success)
     assert len(next(f.value for f in at.dataframe if "施行日期" in f.value.columns)) == 2
     assert rulesets.rule_set_on(db, dt.date(2027, 9, 1)).rules[0].min == 6

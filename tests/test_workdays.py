@@ -184,7 +184,7 @@ def test_the_calendar_page_warns_loads_a_year_and_keeps_overrides(db):
     at.date_input(key="override_day").set_value(D(2026, 12, 2))
     at.radio(key="override_kind").set_value("休息日")
     at.text_input(key="override_note").input("校庆日")
-    at.button(key="FormSubmitter:override_form-保存调整").click().run()  # the page reruns itself to refresh its tables
+    at.button(key="FormSubmitter:override_form-保存调整").click().run()
     assert not workdays.is_working_day(db, D(2026, 12, 2))
     assert "校庆日" in set(next(f.value for f in at.dataframe if "说明" in f.value.columns)["说明"])
     # a bad file is refused with the row and the reason, and changes nothing
