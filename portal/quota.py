@@ -213,22 +213,30 @@ class _Data:
     Python rather than by a join; for one cadre the (cadre, date) index does it.
     """
 
-    def __init__(self, db: Database, lo: str, hi: str, person_id: int | None, target_systems: set[str]):
-        where, params = "a.voided_at IS NULL AND a.date BETWEEN ? AND ?", [lo, hi]
+    def __init__(
+        self, db: Database, since: dict[str, str], hi: str, person_id: int | None, target_systems: set[str]
+    ):
+        # each system from the first day a rule reading it needs (a year's visits reach further
+        # back than a semester's counts); systems no rule reads are not fetched at all
+        since = since or {"": "9999"}  # nothing to read: a condition no row meets
+        ranges = " ".join("WHEN ? THEN a.date >= ?" for _ in since)
+        where = f"a.voided_at IS NULL AND a.date <= ? AND (CASE a.system {ranges} ELSE 0 END)"
+        params: list = [hi, *(v for pair in sorted(since.items()) for v in pair)]
         source = "activities a NOT INDEXED"
         if person_id is not None:
-            where += " AND a.cadre_id = ?"
-            params.append(person_id)
+            where += " AND a.cadre_id = ? AND a.date >= ?"
+            params += [person_id, min(since.values())]
             source = "activities a"
         grouped: dict[tuple[int, str], list[tuple]] = defaultdict(list)
         info: dict[int, tuple[int, str, str, str]] = {}
-        for cadre_id, system, day, subtype, hours, aid in db.execute(
-            f"SELECT a.cadre_id, a.system, a.date, a.subtype, a.hours, a.id FROM {source} WHERE {where}",
+        # rows come back as the entries themselves: (day, subtype, 1, hours, id, cadre, system)
+        for row in db.execute(
+            f"SELECT a.date, a.subtype, 1, a.hours, a.id, a.cadre_id, a.system FROM {source} WHERE {where}",
             params,
         ):
-            grouped[(cadre_id, system)].append((day, subtype, 1, hours, aid))
-            if system in target_systems:
-                info[aid] = (cadre_id, system, day, subtype)
+            grouped[(row[5], row[6])].append(row)
+            if row[6] in target_systems:
+                info[row[4]] = (row[5], row[6], row[0], row[1])
         self.rows = self._sorted(grouped)
         tgrouped: dict[tuple[int, str], list[tuple]] = defaultdict(list)
         if info:
@@ -473,12 +481,16 @@ def compute(
             plan.append((per, rules))
     if not plan:
         return []
-    lo = min(p.start for p, _ in plan).isoformat()
     hi = min(max(p.end for p, _ in plan), on).isoformat()
+    since_of: dict[str, str] = {}
+    for per, rules in plan:
+        for r in rules:
+            if r.kind != "assignment_bounds":
+                since_of[r.system] = min(since_of.get(r.system, "9999"), per.start.isoformat())
     target_systems = {
         r.system for _, rules in plan for r in rules if r.kind in ("each_target", "each_counterpart")
     }
-    data = _Data(db, lo, hi, person_id, target_systems)
+    data = _Data(db, since_of, hi, person_id, target_systems)
     people = _People(all_posts)
     matcher = _Matcher()
 
