@@ -90,8 +90,8 @@ cancelled = {
     if d.cancelled
 }
 
-tab_plan, tab_swap, tab_sub, tab_cancel, tab_history, tab_settings = st.tabs(
-    ["排班", "对调", "替班", "取消与恢复", "变更记录", "接待日设置"]
+tab_plan, tab_swap, tab_sub, tab_cancel, tab_place, tab_history, tab_settings = st.tabs(
+    ["排班", "对调", "替班", "取消与恢复", "更改地点", "变更记录", "接待日设置"]
 )
 
 with tab_plan:
@@ -163,6 +163,12 @@ with tab_cancel:
                     user,
                     done="已恢复（原预约仍为已取消）。",
                 )
+
+with tab_place, st.form("place"):
+    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="place_day")
+    new_place = st.text_input("新的接待地点（预约人会看到变动）", max_chars=100, key="place_new")
+    if st.form_submit_button("更改地点") and day_key:
+        act(roster.change_place, dt.date.fromisoformat(day_key), new_place, user, done="接待地点已更改。")
 
 with tab_history:
     with common.database() as db:

@@ -403,3 +403,26 @@ def test_the_unique_indexes_hold_even_without_the_check(demo_db):
         ).message
         == bookings.ONE_PER_DAY
     )
+
+
+def test_cli_plans_a_semester_and_warns_of_unloaded_years(demo_db):
+    out = CliRunner().invoke(cli, ["reception", "plan", "--semester", "2026-2027-2"])
+    assert out.exit_code == 0, out.output
+    assert "2027 年" in out.stderr and "尚未导入" in out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1].startswith("新排 ") and lines[0].split("\t")[0] == "2027-03-03"
+    again = CliRunner().invoke(cli, ["reception", "plan", "--semester", "2026-2027-2"])
+    assert again.stdout.strip().splitlines()[-1].startswith("新排 0 天")
+    leader = lines[0].split("\t")[1]
+    ics = CliRunner().invoke(cli, ["reception", "ics", leader])
+    assert "DTSTART:20270303T003000Z" in ics.stdout
+
+
+def test_a_change_of_place_shows_on_the_booking(demo_db):
+    a = fresh_visitors(demo_db, NEXT, 1)[0]
+    made = reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-23"))
+    roster.change_place(demo_db, NEXT, "图书馆三楼报告厅", user(demo_db, "dangban"))
+    seen = reception.get_booking(demo_db, a, made.id)
+    assert seen.place == "图书馆三楼报告厅"
+    place_notice = "2026年12月2日（星期三）接待地点已更改（行政办公楼一楼校领导接待室 → 图书馆三楼报告厅）"
+    assert seen.notices[-1] == place_notice
