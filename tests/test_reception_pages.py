@@ -155,3 +155,26 @@ def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
     seen = reception.get_booking(demo_db, accounts.find_user(demo_db, username), booking_id)
     assert f"办理编号 {number}：{seen.cases[0].state_label}" in shown
     assert f"答复：{seen.cases[0].answer}" in shown
+
+
+def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
+    duty = roster.get_day(demo_db, COMING)
+    at = login(duty.leader_staff_no)
+    at.switch_page("pages/reception_day.py").run()
+    assert not at.exception, at.exception
+    days = at.selectbox(key="day").options
+    assert days and all(duty.leader_name in d for d in days)  # only his own duty days
+    submit(at, "完成本日接待（未签到的预约标记为未到，生成接待日记录）")
+    at.run()
+    assert not at.exception, at.exception
+    activity_id = roster.get_day(demo_db, COMING).activity_id
+    row = demo_db.execute(
+        "SELECT cadre_id, system, content FROM activities WHERE id = ?", [activity_id]
+    ).fetchone()
+    assert row[:2] == (duty.leader_id, "接待日") and "无师生来访" in row[2]
+    statuses = {
+        r[0] for r in demo_db.execute("SELECT status FROM bookings WHERE date = ?", [COMING.isoformat()])
+    }
+    assert statuses <= {"no_show", "cancelled"}
+    assert any(b.label == "下载《领导干部联系师生工作记录表》" for b in at.get("download_button"))
