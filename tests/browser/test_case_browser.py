@@ -1,0 +1,70 @@
+"""A department answers a case in a real browser, and the student who raised it reads the answer."""
+
+import datetime as dt
+import sqlite3
+
+from playwright.sync_api import expect
+
+from portal import accounts, cases
+from portal.db import open_db
+from tests.browser.conftest import login
+
+ANSWER = "经党办协调，后勤处已于本周更换热水器。<script>alert(1)</script> 如仍有问题请再反映。"
+
+
+def pick(page, label: str, text: str) -> None:
+    box = page.locator("[data-testid=stSelectbox]").filter(has_text=label)
+    box.click()
+    page.keyboard.type(text)
+    page.get_by_role("option").filter(has_text=text).first.click()
+
+
+def test_department_answers_and_the_student_reads_it(server, browser, page):
+    username = "2023000003"
+    with open_db(server["db"]) as db:  # as a reception hand-over would (第十二条)
+        student = accounts.find_user(db, username)
+        number = cases.open_case(
+            db,
+            source="reception",
+            content="宿舍热水器坏了一周，希望尽快维修。",
+            responsible_dept="党办",
+            contact_date=dt.date(2026, 11, 18),
+            system="接待日",
+            raised_by=student.id,
+            raiser_name=student.display_name,
+        ).number
+
+    login(page, server["url"], "dangban")
+    page.get_by_role("link", name="意见建议办理").first.click()
+    page.get_by_role("heading", name="意见建议办理").wait_for()
+    pick(page, "查看和办理", number)
+    page.get_by_role("heading").filter(has_text=number).wait_for()
+    page.wait_for_load_state("networkidle")
+    reply = page.get_by_label("答复内容（将同时送达干部和提出人）")
+    expect(reply).to_have_count(1)  # the previous case's widgets linger until the rerun ends
+    reply.fill(ANSWER)
+    reply.press("Control+Enter")  # Streamlit takes a text area's value on Ctrl+Enter or blur
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="提交答复").click()
+    page.get_by_text("已答复").first.wait_for()
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    student = context.new_page()
+    try:
+        login(student, server["url"], username)
+        student.get_by_role("link", name="我的诉求").first.click()
+        student.get_by_role("heading", name="我的诉求").wait_for()
+        pick(student, "查看诉求", number)
+        student.get_by_role("heading").filter(has_text=number).wait_for()
+        student.get_by_text(ANSWER).wait_for()  # shown as text, the markup inert
+        assert student.locator("script", has_text="alert(1)").count() == 0
+    finally:
+        context.close()
+
+    conn = sqlite3.connect(server["db"])
+    try:
+        state, answer = conn.execute("SELECT state, answer FROM cases WHERE number = ?", [number]).fetchone()
+    finally:
+        conn.close()
+    assert state == "answered" and answer == ANSWER
