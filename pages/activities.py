@@ -125,7 +125,7 @@ with common.database() as db:
 
 st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
 if activity.voided:
-    st.error(f"已作废：{activity.void_reason}")
+    st.error(f"已作废：{common.md(activity.void_reason)}")
 fields = [
     ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
     ("日期", dates.format_date(activity.date)),

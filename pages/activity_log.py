@@ -31,7 +31,7 @@ with common.database() as db:
         own = [c for c in cadres if c.person_id == user.person_id]
         choices = {c.person_id: f"{c.name}（{c.staff_no}）{c.title_on(today)}" for c in [*own, *cadres]}
         cadre_id = st.selectbox("领导干部", list(choices), format_func=choices.get, key="cadre")
-        st.caption(f"代为记录时，系统会记下录入人：{user.display_name}")
+        st.caption(f"代为记录时，系统会记下录入人：{common.md(user.display_name)}")
     else:
         cadre_id = user.person_id
     if cadre_id is None or not systems:

@@ -148,7 +148,7 @@ with common.database() as db:
     ids = {i for r in data.results for i in r.activity_ids}
     counted = {a.id: a for a in quota.counted_activities(db, ids, person_id)}
 
-st.caption(f"{data.name}（{data.staff_no}） · 截至 {dates.format_date(data.on)}")
+st.caption(f"{common.md(data.name)}（{data.staff_no}） · 截至 {dates.format_date(data.on)}")
 if quota.dashboard_systems(user, person_id) is not None:
     st.caption("按部门职责，仅显示本部门负责的制度。")
 if not data.results:

@@ -20,7 +20,7 @@ with common.database() as db:
     phone = org.get_person(db, user.person_id).phone if user.person_id else ""
     windows = {d.date: bookings.window(db, d.date, tpl) for d in upcoming}
 
-st.caption(f"接待安排：{tpl.describe()}。每人每个接待日限预约一次。")
+st.caption(f"接待安排：{common.md(tpl.describe())}。每人每个接待日限预约一次。")
 
 if not open_days:
     st.info("目前没有开放预约的接待日。")

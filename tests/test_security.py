@@ -85,3 +85,33 @@ def test_user_text_in_markdown_elements_is_escaped():
     unescaped = re.sub(r"\\.", "", escaped)  # drop every backslash-escaped character
     assert not re.search(r"[\[\]()!*`<>#_]", unescaped), unescaped
     assert escaped.replace("\\", "").replace("  \n", "\n") == hostile
+
+
+USER_TEXT_FIELDS = {
+    "void_reason", "content", "subject", "description", "answer", "note", "reason", "display_name", "name",
+    "opinions", "followup", "participants", "counterpart_text", "raiser_name", "place", "issue",
+}
+MARKDOWN_ELEMENTS = {"markdown", "write", "caption", "info", "warning", "success", "error", "subheader",
+                     "header", "title", "toast", "expander", "tabs"}
+
+
+def test_user_text_goes_through_md_in_markdown_elements():
+    """An f-string shown by an element that renders markdown must pass user-written fields through
+    common.md(); st.text / st.dataframe / st.code show text as it is and need nothing."""
+    offenders = []
+    for path in _ui_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in MARKDOWN_ELEMENTS and call.args):
+                continue
+            for fstring in (n for n in ast.walk(call.args[0]) if isinstance(n, ast.JoinedStr)):
+                for part in fstring.values:
+                    if not isinstance(part, ast.FormattedValue):
+                        continue
+                    value = part.value
+                    wrapped = isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "md"
+                    field = value.attr if isinstance(value, ast.Attribute) else None
+                    if field in USER_TEXT_FIELDS and not wrapped:
+                        offenders.append(f"{path.name}:{call.lineno} {field}")
+    assert not offenders, offenders
