@@ -125,3 +125,88 @@ def test_accepted_text_is_kept_exactly(org_db):
     for bad in hostile.BAD_FREE_TEXT:
         with pytest.raises(PortalError):
             text.free_text(bad, "说明")
+
+
+# --- the feature services ------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from portal import activities, cases  # noqa: E402
+from portal.reception import bookings  # noqa: E402
+
+
+@pytest.fixture
+def people(demo_db):
+    cadre = accounts.find_user(demo_db, "10010001")
+    student = accounts.find_user(demo_db, "2023000004")
+    open_day = demo_db.execute(
+        "SELECT date FROM duty_days WHERE status = 'scheduled' AND date > '2026-11-25' ORDER BY date LIMIT 1"
+    ).fetchone()[0]
+    return {"cadre": cadre, "student": student, "day": dt.date.fromisoformat(open_day),
+            "dangban": accounts.find_user(demo_db, "dangban")}
+
+
+def _activity(people, **changes):
+    base = dict(cadre_id=people["cadre"].person_id, system="听课", subtype="听课", date=dt.date(2026, 11, 20),
+                place="教学楼", content="随堂听课")
+    return activities.ActivityInput(**{**base, **changes})
+
+
+def _booking(people, **changes):
+    base = dict(date=people["day"], slot="08:30", category="教学", subject="教室投影仪故障", phone="13800138000")
+    return bookings.BookingInput(**{**base, **changes})
+
+
+BAD_ACTIVITIES = [
+    *({"content": v} for v in hostile.BAD_FREE_TEXT),
+    *({"place": v} for v in hostile.BAD_FREE_TEXT[:5]),
+    *({"opinions": [v]} for v in hostile.BAD_FREE_TEXT[:5]),
+    {"date": dt.date(2026, 11, 25)},  # tomorrow: no dates in the future
+    {"date": dt.date(1900, 1, 1)},
+    {"system": "喝茶"}, {"subtype": "打牌"}, {"system": "讲思政课", "subtype": "思政课授课", "hours": 0},
+    {"system": "讲思政课", "subtype": "思政课授课", "hours": 9}, {"system": "讲思政课", "subtype": "思政课授课", "hours": -1},
+    {"system": "联系高层次人才", "subtype": "走访", "target_codes": ["NOT-MY-TALENT"]},
+    {"system": "谈心谈话", "subtype": "谈心谈话", "target_codes": ["99999999"]},
+    {"opinions": ["好"] * 100},
+]
+
+
+@pytest.mark.parametrize("changes", BAD_ACTIVITIES, ids=range(len(BAD_ACTIVITIES)))
+def test_bad_activities(demo_db, people, changes):
+    assert_refused(demo_db, activities.log_activity, demo_db, _activity(people, **changes), people["cadre"])
+
+
+BAD_BOOKINGS = [
+    *({"subject": v} for v in [*hostile.BAD_FREE_TEXT, "", "   "]),
+    *({"description": v} for v in hostile.BAD_FREE_TEXT[:5]),
+    *({"phone": v} for v in hostile.BAD_PHONES),
+    {"date": dt.date(2026, 12, 3)},  # a Thursday: no reception
+    {"date": dt.date(2026, 10, 7)},  # National Day week: no reception
+    {"date": dt.date(2020, 1, 1)},
+    {"slot": "25:00"}, {"slot": "08:31"}, {"slot": "<script>"}, {"category": "私事"},
+    {"group_size": 0}, {"group_size": 4}, {"group_size": -3},
+]
+
+
+@pytest.mark.parametrize("changes", BAD_BOOKINGS, ids=range(len(BAD_BOOKINGS)))
+def test_bad_bookings(demo_db, people, changes):
+    now = dt.datetime.combine(people["day"] - dt.timedelta(days=3), dt.time(10), tzinfo=dates.TZ)
+    assert_refused(demo_db, bookings.book, demo_db, people["student"], _booking(people, **changes), now=now)
+
+
+@pytest.mark.parametrize("value", [*hostile.BAD_FREE_TEXT, "", "  "], ids=range(len(hostile.BAD_FREE_TEXT) + 2))
+def test_bad_case_text(demo_db, people, value):
+    assert_refused(demo_db, cases.open_case, demo_db, source="other", content=value, responsible_dept="党办",
+                   contact_date=dt.date(2026, 11, 20))
+    open_case = demo_db.execute(
+        "SELECT id FROM cases WHERE responsible_dept = '党办' AND state IN ('registered', 'referred', 'in_progress') "
+        "LIMIT 1").fetchone()[0]
+    assert_refused(demo_db, cases.answer, demo_db, open_case, value, people["dangban"])
+
+
+def test_bad_case_fields(demo_db):
+    for kwargs in [
+        {"responsible_dept": "食堂"}, {"source": "gossip"},
+    ]:
+        base = dict(source="other", content="意见", responsible_dept="党办", contact_date=dt.date(2026, 11, 20))
+        assert_refused(demo_db, cases.open_case, demo_db, **{**base, **kwargs})
