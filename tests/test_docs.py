@@ -28,3 +28,27 @@ def test_cli_commands_and_import_kinds_are_documented():
 
 def test_demo_password_is_documented():
     assert f"`{demo.DEMO_PASSWORD}`" in README
+
+
+def test_every_page_is_described_in_the_readme():
+    from portal import navigation
+
+    table = README.split("## 功能一览")[1].split("\n## ")[0]
+    for page in navigation.PAGES:
+        if page.path != "pages/home.py":
+            assert f"| {page.title} |" in table, page.title
+
+
+def test_every_benchmark_is_listed():
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    for script in bench.glob("*_bench.py"):
+        assert script.name in README, script.name
+
+
+def test_every_core_module_is_in_the_layout():
+    layout = README.split("## 项目结构")[1]
+    portal = Path(__file__).resolve().parent.parent / "portal"
+    for module in portal.glob("*.py"):
+        if module.name in ("__init__.py", "__main__.py") or module.name.startswith("demo_"):
+            continue
+        assert f"`{module.name}`" in layout, module.name
