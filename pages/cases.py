@@ -25,6 +25,13 @@ if (
     scope = "cadre"
 if scope == "cadre":
     st.caption("您联系活动中师生提出的意见建议及办理情况（只读）。")
+    with common.database() as db:
+        fresh = [c for c in cases.unread_answers(db, user) if c.cadre_id == user.person_id]
+    if fresh:
+        st.info(
+            f"有 {len(fresh)} 件收到了新的答复：{'、'.join(c.number for c in fresh[:10])}",
+            icon=":material/mark_email_unread:",
+        )
 else:
     st.caption(
         "督办：按办理期限排序，逾期的件标红。"
@@ -38,9 +45,9 @@ cols = st.columns(4)
 state_pick = cols[0].multiselect(
     "状态",
     list(cases.STATES),
-    default=list(cases.OPEN_STATES),
+    default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
     format_func=cases.STATE_LABELS.get,
-    key="c_states",
+    key=f"c_states_{scope}",
 )
 # "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
 source = cols[1].selectbox(
@@ -104,7 +111,7 @@ def _colour(row: pd.Series) -> list[str]:
 st.dataframe(table.style.apply(_colour, axis=1), hide_index=True, width="stretch")
 st.download_button(
     "导出 Excel",
-    data=cases.export_xlsx(found),
+    data=lambda: cases.export_xlsx(found),  # built when clicked, not on every rerun
     file_name=f"意见建议督办-{dates.today().isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",

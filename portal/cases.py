@@ -146,13 +146,28 @@ _SQL = (
 )
 
 
-def _days_left(cal: workdays.WorkCalendar, today: dt.date, due: dt.date) -> int:
-    # the semantics of workdays.working_days_left, on one calendar read for many cases
-    if today == due:
-        return 0
-    if today < due:
-        return cal.count(today, due)
-    return -max(1, cal.count(due, today))
+class _DaysLeft:
+    """``workdays.working_days_left`` for many cases on one calendar read: a running count of
+    working days over the range makes each answer a subtraction."""
+
+    def __init__(self, cal: workdays.WorkCalendar, lo: dt.date, hi: dt.date) -> None:
+        self.lo = lo
+        self.upto: list[int] = []  # working days in (lo, lo + i]
+        total, day = 0, lo
+        for _ in range((hi - lo).days + 1):
+            self.upto.append(total)
+            day += dt.timedelta(days=1)
+            total += cal.is_working(day)
+
+    def count(self, start: dt.date, end: dt.date) -> int:  # working days in (start, end]
+        return self.upto[(end - self.lo).days] - self.upto[(start - self.lo).days]
+
+    def __call__(self, today: dt.date, due: dt.date) -> int:
+        if today == due:
+            return 0
+        if today < due:
+            return self.count(today, due)
+        return -max(1, self.count(due, today))
 
 
 def _cases(db: Database, rows: list[dict], on: dt.date | None = None) -> list[Case]:
@@ -162,10 +177,10 @@ def _cases(db: Database, rows: list[dict], on: dt.date | None = None) -> list[Ca
     if live:
         lo = min(today, *(c.due_date for c in live))
         hi = max(today, *(c.due_date for c in live))
-        cal = workdays.calendar(db, lo, hi)
+        days_left = _DaysLeft(workdays.calendar(db, lo, hi), lo, hi)
         risk = policy().deadlines.at_risk
         for c in live:
-            c.days_left = _days_left(cal, today, c.due_date)
+            c.days_left = days_left(today, c.due_date)
             c.at_risk = 0 <= c.days_left <= risk
     return out
 
@@ -711,21 +726,16 @@ def export_rows(cases: list[Case]) -> list[list]:
 
 def export_xlsx(cases: list[Case], title: str = "意见建议办理督办台账", on: dt.date | None = None) -> bytes:
     """The supervision list as a workbook: title row, header, overdue rows in red."""
-    from openpyxl.styles import Font, PatternFill
-
     from . import sheets
 
     wb, ws = sheets.workbook_sheet(
         "督办", title, EXPORT_COLUMNS, subtitle=f"截至 {dates.format_date(on or dates.today())}"
     )
-    red, amber = PatternFill("solid", fgColor="FDE2E1"), PatternFill("solid", fgColor="FFF4CE")
-    for c, values in zip(cases, export_rows(cases), strict=True):
+    first = sheets.header_row(ws) + 1  # not ws.max_row: it scans every cell on each call
+    for i, (c, values) in enumerate(zip(cases, export_rows(cases), strict=True)):
         ws.append(sheets.safe_row(values))
         if c.overdue or c.at_risk:
-            for cell in ws[ws.max_row]:
-                cell.fill = red if c.overdue else amber
-                if c.overdue:
-                    cell.font = Font(color="B00020")
+            sheets.mark_row(ws, first + i, len(EXPORT_COLUMNS), "台账逾期" if c.overdue else "台账提醒")
     return sheets.to_bytes(wb)
 
 

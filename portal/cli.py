@@ -458,6 +458,34 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
             click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
 
 
+@cli.command("assess")
+@click.option("--year", type=int, required=True, help="考核年度，如 2026")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Excel 文件（.xlsx）")
+@click.option("--word", "word_dir", type=click.Path(file_okay=False), help="另在此文件夹为每个单位生成 Word 报告")
+def assess_command(year: int, out: str, word_dir: str | None) -> None:
+    """Annual assessment (年度考核): per cadre and unit, heatmap and ranking, as a workbook."""
+    from . import assessment
+
+    try:
+        with open_db() as db:
+            result = assessment.assess(db, year)
+    except PortalError as exc:
+        fail(exc.message)
+    Path(out).write_bytes(assessment.export_xlsx(result))
+    t = result.total
+    click.echo(
+        f"{year} 年度：干部 {len(result.cadres)} 人，单位 {len(result.units)} 个，考核项 {t.assessed} 项，"
+        f"已完成 {t.met}，未完成 {t.missed}，进行中 {t.in_progress}，完成率 {t.rate_text}；已写入 {out}"
+    )
+    if word_dir:
+        folder = Path(word_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for u in result.units:
+            safe = "".join(ch if ch not in '\\/:*?"<>|' else "_" for ch in u.unit)
+            (folder / f"{year}年度考核-{safe}.docx").write_bytes(assessment.unit_report_docx(result, u.unit))
+        click.echo(f"已生成 {len(result.units)} 份单位报告：{folder}")
+
+
 def main() -> None:  # pragma: no cover
 
     cli()

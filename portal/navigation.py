@@ -114,6 +114,23 @@ PAGES: list[PageSpec] = [
         "意见建议登记、转办、答复、办结；督办逾期和临期的件，导出督办台账",
     ),
     PageSpec(
+        "pages/ledger.py",
+        "工作台账",
+        ":material/table_view:",
+        frozenset({"department", "admin"}),
+        "部门工作",
+        "按制度、期间、单位、干部统计联系活动和学校层面的制度落实情况，导出 Excel 台账",
+    ),
+    PageSpec(
+        "pages/assessment.py",
+        "年度考核",
+        ":material/leaderboard:",
+        frozenset({"department", "admin"}),
+        "部门工作",
+        "按年度统计每位干部、每个单位的制度完成率，热力图、排名，导出 Excel 和 Word 报告",
+        departments=frozenset({"组织部"}),
+    ),
+    PageSpec(
         "pages/org_people.py",
         "组织与干部",
         ":material/apartment:",

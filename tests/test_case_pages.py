@@ -94,3 +94,25 @@ def test_a_visitor_cannot_open_the_department_page(demo_db):
     at = login("30000001")
     with pytest.raises(ValueError):
         at.switch_page("pages/cases.py").run()
+
+
+def test_a_department_opens_its_ledger(demo_db):
+    at = login(DEPARTMENT_ACCOUNTS["教务处"])
+    at.switch_page("pages/ledger.py").run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "教务处负责的制度：讲思政课、听课" in page
+    assert [t.label for t in at.tabs] == ["学校层面制度落实", "汇总", "讲思政课", "听课"]
+    assert at.selectbox(key="l_dept").options == ["教务处"]
+
+
+def test_the_organisation_department_opens_the_assessment(demo_db):
+    at = login(DEPARTMENT_ACCOUNTS["组织部"])
+    at.switch_page("pages/assessment.py").run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:2] == ["参加考核干部", "考核项"]
+    assert int(at.metric[0].value) > 200  # the demo's cadres
+    assert [t.label for t in at.tabs] == ["热力图", "单位排名", "干部排名"]
+    other = login(DEPARTMENT_ACCOUNTS["教务处"])
+    with pytest.raises(ValueError):
+        other.switch_page("pages/assessment.py").run()

@@ -1,0 +1,117 @@
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from portal import assessment, dates
+from portal.errors import PortalError
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+user = common.require(__file__)
+
+st.title("年度考核")
+today = dates.today()
+year = st.selectbox("考核年度", list(range(today.year, today.year - 5, -1)), key="a_year")
+
+with common.database() as db:
+    try:
+        result = assessment.assess_for(db, user, year)
+    except PortalError as exc:
+        common.show_error(exc)
+        st.stop()
+
+t = result.total
+st.caption(
+    f"统计截至 {dates.format_date(result.on)}。考核期间为该年度内结束的月、学期、学年和年度；"
+    "完成率 = 已完成 ÷ 考核项，进行中的期间计为尚未完成，任职不足半个期间的不考核。"
+)
+m = st.columns(5)
+m[0].metric("参加考核干部", len(result.cadres))
+m[1].metric("考核项", t.assessed)
+m[2].metric("已完成", t.met)
+m[3].metric("未完成", t.missed)
+m[4].metric("完成率", t.rate_text)
+
+if not result.cadres:
+    st.info("该年度没有可考核的数据。")
+    st.stop()
+
+cols = st.columns(2)
+cols[0].download_button(
+    "导出 Excel（排名、热力图、干部、明细）",
+    data=lambda: assessment.export_xlsx(result),
+    file_name=f"{year}年度考核.xlsx",
+    mime=XLSX_MIME,
+    icon=":material/download:",
+    key="a_xlsx",
+)
+with cols[1]:
+    unit = st.selectbox("单位报告", [u.unit for u in result.units], key="a_unit")
+    st.download_button(
+        "下载该单位 Word 报告",
+        data=lambda: assessment.unit_report_docx(result, unit),
+        file_name=f"{year}年度考核-{unit}.docx",
+        mime=DOCX_MIME,
+        icon=":material/description:",
+        key="a_docx",
+    )
+
+tabs = st.tabs(["热力图", "单位排名", "干部排名"])
+with tabs[0]:
+    heat = pd.DataFrame(assessment.heat_rows(result))
+    order = [u.unit for u in result.units]
+    chart = (
+        alt.Chart(heat)
+        .mark_rect()
+        .encode(
+            x=alt.X("制度:N", sort=result.systems, title=None),
+            y=alt.Y("单位:N", sort=order, title=None),
+            color=alt.Color(
+                "完成率:Q",
+                scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=["单位", "制度", alt.Tooltip("完成率:Q", format=".0%"), "已完成", "考核项"],
+        )
+        .properties(height=max(300, 18 * len(order)))
+    )
+    st.altair_chart(chart, width="stretch")
+with tabs[1]:
+    st.dataframe(
+        [
+            {
+                "名次": u.rank,
+                "单位": u.unit,
+                "干部人数": u.cadres,
+                "考核项": u.tally.assessed,
+                "已完成": u.tally.met,
+                "未完成": u.tally.missed,
+                "进行中": u.tally.in_progress,
+                "完成率": u.tally.rate_text,
+            }
+            for u in result.units
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[2]:
+    st.dataframe(
+        [
+            {
+                "名次": c.rank,
+                "工号": c.staff_no,
+                "姓名": c.name,
+                "单位": c.unit,
+                "考核项": c.tally.assessed,
+                "已完成": c.tally.met,
+                "未完成": c.tally.missed,
+                "进行中": c.tally.in_progress,
+                "完成率": c.tally.rate_text,
+            }
+            for c in result.cadres
+        ],
+        hide_index=True,
+        width="stretch",
+    )

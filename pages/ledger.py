@@ -1,0 +1,111 @@
+import datetime as dt
+
+import streamlit as st
+
+from pages import common
+from portal import dates, ledger, periods
+from portal.errors import PortalError
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+user = common.require(__file__)
+
+st.title("工作台账")
+today = dates.today()
+try:
+    choices = ledger.departments_for(user)
+except PortalError as exc:
+    common.show_error(exc)
+    st.stop()
+
+with common.database() as db:
+    year_start = periods.academic_year_of(db, today).start
+cols = st.columns(3)
+department = cols[0].selectbox(
+    "责任部门", choices, format_func=lambda d: d or "全校（全部制度）", key="l_dept"
+)
+since = cols[1].date_input("起始日期", value=year_start, format="YYYY-MM-DD", key="l_since")
+until = cols[2].date_input("截止日期", value=today, format="YYYY-MM-DD", key="l_until")
+
+with common.database() as db:
+    try:
+        book = ledger.build(db, user, department=department, since=since, until=until)
+    except PortalError as exc:
+        common.show_error(exc)
+        st.stop()
+
+st.caption(
+    f"{book.name}负责的制度：{'、'.join(book.systems)}。"
+    f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {len(book.rows)} 条（不含已作废）。"
+)
+st.download_button(
+    "导出 Excel 台账",
+    data=lambda: ledger.export_xlsx(book),  # built when clicked, not on every rerun
+    file_name=f"工作台账-{book.name}-{book.since.isoformat()}至{book.until.isoformat()}.xlsx",
+    mime=XLSX_MIME,
+    icon=":material/download:",
+    key="l_export",
+)
+
+tabs = st.tabs(["学校层面制度落实", "汇总", *book.systems])
+with tabs[0]:
+    if not book.duties:
+        st.info("所选部门没有负责的学校层面制度。")
+    st.dataframe(
+        [
+            {
+                "条款": d.article,
+                "制度": d.title,
+                "期间": d.period_label,
+                "应完成": d.required,
+                "已完成": d.done,
+                "状态": d.status_label,
+                "说明": "；".join(d.details[:5])
+                + (f"……共 {len(d.details)} 项" if len(d.details) > 5 else ""),
+            }
+            for d in book.duties
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[1]:
+    key = st.radio(
+        "汇总方式",
+        ["unit", "cadre", "semester", "month"],
+        format_func={"unit": "按单位", "cadre": "按领导干部", "semester": "按学期", "month": "按月份"}.get,
+        horizontal=True,
+        key="l_group",
+    )
+    table = book.counts(key)
+    st.dataframe(
+        [
+            {"": k, **{s: counter.get(s, 0) for s in book.systems}, "合计": sum(counter.values())}
+            for k, counter in table.items()
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+for tab, (system, rows) in zip(tabs[2:], book.by_system().items(), strict=True):
+    with tab:
+        st.caption(f"{system}：{len(rows)} 条")
+        st.dataframe(
+            [
+                {
+                    "日期": r.date.isoformat(),
+                    "领导干部": r.cadre_name,
+                    "职务": r.title,
+                    "单位": r.unit,
+                    "类别": r.subtype,
+                    "联系对象": r.counterpart,
+                    "地点": r.place,
+                    "课时": r.hours or None,
+                    "意见建议": r.opinions,
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+if until - since > dt.timedelta(days=800):
+    st.warning("所选期间超过两年，台账较大，导出可能需要一些时间。")

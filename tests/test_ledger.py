@@ -1,0 +1,136 @@
+"""Department ledgers (台账) on the demo university, checked against counts made here in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from portal import accounts, activities, ledger
+from portal.demo import DEPARTMENT_ACCOUNTS
+from portal.errors import PermissionDenied
+from portal.policy import policy
+
+SINCE, UNTIL = dt.date(2025, 11, 24), dt.date(2026, 11, 24)
+
+
+def _user(db, dept):
+    return accounts.find_user(db, DEPARTMENT_ACCOUNTS[dept])
+
+
+def _sql_counts(db, systems, group="a.system"):
+    marks = ",".join("?" * len(systems))
+    return dict(
+        db.execute(
+            f"SELECT {group}, count(*) FROM activities a JOIN people p ON p.id = a.cadre_id "
+            f"WHERE a.voided_at IS NULL AND a.system IN ({marks}) AND a.date BETWEEN ? AND ? GROUP BY 1",
+            [*systems, SINCE.isoformat(), UNTIL.isoformat()],
+        ).fetchall()
+    )
+
+
+@pytest.mark.parametrize("dept", ["党办", "教务处", "组织部", "统战部"])
+def test_each_department_counts_its_systems(demo_db, dept):
+    systems = policy().systems_of_department(dept)
+    book = ledger.build(demo_db, _user(demo_db, dept), department=dept, since=SINCE, until=UNTIL)
+    assert book.systems == systems
+    per_system = {s: len(rows) for s, rows in book.by_system().items() if rows}
+    assert per_system == _sql_counts(demo_db, systems)
+    by_cadre = {k: sum(c.values()) for k, c in book.counts("cadre").items()}
+    expected = _sql_counts(demo_db, systems, group="p.name || '（' || p.staff_no || '）'")
+    assert by_cadre == expected
+    for key in ("unit", "month", "semester"):
+        assert sum(sum(c.values()) for c in book.counts(key).values()) == len(book.rows)
+    assert {m for m in book.counts("month")} <= {f"{d.year}-{d.month:02d}" for d in (SINCE, UNTIL)} | {
+        f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)
+    }
+
+
+def test_voided_activities_are_left_out(demo_db):
+    clerk = _user(demo_db, "教务处")
+    before = ledger.build(demo_db, clerk, department="教务处", since=SINCE, until=UNTIL)
+    victim = before.rows[0]
+    activities.void_activity(demo_db, victim.activity_id, "重复录入", accounts.find_user(demo_db, "admin"))
+    after = ledger.build(demo_db, clerk, department="教务处", since=SINCE, until=UNTIL)
+    assert len(after.rows) == len(before.rows) - 1
+    assert victim.activity_id not in {r.activity_id for r in after.rows}
+
+
+def test_units_are_the_posts_held_that_day(demo_db):
+    book = ledger.build(
+        demo_db, accounts.find_user(demo_db, "admin"), department="", since=SINCE, until=UNTIL
+    )
+    for r in book.rows[:200]:
+        row = demo_db.execute(
+            "SELECT u.name, cp.title FROM cadre_posts cp JOIN units u ON u.id = cp.unit_id "
+            "JOIN people p ON p.id = cp.person_id WHERE p.staff_no = ? AND cp.start_date <= ? "
+            "AND (cp.end_date IS NULL OR cp.end_date >= ?) ORDER BY cp.start_date, cp.id LIMIT 1",
+            [r.staff_no, r.date.isoformat(), r.date.isoformat()],
+        ).fetchone()
+        assert (r.unit, r.title) == (row[0], row[1])
+
+
+def test_who_may_open_which_ledger(demo_db):
+    assert ledger.departments_for(_user(demo_db, "教务处")) == ["教务处"]
+    with pytest.raises(PermissionDenied):
+        ledger.build(demo_db, _user(demo_db, "教务处"), department="党办", since=SINCE, until=UNTIL)
+    with pytest.raises(PermissionDenied):
+        ledger.build(demo_db, _user(demo_db, "教务处"), department="", since=SINCE, until=UNTIL)
+    with pytest.raises(PermissionDenied):
+        ledger.departments_for(accounts.find_user(demo_db, "30000001"))
+    everything = ledger.build(demo_db, accounts.find_user(demo_db, "admin"), since=SINCE, until=UNTIL)
+    assert everything.systems == policy().system_names
+    assert len(everything.rows) == sum(_sql_counts(demo_db, policy().system_names).values())
+
+
+def test_institutional_duties_on_the_ledgers(demo_db):
+    dangban = ledger.build(demo_db, _user(demo_db, "党办"), department="党办", since=SINCE, until=UNTIL)
+    reception = [d for d in dangban.duties if d.rule == "reception.duty"]
+    assert reception, "党办 keeps the reception-day duty"
+    current = reception[-1]  # the semester running on 2026-11-24
+    held = demo_db.execute(
+        "SELECT count(DISTINCT a.date) FROM activities a JOIN duty_days d ON d.date = a.date "
+        "WHERE a.system = '接待日' AND a.voided_at IS NULL AND a.date BETWEEN '2026-09-01' AND ?",
+        [UNTIL.isoformat()],
+    ).fetchone()[0]
+    assert current.done == held
+    assert {d.rule for d in dangban.duties} >= {"reception.duty", "grassroots.no_overlap"}
+    tongzhan = ledger.build(demo_db, _user(demo_db, "统战部"), department="统战部", since=SINCE, until=UNTIL)
+    assert "nonparty.symposium" in {d.rule for d in tongzhan.duties}
+    zuzhi = ledger.build(demo_db, _user(demo_db, "组织部"), department="组织部", since=SINCE, until=UNTIL)
+    coverage = next(d for d in zuzhi.duties if d.rule == "branch.coverage")
+    branches = demo_db.execute(
+        "SELECT count(*) FROM contact_targets WHERE kind = '党支部' AND active = 1"
+    ).fetchone()[0]
+    assert coverage.required == branches
+    assert coverage.required - coverage.done == len(coverage.details)
+
+
+def test_the_workbook_reads_back_like_a_ledger(demo_db):
+    book = ledger.build(demo_db, _user(demo_db, "党办"), department="党办", since=SINCE, until=UNTIL)
+    wb = load_workbook(io.BytesIO(ledger.export_xlsx(book)))
+    assert wb.sheetnames == [
+        *book.systems,
+        "按单位汇总",
+        "按领导干部汇总",
+        "按学期汇总",
+        "按月份汇总",
+        "学校层面制度落实",
+    ]
+    for system, rows in book.by_system().items():
+        ws = wb[system]
+        assert ws["A1"].value == f"领导干部联系师生工作台账（{system}）"
+        assert "党办" in ws["A2"].value
+        assert [c.value for c in ws[3]][:4] == ["序号", "日期", "工号", "领导干部"]
+        assert ws.freeze_panes == "A4"
+        assert ws["A3"].font.bold and ws.column_dimensions["K"].width == 48
+        data = list(ws.iter_rows(min_row=4, values_only=True))
+        assert len(data) == len(rows)
+        assert [r[2] for r in data] == [r.staff_no for r in rows]
+    units = wb["按单位汇总"]
+    last = [c.value for c in units[units.max_row]]
+    assert last[0] == "合计" and last[-1] == len(book.rows)
+    duties = wb["学校层面制度落实"]
+    assert duties.max_row - 3 == len(book.duties)
