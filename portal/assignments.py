@@ -7,18 +7,19 @@ runs the matching system (第四条) keep them; a cadre reads his or her own.
 
 The lists of branches, talents, representatives and retirees live in ``contact_targets``.
 The policy's bounds are *checks*, never blocks: ``warnings`` reports each breach citing
-the article, and the departments decide.
+the article, and the departments decide. The bounds are the ``assignment_bounds`` rules of the
+rule set in force (``portal.rulesets``), applied to a cadre as the quota engine applies them,
+so a revised rule file changes these warnings too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import accounts, dates, org
+from . import accounts, dates, org, quota
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -39,61 +40,6 @@ KIND_SYSTEM = {
 # contact points and pairs are named where they are assigned).
 LIST_KINDS = ("党支部", "高层次人才", "党外代表人士", "离退休老同志")
 GRASSROOTS_KINDS = ("联系学院", "联系点", "结对子")  # 第十条: kept at least a year, not shared
-
-
-@dataclass(frozen=True)
-class Bound:
-    """How many of a kind a cadre with a tag should hold (RULES.md §3, assignment rules)."""
-
-    kind: str
-    tag: str
-    low: int
-    high: int
-    article: str
-    who: str
-    college_only: bool = False  # only for cadres whose post is in a college
-    cpc_only: bool = False
-
-
-BOUNDS = (
-    Bound("联系学院", "school_leader", 1, 3, "第八条", "校领导每人明确 1～3 个学院作为联系点"),
-    Bound(
-        "结对子", "school_leader", 1, 1, "第八条", "领导班子成员每人固定“结对子”联系 1 个学生班级、宿舍或社团"
-    ),
-    Bound(
-        "联系点",
-        "middle_cadre",
-        1,
-        2,
-        "第九条",
-        "学院处级领导干部每人明确 1～2 个系（教研室）、学生班级作为联系点",
-        college_only=True,
-    ),
-    Bound(
-        "党支部",
-        "school_leader",
-        1,
-        1,
-        "第二十三条",
-        "校领导班子成员是中共党员的，固定联系 1 个基层党支部",
-        cpc_only=True,
-    ),
-    Bound("高层次人才", "school_leader", 1, 2, "第二十六条", "校领导每人联系 1～2 名高层次人才"),
-    Bound(
-        "高层次人才",
-        "middle_cadre",
-        1,
-        2,
-        "第二十六条",
-        "学院领导干部每人联系 1～2 名高层次人才",
-        college_only=True,
-    ),
-    Bound(
-        "党外代表人士", "school_leader", 1, 2, "第二十八条", "校领导每人与 1～2 名党外代表人士建立固定联系"
-    ),
-    Bound("离退休老同志", "school_leader", 1, 1, "第三十条", "校领导每人联系 1 名离退休校级领导干部"),
-    Bound("离退休老同志", "middle_cadre", 1, 2, "第三十条", "处级领导干部每人联系 1～2 名本单位离退休老同志"),
-)
 MIN_DAYS = 365  # 第十条: 每个联系点的联系时间不少于 1 年
 
 
@@ -383,31 +329,25 @@ def warnings(
     for a in held:
         by_cadre.setdefault(a.cadre_id, []).append(a)
     visible = set(managed_kinds(viewer) or KINDS) if viewer is not None else set(KINDS)
+    applicable = quota.applicable_rules(db, on, person_id=cadre_id)
     out: list[Warning] = []
     for cadre in cadres:
-        posts = cadre.posts_on(on)
-        tags = set().union(*(p.all_tags for p in posts))
-        in_college = any(p.unit_kind == "college" for p in posts)
         mine = [a for a in by_cadre.get(cadre.person_id, []) if a.active_on(on)]
-        for bound in BOUNDS:
-            if bound.kind not in visible or bound.tag not in tags:
+        for rule in applicable.get(cadre.person_id, []):
+            if rule.kind != "assignment_bounds" or rule.target_kind not in visible:
                 continue
-            if (bound.college_only and not in_college) or (bound.cpc_only and "cpc_member" not in tags):
+            kind = rule.target_kind
+            count = sum(a.kind == kind for a in mine)
+            if rule.min <= count <= rule.max:
                 continue
-            if bound.tag == "middle_cadre" and "school_leader" in tags:
-                continue
-            count = sum(a.kind == bound.kind for a in mine)
-            if bound.low <= count <= bound.high:
-                continue
-            want = f"{bound.low} 个" if bound.low == bound.high else f"{bound.low}～{bound.high} 个"
             out.append(
                 Warning(
                     cadre_id=cadre.person_id,
                     cadre_staff_no=cadre.staff_no,
                     cadre_name=cadre.name,
-                    kind=bound.kind,
-                    article=bound.article,
-                    message=f"{bound.kind}现有 {count} 个，应为 {want}（{bound.article}：{bound.who}）",
+                    kind=kind,
+                    article=rule.article,
+                    message=f"{kind}现有 {count} 个，应为 {rule.requirement}（{rule.article}：{rule.title}）",
                 )
             )
     out.extend(_grassroots_warnings(db, held, on, cadre_id))

@@ -434,6 +434,26 @@ def default_since(db: Database, on: dt.date) -> dt.date:
     return periods.academic_year_of(db, on).start
 
 
+def applicable_rules(db: Database, on: dt.date, *, person_id: int | None = None) -> dict[int, list[Rule]]:
+    """The personal rules that apply to each cadre on ``on`` (person id → rules, in rule-file order).
+
+    The rules are those in force that day (``rulesets.rule_set_on``), matched against the posts
+    held that day exactly as ``compute`` matches them (tags, level, unit kind, the policy's unit
+    names, ``excludes``). Every cadre holding a post that day is a key, even if no rule applies;
+    ``person_id`` limits the answer to one cadre."""
+    rules = rulesets.rule_set_on(db, on).rules
+    day = on.isoformat()
+    by_person: dict[int, list[_Post]] = defaultdict(list)
+    for p in _load_posts(db):
+        if (person_id is None or p.person_id == person_id) and p.active_on(day):
+            by_person[p.person_id].append(p)
+    matcher = _Matcher()
+    return {
+        pid: [r for r in rules if any(matcher.applies(r, p) for p in posts)]
+        for pid, posts in by_person.items()
+    }
+
+
 def compute(
     db: Database,
     *,

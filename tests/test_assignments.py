@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, assignments, org
+from portal import accounts, assignments, org, quota, rulesets
 from portal.assignments import AssignmentInput, TargetInput
 from portal.errors import PermissionDenied, ValidationError
 
@@ -132,3 +132,63 @@ def test_adding_and_ending_changes_the_warnings(demo_db):
     assert [w.message for w in short] == [
         "联系点“测试班”只联系了 31 天（第十条：每个联系点的联系时间不少于 1 年）"
     ]
+
+
+def _talent_rule_lowered_to_one() -> bytes:
+    """The bundled rule file as an administrator would edit it: talent.assigned's bound 1～2 → 1."""
+    text = rulesets.bundled_toml().decode("utf-8")
+    head, block = text.split('id = "talent.assigned"', 1)
+    block, tail = block.split("[[rules]]", 1)
+    assert "max = 2" in block and "联系 1～2 名高层次人才" in block
+    block = block.replace("max = 2", "max = 1").replace("联系 1～2 名高层次人才", "联系 1 名高层次人才")
+    return (head + 'id = "talent.assigned"' + block + "[[rules]]" + tail).encode("utf-8")
+
+
+def test_a_revised_rule_file_changes_the_bounds_warned_about(demo_db):
+    dangban, admin = user(demo_db, "dangban"), user(demo_db, "admin")
+    leader = pid(demo_db, "10000004")  # a school leader holding two high-level talents
+    desk = pid(demo_db, "10010155")  # a 副处 of 党委办公室: 第九条's contact points are for colleges
+    talents = assignments.list_assignments(demo_db, cadre_id=leader, active_on=TODAY)
+    assert sum(a.kind == "高层次人才" for a in talents) == 2
+    for n in (1, 2, 3):
+        assignments.save_assignment(
+            demo_db,
+            AssignmentInput(
+                cadre_id=desk,
+                kind="联系点",
+                target_code=f"DESK-{n}",
+                target_name=f"办公室班{n}",
+                start_date=dt.date(2026, 9, 1),
+            ),
+            dangban,
+        )
+
+    def bound_notes(cadre_id, on=TODAY):
+        return [
+            w for w in assignments.warnings(demo_db, admin, cadre_id=cadre_id, on=on) if w.article != "第十条"
+        ]
+
+    assert not [w for w in bound_notes(leader) if w.kind == "高层次人才"]
+    assert not [w for w in bound_notes(desk) if w.kind == "联系点"]
+    # the department's cadre is matched as the quota engine matches him: no 第九条 rule at all
+    desk_rules = {r.id for r in quota.applicable_rules(demo_db, TODAY, person_id=desk)[desk]}
+    assert "grassroots.points_assigned" not in desk_rules and "retiree.assigned_cadre" in desk_rules
+    college_cadre = pid(demo_db, "10010008")
+    assert "grassroots.points_assigned" in {
+        r.id for r in quota.applicable_rules(demo_db, TODAY)[college_cadre]
+    }
+
+    revised = rulesets.parse_rule_file(_talent_rule_lowered_to_one())
+    rulesets.save_rule_set(demo_db, revised, dt.date(2026, 11, 1), "高层次人才改为每人 1 名", admin.id)
+
+    notes = [w for w in bound_notes(leader) if w.kind == "高层次人才"]
+    assert [(w.article, w.message) for w in notes] == [
+        ("第二十六条", "高层次人才现有 2 个，应为 1 个（第二十六条：联系 1 名高层次人才）")
+    ]
+    # before the revision took effect the old bound still judged the day
+    before = bound_notes(leader, dt.date(2026, 10, 31))
+    assert not [w for w in before if w.kind == "高层次人才" and "应为 1 个" in w.message]
+    # the revision touches no one the rule does not apply to
+    assert not [w for w in bound_notes(desk) if w.kind in ("联系点", "高层次人才")]
+    rules = {r.id: r for r in quota.applicable_rules(demo_db, TODAY, person_id=leader)[leader]}
+    assert rules["talent.assigned"].max == 1
