@@ -35,7 +35,7 @@ with common.database() as db:
         st.stop()
 
 st.caption(
-    f"{book.name}负责的制度：{'、'.join(book.systems)}。"
+    f"{common.md(book.name)}负责的制度：{'、'.join(book.systems)}。"
     f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {len(book.rows)} 条（不含已作废）。"
 )
 st.download_button(
