@@ -22,7 +22,8 @@ def main(argv: list[str]) -> int:
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)
         started = time.perf_counter()
-        args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+        takes_quick = "--quick" in script.read_text(encoding="utf-8")
+        args = [sys.executable, str(script)] + (["--quick"] if quick and takes_quick else [])
         result = subprocess.run(args, cwd=HERE.parent)
         print(
             f"--- {script.name}: exit {result.returncode}, {time.perf_counter() - started:.1f} s wall",
