@@ -4,6 +4,7 @@ import streamlit as st
 from pages import common
 from portal import cases, dates, org
 from portal.errors import PortalError
+from portal.policy import policy
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -206,6 +207,15 @@ with st.container(border=True):
                 progress = st.text_input("办理进展", key=f"progress_{case.id}")
                 if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
                     _act(lambda db, i: cases.add_progress(db, i, progress, user), done="已记录办理进展。")
+            with st.expander("移交其他责任部门", icon=":material/swap_horiz:"):
+                others = [d for d in policy().departments if d != case.responsible_dept]
+                dept = st.selectbox("移交给", others, key=f"transfer_dept_{case.id}")
+                why = st.text_input("移交说明", key=f"transfer_note_{case.id}")
+                if st.button("移交", key=f"transfer_{case.id}"):
+                    _act(
+                        lambda db, i: cases.transfer(db, i, dept, user, why),
+                        done=f"{case.number} 已移交{dept}。",
+                    )
             reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
             if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
                 _act(lambda db, i: cases.answer(db, i, reply, user), done=f"{case.number} 已答复。")

@@ -49,6 +49,7 @@ SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其�
 ACTION_LABELS = {
     "opened": "登记",
     "referred": "转办",
+    "transferred": "移交责任部门",
     "started": "开始办理",
     "progress": "办理进展",
     "answered": "答复",
@@ -473,6 +474,32 @@ def refer(db: Database, case_id: int, handling_unit_id: int, actor: User, note: 
             "；".join(filter(None, [f"转办至{name}", note])),
         )
     return get_case(db, case_id, actor)
+
+
+def transfer(db: Database, case_id: int, department: str, actor: User, note: str = "") -> Case:
+    """Hand an open case to another responsible department (e.g. 党办 → 校办, or a symposium
+    opinion that is really about teaching → 教务处); the deadline stays."""
+    note = _note(note)
+    if department not in policy().departments:
+        raise ValidationError(f"责任部门“{department}”不在部门列表中")
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        _require_state(row, OPEN_STATES, "移交")
+        if department == row["responsible_dept"]:
+            raise ValidationError(f"此件已由{department}负责")
+        _set(db, case_id, responsible_dept=department)
+        text_ = f"由{row['responsible_dept']}移交{department}"
+        _event(
+            db,
+            case_id,
+            actor.id,
+            "transferred",
+            row["state"],
+            row["state"],
+            "；".join(filter(None, [text_, note])),
+        )
+    return _cases(db, [_row(db, case_id)])[0]  # the actor may no longer see it
 
 
 def start(db: Database, case_id: int, actor: User, note: str = "") -> Case:

@@ -486,6 +486,29 @@ def assess_command(year: int, out: str, word_dir: str | None) -> None:
         click.echo(f"已生成 {len(result.units)} 份单位报告：{folder}")
 
 
+@cli.command("ledger")
+@click.option("--dept", "department", default="", help="责任部门，如 党办、教务处（默认：全校全部制度）")
+@click.option("--from", "start", required=True, help="开始日期 YYYY-MM-DD")
+@click.option("--to", "end", help="截止日期 YYYY-MM-DD（默认今天）")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Excel 文件（.xlsx）")
+def ledger_command(department: str, start: str, end: str | None, out: str) -> None:
+    """A responsible department's ledger (工作台账) as a workbook, one sheet per system."""
+    from . import dates, ledger
+    from .accounts import Role, User
+
+    system = User(id=0, username="system", display_name="命令行", roles=[Role(role="admin")])
+    try:
+        since = dates.parse_date(start, "--from")
+        until = dates.parse_date(end, "--to") if end else dates.today()
+        with open_db() as db:
+            book = ledger.build(db, system, department=department, since=since, until=until)
+    except PortalError as exc:
+        fail(exc.message)
+    Path(out).write_bytes(ledger.export_xlsx(book))
+    counts = "，".join(f"{s} {len(rows)}" for s, rows in book.by_system().items())
+    click.echo(f"{book.name} {since} 至 {until}：{counts}；学校层面制度 {len(book.duties)} 项；已写入 {out}")
+
+
 def main() -> None:  # pragma: no cover
 
     cli()

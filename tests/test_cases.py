@@ -432,3 +432,21 @@ def test_reminders_through_smtplib_to_a_fake_server_on_localhost(demo_db):
         server.shutdown()
     assert len(received) == len(messages)
     assert b"duban@example.edu.cn" in received[0]
+
+
+def test_a_misrouted_case_is_transferred_with_its_deadline(db, people):
+    case = _open(db, raised_by=people["visitor"].id)
+    with pytest.raises(NotFound):
+        cases.transfer(db, case.id, "党办", people["xuanchuan"])
+    moved = cases.transfer(db, case.id, "宣传部", people["dangban"], "属宣传工作")
+    assert moved.responsible_dept == "宣传部" and moved.due_date == case.due_date
+    with pytest.raises(NotFound):  # 党办 no longer handles (or sees) it
+        cases.answer(db, case.id, "答复", people["dangban"])
+    assert cases.answer(db, case.id, "已答复", people["xuanchuan"]).state == "answered"
+    assert [e.action for e in cases.events(db, case.id, people["admin"])] == [
+        "opened",
+        "transferred",
+        "answered",
+    ]
+    with pytest.raises(ValidationError):
+        cases.transfer(db, _open(db).id, "保卫处", people["dangban"])

@@ -134,3 +134,38 @@ def test_the_workbook_reads_back_like_a_ledger(demo_db):
     assert last[0] == "合计" and last[-1] == len(book.rows)
     duties = wb["学校层面制度落实"]
     assert duties.max_row - 3 == len(book.duties)
+
+
+def test_cli_writes_a_departments_ledger(demo_db, tmp_path):
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    path = demo_db.execute("PRAGMA database_list").fetchone()[2]
+    out = tmp_path / "ledger.xlsx"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            path,
+            "ledger",
+            "--dept",
+            "教务处",
+            "--from",
+            "2025-11-24",
+            "--to",
+            "2026-11-24",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out)
+    expected = _sql_counts(demo_db, ["讲思政课", "听课"])
+    assert {s: wb[s].max_row - 3 for s in ("讲思政课", "听课")} == {
+        s: expected.get(s, 0) for s in ("讲思政课", "听课")
+    }
+    bad = CliRunner().invoke(
+        cli, ["--db", path, "ledger", "--dept", "保卫处", "--from", "2026-01-01", "--out", str(out)]
+    )
+    assert bad.exit_code == 1
