@@ -386,6 +386,8 @@ def open_case(
         raise ValidationError("办理期限须在 0～60 个工作日之间")
     if isinstance(contact_date, str):
         contact_date = dates.parse_date(contact_date, "联系日期")
+    if contact_date > dates.today():
+        raise ValidationError(f"联系日期 {dates.format_date(contact_date)} 晚于今天：意见建议只能来自已经开展的联系")
     due = workdays.due_date(db, contact_date, deadline_days)
     with write(db):
         unit_name = _check_unit(db, handling_unit_id)

@@ -66,7 +66,8 @@ def test_deadline_days_come_from_the_policy_and_can_be_given(db):
     assert _open(db, deadline_days=3).due_date == D(2026, 11, 27)
 
 
-def test_numbers_run_per_year(db):
+def test_numbers_run_per_year(db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2027-01-06")
     numbers = [_open(db, contact_date=d).number for d in (D(2026, 3, 2), D(2026, 11, 2), D(2027, 1, 5))]
     assert numbers == ["2026-0001", "2026-0002", "2027-0001"]
 
@@ -103,7 +104,8 @@ def test_recomputed_after_a_calendar_change_and_recorded(db, people):
     assert cases.get_case(db, open_one.id, people["admin"]).due_date == D(2026, 12, 8)
 
 
-def test_loading_a_year_recomputes_open_cases(db):
+def test_loading_a_year_recomputes_open_cases(db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-12-29")  # the contact has happened
     case = _open(db, contact_date=D(2026, 12, 28))  # into 2027, a year chinesecalendar does not know
     before = case.due_date
     result = workdays.load_year(
