@@ -1,6 +1,6 @@
 """A believable demo university, deterministic for a seed: ``portal demo [--seed N] [--scale N]``.
 
-The leadership team with portfolios, about 20 colleges and 25 departments named as the
+The leadership team with portfolios, 22 colleges and 29 departments named as the
 policy names them, their 处级 cadres with tags, staff, students and retirees with accounts,
 and one account per responsible department. Every demo account's password is
 ``DEMO_PASSWORD``. Later features add their own steps to ``STEPS``.
@@ -42,6 +42,8 @@ COLLEGES = [
     "体育学院",
     "医学院",
     "音乐学院",
+    "应急管理学院",
+    "软件学院",
 ]
 # (full name, the policy's name or None, head's title)
 DEPARTMENTS = [
@@ -70,6 +72,10 @@ DEPARTMENTS = [
     ("国有资产管理处", None, "处长"),
     ("图书馆", None, "馆长"),
     ("审计处", None, "处长"),
+    ("基建处", None, "处长"),
+    ("实验室与设备管理处", None, "处长"),
+    ("档案馆", None, "馆长"),
+    ("继续教育学院", None, "院长"),
 ]
 LEADERSHIP_UNIT = "校领导班子"
 # (title, tags, departments and colleges in charge)
@@ -78,11 +84,11 @@ LEADERS = [
     ("校长", ["president", "principal"], ["校长办公室", "发展规划与学科建设处", "人事处"]),
     ("党委副书记", ["charge_ideology", "charge_students"], ["学生工作部（处）", "校团委", "党委统战部"]),
     ("党委副书记、纪委书记", [], ["纪委办公室", "审计处"]),
-    ("党委副书记", ["charge_marxism"], ["马克思主义学院", "老干部工作处", "校工会"]),
-    ("副校长", ["charge_teaching"], ["教务处", "招生就业处", "国际教育学院"]),
+    ("党委副书记", ["charge_marxism"], ["马克思主义学院", "老干部工作处", "校工会", "档案馆"]),
+    ("副校长", ["charge_teaching"], ["教务处", "招生就业处", "国际教育学院", "继续教育学院"]),
     ("副校长", ["charge_research"], ["科学技术处", "社会科学处", "研究生院"]),
     ("副校长", ["charge_ideology"], ["后勤处（集团）", "保卫处", "国有资产管理处"]),
-    ("副校长", [], ["财务处", "信息化建设与管理中心", "图书馆"]),
+    ("副校长", [], ["财务处", "信息化建设与管理中心", "图书馆", "基建处", "实验室与设备管理处"]),
 ]
 DEPARTMENT_ACCOUNTS = {
     "党办": "dangban",
@@ -227,7 +233,7 @@ def _org(db: Database, ctx: DemoContext) -> str:
     for name, _, head in DEPARTMENTS:
         post(person("cadre", name, True), name, f"{name}{head}", "正处", ["principal"])
         deputy = "副" + head if not head.startswith("常务") else "副主席"
-        for _ in range(rng.choice((2, 2, 3, 4))):
+        for _ in range(rng.choice((2, 3, 3, 4))):
             post(person("cadre", name, rng.random() < 0.9), name, f"{name}{deputy}", "副处", [])
     return f"单位 {len(ctx.units)} 个（学院 {len(colleges)} 个），干部 {len(ctx.cadres)} 人（校领导 {len(ctx.leaders)} 人）"
 

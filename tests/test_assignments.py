@@ -147,7 +147,10 @@ def _talent_rule_lowered_to_one() -> bytes:
 def test_a_revised_rule_file_changes_the_bounds_warned_about(demo_db):
     dangban, admin = user(demo_db, "dangban"), user(demo_db, "admin")
     leader = pid(demo_db, "10000004")  # a school leader holding two high-level talents
-    desk = pid(demo_db, "10010155")  # a 副处 of 党委办公室: 第九条's contact points are for colleges
+    desk = demo_db.execute(  # a 副处 of 党委办公室: 第九条's contact points are for colleges
+        "SELECT cp.person_id FROM cadre_posts cp JOIN units u ON u.id = cp.unit_id "
+        "WHERE u.name = '党委办公室' AND cp.level = '副处' ORDER BY cp.person_id LIMIT 1"
+    ).fetchone()[0]
     talents = assignments.list_assignments(demo_db, cadre_id=leader, active_on=TODAY)
     assert sum(a.kind == "高层次人才" for a in talents) == 2
     for n in (1, 2, 3):
@@ -173,7 +176,10 @@ def test_a_revised_rule_file_changes_the_bounds_warned_about(demo_db):
     # the department's cadre is matched as the quota engine matches him: no 第九条 rule at all
     desk_rules = {r.id for r in quota.applicable_rules(demo_db, TODAY, person_id=desk)[desk]}
     assert "grassroots.points_assigned" not in desk_rules and "retiree.assigned_cadre" in desk_rules
-    college_cadre = pid(demo_db, "10010008")
+    college_cadre = demo_db.execute(
+        "SELECT cp.person_id FROM cadre_posts cp JOIN units u ON u.id = cp.unit_id "
+        "WHERE u.kind = 'college' AND cp.level = '副处' ORDER BY cp.person_id LIMIT 1"
+    ).fetchone()[0]
     assert "grassroots.points_assigned" in {
         r.id for r in quota.applicable_rules(demo_db, TODAY)[college_cadre]
     }
