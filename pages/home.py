@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import navigation
+from portal import navigation, overview
 
 user = common.require(__file__)
 
@@ -10,6 +10,17 @@ st.write(f"{common.md(user.display_name)}，您好。")
 st.caption(
     "依据《河南理工大学领导干部联系师生实施办法（修订）》：11 项联系师生制度、接待日、意见建议办理与年度考核。"
 )
+
+with common.database() as db:
+    waiting = overview.reminders(db, user)
+if waiting:
+    st.subheader("待办")
+    show = {"info": st.info, "warning": st.warning, "error": st.error}
+    for item in waiting:
+        with st.container(border=True):
+            show[item.level](common.md(item.text))
+            if navigation.can_open(user, item.page):
+                st.page_link(item.page, label="前往处理", icon=":material/arrow_forward:")
 
 menu = navigation.pages_for(user)
 for section, specs in menu.items():

@@ -1,0 +1,97 @@
+"""What is waiting for a user right now: the home page's 待办 list, drawn from each feature's services.
+
+师生 see their next reception-day booking and new answers to what they raised; 干部 the rules
+behind pace in the periods running today, and their duty day; 党办/校办 the next reception day;
+部门 and administrators overdue and at-risk cases; administrators a holiday year not yet loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from . import cases, dates, quota, workdays
+from .accounts import User
+from .reception import access, bookings, roster
+
+
+@dataclass(frozen=True)
+class Reminder:
+    text: str
+    page: str  # the page that deals with it
+    level: str = "info"  # info / warning / error
+
+
+def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Reminder]:
+    on = on or dates.today()
+    found: list[Reminder] = []
+    if user.has("visitor", "cadre"):
+        coming = [
+            b
+            for b in bookings.my_bookings(db, user, include_cancelled=False)
+            if b.date >= on and b.status == "booked"
+        ]
+        if coming:
+            b = coming[0]
+            found.append(
+                Reminder(
+                    f"您已预约 {dates.format_date(b.date)} {b.slot_label} 的接待日（预约编号 {b.code}）",
+                    "pages/my_bookings.py",
+                )
+            )
+        unread = cases.unread_answers(db, user)
+        if unread:
+            found.append(
+                Reminder(f"有 {len(unread)} 件意见建议收到了新的答复", "pages/my_cases.py", "warning")
+            )
+    if user.has("cadre") and user.person_id is not None:
+        behind = [
+            r
+            for r in quota.compute(db, person_id=user.person_id, since=on, on=on)
+            if r.behind and r.status == "in_progress"
+        ]
+        if behind:
+            systems = "、".join(sorted({r.system for r in behind}))
+            found.append(
+                Reminder(f"有 {len(behind)} 项联系工作进度滞后（{systems}）", "pages/dashboard.py", "warning")
+            )
+    duty = roster.next_duty_day(db, on)
+    if duty is not None and (duty.date - on).days <= 7:
+        if user.person_id is not None and duty.leader_id == user.person_id:
+            found.append(
+                Reminder(f"您是 {dates.format_date(duty.date)} 接待日的值班校领导", "pages/reception_day.py")
+            )
+        elif access.can_manage(user):
+            booked = sum(b.status == "booked" for b in bookings.day_bookings(db, duty.date))
+            found.append(
+                Reminder(
+                    f"{dates.format_date(duty.date)} 接待日：值班校领导 {duty.leader_name}，已有预约 "
+                    f"{booked} 个",
+                    "pages/reception_day.py",
+                )
+            )
+    if user.has("department", "admin"):
+        figures = cases.counts(
+            cases.list_cases(db, user, scope="handle", states=list(cases.OPEN_STATES), on=on)
+        )
+        if figures["overdue"]:
+            found.append(Reminder(f"逾期未答复的意见建议 {figures['overdue']} 件", "pages/cases.py", "error"))
+        if figures["at_risk"]:
+            found.append(
+                Reminder(
+                    f"即将到期（1 个工作日内）的意见建议 {figures['at_risk']} 件", "pages/cases.py", "warning"
+                )
+            )
+    if user.has("admin"):
+        year = on.year + 1
+        if workdays.unloaded_years(db, dt.date(year, 1, 1), dt.date(year, 12, 31)):
+            found.append(
+                Reminder(
+                    f"{year} 年的法定节假日和调休安排尚未导入，届时的办理期限暂按周一至周五计算",
+                    "pages/admin_calendar.py",
+                    "warning",
+                )
+            )
+    return found
