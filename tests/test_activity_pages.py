@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-import types
 import zipfile
 
 import pytest
@@ -31,13 +29,12 @@ EACH_SYSTEM = [
 
 @pytest.fixture
 def fake_cases(monkeypatch):
-    calls = []
-    module = types.ModuleType("portal.cases")
-    module.open_case = lambda db, **kw: calls.append(kw) or len(calls)
-    monkeypatch.setitem(sys.modules, "portal.cases", module)
-    import portal
+    """Record open_case calls on the real module (never swap the module: whatever imports it meanwhile
+    would keep the fake for the rest of the run)."""
+    from portal import cases
 
-    monkeypatch.setattr(portal, "cases", module, raising=False)
+    calls = []
+    monkeypatch.setattr(cases, "open_case", lambda db, **kw: calls.append(kw) or len(calls))
     return calls
 
 

@@ -100,16 +100,10 @@ def test_a_bad_file_is_rejected_row_by_row_and_changes_nothing(db, tmp_path):
 
 
 def test_loading_recomputes_open_deadlines_when_cases_exist(db, monkeypatch):
-    import sys
-    import types
-
-    import portal
+    from portal import cases
 
     calls = []
-    fake = types.ModuleType("portal.cases")
-    fake.recompute_due_dates = lambda handle: calls.append(handle) or 3
-    monkeypatch.setitem(sys.modules, "portal.cases", fake)
-    monkeypatch.setattr(portal, "cases", fake, raising=False)  # once the real one was imported
+    monkeypatch.setattr(cases, "recompute_due_dates", lambda handle: calls.append(handle) or 3)
     result = workdays.load_year(db, 2027, [{"日期": "2027-01-01", "类型": "休息日", "名称": "元旦"}])
     assert calls == [db] and result.recomputed == 3
     assert "3 件" in result.summary()
