@@ -27,7 +27,7 @@ def assignment_rows(items: list[assignments.Assignment]) -> list[dict]:
     ]
 
 
-def warning_rows(items: list[assignments.Warning]) -> list[dict]:
+def warning_rows(items: list[assignments.BoundWarning]) -> list[dict]:
     return [
         {"工号": w.cadre_staff_no, "领导干部": w.cadre_name, "条款": w.article, "提醒": w.message}
         for w in items

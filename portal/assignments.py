@@ -87,7 +87,7 @@ class ContactTarget(BaseModel):
     active: bool = True
 
 
-class Warning(BaseModel):
+class BoundWarning(BaseModel):
     cadre_id: int
     cadre_staff_no: str
     cadre_name: str
@@ -315,7 +315,7 @@ def end_assignment(db: Database, assignment_id: int, end_date: dt.date, actor: U
 
 def warnings(
     db: Database, viewer: User | None = None, *, cadre_id: int | None = None, on: dt.date | None = None
-) -> list[Warning]:
+) -> list[BoundWarning]:
     """Breaches of the policy's bounds on a day: too few or too many of a kind (第八、九、二十三、
     二十六、二十八、三十条), a contact point shared by two cadres, one kept under a year (第十条)."""
     on = on or dates.today()
@@ -330,7 +330,7 @@ def warnings(
         by_cadre.setdefault(a.cadre_id, []).append(a)
     visible = set(managed_kinds(viewer) or KINDS) if viewer is not None else set(KINDS)
     applicable = quota.applicable_rules(db, on, person_id=cadre_id)
-    out: list[Warning] = []
+    out: list[BoundWarning] = []
     for cadre in cadres:
         mine = [a for a in by_cadre.get(cadre.person_id, []) if a.active_on(on)]
         for rule in applicable.get(cadre.person_id, []):
@@ -341,7 +341,7 @@ def warnings(
             if rule.min <= count <= rule.max:
                 continue
             out.append(
-                Warning(
+                BoundWarning(
                     cadre_id=cadre.person_id,
                     cadre_staff_no=cadre.staff_no,
                     cadre_name=cadre.name,
@@ -356,7 +356,7 @@ def warnings(
 
 def _grassroots_warnings(
     db: Database, held: list[Assignment], on: dt.date, cadre_id: int | None
-) -> list[Warning]:
+) -> list[BoundWarning]:
     out = []
     points = [a for a in held if a.kind in GRASSROOTS_KINDS]
     if cadre_id is not None:  # sharing needs everyone's points, not only this cadre's
@@ -373,7 +373,7 @@ def _grassroots_warnings(
         for a in group:
             if cadre_id is None or a.cadre_id == cadre_id:
                 out.append(
-                    Warning(
+                    BoundWarning(
                         cadre_id=a.cadre_id,
                         cadre_staff_no=a.cadre_staff_no,
                         cadre_name=a.cadre_name,
@@ -387,7 +387,7 @@ def _grassroots_warnings(
             days = (a.end_date - a.start_date).days + 1
             if days < MIN_DAYS:
                 out.append(
-                    Warning(
+                    BoundWarning(
                         cadre_id=a.cadre_id,
                         cadre_staff_no=a.cadre_staff_no,
                         cadre_name=a.cadre_name,
