@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+from . import config
 from .errors import ImportRejected, RowError
 
 LIST_SPLIT = re.compile(r"[;；]")
@@ -49,6 +50,10 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
     name = filename.lower()
     if not data:
         raise ImportRejected([RowError(1, "", "文件是空的")], "无法读取文件")
+    if len(data) > config.MAX_UPLOAD_BYTES:
+        limit = config.MAX_UPLOAD_BYTES / 1024 / 1024
+        raise ImportRejected([RowError(1, "", f"文件过大（{len(data) / 1024 / 1024:.1f} MB，上限 {limit:g} MB）")],
+                             "文件过大")
     if name.endswith(".xlsx"):
         table = _read_xlsx(data)
     elif name.endswith(".csv"):

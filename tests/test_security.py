@@ -75,6 +75,22 @@ def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     assert 'type=["csv", "xlsx"]' in source
 
 
+def test_services_refuse_oversized_files_whatever_calls_them(demo_db, monkeypatch):
+    import pytest
+
+    from portal import imports, rulesets, workdays
+    from portal.errors import PortalError
+
+    monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
+    big = ("日期,类型,名称\n" + "2027-01-01,休息日,元旦\n" * 100).encode()
+    with pytest.raises(PortalError, match="文件过大"):
+        imports.run_import(demo_db, "units", "u.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode())
+    with pytest.raises(PortalError, match="过大"):
+        workdays.load_year(demo_db, 2027, None, filename="2027.csv", data=big)
+    with pytest.raises(PortalError, match="过大"):
+        rulesets.parse_rule_file(b"#" * (rulesets.MAX_FILE_BYTES + 1))
+
+
 def test_user_text_in_markdown_elements_is_escaped():
     """common.md escapes every markdown character, so user text cannot become a link, an image,
     emphasis, code or a heading when shown in st.caption / st.info / st.error."""
