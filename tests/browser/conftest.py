@@ -130,9 +130,19 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun in flight (typing during one can be lost)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => { const app = document.querySelector('[data-testid=stApp]');"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'; }"
+    )
+
+
 def login(page, base: str, username: str, password: str = demo.DEMO_PASSWORD) -> None:
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_label("账号（工号或学号）").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("button", name="退出登录").wait_for()
+    settle(page)

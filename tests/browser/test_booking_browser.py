@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, settle
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
 
@@ -13,6 +13,7 @@ def test_student_books_and_cancels(server, page):
     login(page, base, student)
     page.get_by_role("link", name="预约接待").first.click()
     page.get_by_role("heading", name="预约接待").wait_for()
+    settle(page)
     page.get_by_label("反映事项（简要）").fill(SUBJECT)
     page.get_by_label("具体情况（选填）").fill("第一行\n第二行 & 更多")
     page.get_by_label("联系电话").fill("13800138000")
@@ -33,6 +34,7 @@ def test_student_books_and_cancels(server, page):
 
     page.get_by_role("link", name="我的预约").first.click()
     page.get_by_role("heading", name="我的预约").wait_for()
+    settle(page)
     page.get_by_text(SUBJECT).first.wait_for()  # shown as text, markup and all
     page.get_by_role("button", name="取消预约").first.click()
     page.get_by_text("已取消").first.wait_for()

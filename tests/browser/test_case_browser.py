@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from portal import accounts, cases
 from portal.db import open_db
-from tests.browser.conftest import login
+from tests.browser.conftest import login, settle
 
 ANSWER = "经党办协调，后勤处已于本周更换热水器。<script>alert(1)</script> 如仍有问题请再反映。"
 
@@ -17,6 +17,7 @@ def pick(page, label: str, text: str) -> None:
     box.click()
     page.keyboard.type(text)
     page.get_by_role("option").filter(has_text=text).first.click()
+    settle(page)
 
 
 def test_department_answers_and_the_student_reads_it(server, browser, page):
@@ -39,13 +40,13 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
     page.get_by_role("heading", name="意见建议办理").wait_for()
     pick(page, "查看和办理", number)
     page.get_by_role("heading").filter(has_text=number).wait_for()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     reply = page.get_by_label("答复内容（将同时送达干部和提出人）")
     expect(reply).to_have_count(1)  # the previous case's widgets linger until the rerun ends
     reply.fill(ANSWER)
     reply.press("Control+Enter")  # Streamlit takes a text area's value on Ctrl+Enter or blur
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)
+    settle(page)
+    expect(reply).to_have_value(ANSWER)
     page.get_by_role("button", name="提交答复").click()
     page.get_by_text("已答复").first.wait_for()
 
@@ -57,6 +58,7 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
         student.get_by_role("heading", name="我的诉求").wait_for()
         pick(student, "查看诉求", number)
         student.get_by_role("heading").filter(has_text=number).wait_for()
+        settle(student)
         student.get_by_text(ANSWER).wait_for()  # shown as text, the markup inert
         assert student.locator("script", has_text="alert(1)").count() == 0
     finally:

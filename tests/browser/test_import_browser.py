@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, settle
 
 
 def test_admin_imports_cadres(server, page, tmp_path):
@@ -10,11 +10,11 @@ def test_admin_imports_cadres(server, page, tmp_path):
     login(page, base, "admin")
     page.get_by_role("link", name="数据导入").first.click()
     page.get_by_role("heading", name="数据导入").wait_for()
+    settle(page)
     page.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="干部").click()
     page.get_by_text("任职开始").first.wait_for()  # the cadre sheet's columns are listed
-    page.wait_for_load_state("networkidle")  # the uploader is keyed by kind: wait for the new one
-    page.wait_for_timeout(500)
+    settle(page)  # the uploader is keyed by kind: wait for the new one
 
     bad = tmp_path / "bad.csv"
     bad.write_text("工号,姓名,单位,职务,级别\n10099001,测试甲,不存在的学院,院长,正处\n", encoding="utf-8")
