@@ -154,7 +154,41 @@ def build(db: Database, ctx) -> str:
             [due.isoformat(), unhappy[0]],
         )
         tally["reopened"] = 1
+    at_risk = _recent_symposium(db, today)
     return (
-        f"意见建议 {len(rows)} 件：已答复 {tally['answered']} 件（逾期答复 {tally['late']}），已办结 {tally['closed']} 件，"
-        f"逾期未答复 {tally['overdue']} 件，答复已阅 {tally['read']} 次，重新办理 {tally['reopened']} 件"
+        f"意见建议 {len(rows) + at_risk} 件：已答复 {tally['answered']} 件（逾期答复 {tally['late']}），"
+        f"已办结 {tally['closed']} 件，逾期未答复 {tally['overdue']} 件，临期 {at_risk} 件以上，"
+        f"答复已阅 {tally['read']} 次，重新办理 {tally['reopened']} 件"
     )
+
+
+def _recent_symposium(db: Database, today: dt.date) -> int:
+    """A student symposium held nine working days ago, logged through the activities service: its
+    opinions open cases due tomorrow (10 working days, 第二十条), so supervision has some at risk."""
+    from . import activities
+
+    held, counted = today, 0
+    while counted < 9:
+        held -= dt.timedelta(days=1)
+        counted += workdays.is_working_day(db, held)
+    secretary = db.execute(
+        "SELECT person_id FROM cadre_posts WHERE tags LIKE '%college_secretary%' ORDER BY person_id LIMIT 1"
+    ).fetchone()
+    if secretary is None:
+        return 0
+    opinions = ["考试周图书馆自习座位不够用，希望延长开放时间", "食堂晚餐供应时间希望延长到 19:30"]
+    activities.insert_activity(
+        db,
+        activities.ActivityInput(
+            cadre_id=secretary[0],
+            system="座谈",
+            subtype="学生座谈",
+            date=held,
+            place="学生活动中心 201",
+            counterpart_text="2024 级本科生代表 12 人",
+            content="听取学生对教学安排和生活服务的意见建议",
+            opinions=opinions,
+        ),
+        None,
+    )
+    return len(opinions)
