@@ -48,6 +48,7 @@ class User(BaseModel):
     staff_no: str | None = None
     is_active: bool = True
     roles: list[Role] = []
+    cadre_levels: list[str] = []  # levels (校级, 正处, 副处) of the posts held today
 
     def has(self, *roles: str) -> bool:
         return any(r.role in roles for r in self.roles)
@@ -89,26 +90,34 @@ def generate_password() -> str:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _roles_of(db: Database, user_id: int, person_id: int | None) -> list[Role]:
+def _levels_today(db: Database, person_id: int | None) -> list[str]:
+    if person_id is None:
+        return []
+    today = dates.today().isoformat()
+    return sorted(
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT level FROM cadre_posts WHERE person_id = ? AND start_date <= ? "
+            "AND (end_date IS NULL OR end_date >= ?)",
+            [person_id, today, today],
+        )
+    )
+
+
+def _roles_of(db: Database, user_id: int, levels: list[str]) -> list[Role]:
     roles = [
         Role(role=r, department=d)
         for r, d in db.execute(
             "SELECT role, department FROM user_roles WHERE user_id = ? ORDER BY role, department", [user_id]
         ).fetchall()
     ]
-    if person_id is not None and not any(r.role == "cadre" for r in roles):
-        today = dates.today().isoformat()
-        holds_post = db.execute(
-            "SELECT 1 FROM cadre_posts WHERE person_id = ? AND start_date <= ? "
-            "AND (end_date IS NULL OR end_date >= ?) LIMIT 1",
-            [person_id, today, today],
-        ).fetchone()
-        if holds_post:
-            roles.append(Role(role="cadre"))
+    if levels and not any(r.role == "cadre" for r in roles):
+        roles.append(Role(role="cadre"))  # holding a post today makes a cadre
     return roles
 
 
 def _user_from_row(db: Database, row: dict) -> User:
+    levels = _levels_today(db, row["person_id"])
     return User(
         id=row["id"],
         username=row["username"],
@@ -116,7 +125,8 @@ def _user_from_row(db: Database, row: dict) -> User:
         person_id=row["person_id"],
         staff_no=row.get("staff_no"),
         is_active=bool(row["is_active"]),
-        roles=_roles_of(db, row["id"], row["person_id"]),
+        roles=_roles_of(db, row["id"], levels),
+        cadre_levels=levels,
     )
 
 

@@ -23,6 +23,7 @@ class PageSpec:
     section: str = ""
     description: str = ""  # what the home page says the page is for
     departments: frozenset[str] | None = None  # department role limited to these (None: any)
+    cadre_levels: frozenset[str] | None = None  # cadre role limited to posts of these levels (None: any)
 
     @property
     def url_path(self) -> str:
@@ -63,6 +64,7 @@ PAGES: list[PageSpec] = [
         "预约接待",
         "当日来访名单、签到、记录接待情况（当面答复或转交办理），生成接待日记录",
         departments=frozenset({"党办", "校办"}),
+        cadre_levels=frozenset({"校级"}),  # school leaders take the duty days (第十一条)
     ),
     PageSpec(
         "pages/dashboard.py",
@@ -196,6 +198,8 @@ def can_open(user: User | None, page: PageSpec | str) -> bool:
             and page.departments is not None
             and role.department not in page.departments
         ):
+            continue
+        if role.role == "cadre" and page.cadre_levels is not None and not page.cadre_levels & set(user.cadre_levels):
             continue
         return True
     return False

@@ -85,3 +85,12 @@ def test_anonymous_visitor_gets_no_page(demo_db):
     for page in navigation.PAGES:
         at = AppTest.from_file(str(ROOT / page.path), default_timeout=60).run()
         assert REFUSAL in texts(at), page.path
+
+
+def test_the_reception_day_page_is_for_school_leaders_among_cadres(demo_db):
+    leader = accounts.find_user(demo_db, ACCOUNTS["leader"])
+    middle = accounts.find_user(demo_db, ACCOUNTS["middle_cadre"])
+    assert leader.cadre_levels == ["校级"] and middle.cadre_levels in (["正处"], ["副处"])
+    assert navigation.can_open(leader, "pages/reception_day.py")
+    assert not navigation.can_open(middle, "pages/reception_day.py")
+    assert navigation.can_open(accounts.find_user(demo_db, "dangban"), "pages/reception_day.py")
