@@ -18,14 +18,9 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     if st.form_submit_button("新建", type="primary"):
         try:
             with common.database() as db:
-                from portal import org
-
-                person = org.person_by_staff_no(db, username)
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
                 password = accounts.generate_password()
-                accounts.create_user(
-                    db, username, name, password, role_list, person.id if person else None, admin.id
-                )
+                accounts.create_user(db, username, name, password, role_list, actor_id=admin.id)
             st.success(f"账号 {username} 已建立。初始密码（仅显示这一次）：")
             st.code(password, language=None)
         except PortalError as exc:

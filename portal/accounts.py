@@ -57,10 +57,6 @@ class User(BaseModel):
     def departments(self) -> list[str]:
         return [r.department for r in self.roles if r.role == "department"]
 
-    @property
-    def role_names(self) -> set[str]:
-        return {r.role for r in self.roles}
-
 
 # --- passwords -----------------------------------------------------------------------------
 
@@ -176,13 +172,20 @@ def _validate_roles(roles: list[Role]) -> None:
 def create_user(
     db: Database,
     username: str,
-    display_name: str,
+    display_name: str | None,
     password: str | None = None,
     roles: list[Role] | None = None,
     person_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
+    """A new account. Without ``person_id`` it is linked to the person whose 工号 is the account
+    name, if there is one; ``display_name`` None takes that person's name (else the account name)."""
     username = text.code(username, "账号", 64)
+    person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+    if person_id is None and person is not None:
+        person_id = person[0]
+    if display_name is None:
+        display_name = person[1] if person is not None else username
     display_name = text.name(display_name, "姓名")
     roles = roles or []
     _validate_roles(roles)

@@ -125,22 +125,13 @@ def user_add(
     password: str,
 ) -> None:
     """Create an account (the first administrator: portal user add admin --admin)."""
-    from . import org
-
     role_list = [accounts.Role(role=r, department=department if r == "department" else "") for r in roles]
     if admin:
         role_list.append(accounts.Role(role="admin"))
     try:
+        # linked to the person with this 工号, and named after him or her when --name is absent
         with open_db() as db:
-            person = org.person_by_staff_no(db, username)
-            created = accounts.create_user(
-                db,
-                username,
-                display_name or (person.name if person else username),
-                password,
-                role_list,
-                person.id if person else None,
-            )
+            created = accounts.create_user(db, username, display_name, password, role_list)
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"已建立账号 {created.username}（{'、'.join(r.label for r in created.roles) or '无角色'}）")

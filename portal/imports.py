@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from . import accounts, org, text
 from .db import write
-from .errors import ImportRejected, PortalError, RowError, ValidationError
+from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
 
 
@@ -583,7 +583,3 @@ for _importer in (
     ActivityImporter(),
 ):
     register(_importer)
-
-
-def import_error_text(exc: PortalError) -> str:
-    return exc.report() if isinstance(exc, ImportRejected) else exc.message

@@ -69,12 +69,6 @@ class Post(BaseModel):
     def active_on(self, day: dt.date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
-    def days_held(self, start: dt.date, end: dt.date) -> int:
-        """Days of [start, end] (inclusive) during which the post was held."""
-        lo = max(start, self.start_date)
-        hi = min(end, self.end_date or end)
-        return max(0, (hi - lo).days + 1)
-
 
 class Cadre(BaseModel):
     person_id: int
@@ -154,16 +148,6 @@ def get_person(db: Database, person_id: int) -> Person:
     if not rows:
         raise NotFound("人员不存在")
     return Person(**rows[0])
-
-
-def search_people(db: Database, text: str = "", kind: str | None = None, limit: int = 50) -> list[Person]:
-    like = f"%{text.strip()}%"
-    sql = _PERSON_SQL + "WHERE (p.staff_no LIKE ? OR p.name LIKE ?)"
-    params: list = [like, like]
-    if kind:
-        sql += " AND p.kind = ?"
-        params.append(kind)
-    return [Person(**r) for r in db.query(sql + " ORDER BY p.staff_no LIMIT ?", [*params, limit])]
 
 
 def save_person(
