@@ -83,6 +83,15 @@ def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
+def goto(at: AppTest, page: str) -> AppTest:
+    """Switch an AppTest to a page named by its repository path (``"pages/x.py"``).
+
+    The one place that knows how a page's path maps onto the entry script's navigation;
+    call ``.run()`` on the result as with ``switch_page``.
+    """
+    return at.switch_page(page)
+
+
 def login(username: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
     """An AppTest logged in through the real login form."""
     at = app().run()

@@ -9,7 +9,7 @@ import pytest
 
 from portal import accounts, activities, assignments, org
 from portal.policy import policy
-from tests.conftest import login, texts
+from tests.conftest import goto, login, texts
 
 # (system, subtype, the widget that names targets or None, the assignment kind to pick from)
 EACH_SYSTEM = [
@@ -56,7 +56,7 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
     assert [s for s, *_ in EACH_SYSTEM] == policy().system_names
     leader = accounts.find_user(demo_db, "10000001")
     at = login("10000001")
-    at.switch_page("pages/activity_log.py").run()
+    goto(at, "pages/activity_log.py").run()
     for system, subtype, widget, kind in EACH_SYSTEM:
         at.selectbox(key="system").select(system).run()
         at.selectbox(key="subtype").select(subtype).run()
@@ -93,7 +93,7 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
 
 def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):
     at = login("10010001")
-    at.switch_page("pages/activity_log.py").run()
+    goto(at, "pages/activity_log.py").run()
     at.selectbox(key="system").select("讲思政课").run()
     at.selectbox(key="subtype").select("集体备课").run()
     before = count(demo_db)
@@ -104,7 +104,7 @@ def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):
 
 def test_department_logs_on_behalf_only_for_its_systems(demo_db):
     at = login("jiaowu")
-    at.switch_page("pages/activity_log.py").run()
+    goto(at, "pages/activity_log.py").run()
     assert at.selectbox(key="system").options == ["讲思政课", "听课"]
     cadre = org.person_by_staff_no(demo_db, "10010005")
     at.selectbox(key="cadre").select(cadre.id).run()
@@ -119,7 +119,7 @@ def test_department_logs_on_behalf_only_for_its_systems(demo_db):
         [cadre.id],
     ).fetchone()
     assert row[0] == "jiaowu"  # the record keeps who entered it
-    at.switch_page("pages/activities.py").run()
+    goto(at, "pages/activities.py").run()
     assert at.selectbox(key="f_system").options == ["全部", "讲思政课", "听课"]
     assert set(at.dataframe[0].value["制度"]) <= {"讲思政课", "听课"}
 
@@ -127,7 +127,7 @@ def test_department_logs_on_behalf_only_for_its_systems(demo_db):
 def test_a_cadre_sees_and_edits_only_his_own(demo_db):
     me = accounts.find_user(demo_db, "10010001")
     at = login("10010001")
-    at.switch_page("pages/activities.py").run()
+    goto(at, "pages/activities.py").run()
     assert not at.exception
     shown = set(at.dataframe[0].value["编号"])
     mine = {a.id for a in activities.list_activities(demo_db, me, since=None)}
@@ -143,7 +143,7 @@ def test_edit_with_history_then_void_with_reason(demo_db):
     me = accounts.find_user(demo_db, "10010001")
     target = activities.list_activities(demo_db, me)[0]
     at = login("10010001")
-    at.switch_page("pages/activities.py").run()
+    goto(at, "pages/activities.py").run()
     at.selectbox(key="chosen").select(target.id).run()
     at.text_input(key=f"e_place_{target.id}").input("新地点 <b>")
     submit(at, "保存修改")
@@ -160,7 +160,7 @@ def test_edit_with_history_then_void_with_reason(demo_db):
 
 def test_batch_export_from_the_page(demo_db):
     at = login("10010001")
-    at.switch_page("pages/activities.py").run()
+    goto(at, "pages/activities.py").run()
     next(b for b in at.button if b.label == "生成压缩包").click().run()
     assert not at.exception
     names = zipfile.ZipFile(io.BytesIO(at.session_state["export_zip"])).namelist()
@@ -170,7 +170,7 @@ def test_batch_export_from_the_page(demo_db):
 
 def test_assignments_page_for_a_department_and_for_a_cadre(demo_db):
     at = login("zuzhi")
-    at.switch_page("pages/assignments.py").run()
+    goto(at, "pages/assignments.py").run()
     assert "您可以维护：党支部、高层次人才、离退休老同志" in texts(at)
     assert at.selectbox(key="a_kind").options == ["党支部", "高层次人才", "离退休老同志"]
     at.selectbox(key="a_kind").select("高层次人才").run()
@@ -184,7 +184,7 @@ def test_assignments_page_for_a_department_and_for_a_cadre(demo_db):
     assert talent.code in {a.target_code for a in held}
 
     at = login("10010003")
-    at.switch_page("pages/assignments.py").run()
+    goto(at, "pages/assignments.py").run()
     assert "本人的联系对象由" in texts(at)
     assert set(at.dataframe[0].value["工号"]) == {"10010003"}
     assert not [b for b in at.button if b.label == "保存"]  # read-only

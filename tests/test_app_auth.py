@@ -3,7 +3,7 @@
 import pytest
 
 from portal import config
-from tests.conftest import app, login, texts
+from tests.conftest import app, goto, login, texts
 
 
 def test_login_page_first(demo_db):
@@ -11,7 +11,7 @@ def test_login_page_first(demo_db):
     assert not at.exception
     assert "联系师生服务平台" in texts(at)
     with pytest.raises(ValueError):
-        at.switch_page("pages/admin_users.py")
+        goto(at, "pages/admin_users.py")
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(demo_db):
@@ -48,15 +48,15 @@ def test_student_cannot_reach_admin_pages(demo_db):
     assert "首页" in [p for p in texts(at).splitlines()] or not at.exception
     for page in ("pages/admin_users.py", "pages/admin_import.py", "pages/org_people.py"):
         with pytest.raises(ValueError):
-            at.switch_page(page)
-    at.switch_page("pages/account.py").run()
+            goto(at, page)
+    goto(at, "pages/account.py").run()
     assert "我的账号" in texts(at)
 
 
 def test_admin_sees_admin_pages_and_the_home_page_lists_them(demo_db):
     at = login("admin")
     assert "新建账号、分配角色" in texts(at)  # the home page describes what the admin can do
-    at.switch_page("pages/admin_users.py").run()
+    goto(at, "pages/admin_users.py").run()
     assert not at.exception and "账号管理" in texts(at)
 
 
@@ -67,7 +67,7 @@ def test_logout_ends_the_session(demo_db):
     assert "session_id" not in at.session_state
     assert demo_db.execute("SELECT ended_at FROM sessions WHERE id = ?", [session_id]).fetchone()[0]
     with pytest.raises(ValueError):
-        at.switch_page("pages/admin_users.py")
+        goto(at, "pages/admin_users.py")
 
 
 def test_idle_session_returns_to_login(demo_db, monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from portal import accounts, navigation
-from tests.conftest import ROOT, login, texts
+from tests.conftest import ROOT, goto, login, texts
 
 REFUSAL = "您没有访问此页面的权限"
 
@@ -43,12 +43,12 @@ def test_menu_holds_exactly_the_allowed_pages(demo_db, who):
     at = login(ACCOUNTS[who])
     for page in navigation.PAGES:
         if navigation.can_open(user, page):
-            at.switch_page(page.path).run()
+            goto(at, page.path).run()
             assert not at.exception, (who, page.path, at.exception)
             assert REFUSAL not in texts(at), (who, page.path)
         else:
             with pytest.raises(ValueError):
-                at.switch_page(page.path)
+                goto(at, page.path)
 
 
 @pytest.mark.parametrize("who", list(ACCOUNTS))

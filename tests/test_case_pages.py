@@ -4,10 +4,10 @@ raised it reads the answer under 我的诉求 and is not satisfied; a cadre read
 from __future__ import annotations
 
 import pytest
-from conftest import login, texts
 
 from portal import accounts, cases
 from portal.demo import DEPARTMENT_ACCOUNTS
+from tests.conftest import goto, login, texts
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def visitor_case(demo_db):
 def test_a_department_answers_a_case(demo_db, visitor_case):
     case, _ = visitor_case
     at = login(DEPARTMENT_ACCOUNTS["党办"])
-    at.switch_page("pages/cases.py").run()
+    goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
     assert "意见建议办理" in texts(at)
     box = at.selectbox(key="c_case")
@@ -50,7 +50,7 @@ def test_a_department_answers_a_case(demo_db, visitor_case):
 def test_another_department_does_not_see_the_case(demo_db, visitor_case):
     case, _ = visitor_case
     at = login(DEPARTMENT_ACCOUNTS["组织部"])
-    at.switch_page("pages/cases.py").run()
+    goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
     options = at.selectbox(key="c_case").options if "c_case" in [s.key for s in at.selectbox] else []
     assert not any(o.startswith(case.number) for o in options)
@@ -63,7 +63,7 @@ def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
     )
     assert case.id in [c.id for c in cases.unread_answers(demo_db, visitor)]
     at = login(visitor.username)
-    at.switch_page("pages/my_cases.py").run()
+    goto(at, "pages/my_cases.py").run()
     assert not at.exception, at.exception
     assert "1 件诉求收到了新的答复" in texts(at)
     box = at.selectbox(key="my_case")
@@ -81,7 +81,7 @@ def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
 def test_a_cadre_reads_cases_of_his_contacts_without_actions(demo_db, visitor_case):
     case, _ = visitor_case
     at = login("10000001")
-    at.switch_page("pages/cases.py").run()
+    goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
     assert "只读" in texts(at)
     box = at.selectbox(key="c_case")
@@ -93,12 +93,12 @@ def test_a_cadre_reads_cases_of_his_contacts_without_actions(demo_db, visitor_ca
 def test_a_visitor_cannot_open_the_department_page(demo_db):
     at = login("30000001")
     with pytest.raises(ValueError):
-        at.switch_page("pages/cases.py").run()
+        goto(at, "pages/cases.py").run()
 
 
 def test_a_department_opens_its_ledger(demo_db):
     at = login(DEPARTMENT_ACCOUNTS["教务处"])
-    at.switch_page("pages/ledger.py").run()
+    goto(at, "pages/ledger.py").run()
     assert not at.exception, at.exception
     page = texts(at)
     assert "教务处负责的制度：讲思政课、听课" in page
@@ -108,11 +108,11 @@ def test_a_department_opens_its_ledger(demo_db):
 
 def test_the_organisation_department_opens_the_assessment(demo_db):
     at = login(DEPARTMENT_ACCOUNTS["组织部"])
-    at.switch_page("pages/assessment.py").run()
+    goto(at, "pages/assessment.py").run()
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][:2] == ["参加考核干部", "考核项"]
     assert int(at.metric[0].value) > 200  # the demo's cadres
     assert [t.label for t in at.tabs] == ["热力图", "单位排名", "干部排名"]
     other = login(DEPARTMENT_ACCOUNTS["教务处"])
     with pytest.raises(ValueError):
-        other.switch_page("pages/assessment.py").run()
+        goto(other, "pages/assessment.py").run()

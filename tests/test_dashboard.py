@@ -6,7 +6,7 @@ import pytest
 
 from portal import accounts
 from portal.demo import DEMO_PASSWORD
-from tests.conftest import login, texts
+from tests.conftest import goto, login, texts
 from tests.quota_fixtures import Org
 
 
@@ -38,7 +38,7 @@ def university(db):
 
 def open_dashboard(username: str):
     at = login(username)
-    at.switch_page("pages/dashboard.py").run()
+    goto(at, "pages/dashboard.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -8,7 +8,7 @@ import pytest
 
 from portal import accounts, dates, reception
 from portal.reception import roster
-from tests.conftest import login, texts
+from tests.conftest import goto, login, texts
 
 NEXT = "2026-12-02"
 COMING = dt.date(2026, 11, 25)
@@ -24,7 +24,7 @@ def _bookings_of(db, username: str) -> list:
 
 def test_a_student_books_and_sees_the_confirmation(demo_db):
     at = login("2023000002")
-    at.switch_page("pages/reception_book.py").run()
+    goto(at, "pages/reception_book.py").run()
     assert not at.exception
     at.selectbox(key="day").select(NEXT).run()
     at.selectbox(key="category").select("教学")
@@ -53,7 +53,7 @@ def test_a_visitor_cancels_before_the_cut_off(demo_db):
     )
     target = reception.book(demo_db, visitor, data, now=dt.datetime(2026, 11, 24, 10, tzinfo=dates.TZ))
     at = login(username)
-    at.switch_page("pages/my_bookings.py").run()
+    goto(at, "pages/my_bookings.py").run()
     assert not at.exception
     assert target.code in list(at.dataframe[0].value["预约编号"])
     at.selectbox(key="booking").select(target.id).run()
@@ -69,7 +69,7 @@ def test_dangban_records_a_reception_on_the_day(demo_db, monkeypatch):
     dangban = accounts.find_user(demo_db, "dangban")
     waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
     at = login("dangban")
-    at.switch_page("pages/reception_day.py").run()
+    goto(at, "pages/reception_day.py").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="day").value == COMING.isoformat()
     listed = at.dataframe[0].value
@@ -96,8 +96,8 @@ def test_dangban_records_a_reception_on_the_day(demo_db, monkeypatch):
 def test_a_student_cannot_open_the_day_and_sees_only_his_bookings(demo_db):
     at = login("2023000001")
     with pytest.raises(ValueError):
-        at.switch_page("pages/reception_day.py")
-    at.switch_page("pages/my_bookings.py").run()
+        goto(at, "pages/reception_day.py")
+    goto(at, "pages/my_bookings.py").run()
     codes = set(at.dataframe[0].value["预约编号"])
     mine = {b.code for b in _bookings_of(demo_db, "2023000001")}
     assert codes == mine and mine
@@ -114,7 +114,7 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
     day = roster.get_day(demo_db, dt.date.fromisoformat(NEXT))
     assert day.booked > 0
     at = login("xiaoban")
-    at.switch_page("pages/reception_roster.py").run()
+    goto(at, "pages/reception_roster.py").run()
     assert not at.exception, at.exception
     at.selectbox(key="cancel_day").select(NEXT)
     at.text_input(key="cancel_reason").input("学校召开教代会")
@@ -133,7 +133,7 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
 
 def test_everyone_sees_the_roster_but_only_dangban_manages_it(demo_db):
     at = login("2023000001")
-    at.switch_page("pages/reception_roster.py").run()
+    goto(at, "pages/reception_roster.py").run()
     assert not at.exception
     assert "2026年11月25日（星期三）" in set(at.dataframe[0].value["日期"])
     assert "管理接待日" not in texts(at)
@@ -148,7 +148,7 @@ def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
         pytest.skip("the demo has no answered reception case")
     booking_id, username, number = row
     at = login(username)
-    at.switch_page("pages/my_bookings.py").run()
+    goto(at, "pages/my_bookings.py").run()
     at.selectbox(key="booking").select(booking_id).run()
     assert not at.exception
     shown = texts(at)
@@ -161,7 +161,7 @@ def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
     duty = roster.get_day(demo_db, COMING)
     at = login(duty.leader_staff_no)
-    at.switch_page("pages/reception_day.py").run()
+    goto(at, "pages/reception_day.py").run()
     assert not at.exception, at.exception
     days = at.selectbox(key="day").options
     assert days and all(duty.leader_name in d for d in days)  # only his own duty days

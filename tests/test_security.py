@@ -9,7 +9,7 @@ import tomllib
 
 from portal import config
 from portal.server import SERVER_CONFIG
-from tests.conftest import ROOT, login, texts
+from tests.conftest import ROOT, goto, login, texts
 
 
 def test_hardened_streamlit_configuration():
@@ -66,7 +66,7 @@ def test_no_secret_in_the_repository():
 
 def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     at = login("admin")
-    at.switch_page("pages/admin_import.py").run()
+    goto(at, "pages/admin_import.py").run()
     monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
     at.file_uploader[0].upload("units.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode(), "text/csv").run()
     assert "文件过大" in texts(at)

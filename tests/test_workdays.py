@@ -157,12 +157,12 @@ def test_cli_load(tmp_path):
 def test_the_calendar_page_warns_loads_a_year_and_keeps_overrides(db):
     from portal import accounts
     from portal.demo import DEMO_PASSWORD
-    from tests.conftest import login, texts
+    from tests.conftest import goto, login, texts
 
     accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
     db.conn.commit()
     at = login("boss")
-    at.switch_page("pages/admin_calendar.py").run()
+    goto(at, "pages/admin_calendar.py").run()
     assert not at.exception, at.exception
     assert any("2027 年" in w.value and "周一至周五" in w.value for w in at.warning)
     assert "2026-2027-1" in set(
