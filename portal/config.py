@@ -25,7 +25,7 @@ LOCKOUT_SECONDS = int(os.environ.get("PORTAL_LOCKOUT_SECONDS", 15 * 60))
 # At most this many password checks run at once (each takes 19 MiB and a core); others wait
 # up to LOGIN_WAIT_SECONDS, then are asked to try again.
 LOGIN_CONCURRENCY = int(os.environ.get("PORTAL_LOGIN_CONCURRENCY", 4))
-LOGIN_WAIT_SECONDS = float(os.environ.get("PORTAL_LOGIN_WAIT", 5))
+LOGIN_WAIT_SECONDS = float(os.environ.get("PORTAL_LOGIN_WAIT", 10))
 # Uploads (imports) larger than this are refused before parsing.
 MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 
