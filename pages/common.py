@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import streamlit as st
 from sqlite_utils import Database
@@ -56,8 +57,9 @@ def _sso_user(db: Database) -> User | None:
     except PortalError as exc:
         st.session_state["notice"] = exc.message
         return None
-    session_id, _ = sessions.start(db, user.id)
+    session_id, claim = sessions.start(db, user.id)
     st.session_state["session_id"] = session_id
+    st.session_state["pending_claim"] = claim  # the cookie: downloads need it (portal.server)
     return user
 
 
@@ -86,27 +88,19 @@ def logout() -> None:
 def send_pending_browser_actions() -> None:
     """Set or clear the HttpOnly cookie through our own routes (portal.server).
 
-    The script holds nothing but a server-made one-time token, never user text.
+    A hidden same-origin frame loads the route: no script at all (the Content-Security-Policy
+    allows none inline), and the URL holds nothing but a server-made one-time token.
     """
     claim = st.session_state.pop("pending_claim", None)
     if claim:
-        _post_from_browser("/auth/claim", {"X-Portal-Claim": claim})
+        _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
-        _post_from_browser("/auth/logout", {})
+        _load_hidden("/auth/logout")
 
 
-def _post_from_browser(path: str, headers: dict[str, str]) -> None:
-    import json
-
-    script = (
-        "<script>fetch("
-        + json.dumps(path)
-        + ", {method: 'POST', credentials: 'same-origin', headers: "
-        + json.dumps(headers)
-        + "});</script>"
-    )
+def _load_hidden(path: str) -> None:
     with st.sidebar:
-        st.iframe(script, height=1)
+        st.iframe(path, height=1)
 
 
 def require(page_file: str) -> User:

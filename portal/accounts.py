@@ -281,7 +281,11 @@ def reset_password(
     return password
 
 
-def change_password(db: Database, user_id: int, old: str, new: str) -> None:
+def change_password(
+    db: Database, user_id: int, old: str, new: str, keep_session: str | None = None
+) -> None:
+    """Change one's own password; every other session of the account ends (a stolen session
+    or a forgotten login elsewhere does not outlive the change), ``keep_session`` stays."""
     row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
     with _verification_slot():
         if not row or not row[0] or not _verify(row[0], old):
@@ -290,6 +294,10 @@ def change_password(db: Database, user_id: int, old: str, new: str) -> None:
         new_hash = hash_password(new)
     with write(db):
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
+        db.execute(
+            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+            [dates.stamp(), user_id, keep_session],
+        )
         audit(db, user_id, "user.change_password", "")
 
 

@@ -1,17 +1,27 @@
 """The production server: the Streamlit app plus our own Starlette routes (``st.App``).
 
-* ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
-  signed, HttpOnly session cookie (Streamlit itself cannot set one).
-* ``POST /auth/logout`` ends the session and deletes the cookie.
-* Security headers on every HTTP response.
+* ``/auth/claim`` trades the one-time claim token of a fresh login for the signed,
+  HttpOnly session cookie (Streamlit itself cannot set one). The page loads it in a
+  hidden same-origin frame (GET, token in the query) — no inline script, so the
+  Content-Security-Policy needs no ``'unsafe-inline'`` for scripts.
+* ``/auth/logout`` ends the session and deletes the cookie.
+* Security headers, a Content-Security-Policy among them, on every HTTP response,
+  500s included.
+* Streamlit's media files (``/media/…``: the record forms and exports behind download
+  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
+from functools import cache
+from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,16 +30,61 @@ from .db import open_db
 
 log = logging.getLogger("portal")
 
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"SAMEORIGIN"),
-    (b"referrer-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+
+@cache
+def _inline_script_hashes() -> str:
+    """CSP hashes of the inline scripts in Streamlit's own index.html (one tiny flag today)."""
+    import streamlit
+
+    try:
+        html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    bodies = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'" for b in bodies
+    )
+
+
+def content_security_policy() -> str:
+    """Everything from the portal itself; scripts only from our files (Streamlit's charts use
+    Vega's interpreter, no eval); inline styles are Streamlit's (emotion) and stay allowed."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {_inline_script_hashes()}".strip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "media-src 'self' blob:",
+            "worker-src 'self' blob:",
+            "frame-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-security-policy", content_security_policy().encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (WebSockets pass untouched)."""
+    """Pure ASGI middleware (WebSockets pass untouched).
+
+    Starlette's own 500 page is made by its outermost middleware, outside this one, and would
+    go out bare: an exception that reaches us before the response has started is answered
+    here with a plain Chinese 500 carrying the headers, and raised again for the log.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,17 +93,60 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names
+                    (k, v) for k, v in security_headers() if k not in names
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                response = PlainTextResponse("服务器内部错误，已记录在服务器日志中。", status_code=500)
+                await response(scope, receive, send_with_headers)
+            raise
+
+
+def _live_user(scope: Scope):
+    cookie = Request(scope).cookies.get(config.SESSION_COOKIE)
+    if not cookie:
+        return None
+    with open_db() as db:
+        live = sessions.resume_from_cookie(db, cookie)
+    return live[1] if live else None
+
+
+class SessionGate:
+    """Downloads (Streamlit's ``/media/`` files) and ``/_stcore/metrics`` need a live session.
+
+    A download link is a bearer URL: without this, anyone who learns it (a shared screen, a
+    proxy log, the browser history of a shared computer) fetches the record form while its
+    owner is logged in. Metrics describe the server to an attacker: admins only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            if "/media/" in path or path.endswith("/_stcore/metrics"):
+                from starlette.concurrency import run_in_threadpool
+
+                user = await run_in_threadpool(_live_user, scope)
+                allowed = user is not None and (not path.endswith("/metrics") or user.has("admin"))
+                if not allowed:
+                    await PlainTextResponse("请先登录。", status_code=403)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _is_https(request: Request) -> bool:
@@ -64,15 +162,20 @@ def _same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-def claim_cookie(request: Request) -> JSONResponse:
-    if not _same_origin(request):
+def _from_our_page(request: Request) -> bool:
+    """A GET that changes state only from our own pages (the hidden frame), never another site."""
+    return _same_origin(request) and request.headers.get("sec-fetch-site", "same-origin") == "same-origin"
+
+
+def claim_cookie(request: Request) -> Response:
+    if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
-    token = request.headers.get("x-portal-claim", "")
+    token = request.headers.get("x-portal-claim") or request.query_params.get("t", "")
     with open_db() as db:
         value = sessions.claim(db, token)
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
-    response = JSONResponse({"ok": True})
+    response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
     response.set_cookie(
         config.SESSION_COOKIE,
         value,
@@ -85,20 +188,20 @@ def claim_cookie(request: Request) -> JSONResponse:
     return response
 
 
-def logout(request: Request) -> JSONResponse:
-    if not _same_origin(request):
+def logout(request: Request) -> Response:
+    if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
     with open_db() as db:
         sessions.end(db, cookie=request.cookies.get(config.SESSION_COOKIE))
-    response = JSONResponse({"ok": True})
+    response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
     response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
 def routes() -> list[Route]:
     return [
-        Route("/auth/claim", claim_cookie, methods=["POST"]),
-        Route("/auth/logout", logout, methods=["POST"]),
+        Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
+        Route("/auth/logout", logout, methods=["GET", "POST"]),
     ]
 
 
@@ -109,7 +212,7 @@ def build_app():
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate)],
         on_script_error=show_script_error,
     )
 
@@ -134,6 +237,7 @@ SERVER_CONFIG = {
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "none",
+    "server.enableAgentApi": False,
 }
 
 

@@ -1,0 +1,156 @@
+"""The running server against a hostile client: downloads need the session, every response carries
+a Content-Security-Policy (500s included), metrics are not public, and a password change ends the
+user's other sessions. Plain HTTP and Streamlit's WebSocket protocol against a real `portal serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from portal import accounts, demo, sessions
+from portal.accounts import Role
+from tests.conftest import goto, login
+from tests.live import Browser, http, serve
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, _demo_template):
+    import shutil
+
+    folder = tmp_path_factory.mktemp("live")
+    shutil.copy(_demo_template, folder / "portal.sqlite3")
+    with serve(folder / "portal.sqlite3", PORTAL_TODAY="2026-11-24") as base:
+        yield base
+
+
+def claim_cookie(base: str, tab: Browser) -> str:
+    """What the browser does after a login: trade the one-time claim for the HttpOnly cookie."""
+    frames = tab.of("iframe")
+    assert frames, "the login set no cookie"
+    frame = frames[-1]
+    if frame.src:
+        status, headers, _ = http("GET", base + frame.src, {"Sec-Fetch-Site": "same-origin"})
+    else:  # a script posting the claim
+        token = re.search(r'"X-Portal-Claim": "([^"]+)"', frame.srcdoc).group(1)
+        status, headers, _ = http("POST", base + "/auth/claim", {"X-Portal-Claim": token})
+    assert status == 200, status
+    return headers["set-cookie"].split(";")[0]
+
+
+def logged_in(base: str, username: str) -> tuple[Browser, str]:
+    tab = Browser(base)
+    tab.login(username, demo.DEMO_PASSWORD)
+    assert "退出登录" in [b.label for b in tab.of("button")], [a.body for a in tab.of("alert")]
+    return tab, claim_cookie(base, tab)
+
+
+def test_record_forms_are_not_served_without_the_session_cookie(live):
+    tab, cookie = logged_in(live, "10000001")
+    try:
+        tab.run(page="activities")
+        urls = [d.url for d in tab.of("download_button") if d.url.endswith(".docx")]
+        assert urls, [d.label for d in tab.of("download_button")]
+        url = live + urls[0]
+        status, _, body = http("GET", url, {"Cookie": cookie})
+        assert status == 200 and body[:2] == b"PK"  # the owner downloads the form
+        status, _, body = http("GET", url)  # the same link, without the session
+        assert status == 403 and body[:2] != b"PK"
+        status, _, body = http("GET", url, {"Cookie": "portal_session=forged.value.sig"})
+        assert status == 403 and body[:2] != b"PK"
+        http("POST", live + "/auth/logout", {"Cookie": cookie})
+        status, _, body = http("GET", url, {"Cookie": cookie})  # logged out: the cookie is dead
+        assert status == 403 and body[:2] != b"PK"
+    finally:
+        tab.close()
+
+
+def test_every_response_has_a_content_security_policy(live):
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/_stcore/health"),
+        ("GET", "/no/such/page"),
+        ("POST", "/auth/claim"),
+        ("GET", "/media/0123456789abcdef.docx"),
+        ("GET", "/_stcore/metrics"),
+    ]:
+        status, headers, _ = http(method, live + path)
+        csp = headers.get("content-security-policy", "")
+        assert "frame-ancestors 'self'" in csp and "object-src 'none'" in csp, (path, status, csp)
+        assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0], csp
+        assert headers.get("x-content-type-options") == "nosniff", path
+
+
+def test_metrics_are_refused_to_anonymous_users(live):
+    status, _, body = http("GET", live + "/_stcore/metrics")
+    assert status == 403 and b"session" not in body
+    tab, cookie = logged_in(live, "admin")
+    tab.close()
+    status, _, body = http("GET", live + "/_stcore/metrics", {"Cookie": cookie})
+    assert status == 200 and b"session" in body
+
+
+def test_a_500_keeps_the_security_headers():
+    """An unexpected exception in a route: the 500 Starlette makes still carries the CSP."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.routing import Route
+
+    from portal.server import SecurityHeaders
+
+    def boom(request):
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/boom", boom)], middleware=[Middleware(SecurityHeaders)])
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/boom", "raw_path": b"/boom", "query_string": b"",
+             "headers": [], "scheme": "http", "server": ("t", 80), "client": ("c", 1), "root_path": "",
+             "http_version": "1.1", "asgi": {"version": "3.0"}}
+    with pytest.raises(RuntimeError):  # still raised, so the server logs it
+        asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert start["status"] == 500
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b"boom" not in body
+
+
+# --- changing one's password ends one's other sessions ----------------------------------------
+
+
+def test_changing_ones_password_ends_ones_other_sessions(db):
+    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    other_user = accounts.create_user(db, "t002", "别人", "secret123", [Role(role="visitor")])
+    here, _ = sessions.start(db, user.id)
+    phone, _ = sessions.start(db, user.id)
+    someone_else, _ = sessions.start(db, other_user.id)
+    accounts.change_password(db, user.id, "secret123", "newpass123", keep_session=here)
+    assert sessions.resume(db, here) is not None  # the tab where it was changed stays logged in
+    assert sessions.resume(db, phone) is None
+    assert sessions.resume(db, someone_else) is not None
+
+
+def test_changing_the_password_on_the_page_logs_out_the_other_tab(demo_db):
+    first = login("30000001")
+    second = login("30000001")
+    goto(first, "pages/account.py").run()
+    old, new, again = first.text_input[0], first.text_input[1], first.text_input[2]
+    old.input(demo.DEMO_PASSWORD)
+    new.input("newpass123")
+    again.input("newpass123")
+    next(b for b in first.button if b.label == "修改密码").click().run()
+    assert any("密码已修改" in s.value for s in first.success), [e.value for e in first.error]
+    first.run()
+    assert "退出登录" in [b.label for b in first.button]  # still logged in here
+    second.run()
+    assert "退出登录" not in [b.label for b in second.button]  # the other tab is back at the login
