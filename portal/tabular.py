@@ -14,10 +14,10 @@ import zipfile
 from dataclasses import dataclass
 
 from . import config
+from . import text as text_rules
 from .errors import ImportRejected, RowError
 
 LIST_SPLIT = re.compile(r"[;；]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000
 MAX_CELL = 5_000
 
@@ -121,8 +121,8 @@ def check_text(
     text = cell_text(value)
     if required and not text:
         errors.append(RowError(row, column, "必填，不能为空"))
-    elif _CONTROL.search(text):
-        errors.append(RowError(row, column, "含有不可见的控制字符"))
+    elif (hidden := text_rules.hidden_char(text.replace("\r", ""), multiline=True)) is not None:
+        errors.append(RowError(row, column, f"含有不可见的控制字符（U+{ord(hidden):04X}）"))
     elif len(text) > max_len:
         errors.append(RowError(row, column, f"内容过长（{len(text)} 字，上限 {max_len}）"))
     return text
