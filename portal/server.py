@@ -237,6 +237,9 @@ SERVER_CONFIG = {
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "none",
+    # Tables offer no "Download as CSV"/copy: a cell such as =HYPERLINK(…) would go out raw and
+    # run in Excel. The portal's own Excel exports keep text exactly, as text cells.
+    "client.disableDataExport": True,
     "server.enableAgentApi": False,
 }
 
