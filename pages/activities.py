@@ -68,6 +68,14 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+st.download_button(
+    "导出 Excel",
+    data=lambda: activities.export_xlsx(found),  # built when clicked, not on every rerun
+    file_name=f"联系活动记录_{today.isoformat()}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
+    key="list_export",
+)
 
 # --- batch export --------------------------------------------------------------------------
 with st.expander("批量导出记录表（按上面的筛选条件）", icon=":material/folder_zip:"):

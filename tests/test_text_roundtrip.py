@@ -124,3 +124,18 @@ def test_an_imported_cell_with_an_rtl_override_is_a_row_error(demo_db):
     with pytest.raises(ImportRejected) as rejected:
         imports.run_import(demo_db, "units", "units.csv", sheet)
     assert "不可见" in rejected.value.report() or "控制字符" in rejected.value.report()
+
+
+def test_the_activity_list_export_keeps_text_exactly(demo_db):
+    from portal import activities
+
+    admin = accounts.find_user(demo_db, "admin")
+    found = activities.list_activities(demo_db, admin, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 24))
+    assert found
+    found[0] = found[0].model_copy(update={"content": LOOKS_LIKE_FORMULAS[0], "place": LOOKS_LIKE_FORMULAS[3]})
+    ws = load_workbook(io.BytesIO(activities.export_xlsx(found))).active
+    row = [c for c in ws[4]]
+    assert row[0].value == found[0].id
+    assert row[9].value == LOOKS_LIKE_FORMULAS[0] and row[9].data_type == "s"
+    assert row[6].value == LOOKS_LIKE_FORMULAS[3]
+    assert ws.max_row == 3 + len(found)
