@@ -34,7 +34,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 from sqlite_utils import Database
 
-from . import activities, dates, org
+from . import activities, dates, org, text
 from .accounts import User
 from .activities import Activity
 from .errors import NotFound, ValidationError
@@ -99,7 +99,8 @@ def literal_values(context: dict) -> dict:
     def literal(value: object) -> object:
         if not isinstance(value, str):
             return value
-        return Markup(_DOCXTPL_ESCAPES.sub(lambda m: m.group().replace("_", "&#95;"), str(escape(value))))
+        escaped = str(escape(text.xml_safe(value)))
+        return Markup(_DOCXTPL_ESCAPES.sub(lambda m: m.group().replace("_", "&#95;"), escaped))
 
     return {k: literal(v) for k, v in context.items()}
 

@@ -19,6 +19,8 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from . import text
+
 _THIN = Side(style="thin", color="999999")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
@@ -28,7 +30,10 @@ _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 def safe_cell(value: object) -> object:
     """A value for ``ws.append``: text that openpyxl would take for a formula becomes a string cell."""
-    if isinstance(value, str) and value.startswith("="):
+    if not isinstance(value, str):
+        return value
+    value = text.xml_safe(value)
+    if value.startswith("="):
         cell = Cell(None, value=value)  # ws.append adopts a Cell as it is
         cell.data_type = "s"
         return cell

@@ -106,6 +106,17 @@ def line(value: object, what: str, max_len: int = 100, required: bool = True) ->
     return text
 
 
+# Characters XML 1.0 cannot hold at all (so neither .xlsx nor .docx): C0 controls but tab and
+# line breaks, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """Text for a file format built on XML: what XML cannot hold becomes U+FFFD (shown as �),
+    everything else is kept. Input is refused such characters; this covers older data."""
+    return _NOT_XML.sub("\ufffd", value)
+
+
 def phone(value: object, what: str = "联系电话", required: bool = True) -> str:
     text = re.sub(r"[\s-]", "", str(value if value is not None else ""))
     if not text:

@@ -139,3 +139,33 @@ def test_the_activity_list_export_keeps_text_exactly(demo_db):
     assert row[9].value == LOOKS_LIKE_FORMULAS[0] and row[9].data_type == "s"
     assert row[6].value == LOOKS_LIKE_FORMULAS[3]
     assert ws.max_row == 3 + len(found)
+
+
+def test_text_stored_before_these_rules_does_not_crash_an_export(demo_db, tmp_path):
+    """A target name with U+FFFF saved before the text rules (or by hand) crashed `portal ledger`:
+    characters XML cannot hold become U+FFFD in the file; everything else is kept."""
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    demo_db.execute(
+        "UPDATE activities SET content = content || ?, place = ? WHERE id IN "
+        "(SELECT id FROM activities WHERE system = '听课' ORDER BY id LIMIT 3)",
+        ["\uffff\x01", "=1+1 教室"],
+    )
+    demo_db.conn.commit()
+    path = demo_db.execute("PRAGMA database_list").fetchone()[2]
+    out = tmp_path / "ledger.xlsx"
+    result = CliRunner().invoke(
+        cli, ["--db", path, "ledger", "--dept", "教务处", "--from", "2025-11-24", "--to", "2026-11-24",
+              "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    values = [c.value for ws in load_workbook(out).worksheets for row in ws.iter_rows() for c in row]
+    assert any(isinstance(v, str) and v.endswith("\ufffd\ufffd") for v in values)
+    assert "=1+1 教室" in values
+    activity_id = demo_db.execute(
+        "SELECT id FROM activities WHERE content LIKE ? LIMIT 1", ["%\uffff%"]
+    ).fetchone()[0]
+    doc = Document(io.BytesIO(record_form.render_record_form(demo_db, activity_id)))
+    assert any(c.text.endswith("\ufffd\ufffd") for row in doc.tables[0].rows for c in row.cells)
