@@ -286,13 +286,21 @@ def change_password(
 ) -> None:
     """Change one's own password; every other session of the account ends (a stolen session
     or a forgotten login elsewhere does not outlive the change), ``keep_session`` stays."""
-    row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
+    row = db.execute("SELECT password_hash, username FROM users WHERE id = ?", [user_id]).fetchone()
+    if not row or not row[0]:
+        raise ValidationError("原密码不正确")
+    check_password_strength(new)
     with _verification_slot():
-        if not row or not row[0] or not _verify(row[0], old):
-            raise ValidationError("原密码不正确")
-        check_password_strength(new)
-        new_hash = hash_password(new)
+        # the old password is a guess like a login's: counted first, under the same lockout
+        locks = _take_attempt(db, row[1], dates.now())
+        ok = _verify(row[0], old)
+        new_hash = hash_password(new) if ok else None
+    if not ok:
+        if locks:
+            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+        raise ValidationError("原密码不正确")
     with write(db):
+        db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
         db.execute(
             "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",

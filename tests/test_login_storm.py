@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from portal import accounts, config
 from portal.accounts import Role
 from portal.db import open_db
-from portal.errors import AuthError
+from portal.errors import AuthError, PortalError
 
 WORKERS = 16
 
@@ -163,3 +163,31 @@ def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(d
     assert busy and all("请稍后再试" in o for o in busy), outcomes
     # being turned away is not a failed guess: the account is not closer to a lockout
     assert db.execute("SELECT count(*) FROM login_attempts").fetchone()[0] == 0
+
+
+def test_guessing_the_old_password_on_the_change_form_is_limited_the_same_way(db, tmp_path, monkeypatch):
+    """A stolen session must not be a way round the lockout: 我的账号 checks passwords too."""
+    monkeypatch.setattr(config, "LOCKOUT_THRESHOLD", 5)
+    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    calls = _counting_verify(monkeypatch)
+    barrier = threading.Barrier(WORKERS)
+    messages: list[str] = []
+
+    def guess(i: int) -> None:
+        with open_db(tmp_path / "portal.sqlite3") as conn:
+            barrier.wait()
+            try:
+                accounts.change_password(conn, user.id, f"guess-{i:04d}", "newpass123")
+            except PortalError as exc:
+                messages.append(exc.message)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(messages) == WORKERS
+    assert len(calls) <= 5, f"{len(calls)} old passwords were checked with a threshold of 5"
+    assert any("分钟后再试" in m for m in messages)
+    with pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "t001", "secret123")
