@@ -200,6 +200,13 @@ def main(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
+            lines = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
+            # each error with the portal's own frame nearest to it: where the failure happened
+            errors = []
+            for i, ln in enumerate(lines):
+                if "Error" in ln and not ln.startswith(" "):
+                    ours = [x.strip() for x in lines[max(0, i - 30):i] if "/portal/" in x or "/pages/" in x]
+                    errors.append(f"{ln.strip()} at {' <- '.join(reversed(ours[-3:])) or '?'}")
     outcomes = [o for o, _ in results]
     latencies = sorted(t for o, t in results if o == "ok")
     ok, retry = outcomes.count("ok"), outcomes.count("retry")
@@ -213,6 +220,8 @@ def main(argv: list[str]) -> int:
               f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s")
     print(f"server RSS: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB: +{growth:.0f} MB "
           f"(target < +{TARGET_MB} MB{'' if users >= 100 else f' for 100; {users} logins here'})")
+    if errors:
+        print("server log errors:", *sorted(set(errors))[:5], sep="\n  ")
     good = growth < TARGET_MB and not failed
     print(f"load average before/after: {load[0]} / {os.getloadavg()[0]:.1f}")
     print("OK" if good else "TARGET MISSED")
