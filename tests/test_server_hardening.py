@@ -154,3 +154,15 @@ def test_changing_the_password_on_the_page_logs_out_the_other_tab(demo_db):
     assert "退出登录" in [b.label for b in first.button]  # still logged in here
     second.run()
     assert "退出登录" not in [b.label for b in second.button]  # the other tab is back at the login
+
+
+def test_serve_caps_malloc_arenas_unless_the_administrator_set_them(monkeypatch):
+    import platform
+
+    from portal import server
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert server.limit_malloc_arenas() is False  # the administrator's setting wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    if platform.libc_ver()[0] == "glibc":
+        assert server.limit_malloc_arenas() is True
