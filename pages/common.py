@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, config, navigation, sessions
+from portal import accounts, config, navigation, provisioning, sessions, sso
 from portal.accounts import User
 from portal.db import open_db
 from portal.errors import PortalError
@@ -44,19 +44,29 @@ def resolve_user() -> User | None:
 
 
 def _sso_user(db: Database) -> User | None:
+    """The account of the OIDC identity ``st.login`` keeps in its own cookie.
+
+    One login at the provider is one portal session (keyed by subject and login time):
+    reloads resume it, and once it has timed out or been logged out the same identity
+    cookie opens nothing until the person logs in at the provider again."""
     try:
         logged_in = bool(st.user.is_logged_in)
     except (AttributeError, KeyError, PortalError):
         return None
     if not logged_in:
         return None
-    claim = st.secrets.get("portal", {}).get("sso_staff_no_claim", "preferred_username")
+    settings = sso.oidc_settings(st.secrets.get("portal", {}))
     try:
-        user = accounts.user_for_sso(db, str(st.user.get(claim, "")))
+        user = provisioning.account_for(db, sso.identity_from_claims(dict(st.user), settings))
     except PortalError as exc:
         st.session_state["notice"] = exc.message
         return None
-    session_id, _ = sessions.start(db, user.id)
+    issued = str(st.user.get("iat") or st.user.get("nonce") or "")
+    session_id = sessions.for_identity(db, user.id, sessions.oidc_key(str(st.user.get("sub", "")), issued))
+    if session_id is None:
+        st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
+        st.session_state["sso_expired"] = True
+        return None
     st.session_state["session_id"] = session_id
     return user
 

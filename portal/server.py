@@ -3,6 +3,7 @@
 * ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
   signed, HttpOnly session cookie (Streamlit itself cannot set one).
 * ``POST /auth/logout`` ends the session and deletes the cookie.
+* ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
 * Security headers on every HTTP response.
 """
 
@@ -73,15 +74,7 @@ def claim_cookie(request: Request) -> JSONResponse:
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
     response = JSONResponse({"ok": True})
-    response.set_cookie(
-        config.SESSION_COOKIE,
-        value,
-        max_age=config.SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_is_https(request),
-    )
+    set_session_cookie(request, response, value)
     return response
 
 
@@ -95,10 +88,25 @@ def logout(request: Request) -> JSONResponse:
     return response
 
 
+def set_session_cookie(request: Request, response, value: str) -> None:
+    response.set_cookie(
+        config.SESSION_COOKIE,
+        value,
+        max_age=config.SESSION_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request),
+    )
+
+
 def routes() -> list[Route]:
+    from . import cas_routes
+
     return [
         Route("/auth/claim", claim_cookie, methods=["POST"]),
         Route("/auth/logout", logout, methods=["POST"]),
+        *cas_routes.routes(),
     ]
 
 
