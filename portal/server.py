@@ -4,6 +4,7 @@
   signed, HttpOnly session cookie (Streamlit itself cannot set one).
 * ``POST /auth/logout`` ends the session and deletes the cookie.
 * ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
+* ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers on every HTTP response.
 """
 
@@ -101,12 +102,13 @@ def set_session_cookie(request: Request, response, value: str) -> None:
 
 
 def routes() -> list[Route]:
-    from . import cas_routes
+    from . import api, cas_routes
 
     return [
         Route("/auth/claim", claim_cookie, methods=["POST"]),
         Route("/auth/logout", logout, methods=["POST"]),
         *cas_routes.routes(),
+        *api.routes(),
     ]
 
 
