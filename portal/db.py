@@ -355,7 +355,27 @@ def m006_calendar_seed(db: Database) -> None:
 
 
 @migrations()
-def m007_campus_identity(db: Database) -> None:
+def m007_submissions(db: Database) -> None:
+    """Exactly-once forms (portal/submissions.py): the token of each form rendering that created
+    something, and what it created, so that a resubmit returns it instead of creating again."""
+    _script(
+        db,
+        """
+        CREATE TABLE submissions (
+            token TEXT PRIMARY KEY,              -- random, made when the form was rendered
+            kind TEXT NOT NULL,                  -- activity, booking, answer, import, roster_plan …
+            object_id INTEGER,                   -- what the first submit created
+            result TEXT NOT NULL DEFAULT '',     -- optional JSON summary for kinds without one id
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX submissions_created ON submissions(created_at);
+        """,
+    )
+
+
+@migrations()
+def m008_campus_identity(db: Database) -> None:
     """Campus single sign-on and the API: a session remembers the identity that opened it
     (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
     API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
