@@ -102,6 +102,12 @@ def open_with_cookie(db: Database, user_id: int, sso_key: str) -> tuple[str, str
     return session_id, value
 
 
+def opened_by(db: Database, session_id: str) -> str | None:
+    """How a session was opened: ``cas``, ``oidc``, or None (password)."""
+    row = db.execute("SELECT sso_key FROM sessions WHERE id = ?", [session_id]).fetchone()
+    return row[0].split(":", 1)[0] if row and row[0] else None
+
+
 def end_identity(db: Database, sso_key: str) -> bool:
     """Single logout: end the live session opened by this identity; False if there is none."""
     with write(db):

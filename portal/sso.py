@@ -85,6 +85,11 @@ def cas_settings() -> CasSettings | None:
     )
 
 
+def public_url() -> str:
+    """``PORTAL_PUBLIC_URL`` (or ``[cas] public_url``): the portal's address, when set."""
+    return str(_setting("PORTAL_PUBLIC_URL", _secrets().get("cas", {}), "public_url")).rstrip("/")
+
+
 def password_login_enabled() -> bool:
     """Whether 工号 + password login stays on beside single sign-on (administrators always keep it)."""
     value = _setting("PORTAL_PASSWORD_LOGIN", _secrets().get("portal", {}), "password_login", True)

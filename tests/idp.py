@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -24,7 +25,7 @@ CAS_VENV = ROOT / ".cache" / "cas-server-venv"
 CAS_REQUIREMENT = "django-cas-server==3.1.0"
 
 SETTINGS = """
-SECRET_KEY = "test-only-not-secret"
+SECRET_KEY = %(key)r
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
@@ -138,7 +139,7 @@ class CasServer:
         return subprocess.run(command, env=env, cwd=self.folder, check=True, capture_output=True, **kwargs)
 
     def start(self) -> CasServer:
-        (self.folder / "cas_settings.py").write_text(SETTINGS % {"db": str(self.folder / "cas.sqlite3")})
+        (self.folder / "cas_settings.py").write_text(SETTINGS % {"db": str(self.folder / "cas.sqlite3"), "key": secrets.token_urlsafe(32)})
         (self.folder / "cas_urls.py").write_text(URLS)
         (self.folder / "campus_auth.py").write_text(AUTH)
         if not self.users_file.exists():
