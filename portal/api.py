@@ -61,8 +61,17 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+_PROXIES = ("127.0.0.1", "::1")
+
+
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    """The caller's address; behind the local reverse proxy, the address nginx appended last to
+    ``X-Forwarded-For`` (earlier entries are whatever the caller sent, so they are not trusted)."""
+    host = request.client.host if request.client else "?"
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if host in _PROXIES and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return host
 
 
 def _date(value: str | None, what: str) -> dt.date | None:

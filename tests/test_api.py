@@ -113,3 +113,14 @@ def test_unknown_api_paths_are_a_real_404(client, demo_db):
 def test_openapi_description_lists_the_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.") and "/api/v1/bookings" in spec["paths"]
+
+
+def test_behind_the_proxy_each_caller_is_limited_alone(client, demo_db, monkeypatch):
+    monkeypatch.setattr(api, "_PROXIES", ("testclient",))
+    good = _issue(demo_db, ["roster"])
+    for i in range(6):
+        client.get("/api/v1/roster", headers={**_auth(f"cpt_guess{i}"), "X-Forwarded-For": "1.2.3.4, 10.0.0.9"})
+    blocked = {**_auth(good), "X-Forwarded-For": "10.0.0.9"}
+    assert client.get("/api/v1/roster", headers=blocked).status_code == 429
+    spoofed = {**_auth(good), "X-Forwarded-For": "10.0.0.9, 10.0.0.7"}  # what nginx appends is what counts
+    assert client.get("/api/v1/roster", headers=spoofed).status_code == 200
