@@ -65,7 +65,6 @@ def _sso_user(db: Database) -> User | None:
     session_id = sessions.for_identity(db, user.id, sessions.oidc_key(str(st.user.get("sub", "")), issued))
     if session_id is None:
         st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
-        st.session_state["sso_expired"] = True
         return None
     st.session_state["session_id"] = session_id
     return user

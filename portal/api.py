@@ -22,7 +22,7 @@ from starlette.routing import Route
 from . import api_tokens, cases, dates, feeds, org, quota
 from .accounts import Role, User
 from .db import open_db
-from .errors import PortalError
+from .errors import NotFound, PortalError
 from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
@@ -97,8 +97,10 @@ def endpoint(scope: str):
                     return _error(exc.status, exc.message)
                 try:
                     data = handler(db, request)
+                except NotFound as exc:
+                    return _error(404, exc.message)
                 except PortalError as exc:
-                    return _error(404 if "不存在" in exc.message else 400, exc.message)
+                    return _error(400, exc.message)
             return JSONResponse(data, headers={"cache-control": "no-store"})
 
         return route
@@ -153,7 +155,7 @@ def get_bookings(db, request: Request):
 def get_cadre_quota(db, request: Request):
     staff_no = request.path_params["staff_no"]
     if org.person_by_staff_no(db, staff_no) is None:
-        raise PortalError(f"工号 {staff_no} 不存在")
+        raise NotFound(f"工号 {staff_no} 不存在")
     results = quota.compute(
         db,
         staff_no=staff_no,
@@ -167,7 +169,7 @@ def get_cadre_quota(db, request: Request):
 def get_unit_quota(db, request: Request):
     name = request.path_params["unit"]
     if org.unit_by_name(db, name) is None:
-        raise PortalError(f"单位“{name}”不存在")
+        raise NotFound(f"单位“{name}”不存在")
     results = [
         r
         for r in quota.compute(

@@ -69,6 +69,9 @@ def test_every_endpoint_answers_with_its_scope(client, demo_db):
     cases = client.get("/api/v1/cases?department=党办", headers=_auth(token)).json()
     assert all(c["responsible_dept"] == "党办" and c["state"] != "closed" for c in cases)
     assert client.get("/api/v1/quota/cadres/99999999", headers=_auth(token)).status_code == 404
+    assert client.get("/api/v1/quota/units/没有这个单位", headers=_auth(token)).status_code == 404
+    bad = client.get("/api/v1/bookings?date=next-week", headers=_auth(token))
+    assert bad.status_code == 400 and bad.json()["error"]
 
 
 def test_expired_and_revoked_tokens_are_refused(client, demo_db, monkeypatch):

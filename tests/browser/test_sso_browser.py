@@ -134,6 +134,20 @@ def test_cas_login_and_logout(sso_portal, page):
     page.locator("input[name=password]").wait_for()
 
 
+def test_single_logout_at_the_cas_server_ends_the_portal_session(sso_portal, cas_server, page):
+    base = sso_portal["url"]
+    cas_login(page, base, "30000001")
+    live = "SELECT id FROM sessions WHERE sso_key LIKE 'cas:%' AND ended_at IS NULL"
+    assert len(_query(sso_portal["db"], live)) == 1
+    page.goto(cas_server.url + "logout", wait_until="networkidle")  # logging out elsewhere on campus
+    deadline = time.time() + 10
+    while _query(sso_portal["db"], live):
+        assert time.time() < deadline, "the CAS server's LogoutRequest did not end the session"
+        time.sleep(0.2)
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_role("button", name="统一身份认证登录", exact=True).wait_for()
+
+
 def test_first_time_student_is_provisioned_and_books(sso_portal, page):
     base = sso_portal["url"]
     cas_login(page, base, "2029000077")
