@@ -18,6 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from portal import accounts, config, org, provisioning, server, sessions, sso
+from portal.errors import AuthError
 from tests.idp import free_port
 
 PASSWORD = "campus-pw-1"
@@ -180,3 +181,40 @@ def test_person_kind_from_campus_values():
     assert [sso.person_kind(v) for v in ("本科生", "研究生", "教师", "在职职工", "退休", "", "访客")] == [
         "学生", "学生", "教职工", "教职工", "离退休", "其他", "其他",
     ]
+
+
+def test_cas_2_service_validate_works_too(campus, monkeypatch):
+    monkeypatch.setenv("PORTAL_CAS_VERSION", "2")
+    browser = Browser()
+    status, _, _ = browser.get(cas_login(campus, browser, "30000001"))
+    assert status == 200
+    assert sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE))[1].username == "30000001"
+
+
+def test_settings_come_from_secrets_toml_when_the_environment_is_silent(tmp_path, monkeypatch):
+    for name in ("PORTAL_CAS_SERVER_URL", "PORTAL_PASSWORD_LOGIN", "PORTAL_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert sso.cas_settings() is None and sso.password_login_enabled()
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[cas]\nserver_url = "https://cas.example.edu.cn/cas/"\nversion = 2\nstaff_no_attribute = "uid"\n'
+        'public_url = "https://portal.example.edu.cn/"\n\n[portal]\npassword_login = false\n',
+        encoding="utf-8",
+    )
+    settings = sso.cas_settings()
+    assert settings.version == 2 and settings.staff_no_attribute == "uid" and settings.name_attribute == "cn"
+    assert settings.public_url == "https://portal.example.edu.cn"
+    assert settings.client().validate_url == "https://cas.example.edu.cn/cas/serviceValidate"
+    assert not sso.password_login_enabled()
+    monkeypatch.setenv("PORTAL_PASSWORD_LOGIN", "1")  # the environment wins
+    assert sso.password_login_enabled()
+
+
+def test_an_identity_without_a_usable_staff_number_is_refused(db):
+    provisioning.set_enabled(db, True, None)
+    for staff_no in ("", "<script>", "a" * 200):
+        with pytest.raises(AuthError):
+            provisioning.account_for(db, sso.Identity(source="cas", staff_no=staff_no, name="x"))
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 0
