@@ -52,14 +52,14 @@ def sso_portal(tmp_path_factory, cas_server, oidc_provider):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     (folder / ".streamlit").mkdir()
-    (folder / ".streamlit" / "secrets.toml").write_text(
-        "[auth]\n"
-        f'redirect_uri = "{base}/oauth2callback"\n'
-        f'cookie_secret = "{secrets.token_urlsafe(24)}"\n'
-        'client_id = "contact-portal"\n'
-        f'client_secret = "{secrets.token_urlsafe(12)}"\n'
-        f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n'
-    )
+    auth = {  # made here, for this run only
+        "redirect_uri": f"{base}/oauth2callback",
+        "cookie_secret": secrets.token_urlsafe(24),
+        "client_id": "contact-portal",
+        "client_secret": secrets.token_urlsafe(12),
+        "server_metadata_url": f"{oidc_provider}/.well-known/openid-configuration",
+    }
+    (folder / ".streamlit" / "secrets.toml").write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in auth.items()))
     env = {
         **os.environ,
         "PORTAL_DB": str(db_path),
