@@ -199,3 +199,24 @@ def test_oidc_login_against_the_provider(sso_portal, page):
         page.get_by_role("button", name="退出登录").wait_for()
     # one login at the provider is one portal session, however often the page is reloaded
     assert len(_query(sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'oidc:%'")) == 1
+
+
+def test_oidc_logout_ends_the_session(sso_portal, page):
+    base = sso_portal["url"]
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_role("button", name="统一身份认证登录（OIDC）").click()
+    page.get_by_role("button", name="oidc-30000002").click()
+    page.get_by_role("button", name="退出登录").wait_for()
+    settle(page)
+    latest = "SELECT ended_at FROM sessions WHERE sso_key LIKE 'oidc:%' ORDER BY rowid DESC LIMIT 1"
+    assert _query(sso_portal["db"], latest) == [(None,)]
+    page.get_by_role("button", name="退出登录").click()
+    # st.logout may pass through the provider's end-session page (RP-initiated logout)
+    end_session = page.get_by_role("button", name="End session")
+    end_session.or_(page.get_by_role("button", name="统一身份认证登录（OIDC）")).first.wait_for()
+    if end_session.count():
+        end_session.click()
+        page.wait_for_load_state("networkidle")
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_role("button", name="统一身份认证登录（OIDC）").wait_for()
+    assert _query(sso_portal["db"], latest)[0][0] is not None
