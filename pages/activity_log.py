@@ -146,4 +146,4 @@ if last:
             key="download_last",
         )
         if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
-            st.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
+            common.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")

@@ -1,0 +1,89 @@
+"""The layout of the house: supported Streamlit only."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+
+from tests.conftest import ROOT
+
+# Streamlit's public modules (its API reference documents these and nothing below them).
+PUBLIC_STREAMLIT_MODULES = {"streamlit", "streamlit.testing.v1", "streamlit.components.v1", "streamlit.column_config"}
+
+
+def _tracked_python_files() -> list:
+    names = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [ROOT / name for name in names if (ROOT / name).is_file()]
+
+
+def _private_streamlit_uses(path) -> list[str]:
+    """Imports of Streamlit's internal modules, and ``_private`` attributes reached from a Streamlit name.
+
+    A Streamlit name is one bound by an import of ``streamlit`` (``st``, ``AppTest``, …); an
+    attribute chain starting from it may not contain a name with one leading underscore.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    streamlit_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "streamlit":
+                    if alias.name not in PUBLIC_STREAMLIT_MODULES:
+                        found.append(f"{node.lineno}: import {alias.name}")
+                    streamlit_names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "streamlit":
+            if node.module not in PUBLIC_STREAMLIT_MODULES:
+                found.append(f"{node.lineno}: from {node.module} import …")
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.append(f"{node.lineno}: from {node.module} import {alias.name}")
+                streamlit_names.add(alias.asname or alias.name)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        chain, base = [node.attr], node.value
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        private = any(a.startswith("_") and not a.startswith("__") for a in chain)
+        if private and isinstance(base, ast.Name) and base.id in streamlit_names:
+            found.append(f"{node.lineno}: {base.id}.{'.'.join(reversed(chain))}")
+    return found
+
+
+def test_no_file_touches_a_private_streamlit_attribute():
+    offenders = {}
+    for path in _tracked_python_files():
+        uses = _private_streamlit_uses(path)
+        if uses:
+            offenders[str(path.relative_to(ROOT))] = sorted(set(uses))
+    assert not offenders, offenders
+
+
+def test_the_private_streamlit_check_sees_a_patch(tmp_path):
+    patch = tmp_path / "patch.py"
+    patch.write_text(
+        "import streamlit as st\n"
+        "from streamlit.runtime.pages_manager import PagesManager\n"
+        "PagesManager.uses_pages_directory = False\n"
+        "st._main._rerun()\n",
+        encoding="utf-8",
+    )
+    uses = _private_streamlit_uses(patch)
+    assert any("streamlit.runtime" in u for u in uses)
+    assert any("st._main" in u for u in uses)
+
+
+def test_no_pages_folder_beside_the_entry_script():
+    """Streamlit routes a pages/ folder beside the entry script by itself (every file a page)."""
+    from portal import config
+
+    assert config.ENTRY_SCRIPT.is_file()
+    assert not (config.ENTRY_SCRIPT.parent / "pages").exists()
