@@ -1,14 +1,67 @@
-"""The layout of the house: supported Streamlit only."""
+"""The layout of the house: how modules import each other, supported Streamlit only, the README's layout."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
+from pathlib import Path
 
 from tests.conftest import ROOT
 
 # Streamlit's public modules (its API reference documents these and nothing below them).
 PUBLIC_STREAMLIT_MODULES = {"streamlit", "streamlit.testing.v1", "streamlit.components.v1", "streamlit.column_config"}
+
+
+def _module_name(path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (ROOT / rel).with_suffix(".py").is_file() or (ROOT / rel / "__init__.py").is_file()
+
+
+def import_graph(folders=("portal",)) -> dict[str, set[str]]:
+    """Module -> the modules of this repository it imports, anywhere in the file (a lazy import
+    inside a function ties modules as much as one at the top).
+
+    ``from pkg import name`` names the submodule ``pkg.name`` when there is one, else ``pkg``.
+    """
+    graph: dict[str, set[str]] = {}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = _module_name(path)
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            targets: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    targets.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    if node.level:
+                        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                        source = ".".join(base + ([node.module] if node.module else []))
+                    else:
+                        source = node.module or ""
+                    for alias in node.names:
+                        sub = f"{source}.{alias.name}"
+                        targets.add(sub if _is_module(sub) else source)
+            graph[module] = {t for t in targets if _is_module(t) and t != module}
+    return graph
+
+
+def test_the_demo_is_imported_only_by_the_cli_and_the_tests():
+    """Benchmarks (bench/) and tests build the demo too; the product's modules and pages never do."""
+    graph = import_graph(("portal", "pages"))
+    allowed = {"portal.cli"}
+    offenders = {
+        module: sorted(t for t in targets if t == "portal.demo" or t.startswith("portal.demo."))
+        for module, targets in graph.items()
+        if not (module == "portal.demo" or module.startswith("portal.demo.")) and module not in allowed
+    }
+    assert not {m: t for m, t in offenders.items() if t}
 
 
 def _tracked_python_files() -> list:
