@@ -29,7 +29,7 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import dates, text, workdays
+from . import dates, hooks, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -680,6 +680,7 @@ def _deadline_base(db: Database, row: dict) -> dt.date:
     return dt.date.fromisoformat(row["contact_date"])
 
 
+@hooks.on_calendar_change
 def recompute_due_dates(db: Database) -> int:
     """Recompute the due dates of open cases (after the working-day calendar changed).
     Returns how many changed; each change is recorded in the case's history."""

@@ -344,13 +344,9 @@ def m005_cases(db: Database) -> None:
 
 @migrations()
 def m006_calendar_seed(db: Database) -> None:
-    """Every new database knows China's official holidays and 调休 days (the years the installed
-    chinesecalendar knows; ``portal init`` adds years a newer package brings) and has default
-    semesters, so no one has to remember to seed them."""
-    from . import periods, workdays
-
-    workdays.seed_from_package(db)
-    periods.seed_default_semesters(db)
+    """The working-day index. (This migration also seeded holidays and semesters once; seeding
+    now belongs to the modules that own the data, run by ``portal.seeds``: the schema module
+    imports no feature. Databases that ran it hold the same rows a seed adds.)"""
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import config, sessions
+from . import config, seeds, sessions
 from .db import open_db
 
 log = logging.getLogger("portal")
@@ -139,6 +139,7 @@ SERVER_CONFIG = {
 
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
-    with open_db() as db:  # migrate and make the secret before the first request
+    with open_db() as db:  # migrate, seed and make the secret before the first request
+        seeds.seed(db)
         sessions.secret_key(db)
     build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

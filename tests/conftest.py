@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from portal import config, demo
+from portal import config, demo, seeds
 from portal.db import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +28,9 @@ def _isolated(tmp_path, monkeypatch):
 
 @pytest.fixture
 def db(tmp_path):
-    """An empty, migrated database."""
+    """An empty database as ``portal init`` leaves it: migrated and seeded (holidays, semesters)."""
     with open_db(tmp_path / "portal.sqlite3") as handle:
+        seeds.seed(handle)
         yield handle
 
 

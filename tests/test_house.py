@@ -52,6 +52,81 @@ def import_graph(folders=("portal",)) -> dict[str, set[str]]:
     return graph
 
 
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_no_import_circle_among_the_portal_modules():
+    """A lower layer never calls up into a feature: no module reaches itself through its imports."""
+    assert _circles(import_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_whoever_changes_the_calendar_has_every_calendar_hook_registered():
+    """Hooks register when their module is imported (portal.hooks): every module that changes the
+    calendar must import, directly or not, every module that registers one."""
+    graph = import_graph(("portal", "pages"))
+    owners, changers = set(), set()
+    for module in graph:
+        source = (ROOT / Path(*module.split("."))).with_suffix(".py")
+        if not source.exists():
+            source = ROOT / Path(*module.split(".")) / "__init__.py"
+        body = source.read_text(encoding="utf-8")
+        if "on_calendar_change" in body and module != "portal.hooks":
+            owners.add(module)
+        if module != "portal.workdays" and any(
+            f"workdays.{name}(" in body for name in ("load_year", "set_override", "remove_override")
+        ):
+            changers.add(module)
+    assert owners and changers
+    for module in changers:
+        assert owners <= _reach(graph, module), (module, owners - _reach(graph, module))
+
+
 def test_the_demo_is_imported_only_by_the_cli_and_the_tests():
     """Benchmarks (bench/) and tests build the demo too; the product's modules and pages never do."""
     graph = import_graph(("portal", "pages"))

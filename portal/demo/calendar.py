@@ -1,19 +1,18 @@
 """Demo step: the university calendar — semesters and the official holiday years.
 
-A new database is seeded already; this fills in what is missing and says what is there.
+The same seeds ``portal init`` runs (``portal.seeds``); says what is there.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .. import periods, workdays
+from .. import seeds
 from .context import DemoContext
 
 
 def build(db: Database, ctx: DemoContext) -> str:
-    added = workdays.seed_from_package(db)
-    periods.seed_default_semesters(db)
+    added = seeds.seed(db)
     semesters = db.execute("SELECT count(*) FROM semesters").fetchone()[0]
     first, last = db.execute("SELECT min(year), max(year) FROM calendar_years").fetchone()
     extra = f"（本次补充 {len(added)} 年）" if added else ""
