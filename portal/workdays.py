@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import dates, hooks, tabular
+from . import dates, hooks, tabular, text
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 
@@ -390,11 +390,7 @@ def set_override(
     db: Database, day: dt.date, is_workday: bool, note: str = "", actor_id: int | None = None
 ) -> None:
     """The university's own exception for one day (e.g. a campus holiday); wins over the official days."""
-    note = tabular.cell_text(note)
-    if len(note) > 100:
-        raise ValidationError("说明不能超过 100 字")
-    if any(ord(c) < 32 for c in note):
-        raise ValidationError("说明含有不可见的控制字符")
+    note = text.free_text(tabular.cell_text(note), "说明", 100, multiline=False)
     with write(db):
         db.execute(
             "INSERT INTO calendar_overrides (date, is_workday, note) VALUES (?, ?, ?) "
