@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -215,3 +219,50 @@ def test_no_pages_folder_beside_the_entry_script():
 
     assert config.ENTRY_SCRIPT.is_file()
     assert not (config.ENTRY_SCRIPT.parent / "pages").exists()
+
+
+def _declared() -> dict[str, str]:
+    """Distribution name (normalized) -> its requirement, from pyproject's dependencies."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {}
+    for requirement in project["dependencies"]:
+        name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
+        declared[re.sub(r"[-_.]+", "-", name).lower()] = requirement
+    return declared
+
+
+def test_every_third_party_import_of_the_product_is_declared():
+    """What portal/ and pages/ import must be in pyproject's dependencies, not arrive by luck
+    as another package's dependency (pandas and altair come with streamlit today)."""
+    distributions = importlib.metadata.packages_distributions()
+    declared = _declared()
+    missing = set()
+    for folder in ("portal", "pages"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in ("portal", "pages"):
+                        continue
+                    dists = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(top, [top])}
+                    if not dists & declared.keys():
+                        missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert not missing, sorted(missing)
+
+
+def test_libraries_whose_internals_we_use_are_pinned_to_the_tested_minor_version():
+    """record_form's fast renderer calls docxtpl's render steps one by one and python-docx's
+    serialize_part_xml: a new minor version may change them."""
+    declared = _declared()
+    for name in ("docxtpl", "python-docx"):
+        installed = importlib.metadata.version(name)
+        minor = ".".join(installed.split(".")[:2])
+        major, minor_no = minor.split(".")
+        assert f"<{major}.{int(minor_no) + 1}" in declared[name].replace(" ", ""), declared[name]
+        assert f">={minor}" in declared[name].replace(" ", ""), declared[name]
