@@ -545,18 +545,7 @@ def _open_cases(db: Database, rows: list[dict]) -> int:
     for r in rows:
         for item in activities.split_opinions(r["opinions"]):
             try:
-                cases.open_case(
-                    db,
-                    source=activities.case_source(r["system"]),
-                    content=item,
-                    responsible_dept=activities.responsible_department(r["system"], r["subtype"]),
-                    contact_date=dt.date.fromisoformat(r["date"]),
-                    cadre_id=r["cadre_id"],
-                    system=r["system"],
-                    activity_id=r["id"],
-                    actor_id=r["entered_by"],
-                )
+                opened += len(cases.open_for_activity(db, r["id"], [item], r["entered_by"]))
             except PortalError:
                 continue
-            opened += 1
     return opened
