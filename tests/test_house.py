@@ -266,3 +266,63 @@ def test_libraries_whose_internals_we_use_are_pinned_to_the_tested_minor_version
         major, minor_no = minor.split(".")
         assert f"<{major}.{int(minor_no) + 1}" in declared[name].replace(" ", ""), declared[name]
         assert f">={minor}" in declared[name].replace(" ", ""), declared[name]
+
+
+def _layout() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## 项目结构")[1].split("\n## ")[0]
+
+
+_PATH_LIKE = re.compile(r"^[\w.][\w./-]*$")
+_SUFFIXES = (".py", ".toml", ".docx", ".md", ".json")
+
+
+def layout_paths() -> list[Path]:
+    """Each path the layout names. A path is read from the root when its first folder stands
+    there, else from the folder of its bullet: ``- `portal/` `` for its sub-bullets, and a
+    sub-bullet headed ``- `demo/` `` for its own line (``portal/demo/``)."""
+    found = []
+    top = sub = ROOT
+    for line in _layout().splitlines():
+        head = re.match(r"^(\s*)- `([^`]+/)`", line)
+        bullet = re.match(r"^(\s*)- ", line)
+        if bullet and not bullet.group(1):
+            top = sub = ROOT / head.group(2) if head else ROOT
+        elif bullet:
+            sub = top / head.group(2) if head else top
+        for n, token in enumerate(re.findall(r"`([^`]+)`", line)):
+            if not (_PATH_LIKE.match(token) and ("/" in token or token.endswith(_SUFFIXES))):
+                continue
+            if (ROOT / token.split("/")[0]).exists() and "/" in token:
+                found.append(ROOT / token)
+            elif head and n == 0:  # the bullet's own folder
+                found.append((ROOT if not bullet.group(1) else top) / token)
+            else:
+                found.append(sub / token)
+    return found
+
+
+def test_every_path_the_readme_layout_names_exists():
+    paths = layout_paths()
+    assert len(paths) > 40
+    assert [str(p.relative_to(ROOT)) for p in paths if not p.exists()] == []
+
+
+def test_the_readme_layout_names_every_module_and_folder():
+    named = set()
+    for path in layout_paths():
+        named |= {path.resolve(), *path.resolve().parents}
+    modules = [
+        p
+        for p in (ROOT / "portal").rglob("*.py")
+        if p.name != "__init__.py" or p.parent != ROOT / "portal"
+    ]
+    folders = {
+        ROOT / name.split("/")[0]
+        for name in subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+        if "/" in name
+    }
+    unnamed = sorted(str(p.relative_to(ROOT)) for p in [*modules, *folders] if p.resolve() not in named)
+    assert unnamed == []
