@@ -116,6 +116,14 @@ PAGES: list[PageSpec] = [
         "意见建议登记、转办、答复、办结；督办逾期和临期的件，导出督办台账",
     ),
     PageSpec(
+        "pages/search.py",
+        "检索",
+        ":material/search:",
+        ALL_ROLES,
+        "我的工作",
+        "在有权查看的联系活动和意见建议中按词检索（内容、答复、意见建议、落实情况、姓名、编号）",
+    ),
+    PageSpec(
         "pages/ledger.py",
         "工作台账",
         ":material/table_view:",

@@ -150,9 +150,24 @@ def use_navigation_only() -> None:
     PagesManager.uses_pages_directory = False
 
 
+def _index_for_search() -> None:
+    """Bring the search index up to date in the background (after an upgrade or a bulk import the
+    first search would otherwise pay for it)."""
+    from . import search
+
+    try:
+        with open_db() as db:
+            search.refresh(db)
+    except Exception:  # the first search will retry; never stop the server for this
+        log.exception("search index refresh at start-up failed")
+
+
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
+    import threading
+
     use_navigation_only()
     with open_db() as db:  # migrate and make the secret before the first request
         sessions.secret_key(db)
+    threading.Thread(target=_index_for_search, name="search-index", daemon=True).start()
     build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
