@@ -137,6 +137,9 @@ with common.database() as db:
         st.info("您的账号不是干部，没有个人工作台。")
         st.stop()
     if len(choices) > 1:
+        linked = st.query_params.get("cadre", "")  # from 干部任务总览 or a shared link
+        if linked.isdigit() and int(linked) in choices and "dashboard_cadre" not in st.session_state:
+            st.session_state["dashboard_cadre"] = int(linked)
         person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
     else:
         person_id = next(iter(choices))

@@ -116,6 +116,14 @@ PAGES: list[PageSpec] = [
         "意见建议登记、转办、答复、办结；督办逾期和临期的件，导出督办台账",
     ),
     PageSpec(
+        "pages/standing.py",
+        "干部任务总览",
+        ":material/groups_3:",
+        frozenset({"department", "admin"}),
+        "部门工作",
+        "在任干部对照当前各期间任务的完成情况，按单位、级别、状态筛选，落后最多的在前，导出 Excel",
+    ),
+    PageSpec(
         "pages/search.py",
         "检索",
         ":material/search:",
