@@ -68,11 +68,6 @@ class Standing:
     systems: list[str] | None  # None: every system
 
 
-def state_of(result: quota.QuotaResult) -> str:
-    """The one word for a result, shared with 我的工作台: behind the pace outranks 进行中."""
-    return "进度滞后" if result.behind else result.status_label
-
-
 def _shortfall(result: quota.QuotaResult) -> float:
     if result.required <= 0 or result.status in ("met", "not_assessed"):
         return 0.0
@@ -125,7 +120,7 @@ def standing(
         if row is None:
             units, levels = holders[r.person_id]
             row = rows[r.person_id] = Row(r.person_id, r.staff_no, r.name, "、".join(sorted(units)), frozenset(levels))
-        row.cells[label] = Cell(r.rule, r.period_kind, label, state_of(r), r.done, r.required, _shortfall(r))
+        row.cells[label] = Cell(r.rule, r.period_kind, label, r.state, r.done, r.required, _shortfall(r))
 
     kept = [
         row

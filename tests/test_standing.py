@@ -29,7 +29,7 @@ def test_rows_are_the_cadres_in_office_sorted_by_how_far_behind(demo_db):
             for r in board.results
             if r.rule == cell.rule and r.period_kind == cell.period_kind and dates.today() <= r.end
         ]
-        assert match and standing.state_of(match[0]) == cell.state
+        assert match and match[0].state == cell.state
 
 
 def test_a_department_sees_only_its_systems(demo_db):
