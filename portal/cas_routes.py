@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import accounts, config, provisioning, sessions, sso
+from .cookies import set_session_cookie
 from .db import open_db, write
 from .errors import AuthError
 
@@ -82,8 +83,6 @@ def callback(request: Request) -> Response:
         _, cookie = sessions.open_with_cookie(db, user.id, sessions.cas_key(ticket))
         with write(db):
             accounts.audit(db, user.id, "sso.cas_login", identity.staff_no)
-    from .server import set_session_cookie
-
     # a page of ours, not a redirect: the browser then opens the portal from our own origin,
     # so the SameSite=Strict cookie goes along
     response = _page("登录成功，正在进入联系师生服务平台……", 200)
