@@ -6,19 +6,17 @@ a ``.streamlit/secrets.toml`` in its working folder; auto-provisioning is on."""
 
 from __future__ import annotations
 
-import os
 import secrets
+import shutil
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-from portal import demo, provisioning
+from portal import provisioning
 from portal.db import open_db
-from tests.browser.conftest import _free_port, settle
+from tests.browser.serving import free_port, running_server, settle
+from tests.idp import ROOT
 
 PASSWORD = "campus-pw-1"
 USERS = {
@@ -32,64 +30,37 @@ def oidc_provider():
     from oidc_provider_mock import User, run_server_in_thread
 
     people = [User(sub="oidc-30000002", claims={"preferred_username": "30000002", "name": "某某"})]
-    with run_server_in_thread(port=_free_port(), user_claims=people) as server:
+    with run_server_in_thread(port=free_port(), user_claims=people) as server:
         yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
 def sso_portal(tmp_path_factory, cas_server, oidc_provider):
     cas_server.set_users(USERS)
-    folder = tmp_path_factory.mktemp("sso-portal")
-    db_path = folder / "portal.sqlite3"
-    old = os.environ.get("PORTAL_TODAY")
-    os.environ["PORTAL_TODAY"] = "2026-11-24"
-    try:
+
+    def prepare(db_path, base):
         with open_db(db_path) as db:
-            demo.build(db, seed=1)
             provisioning.set_enabled(db, True, None)
-    finally:
-        os.environ.pop("PORTAL_TODAY") if old is None else os.environ.update(PORTAL_TODAY=old)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    (folder / ".streamlit").mkdir()
-    auth = {  # made here, for this run only
-        "redirect_uri": f"{base}/oauth2callback",
-        "cookie_secret": secrets.token_urlsafe(24),
-        "client_id": "contact-portal",
-        "client_secret": secrets.token_urlsafe(12),
-        "server_metadata_url": f"{oidc_provider}/.well-known/openid-configuration",
-    }
-    (folder / ".streamlit" / "secrets.toml").write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in auth.items()))
-    env = {
-        **os.environ,
-        "PORTAL_DB": str(db_path),
-        "PORTAL_TODAY": "2026-11-24",
+        auth = {  # made here, for this run only
+            "redirect_uri": f"{base}/oauth2callback",
+            "cookie_secret": secrets.token_urlsafe(24),
+            "client_id": "contact-portal",
+            "client_secret": secrets.token_urlsafe(12),
+            "server_metadata_url": f"{oidc_provider}/.well-known/openid-configuration",
+        }
+        folder = db_path.parent / ".streamlit"
+        folder.mkdir(exist_ok=True)
+        shutil.copy(ROOT / ".streamlit" / "config.toml", folder / "config.toml")  # the theme, as deployed
+        (folder / "secrets.toml").write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in auth.items()))
+
+    settings = {
         "PORTAL_CAS_SERVER_URL": cas_server.url,
         "PORTAL_CAS_NAME_ATTRIBUTE": "name",
         "PORTAL_CAS_KIND_ATTRIBUTE": "kind",
     }
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - open as long as the server runs
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
-        env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise RuntimeError((folder / "server.log").read_text(errors="replace")) from None
-            time.sleep(0.3)
-    yield {"url": base, "db": db_path}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    folder = tmp_path_factory.mktemp("sso-portal")
+    with running_server(folder, settings, prepare, cwd=folder) as running:
+        yield running
 
 
 def _query(db_path, sql, params=()):
