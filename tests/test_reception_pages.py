@@ -157,16 +157,26 @@ def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
     assert f"答复：{seen.cases[0].answer}" in shown
 
 
+def finish_the_day(at) -> str:
+    """完成本日接待 → the dialog says what will happen → 确认完成; returns what the dialog said."""
+    at.button(key="finish").click().run()
+    assert not at.exception, at.exception
+    said = texts(at)
+    at.button(key="finish_confirm").click().run()
+    at.run()  # st.rerun
+    assert not at.exception, at.exception
+    return said
+
+
 def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
-    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T18:00")
     duty = roster.get_day(demo_db, COMING)
     at = login(duty.leader_staff_no)
     goto(at, "pages/reception_day.py").run()
     assert not at.exception, at.exception
     days = at.selectbox(key="day").options
     assert days and all(duty.leader_name in d for d in days)  # only his own duty days
-    submit(at, "完成本日接待（未签到的预约标记为未到，生成接待日记录）")
-    at.run()
+    finish_the_day(at)
     assert not at.exception, at.exception
     activity_id = roster.get_day(demo_db, COMING).activity_id
     row = demo_db.execute(
@@ -178,3 +188,32 @@ def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
     }
     assert statuses <= {"no_show", "cancelled"}
     assert any(b.label == "下载《领导干部联系师生工作记录表》" for b in at.get("download_button"))
+
+
+def test_finishing_at_1145_asks_first_and_leaves_the_afternoon_waiting(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
+    afternoon = [b for b in waiting if b.slot > "12:00"]
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.button(key="finish").click().run()
+    # nothing happened yet: the dialog says what will
+    assert all(
+        b.status == "booked"
+        for b in reception.day_list(demo_db, dangban, COMING)
+        if b.id in {w.id for w in waiting}
+    )
+    said = texts(at)
+    assert f"时段尚未结束的 {len(afternoon)} 个预约保持不变" in said and "标记为“未到”" in said
+    at.button(key="finish_back").click().run()
+    assert all(
+        b.status == "booked"
+        for b in reception.day_list(demo_db, dangban, COMING)
+        if b.id in {w.id for w in waiting}
+    )
+    finish_the_day(at)
+    after = {b.id: b for b in reception.day_list(demo_db, dangban, COMING)}
+    assert all(after[b.id].status_label == "待接待" for b in afternoon)
+    assert all(after[b.id].status == "no_show" for b in waiting if b.slot < "12:00")
+    assert roster.get_day(demo_db, COMING).activity_id is not None
