@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from portal import accounts, dates, reception
-from portal.reception import roster
+from portal.reception import bookings, roster
 from tests.conftest import goto, login, texts
 
 NEXT = "2026-12-02"
@@ -22,26 +22,135 @@ def _bookings_of(db, username: str) -> list:
     return reception.my_bookings(db, accounts.find_user(db, username))
 
 
-def test_a_student_books_and_sees_the_confirmation(demo_db):
-    at = login("2023000002")
+def open_booking(username: str, day: str = NEXT):
+    at = login(username)
     goto(at, "pages/reception_book.py").run()
-    assert not at.exception
-    at.selectbox(key="day").select(NEXT).run()
-    at.selectbox(key="category").select("教学")
-    at.text_input(key="subject").input("选课系统高峰期无法登录")
+    assert not at.exception, at.exception
+    at.radio(key="day").set_value(day).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fill(at, subject: str = "选课系统高峰期无法登录", category: str | None = "教学") -> None:
+    if category is not None:
+        at.selectbox(key="category").select(category)
+    at.text_input(key="subject").input(subject)
     at.text_area(key="description").input("<b>不要</b>渲染成 HTML")
-    at.text_input(key="phone").input("13912345678")
+    at.text_input(key=f"phone_{NEXT}").input("13912345678")
+
+
+def slot_button(at, slot: str):
+    return at.button(key=f"slot_{slot}")
+
+
+def on_day(db, username: str, day: str = NEXT) -> list:
+    return [b for b in _bookings_of(db, username) if b.date.isoformat() == day and b.status != "cancelled"]
+
+
+def test_a_student_books_from_the_slot_grid_and_sees_the_whole_confirmation(demo_db):
+    at = open_booking("2023000002")
+    grid = {b.key: b for b in at.button if (b.key or "").startswith("slot_")}
+    taken = {s.slot for s in reception.slots(demo_db, dt.date.fromisoformat(NEXT)) if not s.free}
+    assert taken and all(grid[f"slot_{t}"].disabled and "已满" in grid[f"slot_{t}"].label for t in taken)
+    free = next(s.slot for s in reception.slots(demo_db, dt.date.fromisoformat(NEXT)) if s.free)
+    # no silent default: a form sent without a category books nothing
+    slot_button(at, free).click().run()
+    assert slot_button(at, free).proto.type == "primary"  # the chosen slot stands out
+    fill(at, category=None)
+    submit(at, "提交预约")
+    assert any("请选择反映事项类别" in e.value for e in at.error)
+    assert at.selectbox(key="category").value is None and not on_day(demo_db, "2023000002")
+    token = at.session_state[f"_form_token_booking_{NEXT}"]
+    fill(at)
+    submit(at, "提交预约")
+    at.run()  # st.rerun
+    assert not at.exception, at.exception
+    made = on_day(demo_db, "2023000002")
+    assert len(made) == 1 and made[0].slot == free and made[0].subject == "选课系统高峰期无法登录"
+    shown = texts(at)
+    # the confirmation is complete on screen (WeChat's browser often cannot download the .ics)
+    assert f"预约编号 {made[0].code}" in shown and "2026年12月2日（星期三）" in shown
+    for key, value in bookings.confirmation(made[0]):
+        assert f"{key}：{value}" in shown
+    assert "139****5678" in shown and "13912345678" not in shown
+    # the form is replaced by the booking, the grid refreshed with it as mine
+    assert not any(f.key == "subject" for f in at.text_input)
+    assert "我的预约" in slot_button(at, free).label and slot_button(at, free).disabled
+    assert any(b.key == f"cancel_{made[0].id}" for b in at.button)
+    # a resubmit of the same rendering books nothing more and gets the same booking back
+    again = reception.book(
+        demo_db,
+        accounts.find_user(demo_db, "2023000002"),
+        reception.BookingInput(
+            date=made[0].date, slot=free, category="教学", subject="再约", phone="13912345678"
+        ),
+        token=token,
+    )
+    assert again.id == made[0].id and len(on_day(demo_db, "2023000002")) == 1
+
+
+def test_a_slot_taken_between_render_and_submit_is_never_swapped(demo_db):
+    """Two students want 08:30: the second is told, sees the grid refreshed, and nothing is booked elsewhere."""
+    day = dt.date.fromisoformat(NEXT)
+    free = [s.slot for s in reception.slots(demo_db, day) if s.free]
+    wanted, other = free[0], free[1]
+    at = open_booking("2023000002")
+    slot_button(at, wanted).click().run()
+    fill(at)
+    rival = accounts.find_user(demo_db, "2023000003")
+    reception.book(
+        demo_db,
+        rival,
+        reception.BookingInput(
+            date=day, slot=wanted, category="其他", subject="先到先得", phone="13800001111"
+        ),
+        now=dt.datetime(2026, 11, 24, 9, tzinfo=dates.TZ),
+    )
     submit(at, "提交预约")
     assert not at.exception, at.exception
-    made = [b for b in _bookings_of(demo_db, "2023000002") if b.date.isoformat() == NEXT]
-    assert len(made) == 1 and made[0].subject == "选课系统高峰期无法登录"
-    shown = texts(at)
-    assert f"预约编号 {made[0].code}" in shown and "2026年12月2日（星期三）" in shown
-    assert "139****5678" in shown and "13912345678" not in shown
-    # the same again: one booking per person per day, said in Chinese
-    at.text_input(key="subject").input("再约一次")
+    assert on_day(demo_db, "2023000002") == []  # no booking at all, in particular not in another slot
+    said = [e.value for e in at.error]
+    assert len(said) == 1 and "已被他人约满，没有为您预约" in said[0] and "重新选择" in said[0]
+    assert slot_button(at, wanted).disabled and "已满" in slot_button(at, wanted).label
+    # what was typed is kept: pick another slot and send again
+    assert at.text_input(key="subject").value == "选课系统高峰期无法登录"
+    slot_button(at, other).click().run()
     submit(at, "提交预约")
-    assert any("每人每天限预约一次" in e.value for e in at.error)
+    at.run()
+    assert [b.slot for b in on_day(demo_db, "2023000002")] == [other]
+
+
+def test_a_day_already_booked_shows_the_booking_and_cancels_after_confirmation(demo_db):
+    username = "30000001"
+    visitor = accounts.find_user(demo_db, username)
+    day = dt.date.fromisoformat(NEXT)
+    free = next(s.slot for s in reception.slots(demo_db, day) if s.free)
+    held = reception.book(
+        demo_db,
+        visitor,
+        reception.BookingInput(date=day, slot=free, category="其他", subject="校园班车", phone="13800001111"),
+        now=dt.datetime(2026, 11, 24, 9, tzinfo=dates.TZ),
+    )
+    at = open_booking(username)
+    shown = texts(at)
+    assert held.code in shown and held.slot_label in shown  # code and slot instead of an empty form
+    assert not any(f.key == "subject" for f in at.text_input)
+    at.button(key=f"cancel_{held.id}").click().run()
+    assert reception.get_booking(demo_db, visitor, held.id).status == "booked"  # asked first
+    at.button(key=f"cancel_back_{held.id}").click().run()
+    assert reception.get_booking(demo_db, visitor, held.id).status == "booked"
+    at.button(key=f"cancel_{held.id}").click().run()
+    at.text_input(key=f"cancel_reason_{held.id}").input("临时出差")
+    at.button(key=f"cancel_confirm_{held.id}").click().run()
+    said = [s.value for s in at.success]
+    at.run()  # st.rerun, when AppTest has not followed it
+    said += [s.value for s in at.success]
+    assert not at.exception, at.exception
+    gone = reception.get_booking(demo_db, visitor, held.id)
+    assert gone.status == "cancelled" and gone.cancel_reason == "临时出差"
+    assert "本人取消，原因：临时出差" in gone.cancel_note
+    assert any(f"预约 {held.code} 已取消" in s for s in said)
+    assert any(f.key == "subject" for f in at.text_input)  # the day is open again: the form is back
 
 
 def test_a_visitor_cancels_before_the_cut_off(demo_db):

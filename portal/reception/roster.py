@@ -389,8 +389,9 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
             "UPDATE duty_days SET status = 'cancelled', note = ? WHERE date = ?", [reason, day.isoformat()]
         )
         cur = db.execute(
-            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE date = ? AND status = 'booked'",
-            [dates.stamp(), day.isoformat()],
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = ? "
+            "WHERE date = ? AND status = 'booked'",
+            [dates.stamp(), f"接待日已取消（{reason}）", actor.id, day.isoformat()],
         )
         _log(db, day, actor.id, "cancel", current.leader_id, None, reason)
         accounts.audit(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
