@@ -331,3 +331,23 @@ def test_finishing_at_1145_asks_first_and_leaves_the_afternoon_waiting(demo_db, 
     assert all(after[b.id].status_label == "待接待" for b in afternoon)
     assert all(after[b.id].status == "no_show" for b in waiting if b.slot < "12:00")
     assert roster.get_day(demo_db, COMING).activity_id is not None
+
+
+def test_the_holiday_calendar_warning_goes_to_admins_only(demo_db):
+    """接待日安排 over a year whose holidays are not loaded (2027): the admin is told to load it,
+    党办/校办 what it means for the roster, students and staff nothing."""
+
+    def roster_page(username: str) -> str:
+        at = login(username)
+        goto(at, "pages/reception_roster.py").run()
+        at.date_input(key="to").set_value(dt.date(2027, 3, 31)).run()
+        assert not at.exception, at.exception
+        return "\n".join(w.value for w in at.warning)
+
+    for visitor in ("2023000001", "30000001"):
+        shown = roster_page(visitor)
+        assert "请管理员" not in shown and "calendar load" not in shown and "2027" not in shown
+    manager = roster_page("dangban")
+    assert "2027 年的法定节假日安排尚未导入" in manager and "请管理员" not in manager
+    admin = roster_page("admin")
+    assert "请管理员" in admin and "portal calendar load" in admin
