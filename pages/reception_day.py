@@ -65,6 +65,7 @@ st.dataframe(
             "联系电话": b.phone_masked,
             "状态": b.status_label,
             "处理": b.outcome_label,
+            "备注": b.cancel_note,  # who cancelled and why
         }
         for b in items
     ],

@@ -171,13 +171,32 @@ def test_book_confirm_and_cancel_frees_the_seat(demo_db):
         reception.book(demo_db, b, form(slot=slot), now=at("2026-11-24"))
     with pytest.raises(Conflict, match="每人每天限预约一次"):
         reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-24"))
-    cancelled = reception.cancel(demo_db, a, made.id, now=at("2026-11-30"))
+    cancelled = reception.cancel(demo_db, a, made.id, now=at("2026-11-30"), reason="临时出差\n下周再约")
     assert cancelled.status_label == "已取消"
+    # the optional reason is recorded with who cancelled, and shown
+    assert cancelled.cancel_reason == "临时出差 下周再约" and cancelled.cancelled_by == a.id
+    assert cancelled.cancel_note.endswith("本人取消，原因：临时出差 下周再约")
     assert reception.book(demo_db, b, form(slot=slot), now=at("2026-11-30")).status == "booked"
     assert (
         reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-30")).status
         == "booked"
     )
+
+
+def test_the_same_form_rendering_books_once_and_never_another_slot(demo_db):
+    a = fresh_visitors(demo_db, NEXT, 1)[0]
+    slot = free_slot(demo_db, NEXT)
+    first = reception.book(demo_db, a, form(slot=slot), now=at("2026-11-24"), token="render-1")
+    again = reception.book(demo_db, a, form(slot=slot), now=at("2026-11-24"), token="render-1")
+    assert again.id == first.id
+    assert len([b for b in reception.my_bookings(demo_db, a) if b.date == NEXT]) == 1
+    # a slot taken is refused, never swapped for a free one
+    b = fresh_visitors(demo_db, NEXT, 1)[0]
+    with pytest.raises(Conflict, match="约满"):
+        reception.book(demo_db, b, form(slot=slot), now=at("2026-11-24"), token="render-2")
+    assert [x for x in reception.my_bookings(demo_db, b) if x.date == NEXT] == []
+    assert [s.state for s in reception.slots(demo_db, NEXT, a) if s.slot == slot] == ["mine"]
+    assert [s.state for s in reception.slots(demo_db, NEXT, b) if s.slot == slot] == ["full"]
 
 
 def test_bad_input_is_refused_and_nothing_written(demo_db):
@@ -204,6 +223,7 @@ def test_a_day_cancelled_after_booking(demo_db):
     seen = next(b for b in reception.my_bookings(demo_db, a) if b.id == made.id)
     assert seen.status_label == "已取消" and seen.day_status == "cancelled"
     assert any("接待日已取消" in x and "校领导集体外出调研" in x for x in seen.notices)
+    assert "接待日管理人员取消" in seen.cancel_note and "校领导集体外出调研" in seen.cancel_note
     assert reception.slots(demo_db, NEXT) == []
     with pytest.raises(ValidationError, match="已取消"):
         reception.book(demo_db, a, form(), now=at("2026-11-24"))

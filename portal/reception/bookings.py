@@ -111,7 +111,7 @@ class Booking(BaseModel):
         if self.status != "cancelled":
             return ""
         who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
-        when = f"于 {self.cancelled_at[:16].replace('T', ' ')} " if self.cancelled_at else ""
+        when = f"{dates.format_stamp(self.cancelled_at)} " if self.cancelled_at else ""
         return f"{when}{who}" + (f"，原因：{self.cancel_reason}" if self.cancel_reason else "")
 
     @property

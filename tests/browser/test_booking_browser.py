@@ -1,8 +1,10 @@
 """A student books a reception-day slot and cancels it on a phone (390×844, as in WeChat's browser):
 every state is on screen and nothing needs sideways scrolling."""
 
+import os
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -11,6 +13,7 @@ from portal import demo
 from tests.browser.conftest import ARTIFACTS, settle
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
+SHOTS = Path(os.environ["PORTAL_SHOTS"]) / "phone" if os.environ.get("PORTAL_SHOTS") else None  # for review
 PHONE = {"width": 390, "height": 844}
 SLOT = re.compile(r"^\d{2}:\d{2}–\d{2}:\d{2}$")  # a free slot's button: its time and nothing else
 
@@ -49,6 +52,9 @@ def fits(page, what: str) -> None:
         }"""
     )
     assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), what
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{what}.png"), full_page=True)
     assert not wide, f"{what}: wider than {PHONE['width']} px: {wide[:5]}"
 
 
