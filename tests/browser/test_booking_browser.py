@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from portal import demo
+from portal.reception.bookings import CASE_STATE_LABELS
 from tests.browser.conftest import ARTIFACTS, settle
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
@@ -146,3 +147,19 @@ def test_a_student_books_and_cancels_on_a_phone(server, phone):
             "cancelled",
             "临时有课",
         )
+
+
+def test_my_cases_are_cards_on_a_phone(server, phone):
+    """我的诉求 at 390 px: the state of each case is the first thing on its card, nothing clipped."""
+    with sqlite3.connect(server["db"]) as conn:
+        username, number = conn.execute(
+            "SELECT u.username, c.number FROM cases c JOIN users u ON u.id = c.raised_by "
+            "WHERE c.answer != '' ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    phone_login(phone, server["url"], username)
+    open_page(phone, server["url"], "my_cases", "我的诉求")
+    card = phone.locator("[class*='st-key-case_']").filter(has_text=number).first
+    card.wait_for()
+    first_line = card.inner_text().strip().splitlines()[0]
+    assert first_line in set(CASE_STATE_LABELS.values()), first_line
+    fits(phone, "我的诉求")
