@@ -20,7 +20,7 @@ with common.database() as db:
 
 if not mine:
     st.info("您还没有预约接待。")
-    st.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
+    common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
     st.stop()
 
 
@@ -66,7 +66,7 @@ if coming:
         card(b)
 else:
     st.info("您没有即将到来的预约。")
-    st.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
+    common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
 if past:
     with st.expander(f"以往的预约（{len(past)}）", expanded=not coming):
         for b in past:

@@ -142,7 +142,7 @@ if mine is not None:
         icon=":material/calendar_add_on:",
         type="tertiary",
     )
-    st.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
+    common.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
 
 
 def cancelled(b: bookings.Booking) -> None:
