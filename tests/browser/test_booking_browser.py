@@ -108,8 +108,10 @@ def test_a_student_books_and_cancels_on_a_phone(server, phone):
     page.get_by_label("联系电话（手机号或校内分机）").fill("13800138000")
     settle(page)
     fits(page, "the form")
-    page.get_by_role("button", name="提交预约").click()
+    page.get_by_role("button", name="提交预约").dblclick()  # people double-tap: one booking, no error
     page.get_by_text("预约成功").wait_for()
+    settle(page)
+    assert page.get_by_text("每人每天限预约一次").count() == 0
     code = page.get_by_text("预约成功").inner_text().split("预约编号")[1].split("。")[0].strip()
     # the confirmation is complete on screen: code, place, leader, subject shown as typed, masked phone
     for shown in (f"预约编号：{code}", "地点：", "值班校领导：", SUBJECT, "138****8000", "待接待"):
@@ -123,6 +125,11 @@ def test_a_student_books_and_cancels_on_a_phone(server, phone):
             [code, student],
         ).fetchone()
     assert row == ("booked", SUBJECT)
+    with sqlite3.connect(server["db"]) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM bookings b JOIN users u ON u.id = b.user_id WHERE u.username = ? AND b.date = ?",
+            [student, "2026-12-02"],
+        ).fetchone() == (1,)
 
     open_page(page, base, "my_bookings", "我的预约")
     page.get_by_text(f"预约编号：{code}", exact=False).first.wait_for()
