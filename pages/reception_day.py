@@ -108,7 +108,19 @@ if open_items:
             "签到", icon=":material/how_to_reg:", key="checkin"
         ):
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
-        if b.status_label == "待接待" and c2.button("标记未到", icon=":material/person_off:", key="noshow"):
+        with common.database() as db:
+            over = reception_day.slot_ended(db, b)
+        if (
+            b.status == "booked"
+            and not b.checked_in_at
+            and c2.button(
+                "标记未到",
+                icon=":material/person_off:",
+                key="noshow",
+                disabled=not over,
+                help=None if over else f"时段（{b.slot_label}）结束后才能标记未到",
+            )
+        ):
             run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
 
     with st.form("record"):

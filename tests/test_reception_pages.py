@@ -366,3 +366,19 @@ def test_a_roster_plan_submitted_twice_plans_once_and_says_the_same(demo_db):
     assert [s.value for s in at.success] == first  # what the first submit did, not "新排 0 天"
     assert demo_db.execute("SELECT count(*) FROM duty_days").fetchone()[0] == days
     assert demo_db.execute("SELECT count(*) FROM submissions WHERE kind = 'roster_plan'").fetchone()[0] == 1
+
+
+def test_no_show_waits_for_the_end_of_the_slot(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
+    morning, afternoon = waiting[0], next(b for b in waiting if b.slot > "12:00")
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.selectbox(key="visitor").select(afternoon.id).run()
+    assert at.button(key="noshow").disabled  # the slot is still to come
+    at.selectbox(key="visitor").select(morning.id).run()
+    at.button(key="noshow").click().run()
+    at.run()
+    assert not at.exception, at.exception
+    assert reception.get_booking(demo_db, dangban, morning.id).status == "no_show"
