@@ -353,21 +353,6 @@ def test_the_holiday_calendar_warning_goes_to_admins_only(demo_db):
     assert "请管理员" in admin and "portal calendar load" in admin
 
 
-def test_a_roster_plan_submitted_twice_plans_once_and_says_the_same(demo_db):
-    at = login("dangban")
-    goto(at, "pages/reception_roster.py").run()
-    at.selectbox(key="plan_semester").select("2026-2027-2")
-    submit(at, "生成排班")
-    assert not at.exception, at.exception
-    first = [s.value for s in at.success]
-    assert first and first[0].startswith("新排 ") and not first[0].startswith("新排 0 天")
-    days = demo_db.execute("SELECT count(*) FROM duty_days").fetchone()[0]
-    submit(at, "生成排班")  # the same rendering again: a double click, a resubmit
-    assert [s.value for s in at.success] == first  # what the first submit did, not "新排 0 天"
-    assert demo_db.execute("SELECT count(*) FROM duty_days").fetchone()[0] == days
-    assert demo_db.execute("SELECT count(*) FROM submissions WHERE kind = 'roster_plan'").fetchone()[0] == 1
-
-
 def test_no_show_waits_for_the_end_of_the_slot(demo_db, monkeypatch):
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
     dangban = accounts.find_user(demo_db, "dangban")

@@ -16,7 +16,7 @@ from collections import Counter
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, submissions, text
+from .. import accounts, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
@@ -325,20 +325,9 @@ def plan(
     return result
 
 
-def plan_semester(
-    db: Database, key: str, actor: User | None, place: str | None = None, *, token: str | None = None
-) -> PlanResult:
-    """Plan a semester's teaching weeks. ``token`` is the plan form's rendering (``portal.submissions``):
-    a resubmit of it plans nothing more and returns what the first submit did."""
+def plan_semester(db: Database, key: str, actor: User | None, place: str | None = None) -> PlanResult:
     start, end, _ = semester_bounds(db, key)
-    outcome = submissions.once(
-        db,
-        token,
-        "roster_plan",
-        lambda: (None, plan(db, start, end, actor, place).model_dump(mode="json")),
-        user_id=actor.id if actor else None,
-    )
-    return PlanResult.model_validate(outcome.result)
+    return plan(db, start, end, actor, place)
 
 
 # --- changes ---------------------------------------------------------------------------------
