@@ -78,9 +78,38 @@ def pick(slot: str) -> None:
     st.session_state["slot_choice"] = (day.date.isoformat(), slot)
 
 
-st.subheader("2. 选择时段")
-st.caption("点选一个可预约的时段；标“已满”的不能选，标“我的预约”的是您已约的时段。")
-notice("grid")
+def slot_grid(picked: str | None) -> None:
+    """The day's slots as buttons, session by session: free (pick it), 已满, 我的预约."""
+    for title, session in zip(("上午", "下午", "晚上"), tpl.sessions, strict=False):
+        in_session = [s for s in grid if session[0] <= s.slot < session[1]]
+        if not in_session:
+            continue
+        st.markdown(f"**{title}**")
+        with st.container(horizontal=True, gap="small"):
+            for s in in_session:
+                if s.state == "mine":
+                    st.button(
+                        f"{s.label} 我的预约",
+                        key=f"slot_{s.slot}",
+                        type="primary",
+                        icon=":material/check_circle:",
+                        disabled=True,
+                        width=170,
+                    )
+                elif s.state == "full":
+                    st.button(f"{s.label} 已满", key=f"slot_{s.slot}", disabled=True, width=170)
+                else:
+                    st.button(
+                        s.label,
+                        key=f"slot_{s.slot}",
+                        type="primary" if s.slot == picked else "secondary",
+                        disabled=mine is not None,
+                        on_click=pick,
+                        args=(s.slot,),
+                        width=170,
+                    )
+
+
 choice = st.session_state.get("slot_choice")
 picked = choice[1] if choice and choice[0] == day.date.isoformat() and mine is None else None
 lost = None  # the slot chosen earlier, filled by someone else since
@@ -88,37 +117,6 @@ if picked and not any(s.slot == picked and s.free for s in grid):
     # filled while the user was typing: say so and let the user choose; never move to another slot
     lost, picked = picked, None
     st.session_state.pop("slot_choice", None)
-    st.error(
-        f"您选择的时段 {tpl.slot_label(lost)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。"
-    )
-for title, session in zip(("上午", "下午", "晚上"), tpl.sessions, strict=False):
-    in_session = [s for s in grid if session[0] <= s.slot < session[1]]
-    if not in_session:
-        continue
-    st.markdown(f"**{title}**")
-    with st.container(horizontal=True, gap="small"):
-        for s in in_session:
-            if s.state == "mine":
-                st.button(
-                    f"{s.label} 我的预约",
-                    key=f"slot_{s.slot}",
-                    type="primary",
-                    icon=":material/check_circle:",
-                    disabled=True,
-                    width=170,
-                )
-            elif s.state == "full":
-                st.button(f"{s.label} 已满", key=f"slot_{s.slot}", disabled=True, width=170)
-            else:
-                st.button(
-                    s.label,
-                    key=f"slot_{s.slot}",
-                    type="primary" if s.slot == picked else "secondary",
-                    disabled=mine is not None,
-                    on_click=pick,
-                    args=(s.slot,),
-                    width=170,
-                )
 
 if mine is not None:
     # the user's booking of that day, instead of an empty form
@@ -143,6 +141,17 @@ if mine is not None:
         type="tertiary",
     )
     common.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
+    with st.expander("该接待日各时段"):
+        slot_grid(None)
+else:
+    st.subheader("2. 选择时段")
+    st.caption("点选一个可预约的时段；标“已满”的不能选，标“我的预约”的是您已约的时段。")
+    notice("grid")
+    if lost is not None:
+        st.error(
+            f"您选择的时段 {tpl.slot_label(lost)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。"
+        )
+    slot_grid(picked)
 
 
 def cancelled(b: bookings.Booking) -> None:
