@@ -145,7 +145,7 @@ def get_target(db: Database, kind: str, code: str) -> ContactTarget | None:
 
 
 def _check_text(value: str, label: str, limit: int, required: bool = True) -> str:
-    return text.line(value, label, limit, required)
+    return text.free_text(value, label, limit, required=required, multiline=False)
 
 
 def save_target(db: Database, data: TargetInput, actor: User | None) -> tuple[ContactTarget, str]:

@@ -3,8 +3,10 @@
 * ``/auth/claim`` trades the one-time claim token of a fresh login for the signed,
   HttpOnly session cookie (Streamlit itself cannot set one). The page loads it in a
   hidden same-origin frame (GET, token in the query) — no inline script, so the
-  Content-Security-Policy needs no ``'unsafe-inline'`` for scripts.
+  Content-Security-Policy allows no inline script but ``portal.browser``'s, by hash.
 * ``/auth/logout`` ends the session and deletes the cookie.
+* ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
+* ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers, a Content-Security-Policy among them, on every HTTP response,
   500s included.
 * Streamlit's media files (``/media/…``: the record forms and exports behind download
@@ -27,11 +29,11 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import config, sessions
+from . import browser, config, seeds, sessions
+from .cookies import set_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal")
-
 
 @cache
 def _inline_script_hashes() -> str:
@@ -54,7 +56,7 @@ def content_security_policy() -> str:
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' {_inline_script_hashes()}".strip(),
+            " ".join(["script-src 'self'", _inline_script_hashes(), *browser.script_hashes()]).strip(),
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
@@ -178,15 +180,7 @@ def claim_cookie(request: Request) -> Response:
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
     response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
-    response.set_cookie(
-        config.SESSION_COOKIE,
-        value,
-        max_age=config.SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_is_https(request),
-    )
+    set_session_cookie(request, response, value)
     return response
 
 
@@ -200,10 +194,41 @@ def logout(request: Request) -> Response:
     return response
 
 
+class ChineseFrontend:
+    """Serves Streamlit's frontend files that hard-code English translated (portal/frontend_zh.py).
+
+    A middleware, not a route: Streamlit reserves ``/static/`` for itself. Only GETs of the few
+    translated files are answered here; everything else passes untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        from . import frontend_zh
+
+        self.app = app
+        self.files = {f"/static/js/{name}": body for name, body in frontend_zh.patched().items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = self.files.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if body is None or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = [
+            (b"content-type", b"text/javascript; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"public, max-age=31536000, immutable"),  # the names carry a content hash
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+
+
 def routes() -> list[Route]:
+    from . import api, cas_routes
+
     return [
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
         Route("/auth/logout", logout, methods=["GET", "POST"]),
+        *cas_routes.routes(),
+        *api.routes(),
     ]
 
 
@@ -214,7 +239,7 @@ def build_app():
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate)],
+        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate), Middleware(ChineseFrontend)],
         on_script_error=show_script_error,
     )
 
@@ -246,17 +271,16 @@ SERVER_CONFIG = {
 }
 
 
-def use_navigation_only() -> None:
-    """Routing is ``st.navigation``'s alone.
+def _index_for_search() -> None:
+    """Bring the search index up to date in the background (after an upgrade or a bulk import the
+    first search would otherwise pay for it)."""
+    from . import search
 
-    Streamlit still treats a ``pages/`` folder beside the entry script as a legacy (v1)
-    multipage app until the first ``st.navigation`` call, so a fresh browser session's
-    first run could open ``pages/x.py`` directly by URL. Every page checks the role
-    itself anyway; this closes the door in front of that check.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
+    try:
+        with open_db() as db:
+            search.refresh(db)
+    except Exception:  # the first search will retry; never stop the server for this
+        log.exception("search index refresh at start-up failed")
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
@@ -279,8 +303,11 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
+    import threading
+
     limit_malloc_arenas()
-    use_navigation_only()
-    with open_db() as db:  # migrate and make the secret before the first request
+    with open_db() as db:  # migrate, seed and make the secret before the first request
+        seeds.seed(db)
         sessions.secret_key(db)
+    threading.Thread(target=_index_for_search, name="search-index", daemon=True).start()
     build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

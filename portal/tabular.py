@@ -14,8 +14,8 @@ import zipfile
 from dataclasses import dataclass
 
 from . import config
-from . import text as text_rules
 from .errors import ImportRejected, RowError
+from .text import EMOJI_JOINERS, LINE_BREAKS, control_character
 
 LIST_SPLIT = re.compile(r"[;；]")
 MAX_ROWS = 200_000
@@ -121,8 +121,8 @@ def check_text(
     text = cell_text(value)
     if required and not text:
         errors.append(RowError(row, column, "必填，不能为空"))
-    elif (hidden := text_rules.hidden_char(text.replace("\r", ""), multiline=True)) is not None:
-        errors.append(RowError(row, column, f"含有不可见的控制字符（U+{ord(hidden):04X}）"))
+    elif control_character(text, allow=LINE_BREAKS + "\r" + EMOJI_JOINERS) is not None:
+        errors.append(RowError(row, column, "含有不可见的控制字符"))
     elif len(text) > max_len:
         errors.append(RowError(row, column, f"内容过长（{len(text)} 字，上限 {max_len}）"))
     return text

@@ -3,14 +3,15 @@
 * ``code``: identifiers people type (工号, 学号, account names): letters, digits and ``_ . @ -``.
 * ``name``: names of people, units and posts: printable, no markup or shell characters,
   no emoji; ``·`` and Latin letters are fine (少数民族 and foreign names).
-* ``free_text``: what people write (descriptions, opinions): anything printable, emoji
-  included, line breaks kept.
-* ``line``: one line of free text (names of contact targets, places): whitespace collapsed.
-
-All of them refuse characters that hide or reorder what a reader sees (``hidden_char``):
-control and format characters (right-to-left overrides, zero-width spaces, byte-order
-marks), line/paragraph separators, surrogates, private-use code points and
-noncharacters such as U+FFFF. A zero-width joiner is kept only inside an emoji sequence.
+* ``free_text``: what people write (descriptions, opinions, notes): anything printable, emoji
+  included, line breaks kept (``multiline=False``: refused); control characters are refused.
+* ``line``: one line of free text (names of contact targets, places): spaces collapsed.
+* ``control_character``: the one definition of a control character — the Unicode categories
+  Cc, Cf, Cs, Co, Cn, Zl, Zp: controls, invisible format characters (right-to-left overrides,
+  zero-width spaces, byte-order marks), unpaired surrogates, private-use and unassigned code
+  points (noncharacters such as U+FFFF among them), line/paragraph separators. A zero-width
+  joiner is allowed only inside an emoji sequence. Imported sheets (``tabular``) use it too.
+* ``xml_safe``: text for .xlsx/.docx, for data stored before these rules.
 
 Each returns the cleaned text or raises ``ValidationError`` naming the field in Chinese.
 """
@@ -21,34 +22,42 @@ import re
 import unicodedata
 
 from .errors import ValidationError
+from .phone import mask as _mask_phone
+from .phone import normalize as _normalize_phone
 
 _CODE = re.compile(r"[A-Za-z0-9_.@-]+")
 _NAME_FORBIDDEN = set('<>{}[]\\;|`$"=')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-_ZWJ = "\u200d"
+LINE_BREAKS = "\n\t"
+# zero-width joiners and variation selectors (Cf) belong to emoji; other format characters do not
+EMOJI_JOINERS = "\u200d\ufe0f"
+_ZWJ, _VS16 = "\u200d", "\ufe0f"
 _EMOJI_PARTS = {"So", "Sk"}  # pictographs, skin-tone modifiers
-_VS16 = "\ufe0f"
 
 
-def hidden_char(text: str, multiline: bool = False) -> str | None:
-    """The first character that would hide or reorder text, or None. ``multiline`` allows
-    line breaks and tabs."""
+def _inside_emoji(text: str, i: int) -> bool:
+    """Whether the joiner at ``i`` joins two emoji (👨‍👩‍👧), not two letters (张‍三)."""
+    if not 0 < i < len(text) - 1:
+        return False
+    before, after = text[i - 1], text[i + 1]
+    return (before == _VS16 or unicodedata.category(before) in _EMOJI_PARTS) and (
+        unicodedata.category(after) == "So"
+    )
+
+
+def control_character(text: str, allow: str = "") -> str | None:
+    """The first control character in ``text`` that ``allow`` does not list, else None.
+    An allowed zero-width joiner still counts unless it sits inside an emoji sequence."""
     for i, ch in enumerate(text):
-        if multiline and ch in "\n\t":
+        if ch in allow and (ch != _ZWJ or _inside_emoji(text, i)):
             continue
-        if unicodedata.category(ch) not in _BAD_CATEGORIES:
-            continue
-        if ch == _ZWJ and 0 < i < len(text) - 1:
-            before, after = text[i - 1], text[i + 1]
-            emoji_before = before == _VS16 or unicodedata.category(before) in _EMOJI_PARTS
-            if emoji_before and unicodedata.category(after) == "So":
-                continue  # 👨‍👩‍👧: a joiner inside an emoji sequence
-        return ch
+        if unicodedata.category(ch) in _BAD_CATEGORIES:
+            return ch
     return None
 
 
-def _refuse_hidden(text: str, what: str, multiline: bool = False) -> None:
-    ch = hidden_char(text, multiline)
+def _refuse_control(text: str, what: str, allow: str = "") -> None:
+    ch = control_character(text, allow)
     if ch is not None:
         raise ValidationError(f"{what}含有不可见的控制字符（U+{ord(ch):04X}），请删除后重新输入")
 
@@ -72,13 +81,15 @@ def name(value: object, what: str = "姓名", max_len: int = 50, required: bool 
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    _refuse_hidden(text, what)
+    _refuse_control(text, what)
     if any(ch in _NAME_FORBIDDEN or unicodedata.category(ch) == "So" for ch in text):
         raise ValidationError(f"{what}含有不允许的符号（如 < > {{ }} ; 或表情符号）")
     return text
 
 
-def free_text(value: object, what: str, max_len: int = 5000, required: bool = False) -> str:
+def free_text(
+    value: object, what: str, max_len: int = 5000, required: bool = False, multiline: bool = True
+) -> str:
     text = str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         if required:
@@ -86,7 +97,7 @@ def free_text(value: object, what: str, max_len: int = 5000, required: bool = Fa
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    _refuse_hidden(text, what, multiline=True)
+    _refuse_control(text, what, allow=EMOJI_JOINERS + (LINE_BREAKS if multiline else ""))
     return text
 
 
@@ -102,7 +113,7 @@ def line(value: object, what: str, max_len: int = 100, required: bool = True) ->
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    _refuse_hidden(text, what)
+    _refuse_control(text, what, allow=EMOJI_JOINERS)
     return text
 
 
@@ -118,18 +129,10 @@ def xml_safe(value: str) -> str:
 
 
 def phone(value: object, what: str = "联系电话", required: bool = True) -> str:
-    text = re.sub(r"[\s-]", "", str(value if value is not None else ""))
-    if not text:
-        if required:
-            raise ValidationError(f"{what}不能为空")
-        return ""
-    if not re.fullmatch(r"(\+?86)?1\d{10}|0\d{2,3}\d{7,8}|\d{4,8}", text):
-        raise ValidationError(f"{what}“{text[:20]}”不是有效的手机号或电话号码")
-    return text
+    """A mobile number or a campus extension: the one rule is ``portal.phone.normalize``."""
+    return _normalize_phone(value, what, required)
 
 
 def mask_phone(value: str) -> str:
-    """138****1234 — phone numbers in lists are masked."""
-    if len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return "*" * len(value)
+    """138****1234 — phone numbers in lists are masked (``portal.phone.mask``)."""
+    return _mask_phone(value)
