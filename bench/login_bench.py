@@ -30,10 +30,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
 import websockets  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates  # noqa: E402
 
 from portal import accounts  # noqa: E402
 from portal.db import open_db  # noqa: E402
@@ -75,22 +71,108 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rerun(widgets: list[WidgetState] | None = None) -> bytes:
-    msg = BackMsg(rerun_script=ClientState(query_string="", widget_states=WidgetStates(widgets=widgets or [])))
-    return msg.SerializeToString()
+# --- Streamlit's WebSocket messages (protobuf), encoded by hand ----------------------------
+# Streamlit's generated message classes are internal modules (tests/test_house.py keeps them out of
+# the repository), so the few fields a login needs are written and read here from the wire format.
+# Field numbers of Streamlit 1.67's BackMsg/ForwardMsg protocol:
+RERUN_SCRIPT = 11  # BackMsg.rerun_script: ClientState
+WIDGET_STATES, WIDGETS = 2, 1  # ClientState.widget_states: WidgetStates.widgets
+W_ID, W_TRIGGER, W_STRING = 1, 2, 6  # WidgetState.id, .trigger_value, .string_value
+DELTA, SCRIPT_FINISHED = 5, 6  # ForwardMsg.delta, .script_finished
+NEW_ELEMENT = 3  # Delta.new_element: Element
+BUTTON, TEXT_INPUT, ALERT = 19, 24, 30  # Element.button, .text_input, .alert
+EL_ID, EL_LABEL, IS_FORM_SUBMITTER, ALERT_BODY = 1, 2, 6, 1
+FINISHED_EARLY_FOR_RERUN = 2
 
 
-async def _until_finished(ws) -> list:
-    """The elements of one script run (until script_finished)."""
-    elements = []
+def _varint(n: int) -> bytes:
+    out = bytearray()
     while True:
-        msg = ForwardMsg()
-        msg.ParseFromString(await ws.recv())
-        kind = msg.WhichOneof("type")
-        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            elements.append(msg.delta.new_element)
-        elif kind == "script_finished":
-            return elements
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, value: bytes | str | bool | int) -> bytes:
+    if isinstance(value, (bool, int)):
+        return _varint(number << 3) + _varint(int(value))
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _message(*fields: tuple[int, bytes | str | bool | int]) -> bytes:
+    return b"".join(_field(n, v) for n, v in fields)
+
+
+def _parse(buf: bytes) -> dict[int, list]:
+    """A message as {field number: [values]} (length-delimited values stay bytes)."""
+    fields: dict[int, list] = {}
+    i = 0
+    while i < len(buf):
+        key, shift = 0, 0
+        while True:
+            b = buf[i]
+            i += 1
+            key |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        number, kind = key >> 3, key & 7
+        if kind == 0:
+            value, shift = 0, 0
+            while True:
+                b = buf[i]
+                i += 1
+                value |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+        elif kind == 2:
+            length, shift = 0, 0
+            while True:
+                b = buf[i]
+                i += 1
+                length |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            value, i = buf[i : i + length], i + length
+        elif kind == 1:
+            value, i = buf[i : i + 8], i + 8
+        elif kind == 5:
+            value, i = buf[i : i + 4], i + 4
+        else:
+            raise ValueError(f"wire type {kind}")
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+def _rerun(widgets: list[bytes] | None = None) -> bytes:
+    states = _message(*[(WIDGETS, w) for w in widgets or []])
+    return _message((RERUN_SCRIPT, _message((1, ""), (WIDGET_STATES, states))))
+
+
+def _text(fields: dict, number: int) -> str:
+    return fields.get(number, [b""])[0].decode()
+
+
+async def _until_finished(ws) -> list[tuple[str, dict]]:
+    """The elements of the next script run that is not cut short by st.rerun(): (kind, fields)."""
+    elements: list[tuple[str, dict]] = []
+    while True:
+        msg = _parse(await ws.recv())
+        if DELTA in msg:
+            delta = _parse(msg[DELTA][0])
+            if NEW_ELEMENT in delta:
+                element = _parse(delta[NEW_ELEMENT][0])
+                for kind, number in (("button", BUTTON), ("text_input", TEXT_INPUT), ("alert", ALERT)):
+                    if number in element:
+                        elements.append((kind, _parse(element[number][0])))
+        elif SCRIPT_FINISHED in msg:
+            if msg[SCRIPT_FINISHED][0] != FINISHED_EARLY_FOR_RERUN:
+                return elements
+            elements = []
 
 
 class Visitor:
@@ -107,33 +189,30 @@ class Visitor:
             self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60, ping_interval=None
         )
         await self.ws.send(_rerun())
-        for el in await _until_finished(self.ws):
-            kind = el.WhichOneof("type")
+        for kind, el in await _until_finished(self.ws):
             if kind == "text_input":
-                self.inputs.append(el.text_input.id)
-            elif kind == "button" and el.button.is_form_submitter:
-                self.submit = el.button.id
+                self.inputs.append(_text(el, EL_ID))
+            elif kind == "button" and el.get(IS_FORM_SUBMITTER, [0])[0]:
+                self.submit = _text(el, EL_ID)
         assert len(self.inputs) == 2 and self.submit, "the login form was not found"
 
     async def login(self) -> tuple[str, float]:
         widgets = [
-            WidgetState(id=self.inputs[0], string_value=self.username),
-            WidgetState(id=self.inputs[1], string_value=PASSWORD),
-            WidgetState(id=self.submit, trigger_value=True),
+            _message((W_ID, self.inputs[0]), (W_STRING, self.username)),
+            _message((W_ID, self.inputs[1]), (W_STRING, PASSWORD)),
+            _message((W_ID, self.submit), (W_TRIGGER, True)),
         ]
         started = time.perf_counter()
         await self.ws.send(_rerun(widgets))
+        # the form's run ends in st.rerun(); the run after it shows the logged-in app or an error
+        elements = await asyncio.wait_for(_until_finished(self.ws), 300)
+        labels = [_text(el, EL_LABEL) for kind, el in elements if kind == "button"]
+        errors = [_text(el, ALERT_BODY) for kind, el in elements if kind == "alert"]
         outcome = "failed"
-        for _ in range(3):  # the form's run, then st.rerun() into the logged-in app
-            elements = await asyncio.wait_for(_until_finished(self.ws), 300)
-            labels = [el.button.label for el in elements if el.WhichOneof("type") == "button"]
-            errors = [el.alert.body for el in elements if el.WhichOneof("type") == "alert"]
-            if "退出登录" in labels:
-                outcome = "ok"
-                break
-            if errors:
-                outcome = "retry" if "稍后再试" in errors[0] else f"failed: {errors[0]}"
-                break
+        if "退出登录" in labels:
+            outcome = "ok"
+        elif errors:
+            outcome = "retry" if "稍后再试" in errors[0] else f"failed: {errors[0]}"
         return outcome, time.perf_counter() - started
 
     async def close(self) -> None:

@@ -1,18 +1,19 @@
-"""The running server against a hostile client: downloads need the session, every response carries
-a Content-Security-Policy (500s included), metrics are not public, and a password change ends the
-user's other sessions. Plain HTTP and Streamlit's WebSocket protocol against a real `portal serve`."""
+"""The running server against a hostile client: every response carries a Content-Security-Policy
+(500s included), metrics are not public, and a password change ends the user's other sessions.
+Plain HTTP against a real `portal serve`; downloads behind the session cookie are checked in a real
+browser (tests/browser/test_session_gate_browser.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import threading
 
 import pytest
 
 from portal import accounts, demo, sessions
 from portal.accounts import Role
 from tests.conftest import goto, login
-from tests.live import Browser, http, serve
+from tests.live import http, serve
 
 
 @pytest.fixture(scope="module")
@@ -23,47 +24,6 @@ def live(tmp_path_factory, _demo_template):
     shutil.copy(_demo_template, folder / "portal.sqlite3")
     with serve(folder / "portal.sqlite3", PORTAL_TODAY="2026-11-24") as base:
         yield base
-
-
-def claim_cookie(base: str, tab: Browser) -> str:
-    """What the browser does after a login: trade the one-time claim for the HttpOnly cookie."""
-    frames = tab.of("iframe")
-    assert frames, "the login set no cookie"
-    frame = frames[-1]
-    if frame.src:
-        status, headers, _ = http("GET", base + frame.src, {"Sec-Fetch-Site": "same-origin"})
-    else:  # a script posting the claim
-        token = re.search(r'"X-Portal-Claim": "([^"]+)"', frame.srcdoc).group(1)
-        status, headers, _ = http("POST", base + "/auth/claim", {"X-Portal-Claim": token})
-    assert status == 200, status
-    return headers["set-cookie"].split(";")[0]
-
-
-def logged_in(base: str, username: str) -> tuple[Browser, str]:
-    tab = Browser(base)
-    tab.login(username, demo.DEMO_PASSWORD)
-    assert "退出登录" in [b.label for b in tab.of("button")], [a.body for a in tab.of("alert")]
-    return tab, claim_cookie(base, tab)
-
-
-def test_record_forms_are_not_served_without_the_session_cookie(live):
-    tab, cookie = logged_in(live, "10000001")
-    try:
-        tab.run(page="activities")
-        urls = [d.url for d in tab.of("download_button") if d.url.endswith(".docx")]
-        assert urls, [d.label for d in tab.of("download_button")]
-        url = live + urls[0]
-        status, _, body = http("GET", url, {"Cookie": cookie})
-        assert status == 200 and body[:2] == b"PK"  # the owner downloads the form
-        status, _, body = http("GET", url)  # the same link, without the session
-        assert status == 403 and body[:2] != b"PK"
-        status, _, body = http("GET", url, {"Cookie": "portal_session=forged.value.sig"})
-        assert status == 403 and body[:2] != b"PK"
-        http("POST", live + "/auth/logout", {"Cookie": cookie})
-        status, _, body = http("GET", url, {"Cookie": cookie})  # logged out: the cookie is dead
-        assert status == 403 and body[:2] != b"PK"
-    finally:
-        tab.close()
 
 
 def test_every_response_has_a_content_security_policy(live):
@@ -85,10 +45,8 @@ def test_every_response_has_a_content_security_policy(live):
 def test_metrics_are_refused_to_anonymous_users(live):
     status, _, body = http("GET", live + "/_stcore/metrics")
     assert status == 403 and b"session" not in body
-    tab, cookie = logged_in(live, "admin")
-    tab.close()
-    status, _, body = http("GET", live + "/_stcore/metrics", {"Cookie": cookie})
-    assert status == 200 and b"session" in body
+    status, _, body = http("GET", live + "/_stcore/metrics", {"Cookie": "portal_session=forged.value.sig"})
+    assert status == 403  # an administrator's session gets them: tests/browser/test_session_gate_browser.py
 
 
 def test_a_500_keeps_the_security_headers():
@@ -114,8 +72,18 @@ def test_a_500_keeps_the_security_headers():
     scope = {"type": "http", "method": "GET", "path": "/boom", "raw_path": b"/boom", "query_string": b"",
              "headers": [], "scheme": "http", "server": ("t", 80), "client": ("c", 1), "root_path": "",
              "http_version": "1.1", "asgi": {"version": "3.0"}}
-    with pytest.raises(RuntimeError):  # still raised, so the server logs it
-        asyncio.run(app(scope, receive, send))
+    raised: list[BaseException] = []
+
+    def serve_one() -> None:  # its own thread and loop (a browser test may hold this thread's loop)
+        try:
+            asyncio.run(app(scope, receive, send))
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=serve_one)
+    worker.start()
+    worker.join()
+    assert [str(e) for e in raised] == ["boom"]  # still raised, so the server logs it
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers = {k.decode(): v.decode() for k, v in start["headers"]}
     assert start["status"] == 500
