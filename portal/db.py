@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +23,12 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from . import config
+from .errors import Busy
 
 BUSY_TIMEOUT_MS = 5000
+# How long a write waits for other writers (another session, another server process) before
+# it gives up and the user is asked to try again. Long enough for a burst of bookings to drain.
+WRITE_DEADLINE_S = 10.0
 
 migrations = Migrations("portal")
 
@@ -407,7 +413,7 @@ def write(db: Database) -> Iterator[Database]:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    _begin_immediate(db)
     try:
         yield db
     except BaseException:
@@ -416,6 +422,36 @@ def write(db: Database) -> Iterator[Database]:
         raise
     else:
         db.execute("COMMIT")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy" (another writer holds the lock)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _begin_immediate(db: Database) -> None:
+    """Take the write lock, retrying until ``WRITE_DEADLINE_S``; then raise ``Busy``.
+
+    SQLite's busy handler waits inside one attempt (its timeout is set to the time left);
+    a short random pause between attempts keeps many waiting writers from retrying in step.
+    """
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            db.conn.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc):
+                    raise
+                if time.monotonic() + 0.01 >= deadline:
+                    raise Busy() from None
+                time.sleep(random.uniform(0.002, 0.02))
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:

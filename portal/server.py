@@ -118,6 +118,13 @@ def show_script_error(exc: Exception) -> bool:
     """An unexpected error: the details go to the server log, the user gets a Chinese message."""
     import streamlit as st
 
+    from .db import is_locked
+    from .errors import Busy
+
+    if isinstance(exc, Busy) or is_locked(exc):
+        log.warning("database busy in a page: %s", exc)
+        st.error(Busy.MESSAGE)
+        return True
     log.error("unexpected error in a page", exc_info=exc)
     st.error("系统出现意外错误，已记录在服务器日志中。请刷新页面重试；如仍有问题，请联系管理员。")
     return True

@@ -15,18 +15,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import secrets
+import threading
 
 from itsdangerous import BadSignature, TimestampSigner
 from sqlite_utils import Database
 
 from . import config, dates
 from .accounts import User, get_user
-from .db import get_setting, write
+from .db import get_setting, open_db, write
+from .errors import PortalError
+
+log = logging.getLogger("portal")
 
 CLAIM_SECONDS = 120
-_TOUCH_EVERY = dt.timedelta(seconds=30)
+# A page view never writes: last-seen is noted in memory (at most once a minute per session)
+# and written in one batch by a background thread, so a rush of page views does not queue
+# behind the write lock, and a failed update never fails a page.
+_TOUCH_EVERY = dt.timedelta(seconds=60)
+FLUSH_EVERY_S = 30.0
+_seen: dict[tuple[str, str], str] = {}  # (database file, session id) -> last seen
+_seen_lock = threading.Lock()
+_flusher: threading.Thread | None = None
 
 
 def _digest(token: str) -> str:
@@ -70,17 +82,62 @@ def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:
     if row is None or row[4] is not None or not row[5]:
         return None
     now = dates.now()
-    created, last_seen = dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(row[3])
+    key = (_db_file(db), row[0])
+    with _seen_lock:
+        noted = _seen.get(key)
+    created = dt.datetime.fromisoformat(row[2])
+    last_seen = max(dt.datetime.fromisoformat(row[3]), dt.datetime.fromisoformat(noted or row[3]))
     idle = (now - last_seen).total_seconds() > config.SESSION_IDLE_SECONDS
     too_old = (now - created).total_seconds() > config.SESSION_MAX_AGE
     if idle or too_old:
-        with write(db):
-            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", [dates.stamp(), row[0]])
-        return None
+        return None  # over by its own timestamps: nothing needs writing to refuse it
     if now - last_seen > _TOUCH_EVERY:
-        with write(db):
-            db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", [dates.stamp(), row[0]])
+        _note_seen(key, dates.stamp())
     return row[0], get_user(db, row[1])
+
+
+def _db_file(db: Database) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+def _note_seen(key: tuple[str, str], stamp: str) -> None:
+    global _flusher
+    with _seen_lock:
+        _seen[key] = stamp
+        if _flusher is None or not _flusher.is_alive():
+            _flusher = threading.Thread(target=_flush_forever, name="portal-last-seen", daemon=True)
+            _flusher.start()
+
+
+def _flush_forever() -> None:
+    while True:
+        threading.Event().wait(FLUSH_EVERY_S)
+        flush_last_seen()
+
+
+def flush_last_seen() -> int:
+    """Write the noted last-seen times, one transaction per database file; returns how many
+    were written. A busy or failing database keeps them for the next round (never raises)."""
+    with _seen_lock:
+        batch = dict(_seen)
+        _seen.clear()
+    written = 0
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for (path, session_id), stamp in batch.items():
+        by_file.setdefault(path, []).append((stamp, session_id))
+    for path, rows in by_file.items():
+        try:
+            with open_db(path) as db, write(db):
+                db.conn.executemany(
+                    "UPDATE sessions SET last_seen = max(last_seen, ?) WHERE id = ? AND ended_at IS NULL", rows
+                )
+            written += len(rows)
+        except (PortalError, OSError, Exception) as exc:  # noqa: BLE001 - never let this fail a page
+            log.warning("last-seen update of %d sessions postponed: %s", len(rows), exc)
+            with _seen_lock:
+                for stamp, session_id in rows:
+                    _seen.setdefault((path, session_id), stamp)
+    return written
 
 
 def resume(db: Database, session_id: str | None) -> User | None:
