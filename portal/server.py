@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from starlette.requests import Request
@@ -141,6 +142,10 @@ SERVER_CONFIG = {
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "none",
+    # Streamlit runs a full gc.collect(2) after every script run: with pandas and pyarrow loaded
+    # that is ≈ 50 ms of CPU, most of a page run, and it serialises a booking rush. Python's own
+    # generational collector still runs; the modules loaded at start are frozen out of it (serve).
+    "runner.postScriptGC": False,
 }
 
 
@@ -162,4 +167,6 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     use_navigation_only()
     with open_db() as db:  # migrate and make the secret before the first request
         sessions.secret_key(db)
-    build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
+    app = build_app()
+    gc.freeze()  # what is loaded by now lives as long as the server: keep it out of every collection
+    app.run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
