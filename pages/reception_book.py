@@ -47,9 +47,13 @@ if not free:
     st.warning("该接待日已约满，请选择其他接待日。")
     st.stop()
 
-slot_labels = {s.slot: s.label for s in free}
+# Every slot of the day stays an option (full ones are refused by book() with the reason): if the
+# options shrank when a slot filled up, Streamlit would silently move the choice to another slot.
+slot_labels = {s.slot: s.label for s in day_slots}
 with st.form("booking"):
-    slot = st.selectbox("时段", list(slot_labels), format_func=slot_labels.get, key="slot")
+    slot = st.selectbox(
+        "时段", list(slot_labels), format_func=slot_labels.get, index=day_slots.index(free[0]), key=f"slot_{day.date}"
+    )
     category = st.selectbox("反映事项类别", reception.CATEGORIES, key="category")
     subject = st.text_input("反映事项（简要）", max_chars=100, key="subject")
     description = st.text_area("具体情况（选填）", max_chars=2000, key="description")

@@ -5,9 +5,15 @@ service or the page runs, as a second server process or a long import would."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 
 import pytest
 
@@ -15,6 +21,7 @@ from portal import accounts, config, dates, reception, sessions
 from portal import db as dbmod
 from portal.errors import Busy
 from tests.conftest import goto, login, texts
+from tests.stclient import Tab
 
 NEXT = dt.date(2026, 12, 2)
 
@@ -139,3 +146,68 @@ def test_a_failed_last_seen_update_never_fails_anything(demo_db, monkeypatch):
         other.execute("ROLLBACK")
         other.close()
     assert sessions.flush_last_seen() == 1
+
+
+def _serve(path: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal", "--db", path, "serve", "--port", str(port), "--address", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("portal serve did not start")
+
+
+def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
+    """Two ``portal serve`` processes on one file (as behind nginx), six people, one place."""
+    tpl = reception.load_template(demo_db)
+    reception.save_template(demo_db, tpl.model_copy(update={"visits_per_slot": 1}))
+    slot = _free_slot(demo_db)
+    label = next(s.label for s in reception.slots(demo_db, NEXT) if s.slot == slot)
+    people = [r[0] for r in demo_db.execute(
+        "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id WHERE p.kind = '学生' "
+        "AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id LIMIT 6"
+    )]
+    cookies = []
+    for uid in people:
+        _, claim = sessions.start(demo_db, uid)
+        cookies.append(f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}")
+    servers = [_serve(str(config.db_path())) for _ in range(2)]
+    try:
+        tabs = [Tab(servers[i % 2][1], c, "reception_book") for i, c in enumerate(cookies)]
+
+        async def rush():
+            for tab in tabs:
+                await tab.open()
+                day = next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日"))
+                tab.set("接待日", day)
+                await tab.rerun()
+                tab.set("时段", label)
+                tab.set("反映事项（简要）", "宿舍热水")
+                tab.set("联系电话", "13800001111")
+            return await asyncio.gather(*(t.click("提交预约") for t in tabs))
+
+        runs = asyncio.run(rush())
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert not any(r.exception for r in runs)
+    won = [r for r in runs if any("预约成功" in s for s in r.successes)]
+    lost = [r for r in runs if any("已约满" in m for m in r.errors + r.warnings)]
+    assert len(won) == 1 and len(lost) == 5, [(r.successes, r.errors, r.warnings) for r in runs]
+    rows = demo_db.execute(
+        "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'", [NEXT.isoformat(), slot]
+    ).fetchone()[0]
+    assert rows == 1
