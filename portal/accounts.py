@@ -300,7 +300,7 @@ def authenticate(db: Database, username: str, password: str) -> User:
         locked_until = None
         if failures >= config.LOCKOUT_THRESHOLD:
             locked_until = (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
-        with write(db):
+        with write(db, housekeeping=True):
             db.execute(
                 "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "
                 "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
@@ -310,7 +310,7 @@ def authenticate(db: Database, username: str, password: str) -> User:
         if locked_until:
             raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
         raise AuthError(LOGIN_FAILED)
-    with write(db):
+    with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
         if _hasher.check_needs_rehash(row[1]):

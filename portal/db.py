@@ -380,6 +380,21 @@ def m007_submissions(db: Database) -> None:
         """,
     )
 
+
+@migrations()
+def m008_data_stamp(db: Database) -> None:
+    """A counter every write transaction bumps (``write``): caches key on it (``portal/cache.py``)."""
+    _script(
+        db,
+        """
+        CREATE TABLE data_stamp (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            n INTEGER NOT NULL
+        );
+        INSERT INTO data_stamp (id, n) VALUES (1, 0);
+        """,
+    )
+
 # --- connecting --------------------------------------------------------------------------
 
 
@@ -423,11 +438,13 @@ def open_db(path: str | Path | None = None) -> Iterator[Database]:
 
 
 @contextmanager
-def write(db: Database) -> Iterator[Database]:
+def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
     """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
 
     Nested calls become savepoints of the outer transaction, so a service can call
-    another service and the whole stays all-or-nothing.
+    another service and the whole stays all-or-nothing. A committed write bumps the data
+    stamp (cached results are stale) unless it is ``housekeeping``: sessions and login
+    bookkeeping, which no cached page shows — a login must not recompute everyone's pages.
     """
     if db.conn.in_transaction:
         with db.atomic():
@@ -436,12 +453,32 @@ def write(db: Database) -> Iterator[Database]:
     _begin_immediate(db)
     try:
         yield db
+        if not housekeeping:
+            _bump_stamp(db)
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
     else:
         db.execute("COMMIT")
+
+
+def _bump_stamp(db: Database) -> None:
+    """Every committed write changes the data stamp: cached results keyed on it are stale."""
+    try:
+        db.conn.execute("UPDATE data_stamp SET n = n + 1 WHERE id = 1")
+    except sqlite3.OperationalError as exc:  # before migration m008
+        if "no such table" not in str(exc):
+            raise
+
+
+def data_stamp(db: Database) -> int:
+    """A number that changes whenever anything is written (one indexed read: cheap per rerun)."""
+    try:
+        row = db.conn.execute("SELECT n FROM data_stamp WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return -1
+    return row[0] if row else -1
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -52,7 +52,7 @@ def secret_key(db: Database) -> str:
         return env
     key = get_setting(db, "secret_key")
     if key is None:
-        with write(db):
+        with write(db, housekeeping=True):
             db.execute(
                 "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)",
                 [secrets.token_urlsafe(48)],
@@ -65,7 +65,7 @@ def start(db: Database, user_id: int) -> tuple[str, str]:
     """A new session: returns (session id, one-time claim token)."""
     session_id, claim_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = dates.stamp()
-    with write(db):
+    with write(db, housekeeping=True):
         db.execute(
             "INSERT INTO sessions (id, user_id, claim_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
             [session_id, user_id, _digest(claim_token), now, now],
@@ -127,7 +127,7 @@ def flush_last_seen() -> int:
         by_file.setdefault(path, []).append((stamp, session_id))
     for path, rows in by_file.items():
         try:
-            with open_db(path) as db, write(db):
+            with open_db(path) as db, write(db, housekeeping=True):
                 db.conn.executemany(
                     "UPDATE sessions SET last_seen = max(last_seen, ?) WHERE id = ? AND ended_at IS NULL", rows
                 )
@@ -162,7 +162,7 @@ def claim(db: Database, claim_token: str | None) -> str | None:
     if not claim_token:
         return None
     token = secrets.token_urlsafe(32)
-    with write(db):
+    with write(db, housekeeping=True):
         row = db.execute(
             "SELECT id, created_at, ended_at FROM sessions WHERE claim_hash = ?", [_digest(claim_token)]
         ).fetchone()
@@ -185,7 +185,7 @@ def end(db: Database, session_id: str | None = None, cookie: str | None = None) 
         session_id = live[0] if live else None
     if not session_id:
         return
-    with write(db):
+    with write(db, housekeeping=True):
         db.execute(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
         )
