@@ -124,15 +124,16 @@ class FormRenderer:
             self._root.replace(self._root.body, body)
             return serialize_part_xml(self._root)
 
-    def render(self, context: dict) -> bytes:
+    def render(self, context: dict, compresslevel: int = 1) -> bytes:
+        """The form as a .docx. Level 1 (default): these parts are repetitive XML, fast and nearly
+        as small; python-docx saves at zlib's default (6) — bench/forms_bench.py compares at that."""
         document = self.document_xml(context)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             for name, when, data in self._parts:
                 info = zipfile.ZipInfo(name, when)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                # level 1: these parts are repetitive XML; fast and nearly as small
-                z.writestr(info, document if name == DOCUMENT_PART else data, compresslevel=1)
+                z.writestr(info, document if name == DOCUMENT_PART else data, compresslevel=compresslevel)
         return buf.getvalue()
 
 
