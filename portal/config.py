@@ -23,6 +23,9 @@ SESSION_COOKIE = "portal_session"
 LOCKOUT_THRESHOLD = int(os.environ.get("PORTAL_LOCKOUT_THRESHOLD", 5))
 LOCKOUT_SECONDS = int(os.environ.get("PORTAL_LOCKOUT_SECONDS", 15 * 60))
 # Uploads (imports) larger than this are refused before parsing.
+# A batch export of record forms from the page is refused above this many forms (≈ 20 ms a form:
+# 2,000 forms ≈ 40 s); the user is asked to narrow the filter. The CLI has no limit.
+MAX_EXPORT_FORMS = int(os.environ.get("PORTAL_MAX_EXPORT_FORMS", 2000))
 MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 
 

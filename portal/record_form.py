@@ -233,6 +233,13 @@ class ExportResult:
     data: bytes | None = None  # the zip when exported to memory
 
 
+def too_many_forms(total: int, limit: int) -> str:
+    return (
+        f"符合条件的记录有 {total:,} 条，超过一次导出的上限 {limit:,} 条。"
+        "请缩小筛选范围（日期、制度、领导干部或单位）后再导出；更大批量可由管理员用命令行 portal forms export 导出。"
+    )
+
+
 def select_activities(
     db: Database,
     viewer: User,
@@ -284,6 +291,7 @@ def export_forms(
     until: dt.date | None = None,
     pdf: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    max_forms: int | None = None,
 ) -> ExportResult:
     """Write one form per activity: into a directory, a ``.zip`` file, or (``out`` None) zip bytes.
 
@@ -294,6 +302,8 @@ def export_forms(
         db, viewer, cadre=cadre, unit_id=unit_id, system=system, period=period, since=since, until=until
     )
     total = len(chosen)
+    if max_forms is not None and total > max_forms:
+        raise ValidationError(too_many_forms(total, max_forms))
     to_zip = out is None or str(out).lower().endswith(".zip")
     target = Path(out) if out is not None else None
     result = ExportResult(count=total, target=target)
@@ -314,12 +324,14 @@ def export_forms(
             pdfs = to_pdf(written, work)
             result.pdf = len(pdfs)
         if to_zip:
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:  # .docx are zips already
-                for path in [*written, *pdfs]:
-                    z.write(path, path.name)
-            result.data = buf.getvalue()
+            # straight into the target file (memory stays bounded however many forms); bytes only
+            # when the caller asked for them
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(result.data)
+            sink = target if target is not None else io.BytesIO()
+            with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:  # .docx are zips already
+                for path in [*written, *pdfs]:
+                    z.write(path, path.name)
+            if target is None:
+                result.data = sink.getvalue()  # type: ignore[union-attr]
     return result

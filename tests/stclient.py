@@ -28,6 +28,7 @@ class Widget:
     label: str
     options: list[str] = field(default_factory=list)
     form_id: str = ""
+    fragment_id: str = ""  # a widget inside st.fragment reruns only its fragment
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Tab:
         self.states: dict[str, WidgetState] = {}
         self.widgets: dict[str, Widget] = {}
         self.ws = None
+        self._fragment = ""
 
     async def open(self, timeout: float = 60) -> Run:
         headers = {"Cookie": self.cookie} if self.cookie else {}
@@ -70,17 +72,19 @@ class Tab:
         """Set a widget by its label, as typing or choosing would (kept for later reruns)."""
         w = self.widgets[label]
         state = WidgetState(id=w.id)
-        if w.kind == "selectbox":
-            state.string_value = str(value)
+        if w.kind == "checkbox":
+            state.bool_value = bool(value)
         elif w.kind == "number_input":
             state.double_value = float(value)
         else:
             state.string_value = str(value)
         self.states[w.id] = state
+        self._fragment = w.fragment_id  # as a browser does: a fragment's widget reruns the fragment
 
     async def click(self, label: str, timeout: float = 60) -> Run:
-        trigger = WidgetState(id=self.widgets[label].id, trigger_value=True)
-        return await self.rerun([trigger], timeout=timeout)
+        w = self.widgets[label]
+        self._fragment = w.fragment_id
+        return await self.rerun([WidgetState(id=w.id, trigger_value=True)], timeout=timeout)
 
     async def goto(self, page: str, timeout: float = 60) -> Run:
         self.page, self.states = page, {}
@@ -91,6 +95,9 @@ class Tab:
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = self.page
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *(extra or [])])
+        fragment, self._fragment = self._fragment, ""
+        if fragment:
+            msg.rerun_script.fragment_id = fragment
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         run = Run(0.0, {}, [], [], [], [])
@@ -100,15 +107,16 @@ class Tab:
             fwd.ParseFromString(raw)
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                self._element(fwd.delta.new_element, run)
+                self._element(fwd.delta.new_element, run, fwd.delta.fragment_id)
             elif kind == "script_finished" and fwd.script_finished in _DONE:
                 break
         run.seconds = time.perf_counter() - started
-        self.widgets = run.widgets
+        # a fragment run sends its own elements only: the rest of the page stays as it was
+        self.widgets = {**self.widgets, **run.widgets} if fragment else run.widgets
         return run
 
     @staticmethod
-    def _element(el, run: Run) -> None:
+    def _element(el, run: Run, fragment_id: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "alert":
             body = el.alert.body
@@ -118,7 +126,7 @@ class Tab:
             run.exception = f"{el.exception.type}: {el.exception.message}"
         elif kind in ("text", "markdown"):
             run.texts.append(getattr(el, kind).body)
-        elif kind in ("selectbox", "text_input", "text_area", "number_input", "button", "radio"):
+        elif kind in ("selectbox", "text_input", "text_area", "number_input", "button", "radio", "checkbox"):
             w = getattr(el, kind)
             options = list(getattr(w, "options", []))
-            run.widgets[w.label] = Widget(kind, w.id, w.label, options, getattr(w, "form_id", ""))
+            run.widgets[w.label] = Widget(kind, w.id, w.label, options, getattr(w, "form_id", ""), fragment_id)

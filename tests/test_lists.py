@@ -1,0 +1,77 @@
+"""Lists load only what is shown: counted and paged in SQL, exports to a file with a size limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+from portal import accounts, activities, config, record_form
+from tests.conftest import goto, login, texts
+
+
+def _no_full_list(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("the page loaded every row as a model")
+
+    monkeypatch.setattr(activities, "list_activities", refuse)
+
+
+def test_the_activity_list_is_counted_and_paged_in_sql(demo_db, monkeypatch):
+    admin = accounts.find_user(demo_db, "admin")
+    since = dt.date(2026, 11, 24) - dt.timedelta(days=365)
+    total = demo_db.execute(
+        "SELECT count(*) FROM activities WHERE voided_at IS NULL AND date >= ?", [since.isoformat()]
+    ).fetchone()[0]
+    assert total > 100  # more than one page in the demo
+    _no_full_list(monkeypatch)
+    at = login("admin")
+    goto(at, "pages/activities.py").run()
+    assert not at.exception, at.exception
+    assert f"共 {total:,} 条，第 1/" in texts(at)
+    first = list(at.dataframe[0].value["编号"])
+    assert len(first) == 100
+    at.number_input[0].set_value(2).run()
+    second = list(at.dataframe[0].value["编号"])
+    assert second and not set(first) & set(second)
+    page = activities.page_activities(demo_db, admin, offset=100, limit=100, since=since)
+    assert [r[0] for r in page.rows] == second and page.total == total
+    # a new filter starts again at page 1
+    at.selectbox(key="f_system").select("听课").run()
+    assert "第 1/" in texts(at)
+
+
+def test_page_activities_keeps_the_viewers_scope(demo_db):
+    me = accounts.find_user(demo_db, "10010001")
+    page = activities.page_activities(demo_db, me, limit=1000)
+    mine = {a.id for a in activities.list_activities(demo_db, me)}
+    assert page.total == len(mine) and {r[0] for r in page.rows} == mine
+
+
+def test_a_too_large_export_asks_to_narrow_the_filter(demo_db, monkeypatch):
+    monkeypatch.setattr(config, "MAX_EXPORT_FORMS", 5)
+    at = login("admin")
+    goto(at, "pages/activities.py").run()
+    assert any("请缩小筛选范围" in w.value for w in at.warning)
+    assert next(b for b in at.button if b.label == "生成压缩包").disabled
+    admin = accounts.find_user(demo_db, "admin")
+    import pytest
+
+    from portal.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="请缩小筛选范围"):
+        record_form.export_forms(demo_db, admin, None, max_forms=5)
+
+
+def test_the_export_zip_is_a_temporary_file_not_session_bytes(demo_db):
+    at = login("10010001")
+    goto(at, "pages/activities.py").run()
+    next(b for b in at.button if b.label == "生成压缩包").click().run()
+    assert not at.exception, at.exception
+    assert "export_zip" not in at.session_state  # no bytes kept in the session
+    path = Path(at.session_state["export_zip_path"])
+    names = zipfile.ZipFile(path).namelist()
+    assert names and all(n.endswith(".docx") for n in names)
+    assert any(b.label == "下载压缩包" for b in at.get("download_button"))
+    next(b for b in at.button if b.label == "生成压缩包").click().run()  # a new one replaces it
+    assert not path.exists() and Path(at.session_state["export_zip_path"]).exists()
