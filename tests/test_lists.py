@@ -75,3 +75,42 @@ def test_the_export_zip_is_a_temporary_file_not_session_bytes(demo_db):
     assert any(b.label == "下载压缩包" for b in at.get("download_button"))
     next(b for b in at.button if b.label == "生成压缩包").click().run()  # a new one replaces it
     assert not path.exists() and Path(at.session_state["export_zip_path"]).exists()
+
+
+def _more_accounts(db, n: int) -> None:
+    from portal.db import write
+
+    with write(db):
+        db.conn.executemany(
+            "INSERT INTO users (username, display_name, created_at) VALUES (?, ?, '2026-11-01T00:00:00')",
+            [(f"z{i:05d}", f"测试用户{i}") for i in range(n)],
+        )
+
+
+def test_account_management_shows_every_account_a_page_at_a_time(demo_db):
+    _more_accounts(demo_db, 600)
+    total = demo_db.execute("SELECT count(*) FROM users").fetchone()[0]
+    assert total > 500
+    at = login("admin")
+    goto(at, "pages/admin_users.py").run()
+    assert not at.exception, at.exception
+    pages = -(-total // 100)
+    assert f"共 {total:,} 个账号，第 1/{pages} 页" in texts(at)
+    at.number_input[0].set_value(pages).run()
+    shown = list(at.dataframe[0].value["账号"])
+    assert shown[-1] == max(r[0] for r in demo_db.execute("SELECT username FROM users")) and len(shown) == total - (pages - 1) * 100
+    at.text_input(key="user_search").input("测试用户59").run()
+    assert "共 11 个账号，第 1/1 页" in texts(at)
+
+
+def test_a_page_of_accounts_costs_four_queries_not_two_per_user(demo_db):
+    _more_accounts(demo_db, 150)
+    statements = []
+    demo_db.conn.set_trace_callback(statements.append)
+    total, users = accounts.page_users(demo_db, "", offset=0, limit=100)
+    demo_db.conn.set_trace_callback(None)
+    assert len(users) == 100 and total > 150
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 4  # count, page, roles, posts
+    # the same roles as one account read alone
+    for u in users[:30]:
+        assert u == accounts.get_user(demo_db, u.id)
