@@ -392,6 +392,42 @@ def m008_data_stamp(db: Database) -> None:
         """,
     )
 
+
+@migrations()
+def m009_lookup_indexes(db: Database) -> None:
+    """An index behind every foreign key (a case's activity or booking, a user's bookings and sessions,
+    a unit's posts …) and behind the supervision filters (a department's open cases by due date)."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cadre_posts_unit ON cadre_posts(unit_id, person_id);
+        CREATE INDEX IF NOT EXISTS post_charges_unit ON post_charges(unit_id);
+        CREATE INDEX IF NOT EXISTS users_person ON users(person_id);
+        CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+        CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log(user_id);
+        CREATE INDEX IF NOT EXISTS rule_sets_loaded_by ON rule_sets(loaded_by);
+        CREATE INDEX IF NOT EXISTS contact_targets_unit ON contact_targets(unit_id);
+        CREATE INDEX IF NOT EXISTS activities_entered_by ON activities(entered_by);
+        CREATE INDEX IF NOT EXISTS activity_history_user ON activity_history(user_id);
+        CREATE INDEX IF NOT EXISTS duty_days_activity ON duty_days(activity_id);
+        CREATE INDEX IF NOT EXISTS duty_days_leader ON duty_days(leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_date ON duty_changes(date);
+        CREATE INDEX IF NOT EXISTS duty_changes_new_leader ON duty_changes(new_leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_old_leader ON duty_changes(old_leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_user ON duty_changes(user_id);
+        CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id, date);
+        CREATE INDEX IF NOT EXISTS bookings_date ON bookings(date, slot);
+        CREATE INDEX IF NOT EXISTS cases_dept_state_due ON cases(responsible_dept, state, due_date);
+        CREATE INDEX IF NOT EXISTS cases_handling_unit ON cases(handling_unit_id, state);
+        CREATE INDEX IF NOT EXISTS cases_raised_by ON cases(raised_by);
+        CREATE INDEX IF NOT EXISTS cases_cadre ON cases(cadre_id, state);
+        CREATE INDEX IF NOT EXISTS cases_booking ON cases(booking_id);
+        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
+        CREATE INDEX IF NOT EXISTS case_events_user ON case_events(user_id, action);
+        CREATE INDEX IF NOT EXISTS submissions_user ON submissions(user_id);
+        """,
+    )
+
 # --- connecting --------------------------------------------------------------------------
 
 
