@@ -16,6 +16,11 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 PAGE_SIZE = 100
 
 
+def _form_docx(activity_id: int) -> bytes:
+    with common.database() as db:
+        return record_form.render_record_form(db, activity_id, user)
+
+
 def _drop_export() -> None:
     """The previous zip of this session goes when a new one is made."""
     old = st.session_state.pop("export_zip_path", None)
@@ -138,7 +143,6 @@ chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key=
 with common.database() as db:
     try:
         activity = activities.get_activity(db, chosen, user)
-        docx = record_form.render_record_form(db, chosen, user)
         entries = activities.history(db, chosen, user)
     except PortalError as exc:
         common.show_error(exc)
@@ -168,7 +172,7 @@ for label, value in fields:
 c1, c2 = st.columns(2)
 c1.download_button(
     "下载记录表（Word）",
-    docx,
+    data=lambda: _form_docx(chosen),  # rendered when clicked, not on every rerun
     file_name=record_form.form_filename(activity),
     mime=DOCX_MIME,
     icon=":material/download:",

@@ -428,6 +428,19 @@ def m009_lookup_indexes(db: Database) -> None:
         """,
     )
 
+
+@migrations()
+def m010_activity_dates(db: Database) -> None:
+    """联系活动记录 filters by date and shows the newest first: the live rows by date (the count is read
+    from the index, a page is the index's first rows), and every row by date when voided ones are asked."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS activities_live_date ON activities(date) WHERE voided_at IS NULL;
+        CREATE INDEX IF NOT EXISTS activities_date ON activities(date);
+        """,
+    )
+
 # --- connecting --------------------------------------------------------------------------
 
 

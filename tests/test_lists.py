@@ -114,3 +114,25 @@ def test_a_page_of_accounts_costs_four_queries_not_two_per_user(demo_db):
     # the same roles as one account read alone
     for u in users[:30]:
         assert u == accounts.get_user(demo_db, u.id)
+
+
+def test_the_activity_page_reads_an_index_not_the_table(demo_db):
+    admin = accounts.find_user(demo_db, "admin")
+    statements = []
+    demo_db.conn.set_trace_callback(statements.append)
+    activities.page_activities(demo_db, admin, since=dt.date(2025, 11, 24), until=dt.date(2026, 11, 24))
+    demo_db.conn.set_trace_callback(None)
+    for sql in statements:
+        plan = " ".join(str(r[3]) for r in demo_db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN a " not in plan + " " and "USE TEMP B-TREE FOR ORDER BY" not in plan, (sql, plan)
+
+
+def test_the_record_form_is_rendered_only_when_downloaded(demo_db, monkeypatch):
+    rendered = []
+    real = record_form.render_record_form
+    monkeypatch.setattr(record_form, "render_record_form", lambda *a, **k: rendered.append(1) or real(*a, **k))
+    at = login("10010001")
+    goto(at, "pages/activities.py").run()
+    at.selectbox(key="chosen").set_value(activities.page_activities(demo_db, accounts.find_user(demo_db, "10010001")).rows[1][0]).run()
+    assert not at.exception and any(b.label == "下载记录表（Word）" for b in at.get("download_button"))
+    assert rendered == []
