@@ -136,3 +136,25 @@ def test_the_record_form_is_rendered_only_when_downloaded(demo_db, monkeypatch):
     at.selectbox(key="chosen").set_value(activities.page_activities(demo_db, accounts.find_user(demo_db, "10010001")).rows[1][0]).run()
     assert not at.exception and any(b.label == "下载记录表（Word）" for b in at.get("download_button"))
     assert rendered == []
+
+
+def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(demo_db):
+    from portal import cases
+    from portal.db import write
+
+    with write(demo_db):
+        for i in range(260):
+            cases.open_case(
+                demo_db, source="other", content=f"第 {i} 条建议", responsible_dept="党办",
+                contact_date=dt.date(2026, 9, 1) + dt.timedelta(days=i % 60),
+            )
+    at = login("admin")
+    goto(at, "pages/cases.py").run()
+    assert not at.exception, at.exception
+    listed = int(at.metric[0].value)
+    assert listed > 200
+    assert len(at.dataframe[0].value) == 200
+    assert f"第 1/{-(-listed // 200)} 页" in texts(at)
+    at.number_input[0].set_value(2).run()
+    assert not at.exception and len(at.dataframe[0].value) == listed - 200
+    assert "fde2e1" in str(at.dataframe[0].proto)  # overdue rows keep their red (the styles travel with the table)
