@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -40,6 +41,8 @@ from portal.db import open_db  # noqa: E402
 from tests.stclient import Tab  # noqa: E402
 
 DAY_LABEL = "2026年12月2日（星期三）"
+SLOT = re.compile(r"\d\d:\d\d–\d\d:\d\d")  # a free slot's button (a full one says 已满)
+PHONE = "联系电话（手机号或校内分机）"
 PAGE = "reception_book"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -128,14 +131,14 @@ async def rush(urls: list[str], cookies: list[str], pids: list[int]) -> dict:
             failed.append(f"load: {load!r}"[:200])
         else:
             ready.append(tab)
-    # choose the day (a rerun each), then fill the form: values travel with the submit
-    chosen = await asyncio.gather(*(_choose_day(t) for t in ready), return_exceptions=True)
+    # choose the day and a free slot (a rerun each), then fill the form: its values travel with the submit
+    chosen = await asyncio.gather(*(_choose(t, rng) for t in ready), return_exceptions=True)
     ready = [t for t, ok in zip(ready, chosen, strict=True) if ok is True]
-    failed += [f"choose day: {ok!r}"[:200] for ok in chosen if ok is not True]
+    failed += [f"choose day and slot: {ok!r}"[:200] for ok in chosen if ok is not True]
     for i, tab in enumerate(ready):
-        tab.set("时段", rng.choice(tab.widgets["时段"].options))
+        tab.set("反映事项类别", "后勤保障")
         tab.set("反映事项（简要）", f"压力测试 {i}")
-        tab.set("联系电话", "13800000000")
+        tab.set(PHONE, "13800000000")
     cpu_before = [cpu_seconds(p) for p in pids]
     started = time.perf_counter()
     results = await asyncio.gather(*(t.click("提交预约", timeout=120) for t in ready), return_exceptions=True)
@@ -164,14 +167,18 @@ async def rush(urls: list[str], cookies: list[str], pids: list[int]) -> dict:
     }
 
 
-async def _choose_day(tab: Tab) -> bool | str:
+async def _choose(tab: Tab, rng: random.Random) -> bool | str:
     options = tab.widgets["接待日"].options
     day = next((o for o in options if o.startswith(DAY_LABEL)), None)
     if day is None:
         return f"no {DAY_LABEL} in {options}"
     tab.set("接待日", day)
     run = await tab.rerun(timeout=120)
-    return True if "时段" in run.widgets else f"no slots: {run.errors or run.warnings}"
+    free = [w.label for w in run.widgets.values() if w.kind == "button" and SLOT.fullmatch(w.label)]
+    if not free:
+        return f"no free slot: {run.errors or run.warnings}"
+    await tab.click(rng.choice(free), timeout=120)
+    return True if PHONE in tab.widgets else f"no form: {list(tab.widgets)}"
 
 
 def double_bookings(path: str) -> tuple[int, int]:

@@ -357,7 +357,6 @@ def m006_calendar_seed(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 
-
 @migrations()
 def m007_submissions(db: Database) -> None:
     """Exactly-once forms (portal/submissions.py): the token of each form rendering that created
@@ -379,22 +378,104 @@ def m007_submissions(db: Database) -> None:
 
 
 @migrations()
-def m008_data_stamp(db: Database) -> None:
-    """A counter every write transaction bumps (``write``): caches key on it (``portal/cache.py``)."""
+def m008_search(db: Database) -> None:
+    """Full-text search over activities and cases (portal/search.py).
+
+    FTS5 with the unicode61 tokenizer over text in which every Chinese character stands alone, so
+    that a phrase query finds words of any length (食堂, two characters, which the trigram tokenizer
+    cannot). Triggers only note what changed in ``search_queue``; portal/search.py re-reads those
+    rows and indexes them before every search, so every write path (forms, imports, the CLI) is
+    covered. Rowids: activity id × 2, case id × 2 + 1."""
     _script(
         db,
         """
-        CREATE TABLE data_stamp (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            n INTEGER NOT NULL
-        );
-        INSERT INTO data_stamp (id, n) VALUES (1, 0);
+        CREATE VIRTUAL TABLE search_index USING fts5(body, tokenize = 'unicode61');
+        CREATE TABLE search_queue (doc INTEGER PRIMARY KEY);
+        INSERT INTO search_queue (doc) SELECT id * 2 FROM activities;
+        INSERT INTO search_queue (doc) SELECT id * 2 + 1 FROM cases;
+        CREATE TRIGGER search_activity_i AFTER INSERT ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_u AFTER UPDATE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_d AFTER DELETE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2); END;
+        CREATE TRIGGER search_target_i AFTER INSERT ON activity_targets
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.activity_id * 2); END;
+        CREATE TRIGGER search_case_i AFTER INSERT ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_u AFTER UPDATE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_d AFTER DELETE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2 + 1); END;
+        CREATE TRIGGER search_person_u AFTER UPDATE OF name, staff_no ON people
+            BEGIN
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 FROM activities WHERE cadre_id = new.id;
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 + 1 FROM cases WHERE cadre_id = new.id;
+            END;
         """,
     )
 
 
 @migrations()
-def m009_lookup_indexes(db: Database) -> None:
+def m009_campus_identity(db: Database) -> None:
+    """Campus single sign-on and the API: a session remembers the identity that opened it
+    (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    _script(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
+        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
+            token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
+            scopes TEXT NOT NULL DEFAULT '[]',   -- JSON list: roster, bookings, quota, cases
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        );
+        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            generation INTEGER NOT NULL DEFAULT 1
+        );
+        """,
+    )
+
+
+@migrations()
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
+
+@migrations()
+def m010_data_stamp(db: Database) -> None:
+    """A counter every write transaction bumps (``write``): caches key on it (``portal/cache.py``)."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS data_stamp (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            n INTEGER NOT NULL
+        );
+        INSERT OR IGNORE INTO data_stamp (id, n) VALUES (1, 0);
+        """,
+    )
+
+
+@migrations()
+def m011_lookup_indexes(db: Database) -> None:
     """An index behind every foreign key (a case's activity or booking, a user's bookings and sessions,
     a unit's posts …) and behind the supervision filters (a department's open cases by due date)."""
     _script(
@@ -425,12 +506,14 @@ def m009_lookup_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
         CREATE INDEX IF NOT EXISTS case_events_user ON case_events(user_id, action);
         CREATE INDEX IF NOT EXISTS submissions_user ON submissions(user_id);
+        CREATE INDEX IF NOT EXISTS api_tokens_created_by ON api_tokens(created_by);
+        CREATE INDEX IF NOT EXISTS bookings_cancelled_by ON bookings(cancelled_by);
         """,
     )
 
 
 @migrations()
-def m010_activity_dates(db: Database) -> None:
+def m012_activity_dates(db: Database) -> None:
     """联系活动记录 filters by date and shows the newest first: the live rows by date (the count is read
     from the index, a page is the index's first rows), and every row by date when voided ones are asked."""
     _script(
@@ -540,7 +623,7 @@ def _bump_stamp(db: Database) -> None:
     """Every committed write changes the data stamp: cached results keyed on it are stale."""
     try:
         db.conn.execute("UPDATE data_stamp SET n = n + 1 WHERE id = 1")
-    except sqlite3.OperationalError as exc:  # before migration m008
+    except sqlite3.OperationalError as exc:  # before migration m010
         if "no such table" not in str(exc):
             raise
 

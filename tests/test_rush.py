@@ -70,9 +70,11 @@ def test_the_write_waits_for_a_lock_released_within_the_deadline(demo_db, monkey
 def test_the_booking_page_says_try_again_when_the_database_stays_locked(demo_db, monkeypatch):
     at = login("2023000002")
     goto(at, "pages/reception_book.py").run()
-    at.selectbox(key="day").select(NEXT.isoformat()).run()
+    at.radio(key="day").set_value(NEXT.isoformat()).run()
+    at.button(key=f"slot_{_free_slot(demo_db)}").click().run()
+    at.selectbox(key="category").select("教学")
     at.text_input(key="subject").input("选课系统高峰期无法登录")
-    at.text_input(key="phone").input("13912345678")
+    at.text_input(key=f"phone_{NEXT.isoformat()}").input("13912345678")
     monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.5)
     other = sqlite3.connect(str(config.db_path()), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -190,12 +192,12 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
         async def rush():
             for tab in tabs:
                 await tab.open()
-                day = next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日"))
-                tab.set("接待日", day)
+                tab.set("接待日", next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日")))
                 await tab.rerun()
-                tab.set("时段", label)
+                await tab.click(label)  # the slot's button
+                tab.set("反映事项类别", "后勤保障")
                 tab.set("反映事项（简要）", "宿舍热水")
-                tab.set("联系电话", "13800001111")
+                tab.set("联系电话（手机号或校内分机）", "13800001111")
             return await asyncio.gather(*(t.click("提交预约") for t in tabs))
 
         runs = asyncio.run(rush())
@@ -205,7 +207,7 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
             proc.wait(timeout=30)
     assert not any(r.exception for r in runs)
     won = [r for r in runs if any("预约成功" in s for s in r.successes)]
-    lost = [r for r in runs if any("已约满" in m for m in r.errors + r.warnings)]
+    lost = [r for r in runs if any("约满" in m for m in r.errors + r.warnings)]
     assert len(won) == 1 and len(lost) == 5, [(r.successes, r.errors, r.warnings) for r in runs]
     rows = demo_db.execute(
         "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'", [NEXT.isoformat(), slot]
