@@ -84,3 +84,25 @@ def test_the_cached_assessment_is_shared_and_still_checks_the_viewer(demo_db, mo
 
     with pytest.raises(ValueError):
         goto(at, "pages/assessment.py")
+
+
+def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(demo_db, monkeypatch):
+    from portal import quota
+
+    computed = []
+    real = quota.dashboard
+    monkeypatch.setattr(quota, "dashboard", lambda *a, **k: computed.append(k.get("systems")) or real(*a, **k))
+    at = login("10010001")
+    goto(at, "pages/dashboard.py").run()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(computed) == 1  # the second run came from the cache
+    me = accounts.find_user(demo_db, "10010001")
+    victim = activities.page_activities(demo_db, me, limit=1).rows[0][0]
+    activities.void_activity(demo_db, victim, "重复录入", me)  # a write by another session
+    at.run()
+    assert len(computed) == 2
+    staff = login("jiaowu")  # a department sees only its systems: another cache entry, not the cadre's
+    goto(staff, "pages/dashboard.py").run()
+    assert not staff.exception, staff.exception
+    assert computed[-1] is not None and set(computed[-1]) <= {"讲思政课", "听课"}
