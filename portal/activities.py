@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
@@ -436,8 +437,7 @@ def get_activity(db: Database, activity_id: int, viewer: User) -> Activity:
     return activity
 
 
-def list_activities(
-    db: Database,
+def _filter(
     viewer: User,
     *,
     cadre_id: int | None = None,
@@ -446,9 +446,8 @@ def list_activities(
     since: dt.date | None = None,
     until: dt.date | None = None,
     include_voided: bool = False,
-    limit: int | None = None,
-) -> list[Activity]:
-    """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
+) -> tuple[str, list]:
+    """The WHERE clause of the viewer's scope and the filters (on ``activities a``)."""
     scope = scope_of(viewer)
     if scope.empty:
         raise PermissionDenied("您无权查看联系活动记录")
@@ -471,10 +470,75 @@ def list_activities(
         params.append(until.isoformat())
     if not include_voided:
         where.append("a.voided_at IS NULL")
-    sql = _SQL + "WHERE " + " AND ".join(where) + " ORDER BY a.date DESC, a.id DESC"
+    return " AND ".join(where), params
+
+
+def list_activities(
+    db: Database,
+    viewer: User,
+    *,
+    cadre_id: int | None = None,
+    system: str | None = None,
+    unit_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    include_voided: bool = False,
+    limit: int | None = None,
+) -> list[Activity]:
+    """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
+    where, params = _filter(
+        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
+        include_voided=include_voided,
+    )
+    sql = _SQL + "WHERE " + where + " ORDER BY a.date DESC, a.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_activity(r) for r in db.query(sql, params)]
+
+
+class ActivityPage(BaseModel):
+    """One page of a filtered list: how many match in all, and the rows shown (plain tuples, in
+    the order of ``COLUMNS`` — a list of 100,000 records never becomes 100,000 models)."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "编号", "日期", "领导干部", "制度", "类别", "联系对象", "地点", "意见建议", "录入人", "状态",
+    )
+    total: int
+    offset: int
+    rows: list[tuple]
+
+
+def page_activities(
+    db: Database,
+    viewer: User,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    cadre_id: int | None = None,
+    system: str | None = None,
+    unit_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    include_voided: bool = False,
+) -> ActivityPage:
+    """The count and one page (newest first) of the activities the filters select, both in SQL."""
+    where, params = _filter(
+        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
+        include_voided=include_voided,
+    )
+    total = db.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
+    offset = max(0, min(int(offset), max(0, total - 1)))
+    rows = [
+        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], len(split_opinions(r[7])), r[8], "已作废" if r[9] else "")
+        for r in db.execute(
+            "SELECT a.id, a.date, p.name, a.system, a.subtype, a.counterpart_text, a.place, a.opinions, "
+            "COALESCE(u.display_name, ''), a.voided_at IS NOT NULL "
+            "FROM activities a JOIN people p ON p.id = a.cadre_id LEFT JOIN users u ON u.id = a.entered_by "
+            f"WHERE {where} ORDER BY a.date DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, int(limit), offset],
+        )
+    ]
+    return ActivityPage(total=total, offset=offset, rows=rows)
 
 
 def history(db: Database, activity_id: int, viewer: User) -> list[HistoryEntry]:

@@ -78,7 +78,8 @@ def refresh(db: Database, batch: int = BATCH) -> int:
     """
     done = 0
     while db.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
-        with write(db):
+        # housekeeping: the index follows data already written; no cached page changes with it
+        with write(db, housekeeping=True):
             docs = [r[0] for r in db.execute("SELECT doc FROM search_queue LIMIT ?", [batch])]
             if not docs:
                 break
