@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import cases, dates
+from portal import cases, dates, states
 from portal.errors import PortalError
 
 user = common.require(__file__)
@@ -31,7 +31,7 @@ st.dataframe(
             "办理部门": c.responsible_dept,
             "状态": c.state_label,
             "办理期限": c.due_date.isoformat(),
-            "答复": ("新答复" if c.id in unread else "已答复") if c.answer else "",
+            "答复": ("新答复" if c.id in unread else states.CASE_STATE_LABELS["answered"]) if c.answer else "",
         }
         for c in sorted(mine, key=lambda c: c.number, reverse=True)
     ],

@@ -38,7 +38,7 @@ st.dataframe(
             "值班校领导": d.leader_name,
             "职务": d.leader_title,
             "地点": d.place,
-            "状态": d.status_label if not d.cancelled else f"已取消（{d.note}）",
+            "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
             "预约": d.booked,
         }
         for d in days

@@ -7,7 +7,7 @@ working days after the contact (``policy().deadlines``, counted with ``portal.wo
 
 States, in order::
 
-    registered 待登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
+    registered 已登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
 
 Who may do what:
 
@@ -29,21 +29,17 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import dates, text, workdays
+from . import dates, states, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .policy import policy
 
-STATES = ("registered", "referred", "in_progress", "answered", "closed")
-OPEN_STATES = ("registered", "referred", "in_progress")
-STATE_LABELS = {
-    "registered": "待登记",
-    "referred": "已转办",
-    "in_progress": "办理中",
-    "answered": "已答复",
-    "closed": "已办结",
-}
+# the states and their labels live in portal.states (one vocabulary for every page)
+STATES = states.CASE_STATES
+OPEN_STATES = states.CASE_OPEN_STATES
+LIVE_STATES = states.CASE_LIVE_STATES
+STATE_LABELS = states.CASE_STATE_LABELS
 SOURCES = ("reception", "symposium", "other")
 SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其他联系"}
 ACTION_LABELS = {
