@@ -286,6 +286,12 @@ def list_cases(
     return found
 
 
+def of_activity(db: Database, activity_id: int) -> list[Case]:
+    """The cases opened from one activity's opinions, in the order raised (what its logger sees
+    right after saving; callers have checked the activity's visibility)."""
+    return _cases(db, list(db.query(_SQL + "WHERE c.activity_id = ? ORDER BY c.id", [activity_id])))
+
+
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
     get_case(db, case_id, viewer)  # visibility
     return [

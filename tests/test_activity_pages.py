@@ -77,9 +77,11 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
         submit(at)
         at.run()  # the page's st.rerun() after saving: AppTest does not follow it by itself
         assert "已保存" in texts(at), (system, [e.value for e in at.error])
-        assert at.text_area(key="content").value == ""  # an empty form for the next one
         assert count(demo_db, **{"p.staff_no": "10000001", "a.system": system}) == before + 1, system
-        saved = activities.get_activity(demo_db, at.session_state["last_activity"], leader)
+        saved = activities.list_activities(demo_db, leader, cadre_id=leader.person_id, limit=1)[0]
+        assert any(b.label == "下载记录表（Word）" for b in at.get("download_button"))  # replaces the form
+        submit(at, "记录下一条")
+        assert at.text_area(key="content").value == ""  # an empty form for the next one
         assert (saved.system, saved.subtype, saved.content) == (system, subtype, f"{system}：测试记录")
         assert saved.entered_by == leader.id
         if widget:
@@ -88,7 +90,6 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
             assert saved.hours == 2.5
     assert [c["content"] for c in fake_cases] == ["自习室座位不足", "食堂排队太久"]
     assert {c["responsible_dept"] for c in fake_cases} == {"学工部"}
-    assert any(b.label == "下载记录表（Word）" for b in at.get("download_button"))
 
 
 def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):

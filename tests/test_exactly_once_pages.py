@@ -1,0 +1,171 @@
+"""Exactly-once on the pages that create: 记录联系活动 and the case actions of 意见建议办理.
+
+A double click on 保存, a resubmit of the same form rendering, or sixteen racing submits create one
+activity and one case; after saving, the form is replaced by what was created."""
+
+from __future__ import annotations
+
+import threading
+
+from portal import accounts, activities, cases, states, submissions
+from portal.db import open_db
+from portal.demo import DEPARTMENT_ACCOUNTS
+from tests.conftest import goto, login, texts
+
+
+def _counts(db, staff_no: str = "10000001") -> tuple[int, int]:
+    acts = db.execute(
+        "SELECT count(*) FROM activities a JOIN people p ON p.id = a.cadre_id WHERE p.staff_no = ?", [staff_no]
+    ).fetchone()[0]
+    opened = db.execute(
+        "SELECT count(*) FROM cases c JOIN people p ON p.id = c.cadre_id WHERE p.staff_no = ?", [staff_no]
+    ).fetchone()[0]
+    return acts, opened
+
+
+def _fill_symposium(at) -> None:
+    at.selectbox(key="system").select("座谈").run()
+    at.selectbox(key="subtype").select("学生座谈").run()
+    _type(at)
+
+
+def _type(at) -> None:
+    """The form's text as the browser still shows it (no rerun: the same rendering)."""
+    at.text_input(key="place").input("图书馆报告厅")
+    at.text_area(key="content").input("与学生代表座谈学风建设")
+    at.text_area(key="opinions").input("考研自习室座位不足")
+
+
+def _save(at) -> None:
+    next(b for b in at.button if b.label == "保存").click().run()
+    assert not at.exception, at.exception
+
+
+def _same_rendering(first, second, form: str) -> None:
+    """``second`` stands for the browser still showing the form ``first`` rendered (a double click,
+    the back button, a second submit before the page redrew): the same session, the same form token."""
+    key = f"_form_token_{form}"
+    second.session_state[key] = first.session_state[key]
+
+
+def test_saving_twice_creates_one_activity_and_one_case(demo_db):
+    before = _counts(demo_db)
+    at = login("10000001")
+    goto(at, "pages/activity_log.py").run()
+    again = login("10000001")
+    _same_rendering(at, again, "activity")
+    goto(again, "pages/activity_log.py").run()
+    _fill_symposium(at)
+    _fill_symposium(again)
+    _save(at)
+    _save(again)  # the same rendering submitted a second time
+    assert _counts(demo_db) == (before[0] + 1, before[1] + 1)
+    number = demo_db.execute("SELECT number FROM cases ORDER BY id DESC LIMIT 1").fetchone()[0]
+    for page in (at, again):
+        shown = texts(page)
+        assert "已保存" in shown and number in shown and "考研自习室座位不足" in shown  # what was created
+        assert not [b for b in page.button if b.label == "保存"]  # the form is replaced by the result
+
+
+def test_a_new_entry_starts_an_empty_form_that_saves_again(demo_db):
+    before = _counts(demo_db)
+    at = login("10000001")
+    goto(at, "pages/activity_log.py").run()
+    _fill_symposium(at)
+    _save(at)
+    at.run()
+    next(b for b in at.button if b.label == "记录下一条").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="content").value == ""
+    _fill_symposium(at)
+    _save(at)
+    assert _counts(demo_db) == (before[0] + 2, before[1] + 2)
+
+
+def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tmp_path):
+    path = tmp_path / "portal.sqlite3"
+    leader = accounts.find_user(demo_db, "10000001")
+    data = activities.ActivityInput(
+        cadre_id=leader.person_id,
+        system="座谈",
+        subtype="学生座谈",
+        date=activities.dates.today(),
+        place="图书馆报告厅",
+        content="与学生代表座谈",
+        opinions=["宿舍楼道灯坏了"],
+    )
+    before = _counts(demo_db)
+    token = submissions.new_token()
+    start = threading.Barrier(16)
+    outcomes, errors = [], []
+
+    def submit():
+        with open_db(path) as db:
+            start.wait()
+            try:
+                outcomes.append(
+                    submissions.once(db, token, "activity", lambda: activities.log_activity(db, data, leader).id)
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sum(o.created for o in outcomes) == 1 and len({o.object_id for o in outcomes}) == 1
+    assert _counts(demo_db) == (before[0] + 1, before[1] + 1)
+
+
+def _open_case(db) -> cases.Case:
+    leader = db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
+    return cases.open_case(
+        db,
+        source="symposium",
+        content="图书馆自习室晚上十点关门太早",
+        responsible_dept="学工部",
+        contact_date=cases.dates.today(),
+        cadre_id=leader,
+        system="座谈",
+    )
+
+
+def _case_page(case):
+    at = login(DEPARTMENT_ACCOUNTS["学工部"])
+    goto(at, "pages/cases.py").run()
+    at.selectbox(key="c_case").set_value(case.id).run()
+    return at
+
+
+def test_an_answer_submitted_twice_answers_once_without_an_error(demo_db):
+    case = _open_case(demo_db)
+    at = _case_page(case)
+    again = login(DEPARTMENT_ACCOUNTS["学工部"])
+    _same_rendering(at, again, f"answer_{case.id}")
+    goto(again, "pages/cases.py").run()
+    again.selectbox(key="c_case").set_value(case.id).run()
+    for page in (at, again):
+        page.text_area(key=f"answer_{case.id}").input("自下周起延长到二十二点三十分")
+        page.button(key=f"answer_btn_{case.id}").click().run()
+        assert not page.exception, page.exception
+        assert not page.error, [e.value for e in page.error]
+        assert f"{case.number}　{states.CASE_STATE_LABELS['answered']}" in [h.value for h in page.subheader]
+    answered = demo_db.execute(
+        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
+    ).fetchone()[0]
+    assert answered == 1
+
+
+def test_a_progress_note_sent_twice_is_recorded_once(demo_db):
+    case = _open_case(demo_db)
+    at = _case_page(case)
+    at.text_input(key=f"progress_{case.id}").input("已与图书馆沟通")
+    at.button(key=f"progress_btn_{case.id}").click().run()
+    at.button(key=f"progress_btn_{case.id}").click().run()
+    assert not at.exception, at.exception
+    notes = demo_db.execute(
+        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'progress'", [case.id]
+    ).fetchone()[0]
+    assert notes == 1
