@@ -102,6 +102,7 @@ table = pd.DataFrame(
             "状态": c.state_label,
             "办理期限": c.due_date.isoformat(),
             "提醒": c.flag,
+            "来源变动": c.alert,
             "来源": c.source_label,
             "责任部门": c.responsible_dept,
             "承办单位": c.handling_unit_name,
@@ -159,6 +160,12 @@ def _act(func, *args, done: str, form: str, content: str = "") -> None:
 
 with st.container(border=True):
     st.subheader(f"{case.number}　{case.state_label}")
+    if case.alert:
+        st.warning("来源有变动", icon=":material/report:")
+        st.text(case.alert)
+    if case.state == "withdrawn":
+        st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
+        st.text(case.withdraw_reason)
     if case.overdue:
         st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
     elif case.at_risk:

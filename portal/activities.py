@@ -8,7 +8,9 @@ and ``activity_history``:
   counterparts in ``activity_targets`` (what the per-target quota rules read), writes the
   first history entry, and opens one case per opinion item raised (RULES.md §5).
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
-  row void with a reason — nothing is ever hard-deleted.
+  row void with a reason — nothing is ever hard-deleted. Both keep the cases consistent: an
+  opinion removed (or the whole activity voided) withdraws its case if no department acted on
+  it yet, else flags it to the department (``cases.withdraw_for_activity``).
 * Row-level scope: a cadre sees and edits only his or her own; department staff see and
   log on behalf of cadres only for the systems their department runs (第四条); admins all.
 """
@@ -424,8 +426,13 @@ def _open_cases(
 
 
 def _case_contents(db: Database, activity_id: int) -> list[str]:
+    """The opinion items of the activity's live cases (a withdrawn one no longer stands for an item)."""
     return [
-        r[0] for r in db.execute("SELECT content FROM cases WHERE activity_id = ? ORDER BY id", [activity_id])
+        r[0]
+        for r in db.execute(
+            "SELECT content FROM cases WHERE activity_id = ? AND state != 'withdrawn' AND alert = '' ORDER BY id",
+            [activity_id],
+        )
     ]
 
 
@@ -587,8 +594,9 @@ def update_activity(
 ) -> Activity:
     """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
 
-    Opinion items already registered as cases must stay; new items open new cases (unless
-    ``open_cases`` is False: the caller opened them, as the reception day does).
+    An opinion item removed or rewritten withdraws its case (or flags it when the department has
+    acted on it); new items open new cases (unless ``open_cases`` is False: the caller opened them,
+    as the reception day does).
     """
     current = _load(db, activity_id)
     scope = scope_of(actor)
@@ -605,12 +613,9 @@ def update_activity(
     _raise(problems(db, data))
     row, codes = _normalised(db, data)
     new_items = split_opinions(row["opinions"])
-    registered = _case_contents(db, activity_id) if current.opinions_text else []
-    missing = [c for c in registered if c not in new_items]
-    if missing:
-        raise ValidationError(
-            f"意见建议“{missing[0][:30]}”已登记为办理事项，不能删除或改写；如需补充请新增一条"
-        )
+    registered = _case_contents(db, activity_id)
+    # an item taken out (or rewritten) loses its case: withdrawn if untouched, else flagged
+    removed = [c for c in registered if c not in new_items]
     old_items = set(current.opinions) | set(registered)
     with write(db):
         db.execute(
@@ -625,6 +630,12 @@ def update_activity(
                 "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
             )
         _record(db, activity_id, actor.id, "edited")
+        if removed:
+            from . import cases
+
+            cases.withdraw_for_activity(
+                db, activity_id, actor.id, "联系活动修改时删除了此条意见建议", contents=removed
+            )
         if open_cases:
             _open_cases(db, activity_id, row, [i for i in new_items if i not in old_items], actor.id)
     return _load(db, activity_id)
@@ -646,6 +657,9 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
             [dates.stamp(), reason, dates.stamp(), activity_id],
         )
         _record(db, activity_id, actor.id, "voided")
+        from . import cases
+
+        cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
         accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 

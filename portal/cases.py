@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "reopened": "重新办理",
     "read": "已阅答复",
     "due_changed": "办理期限调整",
+    "withdrawn": "撤销",
+    "flagged": "来源变动提醒",
 }
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
@@ -83,6 +85,9 @@ class Case(BaseModel):
     answered_at: str | None = None
     closed_at: str | None = None
     reopen_count: int = 0
+    withdrawn_at: str | None = None
+    withdraw_reason: str = ""
+    alert: str = ""  # a change at the source the department should look at (activity voided or edited)
     created_at: str
     updated_at: str
     # as of the day the case was read (``on``); None once answered
@@ -236,6 +241,7 @@ def list_cases(
     ``scope``: ``handle`` — the viewer's departments' cases (all for an administrator);
     ``cadre`` — cases raised in the viewer's own contacts; ``mine`` — cases the viewer raised;
     ``all`` — the union of the three (what ``can_view`` allows).
+    Withdrawn cases (已撤销) only when ``states`` names them.
     """
     where, params = [], []
     clauses = []
@@ -262,6 +268,8 @@ def list_cases(
             raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
         where.append(f"c.state IN ({','.join('?' * len(states))})")
         params += states
+    else:  # withdrawn cases are shown only when asked for by name
+        where.append("c.state != 'withdrawn'")
     if overdue_only:
         where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
         params += OPEN_STATES
@@ -313,6 +321,7 @@ def counts(cases: list[Case]) -> dict[str, int]:
         "answered": sum(c.state == "answered" for c in cases),
         "closed": sum(c.state == "closed" for c in cases),
         "answered_late": sum(c.answered_late for c in cases),
+        "flagged": sum(bool(c.alert) and c.is_open for c in cases),
     }
 
 
@@ -423,6 +432,57 @@ def open_case(
         if handling_unit_id:
             _event(db, case_id, actor_id, "referred", "registered", "referred", f"转办至{unit_name}", now)
         return _cases(db, [_row(db, case_id)])[0]
+
+
+# --- the source changed: withdraw or flag -------------------------------------------------------
+
+# events that are not a department acting on the case
+_PASSIVE = ("opened", "due_changed", "read", "flagged")
+
+
+def _untouched(db: Database, row: dict) -> bool:
+    """No department has acted on it yet: still 已登记 and nothing in its history but its opening."""
+    if row["state"] != "registered":
+        return False
+    acted = db.execute(
+        f"SELECT 1 FROM case_events WHERE case_id = ? AND action NOT IN ({','.join('?' * len(_PASSIVE))}) LIMIT 1",
+        [row["id"], *_PASSIVE],
+    ).fetchone()
+    return acted is None
+
+
+def withdraw_for_activity(
+    db: Database, activity_id: int, actor_id: int | None, why: str, *, contents: list[str] | None = None
+) -> tuple[list[int], list[int]]:
+    """The activity's cases lost their source (``why``: the activity was voided, or the opinion was
+    removed from it): those no department has acted on become 已撤销 with the reason and who did it;
+    those already in hand keep their state and get an alert the department sees on its list.
+    ``contents``: only the cases of these opinion items. Returns (withdrawn ids, flagged ids).
+    Runs inside the caller's transaction (nested ``write`` is a savepoint)."""
+    withdrawn: list[int] = []
+    flagged: list[int] = []
+    with write(db):
+        rows = list(
+            db.query(
+                "SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn' ORDER BY id", [activity_id]
+            )
+        )
+        now = dates.stamp()
+        for row in rows:
+            if contents is not None and row["content"] not in contents:
+                continue
+            if _untouched(db, row):
+                _set(db, row["id"], state="withdrawn", withdrawn_at=now, withdraw_reason=why)
+                _event(db, row["id"], actor_id, "withdrawn", row["state"], "withdrawn", why, now)
+                withdrawn.append(row["id"])
+            elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
+                alert = f"{why}（{now[:10]}）：请核实是否继续办理"
+                if row["alert"] == alert:
+                    continue
+                _set(db, row["id"], alert=alert)
+                _event(db, row["id"], actor_id, "flagged", row["state"], row["state"], alert, now)
+                flagged.append(row["id"])
+    return withdrawn, flagged
 
 
 # --- transitions ----------------------------------------------------------------------------
