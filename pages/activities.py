@@ -199,7 +199,7 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
     participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
     content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
     opinions = st.text_area(
-        "联系对象反映的意见和建议（每行一条；已转办的不能删除，新增的将转办）",
+        "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
         value="\n".join(activity.opinions),
         key=f"e_opinions_{chosen}",
     )

@@ -456,7 +456,8 @@ def withdraw_for_activity(
 ) -> tuple[list[int], list[int]]:
     """The activity's cases lost their source (``why``: the activity was voided, or the opinion was
     removed from it): those no department has acted on become 已撤销 with the reason and who did it;
-    those already in hand keep their state and get an alert the department sees on its list.
+    those already in hand, and a visitor's request made through a booking, keep their state and
+    get an alert the department sees on its list.
     ``contents``: only the cases of these opinion items. Returns (withdrawn ids, flagged ids).
     Runs inside the caller's transaction (nested ``write`` is a savepoint)."""
     withdrawn: list[int] = []
@@ -471,7 +472,8 @@ def withdraw_for_activity(
         for row in rows:
             if contents is not None and row["content"] not in contents:
                 continue
-            if _untouched(db, row):
+            # a visitor's own request (from a booking) stands whatever becomes of the record: flag it
+            if row["booking_id"] is None and _untouched(db, row):
                 _set(db, row["id"], state="withdrawn", withdrawn_at=now, withdraw_reason=why)
                 _event(db, row["id"], actor_id, "withdrawn", row["state"], "withdrawn", why, now)
                 withdrawn.append(row["id"])

@@ -156,3 +156,13 @@ def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
     with pytest.raises(Exception, match="只能追加"):
         handle.execute("DELETE FROM case_events")
     handle.close()
+
+
+def test_a_visitors_request_from_a_booking_is_flagged_not_withdrawn(demo_db):
+    saved, me = _symposium(demo_db, ["自习室座位不足"])
+    booking = demo_db.execute("SELECT id, user_id FROM bookings WHERE status = 'received' LIMIT 1").fetchone()
+    demo_db.execute("UPDATE cases SET booking_id = ?, raised_by = ? WHERE activity_id = ?", [*booking, saved.id])
+    demo_db.conn.commit()
+    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    case = _of(demo_db, saved.id)["自习室座位不足"]
+    assert case.state == "registered" and "联系活动已作废" in case.alert
