@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import activities, dates, org, record_form
+from portal import activities, cases, dates, org, record_form
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -226,10 +226,29 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
 with st.expander("作废", icon=":material/block:"):
     reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
     if st.button("作废此记录", key="void"):
+        if not reason.strip():
+            st.error("请填写作废原因")
+        else:
+            common.ask("void", activity_id=chosen, reason=reason)
+
+if (asked := common.pending("void")) and asked["activity_id"] == chosen:
+    with common.database() as db:
+        withdrawn, flagged = cases.withdrawal_preview(db, chosen)
+    lines = [
+        f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
+        f"作废原因：{asked['reason']}",
+        "记录仍保留在修改记录中，不再计入完成情况。",
+    ]
+    if withdrawn:
+        lines.append(f"尚无部门办理的意见建议 {withdrawn} 件将撤销。")
+    if flagged:
+        lines.append(f"已在办理的意见建议 {flagged} 件将提醒责任部门核实。")
+    if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
         try:
             with common.database() as db:
-                activities.void_activity(db, chosen, reason, user)
+                activities.void_activity(db, chosen, asked["reason"], user)
         except PortalError as exc:
             common.show_error(exc)
         else:
+            st.session_state.pop(f"void_reason_{chosen}", None)
             st.success("已作废。记录仍保留，不再计入完成情况。")

@@ -140,11 +140,24 @@ with tab_cancel:
         day_key = st.selectbox("取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day")
         reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
         if st.form_submit_button("取消该接待日"):
+            if not day_key:
+                st.error("请选择接待日")
+            elif not reason.strip():
+                st.error("请填写取消原因")
+            else:
+                common.ask("cancel_day", day=day_key, reason=reason)  # asks first (reruns)
+    if asked := common.pending("cancel_day"):
+        gone = next((d for d in days if d.date.isoformat() == asked["day"]), None)
+        lines = [
+            f"取消 {dates.format_date(dt.date.fromisoformat(asked['day']))} 的接待日"
+            + (f"（值班校领导 {gone.leader_name}）" if gone else ""),
+            f"取消原因：{asked['reason']}",
+            f"已有的 {gone.booked if gone else 0} 个预约将随之取消，预约人会在“我的预约”中看到取消原因。",
+        ]
+        if common.confirmed("cancel_day", "确认取消接待日", lines, ok="确认取消"):
             try:
-                if not day_key:
-                    raise ValidationError("请选择接待日")
                 with common.database() as db:
-                    n = roster.cancel_day(db, dt.date.fromisoformat(day_key), user, reason)
+                    n = roster.cancel_day(db, dt.date.fromisoformat(asked["day"]), user, asked["reason"])
                 st.session_state["roster_notice"] = (
                     f"已取消，{n} 个预约随之取消，预约人可在“我的预约”中看到。"
                 )

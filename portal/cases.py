@@ -451,6 +451,18 @@ def _untouched(db: Database, row: dict) -> bool:
     return acted is None
 
 
+def _withdrawable(db: Database, row: dict) -> bool:
+    # a visitor's own request (from a booking) stands whatever becomes of the record: flag it
+    return row["booking_id"] is None and _untouched(db, row)
+
+
+def withdrawal_preview(db: Database, activity_id: int) -> tuple[int, int]:
+    """What voiding the activity would do to its cases: (how many withdrawn, how many flagged)."""
+    rows = list(db.query("SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn'", [activity_id]))
+    withdrawn = sum(_withdrawable(db, r) for r in rows)
+    return withdrawn, len(rows) - withdrawn
+
+
 def withdraw_for_activity(
     db: Database, activity_id: int, actor_id: int | None, why: str, *, contents: list[str] | None = None
 ) -> tuple[list[int], list[int]]:
@@ -472,8 +484,7 @@ def withdraw_for_activity(
         for row in rows:
             if contents is not None and row["content"] not in contents:
                 continue
-            # a visitor's own request (from a booking) stands whatever becomes of the record: flag it
-            if row["booking_id"] is None and _untouched(db, row):
+            if _withdrawable(db, row):
                 _set(db, row["id"], state="withdrawn", withdrawn_at=now, withdraw_reason=why)
                 _event(db, row["id"], actor_id, "withdrawn", row["state"], "withdrawn", why, now)
                 withdrawn.append(row["id"])

@@ -9,6 +9,7 @@ import pytest
 
 from portal import accounts, activities, assignments, org
 from portal.policy import policy
+from pages.common import answer_key
 from tests.conftest import goto, login, texts
 
 # (system, subtype, the widget that names targets or None, the assignment kind to pick from)
@@ -154,6 +155,11 @@ def test_edit_with_history_then_void_with_reason(demo_db):
     at.run()
     at.text_input(key=f"void_reason_{target.id}").input("重复录入")
     next(b for b in at.button if b.label == "作废此记录").click().run()
+    assert not at.exception, at.exception
+    assert not activities.get_activity(demo_db, target.id, me).voided  # the button only asks
+    assert at.session_state["_confirm_void"] == {"activity_id": target.id, "reason": "重复录入"}
+    at.session_state[answer_key("void")] = True  # the dialog's 确认作废 (out of AppTest's reach)
+    at.run()
     assert "已作废" in texts(at)
     voided = activities.get_activity(demo_db, target.id, me)
     assert voided.voided and voided.void_reason == "重复录入"

@@ -8,6 +8,7 @@ import pytest
 
 from portal import accounts, dates, reception
 from portal.reception import roster
+from pages.common import answer_key
 from tests.conftest import goto, login, texts
 
 NEXT = "2026-12-02"
@@ -119,6 +120,8 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
     at.selectbox(key="cancel_day").select(NEXT)
     at.text_input(key="cancel_reason").input("学校召开教代会")
     next(b for b in at.button if b.label == "取消该接待日").click().run()
+    assert not roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled  # it asks first
+    at.session_state[answer_key("cancel_day")] = True  # the dialog's 确认取消
     at.run()
     assert not at.exception, at.exception
     assert roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled
