@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
+from pages.common import answer_key
 from portal import accounts, activities, assignments, org
 from portal.policy import policy
-from pages.common import answer_key
 from tests.conftest import goto, login, texts
 
 # (system, subtype, the widget that names targets or None, the assignment kind to pick from)

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from pages.common import answer_key
 from portal import accounts, dates, reception
 from portal.reception import roster
-from pages.common import answer_key
 from tests.conftest import goto, login, texts
 
 NEXT = "2026-12-02"
