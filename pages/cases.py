@@ -1,5 +1,3 @@
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -143,9 +141,10 @@ if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: it
 def _act(func, *args, done: str, form: str, content: str = "") -> None:
     """Run one case action exactly once per form rendering (portal/submissions.py): a double click or
     a resubmit of the same text finds what the first did instead of acting again or failing."""
-    token = common.form_token(f"{form}_{case.id}")
-    if content:  # a new text is a new submission; the same text again is the same one
-        token += "-" + hashlib.sha256(content.strip().encode()).hexdigest()[:16]
+    # a new text is a new submission; the same text again is the same one
+    token = common.form_token_for(f"{form}_{case.id}", content.strip()) if content else common.form_token(
+        f"{form}_{case.id}"
+    )
     try:
         with common.database() as db:
             submissions.once(db, token, form, lambda: func(db, case.id, *args).id, user_id=user.id)

@@ -5,6 +5,7 @@ activity and one case; after saving, the form is replaced by what was created.""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from portal import accounts, activities, cases, states, submissions
@@ -169,3 +170,20 @@ def test_a_progress_note_sent_twice_is_recorded_once(demo_db):
         "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'progress'", [case.id]
     ).fetchone()[0]
     assert notes == 1
+
+
+def test_a_double_click_on_swap_does_not_swap_back(demo_db):
+    from portal.reception import roster
+
+    at = login("xiaoban")
+    goto(at, "pages/reception_roster.py").run()
+    coming = [d for d in roster.list_roster(demo_db, cases.dates.today(), dt.date(2027, 6, 30)) if not d.cancelled]
+    a, b = (d.date.isoformat() for d in coming[:2])
+    leaders = {d: roster.get_day(demo_db, dt.date.fromisoformat(d)).leader_id for d in (a, b)}
+    for _ in range(2):  # the same form, sent twice
+        at.selectbox(key="swap_a").select(a)
+        at.selectbox(key="swap_b").select(b)
+        next(x for x in at.button if x.label == "对调值班校领导").click().run()
+        assert not at.exception, at.exception
+    after = {d: roster.get_day(demo_db, dt.date.fromisoformat(d)).leader_id for d in (a, b)}
+    assert after == {a: leaders[b], b: leaders[a]}
