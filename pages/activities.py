@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, dates, org, record_form
+from portal import activities, cases, dates, org, record_form, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -216,8 +216,14 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
             "followup": followup,
         }
         try:
-            with common.database() as db:
-                activities.update_activity(db, chosen, changes, user)
+            with common.database() as db:  # the same edit sent twice is one edit (one history entry)
+                submissions.once(
+                    db,
+                    common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
+                    "activity_edit",
+                    lambda: activities.update_activity(db, chosen, changes, user).id,
+                    user_id=user.id,
+                )
         except PortalError as exc:
             common.show_error(exc)
         else:

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts
+from portal import accounts, submissions
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
@@ -16,12 +16,22 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
     department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
     if st.form_submit_button("新建", type="primary"):
+        # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
+        # password; the password stays in this browser session only (never stored in clear)
+        token = common.form_token_for("create_user", username.strip())
         try:
             with common.database() as db:
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
-                password = accounts.generate_password()
-                accounts.create_user(db, username, name, password, role_list, actor_id=admin.id)
-            st.success(f"账号 {username} 已建立。初始密码（仅显示这一次）：")
+                password = st.session_state.get(f"_password_{token}") or accounts.generate_password()
+                submissions.once(
+                    db,
+                    token,
+                    "account",
+                    lambda: accounts.create_user(db, username, name, password, role_list, actor_id=admin.id).id,
+                    user_id=admin.id,
+                )
+            st.session_state[f"_password_{token}"] = password
+            st.success(f"账号 {common.md(username.strip())} 已建立。初始密码（仅显示这一次）：")
             st.code(password, language=None)
         except PortalError as exc:
             common.show_error(exc)

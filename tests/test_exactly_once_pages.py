@@ -187,3 +187,31 @@ def test_a_double_click_on_swap_does_not_swap_back(demo_db):
         assert not at.exception, at.exception
     after = {d: roster.get_day(demo_db, dt.date.fromisoformat(d)).leader_id for d in (a, b)}
     assert after == {a: leaders[b], b: leaders[a]}
+
+
+def test_creating_an_account_twice_creates_it_once_and_keeps_showing_its_password(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_users.py").run()
+    for _ in range(2):  # the same form sent twice
+        at.text_input[0].input("20269999")
+        at.text_input[1].input("新同学")
+        next(b for b in at.button if b.label == "新建").click().run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert "初始密码（仅显示这一次）" in texts(at)
+        shown = at.code[0].value
+    assert accounts.authenticate(demo_db, "20269999", shown).username == "20269999"
+    assert demo_db.execute("SELECT count(*) FROM users WHERE username = '20269999'").fetchone()[0] == 1
+
+
+def test_an_edit_sent_twice_is_one_edit(demo_db):
+    me = accounts.find_user(demo_db, "10010001")
+    target = activities.list_activities(demo_db, me)[0]
+    at = login("10010001")
+    goto(at, "pages/activities.py").run()
+    at.selectbox(key="chosen").select(target.id).run()
+    for _ in range(2):
+        at.text_input(key=f"e_place_{target.id}").input("新地点")
+        next(b for b in at.button if b.label == "保存修改").click().run()
+        assert not at.exception, at.exception
+    assert [h.action for h in activities.history(demo_db, target.id, me)].count("edited") == 1
