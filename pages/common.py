@@ -197,7 +197,9 @@ def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None
         _drop(key)
         return details
 
-    @st.dialog(title, on_dismiss=lambda: _drop(key))
+    # not dismissible: an on_dismiss callback also fires when 确认 closes the dialog (measured with
+    # Streamlit 1.67 in Chromium), dropping the answer; 确认 and 取消 are the only ways out
+    @st.dialog(title, dismissible=False)
     def _dialog() -> None:
         st.text("\n".join(lines))
         c1, c2 = st.columns(2)
