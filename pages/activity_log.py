@@ -55,7 +55,7 @@ def _show_result(activity_id: int) -> None:
         key="download_last",
     )
     if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
-        st.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
+        common.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
 
 
 if done is not None:

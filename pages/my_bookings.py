@@ -19,7 +19,7 @@ with common.database() as db:
 
 if not mine:
     st.info("您还没有预约接待。")
-    st.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
+    common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
     st.stop()
 
 st.dataframe(
