@@ -215,3 +215,34 @@ def test_an_edit_sent_twice_is_one_edit(demo_db):
         next(b for b in at.button if b.label == "保存修改").click().run()
         assert not at.exception, at.exception
     assert [h.action for h in activities.history(demo_db, target.id, me)].count("edited") == 1
+
+
+def test_racing_answers_with_one_token_answer_once_and_all_see_it(demo_db, tmp_path):
+    case = _open_case(demo_db)
+    path = tmp_path / "portal.sqlite3"
+    xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
+    token = submissions.new_token()
+    start = threading.Barrier(16)
+    outcomes, errors = [], []
+
+    def submit():
+        with open_db(path) as db:
+            start.wait()
+            try:
+                outcomes.append(
+                    submissions.once(db, token, "answer", lambda: cases.answer(db, case.id, "已延长开放", xgb).id)
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors  # no 此件当前为“已答复” for the resubmits
+    assert sum(o.created for o in outcomes) == 1 and {o.object_id for o in outcomes} == {case.id}
+    answered = demo_db.execute(
+        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
+    ).fetchone()[0]
+    assert answered == 1
