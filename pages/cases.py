@@ -134,17 +134,16 @@ shown = [*kept, *found]
 labels = {c.id: f"{c.number}　{c.state_label}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")
 case = next(c for c in shown if c.id == chosen)
-if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty
+if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty (_act)
     st.session_state.pop(cleared, None)
 
 
-def _act(func, *args, done: str, form: str, content: str = "") -> None:
+def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") -> None:
     """Run one case action exactly once per form rendering (portal/submissions.py): a double click or
     a resubmit of the same text finds what the first did instead of acting again or failing."""
-    # a new text is a new submission; the same text again is the same one
-    token = common.form_token_for(f"{form}_{case.id}", content.strip()) if content else common.form_token(
-        f"{form}_{case.id}"
-    )
+    # the same text on the same round of handling is the same submission (a double click, a second
+    # tab); a new text, or the case handled again after a reopen, is a new one
+    token = common.form_token_for(f"{form}_{case.id}", case.reopen_count, content.strip())
     try:
         with common.database() as db:
             submissions.once(db, token, form, lambda: func(db, case.id, *args).id, user_id=user.id)
@@ -152,8 +151,8 @@ def _act(func, *args, done: str, form: str, content: str = "") -> None:
         common.show_error(exc)
         return
     st.session_state["case_notice"] = done
-    if content:
-        st.session_state["c_clear"] = f"{form}_{case.id}"
+    if clear:  # the text box of the note just recorded starts empty
+        st.session_state["c_clear"] = clear
     st.rerun()
 
 
@@ -232,6 +231,7 @@ with st.container(border=True):
                             done="已转办。",
                             form="refer",
                             content=f"{target}:{note}",
+                            clear=f"refer_note_{case.id}",
                         )
             with c2:
                 if case.state == "referred" and st.button(
@@ -245,6 +245,7 @@ with st.container(border=True):
                         done="已记录办理进展。",
                         form="progress",
                         content=progress,
+                        clear=f"progress_{case.id}",
                     )
             with st.expander("移交其他责任部门", icon=":material/swap_horiz:"):
                 others = [d for d in policy().departments if d != case.responsible_dept]
@@ -256,6 +257,7 @@ with st.container(border=True):
                         done=f"{case.number} 已移交{dept}。",
                         form="transfer",
                         content=f"{dept}:{why}",
+                        clear=f"transfer_note_{case.id}",
                     )
             reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
             if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
@@ -276,6 +278,7 @@ with st.container(border=True):
                     done=f"{case.number} 已重新办理。",
                     form="reopen",
                     content=reason,
+                    clear=f"reopen_reason_{case.id}",
                 )
     elif scope == "cadre" and case.answer:
         with common.database() as db:

@@ -164,7 +164,10 @@ def test_a_progress_note_sent_twice_is_recorded_once(demo_db):
     at = _case_page(case)
     at.text_input(key=f"progress_{case.id}").input("已与图书馆沟通")
     at.button(key=f"progress_btn_{case.id}").click().run()
+    assert at.text_input(key=f"progress_{case.id}").value == ""  # recorded: the box starts empty
+    at.text_input(key=f"progress_{case.id}").input("已与图书馆沟通")  # the browser sent it again
     at.button(key=f"progress_btn_{case.id}").click().run()
+    assert not at.error, [e.value for e in at.error]
     assert not at.exception, at.exception
     notes = demo_db.execute(
         "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'progress'", [case.id]
@@ -246,3 +249,20 @@ def test_racing_answers_with_one_token_answer_once_and_all_see_it(demo_db, tmp_p
         "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
     ).fetchone()[0]
     assert answered == 1
+
+
+def test_a_case_answered_again_after_a_reopen_is_answered_again(demo_db):
+    case = _open_case(demo_db)
+    at = _case_page(case)
+    at.text_area(key=f"answer_{case.id}").input("已延长开放时间")
+    at.button(key=f"answer_btn_{case.id}").click().run()
+    at.text_input(key=f"reopen_reason_{case.id}").input("提出人电话反映仍未落实")
+    at.button(key=f"reopen_{case.id}").click().run()
+    assert not at.exception, at.exception
+    at.text_area(key=f"answer_{case.id}").input("已延长开放时间")  # the same words, a new round
+    at.button(key=f"answer_btn_{case.id}").click().run()
+    assert not at.error, [e.value for e in at.error]
+    answered = demo_db.execute(
+        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
+    ).fetchone()[0]
+    assert answered == 2
