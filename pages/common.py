@@ -5,6 +5,7 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Iterator
@@ -110,12 +111,42 @@ def _post_from_browser(path: str, headers: dict[str, str]) -> None:
         st.iframe(script, height=1)
 
 
+# The favicon, inline: a page icon from Streamlit's Material set is fetched from fonts.gstatic.com,
+# which an intranet cannot reach; a data URL costs no request at all.
+FAVICON = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    b'<rect width="64" height="64" rx="14" fill="#b71c1c"/>'
+    b'<circle cx="22" cy="24" r="8" fill="#fff"/><circle cx="42" cy="24" r="8" fill="#fff"/>'
+    b'<path d="M7 52c1-11 7-16 15-16s14 5 15 16zM27 52c1-11 7-16 15-16s14 5 15 16z" fill="#fff"/></svg>'
+).decode("ascii")
+REFUSAL = "您没有访问此页面的权限。"
+
+
+def refused_pages(user: User) -> list[st.Page]:
+    """The pages ``user`` may not open, each answering its own URL with a Chinese refusal.
+
+    A bookmarked or typed link to such a page then says why instead of Streamlit's English
+    "Page not found"; they are hidden from the menu and never run the page's script.
+    """
+
+    def refusal() -> None:
+        st.title("无权访问")
+        st.error(REFUSAL)
+        page_link("pages/home.py", label="返回首页", icon=":material/home:")
+
+    return [
+        st.Page(refusal, title=spec.title, url_path=spec.url_path, visibility="hidden")
+        for spec in navigation.PAGES
+        if not navigation.can_open(user, spec)
+    ]
+
+
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
     user = resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
-        st.error("您没有访问此页面的权限。")
+        st.error(REFUSAL)
         st.stop()
     return user  # type: ignore[return-value]
 

@@ -371,8 +371,48 @@ def m007_submissions(db: Database) -> None:
         """,
     )
 
+
 @migrations()
-def m008_case_withdrawal(db: Database) -> None:
+def m008_search(db: Database) -> None:
+    """Full-text search over activities and cases (portal/search.py).
+
+    FTS5 with the unicode61 tokenizer over text in which every Chinese character stands alone, so
+    that a phrase query finds words of any length (食堂, two characters, which the trigram tokenizer
+    cannot). Triggers only note what changed in ``search_queue``; portal/search.py re-reads those
+    rows and indexes them before every search, so every write path (forms, imports, the CLI) is
+    covered. Rowids: activity id × 2, case id × 2 + 1."""
+    _script(
+        db,
+        """
+        CREATE VIRTUAL TABLE search_index USING fts5(body, tokenize = 'unicode61');
+        CREATE TABLE search_queue (doc INTEGER PRIMARY KEY);
+        INSERT INTO search_queue (doc) SELECT id * 2 FROM activities;
+        INSERT INTO search_queue (doc) SELECT id * 2 + 1 FROM cases;
+        CREATE TRIGGER search_activity_i AFTER INSERT ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_u AFTER UPDATE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_d AFTER DELETE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2); END;
+        CREATE TRIGGER search_target_i AFTER INSERT ON activity_targets
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.activity_id * 2); END;
+        CREATE TRIGGER search_case_i AFTER INSERT ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_u AFTER UPDATE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_d AFTER DELETE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2 + 1); END;
+        CREATE TRIGGER search_person_u AFTER UPDATE OF name, staff_no ON people
+            BEGIN
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 FROM activities WHERE cadre_id = new.id;
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 + 1 FROM cases WHERE cadre_id = new.id;
+            END;
+        """,
+    )
+
+
+@migrations()
+def m009_case_withdrawal(db: Database) -> None:
     """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
     and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
 
@@ -385,7 +425,7 @@ def m008_case_withdrawal(db: Database) -> None:
     new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
     if old not in sql:
-        raise RuntimeError("m008: the cases table's state CHECK is not the one m005 created")
+        raise RuntimeError("m009: the cases table's state CHECK is not the one m005 created")
     version = db.execute("PRAGMA schema_version").fetchone()[0]
     db.execute("PRAGMA writable_schema = ON")
     try:
