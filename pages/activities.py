@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, dates, org, record_form, submissions
+from portal import activities, cases, dates, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -61,7 +61,7 @@ st.dataframe(
             "地点": a.place,
             "意见建议": len(a.opinions),
             "录入人": a.entered_by_name,
-            "状态": "已作废" if a.voided else "",
+            "状态": states.activity_label(True) if a.voided else "",
         }
         for a in found
     ],
@@ -125,7 +125,7 @@ with common.database() as db:
 
 st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
 if activity.voided:
-    st.error(f"已作废：{common.md(activity.void_reason)}")
+    st.error(f"{states.activity_label(True)}：{common.md(activity.void_reason)}")
 fields = [
     ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
     ("日期", dates.format_date(activity.date)),

@@ -8,6 +8,8 @@ Cases::
     registered 已登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
     registered (nobody acted yet) → withdrawn 已撤销 (its activity was voided or the opinion removed)
 
+Activities: 有效, or 已作废 (kept with the reason, no longer counted).
+
 Bookings::
 
     booked 待接待 (已签到 once checked in) → received 已接待 | no_show 未到;  booked → cancelled 已取消
@@ -44,6 +46,13 @@ BOOKING_DAY_LABELS = (
 # a reception day on the roster
 DAY_STATUSES = ("scheduled", "cancelled")
 DAY_STATUS_LABELS = {"scheduled": "正常", "cancelled": "已取消"}
+
+# a contact activity: in force, or voided (kept, no longer counted)
+ACTIVITY_STATE_LABELS = {"valid": "有效", "voided": "已作废"}
+
+
+def activity_label(voided: bool) -> str:
+    return ACTIVITY_STATE_LABELS["voided" if voided else "valid"]
 
 
 def case_label(state: str) -> str:

@@ -15,11 +15,12 @@ LABELS = {
     *states.BOOKING_STATUS_LABELS.values(),
     states.CHECKED_IN_LABEL,
     states.DAY_STATUS_LABELS["cancelled"],  # not 正常: accounts and dashboards say it of other things
+    states.ACTIVITY_STATE_LABELS["voided"],  # not 有效: assignments say it of themselves
 }
 
 
 def _hard_coded(tree: ast.AST) -> list[tuple[int, str]]:
-    """String constants that are a state label, or an f-string that starts with one (""已取消（…")."""
+    """String constants that are a state label, or an f-string that starts with one ("已取消（…", "已作废：…")."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in LABELS:
@@ -27,7 +28,7 @@ def _hard_coded(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.JoinedStr) and node.values:
             first = node.values[0]
             if isinstance(first, ast.Constant) and any(
-                str(first.value).startswith(label + "（") for label in LABELS
+                str(first.value).startswith((label + "（", label + "：")) for label in LABELS
             ):
                 found.append((node.lineno, str(first.value)))
     return found
