@@ -881,6 +881,7 @@ EXPORT_COLUMNS = [
     ("答复", 50),
     ("答复时间", 18),
     ("重新办理次数", 8),
+    ("来源变动", 30),
 ]
 
 
@@ -902,6 +903,7 @@ def export_rows(cases: list[Case]) -> list[list]:
             c.answer,
             dates.format_stamp(c.answered_at) if c.answered_at else "",
             c.reopen_count,
+            c.alert,
         ]
         for c in cases
     ]

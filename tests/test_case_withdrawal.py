@@ -5,7 +5,9 @@ flagged to the department; withdrawn cases leave the department's lists, counts 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 
 from portal import accounts, activities, cases, overview, states
@@ -67,6 +69,13 @@ def test_voiding_withdraws_untouched_cases_and_flags_those_in_hand(demo_db):
     assert last[:2] == ("withdrawn", "withdrawn") and "重复录入" in last[2] and last[3] == "10010001"
     assert flagged.state == "referred" and "联系活动已作废" in flagged.alert and "重复录入" in flagged.alert
     assert _events(demo_db, flagged.id)[-1][0] == "flagged"
+
+    sheet = openpyxl.load_workbook(io.BytesIO(cases.export_xlsx(cases.list_cases(demo_db, xgb)))).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = next(r for r in rows if "编号" in r)
+    flagged_row = next(r for r in rows if r[0] == flagged.number)
+    assert "联系活动已作废" in flagged_row[header.index("来源变动")]
+    assert withdrawn.number not in [r[0] for r in rows]
 
     listed = {c.id for c in cases.list_cases(demo_db, xgb)}
     assert withdrawn.id not in listed and flagged.id in listed
