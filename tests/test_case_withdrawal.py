@@ -148,7 +148,7 @@ def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
 
     handle = portal_db.connect(tmp_path / "old.sqlite3")
     with portal_db.write(handle):
-        portal_db.migrations.apply(handle, stop_before="m009_case_withdrawal")
+        portal_db.migrations.apply(handle, stop_before="m010_case_withdrawal")
     handle.execute(
         "INSERT INTO cases (id, number, source, content, responsible_dept, state, contact_date, deadline_days, "
         "due_date, created_at, updated_at) VALUES (1, '2026-0001', 'other', '旧的意见', '党办', 'referred', "
