@@ -475,6 +475,42 @@ def m010_data_stamp(db: Database) -> None:
 
 
 @migrations()
+def m010_case_withdrawal(db: Database) -> None:
+    """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
+    and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
+
+    The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
+    procedure for constraint changes that leave the stored rows as they are: every existing row
+    still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
+    cannot change inside the migration's transaction, and ``case_events`` references ``cases``.
+    """
+    old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
+    new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
+    if old not in sql:
+        raise RuntimeError("m010: the cases table's state CHECK is not the one m005 created")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'", [sql.replace(old, new)]
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    _script(
+        db,
+        """
+        ALTER TABLE cases ADD COLUMN withdrawn_at TEXT;
+        ALTER TABLE cases ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
+        -- a change at the source the department should look at (the activity voided or edited)
+        ALTER TABLE cases ADD COLUMN alert TEXT NOT NULL DEFAULT '';
+        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
+        """,
+    )
+
+
+@migrations()
 def m011_lookup_indexes(db: Database) -> None:
     """An index behind every foreign key (a case's activity or booking, a user's bookings and sessions,
     a unit's posts …) and behind the supervision filters (a department's open cases by due date)."""
