@@ -442,6 +442,19 @@ def m009_campus_identity(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
