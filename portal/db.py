@@ -411,7 +411,20 @@ def m008_search(db: Database) -> None:
 
 
 @migrations()
-def m009_campus_identity(db: Database) -> None:
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
+
+@migrations()
+def m010_campus_identity(db: Database) -> None:
     """Campus single sign-on and the API: a session remembers the identity that opened it
     (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
     API tokens (hashed) with scopes and an expiry; per-user calendar feed keys.
@@ -438,19 +451,6 @@ def m009_campus_identity(db: Database) -> None:
             user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
             generation INTEGER NOT NULL DEFAULT 1
         );
-        """,
-    )
-
-
-@migrations()
-def m009_booking_cancel_reason(db: Database) -> None:
-    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
-    so the visitor and 党办/校办 both see it."""
-    _script(
-        db,
-        """
-        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
-        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
         """,
     )
 
