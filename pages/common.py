@@ -6,6 +6,7 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -225,6 +226,71 @@ def form_token(form: str) -> str:
     return st.session_state[key]
 
 
+def form_token_for(form: str, *values: object) -> str:
+    """The token of ``form`` as rendered now *with these inputs*: the same inputs sent again are the
+    same submission (a double click finds what the first did); changed inputs are a new one (a
+    second progress note, another semester's roster)."""
+    digest = hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+    return f"{form_token(form)}-{digest}"
+
+
 def fresh_form(form: str) -> None:
     """The user asks for a new, empty form: the next submit may create again."""
     st.session_state.pop(f"_form_token_{form}", None)
+
+
+# --- confirming destructive actions -------------------------------------------------------------
+# The action's button only asks (``ask``); a dialog shows what will happen; its 确认 button marks
+# the question answered, and the page runs the action on the next run (``confirmed``). The state
+# lives in session_state, not in the dialog, so a rerun or a lost dialog never runs it by itself.
+
+
+def ask(key: str, **details: object) -> None:
+    """Remember that the user asked for the destructive action ``key`` (with its details) and
+    open its confirmation dialog on the next run."""
+    st.session_state[f"_confirm_{key}"] = details
+    st.session_state.pop(answer_key(key), None)
+    st.rerun()
+
+
+def pending(key: str) -> dict | None:
+    """The details of an action waiting for confirmation."""
+    return st.session_state.get(f"_confirm_{key}")
+
+
+def _drop(key: str) -> None:
+    st.session_state.pop(f"_confirm_{key}", None)
+    st.session_state.pop(answer_key(key), None)
+
+
+def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None:
+    """The action's details once the user confirmed it (asked once: then forgotten); while it
+    waits, the dialog listing ``lines`` (shown as plain text) with ``ok`` and 取消."""
+    details = pending(key)
+    if details is None:
+        return None
+    if st.session_state.get(answer_key(key)):
+        _drop(key)
+        return details
+
+    # not dismissible: an on_dismiss callback also fires when 确认 closes the dialog (measured with
+    # Streamlit 1.67 in Chromium), dropping the answer; 确认 and 取消 are the only ways out
+    @st.dialog(title, dismissible=False)
+    def _dialog() -> None:
+        st.text("\n".join(lines))
+        c1, c2 = st.columns(2)
+        if c1.button(ok, type="primary", key=f"_ok_{key}"):
+            st.session_state[answer_key(key)] = True
+            st.rerun()
+        if c2.button("取消", key=f"_no_{key}"):
+            _drop(key)
+            st.rerun()
+
+    _dialog()
+    return None
+
+
+def answer_key(key: str) -> str:
+    """The session_state key the dialog's 确认 sets (tests answer the dialog through it: AppTest
+    cannot reach buttons inside ``st.dialog``)."""
+    return f"_confirmed_{key}"

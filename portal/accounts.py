@@ -171,13 +171,44 @@ def find_user(db: Database, username: str) -> User | None:
     return _user_from_row(db, rows[0]) if rows else None
 
 
-def list_users(db: Database, search: str = "") -> list[User]:
+def page_users(db: Database, search: str = "", *, offset: int = 0, limit: int = 100) -> tuple[int, list[User]]:
+    """(how many accounts match, one page of them by username): four queries whatever the page size —
+    the page's roles and today's post levels are read together, not one query per user."""
     like = f"%{search.strip()}%"
-    rows = db.query(
-        _USER_SQL + "WHERE u.username LIKE ? OR u.display_name LIKE ? ORDER BY u.username LIMIT 500",
-        [like, like],
-    )
-    return [_user_from_row(db, r) for r in rows]
+    where = "WHERE u.username LIKE ? OR u.display_name LIKE ?"
+    total = db.execute(f"SELECT count(*) FROM users u {where}", [like, like]).fetchone()[0]
+    rows = list(db.query(_USER_SQL + where + " ORDER BY u.username LIMIT ? OFFSET ?", [like, like, limit, offset]))
+    ids = [r["id"] for r in rows]
+    roles: dict[int, list[Role]] = {i: [] for i in ids}
+    levels: dict[int, set[str]] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for uid, role, dept in db.execute(
+            f"SELECT user_id, role, department FROM user_roles WHERE user_id IN ({marks}) "
+            "ORDER BY user_id, role, department",
+            ids,
+        ):
+            roles[uid].append(Role(role=role, department=dept))
+        today = dates.today().isoformat()
+        for uid, level in db.execute(
+            f"SELECT u.id, c.level FROM users u JOIN cadre_posts c ON c.person_id = u.person_id "
+            f"WHERE u.id IN ({marks}) AND c.start_date <= ? AND (c.end_date IS NULL OR c.end_date >= ?)",
+            [*ids, today, today],
+        ):
+            levels.setdefault(uid, set()).add(level)
+    users = []
+    for r in rows:
+        held = sorted(levels.get(r["id"], ()))
+        mine = roles[r["id"]]
+        if held and not any(x.role == "cadre" for x in mine):
+            mine.append(Role(role="cadre"))  # holding a post today makes a cadre (as _roles_of)
+        users.append(
+            User(
+                id=r["id"], username=r["username"], display_name=r["display_name"], person_id=r["person_id"],
+                staff_no=r.get("staff_no"), is_active=bool(r["is_active"]), roles=mine, cadre_levels=held,
+            )
+        )
+    return total, users
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -328,7 +359,7 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     is taken inside one ``BEGIN IMMEDIATE`` transaction, any number of parallel guesses
     check at most ``LOCKOUT_THRESHOLD`` passwords; a success clears the count.
     """
-    with write(db):
+    with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         attempt = db.execute(
             "SELECT failures, locked_until FROM login_attempts WHERE username = ?", [username]
         ).fetchone()
@@ -374,7 +405,7 @@ def authenticate(db: Database, username: str, password: str) -> User:
         if locks:
             raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
         raise AuthError(LOGIN_FAILED)
-    with write(db):
+    with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
         if new_hash:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import gc
 import hashlib
 import logging
 import os
@@ -251,6 +252,13 @@ def show_script_error(exc: Exception) -> bool:
     """An unexpected error: the details go to the server log, the user gets a Chinese message."""
     import streamlit as st
 
+    from .db import is_locked
+    from .errors import Busy
+
+    if isinstance(exc, Busy) or is_locked(exc):
+        log.warning("database busy in a page: %s", exc)
+        st.error(Busy.MESSAGE)
+        return True
     log.error("unexpected error in a page", exc_info=exc)
     st.error("系统出现意外错误，已记录在服务器日志中。请刷新页面重试；如仍有问题，请联系管理员。")
     return True
@@ -271,6 +279,10 @@ SERVER_CONFIG = {
     # run in Excel. The portal's own Excel exports keep text exactly, as text cells.
     "client.disableDataExport": True,
     "server.enableAgentApi": False,
+    # Streamlit runs a full gc.collect(2) after every script run: with pandas and pyarrow loaded
+    # that is ≈ 50 ms of CPU, most of a page run, and it serialises a booking rush. Python's own
+    # generational collector still runs; the modules loaded at start are frozen out of it (serve).
+    "runner.postScriptGC": False,
 }
 
 
@@ -313,4 +325,6 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
         seeds.seed(db)
         sessions.secret_key(db)
     threading.Thread(target=_index_for_search, name="search-index", daemon=True).start()
-    build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
+    app = build_app()
+    gc.freeze()  # what is loaded by now lives as long as the server: keep it out of every collection
+    app.run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
