@@ -161,6 +161,10 @@ with st.container(border=True):
     if case.alert:
         st.warning("来源有变动", icon=":material/report:")
         st.text(case.alert)
+        if scope == "handle" and cases.can_handle(user, case) and st.button(
+            "已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}"
+        ):
+            _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
     if case.state == "withdrawn":
         st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
         st.text(case.withdraw_reason)

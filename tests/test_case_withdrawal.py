@@ -175,3 +175,28 @@ def test_a_visitors_request_from_a_booking_is_flagged_not_withdrawn(demo_db):
     activities.void_activity(demo_db, saved.id, "重复录入", me)
     case = _of(demo_db, saved.id)["自习室座位不足"]
     assert case.state == "registered" and "联系活动已作废" in case.alert
+
+
+def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
+    saved, me = _symposium(demo_db, ["自习室座位不足", "食堂排队太久"])
+    xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
+    in_hand = _of(demo_db, saved.id)["食堂排队太久"]
+    cases.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
+    activities.update_activity(demo_db, saved.id, {"opinions": ["自习室座位不足"]}, me)
+    assert _of(demo_db, saved.id)["食堂排队太久"].alert
+
+    at = login(DEPARTMENT_ACCOUNTS["学工部"])
+    goto(at, "pages/cases.py").run()
+    at.selectbox(key="c_case").set_value(in_hand.id).run()
+    at.button(key=f"ack_{in_hand.id}").click().run()
+    assert not at.exception, at.exception
+    checked = _of(demo_db, saved.id)["食堂排队太久"]
+    assert checked.alert == "" and checked.state == "registered"
+    assert _events(demo_db, in_hand.id)[-1][0] == "acknowledged"
+    assert not any("需核实" in r.text for r in overview.reminders(demo_db, xgb))
+    # a later edit of the activity neither flags it again nor opens it anew
+    activities.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
+    assert _of(demo_db, saved.id)["食堂排队太久"].alert == ""
+    assert len(cases.of_activity(demo_db, saved.id)) == 2
+    with pytest.raises(PortalError, match="没有需要核实"):
+        cases.acknowledge(demo_db, in_hand.id, xgb)
