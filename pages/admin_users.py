@@ -1,3 +1,5 @@
+import math
+
 import streamlit as st
 
 from pages import common
@@ -5,6 +7,8 @@ from portal import accounts, api_tokens, provisioning, submissions
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
+
+PAGE_SIZE = 100
 
 admin = common.require(__file__)
 
@@ -37,9 +41,13 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
             common.show_error(exc)
 
 search = st.text_input("查找账号（账号或姓名）", key="user_search")
+# every account, a page at a time (counted and paged in SQL); a new search starts at page 1
+page_key = f"user_page_{search.strip()}"
+page_no = int(st.session_state.get(page_key, 1))
 with common.database() as db:
-    users = accounts.list_users(db, search)
-st.caption(f"共 {len(users)} 个账号（最多显示 500 个）")
+    total, users = accounts.page_users(db, search, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+st.caption(f"共 {total:,} 个账号，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 个，按账号排序）")
 st.dataframe(
     [
         {
@@ -53,6 +61,9 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+if pages > 1:
+    st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 
 st.subheader("修改账号")
 chosen = st.selectbox("账号", [u.username for u in users], index=None, placeholder="选择一个账号")

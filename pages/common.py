@@ -10,12 +10,14 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, config, navigation, provisioning, sessions, sso, submissions
+from portal import accounts, browser, config, navigation, provisioning, sessions, sso, submissions
 from portal.accounts import User
+from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
 from portal.errors import AuthError, PortalError
 
@@ -69,6 +71,7 @@ def _sso_user(db: Database) -> User | None:
         st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
         return None
     st.session_state["session_id"] = session_id
+    st.session_state["pending_claim"] = sessions.new_claim(db, session_id)  # downloads need the cookie
     return user
 
 
@@ -105,20 +108,23 @@ def logout() -> None:
 def send_pending_browser_actions() -> None:
     """Set or clear the HttpOnly cookie through our own routes (portal.server).
 
-    The script holds nothing but a server-made one-time token, never user text.
+    A hidden same-origin frame loads the route: no script (the Content-Security-Policy allows
+    no inline script but ``portal.browser``'s), and the URL holds nothing but a server-made
+    one-time token.
     """
     claim = st.session_state.pop("pending_claim", None)
     if claim:
-        _post_from_browser("/auth/claim", {"X-Portal-Claim": claim})
+        _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
-        _post_from_browser("/auth/logout", {})
+        _load_hidden("/auth/logout")
     target = st.session_state.pop("pending_navigation", None)
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)
 
 
-# The only places the browser is sent to by script: routes of our own server.
-NAVIGATION_TARGETS = ("/auth/cas/login", "/auth/cas/logout")
+def _load_hidden(path: str) -> None:
+    with st.sidebar:
+        st.iframe(path, height=1)
 
 
 def start_cas_login() -> None:
@@ -127,16 +133,10 @@ def start_cas_login() -> None:
 
 
 def _navigate_from_browser(path: str) -> None:
-    """Open one of our routes in the whole window: a link made in the app's own document and
-    clicked (the sandboxed component frame itself may not navigate the top window)."""
-    import json
-
-    script = (
-        "<script>const d = window.parent.document; const a = d.createElement('a');"
-        f"a.href = {json.dumps(path)}; d.body.appendChild(a); a.click();</script>"
-    )
+    """Open one of our routes in the whole window (``portal.browser``: the CSP allows this
+    script by its hash)."""
     with st.sidebar:
-        st.iframe(script, height=1)
+        st.iframe("<script>" + browser.navigation_script(path) + "</script>", height=1)
 
 
 def public_base() -> str:
@@ -148,20 +148,6 @@ def public_base() -> str:
     host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:8501"
     scheme = headers.get("x-forwarded-proto") or "http"
     return f"{scheme}://{host}"
-
-
-def _post_from_browser(path: str, headers: dict[str, str]) -> None:
-    import json
-
-    script = (
-        "<script>fetch("
-        + json.dumps(path)
-        + ", {method: 'POST', credentials: 'same-origin', headers: "
-        + json.dumps(headers)
-        + "});</script>"
-    )
-    with st.sidebar:
-        st.iframe(script, height=1)
 
 
 # The favicon, inline: a page icon from Streamlit's Material set is fetched from fonts.gstatic.com,

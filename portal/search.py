@@ -78,7 +78,8 @@ def refresh(db: Database, batch: int = BATCH) -> int:
     """
     done = 0
     while db.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
-        with write(db):
+        # housekeeping: the index follows data already written; no cached page changes with it
+        with write(db, housekeeping=True):
             docs = [r[0] for r in db.execute("SELECT doc FROM search_queue LIMIT ?", [batch])]
             if not docs:
                 break
@@ -232,7 +233,7 @@ def search(
                         id=r[0],
                         date=r[1],
                         title=f"{r[2]} · {r[3]}",
-                        state=cases.STATE_LABELS.get(r[4], r[4]),
+                        state=states.case_label(r[4]),
                         snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
                         ref=r[2],
                     )

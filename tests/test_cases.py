@@ -313,7 +313,8 @@ def test_export_opens_back_with_overdue_rows_marked(demo_db):
 def test_export_neutralises_formulas(db, people):
     case = _open(db, content='=HYPERLINK("http://x")')
     wb = load_workbook(io.BytesIO(cases.export_xlsx([cases.get_case(db, case.id, people["admin"])])))
-    assert wb.active["G4"].value.startswith("'=")
+    # kept exactly as typed, as a text cell: Excel shows it and runs nothing
+    assert wb.active["G4"].value == '=HYPERLINK("http://x")' and wb.active["G4"].data_type == "s"
 
 
 def test_cli_lists_overdue_cases_as_json(demo_db, tmp_path):
