@@ -143,12 +143,20 @@ def test_the_department_sees_the_flag_on_its_list(demo_db):
     assert any("需核实是否继续办理的意见建议 1 件" in r.text for r in overview.reminders(demo_db, xgb))
 
 
+def _migration():
+    """The case-withdrawal migration, whatever number the merge gives it."""
+    from portal import db as portal_db
+
+    (found,) = [f for name, f in vars(portal_db).items() if name.endswith("_case_withdrawal")]
+    return found
+
+
 def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
     from portal import db as portal_db
 
     handle = portal_db.connect(tmp_path / "old.sqlite3")
     with portal_db.write(handle):
-        portal_db.migrations.apply(handle, stop_before="m010_case_withdrawal")
+        portal_db.migrations.apply(handle, stop_before=_migration().__name__)
     handle.execute(
         "INSERT INTO cases (id, number, source, content, responsible_dept, state, contact_date, deadline_days, "
         "due_date, created_at, updated_at) VALUES (1, '2026-0001', 'other', '旧的意见', '党办', 'referred', "
@@ -200,3 +208,12 @@ def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
     assert len(cases.of_activity(demo_db, saved.id)) == 2
     with pytest.raises(PortalError, match="没有需要核实"):
         cases.acknowledge(demo_db, in_hand.id, xgb)
+
+
+def test_the_migration_may_run_again(db):
+    from portal import db as portal_db
+
+    before = db.execute("SELECT sql FROM sqlite_master WHERE name = 'cases'").fetchone()[0]
+    with portal_db.write(db):
+        _migration()(db)
+    assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'cases'").fetchone()[0] == before
