@@ -351,7 +351,6 @@ def m006_calendar_seed(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 
-
 @migrations()
 def m007_submissions(db: Database) -> None:
     """Exactly-once forms (portal/submissions.py): the token of each form rendering that created
@@ -409,6 +408,50 @@ def m008_search(db: Database) -> None:
             END;
         """,
     )
+
+
+@migrations()
+def m009_campus_identity(db: Database) -> None:
+    """Campus single sign-on and the API: a session remembers the identity that opened it
+    (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    _script(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
+        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
+            token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
+            scopes TEXT NOT NULL DEFAULT '[]',   -- JSON list: roster, bookings, quota, cases
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        );
+        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            generation INTEGER NOT NULL DEFAULT 1
+        );
+        """,
+    )
+
+
+@migrations()
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
 
 # --- connecting --------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 * ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
   signed, HttpOnly session cookie (Streamlit itself cannot set one).
 * ``POST /auth/logout`` ends the session and deletes the cookie.
+* ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
+* ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers on every HTTP response.
 """
 
@@ -16,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import config, seeds, sessions
+from .cookies import set_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal")
@@ -51,10 +54,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-
-
 def _same_origin(request: Request) -> bool:
     """Refuse cross-site posts (SameSite=Strict covers the cookie; this covers the claim)."""
     origin = request.headers.get("origin")
@@ -73,15 +72,7 @@ def claim_cookie(request: Request) -> JSONResponse:
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
     response = JSONResponse({"ok": True})
-    response.set_cookie(
-        config.SESSION_COOKIE,
-        value,
-        max_age=config.SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_is_https(request),
-    )
+    set_session_cookie(request, response, value)
     return response
 
 
@@ -123,9 +114,13 @@ class ChineseFrontend:
 
 
 def routes() -> list[Route]:
+    from . import api, cas_routes
+
     return [
         Route("/auth/claim", claim_cookie, methods=["POST"]),
         Route("/auth/logout", logout, methods=["POST"]),
+        *cas_routes.routes(),
+        *api.routes(),
     ]
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from portal import demo
@@ -40,16 +40,27 @@ def build_demo(db_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_server(folder: Path) -> Iterator[dict]:
-    """The production server on a fresh demo database in ``folder``; stopped on exit."""
+def running_server(
+    folder: Path,
+    extra_env: dict[str, str] | None = None,
+    prepare: Callable[[Path, str], None] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[dict]:
+    """The production server on a fresh demo database in ``folder``; stopped on exit.
+
+    ``extra_env`` adds settings; ``prepare(db_path, base_url)`` runs before the server starts;
+    ``cwd`` is the server's working folder (its ``.streamlit/`` is read), else this process's."""
     db_path = folder / "portal.sqlite3"
     build_demo(db_path)
-    env = {**os.environ, "PORTAL_DB": str(db_path), "PORTAL_TODAY": TODAY}
+    env = {**os.environ, "PORTAL_DB": str(db_path), "PORTAL_TODAY": TODAY, **(extra_env or {})}
     port = free_port()
+    if prepare is not None:
+        prepare(db_path, f"http://127.0.0.1:{port}")
     with open(folder / "server.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
             env=env,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
