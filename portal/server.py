@@ -4,7 +4,8 @@
   HttpOnly session cookie (Streamlit itself cannot set one). The page loads it in a
   hidden same-origin frame (GET, token in the query) — no inline script, so the
   Content-Security-Policy allows no inline script but ``portal.browser``'s, by hash.
-* ``/auth/logout`` ends the session and deletes the cookie.
+* ``/auth/end`` (GET, the hidden frame) and ``POST /auth/logout`` end the session and delete
+  the cookie (``GET /auth/logout`` stays Streamlit's, for ``st.logout``).
 * ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
 * ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers, a Content-Security-Policy among them, on every HTTP response,
@@ -227,7 +228,9 @@ def routes() -> list[Route]:
 
     return [
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
-        Route("/auth/logout", logout, methods=["GET", "POST"]),
+        Route("/auth/logout", logout, methods=["POST"]),
+        # GET /auth/logout is Streamlit's own (st.logout, OIDC): the hidden frame uses its own path
+        Route("/auth/end", logout, methods=["GET"]),
         *cas_routes.routes(),
         *api.routes(),
     ]
