@@ -6,6 +6,7 @@ a ``.streamlit/secrets.toml`` in its working folder; auto-provisioning is on."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import sqlite3
@@ -126,8 +127,15 @@ def test_first_time_student_is_provisioned_and_books(sso_portal, page):
     page.get_by_role("link", name="预约接待").first.click()
     page.get_by_role("heading", name="预约接待").wait_for()
     settle(page)
+    page.get_by_role("button", name=re.compile(r"^\d{2}:\d{2}–\d{2}:\d{2}$")).first.click()  # a free slot
+    settle(page)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="反映事项类别").click()
+    page.keyboard.type("教学")
+    page.get_by_role("option").filter(has_text="教学").first.click()
+    settle(page)
     page.get_by_label("反映事项（简要）").fill("新生宿舍网络")
-    page.get_by_label("联系电话").fill("13800138077")
+    page.get_by_label("联系电话（手机号或校内分机）").fill("13800138077")
+    settle(page)
     page.get_by_role("button", name="提交预约").click()
     page.get_by_text("预约成功").wait_for()
     rows = _query(
