@@ -8,6 +8,7 @@ from portal import cache, dates, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TAB_ROWS = 500
 
 
 def _system_tables(book: ledger.Ledger) -> dict[str, pd.DataFrame]:
@@ -126,7 +127,12 @@ with tabs[1]:
     summary()
 for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
     with tab:
-        st.caption(f"{system}：{len(frame)} 条")
+        # every tab is sent to the browser on every run: the latest rows only, the whole in Excel
+        if len(frame) > TAB_ROWS:
+            st.caption(f"{system}：{len(frame):,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
+            frame = frame.iloc[-TAB_ROWS:].iloc[::-1]
+        else:
+            st.caption(f"{system}：{len(frame)} 条")
         st.dataframe(frame, hide_index=True, width="stretch")
 
 if until - since > dt.timedelta(days=800):

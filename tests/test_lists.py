@@ -158,3 +158,21 @@ def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(de
     at.number_input[0].set_value(2).run()
     assert not at.exception and len(at.dataframe[0].value) == listed - 200
     assert "fde2e1" in str(at.dataframe[0].proto)  # overdue rows keep their red (the styles travel with the table)
+
+
+def test_ledger_tabs_show_the_latest_rows_and_point_to_the_workbook(demo_db):
+    from portal.db import write
+
+    cadre = demo_db.execute("SELECT person_id FROM cadre_posts LIMIT 1").fetchone()[0]
+    stamp = "2026-11-01T00:00:00+08:00"
+    with write(demo_db):
+        demo_db.conn.executemany(
+            "INSERT INTO activities (cadre_id, system, subtype, date, content, created_at, updated_at) "
+            "VALUES (?, '听课', '随堂听课', ?, '批量', ?, ?)",
+            [(cadre, (dt.date(2026, 9, 1) + dt.timedelta(days=i % 80)).isoformat(), stamp, stamp) for i in range(600)],
+        )
+    at = login("admin")
+    goto(at, "pages/ledger.py").run()
+    assert not at.exception, at.exception
+    assert all(len(df.value) <= 500 for df in at.dataframe)
+    assert any("显示最近 500 条；完整台账请导出 Excel" in c.value for c in at.caption)
