@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, config, dates, org, record_form
+from portal import activities, cases, config, dates, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 100
+EXPORT_LIMIT = 20_000  # rows in one Excel export of the list; beyond, narrow the filter
 
 
 def _form_docx(activity_id: int) -> bytes:
@@ -85,6 +86,25 @@ st.dataframe(
 if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 
+
+def _export_listed() -> bytes:
+    with common.database() as db:
+        found = activities.list_activities(db, user, include_voided=voided, limit=EXPORT_LIMIT, **filters)
+    return activities.export_xlsx(found)
+
+
+if listing.total > EXPORT_LIMIT:
+    st.caption(f"符合条件的记录超过 {EXPORT_LIMIT:,} 条，请缩小筛选范围后再导出 Excel。")
+elif listing.total:
+    st.download_button(
+        "导出 Excel",
+        data=_export_listed,  # built when clicked, not on every rerun
+        file_name=f"联系活动记录_{today.isoformat()}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        key="list_export",
+    )
+
 # --- batch export --------------------------------------------------------------------------
 with st.expander("批量导出记录表（按上面的筛选条件）", icon=":material/folder_zip:"):
     too_many = listing.total > config.MAX_EXPORT_FORMS
@@ -150,7 +170,7 @@ with common.database() as db:
 
 st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
 if activity.voided:
-    st.error(f"已作废：{common.md(activity.void_reason)}")
+    st.error(f"{states.activity_label(True)}：{common.md(activity.void_reason)}")
 fields = [
     ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
     ("日期", dates.format_date(activity.date)),
@@ -224,7 +244,7 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
     participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
     content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
     opinions = st.text_area(
-        "联系对象反映的意见和建议（每行一条；已转办的不能删除，新增的将转办）",
+        "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
         value="\n".join(activity.opinions),
         key=f"e_opinions_{chosen}",
     )
@@ -241,8 +261,14 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
             "followup": followup,
         }
         try:
-            with common.database() as db:
-                activities.update_activity(db, chosen, changes, user)
+            with common.database() as db:  # the same edit sent twice is one edit (one history entry)
+                submissions.once(
+                    db,
+                    common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
+                    "activity_edit",
+                    lambda: activities.update_activity(db, chosen, changes, user).id,
+                    user_id=user.id,
+                )
         except PortalError as exc:
             common.show_error(exc)
         else:
@@ -251,10 +277,29 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
 with st.expander("作废", icon=":material/block:"):
     reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
     if st.button("作废此记录", key="void"):
+        if not reason.strip():
+            st.error("请填写作废原因")
+        else:
+            common.ask("void", activity_id=chosen, reason=reason)
+
+if (asked := common.pending("void")) and asked["activity_id"] == chosen:
+    with common.database() as db:
+        withdrawn, flagged = cases.withdrawal_preview(db, chosen)
+    lines = [
+        f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
+        f"作废原因：{asked['reason']}",
+        "记录仍保留在修改记录中，不再计入完成情况。",
+    ]
+    if withdrawn:
+        lines.append(f"尚无部门办理的意见建议 {withdrawn} 件将撤销。")
+    if flagged:
+        lines.append(f"已在办理的意见建议 {flagged} 件将提醒责任部门核实。")
+    if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
         try:
             with common.database() as db:
-                activities.void_activity(db, chosen, reason, user)
+                activities.void_activity(db, chosen, asked["reason"], user)
         except PortalError as exc:
             common.show_error(exc)
         else:
+            st.session_state.pop(f"void_reason_{chosen}", None)
             st.success("已作废。记录仍保留，不再计入完成情况。")

@@ -420,14 +420,16 @@ def m008_search(db: Database) -> None:
 def m009_campus_identity(db: Database) -> None:
     """Campus single sign-on and the API: a session remembers the identity that opened it
     (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
-    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys.
+    Written to be re-runnable (a development database may hold it under an earlier number)."""
+    if "sso_key" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN sso_key TEXT")  # 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
     _script(
         db,
         """
-        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
-        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
-        CREATE INDEX sessions_last_seen ON sessions(last_seen);
-        CREATE TABLE api_tokens (
+        CREATE UNIQUE INDEX IF NOT EXISTS sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE IF NOT EXISTS api_tokens (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
             token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
@@ -438,7 +440,7 @@ def m009_campus_identity(db: Database) -> None:
             revoked_at TEXT,
             last_used_at TEXT
         );
-        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+        CREATE TABLE IF NOT EXISTS feed_keys (                 -- bump generation: every old feed URL stops working
             user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
             generation INTEGER NOT NULL DEFAULT 1
         );
@@ -470,6 +472,42 @@ def m010_data_stamp(db: Database) -> None:
             n INTEGER NOT NULL
         );
         INSERT OR IGNORE INTO data_stamp (id, n) VALUES (1, 0);
+        """,
+    )
+
+
+@migrations()
+def m010_case_withdrawal(db: Database) -> None:
+    """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
+    and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
+
+    The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
+    procedure for constraint changes that leave the stored rows as they are: every existing row
+    still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
+    cannot change inside the migration's transaction, and ``case_events`` references ``cases``.
+    """
+    old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
+    new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
+    if old not in sql:
+        raise RuntimeError("m010: the cases table's state CHECK is not the one m005 created")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'", [sql.replace(old, new)]
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    _script(
+        db,
+        """
+        ALTER TABLE cases ADD COLUMN withdrawn_at TEXT;
+        ALTER TABLE cases ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
+        -- a change at the source the department should look at (the activity voided or edited)
+        ALTER TABLE cases ADD COLUMN alert TEXT NOT NULL DEFAULT '';
+        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
         """,
     )
 

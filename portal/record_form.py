@@ -31,6 +31,7 @@ from pathlib import Path
 from docx.opc.oxml import serialize_part_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment
+from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from . import activities, dates, org, text
@@ -85,10 +86,29 @@ def form_context(
 # --- rendering -----------------------------------------------------------------------------
 
 
+_DOCXTPL_ESCAPES = re.compile(r"\{_|_\}")
+
+
+def literal_values(context: dict) -> dict:
+    """Values that come out exactly as typed. After rendering, docxtpl turns the template
+    author's escapes ``{_{ }_} {_% %_}`` into ``{{ }} {% %}`` — in the values too, so a user's
+    ``{_{`` would print as ``{{``. Each value is escaped for XML here and the underscore of
+    ``{_``/``_}`` written as the character reference ``&#95;``: the replacement no longer sees
+    it, Word reads ``_``."""
+
+    def literal(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        escaped = str(escape(text.xml_safe(value)))
+        return Markup(_DOCXTPL_ESCAPES.sub(lambda m: m.group().replace("_", "&#95;"), escaped))
+
+    return {k: literal(v) for k, v in context.items()}
+
+
 def render_fresh(context: dict, template: Path = TEMPLATE_PATH) -> bytes:
     """The straightforward way: a fresh DocxTemplate per form (the benchmark's baseline)."""
     tpl = DocxTemplate(template)
-    tpl.render(context, autoescape=True)
+    tpl.render(literal_values(context), autoescape=True)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()
@@ -115,7 +135,7 @@ class FormRenderer:
         self._lock = threading.Lock()
 
     def document_xml(self, context: dict) -> bytes:
-        dst = self._jinja.render(context)
+        dst = self._jinja.render(literal_values(context))
         dst = re.sub(r"\n<w:p([ >])", r"<w:p\1", dst)
         dst = dst.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         dst = self._tpl.resolve_listing(dst)

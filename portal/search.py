@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import activities, cases
+from . import activities, cases, states
 from .accounts import User
 from .db import write
 from .errors import ValidationError
@@ -197,7 +197,7 @@ def search(
                         id=r[0],
                         date=r[1],
                         title=f"{r[2]}（{r[3]}）· {r[4]}",
-                        state="已作废" if r[5] else "有效",
+                        state=states.activity_label(bool(r[5])),
                         snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
                         ref=f"活动 #{r[0]}",
                     )
@@ -233,7 +233,7 @@ def search(
                         id=r[0],
                         date=r[1],
                         title=f"{r[2]} · {r[3]}",
-                        state=cases.STATE_LABELS.get(r[4], r[4]),
+                        state=states.case_label(r[4]),
                         snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
                         ref=r[2],
                     )

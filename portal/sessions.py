@@ -239,6 +239,18 @@ def resume_from_cookie(db: Database, cookie: str | None) -> tuple[str, User] | N
     return _live(db, "s.token_hash", _digest(token))
 
 
+def new_claim(db: Database, session_id: str) -> str:
+    """A fresh one-time claim token for a live session (one opened without a claim, as by
+    OIDC), so that its browser can get the cookie that downloads need."""
+    # the issue time rides in the token (its digest is what is stored, so it cannot be altered)
+    token = f"{int(dates.now().timestamp())}~{secrets.token_urlsafe(32)}"
+    with write(db):
+        db.execute(
+            "UPDATE sessions SET claim_hash = ? WHERE id = ? AND ended_at IS NULL", [_digest(token), session_id]
+        )
+    return token
+
+
 def claim(db: Database, claim_token: str | None) -> str | None:
     """Trade a fresh one-time claim token for a signed cookie value (once, within two minutes)."""
     if not claim_token:
@@ -250,7 +262,12 @@ def claim(db: Database, claim_token: str | None) -> str | None:
         ).fetchone()
         if row is None:
             return None
-        age = (dates.now() - dt.datetime.fromisoformat(row[1])).total_seconds()
+        issued = (
+            dt.datetime.fromtimestamp(int(claim_token.split("~", 1)[0]), dates.now().tzinfo)
+            if "~" in claim_token
+            else dt.datetime.fromisoformat(row[1])
+        )
+        age = (dates.now() - issued).total_seconds()
         if row[2] is not None or age > CLAIM_SECONDS:
             db.execute("UPDATE sessions SET claim_hash = NULL WHERE id = ?", [row[0]])
             return None
