@@ -10,6 +10,7 @@ entry is only ever handed to someone allowed to see it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
@@ -59,3 +60,27 @@ def memo(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _recent.clear()
+
+
+_recent: dict[tuple, tuple[float, object]] = {}
+
+
+def recent(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T], seconds: float = 5.0) -> T:
+    """``compute()``'s result at most ``seconds`` old, whatever was written meanwhile: for what a
+    page shows that changes seldom but would otherwise be recomputed after every write — the
+    reception days and their template between two bookers. The service checks again when it
+    writes (a booking on a day cancelled a second ago is refused by ``book``)."""
+    full = (_file(db), key, dates.today())
+    now = time.monotonic()
+    with _lock:
+        hit = _recent.get(full)
+        if hit is not None and now - hit[0] < seconds:
+            return hit[1]  # type: ignore[return-value]
+    value = compute()
+    with _lock:
+        _recent[full] = (now, value)
+        if len(_recent) > MAX_ENTRIES:
+            oldest = min(_recent, key=lambda k: _recent[k][0])
+            del _recent[oldest]
+    return value
