@@ -22,6 +22,9 @@ from .db import data_stamp
 
 T = TypeVar("T")
 MAX_ENTRIES = 48
+# Entries per kind (the key's first item): a whole university's ledger is ≈ 100 MB in memory,
+# so only a few of those; one cadre's dashboard is small.
+KIND_LIMITS = {"ledger": 4, "assessment": 3}
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
@@ -51,6 +54,10 @@ def memo(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T
             # entries of an older stamp or day for the same key are dead: drop them at once
             for old in [k for k in _entries if k[:2] == full[:2] and k != full]:
                 del _entries[old]
+            kind = key[0] if key else None
+            same = [k for k in _entries if k[1][:1] == (kind,)]  # oldest first
+            for old in same[: max(0, len(same) - KIND_LIMITS.get(kind, MAX_ENTRIES))]:
+                del _entries[old]  # the least recently used of this kind
             while len(_entries) > MAX_ENTRIES:
                 _entries.popitem(last=False)
             _computing.pop(full, None)

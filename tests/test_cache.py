@@ -135,3 +135,11 @@ def test_the_booking_page_reads_the_days_once_between_two_bookers(demo_db, monke
         goto(at, "pages/reception_book.py").run()
         assert not at.exception, at.exception
     assert len(read) == 1
+
+
+def test_only_a_few_large_results_of_a_kind_are_kept(db):
+    for year in range(10):
+        cache.memo(db, ("ledger", year), lambda: object())
+    kept = [k for k in cache._entries if k[1][0] == "ledger"]
+    assert len(kept) == cache.KIND_LIMITS["ledger"]
+    assert {k[1][1] for k in kept} == {6, 7, 8, 9}  # the most recent
