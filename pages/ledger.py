@@ -65,9 +65,11 @@ with common.database() as db:
     try:
         # one build per (department, period, today, data stamp), shared by every session; any write
         # anywhere makes the next run build afresh (portal/cache.py)
-        key = ("ledger", department, since, until)
-        book = cache.memo(db, key, lambda: ledger.build(db, user, department=department, since=since, until=until))
-        system_tables = cache.memo(db, (*key, "tables"), lambda: _system_tables(book))
+        args = (department, since, until)
+        book = cache.memo(
+            db, ("ledger", *args), lambda: ledger.build(db, user, department=department, since=since, until=until)
+        )
+        system_tables = cache.memo(db, ("ledger-tables", *args), lambda: _system_tables(book))
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
@@ -119,7 +121,7 @@ def summary() -> None:
         key="l_group",
     )
     with common.database() as db:
-        table = cache.memo(db, (*key, "counts", group), lambda: _counts_table(book, group))
+        table = cache.memo(db, ("ledger-counts", *args, group), lambda: _counts_table(book, group))
     st.dataframe(table, hide_index=True, width="stretch")
 
 

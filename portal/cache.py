@@ -24,7 +24,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 48
 # Entries per kind (the key's first item): a whole university's ledger is ≈ 100 MB in memory,
 # so only a few of those; one cadre's dashboard is small.
-KIND_LIMITS = {"ledger": 4, "assessment": 3}
+KIND_LIMITS = {"ledger": 4, "ledger-tables": 4, "assessment": 3}
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()

@@ -143,3 +143,15 @@ def test_only_a_few_large_results_of_a_kind_are_kept(db):
     kept = [k for k in cache._entries if k[1][0] == "ledger"]
     assert len(kept) == cache.KIND_LIMITS["ledger"]
     assert {k[1][1] for k in kept} == {6, 7, 8, 9}  # the most recent
+
+
+def test_a_ledgers_tables_and_summaries_do_not_push_the_ledger_out(demo_db, monkeypatch):
+    built = []
+    real = ledger.build
+    monkeypatch.setattr(ledger, "build", lambda *a, **k: built.append(1) or real(*a, **k))
+    at = login("admin")
+    goto(at, "pages/ledger.py").run()
+    for group in ("cadre", "semester", "month", "unit", "cadre"):
+        at.radio(key="l_group").set_value(group).run()
+    at.run()
+    assert not at.exception and len(built) == 1
