@@ -253,8 +253,13 @@ def _clean(text: str) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def problems(db: Database, data: ActivityInput, today: dt.date | None = None) -> list[tuple[str, str]]:
-    """Every problem of an input as (field, Chinese message); empty when it may be saved."""
+def problems(
+    db: Database, data: ActivityInput, today: dt.date | None = None, *, targets: bool = True
+) -> list[tuple[str, str]]:
+    """Every problem of an input as (field, Chinese message); empty when it may be saved.
+
+    ``targets`` False leaves out whether the targets fit the cadre's assignments: an imported
+    row is history, and ``TargetResolver`` reports those as warnings instead."""
     today = today or dates.today()
     out: list[tuple[str, str]] = []
     pol = policy()
@@ -300,9 +305,78 @@ def problems(db: Database, data: ActivityInput, today: dt.date | None = None) ->
             out.append(("hours", f"思政课授课的课时应在 {MIN_HOURS:g}–{MAX_HOURS:g} 之间，以 0.5 为单位"))
     elif data.hours:
         out.append(("hours", "只有“讲思政课—思政课授课”填写课时"))
-    if data.system in pol.system_names:
+    if targets and data.system in pol.system_names:
         out.extend(_target_problems(db, data))
     return out
+
+
+class TargetResolver:
+    """The 对象编号 of imported rows matched to the cadre's assignments, with a warning for each
+    one that does not fit (history is imported as it was; see ``portal.imports``).
+
+    A code matches an assignment by its code or by the 对象编号 the assignments sheet used
+    (``source_code``); a 联系学院 may also be named by its 单位编码 or name."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.assigned: dict[tuple[int, str], list[tuple]] = {}
+        for cadre_id, kind, code, source, name, start, end in db.execute(
+            "SELECT cadre_id, kind, target_code, source_code, target_name, start_date, end_date FROM assignments"
+        ):
+            self.assigned.setdefault((cadre_id, kind), []).append((code, source, name, start, end))
+        self.people = {staff_no: pid for pid, staff_no in db.execute("SELECT id, staff_no FROM people")}
+        self.units: dict[str, str | None] = {}
+
+    def _college(self, code: str) -> str | None:
+        if code not in self.units:
+            from .org import unit_by_ref
+
+            unit = unit_by_ref(self.db, code)
+            self.units[code] = unit.name if unit is not None and unit.kind == "college" else None
+        return self.units[code]
+
+    def resolve(self, data: ActivityInput) -> tuple[list[str], list[str]]:
+        """(codes to store, warnings) for one row."""
+        codes = list(dict.fromkeys(c.strip() for c in data.target_codes if c.strip()))
+        warnings: list[str] = []
+        if len(codes) != len([c for c in data.target_codes if c.strip()]):
+            warnings.append("对象编号有重复，已合并")
+        if data.system in COUNTERPART_SYSTEMS:
+            if not codes:
+                warnings.append("未填写谈话对象的工号：已导入，计入次数，不计入逐人谈心谈话的要求")
+            for code in codes:
+                pid = self.people.get(code)
+                if pid is None:
+                    warnings.append(f"谈话对象工号“{code[:30]}”不存在：已导入，不计入逐人谈心谈话的要求")
+                elif pid == data.cadre_id:
+                    warnings.append("谈话对象是本人：已导入，不计入逐人谈心谈话的要求")
+            return codes, warnings
+        kind = TARGET_KINDS.get((data.system, data.subtype))
+        if kind is None:
+            if codes:
+                warnings.append(f"“{data.system}—{data.subtype}”不需要对象编号，已忽略")
+            return [], warnings
+        if not codes:
+            warnings.append(f"未填写对象编号：已导入，计入次数类要求，不计入逐个{kind}的要求")
+        day = data.date.isoformat()
+        out = []
+        for code in codes:
+            mine = self.assigned.get((data.cadre_id, kind), [])
+            hit = next((a for a in mine if code in (a[0], a[1])), None)
+            if hit is None and kind == "联系学院" and (college := self._college(code)) is not None:
+                hit = next((a for a in mine if a[0] == college), None)
+                code = college
+            if hit is None:
+                warnings.append(f"“{code[:30]}”不是该干部的{kind}：已导入，不计入逐个{kind}的要求")
+                out.append(code)
+                continue
+            out.append(hit[0])
+            if not (hit[3] <= day and (hit[4] is None or day <= hit[4])):
+                period = f"{hit[3]} 至 {hit[4]}" if hit[4] else f"{hit[3]} 起"
+                warnings.append(
+                    f"{day} 时“{hit[2]}”不是该干部的{kind}（联系期 {period}）：已导入，不计入逐个{kind}的要求"
+                )
+        return out, warnings
 
 
 def _target_problems(db: Database, data: ActivityInput) -> list[tuple[str, str]]:
@@ -339,6 +413,11 @@ def _target_problems(db: Database, data: ActivityInput) -> list[tuple[str, str]]
             period = f"{row[0]} 至 {row[1]}" if row[1] else f"{row[0]} 起"
             out.append(("target_codes", f"{day} 时“{row[2]}”不是该干部的{kind}（联系期 {period}）"))
     return out
+
+
+def normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
+    """The ``activities`` row of an input and its target codes (imports write them in bulk)."""
+    return _normalised(db, data)
 
 
 def _normalised(db: Database, data: ActivityInput) -> dict:
@@ -531,6 +610,22 @@ def _snapshot(db: Database, activity_id: int) -> str:
         )
     ]
     return json.dumps(row, ensure_ascii=False)
+
+
+def record_history(db: Database, ids: list[int], actor_id: int | None, action: str) -> None:
+    """History entries for many activities in one statement (imports): the same snapshot as
+    ``_snapshot`` — every column and the sorted target codes — built by SQLite."""
+    if not ids:
+        return
+    columns = [r[1] for r in db.execute("PRAGMA table_info(activities)")]
+    pairs = ", ".join(f"'{c}', a.{c}" for c in columns)
+    db.execute(
+        "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) "
+        f"SELECT a.id, ?, ?, ?, json_object({pairs}, 'target_codes', json((SELECT json_group_array(target_code) "
+        "FROM (SELECT target_code FROM activity_targets t WHERE t.activity_id = a.id ORDER BY target_code)))) "
+        "FROM activities a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.id",
+        [dates.stamp(), actor_id, action, json.dumps(ids)],
+    )
 
 
 def _record(db: Database, activity_id: int, actor_id: int | None, action: str) -> None:

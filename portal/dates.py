@@ -17,7 +17,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 # 2026-03-05, 2026-3-5, 2026/3/5, 2026.3.5 (one separator throughout), 2026年3月5日; a midnight
 # time after it is what a date cell exported as text carries
 _DATE = re.compile(
-    r"(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年(\d{1,2})月(\d{1,2})日)(?:[ T]0?0:00(?::00)?)?"
+    r"(?:([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})|([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日)"
+    r"(?:[ T]0?0:00(?::00)?)?"
 )
 WEEKDAYS = "一二三四五六日"
 

@@ -374,6 +374,25 @@ def m007_submissions(db: Database) -> None:
         """,
     )
 
+@migrations()
+def m008_unit_codes(db: Database) -> None:
+    """Real sheets name a unit by its 单位编码 as often as by its name; the policy's short unit
+    names (党办, 研工部 …) map onto the installation's units, editable by an administrator; an
+    assignment remembers the 对象编号 its sheet used when that was not the unit's own name."""
+    _script(
+        db,
+        """
+        ALTER TABLE units ADD COLUMN code TEXT;     -- 单位编码 (optional, unique)
+        CREATE UNIQUE INDEX units_code ON units(code) WHERE code IS NOT NULL;
+        CREATE TABLE policy_unit_names (        -- the policy's short name → the unit carrying it
+            policy_name TEXT PRIMARY KEY,
+            unit_id INTEGER REFERENCES units(id) ON DELETE CASCADE  -- NULL: no such unit here
+        );
+        ALTER TABLE assignments ADD COLUMN source_code TEXT;  -- 对象编号 as the sheet gave it
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

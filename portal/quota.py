@@ -373,20 +373,24 @@ def _judge(
             a for a in data.assignments.get(person_id, ()) if a.kind == rule.target_kind and a.active_on(hi)
         ]
         return rule.min, float(len(held)), [], [], "、".join(a.name for a in held)
+    spans: dict[str, list[_Assignment]] | None = None
     if rule.kind == "each_target":
-        targets = {
-            a.code: a.name
-            for a in data.assignments.get(person_id, ())
-            if a.kind == rule.target_kind and a.overlaps(lo, hi)
-        }
+        targets = {}
+        spans = defaultdict(list)
+        for a in data.assignments.get(person_id, ()):
+            if a.kind == rule.target_kind and a.overlaps(lo, hi):
+                targets[a.code] = a.name
+                spans[a.code].append(a)
         note = "" if targets else f"尚未分配{rule.target_kind}"
     else:  # each_counterpart
         targets = people.counterparts(rule, qualifying, person_id, hi)
         note = "" if targets else "没有需要谈话的对象"
     visits: dict[str, int] = defaultdict(int)
     ids: set[int] = set()
-    for _day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
-        if subtype in subtypes and code in targets:
+    for day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
+        # a visit counts for a target only while it was assigned (history imports keep visits
+        # made after an assignment ended: they count for count-type rules, not here)
+        if subtype in subtypes and code in targets and (spans is None or any(a.active_on(day) for a in spans[code])):
             visits[code] += n
             if aid is not None:
                 ids.add(aid)
