@@ -168,6 +168,7 @@ class Policy(BaseModel):
     tags: dict[str, str]
     departments: list[str]
     unit_aliases: dict[str, list[str]] = {}
+    unit_fallbacks: dict[str, list[str]] = {}
     systems: list[System]
     deadlines: Deadlines = Deadlines()
     rules: list[Rule] = []
@@ -247,6 +248,15 @@ class Policy(BaseModel):
     def systems_of_department(self, department: str) -> list[str]:
         """The systems whose ledgers a responsible department keeps."""
         return [s.name for s in self.systems if department in s.departments]
+
+    @property
+    def unit_names(self) -> list[str]:
+        """Every unit name the policy uses: responsible departments, aliases' keys, rules' units."""
+        names = [*self.departments, *self.unit_aliases]
+        for rule in self.rules:
+            for clause in [*rule.applies_to, *rule.excludes]:
+                names += clause.units
+        return list(dict.fromkeys(names))
 
     def unit_matches(self, policy_name: str, unit_name: str, unit_policy_name: str | None = None) -> bool:
         """Does a real unit answer to the policy's name (学工部 = 学生处 = 学生工作部（处）)?"""

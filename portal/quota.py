@@ -156,16 +156,24 @@ def _load_posts(db: Database) -> list[_Post]:
 class _Matcher:
     """Which posts a rule applies to, with the unit-name matching done once per unit."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None) -> None:
+        from . import unit_names
+
         self.pol = policy()
         self._units: dict[tuple[int, str], bool] = {}
+        # the policy's unit names as this installation maps them (研工部 → 研究生院 when merged)
+        self._resolved = unit_names.resolve(db) if db is not None else {}
         self._rule_post: dict[tuple[int, int], bool] = {}
 
     def _unit(self, name: str, post: _Post) -> bool:
         key = (post.unit_id, name)
         found = self._units.get(key)
         if found is None:
-            found = self.pol.unit_matches(name, post.unit_name, post.unit_policy_name)
+            mapped = self._resolved.get(name)
+            if mapped is not None and mapped.unit_id is not None:
+                found = mapped.unit_id == post.unit_id
+            else:
+                found = mapped is None and self.pol.unit_matches(name, post.unit_name, post.unit_policy_name)
             self._units[key] = found
         return found
 
@@ -451,7 +459,7 @@ def applicable_rules(db: Database, on: dt.date, *, person_id: int | None = None)
     for p in _load_posts(db):
         if (person_id is None or p.person_id == person_id) and p.active_on(day):
             by_person[p.person_id].append(p)
-    matcher = _Matcher()
+    matcher = _Matcher(db)
     return {
         pid: [r for r in rules if any(matcher.applies(r, p) for p in posts)]
         for pid, posts in by_person.items()
@@ -516,7 +524,7 @@ def compute(
     }
     data = _Data(db, since_of, hi, person_id, target_systems)
     people = _People(all_posts)
-    matcher = _Matcher()
+    matcher = _Matcher(db)
 
     # period bounds as ISO strings once, not once per cadre
     bounds = [
