@@ -6,7 +6,7 @@ and ``activity_history``:
 
 * ``log_activity`` validates in Chinese, keeps who entered it, names the targets or
   counterparts in ``activity_targets`` (what the per-target quota rules read), writes the
-  first history entry, and opens one case per opinion item raised (RULES.md §5).
+  first history entry, and opens one case per opinion item raised (docs/rules.md §5).
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
   row void with a reason — nothing is ever hard-deleted.
 * Row-level scope: a cadre sees and edits only his or her own; department staff see and
@@ -30,7 +30,7 @@ from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
 from .policy import policy
 
-# Which assignment kind a subtype's targets come from (RULES.md §3: "visits name the target").
+# Which assignment kind a subtype's targets come from (docs/rules.md §3: "visits name the target").
 TARGET_KINDS: dict[tuple[str, str], str] = {
     ("联系基层", "联系学院"): "联系学院",
     ("联系基层", "联系点"): "联系点",
@@ -180,7 +180,7 @@ def split_opinions(text: str) -> list[str]:
 def import_key(
     staff_no: str, day: dt.date | str, system: str, subtype: str, codes: list[str], content: str
 ) -> str:
-    """The key of FORMATS.md: 工号 + 日期 + 制度 + 类别 + 对象编号 + 开展情况 (hashed: content is long)."""
+    """The key of docs/formats.md: 工号 + 日期 + 制度 + 类别 + 对象编号 + 开展情况 (hashed: content is long)."""
     day = day.isoformat() if isinstance(day, dt.date) else str(day)
     raw = "\x1f".join([staff_no.strip(), day, system, subtype, ";".join(sorted(codes)), content.strip()])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
@@ -470,7 +470,7 @@ def case_source(system: str) -> str:
 
 
 def responsible_department(system: str, subtype: str) -> str:
-    """Who answers an opinion raised (RULES.md §4, §5)."""
+    """Who answers an opinion raised (docs/rules.md §4, §5)."""
     if system == "座谈":
         return "学工部" if subtype == "学生座谈" else "宣传部"
     if system == "接待日":

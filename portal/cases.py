@@ -2,7 +2,7 @@
 
 A case is opened for each opinion raised in an activity, or for a reception the duty leader
 hands to a department. It carries a number people can quote (``2026-0001``), the department
-that must act (RULES.md §4–5) and, once referred, the unit that handles it; a deadline in
+that must act (docs/rules.md §4–5) and, once referred, the unit that handles it; a deadline in
 working days after the contact (``policy().deadlines``, counted with ``portal.workdays``).
 
 States, in order::
@@ -369,7 +369,7 @@ def open_case(
     deadline_days: int | None = None,
 ) -> Case:
     """Register one opinion or request raised in a contact; due ``deadline_days`` working days
-    after ``contact_date`` (default: RULES.md §5 by source). Given a handling unit, the case
+    after ``contact_date`` (default: docs/rules.md §5 by source). Given a handling unit, the case
     is referred to it at once."""
     if source not in SOURCES:
         raise ValidationError(f"未知的来源：{source}")

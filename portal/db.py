@@ -75,7 +75,7 @@ def m001_foundation(db: Database) -> None:
             unit_id INTEGER NOT NULL REFERENCES units(id),
             title TEXT NOT NULL,                 -- 职务 as printed on the form
             level TEXT NOT NULL CHECK (level IN ('校级', '正处', '副处')),
-            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of RULES.md §1 tags given explicitly
+            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of docs/rules.md §1 tags given explicitly
             start_date TEXT NOT NULL DEFAULT '1900-01-01',
             end_date TEXT,                       -- NULL: still in post
             UNIQUE (person_id, unit_id, title),
@@ -179,7 +179,7 @@ def m003_activities(db: Database) -> None:
         """
         CREATE TABLE contact_targets (          -- lists kept by departments: talents, representatives …
             id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,                  -- 对象类型 of FORMATS.md
+            kind TEXT NOT NULL,                  -- 对象类型 of docs/formats.md
             code TEXT NOT NULL,                  -- 对象编号 (a person's 工号)
             name TEXT NOT NULL,
             unit_id INTEGER REFERENCES units(id),
@@ -308,7 +308,7 @@ def m005_cases(db: Database) -> None:
             raiser_name TEXT NOT NULL DEFAULT '',
             content TEXT NOT NULL,
             system TEXT NOT NULL DEFAULT '',
-            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (RULES.md §4, §5)
+            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (docs/rules.md §4, §5)
             handling_unit_id INTEGER REFERENCES units(id),
             state TEXT NOT NULL DEFAULT 'registered'
                 CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed')),

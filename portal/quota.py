@@ -1,4 +1,4 @@
-"""The quota engine: for each cadre × applicable rule × period, how far he or she is (RULES.md §2–3).
+"""The quota engine: for each cadre × applicable rule × period, how far he or she is (docs/rules.md §2–3).
 
 ``compute`` reads the cadres' posts (``cadre_posts``, ``post_charges``), their assignments and
 their activities (voided rows ignored; ``activity_targets`` name the targets and counterparts)
@@ -622,7 +622,7 @@ def _number(value: float | None) -> float | int | None:
 
 
 def report_json(results: Iterable[QuotaResult]) -> list[dict]:
-    """FORMATS.md's quota report: one object per (cadre, rule, period), sorted by 工号, rule, period."""
+    """docs/formats.md's quota report: one object per (cadre, rule, period), sorted by 工号, rule, period."""
     out = []
     for r in sorted(results, key=lambda r: (r.staff_no, r.rule, r.period)):
         item = {
@@ -828,7 +828,7 @@ def compute_institutional(
     on: dt.date | None = None,
     departments: Iterable[str] | None = None,
 ) -> list[InstitutionResult]:
-    """The institution-level duties (RULES.md §3) over the periods overlapping [since, on];
+    """The institution-level duties (docs/rules.md §3) over the periods overlapping [since, on];
     ``departments`` limits to the duties those departments own."""
     on = on or dates.today()
     since = since or default_since(db, on)

@@ -334,7 +334,7 @@ def test_period_keys(demo_db):
 
 
 def test_opinions_become_cases_in_the_cases_feature(demo_db):
-    """With the real portal.cases: one case per item, due by RULES.md §5, linked to the activity."""
+    """With the real portal.cases: one case per item, due by docs/rules.md §5, linked to the activity."""
     from portal import cases  # noqa: F401  (the cases feature must be present)
 
     me = user(demo_db, "10010001")
