@@ -612,13 +612,17 @@ def _snapshot(db: Database, activity_id: int) -> str:
     return json.dumps(row, ensure_ascii=False)
 
 
-def record_history(db: Database, ids: list[int], actor_id: int | None, action: str) -> None:
+def record_history(
+    db: Database, ids: list[int], actor_id: int | None, action: str, *, as_live: bool = False
+) -> None:
     """History entries for many activities in one statement (imports): the same snapshot as
-    ``_snapshot`` — every column and the sorted target codes — built by SQLite."""
+    ``_snapshot`` — every column and the sorted target codes — built by SQLite. ``as_live``: the
+    rows are staged (hidden until their import commits) and are recorded as they will then be."""
     if not ids:
         return
     columns = [r[1] for r in db.execute("PRAGMA table_info(activities)")]
-    pairs = ", ".join(f"'{c}', a.{c}" for c in columns)
+    live = {"voided_at", "void_reason"} if as_live else set()
+    pairs = ", ".join(f"'{c}', NULL" if c in live else f"'{c}', a.{c}" for c in columns)
     db.execute(
         "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) "
         f"SELECT a.id, ?, ?, ?, json_object({pairs}, 'target_codes', json((SELECT json_group_array(target_code) "

@@ -127,3 +127,14 @@ def test_account_import_creates_people_accounts_and_passwords(db):
     assert accounts.authenticate(db, username, password).has("visitor")
     assert accounts.find_user(db, "d001").departments == ["教务处"]
     assert load(db, "accounts", text).counts["unchanged"] == 2
+
+
+def test_initial_passwords_are_hashed_lightly_and_upgraded_on_first_login(db):
+    load(db, "units", UNITS)
+    report = load(db, "accounts", "工号,姓名,角色\ns1,甲,师生\n")
+    username, password = report.secrets[0]
+    stored = db.execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()[0]
+    assert stored.startswith("$argon2id$") and "m=8192" in stored
+    accounts.authenticate(db, username, password)
+    upgraded = db.execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()[0]
+    assert upgraded != stored and "m=8192" not in upgraded
