@@ -487,6 +487,10 @@ class _AccountRow:
     password_hash: str | None = None
 
 
+def _json_list(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
 # Initial passwords are random (12 characters of 62: 71 bits), so they need no memory-hard hash to
 # resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
@@ -552,6 +556,55 @@ class AccountImporter(Importer):
     def preview(self, db, items):
         return Counter(self._state(db, item) for item in items)
 
+    @staticmethod
+    def _bulk_create(db, items, report, actor_id) -> list:
+        """People and accounts entirely new to the portal, in a few statements (a 5,000-row file in a
+        fraction of a second of lock; every value was validated while preparing); returns the rest,
+        which go through the services one by one."""
+        known_people = {r[0] for r in db.execute(
+            "SELECT staff_no FROM people WHERE staff_no IN (SELECT value FROM json_each(?))",
+            [_json_list(i.staff_no for i in items)],
+        )}
+        known_users = {r[0].lower() for r in db.execute(
+            "SELECT username FROM users WHERE username IN (SELECT value FROM json_each(?)) COLLATE NOCASE",
+            [_json_list(i.staff_no for i in items)],
+        )}
+        fresh = [
+            i for i in items
+            if i.staff_no not in known_people and i.staff_no.lower() not in known_users and i.password_hash
+        ]
+        if not fresh:
+            return items
+        now = dates.stamp()
+        db.conn.executemany(
+            "INSERT INTO people (staff_no, name, unit_id, phone, kind, cpc_member) VALUES (?, ?, ?, ?, ?, 0)",
+            ((i.staff_no, i.name, i.unit_id, i.phone or "", i.kind or "教职工") for i in fresh),
+        )
+        people = dict(db.execute(
+            "SELECT staff_no, id FROM people WHERE staff_no IN (SELECT value FROM json_each(?))",
+            [_json_list(i.staff_no for i in fresh)],
+        ).fetchall())
+        db.conn.executemany(
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
+        )
+        users = dict(db.execute(
+            "SELECT username, id FROM users WHERE username IN (SELECT value FROM json_each(?))",
+            [_json_list(i.staff_no for i in fresh)],
+        ).fetchall())
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
+            ((users[i.staff_no], r.role, r.department) for i in fresh for r in i.roles if r.role != "cadre"),
+        )
+        db.conn.executemany(
+            "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, 'user.create', ?)",
+            ((now, actor_id, f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}") for i in fresh),
+        )
+        report.secrets.extend((i.staff_no, i.password) for i in fresh)
+        report.counts["created"] += len(fresh)
+        done = {i.staff_no for i in fresh}
+        return [i for i in items if i.staff_no not in done]
+
     def before_write(self, db, items):
         # argon2 takes tens of milliseconds per password: never inside the write transaction
         existing = {r[0].lower() for r in db.execute("SELECT username FROM users")}
@@ -561,6 +614,7 @@ class AccountImporter(Importer):
                 item.password_hash = _INITIAL_HASHER.hash(item.password)
 
     def apply(self, db, items, report, actor_id, staged=None):
+        items = self._bulk_create(db, items, report, actor_id)
         for item in items:
             person, _ = org.save_person(
                 db, item.staff_no, item.name, unit_id=item.unit_id, phone=item.phone, kind=item.kind
