@@ -740,14 +740,41 @@ class AssignmentImporter(Importer):
                             end_date=end,
                         ),
                         source_code,
+                        row,
                     )
                 )
         _duplicate_keys(keys, errors, "工号、对象类型、对象编号")
-        return items, errors, []
+        return items, errors, self._policy_warnings(db, items)
+
+    @staticmethod
+    def _policy_warnings(db, items) -> list[RowError]:
+        """第十条: contact points are generally not shared by two cadres, and each lasts at least a year —
+        "generally", so a warning on the row, not an error."""
+        held: dict[tuple[str, str], list[tuple[int, str, str | None]]] = {}
+        for cadre_id, kind, code, start, end in db.execute(
+            "SELECT cadre_id, kind, target_code, start_date, end_date FROM assignments WHERE kind = '联系点'"
+        ):
+            held.setdefault((kind, code), []).append((cadre_id, start, end))
+        for item, _, _ in items:
+            if item.kind == "联系点":
+                held.setdefault((item.kind, item.target_code), []).append(
+                    (item.cadre_id, item.start_date.isoformat(), item.end_date and item.end_date.isoformat())
+                )
+        found = []
+        for item, _, row in items:
+            if item.kind != "联系点":
+                continue
+            lo, hi = item.start_date.isoformat(), item.end_date.isoformat() if item.end_date else "9999"
+            others = {c for c, a, b in held[(item.kind, item.target_code)] if c != item.cadre_id and a <= hi and (b or "9999") >= lo}
+            if others:
+                found.append(RowError(row, "对象编号", f"联系点“{item.target_name}”同时由其他干部联系（第十条：一般不重复）"))
+            if item.end_date and (item.end_date - item.start_date).days + 1 < 365:
+                found.append(RowError(row, "结束日期", "联系点的联系期不足一年（第十条：每个联系点一般不少于一年）"))
+        return found
 
     def preview(self, db, items):
         counts = Counter()
-        for item, _ in items:
+        for item, _, _ in items:
             row = db.execute(
                 "SELECT target_name, start_date, end_date FROM assignments WHERE cadre_id = ? AND kind = ? "
                 "AND target_code = ?",
@@ -764,7 +791,7 @@ class AssignmentImporter(Importer):
         from . import assignments
 
         added = 0
-        for item, source_code in items:
+        for item, source_code, _ in items:
             if item.kind in assignments.LIST_KINDS and assignments.get_target(db, item.kind, item.target_code) is None:
                 assignments.save_target(
                     db, assignments.TargetInput(kind=item.kind, code=item.target_code, name=item.target_name), None

@@ -111,3 +111,15 @@ def test_malformed_rows_still_refuse_the_file(university):
     assert {(e.row, e.column) for e in exc.value.errors} == {(7, "工号"), (8, "类别"), (9, "日期"), (10, "课时")}
     assert [w.row for w in exc.value.warnings] == [3, 4, 6]
     assert university.execute("SELECT count(*) FROM activities").fetchone()[0] == 0
+
+
+def test_assignment_warnings_for_a_shared_or_short_contact_point(university):
+    load(university, "cadres", "工号,姓名,单位,职务,级别,任职开始\n10010002,钱副院长,C-CS,副院长,副处,2020-01-01\n")
+    sheet = (
+        "工号,对象类型,对象编号,对象名称,开始日期,结束日期\n"
+        "10010001,联系点,CS-JYS-1,软件工程教研室,2025-09-01,\n"
+        "10010002,联系点,CS-JYS-1,软件工程教研室,2025-09-01,2026-01-31\n"
+    )
+    report = load(university, "assignments", sheet)
+    assert report.counts["created"] == 2
+    assert [(w.row, w.column) for w in report.warnings] == [(2, "对象编号"), (3, "对象编号"), (3, "结束日期")]
