@@ -92,7 +92,12 @@ def _child(task: str, data: bytes, path: str, out) -> None:
             prepare_s = time.perf_counter() - started
             at = time.perf_counter()
             report = imports.commit(db, prepared)
-            extra = f"prepare {prepare_s:.1f} s, commit (the write transaction) {time.perf_counter() - at:.2f} s; "
+            commit_s = time.perf_counter() - at
+            extra = (
+                f"prepare {prepare_s:.1f} s (reads only), commit {commit_s:.1f} s: staged in short transactions of "
+                f"{imports.ActivityImporter.STAGE_ROWS:,} rows, then the final write transaction "
+                f"{report.write_seconds:.2f} s; "
+            )
             extra += report.summary()
             rows = prepared.rows
     seconds = time.perf_counter() - started
@@ -128,9 +133,9 @@ def main(argv: list[str]) -> int:
         print(f"read (openpyxl read-only, before): {n2:,} rows in {secs2:.1f} s, peak RSS +{mem2:.0f} MB")
         n3, secs3, mem3, extra = measure("import", data, path)
         print(f"import: {secs3:.1f} s in all, peak RSS +{mem3:.0f} MB; {extra}")
-        commit_s = float(extra.split("commit (the write transaction) ")[1].split(" s")[0]) if extra else 99
+        commit_s = float(extra.split("final write transaction ")[1].split(" s")[0]) if extra else 99
         print(f"targets: reading bounded (< 1,000 MB: {'met' if mem < 1000 else 'MISSED'}); "
-              f"write transaction < 5 s ({'met' if commit_s < 5 else 'MISSED'})")
+              f"final write transaction < 5 s ({'met' if commit_s < 5 else 'MISSED'})")
         return 0 if ok and mem < 1000 and commit_s < 5 else 1
 
 

@@ -934,7 +934,7 @@ class ActivityImporter(Importer):
                 counts["unchanged" if old[1:] == tuple(item.values[f] for f in _REFRESHED) else "updated"] += 1
         return counts
 
-    STAGE_ROWS = 2_000  # rows per staging transaction: a few tenths of a second of lock each
+    STAGE_ROWS = 1_000  # rows per staging transaction: about a tenth of a second of lock each
 
     def stage(self, db, items, actor_id):
         """New rows go in now, in short transactions, voided with a marker (every reader counts and
