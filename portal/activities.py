@@ -748,27 +748,3 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
         accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 
-
-def import_activity(db: Database, data: ActivityInput, key: str, actor_id: int | None) -> str:
-    """Insert or refresh an imported row keyed by ``import_key``; returns created/updated/unchanged.
-
-    Imported opinions open no cases (history from before the portal); a re-import with
-    changed 地点, 联系对象, 课时, 意见建议 or 落实情况 updates the row and keeps a history entry.
-    """
-    _raise(problems(db, data))
-    existing = db.execute("SELECT id FROM activities WHERE import_key = ?", [key]).fetchone()
-    if existing is None:
-        insert_activity(db, data, actor_id, key=key, open_cases=False)
-        return "created"
-    row, _ = _normalised(db, data)
-    fields = ("place", "counterpart_text", "hours", "participants", "opinions", "followup")
-    current = db.execute(f"SELECT {', '.join(fields)} FROM activities WHERE id = ?", [existing[0]]).fetchone()
-    if tuple(current) == tuple(row[f] for f in fields):
-        return "unchanged"
-    with write(db):
-        db.execute(
-            f"UPDATE activities SET {', '.join(f'{f} = :{f}' for f in fields)}, updated_at = :now WHERE id = :id",
-            {**{f: row[f] for f in fields}, "now": dates.stamp(), "id": existing[0]},
-        )
-        _record(db, existing[0], actor_id, "edited")
-    return "updated"

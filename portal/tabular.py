@@ -448,8 +448,3 @@ def write_xlsx_template(columns: list[str], example: list[object] | None = None)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def write_xlsx_header_only(columns: list[str]) -> bytes:
-    """An empty template with just the header row."""
-    return write_xlsx_template(columns)
