@@ -2,12 +2,13 @@
 
 * A connection per unit of work (``open_db()``), never shared across threads:
   Streamlit reruns a script on other threads, and sqlite3 connections refuse that.
-* WAL, foreign keys on, a busy timeout, on every connection.
+* Set-up once per file and process: WAL (it persists in the file) and the migration check;
+  per connection: foreign keys on, ``synchronous = NORMAL``, a busy timeout.
 * ``write(db)`` is the only way services write: it starts with ``BEGIN IMMEDIATE``
   so that check-then-insert (a booking's capacity) cannot race, and rolls back on
   any error so that bad input leaves the database as it was.
 * The schema is a list of versioned migrations (sqlite-utils ``Migrations``),
-  applied by ``portal init`` and once per process when the app opens a database.
+  applied by ``portal init`` and the first time a process opens the file.
   Never edit an applied migration: add a new one at the end.
 """
 
@@ -344,15 +345,10 @@ def m005_cases(db: Database) -> None:
 
 @migrations()
 def m006_calendar_seed(db: Database) -> None:
-    """Every new database knows China's official holidays and 调休 days (the years the installed
-    chinesecalendar knows; ``portal init`` adds years a newer package brings) and has default
-    semesters, so no one has to remember to seed them."""
-    from . import periods, workdays
-
-    workdays.seed_from_package(db)
-    periods.seed_default_semesters(db)
+    """The working-day index. (This migration also seeded holidays and semesters once; seeding
+    now belongs to the modules that own the data, run by ``portal.seeds``: the schema module
+    imports no feature. Databases that ran it hold the same rows a seed adds.)"""
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
-
 
 
 @migrations()
@@ -374,8 +370,91 @@ def m007_submissions(db: Database) -> None:
         """,
     )
 
+
 @migrations()
-def m008_unit_codes(db: Database) -> None:
+def m008_search(db: Database) -> None:
+    """Full-text search over activities and cases (portal/search.py).
+
+    FTS5 with the unicode61 tokenizer over text in which every Chinese character stands alone, so
+    that a phrase query finds words of any length (食堂, two characters, which the trigram tokenizer
+    cannot). Triggers only note what changed in ``search_queue``; portal/search.py re-reads those
+    rows and indexes them before every search, so every write path (forms, imports, the CLI) is
+    covered. Rowids: activity id × 2, case id × 2 + 1."""
+    _script(
+        db,
+        """
+        CREATE VIRTUAL TABLE search_index USING fts5(body, tokenize = 'unicode61');
+        CREATE TABLE search_queue (doc INTEGER PRIMARY KEY);
+        INSERT INTO search_queue (doc) SELECT id * 2 FROM activities;
+        INSERT INTO search_queue (doc) SELECT id * 2 + 1 FROM cases;
+        CREATE TRIGGER search_activity_i AFTER INSERT ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_u AFTER UPDATE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_d AFTER DELETE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2); END;
+        CREATE TRIGGER search_target_i AFTER INSERT ON activity_targets
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.activity_id * 2); END;
+        CREATE TRIGGER search_case_i AFTER INSERT ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_u AFTER UPDATE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_d AFTER DELETE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2 + 1); END;
+        CREATE TRIGGER search_person_u AFTER UPDATE OF name, staff_no ON people
+            BEGIN
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 FROM activities WHERE cadre_id = new.id;
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 + 1 FROM cases WHERE cadre_id = new.id;
+            END;
+        """,
+    )
+
+
+@migrations()
+def m009_campus_identity(db: Database) -> None:
+    """Campus single sign-on and the API: a session remembers the identity that opened it
+    (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    _script(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
+        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
+            token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
+            scopes TEXT NOT NULL DEFAULT '[]',   -- JSON list: roster, bookings, quota, cases
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        );
+        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            generation INTEGER NOT NULL DEFAULT 1
+        );
+        """,
+    )
+
+
+@migrations()
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
+
+@migrations()
+def m010_unit_codes(db: Database) -> None:
     """Real sheets name a unit by its 单位编码 as often as by its name; the policy's short unit
     names (党办, 研工部 …) map onto the installation's units, editable by an administrator; an
     assignment remembers the 对象编号 its sheet used when that was not the unit's own name."""
@@ -396,19 +475,39 @@ def m008_unit_codes(db: Database) -> None:
 # --- connecting --------------------------------------------------------------------------
 
 
+def _target(path: str | Path | None) -> Path:
+    return Path(path) if path is not None else config.db_path()
+
+
+def _file_key(target: Path) -> str | None:
+    """The file's identity for this process's set-up cache (None: an in-memory database)."""
+    return None if str(target) == ":memory:" else str(target.resolve())
+
+
+# Files this process has set up: WAL switched on (it persists in the file) and migrations
+# applied. A file that no longer exists is set up again when it is made anew.
+_set_up: set[str] = set()
+
+
 def connect(path: str | Path | None = None) -> Database:
-    """A new connection with the project's pragmas. Prefer ``open_db()``."""
-    target = Path(path) if path is not None else config.db_path()
-    if str(target) != ":memory:":
+    """A new connection with the per-connection pragmas. Prefer ``open_db()``.
+
+    The busy timeout comes with ``sqlite3.connect``; foreign keys and ``synchronous`` hold for
+    one connection only, so they are set on each. WAL is a property of the file: it is switched
+    on the first time this process opens the file.
+    """
+    target = _target(path)
+    key = _file_key(target)
+    first = key is not None and (key not in _set_up or not target.exists())
+    if key is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
     db = Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    if str(target) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+    db.execute("PRAGMA synchronous = NORMAL")
+    if first and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
     return db
 
 
@@ -426,10 +525,17 @@ def migrate(db: Database) -> None:
 
 @contextmanager
 def open_db(path: str | Path | None = None) -> Iterator[Database]:
-    """One unit of work: a fresh connection, migrated if needed, closed afterwards."""
-    db = connect(path)
+    """One unit of work: a fresh connection, closed afterwards. The first time this process
+    opens a file, the file is set up (WAL) and migrated; later opens only connect."""
+    target = _target(path)
+    key = _file_key(target)
+    known = key is not None and key in _set_up and target.exists()
+    db = connect(target)
     try:
-        migrate(db)
+        if not known:
+            migrate(db)
+            if key is not None:
+                _set_up.add(key)
         yield db
     finally:
         db.close()

@@ -3,8 +3,11 @@
 * ``code``: identifiers people type (工号, 学号, account names): letters, digits and ``_ . @ -``.
 * ``name``: names of people, units and posts: printable, no markup or shell characters,
   no emoji; ``·`` and Latin letters are fine (少数民族 and foreign names).
-* ``free_text``: what people write (descriptions, opinions): anything printable, emoji
-  included, line breaks kept; control characters and unpaired surrogates are refused.
+* ``free_text``: what people write (descriptions, opinions, notes): anything printable, emoji
+  included, line breaks kept (``multiline=False``: refused); control characters are refused.
+* ``control_character``: the one definition of a control character — the Unicode categories
+  Cc, Cf, Cs, Co, Cn (controls, invisible format characters, unpaired surrogates, private-use
+  and unassigned code points). Imported sheets (``tabular``) use it too.
 
 Each returns the cleaned text or raises ``ValidationError`` naming the field in Chinese.
 """
@@ -15,13 +18,19 @@ import re
 import unicodedata
 
 from .errors import ValidationError
+from .phone import mask as _mask_phone
+from .phone import normalize as _normalize_phone
 
 _CODE = re.compile(r"[A-Za-z0-9_.@-]+")
 _NAME_FORBIDDEN = set('<>{}[]\\;|`$"=')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+LINE_BREAKS = "\n\t"
+# zero-width joiners and variation selectors (Cf) belong to emoji; other format characters do not
+EMOJI_JOINERS = "\u200d\ufe0f"
 
 
-def _bad_char(text: str, allow: str = "") -> str | None:
+def control_character(text: str, allow: str = "") -> str | None:
+    """The first control character in ``text`` that ``allow`` does not list, else None."""
     for ch in text:
         if ch in allow:
             continue
@@ -49,14 +58,16 @@ def name(value: object, what: str = "姓名", max_len: int = 50, required: bool 
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    if _bad_char(text) is not None:
+    if control_character(text) is not None:
         raise ValidationError(f"{what}含有不可见的控制字符")
     if any(ch in _NAME_FORBIDDEN or unicodedata.category(ch) == "So" for ch in text):
         raise ValidationError(f"{what}含有不允许的符号（如 < > {{ }} ; 或表情符号）")
     return text
 
 
-def free_text(value: object, what: str, max_len: int = 5000, required: bool = False) -> str:
+def free_text(
+    value: object, what: str, max_len: int = 5000, required: bool = False, multiline: bool = True
+) -> str:
     text = str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         if required:
@@ -64,25 +75,16 @@ def free_text(value: object, what: str, max_len: int = 5000, required: bool = Fa
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    # zero-width joiners and variation selectors (Cf) belong to emoji; other format characters do not
-    if _bad_char(text, allow="\n\t\u200d\ufe0f") is not None:
+    if control_character(text, allow=EMOJI_JOINERS + (LINE_BREAKS if multiline else "")) is not None:
         raise ValidationError(f"{what}含有不可见的控制字符")
     return text
 
 
 def phone(value: object, what: str = "联系电话", required: bool = True) -> str:
-    text = re.sub(r"[\s-]", "", str(value if value is not None else ""))
-    if not text:
-        if required:
-            raise ValidationError(f"{what}不能为空")
-        return ""
-    if not re.fullmatch(r"(\+?86)?1\d{10}|0\d{2,3}\d{7,8}|\d{4,8}", text):
-        raise ValidationError(f"{what}“{text[:20]}”不是有效的手机号或电话号码")
-    return text
+    """A mobile number or a campus extension: the one rule is ``portal.phone.normalize``."""
+    return _normalize_phone(value, what, required)
 
 
 def mask_phone(value: str) -> str:
-    """138****1234 — phone numbers in lists are masked."""
-    if len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return "*" * len(value)
+    """138****1234 — phone numbers in lists are masked (``portal.phone.mask``)."""
+    return _mask_phone(value)

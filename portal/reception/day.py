@@ -2,9 +2,11 @@
 
 For 党办/校办 staff (any day) and the school leader on duty (his or her own days). Each
 reception is recorded as answered on the spot (第十二条: 能答复的当面予以答复) or handed to
-党办/校办, which opens a case due in 5 working days (``portal.cases.open_case``). The
-same entries make the duty leader's one 接待日 activity of the day — visitors listed,
-联系工作开展情况 summarised, the handed-over issues as its opinions — and so its record form.
+党办/校办, which opens a case due in 5 working days. The same entries make the duty
+leader's one 接待日 activity of the day — visitors listed, 联系工作开展情况 summarised, the
+handed-over issues as its opinions — and so its record form. The activities service opens the
+case of a hand-over as it opens every opinion's (``cases.open_for_activity``); the reception
+tells it who raised the item (``cases.Raiser``: the visitor, the booking, 党办 or 校办).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import activities, dates, text
+from .. import activities, cases, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
 from . import roster
 from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
 from .bookings import Booking, _load, day_bookings
+from .template import load_template
 
 ANSWER_LIMIT = 2000
 
@@ -94,10 +97,19 @@ def check_in(db: Database, user: User, booking_id: int) -> Booking:
     return _load(db, booking_id)
 
 
-def mark_no_show(db: Database, user: User, booking_id: int) -> Booking:
+def slot_ended(db: Database, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Whether the booking's slot is over: only then may its visitor be counted 未到."""
+    return load_template(db).slot_bounds(booking.date, booking.slot)[1] <= (now or dates.now())
+
+
+def mark_no_show(db: Database, user: User, booking_id: int, *, now: dt.datetime | None = None) -> Booking:
     booking = _on_the_day(db, user, booking_id, "标记未到")
     if booking.status != "booked" or booking.checked_in_at:
         raise ValidationError(f"该预约{booking.status_label}，不能标记为未到")
+    if not slot_ended(db, booking, now):
+        raise ValidationError(
+            f"该预约的时段（{booking.slot_label}）尚未结束，不能标记为未到；来访人不来时可取消该预约"
+        )
     with write(db):
         db.execute("UPDATE bookings SET status = 'no_show' WHERE id = ?", [booking_id])
     return _load(db, booking_id)
@@ -142,24 +154,69 @@ def record_reception(db: Database, user: User, booking_id: int, record: Receptio
     return _load(db, booking_id)
 
 
-def finish_day(db: Database, user: User, day: dt.date) -> int:
-    """Close the day: bookings never checked in become 未到, and the day's activity is written
-    (also for a day without visitors). Returns the activity's id."""
+class FinishPlan(BaseModel):
+    """What 完成本日接待 will do, shown to the user before it is done."""
+
+    absent: list[Booking] = []  # slot over, never checked in: become 未到
+    later: list[Booking] = []  # slot not over yet: stay 待接待, still receivable
+    unrecorded: list[Booking] = []  # checked in but not recorded: the day cannot be closed yet
+    has_record: bool = False  # the day's 接待日 activity exists already (it is updated)
+
+    def describe(self) -> list[str]:
+        lines = []
+        if self.absent:
+            lines.append(
+                f"时段已结束、未签到的 {len(self.absent)} 个预约标记为“未到”："
+                + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.absent)
+            )
+        else:
+            lines.append("没有需要标记为“未到”的预约。")
+        if self.later:
+            lines.append(
+                f"时段尚未结束的 {len(self.later)} 个预约保持不变，仍可签到和接待："
+                + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.later)
+            )
+        lines.append(
+            ("更新" if self.has_record else "生成")
+            + "值班校领导当天的“接待日”联系活动记录（来访师生、开展情况、转交的意见建议），可下载记录表。"
+        )
+        return lines
+
+
+def finish_plan(db: Database, user: User, day: dt.date, now: dt.datetime | None = None) -> FinishPlan:
     found = _require_day(db, user, day)
+    now = now or dates.now()
+    waiting = [b for b in day_bookings(db, day) if b.status == "booked"]
+    return FinishPlan(
+        absent=[b for b in waiting if not b.checked_in_at and slot_ended(db, b, now)],
+        later=[b for b in waiting if not b.checked_in_at and not slot_ended(db, b, now)],
+        unrecorded=[b for b in waiting if b.checked_in_at],
+        has_record=found.activity_id is not None,
+    )
+
+
+def finish_day(db: Database, user: User, day: dt.date, *, now: dt.datetime | None = None) -> int:
+    """Close the day so far: bookings whose slot is over and that were never checked in become 未到;
+    later slots stay 待接待 (the day may be finished again in the afternoon); the day's activity is
+    written (also for a day without visitors). Returns the activity's id."""
+    found = _require_day(db, user, day)
+    now = now or dates.now()
     if found.cancelled:
         raise ValidationError("该接待日已取消")
-    if day > dates.today():
+    if day > now.date():
         raise ValidationError("接待日还没到")
-    pending = [b for b in day_bookings(db, day) if b.status == "booked" and b.checked_in_at]
-    if pending:
+    plan = finish_plan(db, user, day, now)
+    if plan.unrecorded:
         raise ValidationError(
-            f"还有 {len(pending)} 位已签到的来访人未记录接待情况：{'、'.join(b.visitor_name for b in pending)}"
+            f"还有 {len(plan.unrecorded)} 位已签到的来访人未记录接待情况："
+            + "、".join(b.visitor_name for b in plan.unrecorded)
         )
     with write(db):
-        db.execute(
-            "UPDATE bookings SET status = 'no_show' WHERE date = ? AND status = 'booked' AND checked_in_at IS NULL",
-            [day.isoformat()],
-        )
+        for b in plan.absent:
+            db.execute(
+                "UPDATE bookings SET status = 'no_show' WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
+                [b.id],
+            )
         return sync_activity(db, user, day)
 
 
@@ -224,37 +281,32 @@ def activity_fields(db: Database, day: dt.date) -> dict:
     }
 
 
-def _open_case(
-    db: Database, user: User, day: roster.DutyDay, handed: tuple[int, str, str], activity_id: int
-) -> None:
-    try:
-        from .. import cases  # the cases feature's service
-    except ImportError:
-        raise ValidationError("意见建议办理功能尚未启用，暂不能转交办理") from None
-
-    booking = _load(db, handed[0])
-    kwargs = dict(
-        source="reception",
-        content=handed[2],
-        responsible_dept=handed[1],
-        contact_date=day.date,
-        cadre_id=day.leader_id,
-        system=SYSTEM,
-        booking_id=booking.id,
-        raised_by=booking.user_id,
-        raiser_name=booking.visitor_name,
-        actor_id=user.id,
-    )
-    cases.open_case(db, activity_id=activity_id, **kwargs)
+def _raisers(db: Database, day: dt.date, handed: tuple[int, str, str] | None) -> dict[str, cases.Raiser]:
+    """Who raised each handed-over item of the day: the bookings whose cases are open already
+    (a fresh activity after a void must not open them again), and ``handed``."""
+    raisers = {
+        content: cases.Raiser(booking_id=booking_id)
+        for content, booking_id in db.execute(
+            "SELECT c.content, c.booking_id FROM cases c JOIN bookings b ON b.id = c.booking_id WHERE b.date = ?",
+            [day.isoformat()],
+        )
+    }
+    if handed is not None:
+        booking = _load(db, handed[0])
+        raisers[handed[2]] = cases.Raiser(
+            booking_id=booking.id, user_id=booking.user_id, name=booking.visitor_name, department=handed[1]
+        )
+    return raisers
 
 
 def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str, str] | None = None) -> int:
-    """Write the day's 接待日 activity from its receptions, opening the case of ``handed``
-    (booking id, department, opinion item) exactly once — with the visitor and the booking,
-    so the activities service is told not to open its own. Returns the activity's id."""
+    """Write the day's 接待日 activity from its receptions; ``handed`` (booking id, department,
+    opinion item) is a new hand-over: its item joins the activity's opinions and so opens its
+    case, raised by the visitor. Returns the activity's id."""
     found = roster.get_day(db, day)
     with write(db):
         fields = activity_fields(db, day)
+        raisers = _raisers(db, day, handed)
         if handed is not None:
             fields["opinions"] = [*fields["opinions"], handed[2]]
         current = None
@@ -263,13 +315,11 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
             if current.voided:  # voided on the activities page: the day gets a fresh record
                 current = None
         if current is None:
-            made = activities.log_activity(db, activities.ActivityInput(**fields), user, open_cases=False)
+            made = activities.log_activity(db, activities.ActivityInput(**fields), user, raisers=raisers)
             activity_id = made.id
             db.execute("UPDATE duty_days SET activity_id = ? WHERE date = ?", [activity_id, day.isoformat()])
         else:
             activity_id = current.id
             changes = {k: v for k, v in fields.items() if k not in ("cadre_id", "source")}
-            activities.update_activity(db, activity_id, changes, user, open_cases=False)
-        if handed is not None:
-            _open_case(db, user, found, handed, activity_id)
+            activities.update_activity(db, activity_id, changes, user, raisers=raisers)
     return activity_id

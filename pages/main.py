@@ -1,0 +1,45 @@
+"""联系师生服务平台 — the Streamlit entry script: who is this, and which pages may he or she see.
+
+It lives inside ``pages/`` on purpose: Streamlit treats a ``pages/`` folder *beside* the entry
+script as a legacy multipage app (every file a page, reachable by URL before ``st.navigation``
+runs). Here no such folder exists, so routing is ``st.navigation``'s alone. Page paths in
+``portal.navigation`` are relative to the project root and are handed to ``st.Page`` whole.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from pages import common  # noqa: E402
+from portal import navigation  # noqa: E402
+
+st.set_page_config(page_title="联系师生服务平台", page_icon=common.FAVICON, layout="wide")
+
+user = common.resolve_user()
+common.send_pending_browser_actions()
+
+if user is None:
+    page = st.navigation([st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", default=True)])
+    page.run()
+    st.stop()
+
+menu = {
+    section: [
+        st.Page(ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py")
+        for p in specs
+    ]
+    for section, specs in navigation.pages_for(user).items()
+}
+menu[""] = [*menu.get("", []), *common.refused_pages(user)]
+with st.sidebar:
+    st.markdown("**联系师生服务平台**")
+    st.caption(f"{common.md(user.display_name)}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
+    if st.button("退出登录", icon=":material/logout:", key="logout"):
+        common.logout()
+        st.rerun()
+page = st.navigation(menu, expanded=True)  # every section open: no English “View 6 more”
+page.run()
