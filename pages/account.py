@@ -22,8 +22,10 @@ with st.form("change_password", clear_on_submit=True):
         else:
             try:
                 with common.database() as db:
-                    accounts.change_password(db, user.id, old, new)
-                st.success("密码已修改。")
+                    accounts.change_password(
+                        db, user.id, old, new, keep_session=st.session_state.get("session_id")
+                    )
+                st.success("密码已修改，您在其他设备或窗口的登录已退出。")
             except PortalError as exc:
                 common.show_error(exc)
 

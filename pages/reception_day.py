@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import dates, reception
+from portal import dates, reception, states
 from portal.errors import PortalError
 from portal.reception import day as reception_day
 
@@ -45,7 +45,7 @@ if duty.cancelled:
 
 counts = {
     label: sum(b.status_label == label for b in items)
-    for label in ("待接待", "已签到", "已接待", "未到", "已取消")
+    for label in states.BOOKING_DAY_LABELS
 }
 cols = st.columns(len(counts))
 for col, (label, n) in zip(cols, counts.items(), strict=True):
@@ -104,15 +104,15 @@ if open_items:
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
         c1, c2 = st.columns(2)
-        if b.status_label in ("待接待", "未到") and c1.button(
+        waiting = b.status == "booked" and not b.checked_in_at
+        if (waiting or b.status == "no_show") and c1.button(
             "签到", icon=":material/how_to_reg:", key="checkin"
         ):
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
         with common.database() as db:
             over = reception_day.slot_ended(db, b)
         if (
-            b.status == "booked"
-            and not b.checked_in_at
+            waiting
             and c2.button(
                 "标记未到",
                 icon=":material/person_off:",

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from pages.common import answer_key
 from portal import accounts, dates, reception
 from portal.reception import bookings, roster
 from tests.conftest import goto, login, texts
@@ -234,6 +235,8 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
     at.selectbox(key="cancel_day").select(NEXT)
     at.text_input(key="cancel_reason").input("学校召开教代会")
     next(b for b in at.button if b.label == "取消该接待日").click().run()
+    assert not roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled  # it asks first
+    at.session_state[answer_key("cancel_day")] = True  # the dialog's 确认取消
     at.run()
     assert not at.exception, at.exception
     assert roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled
