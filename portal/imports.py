@@ -955,7 +955,7 @@ class ActivityImporter(Importer):
         try:
             for start in range(0, len(new), self.STAGE_ROWS):
                 chunk = new[start : start + self.STAGE_ROWS]
-                with write(db):
+                with write(db, housekeeping=True):  # nothing visible changes yet: caches stay valid
                     db.conn.executemany(
                         insert,
                         ([*i.values.values(), i.key, actor_id, now, now, marker, "导入中（尚未生效）"] for i in chunk),
@@ -1024,7 +1024,7 @@ STAGING_MARK = "导入中:"
 def _unstage(db: Database, marker: str) -> None:
     """Take staged rows back (the import failed or was a repeat): nothing of the file stays."""
     pending = "SELECT id FROM activities WHERE voided_at = ?"
-    with write(db):
+    with write(db, housekeeping=True):
         db.execute(f"DELETE FROM activity_history WHERE activity_id IN ({pending})", [marker])
         db.execute(f"DELETE FROM activity_targets WHERE activity_id IN ({pending})", [marker])
         db.execute("DELETE FROM activities WHERE voided_at = ?", [marker])
