@@ -41,6 +41,7 @@ MAX_COLUMNS = 200
 MAX_XLSX_BYTES = 400 * 1024 * 1024  # all parts together, uncompressed
 MAX_RATIO = 100  # real sheets deflate 5–30×; bombs thousands of times
 ENCODINGS_TRIED = "UTF-8、GB18030（含 GBK）、UTF-16"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -159,11 +160,21 @@ def decode_text(data: bytes) -> str:
                 return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError:
                 raise _refuse(f"文件开头标明为 {encoding.upper()} 编码，但内容无法按此编码读取") from None
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # UTF-8 with a few damaged bytes would often still "decode" as GB18030, as mojibake: when
+        # most of its Chinese reads as UTF-8, it is a damaged UTF-8 file, not a GBK one
+        lenient = data.decode("utf-8", errors="replace")
+        if _CJK.findall(lenient).__len__() > lenient.count("\ufffd"):
+            line = data[: exc.start].count(b"\n") + 1
+            raise _refuse(
+                f"文件是 UTF-8 编码，但第 {line} 行有损坏的字节（已尝试 {ENCODINGS_TRIED}）；请检查该行后重新保存"
+            ) from None
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
     raise _refuse(
         f"无法识别文件的文字编码（已尝试 {ENCODINGS_TRIED}）；请在 Excel/WPS 中另存为“CSV UTF-8”或 .xlsx"
     )

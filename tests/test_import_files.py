@@ -254,3 +254,12 @@ def test_deflate_ratio_alone_flags_a_bomb():
     data = replace_part(valid_xlsx(), "xl/worksheets/sheet1.xml", body)
     with pytest.raises(ImportRejected, match="压缩"):
         tabular.read_sheet("u.xlsx", data)
+
+
+def test_damaged_utf8_is_refused_not_read_as_gbk_mojibake(db):
+    data = "单位名称,单位类型\n学院,学院\n部门,部门\n".encode() + b"\x81\x40\n"
+    assert data.decode("gb18030")  # as GB18030 it "reads" — as mojibake
+    with pytest.raises(ImportRejected) as exc:
+        imports.run_import(db, "units", "units.csv", data)
+    assert "UTF-8" in exc.value.errors[0].reason and "第 4 行" in exc.value.errors[0].reason
+    assert names(db) == []
