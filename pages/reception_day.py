@@ -3,8 +3,10 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
+from pages.reception_widgets import ask_to_cancel, cancel_dialog
 from portal import dates, reception, states
 from portal.errors import PortalError
+from portal.reception import bookings
 from portal.reception import day as reception_day
 
 user = common.require(__file__)
@@ -90,6 +92,12 @@ if duty.cancelled or day > today:
         st.info("接待日当天可在此签到、记录接待情况。")
     st.stop()
 
+
+
+def cancelled(b: bookings.Booking) -> None:
+    st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
+
+
 if open_items:
     st.subheader("办理来访")
     choice = {
@@ -122,6 +130,11 @@ if open_items:
             )
         ):
             run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
+        with common.database() as db:
+            cancellable = bookings.can_cancel(db, user, b)
+        if cancellable:  # e.g. the visitor phoned to say he cannot come: asks first, reason optional
+            ask_to_cancel(b)
+    cancel_dialog(user, cancelled)
 
     with st.form("record"):
         st.markdown("**记录接待情况**")

@@ -420,14 +420,16 @@ def m008_search(db: Database) -> None:
 def m009_campus_identity(db: Database) -> None:
     """Campus single sign-on and the API: a session remembers the identity that opened it
     (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
-    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys.
+    Written to be re-runnable (a development database may hold it under an earlier number)."""
+    if "sso_key" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN sso_key TEXT")  # 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
     _script(
         db,
         """
-        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
-        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
-        CREATE INDEX sessions_last_seen ON sessions(last_seen);
-        CREATE TABLE api_tokens (
+        CREATE UNIQUE INDEX IF NOT EXISTS sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE IF NOT EXISTS api_tokens (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
             token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
@@ -438,7 +440,7 @@ def m009_campus_identity(db: Database) -> None:
             revoked_at TEXT,
             last_used_at TEXT
         );
-        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+        CREATE TABLE IF NOT EXISTS feed_keys (                 -- bump generation: every old feed URL stops working
             user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
             generation INTEGER NOT NULL DEFAULT 1
         );

@@ -370,3 +370,27 @@ def test_no_show_waits_for_the_end_of_the_slot(demo_db, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert reception.get_booking(demo_db, dangban, morning.id).status == "no_show"
+
+
+def test_dangban_cancels_a_visit_on_the_day_with_a_reason_everyone_sees(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    later = next(
+        b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked" and b.slot > "12:00"
+    )
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.selectbox(key="visitor").select(later.id).run()
+    at.button(key=f"cancel_{later.id}").click().run()
+    assert reception.get_booking(demo_db, dangban, later.id).status == "booked"  # asked first
+    at.text_input(key=f"cancel_reason_{later.id}").input("来访人来电改期")
+    at.button(key=f"cancel_confirm_{later.id}").click().run()
+    at.run()
+    assert not at.exception, at.exception
+    gone = reception.get_booking(demo_db, dangban, later.id)
+    assert gone.status == "cancelled" and "接待日管理人员取消，原因：来访人来电改期" in gone.cancel_note
+    assert gone.cancel_note in list(at.dataframe[0].value["备注"])
+    visitor = accounts.get_user(demo_db, later.user_id)
+    at = login(visitor.username)
+    goto(at, "pages/my_bookings.py").run()
+    assert "原因：来访人来电改期" in texts(at)
