@@ -35,11 +35,12 @@ if not days:
 st.dataframe(
     [
         {
+            # what a phone shows first (390 px fit about three columns): the day, its leader, its state
             "日期": dates.format_date(d.date),
             "值班校领导": d.leader_name,
+            "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
             "职务": d.leader_title,
             "地点": d.place,
-            "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
             "预约": d.booked,
         }
         for d in days

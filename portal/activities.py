@@ -483,11 +483,13 @@ def _raise(found: list[tuple[str, str]]) -> None:
 
 
 def _case_contents(db: Database, activity_id: int) -> list[str]:
-    """The opinion items of the activity's live cases (a withdrawn one no longer stands for an item)."""
+    """The opinion items the activity's cases stand for (not a withdrawn case, nor one flagged when
+    its item was removed: it is the department's to finish, no longer the activity's item)."""
     return [
         r[0]
         for r in db.execute(
-            "SELECT content FROM cases WHERE activity_id = ? AND state != 'withdrawn' AND alert = '' ORDER BY id",
+            "SELECT content FROM cases c WHERE activity_id = ? AND state != 'withdrawn' AND NOT EXISTS "
+            "(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'flagged') ORDER BY id",
             [activity_id],
         )
     ]

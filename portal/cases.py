@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "due_changed": "办理期限调整",
     "withdrawn": "撤销",
     "flagged": "来源变动提醒",
+    "acknowledged": "已核实来源变动",
 }
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
@@ -568,7 +569,9 @@ def withdraw_for_activity(
                 withdrawn.append(row["id"])
             elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
                 alert = f"{why}（{now[:10]}）：请核实是否继续办理"
-                if row["alert"] == alert:
+                if db.execute(  # told once: the department may have checked and cleared it since
+                    "SELECT 1 FROM case_events WHERE case_id = ? AND action = 'flagged'", [row["id"]]
+                ).fetchone():
                     continue
                 _set(db, row["id"], alert=alert)
                 _event(db, row["id"], actor_id, "flagged", row["state"], row["state"], alert, now)
@@ -655,6 +658,20 @@ def transfer(db: Database, case_id: int, department: str, actor: User, note: str
             "；".join(filter(None, [text_, note])),
         )
     return _cases(db, [_row(db, case_id)])[0]  # the actor may no longer see it
+
+
+def acknowledge(db: Database, case_id: int, actor: User, note: str = "") -> Case:
+    """The department has looked at a flagged case (its activity was voided or the item removed)
+    and goes on with it: the alert leaves its list and 待办, the history keeps both."""
+    note = _note(note)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        if not row["alert"]:
+            raise Conflict("此件没有需要核实的来源变动")
+        _set(db, case_id, alert="")
+        _event(db, case_id, actor.id, "acknowledged", row["state"], row["state"], note or "已核实，继续办理")
+    return get_case(db, case_id, actor)
 
 
 def start(db: Database, case_id: int, actor: User, note: str = "") -> Case:

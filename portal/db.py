@@ -484,32 +484,35 @@ def m010_case_withdrawal(db: Database) -> None:
     The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
     procedure for constraint changes that leave the stored rows as they are: every existing row
     still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
-    cannot change inside the migration's transaction, and ``case_events`` references ``cases``.
+    cannot change inside the migration's transaction, and would drop the triggers others put on
+    ``cases``. Re-runnable (a renumbered migration may run again on a database that has it).
     """
     old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
     new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
-    if old not in sql:
-        raise RuntimeError("m010: the cases table's state CHECK is not the one m005 created")
-    version = db.execute("PRAGMA schema_version").fetchone()[0]
-    db.execute("PRAGMA writable_schema = ON")
-    try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'", [sql.replace(old, new)]
-        )
-        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
-    finally:
-        db.execute("PRAGMA writable_schema = OFF")
-    _script(
-        db,
-        """
-        ALTER TABLE cases ADD COLUMN withdrawn_at TEXT;
-        ALTER TABLE cases ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
-        -- a change at the source the department should look at (the activity voided or edited)
-        ALTER TABLE cases ADD COLUMN alert TEXT NOT NULL DEFAULT '';
-        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
-        """,
-    )
+    if new not in sql:
+        if old not in sql:
+            raise RuntimeError("case withdrawal: the cases table's state CHECK is not the one m005 created")
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        try:
+            db.execute(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'",
+                [sql.replace(old, new)],
+            )
+            db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+        finally:
+            db.execute("PRAGMA writable_schema = OFF")
+    columns = {r[1] for r in db.execute("PRAGMA table_info(cases)")}
+    for column, ddl in (
+        ("withdrawn_at", "withdrawn_at TEXT"),
+        ("withdraw_reason", "withdraw_reason TEXT NOT NULL DEFAULT ''"),
+        # a change at the source the department should look at (the activity voided or edited)
+        ("alert", "alert TEXT NOT NULL DEFAULT ''"),
+    ):
+        if column not in columns:
+            db.execute(f"ALTER TABLE cases ADD COLUMN {ddl}")
+    db.execute("CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id)")
 
 
 @migrations()

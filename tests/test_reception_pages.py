@@ -254,6 +254,7 @@ def test_everyone_sees_the_roster_but_only_dangban_manages_it(demo_db):
     goto(at, "pages/reception_roster.py").run()
     assert not at.exception
     assert "2026年11月25日（星期三）" in set(at.dataframe[0].value["日期"])
+    assert list(at.dataframe[0].value.columns)[:3] == ["日期", "值班校领导", "状态"]  # a phone shows these
     assert "管理接待日" not in texts(at)
 
 
