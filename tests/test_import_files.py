@@ -150,7 +150,9 @@ def replace_part(data: bytes, name: str, body: bytes | None = None, *, stream=No
             if item.filename != name:
                 dst.writestr(item, src.read(item.filename))
             elif stream is not None:
-                with dst.open(zipfile.ZipInfo(name), "w", force_zip64=True) as fh:
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with dst.open(info, "w", force_zip64=True) as fh:
                     for chunk in stream:
                         fh.write(chunk)
             else:
@@ -263,3 +265,40 @@ def test_damaged_utf8_is_refused_not_read_as_gbk_mojibake(db):
         imports.run_import(db, "units", "units.csv", data)
     assert "UTF-8" in exc.value.errors[0].reason and "第 4 行" in exc.value.errors[0].reason
     assert names(db) == []
+
+
+def lying_bomb() -> bytes:
+    """A zip bomb whose headers declare a tiny uncompressed size for the inflating worksheet."""
+    import struct
+
+    data = bytearray(zip_bomb())
+    name = b"xl/worksheets/sheet1.xml"
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        pos = 0
+        while (pos := data.find(signature, pos)) >= 0:
+            name_len = struct.unpack_from("<H", data, pos + (26 if signature == b"PK\x03\x04" else 28))[0]
+            start = pos + (30 if signature == b"PK\x03\x04" else 46)
+            if bytes(data[start : start + name_len]) == name:
+                struct.pack_into("<I", data, pos + size_at, 2048)
+            pos += 4
+    # zip64 extra fields carry the real sizes: drop them by declaring the sizes in the headers only
+    return bytes(data)
+
+
+def test_the_bomb_is_small_and_refused_before_parsing():
+    bomb = zip_bomb()
+    assert len(bomb) < 1024 * 1024  # well under the upload limit: the uncompressed-size check refuses it
+    with pytest.raises(ImportRejected, match="压缩炸弹"):
+        tabular.read_sheet("u.xlsx", bomb)
+
+
+def test_a_zip_that_lies_about_its_size_stops_where_it_said(db):
+    import time
+
+    info = zipfile.ZipFile(io.BytesIO(lying_bomb())).getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size == 2048 and info.compress_size > 100_000
+    started = time.monotonic()
+    with pytest.raises(ImportRejected) as exc:
+        imports.run_import(db, "units", "u.xlsx", lying_bomb())
+    assert time.monotonic() - started < 10
+    assert "文件" in exc.value.report() and names(db) == []
