@@ -96,12 +96,16 @@ def import_(kind: str, file: str, dry_run: bool) -> None:
         with open_db() as db:
             report = imports.run_import(db, kind, Path(file).name, data, dry_run=dry_run)
     except ImportRejected as exc:
+        for warning in getattr(exc, "warnings", []):
+            click.echo(f"提示：{warning}", err=True)
         fail(exc.report())
     except PortalError as exc:
         fail(exc.message)
     click.echo(report.summary())
     for note in report.notes:
         click.echo(note)
+    for warning in report.warnings:  # imported all the same (docs/formats.md §1)
+        click.echo(f"提示：{warning}")
     for username, password in report.secrets:
         click.echo(f"{username}\t{password}")
 

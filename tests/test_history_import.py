@@ -123,3 +123,17 @@ def test_assignment_warnings_for_a_shared_or_short_contact_point(university):
     report = load(university, "assignments", sheet)
     assert report.counts["created"] == 2
     assert [(w.row, w.column) for w in report.warnings] == [(2, "对象编号"), (3, "对象编号"), (3, "结束日期")]
+
+
+def test_the_command_line_prints_each_warning(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    monkeypatch.setenv("PORTAL_DB", str(tmp_path / "cli.sqlite3"))
+    for kind, text in (("units", UNITS), ("cadres", CADRES), ("assignments", ASSIGNMENTS), ("activities", ACTIVITIES)):
+        path = tmp_path / f"{kind}.csv"
+        path.write_bytes(text.encode("gb18030"))
+        result = CliRunner().invoke(cli, ["import", kind, str(path)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert result.output.count("提示：第 ") == 3 and "第 4 行" in result.output
