@@ -3,7 +3,7 @@
 A case is opened for each opinion raised in an activity (``open_for_activity``: the one way in,
 for the activities service and — through it — the reception day, whose hand-overs are opinions
 of the duty leader's 接待日 activity that name their visitor). It carries a number people can quote (``2026-0001``), the department
-that must act (RULES.md §4–5) and, once referred, the unit that handles it; a deadline in
+that must act (docs/rules.md §4–5) and, once referred, the unit that handles it; a deadline in
 working days after the contact (``policy().deadlines``, counted with ``portal.workdays``).
 
 States, in order::
@@ -389,7 +389,7 @@ def open_case(
     deadline_days: int | None = None,
 ) -> Case:
     """Register one opinion or request raised in a contact; due ``deadline_days`` working days
-    after ``contact_date`` (default: RULES.md §5 by source). Given a handling unit, the case
+    after ``contact_date`` (default: docs/rules.md §5 by source). Given a handling unit, the case
     is referred to it at once."""
     if source not in SOURCES:
         raise ValidationError(f"未知的来源：{source}")
@@ -460,7 +460,7 @@ def case_source(system: str) -> str:
 
 
 def responsible_department(system: str, subtype: str) -> str:
-    """Who answers an opinion raised (RULES.md §4, §5)."""
+    """Who answers an opinion raised (docs/rules.md §4, §5)."""
     if system == "座谈":
         return "学工部" if subtype == "学生座谈" else "宣传部"
     if system == "接待日":

@@ -82,7 +82,7 @@ def m001_foundation(db: Database) -> None:
             unit_id INTEGER NOT NULL REFERENCES units(id),
             title TEXT NOT NULL,                 -- 职务 as printed on the form
             level TEXT NOT NULL CHECK (level IN ('校级', '正处', '副处')),
-            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of RULES.md §1 tags given explicitly
+            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of docs/rules.md §1 tags given explicitly
             start_date TEXT NOT NULL DEFAULT '1900-01-01',
             end_date TEXT,                       -- NULL: still in post
             UNIQUE (person_id, unit_id, title),
@@ -186,7 +186,7 @@ def m003_activities(db: Database) -> None:
         """
         CREATE TABLE contact_targets (          -- lists kept by departments: talents, representatives …
             id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,                  -- 对象类型 of FORMATS.md
+            kind TEXT NOT NULL,                  -- 对象类型 of docs/formats.md
             code TEXT NOT NULL,                  -- 对象编号 (a person's 工号)
             name TEXT NOT NULL,
             unit_id INTEGER REFERENCES units(id),
@@ -315,7 +315,7 @@ def m005_cases(db: Database) -> None:
             raiser_name TEXT NOT NULL DEFAULT '',
             content TEXT NOT NULL,
             system TEXT NOT NULL DEFAULT '',
-            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (RULES.md §4, §5)
+            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (docs/rules.md §4, §5)
             handling_unit_id INTEGER REFERENCES units(id),
             state TEXT NOT NULL DEFAULT 'registered'
                 CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed')),
@@ -564,6 +564,27 @@ def m012_activity_dates(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS activities_date ON activities(date);
         """,
     )
+
+
+@migrations()
+def m013_unit_codes(db: Database) -> None:
+    """Real sheets name a unit by its 单位编码 as often as by its name; the policy's short unit
+    names (党办, 研工部 …) map onto the installation's units, editable by an administrator; an
+    assignment remembers the 对象编号 its sheet used when that was not the unit's own name."""
+    _script(
+        db,
+        """
+        ALTER TABLE units ADD COLUMN code TEXT;     -- 单位编码 (optional, unique)
+        CREATE UNIQUE INDEX units_code ON units(code) WHERE code IS NOT NULL;
+        CREATE TABLE policy_unit_names (        -- the policy's short name → the unit carrying it
+            policy_name TEXT PRIMARY KEY,
+            unit_id INTEGER REFERENCES units(id) ON DELETE CASCADE  -- NULL: no such unit here
+        );
+        CREATE INDEX policy_unit_names_unit ON policy_unit_names(unit_id);
+        ALTER TABLE assignments ADD COLUMN source_code TEXT;  -- 对象编号 as the sheet gave it
+        """,
+    )
+
 
 # --- connecting --------------------------------------------------------------------------
 
