@@ -188,13 +188,9 @@ def export_xlsx(a: Assessment) -> bytes:
         ],
         sub,
     )
-    first = sheets.header_row(ws) + 1  # not ws.max_row: it scans every cell on each call
-    for i, u in enumerate(a.units):
+    for u in a.units:
         t = u.tally
-        ws.append(
-            sheets.safe_row([u.rank, u.unit, u.cadres, t.assessed, t.met, t.missed, t.in_progress, _pct(t)])
-        )
-        ws.cell(row=first + i, column=8).number_format = "0%"
+        ws.append([u.rank, u.unit, u.cadres, t.assessed, t.met, t.missed, t.in_progress, _pct(t)], formats={8: "0%"})
 
     ws = sheets.add_sheet(
         wb,
@@ -203,15 +199,14 @@ def export_xlsx(a: Assessment) -> bytes:
         [("单位", 26), *((s, max(9, len(s) * 2.2)) for s in a.systems), ("合计", 9)],
         sub,
     )
-    first = sheets.header_row(ws) + 1
-    for i, u in enumerate(a.units):
+    first = ws.first_data_row
+    percent = dict.fromkeys(range(2, len(a.systems) + 3), "0%")
+    for u in a.units:
         cells = [_pct(a.heat[(u.unit, s)]) if (u.unit, s) in a.heat else None for s in a.systems]
-        ws.append(sheets.safe_row([u.unit, *cells, _pct(u.tally)]))
-        for col in range(2, len(a.systems) + 3):
-            ws.cell(row=first + i, column=col).number_format = "0%"
+        ws.append([u.unit, *cells, _pct(u.tally)], formats=percent)
     if a.units:
         last = get_column_letter(len(a.systems) + 2)
-        ws.conditional_formatting.add(
+        ws.ws.conditional_formatting.add(
             f"B{first}:{last}{first + len(a.units) - 1}",
             ColorScaleRule(
                 start_type="num",
@@ -244,27 +239,13 @@ def export_xlsx(a: Assessment) -> bytes:
         ],
         sub,
     )
-    first = sheets.header_row(ws) + 1
-    for i, c in enumerate(a.cadres):
+    for c in a.cadres:
         t = c.tally
         missed = "；".join(f"{r.title}（{r.period_label}）" for r in c.missed)
         ws.append(
-            sheets.safe_row(
-                [
-                    c.rank,
-                    c.staff_no,
-                    c.name,
-                    c.unit,
-                    t.assessed,
-                    t.met,
-                    t.missed,
-                    t.in_progress,
-                    _pct(t),
-                    missed,
-                ]
-            )
+            [c.rank, c.staff_no, c.name, c.unit, t.assessed, t.met, t.missed, t.in_progress, _pct(t), missed],
+            formats={9: "0%"},
         )
-        ws.cell(row=first + i, column=9).number_format = "0%"
 
     ws = sheets.add_sheet(
         wb,
@@ -288,21 +269,19 @@ def export_xlsx(a: Assessment) -> bytes:
     for c in sorted(a.cadres, key=lambda c: c.staff_no):
         for r in c.results:
             ws.append(
-                sheets.safe_row(
-                    [
-                        c.staff_no,
-                        c.name,
-                        r.unit,
-                        r.rule,
-                        r.article,
-                        r.system,
-                        r.title,
-                        r.period_label,
-                        _num(r.required),
-                        _num(r.done),
-                        STATUS_LABELS[r.status],
-                    ]
-                )
+                [
+                    c.staff_no,
+                    c.name,
+                    r.unit,
+                    r.rule,
+                    r.article,
+                    r.system,
+                    r.title,
+                    r.period_label,
+                    _num(r.required),
+                    _num(r.done),
+                    STATUS_LABELS[r.status],
+                ]
             )
     return sheets.to_bytes(wb)
 

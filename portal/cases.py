@@ -933,11 +933,8 @@ def export_xlsx(cases: list[Case], title: str = "意见建议办理督办台账"
     wb, ws = sheets.workbook_sheet(
         "督办", title, EXPORT_COLUMNS, subtitle=f"截至 {dates.format_date(on or dates.today())}"
     )
-    first = sheets.header_row(ws) + 1  # not ws.max_row: it scans every cell on each call
-    for i, (c, values) in enumerate(zip(cases, export_rows(cases), strict=True)):
-        ws.append(sheets.safe_row(values))
-        if c.overdue or c.at_risk:
-            sheets.mark_row(ws, first + i, len(EXPORT_COLUMNS), "台账逾期" if c.overdue else "台账提醒")
+    for c, values in zip(cases, export_rows(cases), strict=True):
+        ws.append(values, kind="台账逾期" if c.overdue else "台账提醒" if c.at_risk else "台账正文")
     return sheets.to_bytes(wb)
 
 

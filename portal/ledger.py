@@ -231,23 +231,21 @@ def export_xlsx(ledger: Ledger) -> bytes:
         ws = sheets.add_sheet(wb, system, f"领导干部联系师生工作台账（{system}）", ACTIVITY_COLUMNS, span)
         for i, r in enumerate(rows, start=1):
             ws.append(
-                sheets.safe_row(
-                    [
-                        i,
-                        r.date.isoformat(),
-                        r.staff_no,
-                        r.cadre_name,
-                        r.title,
-                        r.unit,
-                        r.subtype,
-                        r.counterpart,
-                        r.place,
-                        _number(r.hours) if r.hours else None,
-                        r.content,
-                        r.opinions,
-                        r.followup,
-                    ]
-                )
+                [
+                    i,
+                    r.date.isoformat(),
+                    r.staff_no,
+                    r.cadre_name,
+                    r.title,
+                    r.unit,
+                    r.subtype,
+                    r.counterpart,
+                    r.place,
+                    _number(r.hours) if r.hours else None,
+                    r.content,
+                    r.opinions,
+                    r.followup,
+                ]
             )
     for key, label, width in (
         ("unit", "单位", 24),
@@ -259,9 +257,7 @@ def export_xlsx(ledger: Ledger) -> bytes:
         columns = [(label, width), *((s, max(8, len(s) * 2.2)) for s in ledger.systems), ("合计", 8)]
         ws = sheets.add_sheet(wb, f"按{label}汇总", f"联系活动按{label}汇总", columns, span)
         for k, counter in table.items():
-            ws.append(
-                sheets.safe_row([k, *(counter.get(s, 0) for s in ledger.systems), sum(counter.values())])
-            )
+            ws.append([k, *(counter.get(s, 0) for s in ledger.systems), sum(counter.values())])
         totals = Counter()
         for counter in table.values():
             totals.update(counter)
@@ -271,17 +267,14 @@ def export_xlsx(ledger: Ledger) -> bytes:
     )
     for d in ledger.duties:
         ws.append(
-            sheets.safe_row(
-                [
-                    d.article,
-                    d.title,
-                    d.period_label,
-                    _number(d.required),
-                    _number(d.done),
-                    d.status_label,
-                    "\n".join(d.details[:50])
-                    + (f"\n……共 {len(d.details)} 项" if len(d.details) > 50 else ""),
-                ]
-            )
+            [
+                d.article,
+                d.title,
+                d.period_label,
+                _number(d.required),
+                _number(d.done),
+                d.status_label,
+                "\n".join(d.details[:50]) + (f"\n……共 {len(d.details)} 项" if len(d.details) > 50 else ""),
+            ]
         )
     return sheets.to_bytes(wb)
