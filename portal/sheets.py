@@ -105,9 +105,10 @@ class _Cell(Cell):
         else:
             if isinstance(value, Cell):  # from safe_cell
                 value = value.value
-            self.value = value
+            self.value = value  # dates, booleans…: openpyxl may give a date its number format
             if isinstance(value, str):
                 self.data_type = "s"
+            self.fix_style()
 
 
 class _Row(list):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openpyxl import load_workbook
@@ -46,3 +47,13 @@ def test_the_streamed_workbook_reads_back_as_a_ledger():
     assert ws["A5"].fill.fgColor.rgb.endswith("FDE2E1") and ws["C5"].fill.fgColor.rgb.endswith("FDE2E1")
     assert ws["B6"].fill.fgColor.rgb.endswith("FFF4CE")
     assert not ws["B4"].fill.fgColor.rgb.endswith(("FDE2E1", "FFF4CE"))
+
+
+def test_dates_and_booleans_keep_their_type():
+    wb, ws = sheets.workbook_sheet("t", "标题", COLUMNS)
+    ws.append([1, dt.date(2026, 11, 25), True])
+    ws.append([2, "文字", False])
+    back = load_workbook(io.BytesIO(sheets.to_bytes(wb))).active
+    assert back["B3"].value == dt.datetime(2026, 11, 25) and back["B3"].is_date
+    assert back["C3"].value is True and back["B4"].value == "文字" and back["C4"].value is False
+    assert back["B3"].border.left.style == "thin"
