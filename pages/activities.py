@@ -11,6 +11,7 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 user = common.require(__file__)
 
 st.title("联系活动记录")
+linked = common.linked("id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen")
 today = dates.today()
 staff = activities.can_log_for_others(user)
 
@@ -110,6 +111,8 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
         )
 
 # --- one record ----------------------------------------------------------------------------
+if linked is not None and linked.id not in {a.id for a in found[:1000]}:
+    found.insert(0, linked)  # a link opens its record whatever the filters say
 if not found:
     st.stop()
 labels = {a.id: f"{a.id}｜{a.date.isoformat()}｜{a.cadre_name}｜{a.system}—{a.subtype}" for a in found[:1000]}

@@ -11,6 +11,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 user = common.require(__file__)
 
 st.title("意见建议办理")
+linked = common.linked("no", "意见建议", lambda db, no: cases.find_by_number(db, no, user), select="c_case")
+if linked is not None and not cases.can_handle(user, linked) and user.has("cadre"):
+    st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := st.session_state.pop("case_notice", None):
     st.success(notice)
 handler = user.has("admin") or bool(user.departments)
@@ -72,6 +75,8 @@ with common.database() as db:
         common.show_error(exc)
         st.stop()
 
+if linked is not None and linked.id not in {c.id for c in found}:
+    found.insert(0, linked)  # a link opens its case whatever the filters say
 tally = cases.counts(found)
 m = st.columns(5)
 m[0].metric("列表中", len(found))

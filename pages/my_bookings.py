@@ -7,12 +7,20 @@ from portal.reception import bookings
 
 user = common.require(__file__)
 
+
+def _mine(booking: bookings.Booking) -> bookings.Booking:
+    if booking.user_id != user.id:
+        raise ValueError("not this user's booking")
+    return booking
+
+
 st.title("我的预约")
 
 notice = st.session_state.pop("notice", None)
 if notice:
     st.success(notice)
 
+common.linked("code", "您的预约", lambda db, code: _mine(bookings.find_by_code(db, user, code)), select="booking")
 with common.database() as db:
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
