@@ -13,7 +13,7 @@ from typing import TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, config, navigation, sessions
+from portal import accounts, config, navigation, sessions, submissions
 from portal.accounts import User
 from portal.db import open_db
 from portal.errors import PortalError
@@ -161,3 +161,20 @@ def linked(param: str, what: str, find: Callable[[Database, str], T], select: st
         seen[select] = value
         st.session_state[select] = getattr(found, "id", found)
     return found
+
+
+def form_token(form: str) -> str:
+    """The exactly-once token of the form ``form`` as rendered now (see portal/submissions.py).
+
+    Pass it to the creating service through ``submissions.once``. It stays the same across reruns —
+    so a double click or a resubmit finds what the first submit made — until ``fresh_form``.
+    """
+    key = f"_form_token_{form}"
+    if key not in st.session_state:
+        st.session_state[key] = submissions.new_token()
+    return st.session_state[key]
+
+
+def fresh_form(form: str) -> None:
+    """The user asks for a new, empty form: the next submit may create again."""
+    st.session_state.pop(f"_form_token_{form}", None)

@@ -354,6 +354,26 @@ def m006_calendar_seed(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 
+
+@migrations()
+def m007_submissions(db: Database) -> None:
+    """Exactly-once forms (portal/submissions.py): the token of each form rendering that created
+    something, and what it created, so that a resubmit returns it instead of creating again."""
+    _script(
+        db,
+        """
+        CREATE TABLE submissions (
+            token TEXT PRIMARY KEY,              -- random, made when the form was rendered
+            kind TEXT NOT NULL,                  -- activity, booking, answer, import, roster_plan …
+            object_id INTEGER,                   -- what the first submit created
+            result TEXT NOT NULL DEFAULT '',     -- optional JSON summary for kinds without one id
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX submissions_created ON submissions(created_at);
+        """,
+    )
+
 # --- connecting --------------------------------------------------------------------------
 
 
