@@ -33,6 +33,7 @@ from . import dates, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .notify import events as notify_events
 from .policy import policy
 
 STATES = ("registered", "referred", "in_progress", "answered", "closed")
@@ -332,6 +333,7 @@ def _event(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
     )
+    notify_events.case_event(db, case_id, action)
 
 
 def _next_number(db: Database, year: int) -> str:
