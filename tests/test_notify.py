@@ -416,3 +416,22 @@ def test_the_admin_page_lists_dead_letters_and_retries_them(demo_db):
     page.button(key="notify_retry_all").click().run()
     assert "已重新排队 1 条" in texts(page)
     assert outbox.counts(demo_db)["pending"] == 1
+
+
+def test_the_command_line_runs_once_and_retries_dead_letters(demo_db, smtp, tmp_path):
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    email_for(demo_db, "2023000050")
+    user = accounts.find_user(demo_db, "2023000050")
+    reception.book(demo_db, user, booking_input(demo_db, dt.date(2026, 12, 2)), now=at(10))
+    demo_db.execute("UPDATE notify_outbox SET state = 'dead', attempts = 6, last_error = 'errcode -1'")
+    demo_db.conn.commit()
+    runner = CliRunner()
+    dead = runner.invoke(cli, ["notify", "dead"])
+    assert dead.exit_code == 0 and "errcode -1" in dead.output
+    assert "已重新排队 1 条" in runner.invoke(cli, ["notify", "retry", "--all"]).output
+    result = runner.invoke(cli, ["notify", "run", "--once"], env={"PORTAL_QUIET_HOURS": "off"})
+    assert result.exit_code == 0, result.output
+    assert "发送 1 条" in result.output and len(mail_to(smtp, "2023000050@example.edu.cn")) == 1
