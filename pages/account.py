@@ -55,7 +55,10 @@ elif channel in ("wecom_robot", "dingtalk"):
     webhook = st.text_input("群机器人的 Webhook 地址", value=prefs.webhook, max_chars=500, key="notify_webhook")
     if channel == "dingtalk":
         secret = st.text_input(
-            "加签密钥（SEC 开头）", value=prefs.webhook_secret, type="password", max_chars=200, key="notify_secret"
+            "加签密钥（SEC 开头）" + ("：已设置，留空则不变" if prefs.webhook_secret else ""),
+            type="password",  # never sent back to the browser
+            max_chars=200,
+            key="notify_secret",
         )
 wanted = {
     topic: st.checkbox(label, value=topic not in prefs.opt_out, key=f"notify_topic_{topic}")
@@ -79,7 +82,7 @@ if st.button("保存通知设置", type="primary", key="notify_save"):
                     email=email or prefs.email,
                     wecom_userid=wecom if channel == "wecom" else prefs.wecom_userid,
                     webhook=webhook or (prefs.webhook if channel not in ("wecom_robot", "dingtalk") else ""),
-                    webhook_secret=secret if channel == "dingtalk" else prefs.webhook_secret,
+                    webhook_secret=secret or prefs.webhook_secret,
                     opt_out=[t for t, on in wanted.items() if not on],
                     opt_in=opted_in,
                 ),

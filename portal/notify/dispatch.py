@@ -88,7 +88,7 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
     now = now or dates.now()
     report = Report()
     if scan_events:
-        report.queued = scan.enqueue_due(db, now.astimezone(dates.TZ).date())
+        report.queued = scan.enqueue_due(db, now)
     quiet = in_quiet_hours(now)
     stamp = _stamp(now)
     due = list(

@@ -283,19 +283,22 @@ def emit(
     one. Returns how many rows were added.
     """
     topic = EVENTS[event]
-    added = 0
     now = dates.stamp()
+    rows = []
+    for user_id in dict.fromkeys(user_ids):
+        prefs = get_prefs(db, user_id)
+        if prefs.channel != "none" and prefs.wants(topic):
+            rows.append([event, key, user_id, prefs.channel, message.payload(), int(urgent), now, now])
+    if not rows:  # nobody to tell: no write lock taken
+        return 0
+    added = 0
     with write(db):
-        for user_id in dict.fromkeys(user_ids):
-            prefs = get_prefs(db, user_id)
-            if prefs.channel == "none" or not prefs.wants(topic):
-                continue
-            cur = db.execute(
+        for row in rows:
+            added += db.execute(
                 "INSERT OR IGNORE INTO notify_outbox (event, dedupe_key, user_id, channel, payload, urgent, state, "
                 "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                [event, key, user_id, prefs.channel, message.payload(), int(urgent), now, now],
-            )
-            added += cur.rowcount
+                row,
+            ).rowcount
     return added
 
 

@@ -11,11 +11,13 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from sqlite_utils import Database
 
 from .. import cases, dates, links, quota
 from ..accounts import Role, User
+from ..db import get_setting, set_setting
 from ..reception import roster
 from .outbox import admin_users, department_users, emit, message, person_users
 
@@ -119,7 +121,20 @@ def behind_pace(db: Database, today: dt.date) -> int:
     return added
 
 
-def enqueue_due(db: Database, today: dt.date | None = None) -> int:
-    """Queue every scheduled event due ``today``; returns how many rows were added."""
-    today = today or dates.today()
+def scan_every() -> dt.timedelta:
+    return dt.timedelta(minutes=max(0, int(os.environ.get("PORTAL_NOTIFY_SCAN_MINUTES", "60"))))
+
+
+def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
+    """Queue every scheduled event due today; returns how many rows were added.
+
+    The scan reads every open case (and the quota of cadres who opted in), so a dispatcher run every
+    minute scans at most every ``PORTAL_NOTIFY_SCAN_MINUTES`` (default 60); each occurrence is queued once.
+    """
+    now = now or dates.now()
+    last = get_setting(db, "notify.last_scan")
+    if last is not None and now - dt.datetime.fromisoformat(last) < scan_every():
+        return 0
+    set_setting(db, "notify.last_scan", now.isoformat(timespec="seconds"))
+    today = now.astimezone(dates.TZ).date()
     return reminders_before_the_day(db, today) + case_deadlines(db, today) + behind_pace(db, today)
