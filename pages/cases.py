@@ -12,8 +12,10 @@ user = common.require(__file__)
 
 st.title("意见建议办理")
 linked = common.linked("no", "意见建议", lambda db, no: cases.find_by_number(db, no, user), select="c_case")
-if linked is not None and not cases.can_handle(user, linked) and user.has("cadre"):
-    st.session_state["c_scope"] = "我的联系活动中提出的"
+if linked is not None and st.session_state.get("c_scope_link") != linked.number:
+    st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
+    if not cases.can_handle(user, linked) and user.has("cadre"):
+        st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := st.session_state.pop("case_notice", None):
     st.success(notice)
 handler = user.has("admin") or bool(user.departments)
