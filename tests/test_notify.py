@@ -180,6 +180,18 @@ def assert_working_link(db, url: str, recipient: accounts.User) -> None:
         assert roster.get_day(db, dt.date.fromisoformat(q["date"])) is not None
 
 
+def opens_in_the_portal(url: str, username: str, shows: str) -> None:
+    """The recipient logs in and follows the link: the page opens on the object (no refusal)."""
+    parts = urlsplit(url)
+    page = login(username)
+    for key, values in parse_qs(parts.query).items():
+        page.query_params[key] = values[0]
+    goto(page, f"pages{parts.path}.py").run()
+    assert not page.exception, page.exception
+    assert not any("无法打开链接" in e.value for e in page.error), [e.value for e in page.error]
+    assert shows in texts(page) + "".join(str(s.value) for s in page.selectbox), (url, shows)
+
+
 def mail_to(smtp, address: str) -> list[tuple[str, str]]:
     return [(subject, body) for rcpt, subject, body in smtp.messages if address in rcpt]
 
@@ -298,6 +310,13 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         assert_working_link(db, link_in(only(who, f"{overdue[0].number} 已逾期")), accounts.find_user(db, who))
     body = only(cadre.username, "进度滞后")
     assert behind.title in body
+    # and the links work for real: each recipient follows one
+    opens_in_the_portal(link_in(only("dangban", f"【意见建议交办】{case.number}")), "dangban", case.number)
+    opens_in_the_portal(link_in(only("30000001", f"{case.number} 已答复")), "30000001", "已维修。")
+    opens_in_the_portal(link_in(only(holder_name, "接待日安排有变动")), holder_name, "行政楼 201 会议室")
+    opens_in_the_portal(
+        link_in(only(duty_leader.username, "明天是您的接待日")), duty_leader.username, tomorrow.date.isoformat()
+    )
 
 
 def test_quiet_hours_hold_all_but_urgent_messages(demo_db, smtp):
@@ -372,6 +391,9 @@ def test_a_failing_channel_retries_with_backoff_then_dead_letters_an_admin_retri
     assert outbox.retry(db, [row.id], admin, now=at(20).isoformat()) == 1
     assert dispatch.run_once(db, at(20), scan_events=False).sent == 1
     assert outbox.dead_letters(db, admin) == [] and len(hooks.received) == 1
+    # sent rows are forgotten after PORTAL_NOTIFY_KEEP_DAYS (90)
+    assert dispatch.run_once(db, at(20) + dt.timedelta(days=89), scan_events=False).purged == 0
+    assert dispatch.run_once(db, at(20) + dt.timedelta(days=91), scan_events=False).purged == 1
 
 
 def test_opt_outs_and_addresses(demo_db):
@@ -435,3 +457,52 @@ def test_the_command_line_runs_once_and_retries_dead_letters(demo_db, smtp, tmp_
     result = runner.invoke(cli, ["notify", "run", "--once"], env={"PORTAL_QUIET_HOURS": "off"})
     assert result.exit_code == 0, result.output
     assert "发送 1 条" in result.output and len(mail_to(smtp, "2023000050@example.edu.cn")) == 1
+
+
+def test_a_substitute_tells_both_leaders_and_every_visitor_of_the_day(demo_db, smtp, monkeypatch):
+    monkeypatch.setenv("PORTAL_NOTIFY_DEFAULT_CHANNEL", "email")
+    monkeypatch.setenv("PORTAL_NOTIFY_EMAIL_DOMAIN", "example.edu.cn")
+    db = demo_db
+    day = dt.date(2026, 11, 25)  # tomorrow: urgent, goes out even at night
+    before = roster.get_day(db, day)
+    other = next(x for x in roster.school_leaders(db, day) if x.person_id != before.leader_id and not db.execute(
+        "SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND u.person_id = ? "
+        "AND b.status != 'cancelled'", [day.isoformat(), x.person_id]).fetchone())
+    roster.substitute(db, day, other.person_id, accounts.find_user(db, "dangban"), "出差")
+    holders = [r[0] for r in db.execute(
+        "SELECT u.username FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND b.status = 'booked'",
+        [day.isoformat()])]
+    report = dispatch.run_once(db, at(23, 30), scan_events=False)
+    assert report.held == 0 and report.sent == len(holders) + 2
+    for name in holders:
+        (subject, body), = mail_to(smtp, f"{name}@example.edu.cn")
+        assert f"由 {other.name} 替 {before.leader_name} 值班" in body and "仍然有效" in body
+    for staff_no in (before.leader_staff_no, other.staff_no):
+        (subject, body), = mail_to(smtp, f"{staff_no}@example.edu.cn")
+        assert "值班安排变动" in subject and body.rstrip().splitlines()[-3].startswith("查看详情：")
+
+
+def test_two_dispatchers_at_once_send_each_message_once(demo_db, smtp, tmp_path):
+    from portal.db import open_db
+
+    names = [f"20230000{n}" for n in range(51, 59)]
+    email_for(demo_db, *names)
+    for name in names:
+        reception.book(demo_db, accounts.find_user(demo_db, name), booking_input(demo_db, dt.date(2026, 12, 2)),
+                       now=at(10))
+    queued = outbox.counts(demo_db)["pending"]
+    assert queued == len(names)
+    reports, start = [], threading.Barrier(3)
+
+    def dispatcher():
+        with open_db(tmp_path / "portal.sqlite3") as db:
+            start.wait()
+            reports.append(dispatch.run_once(db, at(10, 1), scan_events=False))
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.sent for r in reports) == queued == len(smtp.messages)
+    assert sorted(r[0][0] for r in smtp.messages) == sorted(f"{n}@example.edu.cn" for n in names)

@@ -8,6 +8,7 @@
 * **Retries**: a failure is retried after 1 min, 5 min, 30 min, 2 h and 6 h; after
   ``PORTAL_NOTIFY_MAX_ATTEMPTS`` (default 6) attempts the row becomes a **dead letter**, listed for
   administrators (消息通知 page, ``portal notify dead``) who may send it again.
+* Sent rows are kept ``PORTAL_NOTIFY_KEEP_DAYS`` (default 90), then deleted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Report:
     failed: int = 0  # will be retried
     dead: int = 0
     held: int = 0  # quiet hours
+    purged: int = 0  # sent long ago
 
     def describe(self) -> str:
         return (
@@ -61,6 +63,19 @@ def in_quiet_hours(moment: dt.datetime) -> bool:
     start, end = span
     now = moment.astimezone(dates.TZ).time()
     return start <= now or now < end if start > end else start <= now < end
+
+
+def keep_days() -> int:
+    return max(1, int(os.environ.get("PORTAL_NOTIFY_KEEP_DAYS", "90")))
+
+
+def purge(db: Database, now: dt.datetime) -> int:
+    """Forget messages sent more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay until handled)."""
+    with write(db):
+        return db.execute(
+            "DELETE FROM notify_outbox WHERE state = 'sent' AND sent_at < ?",
+            [_stamp(now - dt.timedelta(days=keep_days()))],
+        ).rowcount
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -91,6 +106,7 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
         report.queued = scan.enqueue_due(db, now)
     quiet = in_quiet_hours(now)
     stamp = _stamp(now)
+    report.purged = purge(db, now)
     due = list(
         db.query(
             "SELECT id, next_attempt_at, urgent FROM notify_outbox WHERE state = 'pending' AND next_attempt_at <= ? "
