@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cases, dates, org
+from portal import activities, cases, dates, links, navigation, org
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -161,6 +161,15 @@ with st.container(border=True):
             ]
         )
     )
+    if case.activity_id and navigation.can_open(user, "pages/activities.py"):
+        try:
+            with common.database() as db:
+                activities.get_activity(db, case.activity_id, user)  # only a link the user may follow
+        except PortalError:
+            pass
+        else:
+            link = links.activity(case.activity_id)
+            st.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
     st.markdown("**意见建议**")
     st.text(case.content)
     if case.answer:

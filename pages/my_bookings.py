@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import dates, reception
+from portal import dates, links, reception
 from portal.errors import PortalError
 from portal.reception import bookings
 
@@ -71,6 +71,8 @@ with st.container(border=True):
         )
         if case.answer:
             st.text(f"答复：{case.answer}")
+        link = links.case(case.number, raiser=True)
+        st.page_link(link.page, label=f"查看 {case.number} 的办理情况", icon=":material/link:", query_params=link.params)
 
     cols = st.columns(2)
     with common.database() as db:

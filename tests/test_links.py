@@ -145,3 +145,15 @@ def test_a_logged_out_link_lands_on_its_object_after_login(demo_db, answered_cas
     at.run()
     assert not at.exception, at.exception
     assert any(answered_case.number in s.value for s in at.subheader), texts(at)
+
+
+def test_a_case_links_to_the_activity_it_came_from_for_whoever_may_open_it(demo_db):
+    number, activity_id, staff_no = demo_db.execute(
+        "SELECT c.number, c.activity_id, p.staff_no FROM cases c JOIN people p ON p.id = c.cadre_id "
+        "WHERE c.activity_id IS NOT NULL ORDER BY c.id LIMIT 1"
+    ).fetchone()
+    at = login(staff_no)
+    at.query_params["no"] = number
+    goto(at, "pages/cases.py").run()
+    assert not at.exception, at.exception
+    assert any(p.proto.query_string == f"id={activity_id}" for p in at.get("page_link")), texts(at)

@@ -126,7 +126,9 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
             ).rowcount
         if not claimed:
             continue
-        entry = outbox.Entry(**next(iter(db.query(outbox._SQL + "WHERE o.id = ?", [row["id"]]))))
+        entry = outbox.get_entry(db, row["id"])
+        if entry is None:  # pragma: no cover - deleted with its user meanwhile
+            continue
         try:
             _send(db, entry)
         except channels.ChannelError as exc:

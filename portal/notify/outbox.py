@@ -327,6 +327,11 @@ def entries(db: Database, *, state: str | None = None, user_id: int | None = Non
     return [Entry(**r) for r in db.query(sql, params)]
 
 
+def get_entry(db: Database, entry_id: int) -> Entry | None:
+    rows = list(db.query(_SQL + "WHERE o.id = ?", [entry_id]))
+    return Entry(**rows[0]) if rows else None
+
+
 def counts(db: Database) -> dict[str, int]:
     found = dict(db.execute("SELECT state, count(*) FROM notify_outbox GROUP BY state").fetchall())
     return {s: found.get(s, 0) for s in STATE_LABELS}
