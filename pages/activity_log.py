@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import activities, assignments, dates, navigation, org, record_form
+from portal import activities, assignments, cases, dates, navigation, org, record_form
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -115,7 +115,7 @@ if submitted:
     else:
         st.session_state["last_activity"] = saved.id
         note = (
-            f"，意见建议 {len(saved.opinions)} 条已转交{activities.responsible_department(system, subtype)}办理"
+            f"，意见建议 {len(saved.opinions)} 条已转交{cases.responsible_department(system, subtype)}办理"
             if saved.opinions
             else ""
         )
@@ -146,4 +146,4 @@ if last:
             key="download_last",
         )
         if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
-            st.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
+            common.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")

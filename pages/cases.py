@@ -169,7 +169,7 @@ with st.container(border=True):
             pass
         else:
             link = links.activity(case.activity_id)
-            st.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
+            common.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
     st.markdown("**意见建议**")
     st.text(case.content)
     if case.answer:

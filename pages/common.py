@@ -122,6 +122,12 @@ def require(page_file: str) -> User:
     return user  # type: ignore[return-value]
 
 
+def page_link(page: str, **kwargs) -> None:
+    """``st.page_link`` to a page named by its repository path (``"pages/x.py"``, as in
+    ``portal.navigation``); Streamlit resolves a relative path against the entry script's folder."""
+    st.page_link(str(config.ROOT / page), **kwargs)
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

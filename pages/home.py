@@ -20,7 +20,7 @@ if waiting:
         with st.container(border=True):
             show[item.level](common.md(item.text))
             if navigation.can_open(user, item.page):
-                st.page_link(
+                common.page_link(
                     item.page, label="前往处理", icon=":material/arrow_forward:", query_params=item.params or None
                 )
 
@@ -33,5 +33,5 @@ for section, specs in menu.items():
     cols = st.columns(min(3, len(specs)))
     for i, spec in enumerate(specs):
         with cols[i % len(cols)], st.container(border=True):
-            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            common.page_link(spec.path, label=spec.title, icon=spec.icon)
             st.caption(spec.description)

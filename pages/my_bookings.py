@@ -27,7 +27,7 @@ with common.database() as db:
 
 if not mine:
     st.info("您还没有预约接待。")
-    st.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
+    common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
     st.stop()
 
 st.dataframe(
@@ -72,7 +72,7 @@ with st.container(border=True):
         if case.answer:
             st.text(f"答复：{case.answer}")
         link = links.case(case.number, raiser=True)
-        st.page_link(link.page, label=f"查看 {case.number} 的办理情况", icon=":material/link:", query_params=link.params)
+        common.page_link(link.page, label=f"查看 {case.number} 的办理情况", icon=":material/link:", query_params=link.params)
 
     cols = st.columns(2)
     with common.database() as db:

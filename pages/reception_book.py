@@ -100,4 +100,4 @@ if booked_id:
             mime="text/calendar",
             icon=":material/calendar_add_on:",
         )
-        st.page_link("pages/my_bookings.py", label="查看我的预约", icon=":material/event_note:")
+        common.page_link("pages/my_bookings.py", label="查看我的预约", icon=":material/event_note:")

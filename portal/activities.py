@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import accounts, dates, text
+from . import accounts, cases, dates, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -386,43 +386,6 @@ def _raise(found: list[tuple[str, str]]) -> None:
 # --- cases for opinions raised -------------------------------------------------------------
 
 
-def case_source(system: str) -> str:
-    return {"座谈": "symposium", "接待日": "reception"}.get(system, "other")
-
-
-def responsible_department(system: str, subtype: str) -> str:
-    """Who answers an opinion raised (RULES.md §4, §5)."""
-    if system == "座谈":
-        return "学工部" if subtype == "学生座谈" else "宣传部"
-    if system == "接待日":
-        return "党办"
-    return policy().system(system).departments[0]
-
-
-def _open_cases(
-    db: Database, activity_id: int, row: dict, items: list[str], actor_id: int | None
-) -> list[int]:
-    if not items:
-        return []
-    from . import cases  # written by the cases feature; imported late so both can evolve
-
-    ids = []
-    for item in items:
-        case = cases.open_case(
-            db,
-            source=case_source(row["system"]),
-            content=item,
-            responsible_dept=responsible_department(row["system"], row["subtype"]),
-            contact_date=dt.date.fromisoformat(row["date"]),
-            cadre_id=row["cadre_id"],
-            system=row["system"],
-            activity_id=activity_id,
-            actor_id=actor_id,
-        )
-        ids.append(getattr(case, "id", case))
-    return ids
-
-
 def _case_contents(db: Database, activity_id: int) -> list[str]:
     return [
         r[0] for r in db.execute("SELECT content FROM cases WHERE activity_id = ? ORDER BY id", [activity_id])
@@ -547,8 +510,10 @@ def insert_activity(
     *,
     key: str | None = None,
     open_cases: bool = True,
+    raisers: dict[str, cases.Raiser] | None = None,
 ) -> int:
-    """Validate and insert without a permission check (imports and other services use it)."""
+    """Validate and insert without a permission check (imports and other services use it).
+    Each opinion item opens a case (``cases.open_for_activity``), except in imported history."""
     _raise(problems(db, data))
     row, codes = _normalised(db, data)
     now = dates.stamp()
@@ -566,29 +531,35 @@ def insert_activity(
             )
         _record(db, activity_id, actor_id, "created")
         if open_cases:
-            _open_cases(db, activity_id, row, split_opinions(row["opinions"]), actor_id)
+            cases.open_for_activity(db, activity_id, split_opinions(row["opinions"]), actor_id, raisers)
     return activity_id
 
 
-def log_activity(db: Database, data: ActivityInput, actor: User, *, open_cases: bool = True) -> Activity:
+def log_activity(
+    db: Database, data: ActivityInput, actor: User, *, raisers: dict[str, cases.Raiser] | None = None
+) -> Activity:
     """Record one contact activity: the cadre himself, or staff of a department that runs the system.
 
-    Each opinion item raised becomes its own case (``portal.cases.open_case``) unless
-    ``open_cases`` is False — for callers that open their cases themselves (a reception's
-    hand-offs carry the visitor and the booking).
+    Each opinion item raised becomes its own case (``cases.open_for_activity``); ``raisers``
+    names who raised an item when the contact knows it (a reception's visitor and booking).
     """
     _require(scope_of(actor), data.cadre_id, data.system, "记录")
-    activity_id = insert_activity(db, data, actor.id, open_cases=open_cases)
+    activity_id = insert_activity(db, data, actor.id, raisers=raisers)
     return _load(db, activity_id)
 
 
 def update_activity(
-    db: Database, activity_id: int, changes: dict, actor: User, *, open_cases: bool = True
+    db: Database,
+    activity_id: int,
+    changes: dict,
+    actor: User,
+    *,
+    raisers: dict[str, cases.Raiser] | None = None,
 ) -> Activity:
     """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
 
-    Opinion items already registered as cases must stay; new items open new cases (unless
-    ``open_cases`` is False: the caller opened them, as the reception day does).
+    Opinion items already registered as cases must stay; new items open new cases
+    (``cases.open_for_activity``, with ``raisers`` as in ``log_activity``).
     """
     current = _load(db, activity_id)
     scope = scope_of(actor)
@@ -625,8 +596,8 @@ def update_activity(
                 "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
             )
         _record(db, activity_id, actor.id, "edited")
-        if open_cases:
-            _open_cases(db, activity_id, row, [i for i in new_items if i not in old_items], actor.id)
+        fresh = [i for i in new_items if i not in old_items]
+        cases.open_for_activity(db, activity_id, fresh, actor.id, raisers)
     return _load(db, activity_id)
 
 

@@ -19,7 +19,7 @@ import datetime as dt
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import accounts, dates, org, quota
+from . import accounts, dates, org, quota, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -145,14 +145,7 @@ def get_target(db: Database, kind: str, code: str) -> ContactTarget | None:
 
 
 def _check_text(value: str, label: str, limit: int, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError(f"{label}不能为空")
-    if len(text) > limit:
-        raise ValidationError(f"{label}过长（上限 {limit} 字）")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValidationError(f"{label}含有不可见的控制字符")
-    return text
+    return text.free_text(value, label, limit, required=required, multiline=False)
 
 
 def save_target(db: Database, data: TargetInput, actor: User | None) -> tuple[ContactTarget, str]:

@@ -1,7 +1,8 @@
 """Cases (意见建议办理): every opinion or request raised in a contact, until it is answered.
 
-A case is opened for each opinion raised in an activity, or for a reception the duty leader
-hands to a department. It carries a number people can quote (``2026-0001``), the department
+A case is opened for each opinion raised in an activity (``open_for_activity``: the one way in,
+for the activities service and — through it — the reception day, whose hand-overs are opinions
+of the duty leader's 接待日 activity that name their visitor). It carries a number people can quote (``2026-0001``), the department
 that must act (RULES.md §4–5) and, once referred, the unit that handles it; a deadline in
 working days after the contact (``policy().deadlines``, counted with ``portal.workdays``).
 
@@ -29,7 +30,7 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import dates, text, workdays
+from . import dates, hooks, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -425,6 +426,76 @@ def open_case(
         return _cases(db, [_row(db, case_id)])[0]
 
 
+# --- opinions raised in a contact --------------------------------------------------------------
+
+
+class Raiser(BaseModel):
+    """Who raised one opinion, when the contact knows it (a reception's visitor), and who answers."""
+
+    booking_id: int | None = None  # a booking hands over one case at most
+    user_id: int | None = None
+    name: str = ""
+    department: str | None = None  # None: the system's responsible department
+
+
+def case_source(system: str) -> str:
+    return {"座谈": "symposium", "接待日": "reception"}.get(system, "other")
+
+
+def responsible_department(system: str, subtype: str) -> str:
+    """Who answers an opinion raised (RULES.md §4, §5)."""
+    if system == "座谈":
+        return "学工部" if subtype == "学生座谈" else "宣传部"
+    if system == "接待日":
+        return "党办"
+    return policy().system(system).departments[0]
+
+
+def open_for_activity(
+    db: Database,
+    activity_id: int,
+    items: list[str],
+    actor_id: int | None,
+    raisers: dict[str, Raiser] | None = None,
+) -> list[int]:
+    """Open a case for each opinion item raised in activity ``activity_id`` (its system, date and
+    cadre); ``raisers`` names who raised an item. An item whose booking already has its case
+    opens none (a reception recorded again). Returns the ids of the cases opened."""
+    if not items:
+        return []
+    activity = db.execute(
+        "SELECT system, subtype, date, cadre_id FROM activities WHERE id = ?", [activity_id]
+    ).fetchone()
+    if activity is None:
+        raise NotFound("联系活动不存在")
+    system, subtype, day, cadre_id = activity
+    raisers = raisers or {}
+    opened = []
+    with write(db):
+        for item in items:
+            raiser = raisers.get(item, Raiser())
+            if raiser.booking_id is not None and db.execute(
+                "SELECT 1 FROM cases WHERE booking_id = ?", [raiser.booking_id]
+            ).fetchone():
+                continue
+            case = open_case(
+                db,
+                source=case_source(system),
+                content=item,
+                responsible_dept=raiser.department or responsible_department(system, subtype),
+                contact_date=dt.date.fromisoformat(day),
+                cadre_id=cadre_id,
+                system=system,
+                activity_id=activity_id,
+                booking_id=raiser.booking_id,
+                raised_by=raiser.user_id,
+                raiser_name=raiser.name,
+                actor_id=actor_id,
+            )
+            opened.append(getattr(case, "id", case))
+    return opened
+
+
 # --- transitions ----------------------------------------------------------------------------
 
 
@@ -682,6 +753,7 @@ def _deadline_base(db: Database, row: dict) -> dt.date:
     return dt.date.fromisoformat(row["contact_date"])
 
 
+@hooks.on_calendar_change
 def recompute_due_dates(db: Database) -> int:
     """Recompute the due dates of open cases (after the working-day calendar changed).
     Returns how many changed; each change is recorded in the case's history."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import accounts, config, imports
+from . import accounts, config, imports, seeds
 from .db import connect, migrate, open_db
 from .errors import ImportRejected, PortalError
 
@@ -28,10 +28,14 @@ def fail(message: str) -> None:
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
 @click.version_option(package_name="contact-portal")
-def cli(db_path: str | None) -> None:
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""
     if db_path:
         os.environ["PORTAL_DB"] = str(Path(db_path).resolve())
+    if ctx.invoked_subcommand != "restore" and not config.db_path().exists():
+        with open_db() as db:  # a new database starts seeded, whichever command makes it
+            seeds.seed(db)
 
 
 @cli.command()
@@ -41,9 +45,7 @@ def init() -> None:
         from . import sessions
 
         sessions.secret_key(db)
-        from . import workdays
-
-        added = workdays.seed_from_package(db)  # years a newer chinesecalendar brings
+        added = seeds.seed(db)  # holidays (and years a newer chinesecalendar brings), semesters
     click.echo(f"数据库已就绪：{config.db_path()}")
     if added:
         click.echo(f"已载入 {added[0]}–{added[-1]} 年的法定节假日安排")
@@ -68,7 +70,7 @@ def demo(seed: int, scale: int, force: bool) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
     with open_db() as db:
-        summary = demo_data.build(db, seed=seed, scale=scale)
+        summary = demo_data.build(db, seed=seed, scale=scale)  # its calendar step seeds
     for line in summary:
         click.echo(line)
 
@@ -190,6 +192,7 @@ def restore(file: str, yes: bool) -> None:
         source.backup(db.conn)
     source.close()
     migrate(db)
+    seeds.seed(db)  # a backup from before the seeds moved out of the migrations
     db.close()
     click.echo(f"已从 {file} 恢复到 {config.db_path()}")
 

@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TEMPLATES_DIR = ROOT / "templates"
-ENTRY_SCRIPT = ROOT / "app.py"
+# Inside pages/, so that no pages/ folder sits beside it (Streamlit would route that folder itself).
+ENTRY_SCRIPT = ROOT / "pages" / "main.py"
 DEFAULT_DB = ROOT / "db" / "portal.sqlite3"
 
 # Sessions end after this much inactivity, and at the latest after SESSION_MAX_AGE.

@@ -2,12 +2,13 @@
 
 * A connection per unit of work (``open_db()``), never shared across threads:
   Streamlit reruns a script on other threads, and sqlite3 connections refuse that.
-* WAL, foreign keys on, a busy timeout, on every connection.
+* Set-up once per file and process: WAL (it persists in the file) and the migration check;
+  per connection: foreign keys on, ``synchronous = NORMAL``, a busy timeout.
 * ``write(db)`` is the only way services write: it starts with ``BEGIN IMMEDIATE``
   so that check-then-insert (a booking's capacity) cannot race, and rolls back on
   any error so that bad input leaves the database as it was.
 * The schema is a list of versioned migrations (sqlite-utils ``Migrations``),
-  applied by ``portal init`` and once per process when the app opens a database.
+  applied by ``portal init`` and the first time a process opens the file.
   Never edit an applied migration: add a new one at the end.
 """
 
@@ -344,13 +345,9 @@ def m005_cases(db: Database) -> None:
 
 @migrations()
 def m006_calendar_seed(db: Database) -> None:
-    """Every new database knows China's official holidays and 调休 days (the years the installed
-    chinesecalendar knows; ``portal init`` adds years a newer package brings) and has default
-    semesters, so no one has to remember to seed them."""
-    from . import periods, workdays
-
-    workdays.seed_from_package(db)
-    periods.seed_default_semesters(db)
+    """The working-day index. (This migration also seeded holidays and semesters once; seeding
+    now belongs to the modules that own the data, run by ``portal.seeds``: the schema module
+    imports no feature. Databases that ran it hold the same rows a seed adds.)"""
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 
@@ -417,19 +414,39 @@ def m008_notifications(db: Database) -> None:
 # --- connecting --------------------------------------------------------------------------
 
 
+def _target(path: str | Path | None) -> Path:
+    return Path(path) if path is not None else config.db_path()
+
+
+def _file_key(target: Path) -> str | None:
+    """The file's identity for this process's set-up cache (None: an in-memory database)."""
+    return None if str(target) == ":memory:" else str(target.resolve())
+
+
+# Files this process has set up: WAL switched on (it persists in the file) and migrations
+# applied. A file that no longer exists is set up again when it is made anew.
+_set_up: set[str] = set()
+
+
 def connect(path: str | Path | None = None) -> Database:
-    """A new connection with the project's pragmas. Prefer ``open_db()``."""
-    target = Path(path) if path is not None else config.db_path()
-    if str(target) != ":memory:":
+    """A new connection with the per-connection pragmas. Prefer ``open_db()``.
+
+    The busy timeout comes with ``sqlite3.connect``; foreign keys and ``synchronous`` hold for
+    one connection only, so they are set on each. WAL is a property of the file: it is switched
+    on the first time this process opens the file.
+    """
+    target = _target(path)
+    key = _file_key(target)
+    first = key is not None and (key not in _set_up or not target.exists())
+    if key is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
     db = Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    if str(target) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+    db.execute("PRAGMA synchronous = NORMAL")
+    if first and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
     return db
 
 
@@ -447,10 +464,17 @@ def migrate(db: Database) -> None:
 
 @contextmanager
 def open_db(path: str | Path | None = None) -> Iterator[Database]:
-    """One unit of work: a fresh connection, migrated if needed, closed afterwards."""
-    db = connect(path)
+    """One unit of work: a fresh connection, closed afterwards. The first time this process
+    opens a file, the file is set up (WAL) and migrated; later opens only connect."""
+    target = _target(path)
+    key = _file_key(target)
+    known = key is not None and key in _set_up and target.exists()
+    db = connect(target)
     try:
-        migrate(db)
+        if not known:
+            migrate(db)
+            if key is not None:
+                _set_up.add(key)
         yield db
     finally:
         db.close()

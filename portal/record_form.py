@@ -33,14 +33,14 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment
 from sqlite_utils import Database
 
-from . import activities, dates, org
+from . import activities, dates, org, text
 from .accounts import User
 from .activities import Activity
 from .errors import NotFound, ValidationError
 from .record_template import TEMPLATE_PATH
 
 DOCUMENT_PART = "word/document.xml"
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|]')  # and control characters (text.control_character)
 
 
 # --- the values printed on the form --------------------------------------------------------
@@ -159,6 +159,11 @@ def render_record_form(db: Database, activity_id: int, viewer: User | None = Non
     return renderer().render(form_context(db, activity))
 
 
+def _file_safe(part: str) -> str:
+    visible = "".join(ch for ch in part if text.control_character(ch) is None)
+    return _UNSAFE_NAME.sub("", visible).strip()
+
+
 def form_filename(activity: Activity, ext: str = "docx") -> str:
     """Named so a person can find it: date, name, system and subtype, and the record's number."""
     parts = [
@@ -167,7 +172,7 @@ def form_filename(activity: Activity, ext: str = "docx") -> str:
         f"{activity.system}-{activity.subtype}",
         str(activity.id),
     ]
-    name = "_".join(_UNSAFE_NAME.sub("", p).strip() for p in parts)
+    name = "_".join(_file_safe(p) for p in parts)
     return f"{name}.{ext}"
 
 

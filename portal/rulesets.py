@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError as PydanticError
 from sqlite_utils import Database
 
-from . import dates
+from . import dates, text
 from .db import write
 from .errors import ValidationError
 from .policy import RuleSet, policy
@@ -84,11 +84,7 @@ def save_rule_set(
     db: Database, rule_set: RuleSet, effective_from: dt.date, note: str = "", actor_id: int | None = None
 ) -> StoredRuleSet:
     """Store a validated revision; it governs periods starting on or after ``effective_from``."""
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise ValidationError("说明不能超过 200 字")
-    if any(ord(c) < 32 and c not in "\n\t" for c in note):
-        raise ValidationError("说明含有不可见的控制字符")
+    note = text.free_text(note, "说明", 200)
     problems = policy().rule_problems(rule_set)
     if problems:
         raise ValidationError("规则有误：" + "；".join(problems[:20]))

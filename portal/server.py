@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import config, sessions
+from . import config, seeds, sessions
 from .db import open_db
 
 log = logging.getLogger("portal")
@@ -137,22 +137,9 @@ SERVER_CONFIG = {
 }
 
 
-def use_navigation_only() -> None:
-    """Routing is ``st.navigation``'s alone.
-
-    Streamlit still treats a ``pages/`` folder beside the entry script as a legacy (v1)
-    multipage app until the first ``st.navigation`` call, so a fresh browser session's
-    first run could open ``pages/x.py`` directly by URL. Every page checks the role
-    itself anyway; this closes the door in front of that check.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-
-
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
-    use_navigation_only()
-    with open_db() as db:  # migrate and make the secret before the first request
+    with open_db() as db:  # migrate, seed and make the secret before the first request
+        seeds.seed(db)
         sessions.secret_key(db)
     build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

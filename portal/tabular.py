@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from . import config
 from .errors import ImportRejected, RowError
+from .text import EMOJI_JOINERS, LINE_BREAKS, control_character
 
 LIST_SPLIT = re.compile(r"[;；]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000
 MAX_CELL = 5_000
 
@@ -121,7 +121,7 @@ def check_text(
     text = cell_text(value)
     if required and not text:
         errors.append(RowError(row, column, "必填，不能为空"))
-    elif _CONTROL.search(text):
+    elif control_character(text, allow=LINE_BREAKS + "\r" + EMOJI_JOINERS) is not None:
         errors.append(RowError(row, column, "含有不可见的控制字符"))
     elif len(text) > max_len:
         errors.append(RowError(row, column, f"内容过长（{len(text)} 字，上限 {max_len}）"))

@@ -2,7 +2,7 @@
 make-up working days (调休), plus the university's own overrides (which win over everything).
 
 * ``calendar_days`` holds the official arrangement, one row per special day, seeded from the
-  ``chinesecalendar`` package (``seed_from_package``, run by migration and by ``portal init``)
+  ``chinesecalendar`` package (``seed_from_package``, run by ``portal.seeds`` for a new database and by ``portal init``)
   and extended by an administrator with ``load_year`` when the State Council publishes the next
   year's arrangement. ``calendar_years`` says which years are loaded.
 * For a year that is not loaded the calendar falls back to Monday–Friday. That is a guess, so
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import dates, tabular
+from . import dates, hooks, tabular, text
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 
@@ -255,7 +255,7 @@ class LoadResult:
     year: int
     holidays: int
     workdays: int
-    recomputed: int | None  # open deadlines recomputed; None when cases are not available
+    recomputed: int | None  # rows the calendar hooks changed (open deadlines); None: no hook
 
     def summary(self) -> str:
         text = (
@@ -317,7 +317,8 @@ def load_year(
     data: bytes | None = None,
     actor_id: int | None = None,
 ) -> LoadResult:
-    """Load (or replace) one year's official arrangement, then recompute open deadlines.
+    """Load (or replace) one year's official arrangement, then announce the change
+    (``hooks.calendar_changed``: the cases feature recomputes open deadlines).
 
     ``source`` is rows (mappings with 日期, 类型, 名称) or a path to a CSV/.xlsx file; an upload
     passes ``data`` with its ``filename`` (and any ``source``, ignored). ``year`` None: the
@@ -343,26 +344,13 @@ def load_year(
         from . import accounts
 
         accounts.audit(db, actor_id, "calendar.load", f"{year} {label}"[:200])
-        recomputed = recompute_deadlines(db)
+        recomputed = hooks.calendar_changed(db)
     return LoadResult(
         year=year,
         holidays=sum(1 for r in rows if not r["is_workday"]),
         workdays=sum(1 for r in rows if r["is_workday"]),
         recomputed=recomputed,
     )
-
-
-def recompute_deadlines(db: Database) -> int | None:
-    """Ask the cases feature to recompute open deadlines, if that feature is installed."""
-    try:
-        from . import cases
-    except ImportError:
-        return None
-    recompute = getattr(cases, "recompute_due_dates", None)
-    if recompute is None:
-        return None
-    result = recompute(db)
-    return result if isinstance(result, int) else None
 
 
 def template_rows(year: int) -> list[dict]:
@@ -402,11 +390,7 @@ def set_override(
     db: Database, day: dt.date, is_workday: bool, note: str = "", actor_id: int | None = None
 ) -> None:
     """The university's own exception for one day (e.g. a campus holiday); wins over the official days."""
-    note = tabular.cell_text(note)
-    if len(note) > 100:
-        raise ValidationError("说明不能超过 100 字")
-    if any(ord(c) < 32 for c in note):
-        raise ValidationError("说明含有不可见的控制字符")
+    note = text.free_text(tabular.cell_text(note), "说明", 100, multiline=False)
     with write(db):
         db.execute(
             "INSERT INTO calendar_overrides (date, is_workday, note) VALUES (?, ?, ?) "
@@ -416,7 +400,7 @@ def set_override(
         from . import accounts
 
         accounts.audit(db, actor_id, "calendar.override", f"{day.isoformat()} {TYPE_LABELS[int(is_workday)]}")
-        recompute_deadlines(db)
+        hooks.calendar_changed(db)
 
 
 def remove_override(db: Database, day: dt.date, actor_id: int | None = None) -> bool:
@@ -426,5 +410,5 @@ def remove_override(db: Database, day: dt.date, actor_id: int | None = None) -> 
             from . import accounts
 
             accounts.audit(db, actor_id, "calendar.override_removed", day.isoformat())
-            recompute_deadlines(db)
+            hooks.calendar_changed(db)
     return gone

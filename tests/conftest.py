@@ -9,28 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from portal import demo
+from portal import config, demo, seeds
 from portal.db import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _navigation_only():
-    """AppTest resets ``PagesManager.uses_pages_directory`` before every run, and with a
-    ``pages/`` folder beside app.py every rerun after the first would run the page script
-    alone, as a legacy v1 app would. ``portal serve`` pins the flag (portal.server); so do we."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-    yield
-    PagesManager.__init__ = original
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +28,9 @@ def _isolated(tmp_path, monkeypatch):
 
 @pytest.fixture
 def db(tmp_path):
-    """An empty, migrated database."""
+    """An empty database as ``portal init`` leaves it: migrated and seeded (holidays, semesters)."""
     with open_db(tmp_path / "portal.sqlite3") as handle:
+        seeds.seed(handle)
         yield handle
 
 
@@ -80,7 +63,8 @@ def demo_db(tmp_path, _demo_template):
 
 
 def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    """The whole app, from the entry script ``portal serve`` runs."""
+    return AppTest.from_file(str(config.ENTRY_SCRIPT), default_timeout=60)
 
 
 def goto(at: AppTest, page: str) -> AppTest:
@@ -89,7 +73,8 @@ def goto(at: AppTest, page: str) -> AppTest:
     The one place that knows how a page's path maps onto the entry script's navigation;
     call ``.run()`` on the result as with ``switch_page``.
     """
-    return at.switch_page(page)
+    # switch_page resolves against the entry script's folder; an absolute path is taken whole.
+    return at.switch_page(str(ROOT / page))
 
 
 def login(username: str, password: str = demo.DEMO_PASSWORD) -> AppTest:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, activities, imports, org
+from portal import accounts, activities, cases, imports, org
 from portal.activities import ActivityInput
 from portal.errors import ImportRejected, PermissionDenied, ValidationError
 
@@ -238,12 +238,14 @@ def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases
         demo_db, lecture(demo_db, "10000001", system="接待日", subtype="接待", opinions=["宿舍"]), leader
     )
     assert fake_cases[-1]["source"] == "reception" and fake_cases[-1]["responsible_dept"] == "党办"
-    # an edit that adds an item opens one more; none opens for a caller that opens its own
+    # an edit that adds an item opens one more, carrying who raised it when the caller knows
     count = len(fake_cases)
-    activities.update_activity(demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me)
+    visitor = user(demo_db, "2023000001")
+    raisers = {"食堂排队": cases.Raiser(user_id=visitor.id, name="张同学", department="校办")}
+    activities.update_activity(demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me, raisers=raisers)
     assert len(fake_cases) == count + 1 and fake_cases[-1]["content"] == "食堂排队"
-    activities.log_activity(demo_db, lecture(demo_db, opinions=["x"]), me, open_cases=False)
-    assert len(fake_cases) == count + 1
+    assert fake_cases[-1]["raised_by"] == visitor.id and fake_cases[-1]["raiser_name"] == "张同学"
+    assert fake_cases[-1]["responsible_dept"] == "校办" and fake_cases[-1]["activity_id"] == saved.id
 
 
 def test_opinions_round_trip_through_the_text_column():

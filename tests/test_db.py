@@ -99,3 +99,46 @@ def test_an_older_schema_migrates_forward_keeping_its_data(tmp_path):
         assert applied == [m.name for m in dbmod.migrations._migrations]
         assert db["activities"].exists() and db["cases"].exists()
         assert db.execute("SELECT name FROM units").fetchall() == [("教务处",)]
+
+
+def _statements_of_open(path) -> list[str]:
+    seen: list[str] = []
+    original = dbmod.sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = original(*args, **kwargs)
+        conn.set_trace_callback(seen.append)
+        return conn
+
+    dbmod.sqlite3.connect = traced
+    try:
+        with open_db(path):
+            pass
+    finally:
+        dbmod.sqlite3.connect = original
+    return seen
+
+
+def test_a_file_is_set_up_once_per_process_and_each_connection_gets_its_pragmas(tmp_path):
+    path = tmp_path / "portal.sqlite3"
+    first = _statements_of_open(path)
+    assert any("journal_mode" in s for s in first) and any("_sqlite_migrations" in s for s in first)
+    again = _statements_of_open(path)
+    assert not any("journal_mode" in s or "sqlite_master" in s or "_sqlite_migrations" in s for s in again)
+    with open_db(path) as db:  # and yet each connection is set up
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_file_made_anew_at_a_known_path_is_set_up_again(tmp_path):
+    """``portal demo --force`` deletes the file and opens the path again in the same process."""
+    path = tmp_path / "portal.sqlite3"
+    with open_db(path):
+        pass
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"portal.sqlite3{suffix}").unlink(missing_ok=True)
+    with open_db(path) as db:
+        assert db["users"].exists()
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -49,6 +49,6 @@ def test_every_core_module_is_in_the_layout():
     layout = README.split("## 项目结构")[1]
     portal = Path(__file__).resolve().parent.parent / "portal"
     for module in portal.glob("*.py"):
-        if module.name in ("__init__.py", "__main__.py") or module.name.startswith("demo_"):
+        if module.name in ("__init__.py", "__main__.py"):
             continue
         assert f"`{module.name}`" in layout, module.name

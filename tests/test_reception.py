@@ -10,7 +10,7 @@ import queue
 import pytest
 from click.testing import CliRunner
 
-from portal import accounts, dates, reception, workdays
+from portal import accounts, activities, dates, reception, workdays
 from portal.cli import cli
 from portal.db import open_db
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -325,6 +325,26 @@ def test_a_hand_over_opens_a_case_due_in_five_working_days(demo_db, monkeypatch)
         "SELECT count(*), count(booking_id) FROM cases WHERE activity_id = ?", [day.activity_id]
     ).fetchone()
     assert linked == (1, 1)
+
+
+def test_a_day_recorded_again_after_its_activity_was_voided_opens_no_case_twice(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
+    dangban = user(demo_db, "dangban")
+    first, second = [x for x in reception.day_list(demo_db, dangban, COMING) if x.status == "booked"][:2]
+    handed = reception.ReceptionRecord(outcome="handed", answer="已说明情况")
+    reception.record_reception(demo_db, dangban, first.id, handed)
+    voided = roster.get_day(demo_db, COMING).activity_id
+    activities.void_activity(demo_db, voided, "重新整理记录", accounts.find_user(demo_db, "admin"))
+    reception.record_reception(demo_db, dangban, second.id, handed)
+    fresh = roster.get_day(demo_db, COMING).activity_id
+    assert fresh != voided
+    per_booking = demo_db.execute(
+        "SELECT booking_id, count(*) FROM cases WHERE booking_id IN (?, ?) GROUP BY booking_id",
+        [first.id, second.id],
+    ).fetchall()
+    assert sorted(per_booking) == sorted([(first.id, 1), (second.id, 1)])
+    opinions = demo_db.execute("SELECT opinions FROM activities WHERE id = ?", [fresh]).fetchone()[0]
+    assert first.subject in opinions and second.subject in opinions
 
 
 # --- no double booking, ever -------------------------------------------------------------------

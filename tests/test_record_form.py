@@ -79,7 +79,7 @@ def hostile_activity(db):
         participants="宣传部 张三 & 学工部",
         **HOSTILE,
     )
-    return activities.log_activity(db, data, leader, open_cases=False)
+    return activities.log_activity(db, data, leader)
 
 
 def test_form_shows_each_value_exactly_hostile_text_included(demo_db):

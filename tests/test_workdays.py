@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from portal import workdays
+from portal import hooks, workdays
 from portal.cli import cli
 from portal.errors import ImportRejected
 
@@ -99,14 +99,21 @@ def test_a_bad_file_is_rejected_row_by_row_and_changes_nothing(db, tmp_path):
     assert workdays.unloaded_years(db, D(2027, 1, 1), D(2027, 1, 1)) == [2027]
 
 
-def test_loading_recomputes_open_deadlines_when_cases_exist(db, monkeypatch):
-    from portal import cases
-
+def test_loading_tells_the_features_that_listen_to_calendar_changes(db, monkeypatch):
     calls = []
-    monkeypatch.setattr(cases, "recompute_due_dates", lambda handle: calls.append(handle) or 3)
+    monkeypatch.setattr(hooks, "_calendar_hooks", [lambda handle: calls.append(handle) or 3])
     result = workdays.load_year(db, 2027, [{"日期": "2027-01-01", "类型": "休息日", "名称": "元旦"}])
     assert calls == [db] and result.recomputed == 3
     assert "3 件" in result.summary()
+    workdays.set_override(db, D(2027, 1, 4), False, "校庆日放假")
+    workdays.remove_override(db, D(2027, 1, 4))
+    assert calls == [db, db, db]
+
+
+def test_the_cases_feature_listens_to_calendar_changes():
+    from portal import cases
+
+    assert cases.recompute_due_dates in hooks._calendar_hooks
 
 
 def test_the_universitys_override_wins(db):

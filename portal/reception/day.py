@@ -2,9 +2,11 @@
 
 For 党办/校办 staff (any day) and the school leader on duty (his or her own days). Each
 reception is recorded as answered on the spot (第十二条: 能答复的当面予以答复) or handed to
-党办/校办, which opens a case due in 5 working days (``portal.cases.open_case``). The
-same entries make the duty leader's one 接待日 activity of the day — visitors listed,
-联系工作开展情况 summarised, the handed-over issues as its opinions — and so its record form.
+党办/校办, which opens a case due in 5 working days. The same entries make the duty
+leader's one 接待日 activity of the day — visitors listed, 联系工作开展情况 summarised, the
+handed-over issues as its opinions — and so its record form. The activities service opens the
+case of a hand-over as it opens every opinion's (``cases.open_for_activity``); the reception
+tells it who raised the item (``cases.Raiser``: the visitor, the booking, 党办 or 校办).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import activities, dates, text
+from .. import activities, cases, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -224,37 +226,32 @@ def activity_fields(db: Database, day: dt.date) -> dict:
     }
 
 
-def _open_case(
-    db: Database, user: User, day: roster.DutyDay, handed: tuple[int, str, str], activity_id: int
-) -> None:
-    try:
-        from .. import cases  # the cases feature's service
-    except ImportError:
-        raise ValidationError("意见建议办理功能尚未启用，暂不能转交办理") from None
-
-    booking = _load(db, handed[0])
-    kwargs = dict(
-        source="reception",
-        content=handed[2],
-        responsible_dept=handed[1],
-        contact_date=day.date,
-        cadre_id=day.leader_id,
-        system=SYSTEM,
-        booking_id=booking.id,
-        raised_by=booking.user_id,
-        raiser_name=booking.visitor_name,
-        actor_id=user.id,
-    )
-    cases.open_case(db, activity_id=activity_id, **kwargs)
+def _raisers(db: Database, day: dt.date, handed: tuple[int, str, str] | None) -> dict[str, cases.Raiser]:
+    """Who raised each handed-over item of the day: the bookings whose cases are open already
+    (a fresh activity after a void must not open them again), and ``handed``."""
+    raisers = {
+        content: cases.Raiser(booking_id=booking_id)
+        for content, booking_id in db.execute(
+            "SELECT c.content, c.booking_id FROM cases c JOIN bookings b ON b.id = c.booking_id WHERE b.date = ?",
+            [day.isoformat()],
+        )
+    }
+    if handed is not None:
+        booking = _load(db, handed[0])
+        raisers[handed[2]] = cases.Raiser(
+            booking_id=booking.id, user_id=booking.user_id, name=booking.visitor_name, department=handed[1]
+        )
+    return raisers
 
 
 def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str, str] | None = None) -> int:
-    """Write the day's 接待日 activity from its receptions, opening the case of ``handed``
-    (booking id, department, opinion item) exactly once — with the visitor and the booking,
-    so the activities service is told not to open its own. Returns the activity's id."""
+    """Write the day's 接待日 activity from its receptions; ``handed`` (booking id, department,
+    opinion item) is a new hand-over: its item joins the activity's opinions and so opens its
+    case, raised by the visitor. Returns the activity's id."""
     found = roster.get_day(db, day)
     with write(db):
         fields = activity_fields(db, day)
+        raisers = _raisers(db, day, handed)
         if handed is not None:
             fields["opinions"] = [*fields["opinions"], handed[2]]
         current = None
@@ -263,13 +260,11 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
             if current.voided:  # voided on the activities page: the day gets a fresh record
                 current = None
         if current is None:
-            made = activities.log_activity(db, activities.ActivityInput(**fields), user, open_cases=False)
+            made = activities.log_activity(db, activities.ActivityInput(**fields), user, raisers=raisers)
             activity_id = made.id
             db.execute("UPDATE duty_days SET activity_id = ? WHERE date = ?", [activity_id, day.isoformat()])
         else:
             activity_id = current.id
             changes = {k: v for k, v in fields.items() if k not in ("cadre_id", "source")}
-            activities.update_activity(db, activity_id, changes, user, open_cases=False)
-        if handed is not None:
-            _open_case(db, user, found, handed, activity_id)
+            activities.update_activity(db, activity_id, changes, user, raisers=raisers)
     return activity_id

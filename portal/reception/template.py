@@ -14,7 +14,7 @@ import re
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlite_utils import Database
 
-from .. import accounts, dates
+from .. import accounts, dates, text
 from ..db import get_setting, set_setting, write
 from ..errors import ValidationError
 
@@ -42,6 +42,14 @@ class DayTemplate(BaseModel):
     cutoff_days_before: int = Field(1, ge=0, le=14)  # and closes that many days before …
     cutoff_time: str = "17:00"  # … at this time (default: the Tuesday before at 17:00)
     rotation: list[str] = []  # school leaders' 工号 in rotation order; others follow by 工号
+
+    @field_validator("place")
+    @classmethod
+    def _place(cls, value: str) -> str:
+        try:
+            return text.name(value, "接待地点", 100)
+        except ValidationError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("cutoff_time")
     @classmethod

@@ -1,7 +1,7 @@
-"""The reception day in the demo university (a step of ``portal.demo``), deterministic from ``ctx.rng``.
+"""Demo step: the reception day, deterministic from ``ctx.rng``.
 
 The current semester's roster; every past Wednesday received, with bookings answered on the
-spot, handed to 党办/校办 (cases, when the cases feature is there), and a few no-shows; bookings
+spot, handed to 党办/校办 (cases), and a few no-shows; bookings
 for the coming Wednesday and the one after, some cancelled; a substitution after people booked
 (they see it on their booking) and one later day cancelled.
 """
@@ -14,8 +14,8 @@ from sqlite_utils import Database
 
 from .. import accounts, dates, periods
 from ..errors import PortalError
-from . import bookings, day, roster
-from .template import load_template
+from ..reception import bookings, day, roster
+from ..reception.template import load_template
 
 # Demo visitors whose accounts the README names: they have something to see in 我的预约.
 NAMED_VISITORS = ["2023000001", "30000001"]

@@ -13,8 +13,9 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from . import dates, workdays
-from .cases import _event
+from .. import activities, dates, workdays
+from ..cases import _event
+from .people import DEPARTMENT_ACCOUNTS
 
 ANSWERS = [
     "经与承办单位核实，相关问题已整改完毕，并已向提出人当面说明。",
@@ -36,8 +37,6 @@ def _stamp(day: dt.date, hour: int) -> str:
 
 
 def build(db: Database, ctx) -> str:
-    from .demo import DEPARTMENT_ACCOUNTS
-
     rng = ctx.rng
     today = dates.today()
     yesterday = today - dt.timedelta(days=1)
@@ -165,8 +164,6 @@ def build(db: Database, ctx) -> str:
 def _recent_symposium(db: Database, today: dt.date) -> int:
     """A student symposium held nine working days ago, logged through the activities service: its
     opinions open cases due tomorrow (10 working days, 第二十条), so supervision has some at risk."""
-    from . import activities
-
     held, counted = today, 0
     while counted < 9:
         held -= dt.timedelta(days=1)

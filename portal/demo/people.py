@@ -1,23 +1,18 @@
-"""A believable demo university, deterministic for a seed: ``portal demo [--seed N] [--scale N]``.
-
-The leadership team with portfolios, 22 colleges and 29 departments named as the
-policy names them, their 处级 cadres with tags, staff, students and retirees with accounts,
-and one account per responsible department. Every demo account's password is
-``DEMO_PASSWORD``. Later features add their own steps to ``STEPS``.
+"""Demo step: the people — the leadership team with portfolios, 22 colleges and 29 departments
+named as the policy names them, their 处级 cadres with tags, staff, students and retirees with
+accounts, and one account per responsible department. Every demo account's password is
+``DEMO_PASSWORD``.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import dates
-from .accounts import hash_password
-from .db import write
+from .. import dates
+from .context import DemoContext
 
 DEMO_PASSWORD = "demo1234"
 
@@ -106,17 +101,6 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰海峰雪梅晓东晨阳宇轩浩然子涵欣怡思远嘉怡梓萱俊杰文博天佑一鸣新宇立新振华卫东永强红梅丽娟春生秋实"
 
 
-@dataclass
-class DemoContext:
-    rng: random.Random
-    scale: int
-    units: dict[str, int] = field(default_factory=dict)
-    leaders: list[int] = field(default_factory=list)  # person ids, in LEADERS order
-    cadres: list[int] = field(default_factory=list)  # every cadre's person id
-    visitors: list[int] = field(default_factory=list)  # user ids of staff and students
-    password_hash: str = ""
-
-
 def _name(rng: random.Random) -> str:
     given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
     return rng.choice(SURNAMES) + given
@@ -126,25 +110,8 @@ def _phone(rng: random.Random) -> str:
     return "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-class _Ids:
-    def __init__(self) -> None:
-        self.next = {
-            "leader": 10000001,
-            "cadre": 10010001,
-            "staff": 30000001,
-            "student": 2023000001,
-            "retiree": 90000001,
-        }
-
-    def take(self, kind: str) -> str:
-        value = self.next[kind]
-        self.next[kind] += 1
-        return str(value)
-
-
-def _org(db: Database, ctx: DemoContext) -> str:
-    rng, ids = ctx.rng, _Ids()
-    ctx._ids = ids  # type: ignore[attr-defined]
+def org(db: Database, ctx: DemoContext) -> str:
+    rng, ids = ctx.rng, ctx.ids
     colleges = list(COLLEGES)
     for k in range(2, ctx.scale + 1):
         colleges += [f"{c[:-2]}（{k}分院）学院" for c in COLLEGES]
@@ -238,8 +205,8 @@ def _org(db: Database, ctx: DemoContext) -> str:
     return f"单位 {len(ctx.units)} 个（学院 {len(colleges)} 个），干部 {len(ctx.cadres)} 人（校领导 {len(ctx.leaders)} 人）"
 
 
-def _accounts(db: Database, ctx: DemoContext) -> str:
-    rng, ids = ctx.rng, ctx._ids  # type: ignore[attr-defined]
+def accounts(db: Database, ctx: DemoContext) -> str:
+    rng, ids = ctx.rng, ctx.ids
     now = dates.stamp()
     college_ids = [
         uid for name, uid in ctx.units.items() if name.endswith("学院") and name != LEADERSHIP_UNIT
@@ -336,47 +303,3 @@ def _accounts(db: Database, ctx: DemoContext) -> str:
     ]
     total = db.execute("SELECT count(*) FROM users").fetchone()[0]
     return f"账号 {total} 个（师生 {len(ctx.visitors)} 个，部门 {len(DEPARTMENT_ACCOUNTS)} 个），演示密码 {DEMO_PASSWORD}"
-
-
-# Each step fills one part of the demo university and says what it made.
-def _contacts(db: Database, ctx: DemoContext) -> str:
-    from . import demo_contacts  # assignments, the departments' lists, a year of activities
-
-    return demo_contacts.build(db, ctx)
-
-
-def _calendar(db: Database, ctx: DemoContext) -> str:
-    from . import periods, workdays  # seeded by migration m006; this only fills in what is missing
-
-    added = workdays.seed_from_package(db)
-    periods.seed_default_semesters(db)
-    semesters = db.execute("SELECT count(*) FROM semesters").fetchone()[0]
-    first, last = db.execute("SELECT min(year), max(year) FROM calendar_years").fetchone()
-    extra = f"（本次补充 {len(added)} 年）" if added else ""
-    return f"校历：学期 {semesters} 个，法定节假日和调休 {first}–{last} 年{extra}"
-
-
-def _reception(db: Database, ctx: DemoContext) -> str:
-    from .reception import demo as reception_demo  # roster, bookings, the days received
-
-    return reception_demo.build(db, ctx)
-
-
-def _cases(db: Database, ctx: DemoContext) -> str:
-    from . import demo_cases  # the cases opened above, moved along as departments handled them
-
-    return demo_cases.build(db, ctx)
-
-
-STEPS: list[Callable[[Database, DemoContext], str]] = [_org, _accounts, _calendar, _contacts, _reception, _cases]
-
-
-def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:
-    if scale < 1 or scale > 50:
-        raise ValueError("scale must be between 1 and 50")
-    ctx = DemoContext(rng=random.Random(seed), scale=scale, password_hash=hash_password(DEMO_PASSWORD))
-    summary = []
-    with write(db):
-        for step in STEPS:
-            summary.append(step(db, ctx))
-    return summary

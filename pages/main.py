@@ -1,9 +1,16 @@
-"""联系师生服务平台 — the Streamlit entry script: who is this, and which pages may he or she see."""
+"""联系师生服务平台 — the Streamlit entry script: who is this, and which pages may he or she see.
+
+It lives inside ``pages/`` on purpose: Streamlit treats a ``pages/`` folder *beside* the entry
+script as a legacy multipage app (every file a page, reachable by URL before ``st.navigation``
+runs). Here no such folder exists, so routing is ``st.navigation``'s alone. Page paths in
+``portal.navigation`` are relative to the project root and are handed to ``st.Page`` whole.
+"""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
 
@@ -18,9 +25,9 @@ common.send_pending_browser_actions()
 if user is None:
     # The login form answers at every page's address too, so that a link (/cases?no=2026-0221) opened
     # logged out keeps its address and query: after logging in, the same rerun opens the linked page.
-    login_pages = [st.Page("pages/login.py", title="登录", icon=":material/login:", default=True)]
+    login_pages = [st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", default=True)]
     login_pages += [
-        st.Page("pages/login.py", title="登录", icon=":material/login:", url_path=p.url_path)
+        st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", url_path=p.url_path)
         for p in navigation.PAGES
         if p.path != "pages/home.py"
     ]
@@ -30,7 +37,7 @@ if user is None:
 
 menu = {
     section: [
-        st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py")
+        st.Page(ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py")
         for p in specs
     ]
     for section, specs in navigation.pages_for(user).items()

@@ -4,7 +4,7 @@ Deterministic from ``ctx.rng``. Most cadres are on track, some behind, a few hav
 nothing; a few assignments are deliberately outside the policy's bounds (a leader with four
 contact colleges, one with two pairs, a contact point shared, one kept under a year) so the
 warnings have something to show. Activities run over the year up to today (never after),
-with Chinese texts and opinions on some; opinions open cases when ``portal.cases`` exists.
+with Chinese texts and opinions on some; opinions open cases.
 The reception day's activities come from the reception step.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import activities, dates
-from .errors import PortalError
+from .. import activities, cases, dates
+from ..errors import PortalError
 
 START = "2025-09-01"
 PLACES = {
@@ -540,27 +540,12 @@ def build(db: Database, ctx) -> str:
 
 
 def _open_cases(db: Database, rows: list[dict]) -> int:
-    """Opinions raised open cases as they do when logged through the form (when cases exist)."""
-    try:
-        from . import cases
-    except ImportError:
-        return 0
+    """Opinions raised open cases as they do when logged through the form."""
     opened = 0
     for r in rows:
         for item in activities.split_opinions(r["opinions"]):
             try:
-                cases.open_case(
-                    db,
-                    source=activities.case_source(r["system"]),
-                    content=item,
-                    responsible_dept=activities.responsible_department(r["system"], r["subtype"]),
-                    contact_date=dt.date.fromisoformat(r["date"]),
-                    cadre_id=r["cadre_id"],
-                    system=r["system"],
-                    activity_id=r["id"],
-                    actor_id=r["entered_by"],
-                )
+                opened += len(cases.open_for_activity(db, r["id"], [item], r["entered_by"]))
             except PortalError:
                 continue
-            opened += 1
     return opened

@@ -1,0 +1,328 @@
+"""The layout of the house: how modules import each other, supported Streamlit only, the README's layout."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+# Streamlit's public modules (its API reference documents these and nothing below them).
+PUBLIC_STREAMLIT_MODULES = {"streamlit", "streamlit.testing.v1", "streamlit.components.v1", "streamlit.column_config"}
+
+
+def _module_name(path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (ROOT / rel).with_suffix(".py").is_file() or (ROOT / rel / "__init__.py").is_file()
+
+
+def import_graph(folders=("portal",)) -> dict[str, set[str]]:
+    """Module -> the modules of this repository it imports, anywhere in the file (a lazy import
+    inside a function ties modules as much as one at the top).
+
+    ``from pkg import name`` names the submodule ``pkg.name`` when there is one, else ``pkg``.
+    """
+    graph: dict[str, set[str]] = {}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            module = _module_name(path)
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            targets: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    targets.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    if node.level:
+                        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                        source = ".".join(base + ([node.module] if node.module else []))
+                    else:
+                        source = node.module or ""
+                    for alias in node.names:
+                        sub = f"{source}.{alias.name}"
+                        targets.add(sub if _is_module(sub) else source)
+            graph[module] = {t for t in targets if _is_module(t) and t != module}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_no_import_circle_among_the_portal_modules():
+    """A lower layer never calls up into a feature: no module reaches itself through its imports."""
+    assert _circles(import_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_whoever_changes_the_calendar_has_every_calendar_hook_registered():
+    """Hooks register when their module is imported (portal.hooks): every module that changes the
+    calendar must import, directly or not, every module that registers one."""
+    graph = import_graph(("portal", "pages"))
+    owners, changers = set(), set()
+    for module in graph:
+        source = (ROOT / Path(*module.split("."))).with_suffix(".py")
+        if not source.exists():
+            source = ROOT / Path(*module.split(".")) / "__init__.py"
+        body = source.read_text(encoding="utf-8")
+        if "on_calendar_change" in body and module != "portal.hooks":
+            owners.add(module)
+        if module != "portal.workdays" and any(
+            f"workdays.{name}(" in body for name in ("load_year", "set_override", "remove_override")
+        ):
+            changers.add(module)
+    assert owners and changers
+    for module in changers:
+        assert owners <= _reach(graph, module), (module, owners - _reach(graph, module))
+
+
+def test_the_demo_is_imported_only_by_the_cli_and_the_tests():
+    """Benchmarks (bench/) and tests build the demo too; the product's modules and pages never do."""
+    graph = import_graph(("portal", "pages"))
+    allowed = {"portal.cli"}
+    offenders = {
+        module: sorted(t for t in targets if t == "portal.demo" or t.startswith("portal.demo."))
+        for module, targets in graph.items()
+        if not (module == "portal.demo" or module.startswith("portal.demo.")) and module not in allowed
+    }
+    assert not {m: t for m, t in offenders.items() if t}
+
+
+def _tracked_python_files() -> list:
+    names = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [ROOT / name for name in names if (ROOT / name).is_file()]
+
+
+def _private_streamlit_uses(path) -> list[str]:
+    """Imports of Streamlit's internal modules, and ``_private`` attributes reached from a Streamlit name.
+
+    A Streamlit name is one bound by an import of ``streamlit`` (``st``, ``AppTest``, …); an
+    attribute chain starting from it may not contain a name with one leading underscore.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    streamlit_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "streamlit":
+                    if alias.name not in PUBLIC_STREAMLIT_MODULES:
+                        found.append(f"{node.lineno}: import {alias.name}")
+                    streamlit_names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "streamlit":
+            if node.module not in PUBLIC_STREAMLIT_MODULES:
+                found.append(f"{node.lineno}: from {node.module} import …")
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.append(f"{node.lineno}: from {node.module} import {alias.name}")
+                streamlit_names.add(alias.asname or alias.name)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        chain, base = [node.attr], node.value
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        private = any(a.startswith("_") and not a.startswith("__") for a in chain)
+        if private and isinstance(base, ast.Name) and base.id in streamlit_names:
+            found.append(f"{node.lineno}: {base.id}.{'.'.join(reversed(chain))}")
+    return found
+
+
+def test_no_file_touches_a_private_streamlit_attribute():
+    offenders = {}
+    for path in _tracked_python_files():
+        uses = _private_streamlit_uses(path)
+        if uses:
+            offenders[str(path.relative_to(ROOT))] = sorted(set(uses))
+    assert not offenders, offenders
+
+
+def test_the_private_streamlit_check_sees_a_patch(tmp_path):
+    patch = tmp_path / "patch.py"
+    patch.write_text(
+        "import streamlit as st\n"
+        "from streamlit.runtime.pages_manager import PagesManager\n"
+        "PagesManager.uses_pages_directory = False\n"
+        "st._main._rerun()\n",
+        encoding="utf-8",
+    )
+    uses = _private_streamlit_uses(patch)
+    assert any("streamlit.runtime" in u for u in uses)
+    assert any("st._main" in u for u in uses)
+
+
+def test_no_pages_folder_beside_the_entry_script():
+    """Streamlit routes a pages/ folder beside the entry script by itself (every file a page)."""
+    from portal import config
+
+    assert config.ENTRY_SCRIPT.is_file()
+    assert not (config.ENTRY_SCRIPT.parent / "pages").exists()
+
+
+def _declared() -> dict[str, str]:
+    """Distribution name (normalized) -> its requirement, from pyproject's dependencies."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {}
+    for requirement in project["dependencies"]:
+        name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
+        declared[re.sub(r"[-_.]+", "-", name).lower()] = requirement
+    return declared
+
+
+def test_every_third_party_import_of_the_product_is_declared():
+    """What portal/ and pages/ import must be in pyproject's dependencies, not arrive by luck
+    as another package's dependency (pandas and altair come with streamlit today)."""
+    distributions = importlib.metadata.packages_distributions()
+    declared = _declared()
+    missing = set()
+    for folder in ("portal", "pages"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in ("portal", "pages"):
+                        continue
+                    dists = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(top, [top])}
+                    if not dists & declared.keys():
+                        missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert not missing, sorted(missing)
+
+
+def test_libraries_whose_internals_we_use_are_pinned_to_the_tested_minor_version():
+    """record_form's fast renderer calls docxtpl's render steps one by one and python-docx's
+    serialize_part_xml: a new minor version may change them."""
+    declared = _declared()
+    for name in ("docxtpl", "python-docx"):
+        installed = importlib.metadata.version(name)
+        minor = ".".join(installed.split(".")[:2])
+        major, minor_no = minor.split(".")
+        assert f"<{major}.{int(minor_no) + 1}" in declared[name].replace(" ", ""), declared[name]
+        assert f">={minor}" in declared[name].replace(" ", ""), declared[name]
+
+
+def _layout() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## 项目结构")[1].split("\n## ")[0]
+
+
+_PATH_LIKE = re.compile(r"^[\w.][\w./-]*$")
+_SUFFIXES = (".py", ".toml", ".docx", ".md", ".json")
+
+
+def layout_paths() -> list[Path]:
+    """Each path the layout names. A path is read from the root when its first folder stands
+    there, else from the folder of its bullet: ``- `portal/` `` for its sub-bullets, and a
+    sub-bullet headed ``- `demo/` `` for its own line (``portal/demo/``)."""
+    found = []
+    top = sub = ROOT
+    for line in _layout().splitlines():
+        head = re.match(r"^(\s*)- `([^`]+/)`", line)
+        bullet = re.match(r"^(\s*)- ", line)
+        if bullet and not bullet.group(1):
+            top = sub = ROOT / head.group(2) if head else ROOT
+        elif bullet:
+            sub = top / head.group(2) if head else top
+        for n, token in enumerate(re.findall(r"`([^`]+)`", line)):
+            if not (_PATH_LIKE.match(token) and ("/" in token or token.endswith(_SUFFIXES))):
+                continue
+            if (ROOT / token.split("/")[0]).exists() and "/" in token:
+                found.append(ROOT / token)
+            elif head and n == 0:  # the bullet's own folder
+                found.append((ROOT if not bullet.group(1) else top) / token)
+            else:
+                found.append(sub / token)
+    return found
+
+
+def test_every_path_the_readme_layout_names_exists():
+    paths = layout_paths()
+    assert len(paths) > 40
+    assert [str(p.relative_to(ROOT)) for p in paths if not p.exists()] == []
+
+
+def test_the_readme_layout_names_every_module_and_folder():
+    named = set()
+    for path in layout_paths():
+        named |= {path.resolve(), *path.resolve().parents}
+    modules = [
+        p
+        for p in (ROOT / "portal").rglob("*.py")
+        if p.name != "__init__.py" or p.parent != ROOT / "portal"
+    ]
+    folders = {
+        ROOT / name.split("/")[0]
+        for name in subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+        if "/" in name
+    }
+    unnamed = sorted(str(p.relative_to(ROOT)) for p in [*modules, *folders] if p.resolve() not in named)
+    assert unnamed == []
