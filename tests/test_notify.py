@@ -506,3 +506,19 @@ def test_two_dispatchers_at_once_send_each_message_once(demo_db, smtp, tmp_path)
         t.join()
     assert sum(r.sent for r in reports) == queued == len(smtp.messages)
     assert sorted(r[0][0] for r in smtp.messages) == sorted(f"{n}@example.edu.cn" for n in names)
+
+
+def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp):
+    db = demo_db
+    people = email_for(db, "dangban", "30000003")
+    case = cases.open_case(
+        db, source="reception", content="食堂排队太久", responsible_dept="党办", contact_date=TODAY,
+        system="接待日", raised_by=people["30000003"].id, raiser_name="提出人",
+    )
+    cases.answer(db, case.id, "已增加窗口。", people["dangban"])
+    cases.confirm(db, case.id, False, people["30000003"], "高峰期仍然排队")
+    dispatch.run_once(db, at(9), scan_events=False)
+    subjects = [s for s, _ in mail_to(smtp, "dangban@example.edu.cn")]
+    assert subjects == [f"【意见建议交办】{case.number}"] * 2
+    assert "需重新办理" in mail_to(smtp, "dangban@example.edu.cn")[1][1]
+    assert [s for s, _ in mail_to(smtp, "30000003@example.edu.cn")] == [f"【意见建议答复】{case.number} 已答复"]

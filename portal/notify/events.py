@@ -4,8 +4,8 @@
 * ``duty_change(db, day, action, old_leader, new_leader)`` — after a row of ``duty_changes``: the
   leaders concerned (roster published or changed) and, when a day is cancelled or its leader or
   place changes, everyone holding a booking that day;
-* ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened or transferred
-  goes to its department's staff, an answer to the person who raised it (else the cadre).
+* ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened, transferred or
+  reopened goes to its department's staff, an answer to the person who raised it (else the cadre).
 
 Messages never carry what someone raised (the opinion, the booking's subject): they leave the
 portal. They carry the number and a link, and the link opens the rest after login. Names are read
@@ -125,7 +125,7 @@ def duty_change(db: Database, day: dt.date, action: str, old_leader: int | None,
 
 def case_event(db: Database, case_id: int, action: str) -> None:
     """After ``cases._event``: the case row is already as the change left it."""
-    if action not in ("opened", "transferred", "answered"):
+    if action not in ("opened", "transferred", "reopened", "answered"):
         return
     rows = list(
         db.query(
@@ -139,17 +139,18 @@ def case_event(db: Database, case_id: int, action: str) -> None:
     c = rows[0]
     key = f"case.{action}:{c['event_id']}"
     due = dates.format_date(c["due_date"])
-    if action in ("opened", "transferred"):
+    if action in ("opened", "transferred", "reopened"):
+        text = (
+            f"意见建议（编号 {c['number']}）需重新办理，请于 {due} 前再次答复。"
+            if action == "reopened"
+            else f"有一件来自{SOURCE_LABELS.get(c['source'], '联系活动')}的意见建议（编号 {c['number']}）交由"
+            f"{c['responsible_dept']}办理，请于 {due} 前答复。"
+        )
         emit(
             db,
             "case.assigned",
             department_users(db, c["responsible_dept"]),
-            message(
-                f"【意见建议交办】{c['number']}",
-                f"有一件来自{SOURCE_LABELS.get(c['source'], '联系活动')}的意见建议（编号 {c['number']}）交由"
-                f"{c['responsible_dept']}办理，请于 {due} 前答复。",
-                links.case(c["number"]),
-            ),
+            message(f"【意见建议交办】{c['number']}", text, links.case(c["number"])),
             key=key,
         )
         return
