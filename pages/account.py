@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts
+from portal import accounts, feeds
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -27,6 +27,24 @@ with st.form("change_password", clear_on_submit=True):
                 st.success("密码已修改。")
             except PortalError as exc:
                 common.show_error(exc)
+
+st.subheader("日历订阅")
+st.caption(
+    "把下面的地址添加到手机或电脑日历（“订阅日历”“添加日历 → 从网址”），接待日的安排和变更会自动同步。"
+    "地址相当于密码，请勿转发；如已泄露，点“重置订阅地址”，旧地址立即失效。"
+)
+with common.database() as db:
+    feed_urls = feeds.urls(db, user, common.public_base())
+for name, label in feeds.FEEDS.items():
+    if name == "duty" and "校级" not in user.cadre_levels:
+        continue
+    st.text(label)
+    st.code(feed_urls[name], language=None)
+if st.button("重置订阅地址", icon=":material/restart_alt:"):
+    with common.database() as db:
+        feeds.reset(db, user.id)
+    st.success("订阅地址已重置，旧地址已失效。")
+    st.rerun()
 
 st.subheader("消息通知")
 st.caption(

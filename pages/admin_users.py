@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts
+from portal import accounts, api_tokens, provisioning
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import PortalError
 from portal.policy import policy
@@ -82,4 +82,62 @@ if target:
     if target.id != admin.id and c2.button("停用账号" if target.is_active else "启用账号"):
         with common.database() as db:
             accounts.set_active(db, target.id, not target.is_active, admin.id)
+        st.rerun()
+
+st.divider()
+st.subheader("统一身份认证")
+with common.database() as db:
+    provisioning_on = provisioning.enabled(db)
+st.caption(
+    "开启后，统一身份认证（CAS 或 OIDC）确认身份、但本平台还没有账号的人首次登录时，自动开通“师生”账号并关联人员"
+    "（人员不存在时按认证信息中的姓名、人员类别新建）。干部、部门仍以数据导入为准；已停用的账号始终不能登录。"
+)
+wanted = st.toggle("自动开通师生账号", value=provisioning_on, key="auto_provision")
+if wanted != provisioning_on:
+    with common.database() as db:
+        provisioning.set_enabled(db, wanted, admin.id)
+    st.success("已开启自动开通。" if wanted else "已关闭自动开通。")
+
+st.subheader("接口令牌（API）")
+st.caption("供校内其他系统只读调用 /api/v1/ 接口，用法见 docs/api.md。令牌只在签发时显示一次，平台只保存其摘要；每次调用都记入审计日志。")
+with st.form("issue_token", clear_on_submit=True):
+    token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
+    scopes = st.multiselect("权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}")
+    days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
+    if st.form_submit_button("签发令牌", type="primary"):
+        try:
+            with common.database() as db:
+                record, token = api_tokens.issue(db, token_name, scopes, int(days), admin.id)
+            st.success(f"令牌 #{record.id} 已签发。请立即复制保存（仅显示这一次）：")
+            st.code(token, language=None)
+        except PortalError as exc:
+            common.show_error(exc)
+with common.database() as db:
+    tokens = api_tokens.list_tokens(db)
+if tokens:
+    st.dataframe(
+        [
+            {
+                "编号": t.id,
+                "用途": t.name,
+                "权限范围": "、".join(t.scopes),
+                "签发时间": t.created_at[:16].replace("T", " "),
+                "到期时间": t.expires_at[:16].replace("T", " "),
+                "最近使用": (t.last_used_at or "")[:16].replace("T", " "),
+                "状态": t.state_label,
+            }
+            for t in tokens
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    live = [t for t in tokens if t.state_label == "有效"]
+    revoke_id = st.selectbox(
+        "撤销令牌", [t.id for t in live], index=None, placeholder="选择要撤销的令牌",
+        format_func=lambda i: f"#{i} {next(t.name for t in live if t.id == i)}",
+    )
+    if revoke_id is not None and st.button("撤销", icon=":material/block:"):
+        with common.database() as db:
+            api_tokens.revoke(db, revoke_id, admin.id)
+        st.success(f"令牌 #{revoke_id} 已撤销。")
         st.rerun()

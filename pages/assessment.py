@@ -1,8 +1,6 @@
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import charts, common
 from portal import assessment, dates
 from portal.errors import PortalError
 
@@ -60,24 +58,10 @@ with cols[1]:
 
 tabs = st.tabs(["热力图", "单位排名", "干部排名"])
 with tabs[0]:
-    heat = pd.DataFrame(assessment.heat_rows(result))
     order = [u.unit for u in result.units]
-    chart = (
-        alt.Chart(heat)
-        .mark_rect()
-        .encode(
-            x=alt.X("制度:N", sort=result.systems, title=None),
-            y=alt.Y("单位:N", sort=order, title=None),
-            color=alt.Color(
-                "完成率:Q",
-                scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
-                legend=alt.Legend(format="%"),
-            ),
-            tooltip=["单位", "制度", alt.Tooltip("完成率:Q", format=".0%"), "已完成", "考核项"],
-        )
-        .properties(height=max(300, 18 * len(order)))
+    st.vega_lite_chart(
+        charts.heatmap_spec(assessment.heat_rows(result), order, result.systems), width="stretch", key="heat"
     )
-    st.altair_chart(chart, width="stretch")
 with tabs[1]:
     st.dataframe(
         [

@@ -5,6 +5,7 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,10 +14,10 @@ from typing import TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, config, navigation, sessions, submissions
+from portal import accounts, config, navigation, provisioning, sessions, sso, submissions
 from portal.accounts import User
 from portal.db import open_db
-from portal.errors import PortalError
+from portal.errors import AuthError, PortalError
 
 T = TypeVar("T")
 
@@ -47,19 +48,28 @@ def resolve_user() -> User | None:
 
 
 def _sso_user(db: Database) -> User | None:
+    """The account of the OIDC identity ``st.login`` keeps in its own cookie.
+
+    One login at the provider is one portal session (keyed by subject and login time):
+    reloads resume it, and once it has timed out or been logged out the same identity
+    cookie opens nothing until the person logs in at the provider again."""
     try:
         logged_in = bool(st.user.is_logged_in)
     except (AttributeError, KeyError, PortalError):
         return None
     if not logged_in:
         return None
-    claim = st.secrets.get("portal", {}).get("sso_staff_no_claim", "preferred_username")
+    settings = sso.oidc_settings(st.secrets.get("portal", {}))
     try:
-        user = accounts.user_for_sso(db, str(st.user.get(claim, "")))
+        user = provisioning.account_for(db, sso.identity_from_claims(dict(st.user), settings))
     except PortalError as exc:
         st.session_state["notice"] = exc.message
         return None
-    session_id, _ = sessions.start(db, user.id)
+    issued = str(st.user.get("iat") or st.user.get("nonce") or "")
+    session_id = sessions.for_identity(db, user.id, sessions.oidc_key(str(st.user.get("sub", "")), issued))
+    if session_id is None:
+        st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
+        return None
     st.session_state["session_id"] = session_id
     return user
 
@@ -68,6 +78,8 @@ def login(username: str, password: str) -> User:
     """Check the password, open a session, and arrange for the browser to get its cookie."""
     with database() as db:
         user = accounts.authenticate(db, username, password)
+        if not user.has("admin") and not sso.password_login_enabled():
+            raise AuthError("本平台已改用统一身份认证登录，请点击“统一身份认证登录”")
         session_id, claim = sessions.start(db, user.id)
     st.session_state["session_id"] = session_id
     st.session_state["pending_claim"] = claim
@@ -75,10 +87,16 @@ def login(username: str, password: str) -> User:
 
 
 def logout() -> None:
+    """End the portal session; a session opened by CAS also logs out of CAS (``/auth/cas/logout``)."""
     with database() as db:
-        sessions.end(db, session_id=st.session_state.get("session_id"))
+        session_id = st.session_state.get("session_id")
+        via_cas = session_id is not None and sessions.opened_by(db, session_id) == "cas"
+        sessions.end(db, session_id=session_id)
     st.session_state.clear()
-    st.session_state["pending_logout"] = True
+    if via_cas:
+        st.session_state["pending_navigation"] = "/auth/cas/logout"
+    else:
+        st.session_state["pending_logout"] = True
     try:
         if st.user.is_logged_in:
             st.logout()
@@ -96,6 +114,42 @@ def send_pending_browser_actions() -> None:
         _post_from_browser("/auth/claim", {"X-Portal-Claim": claim})
     if st.session_state.pop("pending_logout", False):
         _post_from_browser("/auth/logout", {})
+    target = st.session_state.pop("pending_navigation", None)
+    if target in NAVIGATION_TARGETS:
+        _navigate_from_browser(target)
+
+
+# The only places the browser is sent to by script: routes of our own server.
+NAVIGATION_TARGETS = ("/auth/cas/login", "/auth/cas/logout")
+
+
+def start_cas_login() -> None:
+    st.session_state["pending_navigation"] = "/auth/cas/login"
+    st.rerun()
+
+
+def _navigate_from_browser(path: str) -> None:
+    """Open one of our routes in the whole window: a link made in the app's own document and
+    clicked (the sandboxed component frame itself may not navigate the top window)."""
+    import json
+
+    script = (
+        "<script>const d = window.parent.document; const a = d.createElement('a');"
+        f"a.href = {json.dumps(path)}; d.body.appendChild(a); a.click();</script>"
+    )
+    with st.sidebar:
+        st.iframe(script, height=1)
+
+
+def public_base() -> str:
+    """The portal's address as the browser sees it (``PORTAL_PUBLIC_URL`` when set)."""
+    configured = sso.public_url()
+    if configured:
+        return configured
+    headers = st.context.headers
+    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:8501"
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{scheme}://{host}"
 
 
 def _post_from_browser(path: str, headers: dict[str, str]) -> None:
@@ -112,12 +166,42 @@ def _post_from_browser(path: str, headers: dict[str, str]) -> None:
         st.iframe(script, height=1)
 
 
+# The favicon, inline: a page icon from Streamlit's Material set is fetched from fonts.gstatic.com,
+# which an intranet cannot reach; a data URL costs no request at all.
+FAVICON = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    b'<rect width="64" height="64" rx="14" fill="#b71c1c"/>'
+    b'<circle cx="22" cy="24" r="8" fill="#fff"/><circle cx="42" cy="24" r="8" fill="#fff"/>'
+    b'<path d="M7 52c1-11 7-16 15-16s14 5 15 16zM27 52c1-11 7-16 15-16s14 5 15 16z" fill="#fff"/></svg>'
+).decode("ascii")
+REFUSAL = "您没有访问此页面的权限。"
+
+
+def refused_pages(user: User) -> list[st.Page]:
+    """The pages ``user`` may not open, each answering its own URL with a Chinese refusal.
+
+    A bookmarked or typed link to such a page then says why instead of Streamlit's English
+    "Page not found"; they are hidden from the menu and never run the page's script.
+    """
+
+    def refusal() -> None:
+        st.title("无权访问")
+        st.error(REFUSAL)
+        page_link("pages/home.py", label="返回首页", icon=":material/home:")
+
+    return [
+        st.Page(refusal, title=spec.title, url_path=spec.url_path, visibility="hidden")
+        for spec in navigation.PAGES
+        if not navigation.can_open(user, spec)
+    ]
+
+
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
     user = resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
-        st.error("您没有访问此页面的权限。")
+        st.error(REFUSAL)
         st.stop()
     return user  # type: ignore[return-value]
 

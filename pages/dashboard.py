@@ -1,24 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import charts, common
 from portal import dates, quota
 from portal.errors import PortalError
 
-STATUS_COLORS = {"met": "green", "in_progress": "blue", "missed": "red", "not_assessed": "gray"}
 KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
-# the overview chart's colours, one per state a result can be in
-LEGEND = {
-    "已完成": "#21a366",
-    "进行中": "#1c83e1",
-    "进度滞后": "#ff8c00",
-    "未完成": "#e0403a",
-    "不考核": "#a3a8b4",
-}
-
-
-def state(result: quota.QuotaResult) -> str:
-    return "进度滞后" if result.behind else result.status_label
 
 
 def overview(results: list[quota.QuotaResult], key: str) -> None:
@@ -27,49 +14,17 @@ def overview(results: list[quota.QuotaResult], key: str) -> None:
         {
             "任务": f"{r.system}：{r.title}",
             "完成度": round(100 * r.progress),
-            "状态": state(r),
+            "状态": r.state,
             "完成": f"{r.done:g} / {r.required:g} {r.unit_label}",
         }
         for r in results
     ]
-    st.vega_lite_chart(
-        pd.DataFrame(rows),
-        {
-            "mark": {"type": "bar", "cornerRadiusEnd": 3},
-            "encoding": {
-                "y": {
-                    "field": "任务",
-                    "type": "nominal",
-                    "sort": None,
-                    "title": None,
-                    "axis": {"labelLimit": 420},
-                },
-                "x": {
-                    "field": "完成度",
-                    "type": "quantitative",
-                    "scale": {"domain": [0, 100]},
-                    "title": "完成度（%）",
-                },
-                "color": {
-                    "field": "状态",
-                    "type": "nominal",
-                    "scale": {"domain": list(LEGEND), "range": list(LEGEND.values())},
-                    "legend": {"orient": "top", "title": None},
-                },
-                "tooltip": [{"field": "任务"}, {"field": "完成"}, {"field": "状态"}],
-            },
-            "height": {"step": 26},
-        },
-        width="stretch",
-        key=f"overview-{key}",
-    )
+    st.vega_lite_chart(pd.DataFrame(rows), charts.overview_spec(rows), width="stretch", key=f"overview-{key}")
 
 
 def status_badge(result: quota.QuotaResult) -> None:
-    if result.behind:
-        st.badge("进度滞后", color="orange", icon=":material/schedule:")
-    else:
-        st.badge(result.status_label, color=STATUS_COLORS[result.status])
+    icon = ":material/schedule:" if result.behind else None
+    st.badge(result.state, color=charts.state_color(result.state), icon=icon)
 
 
 def amount(result: quota.QuotaResult) -> str:
@@ -90,10 +45,7 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
         left.text(f"{result.title}（{result.article}）")
         with right:
             status_badge(result)
-        color = {"进度滞后": "orange", "未完成": "red", "已完成": "green", "不考核": "gray"}.get(
-            state(result), "blue"
-        )
-        st.progress(result.progress, text=f":{color}[{amount(result)}]")
+        st.markdown(f"{charts.progress_bar(result)}　:{charts.state_color(result.state)}[{amount(result)}]")
         facts = []
         if result.status == "in_progress":
             facts.append(f"按进度此时应完成 {result.expected:g} {result.unit_label}")
@@ -137,6 +89,9 @@ with common.database() as db:
         st.info("您的账号不是干部，没有个人工作台。")
         st.stop()
     if len(choices) > 1:
+        linked = st.query_params.get("cadre", "")  # from 干部任务总览 or a shared link
+        if linked.isdigit() and int(linked) in choices and "dashboard_cadre" not in st.session_state:
+            st.session_state["dashboard_cadre"] = int(linked)
         person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
     else:
         person_id = next(iter(choices))
@@ -180,12 +135,12 @@ if data.running:
         pd.DataFrame(
             [
                 {
+                    "截止": dates.format_date(r.end, weekday=False),
+                    "进度": r.state,
                     "事项": f"{r.title}（{r.period_label}）",
                     "完成": r.done,
                     "要求": r.required,
                     "按进度应完成": r.expected,
-                    "进度": "滞后" if r.behind else "正常",
-                    "截止": dates.format_date(r.end),
                 }
                 for r in data.running
             ]

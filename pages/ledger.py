@@ -47,7 +47,7 @@ st.download_button(
     key="l_export",
 )
 
-tabs = st.tabs(["学校层面制度落实", "汇总", *book.systems])
+tabs = st.tabs([ledger.DUTIES_TAB, ledger.SUMMARY_TAB, *book.systems], default=book.opening_tab)
 with tabs[0]:
     if not book.duties:
         st.info("所选部门没有负责的学校层面制度。")

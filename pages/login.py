@@ -1,6 +1,7 @@
 import streamlit as st
 
 from pages import common
+from portal import sso
 from portal.errors import AuthError
 
 st.title("联系师生服务平台")
@@ -10,24 +11,35 @@ notice = st.session_state.pop("notice", None)
 if notice:
     st.info(notice)
 
-with st.form("login"):
-    username = st.text_input("账号（工号或学号）", max_chars=64)
-    password = st.text_input("密码", type="password", max_chars=128)
-    submitted = st.form_submit_button("登录", type="primary")
-
-if submitted:
-    try:
-        common.login(username, password)
-    except AuthError as exc:
-        st.error(exc.message)
-    else:
-        st.rerun()
-
+cas = sso.cas_settings() is not None
 try:
-    sso_configured = "auth" in st.secrets
+    oidc = "auth" in st.secrets
 except FileNotFoundError:
-    sso_configured = False
-if sso_configured:
-    st.divider()
-    if st.button("统一身份认证登录", icon=":material/badge:"):
-        st.login()
+    oidc = False
+if cas and st.button("统一身份认证登录", icon=":material/badge:", type="primary", key="cas_login"):
+    common.start_cas_login()
+if oidc and st.button("统一身份认证登录（OIDC）" if cas else "统一身份认证登录", icon=":material/badge:", key="oidc_login"):
+    st.login()
+
+
+def password_form() -> None:
+    with st.form("login"):
+        username = st.text_input("账号（工号或学号）", max_chars=64)
+        password = st.text_input("密码", type="password", max_chars=128)
+        submitted = st.form_submit_button("登录", type="primary" if not (cas or oidc) else "secondary")
+    if submitted:
+        try:
+            common.login(username, password)
+        except AuthError as exc:
+            st.error(exc.message)
+        else:
+            st.rerun()
+
+
+if sso.password_login_enabled() or not (cas or oidc):
+    if cas or oidc:
+        st.divider()
+    password_form()
+else:
+    with st.expander("管理员账号密码登录"):
+        password_form()

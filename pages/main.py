@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 from pages import common  # noqa: E402
 from portal import navigation  # noqa: E402
 
-st.set_page_config(page_title="联系师生服务平台", page_icon=":material/diversity_3:", layout="wide")
+st.set_page_config(page_title="联系师生服务平台", page_icon=common.FAVICON, layout="wide")
 
 user = common.resolve_user()
 common.send_pending_browser_actions()
@@ -42,11 +42,12 @@ menu = {
     ]
     for section, specs in navigation.pages_for(user).items()
 }
+menu[""] = [*menu.get("", []), *common.refused_pages(user)]
 with st.sidebar:
     st.markdown("**联系师生服务平台**")
     st.caption(f"{common.md(user.display_name)}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
     if st.button("退出登录", icon=":material/logout:", key="logout"):
         common.logout()
         st.rerun()
-page = st.navigation(menu)
+page = st.navigation(menu, expanded=True)  # every section open: no English “View 6 more”
 page.run()

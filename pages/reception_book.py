@@ -1,59 +1,187 @@
 import streamlit as st
 
 from pages import common
+from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
 from portal import dates, org, reception
-from portal.errors import PortalError
+from portal.errors import Conflict, PortalError
 from portal.reception import bookings
 
 user = common.require(__file__)
 
 st.title("预约接待")
 st.caption(
-    "校领导每周三全天轮流接待师生来访（第十一条）：听取意见建议，以及工作、学习、生活中需要学校协调帮助的事项。"
-    "能答复的当面答复，不能当即答复的交党办或校办协调，5 个工作日内反馈落实情况（第十二条）。"
+    "校领导每周三全天轮流接待师生来访（第十一条）：能答复的当面答复，不能当即答复的交党办或校办协调，"
+    "5 个工作日内反馈落实情况（第十二条）。每人每个接待日限预约一次。"
 )
+
+FIELDS = ("category", "subject", "description", "group")  # the form's widget keys, reset after booking
+
+
+def notice(where: str) -> None:
+    """What the previous run did (booked, slot taken meanwhile, cancelled), said once, where the
+    user is looking: above the slots or above the booking."""
+    said = st.session_state.get("book_notice")
+    if said and said[0] == where:
+        st.session_state.pop("book_notice")
+        getattr(st, said[1])(said[2])
+
 
 with common.database() as db:
     tpl = reception.load_template(db)
-    open_days = reception.bookable_days(db)
+    open_days = reception.bookable_days(db)  # nearest first
     upcoming = bookings.upcoming_days(db)
-    phone = org.get_person(db, user.person_id).phone if user.person_id else ""
-    windows = {d.date: bookings.window(db, d.date, tpl) for d in upcoming}
-
-st.caption(f"接待安排：{common.md(tpl.describe())}。每人每个接待日限预约一次。")
+    profile_phone = org.get_person(db, user.person_id).phone if user.person_id else ""
+    held = {d.date: reception.mine_on(db, user, d.date) for d in open_days}
+    grids = {d.date: reception.slots(db, d.date, user) for d in open_days}
 
 if not open_days:
     st.info("目前没有开放预约的接待日。")
-    for d in upcoming:
-        if not d.cancelled:
-            st.text(f"{dates.format_date(d.date)}  {d.leader_name}：{windows[d.date].describe()}")
+    with common.database() as db:
+        for d in upcoming:
+            if not d.cancelled:
+                st.text(
+                    f"{dates.format_date(d.date)}  {d.leader_name}\n{bookings.window(db, d.date, tpl).describe()}"
+                )
     st.stop()
 
-labels = {
-    d.date.isoformat(): f"{dates.format_date(d.date)}　值班校领导：{d.leader_name}（{d.leader_title}）"
-    for d in open_days
-}
-chosen = st.selectbox("接待日", list(labels), format_func=labels.get, key="day")
-day = next(d for d in open_days if d.date.isoformat() == chosen)
-st.text(f"地点：{day.place}\n{windows[day.date].describe()}")
 
-with common.database() as db:
-    day_slots = reception.slots(db, day.date)
-free = [s for s in day_slots if s.free]
-st.caption(
-    "时段余量：" + "　".join(f"{s.label} {'已满' if not s.free else f'余 {s.free}'}" for s in day_slots)
+def day_label(iso: str) -> str:
+    d = next(x for x in open_days if x.date.isoformat() == iso)
+    mine = held[d.date]
+    if mine is not None:
+        tail = f"已预约 {mine.slot_label}"
+    else:
+        free = sum(1 for s in grids[d.date] if s.free)
+        tail = f"余 {free} 个时段" if free else "已约满"
+    return f"{dates.format_date(d.date)}　{d.leader_name}（{d.leader_title}）　{tail}"
+
+
+st.subheader("1. 选择接待日")
+chosen = st.radio(
+    "接待日",
+    [d.date.isoformat() for d in open_days],
+    format_func=day_label,
+    key="day",
+    label_visibility="collapsed",
 )
-if not free:
+day = next(d for d in open_days if d.date.isoformat() == chosen)
+form_name = f"booking_{day.date.isoformat()}"
+with common.database() as db:
+    closes = bookings.window(db, day.date, tpl).closes
+st.caption(f"地点：{common.md(day.place)}　预约截止：{dates.format_date(closes.date())} {closes:%H:%M}")
+
+mine = held[day.date]
+grid = grids[day.date]
+
+
+def pick(slot: str) -> None:
+    st.session_state["slot_choice"] = (day.date.isoformat(), slot)
+
+
+def slot_grid(picked: str | None) -> None:
+    """The day's slots as buttons, session by session: free (pick it), 已满, 我的预约."""
+    for title, session in zip(("上午", "下午", "晚上"), tpl.sessions, strict=False):
+        in_session = [s for s in grid if session[0] <= s.slot < session[1]]
+        if not in_session:
+            continue
+        st.markdown(f"**{title}**")
+        with st.container(horizontal=True, gap="small"):
+            for s in in_session:
+                if s.state == "mine":
+                    st.button(
+                        f"{s.label} 我的预约",
+                        key=f"slot_{s.slot}",
+                        type="primary",
+                        icon=":material/check_circle:",
+                        disabled=True,
+                        width=170,
+                    )
+                elif s.state == "full":
+                    st.button(f"{s.label} 已满", key=f"slot_{s.slot}", disabled=True, width=170)
+                else:
+                    st.button(
+                        s.label,
+                        key=f"slot_{s.slot}",
+                        type="primary" if s.slot == picked else "secondary",
+                        disabled=mine is not None,
+                        on_click=pick,
+                        args=(s.slot,),
+                        width=170,
+                    )
+
+
+choice = st.session_state.get("slot_choice")
+picked = choice[1] if choice and choice[0] == day.date.isoformat() and mine is None else None
+lost = None  # the slot chosen earlier, filled by someone else since
+if picked and not any(s.slot == picked and s.free for s in grid):
+    # filled while the user was typing: say so and let the user choose; never move to another slot
+    lost, picked = picked, None
+    st.session_state.pop("slot_choice", None)
+
+if mine is not None:
+    # the user's booking of that day, instead of an empty form
+    st.subheader("您在该接待日的预约")
+    notice("card")
+    common.fresh_form(form_name)  # a new form after a cancel is a new rendering
+    with common.database() as db:
+        cancellable = bookings.can_cancel(db, user, mine)
+        ics = reception.booking_ics(db, user, mine.id)
+    with st.container(border=True):
+        booking_card(mine)
+        if cancellable:
+            ask_to_cancel(mine)
+        else:
+            st.caption("已过取消截止时间，如需取消请联系党办或校办。")
+    st.download_button(
+        "下载日历文件（.ics，可选）",
+        data=ics,
+        file_name=f"接待日预约-{mine.code}.ics",
+        mime="text/calendar",
+        icon=":material/calendar_add_on:",
+        type="tertiary",
+    )
+    common.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
+    with st.expander("该接待日各时段"):
+        slot_grid(None)
+else:
+    st.subheader("2. 选择时段")
+    st.caption("点选一个可预约的时段；标“已满”的不能选，标“我的预约”的是您已约的时段。")
+    notice("grid")
+    if lost is not None:
+        st.error(
+            f"您选择的时段 {tpl.slot_label(lost)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。"
+        )
+    slot_grid(picked)
+
+
+def cancelled(b: bookings.Booking) -> None:
+    common.fresh_form(f"booking_{b.date.isoformat()}")
+    st.session_state["book_notice"] = ("grid", "success", f"预约 {b.code} 已取消，该时段已释放。")
+
+
+cancel_dialog(user, cancelled)
+if mine is not None:
+    st.stop()
+
+if not any(s.free for s in grid):
     st.warning("该接待日已约满，请选择其他接待日。")
     st.stop()
 
-slot_labels = {s.slot: s.label for s in free}
+st.subheader("3. 填写反映事项")
+token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more
 with st.form("booking"):
-    slot = st.selectbox("时段", list(slot_labels), format_func=slot_labels.get, key="slot")
-    category = st.selectbox("反映事项类别", reception.CATEGORIES, key="category")
+    if picked is None:
+        st.text("已选时段：尚未选择（请在上方点选一个时段）")
+    else:
+        st.text(f"已选时段：{dates.format_date(day.date)} {tpl.slot_label(picked)}　{day.leader_name}")
+    category = st.selectbox(
+        "反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key="category"
+    )
     subject = st.text_input("反映事项（简要）", max_chars=100, key="subject")
     description = st.text_area("具体情况（选填）", max_chars=2000, key="description")
-    phone_in = st.text_input("联系电话", value=phone, max_chars=20, key="phone")
+    phone = st.text_input(
+        "联系电话（手机号或校内分机）", value=profile_phone, max_chars=20, key=f"phone_{day.date.isoformat()}"
+    )
     group = st.number_input(
         f"来访人数（集体反映请推选不超过 {tpl.max_group} 名代表）",
         min_value=1,
@@ -65,39 +193,44 @@ with st.form("booking"):
     submitted = st.form_submit_button("提交预约", type="primary", icon=":material/event_available:")
 
 if submitted:
+    if picked is None:
+        if lost is None:  # (a lost slot is explained above the grid)
+            st.error("请先在上方选择一个时段。")
+        st.stop()
+    if category is None:
+        st.error("请选择反映事项类别。")
+        st.stop()
     data = reception.BookingInput(
         date=day.date,
-        slot=slot,
+        slot=picked,
         category=category,
         subject=subject,
         description=description,
-        phone=phone_in,
+        phone=phone,
         group_size=int(group),
     )
     try:
         with common.database() as db:
-            made = reception.book(db, user, data)
-        st.session_state["booked_id"] = made.id
+            made = reception.book(db, user, data, token=token)
+    except Conflict as exc:
+        if exc.message.startswith(bookings.SEAT_TAKEN):
+            st.session_state["book_notice"] = (
+                "grid",
+                "error",
+                f"您选择的时段 {tpl.slot_label(picked)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
+            )
+            st.session_state.pop("slot_choice", None)
+            st.rerun()
+        common.show_error(exc)
     except PortalError as exc:
         common.show_error(exc)
-
-booked_id = st.session_state.get("booked_id")
-if booked_id:
-    try:
-        with common.database() as db:
-            made = reception.get_booking(db, user, booked_id)
-            ics = reception.booking_ics(db, user, booked_id)
-    except PortalError:
-        st.session_state.pop("booked_id", None)
     else:
-        st.success(f"预约成功，预约编号 {made.code}。请按时到达，凭预约编号签到。")
-        with st.container(border=True):
-            st.text("\n".join(f"{k}：{v}" for k, v in bookings.confirmation(made)))
-        st.download_button(
-            "下载日历文件（.ics）",
-            data=ics,
-            file_name=f"接待日预约-{made.code}.ics",
-            mime="text/calendar",
-            icon=":material/calendar_add_on:",
+        for key in FIELDS:
+            st.session_state.pop(key, None)
+        st.session_state.pop("slot_choice", None)
+        st.session_state["book_notice"] = (
+            "card",
+            "success",
+            f"预约成功，预约编号 {made.code}。请按时到达，凭预约编号签到；预约详情见下方。",
         )
-        common.page_link("pages/my_bookings.py", label="查看我的预约", icon=":material/event_note:")
+        st.rerun()

@@ -79,6 +79,7 @@ st.dataframe(
             "联系电话": b.phone_masked,
             "状态": b.status_label,
             "处理": b.outcome_label,
+            "备注": b.cancel_note,  # who cancelled and why
         }
         for b in items
     ],
@@ -121,7 +122,19 @@ if open_items:
             "签到", icon=":material/how_to_reg:", key="checkin"
         ):
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
-        if b.status_label == "待接待" and c2.button("标记未到", icon=":material/person_off:", key="noshow"):
+        with common.database() as db:
+            over = reception_day.slot_ended(db, b)
+        if (
+            b.status == "booked"
+            and not b.checked_in_at
+            and c2.button(
+                "标记未到",
+                icon=":material/person_off:",
+                key="noshow",
+                disabled=not over,
+                help=None if over else f"时段（{b.slot_label}）结束后才能标记未到",
+            )
+        ):
             run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
 
     with st.form("record"):
@@ -155,8 +168,37 @@ st.subheader("本日接待记录")
 st.caption(
     "每条接待记录都会写入值班校领导当天的“接待日”联系活动（来访师生、开展情况、转交的意见建议），可生成记录表。"
 )
-if st.button("完成本日接待（未签到的预约标记为未到，生成接待日记录）", key="finish"):
-    run(reception.finish_day, day, done="本日接待已完成，接待日记录已生成。")
+
+
+@st.dialog("完成本日接待", on_dismiss=lambda: st.session_state.pop("finishing", None))
+def confirm_finish(plan: reception_day.FinishPlan) -> None:
+    st.markdown("**确认后将：**")
+    for line in plan.describe():
+        st.text("· " + line)
+    if plan.unrecorded:
+        st.error(
+            f"还有 {len(plan.unrecorded)} 位已签到的来访人未记录接待情况，请先记录："
+            + "、".join(common.md(b.visitor_name) for b in plan.unrecorded)
+        )
+    left, right = st.columns(2)
+    if left.button("确认完成", type="primary", disabled=bool(plan.unrecorded), key="finish_confirm"):
+        st.session_state.pop("finishing", None)
+        done = "本日接待已完成，接待日记录已生成。"
+        if plan.later:
+            done += f"时段尚未结束的 {len(plan.later)} 个预约仍可接待。"
+        run(reception.finish_day, day, done=done)
+    if right.button("返回", key="finish_back"):
+        st.session_state.pop("finishing", None)
+        st.rerun()
+
+
+if st.button(
+    "完成本日接待…", key="finish", help="时段已结束、未签到的预约标记为未到，生成接待日记录；先确认再执行"
+):
+    st.session_state["finishing"] = day.isoformat()
+if st.session_state.get("finishing") == day.isoformat():
+    with common.database() as db:
+        confirm_finish(reception_day.finish_plan(db, user, day))
 
 with common.database() as db:
     fresh = reception.roster.get_day(db, day)

@@ -39,7 +39,7 @@ start = cols[0].date_input(
 end = cols[1].date_input("到", value=max(semester.teaching_end, today + dt.timedelta(days=28)), key="to")
 with common.database() as db:
     days = roster.list_roster(db, start, end)
-    warnings = roster.calendar_warnings(db, start, end)
+    warnings = roster.calendar_warnings(db, start, end, user)  # admin-only messages to admins only
 for w in warnings:
     st.warning(w)
 if not days:

@@ -241,6 +241,20 @@ def can_log_for_others(user: User) -> bool:
     return scope.everything or bool(scope.systems)
 
 
+def scope_clause(scope: Scope, alias: str = "a") -> tuple[str, list]:
+    """The scope as an SQL condition on ``activities`` (aliased ``alias``) and its parameters."""
+    if scope.everything:
+        return "1 = 1", []
+    parts, params = [], []
+    if scope.systems:
+        parts.append(f"{alias}.system IN ({', '.join('?' * len(scope.systems))})")
+        params.extend(sorted(scope.systems))
+    if scope.person_id is not None:
+        parts.append(f"{alias}.cadre_id = ?")
+        params.append(scope.person_id)
+    return "(" + (" OR ".join(parts) or "0") + ")", params
+
+
 def _require(scope: Scope, cadre_id: int, system: str, what: str) -> None:
     if not scope.covers(cadre_id, system):
         raise PermissionDenied(f"您无权{what}此联系活动：只能处理本人的记录，或本部门负责的制度的记录")
@@ -438,16 +452,8 @@ def list_activities(
     scope = scope_of(viewer)
     if scope.empty:
         raise PermissionDenied("您无权查看联系活动记录")
-    where, params = ["1 = 1"], []
-    if not scope.everything:
-        parts = []
-        if scope.systems:
-            parts.append(f"a.system IN ({', '.join('?' * len(scope.systems))})")
-            params.extend(sorted(scope.systems))
-        if scope.person_id is not None:
-            parts.append("a.cadre_id = ?")
-            params.append(scope.person_id)
-        where.append("(" + " OR ".join(parts) + ")")
+    visible, params = scope_clause(scope)
+    where = [visible]
     if cadre_id is not None:
         where.append("a.cadre_id = ?")
         params.append(cadre_id)

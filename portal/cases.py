@@ -224,6 +224,33 @@ def find_by_number(db: Database, number: str, viewer: User) -> Case:
     return get_case(db, found[0], viewer)
 
 
+def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tuple[str | None, list]:
+    """Which cases ``viewer`` sees, as an SQL condition on ``cases`` (aliased ``alias``); None: none.
+
+    ``scope``: ``handle`` — the viewer's departments' cases (all for an administrator);
+    ``cadre`` — cases raised in the viewer's own contacts; ``mine`` — cases the viewer raised;
+    ``all`` — the union of the three (what ``can_view`` allows).
+    """
+    if scope not in ("handle", "cadre", "mine", "all"):
+        raise ValueError(scope)
+    clauses, params = [], []
+    if scope in ("handle", "all"):
+        if viewer.has("admin"):
+            clauses.append("1")
+        elif viewer.departments:
+            clauses.append(f"{alias}.responsible_dept IN ({','.join('?' * len(viewer.departments))})")
+            params += viewer.departments
+    if scope in ("cadre", "all") and viewer.person_id is not None:
+        clauses.append(f"{alias}.cadre_id = ?")
+        params.append(viewer.person_id)
+    if scope in ("mine", "all"):
+        clauses.append(f"{alias}.raised_by = ?")
+        params.append(viewer.id)
+    if not clauses:
+        return None, []
+    return "(" + " OR ".join(clauses) + ")", params
+
+
 def list_cases(
     db: Database,
     viewer: User,
@@ -237,31 +264,11 @@ def list_cases(
     overdue_only: bool = False,
     on: dt.date | None = None,
 ) -> list[Case]:
-    """Cases the viewer may see, by deadline (earliest first).
-
-    ``scope``: ``handle`` — the viewer's departments' cases (all for an administrator);
-    ``cadre`` — cases raised in the viewer's own contacts; ``mine`` — cases the viewer raised;
-    ``all`` — the union of the three (what ``can_view`` allows).
-    """
-    where, params = [], []
-    clauses = []
-    if scope in ("handle", "all"):
-        if viewer.has("admin"):
-            clauses.append("1")
-        elif viewer.departments:
-            clauses.append(f"c.responsible_dept IN ({','.join('?' * len(viewer.departments))})")
-            params += viewer.departments
-    if scope in ("cadre", "all") and viewer.person_id is not None:
-        clauses.append("c.cadre_id = ?")
-        params.append(viewer.person_id)
-    if scope in ("mine", "all"):
-        clauses.append("c.raised_by = ?")
-        params.append(viewer.id)
-    if scope not in ("handle", "cadre", "mine", "all"):
-        raise ValueError(scope)
-    if not clauses:
+    """Cases the viewer may see (``scope`` as in ``visibility_clause``), by deadline (earliest first)."""
+    visible, params = visibility_clause(viewer, scope)
+    if visible is None:
         return []
-    where.append("(" + " OR ".join(clauses) + ")")
+    where = [visible]
     if states:
         bad = [s for s in states if s not in STATES]
         if bad:

@@ -1,6 +1,7 @@
 """Today, timestamps, and dates as people read them (2026年11月25日（星期三）).
 
-``PORTAL_TODAY=YYYY-MM-DD`` pins today's date for demos and tests; the clock is
+``PORTAL_TODAY=YYYY-MM-DD`` pins today's date for demos and tests (``YYYY-MM-DDTHH:MM`` pins the
+time of day too, for what depends on it, such as which reception slots have ended); the clock is
 Beijing time whatever the server's own zone.
 """
 
@@ -22,6 +23,8 @@ def now() -> dt.datetime:
     real = dt.datetime.now(TZ)
     pinned = os.environ.get("PORTAL_TODAY")
     if pinned:
+        if len(pinned) > 10:  # a date and a time of day
+            return dt.datetime.fromisoformat(pinned).replace(tzinfo=TZ)
         day = dt.date.fromisoformat(pinned)
         return real.replace(year=day.year, month=day.month, day=day.day)
     return real

@@ -351,7 +351,6 @@ def m006_calendar_seed(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS calendar_days_workday ON calendar_days(is_workday, date)")
 
 
-
 @migrations()
 def m007_submissions(db: Database) -> None:
     """Exactly-once forms (portal/submissions.py): the token of each form rendering that created
@@ -371,9 +370,92 @@ def m007_submissions(db: Database) -> None:
         """,
     )
 
+
 @migrations()
-def m008_notifications(db: Database) -> None:
-    """Notifications (portal/outbox.py): the outbox, filled in the transaction of the change that
+def m008_search(db: Database) -> None:
+    """Full-text search over activities and cases (portal/search.py).
+
+    FTS5 with the unicode61 tokenizer over text in which every Chinese character stands alone, so
+    that a phrase query finds words of any length (食堂, two characters, which the trigram tokenizer
+    cannot). Triggers only note what changed in ``search_queue``; portal/search.py re-reads those
+    rows and indexes them before every search, so every write path (forms, imports, the CLI) is
+    covered. Rowids: activity id × 2, case id × 2 + 1."""
+    _script(
+        db,
+        """
+        CREATE VIRTUAL TABLE search_index USING fts5(body, tokenize = 'unicode61');
+        CREATE TABLE search_queue (doc INTEGER PRIMARY KEY);
+        INSERT INTO search_queue (doc) SELECT id * 2 FROM activities;
+        INSERT INTO search_queue (doc) SELECT id * 2 + 1 FROM cases;
+        CREATE TRIGGER search_activity_i AFTER INSERT ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_u AFTER UPDATE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2); END;
+        CREATE TRIGGER search_activity_d AFTER DELETE ON activities
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2); END;
+        CREATE TRIGGER search_target_i AFTER INSERT ON activity_targets
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.activity_id * 2); END;
+        CREATE TRIGGER search_case_i AFTER INSERT ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_u AFTER UPDATE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (new.id * 2 + 1); END;
+        CREATE TRIGGER search_case_d AFTER DELETE ON cases
+            BEGIN INSERT OR IGNORE INTO search_queue (doc) VALUES (old.id * 2 + 1); END;
+        CREATE TRIGGER search_person_u AFTER UPDATE OF name, staff_no ON people
+            BEGIN
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 FROM activities WHERE cadre_id = new.id;
+                INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 + 1 FROM cases WHERE cadre_id = new.id;
+            END;
+        """,
+    )
+
+
+@migrations()
+def m009_campus_identity(db: Database) -> None:
+    """Campus single sign-on and the API: a session remembers the identity that opened it
+    (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    _script(
+        db,
+        """
+        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
+        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
+            token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
+            scopes TEXT NOT NULL DEFAULT '[]',   -- JSON list: roster, bookings, quota, cases
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        );
+        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            generation INTEGER NOT NULL DEFAULT 1
+        );
+        """,
+    )
+
+
+@migrations()
+def m009_booking_cancel_reason(db: Database) -> None:
+    """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
+    so the visitor and 党办/校办 both see it."""
+    _script(
+        db,
+        """
+        ALTER TABLE bookings ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE bookings ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """,
+    )
+
+
+@migrations()
+def m010_notifications(db: Database) -> None:
+    """Notifications (portal/notify/outbox.py): the outbox, filled in the transaction of the change that
     causes a message and emptied by ``portal notify run``; each user's channel and opt-outs."""
     _script(
         db,

@@ -56,6 +56,9 @@ class DutyRow:
     details: list[str] = field(default_factory=list)
 
 
+DUTIES_TAB, SUMMARY_TAB = "学校层面制度落实", "汇总"
+
+
 @dataclass
 class Ledger:
     department: str  # '' for the whole university (an administrator's view)
@@ -68,6 +71,17 @@ class Ledger:
     @property
     def name(self) -> str:
         return self.department or "全校"
+
+    @property
+    def opening_tab(self) -> str:
+        """Where the page opens: a department on its own systems (the one with the most records,
+        so 教务处 lands on 听课, not on an empty tab); the whole university on the summary."""
+        if not self.department or not self.systems:
+            return SUMMARY_TAB
+        sizes = {s: 0 for s in self.systems}
+        for r in self.rows:
+            sizes[r.system] = sizes.get(r.system, 0) + 1
+        return max(self.systems, key=lambda s: sizes[s])  # the first in policy order on a tie
 
     def by_system(self) -> dict[str, list[LedgerRow]]:
         out: dict[str, list[LedgerRow]] = {s: [] for s in self.systems}

@@ -3,7 +3,8 @@
 A link is a page of ``portal.navigation`` plus query parameters (``/cases?no=2026-0221``); pages read
 them with ``st.query_params`` and open the object for whoever may see it (else they say so). Links in
 messages that leave the portal (e-mail, 企业微信, 钉钉) are absolute: ``PORTAL_BASE_URL`` says where the
-portal is reached (``https://portal.example.edu.cn``; default ``http://localhost:8501``).
+portal is reached (``https://portal.example.edu.cn``; else ``PORTAL_PUBLIC_URL``; default
+``http://localhost:8501``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ DEFAULT_BASE_URL = "http://localhost:8501"
 
 
 def base_url() -> str:
-    return (os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+    """``PORTAL_BASE_URL``, else the sign-in's ``PORTAL_PUBLIC_URL`` (the same address), else the default."""
+    value = os.environ.get("PORTAL_BASE_URL") or os.environ.get("PORTAL_PUBLIC_URL") or DEFAULT_BASE_URL
+    return value.strip().rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,22 @@ PAGES: list[PageSpec] = [
         "意见建议登记、转办、答复、办结；督办逾期和临期的件，导出督办台账",
     ),
     PageSpec(
+        "pages/standing.py",
+        "干部任务总览",
+        ":material/groups_3:",
+        frozenset({"department", "admin"}),
+        "部门工作",
+        "在任干部对照当前各期间任务的完成情况，按单位、级别、状态筛选，落后最多的在前，导出 Excel",
+    ),
+    PageSpec(
+        "pages/search.py",
+        "检索",
+        ":material/search:",
+        ALL_ROLES,
+        "我的工作",
+        "在有权查看的联系活动和意见建议中按词检索（内容、答复、意见建议、落实情况、姓名、编号）",
+    ),
+    PageSpec(
         "pages/ledger.py",
         "工作台账",
         ":material/table_view:",
@@ -179,6 +195,14 @@ PAGES: list[PageSpec] = [
         frozenset({"admin"}),
         "系统管理",
         "查看邮件、企业微信、钉钉消息的发送情况，重新发送失败的消息",
+    ),
+    PageSpec(
+        "pages/admin_audit.py",
+        "操作日志",
+        ":material/history:",
+        frozenset({"admin"}),
+        "系统管理",
+        "查询谁在何时做了什么：账号、导入、排班、规则、作废等操作的审计记录",
     ),
     PageSpec(
         "pages/account.py", "我的账号", ":material/person:", ALL_ROLES, "个人", "修改密码、查看本人角色、设置消息通知的接收方式"

@@ -39,6 +39,16 @@ from .policy import InstitutionalRule, Rule, policy
 
 STATUSES = ("met", "in_progress", "missed", "not_assessed")
 STATUS_LABELS = {"met": "已完成", "in_progress": "进行中", "missed": "未完成", "not_assessed": "不考核"}
+BEHIND_LABEL = "进度滞后"
+# One colour per state of a result, the same on every page, chart and sheet: green met, blue under
+# way, amber behind the pace, red missed, grey not assessed — (Streamlit colour name, hex).
+STATE_COLORS: dict[str, tuple[str, str]] = {
+    "已完成": ("green", "#21a366"),
+    "进行中": ("blue", "#1c83e1"),
+    BEHIND_LABEL: ("orange", "#f08c00"),
+    "未完成": ("red", "#e0403a"),
+    "不考核": ("gray", "#a3a8b4"),
+}
 _DAY = operator.itemgetter(0)
 UNIT_LABELS = {
     "hours": "课时",
@@ -78,6 +88,11 @@ class QuotaResult:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def state(self) -> str:
+        """What a person reads: the status, with 进度滞后 for a task under way behind the pace."""
+        return BEHIND_LABEL if self.behind else self.status_label
 
     @property
     def unit_label(self) -> str:
@@ -806,6 +821,11 @@ class InstitutionResult:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def state(self) -> str:
+        """What a person reads: the status, with 进度滞后 for a task under way behind the pace."""
+        return BEHIND_LABEL if self.behind else self.status_label
 
 
 def compute_institutional(

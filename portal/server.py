@@ -3,6 +3,8 @@
 * ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
   signed, HttpOnly session cookie (Streamlit itself cannot set one).
 * ``POST /auth/logout`` ends the session and deletes the cookie.
+* ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
+* ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers on every HTTP response.
 """
 
@@ -16,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import config, seeds, sessions
+from .cookies import set_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal")
@@ -51,10 +54,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-
-
 def _same_origin(request: Request) -> bool:
     """Refuse cross-site posts (SameSite=Strict covers the cookie; this covers the claim)."""
     origin = request.headers.get("origin")
@@ -73,15 +72,7 @@ def claim_cookie(request: Request) -> JSONResponse:
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
     response = JSONResponse({"ok": True})
-    response.set_cookie(
-        config.SESSION_COOKIE,
-        value,
-        max_age=config.SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_is_https(request),
-    )
+    set_session_cookie(request, response, value)
     return response
 
 
@@ -95,10 +86,41 @@ def logout(request: Request) -> JSONResponse:
     return response
 
 
+class ChineseFrontend:
+    """Serves Streamlit's frontend files that hard-code English translated (portal/frontend_zh.py).
+
+    A middleware, not a route: Streamlit reserves ``/static/`` for itself. Only GETs of the few
+    translated files are answered here; everything else passes untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        from . import frontend_zh
+
+        self.app = app
+        self.files = {f"/static/js/{name}": body for name, body in frontend_zh.patched().items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = self.files.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if body is None or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = [
+            (b"content-type", b"text/javascript; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"public, max-age=31536000, immutable"),  # the names carry a content hash
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+
+
 def routes() -> list[Route]:
+    from . import api, cas_routes
+
     return [
         Route("/auth/claim", claim_cookie, methods=["POST"]),
         Route("/auth/logout", logout, methods=["POST"]),
+        *cas_routes.routes(),
+        *api.routes(),
     ]
 
 
@@ -109,7 +131,7 @@ def build_app():
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(ChineseFrontend)],
         on_script_error=show_script_error,
     )
 
@@ -137,9 +159,24 @@ SERVER_CONFIG = {
 }
 
 
+def _index_for_search() -> None:
+    """Bring the search index up to date in the background (after an upgrade or a bulk import the
+    first search would otherwise pay for it)."""
+    from . import search
+
+    try:
+        with open_db() as db:
+            search.refresh(db)
+    except Exception:  # the first search will retry; never stop the server for this
+        log.exception("search index refresh at start-up failed")
+
+
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
+    import threading
+
     with open_db() as db:  # migrate, seed and make the secret before the first request
         seeds.seed(db)
         sessions.secret_key(db)
+    threading.Thread(target=_index_for_search, name="search-index", daemon=True).start()
     build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

@@ -9,6 +9,13 @@ its SHA-256 is stored. A cookie is checked twice: signature and age, then the ro
 The Streamlit login form cannot set an HttpOnly cookie itself, so it also issues a
 one-time *claim* token; the page posts it to ``/auth/claim`` (``portal.server``),
 which mints the cookie token and answers with ``Set-Cookie``.
+
+A session opened by campus single sign-on carries an *identity key* (``sso_key``): the
+hashed CAS ticket, or the OIDC subject and login time. A reload that sees the same identity
+resumes that session instead of opening another, so its idle timeout applies; once that
+session has ended, the same identity does not open a new one (a fresh login at the
+provider does). CAS single logout ends the session of its ticket. Dead sessions are
+purged now and then when sessions start (and by ``portal sessions purge``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from .db import get_setting, write
 
 CLAIM_SECONDS = 120
 _TOUCH_EVERY = dt.timedelta(seconds=30)
+_PURGE_EVERY = dt.timedelta(hours=1)
+_last_purge: dt.datetime | None = None
 
 
 def _digest(token: str) -> str:
@@ -49,16 +58,89 @@ def secret_key(db: Database) -> str:
     return key  # type: ignore[return-value]
 
 
-def start(db: Database, user_id: int) -> tuple[str, str]:
+def start(db: Database, user_id: int, sso_key: str | None = None) -> tuple[str, str]:
     """A new session: returns (session id, one-time claim token)."""
+    _purge_now_and_then(db)
     session_id, claim_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = dates.stamp()
     with write(db):
         db.execute(
-            "INSERT INTO sessions (id, user_id, claim_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-            [session_id, user_id, _digest(claim_token), now, now],
+            "INSERT INTO sessions (id, user_id, claim_hash, created_at, last_seen, sso_key) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [session_id, user_id, _digest(claim_token), now, now, sso_key],
         )
     return session_id, claim_token
+
+
+def cas_key(ticket: str) -> str:
+    """The identity key of a session opened with a CAS service ticket (single logout names it)."""
+    return "cas:" + _digest(ticket)
+
+
+def oidc_key(subject: str, issued_at: str) -> str:
+    """The identity key of one OIDC login: the subject and the ID token's issue time."""
+    return "oidc:" + _digest(f"{subject}|{issued_at}")
+
+
+def for_identity(db: Database, user_id: int, sso_key: str) -> str | None:
+    """The session of this single-sign-on identity: resumed when live, opened when new,
+    None when it has ended (idle, too old, logged out) — then only a fresh login helps."""
+    row = db.execute("SELECT id, user_id FROM sessions WHERE sso_key = ?", [sso_key]).fetchone()
+    if row is None:
+        return start(db, user_id, sso_key)[0]
+    if row[1] != user_id:
+        return None
+    live = _live(db, "s.id", row[0])
+    return live[0] if live else None
+
+
+def open_with_cookie(db: Database, user_id: int, sso_key: str) -> tuple[str, str]:
+    """A new session for a server route that sets the cookie itself (CAS): (session id, cookie value)."""
+    session_id, claim_token = start(db, user_id, sso_key)
+    value = claim(db, claim_token)
+    assert value is not None  # just made
+    return session_id, value
+
+
+def opened_by(db: Database, session_id: str) -> str | None:
+    """How a session was opened: ``cas``, ``oidc``, or None (password)."""
+    row = db.execute("SELECT sso_key FROM sessions WHERE id = ?", [session_id]).fetchone()
+    return row[0].split(":", 1)[0] if row and row[0] else None
+
+
+def end_identity(db: Database, sso_key: str) -> bool:
+    """Single logout: end the live session opened by this identity; False if there is none."""
+    with write(db):
+        cur = db.execute(
+            "UPDATE sessions SET ended_at = ? WHERE sso_key = ? AND ended_at IS NULL", [dates.stamp(), sso_key]
+        )
+    return cur.rowcount > 0
+
+
+def purge(db: Database) -> int:
+    """Delete sessions that can never be live again; returns how many.
+
+    Sessions opened by single sign-on are kept until past their maximum age (plus a day):
+    while the row exists, the same identity cannot open a new session behind the idle timeout.
+    """
+    now = dates.now()
+    idle_before = (now - dt.timedelta(seconds=config.SESSION_IDLE_SECONDS)).isoformat(timespec="seconds")
+    old_before = (now - dt.timedelta(seconds=config.SESSION_MAX_AGE + 86400)).isoformat(timespec="seconds")
+    with write(db):
+        cur = db.execute(
+            "DELETE FROM sessions WHERE created_at < ? OR (sso_key IS NULL AND "
+            "(ended_at IS NOT NULL OR last_seen < ?))",
+            [old_before, idle_before],
+        )
+    return cur.rowcount
+
+
+def _purge_now_and_then(db: Database) -> None:
+    global _last_purge
+    now = dates.now()
+    if _last_purge is None or now - _last_purge > _PURGE_EVERY:
+        _last_purge = now
+        purge(db)
 
 
 def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:

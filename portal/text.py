@@ -18,6 +18,8 @@ import re
 import unicodedata
 
 from .errors import ValidationError
+from .phone import mask as _mask_phone
+from .phone import normalize as _normalize_phone
 
 _CODE = re.compile(r"[A-Za-z0-9_.@-]+")
 _NAME_FORBIDDEN = set('<>{}[]\\;|`$"=')
@@ -79,18 +81,10 @@ def free_text(
 
 
 def phone(value: object, what: str = "联系电话", required: bool = True) -> str:
-    text = re.sub(r"[\s-]", "", str(value if value is not None else ""))
-    if not text:
-        if required:
-            raise ValidationError(f"{what}不能为空")
-        return ""
-    if not re.fullmatch(r"(\+?86)?1\d{10}|0\d{2,3}\d{7,8}|\d{4,8}", text):
-        raise ValidationError(f"{what}“{text[:20]}”不是有效的手机号或电话号码")
-    return text
+    """A mobile number or a campus extension: the one rule is ``portal.phone.normalize``."""
+    return _normalize_phone(value, what, required)
 
 
 def mask_phone(value: str) -> str:
-    """138****1234 — phone numbers in lists are masked."""
-    if len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return "*" * len(value)
+    """138****1234 — phone numbers in lists are masked (``portal.phone.mask``)."""
+    return _mask_phone(value)

@@ -107,3 +107,13 @@ def texts(at: AppTest) -> str:
         for el in getattr(at, kind):
             parts.append(str(getattr(el, "value", getattr(el, "label", ""))))
     return "\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def cas_server(tmp_path_factory):
+    """A real CAS 3.0 server (django-cas-server in its own virtual environment) on 127.0.0.1."""
+    from tests.idp import CasServer
+
+    server = CasServer(tmp_path_factory.mktemp("cas")).start()
+    yield server
+    server.stop()

@@ -52,8 +52,9 @@ def test_a_cadre_sees_met_behind_and_missed(university):
     assert "未完成" in shown  # two pairs where the policy says exactly one; October's visit missing
     assert "已完成" in shown or "项完成" in shown
     assert not at.selectbox  # a cadre sees only his own dashboard
-    progress = [p.value for p in at.get("progress")]
-    assert progress and max(progress) == 100 and min(progress) == 0
+    bars = [m.value for m in at.markdown if "▰" in m.value or "▱" in m.value]
+    assert any(":green[▰▰▰▰▰▰▰▰▰▰]" in b for b in bars)  # a task done: a full green bar
+    assert any(b.startswith(":gray[▱▱▱▱▱▱▱▱▱▱]") for b in bars)  # nothing done yet
     # the period tabs and the click-through to the activities that counted
     assert any("本月" in t.label for t in at.tabs)
     assert any("计入的联系活动" in e.label for e in at.expander)
@@ -62,7 +63,7 @@ def test_a_cadre_sees_met_behind_and_missed(university):
     october = past[(past["期间"] == "2026年10月") & (past["任务"].str.contains("实地调研"))]
     assert list(october["结果"]) == ["未完成"]
     running = next(f for f in frames if "按进度应完成" in f.columns)
-    assert "滞后" in set(running["进度"])
+    assert "进度滞后" in set(running["进度"])  # the same word as everywhere else
 
 
 def test_a_department_sees_its_systems_only(university):

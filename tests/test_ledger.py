@@ -169,3 +169,33 @@ def test_cli_writes_a_departments_ledger(demo_db, tmp_path):
         cli, ["--db", path, "ledger", "--dept", "保卫处", "--from", "2026-01-01", "--out", str(out)]
     )
     assert bad.exit_code == 1
+
+
+def test_each_department_opens_on_its_own_systems(demo_db):
+    jiaowu = accounts.find_user(demo_db, "jiaowu")
+    book = ledger.build(demo_db, jiaowu, department="教务处", since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 24))
+    assert book.opening_tab in ("听课", "讲思政课") and book.by_system()[book.opening_tab]
+    admin = accounts.find_user(demo_db, "admin")
+    whole = ledger.build(demo_db, admin, since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 24))
+    assert whole.opening_tab == ledger.SUMMARY_TAB
+
+
+def test_the_ledger_page_opens_a_department_on_its_systems(demo_db):
+    from tests.conftest import goto, login
+
+    at = login(DEPARTMENT_ACCOUNTS["教务处"])
+    goto(at, "pages/ledger.py").run()
+    assert not at.exception, at.exception
+    containers = [
+        block.proto.tab_container
+        for block in _blocks(at._tree)
+        if getattr(block, "type", "") == "tab_container"
+    ]
+    assert len(containers) == 1
+    assert [t.label for t in at.tabs][containers[0].default_tab_index] == "听课"
+
+
+def _blocks(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _blocks(child)

@@ -157,3 +157,9 @@ def test_a_case_links_to_the_activity_it_came_from_for_whoever_may_open_it(demo_
     goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
     assert any(p.proto.query_string == f"id={activity_id}" for p in at.get("page_link")), texts(at)
+
+
+def test_the_base_url_falls_back_to_the_sign_ins_public_url(monkeypatch):
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.hpu.edu.cn/")
+    assert links.booking("AB23CD").url == "https://portal.hpu.edu.cn/my_bookings?code=AB23CD"

@@ -15,6 +15,7 @@ from portal.cli import cli
 from portal.db import open_db
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from portal.reception import bookings, ical, roster
+from portal.reception import day as reception_day
 
 TZ = dates.TZ
 NEXT = dt.date(2026, 12, 2)  # the Wednesday after the coming one: open all of 24 Nov
@@ -170,13 +171,32 @@ def test_book_confirm_and_cancel_frees_the_seat(demo_db):
         reception.book(demo_db, b, form(slot=slot), now=at("2026-11-24"))
     with pytest.raises(Conflict, match="每人每天限预约一次"):
         reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-24"))
-    cancelled = reception.cancel(demo_db, a, made.id, now=at("2026-11-30"))
+    cancelled = reception.cancel(demo_db, a, made.id, now=at("2026-11-30"), reason="临时出差\n下周再约")
     assert cancelled.status_label == "已取消"
+    # the optional reason is recorded with who cancelled, and shown
+    assert cancelled.cancel_reason == "临时出差 下周再约" and cancelled.cancelled_by == a.id
+    assert cancelled.cancel_note.endswith("本人取消，原因：临时出差 下周再约")
     assert reception.book(demo_db, b, form(slot=slot), now=at("2026-11-30")).status == "booked"
     assert (
         reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-30")).status
         == "booked"
     )
+
+
+def test_the_same_form_rendering_books_once_and_never_another_slot(demo_db):
+    a = fresh_visitors(demo_db, NEXT, 1)[0]
+    slot = free_slot(demo_db, NEXT)
+    first = reception.book(demo_db, a, form(slot=slot), now=at("2026-11-24"), token="render-1")
+    again = reception.book(demo_db, a, form(slot=slot), now=at("2026-11-24"), token="render-1")
+    assert again.id == first.id
+    assert len([b for b in reception.my_bookings(demo_db, a) if b.date == NEXT]) == 1
+    # a slot taken is refused, never swapped for a free one
+    b = fresh_visitors(demo_db, NEXT, 1)[0]
+    with pytest.raises(Conflict, match="约满"):
+        reception.book(demo_db, b, form(slot=slot), now=at("2026-11-24"), token="render-2")
+    assert [x for x in reception.my_bookings(demo_db, b) if x.date == NEXT] == []
+    assert [s.state for s in reception.slots(demo_db, NEXT, a) if s.slot == slot] == ["mine"]
+    assert [s.state for s in reception.slots(demo_db, NEXT, b) if s.slot == slot] == ["full"]
 
 
 def test_bad_input_is_refused_and_nothing_written(demo_db):
@@ -203,6 +223,7 @@ def test_a_day_cancelled_after_booking(demo_db):
     seen = next(b for b in reception.my_bookings(demo_db, a) if b.id == made.id)
     assert seen.status_label == "已取消" and seen.day_status == "cancelled"
     assert any("接待日已取消" in x and "校领导集体外出调研" in x for x in seen.notices)
+    assert "接待日管理人员取消" in seen.cancel_note and "校领导集体外出调研" in seen.cancel_note
     assert reception.slots(demo_db, NEXT) == []
     with pytest.raises(ValidationError, match="已取消"):
         reception.book(demo_db, a, form(), now=at("2026-11-24"))
@@ -262,7 +283,7 @@ def test_permission_boundaries(demo_db):
 
 
 def test_recording_the_day_makes_the_leaders_activity(demo_db, monkeypatch):
-    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T18:00")  # every slot is over
     dangban = user(demo_db, "dangban")
     items = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
     first, second = items[0], items[1]
@@ -285,6 +306,35 @@ def test_recording_the_day_makes_the_leaders_activity(demo_db, monkeypatch):
     assert "booked" not in statuses  # everyone not checked in became 未到
     seen = reception.get_booking(demo_db, accounts.get_user(demo_db, first.user_id), first.id)
     assert seen.answer == "已当面说明报销流程"
+
+
+def test_finishing_the_day_at_1145_leaves_the_afternoon_receivable(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = user(demo_db, "dangban")
+    waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
+    morning = [b for b in waiting if b.slot < "12:00"]
+    afternoon = [b for b in waiting if b.slot > "12:00"]
+    assert morning and afternoon
+    plan = reception_day.finish_plan(demo_db, dangban, COMING)
+    assert {b.id for b in plan.absent} == {b.id for b in morning}
+    assert {b.id for b in plan.later} == {b.id for b in afternoon}
+    told = "\n".join(plan.describe())
+    assert f"{len(morning)} 个预约标记为“未到”" in told and f"{len(afternoon)} 个预约保持不变" in told
+    with pytest.raises(ValidationError, match="尚未结束"):
+        reception.mark_no_show(demo_db, dangban, afternoon[0].id)
+    reception.finish_day(demo_db, dangban, COMING)
+    after = {b.id: b for b in reception.day_list(demo_db, dangban, COMING)}
+    assert all(after[b.id].status == "no_show" for b in morning)
+    assert all(after[b.id].status_label == "待接待" for b in afternoon)
+    # the afternoon is still received as usual, and finishing again at the end of the day closes it
+    reception.check_in(demo_db, dangban, afternoon[0].id)
+    reception.record_reception(
+        demo_db, dangban, afternoon[0].id, reception.ReceptionRecord(outcome="answered", answer="已答复")
+    )
+    reception.finish_day(demo_db, dangban, COMING, now=dt.datetime(2026, 11, 25, 17, 30, tzinfo=dates.TZ))
+    statuses = {b.id: b.status for b in reception.day_list(demo_db, dangban, COMING)}
+    assert statuses[afternoon[0].id] == "received"
+    assert all(statuses[b.id] == "no_show" for b in afternoon[1:])
 
 
 def test_nothing_is_recorded_before_the_day(demo_db):

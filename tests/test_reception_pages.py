@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from portal import accounts, dates, reception
-from portal.reception import roster
+from portal.reception import bookings, roster
 from tests.conftest import goto, login, texts
 
 NEXT = "2026-12-02"
@@ -22,29 +22,138 @@ def _bookings_of(db, username: str) -> list:
     return reception.my_bookings(db, accounts.find_user(db, username))
 
 
-def test_a_student_books_and_sees_the_confirmation(demo_db):
-    at = login("2023000002")
+def open_booking(username: str, day: str = NEXT):
+    at = login(username)
     goto(at, "pages/reception_book.py").run()
-    assert not at.exception
-    at.selectbox(key="day").select(NEXT).run()
-    at.selectbox(key="category").select("教学")
-    at.text_input(key="subject").input("选课系统高峰期无法登录")
+    assert not at.exception, at.exception
+    at.radio(key="day").set_value(day).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fill(at, subject: str = "选课系统高峰期无法登录", category: str | None = "教学") -> None:
+    if category is not None:
+        at.selectbox(key="category").select(category)
+    at.text_input(key="subject").input(subject)
     at.text_area(key="description").input("<b>不要</b>渲染成 HTML")
-    at.text_input(key="phone").input("13912345678")
+    at.text_input(key=f"phone_{NEXT}").input("13912345678")
+
+
+def slot_button(at, slot: str):
+    return at.button(key=f"slot_{slot}")
+
+
+def on_day(db, username: str, day: str = NEXT) -> list:
+    return [b for b in _bookings_of(db, username) if b.date.isoformat() == day and b.status != "cancelled"]
+
+
+def test_a_student_books_from_the_slot_grid_and_sees_the_whole_confirmation(demo_db):
+    at = open_booking("2023000002")
+    grid = {b.key: b for b in at.button if (b.key or "").startswith("slot_")}
+    taken = {s.slot for s in reception.slots(demo_db, dt.date.fromisoformat(NEXT)) if not s.free}
+    assert taken and all(grid[f"slot_{t}"].disabled and "已满" in grid[f"slot_{t}"].label for t in taken)
+    free = next(s.slot for s in reception.slots(demo_db, dt.date.fromisoformat(NEXT)) if s.free)
+    # no silent default: a form sent without a category books nothing
+    slot_button(at, free).click().run()
+    assert slot_button(at, free).proto.type == "primary"  # the chosen slot stands out
+    fill(at, category=None)
+    submit(at, "提交预约")
+    assert any("请选择反映事项类别" in e.value for e in at.error)
+    assert at.selectbox(key="category").value is None and not on_day(demo_db, "2023000002")
+    token = at.session_state[f"_form_token_booking_{NEXT}"]
+    fill(at)
+    submit(at, "提交预约")
+    at.run()  # st.rerun
+    assert not at.exception, at.exception
+    made = on_day(demo_db, "2023000002")
+    assert len(made) == 1 and made[0].slot == free and made[0].subject == "选课系统高峰期无法登录"
+    shown = texts(at)
+    # the confirmation is complete on screen (WeChat's browser often cannot download the .ics)
+    assert f"预约编号 {made[0].code}" in shown and "2026年12月2日（星期三）" in shown
+    for key, value in bookings.confirmation(made[0]):
+        assert f"{key}：{value}" in shown
+    assert "139****5678" in shown and "13912345678" not in shown
+    # the form is replaced by the booking, the grid refreshed with it as mine
+    assert not any(f.key == "subject" for f in at.text_input)
+    assert "我的预约" in slot_button(at, free).label and slot_button(at, free).disabled
+    assert any(b.key == f"cancel_{made[0].id}" for b in at.button)
+    # a resubmit of the same rendering books nothing more and gets the same booking back
+    again = reception.book(
+        demo_db,
+        accounts.find_user(demo_db, "2023000002"),
+        reception.BookingInput(
+            date=made[0].date, slot=free, category="教学", subject="再约", phone="13912345678"
+        ),
+        token=token,
+    )
+    assert again.id == made[0].id and len(on_day(demo_db, "2023000002")) == 1
+
+
+def test_a_slot_taken_between_render_and_submit_is_never_swapped(demo_db):
+    """Two students want 08:30: the second is told, sees the grid refreshed, and nothing is booked elsewhere."""
+    day = dt.date.fromisoformat(NEXT)
+    free = [s.slot for s in reception.slots(demo_db, day) if s.free]
+    wanted, other = free[0], free[1]
+    at = open_booking("2023000002")
+    slot_button(at, wanted).click().run()
+    fill(at)
+    rival = accounts.find_user(demo_db, "2023000003")
+    reception.book(
+        demo_db,
+        rival,
+        reception.BookingInput(
+            date=day, slot=wanted, category="其他", subject="先到先得", phone="13800001111"
+        ),
+        now=dt.datetime(2026, 11, 24, 9, tzinfo=dates.TZ),
+    )
     submit(at, "提交预约")
     assert not at.exception, at.exception
-    made = [b for b in _bookings_of(demo_db, "2023000002") if b.date.isoformat() == NEXT]
-    assert len(made) == 1 and made[0].subject == "选课系统高峰期无法登录"
-    shown = texts(at)
-    assert f"预约编号 {made[0].code}" in shown and "2026年12月2日（星期三）" in shown
-    assert "139****5678" in shown and "13912345678" not in shown
-    # the same again: one booking per person per day, said in Chinese
-    at.text_input(key="subject").input("再约一次")
+    assert on_day(demo_db, "2023000002") == []  # no booking at all, in particular not in another slot
+    said = [e.value for e in at.error]
+    assert len(said) == 1 and "已被他人约满，没有为您预约" in said[0] and "重新选择" in said[0]
+    assert slot_button(at, wanted).disabled and "已满" in slot_button(at, wanted).label
+    # what was typed is kept: pick another slot and send again
+    assert at.text_input(key="subject").value == "选课系统高峰期无法登录"
+    slot_button(at, other).click().run()
     submit(at, "提交预约")
-    assert any("每人每天限预约一次" in e.value for e in at.error)
+    at.run()
+    assert [b.slot for b in on_day(demo_db, "2023000002")] == [other]
 
 
-def test_a_visitor_cancels_before_the_cut_off(demo_db):
+def test_a_day_already_booked_shows_the_booking_and_cancels_after_confirmation(demo_db):
+    username = "30000001"
+    visitor = accounts.find_user(demo_db, username)
+    day = dt.date.fromisoformat(NEXT)
+    free = next(s.slot for s in reception.slots(demo_db, day) if s.free)
+    held = reception.book(
+        demo_db,
+        visitor,
+        reception.BookingInput(date=day, slot=free, category="其他", subject="校园班车", phone="13800001111"),
+        now=dt.datetime(2026, 11, 24, 9, tzinfo=dates.TZ),
+    )
+    at = open_booking(username)
+    shown = texts(at)
+    assert held.code in shown and held.slot_label in shown  # code and slot instead of an empty form
+    assert not any(f.key == "subject" for f in at.text_input)
+    at.button(key=f"cancel_{held.id}").click().run()
+    assert reception.get_booking(demo_db, visitor, held.id).status == "booked"  # asked first
+    at.button(key=f"cancel_back_{held.id}").click().run()
+    assert reception.get_booking(demo_db, visitor, held.id).status == "booked"
+    at.button(key=f"cancel_{held.id}").click().run()
+    at.text_input(key=f"cancel_reason_{held.id}").input("临时出差")
+    at.button(key=f"cancel_confirm_{held.id}").click().run()
+    said = [s.value for s in at.success]
+    at.run()  # st.rerun, when AppTest has not followed it
+    said += [s.value for s in at.success]
+    assert not at.exception, at.exception
+    gone = reception.get_booking(demo_db, visitor, held.id)
+    assert gone.status == "cancelled" and gone.cancel_reason == "临时出差"
+    assert "本人取消，原因：临时出差" in gone.cancel_note
+    assert any(f"预约 {held.code} 已取消" in s for s in said)
+    assert any(f.key == "subject" for f in at.text_input)  # the day is open again: the form is back
+
+
+def test_my_bookings_are_cards_state_first_and_cancel_after_confirmation(demo_db):
     username = "30000001"
     visitor = accounts.find_user(demo_db, username)
     free = next(x.slot for x in reception.slots(demo_db, dt.date.fromisoformat(NEXT)) if x.free)
@@ -55,13 +164,19 @@ def test_a_visitor_cancels_before_the_cut_off(demo_db):
     at = login(username)
     goto(at, "pages/my_bookings.py").run()
     assert not at.exception
-    assert target.code in list(at.dataframe[0].value["预约编号"])
-    at.selectbox(key="booking").select(target.id).run()
-    next(b for b in at.button if b.key == f"cancel_{target.id}").click().run()
+    assert not at.dataframe  # no table to clip at phone width
+    shown = texts(at)
+    assert target.code in shown and target.status_label in shown
+    at.button(key=f"cancel_{target.id}").click().run()
+    assert reception.get_booking(demo_db, visitor, target.id).status == "booked"  # a dialog asks first
+    at.text_input(key=f"cancel_reason_{target.id}").input("课程调整")
+    at.button(key=f"cancel_confirm_{target.id}").click().run()
     at.run()  # st.rerun
     assert not at.exception
-    assert reception.get_booking(demo_db, visitor, target.id).status == "cancelled"
-    assert "已取消" in texts(at)
+    gone = reception.get_booking(demo_db, visitor, target.id)
+    assert gone.status == "cancelled" and gone.cancel_reason == "课程调整"
+    shown = texts(at)
+    assert "原因：课程调整" in shown and gone.status_label in shown
 
 
 def test_dangban_records_a_reception_on_the_day(demo_db, monkeypatch):
@@ -98,16 +213,16 @@ def test_a_student_cannot_open_the_day_and_sees_only_his_bookings(demo_db):
     with pytest.raises(ValueError):
         goto(at, "pages/reception_day.py")
     goto(at, "pages/my_bookings.py").run()
-    codes = set(at.dataframe[0].value["预约编号"])
+    shown = texts(at)
     mine = {b.code for b in _bookings_of(demo_db, "2023000001")}
-    assert codes == mine and mine
+    assert mine and all(f"预约编号：{code}" in shown for code in mine)
     others = {
         r[0]
         for r in demo_db.execute(
             "SELECT code FROM bookings WHERE user_id != ?", [accounts.find_user(demo_db, "2023000001").id]
         )
     }
-    assert not codes & others
+    assert not any(f"预约编号：{code}" in shown for code in others)
 
 
 def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
@@ -149,7 +264,6 @@ def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
     booking_id, username, number = row
     at = login(username)
     goto(at, "pages/my_bookings.py").run()
-    at.selectbox(key="booking").select(booking_id).run()
     assert not at.exception
     shown = texts(at)
     seen = reception.get_booking(demo_db, accounts.find_user(demo_db, username), booking_id)
@@ -157,16 +271,26 @@ def test_my_bookings_shows_what_came_of_a_handed_issue(demo_db):
     assert f"答复：{seen.cases[0].answer}" in shown
 
 
+def finish_the_day(at) -> str:
+    """完成本日接待 → the dialog says what will happen → 确认完成; returns what the dialog said."""
+    at.button(key="finish").click().run()
+    assert not at.exception, at.exception
+    said = texts(at)
+    at.button(key="finish_confirm").click().run()
+    at.run()  # st.rerun
+    assert not at.exception, at.exception
+    return said
+
+
 def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
-    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T18:00")
     duty = roster.get_day(demo_db, COMING)
     at = login(duty.leader_staff_no)
     goto(at, "pages/reception_day.py").run()
     assert not at.exception, at.exception
     days = at.selectbox(key="day").options
     assert days and all(duty.leader_name in d for d in days)  # only his own duty days
-    submit(at, "完成本日接待（未签到的预约标记为未到，生成接待日记录）")
-    at.run()
+    finish_the_day(at)
     assert not at.exception, at.exception
     activity_id = roster.get_day(demo_db, COMING).activity_id
     row = demo_db.execute(
@@ -178,3 +302,68 @@ def test_the_leader_on_duty_runs_his_day_and_closes_it(demo_db, monkeypatch):
     }
     assert statuses <= {"no_show", "cancelled"}
     assert any(b.label == "下载《领导干部联系师生工作记录表》" for b in at.get("download_button"))
+
+
+def test_finishing_at_1145_asks_first_and_leaves_the_afternoon_waiting(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
+    afternoon = [b for b in waiting if b.slot > "12:00"]
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.button(key="finish").click().run()
+    # nothing happened yet: the dialog says what will
+    assert all(
+        b.status == "booked"
+        for b in reception.day_list(demo_db, dangban, COMING)
+        if b.id in {w.id for w in waiting}
+    )
+    said = texts(at)
+    assert f"时段尚未结束的 {len(afternoon)} 个预约保持不变" in said and "标记为“未到”" in said
+    at.button(key="finish_back").click().run()
+    assert all(
+        b.status == "booked"
+        for b in reception.day_list(demo_db, dangban, COMING)
+        if b.id in {w.id for w in waiting}
+    )
+    finish_the_day(at)
+    after = {b.id: b for b in reception.day_list(demo_db, dangban, COMING)}
+    assert all(after[b.id].status_label == "待接待" for b in afternoon)
+    assert all(after[b.id].status == "no_show" for b in waiting if b.slot < "12:00")
+    assert roster.get_day(demo_db, COMING).activity_id is not None
+
+
+def test_the_holiday_calendar_warning_goes_to_admins_only(demo_db):
+    """接待日安排 over a year whose holidays are not loaded (2027): the admin is told to load it,
+    党办/校办 what it means for the roster, students and staff nothing."""
+
+    def roster_page(username: str) -> str:
+        at = login(username)
+        goto(at, "pages/reception_roster.py").run()
+        at.date_input(key="to").set_value(dt.date(2027, 3, 31)).run()
+        assert not at.exception, at.exception
+        return "\n".join(w.value for w in at.warning)
+
+    for visitor in ("2023000001", "30000001"):
+        shown = roster_page(visitor)
+        assert "请管理员" not in shown and "calendar load" not in shown and "2027" not in shown
+    manager = roster_page("dangban")
+    assert "2027 年的法定节假日安排尚未导入" in manager and "请管理员" not in manager
+    admin = roster_page("admin")
+    assert "请管理员" in admin and "portal calendar load" in admin
+
+
+def test_no_show_waits_for_the_end_of_the_slot(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    waiting = [b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked"]
+    morning, afternoon = waiting[0], next(b for b in waiting if b.slot > "12:00")
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.selectbox(key="visitor").select(afternoon.id).run()
+    assert at.button(key="noshow").disabled  # the slot is still to come
+    at.selectbox(key="visitor").select(morning.id).run()
+    at.button(key="noshow").click().run()
+    at.run()
+    assert not at.exception, at.exception
+    assert reception.get_booking(demo_db, dangban, morning.id).status == "no_show"

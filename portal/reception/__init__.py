@@ -18,6 +18,7 @@ from .bookings import (
     booking_ics,
     cancel,
     get_booking,
+    mine_on,
     my_bookings,
     slots,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "list_roster",
     "load_template",
     "mark_no_show",
+    "mine_on",
     "my_bookings",
     "plan",
     "plan_semester",

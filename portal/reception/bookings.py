@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, text
+from .. import accounts, dates, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -84,6 +84,8 @@ class Booking(BaseModel):
     status: str
     created_at: str
     cancelled_at: str | None = None
+    cancel_reason: str = ""
+    cancelled_by: int | None = None
     checked_in_at: str | None = None
     outcome: str | None = None
     answer: str = ""
@@ -105,6 +107,15 @@ class Booking(BaseModel):
         return STATUS_LABELS[self.status]
 
     @property
+    def cancel_note(self) -> str:
+        """Who cancelled and why, as the visitor and 党办/校办 read it ('' unless cancelled)."""
+        if self.status != "cancelled":
+            return ""
+        who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
+        when = f"{dates.format_stamp(self.cancelled_at)} " if self.cancelled_at else ""
+        return f"{when}{who}" + (f"，原因：{self.cancel_reason}" if self.cancel_reason else "")
+
+    @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "")
 
@@ -122,10 +133,18 @@ class SlotInfo(BaseModel):
     label: str
     capacity: int
     taken: int
+    mine: bool = False  # the user asked about holds a booking in this slot
 
     @property
     def free(self) -> int:
         return max(0, self.capacity - self.taken)
+
+    @property
+    def state(self) -> str:
+        """mine / full / free — what the slot grid shows."""
+        if self.mine:
+            return "mine"
+        return "free" if self.free else "full"
 
 
 class Window(BaseModel):
@@ -176,8 +195,9 @@ def upcoming_days(db: Database, now: dt.date | None = None, weeks: int = 8) -> l
     return roster.list_roster(db, start, start + dt.timedelta(weeks=weeks))
 
 
-def slots(db: Database, day: dt.date) -> list[SlotInfo]:
-    """The day's slots with seats taken; none for a day not on the roster, cancelled or a holiday."""
+def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo]:
+    """The day's slots with seats taken (and ``mine`` for ``user``'s own booking); none for a day
+    not on the roster, cancelled or a holiday."""
     found = roster.get_day(db, day)
     if found is None or found.cancelled or not roster.is_working_day(db, day):
         return []
@@ -188,10 +208,26 @@ def slots(db: Database, day: dt.date) -> list[SlotInfo]:
             [day.isoformat()],
         ).fetchall()
     )
+    held = mine_on(db, user, day) if user is not None else None
     return [
-        SlotInfo(slot=s, label=tpl.slot_label(s), capacity=tpl.visits_per_slot, taken=taken.get(s, 0))
+        SlotInfo(
+            slot=s,
+            label=tpl.slot_label(s),
+            capacity=tpl.visits_per_slot,
+            taken=taken.get(s, 0),
+            mine=held is not None and held.slot == s,
+        )
         for s in tpl.slots
     ]
+
+
+def mine_on(db: Database, user: User, day: dt.date) -> Booking | None:
+    """The user's booking on ``day`` that still stands (not cancelled), if any."""
+    row = db.execute(
+        "SELECT id FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
+        [user.id, day.isoformat()],
+    ).fetchone()
+    return _load(db, row[0]) if row else None
 
 
 # --- booking ---------------------------------------------------------------------------------
@@ -237,8 +273,23 @@ def book(
     *,
     now: dt.datetime | None = None,
     rng: random.Random | None = None,
+    token: str | None = None,
 ) -> Booking:
-    """Book a slot for ``user``; raises Conflict when the slot is full or the user already booked the day."""
+    """Book exactly ``data.slot`` for ``user`` — never another slot; raises Conflict when that slot is
+    full or the user already booked the day.
+
+    ``token`` is the booking form's rendering (``portal.submissions``): a resubmit of the same
+    rendering books nothing and returns the booking the first submit made.
+    """
+    outcome = submissions.once(
+        db, token, "booking", lambda: _book(db, user, data, now, rng).id, user_id=user.id
+    )
+    return _load(db, outcome.object_id)
+
+
+def _book(
+    db: Database, user: User, data: BookingInput, now: dt.datetime | None, rng: random.Random | None
+) -> Booking:
     if not can_book(user):
         raise PermissionDenied("只有师生（含干部本人）可以预约接待")
     now, tpl = _now(now), load_template(db)
@@ -325,11 +376,12 @@ def cancel(
         raise ValidationError(f"已过取消截止时间（{_moment(closes)}），如确需取消请联系党办或校办")
     if manager and booking.date < now.date():
         raise ValidationError("接待日已经过去，不能取消；未到的预约请标记为“未到”")
-    reason = text.free_text(reason, "取消原因", 200)
+    reason = text.free_text(reason, "取消原因", 200).replace("\n", " ")
     with write(db):
         db.execute(
-            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = 'booked'",
-            [now.isoformat(timespec="seconds"), booking_id],
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = ? "
+            "WHERE id = ? AND status = 'booked'",
+            [now.isoformat(timespec="seconds"), reason, user.id, booking_id],
         )
         notify_events.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:

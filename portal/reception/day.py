@@ -24,6 +24,7 @@ from ..errors import NotFound, PermissionDenied, ValidationError
 from . import roster
 from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
 from .bookings import Booking, _load, day_bookings
+from .template import load_template
 
 ANSWER_LIMIT = 2000
 
@@ -96,10 +97,19 @@ def check_in(db: Database, user: User, booking_id: int) -> Booking:
     return _load(db, booking_id)
 
 
-def mark_no_show(db: Database, user: User, booking_id: int) -> Booking:
+def slot_ended(db: Database, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Whether the booking's slot is over: only then may its visitor be counted 未到."""
+    return load_template(db).slot_bounds(booking.date, booking.slot)[1] <= (now or dates.now())
+
+
+def mark_no_show(db: Database, user: User, booking_id: int, *, now: dt.datetime | None = None) -> Booking:
     booking = _on_the_day(db, user, booking_id, "标记未到")
     if booking.status != "booked" or booking.checked_in_at:
         raise ValidationError(f"该预约{booking.status_label}，不能标记为未到")
+    if not slot_ended(db, booking, now):
+        raise ValidationError(
+            f"该预约的时段（{booking.slot_label}）尚未结束，不能标记为未到；来访人不来时可取消该预约"
+        )
     with write(db):
         db.execute("UPDATE bookings SET status = 'no_show' WHERE id = ?", [booking_id])
     return _load(db, booking_id)
@@ -144,24 +154,69 @@ def record_reception(db: Database, user: User, booking_id: int, record: Receptio
     return _load(db, booking_id)
 
 
-def finish_day(db: Database, user: User, day: dt.date) -> int:
-    """Close the day: bookings never checked in become 未到, and the day's activity is written
-    (also for a day without visitors). Returns the activity's id."""
+class FinishPlan(BaseModel):
+    """What 完成本日接待 will do, shown to the user before it is done."""
+
+    absent: list[Booking] = []  # slot over, never checked in: become 未到
+    later: list[Booking] = []  # slot not over yet: stay 待接待, still receivable
+    unrecorded: list[Booking] = []  # checked in but not recorded: the day cannot be closed yet
+    has_record: bool = False  # the day's 接待日 activity exists already (it is updated)
+
+    def describe(self) -> list[str]:
+        lines = []
+        if self.absent:
+            lines.append(
+                f"时段已结束、未签到的 {len(self.absent)} 个预约标记为“未到”："
+                + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.absent)
+            )
+        else:
+            lines.append("没有需要标记为“未到”的预约。")
+        if self.later:
+            lines.append(
+                f"时段尚未结束的 {len(self.later)} 个预约保持不变，仍可签到和接待："
+                + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.later)
+            )
+        lines.append(
+            ("更新" if self.has_record else "生成")
+            + "值班校领导当天的“接待日”联系活动记录（来访师生、开展情况、转交的意见建议），可下载记录表。"
+        )
+        return lines
+
+
+def finish_plan(db: Database, user: User, day: dt.date, now: dt.datetime | None = None) -> FinishPlan:
     found = _require_day(db, user, day)
+    now = now or dates.now()
+    waiting = [b for b in day_bookings(db, day) if b.status == "booked"]
+    return FinishPlan(
+        absent=[b for b in waiting if not b.checked_in_at and slot_ended(db, b, now)],
+        later=[b for b in waiting if not b.checked_in_at and not slot_ended(db, b, now)],
+        unrecorded=[b for b in waiting if b.checked_in_at],
+        has_record=found.activity_id is not None,
+    )
+
+
+def finish_day(db: Database, user: User, day: dt.date, *, now: dt.datetime | None = None) -> int:
+    """Close the day so far: bookings whose slot is over and that were never checked in become 未到;
+    later slots stay 待接待 (the day may be finished again in the afternoon); the day's activity is
+    written (also for a day without visitors). Returns the activity's id."""
+    found = _require_day(db, user, day)
+    now = now or dates.now()
     if found.cancelled:
         raise ValidationError("该接待日已取消")
-    if day > dates.today():
+    if day > now.date():
         raise ValidationError("接待日还没到")
-    pending = [b for b in day_bookings(db, day) if b.status == "booked" and b.checked_in_at]
-    if pending:
+    plan = finish_plan(db, user, day, now)
+    if plan.unrecorded:
         raise ValidationError(
-            f"还有 {len(pending)} 位已签到的来访人未记录接待情况：{'、'.join(b.visitor_name for b in pending)}"
+            f"还有 {len(plan.unrecorded)} 位已签到的来访人未记录接待情况："
+            + "、".join(b.visitor_name for b in plan.unrecorded)
         )
     with write(db):
-        db.execute(
-            "UPDATE bookings SET status = 'no_show' WHERE date = ? AND status = 'booked' AND checked_in_at IS NULL",
-            [day.isoformat()],
-        )
+        for b in plan.absent:
+            db.execute(
+                "UPDATE bookings SET status = 'no_show' WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
+                [b.id],
+            )
         return sync_activity(db, user, day)
 
 

@@ -22,6 +22,7 @@ class Event:
     location: str = ""
     description: str = ""
     cancelled: bool = False
+    sequence: int = 0  # revision: calendar apps take a higher SEQUENCE as a change of the same UID
 
 
 def escape(text: str) -> str:
@@ -70,6 +71,7 @@ def calendar(events: list[Event], name: str, stamp: dt.datetime) -> bytes:
             f"DTSTAMP:{_utc(stamp)}",
             f"DTSTART:{_utc(e.start)}",
             f"DTEND:{_utc(e.end)}",
+            f"SEQUENCE:{e.sequence}",
             f"SUMMARY:{escape(e.summary)}",
         ]
         if e.location:

@@ -22,7 +22,7 @@ from ..db import write
 from ..errors import NotFound, ValidationError
 from ..notify import events as notify_events
 from . import ical
-from .access import require_manager
+from .access import can_manage, require_manager
 from .template import WEDNESDAY, load_template
 
 ACTION_LABELS = {
@@ -120,12 +120,27 @@ def _why_not_working(db: Database, day: dt.date) -> str:
     return f"非工作日（{row[0]}）" if row and row[0] else "非工作日"
 
 
-def calendar_warnings(db: Database, start: dt.date, end: dt.date) -> list[str]:
-    """Say so when [start, end] touches a year whose holidays are not loaded (Mon–Fri is a guess)."""
+def calendar_warnings(db: Database, start: dt.date, end: dt.date, viewer: User | None = None) -> list[str]:
+    """Say so when [start, end] touches a year whose holidays are not loaded (Mon–Fri is a guess).
+
+    Admin-only messages go to admins only: an administrator (or the CLI, ``viewer`` None) is told
+    to load the year; 党办/校办, who plan the days, are told what it means for the roster; students
+    and staff are told nothing (there is nothing they could do about it).
+    """
     from .. import workdays
 
-    warning = workdays.calendar_warning(db, start, end)
-    return [warning] if warning else []
+    years = workdays.unloaded_years(db, start, end)
+    if not years:
+        return []
+    if viewer is None or viewer.has("admin"):
+        return [workdays.fallback_warning(years)]
+    if can_manage(viewer):
+        listed = "、".join(f"{y} 年" for y in years)
+        return [
+            f"{listed}的法定节假日安排尚未导入，这段时间的周三暂按工作日排班，"
+            "个别接待日可能落在节假日上；导入后请核对排班。"
+        ]
+    return []
 
 
 def semester_bounds(db: Database, key: str) -> tuple[dt.date, dt.date, str]:
@@ -267,7 +282,7 @@ def plan(
         raise ValidationError("一次最多安排一年的接待日")
     tpl = load_template(db)
     place = text.name(place or tpl.place, "接待地点", 100)
-    result = PlanResult(warnings=calendar_warnings(db, start, end))
+    result = PlanResult(warnings=calendar_warnings(db, start, end, actor))
     actor_id = actor.id if actor else None
     with write(db):
         existing = {
@@ -392,8 +407,9 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
         )
         _log(db, day, actor.id, "cancel", current.leader_id, None, reason)  # first: it tells who had booked
         cur = db.execute(
-            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE date = ? AND status = 'booked'",
-            [dates.stamp(), day.isoformat()],
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = ? "
+            "WHERE date = ? AND status = 'booked'",
+            [dates.stamp(), f"接待日已取消（{reason}）", actor.id, day.isoformat()],
         )
         accounts.audit(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
     return cur.rowcount

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from portal import demo
-from portal.db import open_db
+from tests.browser.serving import CHROMIUM_ARGS, login, running_server, settle  # noqa: F401 (re-exported)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -34,55 +28,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The production server (`python -m portal serve`) on the seed-1 demo, stopped after the session."""
-    folder = tmp_path_factory.mktemp("server")
-    db_path = folder / "portal.sqlite3"
-    env = {**os.environ, "PORTAL_DB": str(db_path), "PORTAL_TODAY": "2026-11-24"}
-    previous = {k: os.environ.get(k) for k in ("PORTAL_DB", "PORTAL_TODAY")}
-    os.environ.update({"PORTAL_DB": str(db_path), "PORTAL_TODAY": "2026-11-24"})
-    try:
-        with open_db(db_path) as db:
-            demo.build(db, seed=1)
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    port = _free_port()
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - open as long as the server runs
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise RuntimeError((folder / "server.log").read_text(errors="replace")) from None
-            time.sleep(0.3)
-    yield {"url": base, "db": db_path, "proc": proc}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_server(tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -90,19 +40,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 
@@ -128,21 +66,3 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the rerun in flight (typing during one can be lost)."""
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => { const app = document.querySelector('[data-testid=stApp]');"
-        " return app && app.getAttribute('data-test-script-state') !== 'running'; }"
-    )
-
-
-def login(page, base: str, username: str, password: str = demo.DEMO_PASSWORD) -> None:
-    page.goto(base + "/", wait_until="networkidle")
-    page.get_by_label("账号（工号或学号）").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出登录").wait_for()
-    settle(page)

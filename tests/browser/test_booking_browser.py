@@ -1,46 +1,172 @@
-"""A student books a reception-day slot in a real browser, sees it under 我的预约, and cancels it."""
+"""A student books a reception-day slot and cancels it on a phone (390×844, as in WeChat's browser):
+every state is on screen and nothing needs sideways scrolling."""
 
+import os
+import re
 import sqlite3
+from pathlib import Path
 
-from tests.browser.conftest import login, settle
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from portal import demo
+from portal.reception.bookings import CASE_STATE_LABELS
+from tests.browser.conftest import ARTIFACTS, settle
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
+SHOTS = Path(os.environ["PORTAL_SHOTS"]) / "phone" if os.environ.get("PORTAL_SHOTS") else None  # for review
+PHONE = {"width": 390, "height": 844}
+SLOT = re.compile(r"^\d{2}:\d{2}–\d{2}:\d{2}$")  # a free slot's button: its time and nothing else
 
 
-def test_student_books_and_cancels(server, page):
-    base = server["url"]
-    student = "2023000002"
-    login(page, base, student)
-    page.get_by_role("link", name="预约接待").first.click()
-    page.get_by_role("heading", name="预约接待").wait_for()
+@pytest.fixture
+def phone(browser, request):
+    context = browser.new_context(
+        locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    yield tab
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def fits(page, what: str) -> None:
+    """Nothing wider than the phone: the page does not scroll sideways, and no text or button
+    sticks out of the screen (Streamlit scrolls its main block itself, so look at that too)."""
     settle(page)
+    wide = page.evaluate(
+        """() => {
+            const width = window.innerWidth;
+            const out = [];
+            if (document.scrollingElement.scrollWidth > width) out.push('document ' + document.scrollingElement.scrollWidth);
+            for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stMain] *, [role=dialog] *')) {
+                const r = el.getBoundingClientRect();
+                if (r.width > 0 && r.height > 0 && (r.right > width + 1 || el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible' && getComputedStyle(el).overflowX !== 'hidden')) {
+                    out.push((el.getAttribute('data-testid') || el.tagName) + ' ' + Math.round(r.right) + ' ' + (el.innerText || '').slice(0, 30));
+                }
+            }
+            return out;
+        }"""
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), what
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{what}.png"), full_page=True)
+    assert not wide, f"{what}: wider than {PHONE['width']} px: {wide[:5]}"
+
+
+def phone_login(page, base: str, username: str) -> None:
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_label("账号（工号或学号）").fill(username)
+    page.get_by_label("密码", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="联系师生服务平台").wait_for()
+    settle(page)
+    # the HttpOnly session cookie is set by a background request; pages opened by URL need it
+    page.wait_for_function("() => true")
+    for _ in range(50):
+        if any(c["name"] == "portal_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick from a selectbox on a phone: its open button shows the list (focusing the field does not)."""
+    opener = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("button")
+    for _ in range(5):
+        opener.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            settle(page)
+    raise AssertionError(f"{label}: the option {option} never showed")
+
+
+def open_page(page, base: str, path: str, heading: str) -> None:
+    page.goto(f"{base}/{path}", wait_until="networkidle")
+    page.get_by_role("heading", name=heading).wait_for()
+    settle(page)
+
+
+def test_a_student_books_and_cancels_on_a_phone(server, phone):
+    page, base, student = phone, server["url"], "2023000005"
+    phone_login(page, base, student)
+    open_page(page, base, "reception_book", "预约接待")
+    page.get_by_text("2026年12月2日（星期三）").first.click()
+    settle(page)
+    fits(page, "days and slots")
+    page.get_by_role("button", name=SLOT).first.click()
+    settle(page)
+    choose(page, "反映事项类别", "教学")
     page.get_by_label("反映事项（简要）").fill(SUBJECT)
     page.get_by_label("具体情况（选填）").fill("第一行\n第二行 & 更多")
-    page.get_by_label("联系电话").fill("13800138000")
-    page.get_by_role("button", name="提交预约").click()
+    page.get_by_label("联系电话（手机号或校内分机）").fill("13800138000")
+    settle(page)
+    fits(page, "the form")
+    page.get_by_role("button", name="提交预约").dblclick()  # people double-tap: one booking, no error
     page.get_by_text("预约成功").wait_for()
+    settle(page)
+    assert page.get_by_text("每人每天限预约一次").count() == 0
     code = page.get_by_text("预约成功").inner_text().split("预约编号")[1].split("。")[0].strip()
+    # the confirmation is complete on screen: code, place, leader, subject shown as typed, masked phone
+    for shown in (f"预约编号：{code}", "地点：", "值班校领导：", SUBJECT, "138****8000", "待接待"):
+        page.get_by_text(shown, exact=False).first.wait_for(timeout=5_000)
+    fits(page, "the confirmation")
 
-    conn = sqlite3.connect(server["db"])
-    try:
+    with sqlite3.connect(server["db"]) as conn:
         row = conn.execute(
             "SELECT b.status, b.subject FROM bookings b JOIN users u ON u.id = b.user_id "
             "WHERE b.code = ? AND u.username = ?",
             [code, student],
         ).fetchone()
-        assert row == ("booked", SUBJECT)
-    finally:
-        conn.close()
+    assert row == ("booked", SUBJECT)
+    with sqlite3.connect(server["db"]) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM bookings b JOIN users u ON u.id = b.user_id WHERE u.username = ? AND b.date = ?",
+            [student, "2026-12-02"],
+        ).fetchone() == (1,)
 
-    page.get_by_role("link", name="我的预约").first.click()
-    page.get_by_role("heading", name="我的预约").wait_for()
-    settle(page)
-    page.get_by_text(SUBJECT).first.wait_for()  # shown as text, markup and all
+    open_page(page, base, "my_bookings", "我的预约")
+    page.get_by_text(f"预约编号：{code}", exact=False).first.wait_for()
+    page.get_by_text("待接待").first.wait_for(timeout=5_000)
+    fits(page, "我的预约")
     page.get_by_role("button", name="取消预约").first.click()
-    page.get_by_text("已取消").first.wait_for()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("确定取消这个预约吗？", exact=False).wait_for()
+    fits(page, "the cancel dialog")
+    dialog.get_by_label("取消原因（选填）").fill("临时有课")
+    settle(page)
+    dialog.get_by_role("button", name="确认取消").click()
+    page.get_by_text(f"预约 {code} 已取消").wait_for()
+    page.get_by_text("原因：临时有课", exact=False).first.wait_for()
+    page.get_by_text("已取消").first.wait_for(timeout=5_000)
+    fits(page, "a cancelled booking")
 
-    conn = sqlite3.connect(server["db"])
-    try:
-        assert conn.execute("SELECT status FROM bookings WHERE code = ?", [code]).fetchone()[0] == "cancelled"
-    finally:
-        conn.close()
+    with sqlite3.connect(server["db"]) as conn:
+        assert conn.execute(
+            "SELECT status, cancel_reason FROM bookings WHERE code = ?", [code]
+        ).fetchone() == (
+            "cancelled",
+            "临时有课",
+        )
+
+
+def test_my_cases_are_cards_on_a_phone(server, phone):
+    """我的诉求 at 390 px: the state of each case is the first thing on its card, nothing clipped."""
+    with sqlite3.connect(server["db"]) as conn:
+        username, number = conn.execute(
+            "SELECT u.username, c.number FROM cases c JOIN users u ON u.id = c.raised_by "
+            "WHERE c.answer != '' ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    phone_login(phone, server["url"], username)
+    open_page(phone, server["url"], "my_cases", "我的诉求")
+    card = phone.locator("[class*='st-key-case_']").filter(has_text=number).first
+    card.wait_for()
+    first_line = card.inner_text().strip().splitlines()[0]
+    assert first_line in set(CASE_STATE_LABELS.values()), first_line
+    fits(phone, "我的诉求")

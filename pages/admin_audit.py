@@ -1,0 +1,76 @@
+import datetime as dt
+
+import streamlit as st
+
+from pages import common
+from portal import audit, dates
+
+admin = common.require(__file__)
+
+st.title("操作日志")
+st.caption("系统记录的每一次管理操作（只读）。按操作人、类别、日期和内容筛选，最新的在前。")
+
+with st.container(horizontal=True):
+    actor = st.text_input("操作人（账号或姓名）", key="audit_actor")
+    category = st.selectbox(
+        "类别",
+        ["", *audit.CATEGORIES],
+        format_func=lambda c: audit.CATEGORIES.get(c, "全部"),
+        key="audit_category",
+    )
+    span = st.date_input(
+        "日期范围",
+        value=(dates.today() - dt.timedelta(days=30), dates.today()),
+        max_value=dates.today(),
+        format="YYYY-MM-DD",
+        key="audit_span",
+    )
+    text = st.text_input("内容包含", key="audit_text")
+
+since, until = (span[0], span[-1]) if isinstance(span, tuple) and span else (None, None)
+filters = (actor, category, since, until, text)
+if st.session_state.get("audit_filters") != filters:  # a new filter starts at the first page
+    st.session_state["audit_filters"] = filters
+    st.session_state["audit_page"] = 0
+page_no = st.session_state.get("audit_page", 0)
+
+with common.database() as db:
+    page = audit.search(
+        db,
+        actor=actor,
+        category=category,
+        since=since,
+        until=until,
+        text=text,
+        offset=page_no * audit.PAGE_SIZE,
+    )
+
+if not page.total:
+    st.info("没有符合条件的操作记录。")
+    st.stop()
+
+last_page = (page.total - 1) // audit.PAGE_SIZE
+st.caption(
+    f"共 {page.total} 条，第 {page_no + 1}/{last_page + 1} 页"
+    f"（第 {page.offset + 1}–{page.offset + len(page.entries)} 条）"
+)
+st.dataframe(
+    [
+        {
+            "时间": dates.format_stamp(e.at),
+            "操作人": e.actor,
+            "操作": e.label,
+            "内容": e.detail,
+        }
+        for e in page.entries
+    ],
+    hide_index=True,
+    width="stretch",
+)
+with st.container(horizontal=True):
+    if st.button("上一页", disabled=page_no == 0, key="audit_prev", icon=":material/chevron_left:"):
+        st.session_state["audit_page"] = page_no - 1
+        st.rerun()
+    if st.button("下一页", disabled=page_no >= last_page, key="audit_next", icon=":material/chevron_right:"):
+        st.session_state["audit_page"] = page_no + 1
+        st.rerun()

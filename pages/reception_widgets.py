@@ -1,0 +1,83 @@
+"""What 预约接待 and 我的预约 both show: a booking as a card (state first, complete on screen — WeChat's
+browser often cannot download files) and the cancel dialog (confirm, optional reason).
+
+Not a page: pages import it. User text is shown with ``st.text`` or through ``common.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from pages import common
+from portal import dates, reception
+from portal.accounts import User
+from portal.errors import PortalError
+from portal.reception import bookings
+
+CANCEL_KEY = "cancelling_booking"  # the booking whose cancel dialog is open
+STATE_COLOURS = {"booked": "blue", "received": "green", "cancelled": "gray", "no_show": "orange"}
+
+
+def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
+    """The booking, its state first, every field of the confirmation as text."""
+    st.badge(b.status_label, color=STATE_COLOURS.get(b.status, "gray"))
+    st.markdown(f"**{common.md(dates.format_date(b.date))}　{common.md(b.slot_label)}**")
+    lines = [f"{k}：{v}" for k, v in bookings.confirmation(b)]
+    if details and b.status == "booked":
+        lines.append(f"请提前 10 分钟到达{b.place}，凭预约编号 {b.code} 签到。")
+    st.text("\n".join(lines))
+    if details and b.description:
+        st.text(f"具体情况：{b.description}")
+    if b.cancel_note:
+        st.text(f"取消：{b.cancel_note}")
+    for notice in b.notices:
+        st.warning("接待日安排有变动", icon=":material/info:")
+        st.text(notice)
+
+
+def ask_to_cancel(b: bookings.Booking) -> None:
+    """The 取消预约 button; the dialog opens on the next runs until confirmed or dismissed."""
+    if st.button("取消预约", icon=":material/event_busy:", key=f"cancel_{b.id}"):
+        st.session_state[CANCEL_KEY] = b.id
+
+
+def cancel_dialog(user: User, on_done: Callable[[bookings.Booking], None]) -> None:
+    """Show the confirmation while the session names a booking to cancel (kept in session state so
+    the dialog's own buttons survive the rerun they cause)."""
+    booking_id = st.session_state.get(CANCEL_KEY)
+    if booking_id is None:
+        return
+    try:
+        with common.database() as db:
+            b = reception.get_booking(db, user, booking_id)
+    except PortalError:
+        st.session_state.pop(CANCEL_KEY, None)
+        return
+    _dialog(user, b, on_done)
+
+
+def _dismissed() -> None:
+    st.session_state.pop(CANCEL_KEY, None)
+
+
+@st.dialog("取消预约", on_dismiss=_dismissed)
+def _dialog(user: User, b: bookings.Booking, on_done: Callable[[bookings.Booking], None]) -> None:
+    st.text(f"确定取消这个预约吗？\n预约编号：{b.code}\n{dates.format_date(b.date)} {b.slot_label}")
+    st.caption("取消后该时段会释放给其他师生；如需再来，请重新预约。")
+    reason = st.text_input("取消原因（选填）", max_chars=200, key=f"cancel_reason_{b.id}")
+    left, right = st.columns(2)
+    if left.button("确认取消", type="primary", key=f"cancel_confirm_{b.id}"):
+        try:
+            with common.database() as db:
+                done = reception.cancel(db, user, b.id, reason=reason)
+        except PortalError as exc:
+            common.show_error(exc)
+            return
+        st.session_state.pop(CANCEL_KEY, None)
+        on_done(done)
+        st.rerun()
+    if right.button("不取消了", key=f"cancel_back_{b.id}"):
+        st.session_state.pop(CANCEL_KEY, None)
+        st.rerun()

@@ -1,0 +1,237 @@
+"""The read-only JSON API (``/api/v1/…``) and the calendar feeds (``/feeds/…``), as routes of
+the portal's own server. docs/api.md describes them; ``/api/v1/openapi.json`` too.
+
+A request carries ``Authorization: Bearer <token>``; the token's scope decides what it reads
+(``portal.api_tokens``). Wrong tokens are rate-limited per client address: after
+``WRONG_TOKEN_LIMIT`` refusals within ``WRONG_TOKEN_WINDOW`` seconds that address gets 429
+until the window has passed. Any other path under ``/api/`` is a real 404, never the app shell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections import defaultdict, deque
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import api_tokens, cases, dates, feeds, org, quota
+from .accounts import Role, User
+from .db import open_db
+from .errors import NotFound, PortalError
+from .reception import bookings, roster
+
+WRONG_TOKEN_LIMIT = 10
+WRONG_TOKEN_WINDOW = 60.0
+
+
+class WrongTokenLimiter:
+    """Refusals per client address in a sliding window (one server process: memory is enough)."""
+
+    def __init__(self, limit: int = WRONG_TOKEN_LIMIT, window: float = WRONG_TOKEN_WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str, now: float) -> deque[float]:
+        q = self._seen[key]
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            return len(self._trim(key, time.monotonic())) >= self.limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._trim(key, now).append(now)
+
+
+limiter = WrongTokenLimiter()
+_SYSTEM = User(id=0, username="api", display_name="API", roles=[Role(role="admin")])
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+_PROXIES = ("127.0.0.1", "::1")
+
+
+def _client(request: Request) -> str:
+    """The caller's address; behind the local reverse proxy, the address nginx appended last to
+    ``X-Forwarded-For`` (earlier entries are whatever the caller sent, so they are not trusted)."""
+    host = request.client.host if request.client else "?"
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if host in _PROXIES and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return host
+
+
+def _date(value: str | None, what: str) -> dt.date | None:
+    return dates.parse_date(value, what) if value else None
+
+
+def endpoint(scope: str):
+    """Wrap a handler ``(db, request) -> data`` with the token check, the audit and errors."""
+
+    def wrap(handler):
+        def route(request: Request) -> Response:
+            client = _client(request)
+            if limiter.blocked(client):
+                return _error(429, "错误令牌过多，请稍后再试")
+            header = request.headers.get("authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            with open_db() as db:
+                try:
+                    api_tokens.check(db, token, scope, f"{request.method} {request.url.path}?{request.url.query}")
+                except api_tokens.Refused as exc:
+                    if exc.status == 401:
+                        limiter.failed(client)
+                    return _error(exc.status, exc.message)
+                try:
+                    data = handler(db, request)
+                except NotFound as exc:
+                    return _error(404, exc.message)
+                except PortalError as exc:
+                    return _error(400, exc.message)
+            return JSONResponse(data, headers={"cache-control": "no-store"})
+
+        return route
+
+    return wrap
+
+
+@endpoint("roster")
+def get_roster(db, request: Request):
+    first = _date(request.query_params.get("from"), "from") or dates.today()
+    last = _date(request.query_params.get("to"), "to") or first + dt.timedelta(weeks=8)
+    return [
+        {
+            "date": d.date.isoformat(),
+            "staff_no": d.leader_staff_no,
+            "name": d.leader_name,
+            "title": d.leader_title,
+            "place": d.place,
+            "status": d.status,
+            "bookings": d.booked,
+        }
+        for d in roster.list_roster(db, first, last)
+    ]
+
+
+@endpoint("bookings")
+def get_bookings(db, request: Request):
+    day = _date(request.query_params.get("date"), "date") or dates.today()
+    return [
+        {
+            "code": b.code,
+            "date": b.date.isoformat(),
+            "slot": b.slot,
+            "seat": b.seat,
+            "visitor_name": b.visitor_name,
+            "visitor_staff_no": b.visitor_staff_no,
+            "visitor_unit": b.visitor_unit,
+            "group_size": b.group_size,
+            "category": b.category,
+            "subject": b.subject,
+            "phone": b.phone_masked,
+            "status": b.status,
+            "checked_in": b.checked_in_at is not None,
+            "leader": b.leader_name,
+            "place": b.place,
+        }
+        for b in bookings.day_bookings(db, day)
+    ]
+
+
+@endpoint("quota")
+def get_cadre_quota(db, request: Request):
+    staff_no = request.path_params["staff_no"]
+    if org.person_by_staff_no(db, staff_no) is None:
+        raise NotFound(f"工号 {staff_no} 不存在")
+    results = quota.compute(
+        db,
+        staff_no=staff_no,
+        period=request.query_params.get("period") or None,
+        on=_date(request.query_params.get("on"), "on"),
+    )
+    return quota.report_json(results)
+
+
+@endpoint("quota")
+def get_unit_quota(db, request: Request):
+    name = request.path_params["unit"]
+    if org.unit_by_name(db, name) is None:
+        raise NotFound(f"单位“{name}”不存在")
+    results = [
+        r
+        for r in quota.compute(
+            db, period=request.query_params.get("period") or None, on=_date(request.query_params.get("on"), "on")
+        )
+        if r.unit == name
+    ]
+    summary: dict[tuple[str, str], dict] = {}
+    for r in results:
+        row = summary.setdefault(
+            (r.rule, r.period),
+            {"rule": r.rule, "title": r.title, "period": r.period, "cadres": 0,
+             "met": 0, "in_progress": 0, "missed": 0, "not_assessed": 0, "behind": 0},
+        )
+        row["cadres"] += 1
+        row[r.status] = row.get(r.status, 0) + 1
+        row["behind"] += int(r.behind)
+    return {"unit": name, "cadres": len({r.person_id for r in results}), "rules": list(summary.values())}
+
+
+@endpoint("cases")
+def get_open_cases(db, request: Request):
+    department = request.query_params.get("department") or None
+    found = cases.list_cases(db, _SYSTEM, states=list(cases.OPEN_STATES), department=department)
+    return json.loads(cases.to_json(found))
+
+
+def openapi(request: Request) -> Response:
+    from .api_spec import SPEC
+
+    return JSONResponse(SPEC)
+
+
+def not_found(request: Request) -> Response:
+    return _error(404, "没有这个接口")
+
+
+def feed(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in feeds.FEEDS:
+        return Response(status_code=404)
+    with open_db() as db:
+        user = feeds.user_for_token(db, request.path_params["token"])
+        if user is None:
+            return Response(status_code=404)
+        body = feeds.render(db, user, name)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"cache-control": "no-store", "content-disposition": f'inline; filename="{name}.ics"'},
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/v1/roster", get_roster, methods=["GET"]),
+        Route("/api/v1/bookings", get_bookings, methods=["GET"]),
+        Route("/api/v1/quota/cadres/{staff_no}", get_cadre_quota, methods=["GET"]),
+        Route("/api/v1/quota/units/{unit}", get_unit_quota, methods=["GET"]),
+        Route("/api/v1/cases", get_open_cases, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/api/{rest:path}", not_found),
+        Route("/feeds/{token}/{name}.ics", feed, methods=["GET"]),
+        Route("/feeds/{rest:path}", not_found),
+    ]

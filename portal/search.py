@@ -1,0 +1,240 @@
+"""Full-text search over contact activities and cases, for whoever may see them.
+
+SQLite FTS5 with the ``unicode61`` tokenizer, over text in which every Chinese character is a
+token of its own; a query term becomes a phrase of consecutive tokens, so words of any length
+match — 食 as well as 食堂 or 食堂卫生 (the trigram tokenizer cannot find words shorter than three
+characters). Latin words, numbers and codes (C-CS, 2026-0221, 工号) are tokens as usual.
+
+Writes to activities and cases only note the changed rows (triggers → ``search_queue``, see the
+migration in db.py); ``refresh`` indexes them, and ``search`` refreshes first, so results are
+never stale and no write path has to remember the index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from . import activities, cases
+from .accounts import User
+from .db import write
+from .errors import ValidationError
+
+BATCH = 2000
+LIMIT = 50
+MAX_QUERY = 100
+
+# CJK ideographs (BMP and the supplementary planes), kana and full-width forms: one token each.
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+def _spaced(run: re.Match) -> str:
+    return " " + " ".join(run.group()) + " "
+
+
+def tokens(text: str) -> str:
+    """``text`` with a space around every CJK character, as the index stores it (one call per run
+    of CJK text, not per character: indexing 300,000 activities is dominated by this)."""
+    return _CJK_RUN.sub(_spaced, text)
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 query: every whitespace-separated term must occur, as written (a phrase)."""
+    phrases = []
+    for term in query.split():
+        if not any(ch.isalnum() for ch in term):
+            continue  # punctuation alone tokenizes to nothing
+        phrases.append('"' + tokens(term).replace('"', '""') + '"')
+    return " AND ".join(phrases) or None
+
+
+# --- the index ------------------------------------------------------------------------------
+
+_ACTIVITY_BODY = """
+    SELECT a.id * 2, p.name, p.staff_no, a.system, a.subtype, a.place, a.counterpart_text,
+           a.participants, a.content, a.opinions, a.followup,
+           (SELECT group_concat(t.target_code, ' ') FROM activity_targets t WHERE t.activity_id = a.id)
+    FROM activities a JOIN people p ON p.id = a.cadre_id WHERE a.id IN ({ids})
+"""
+_CASE_BODY = """
+    SELECT c.id * 2 + 1, c.number, c.raiser_name, c.content, c.answer, c.responsible_dept, c.system,
+           COALESCE(p.name, ''), COALESCE(p.staff_no, ''), COALESCE(u.name, '')
+    FROM cases c LEFT JOIN people p ON p.id = c.cadre_id LEFT JOIN units u ON u.id = c.handling_unit_id
+    WHERE c.id IN ({ids})
+"""
+
+
+def pending(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM search_queue").fetchone()[0]
+
+
+def refresh(db: Database, batch: int = BATCH) -> int:
+    """Index every changed activity and case; returns how many documents were (re)indexed.
+
+    Reads first and takes the write lock only when something is queued, in short batches.
+    """
+    done = 0
+    while db.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
+        with write(db):
+            docs = [r[0] for r in db.execute("SELECT doc FROM search_queue LIMIT ?", [batch])]
+            if not docs:
+                break
+            marks = ",".join("?" * len(docs))
+            db.execute(f"DELETE FROM search_index WHERE rowid IN ({marks})", docs)
+            rows = []
+            for sql, ids in (
+                (_ACTIVITY_BODY, [d // 2 for d in docs if d % 2 == 0]),
+                (_CASE_BODY, [d // 2 for d in docs if d % 2 == 1]),
+            ):
+                if ids:
+                    found = db.execute(sql.format(ids=",".join("?" * len(ids))), ids).fetchall()
+                    rows += [(r[0], tokens(" ".join(str(v) for v in r[1:] if v))) for r in found]
+            db.conn.executemany("INSERT INTO search_index (rowid, body) VALUES (?, ?)", rows)
+            db.execute(f"DELETE FROM search_queue WHERE doc IN ({marks})", docs)
+        done += len(docs)
+    return done
+
+
+def rebuild(db: Database) -> int:
+    """Index everything again (after a restore from an old backup, or to repair the index)."""
+    with write(db):
+        db.execute("DELETE FROM search_index")
+        db.execute("INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 FROM activities")
+        db.execute("INSERT OR IGNORE INTO search_queue (doc) SELECT id * 2 + 1 FROM cases")
+    return refresh(db)
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # activity / case
+    id: int
+    date: str  # the activity's date, the case's contact date
+    title: str  # 听课 · 张三 / 2026-0221 · 学工部
+    state: str  # 已作废 for a voided activity, the case's state label
+    snippet: str  # the matching text around the first term, plain
+    ref: str  # a number or an id a user can quote
+
+
+@dataclass
+class Results:
+    query: str
+    activities: list[Hit] = field(default_factory=list)
+    cases: list[Hit] = field(default_factory=list)
+    activity_total: int = 0
+    case_total: int = 0
+
+
+def snippet(text: str, query: str, width: int = 40) -> str:
+    """About ``width`` characters of ``text`` around the first query term found in it."""
+    flat = " ".join(text.split())
+    lower = flat.lower()
+    for term in query.split():
+        at = lower.find(term.lower())
+        if at >= 0:
+            start = max(0, at - width // 2)
+            end = min(len(flat), at + len(term) + width // 2)
+            return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
+    return flat[:width] + ("…" if len(flat) > width else "")
+
+
+def search(
+    db: Database,
+    viewer: User,
+    query: str,
+    *,
+    kinds: tuple[str, ...] = ("activity", "case"),
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    system: str | None = None,
+    case_states: list[str] | None = None,
+    include_voided: bool = False,
+    limit: int = LIMIT,
+) -> Results:
+    """What the viewer may see that contains every term of ``query``, newest first."""
+    query = " ".join(query.split())
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"检索词过长（最多 {MAX_QUERY} 个字符）")
+    results = Results(query)
+    expression = match_expression(query)
+    if expression is None:
+        return results
+    refresh(db)
+    if "activity" in kinds:
+        scope = activities.scope_of(viewer)
+        if not scope.empty:
+            visible, params = activities.scope_clause(scope)
+            where = ["search_index MATCH ?", visible]
+            params = [expression, *params]
+            if not include_voided:
+                where.append("a.voided_at IS NULL")
+            for column, value in (("a.date >=", since), ("a.date <=", until)):
+                if value is not None:
+                    where.append(f"{column} ?")
+                    params.append(value.isoformat())
+            if system:
+                where.append("a.system = ?")
+                params.append(system)
+            base = (
+                "FROM search_index s JOIN activities a ON a.id = s.rowid / 2 AND s.rowid % 2 = 0 "
+                "JOIN people p ON p.id = a.cadre_id WHERE " + " AND ".join(where)
+            )
+            results.activity_total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            for r in db.execute(
+                "SELECT a.id, a.date, a.system, a.subtype, p.name, a.voided_at, a.counterpart_text, "
+                f"a.content, a.opinions, a.followup {base} ORDER BY a.date DESC, a.id DESC LIMIT ?",
+                [*params, limit],
+            ):
+                results.activities.append(
+                    Hit(
+                        kind="activity",
+                        id=r[0],
+                        date=r[1],
+                        title=f"{r[2]}（{r[3]}）· {r[4]}",
+                        state="已作废" if r[5] else "有效",
+                        snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
+                        ref=f"活动 #{r[0]}",
+                    )
+                )
+    if "case" in kinds:
+        visible, params = cases.visibility_clause(viewer, "all")
+        if visible is not None:
+            where = ["search_index MATCH ?", visible]
+            params = [expression, *params]
+            for column, value in (("c.contact_date >=", since), ("c.contact_date <=", until)):
+                if value is not None:
+                    where.append(f"{column} ?")
+                    params.append(value.isoformat())
+            if system:
+                where.append("c.system = ?")
+                params.append(system)
+            if case_states:
+                where.append(f"c.state IN ({','.join('?' * len(case_states))})")
+                params += case_states
+            base = (
+                "FROM search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1 "
+                "WHERE " + " AND ".join(where)
+            )
+            results.case_total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            for r in db.execute(
+                "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, "
+                f"c.raiser_name {base} ORDER BY c.contact_date DESC, c.id DESC LIMIT ?",
+                [*params, limit],
+            ):
+                results.cases.append(
+                    Hit(
+                        kind="case",
+                        id=r[0],
+                        date=r[1],
+                        title=f"{r[2]} · {r[3]}",
+                        state=cases.STATE_LABELS.get(r[4], r[4]),
+                        snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
+                        ref=r[2],
+                    )
+                )
+    return results
