@@ -23,16 +23,23 @@ with st.form("change_password", clear_on_submit=True):
         else:
             try:
                 with common.database() as db:
-                    accounts.change_password(db, user.id, old, new)
-                st.success("密码已修改。")
+                    accounts.change_password(
+                        db, user.id, old, new, keep_session=st.session_state.get("session_id")
+                    )
+                st.success("密码已修改，您在其他设备或窗口的登录已退出。")
             except PortalError as exc:
                 common.show_error(exc)
 
 st.subheader("日历订阅")
 st.caption(
-    "把下面的地址添加到手机或电脑日历（“订阅日历”“添加日历 → 从网址”），接待日的安排和变更会自动同步。"
+    "把下面的地址添加到手机或电脑日历（“订阅日历”“添加日历 → 从网址”），接待日的安排和变更会自动同步；"
+    "个别日历程序只认 https:// 开头的地址，把 webcal:// 换成 https:// 即可。"
     "地址相当于密码，请勿转发；如已泄露，点“重置订阅地址”，旧地址立即失效。"
 )
+if st.button("重置订阅地址", icon=":material/restart_alt:"):
+    with common.database() as db:
+        feeds.reset(db, user.id)
+    st.success("订阅地址已重置，旧地址已失效。")
 with common.database() as db:
     feed_urls = feeds.urls(db, user, common.public_base())
 for name, label in feeds.FEEDS.items():
@@ -40,11 +47,6 @@ for name, label in feeds.FEEDS.items():
         continue
     st.text(label)
     st.code(feed_urls[name], language=None)
-if st.button("重置订阅地址", icon=":material/restart_alt:"):
-    with common.database() as db:
-        feeds.reset(db, user.id)
-    st.success("订阅地址已重置，旧地址已失效。")
-    st.rerun()
 
 st.subheader("消息通知")
 st.caption(

@@ -1,12 +1,32 @@
 import datetime as dt
+import hashlib
+import math
+import os
+import tempfile
+from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, dates, org, record_form
+from portal import activities, cases, config, dates, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PAGE_SIZE = 100
+EXPORT_LIMIT = 20_000  # rows in one Excel export of the list; beyond, narrow the filter
+
+
+def _form_docx(activity_id: int) -> bytes:
+    with common.database() as db:
+        return record_form.render_record_form(db, activity_id, user)
+
+
+def _drop_export() -> None:
+    """The previous zip of this session goes when a new one is made."""
+    old = st.session_state.pop("export_zip_path", None)
+    if old:
+        Path(old).unlink(missing_ok=True)
 
 user = common.require(__file__)
 
@@ -43,50 +63,73 @@ with common.database() as db:
         since=since,
         until=until,
     )
+    # counted and paged in SQL: one page of plain rows, never the whole window as models;
+    # a change of filter starts again at page 1 (the page number's key follows the filters)
+    page_key = "f_page_" + hashlib.sha1(repr((filters, voided)).encode()).hexdigest()[:12]
+    page_no = int(st.session_state.get(page_key, 1))
     try:
-        found = activities.list_activities(db, user, include_voided=voided, **filters)
+        listing = activities.page_activities(
+            db, user, include_voided=voided, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters
+        )
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
 
-st.caption(f"共 {len(found)} 条")
+pages = max(1, math.ceil(listing.total / PAGE_SIZE))
+st.caption(
+    f"共 {listing.total:,} 条，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 条，最新的在前）"
+)
 st.dataframe(
-    [
-        {
-            "编号": a.id,
-            "日期": a.date.isoformat(),
-            "领导干部": a.cadre_name,
-            "制度": a.system,
-            "类别": a.subtype,
-            "联系对象": a.counterpart_text,
-            "地点": a.place,
-            "意见建议": len(a.opinions),
-            "录入人": a.entered_by_name,
-            "状态": "已作废" if a.voided else "",
-        }
-        for a in found
-    ],
+    pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS)),
     hide_index=True,
     width="stretch",
 )
+if pages > 1:
+    st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
+
+
+def _export_listed() -> bytes:
+    with common.database() as db:
+        found = activities.list_activities(db, user, include_voided=voided, limit=EXPORT_LIMIT, **filters)
+    return activities.export_xlsx(found)
+
+
+if listing.total > EXPORT_LIMIT:
+    st.caption(f"符合条件的记录超过 {EXPORT_LIMIT:,} 条，请缩小筛选范围后再导出 Excel。")
+elif listing.total:
+    st.download_button(
+        "导出 Excel",
+        data=_export_listed,  # built when clicked, not on every rerun
+        file_name=f"联系活动记录_{today.isoformat()}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        key="list_export",
+    )
 
 # --- batch export --------------------------------------------------------------------------
 with st.expander("批量导出记录表（按上面的筛选条件）", icon=":material/folder_zip:"):
+    too_many = listing.total > config.MAX_EXPORT_FORMS
+    if too_many:
+        st.warning(record_form.too_many_forms(listing.total, config.MAX_EXPORT_FORMS))
     with_pdf = False
     if record_form.soffice():
         with_pdf = st.checkbox("同时生成 PDF（较慢）", key="export_pdf")
-    if st.button("生成压缩包", icon=":material/archive:", key="export"):
+    if st.button("生成压缩包", icon=":material/archive:", key="export", disabled=too_many):
         bar = st.progress(0.0, text="正在生成记录表…")
 
         def advance(done: int, total: int) -> None:
             bar.progress(done / total, text=f"正在生成记录表：{done}/{total}")
 
+        # written to a temporary file, not kept in the session: only its path is
+        _drop_export()
+        handle, zip_path = tempfile.mkstemp(prefix="portal-forms-", suffix=".zip")
+        os.close(handle)
         try:
             with common.database() as db:
                 result = record_form.export_forms(
                     db,
                     user,
-                    None,
+                    zip_path,
                     cadre=cadre_id,
                     unit_id=unit_id,
                     system=filters["system"],
@@ -94,16 +137,19 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
                     until=until,
                     pdf=with_pdf,
                     progress=advance,
+                    max_forms=config.MAX_EXPORT_FORMS,
                 )
         except PortalError as exc:
+            Path(zip_path).unlink(missing_ok=True)
             common.show_error(exc)
         else:
             bar.progress(1.0, text=f"已生成 {result.count} 份")
-            st.session_state["export_zip"] = result.data
-    if st.session_state.get("export_zip"):
+            st.session_state["export_zip_path"] = zip_path
+    zip_path = st.session_state.get("export_zip_path")
+    if zip_path and Path(zip_path).exists():
         st.download_button(
             "下载压缩包",
-            st.session_state["export_zip"],
+            data=lambda: Path(zip_path).read_bytes(),  # read from disk when clicked
             file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
             mime="application/zip",
             icon=":material/download:",
@@ -111,16 +157,18 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
         )
 
 # --- one record ----------------------------------------------------------------------------
-if linked is not None and linked.id not in {a.id for a in found[:1000]}:
-    found.insert(0, linked)  # a link opens its record whatever the filters say
-if not found:
+if not listing.rows and linked is None:
     st.stop()
-labels = {a.id: f"{a.id}｜{a.date.isoformat()}｜{a.cadre_name}｜{a.system}—{a.subtype}" for a in found[:1000]}
+labels = {r[0]: f"{r[0]}｜{r[1]}｜{r[2]}｜{r[3]}—{r[4]}" for r in listing.rows}  # the page shown
+if linked is not None and linked.id not in labels:  # a link opens its record whatever the filters say
+    labels = {
+        linked.id: f"{linked.id}｜{linked.date.isoformat()}｜{linked.cadre_name}｜{linked.system}—{linked.subtype}",
+        **labels,
+    }
 chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key="chosen")
 with common.database() as db:
     try:
         activity = activities.get_activity(db, chosen, user)
-        docx = record_form.render_record_form(db, chosen, user)
         entries = activities.history(db, chosen, user)
     except PortalError as exc:
         common.show_error(exc)
@@ -128,7 +176,7 @@ with common.database() as db:
 
 st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
 if activity.voided:
-    st.error(f"已作废：{common.md(activity.void_reason)}")
+    st.error(f"{states.activity_label(True)}：{common.md(activity.void_reason)}")
 fields = [
     ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
     ("日期", dates.format_date(activity.date)),
@@ -150,7 +198,7 @@ for label, value in fields:
 c1, c2 = st.columns(2)
 c1.download_button(
     "下载记录表（Word）",
-    docx,
+    data=lambda: _form_docx(chosen),  # rendered when clicked, not on every rerun
     file_name=record_form.form_filename(activity),
     mime=DOCX_MIME,
     icon=":material/download:",
@@ -202,7 +250,7 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
     participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
     content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
     opinions = st.text_area(
-        "联系对象反映的意见和建议（每行一条；已转办的不能删除，新增的将转办）",
+        "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
         value="\n".join(activity.opinions),
         key=f"e_opinions_{chosen}",
     )
@@ -219,8 +267,14 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
             "followup": followup,
         }
         try:
-            with common.database() as db:
-                activities.update_activity(db, chosen, changes, user)
+            with common.database() as db:  # the same edit sent twice is one edit (one history entry)
+                submissions.once(
+                    db,
+                    common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
+                    "activity_edit",
+                    lambda: activities.update_activity(db, chosen, changes, user).id,
+                    user_id=user.id,
+                )
         except PortalError as exc:
             common.show_error(exc)
         else:
@@ -229,10 +283,29 @@ with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}
 with st.expander("作废", icon=":material/block:"):
     reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
     if st.button("作废此记录", key="void"):
+        if not reason.strip():
+            st.error("请填写作废原因")
+        else:
+            common.ask("void", activity_id=chosen, reason=reason)
+
+if (asked := common.pending("void")) and asked["activity_id"] == chosen:
+    with common.database() as db:
+        withdrawn, flagged = cases.withdrawal_preview(db, chosen)
+    lines = [
+        f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
+        f"作废原因：{asked['reason']}",
+        "记录仍保留在修改记录中，不再计入完成情况。",
+    ]
+    if withdrawn:
+        lines.append(f"尚无部门办理的意见建议 {withdrawn} 件将撤销。")
+    if flagged:
+        lines.append(f"已在办理的意见建议 {flagged} 件将提醒责任部门核实。")
+    if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
         try:
             with common.database() as db:
-                activities.void_activity(db, chosen, reason, user)
+                activities.void_activity(db, chosen, asked["reason"], user)
         except PortalError as exc:
             common.show_error(exc)
         else:
+            st.session_state.pop(f"void_reason_{chosen}", None)
             st.success("已作废。记录仍保留，不再计入完成情况。")

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import activities, assignments, cases, dates, navigation, org, record_form
+from portal import activities, assignments, cases, dates, navigation, org, record_form, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -22,6 +22,50 @@ user = common.require(__file__)
 
 st.title("记录联系活动")
 st.caption("按 11 项联系师生制度记录已开展的联系活动；联系对象反映的每条意见建议都会转交责任部门办理。")
+
+FORM = "activity"
+token = common.form_token(FORM)
+with common.database() as db:
+    done = submissions.recorded(db, token, FORM)
+
+
+def _show_result(activity_id: int) -> None:
+    """What this form created, in place of the form: a resubmit or a reload shows it again."""
+    try:
+        with common.database() as db:
+            saved = activities.get_activity(db, activity_id, user)
+            opened = cases.of_activity(db, activity_id)
+            data = record_form.render_record_form(db, activity_id, user)
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    st.success(
+        f"已保存：{dates.format_date(saved.date)} {saved.system}—{saved.subtype}（编号 {saved.id}）",
+        icon=":material/check_circle:",
+    )
+    if opened:
+        st.markdown(f"**意见建议 {len(opened)} 条已转交{common.md(opened[0].responsible_dept)}办理**")
+        st.text("\n".join(f"{c.number}　{c.state_label}　{c.content}" for c in opened))
+    st.download_button(
+        "下载记录表（Word）",
+        data,
+        file_name=record_form.form_filename(saved),
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        icon=":material/download:",
+        key="download_last",
+    )
+    if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
+        common.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
+
+
+if done is not None:
+    _show_result(done.object_id)
+    if st.button("记录下一条", type="primary", icon=":material/add:", key="next_activity"):
+        common.fresh_form(FORM)
+        for key in FORM_KEYS:  # an empty form for the next record
+            st.session_state.pop(key, None)
+        st.rerun()
+    st.stop()
 
 today = dates.today()
 with common.database() as db:
@@ -109,41 +153,10 @@ if submitted:
     )
     try:
         with common.database() as db:
-            saved = activities.log_activity(db, data, user)
+            submissions.once(
+                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
+            )
     except PortalError as exc:
         common.show_error(exc)
     else:
-        st.session_state["last_activity"] = saved.id
-        note = (
-            f"，意见建议 {len(saved.opinions)} 条已转交{cases.responsible_department(system, subtype)}办理"
-            if saved.opinions
-            else ""
-        )
-        st.session_state["last_notice"] = (
-            f"已保存：{dates.format_date(saved.date)} {saved.system}—{saved.subtype}（编号 {saved.id}）{note}"
-        )
-        # an empty form for the next record (a kept one invites saving the same contact twice)
-        for key in FORM_KEYS:
-            st.session_state.pop(key, None)
-        st.rerun()
-
-last = st.session_state.get("last_activity")
-if last:
-    st.success(st.session_state.get("last_notice", "已保存"))
-    try:
-        with common.database() as db:
-            saved = activities.get_activity(db, last, user)
-            data = record_form.render_record_form(db, last, user)
-    except PortalError:
-        st.session_state.pop("last_activity", None)
-    else:
-        st.download_button(
-            "下载记录表（Word）",
-            data,
-            file_name=record_form.form_filename(saved),
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            icon=":material/download:",
-            key="download_last",
-        )
-        if saved.cadre_id == user.person_id and navigation.can_open(user, "pages/dashboard.py"):
-            common.page_link("pages/dashboard.py", label="查看我的工作台（已计入）", icon=":material/dashboard:")
+        st.rerun()  # the result replaces the form

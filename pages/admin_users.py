@@ -1,10 +1,14 @@
+import math
+
 import streamlit as st
 
 from pages import common
-from portal import accounts, api_tokens, provisioning
+from portal import accounts, api_tokens, provisioning, submissions
 from portal.accounts import ROLE_LABELS, Role
-from portal.errors import PortalError
+from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
+
+PAGE_SIZE = 100
 
 admin = common.require(__file__)
 
@@ -16,20 +20,34 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
     department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
     if st.form_submit_button("新建", type="primary"):
+        # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
+        # password; the password stays in this browser session only (never stored in clear)
+        token = common.form_token_for("create_user", username.strip())
         try:
             with common.database() as db:
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
-                password = accounts.generate_password()
-                accounts.create_user(db, username, name, password, role_list, actor_id=admin.id)
-            st.success(f"账号 {username} 已建立。初始密码（仅显示这一次）：")
+                password = st.session_state.get(f"_password_{token}") or accounts.generate_password()
+                submissions.once(
+                    db,
+                    token,
+                    "account",
+                    lambda: accounts.create_user(db, username, name, password, role_list, actor_id=admin.id).id,
+                    user_id=admin.id,
+                )
+            st.session_state[f"_password_{token}"] = password
+            st.success(f"账号 {common.md(username.strip())} 已建立。初始密码（仅显示这一次）：")
             st.code(password, language=None)
         except PortalError as exc:
             common.show_error(exc)
 
 search = st.text_input("查找账号（账号或姓名）", key="user_search")
+# every account, a page at a time (counted and paged in SQL); a new search starts at page 1
+page_key = f"user_page_{search.strip()}"
+page_no = int(st.session_state.get(page_key, 1))
 with common.database() as db:
-    users = accounts.list_users(db, search)
-st.caption(f"共 {len(users)} 个账号（最多显示 500 个）")
+    total, users = accounts.page_users(db, search, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+st.caption(f"共 {total:,} 个账号，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 个，按账号排序）")
 st.dataframe(
     [
         {
@@ -43,6 +61,9 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+if pages > 1:
+    st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 
 st.subheader("修改账号")
 chosen = st.selectbox("账号", [u.username for u in users], index=None, placeholder="选择一个账号")
@@ -72,17 +93,45 @@ if target:
                 common.show_error(exc)
     c1, c2 = st.columns(2)
     if c1.button("重置密码", icon=":material/lock_reset:"):
+        common.ask("reset_password", username=target.username)
+    if target.id != admin.id and c2.button("停用账号" if target.is_active else "启用账号"):
+        if target.is_active:
+            common.ask("disable_account", username=target.username)  # asks first (reruns)
+        with common.database() as db:
+            accounts.set_active(db, target.id, True, admin.id)  # enabling harms nobody: at once
+        st.rerun()
+
+# destructive actions ask first (pages/common.py: ask / confirmed)
+if asked := common.pending("reset_password"):
+    lines = [
+        f"账号：{asked['username']}",
+        "将生成新的初始密码（仅显示一次），原密码失效，该账号所有已登录的会话随即退出。",
+    ]
+    if common.confirmed("reset_password", "确认重置密码", lines, ok="确认重置"):
         try:
             with common.database() as db:
-                password = accounts.reset_password(db, target.username, actor_id=admin.id)
-            st.success("密码已重置，账号已解锁，原有登录已失效。新密码（仅显示这一次）：")
+                password = accounts.reset_password(db, asked["username"], actor_id=admin.id)
+            st.success(
+                f"账号 {common.md(asked['username'])} 的密码已重置，账号已解锁，原有登录已失效。"
+                "新密码（仅显示这一次）："
+            )
             st.code(password, language=None)
         except PortalError as exc:
             common.show_error(exc)
-    if target.id != admin.id and c2.button("停用账号" if target.is_active else "启用账号"):
-        with common.database() as db:
-            accounts.set_active(db, target.id, not target.is_active, admin.id)
-        st.rerun()
+if asked := common.pending("disable_account"):
+    lines = [f"账号：{asked['username']}", "停用后该账号不能登录，所有已登录的会话随即退出；可随时重新启用。"]
+    if common.confirmed("disable_account", "确认停用账号", lines, ok="确认停用"):
+        try:
+            with common.database() as db:
+                account = accounts.find_user(db, asked["username"])
+                if account is None:
+                    raise NotFound(f"账号“{asked['username']}”不存在")
+                if account.id == admin.id:
+                    raise PermissionDenied("不能停用自己的账号")
+                accounts.set_active(db, account.id, False, admin.id)
+            st.success(f"账号 {common.md(asked['username'])} 已停用。")
+        except PortalError as exc:
+            common.show_error(exc)
 
 st.divider()
 st.subheader("统一身份认证")

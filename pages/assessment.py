@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import charts, common
-from portal import assessment, dates
+from portal import assessment, cache, dates
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -15,7 +15,9 @@ year = st.selectbox("考核年度", list(range(today.year, today.year - 5, -1)),
 
 with common.database() as db:
     try:
-        result = assessment.assess_for(db, user, year)
+        assessment.check_viewer(user)  # the cached result holds no user: rights first
+        # computed once per (year, today, data stamp) for every session; any write recomputes it
+        result = cache.memo(db, ("assessment", year), lambda: assessment.assess(db, year))
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
@@ -45,7 +47,11 @@ cols[0].download_button(
     icon=":material/download:",
     key="a_xlsx",
 )
-with cols[1]:
+
+
+@st.fragment
+def unit_report() -> None:
+    """Choosing a unit reruns this panel only; the report is built when the button is clicked."""
     unit = st.selectbox("单位报告", [u.unit for u in result.units], key="a_unit")
     st.download_button(
         "下载该单位 Word 报告",
@@ -55,6 +61,10 @@ with cols[1]:
         icon=":material/description:",
         key="a_docx",
     )
+
+
+with cols[1]:
+    unit_report()
 
 tabs = st.tabs(["热力图", "单位排名", "干部排名"])
 with tabs[0]:

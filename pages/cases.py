@@ -1,12 +1,15 @@
+import math
+
 import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, dates, links, navigation, org
+from portal import activities, cases, dates, links, navigation, org, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TABLE_PAGE = 200
 
 user = common.require(__file__)
 
@@ -87,10 +90,24 @@ m[2].metric("逾期", tally["overdue"])
 m[3].metric("临期", tally["at_risk"])
 m[4].metric("逾期答复", tally["answered_late"])
 
-if not found:
+# the case on screen stays on screen when an action takes it out of the filter (answered, transferred)
+kept: list = []
+if (on_screen := st.session_state.get("c_case")) and on_screen not in {c.id for c in found}:
+    try:
+        with common.database() as db:
+            kept = [cases.get_case(db, on_screen, user)]
+    except PortalError:
+        st.session_state.pop("c_case", None)
+
+if not found and not kept:
     st.info("没有符合条件的意见建议。")
     st.stop()
 
+# a page of the list at a time: styling every cell of thousands of rows cost a second a rerun
+pages = max(1, math.ceil(len(found) / TABLE_PAGE))
+page_key = f"c_page_{scope}_{len(found)}"
+page_no = min(int(st.session_state.get(page_key, 1)), pages)
+shown = found[(page_no - 1) * TABLE_PAGE : page_no * TABLE_PAGE]
 table = pd.DataFrame(
     [
         {
@@ -98,25 +115,29 @@ table = pd.DataFrame(
             "状态": c.state_label,
             "办理期限": c.due_date.isoformat(),
             "提醒": c.flag,
+            "来源变动": c.alert,
             "来源": c.source_label,
             "责任部门": c.responsible_dept,
             "承办单位": c.handling_unit_name,
             "干部": c.cadre_name,
             "意见建议": c.content[:60],
         }
-        for c in found
+        for c in shown
     ]
 )
-flags = [("overdue" if c.overdue else "risk" if c.at_risk else "") for c in found]
+ROW_STYLE = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
+row_styles = [ROW_STYLE.get("overdue" if c.overdue else "risk" if c.at_risk else "", "") for c in shown]
 
 
-def _colour(row: pd.Series) -> list[str]:
-    kind = flags[row.name]
-    style = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
-    return [style.get(kind, "")] * len(row)
+def _colour(frame: pd.DataFrame) -> pd.DataFrame:
+    """All rows' styles at once (one call, not one per row)."""
+    return pd.DataFrame({col: row_styles for col in frame.columns}, index=frame.index)
 
 
-st.dataframe(table.style.apply(_colour, axis=1), hide_index=True, width="stretch")
+st.dataframe(table.style.apply(_colour, axis=None), hide_index=True, width="stretch")
+if pages > 1:
+    st.caption(f"第 {page_no}/{pages} 页，每页 {TABLE_PAGE} 件（按办理期限排序）")
+    st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 st.download_button(
     "导出 Excel",
     data=lambda: cases.export_xlsx(found),  # built when clicked, not on every rerun
@@ -127,24 +148,40 @@ st.download_button(
 )
 
 # --- one case ----------------------------------------------------------------------------
-labels = {c.id: f"{c.number}　{c.state_label}　{c.content[:30]}" for c in found}
+shown = [*kept, *found]
+labels = {c.id: f"{c.number}　{c.state_label}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")
-case = next(c for c in found if c.id == chosen)
+case = next(c for c in shown if c.id == chosen)
+if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty (_act)
+    st.session_state.pop(cleared, None)
 
 
-def _act(func, *args, done: str) -> None:
+def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") -> None:
+    """Run one case action exactly once per form rendering (portal/submissions.py): a double click or
+    a resubmit of the same text finds what the first did instead of acting again or failing."""
+    # the same text on the same round of handling is the same submission (a double click, a second
+    # tab); a new text, or the case handled again after a reopen, is a new one
+    token = common.form_token_for(f"{form}_{case.id}", case.reopen_count, content.strip())
     try:
         with common.database() as db:
-            func(db, case.id, *args)
+            submissions.once(db, token, form, lambda: func(db, case.id, *args).id, user_id=user.id)
     except PortalError as exc:
         common.show_error(exc)
         return
     st.session_state["case_notice"] = done
+    if clear:  # the text box of the note just recorded starts empty
+        st.session_state["c_clear"] = clear
     st.rerun()
 
 
 with st.container(border=True):
     st.subheader(f"{case.number}　{case.state_label}")
+    if case.alert:
+        st.warning("来源有变动", icon=":material/report:")
+        st.text(case.alert)
+    if case.state == "withdrawn":
+        st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
+        st.text(case.withdraw_reason)
     if case.overdue:
         st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
     elif case.at_risk:
@@ -198,6 +235,8 @@ with st.container(border=True):
         )
 
     if may_handle and scope == "handle":
+        for form in ("refer", "start", "progress", "transfer", "answer", "close", "reopen"):
+            common.form_token(f"{form}_{case.id}")  # this rendering's tokens (see _act)
         if case.is_open:
             c1, c2 = st.columns(2)
             with c1:
@@ -214,15 +253,27 @@ with st.container(border=True):
                     if not target:
                         st.error("请选择承办单位")
                     else:
-                        _act(lambda db, i: cases.refer(db, i, target, user, note), done="已转办。")
+                        _act(
+                            lambda db, i: cases.refer(db, i, target, user, note),
+                            done="已转办。",
+                            form="refer",
+                            content=f"{target}:{note}",
+                            clear=f"refer_note_{case.id}",
+                        )
             with c2:
                 if case.state == "referred" and st.button(
                     "承办单位已开始办理", icon=":material/play_arrow:", key=f"start_{case.id}"
                 ):
-                    _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。")
+                    _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。", form="start")
                 progress = st.text_input("办理进展", key=f"progress_{case.id}")
                 if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
-                    _act(lambda db, i: cases.add_progress(db, i, progress, user), done="已记录办理进展。")
+                    _act(
+                        lambda db, i: cases.add_progress(db, i, progress, user),
+                        done="已记录办理进展。",
+                        form="progress",
+                        content=progress,
+                        clear=f"progress_{case.id}",
+                    )
             with st.expander("移交其他责任部门", icon=":material/swap_horiz:"):
                 others = [d for d in policy().departments if d != case.responsible_dept]
                 dept = st.selectbox("移交给", others, key=f"transfer_dept_{case.id}")
@@ -231,18 +282,31 @@ with st.container(border=True):
                     _act(
                         lambda db, i: cases.transfer(db, i, dept, user, why),
                         done=f"{case.number} 已移交{dept}。",
+                        form="transfer",
+                        content=f"{dept}:{why}",
+                        clear=f"transfer_note_{case.id}",
                     )
             reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
             if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
-                _act(lambda db, i: cases.answer(db, i, reply, user), done=f"{case.number} 已答复。")
+                _act(
+                    lambda db, i: cases.answer(db, i, reply, user),
+                    done=f"{case.number} 已答复。",
+                    form="answer",
+                )
         elif case.state == "answered" and st.button(
             "办结", icon=":material/task_alt:", key=f"close_{case.id}"
         ):
-            _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。")
+            _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
         if reopenable:
             reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
             if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
-                _act(lambda db, i: cases.reopen(db, i, reason, user), done=f"{case.number} 已重新办理。")
+                _act(
+                    lambda db, i: cases.reopen(db, i, reason, user),
+                    done=f"{case.number} 已重新办理。",
+                    form="reopen",
+                    content=reason,
+                    clear=f"reopen_reason_{case.id}",
+                )
     elif scope == "cadre" and case.answer:
         with common.database() as db:
             cases.mark_read(db, case.id, user)

@@ -6,16 +6,19 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, config, navigation, provisioning, sessions, sso, submissions
+from portal import accounts, browser, config, navigation, provisioning, sessions, sso, submissions
 from portal.accounts import User
+from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
 from portal.errors import AuthError, PortalError
 
@@ -71,6 +74,7 @@ def _sso_user(db: Database) -> User | None:
         st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
         return None
     st.session_state["session_id"] = session_id
+    st.session_state["pending_claim"] = sessions.new_claim(db, session_id)  # downloads need the cookie
     return user
 
 
@@ -107,20 +111,23 @@ def logout() -> None:
 def send_pending_browser_actions() -> None:
     """Set or clear the HttpOnly cookie through our own routes (portal.server).
 
-    The script holds nothing but a server-made one-time token, never user text.
+    A hidden same-origin frame loads the route: no script (the Content-Security-Policy allows
+    no inline script but ``portal.browser``'s), and the URL holds nothing but a server-made
+    one-time token.
     """
     claim = st.session_state.pop("pending_claim", None)
     if claim:
-        _post_from_browser("/auth/claim", {"X-Portal-Claim": claim})
+        _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
-        _post_from_browser("/auth/logout", {})
+        _load_hidden("/auth/logout")
     target = st.session_state.pop("pending_navigation", None)
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)
 
 
-# The only places the browser is sent to by script: routes of our own server.
-NAVIGATION_TARGETS = ("/auth/cas/login", "/auth/cas/logout")
+def _load_hidden(path: str) -> None:
+    with st.sidebar:
+        st.iframe(path, height=1)
 
 
 def start_cas_login() -> None:
@@ -129,16 +136,10 @@ def start_cas_login() -> None:
 
 
 def _navigate_from_browser(path: str) -> None:
-    """Open one of our routes in the whole window: a link made in the app's own document and
-    clicked (the sandboxed component frame itself may not navigate the top window)."""
-    import json
-
-    script = (
-        "<script>const d = window.parent.document; const a = d.createElement('a');"
-        f"a.href = {json.dumps(path)}; d.body.appendChild(a); a.click();</script>"
-    )
+    """Open one of our routes in the whole window (``portal.browser``: the CSP allows this
+    script by its hash)."""
     with st.sidebar:
-        st.iframe(script, height=1)
+        st.iframe("<script>" + browser.navigation_script(path) + "</script>", height=1)
 
 
 def public_base() -> str:
@@ -150,20 +151,6 @@ def public_base() -> str:
     host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:8501"
     scheme = headers.get("x-forwarded-proto") or "http"
     return f"{scheme}://{host}"
-
-
-def _post_from_browser(path: str, headers: dict[str, str]) -> None:
-    import json
-
-    script = (
-        "<script>fetch("
-        + json.dumps(path)
-        + ", {method: 'POST', credentials: 'same-origin', headers: "
-        + json.dumps(headers)
-        + "});</script>"
-    )
-    with st.sidebar:
-        st.iframe(script, height=1)
 
 
 # The favicon, inline: a page icon from Streamlit's Material set is fetched from fonts.gstatic.com,
@@ -265,6 +252,71 @@ def form_token(form: str) -> str:
     return st.session_state[key]
 
 
+def form_token_for(form: str, *values: object) -> str:
+    """The token of ``form`` as rendered now *with these inputs*: the same inputs sent again are the
+    same submission (a double click finds what the first did); changed inputs are a new one (a
+    second progress note, another semester's roster)."""
+    digest = hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+    return f"{form_token(form)}-{digest}"
+
+
 def fresh_form(form: str) -> None:
     """The user asks for a new, empty form: the next submit may create again."""
     st.session_state.pop(f"_form_token_{form}", None)
+
+
+# --- confirming destructive actions -------------------------------------------------------------
+# The action's button only asks (``ask``); a dialog shows what will happen; its 确认 button marks
+# the question answered, and the page runs the action on the next run (``confirmed``). The state
+# lives in session_state, not in the dialog, so a rerun or a lost dialog never runs it by itself.
+
+
+def ask(key: str, **details: object) -> None:
+    """Remember that the user asked for the destructive action ``key`` (with its details) and
+    open its confirmation dialog on the next run."""
+    st.session_state[f"_confirm_{key}"] = details
+    st.session_state.pop(answer_key(key), None)
+    st.rerun()
+
+
+def pending(key: str) -> dict | None:
+    """The details of an action waiting for confirmation."""
+    return st.session_state.get(f"_confirm_{key}")
+
+
+def _drop(key: str) -> None:
+    st.session_state.pop(f"_confirm_{key}", None)
+    st.session_state.pop(answer_key(key), None)
+
+
+def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None:
+    """The action's details once the user confirmed it (asked once: then forgotten); while it
+    waits, the dialog listing ``lines`` (shown as plain text) with ``ok`` and 取消."""
+    details = pending(key)
+    if details is None:
+        return None
+    if st.session_state.get(answer_key(key)):
+        _drop(key)
+        return details
+
+    # not dismissible: an on_dismiss callback also fires when 确认 closes the dialog (measured with
+    # Streamlit 1.67 in Chromium), dropping the answer; 确认 and 取消 are the only ways out
+    @st.dialog(title, dismissible=False)
+    def _dialog() -> None:
+        st.text("\n".join(lines))
+        c1, c2 = st.columns(2)
+        if c1.button(ok, type="primary", key=f"_ok_{key}"):
+            st.session_state[answer_key(key)] = True
+            st.rerun()
+        if c2.button("取消", key=f"_no_{key}"):
+            _drop(key)
+            st.rerun()
+
+    _dialog()
+    return None
+
+
+def answer_key(key: str) -> str:
+    """The session_state key the dialog's 确认 sets (tests answer the dialog through it: AppTest
+    cannot reach buttons inside ``st.dialog``)."""
+    return f"_confirmed_{key}"

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import charts, common
-from portal import dates, quota
+from portal import cache, dates, quota
 from portal.errors import PortalError
 
 KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
@@ -96,7 +96,13 @@ with common.database() as db:
     else:
         person_id = next(iter(choices))
     try:
-        data = quota.dashboard_for(db, user, person_id, on=today)
+        systems = quota.dashboard_systems(user, person_id)  # rights first: the cache holds no user
+        # one computation per (cadre, systems shown, today, data stamp), shared by every session
+        data = cache.memo(
+            db,
+            ("dashboard", person_id, tuple(systems) if systems is not None else None),
+            lambda: quota.dashboard(db, person_id, on=today, systems=systems),
+        )
     except PortalError as exc:
         common.show_error(exc)
         st.stop()

@@ -1,12 +1,43 @@
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import dates, ledger, periods
+from portal import cache, dates, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _system_tables(book: ledger.Ledger) -> dict[str, pd.DataFrame]:
+    """One table per system, built once per cached ledger (not per rerun)."""
+    return {
+        system: pd.DataFrame(
+            {
+                "日期": [r.date.isoformat() for r in rows],
+                "领导干部": [r.cadre_name for r in rows],
+                "职务": [r.title for r in rows],
+                "单位": [r.unit for r in rows],
+                "类别": [r.subtype for r in rows],
+                "联系对象": [r.counterpart for r in rows],
+                "地点": [r.place for r in rows],
+                "课时": [r.hours or None for r in rows],
+                "意见建议": [r.opinions for r in rows],
+            }
+        )
+        for system, rows in book.by_system().items()
+    }
+
+
+def _counts_table(book: ledger.Ledger, group: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"": k, **{s: counter.get(s, 0) for s in book.systems}, "合计": sum(counter.values())}
+            for k, counter in book.counts(group).items()
+        ]
+    )
+
 
 user = common.require(__file__)
 
@@ -27,9 +58,15 @@ department = cols[0].selectbox(
 since = cols[1].date_input("起始日期", value=year_start, format="YYYY-MM-DD", key="l_since")
 until = cols[2].date_input("截止日期", value=today, format="YYYY-MM-DD", key="l_until")
 
+if department not in choices:  # the cache below holds no user: rights are checked before asking it
+    st.stop()
 with common.database() as db:
     try:
-        book = ledger.build(db, user, department=department, since=since, until=until)
+        # one build per (department, period, today, data stamp), shared by every session; any write
+        # anywhere makes the next run build afresh (portal/cache.py)
+        key = ("ledger", department, since, until)
+        book = cache.memo(db, key, lambda: ledger.build(db, user, department=department, since=since, until=until))
+        system_tables = cache.memo(db, (*key, "tables"), lambda: _system_tables(book))
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
@@ -68,44 +105,29 @@ with tabs[0]:
         hide_index=True,
         width="stretch",
     )
-with tabs[1]:
-    key = st.radio(
+
+
+@st.fragment
+def summary() -> None:
+    """汇总方式 reruns this panel only, not the whole ledger."""
+    group = st.radio(
         "汇总方式",
         ["unit", "cadre", "semester", "month"],
         format_func={"unit": "按单位", "cadre": "按领导干部", "semester": "按学期", "month": "按月份"}.get,
         horizontal=True,
         key="l_group",
     )
-    table = book.counts(key)
-    st.dataframe(
-        [
-            {"": k, **{s: counter.get(s, 0) for s in book.systems}, "合计": sum(counter.values())}
-            for k, counter in table.items()
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-for tab, (system, rows) in zip(tabs[2:], book.by_system().items(), strict=True):
+    with common.database() as db:
+        table = cache.memo(db, (*key, "counts", group), lambda: _counts_table(book, group))
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+with tabs[1]:
+    summary()
+for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
     with tab:
-        st.caption(f"{system}：{len(rows)} 条")
-        st.dataframe(
-            [
-                {
-                    "日期": r.date.isoformat(),
-                    "领导干部": r.cadre_name,
-                    "职务": r.title,
-                    "单位": r.unit,
-                    "类别": r.subtype,
-                    "联系对象": r.counterpart,
-                    "地点": r.place,
-                    "课时": r.hours or None,
-                    "意见建议": r.opinions,
-                }
-                for r in rows
-            ],
-            hide_index=True,
-            width="stretch",
-        )
+        st.caption(f"{system}：{len(frame)} 条")
+        st.dataframe(frame, hide_index=True, width="stretch")
 
 if until - since > dt.timedelta(days=800):
     st.warning("所选期间超过两年，台账较大，导出可能需要一些时间。")

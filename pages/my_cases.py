@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import cases, dates
+from portal import cases, dates, states
 from portal.errors import PortalError
 
 user = common.require(__file__)
@@ -30,7 +30,7 @@ if not mine:
 if unread:
     st.info(f"有 {len(unread)} 件诉求收到了新的答复。", icon=":material/mark_email_unread:")
 
-OPEN = {"registered", "referred", "in_progress"}
+OPEN = set(states.CASE_OPEN_STATES)
 COLOURS = {"answered": "green", "closed": "gray"}
 
 

@@ -53,7 +53,8 @@ def day_label(iso: str) -> str:
     else:
         free = sum(1 for s in grids[d.date] if s.free)
         tail = f"余 {free} 个时段" if free else "已约满"
-    return f"{dates.format_date(d.date)}　{d.leader_name}（{d.leader_title}）　{tail}"
+    leader = f"{d.leader_name}（{d.leader_title}）" if d.leader_title else d.leader_name
+    return f"{dates.format_date(d.date)}　{leader}　{tail}"
 
 
 st.subheader("1. 选择接待日")
@@ -74,8 +75,8 @@ mine = held[day.date]
 grid = grids[day.date]
 
 
-def pick(slot: str) -> None:
-    st.session_state["slot_choice"] = (day.date.isoformat(), slot)
+def pick(day_iso: str, slot: str) -> None:
+    st.session_state["slot_choice"] = (day_iso, slot)
 
 
 def slot_grid(picked: str | None) -> None:
@@ -105,7 +106,7 @@ def slot_grid(picked: str | None) -> None:
                         type="primary" if s.slot == picked else "secondary",
                         disabled=mine is not None,
                         on_click=pick,
-                        args=(s.slot,),
+                        args=(day.date.isoformat(), s.slot),
                         width=170,
                     )
 

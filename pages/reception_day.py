@@ -3,8 +3,10 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import dates, reception
+from pages.reception_widgets import ask_to_cancel, cancel_dialog
+from portal import dates, reception, states
 from portal.errors import PortalError
+from portal.reception import bookings
 from portal.reception import day as reception_day
 
 user = common.require(__file__)
@@ -59,7 +61,7 @@ if duty.cancelled:
 
 counts = {
     label: sum(b.status_label == label for b in items)
-    for label in ("待接待", "已签到", "已接待", "未到", "已取消")
+    for label in states.BOOKING_DAY_LABELS
 }
 cols = st.columns(len(counts))
 for col, (label, n) in zip(cols, counts.items(), strict=True):
@@ -104,6 +106,12 @@ if duty.cancelled or day > today:
         st.info("接待日当天可在此签到、记录接待情况。")
     st.stop()
 
+
+
+def cancelled(b: bookings.Booking) -> None:
+    st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
+
+
 if open_items:
     st.subheader("办理来访")
     choice = {
@@ -118,15 +126,15 @@ if open_items:
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
         c1, c2 = st.columns(2)
-        if b.status_label in ("待接待", "未到") and c1.button(
+        waiting = b.status == "booked" and not b.checked_in_at
+        if (waiting or b.status == "no_show") and c1.button(
             "签到", icon=":material/how_to_reg:", key="checkin"
         ):
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
         with common.database() as db:
             over = reception_day.slot_ended(db, b)
         if (
-            b.status == "booked"
-            and not b.checked_in_at
+            waiting
             and c2.button(
                 "标记未到",
                 icon=":material/person_off:",
@@ -136,6 +144,11 @@ if open_items:
             )
         ):
             run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
+        with common.database() as db:
+            cancellable = bookings.can_cancel(db, user, b)
+        if cancellable:  # e.g. the visitor phoned to say he cannot come: asks first, reason optional
+            ask_to_cancel(b)
+    cancel_dialog(user, cancelled)
 
     with st.form("record"):
         st.markdown("**记录接待情况**")

@@ -3,7 +3,8 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import dates, periods, reception
+from portal import dates, periods, reception, submissions
+from portal.accounts import User
 from portal.errors import PortalError, ValidationError
 from portal.reception import roster
 
@@ -47,11 +48,12 @@ if not days:
 st.dataframe(
     [
         {
+            # what a phone shows first (390 px fit about three columns): the day, its leader, its state
             "日期": dates.format_date(d.date),
             "值班校领导": d.leader_name,
+            "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
             "职务": d.leader_title,
             "地点": d.place,
-            "状态": d.status_label if not d.cancelled else f"已取消（{d.note}）",
             "预约": d.booked,
         }
         for d in days
@@ -82,10 +84,19 @@ st.divider()
 st.subheader("管理接待日")
 
 
-def act(fn, *args, done: str) -> None:
+def act(fn, *args, done: str, form: str) -> None:
+    """One roster change, exactly once per form rendering and inputs (a double click on 对调 must
+    not swap the two days back)."""
     try:
+        inputs = [a for a in args if not isinstance(a, User)]
         with common.database() as db:
-            fn(db, *args)
+
+            def change() -> None:
+                fn(db, *args)
+
+            submissions.once(
+                db, common.form_token_for(form, *inputs), f"roster_{form}", change, user_id=user.id
+            )
         st.session_state["roster_notice"] = done
         st.rerun()
     except PortalError as exc:
@@ -118,7 +129,18 @@ with tab_plan:
         if st.form_submit_button("生成排班", type="primary"):
             try:
                 with common.database() as db:
-                    result = roster.plan_semester(db, key, user, place or None)
+                    # the plan of this form rendering and inputs is made once; sent again, it is shown again
+                    outcome = submissions.once(
+                        db,
+                        common.form_token_for("plan", key, place),
+                        "roster_plan",
+                        lambda: (
+                            None,
+                            roster.plan_semester(db, key, user, place or None).model_dump(mode="json"),
+                        ),
+                        user_id=user.id,
+                    )
+                result = roster.PlanResult.model_validate(outcome.result)
                 st.success(f"新排 {len(result.created)} 天，保留已有 {len(result.kept)} 天。")
                 for w in result.warnings:
                     st.warning(w)
@@ -132,7 +154,15 @@ with tab_swap, st.form("swap"):
     b = st.selectbox("与此接待日对调", list(scheduled), format_func=scheduled.get, key="swap_b")
     note = st.text_input("说明", max_chars=200, key="swap_note")
     if st.form_submit_button("对调值班校领导") and a and b:
-        act(roster.swap, dt.date.fromisoformat(a), dt.date.fromisoformat(b), user, note, done="已对调。")
+        act(
+            roster.swap,
+            dt.date.fromisoformat(a),
+            dt.date.fromisoformat(b),
+            user,
+            note,
+            done="已对调。",
+            form="swap",
+        )
 
 with tab_sub:
     day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="sub_day")
@@ -145,7 +175,13 @@ with tab_sub:
             note = st.text_input("说明（如：原值班校领导出差）", max_chars=200, key="sub_note")
             if st.form_submit_button("替班"):
                 act(
-                    roster.substitute, dt.date.fromisoformat(day_key), leader, user, note, done="已安排替班。"
+                    roster.substitute,
+                    dt.date.fromisoformat(day_key),
+                    leader,
+                    user,
+                    note,
+                    done="已安排替班。",
+                    form="substitute",
                 )
 
 with tab_cancel:
@@ -153,11 +189,24 @@ with tab_cancel:
         day_key = st.selectbox("取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day")
         reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
         if st.form_submit_button("取消该接待日"):
+            if not day_key:
+                st.error("请选择接待日")
+            elif not reason.strip():
+                st.error("请填写取消原因")
+            else:
+                common.ask("cancel_day", day=day_key, reason=reason)  # asks first (reruns)
+    if asked := common.pending("cancel_day"):
+        gone = next((d for d in days if d.date.isoformat() == asked["day"]), None)
+        lines = [
+            f"取消 {dates.format_date(dt.date.fromisoformat(asked['day']))} 的接待日"
+            + (f"（值班校领导 {gone.leader_name}）" if gone else ""),
+            f"取消原因：{asked['reason']}",
+            f"已有的 {gone.booked if gone else 0} 个预约将随之取消，预约人会在“我的预约”中看到取消原因。",
+        ]
+        if common.confirmed("cancel_day", "确认取消接待日", lines, ok="确认取消"):
             try:
-                if not day_key:
-                    raise ValidationError("请选择接待日")
                 with common.database() as db:
-                    n = roster.cancel_day(db, dt.date.fromisoformat(day_key), user, reason)
+                    n = roster.cancel_day(db, dt.date.fromisoformat(asked["day"]), user, asked["reason"])
                 st.session_state["roster_notice"] = (
                     f"已取消，{n} 个预约随之取消，预约人可在“我的预约”中看到。"
                 )
@@ -175,13 +224,21 @@ with tab_cancel:
                     dt.date.fromisoformat(day_key),
                     user,
                     done="已恢复（原预约仍为已取消）。",
+                    form="restore",
                 )
 
 with tab_place, st.form("place"):
     day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="place_day")
     new_place = st.text_input("新的接待地点（预约人会看到变动）", max_chars=100, key="place_new")
     if st.form_submit_button("更改地点") and day_key:
-        act(roster.change_place, dt.date.fromisoformat(day_key), new_place, user, done="接待地点已更改。")
+        act(
+            roster.change_place,
+            dt.date.fromisoformat(day_key),
+            new_place,
+            user,
+            done="接待地点已更改。",
+            form="place",
+        )
 
 with tab_history:
     with common.database() as db:

@@ -11,6 +11,9 @@ import datetime as dt
 import re
 import secrets
 import string
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -26,8 +29,32 @@ ROLE_LABELS = {"visitor": "师生", "cadre": "干部", "department": "部门", "
 ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
 LOGIN_FAILED = "账号或密码错误"
 LOCKED = "登录失败次数过多，请 {minutes} 分钟后再试"
+BUSY = "登录人数较多，请稍后再试"
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# OWASP's argon2id minimum (m=19 MiB, t=2, p=1): the library's default takes 64 MiB per check,
+# which let 40 parallel logins grow the server by 1.8 GB. Older hashes are upgraded on login.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+class VerificationSlots:
+    """At most ``size`` password hashes are computed at once in this process (each holds
+    19 MiB and a core); an attempt that cannot get a slot within ``LOGIN_WAIT_SECONDS``
+    is told to try again and is not counted as a failed guess."""
+
+    def __init__(self, size: int) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, size))
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=config.LOGIN_WAIT_SECONDS):
+            raise AuthError(BUSY)
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+_verification_slot = VerificationSlots(config.LOGIN_CONCURRENCY)
 
 
 class Role(BaseModel):
@@ -144,13 +171,44 @@ def find_user(db: Database, username: str) -> User | None:
     return _user_from_row(db, rows[0]) if rows else None
 
 
-def list_users(db: Database, search: str = "") -> list[User]:
+def page_users(db: Database, search: str = "", *, offset: int = 0, limit: int = 100) -> tuple[int, list[User]]:
+    """(how many accounts match, one page of them by username): four queries whatever the page size —
+    the page's roles and today's post levels are read together, not one query per user."""
     like = f"%{search.strip()}%"
-    rows = db.query(
-        _USER_SQL + "WHERE u.username LIKE ? OR u.display_name LIKE ? ORDER BY u.username LIMIT 500",
-        [like, like],
-    )
-    return [_user_from_row(db, r) for r in rows]
+    where = "WHERE u.username LIKE ? OR u.display_name LIKE ?"
+    total = db.execute(f"SELECT count(*) FROM users u {where}", [like, like]).fetchone()[0]
+    rows = list(db.query(_USER_SQL + where + " ORDER BY u.username LIMIT ? OFFSET ?", [like, like, limit, offset]))
+    ids = [r["id"] for r in rows]
+    roles: dict[int, list[Role]] = {i: [] for i in ids}
+    levels: dict[int, set[str]] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for uid, role, dept in db.execute(
+            f"SELECT user_id, role, department FROM user_roles WHERE user_id IN ({marks}) "
+            "ORDER BY user_id, role, department",
+            ids,
+        ):
+            roles[uid].append(Role(role=role, department=dept))
+        today = dates.today().isoformat()
+        for uid, level in db.execute(
+            f"SELECT u.id, c.level FROM users u JOIN cadre_posts c ON c.person_id = u.person_id "
+            f"WHERE u.id IN ({marks}) AND c.start_date <= ? AND (c.end_date IS NULL OR c.end_date >= ?)",
+            [*ids, today, today],
+        ):
+            levels.setdefault(uid, set()).add(level)
+    users = []
+    for r in rows:
+        held = sorted(levels.get(r["id"], ()))
+        mine = roles[r["id"]]
+        if held and not any(x.role == "cadre" for x in mine):
+            mine.append(Role(role="cadre"))  # holding a post today makes a cadre (as _roles_of)
+        users.append(
+            User(
+                id=r["id"], username=r["username"], display_name=r["display_name"], person_id=r["person_id"],
+                staff_no=r.get("staff_no"), is_active=bool(r["is_active"]), roles=mine, cadre_levels=held,
+            )
+        )
+    return total, users
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -254,13 +312,31 @@ def reset_password(
     return password
 
 
-def change_password(db: Database, user_id: int, old: str, new: str) -> None:
-    row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
-    if not row or not row[0] or not _verify(row[0], old):
+def change_password(
+    db: Database, user_id: int, old: str, new: str, keep_session: str | None = None
+) -> None:
+    """Change one's own password; every other session of the account ends (a stolen session
+    or a forgotten login elsewhere does not outlive the change), ``keep_session`` stays."""
+    row = db.execute("SELECT password_hash, username FROM users WHERE id = ?", [user_id]).fetchone()
+    if not row or not row[0]:
         raise ValidationError("原密码不正确")
     check_password_strength(new)
+    with _verification_slot():
+        # the old password is a guess like a login's: counted first, under the same lockout
+        locks = _take_attempt(db, row[1], dates.now())
+        ok = _verify(row[0], old)
+        new_hash = hash_password(new) if ok else None
+    if not ok:
+        if locks:
+            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+        raise ValidationError("原密码不正确")
     with write(db):
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(new), user_id])
+        db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
+        db.execute(
+            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+            [dates.stamp(), user_id, keep_session],
+        )
         audit(db, user_id, "user.change_password", "")
 
 
@@ -275,6 +351,39 @@ def _verify(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 
+def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
+    """Count this attempt as a failure *before* the password is checked, atomically.
+
+    Returns True when this is the attempt that reaches the threshold (the name is locked
+    from now on). Raises ``AuthError`` when the name is already locked. Because the count
+    is taken inside one ``BEGIN IMMEDIATE`` transaction, any number of parallel guesses
+    check at most ``LOCKOUT_THRESHOLD`` passwords; a success clears the count.
+    """
+    with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
+        attempt = db.execute(
+            "SELECT failures, locked_until FROM login_attempts WHERE username = ?", [username]
+        ).fetchone()
+        failures = attempt[0] if attempt else 0
+        if attempt and attempt[1]:
+            locked_until = dt.datetime.fromisoformat(attempt[1])
+            if locked_until > now:
+                minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+                raise AuthError(LOCKED.format(minutes=minutes))
+            failures = 0  # the lock has run out: a fresh count
+        failures += 1
+        locks = failures >= config.LOCKOUT_THRESHOLD
+        locked_until_text = (
+            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds") if locks else None
+        )
+        db.execute(
+            "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "
+            "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
+            "locked_until = excluded.locked_until",
+            [username, failures, locked_until_text],
+        )
+    return locks
+
+
 def authenticate(db: Database, username: str, password: str) -> User:
     """The user, or ``AuthError`` with one message for a wrong name and a wrong password.
 
@@ -284,37 +393,23 @@ def authenticate(db: Database, username: str, password: str) -> User:
     username = (username or "").strip()
     if not username or not password:
         raise AuthError("请输入账号和密码")
-    now = dates.now()
-    attempt = db.execute(
-        "SELECT failures, locked_until FROM login_attempts WHERE username = ?", [username]
-    ).fetchone()
-    if attempt and attempt[1] and dt.datetime.fromisoformat(attempt[1]) > now:
-        minutes = max(1, int((dt.datetime.fromisoformat(attempt[1]) - now).total_seconds() // 60) + 1)
-        raise AuthError(LOCKED.format(minutes=minutes))
-    row = db.execute(
-        "SELECT id, password_hash, is_active FROM users WHERE username = ?", [username]
-    ).fetchone()
-    ok = _verify(row[1], password) if row and row[1] else _verify(_DUMMY_HASH, password) and False
-    if not ok or not row[2]:
-        failures = (attempt[0] if attempt else 0) + 1
-        locked_until = None
-        if failures >= config.LOCKOUT_THRESHOLD:
-            locked_until = (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
-        with write(db):
-            db.execute(
-                "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "
-                "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
-                "locked_until = excluded.locked_until",
-                [username, 0 if locked_until else failures, locked_until],
-            )
-        if locked_until:
+    with _verification_slot():
+        locks = _take_attempt(db, username, dates.now())
+        row = db.execute(
+            "SELECT id, password_hash, is_active FROM users WHERE username = ?", [username]
+        ).fetchone()
+        ok = _verify(row[1], password) if row and row[1] else _verify(_DUMMY_HASH, password) and False
+        ok = bool(ok and row[2])
+        new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(row[1]) else None
+    if not ok:
+        if locks:
             raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
         raise AuthError(LOGIN_FAILED)
-    with write(db):
+    with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
-        if _hasher.check_needs_rehash(row[1]):
-            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), row[0]])
+        if new_hash:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, row[0]])
     return get_user(db, row[0])
 
 

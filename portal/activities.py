@@ -8,7 +8,9 @@ and ``activity_history``:
   counterparts in ``activity_targets`` (what the per-target quota rules read), writes the
   first history entry, and opens one case per opinion item raised (RULES.md §5).
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
-  row void with a reason — nothing is ever hard-deleted.
+  row void with a reason — nothing is ever hard-deleted. Both keep the cases consistent: an
+  opinion removed (or the whole activity voided) withdraws its case if no department acted on
+  it yet, else flags it to the department (``cases.withdraw_for_activity``).
 * Row-level scope: a cadre sees and edits only his or her own; department staff see and
   log on behalf of cadres only for the systems their department runs (第四条); admins all.
 """
@@ -20,11 +22,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import accounts, cases, dates, text
+from . import accounts, cases, dates, states, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -401,8 +404,13 @@ def _raise(found: list[tuple[str, str]]) -> None:
 
 
 def _case_contents(db: Database, activity_id: int) -> list[str]:
+    """The opinion items of the activity's live cases (a withdrawn one no longer stands for an item)."""
     return [
-        r[0] for r in db.execute("SELECT content FROM cases WHERE activity_id = ? ORDER BY id", [activity_id])
+        r[0]
+        for r in db.execute(
+            "SELECT content FROM cases WHERE activity_id = ? AND state != 'withdrawn' AND alert = '' ORDER BY id",
+            [activity_id],
+        )
     ]
 
 
@@ -436,8 +444,7 @@ def get_activity(db: Database, activity_id: int, viewer: User) -> Activity:
     return activity
 
 
-def list_activities(
-    db: Database,
+def _filter(
     viewer: User,
     *,
     cadre_id: int | None = None,
@@ -446,9 +453,8 @@ def list_activities(
     since: dt.date | None = None,
     until: dt.date | None = None,
     include_voided: bool = False,
-    limit: int | None = None,
-) -> list[Activity]:
-    """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
+) -> tuple[str, list]:
+    """The WHERE clause of the viewer's scope and the filters (on ``activities a``)."""
     scope = scope_of(viewer)
     if scope.empty:
         raise PermissionDenied("您无权查看联系活动记录")
@@ -471,10 +477,75 @@ def list_activities(
         params.append(until.isoformat())
     if not include_voided:
         where.append("a.voided_at IS NULL")
-    sql = _SQL + "WHERE " + " AND ".join(where) + " ORDER BY a.date DESC, a.id DESC"
+    return " AND ".join(where), params
+
+
+def list_activities(
+    db: Database,
+    viewer: User,
+    *,
+    cadre_id: int | None = None,
+    system: str | None = None,
+    unit_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    include_voided: bool = False,
+    limit: int | None = None,
+) -> list[Activity]:
+    """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
+    where, params = _filter(
+        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
+        include_voided=include_voided,
+    )
+    sql = _SQL + "WHERE " + where + " ORDER BY a.date DESC, a.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_activity(r) for r in db.query(sql, params)]
+
+
+class ActivityPage(BaseModel):
+    """One page of a filtered list: how many match in all, and the rows shown (plain tuples, in
+    the order of ``COLUMNS`` — a list of 100,000 records never becomes 100,000 models)."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "编号", "日期", "领导干部", "制度", "类别", "联系对象", "地点", "意见建议", "录入人", "状态",
+    )
+    total: int
+    offset: int
+    rows: list[tuple]
+
+
+def page_activities(
+    db: Database,
+    viewer: User,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    cadre_id: int | None = None,
+    system: str | None = None,
+    unit_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    include_voided: bool = False,
+) -> ActivityPage:
+    """The count and one page (newest first) of the activities the filters select, both in SQL."""
+    where, params = _filter(
+        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
+        include_voided=include_voided,
+    )
+    total = db.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
+    offset = max(0, min(int(offset), max(0, total - 1)))
+    rows = [
+        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], len(split_opinions(r[7])), r[8], states.activity_label(True) if r[9] else "")
+        for r in db.execute(
+            "SELECT a.id, a.date, p.name, a.system, a.subtype, a.counterpart_text, a.place, a.opinions, "
+            "COALESCE(u.display_name, ''), a.voided_at IS NOT NULL "
+            "FROM activities a JOIN people p ON p.id = a.cadre_id LEFT JOIN users u ON u.id = a.entered_by "
+            f"WHERE {where} ORDER BY a.date DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, int(limit), offset],
+        )
+    ]
+    return ActivityPage(total=total, offset=offset, rows=rows)
 
 
 def history(db: Database, activity_id: int, viewer: User) -> list[HistoryEntry]:
@@ -564,7 +635,8 @@ def update_activity(
 ) -> Activity:
     """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
 
-    Opinion items already registered as cases must stay; new items open new cases
+    An opinion item removed or rewritten withdraws its case (or flags it when the department has
+    acted on it: ``cases.withdraw_for_activity``); new items open new cases
     (``cases.open_for_activity``, with ``raisers`` as in ``log_activity``).
     """
     current = _load(db, activity_id)
@@ -582,12 +654,9 @@ def update_activity(
     _raise(problems(db, data))
     row, codes = _normalised(db, data)
     new_items = split_opinions(row["opinions"])
-    registered = _case_contents(db, activity_id) if current.opinions_text else []
-    missing = [c for c in registered if c not in new_items]
-    if missing:
-        raise ValidationError(
-            f"意见建议“{missing[0][:30]}”已登记为办理事项，不能删除或改写；如需补充请新增一条"
-        )
+    registered = _case_contents(db, activity_id)
+    # an item taken out (or rewritten) loses its case: withdrawn if untouched, else flagged
+    removed = [c for c in registered if c not in new_items]
     old_items = set(current.opinions) | set(registered)
     with write(db):
         db.execute(
@@ -602,6 +671,10 @@ def update_activity(
                 "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
             )
         _record(db, activity_id, actor.id, "edited")
+        if removed:
+            cases.withdraw_for_activity(
+                db, activity_id, actor.id, "联系活动修改时删除了此条意见建议", contents=removed
+            )
         fresh = [i for i in new_items if i not in old_items]
         cases.open_for_activity(db, activity_id, fresh, actor.id, raisers)
     return _load(db, activity_id)
@@ -623,6 +696,7 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
             [dates.stamp(), reason, dates.stamp(), activity_id],
         )
         _record(db, activity_id, actor.id, "voided")
+        cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
         accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 
@@ -650,3 +724,29 @@ def import_activity(db: Database, data: ActivityInput, key: str, actor_id: int |
         )
         _record(db, existing[0], actor_id, "edited")
     return "updated"
+
+
+EXPORT_COLUMNS = [
+    ("编号", 8), ("日期", 12), ("领导干部", 10), ("工号", 11), ("制度", 12), ("类别", 14), ("地点", 16),
+    ("联系对象", 22), ("参加人员", 18), ("联系工作开展情况", 40), ("意见和建议", 40), ("落实情况", 30),
+    ("录入人", 10), ("状态", 8),
+]
+
+
+def export_xlsx(found: list[Activity], title: str = "联系活动记录") -> bytes:
+    """The listed activities as a workbook, every text exactly as typed (text cells: a value such
+    as ``=HYPERLINK(…)`` is shown, never run); the safe replacement for a table's CSV download."""
+    from . import sheets
+
+    wb, ws = sheets.workbook_sheet("联系活动", title, EXPORT_COLUMNS, subtitle=f"共 {len(found)} 条")
+    for a in found:
+        ws.append(
+            sheets.safe_row(
+                [
+                    a.id, a.date.isoformat(), a.cadre_name, a.cadre_staff_no, a.system, a.subtype, a.place,
+                    a.counterpart_text, a.participants, a.content, a.opinions_text, a.followup,
+                    a.entered_by_name, states.activity_label(True) if a.voided else "",
+                ]
+            )
+        )
+    return sheets.to_bytes(wb)

@@ -37,6 +37,16 @@ ACTION_LABELS: dict[str, str] = {
     "rules.withdraw": "撤回规则修订",
     "activity.void": "作废联系活动",
     "assignment.end": "结束联系关系",
+    "user.provision": "统一身份认证自动开通账号",
+    "sso.auto_provision": "设置自动开通师生账号",
+    "sso.cas_login": "统一身份认证登录",
+    "sso.cas_refused": "统一身份认证票据被拒",
+    "sso.cas_single_logout": "统一身份认证单点退出",
+    "api.issue": "签发接口令牌",
+    "api.revoke": "撤销接口令牌",
+    "api.use": "调用接口",
+    "api.refused": "接口调用被拒",
+    "feed.reset": "重置日历订阅地址",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
@@ -56,6 +66,8 @@ CATEGORIES: dict[str, str] = {
     "api.": "接口",
     "notify.": "消息通知",
     "login.": "登录",
+    "sso.": "统一身份认证",
+    "feed.": "日历订阅",
 }
 
 

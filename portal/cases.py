@@ -8,7 +8,7 @@ working days after the contact (``policy().deadlines``, counted with ``portal.wo
 
 States, in order::
 
-    registered 待登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
+    registered 已登记 → referred 已转办 → in_progress 办理中 → answered 已答复 → closed 已办结
 
 Who may do what:
 
@@ -30,22 +30,18 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import dates, hooks, text, workdays
+from . import dates, hooks, states, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .notify import events as notify_events
 from .policy import policy
 
-STATES = ("registered", "referred", "in_progress", "answered", "closed")
-OPEN_STATES = ("registered", "referred", "in_progress")
-STATE_LABELS = {
-    "registered": "待登记",
-    "referred": "已转办",
-    "in_progress": "办理中",
-    "answered": "已答复",
-    "closed": "已办结",
-}
+# the states and their labels live in portal.states (one vocabulary for every page)
+STATES = states.CASE_STATES
+OPEN_STATES = states.CASE_OPEN_STATES
+LIVE_STATES = states.CASE_LIVE_STATES
+STATE_LABELS = states.CASE_STATE_LABELS
 SOURCES = ("reception", "symposium", "other")
 SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其他联系"}
 ACTION_LABELS = {
@@ -60,6 +56,8 @@ ACTION_LABELS = {
     "reopened": "重新办理",
     "read": "已阅答复",
     "due_changed": "办理期限调整",
+    "withdrawn": "撤销",
+    "flagged": "来源变动提醒",
 }
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
@@ -89,6 +87,9 @@ class Case(BaseModel):
     answered_at: str | None = None
     closed_at: str | None = None
     reopen_count: int = 0
+    withdrawn_at: str | None = None
+    withdraw_reason: str = ""
+    alert: str = ""  # a change at the source the department should look at (activity voided or edited)
     created_at: str
     updated_at: str
     # as of the day the case was read (``on``); None once answered
@@ -264,7 +265,8 @@ def list_cases(
     overdue_only: bool = False,
     on: dt.date | None = None,
 ) -> list[Case]:
-    """Cases the viewer may see (``scope`` as in ``visibility_clause``), by deadline (earliest first)."""
+    """Cases the viewer may see (``scope`` as in ``visibility_clause``), by deadline (earliest first).
+    Withdrawn cases (已撤销) only when ``states`` names them."""
     visible, params = visibility_clause(viewer, scope)
     if visible is None:
         return []
@@ -275,6 +277,8 @@ def list_cases(
             raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
         where.append(f"c.state IN ({','.join('?' * len(states))})")
         params += states
+    else:  # withdrawn cases are shown only when asked for by name
+        where.append("c.state != 'withdrawn'")
     if overdue_only:
         where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
         params += OPEN_STATES
@@ -299,6 +303,12 @@ def list_cases(
     return found
 
 
+def of_activity(db: Database, activity_id: int) -> list[Case]:
+    """The cases opened from one activity's opinions, in the order raised (what its logger sees
+    right after saving; callers have checked the activity's visibility)."""
+    return _cases(db, list(db.query(_SQL + "WHERE c.activity_id = ? ORDER BY c.id", [activity_id])))
+
+
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
     get_case(db, case_id, viewer)  # visibility
     return [
@@ -320,6 +330,7 @@ def counts(cases: list[Case]) -> dict[str, int]:
         "answered": sum(c.state == "answered" for c in cases),
         "closed": sum(c.state == "closed" for c in cases),
         "answered_late": sum(c.answered_late for c in cases),
+        "flagged": sum(bool(c.alert) and c.is_open for c in cases),
     }
 
 
@@ -501,6 +512,70 @@ def open_for_activity(
             )
             opened.append(getattr(case, "id", case))
     return opened
+
+
+# --- the source changed: withdraw or flag -------------------------------------------------------
+
+# events that are not a department acting on the case
+_PASSIVE = ("opened", "due_changed", "read", "flagged")
+
+
+def _untouched(db: Database, row: dict) -> bool:
+    """No department has acted on it yet: still 已登记 and nothing in its history but its opening."""
+    if row["state"] != "registered":
+        return False
+    acted = db.execute(
+        f"SELECT 1 FROM case_events WHERE case_id = ? AND action NOT IN ({','.join('?' * len(_PASSIVE))}) LIMIT 1",
+        [row["id"], *_PASSIVE],
+    ).fetchone()
+    return acted is None
+
+
+def _withdrawable(db: Database, row: dict) -> bool:
+    # a visitor's own request (from a booking) stands whatever becomes of the record: flag it
+    return row["booking_id"] is None and _untouched(db, row)
+
+
+def withdrawal_preview(db: Database, activity_id: int) -> tuple[int, int]:
+    """What voiding the activity would do to its cases: (how many withdrawn, how many flagged)."""
+    rows = list(db.query("SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn'", [activity_id]))
+    withdrawn = sum(_withdrawable(db, r) for r in rows)
+    return withdrawn, len(rows) - withdrawn
+
+
+def withdraw_for_activity(
+    db: Database, activity_id: int, actor_id: int | None, why: str, *, contents: list[str] | None = None
+) -> tuple[list[int], list[int]]:
+    """The activity's cases lost their source (``why``: the activity was voided, or the opinion was
+    removed from it): those no department has acted on become 已撤销 with the reason and who did it;
+    those already in hand, and a visitor's request made through a booking, keep their state and
+    get an alert the department sees on its list.
+    ``contents``: only the cases of these opinion items. Returns (withdrawn ids, flagged ids).
+    Runs inside the caller's transaction (nested ``write`` is a savepoint)."""
+    withdrawn: list[int] = []
+    flagged: list[int] = []
+    with write(db):
+        rows = list(
+            db.query(
+                "SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn' ORDER BY id", [activity_id]
+            )
+        )
+        now = dates.stamp()
+        for row in rows:
+            if contents is not None and row["content"] not in contents:
+                continue
+            if _withdrawable(db, row):
+                _set(db, row["id"], state="withdrawn", withdrawn_at=now, withdraw_reason=why)
+                _event(db, row["id"], actor_id, "withdrawn", row["state"], "withdrawn", why, now)
+                withdrawn.append(row["id"])
+            elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
+                alert = f"{why}（{now[:10]}）：请核实是否继续办理"
+                if row["alert"] == alert:
+                    continue
+                _set(db, row["id"], alert=alert)
+                _event(db, row["id"], actor_id, "flagged", row["state"], row["state"], alert, now)
+                flagged.append(row["id"])
+    return withdrawn, flagged
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -808,6 +883,7 @@ EXPORT_COLUMNS = [
     ("答复", 50),
     ("答复时间", 18),
     ("重新办理次数", 8),
+    ("来源变动", 30),
 ]
 
 
@@ -829,6 +905,7 @@ def export_rows(cases: list[Case]) -> list[list]:
             c.answer,
             dates.format_stamp(c.answered_at) if c.answered_at else "",
             c.reopen_count,
+            c.alert,
         ]
         for c in cases
     ]

@@ -23,7 +23,14 @@ SESSION_COOKIE = "portal_session"
 # Lockout: this many failures in a row lock an account for LOCKOUT_SECONDS.
 LOCKOUT_THRESHOLD = int(os.environ.get("PORTAL_LOCKOUT_THRESHOLD", 5))
 LOCKOUT_SECONDS = int(os.environ.get("PORTAL_LOCKOUT_SECONDS", 15 * 60))
+# At most this many password checks run at once (each takes 19 MiB and a core); others wait
+# up to LOGIN_WAIT_SECONDS, then are asked to try again.
+LOGIN_CONCURRENCY = int(os.environ.get("PORTAL_LOGIN_CONCURRENCY", 4))
+LOGIN_WAIT_SECONDS = float(os.environ.get("PORTAL_LOGIN_WAIT", 10))
 # Uploads (imports) larger than this are refused before parsing.
+# A batch export of record forms from the page is refused above this many forms (≈ 20 ms a form:
+# 2,000 forms ≈ 40 s); the user is asked to narrow the filter. The CLI has no limit.
+MAX_EXPORT_FORMS = int(os.environ.get("PORTAL_MAX_EXPORT_FORMS", 2000))
 MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 
 

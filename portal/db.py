@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +24,12 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from . import config
+from .errors import Busy
 
 BUSY_TIMEOUT_MS = 5000
+# How long a write waits for other writers (another session, another server process) before
+# it gives up and the user is asked to try again. Long enough for a burst of bookings to drain.
+WRITE_DEADLINE_S = 10.0
 
 migrations = Migrations("portal")
 
@@ -414,14 +420,16 @@ def m008_search(db: Database) -> None:
 def m009_campus_identity(db: Database) -> None:
     """Campus single sign-on and the API: a session remembers the identity that opened it
     (a CAS ticket or an OIDC login, hashed) so a reload resumes it and single logout finds it;
-    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys."""
+    API tokens (hashed) with scopes and an expiry; per-user calendar feed keys.
+    Written to be re-runnable (a development database may hold it under an earlier number)."""
+    if "sso_key" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN sso_key TEXT")  # 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
     _script(
         db,
         """
-        ALTER TABLE sessions ADD COLUMN sso_key TEXT;  -- 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
-        CREATE UNIQUE INDEX sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
-        CREATE INDEX sessions_last_seen ON sessions(last_seen);
-        CREATE TABLE api_tokens (
+        CREATE UNIQUE INDEX IF NOT EXISTS sessions_sso_key ON sessions(sso_key) WHERE sso_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions(last_seen);
+        CREATE TABLE IF NOT EXISTS api_tokens (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,                  -- who uses it: 一站式服务大厅, 接待前台 …
             token_hash TEXT NOT NULL UNIQUE,     -- sha256 of the token, never the token
@@ -432,7 +440,7 @@ def m009_campus_identity(db: Database) -> None:
             revoked_at TEXT,
             last_used_at TEXT
         );
-        CREATE TABLE feed_keys (                 -- bump generation: every old feed URL stops working
+        CREATE TABLE IF NOT EXISTS feed_keys (                 -- bump generation: every old feed URL stops working
             user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
             generation INTEGER NOT NULL DEFAULT 1
         );
@@ -454,7 +462,108 @@ def m009_booking_cancel_reason(db: Database) -> None:
 
 
 @migrations()
-def m010_notifications(db: Database) -> None:
+def m010_data_stamp(db: Database) -> None:
+    """A counter every write transaction bumps (``write``): caches key on it (``portal/cache.py``)."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS data_stamp (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            n INTEGER NOT NULL
+        );
+        INSERT OR IGNORE INTO data_stamp (id, n) VALUES (1, 0);
+        """,
+    )
+
+
+@migrations()
+def m010_case_withdrawal(db: Database) -> None:
+    """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
+    and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
+
+    The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
+    procedure for constraint changes that leave the stored rows as they are: every existing row
+    still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
+    cannot change inside the migration's transaction, and ``case_events`` references ``cases``.
+    """
+    old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
+    new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
+    if old not in sql:
+        raise RuntimeError("m010: the cases table's state CHECK is not the one m005 created")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'", [sql.replace(old, new)]
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    _script(
+        db,
+        """
+        ALTER TABLE cases ADD COLUMN withdrawn_at TEXT;
+        ALTER TABLE cases ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
+        -- a change at the source the department should look at (the activity voided or edited)
+        ALTER TABLE cases ADD COLUMN alert TEXT NOT NULL DEFAULT '';
+        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
+        """,
+    )
+
+
+@migrations()
+def m011_lookup_indexes(db: Database) -> None:
+    """An index behind every foreign key (a case's activity or booking, a user's bookings and sessions,
+    a unit's posts …) and behind the supervision filters (a department's open cases by due date)."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cadre_posts_unit ON cadre_posts(unit_id, person_id);
+        CREATE INDEX IF NOT EXISTS post_charges_unit ON post_charges(unit_id);
+        CREATE INDEX IF NOT EXISTS users_person ON users(person_id);
+        CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+        CREATE INDEX IF NOT EXISTS audit_log_user ON audit_log(user_id);
+        CREATE INDEX IF NOT EXISTS rule_sets_loaded_by ON rule_sets(loaded_by);
+        CREATE INDEX IF NOT EXISTS contact_targets_unit ON contact_targets(unit_id);
+        CREATE INDEX IF NOT EXISTS activities_entered_by ON activities(entered_by);
+        CREATE INDEX IF NOT EXISTS activity_history_user ON activity_history(user_id);
+        CREATE INDEX IF NOT EXISTS duty_days_activity ON duty_days(activity_id);
+        CREATE INDEX IF NOT EXISTS duty_days_leader ON duty_days(leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_date ON duty_changes(date);
+        CREATE INDEX IF NOT EXISTS duty_changes_new_leader ON duty_changes(new_leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_old_leader ON duty_changes(old_leader_id);
+        CREATE INDEX IF NOT EXISTS duty_changes_user ON duty_changes(user_id);
+        CREATE INDEX IF NOT EXISTS bookings_user ON bookings(user_id, date);
+        CREATE INDEX IF NOT EXISTS bookings_date ON bookings(date, slot);
+        CREATE INDEX IF NOT EXISTS cases_dept_state_due ON cases(responsible_dept, state, due_date);
+        CREATE INDEX IF NOT EXISTS cases_handling_unit ON cases(handling_unit_id, state);
+        CREATE INDEX IF NOT EXISTS cases_raised_by ON cases(raised_by);
+        CREATE INDEX IF NOT EXISTS cases_cadre ON cases(cadre_id, state);
+        CREATE INDEX IF NOT EXISTS cases_booking ON cases(booking_id);
+        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
+        CREATE INDEX IF NOT EXISTS case_events_user ON case_events(user_id, action);
+        CREATE INDEX IF NOT EXISTS submissions_user ON submissions(user_id);
+        CREATE INDEX IF NOT EXISTS api_tokens_created_by ON api_tokens(created_by);
+        CREATE INDEX IF NOT EXISTS bookings_cancelled_by ON bookings(cancelled_by);
+        """,
+    )
+
+
+@migrations()
+def m012_activity_dates(db: Database) -> None:
+    """联系活动记录 filters by date and shows the newest first: the live rows by date (the count is read
+    from the index, a page is the index's first rows), and every row by date when voided ones are asked."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS activities_live_date ON activities(date) WHERE voided_at IS NULL;
+        CREATE INDEX IF NOT EXISTS activities_date ON activities(date);
+        """,
+    )
+
+@migrations()
+def m013_notifications(db: Database) -> None:
     """Notifications (portal/notify/outbox.py): the outbox, filled in the transaction of the change that
     causes a message and emptied by ``portal notify run``; each user's channel and opt-outs."""
     _script(
@@ -563,25 +672,77 @@ def open_db(path: str | Path | None = None) -> Iterator[Database]:
 
 
 @contextmanager
-def write(db: Database) -> Iterator[Database]:
+def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
     """A write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
 
     Nested calls become savepoints of the outer transaction, so a service can call
-    another service and the whole stays all-or-nothing.
+    another service and the whole stays all-or-nothing. A committed write bumps the data
+    stamp (cached results are stale) unless it is ``housekeeping``: sessions and login
+    bookkeeping, which no cached page shows — a login must not recompute everyone's pages.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    _begin_immediate(db)
     try:
         yield db
+        if not housekeeping:
+            _bump_stamp(db)
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
     else:
         db.execute("COMMIT")
+
+
+def _bump_stamp(db: Database) -> None:
+    """Every committed write changes the data stamp: cached results keyed on it are stale."""
+    try:
+        db.conn.execute("UPDATE data_stamp SET n = n + 1 WHERE id = 1")
+    except sqlite3.OperationalError as exc:  # before migration m010
+        if "no such table" not in str(exc):
+            raise
+
+
+def data_stamp(db: Database) -> int:
+    """A number that changes whenever anything is written (one indexed read: cheap per rerun)."""
+    try:
+        row = db.conn.execute("SELECT n FROM data_stamp WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return -1
+    return row[0] if row else -1
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database is busy" (another writer holds the lock)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _begin_immediate(db: Database) -> None:
+    """Take the write lock, retrying until ``WRITE_DEADLINE_S``; then raise ``Busy``.
+
+    SQLite's busy handler waits inside one attempt (its timeout is set to the time left);
+    a short random pause between attempts keeps many waiting writers from retrying in step.
+    """
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            db.conn.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc):
+                    raise
+                if time.monotonic() + 0.01 >= deadline:
+                    raise Busy() from None
+                time.sleep(random.uniform(0.002, 0.02))
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:

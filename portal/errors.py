@@ -29,6 +29,15 @@ class Conflict(PortalError):
     """The action collides with the current state (a slot taken, a duplicate)."""
 
 
+class Busy(PortalError):
+    """The database stayed locked by other writers past the write deadline; nothing was written."""
+
+    MESSAGE = "系统繁忙，请稍后重试。（当前访问人数较多，您的操作未被保存）"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.MESSAGE)
+
+
 class AuthError(PortalError):
     """Login failed. The message never tells a wrong user from a wrong password."""
 

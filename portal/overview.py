@@ -99,6 +99,14 @@ def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Remin
                     "warning",
                 )
             )
+        if figures["flagged"]:
+            found.append(
+                Reminder(
+                    f"来源联系活动已作废或修改、需核实是否继续办理的意见建议 {figures['flagged']} 件",
+                    "pages/cases.py",
+                    "warning",
+                )
+            )
     if user.has("admin"):
         year = on.year + 1
         if workdays.unloaded_years(db, dt.date(year, 1, 1), dt.date(year, 12, 31)):

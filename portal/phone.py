@@ -19,12 +19,14 @@ import re
 from .errors import ValidationError
 
 DEFAULT_EXTENSION = r"\d{4,5}"
+MAX_DIGITS = 20
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")  # spaces and every kind of dash people type
 
 
 def extension_pattern() -> re.Pattern[str]:
-    """The campus extension rule in force (read each time: tests and deployments may set it)."""
+    """The campus extension rule in force (read each time: tests and deployments may set it);
+    an expression that does not compile falls back to the default."""
     raw = os.environ.get("PORTAL_PHONE_EXTENSION") or DEFAULT_EXTENSION
     try:
         return re.compile(raw)
@@ -39,6 +41,8 @@ def normalize(value: object, what: str = "联系电话", required: bool = True) 
         if required:
             raise ValidationError(f"{what}不能为空")
         return ""
+    if len(text) > MAX_DIGITS:  # before any pattern runs: no phone number is this long
+        raise ValidationError(f"{what}过长（{len(text)} 个字符）：请填写 11 位手机号或校内分机号")
     mobile = _MOBILE.fullmatch(text)
     if mobile:
         return mobile.group(1)

@@ -31,6 +31,7 @@ from pathlib import Path
 from docx.opc.oxml import serialize_part_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment
+from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from . import activities, dates, org, text
@@ -85,10 +86,29 @@ def form_context(
 # --- rendering -----------------------------------------------------------------------------
 
 
+_DOCXTPL_ESCAPES = re.compile(r"\{_|_\}")
+
+
+def literal_values(context: dict) -> dict:
+    """Values that come out exactly as typed. After rendering, docxtpl turns the template
+    author's escapes ``{_{ }_} {_% %_}`` into ``{{ }} {% %}`` — in the values too, so a user's
+    ``{_{`` would print as ``{{``. Each value is escaped for XML here and the underscore of
+    ``{_``/``_}`` written as the character reference ``&#95;``: the replacement no longer sees
+    it, Word reads ``_``."""
+
+    def literal(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        escaped = str(escape(text.xml_safe(value)))
+        return Markup(_DOCXTPL_ESCAPES.sub(lambda m: m.group().replace("_", "&#95;"), escaped))
+
+    return {k: literal(v) for k, v in context.items()}
+
+
 def render_fresh(context: dict, template: Path = TEMPLATE_PATH) -> bytes:
     """The straightforward way: a fresh DocxTemplate per form (the benchmark's baseline)."""
     tpl = DocxTemplate(template)
-    tpl.render(context, autoescape=True)
+    tpl.render(literal_values(context), autoescape=True)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()
@@ -115,7 +135,7 @@ class FormRenderer:
         self._lock = threading.Lock()
 
     def document_xml(self, context: dict) -> bytes:
-        dst = self._jinja.render(context)
+        dst = self._jinja.render(literal_values(context))
         dst = re.sub(r"\n<w:p([ >])", r"<w:p\1", dst)
         dst = dst.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         dst = self._tpl.resolve_listing(dst)
@@ -124,15 +144,16 @@ class FormRenderer:
             self._root.replace(self._root.body, body)
             return serialize_part_xml(self._root)
 
-    def render(self, context: dict) -> bytes:
+    def render(self, context: dict, compresslevel: int = 1) -> bytes:
+        """The form as a .docx. Level 1 (default): these parts are repetitive XML, fast and nearly
+        as small; python-docx saves at zlib's default (6) — bench/forms_bench.py compares at that."""
         document = self.document_xml(context)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             for name, when, data in self._parts:
                 info = zipfile.ZipInfo(name, when)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                # level 1: these parts are repetitive XML; fast and nearly as small
-                z.writestr(info, document if name == DOCUMENT_PART else data, compresslevel=1)
+                z.writestr(info, document if name == DOCUMENT_PART else data, compresslevel=compresslevel)
         return buf.getvalue()
 
 
@@ -237,6 +258,13 @@ class ExportResult:
     data: bytes | None = None  # the zip when exported to memory
 
 
+def too_many_forms(total: int, limit: int) -> str:
+    return (
+        f"符合条件的记录有 {total:,} 条，超过一次导出的上限 {limit:,} 条。"
+        "请缩小筛选范围（日期、制度、领导干部或单位）后再导出；更大批量可由管理员用命令行 portal forms export 导出。"
+    )
+
+
 def select_activities(
     db: Database,
     viewer: User,
@@ -288,6 +316,7 @@ def export_forms(
     until: dt.date | None = None,
     pdf: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    max_forms: int | None = None,
 ) -> ExportResult:
     """Write one form per activity: into a directory, a ``.zip`` file, or (``out`` None) zip bytes.
 
@@ -298,6 +327,8 @@ def export_forms(
         db, viewer, cadre=cadre, unit_id=unit_id, system=system, period=period, since=since, until=until
     )
     total = len(chosen)
+    if max_forms is not None and total > max_forms:
+        raise ValidationError(too_many_forms(total, max_forms))
     to_zip = out is None or str(out).lower().endswith(".zip")
     target = Path(out) if out is not None else None
     result = ExportResult(count=total, target=target)
@@ -318,12 +349,14 @@ def export_forms(
             pdfs = to_pdf(written, work)
             result.pdf = len(pdfs)
         if to_zip:
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:  # .docx are zips already
-                for path in [*written, *pdfs]:
-                    z.write(path, path.name)
-            result.data = buf.getvalue()
+            # straight into the target file (memory stays bounded however many forms); bytes only
+            # when the caller asked for them
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(result.data)
+            sink = target if target is not None else io.BytesIO()
+            with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:  # .docx are zips already
+                for path in [*written, *pdfs]:
+                    z.write(path, path.name)
+            if target is None:
+                result.data = sink.getvalue()  # type: ignore[union-attr]
     return result

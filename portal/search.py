@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import activities, cases
+from . import activities, cases, states
 from .accounts import User
 from .db import write
 from .errors import ValidationError
@@ -78,7 +78,8 @@ def refresh(db: Database, batch: int = BATCH) -> int:
     """
     done = 0
     while db.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone():
-        with write(db):
+        # housekeeping: the index follows data already written; no cached page changes with it
+        with write(db, housekeeping=True):
             docs = [r[0] for r in db.execute("SELECT doc FROM search_queue LIMIT ?", [batch])]
             if not docs:
                 break
@@ -196,7 +197,7 @@ def search(
                         id=r[0],
                         date=r[1],
                         title=f"{r[2]}（{r[3]}）· {r[4]}",
-                        state="已作废" if r[5] else "有效",
+                        state=states.activity_label(bool(r[5])),
                         snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
                         ref=f"活动 #{r[0]}",
                     )
@@ -232,7 +233,7 @@ def search(
                         id=r[0],
                         date=r[1],
                         title=f"{r[2]} · {r[3]}",
-                        state=cases.STATE_LABELS.get(r[4], r[4]),
+                        state=states.case_label(r[4]),
                         snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
                         ref=r[2],
                     )

@@ -1,38 +1,95 @@
 """The production server: the Streamlit app plus our own Starlette routes (``st.App``).
 
-* ``POST /auth/claim`` trades the one-time claim token of a fresh login for the
-  signed, HttpOnly session cookie (Streamlit itself cannot set one).
-* ``POST /auth/logout`` ends the session and deletes the cookie.
+* ``/auth/claim`` trades the one-time claim token of a fresh login for the signed,
+  HttpOnly session cookie (Streamlit itself cannot set one). The page loads it in a
+  hidden same-origin frame (GET, token in the query) — no inline script, so the
+  Content-Security-Policy allows no inline script but ``portal.browser``'s, by hash.
+* ``/auth/logout`` ends the session and deletes the cookie.
 * ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
 * ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
-* Security headers on every HTTP response.
+* Security headers, a Content-Security-Policy among them, on every HTTP response,
+  500s included.
+* Streamlit's media files (``/media/…``: the record forms and exports behind download
+  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's).
 """
 
 from __future__ import annotations
 
+import base64
+import ctypes
+import gc
+import hashlib
 import logging
+import os
+import re
+from functools import cache
+from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import config, seeds, sessions
+from . import browser, config, seeds, sessions
 from .cookies import set_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal")
 
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"SAMEORIGIN"),
-    (b"referrer-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+@cache
+def _inline_script_hashes() -> str:
+    """CSP hashes of the inline scripts in Streamlit's own index.html (one tiny flag today)."""
+    import streamlit
+
+    try:
+        html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    bodies = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'" for b in bodies
+    )
+
+
+def content_security_policy() -> str:
+    """Everything from the portal itself; scripts only from our files (Streamlit's charts use
+    Vega's interpreter, no eval); inline styles are Streamlit's (emotion) and stay allowed."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            " ".join(["script-src 'self'", _inline_script_hashes(), *browser.script_hashes()]).strip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "media-src 'self' blob:",
+            "worker-src 'self' blob:",
+            "frame-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-security-policy", content_security_policy().encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (WebSockets pass untouched)."""
+    """Pure ASGI middleware (WebSockets pass untouched).
+
+    Starlette's own 500 page is made by its outermost middleware, outside this one, and would
+    go out bare: an exception that reaches us before the response has started is answered
+    here with a plain Chinese 500 carrying the headers, and raised again for the log.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,17 +98,64 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names
+                    (k, v) for k, v in security_headers() if k not in names
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                response = PlainTextResponse("服务器内部错误，已记录在服务器日志中。", status_code=500)
+                await response(scope, receive, send_with_headers)
+            raise
+
+
+def _live_user(scope: Scope):
+    cookie = Request(scope).cookies.get(config.SESSION_COOKIE)
+    if not cookie:
+        return None
+    with open_db() as db:
+        live = sessions.resume_from_cookie(db, cookie)
+    return live[1] if live else None
+
+
+class SessionGate:
+    """Downloads (Streamlit's ``/media/`` files) and ``/_stcore/metrics`` need a live session.
+
+    A download link is a bearer URL: without this, anyone who learns it (a shared screen, a
+    proxy log, the browser history of a shared computer) fetches the record form while its
+    owner is logged in. Metrics describe the server to an attacker: admins only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            if "/media/" in path or path.endswith("/_stcore/metrics"):
+                from starlette.concurrency import run_in_threadpool
+
+                user = await run_in_threadpool(_live_user, scope)
+                allowed = user is not None and (not path.endswith("/metrics") or user.has("admin"))
+                if not allowed:
+                    await PlainTextResponse("请先登录。", status_code=403)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
 def _same_origin(request: Request) -> bool:
@@ -63,25 +167,30 @@ def _same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-def claim_cookie(request: Request) -> JSONResponse:
-    if not _same_origin(request):
+def _from_our_page(request: Request) -> bool:
+    """A GET that changes state only from our own pages (the hidden frame), never another site."""
+    return _same_origin(request) and request.headers.get("sec-fetch-site", "same-origin") == "same-origin"
+
+
+def claim_cookie(request: Request) -> Response:
+    if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
-    token = request.headers.get("x-portal-claim", "")
+    token = request.headers.get("x-portal-claim") or request.query_params.get("t", "")
     with open_db() as db:
         value = sessions.claim(db, token)
     if value is None:
         return JSONResponse({"ok": False}, status_code=400)
-    response = JSONResponse({"ok": True})
+    response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
     set_session_cookie(request, response, value)
     return response
 
 
-def logout(request: Request) -> JSONResponse:
-    if not _same_origin(request):
+def logout(request: Request) -> Response:
+    if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
     with open_db() as db:
         sessions.end(db, cookie=request.cookies.get(config.SESSION_COOKIE))
-    response = JSONResponse({"ok": True})
+    response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
     response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
@@ -117,8 +226,8 @@ def routes() -> list[Route]:
     from . import api, cas_routes
 
     return [
-        Route("/auth/claim", claim_cookie, methods=["POST"]),
-        Route("/auth/logout", logout, methods=["POST"]),
+        Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
+        Route("/auth/logout", logout, methods=["GET", "POST"]),
         *cas_routes.routes(),
         *api.routes(),
     ]
@@ -131,7 +240,7 @@ def build_app():
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(ChineseFrontend)],
+        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate), Middleware(ChineseFrontend)],
         on_script_error=show_script_error,
     )
 
@@ -140,6 +249,13 @@ def show_script_error(exc: Exception) -> bool:
     """An unexpected error: the details go to the server log, the user gets a Chinese message."""
     import streamlit as st
 
+    from .db import is_locked
+    from .errors import Busy
+
+    if isinstance(exc, Busy) or is_locked(exc):
+        log.warning("database busy in a page: %s", exc)
+        st.error(Busy.MESSAGE)
+        return True
     log.error("unexpected error in a page", exc_info=exc)
     st.error("系统出现意外错误，已记录在服务器日志中。请刷新页面重试；如仍有问题，请联系管理员。")
     return True
@@ -156,6 +272,14 @@ SERVER_CONFIG = {
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "none",
+    # Tables offer no "Download as CSV"/copy: a cell such as =HYPERLINK(…) would go out raw and
+    # run in Excel. The portal's own Excel exports keep text exactly, as text cells.
+    "client.disableDataExport": True,
+    "server.enableAgentApi": False,
+    # Streamlit runs a full gc.collect(2) after every script run: with pandas and pyarrow loaded
+    # that is ≈ 50 ms of CPU, most of a page run, and it serialises a booking rush. Python's own
+    # generational collector still runs; the modules loaded at start are frozen out of it (serve).
+    "runner.postScriptGC": False,
 }
 
 
@@ -171,12 +295,33 @@ def _index_for_search() -> None:
         log.exception("search index refresh at start-up failed")
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas (what ``MALLOC_ARENA_MAX`` does), before any thread starts.
+
+    glibc gives threads that allocate at the same time arenas of their own, up to eight per
+    core, and keeps their memory: 100 logins at once on Streamlit's script threads left the
+    server 320–470 MB larger; with two arenas, 110–135 MB (bench/login_bench.py). Python
+    threads take turns on the GIL anyway, so more arenas buy no speed here. An explicit
+    ``MALLOC_ARENA_MAX`` wins; elsewhere than glibc this does nothing.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-8, arenas))  # -8: M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
 
+    limit_malloc_arenas()
     with open_db() as db:  # migrate, seed and make the secret before the first request
         seeds.seed(db)
         sessions.secret_key(db)
     threading.Thread(target=_index_for_search, name="search-index", daemon=True).start()
-    build_app().run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
+    app = build_app()
+    gc.freeze()  # what is loaded by now lives as long as the server: keep it out of every collection
+    app.run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})

@@ -22,18 +22,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import secrets
+import threading
 
 from itsdangerous import BadSignature, TimestampSigner
 from sqlite_utils import Database
 
 from . import config, dates
 from .accounts import User, get_user
-from .db import get_setting, write
+from .db import get_setting, open_db, write
+from .errors import PortalError
+
+log = logging.getLogger("portal")
 
 CLAIM_SECONDS = 120
-_TOUCH_EVERY = dt.timedelta(seconds=30)
+# A page view never writes: last-seen is noted in memory (at most once a minute per session)
+# and written in one batch by a background thread, so a rush of page views does not queue
+# behind the write lock, and a failed update never fails a page.
+_TOUCH_EVERY = dt.timedelta(seconds=60)
+FLUSH_EVERY_S = 30.0
+_seen: dict[tuple[str, str], str] = {}  # (database file, session id) -> last seen
+_seen_lock = threading.Lock()
+_flusher: threading.Thread | None = None
 _PURGE_EVERY = dt.timedelta(hours=1)
 _last_purge: dt.datetime | None = None
 
@@ -49,7 +61,7 @@ def secret_key(db: Database) -> str:
         return env
     key = get_setting(db, "secret_key")
     if key is None:
-        with write(db):
+        with write(db, housekeeping=True):
             db.execute(
                 "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)",
                 [secrets.token_urlsafe(48)],
@@ -63,7 +75,7 @@ def start(db: Database, user_id: int, sso_key: str | None = None) -> tuple[str, 
     _purge_now_and_then(db)
     session_id, claim_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = dates.stamp()
-    with write(db):
+    with write(db, housekeeping=True):
         db.execute(
             "INSERT INTO sessions (id, user_id, claim_hash, created_at, last_seen, sso_key) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -110,7 +122,7 @@ def opened_by(db: Database, session_id: str) -> str | None:
 
 def end_identity(db: Database, sso_key: str) -> bool:
     """Single logout: end the live session opened by this identity; False if there is none."""
-    with write(db):
+    with write(db, housekeeping=True):
         cur = db.execute(
             "UPDATE sessions SET ended_at = ? WHERE sso_key = ? AND ended_at IS NULL", [dates.stamp(), sso_key]
         )
@@ -126,7 +138,7 @@ def purge(db: Database) -> int:
     now = dates.now()
     idle_before = (now - dt.timedelta(seconds=config.SESSION_IDLE_SECONDS)).isoformat(timespec="seconds")
     old_before = (now - dt.timedelta(seconds=config.SESSION_MAX_AGE + 86400)).isoformat(timespec="seconds")
-    with write(db):
+    with write(db, housekeeping=True):
         cur = db.execute(
             "DELETE FROM sessions WHERE created_at < ? OR (sso_key IS NULL AND "
             "(ended_at IS NOT NULL OR last_seen < ?))",
@@ -152,17 +164,62 @@ def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:
     if row is None or row[4] is not None or not row[5]:
         return None
     now = dates.now()
-    created, last_seen = dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(row[3])
+    key = (_db_file(db), row[0])
+    with _seen_lock:
+        noted = _seen.get(key)
+    created = dt.datetime.fromisoformat(row[2])
+    last_seen = max(dt.datetime.fromisoformat(row[3]), dt.datetime.fromisoformat(noted or row[3]))
     idle = (now - last_seen).total_seconds() > config.SESSION_IDLE_SECONDS
     too_old = (now - created).total_seconds() > config.SESSION_MAX_AGE
     if idle or too_old:
-        with write(db):
-            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", [dates.stamp(), row[0]])
-        return None
+        return None  # over by its own timestamps: nothing needs writing to refuse it
     if now - last_seen > _TOUCH_EVERY:
-        with write(db):
-            db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", [dates.stamp(), row[0]])
+        _note_seen(key, dates.stamp())
     return row[0], get_user(db, row[1])
+
+
+def _db_file(db: Database) -> str:
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+def _note_seen(key: tuple[str, str], stamp: str) -> None:
+    global _flusher
+    with _seen_lock:
+        _seen[key] = stamp
+        if _flusher is None or not _flusher.is_alive():
+            _flusher = threading.Thread(target=_flush_forever, name="portal-last-seen", daemon=True)
+            _flusher.start()
+
+
+def _flush_forever() -> None:
+    while True:
+        threading.Event().wait(FLUSH_EVERY_S)
+        flush_last_seen()
+
+
+def flush_last_seen() -> int:
+    """Write the noted last-seen times, one transaction per database file; returns how many
+    were written. A busy or failing database keeps them for the next round (never raises)."""
+    with _seen_lock:
+        batch = dict(_seen)
+        _seen.clear()
+    written = 0
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for (path, session_id), stamp in batch.items():
+        by_file.setdefault(path, []).append((stamp, session_id))
+    for path, rows in by_file.items():
+        try:
+            with open_db(path) as db, write(db, housekeeping=True):
+                db.conn.executemany(
+                    "UPDATE sessions SET last_seen = max(last_seen, ?) WHERE id = ? AND ended_at IS NULL", rows
+                )
+            written += len(rows)
+        except (PortalError, OSError, Exception) as exc:  # noqa: BLE001 - never let this fail a page
+            log.warning("last-seen update of %d sessions postponed: %s", len(rows), exc)
+            with _seen_lock:
+                for stamp, session_id in rows:
+                    _seen.setdefault((path, session_id), stamp)
+    return written
 
 
 def resume(db: Database, session_id: str | None) -> User | None:
@@ -182,18 +239,35 @@ def resume_from_cookie(db: Database, cookie: str | None) -> tuple[str, User] | N
     return _live(db, "s.token_hash", _digest(token))
 
 
+def new_claim(db: Database, session_id: str) -> str:
+    """A fresh one-time claim token for a live session (one opened without a claim, as by
+    OIDC), so that its browser can get the cookie that downloads need."""
+    # the issue time rides in the token (its digest is what is stored, so it cannot be altered)
+    token = f"{int(dates.now().timestamp())}~{secrets.token_urlsafe(32)}"
+    with write(db):
+        db.execute(
+            "UPDATE sessions SET claim_hash = ? WHERE id = ? AND ended_at IS NULL", [_digest(token), session_id]
+        )
+    return token
+
+
 def claim(db: Database, claim_token: str | None) -> str | None:
     """Trade a fresh one-time claim token for a signed cookie value (once, within two minutes)."""
     if not claim_token:
         return None
     token = secrets.token_urlsafe(32)
-    with write(db):
+    with write(db, housekeeping=True):
         row = db.execute(
             "SELECT id, created_at, ended_at FROM sessions WHERE claim_hash = ?", [_digest(claim_token)]
         ).fetchone()
         if row is None:
             return None
-        age = (dates.now() - dt.datetime.fromisoformat(row[1])).total_seconds()
+        issued = (
+            dt.datetime.fromtimestamp(int(claim_token.split("~", 1)[0]), dates.now().tzinfo)
+            if "~" in claim_token
+            else dt.datetime.fromisoformat(row[1])
+        )
+        age = (dates.now() - issued).total_seconds()
         if row[2] is not None or age > CLAIM_SECONDS:
             db.execute("UPDATE sessions SET claim_hash = NULL WHERE id = ?", [row[0]])
             return None
@@ -210,7 +284,7 @@ def end(db: Database, session_id: str | None = None, cookie: str | None = None) 
         session_id = live[0] if live else None
     if not session_id:
         return
-    with write(db):
+    with write(db, housekeeping=True):
         db.execute(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
         )

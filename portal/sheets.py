@@ -1,8 +1,10 @@
 """Workbooks laid out like the ledgers departments keep by hand (台账): a merged title row,
 an optional subtitle, a bold header row with borders, set column widths and a frozen header.
 
-Cells that a spreadsheet would run as a formula (user text starting with ``=``, ``+``, ``-``,
-``@``) are written as text with a leading apostrophe, so an exported opinion cannot execute.
+User text is written as it was typed, always as a *text* cell: openpyxl would store a string
+starting with ``=`` as a formula (``=HYPERLINK(…)`` in an opinion would run in Excel), so such
+values become explicit string cells. Text cells are never evaluated, so ``+ - @`` need nothing,
+and no apostrophe is added (that would change the user's text).
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ from collections.abc import Iterable
 from copy import copy
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from . import text
 
 _THIN = Side(style="thin", color="999999")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 DATA_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A value for ``ws.append``: text that openpyxl would take for a formula becomes a string cell."""
+    if not isinstance(value, str):
+        return value
+    value = text.xml_safe(value)
+    if value.startswith("="):
+        cell = Cell(None, value=value)  # ws.append adopts a Cell as it is
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -76,6 +76,19 @@ def once(
         return Outcome(object_id, result, True)
 
 
+def recorded(db: Database, token: str | None, kind: str) -> Outcome | None:
+    """What this form rendering already created (None: nothing yet) — a page shows it instead of
+    the form, so that going back or reloading shows the result rather than an invitation to save again."""
+    if not token:
+        return None
+    row = db.execute(
+        "SELECT object_id, result FROM submissions WHERE token = ? AND kind = ?", [token, kind]
+    ).fetchone()
+    if row is None:
+        return None
+    return Outcome(row[0], json.loads(row[1]) if row[1] else None, False)
+
+
 def purge(db: Database, now: dt.datetime | None = None) -> int:
     """Forget tokens older than ``KEEP_DAYS`` (run by maintenance; cheap, indexed)."""
     cutoff = ((now or dt.datetime.now()) - dt.timedelta(days=KEEP_DAYS)).isoformat(timespec="seconds")

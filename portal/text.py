@@ -5,9 +5,13 @@
   no emoji; ``·`` and Latin letters are fine (少数民族 and foreign names).
 * ``free_text``: what people write (descriptions, opinions, notes): anything printable, emoji
   included, line breaks kept (``multiline=False``: refused); control characters are refused.
+* ``line``: one line of free text (names of contact targets, places): spaces collapsed.
 * ``control_character``: the one definition of a control character — the Unicode categories
-  Cc, Cf, Cs, Co, Cn (controls, invisible format characters, unpaired surrogates, private-use
-  and unassigned code points). Imported sheets (``tabular``) use it too.
+  Cc, Cf, Cs, Co, Cn, Zl, Zp: controls, invisible format characters (right-to-left overrides,
+  zero-width spaces, byte-order marks), unpaired surrogates, private-use and unassigned code
+  points (noncharacters such as U+FFFF among them), line/paragraph separators. A zero-width
+  joiner is allowed only inside an emoji sequence. Imported sheets (``tabular``) use it too.
+* ``xml_safe``: text for .xlsx/.docx, for data stored before these rules.
 
 Each returns the cleaned text or raises ``ValidationError`` naming the field in Chinese.
 """
@@ -23,20 +27,39 @@ from .phone import normalize as _normalize_phone
 
 _CODE = re.compile(r"[A-Za-z0-9_.@-]+")
 _NAME_FORBIDDEN = set('<>{}[]\\;|`$"=')
-_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 LINE_BREAKS = "\n\t"
 # zero-width joiners and variation selectors (Cf) belong to emoji; other format characters do not
 EMOJI_JOINERS = "\u200d\ufe0f"
+_ZWJ, _VS16 = "\u200d", "\ufe0f"
+_EMOJI_PARTS = {"So", "Sk"}  # pictographs, skin-tone modifiers
+
+
+def _inside_emoji(text: str, i: int) -> bool:
+    """Whether the joiner at ``i`` joins two emoji (👨‍👩‍👧), not two letters (张‍三)."""
+    if not 0 < i < len(text) - 1:
+        return False
+    before, after = text[i - 1], text[i + 1]
+    return (before == _VS16 or unicodedata.category(before) in _EMOJI_PARTS) and (
+        unicodedata.category(after) == "So"
+    )
 
 
 def control_character(text: str, allow: str = "") -> str | None:
-    """The first control character in ``text`` that ``allow`` does not list, else None."""
-    for ch in text:
-        if ch in allow:
+    """The first control character in ``text`` that ``allow`` does not list, else None.
+    An allowed zero-width joiner still counts unless it sits inside an emoji sequence."""
+    for i, ch in enumerate(text):
+        if ch in allow and (ch != _ZWJ or _inside_emoji(text, i)):
             continue
         if unicodedata.category(ch) in _BAD_CATEGORIES:
             return ch
     return None
+
+
+def _refuse_control(text: str, what: str, allow: str = "") -> None:
+    ch = control_character(text, allow)
+    if ch is not None:
+        raise ValidationError(f"{what}含有不可见的控制字符（U+{ord(ch):04X}），请删除后重新输入")
 
 
 def code(value: object, what: str = "工号", max_len: int = 30) -> str:
@@ -58,8 +81,7 @@ def name(value: object, what: str = "姓名", max_len: int = 50, required: bool 
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    if control_character(text) is not None:
-        raise ValidationError(f"{what}含有不可见的控制字符")
+    _refuse_control(text, what)
     if any(ch in _NAME_FORBIDDEN or unicodedata.category(ch) == "So" for ch in text):
         raise ValidationError(f"{what}含有不允许的符号（如 < > {{ }} ; 或表情符号）")
     return text
@@ -75,9 +97,35 @@ def free_text(
         return ""
     if len(text) > max_len:
         raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
-    if control_character(text, allow=EMOJI_JOINERS + (LINE_BREAKS if multiline else "")) is not None:
-        raise ValidationError(f"{what}含有不可见的控制字符")
+    _refuse_control(text, what, allow=EMOJI_JOINERS + (LINE_BREAKS if multiline else ""))
     return text
+
+
+def line(value: object, what: str, max_len: int = 100, required: bool = True) -> str:
+    """One line of free text: runs of spaces collapse to one; no line breaks."""
+    raw = str(value if value is not None else "").strip()
+    if "\n" in raw or "\r" in raw:
+        raise ValidationError(f"{what}不能换行")
+    text = re.sub(r"[ \t]+", " ", raw)
+    if not text:
+        if required:
+            raise ValidationError(f"{what}不能为空")
+        return ""
+    if len(text) > max_len:
+        raise ValidationError(f"{what}过长（{len(text)} 个字，上限 {max_len}）")
+    _refuse_control(text, what, allow=EMOJI_JOINERS)
+    return text
+
+
+# Characters XML 1.0 cannot hold at all (so neither .xlsx nor .docx): C0 controls but tab and
+# line breaks, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """Text for a file format built on XML: what XML cannot hold becomes U+FFFD (shown as �),
+    everything else is kept. Input is refused such characters; this covers older data."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def phone(value: object, what: str = "联系电话", required: bool = True) -> str:

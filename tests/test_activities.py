@@ -353,8 +353,9 @@ def test_opinions_become_cases_in_the_cases_feature(demo_db):
         ("symposium", "自习座位不足", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
         ("symposium", "热水不稳定", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
     ]
-    with pytest.raises(ValidationError, match="已登记为办理事项"):
-        activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
+    activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
+    states_now = demo_db.execute("SELECT state FROM cases WHERE activity_id = ? ORDER BY id", [saved.id]).fetchall()
+    assert [r[0] for r in states_now] == ["registered", "withdrawn"]  # the removed item is withdrawn
 
 
 def test_a_logged_activity_counts_at_once_and_a_voided_one_stops_counting(demo_db):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import pytest
 
+from pages.common import answer_key
 from portal import accounts, activities, assignments, org
 from portal.policy import policy
 from tests.conftest import goto, login, texts
@@ -77,9 +77,11 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
         submit(at)
         at.run()  # the page's st.rerun() after saving: AppTest does not follow it by itself
         assert "已保存" in texts(at), (system, [e.value for e in at.error])
-        assert at.text_area(key="content").value == ""  # an empty form for the next one
         assert count(demo_db, **{"p.staff_no": "10000001", "a.system": system}) == before + 1, system
-        saved = activities.get_activity(demo_db, at.session_state["last_activity"], leader)
+        saved = activities.list_activities(demo_db, leader, cadre_id=leader.person_id, limit=1)[0]
+        assert any(b.label == "下载记录表（Word）" for b in at.get("download_button"))  # replaces the form
+        submit(at, "记录下一条")
+        assert at.text_area(key="content").value == ""  # an empty form for the next one
         assert (saved.system, saved.subtype, saved.content) == (system, subtype, f"{system}：测试记录")
         assert saved.entered_by == leader.id
         if widget:
@@ -88,7 +90,6 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
             assert saved.hours == 2.5
     assert [c["content"] for c in fake_cases] == ["自习室座位不足", "食堂排队太久"]
     assert {c["responsible_dept"] for c in fake_cases} == {"学工部"}
-    assert any(b.label == "下载记录表（Word）" for b in at.get("download_button"))
 
 
 def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):
@@ -153,6 +154,11 @@ def test_edit_with_history_then_void_with_reason(demo_db):
     at.run()
     at.text_input(key=f"void_reason_{target.id}").input("重复录入")
     next(b for b in at.button if b.label == "作废此记录").click().run()
+    assert not at.exception, at.exception
+    assert not activities.get_activity(demo_db, target.id, me).voided  # the button only asks
+    assert at.session_state["_confirm_void"] == {"activity_id": target.id, "reason": "重复录入"}
+    at.session_state[answer_key("void")] = True  # the dialog's 确认作废 (out of AppTest's reach)
+    at.run()
     assert "已作废" in texts(at)
     voided = activities.get_activity(demo_db, target.id, me)
     assert voided.voided and voided.void_reason == "重复录入"
@@ -163,7 +169,7 @@ def test_batch_export_from_the_page(demo_db):
     goto(at, "pages/activities.py").run()
     next(b for b in at.button if b.label == "生成压缩包").click().run()
     assert not at.exception
-    names = zipfile.ZipFile(io.BytesIO(at.session_state["export_zip"])).namelist()
+    names = zipfile.ZipFile(at.session_state["export_zip_path"]).namelist()  # a file, not session bytes
     assert len(names) == len(at.dataframe[0].value) > 0 and all(n.endswith(".docx") for n in names)
     assert any(b.label == "下载压缩包" for b in at.get("download_button"))
 

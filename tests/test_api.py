@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal import accounts, api, api_tokens, dates, server
+from portal import quota as quota_engine
 from portal.errors import ValidationError
 
 
@@ -66,6 +67,9 @@ def test_every_endpoint_answers_with_its_scope(client, demo_db):
     ).fetchone()[0]
     summary = client.get(f"/api/v1/quota/units/{unit}", headers=_auth(token)).json()
     assert summary["unit"] == unit and summary["cadres"] >= 1 and summary["rules"]
+    whole = [r for r in quota_engine.compute(demo_db) if r.unit == unit]  # the university's report, filtered
+    assert sum(row["cadres"] for row in summary["rules"]) == len(whole)
+    assert sum(row["met"] for row in summary["rules"]) == sum(r.status == "met" for r in whole)
     cases = client.get("/api/v1/cases?department=党办", headers=_auth(token)).json()
     assert all(c["responsible_dept"] == "党办" and c["state"] != "closed" for c in cases)
     assert client.get("/api/v1/quota/cadres/99999999", headers=_auth(token)).status_code == 404

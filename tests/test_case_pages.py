@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts, cases
+from portal import accounts, cases, states
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login, texts
 
@@ -117,3 +117,20 @@ def test_the_organisation_department_opens_the_assessment(demo_db):
     other = login(DEPARTMENT_ACCOUNTS["教务处"])
     with pytest.raises(ValueError):
         goto(other, "pages/assessment.py").run()
+
+
+def test_after_answering_the_page_stays_on_the_case_just_answered(demo_db, visitor_case):
+    case, _ = visitor_case
+    at = login(DEPARTMENT_ACCOUNTS["党办"])
+    goto(at, "pages/cases.py").run()
+    box = at.selectbox(key="c_case")
+    assert len(box.options) > 1 and box.value != case.id  # answering it would jump to another
+    box.set_value(case.id).run()
+    at.text_area(key=f"answer_{case.id}").input("自下周起自习室延长到二十二点三十分")
+    at.button(key=f"answer_btn_{case.id}").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="c_case").value == case.id
+    assert at.subheader[0].value == f"{case.number}　{states.CASE_STATE_LABELS['answered']}"
+    assert "自下周起自习室延长到二十二点三十分" in texts(at)
+    at.run()  # and it stays there on the next rerun
+    assert at.selectbox(key="c_case").value == case.id

@@ -128,7 +128,7 @@ def test_the_full_path_with_history(db, people):
     clerk = people["dangban"]
     unit = db["units"].insert({"name": "后勤处（集团）", "kind": "department"}).last_pk
     case = _open(db, raised_by=people["visitor"].id, raiser_name="王小明", actor_id=clerk.id)
-    assert (case.number, case.state, case.state_label) == ("2026-0001", "registered", "待登记")
+    assert (case.number, case.state, case.state_label) == ("2026-0001", "registered", "已登记")
     case = cases.refer(db, case.id, unit, clerk, "请核实")
     assert (case.state_label, case.handling_unit_name) == ("已转办", "后勤处（集团）")
     case = cases.start(db, case.id, clerk)
@@ -313,7 +313,8 @@ def test_export_opens_back_with_overdue_rows_marked(demo_db):
 def test_export_neutralises_formulas(db, people):
     case = _open(db, content='=HYPERLINK("http://x")')
     wb = load_workbook(io.BytesIO(cases.export_xlsx([cases.get_case(db, case.id, people["admin"])])))
-    assert wb.active["G4"].value.startswith("'=")
+    # kept exactly as typed, as a text cell: Excel shows it and runs nothing
+    assert wb.active["G4"].value == '=HYPERLINK("http://x")' and wb.active["G4"].data_type == "s"
 
 
 def test_cli_lists_overdue_cases_as_json(demo_db, tmp_path):

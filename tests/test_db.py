@@ -142,3 +142,30 @@ def test_a_file_made_anew_at_a_known_path_is_set_up_again(tmp_path):
     with open_db(path) as db:
         assert db["users"].exists()
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_every_foreign_key_and_supervision_filter_has_an_index(db):
+    """Lookups by a foreign key (a case's activity, a user's bookings …) and the supervision filters
+    (a department's open cases by due date) never scan a whole table."""
+    missing = []
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+        first = set()
+        for index in db.execute(f"PRAGMA index_list({table})").fetchall():
+            partial = index[4]
+            cols = [r[2] for r in db.execute(f"PRAGMA index_info({index[1]})")]
+            if cols and not partial:
+                first.add(cols[0])
+        pk = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[5] == 1]
+        for fk in db.execute(f"PRAGMA foreign_key_list({table})").fetchall():
+            if fk[3] not in first and pk[:1] != [fk[3]]:
+                missing.append(f"{table}.{fk[3]}")
+    assert not missing
+    plan = " ".join(
+        str(r[3])
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE responsible_dept = ? AND state IN ('registered', "
+            "'referred') ORDER BY due_date",
+            ["党办"],
+        )
+    )
+    assert "responsible_dept" in plan, plan

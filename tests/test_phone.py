@@ -53,6 +53,12 @@ def test_the_extension_rule_is_configurable(monkeypatch):
     assert phone.normalize("8123") == "8123"
 
 
+def test_a_very_long_value_is_refused_before_any_pattern_runs(monkeypatch):
+    monkeypatch.setenv("PORTAL_PHONE_EXTENSION", r"(\d+)+x")  # a pattern that backtracks badly
+    with pytest.raises(ValidationError, match="过长"):
+        phone.normalize("1" * 5000)
+
+
 def test_masking_hides_the_middle_and_short_extensions():
     assert phone.mask("13800138000") == "138****8000"
     assert phone.mask("8123") == "**23"

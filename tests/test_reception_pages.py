@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from pages.common import answer_key
 from portal import accounts, dates, reception
 from portal.reception import bookings, roster
 from tests.conftest import goto, login, texts
@@ -234,6 +235,8 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
     at.selectbox(key="cancel_day").select(NEXT)
     at.text_input(key="cancel_reason").input("学校召开教代会")
     next(b for b in at.button if b.label == "取消该接待日").click().run()
+    assert not roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled  # it asks first
+    at.session_state[answer_key("cancel_day")] = True  # the dialog's 确认取消
     at.run()
     assert not at.exception, at.exception
     assert roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled
@@ -251,6 +254,7 @@ def test_everyone_sees_the_roster_but_only_dangban_manages_it(demo_db):
     goto(at, "pages/reception_roster.py").run()
     assert not at.exception
     assert "2026年11月25日（星期三）" in set(at.dataframe[0].value["日期"])
+    assert list(at.dataframe[0].value.columns)[:3] == ["日期", "值班校领导", "状态"]  # a phone shows these
     assert "管理接待日" not in texts(at)
 
 
@@ -367,3 +371,27 @@ def test_no_show_waits_for_the_end_of_the_slot(demo_db, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert reception.get_booking(demo_db, dangban, morning.id).status == "no_show"
+
+
+def test_dangban_cancels_a_visit_on_the_day_with_a_reason_everyone_sees(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T11:45")
+    dangban = accounts.find_user(demo_db, "dangban")
+    later = next(
+        b for b in reception.day_list(demo_db, dangban, COMING) if b.status == "booked" and b.slot > "12:00"
+    )
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.selectbox(key="visitor").select(later.id).run()
+    at.button(key=f"cancel_{later.id}").click().run()
+    assert reception.get_booking(demo_db, dangban, later.id).status == "booked"  # asked first
+    at.text_input(key=f"cancel_reason_{later.id}").input("来访人来电改期")
+    at.button(key=f"cancel_confirm_{later.id}").click().run()
+    at.run()
+    assert not at.exception, at.exception
+    gone = reception.get_booking(demo_db, dangban, later.id)
+    assert gone.status == "cancelled" and "接待日管理人员取消，原因：来访人来电改期" in gone.cancel_note
+    assert gone.cancel_note in list(at.dataframe[0].value["备注"])
+    visitor = accounts.get_user(demo_db, later.user_id)
+    at = login(visitor.username)
+    goto(at, "pages/my_bookings.py").run()
+    assert "原因：来访人来电改期" in texts(at)

@@ -21,6 +21,11 @@ def test_hardened_streamlit_configuration():
     assert toml["server"]["enableXsrfProtection"] is True
     assert toml["browser"]["gatherUsageStats"] is False
     assert toml["client"]["showErrorDetails"] == "none"
+    # CSV injection: no table toolbar download (tests/browser/test_table_export_browser.py)
+    assert SERVER_CONFIG["client.disableDataExport"] is True
+    assert toml["client"]["disableDataExport"] is True
+    # a full collection after every page run cost ≈ 50 ms of CPU (bench/rush_bench.py)
+    assert SERVER_CONFIG["runner.postScriptGC"] is False and toml["runner"]["postScriptGC"] is False
 
 
 def _ui_sources():

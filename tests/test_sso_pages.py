@@ -69,5 +69,5 @@ def test_my_account_shows_feed_addresses(demo_db):
     assert any(c.value.endswith("/duty.ics") for c in at.code)
     before = [c.value for c in at.code]
     next(b for b in at.button if b.label == "重置订阅地址").click().run()
-    assert [c.value for c in at.code] != before
+    assert [c.value for c in at.code] != before and "已重置" in texts(at)
     assert accounts.find_user(demo_db, staff_no)

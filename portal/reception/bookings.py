@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, submissions, text
+from .. import accounts, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -27,15 +27,9 @@ from .access import can_book, can_manage
 from .template import DayTemplate, load_template
 
 CATEGORIES = ["教学", "科研", "人事", "学生事务", "后勤保障", "其他"]
-STATUS_LABELS = {"booked": "待接待", "received": "已接待", "cancelled": "已取消", "no_show": "未到"}
+STATUS_LABELS = states.BOOKING_STATUS_LABELS
 OUTCOME_LABELS = {"answered": "当场答复", "handed": "转交办理"}
-CASE_STATE_LABELS = {
-    "registered": "已登记",
-    "referred": "已转办",
-    "in_progress": "办理中",
-    "answered": "已答复",
-    "closed": "已办结",
-}
+CASE_STATE_LABELS = states.CASE_STATE_LABELS
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
 CODE_LENGTH = 6
 SEAT_TAKEN = "该时段已约满，请选择其他时段"
@@ -102,9 +96,7 @@ class Booking(BaseModel):
 
     @property
     def status_label(self) -> str:
-        if self.status == "booked" and self.checked_in_at:
-            return "已签到"
-        return STATUS_LABELS[self.status]
+        return states.booking_label(self.status, bool(self.checked_in_at))
 
     @property
     def cancel_note(self) -> str:

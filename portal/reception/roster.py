@@ -16,7 +16,7 @@ from collections import Counter
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, text
+from .. import accounts, dates, states, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
@@ -33,7 +33,7 @@ ACTION_LABELS = {
     "restore": "恢复",
     "place": "更改地点",
 }
-STATUS_LABELS = {"scheduled": "正常", "cancelled": "已取消"}
+STATUS_LABELS = states.DAY_STATUS_LABELS
 
 
 class Leader(BaseModel):

@@ -4,6 +4,7 @@ Playwright through Debian's chromium (Playwright cannot download its own browser
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -66,3 +67,34 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+FREE_SLOT = re.compile(
+    r"^\d{2}:\d{2}–\d{2}:\d{2}$"
+)  # a free slot's button on 预约接待: its time and nothing else
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick from a selectbox: its open button shows the list (on a phone, focusing the field does not)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    opener = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("button")
+    for _ in range(5):
+        opener.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            settle(page)
+    raise AssertionError(f"{label}: the option {option} never showed")
+
+
+def book_first_free_slot(page, subject: str, phone: str, category: str = "教学") -> None:
+    """On 预约接待 (the day already chosen): the first free slot of the grid, the form, 提交预约."""
+    page.get_by_role("button", name=FREE_SLOT).first.click()
+    settle(page)
+    choose(page, "反映事项类别", category)
+    page.get_by_label("反映事项（简要）").fill(subject)
+    page.get_by_label("联系电话").fill(phone)
+    settle(page)
+    page.get_by_role("button", name="提交预约").click()

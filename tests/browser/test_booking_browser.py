@@ -2,21 +2,18 @@
 every state is on screen and nothing needs sideways scrolling."""
 
 import os
-import re
 import sqlite3
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from portal import demo
 from portal.reception.bookings import CASE_STATE_LABELS
-from tests.browser.conftest import ARTIFACTS, settle
+from tests.browser.conftest import ARTIFACTS, FREE_SLOT, choose, settle
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
 SHOTS = Path(os.environ["PORTAL_SHOTS"]) / "phone" if os.environ.get("PORTAL_SHOTS") else None  # for review
 PHONE = {"width": 390, "height": 844}
-SLOT = re.compile(r"^\d{2}:\d{2}–\d{2}:\d{2}$")  # a free slot's button: its time and nothing else
 
 
 @pytest.fixture
@@ -74,19 +71,6 @@ def phone_login(page, base: str, username: str) -> None:
         page.wait_for_timeout(100)
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick from a selectbox on a phone: its open button shows the list (focusing the field does not)."""
-    opener = page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("button")
-    for _ in range(5):
-        opener.click()
-        try:
-            page.get_by_role("option", name=option).click(timeout=3_000)
-            return
-        except PlaywrightTimeout:
-            settle(page)
-    raise AssertionError(f"{label}: the option {option} never showed")
-
-
 def open_page(page, base: str, path: str, heading: str) -> None:
     page.goto(f"{base}/{path}", wait_until="networkidle")
     page.get_by_role("heading", name=heading).wait_for()
@@ -100,7 +84,7 @@ def test_a_student_books_and_cancels_on_a_phone(server, phone):
     page.get_by_text("2026年12月2日（星期三）").first.click()
     settle(page)
     fits(page, "days and slots")
-    page.get_by_role("button", name=SLOT).first.click()
+    page.get_by_role("button", name=FREE_SLOT).first.click()
     settle(page)
     choose(page, "反映事项类别", "教学")
     page.get_by_label("反映事项（简要）").fill(SUBJECT)

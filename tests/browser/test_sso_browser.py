@@ -15,6 +15,7 @@ import pytest
 
 from portal import provisioning
 from portal.db import open_db
+from tests.browser.conftest import book_first_free_slot
 from tests.browser.serving import free_port, running_server, settle
 from tests.idp import ROOT
 
@@ -92,14 +93,23 @@ def test_cas_login_and_logout(sso_portal, page):
     page.get_by_text(name).first.wait_for()
     page.reload(wait_until="networkidle")  # the same HttpOnly session cookie as password login
     page.get_by_role("button", name="退出登录").wait_for()
-    assert len(_query(sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'cas:%' AND ended_at IS NULL")) == 1
+    assert (
+        len(
+            _query(
+                sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'cas:%' AND ended_at IS NULL"
+            )
+        )
+        == 1
+    )
 
     with page.expect_request(lambda r: r.url.startswith(base + "/auth/cas/logout")):
         page.get_by_role("button", name="退出登录").click()
     page.wait_for_load_state("networkidle")
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_role("button", name="统一身份认证登录", exact=True).wait_for()
-    assert not _query(sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'cas:%' AND ended_at IS NULL")
+    assert not _query(
+        sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'cas:%' AND ended_at IS NULL"
+    )
     # logged out of CAS too: the CAS server asks for the password again
     page.get_by_role("button", name="统一身份认证登录", exact=True).click()
     page.locator("input[name=password]").wait_for()
@@ -126,9 +136,7 @@ def test_first_time_student_is_provisioned_and_books(sso_portal, page):
     page.get_by_role("link", name="预约接待").first.click()
     page.get_by_role("heading", name="预约接待").wait_for()
     settle(page)
-    page.get_by_label("反映事项（简要）").fill("新生宿舍网络")
-    page.get_by_label("联系电话").fill("13800138077")
-    page.get_by_role("button", name="提交预约").click()
+    book_first_free_slot(page, "新生宿舍网络", "13800138077")
     page.get_by_text("预约成功").wait_for()
     rows = _query(
         sso_portal["db"],

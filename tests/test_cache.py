@@ -1,0 +1,108 @@
+"""Cached pages and their invalidation: results are kept per (arguments, today, data stamp), and every
+write through ``db.write`` changes the stamp, so a cached page shows another session's write on its
+next rerun."""
+
+from __future__ import annotations
+
+import re
+
+from portal import accounts, activities, assessment, cache, ledger
+from portal.db import data_stamp, write
+from tests.conftest import goto, login
+
+
+def _ledger_count(at) -> int:
+    caption = next(c.value for c in at.caption if "联系活动" in c.value)
+    return int(re.search(r"联系活动 (\d+) 条", caption).group(1))
+
+
+def test_every_write_changes_the_data_stamp(db):
+    before = data_stamp(db)
+    with write(db):
+        db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    assert data_stamp(db) != before
+    same = data_stamp(db)
+    try:
+        with write(db):
+            db.execute("INSERT INTO settings (key, value) VALUES ('y', '1')")
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert data_stamp(db) == same  # nothing written, nothing to invalidate
+
+
+def test_memo_keeps_a_result_until_the_next_write(db):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert cache.memo(db, ("k", 1), compute) == 1
+    assert cache.memo(db, ("k", 1), compute) == 1
+    assert cache.memo(db, ("k", 2), compute) == 2  # other arguments, other entry
+    with write(db):
+        db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    assert cache.memo(db, ("k", 1), compute) == 3
+
+
+def test_the_cached_ledger_shows_another_sessions_write_on_its_next_rerun(demo_db, monkeypatch):
+    built = []
+    real = ledger.build
+    monkeypatch.setattr(ledger, "build", lambda *a, **k: built.append(1) or real(*a, **k))
+    at = login("admin")
+    goto(at, "pages/ledger.py").run()
+    assert not at.exception, at.exception
+    shown = _ledger_count(at)
+    at.radio(key="l_group").set_value("month").run()  # a widget change: no recomputation
+    assert len(built) == 1 and _ledger_count(at) == shown
+    # another session voids one of the activities in the ledger
+    admin = accounts.find_user(demo_db, "admin")
+    since = at.date_input(key="l_since").value
+    victim = demo_db.execute(
+        "SELECT id FROM activities WHERE voided_at IS NULL AND date >= ? ORDER BY date DESC LIMIT 1",
+        [since.isoformat()],
+    ).fetchone()[0]
+    activities.void_activity(demo_db, victim, "重复录入", admin)
+    at.run()
+    assert _ledger_count(at) == shown - 1
+    assert len(built) == 2
+
+
+def test_the_cached_assessment_is_shared_and_still_checks_the_viewer(demo_db, monkeypatch):
+    computed = []
+    real = assessment.assess
+    monkeypatch.setattr(assessment, "assess", lambda *a, **k: computed.append(1) or real(*a, **k))
+    for username in ("admin", "zuzhi"):
+        at = login(username)
+        goto(at, "pages/assessment.py").run()
+        assert not at.exception, at.exception
+        at.selectbox(key="a_unit").select(at.selectbox(key="a_unit").options[1]).run()
+    assert len(computed) == 1  # two users, two reruns each: computed once
+    at = login("2023000002")
+    import pytest
+
+    with pytest.raises(ValueError):
+        goto(at, "pages/assessment.py")
+
+
+def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(demo_db, monkeypatch):
+    from portal import quota
+
+    computed = []
+    real = quota.dashboard
+    monkeypatch.setattr(quota, "dashboard", lambda *a, **k: computed.append(k.get("systems")) or real(*a, **k))
+    at = login("10010001")
+    goto(at, "pages/dashboard.py").run()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(computed) == 1  # the second run came from the cache
+    me = accounts.find_user(demo_db, "10010001")
+    victim = activities.page_activities(demo_db, me, limit=1).rows[0][0]
+    activities.void_activity(demo_db, victim, "重复录入", me)  # a write by another session
+    at.run()
+    assert len(computed) == 2
+    staff = login("jiaowu")  # a department sees only its systems: another cache entry, not the cadre's
+    goto(staff, "pages/dashboard.py").run()
+    assert not staff.exception, staff.exception
+    assert computed[-1] is not None and set(computed[-1]) <= {"讲思政课", "听课"}

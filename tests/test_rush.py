@@ -1,0 +1,215 @@
+"""Holding the booking rush: page views never write, a locked database means 系统繁忙，请稍后重试.
+
+Concurrency is real: another connection holds the write lock (BEGIN IMMEDIATE) while the
+service or the page runs, as a second server process or a long import would."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from portal import accounts, config, dates, reception, sessions
+from portal import db as dbmod
+from portal.errors import Busy
+from tests.conftest import goto, login, texts
+from tests.stclient import Tab
+
+NEXT = dt.date(2026, 12, 2)
+
+
+@pytest.fixture
+def held_lock(monkeypatch):
+    """Another connection holding the write lock; writes give up after a short deadline."""
+    monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.5)
+    conn = sqlite3.connect(str(config.db_path()), isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    yield conn
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+def _booking(slot: str) -> reception.BookingInput:
+    return reception.BookingInput(date=NEXT, slot=slot, category="其他", subject="校园班车", phone="13800001111")
+
+
+def _free_slot(db) -> str:
+    return next(s.slot for s in reception.slots(db, NEXT) if s.free)
+
+
+def test_book_under_a_held_write_lock_asks_to_try_again(demo_db, held_lock):
+    visitor = accounts.find_user(demo_db, "30000001")
+    slot = _free_slot(demo_db)
+    with pytest.raises(Busy) as caught:
+        reception.book(demo_db, visitor, _booking(slot), now=dt.datetime(2026, 11, 24, 10, tzinfo=dates.TZ))
+    assert "系统繁忙，请稍后重试" in caught.value.message
+    held_lock.execute("ROLLBACK")
+    held_lock.execute("BEGIN IMMEDIATE")  # the fixture's teardown rolls this one back
+    assert not [b for b in reception.my_bookings(demo_db, visitor) if b.date == NEXT]
+
+
+def test_the_write_waits_for_a_lock_released_within_the_deadline(demo_db, monkeypatch):
+    monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 5.0)
+    other = sqlite3.connect(str(config.db_path()), isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+    visitor = accounts.find_user(demo_db, "30000001")
+    made = reception.book(demo_db, visitor, _booking(_free_slot(demo_db)))
+    assert made.code
+    other.close()
+
+
+def test_the_booking_page_says_try_again_when_the_database_stays_locked(demo_db, monkeypatch):
+    at = login("2023000002")
+    goto(at, "pages/reception_book.py").run()
+    at.radio(key="day").set_value(NEXT.isoformat()).run()
+    at.button(key=f"slot_{_free_slot(demo_db)}").click().run()
+    at.selectbox(key="category").select("教学")
+    at.text_input(key="subject").input("选课系统高峰期无法登录")
+    at.text_input(key=f"phone_{NEXT.isoformat()}").input("13912345678")
+    monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.5)
+    other = sqlite3.connect(str(config.db_path()), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        next(b for b in at.button if b.label == "提交预约").click().run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not at.exception, at.exception
+    assert any("系统繁忙，请稍后重试" in e.value for e in at.error)
+
+
+def test_an_unexpected_locked_database_shows_try_again_not_the_generic_error(demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import sqlite3
+
+        import streamlit as st
+
+        from portal.server import show_script_error
+
+        show_script_error(sqlite3.OperationalError("database is locked"))
+        st.divider()
+        from portal.errors import Busy
+
+        show_script_error(Busy())
+
+    at = AppTest.from_function(script).run()
+    shown = [e.value for e in at.error]
+    assert len(shown) == 2 and all("系统繁忙，请稍后重试" in s for s in shown)
+    assert not any("系统出现意外错误" in s for s in shown)
+
+
+def test_a_page_view_performs_no_write(demo_db, monkeypatch):
+    at = login("2023000002")
+    # a session last seen long ago would be touched: the page view itself still must not write
+    demo_db.execute("UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()])
+    demo_db.conn.commit()
+    watcher = sqlite3.connect(str(config.db_path()), isolation_level=None)
+    before = watcher.execute("PRAGMA data_version").fetchone()[0]
+    monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.5)
+    watcher.execute("BEGIN IMMEDIATE")  # any write the page tried would now fail
+    try:
+        for page in ("pages/home.py", "pages/reception_book.py", "pages/my_bookings.py"):
+            goto(at, page).run()
+            assert not at.exception, (page, at.exception)
+            assert "系统繁忙" not in texts(at)
+    finally:
+        watcher.execute("ROLLBACK")
+    assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+    # last-seen is kept off the page's path and written later, in one batch
+    sessions.flush_last_seen()
+    assert watcher.execute("PRAGMA data_version").fetchone()[0] != before
+    seen = demo_db.execute("SELECT max(last_seen) FROM sessions").fetchone()[0]
+    assert dt.datetime.fromisoformat(seen) > dates.now() - dt.timedelta(minutes=1)
+    watcher.close()
+
+
+def test_a_failed_last_seen_update_never_fails_anything(demo_db, monkeypatch):
+    at = login("2023000002")
+    demo_db.execute("UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()])
+    demo_db.conn.commit()
+    goto(at, "pages/home.py").run()
+    monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.2)
+    other = sqlite3.connect(str(config.db_path()), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert sessions.flush_last_seen() == 0  # kept for the next round, nothing raised
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert sessions.flush_last_seen() == 1
+
+
+def _serve(path: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal", "--db", path, "serve", "--port", str(port), "--address", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("portal serve did not start")
+
+
+def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
+    """Two ``portal serve`` processes on one file (as behind nginx), six people, one place."""
+    tpl = reception.load_template(demo_db)
+    reception.save_template(demo_db, tpl.model_copy(update={"visits_per_slot": 1}))
+    slot = _free_slot(demo_db)
+    label = next(s.label for s in reception.slots(demo_db, NEXT) if s.slot == slot)
+    people = [r[0] for r in demo_db.execute(
+        "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id WHERE p.kind = '学生' "
+        "AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id LIMIT 6"
+    )]
+    cookies = []
+    for uid in people:
+        _, claim = sessions.start(demo_db, uid)
+        cookies.append(f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}")
+    servers = [_serve(str(config.db_path())) for _ in range(2)]
+    try:
+        tabs = [Tab(servers[i % 2][1], c, "reception_book") for i, c in enumerate(cookies)]
+
+        async def rush():
+            for tab in tabs:
+                await tab.open()
+                tab.set("接待日", next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日")))
+                await tab.rerun()
+                await tab.click(label)  # the slot's button
+                tab.set("反映事项类别", "后勤保障")
+                tab.set("反映事项（简要）", "宿舍热水")
+                tab.set("联系电话（手机号或校内分机）", "13800001111")
+            return await asyncio.gather(*(t.click("提交预约") for t in tabs))
+
+        runs = asyncio.run(rush())
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert not any(r.exception for r in runs)
+    won = [r for r in runs if any("预约成功" in s for s in r.successes)]
+    lost = [r for r in runs if any("约满" in m for m in r.errors + r.warnings)]
+    assert len(won) == 1 and len(lost) == 5, [(r.successes, r.errors, r.warnings) for r in runs]
+    rows = demo_db.execute(
+        "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'", [NEXT.isoformat(), slot]
+    ).fetchone()[0]
+    assert rows == 1
