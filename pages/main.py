@@ -27,11 +27,11 @@ if user is None:
     # logged out keeps its address and query: after logging in, the same rerun opens the linked page.
     login_pages = [st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", default=True)]
     login_pages += [
-        st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", url_path=p.url_path)
+        st.Page(ROOT / "pages/login.py", title="登录", url_path=p.url_path, visibility="hidden")
         for p in navigation.PAGES
         if p.path != "pages/home.py"
     ]
-    page = st.navigation(login_pages, position="hidden")
+    page = st.navigation(login_pages)
     page.run()
     st.stop()
 
