@@ -5,7 +5,12 @@ cross threads), so the set-up is paid on each. Measured on a migrated database:
 
 * statements run by ``open_db()`` before the caller's first query — target ≤ 3 (per-connection
   pragmas only; WAL and the migration check are done once per file per process);
-* the time of one ``open_db()`` (connect, set up, close), median and p95 — target < 1 ms median (about half of it is SQLite opening the WAL file and checkpointing it when the last connection closes).
+* the time of one ``open_db()`` (connect, set up, close), median and p95 — target < 1 ms median.
+
+Measured in November 2026 (old and new ``open_db`` interleaved in one process, 6 × 1,500 opens
+with one query each): 10 set-up statements → 3, but about 0.8 ms either way: the time goes to
+SQLite opening the file and, when the last connection closes, checkpointing and removing the
+WAL, not to the statements.
 """
 
 from __future__ import annotations

@@ -157,155 +157,166 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
         )
 
 # --- one record ----------------------------------------------------------------------------
-if not listing.rows and linked is None:
-    st.stop()
-labels = {r[0]: f"{r[0]}｜{r[1]}｜{r[2]}｜{r[3]}—{r[4]}" for r in listing.rows}  # the page shown
-if linked is not None and linked.id not in labels:  # a link opens its record whatever the filters say
-    labels = {
-        linked.id: f"{linked.id}｜{linked.date.isoformat()}｜{linked.cadre_name}｜{linked.system}—{linked.subtype}",
-        **labels,
-    }
-chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key="chosen")
-with common.database() as db:
-    try:
-        activity = activities.get_activity(db, chosen, user)
-        entries = activities.history(db, chosen, user)
-    except PortalError as exc:
-        common.show_error(exc)
-        st.stop()
-
-st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
-if activity.voided:
-    st.error(f"{states.activity_label(True)}：{common.md(activity.void_reason)}")
-fields = [
-    ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
-    ("日期", dates.format_date(activity.date)),
-    ("地点", activity.place),
-    ("联系对象", activity.counterpart_text),
-    ("对象编号", "；".join(activity.target_codes)),
-    ("课时", f"{activity.hours:g}" if activity.hours else ""),
-    ("参加人员", activity.participants),
-    ("联系工作开展情况", activity.content),
-    ("联系对象反映的意见和建议", activity.opinions_text),
-    ("落实情况", activity.followup),
-    ("录入人", f"{activity.entered_by_name} {dates.format_stamp(activity.created_at)}"),
-]
-for label, value in fields:
-    if value:
-        st.caption(label)
-        st.text(value)  # user text: never markdown, never HTML
-
-c1, c2 = st.columns(2)
-c1.download_button(
-    "下载记录表（Word）",
-    data=lambda: _form_docx(chosen),  # rendered when clicked, not on every rerun
-    file_name=record_form.form_filename(activity),
-    mime=DOCX_MIME,
-    icon=":material/download:",
-    key="download_form",
-)
-if record_form.soffice() and c2.button("生成 PDF", icon=":material/picture_as_pdf:", key="make_pdf"):
-    try:
-        with common.database() as db:
-            st.session_state["pdf"] = (chosen, record_form.record_form_pdf(db, chosen, user))
-    except PortalError as exc:
-        common.show_error(exc)
-if st.session_state.get("pdf", (None,))[0] == chosen:
-    c2.download_button(
-        "下载记录表（PDF）",
-        st.session_state["pdf"][1],
-        file_name=record_form.form_filename(activity, "pdf"),
-        mime="application/pdf",
-        key="download_pdf",
-    )
-
-with st.expander(f"修改记录（{len(entries)} 个版本）", icon=":material/history:"):
-    st.dataframe(
-        [
-            {
-                "时间": dates.format_stamp(h.at),
-                "操作人": h.user_name,
-                "操作": {"created": "新建", "edited": "修改", "voided": "作废"}.get(h.action, h.action),
-            }
-            for h in entries
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-
-if activity.voided:
+rows = list(listing.rows)
+if linked is not None and linked.id not in {r[0] for r in rows}:  # a link opens its record whatever the filters say
+    rows.insert(0, (linked.id, linked.date.isoformat(), linked.cadre_name, linked.system, linked.subtype))
+if not rows:
     st.stop()
 
-with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
-    day = st.date_input(
-        "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
-    )
-    place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
-    counterpart = st.text_input("联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}")
-    hours = activity.hours
-    if (activity.system, activity.subtype) == activities.HOURS_SUBTYPE:
-        hours = st.number_input(
-            "课时", 0.5, 8.0, value=max(activity.hours, 0.5), step=0.5, key=f"e_hours_{chosen}"
-        )
-    participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
-    content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
-    opinions = st.text_area(
-        "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
-        value="\n".join(activity.opinions),
-        key=f"e_opinions_{chosen}",
-    )
-    followup = st.text_area("落实情况", value=activity.followup, key=f"e_followup_{chosen}")
-    if st.form_submit_button("保存修改", icon=":material/save:"):
-        changes = {
-            "date": day,
-            "place": place,
-            "counterpart_text": counterpart,
-            "hours": hours,
-            "participants": participants,
-            "content": content,
-            "opinions": [line for line in opinions.splitlines() if line.strip()],
-            "followup": followup,
-        }
+
+@st.fragment
+def record_panel(rows: list[tuple]) -> None:
+    """One record: choosing another reruns this panel only, not the list and its count."""
+    if notice := st.session_state.pop("activity_notice", None):
+        st.success(notice)
+    labels = {r[0]: f"{r[0]}｜{r[1]}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}  # the page shown
+    chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key="chosen")
+    with common.database() as db:
         try:
-            with common.database() as db:  # the same edit sent twice is one edit (one history entry)
-                submissions.once(
-                    db,
-                    common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
-                    "activity_edit",
-                    lambda: activities.update_activity(db, chosen, changes, user).id,
-                    user_id=user.id,
-                )
+            activity = activities.get_activity(db, chosen, user)
+            entries = activities.history(db, chosen, user)
         except PortalError as exc:
             common.show_error(exc)
-        else:
-            st.success("已保存修改，原内容保留在修改记录中。")
+            st.stop()
 
-with st.expander("作废", icon=":material/block:"):
-    reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
-    if st.button("作废此记录", key="void"):
-        if not reason.strip():
-            st.error("请填写作废原因")
-        else:
-            common.ask("void", activity_id=chosen, reason=reason)
-
-if (asked := common.pending("void")) and asked["activity_id"] == chosen:
-    with common.database() as db:
-        withdrawn, flagged = cases.withdrawal_preview(db, chosen)
-    lines = [
-        f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
-        f"作废原因：{asked['reason']}",
-        "记录仍保留在修改记录中，不再计入完成情况。",
+    st.subheader(f"{activity.system}—{activity.subtype}（编号 {activity.id}）")
+    if activity.voided:
+        st.error(f"{states.activity_label(True)}：{common.md(activity.void_reason)}")
+    fields = [
+        ("领导干部", f"{activity.cadre_name}（{activity.cadre_staff_no}）"),
+        ("日期", dates.format_date(activity.date)),
+        ("地点", activity.place),
+        ("联系对象", activity.counterpart_text),
+        ("对象编号", "；".join(activity.target_codes)),
+        ("课时", f"{activity.hours:g}" if activity.hours else ""),
+        ("参加人员", activity.participants),
+        ("联系工作开展情况", activity.content),
+        ("联系对象反映的意见和建议", activity.opinions_text),
+        ("落实情况", activity.followup),
+        ("录入人", f"{activity.entered_by_name} {dates.format_stamp(activity.created_at)}"),
     ]
-    if withdrawn:
-        lines.append(f"尚无部门办理的意见建议 {withdrawn} 件将撤销。")
-    if flagged:
-        lines.append(f"已在办理的意见建议 {flagged} 件将提醒责任部门核实。")
-    if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
+    for label, value in fields:
+        if value:
+            st.caption(label)
+            st.text(value)  # user text: never markdown, never HTML
+
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "下载记录表（Word）",
+        data=lambda: _form_docx(chosen),  # rendered when clicked, not on every rerun
+        file_name=record_form.form_filename(activity),
+        mime=DOCX_MIME,
+        icon=":material/download:",
+        key="download_form",
+    )
+    if record_form.soffice() and c2.button("生成 PDF", icon=":material/picture_as_pdf:", key="make_pdf"):
         try:
             with common.database() as db:
-                activities.void_activity(db, chosen, asked["reason"], user)
+                st.session_state["pdf"] = (chosen, record_form.record_form_pdf(db, chosen, user))
         except PortalError as exc:
             common.show_error(exc)
-        else:
-            st.session_state.pop(f"void_reason_{chosen}", None)
-            st.success("已作废。记录仍保留，不再计入完成情况。")
+    if st.session_state.get("pdf", (None,))[0] == chosen:
+        c2.download_button(
+            "下载记录表（PDF）",
+            st.session_state["pdf"][1],
+            file_name=record_form.form_filename(activity, "pdf"),
+            mime="application/pdf",
+            key="download_pdf",
+        )
+
+    with st.expander(f"修改记录（{len(entries)} 个版本）", icon=":material/history:"):
+        st.dataframe(
+            [
+                {
+                    "时间": dates.format_stamp(h.at),
+                    "操作人": h.user_name,
+                    "操作": {"created": "新建", "edited": "修改", "voided": "作废"}.get(h.action, h.action),
+                }
+                for h in entries
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+    if activity.voided:
+        st.stop()
+
+    with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
+        day = st.date_input(
+            "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
+        )
+        place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
+        counterpart = st.text_input("联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}")
+        hours = activity.hours
+        if (activity.system, activity.subtype) == activities.HOURS_SUBTYPE:
+            hours = st.number_input(
+                "课时", 0.5, 8.0, value=max(activity.hours, 0.5), step=0.5, key=f"e_hours_{chosen}"
+            )
+        participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
+        content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
+        opinions = st.text_area(
+            "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
+            value="\n".join(activity.opinions),
+            key=f"e_opinions_{chosen}",
+        )
+        followup = st.text_area("落实情况", value=activity.followup, key=f"e_followup_{chosen}")
+        if st.form_submit_button("保存修改", icon=":material/save:"):
+            changes = {
+                "date": day,
+                "place": place,
+                "counterpart_text": counterpart,
+                "hours": hours,
+                "participants": participants,
+                "content": content,
+                "opinions": [line for line in opinions.splitlines() if line.strip()],
+                "followup": followup,
+            }
+            try:
+                with common.database() as db:  # the same edit sent twice is one edit (one history entry)
+                    submissions.once(
+                        db,
+                        common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
+                        "activity_edit",
+                        lambda: activities.update_activity(db, chosen, changes, user).id,
+                        user_id=user.id,
+                    )
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                # the whole page again (the list above shows the change), with the message
+                st.session_state["activity_notice"] = "已保存修改，原内容保留在修改记录中。"
+                st.rerun()
+
+    with st.expander("作废", icon=":material/block:"):
+        reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
+        if st.button("作废此记录", key="void"):
+            if not reason.strip():
+                st.error("请填写作废原因")
+            else:
+                common.ask("void", activity_id=chosen, reason=reason)
+
+    if (asked := common.pending("void")) and asked["activity_id"] == chosen:
+        with common.database() as db:
+            withdrawn, flagged = cases.withdrawal_preview(db, chosen)
+        lines = [
+            f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
+            f"作废原因：{asked['reason']}",
+            "记录仍保留在修改记录中，不再计入完成情况。",
+        ]
+        if withdrawn:
+            lines.append(f"尚无部门办理的意见建议 {withdrawn} 件将撤销。")
+        if flagged:
+            lines.append(f"已在办理的意见建议 {flagged} 件将提醒责任部门核实。")
+        if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
+            try:
+                with common.database() as db:
+                    activities.void_activity(db, chosen, asked["reason"], user)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.session_state.pop(f"void_reason_{chosen}", None)
+                st.session_state["activity_notice"] = "已作废。记录仍保留，不再计入完成情况。"
+                st.rerun()
+
+
+record_panel(rows)

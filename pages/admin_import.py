@@ -1,57 +1,118 @@
 import streamlit as st
 
 from pages import common
-from portal import config, imports
+from portal import config, imports, submissions
 from portal.errors import ImportRejected, PortalError
-from portal.tabular import write_xlsx_header_only
+from portal.tabular import write_xlsx_template
 
 admin = common.require(__file__)
 
 st.title("数据导入")
 st.caption(
-    "上传 CSV（UTF-8）或 Excel（.xlsx，读取第一个工作表）。整表导入：任何一行有错，整表不导入；重复导入同一文件不会产生重复数据。"
+    "上传 CSV（UTF-8、GBK/GB18030 或 Excel 的“Unicode 文本”）或 Excel（.xlsx，读取第一个工作表）。"
+    "整表导入：任何一行有错误，整表不导入；有“提示”的行照常导入。重复导入同一文件不会产生重复数据。"
 )
 
 kind = st.selectbox("导入内容", list(imports.IMPORTERS), format_func=lambda k: imports.IMPORTERS[k].label)
 importer = imports.IMPORTERS[kind]
-st.table([{"列名": c.name, "必填": "是" if c.required else "", "说明": c.note} for c in importer.columns])
-st.download_button(
-    "下载空白模板",
-    write_xlsx_header_only([c.name for c in importer.columns]),
-    file_name=f"{importer.label}导入模板.xlsx",
-    icon=":material/download:",
-)
 
-upload = st.file_uploader("选择文件", type=["csv", "xlsx"], key=f"upload_{kind}")
+
+def table_bytes(rows: list[dict]) -> bytes:
+    """Errors or warnings as an .xlsx the admin can hand back to whoever keeps the sheet."""
+    from portal import sheets
+
+    wb, ws = sheets.workbook_sheet("导入问题", "导入问题清单", [("行", 8), ("列", 14), ("原因", 80)])
+    for r in rows:
+        ws.append(sheets.safe_row([r["行"], r["列"], r["原因"]]))
+    return sheets.to_bytes(wb)
+
+
+def show_rows(title: str, found, key: str) -> None:
+    rows = [{"行": e.row, "列": e.column, "原因": e.reason} for e in found]
+    st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
+    st.download_button(
+        f"下载{title}（.xlsx）",
+        table_bytes(rows),
+        file_name=f"{importer.label}导入{title}.xlsx",
+        key=f"{key}_download",
+        icon=":material/download:",
+    )
+
+
+# the result of the last confirm stays on the page; the preview it came from is gone
+done = st.session_state.get("import_done")
+if done is not None and done[0] == kind:
+    report: imports.ImportReport = done[1]
+    if report.repeated:
+        st.info("该文件已经导入，本次没有重复导入。")
+    st.success(report.summary())
+    for note in report.notes:
+        st.info(note)
+    if report.warnings:
+        st.warning(f"以下 {len(report.warnings)} 行已导入，但有提示：")
+        show_rows("提示清单", report.warnings, "result_warnings")
+    if report.secrets:
+        st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
+    if st.button("导入另一个文件", icon=":material/upload_file:"):
+        st.session_state.pop("import_done", None)
+        st.session_state.pop("import_prepared", None)
+        st.session_state["import_upload_round"] = st.session_state.get("import_upload_round", 0) + 1
+        st.rerun()
+    st.stop()
+
+round_ = st.session_state.get("import_upload_round", 0)
+upload = st.file_uploader(
+    "选择文件", type=["csv", "txt", "xlsx"], key=f"upload_{kind}_{round_}"
+)
 if upload is not None:
     data = upload.getvalue()
     if len(data) > config.MAX_UPLOAD_BYTES:
         st.error(f"文件过大（上限 {config.MAX_UPLOAD_BYTES // 1024 // 1024} MB）")
         st.stop()
-    try:
-        with common.database() as db:
-            preview = imports.run_import(db, kind, upload.name, data, dry_run=True, actor_id=admin.id)
-    except ImportRejected as exc:
-        st.error(exc.message)
-        st.dataframe(
-            [{"行": e.row, "列": e.column, "原因": e.reason} for e in exc.errors],
-            hide_index=True,
-            width="stretch",
-        )
+    digest = imports.file_digest(kind, data)
+    cached = st.session_state.get("import_prepared")
+    if cached is None or cached[0] != digest:
+        # computed once per uploaded file (not on every rerun); reads only, locks nothing
+        try:
+            with common.database() as db:
+                cached = (digest, imports.prepare(db, kind, upload.name, data), None, submissions.new_token())
+        except ImportRejected as exc:
+            cached = (digest, None, exc, None)
+        except PortalError as exc:
+            common.show_error(exc)
+            st.stop()
+        st.session_state["import_prepared"] = cached
+    _, prepared, rejected, token = cached
+    if rejected is not None:
+        st.error(rejected.message)
+        show_rows("错误清单", rejected.errors, "errors")
+        if getattr(rejected, "warnings", None):
+            st.warning(f"另有 {len(rejected.warnings)} 行有提示（改正错误后这些行会照常导入）：")
+            show_rows("提示清单", rejected.warnings, "warnings")
         st.stop()
-    except PortalError as exc:
-        common.show_error(exc)
-        st.stop()
+    preview = prepared.preview()
+    if preview.warnings:
+        st.warning(f"{len(preview.warnings)} 行有提示：这些行会照常导入。")
+        show_rows("提示清单", preview.warnings, "warnings")
     st.info(preview.summary())
     if st.button("确认导入", type="primary", icon=":material/check:"):
         try:
             with common.database() as db:
-                report = imports.run_import(db, kind, upload.name, data, actor_id=admin.id)
+                # one token per preview: a second click on the same preview imports nothing again
+                report = imports.commit(db, prepared, actor_id=admin.id, token=token)
         except PortalError as exc:
             common.show_error(exc)
         else:
-            st.success(report.summary())
-            for note in report.notes:
-                st.info(note)
-            if report.secrets:
-                st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
+            st.session_state["import_done"] = (kind, report)
+            st.session_state.pop("import_prepared", None)
+            st.rerun()
+
+with st.expander(f"{importer.label}表的格式", expanded=upload is None):
+    st.table([{"列名": c.name, "必填": "是" if c.required else "", "说明": c.note} for c in importer.columns])
+    st.download_button(
+        "下载模板（表头和一行示例）",
+        write_xlsx_template([c.name for c in importer.columns], importer.example),
+        file_name=f"{importer.label}导入模板.xlsx",
+        icon=":material/download:",
+    )
+    st.caption("各列的详细说明、可接受的写法和示例见项目文档 docs/formats.md。")

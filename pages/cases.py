@@ -90,9 +90,14 @@ m[2].metric("逾期", tally["overdue"])
 m[3].metric("临期", tally["at_risk"])
 m[4].metric("逾期答复", tally["answered_late"])
 
-# the case on screen stays on screen when an action takes it out of the filter (answered, transferred)
+# the case on screen stays on screen when an action (here or in another tab) takes it out of the
+# unchanged filter (answered, transferred); a new filter shows what it selects
+filters = (scope, tuple(state_pick), source, unit_id, overdue_only)
+same_filters = st.session_state.get("c_filters") == filters
+st.session_state["c_filters"] = filters
 kept: list = []
-if (on_screen := st.session_state.get("c_case")) and on_screen not in {c.id for c in found}:
+on_screen = st.session_state.get("c_case")
+if same_filters and on_screen and on_screen not in {c.id for c in found}:
     try:
         with common.database() as db:
             kept = [cases.get_case(db, on_screen, user)]
@@ -179,6 +184,10 @@ with st.container(border=True):
     if case.alert:
         st.warning("来源有变动", icon=":material/report:")
         st.text(case.alert)
+        if scope == "handle" and cases.can_handle(user, case) and st.button(
+            "已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}"
+        ):
+            _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
     if case.state == "withdrawn":
         st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
         st.text(case.withdraw_reason)

@@ -119,7 +119,7 @@ def send_pending_browser_actions() -> None:
     if claim:
         _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
-        _load_hidden("/auth/logout")
+        _load_hidden(config.LOGOUT_PATH)
     target = st.session_state.pop("pending_navigation", None)
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)

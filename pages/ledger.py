@@ -8,6 +8,7 @@ from portal import cache, dates, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TAB_ROWS = 500
 
 
 def _system_tables(book: ledger.Ledger) -> dict[str, pd.DataFrame]:
@@ -64,9 +65,11 @@ with common.database() as db:
     try:
         # one build per (department, period, today, data stamp), shared by every session; any write
         # anywhere makes the next run build afresh (portal/cache.py)
-        key = ("ledger", department, since, until)
-        book = cache.memo(db, key, lambda: ledger.build(db, user, department=department, since=since, until=until))
-        system_tables = cache.memo(db, (*key, "tables"), lambda: _system_tables(book))
+        args = (department, since, until)
+        book = cache.memo(
+            db, ("ledger", *args), lambda: ledger.build(db, user, department=department, since=since, until=until)
+        )
+        system_tables = cache.memo(db, ("ledger-tables", *args), lambda: _system_tables(book))
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
@@ -118,7 +121,7 @@ def summary() -> None:
         key="l_group",
     )
     with common.database() as db:
-        table = cache.memo(db, (*key, "counts", group), lambda: _counts_table(book, group))
+        table = cache.memo(db, ("ledger-counts", *args, group), lambda: _counts_table(book, group))
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -126,7 +129,12 @@ with tabs[1]:
     summary()
 for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
     with tab:
-        st.caption(f"{system}：{len(frame)} 条")
+        # every tab is sent to the browser on every run: the latest rows only, the whole in Excel
+        if len(frame) > TAB_ROWS:
+            st.caption(f"{system}：{len(frame):,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
+            frame = frame.iloc[-TAB_ROWS:].iloc[::-1]
+        else:
+            st.caption(f"{system}：{len(frame)} 条")
         st.dataframe(frame, hide_index=True, width="stretch")
 
 if until - since > dt.timedelta(days=800):

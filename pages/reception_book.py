@@ -2,7 +2,7 @@ import streamlit as st
 
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import dates, org, reception
+from portal import cache, dates, org, reception
 from portal.errors import Conflict, PortalError
 from portal.reception import bookings
 
@@ -27,9 +27,14 @@ def notice(where: str) -> None:
 
 
 with common.database() as db:
-    tpl = reception.load_template(db)
-    open_days = reception.bookable_days(db)  # nearest first
-    upcoming = bookings.upcoming_days(db)
+    # the days and their template do not change between two bookers: shared for a few seconds,
+    # not recomputed after every booking of a rush (book() checks the day again when it writes)
+    tpl, open_days, upcoming = cache.recent(
+        db,
+        ("reception-days",),
+        lambda: (reception.load_template(db), reception.bookable_days(db), bookings.upcoming_days(db)),
+    )
+    open_days = list(open_days)  # nearest first
     profile_phone = org.get_person(db, user.person_id).phone if user.person_id else ""
     held = {d.date: reception.mine_on(db, user, d.date) for d in open_days}
     grids = {d.date: reception.slots(db, d.date, user) for d in open_days}

@@ -6,7 +6,7 @@ and ``activity_history``:
 
 * ``log_activity`` validates in Chinese, keeps who entered it, names the targets or
   counterparts in ``activity_targets`` (what the per-target quota rules read), writes the
-  first history entry, and opens one case per opinion item raised (RULES.md §5).
+  first history entry, and opens one case per opinion item raised (docs/rules.md §5).
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
   row void with a reason — nothing is ever hard-deleted. Both keep the cases consistent: an
   opinion removed (or the whole activity voided) withdraws its case if no department acted on
@@ -33,7 +33,7 @@ from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
 from .policy import policy
 
-# Which assignment kind a subtype's targets come from (RULES.md §3: "visits name the target").
+# Which assignment kind a subtype's targets come from (docs/rules.md §3: "visits name the target").
 TARGET_KINDS: dict[tuple[str, str], str] = {
     ("联系基层", "联系学院"): "联系学院",
     ("联系基层", "联系点"): "联系点",
@@ -183,7 +183,7 @@ def split_opinions(text: str) -> list[str]:
 def import_key(
     staff_no: str, day: dt.date | str, system: str, subtype: str, codes: list[str], content: str
 ) -> str:
-    """The key of FORMATS.md: 工号 + 日期 + 制度 + 类别 + 对象编号 + 开展情况 (hashed: content is long)."""
+    """The key of docs/formats.md: 工号 + 日期 + 制度 + 类别 + 对象编号 + 开展情况 (hashed: content is long)."""
     day = day.isoformat() if isinstance(day, dt.date) else str(day)
     raw = "\x1f".join([staff_no.strip(), day, system, subtype, ";".join(sorted(codes)), content.strip()])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
@@ -270,8 +270,13 @@ def _clean(text: str) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def problems(db: Database, data: ActivityInput, today: dt.date | None = None) -> list[tuple[str, str]]:
-    """Every problem of an input as (field, Chinese message); empty when it may be saved."""
+def problems(
+    db: Database, data: ActivityInput, today: dt.date | None = None, *, targets: bool = True
+) -> list[tuple[str, str]]:
+    """Every problem of an input as (field, Chinese message); empty when it may be saved.
+
+    ``targets`` False leaves out whether the targets fit the cadre's assignments: an imported
+    row is history, and ``TargetResolver`` reports those as warnings instead."""
     today = today or dates.today()
     out: list[tuple[str, str]] = []
     pol = policy()
@@ -317,9 +322,78 @@ def problems(db: Database, data: ActivityInput, today: dt.date | None = None) ->
             out.append(("hours", f"思政课授课的课时应在 {MIN_HOURS:g}–{MAX_HOURS:g} 之间，以 0.5 为单位"))
     elif data.hours:
         out.append(("hours", "只有“讲思政课—思政课授课”填写课时"))
-    if data.system in pol.system_names:
+    if targets and data.system in pol.system_names:
         out.extend(_target_problems(db, data))
     return out
+
+
+class TargetResolver:
+    """The 对象编号 of imported rows matched to the cadre's assignments, with a warning for each
+    one that does not fit (history is imported as it was; see ``portal.imports``).
+
+    A code matches an assignment by its code or by the 对象编号 the assignments sheet used
+    (``source_code``); a 联系学院 may also be named by its 单位编码 or name."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.assigned: dict[tuple[int, str], list[tuple]] = {}
+        for cadre_id, kind, code, source, name, start, end in db.execute(
+            "SELECT cadre_id, kind, target_code, source_code, target_name, start_date, end_date FROM assignments"
+        ):
+            self.assigned.setdefault((cadre_id, kind), []).append((code, source, name, start, end))
+        self.people = {staff_no: pid for pid, staff_no in db.execute("SELECT id, staff_no FROM people")}
+        self.units: dict[str, str | None] = {}
+
+    def _college(self, code: str) -> str | None:
+        if code not in self.units:
+            from .org import unit_by_ref
+
+            unit = unit_by_ref(self.db, code)
+            self.units[code] = unit.name if unit is not None and unit.kind == "college" else None
+        return self.units[code]
+
+    def resolve(self, data: ActivityInput) -> tuple[list[str], list[str]]:
+        """(codes to store, warnings) for one row."""
+        codes = list(dict.fromkeys(c.strip() for c in data.target_codes if c.strip()))
+        warnings: list[str] = []
+        if len(codes) != len([c for c in data.target_codes if c.strip()]):
+            warnings.append("对象编号有重复，已合并")
+        if data.system in COUNTERPART_SYSTEMS:
+            if not codes:
+                warnings.append("未填写谈话对象的工号：已导入，计入次数，不计入逐人谈心谈话的要求")
+            for code in codes:
+                pid = self.people.get(code)
+                if pid is None:
+                    warnings.append(f"谈话对象工号“{code[:30]}”不存在：已导入，不计入逐人谈心谈话的要求")
+                elif pid == data.cadre_id:
+                    warnings.append("谈话对象是本人：已导入，不计入逐人谈心谈话的要求")
+            return codes, warnings
+        kind = TARGET_KINDS.get((data.system, data.subtype))
+        if kind is None:
+            if codes:
+                warnings.append(f"“{data.system}—{data.subtype}”不需要对象编号，已忽略")
+            return [], warnings
+        if not codes:
+            warnings.append(f"未填写对象编号：已导入，计入次数类要求，不计入逐个{kind}的要求")
+        day = data.date.isoformat()
+        out = []
+        for code in codes:
+            mine = self.assigned.get((data.cadre_id, kind), [])
+            hit = next((a for a in mine if code in (a[0], a[1])), None)
+            if hit is None and kind == "联系学院" and (college := self._college(code)) is not None:
+                hit = next((a for a in mine if a[0] == college), None)
+                code = college
+            if hit is None:
+                warnings.append(f"“{code[:30]}”不是该干部的{kind}：已导入，不计入逐个{kind}的要求")
+                out.append(code)
+                continue
+            out.append(hit[0])
+            if not (hit[3] <= day and (hit[4] is None or day <= hit[4])):
+                period = f"{hit[3]} 至 {hit[4]}" if hit[4] else f"{hit[3]} 起"
+                warnings.append(
+                    f"{day} 时“{hit[2]}”不是该干部的{kind}（联系期 {period}）：已导入，不计入逐个{kind}的要求"
+                )
+        return out, warnings
 
 
 def _target_problems(db: Database, data: ActivityInput) -> list[tuple[str, str]]:
@@ -356,6 +430,11 @@ def _target_problems(db: Database, data: ActivityInput) -> list[tuple[str, str]]
             period = f"{row[0]} 至 {row[1]}" if row[1] else f"{row[0]} 起"
             out.append(("target_codes", f"{day} 时“{row[2]}”不是该干部的{kind}（联系期 {period}）"))
     return out
+
+
+def normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
+    """The ``activities`` row of an input and its target codes (imports write them in bulk)."""
+    return _normalised(db, data)
 
 
 def _normalised(db: Database, data: ActivityInput) -> dict:
@@ -404,11 +483,13 @@ def _raise(found: list[tuple[str, str]]) -> None:
 
 
 def _case_contents(db: Database, activity_id: int) -> list[str]:
-    """The opinion items of the activity's live cases (a withdrawn one no longer stands for an item)."""
+    """The opinion items the activity's cases stand for (not a withdrawn case, nor one flagged when
+    its item was removed: it is the department's to finish, no longer the activity's item)."""
     return [
         r[0]
         for r in db.execute(
-            "SELECT content FROM cases WHERE activity_id = ? AND state != 'withdrawn' AND alert = '' ORDER BY id",
+            "SELECT content FROM cases c WHERE activity_id = ? AND state != 'withdrawn' AND NOT EXISTS "
+            "(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'flagged') ORDER BY id",
             [activity_id],
         )
     ]
@@ -573,6 +654,26 @@ def _snapshot(db: Database, activity_id: int) -> str:
     return json.dumps(row, ensure_ascii=False)
 
 
+def record_history(
+    db: Database, ids: list[int], actor_id: int | None, action: str, *, as_live: bool = False
+) -> None:
+    """History entries for many activities in one statement (imports): the same snapshot as
+    ``_snapshot`` — every column and the sorted target codes — built by SQLite. ``as_live``: the
+    rows are staged (hidden until their import commits) and are recorded as they will then be."""
+    if not ids:
+        return
+    columns = [r[1] for r in db.execute("PRAGMA table_info(activities)")]
+    live = {"voided_at", "void_reason"} if as_live else set()
+    pairs = ", ".join(f"'{c}', NULL" if c in live else f"'{c}', a.{c}" for c in columns)
+    db.execute(
+        "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) "
+        f"SELECT a.id, ?, ?, ?, json_object({pairs}, 'target_codes', json((SELECT json_group_array(target_code) "
+        "FROM (SELECT target_code FROM activity_targets t WHERE t.activity_id = a.id ORDER BY target_code)))) "
+        "FROM activities a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.id",
+        [dates.stamp(), actor_id, action, json.dumps(ids)],
+    )
+
+
 def _record(db: Database, activity_id: int, actor_id: int | None, action: str) -> None:
     db.execute(
         "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) VALUES (?, ?, ?, ?, ?)",
@@ -699,31 +800,6 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
         cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
         accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
-
-
-def import_activity(db: Database, data: ActivityInput, key: str, actor_id: int | None) -> str:
-    """Insert or refresh an imported row keyed by ``import_key``; returns created/updated/unchanged.
-
-    Imported opinions open no cases (history from before the portal); a re-import with
-    changed 地点, 联系对象, 课时, 意见建议 or 落实情况 updates the row and keeps a history entry.
-    """
-    _raise(problems(db, data))
-    existing = db.execute("SELECT id FROM activities WHERE import_key = ?", [key]).fetchone()
-    if existing is None:
-        insert_activity(db, data, actor_id, key=key, open_cases=False)
-        return "created"
-    row, _ = _normalised(db, data)
-    fields = ("place", "counterpart_text", "hours", "participants", "opinions", "followup")
-    current = db.execute(f"SELECT {', '.join(fields)} FROM activities WHERE id = ?", [existing[0]]).fetchone()
-    if tuple(current) == tuple(row[f] for f in fields):
-        return "unchanged"
-    with write(db):
-        db.execute(
-            f"UPDATE activities SET {', '.join(f'{f} = :{f}' for f in fields)}, updated_at = :now WHERE id = :id",
-            {**{f: row[f] for f in fields}, "now": dates.stamp(), "id": existing[0]},
-        )
-        _record(db, existing[0], actor_id, "edited")
-    return "updated"
 
 
 EXPORT_COLUMNS = [

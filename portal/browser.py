@@ -14,12 +14,14 @@ NAVIGATION_TARGETS = ("/auth/cas/login", "/auth/cas/logout")
 
 
 def navigation_script(path: str) -> str:
-    """A link made in the app's own document and clicked (the frame may not navigate the top)."""
+    """A link made in the app's own document and clicked (the frame may not navigate the top).
+    The CAS login carries the address the person opened (``?next=``), to land there afterwards."""
     if path not in NAVIGATION_TARGETS:
         raise ValueError(path)
+    keep = " + '?next=' + encodeURIComponent(w.location.pathname + w.location.search)"
     return (
-        "const d = window.parent.document; const a = d.createElement('a');"
-        f"a.href = {json.dumps(path)}; d.body.appendChild(a); a.click();"
+        "const w = window.parent; const d = w.document; const a = d.createElement('a');"
+        f"a.href = {json.dumps(path)}{keep if path == '/auth/cas/login' else ''}; d.body.appendChild(a); a.click();"
     )
 
 

@@ -1,6 +1,7 @@
 """CAS single sign-on as routes of the portal's own server (``st.App``).
 
-* ``GET /auth/cas/login`` sends the browser to the CAS login page.
+* ``GET /auth/cas/login?next=/path`` sends the browser to the CAS login page (``next``: where
+  to land afterwards, a path of ours).
 * ``GET /auth/cas/callback?ticket=…`` validates the service ticket with the CAS server,
   finds (or provisions) the account, starts the same portal session as password login
   (the HttpOnly session cookie) and opens the portal.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import html
 import logging
+import urllib.parse
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -51,15 +53,31 @@ def _base_url(request: Request, settings: sso.CasSettings) -> str:
     return f"{scheme}://{host}"
 
 
-def service_url(request: Request, settings: sso.CasSettings) -> str:
-    return _base_url(request, settings) + sso.CALLBACK_PATH
+def return_path(value: str | None) -> str:
+    """Where to land after login: a path of ours (``/cases?no=…``), never another site."""
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 500:
+        return "/"
+    if not value.isprintable() or urllib.parse.urlsplit(value).netloc:
+        return "/"
+    return value
+
+
+def service_url(request: Request, settings: sso.CasSettings, next_path: str = "/") -> str:
+    """The service URL the CAS server sends the ticket to; the same string validates it.
+    A deep link travels in it (``?next=``) so the person lands where he or she was going."""
+    url = _base_url(request, settings) + sso.CALLBACK_PATH
+    return url if next_path == "/" else url + "?" + urllib.parse.urlencode({"next": next_path})
 
 
 def login(request: Request) -> Response:
     settings = sso.cas_settings()
     if settings is None:
         return Response(status_code=404)
-    return RedirectResponse(settings.client().build_login_url(service_url(request, settings)), status_code=302)
+    next_path = return_path(request.query_params.get("next"))
+    return RedirectResponse(
+        settings.client().build_login_url(service_url(request, settings, next_path)), status_code=302
+    )
 
 
 def callback(request: Request) -> Response:
@@ -67,8 +85,9 @@ def callback(request: Request) -> Response:
     if settings is None:
         return Response(status_code=404)
     ticket = request.query_params.get("ticket", "")
+    next_path = return_path(request.query_params.get("next"))
     try:
-        identity = sso.validate_ticket(settings, service_url(request, settings), ticket)
+        identity = sso.validate_ticket(settings, service_url(request, settings, next_path), ticket)
     except sso.TicketRefused as exc:
         log.warning("CAS ticket refused: %s", exc)
         with open_db() as db, write(db):
@@ -85,7 +104,7 @@ def callback(request: Request) -> Response:
             accounts.audit(db, user.id, "sso.cas_login", identity.staff_no)
     # a page of ours, not a redirect: the browser then opens the portal from our own origin,
     # so the SameSite=Strict cookie goes along
-    response = _page("登录成功，正在进入联系师生服务平台……", 200)
+    response = _page("登录成功，正在进入联系师生服务平台……", 200, go=next_path)
     set_session_cookie(request, response, cookie)
     return response
 

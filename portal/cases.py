@@ -3,7 +3,7 @@
 A case is opened for each opinion raised in an activity (``open_for_activity``: the one way in,
 for the activities service and — through it — the reception day, whose hand-overs are opinions
 of the duty leader's 接待日 activity that name their visitor). It carries a number people can quote (``2026-0001``), the department
-that must act (RULES.md §4–5) and, once referred, the unit that handles it; a deadline in
+that must act (docs/rules.md §4–5) and, once referred, the unit that handles it; a deadline in
 working days after the contact (``policy().deadlines``, counted with ``portal.workdays``).
 
 States, in order::
@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "due_changed": "办理期限调整",
     "withdrawn": "撤销",
     "flagged": "来源变动提醒",
+    "acknowledged": "已核实来源变动",
 }
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
@@ -390,7 +391,7 @@ def open_case(
     deadline_days: int | None = None,
 ) -> Case:
     """Register one opinion or request raised in a contact; due ``deadline_days`` working days
-    after ``contact_date`` (default: RULES.md §5 by source). Given a handling unit, the case
+    after ``contact_date`` (default: docs/rules.md §5 by source). Given a handling unit, the case
     is referred to it at once."""
     if source not in SOURCES:
         raise ValidationError(f"未知的来源：{source}")
@@ -461,7 +462,7 @@ def case_source(system: str) -> str:
 
 
 def responsible_department(system: str, subtype: str) -> str:
-    """Who answers an opinion raised (RULES.md §4, §5)."""
+    """Who answers an opinion raised (docs/rules.md §4, §5)."""
     if system == "座谈":
         return "学工部" if subtype == "学生座谈" else "宣传部"
     if system == "接待日":
@@ -570,7 +571,9 @@ def withdraw_for_activity(
                 withdrawn.append(row["id"])
             elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
                 alert = f"{why}（{now[:10]}）：请核实是否继续办理"
-                if row["alert"] == alert:
+                if db.execute(  # told once: the department may have checked and cleared it since
+                    "SELECT 1 FROM case_events WHERE case_id = ? AND action = 'flagged'", [row["id"]]
+                ).fetchone():
                     continue
                 _set(db, row["id"], alert=alert)
                 _event(db, row["id"], actor_id, "flagged", row["state"], row["state"], alert, now)
@@ -657,6 +660,20 @@ def transfer(db: Database, case_id: int, department: str, actor: User, note: str
             "；".join(filter(None, [text_, note])),
         )
     return _cases(db, [_row(db, case_id)])[0]  # the actor may no longer see it
+
+
+def acknowledge(db: Database, case_id: int, actor: User, note: str = "") -> Case:
+    """The department has looked at a flagged case (its activity was voided or the item removed)
+    and goes on with it: the alert leaves its list and 待办, the history keeps both."""
+    note = _note(note)
+    with write(db):
+        row = _load_for_change(db, case_id, actor)
+        _require_handler(actor, row)
+        if not row["alert"]:
+            raise Conflict("此件没有需要核实的来源变动")
+        _set(db, case_id, alert="")
+        _event(db, case_id, actor.id, "acknowledged", row["state"], row["state"], note or "已核实，继续办理")
+    return get_case(db, case_id, actor)
 
 
 def start(db: Database, case_id: int, actor: User, note: str = "") -> Case:

@@ -90,18 +90,22 @@ def serve(port: int, address: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只检查并预览，不写入")
 def import_(kind: str, file: str, dry_run: bool) -> None:
-    """Import a CSV or .xlsx sheet (FORMATS.md): all rows or none."""
+    """Import a CSV or .xlsx sheet (docs/formats.md): all rows or none."""
     data = Path(file).read_bytes()
     try:
         with open_db() as db:
             report = imports.run_import(db, kind, Path(file).name, data, dry_run=dry_run)
     except ImportRejected as exc:
+        for warning in getattr(exc, "warnings", []):
+            click.echo(f"提示：{warning}", err=True)
         fail(exc.report())
     except PortalError as exc:
         fail(exc.message)
     click.echo(report.summary())
     for note in report.notes:
         click.echo(note)
+    for warning in report.warnings:  # imported all the same (docs/formats.md §1)
+        click.echo(f"提示：{warning}")
     for username, password in report.secrets:
         click.echo(f"{username}\t{password}")
 
@@ -382,7 +386,7 @@ def reception_ics(staff_no: str, out: str | None) -> None:
 @click.option("--period", help="只看此期间：2026-11、2026-2027-1、2026-2027、2026")
 @click.option("--since", help="开始日期（默认：--on 所在学年的开始）")
 @click.option("--on", "on", help="截至日期（默认今天）")
-@click.option("--json", "as_json", is_flag=True, help="按 FORMATS.md 输出 JSON")
+@click.option("--json", "as_json", is_flag=True, help="按 docs/formats.md 输出 JSON")
 @click.option("--institutional", is_flag=True, help="改为输出学校层面的制度落实情况（部门台账）")
 def quota(
     staff_no: str | None, period: str | None, since: str | None, on: str | None, as_json: bool, institutional: bool

@@ -20,6 +20,8 @@ DEFAULT_DB = ROOT / "db" / "portal.sqlite3"
 SESSION_IDLE_SECONDS = int(os.environ.get("PORTAL_SESSION_IDLE", 30 * 60))
 SESSION_MAX_AGE = int(os.environ.get("PORTAL_SESSION_MAX_AGE", 12 * 3600))
 SESSION_COOKIE = "portal_session"
+# Our logout route; /auth/logout is st.logout's own (OIDC) and must reach Streamlit.
+LOGOUT_PATH = "/auth/end"
 # Lockout: this many failures in a row lock an account for LOCKOUT_SECONDS.
 LOCKOUT_THRESHOLD = int(os.environ.get("PORTAL_LOCKOUT_THRESHOLD", 5))
 LOCKOUT_SECONDS = int(os.environ.get("PORTAL_LOCKOUT_SECONDS", 15 * 60))

@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 from .errors import ValidationError
 
 TZ = ZoneInfo("Asia/Shanghai")
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?")
+# 2026-03-05, 2026-3-5, 2026/3/5, 2026.3.5 (one separator throughout), 2026年3月5日; a midnight
+# time after it is what a date cell exported as text carries
+_DATE = re.compile(
+    r"(?:([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})|([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日)"
+    r"(?:[ T]0?0:00(?::00)?)?"
+)
 WEEKDAYS = "一二三四五六日"
 
 
@@ -39,23 +44,36 @@ def stamp() -> str:
     return now().isoformat(timespec="seconds")
 
 
+DATE_SPELLINGS = "2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日"
+
+
 def parse_date(value: object, what: str = "日期") -> dt.date:
-    """A date from ``YYYY-MM-DD`` text, a date or a spreadsheet datetime cell."""
+    """A date from text (``DATE_SPELLINGS``), a date, or a spreadsheet date cell.
+
+    A bare number (a General cell holding Excel's day count) is refused: 46086 might be a
+    date or a number typed by hand, so the user is told to format the column as a date.
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValidationError(
+            f"{what}是一个数字（{value:g}）而不是日期：请在 Excel/WPS 中把该列设置为日期格式，"
+            f"或填写 {DATE_SPELLINGS}"
+        )
     text = str(value or "").strip()
     if not text:
         raise ValidationError(f"{what}不能为空")
-    # YYYY-MM-DD, or a spreadsheet date cell exported as text with a midnight time
     match = _DATE.fullmatch(text)
     try:
         if match is None:
             raise ValueError
-        return dt.date.fromisoformat(match.group(1))
+        g = match.groups()
+        year, month, day = (g[0], g[2], g[3]) if g[0] else (g[4], g[5], g[6])
+        return dt.date(int(year), int(month), int(day))
     except ValueError:
-        raise ValidationError(f"{what}“{text[:30]}”不是有效日期，应为 YYYY-MM-DD 格式") from None
+        raise ValidationError(f"{what}“{text[:30]}”不是有效日期，应为 {DATE_SPELLINGS}") from None
 
 
 def format_date(day: dt.date | str | None, weekday: bool = True) -> str:

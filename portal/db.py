@@ -82,7 +82,7 @@ def m001_foundation(db: Database) -> None:
             unit_id INTEGER NOT NULL REFERENCES units(id),
             title TEXT NOT NULL,                 -- 职务 as printed on the form
             level TEXT NOT NULL CHECK (level IN ('校级', '正处', '副处')),
-            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of RULES.md §1 tags given explicitly
+            tags TEXT NOT NULL DEFAULT '[]',     -- JSON list of docs/rules.md §1 tags given explicitly
             start_date TEXT NOT NULL DEFAULT '1900-01-01',
             end_date TEXT,                       -- NULL: still in post
             UNIQUE (person_id, unit_id, title),
@@ -186,7 +186,7 @@ def m003_activities(db: Database) -> None:
         """
         CREATE TABLE contact_targets (          -- lists kept by departments: talents, representatives …
             id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,                  -- 对象类型 of FORMATS.md
+            kind TEXT NOT NULL,                  -- 对象类型 of docs/formats.md
             code TEXT NOT NULL,                  -- 对象编号 (a person's 工号)
             name TEXT NOT NULL,
             unit_id INTEGER REFERENCES units(id),
@@ -315,7 +315,7 @@ def m005_cases(db: Database) -> None:
             raiser_name TEXT NOT NULL DEFAULT '',
             content TEXT NOT NULL,
             system TEXT NOT NULL DEFAULT '',
-            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (RULES.md §4, §5)
+            responsible_dept TEXT NOT NULL,           -- 党办, 宣传部 … (docs/rules.md §4, §5)
             handling_unit_id INTEGER REFERENCES units(id),
             state TEXT NOT NULL DEFAULT 'registered'
                 CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed')),
@@ -484,32 +484,35 @@ def m010_case_withdrawal(db: Database) -> None:
     The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
     procedure for constraint changes that leave the stored rows as they are: every existing row
     still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
-    cannot change inside the migration's transaction, and ``case_events`` references ``cases``.
+    cannot change inside the migration's transaction, and would drop the triggers others put on
+    ``cases``. Re-runnable (a renumbered migration may run again on a database that has it).
     """
     old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
     new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
-    if old not in sql:
-        raise RuntimeError("m010: the cases table's state CHECK is not the one m005 created")
-    version = db.execute("PRAGMA schema_version").fetchone()[0]
-    db.execute("PRAGMA writable_schema = ON")
-    try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'", [sql.replace(old, new)]
-        )
-        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
-    finally:
-        db.execute("PRAGMA writable_schema = OFF")
-    _script(
-        db,
-        """
-        ALTER TABLE cases ADD COLUMN withdrawn_at TEXT;
-        ALTER TABLE cases ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
-        -- a change at the source the department should look at (the activity voided or edited)
-        ALTER TABLE cases ADD COLUMN alert TEXT NOT NULL DEFAULT '';
-        CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id);
-        """,
-    )
+    if new not in sql:
+        if old not in sql:
+            raise RuntimeError("case withdrawal: the cases table's state CHECK is not the one m005 created")
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        try:
+            db.execute(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'",
+                [sql.replace(old, new)],
+            )
+            db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+        finally:
+            db.execute("PRAGMA writable_schema = OFF")
+    columns = {r[1] for r in db.execute("PRAGMA table_info(cases)")}
+    for column, ddl in (
+        ("withdrawn_at", "withdrawn_at TEXT"),
+        ("withdraw_reason", "withdraw_reason TEXT NOT NULL DEFAULT ''"),
+        # a change at the source the department should look at (the activity voided or edited)
+        ("alert", "alert TEXT NOT NULL DEFAULT ''"),
+    ):
+        if column not in columns:
+            db.execute(f"ALTER TABLE cases ADD COLUMN {ddl}")
+    db.execute("CREATE INDEX IF NOT EXISTS cases_activity ON cases(activity_id)")
 
 
 @migrations()
@@ -562,8 +565,29 @@ def m012_activity_dates(db: Database) -> None:
         """,
     )
 
+
 @migrations()
-def m013_notifications(db: Database) -> None:
+def m013_unit_codes(db: Database) -> None:
+    """Real sheets name a unit by its 单位编码 as often as by its name; the policy's short unit
+    names (党办, 研工部 …) map onto the installation's units, editable by an administrator; an
+    assignment remembers the 对象编号 its sheet used when that was not the unit's own name."""
+    _script(
+        db,
+        """
+        ALTER TABLE units ADD COLUMN code TEXT;     -- 单位编码 (optional, unique)
+        CREATE UNIQUE INDEX units_code ON units(code) WHERE code IS NOT NULL;
+        CREATE TABLE policy_unit_names (        -- the policy's short name → the unit carrying it
+            policy_name TEXT PRIMARY KEY,
+            unit_id INTEGER REFERENCES units(id) ON DELETE CASCADE  -- NULL: no such unit here
+        );
+        CREATE INDEX policy_unit_names_unit ON policy_unit_names(unit_id);
+        ALTER TABLE assignments ADD COLUMN source_code TEXT;  -- 对象编号 as the sheet gave it
+        """,
+    )
+
+
+@migrations()
+def m014_notifications(db: Database) -> None:
     """Notifications (portal/notify/outbox.py): the outbox, filled in the transaction of the change that
     causes a message and emptied by ``portal notify run``; each user's channel and opt-outs."""
     _script(

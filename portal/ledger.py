@@ -2,7 +2,7 @@
 
 For a department, the systems it runs (``policy().systems_of_department``): every activity of
 those systems in a date range (voided records left out), and the same counted by month,
-semester, unit and cadre; then the institution-level duties it owns (RULES.md §3: reception
+semester, unit and cadre; then the institution-level duties it owns (docs/rules.md §3: reception
 days held, 党外人士座谈会, retiree briefings, party branches without a contact, contact points
 shared or kept under a year), judged by ``portal.quota.compute_institutional``.
 

@@ -25,6 +25,7 @@ class Unit(BaseModel):
     name: str
     kind: str  # college / department
     policy_name: str | None = None
+    code: str | None = None  # 单位编码
 
     @property
     def kind_label(self) -> str:
@@ -86,48 +87,68 @@ class Cadre(BaseModel):
 # --- units ---------------------------------------------------------------------------------
 
 
+_UNIT_SQL = "SELECT id, name, kind, policy_name, code FROM units "
+
+
 def list_units(db: Database) -> list[Unit]:
-    return [Unit(**r) for r in db.query("SELECT id, name, kind, policy_name FROM units ORDER BY kind, id")]
+    return [Unit(**r) for r in db.query(_UNIT_SQL + "ORDER BY kind, id")]
 
 
 def unit_by_name(db: Database, name: str) -> Unit | None:
-    """A unit by its own name, its policy name, or a full name the policy lists for it."""
+    """A unit by its 单位编码, its own name, its policy name, or a full name the policy lists for it."""
     name = (name or "").strip()
-    rows = list(
-        db.query(
-            "SELECT id, name, kind, policy_name FROM units WHERE name = ? OR policy_name = ?", [name, name]
-        )
-    )
+    if not name:
+        return None
+    rows = list(db.query(_UNIT_SQL + "WHERE code = ? OR name = ? OR policy_name = ? ORDER BY code = ? DESC",
+                         [name, name, name, name]))
     if rows:
         return Unit(**rows[0])
     for policy_name, aliases in policy().unit_aliases.items():
         if name in aliases or name == policy_name:
             for candidate in [policy_name, *aliases]:
-                rows = list(
-                    db.query("SELECT id, name, kind, policy_name FROM units WHERE name = ?", [candidate])
-                )
+                rows = list(db.query(_UNIT_SQL + "WHERE name = ?", [candidate]))
                 if rows:
                     return Unit(**rows[0])
     return None
 
 
-def save_unit(db: Database, name: str, kind: str, policy_name: str | None = None) -> tuple[Unit, str]:
-    """Create or update a unit by name; returns (unit, 'created' | 'updated' | 'unchanged')."""
+unit_by_ref = unit_by_name  # a unit named by code or by name, wherever a sheet references one
+
+
+def save_unit(
+    db: Database, name: str, kind: str, policy_name: str | None = None, code: str | None = None
+) -> tuple[Unit, str]:
+    """Create or update a unit by name; returns (unit, 'created' | 'updated' | 'unchanged').
+
+    ``code`` (单位编码) is unique across units; None leaves a stored code as it is."""
     name = text.name(name, "单位名称", 60)
     if kind not in UNIT_KIND_LABELS:
         raise ValidationError("单位类型须为“学院”或“部门”")
+    if code is not None:
+        code = text.code(code, "单位编码") if code.strip() else None
     with write(db):
-        row = db.execute("SELECT id, kind, policy_name FROM units WHERE name = ?", [name]).fetchone()
+        row = db.execute("SELECT id, kind, policy_name, code FROM units WHERE name = ?", [name]).fetchone()
+        if code is not None:
+            clash = db.execute("SELECT name FROM units WHERE code = ? AND name != ?", [code, name]).fetchone()
+            if clash:
+                raise ValidationError(f"单位编码“{code}”已用于“{clash[0]}”")
         if row is None:
             cur = db.execute(
-                "INSERT INTO units (name, kind, policy_name) VALUES (?, ?, ?)", [name, kind, policy_name]
+                "INSERT INTO units (name, kind, policy_name, code) VALUES (?, ?, ?, ?)",
+                [name, kind, policy_name, code],
             )
-            return Unit(id=cur.lastrowid, name=name, kind=kind, policy_name=policy_name), "created"
+            unit = Unit(id=cur.lastrowid, name=name, kind=kind, policy_name=policy_name, code=code)
+            return unit, "created"
         new_policy_name = policy_name if policy_name is not None else row[2]
-        if (row[1], row[2]) == (kind, new_policy_name):
-            return Unit(id=row[0], name=name, kind=kind, policy_name=row[2]), "unchanged"
-        db.execute("UPDATE units SET kind = ?, policy_name = ? WHERE id = ?", [kind, new_policy_name, row[0]])
-        return Unit(id=row[0], name=name, kind=kind, policy_name=new_policy_name), "updated"
+        new_code = code if code is not None else row[3]
+        unit = Unit(id=row[0], name=name, kind=kind, policy_name=new_policy_name, code=new_code)
+        if (row[1], row[2], row[3]) == (kind, new_policy_name, new_code):
+            return unit, "unchanged"
+        db.execute(
+            "UPDATE units SET kind = ?, policy_name = ?, code = ? WHERE id = ?",
+            [kind, new_policy_name, new_code, row[0]],
+        )
+        return unit, "updated"
 
 
 # --- people --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import cases, dates, links, quota, workdays
+from . import cases, dates, links, quota, unit_names, workdays
 from .accounts import User
 from .reception import access, bookings, roster
 
@@ -114,6 +114,16 @@ def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Remin
                 Reminder(
                     f"{year} 年的法定节假日和调休安排尚未导入，届时的办理期限暂按周一至周五计算",
                     "pages/admin_calendar.py",
+                    "warning",
+                )
+            )
+        missing = unit_names.unmapped(db)
+        if missing:
+            found.append(
+                Reminder(
+                    f"《实施办法》中的单位名称没有对应到本校单位：{'、'.join(missing)}"
+                    "（涉及这些单位的考核规则无人适用；请在“组织与干部”中指定或确认本校没有此单位）",
+                    "pages/org_people.py",
                     "warning",
                 )
             )

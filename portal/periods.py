@@ -1,4 +1,4 @@
-"""The academic calendar and the periods quotas are counted over (RULES.md §2).
+"""The academic calendar and the periods quotas are counted over (docs/rules.md §2).
 
 Semesters are data an administrator edits (table ``semesters``): dates, teaching weeks, and the
 vacations between them. The defaults are autumn 1 Sep–31 Jan (``2026-2027-1``) and spring
@@ -125,7 +125,7 @@ def _monday_on_or_after(day: dt.date) -> dt.date:
 
 
 def default_semester(key: str) -> Semester:
-    """RULES.md §2 bounds, teaching from early September to mid January and from the last
+    """docs/rules.md §2 bounds, teaching from early September to mid January and from the last
     week of February (after the Spring Festival) to early July, 19 weeks with exams."""
     match = _SEMESTER_KEY.fullmatch(key)
     if not match:

@@ -1,7 +1,7 @@
 """The policy as data: ``portal/data/policy.toml`` validated by pydantic at start-up.
 
 Holds the vocabulary every feature shares — tags, responsible departments, the eleven
-systems and their subtypes, the policy's unit names — and the rule set (RULES.md §3):
+systems and their subtypes, the policy's unit names — and the rule set (docs/rules.md §3):
 personal quotas (``Rule``) and institution-level duties (``InstitutionalRule``). A revised
 rule file holds just the rules (``RuleSet``) and is checked against the same vocabulary;
 ``portal.rulesets`` keeps revisions with their effective dates.
@@ -68,7 +68,7 @@ class Applicability(BaseModel):
 
 
 class Rule(BaseModel):
-    """A personal quota (RULES.md §3)."""
+    """A personal quota (docs/rules.md §3)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -117,7 +117,7 @@ class Rule(BaseModel):
 
 
 class InstitutionalRule(BaseModel):
-    """An institution-level duty, reported on a department's ledger (RULES.md §3)."""
+    """An institution-level duty, reported on a department's ledger (docs/rules.md §3)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -147,7 +147,7 @@ class RuleSet(BaseModel):
 
 
 class Deadlines(BaseModel):
-    """How fast raised problems must be answered (RULES.md §5), in working days after the contact."""
+    """How fast raised problems must be answered (docs/rules.md §5), in working days after the contact."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -168,6 +168,7 @@ class Policy(BaseModel):
     tags: dict[str, str]
     departments: list[str]
     unit_aliases: dict[str, list[str]] = {}
+    unit_fallbacks: dict[str, list[str]] = {}
     systems: list[System]
     deadlines: Deadlines = Deadlines()
     rules: list[Rule] = []
@@ -247,6 +248,15 @@ class Policy(BaseModel):
     def systems_of_department(self, department: str) -> list[str]:
         """The systems whose ledgers a responsible department keeps."""
         return [s.name for s in self.systems if department in s.departments]
+
+    @property
+    def unit_names(self) -> list[str]:
+        """Every unit name the policy uses: responsible departments, aliases' keys, rules' units."""
+        names = [*self.departments, *self.unit_aliases]
+        for rule in self.rules:
+            for clause in [*rule.applies_to, *rule.excludes]:
+                names += clause.units
+        return list(dict.fromkeys(names))
 
     def unit_matches(self, policy_name: str, unit_name: str, unit_policy_name: str | None = None) -> bool:
         """Does a real unit answer to the policy's name (学工部 = 学生处 = 学生工作部（处）)?"""

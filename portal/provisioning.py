@@ -62,3 +62,9 @@ def account_for(db: Database, identity: sso.Identity) -> User:
     except ValidationError as exc:
         raise AuthError(f"无法根据统一身份认证信息开通账号：{exc.message}") from exc
     return user
+
+
+def identity_only(db: Database, user_id: int) -> bool:
+    """True for an account without a password of the portal's (it signs in by CAS or OIDC only)."""
+    row = db.execute("SELECT password_hash IS NULL FROM users WHERE id = ?", [user_id]).fetchone()
+    return bool(row and row[0])

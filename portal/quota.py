@@ -1,4 +1,4 @@
-"""The quota engine: for each cadre × applicable rule × period, how far he or she is (RULES.md §2–3).
+"""The quota engine: for each cadre × applicable rule × period, how far he or she is (docs/rules.md §2–3).
 
 ``compute`` reads the cadres' posts (``cadre_posts``, ``post_charges``), their assignments and
 their activities (voided rows ignored; ``activity_targets`` name the targets and counterparts)
@@ -171,16 +171,24 @@ def _load_posts(db: Database) -> list[_Post]:
 class _Matcher:
     """Which posts a rule applies to, with the unit-name matching done once per unit."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None) -> None:
+        from . import unit_names
+
         self.pol = policy()
         self._units: dict[tuple[int, str], bool] = {}
+        # the policy's unit names as this installation maps them (研工部 → 研究生院 when merged)
+        self._resolved = unit_names.resolve(db) if db is not None else {}
         self._rule_post: dict[tuple[int, int], bool] = {}
 
     def _unit(self, name: str, post: _Post) -> bool:
         key = (post.unit_id, name)
         found = self._units.get(key)
         if found is None:
-            found = self.pol.unit_matches(name, post.unit_name, post.unit_policy_name)
+            mapped = self._resolved.get(name)
+            if mapped is not None and mapped.unit_id is not None:
+                found = mapped.unit_id == post.unit_id
+            else:
+                found = mapped is None and self.pol.unit_matches(name, post.unit_name, post.unit_policy_name)
             self._units[key] = found
         return found
 
@@ -388,20 +396,24 @@ def _judge(
             a for a in data.assignments.get(person_id, ()) if a.kind == rule.target_kind and a.active_on(hi)
         ]
         return rule.min, float(len(held)), [], [], "、".join(a.name for a in held)
+    spans: dict[str, list[_Assignment]] | None = None
     if rule.kind == "each_target":
-        targets = {
-            a.code: a.name
-            for a in data.assignments.get(person_id, ())
-            if a.kind == rule.target_kind and a.overlaps(lo, hi)
-        }
+        targets = {}
+        spans = defaultdict(list)
+        for a in data.assignments.get(person_id, ()):
+            if a.kind == rule.target_kind and a.overlaps(lo, hi):
+                targets[a.code] = a.name
+                spans[a.code].append(a)
         note = "" if targets else f"尚未分配{rule.target_kind}"
     else:  # each_counterpart
         targets = people.counterparts(rule, qualifying, person_id, hi)
         note = "" if targets else "没有需要谈话的对象"
     visits: dict[str, int] = defaultdict(int)
     ids: set[int] = set()
-    for _day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
-        if subtype in subtypes and code in targets:
+    for day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
+        # a visit counts for a target only while it was assigned (history imports keep visits
+        # made after an assignment ended: they count for count-type rules, not here)
+        if subtype in subtypes and code in targets and (spans is None or any(a.active_on(day) for a in spans[code])):
             visits[code] += n
             if aid is not None:
                 ids.add(aid)
@@ -462,7 +474,7 @@ def applicable_rules(db: Database, on: dt.date, *, person_id: int | None = None)
     for p in _load_posts(db):
         if (person_id is None or p.person_id == person_id) and p.active_on(day):
             by_person[p.person_id].append(p)
-    matcher = _Matcher()
+    matcher = _Matcher(db)
     return {
         pid: [r for r in rules if any(matcher.applies(r, p) for p in posts)]
         for pid, posts in by_person.items()
@@ -527,7 +539,7 @@ def compute(
     }
     data = _Data(db, since_of, hi, person_id, target_systems)
     people = _People(all_posts)
-    matcher = _Matcher()
+    matcher = _Matcher(db)
 
     # period bounds as ISO strings once, not once per cadre
     bounds = [
@@ -625,7 +637,7 @@ def _number(value: float | None) -> float | int | None:
 
 
 def report_json(results: Iterable[QuotaResult]) -> list[dict]:
-    """FORMATS.md's quota report: one object per (cadre, rule, period), sorted by 工号, rule, period."""
+    """docs/formats.md's quota report: one object per (cadre, rule, period), sorted by 工号, rule, period."""
     out = []
     for r in sorted(results, key=lambda r: (r.staff_no, r.rule, r.period)):
         item = {
@@ -836,7 +848,7 @@ def compute_institutional(
     on: dt.date | None = None,
     departments: Iterable[str] | None = None,
 ) -> list[InstitutionResult]:
-    """The institution-level duties (RULES.md §3) over the periods overlapping [since, on];
+    """The institution-level duties (docs/rules.md §3) over the periods overlapping [since, on];
     ``departments`` limits to the duties those departments own."""
     on = on or dates.today()
     since = since or default_since(db, on)

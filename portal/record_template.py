@@ -1,6 +1,6 @@
 """Builds ``templates/record_form.docx``: the policy's attachment 《领导干部联系师生工作记录表》.
 
-The layout is the attachment's (policy-zh.txt, 附件): the title, then one bordered table
+The layout is the policy attachment's (附件; docs/rules.md §6): the title, then one bordered table
 with the labels on the left — 领导干部姓名 | 职务 and 时间 | 地点 paired on one row each,
 then 联系对象, 联系工作开展情况, 联系对象反映的意见和建议 and 落实情况 as tall rows — on A4,
 with the East-Asian font set on every run and on the Normal style, and a line to sign.

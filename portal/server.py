@@ -4,7 +4,8 @@
   HttpOnly session cookie (Streamlit itself cannot set one). The page loads it in a
   hidden same-origin frame (GET, token in the query) — no inline script, so the
   Content-Security-Policy allows no inline script but ``portal.browser``'s, by hash.
-* ``/auth/logout`` ends the session and deletes the cookie.
+* ``/auth/end`` ends the session and deletes the cookie (not ``/auth/logout``: that is
+  ``st.logout``'s own route, which must reach Streamlit to end an OIDC login).
 * ``/auth/cas/…``: campus single sign-on by CAS (``portal.cas_routes``).
 * ``/api/v1/…`` (read-only JSON) and ``/feeds/…`` (calendar feeds): ``portal.api``.
 * Security headers, a Content-Security-Policy among them, on every HTTP response,
@@ -185,6 +186,10 @@ def claim_cookie(request: Request) -> Response:
     return response
 
 
+# st.login/st.logout own these: our routes keep off them (ours would shadow theirs).
+STREAMLIT_AUTH_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
+
+
 def logout(request: Request) -> Response:
     if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
@@ -227,7 +232,7 @@ def routes() -> list[Route]:
 
     return [
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
-        Route("/auth/logout", logout, methods=["GET", "POST"]),
+        Route(config.LOGOUT_PATH, logout, methods=["GET", "POST"]),
         *cas_routes.routes(),
         *api.routes(),
     ]

@@ -7,7 +7,7 @@ make-up working days (调休), plus the university's own overrides (which win ov
   year's arrangement. ``calendar_years`` says which years are loaded.
 * For a year that is not loaded the calendar falls back to Monday–Friday. That is a guess, so
   callers show ``fallback_warning`` (stderr in the CLI, a banner in the UI) — never silently.
-* Deadlines (RULES.md §5): the day of the contact does not count; the deadline is the end of the
+* Deadlines (docs/rules.md §5): the day of the contact does not count; the deadline is the end of the
   N-th working day after it (``due_date``).
 
 The file format for ``load_year`` (CSV UTF-8 or .xlsx, first sheet; header on row 1):

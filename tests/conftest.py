@@ -14,6 +14,19 @@ from portal.db import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# One demo account for each kind of user (README: Demo accounts): the authorization matrix and the
+# screenshot tour (tests/browser/tour.py) walk the same people.
+KINDS_OF_USER = {
+    "student": "2023000001",
+    "staff": "30000001",
+    "leader": "10000001",
+    "middle_cadre": "10010001",
+    "dept_jiaowu": "jiaowu",
+    "dept_dangban": "dangban",
+    "dept_zuzhi": "zuzhi",
+    "admin": "admin",
+}
+
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):

@@ -22,9 +22,9 @@ BAD_CODES = [
 ]
 # Dates that are not dates.
 BAD_DATES = [
-    "2026-02-30", "2026-13-01", "2026-00-10", "0000-00-00", "2026/11/25", "25.11.2026", "tomorrow", "明天",
+    "2026-02-30", "2026-13-01", "2026-00-10", "0000-00-00", "2026/11/32", "25.11.2026", "tomorrow", "明天",
     "2026-11-25T25:00", "-1", "99999-01-01", "2026-11", "20261125", "2026-11-31", "2025-02-29", "NaN",
-    "1e10", "<script>", "'; --", "2026-1-5", "２０２６-１１-２５", "2026-11-25 12:30", "2026-11-25abc",
+    "1e10", "<script>", "'; --", "2026-1-5-", "２０２６-１１-２５", "2026-11-25 12:30", "2026-11-25abc",
 ]
 # Free text that must be refused (free text otherwise accepts emoji and markup, shown escaped).
 BAD_FREE_TEXT = ["\x00", "a\x00b", "\x1b[2J", "\x07bell", "\x7f", HUGE * 2, "\ud83d", "x\u2066y"]
@@ -43,7 +43,7 @@ def malformed_files() -> list[tuple[str, bytes]]:
     return [
         ("empty.csv", b""),
         ("bom-only.csv", b"\xef\xbb\xbf"),
-        ("gbk.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk")),
+        ("undecodable.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk") + b"\xff\x80"),
         ("binary.csv", b"\x00\x01\x02\x03" * 100),
         ("header-only.csv", "单位名称,单位类型\n".encode()),
         ("no-header.csv", b"\n\n\n"),

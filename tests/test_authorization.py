@@ -12,21 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from portal import accounts, navigation
-from tests.conftest import ROOT, goto, login, texts
+from tests.conftest import KINDS_OF_USER, ROOT, goto, login, texts
 
 REFUSAL = "您没有访问此页面的权限"
 
-# One demo account for each kind of user (see README: Demo accounts).
-ACCOUNTS = {
-    "student": "2023000001",
-    "staff": "30000001",
-    "leader": "10000001",
-    "middle_cadre": "10010001",
-    "dept_jiaowu": "jiaowu",
-    "dept_dangban": "dangban",
-    "dept_zuzhi": "zuzhi",
-    "admin": "admin",
-}
+ACCOUNTS = KINDS_OF_USER
 
 
 def test_every_page_names_known_roles_and_exists():

@@ -106,3 +106,52 @@ def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(
     goto(staff, "pages/dashboard.py").run()
     assert not staff.exception, staff.exception
     assert computed[-1] is not None and set(computed[-1]) <= {"讲思政课", "听课"}
+
+
+def test_recent_keeps_a_result_a_few_seconds_whatever_is_written(db, monkeypatch):
+    import time
+
+    calls = []
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert cache.recent(db, ("days",), compute, seconds=5) == 1
+    with write(db):
+        db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    clock[0] += 4
+    assert cache.recent(db, ("days",), compute, seconds=5) == 1  # a booking does not recompute it
+    clock[0] += 2
+    assert cache.recent(db, ("days",), compute, seconds=5) == 2
+
+
+def test_the_booking_page_reads_the_days_once_between_two_bookers(demo_db, monkeypatch):
+    from portal import reception
+
+    read = []
+    real = reception.bookable_days
+    monkeypatch.setattr(reception, "bookable_days", lambda *a, **k: read.append(1) or real(*a, **k))
+    for username in ("2023000002", "2023000003"):
+        at = login(username)
+        goto(at, "pages/reception_book.py").run()
+        assert not at.exception, at.exception
+    assert len(read) == 1
+
+
+def test_only_a_few_large_results_of_a_kind_are_kept(db):
+    for year in range(10):
+        cache.memo(db, ("ledger", year), lambda: object())
+    kept = [k for k in cache._entries if k[1][0] == "ledger"]
+    assert len(kept) == cache.KIND_LIMITS["ledger"]
+    assert {k[1][1] for k in kept} == {6, 7, 8, 9}  # the most recent
+
+
+def test_a_ledgers_tables_and_summaries_do_not_push_the_ledger_out(demo_db, monkeypatch):
+    built = []
+    real = ledger.build
+    monkeypatch.setattr(ledger, "build", lambda *a, **k: built.append(1) or real(*a, **k))
+    at = login("admin")
+    goto(at, "pages/ledger.py").run()
+    for group in ("cadre", "semester", "month", "unit", "cadre"):
+        at.radio(key="l_group").set_value(group).run()
+    at.run()
+    assert not at.exception and len(built) == 1

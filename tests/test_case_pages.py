@@ -134,3 +134,30 @@ def test_after_answering_the_page_stays_on_the_case_just_answered(demo_db, visit
     assert "自下周起自习室延长到二十二点三十分" in texts(at)
     at.run()  # and it stays there on the next rerun
     assert at.selectbox(key="c_case").value == case.id
+
+
+def test_answering_the_last_case_in_the_filter_keeps_it_on_screen(demo_db):
+    unit = demo_db.execute(
+        "SELECT id FROM units WHERE id NOT IN (SELECT handling_unit_id FROM cases WHERE handling_unit_id "
+        "IS NOT NULL) ORDER BY id LIMIT 1"
+    ).fetchone()[0]
+    leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
+    case = cases.open_case(
+        demo_db,
+        source="symposium",
+        content="实验室夜间门禁太早",
+        responsible_dept="学工部",
+        contact_date=cases.dates.today(),
+        cadre_id=leader,
+        system="座谈",
+        handling_unit_id=unit,
+    )
+    at = login(DEPARTMENT_ACCOUNTS["学工部"])
+    goto(at, "pages/cases.py").run()
+    at.selectbox(key="c_unit").set_value(unit).run()
+    assert len(at.selectbox(key="c_case").options) == 1  # the only open case of that unit
+    at.selectbox(key="c_case").set_value(case.id).run()
+    at.text_area(key=f"answer_{case.id}").input("门禁延长到二十三点")
+    at.button(key=f"answer_btn_{case.id}").click().run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == f"{case.number}　{states.CASE_STATE_LABELS['answered']}"

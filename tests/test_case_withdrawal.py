@@ -143,12 +143,20 @@ def test_the_department_sees_the_flag_on_its_list(demo_db):
     assert any("需核实是否继续办理的意见建议 1 件" in r.text for r in overview.reminders(demo_db, xgb))
 
 
+def _migration():
+    """The case-withdrawal migration, whatever number the merge gives it."""
+    from portal import db as portal_db
+
+    (found,) = [f for name, f in vars(portal_db).items() if name.endswith("_case_withdrawal")]
+    return found
+
+
 def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
     from portal import db as portal_db
 
     handle = portal_db.connect(tmp_path / "old.sqlite3")
     with portal_db.write(handle):
-        portal_db.migrations.apply(handle, stop_before="m010_case_withdrawal")
+        portal_db.migrations.apply(handle, stop_before=_migration().__name__)
     handle.execute(
         "INSERT INTO cases (id, number, source, content, responsible_dept, state, contact_date, deadline_days, "
         "due_date, created_at, updated_at) VALUES (1, '2026-0001', 'other', '旧的意见', '党办', 'referred', "
@@ -175,3 +183,37 @@ def test_a_visitors_request_from_a_booking_is_flagged_not_withdrawn(demo_db):
     activities.void_activity(demo_db, saved.id, "重复录入", me)
     case = _of(demo_db, saved.id)["自习室座位不足"]
     assert case.state == "registered" and "联系活动已作废" in case.alert
+
+
+def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
+    saved, me = _symposium(demo_db, ["自习室座位不足", "食堂排队太久"])
+    xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
+    in_hand = _of(demo_db, saved.id)["食堂排队太久"]
+    cases.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
+    activities.update_activity(demo_db, saved.id, {"opinions": ["自习室座位不足"]}, me)
+    assert _of(demo_db, saved.id)["食堂排队太久"].alert
+
+    at = login(DEPARTMENT_ACCOUNTS["学工部"])
+    goto(at, "pages/cases.py").run()
+    at.selectbox(key="c_case").set_value(in_hand.id).run()
+    at.button(key=f"ack_{in_hand.id}").click().run()
+    assert not at.exception, at.exception
+    checked = _of(demo_db, saved.id)["食堂排队太久"]
+    assert checked.alert == "" and checked.state == "registered"
+    assert _events(demo_db, in_hand.id)[-1][0] == "acknowledged"
+    assert not any("需核实" in r.text for r in overview.reminders(demo_db, xgb))
+    # a later edit of the activity neither flags it again nor opens it anew
+    activities.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
+    assert _of(demo_db, saved.id)["食堂排队太久"].alert == ""
+    assert len(cases.of_activity(demo_db, saved.id)) == 2
+    with pytest.raises(PortalError, match="没有需要核实"):
+        cases.acknowledge(demo_db, in_hand.id, xgb)
+
+
+def test_the_migration_may_run_again(db):
+    from portal import db as portal_db
+
+    before = db.execute("SELECT sql FROM sqlite_master WHERE name = 'cases'").fetchone()[0]
+    with portal_db.write(db):
+        _migration()(db)
+    assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'cases'").fetchone()[0] == before

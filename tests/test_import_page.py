@@ -29,3 +29,82 @@ def test_import_page_preview_then_confirm(demo_db):
     next(b for b in at.button if b.label == "确认导入").click().run()
     assert "导入完成" in texts(at)
     assert org.unit_by_name(demo_db, "新能源学院") is not None
+
+
+def test_errors_come_first_and_warnings_are_shown_and_exportable(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("cadres").run()
+    bad = "工号,姓名,单位,职务,级别\n1,甲,不存在的学院,院长,正处\n".encode("gbk")
+    at.file_uploader[0].upload("cadres.csv", bad, "text/csv").run()
+    assert not at.exception
+    assert at.error[0].value.startswith("导入被拒绝") and "无法读取文件" not in texts(at)
+    assert list(at.dataframe[0].value["列"]) == ["单位"]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0] == "下载错误清单（.xlsx）"
+
+
+def test_hostile_file_on_the_page_is_a_chinese_message(demo_db):
+    from tests.test_import_files import BILLION_LAUGHS, replace_part, valid_xlsx
+
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.file_uploader[0].upload(
+        "units.xlsx", replace_part(valid_xlsx(), "xl/worksheets/sheet1.xml", BILLION_LAUGHS), "application/octet-stream"
+    ).run()
+    assert not at.exception
+    assert "恶意文件" in at.error[0].value
+
+
+def test_confirm_imports_once_and_the_stale_preview_disappears(demo_db, monkeypatch):
+    from portal import imports
+
+    calls = []
+    real_prepare = imports.prepare
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "prepare", counting)
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("units").run()
+    at.file_uploader[0].upload("units.csv", "单位名称,单位类型\n新能源学院,学院\n".encode(), "text/csv").run()
+    at.run()  # another rerun: the preview is not computed again
+    assert len(calls) == 1
+    button = next(b for b in at.button if b.label == "确认导入")
+    button.click().run()
+    assert "导入完成" in texts(at) and "预览" not in texts(at)
+    assert not [b for b in at.button if b.label == "确认导入"]
+    assert demo_db.execute("SELECT count(*) FROM units WHERE name = '新能源学院'").fetchone()[0] == 1
+    audit = "SELECT count(*) FROM audit_log WHERE action = 'import.units'"
+    assert demo_db.execute(audit).fetchone()[0] == 1
+
+
+def test_a_second_commit_of_the_same_preview_imports_nothing(demo_db):
+    from portal import imports, submissions
+
+    prepared = imports.prepare(demo_db, "units", "u.csv", "单位名称,单位类型\n新能源学院,学院\n".encode())
+    token = submissions.new_token()
+    first = imports.commit(demo_db, prepared, token=token)
+    demo_db.execute("DELETE FROM units WHERE name = '新能源学院'")
+    second = imports.commit(demo_db, prepared, token=token)
+    assert first.counts["created"] == 1 and second.repeated and second.counts["created"] == 1
+    assert demo_db.execute("SELECT count(*) FROM units WHERE name = '新能源学院'").fetchone()[0] == 0
+
+
+def test_templates_have_the_header_and_one_example_row():
+    import io
+
+    from openpyxl import load_workbook
+
+    from portal import imports
+    from portal.tabular import write_xlsx_template
+
+    for importer in imports.IMPORTERS.values():
+        data = write_xlsx_template([c.name for c in importer.columns], importer.example)
+        ws = load_workbook(io.BytesIO(data)).active
+        rows = list(ws.iter_rows(values_only=True))
+        assert list(rows[0]) == [c.name for c in importer.columns]
+        assert len(rows) == 2 and rows[1][0]

@@ -90,8 +90,8 @@ def test_missing_columns_wrong_type_and_unreadable_files(db):
         imports.run_import(db, "units", "x.exe", b"MZ")
     with pytest.raises(ImportRejected):
         imports.run_import(db, "units", "x.xlsx", b"not a zip")
-    with pytest.raises(ImportRejected):
-        imports.run_import(db, "units", "x.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk"))
+    with pytest.raises(ImportRejected, match="编码"):
+        imports.run_import(db, "units", "x.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk") + b"\xff\x80")
 
 
 def test_xlsx_first_sheet_and_date_cells(db):
@@ -127,3 +127,14 @@ def test_account_import_creates_people_accounts_and_passwords(db):
     assert accounts.authenticate(db, username, password).has("visitor")
     assert accounts.find_user(db, "d001").departments == ["教务处"]
     assert load(db, "accounts", text).counts["unchanged"] == 2
+
+
+def test_initial_passwords_are_hashed_lightly_and_upgraded_on_first_login(db):
+    load(db, "units", UNITS)
+    report = load(db, "accounts", "工号,姓名,角色\ns1,甲,师生\n")
+    username, password = report.secrets[0]
+    stored = db.execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()[0]
+    assert stored.startswith("$argon2id$") and "m=8192" in stored
+    accounts.authenticate(db, username, password)
+    upgraded = db.execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()[0]
+    assert upgraded != stored and "m=8192" not in upgraded

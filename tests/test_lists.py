@@ -158,3 +158,51 @@ def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(de
     at.number_input[0].set_value(2).run()
     assert not at.exception and len(at.dataframe[0].value) == listed - 200
     assert "fde2e1" in str(at.dataframe[0].proto)  # overdue rows keep their red (the styles travel with the table)
+
+
+def test_ledger_tabs_show_the_latest_rows_and_point_to_the_workbook(demo_db):
+    from portal.db import write
+
+    cadre = demo_db.execute("SELECT person_id FROM cadre_posts LIMIT 1").fetchone()[0]
+    stamp = "2026-11-01T00:00:00+08:00"
+    with write(demo_db):
+        demo_db.conn.executemany(
+            "INSERT INTO activities (cadre_id, system, subtype, date, content, created_at, updated_at) "
+            "VALUES (?, '听课', '随堂听课', ?, '批量', ?, ?)",
+            [(cadre, (dt.date(2026, 9, 1) + dt.timedelta(days=i % 80)).isoformat(), stamp, stamp) for i in range(600)],
+        )
+    at = login("admin")
+    goto(at, "pages/ledger.py").run()
+    assert not at.exception, at.exception
+    assert all(len(df.value) <= 500 for df in at.dataframe)
+    assert any("显示最近 500 条；完整台账请导出 Excel" in c.value for c in at.caption)
+
+
+def test_choosing_another_record_reruns_only_the_record_panel(demo_db):
+    """Over the real server (AppTest reruns whole scripts): the browser sends the fragment's id and
+    only the record panel runs — the filters, the count and the list are not sent again."""
+    import asyncio
+
+    from portal import sessions
+    from tests.stclient import Tab
+    from tests.test_rush import _serve
+
+    _, claim = sessions.start(demo_db, accounts.find_user(demo_db, "10010001").id)
+    cookie = f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}"
+    proc, url = _serve(str(config.db_path()))
+    try:
+
+        async def pick_another():
+            tab = Tab(url, cookie, "activities")
+            first = await tab.open()
+            record = tab.widgets["查看记录"]
+            assert "制度" in first.widgets and record.fragment_id
+            tab.set("查看记录", record.options[1])
+            return await tab.rerun()
+
+        run = asyncio.run(pick_another())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert run.exception is None and "查看记录" in run.widgets
+    assert "制度" not in run.widgets  # the filters (and the list below them) did not run again

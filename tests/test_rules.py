@@ -1,4 +1,4 @@
-"""The rule set as data: every rule of RULES.md §3, validation, and revisions with effective dates."""
+"""The rule set as data: every rule of docs/rules.md §3, validation, and revisions with effective dates."""
 
 from __future__ import annotations
 

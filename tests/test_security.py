@@ -76,7 +76,7 @@ def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     assert "文件过大" in texts(at)
     assert demo_db.execute("SELECT count(*) FROM units WHERE name = '甲学院'").fetchone()[0] == 0
     source = (ROOT / "pages" / "admin_import.py").read_text(encoding="utf-8")
-    assert 'type=["csv", "xlsx"]' in source
+    assert 'type=["csv", "txt", "xlsx"]' in source  # .txt: Excel's "Unicode 文本"
 
 
 def test_services_refuse_oversized_files_whatever_calls_them(demo_db, monkeypatch):

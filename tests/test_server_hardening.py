@@ -134,3 +134,19 @@ def test_serve_caps_malloc_arenas_unless_the_administrator_set_them(monkeypatch)
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     if platform.libc_ver()[0] == "glibc":
         assert server.limit_malloc_arenas() is True
+
+
+def test_a_single_sign_on_session_gets_its_cookie_too(db):
+    """OIDC sessions open without a claim; downloads need the cookie, so one is issued for them,
+    timed from its own issue (the session itself may be hours old)."""
+    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    session_id, _ = sessions.start(db, user.id)
+    db.execute("UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?",
+               ["2026-11-24T06:00:00+08:00", "2026-11-24T06:00:00+08:00", session_id])
+    db.conn.commit()
+    token = sessions.new_claim(db, session_id)
+    value = sessions.claim(db, token)
+    assert value is not None
+    assert sessions.claim(db, token) is None  # once only
+    forged = "9999999999~" + token.split("~", 1)[1]  # the time is part of the stored digest
+    assert sessions.claim(db, forged) is None

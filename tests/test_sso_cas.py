@@ -77,9 +77,10 @@ def campus(cas_server, portal_routes, monkeypatch, demo_db):
     return {"cas": cas_server, "portal": portal_routes, "db": demo_db}
 
 
-def cas_login(campus, browser: Browser, username: str) -> str:
+def cas_login(campus, browser: Browser, username: str, next_path: str = "") -> str:
     """Log in at the CAS server through the portal's /auth/cas/login; returns the callback URL."""
-    status, headers, _ = browser.get(campus["portal"] + "/auth/cas/login")
+    query = "?" + urllib.parse.urlencode({"next": next_path}) if next_path else ""
+    status, headers, _ = browser.get(campus["portal"] + "/auth/cas/login" + query)
     assert status == 302
     login_url = headers["location"]
     assert login_url.startswith(campus["cas"].url + "login?service=")
@@ -90,7 +91,8 @@ def cas_login(campus, browser: Browser, username: str) -> str:
     fields.update(username=username, password=PASSWORD)
     status, headers, _ = browser.get(login_url, fields)
     assert status == 302, "the CAS server sends the browser back with a ticket"
-    assert headers["location"].startswith(campus["portal"] + sso.CALLBACK_PATH + "?ticket=ST-")
+    assert headers["location"].startswith(campus["portal"] + sso.CALLBACK_PATH + "?")
+    assert "ticket=ST-" in headers["location"]
     return headers["location"]
 
 
@@ -218,3 +220,20 @@ def test_an_identity_without_a_usable_staff_number_is_refused(db):
             provisioning.account_for(db, sso.Identity(source="cas", staff_no=staff_no, name="x"))
     assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+
+
+def test_a_deep_link_survives_the_cas_round_trip(campus):
+    browser = Browser()
+    status, _, page = browser.get(cas_login(campus, browser, "30000001", "/my_cases?no=2026-0007"))
+    assert status == 200 and 'url=/my_cases?no=2026-0007"' in page.replace("&amp;", "&")
+    for hostile in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        browser = Browser()
+        status, _, page = browser.get(cas_login(campus, browser, "30000001", hostile))
+        assert status == 200 and 'content="0;url=/"' in page, hostile
+
+
+def test_our_routes_leave_streamlits_own_login_routes_alone():
+    """st.logout sends the browser to /auth/logout: a route of ours there would swallow it and the
+    OIDC login would never end (found when the portal's logout became a GET)."""
+    paths = {route.path for route in server.routes()}
+    assert not paths & set(server.STREAMLIT_AUTH_PATHS)

@@ -4,7 +4,7 @@ calendar feed addresses on 我的账号."""
 
 from __future__ import annotations
 
-from portal import accounts, api_tokens, provisioning
+from portal import accounts, api_tokens, provisioning, sessions, sso
 from tests.conftest import app, goto, login, texts
 
 
@@ -71,3 +71,16 @@ def test_my_account_shows_feed_addresses(demo_db):
     next(b for b in at.button if b.label == "重置订阅地址").click().run()
     assert [c.value for c in at.code] != before and "已重置" in texts(at)
     assert accounts.find_user(demo_db, staff_no)
+
+
+def test_an_account_from_the_campus_identity_has_no_password_form(demo_db):
+    provisioning.set_enabled(demo_db, True, None)
+    user = provisioning.account_for(demo_db, sso.Identity(source="cas", staff_no="2029000099", name="新生"))
+    session_id, _ = sessions.start(demo_db, user.id)
+    at = app()
+    at.session_state["session_id"] = session_id
+    at = goto(at.run(), "pages/account.py").run()
+    assert "没有本平台的密码" in texts(at)
+    assert not [t for t in at.text_input if t.label == "原密码"]
+    at = goto(login("2023000001"), "pages/account.py").run()
+    assert [t for t in at.text_input if t.label == "原密码"]

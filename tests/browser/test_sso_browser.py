@@ -199,3 +199,15 @@ def test_oidc_logout_ends_the_session(sso_portal, page):
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_role("button", name="统一身份认证登录（OIDC）").wait_for()
     assert _query(sso_portal["db"], latest)[0][0] is not None
+
+
+def test_cas_login_lands_on_the_page_it_was_asked_for(sso_portal, page):
+    """``/auth/cas/login?next=…`` (what the login page's button sends, with the address it was
+    opened at) brings the person back to that page after the CAS server."""
+    base = sso_portal["url"]
+    page.goto(base + "/auth/cas/login?next=%2Faccount")
+    page.locator("input[name=username]").fill("30000001")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.get_by_role("heading", name="我的账号").wait_for()
+    assert page.url.startswith(base + "/account")

@@ -23,20 +23,11 @@ from urllib.parse import urlparse
 from portal import accounts, navigation
 from portal.db import open_db
 from tests.browser.serving import CHROMIUM_ARGS, login, running_server, settle
+from tests.conftest import KINDS_OF_USER
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-# One demo account for each kind of user (README: Demo accounts).
-ROLES = {
-    "student": "2023000001",
-    "staff": "30000001",
-    "leader": "10000001",
-    "middle_cadre": "10010001",
-    "dept_jiaowu": "jiaowu",
-    "dept_dangban": "dangban",
-    "dept_zuzhi": "zuzhi",
-    "admin": "admin",
-}
+ROLES = KINDS_OF_USER
 VIEWPORTS = {"desktop": (1366, 900), "phone": (390, 844)}
 
 # Streamlit's own English, as it would show on our pages (visible text, not code or tooltips).
