@@ -610,6 +610,7 @@ def m014_notifications(db: Database) -> None:
             UNIQUE (dedupe_key, user_id, channel)
         );
         CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt_at);
+        CREATE INDEX notify_outbox_user ON notify_outbox(user_id);
         CREATE TABLE notify_prefs (
             user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
             channel TEXT NOT NULL DEFAULT 'none'
