@@ -24,7 +24,7 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
     username = "2023000003"
     with open_db(server["db"]) as db:  # as a reception hand-over would (第十二条)
         student = accounts.find_user(db, username)
-        number = cases.open_case(
+        case = cases.open_case(
             db,
             source="reception",
             content="宿舍热水器坏了一周，希望尽快维修。",
@@ -33,7 +33,8 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
             system="接待日",
             raised_by=student.id,
             raiser_name=student.display_name,
-        ).number
+        )
+        number = case.number
 
     login(page, server["url"], "dangban")
     page.get_by_role("link", name="意见建议办理").first.click()
@@ -56,10 +57,11 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
         login(student, server["url"], username)
         student.get_by_role("link", name="我的诉求").first.click()
         student.get_by_role("heading", name="我的诉求").wait_for()
-        pick(student, "查看诉求", number)
-        student.get_by_role("heading").filter(has_text=number).wait_for()
         settle(student)
-        student.get_by_text(ANSWER).wait_for()  # shown as text, the markup inert
+        card = student.locator(f".st-key-case_{case.id}")  # the case's card (its container key)
+        card.get_by_text(number).wait_for()
+        card.get_by_text("已答复").first.wait_for()  # the state first on its card
+        card.get_by_text(ANSWER).wait_for()  # shown as text, the markup inert
         assert student.locator("script", has_text="alert(1)").count() == 0
     finally:
         context.close()
