@@ -3,6 +3,7 @@ import streamlit as st
 from pages import common
 from portal import accounts, feeds, provisioning
 from portal.errors import PortalError
+from portal.notify import outbox
 
 user = common.require(__file__)
 
@@ -53,3 +54,67 @@ for name, label in feeds.FEEDS.items():
         continue
     st.text(label)
     st.code(feed_urls[name], language=None)
+
+st.subheader("消息通知")
+st.caption(
+    "预约确认和变动、接待日前一天的提醒、值班安排、意见建议的交办和答复等消息，可以发到您常用的地方。"
+    "晚上 22:00 至次日 7:30 只发送紧急消息（如当天或次日的接待日取消）。"
+)
+with common.database() as db:
+    prefs = outbox.get_prefs(db, user.id)
+channels = list(outbox.CHANNELS)
+channel = st.radio(
+    "接收方式",
+    channels,
+    index=channels.index(prefs.channel),
+    format_func=outbox.CHANNELS.get,
+    horizontal=True,
+    key="notify_channel",
+)
+email = wecom = webhook = secret = ""
+if channel == "email":
+    email = st.text_input("电子邮件地址", value=prefs.email, max_chars=200, key="notify_email")
+elif channel == "wecom":
+    wecom = st.text_input(
+        "企业微信账号（留空则使用您的工号或学号）", value=prefs.wecom_userid, max_chars=64, key="notify_wecom"
+    )
+elif channel in ("wecom_robot", "dingtalk"):
+    webhook = st.text_input("群机器人的 Webhook 地址", value=prefs.webhook, max_chars=500, key="notify_webhook")
+    if channel == "dingtalk":
+        secret = st.text_input(
+            "加签密钥（SEC 开头）" + ("：已设置，留空则不变" if prefs.webhook_secret else ""),
+            type="password",  # never sent back to the browser
+            max_chars=200,
+            key="notify_secret",
+        )
+wanted = {
+    topic: st.checkbox(label, value=topic not in prefs.opt_out, key=f"notify_topic_{topic}")
+    for topic, label in outbox.TOPICS.items()
+}
+opted_in = []
+if user.has("cadre"):
+    opted_in = [
+        topic
+        for topic, label in outbox.OPT_IN_TOPICS.items()
+        if st.checkbox(label, value=topic in prefs.opt_in, key=f"notify_optin_{topic}")
+    ]
+if st.button("保存通知设置", type="primary", key="notify_save"):
+    try:
+        with common.database() as db:
+            outbox.save_prefs(
+                db,
+                user.id,
+                outbox.Prefs(
+                    channel=channel,
+                    email=email or prefs.email,
+                    wecom_userid=wecom if channel == "wecom" else prefs.wecom_userid,
+                    webhook=webhook or (prefs.webhook if channel not in ("wecom_robot", "dingtalk") else ""),
+                    webhook_secret=secret or prefs.webhook_secret,
+                    opt_out=[t for t, on in wanted.items() if not on],
+                    opt_in=opted_in,
+                ),
+            )
+    except PortalError as exc:
+        common.show_error(exc)
+    else:
+        st.success("通知设置已保存。")

@@ -31,6 +31,7 @@ def _drop_export() -> None:
 user = common.require(__file__)
 
 st.title("联系活动记录")
+linked = common.linked("id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen")
 today = dates.today()
 staff = activities.can_log_for_others(user)
 
@@ -156,7 +157,10 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
         )
 
 # --- one record ----------------------------------------------------------------------------
-if not listing.rows:
+rows = list(listing.rows)
+if linked is not None and linked.id not in {r[0] for r in rows}:  # a link opens its record whatever the filters say
+    rows.insert(0, (linked.id, linked.date.isoformat(), linked.cadre_name, linked.system, linked.subtype))
+if not rows:
     st.stop()
 
 
@@ -315,4 +319,4 @@ def record_panel(rows: list[tuple]) -> None:
                 st.rerun()
 
 
-record_panel(listing.rows)
+record_panel(rows)

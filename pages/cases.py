@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cases, dates, org, submissions
+from portal import activities, cases, dates, links, navigation, org, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -14,6 +14,11 @@ TABLE_PAGE = 200
 user = common.require(__file__)
 
 st.title("意见建议办理")
+linked = common.linked("no", "意见建议", lambda db, no: cases.find_by_number(db, no, user), select="c_case")
+if linked is not None and st.session_state.get("c_scope_link") != linked.number:
+    st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
+    if not cases.can_handle(user, linked) and user.has("cadre"):
+        st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := st.session_state.pop("case_notice", None):
     st.success(notice)
 handler = user.has("admin") or bool(user.departments)
@@ -75,6 +80,8 @@ with common.database() as db:
         common.show_error(exc)
         st.stop()
 
+if linked is not None and linked.id not in {c.id for c in found}:
+    found.insert(0, linked)  # a link opens its case whatever the filters say
 tally = cases.counts(found)
 m = st.columns(5)
 m[0].metric("列表中", len(found))
@@ -200,6 +207,15 @@ with st.container(border=True):
             ]
         )
     )
+    if case.activity_id and navigation.can_open(user, "pages/activities.py"):
+        try:
+            with common.database() as db:
+                activities.get_activity(db, case.activity_id, user)  # only a link the user may follow
+        except PortalError:
+            pass
+        else:
+            link = links.activity(case.activity_id)
+            common.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
     st.markdown("**意见建议**")
     st.text(case.content)
     if case.answer:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -20,6 +21,8 @@ from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
 from portal.errors import AuthError, PortalError
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -212,6 +215,29 @@ def show_error(exc: PortalError) -> None:
     st.error(lines[0] if lines else "操作失败")
     if len(lines) > 1:
         st.text("\n".join(lines[1:]))
+
+
+def linked(param: str, what: str, find: Callable[[Database, str], T], select: str | None = None) -> T | None:
+    """The object a link names (``?param=value``, see ``portal.links``) when the user may see it.
+
+    ``find`` is the service's own lookup, which checks visibility; anything it refuses becomes a
+    Chinese message. The first time a page run sees a link, ``select`` (a selectbox key) is set to
+    the object's id so the page opens on it; afterwards the user's own choice wins.
+    """
+    value = st.query_params.get(param)
+    if not value:
+        return None
+    try:
+        with database() as db:
+            found = find(db, value)
+    except (PortalError, ValueError):
+        st.error(f"无法打开链接：{what} {md(value[:40])} 不存在，或您没有查看的权限。")
+        return None
+    seen = st.session_state.setdefault("_links_opened", {})
+    if select is not None and seen.get(select) != value:
+        seen[select] = value
+        st.session_state[select] = getattr(found, "id", found)
+    return found
 
 
 def form_token(form: str) -> str:

@@ -20,7 +20,9 @@ if waiting:
         with st.container(border=True):
             show[item.level](common.md(item.text))
             if navigation.can_open(user, item.page):
-                common.page_link(item.page, label="前往处理", icon=":material/arrow_forward:")
+                common.page_link(
+                    item.page, label="前往处理", icon=":material/arrow_forward:", query_params=item.params or None
+                )
 
 menu = navigation.pages_for(user)
 for section, specs in menu.items():

@@ -23,7 +23,15 @@ user = common.resolve_user()
 common.send_pending_browser_actions()
 
 if user is None:
-    page = st.navigation([st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", default=True)])
+    # The login form answers at every page's address too, so that a link (/cases?no=2026-0221) opened
+    # logged out keeps its address and query: after logging in, the same rerun opens the linked page.
+    login_pages = [st.Page(ROOT / "pages/login.py", title="登录", icon=":material/login:", default=True)]
+    login_pages += [
+        st.Page(ROOT / "pages/login.py", title="登录", url_path=p.url_path, visibility="hidden")
+        for p in navigation.PAGES
+        if p.path != "pages/home.py"
+    ]
+    page = st.navigation(login_pages)
     page.run()
     st.stop()
 

@@ -2,16 +2,24 @@ import streamlit as st
 
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import dates, reception
+from portal import dates, links, reception
 from portal.reception import bookings
 
 user = common.require(__file__)
+
+
+def _mine(booking: bookings.Booking) -> bookings.Booking:
+    if booking.user_id != user.id:
+        raise ValueError("not this user's booking")
+    return booking
+
 
 st.title("我的预约")
 
 if notice := st.session_state.pop("notice", None):
     st.success(notice)
 
+linked = common.linked("code", "您的预约", lambda db, code: _mine(bookings.find_by_code(db, user, code)))
 with common.database() as db:
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
@@ -38,6 +46,10 @@ def card(b: bookings.Booking) -> None:
             )
             if case.answer:
                 st.text(f"答复：{case.answer}")
+            link = links.case(case.number, raiser=True)
+            common.page_link(
+                link.page, label=f"查看 {case.number} 的办理情况", icon=":material/link:", query_params=link.params
+            )
         if b.id in cancellable:
             ask_to_cancel(b)
         elif b.status == "booked" and b.id in closes:
@@ -58,6 +70,10 @@ def card(b: bookings.Booking) -> None:
 
 
 today = dates.today()
+if linked is not None:  # a link opens its booking first, on its own
+    st.subheader(f"预约 {linked.code}")
+    card(next(b for b in mine if b.id == linked.id))
+    mine = [b for b in mine if b.id != linked.id]
 coming = [b for b in mine if b.date >= today]
 past = [b for b in mine if b.date < today]
 if coming:

@@ -6,11 +6,19 @@ from portal.errors import PortalError
 
 user = common.require(__file__)
 
+
+def _mine(case: cases.Case) -> cases.Case:
+    if case.raised_by != user.id:
+        raise ValueError("not raised by this user")
+    return case
+
+
 st.title("我的诉求")
 st.caption("您在接待日、座谈等联系活动中反映的意见建议，办理进度和答复都在这里。")
 if notice := st.session_state.pop("my_case_notice", None):
     st.success(notice)
 
+linked = common.linked("no", "您提出的意见建议", lambda db, no: _mine(cases.find_by_number(db, no, user)))
 with common.database() as db:
     mine = cases.list_cases(db, user, scope="mine")
     unread = {c.id for c in cases.unread_answers(db, user)}
@@ -78,5 +86,11 @@ def card(case: cases.Case) -> None:
 # new answers first, then open cases, then the rest; newest first within each
 ordered = sorted(mine, key=lambda c: c.number, reverse=True)
 ordered = sorted(ordered, key=lambda c: (c.id not in unread, c.state not in OPEN))
+if linked is not None:  # a link opens its case first, on its own
+    st.subheader(f"诉求 {linked.number}")
+    card(next(c for c in mine if c.id == linked.id))
+    ordered = [c for c in ordered if c.id != linked.id]
+    if ordered:
+        st.subheader("其他诉求")
 for c in ordered:
     card(c)

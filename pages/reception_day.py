@@ -24,9 +24,23 @@ if not days:
     st.info("您近期没有值班的接待日。")
     st.stop()
 
+
+
+def _runs(day: str) -> str:
+    if day not in labels:
+        raise ValueError("not a day this user runs")
+    return day
+
+
 labels = {d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}　{d.status_label}" for d in days}
 past_or_today = [d.date.isoformat() for d in days if d.date <= today]
 default = past_or_today[-1] if past_or_today else days[0].date.isoformat()
+link = common.linked("date", "接待日", lambda db, v: _runs(dt.date.fromisoformat(v).isoformat()))
+if link is not None and st.session_state.get("day_link") != link:
+    st.session_state["day_link"] = link  # the first time: open the linked day, then the user's choice wins
+    st.session_state.pop("day", None)
+if link is not None and "day" not in st.session_state:
+    default = link
 chosen = st.selectbox(
     "接待日", list(labels), index=list(labels).index(default), format_func=labels.get, key="day"
 )

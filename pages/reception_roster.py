@@ -9,6 +9,11 @@ from portal.errors import PortalError, ValidationError
 from portal.reception import roster
 
 user = common.require(__file__)
+
+
+def _none() -> roster.DutyDay:
+    raise ValueError("no such duty day")
+
 today = dates.today()
 
 st.title("接待日安排")
@@ -17,6 +22,14 @@ st.caption("校领导按统一安排，轮流在每周三全天接待学校师�
 notice = st.session_state.pop("roster_notice", None)
 if notice:
     st.success(notice)
+
+linked = common.linked("date", "接待日", lambda db, v: roster.get_day(db, dt.date.fromisoformat(v)) or _none())
+if linked is not None:
+    with st.container(border=True):
+        st.subheader(f"{dates.format_date(linked.date)}　{linked.status_label}")
+        st.text(f"值班校领导：{linked.leader_name}（{linked.leader_title}）\n地点：{linked.place}")
+        if linked.cancelled:
+            st.text(f"取消原因：{linked.note}")
 
 with common.database() as db:
     semester = periods.semester_containing(db, today)

@@ -34,6 +34,7 @@ from . import dates, hooks, states, text, workdays
 from .accounts import User
 from .db import write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .notify import events as notify_events
 from .policy import policy
 
 # the states and their labels live in portal.states (one vocabulary for every page)
@@ -352,6 +353,7 @@ def _event(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
     )
+    notify_events.case_event(db, case_id, action)
 
 
 def _next_number(db: Database, year: int) -> str:

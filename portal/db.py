@@ -586,6 +586,47 @@ def m013_unit_codes(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_notifications(db: Database) -> None:
+    """Notifications (portal/notify/outbox.py): the outbox, filled in the transaction of the change that
+    causes a message and emptied by ``portal notify run``; each user's channel and opt-outs."""
+    _script(
+        db,
+        """
+        CREATE TABLE notify_outbox (
+            id INTEGER PRIMARY KEY,
+            event TEXT NOT NULL,                 -- booking.confirmed, case.overdue …
+            dedupe_key TEXT NOT NULL,            -- the occurrence: one message per occurrence, user, channel
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'wecom', 'wecom_robot', 'dingtalk')),
+            payload TEXT NOT NULL,               -- JSON: subject, text, url
+            urgent INTEGER NOT NULL DEFAULT 0,   -- sent in quiet hours too
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (dedupe_key, user_id, channel)
+        );
+        CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt_at);
+        CREATE INDEX notify_outbox_user ON notify_outbox(user_id);
+        CREATE TABLE notify_prefs (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL DEFAULT 'none'
+                CHECK (channel IN ('none', 'email', 'wecom', 'wecom_robot', 'dingtalk')),
+            email TEXT NOT NULL DEFAULT '',
+            wecom_userid TEXT NOT NULL DEFAULT '',
+            webhook TEXT NOT NULL DEFAULT '',    -- a 企业微信 or 钉钉 group robot's address
+            webhook_secret TEXT NOT NULL DEFAULT '',  -- 钉钉 加签 secret
+            opt_out TEXT NOT NULL DEFAULT '[]',  -- JSON list of topics the user does not want
+            opt_in TEXT NOT NULL DEFAULT '[]',   -- JSON list of opt-in topics the user wants
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

@@ -189,6 +189,14 @@ PAGES: list[PageSpec] = [
         "设置学期与教学周，导入国家法定节假日和调休安排，维护学校自定的工作日调整",
     ),
     PageSpec(
+        "pages/admin_notify.py",
+        "消息通知",
+        ":material/notifications:",
+        frozenset({"admin"}),
+        "系统管理",
+        "查看邮件、企业微信、钉钉消息的发送情况，重新发送失败的消息",
+    ),
+    PageSpec(
         "pages/admin_audit.py",
         "操作日志",
         ":material/history:",
@@ -197,7 +205,7 @@ PAGES: list[PageSpec] = [
         "查询谁在何时做了什么：账号、导入、排班、规则、作废等操作的审计记录",
     ),
     PageSpec(
-        "pages/account.py", "我的账号", ":material/person:", ALL_ROLES, "个人", "修改密码、查看本人角色"
+        "pages/account.py", "我的账号", ":material/person:", ALL_ROLES, "个人", "修改密码、查看本人角色、设置消息通知的接收方式"
     ),
 ]
 

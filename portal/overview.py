@@ -8,11 +8,11 @@ behind pace in the periods running today, and their duty day; 党办/校办 the 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import cases, dates, quota, unit_names, workdays
+from . import cases, dates, links, quota, unit_names, workdays
 from .accounts import User
 from .reception import access, bookings, roster
 
@@ -22,6 +22,11 @@ class Reminder:
     text: str
     page: str  # the page that deals with it
     level: str = "info"  # info / warning / error
+    params: dict[str, str] = field(default_factory=dict)  # the object it is about (portal.links)
+
+    @classmethod
+    def about(cls, text: str, link: links.Link, level: str = "info") -> Reminder:
+        return cls(text, link.page, level, dict(link.params))
 
 
 def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Reminder]:
@@ -36,16 +41,16 @@ def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Remin
         if coming:
             b = coming[0]
             found.append(
-                Reminder(
+                Reminder.about(
                     f"您已预约 {dates.format_date(b.date)} {b.slot_label} 的接待日（预约编号 {b.code}）",
-                    "pages/my_bookings.py",
+                    links.booking(b.code),
                 )
             )
         unread = cases.unread_answers(db, user)
         if unread:
-            found.append(
-                Reminder(f"有 {len(unread)} 件意见建议收到了新的答复", "pages/my_cases.py", "warning")
-            )
+            first = sorted(unread, key=lambda c: c.number)[0]
+            link = links.case(first.number, raiser=first.raised_by == user.id)
+            found.append(Reminder.about(f"有 {len(unread)} 件意见建议收到了新的答复", link, "warning"))
     if user.has("cadre") and user.person_id is not None:
         behind = [
             r
@@ -61,27 +66,37 @@ def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Remin
     if duty is not None and (duty.date - on).days <= 7:
         if user.person_id is not None and duty.leader_id == user.person_id:
             found.append(
-                Reminder(f"您是 {dates.format_date(duty.date)} 接待日的值班校领导", "pages/reception_day.py")
+                Reminder.about(
+                    f"您是 {dates.format_date(duty.date)} 接待日的值班校领导", links.reception_day(duty.date)
+                )
             )
         elif access.can_manage(user):
             booked = sum(b.status == "booked" for b in bookings.day_bookings(db, duty.date))
             found.append(
-                Reminder(
+                Reminder.about(
                     f"{dates.format_date(duty.date)} 接待日：值班校领导 {duty.leader_name}，已有预约 "
                     f"{booked} 个",
-                    "pages/reception_day.py",
+                    links.reception_day(duty.date),
                 )
             )
     if user.has("department", "admin"):
-        figures = cases.counts(
-            cases.list_cases(db, user, scope="handle", states=list(cases.OPEN_STATES), on=on)
-        )
+        open_cases = cases.list_cases(db, user, scope="handle", states=list(cases.OPEN_STATES), on=on)
+        figures = cases.counts(open_cases)
+        # by deadline, so the link opens the most pressing one
+        overdue = [c for c in open_cases if c.overdue]
+        at_risk = [c for c in open_cases if c.at_risk]
         if figures["overdue"]:
-            found.append(Reminder(f"逾期未答复的意见建议 {figures['overdue']} 件", "pages/cases.py", "error"))
+            found.append(
+                Reminder.about(
+                    f"逾期未答复的意见建议 {figures['overdue']} 件", links.case(overdue[0].number), "error"
+                )
+            )
         if figures["at_risk"]:
             found.append(
-                Reminder(
-                    f"即将到期（1 个工作日内）的意见建议 {figures['at_risk']} 件", "pages/cases.py", "warning"
+                Reminder.about(
+                    f"即将到期（1 个工作日内）的意见建议 {figures['at_risk']} 件",
+                    links.case(at_risk[0].number),
+                    "warning",
                 )
             )
         if figures["flagged"]:

@@ -21,6 +21,7 @@ from .. import accounts, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ..notify import events as notify_events
 from . import ical, roster
 from .access import can_book, can_manage
 from .template import DayTemplate, load_template
@@ -338,6 +339,7 @@ def _book(
                         now.isoformat(timespec="seconds"),
                     ],
                 ).lastrowid
+                notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
             conflict = _translate(exc)
@@ -373,6 +375,7 @@ def cancel(
             "WHERE id = ? AND status = 'booked'",
             [now.isoformat(timespec="seconds"), reason, user.id, booking_id],
         )
+        notify_events.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:
             accounts.audit(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
     return _load(db, booking_id)

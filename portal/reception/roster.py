@@ -20,6 +20,7 @@ from .. import accounts, dates, states, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
+from ..notify import events as notify_events
 from . import ical
 from .access import can_manage, require_manager
 from .template import WEDNESDAY, load_template
@@ -262,6 +263,7 @@ def _log(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [day.isoformat(), dates.stamp(), actor_id, action, old, new, note],
     )
+    notify_events.duty_change(db, day, action, old, new)
 
 
 def plan(
@@ -403,12 +405,12 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
         db.execute(
             "UPDATE duty_days SET status = 'cancelled', note = ? WHERE date = ?", [reason, day.isoformat()]
         )
+        _log(db, day, actor.id, "cancel", current.leader_id, None, reason)  # first: it tells who had booked
         cur = db.execute(
             "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = ? "
             "WHERE date = ? AND status = 'booked'",
             [dates.stamp(), f"接待日已取消（{reason}）", actor.id, day.isoformat()],
         )
-        _log(db, day, actor.id, "cancel", current.leader_id, None, reason)
         accounts.audit(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
     return cur.rowcount
 

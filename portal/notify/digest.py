@@ -1,4 +1,4 @@
-"""E-mail reminders about overdue and at-risk cases (督办提醒), through SMTP when configured.
+"""E-mail digests of overdue and at-risk cases (督办提醒, ``portal cases --remind``), and the SMTP settings.
 
 Off unless ``PORTAL_SMTP_HOST`` is set. Configuration (environment variables):
 
@@ -24,10 +24,12 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from . import dates
-from .cases import Case
+from .. import dates
+
+if TYPE_CHECKING:  # features import portal.notify.events: no import of a feature at run time
+    from ..cases import Case
 
 
 class Transport(Protocol):

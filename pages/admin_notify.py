@@ -1,0 +1,61 @@
+import streamlit as st
+
+from pages import common
+from portal import dates
+from portal.errors import PortalError
+from portal.notify import outbox
+
+user = common.require(__file__)
+
+st.title("消息通知")
+st.caption(
+    "预约、排班、意见建议等消息经电子邮件、企业微信、钉钉发出（portal notify run 定时发送）。"
+    "多次发送失败的消息列在下面，检查地址或配置后可重新发送。"
+)
+if notice := st.session_state.pop("notify_notice", None):
+    st.success(notice)
+
+with common.database() as db:
+    figures = outbox.counts(db)
+    dead = outbox.dead_letters(db, user)
+cols = st.columns(3)
+for col, (state, label) in zip(cols, outbox.STATE_LABELS.items(), strict=True):
+    col.metric(label, figures[state])
+
+st.subheader("发送失败")
+if not dead:
+    st.info("没有发送失败的消息。")
+    st.stop()
+st.dataframe(
+    [
+        {
+            "编号": e.id,
+            "时间": dates.format_stamp(e.created_at),
+            "收件人": e.user_name,
+            "方式": e.channel_label,
+            "消息": e.message.subject,
+            "尝试次数": e.attempts,
+            "失败原因": e.last_error,
+        }
+        for e in dead
+    ],
+    hide_index=True,
+    width="stretch",
+)
+labels = {e.id: f"{e.id}　{e.user_name}　{e.message.subject}" for e in dead}
+chosen = st.multiselect("选择要重新发送的消息", list(labels), format_func=labels.get, key="notify_pick")
+c1, c2 = st.columns(2)
+again: list[int] = []
+if c1.button("重新发送所选", icon=":material/replay:", key="notify_retry") and chosen:
+    again = chosen
+if c2.button("全部重新发送", icon=":material/send:", key="notify_retry_all"):
+    again = list(labels)
+if again:
+    try:
+        with common.database() as db:
+            count = outbox.retry(db, again, user)
+    except PortalError as exc:
+        common.show_error(exc)
+    else:
+        st.session_state["notify_notice"] = f"已重新排队 {count} 条，下一轮发送时送出。"
+        st.rerun()

@@ -1,0 +1,63 @@
+"""A link for everything: the URL that opens a case, a booking, an activity or a duty day directly.
+
+A link is a page of ``portal.navigation`` plus query parameters (``/cases?no=2026-0221``); pages read
+them with ``st.query_params`` and open the object for whoever may see it (else they say so). Links in
+messages that leave the portal (e-mail, 企业微信, 钉钉) are absolute: ``PORTAL_BASE_URL`` says where the
+portal is reached (``https://portal.example.edu.cn``; else ``PORTAL_PUBLIC_URL``; default
+``http://localhost:8501``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+DEFAULT_BASE_URL = "http://localhost:8501"
+
+
+def base_url() -> str:
+    """``PORTAL_BASE_URL``, else the sign-in's ``PORTAL_PUBLIC_URL`` (the same address), else the default."""
+    value = os.environ.get("PORTAL_BASE_URL") or os.environ.get("PORTAL_PUBLIC_URL") or DEFAULT_BASE_URL
+    return value.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class Link:
+    page: str  # a page of portal.navigation, e.g. "pages/cases.py"
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """``/cases?no=2026-0221`` (the page's URL path is its file name, as in navigation.PageSpec)."""
+        name = self.page.removeprefix("pages/").removesuffix(".py")
+        return f"/{name}" + (f"?{urlencode(self.params)}" if self.params else "")
+
+    @property
+    def url(self) -> str:
+        return base_url() + self.path
+
+
+def case(number: str, *, raiser: bool = False) -> Link:
+    """A case: on 意见建议办理 for departments and cadres, on 我的诉求 for the person who raised it."""
+    return Link("pages/my_cases.py" if raiser else "pages/cases.py", {"no": number})
+
+
+def booking(code: str) -> Link:
+    """A booking, for the person who holds it (我的预约)."""
+    return Link("pages/my_bookings.py", {"code": code})
+
+
+def activity(activity_id: int) -> Link:
+    return Link("pages/activities.py", {"id": str(activity_id)})
+
+
+def duty_day(day: dt.date) -> Link:
+    """A duty day on the roster (everyone may read it)."""
+    return Link("pages/reception_roster.py", {"date": day.isoformat()})
+
+
+def reception_day(day: dt.date) -> Link:
+    """A duty day's list of visitors, for the leader on duty and 党办/校办 (接待当日)."""
+    return Link("pages/reception_day.py", {"date": day.isoformat()})

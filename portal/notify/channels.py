@@ -1,0 +1,157 @@
+"""The ways a message leaves the portal: SMTP, 企业微信 and 钉钉. Each ``send`` raises ``ChannelError``
+(with the reason, kept on the outbox row) when the message did not go out.
+
+* 电子邮件 — the SMTP server of ``PORTAL_SMTP_*`` (see ``digest``).
+* 企业微信 application messages — ``PORTAL_WECOM_CORPID``, ``PORTAL_WECOM_SECRET`` and
+  ``PORTAL_WECOM_AGENTID``: an access token from ``/cgi-bin/gettoken`` (kept until it expires),
+  then a ``textcard`` to the user's 企业微信 account through ``/cgi-bin/message/send``.
+* 企业微信 group robots — a ``text`` message posted to the robot's webhook address.
+* 钉钉 group robots — a ``link`` message posted to the robot's webhook, signed as DingTalk asks
+  ("加签"): ``timestamp`` in milliseconds and ``sign`` = Base64(HMAC-SHA256(secret,
+  "timestamp\\nsecret")), URL-encoded.
+
+Messages are plain text (never markdown): names and places are typed by people.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import smtplib
+import threading
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from urllib.parse import quote_plus, urlencode
+
+from .digest import config_from_env
+from .digest import send as smtp_send
+from .outbox import Message
+
+TIMEOUT = 15
+WECOM_API = "https://qyapi.weixin.qq.com"
+
+
+class ChannelError(Exception):
+    """The message did not go out; the text says why (kept as the outbox row's last error)."""
+
+
+def _post_json(url: str, body: dict) -> dict:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json; charset=utf-8"})
+    return _answer(request)
+
+
+def _answer(request: urllib.request.Request) -> dict:
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - hosts are checked
+            found = json.loads(response.read().decode() or "{}")
+    except urllib.error.HTTPError as exc:
+        raise ChannelError(f"HTTP {exc.code}") from None
+    except (OSError, ValueError) as exc:
+        raise ChannelError(f"连接失败：{exc}") from None
+    if found.get("errcode", 0) != 0:
+        raise ChannelError(f"errcode {found.get('errcode')}: {str(found.get('errmsg', ''))[:200]}")
+    return found
+
+
+def _plain(msg: Message) -> str:
+    return f"{msg.subject}\n{msg.text}\n查看详情：{msg.url}"
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+
+def send_email(address: str, msg: Message) -> None:
+    cfg = config_from_env()
+    if cfg is None:
+        raise ChannelError("未配置邮件服务器（PORTAL_SMTP_HOST）")
+    mail = EmailMessage()
+    mail["Subject"] = msg.subject
+    mail["From"] = cfg.sender
+    mail["To"] = address
+    mail.set_content(f"{msg.text}\n\n查看详情：{msg.url}\n\n——联系师生服务平台（本邮件由系统发送，请勿回复）")
+    try:
+        smtp_send(cfg, [mail])
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ChannelError(f"邮件发送失败：{exc}") from None
+
+
+# --- 企业微信 application messages -------------------------------------------------------------
+
+_token_lock = threading.Lock()
+_token: dict[str, tuple[str, float]] = {}  # corp id + agent → (access token, expires at)
+
+
+def _wecom_settings() -> tuple[str, str, int, str]:
+    corp, secret = os.environ.get("PORTAL_WECOM_CORPID", ""), os.environ.get("PORTAL_WECOM_SECRET", "")
+    agent = os.environ.get("PORTAL_WECOM_AGENTID", "")
+    if not (corp and secret and agent.isdigit()):
+        raise ChannelError("未配置企业微信应用（PORTAL_WECOM_CORPID、PORTAL_WECOM_SECRET、PORTAL_WECOM_AGENTID）")
+    return corp, secret, int(agent), os.environ.get("PORTAL_WECOM_API", WECOM_API).rstrip("/")
+
+
+def _wecom_token(api: str, corp: str, secret: str, agent: int) -> str:
+    key = f"{api}|{corp}|{agent}"
+    with _token_lock:
+        cached = _token.get(key)
+        if cached and cached[1] > time.time() + 60:
+            return cached[0]
+        query = urlencode({"corpid": corp, "corpsecret": secret})
+        found = _answer(urllib.request.Request(f"{api}/cgi-bin/gettoken?{query}"))
+        token = str(found.get("access_token", ""))
+        if not token:
+            raise ChannelError("企业微信未返回 access_token")
+        _token[key] = (token, time.time() + int(found.get("expires_in", 7200)))
+        return token
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def send_wecom(userid: str, msg: Message) -> None:
+    corp, secret, agent, api = _wecom_settings()
+    token = _wecom_token(api, corp, secret, agent)
+    body = {
+        "touser": userid,
+        "msgtype": "textcard",
+        "agentid": agent,
+        "textcard": {
+            # 企业微信 limits: title 128 bytes, description 512 bytes
+            "title": msg.subject[:40],
+            "description": _escape(msg.text[:160]),
+            "url": msg.url,
+            "btntxt": "详情",
+        },
+    }
+    try:
+        _post_json(f"{api}/cgi-bin/message/send?access_token={quote_plus(token)}", body)
+    except ChannelError as exc:
+        if str(exc).startswith(("errcode 40014", "errcode 42001")):  # token invalid or expired
+            _token.clear()
+        raise
+
+
+# --- group robots ----------------------------------------------------------------------------
+
+
+def send_wecom_robot(webhook: str, msg: Message) -> None:
+    _post_json(webhook, {"msgtype": "text", "text": {"content": _plain(msg)}})
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's 加签: Base64(HMAC-SHA256(key=secret, "timestamp\\nsecret")), URL-encoded."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return quote_plus(base64.b64encode(digest))
+
+
+def send_dingtalk(webhook: str, secret: str, msg: Message) -> None:
+    stamp = int(time.time() * 1000)
+    url = f"{webhook}{'&' if '?' in webhook else '?'}timestamp={stamp}&sign={dingtalk_sign(secret, stamp)}"
+    body = {"msgtype": "link", "link": {"title": msg.subject, "text": msg.text, "messageUrl": msg.url, "picUrl": ""}}
+    _post_json(url, body)

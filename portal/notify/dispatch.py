@@ -1,0 +1,169 @@
+"""``portal notify run``: send what the outbox holds, now or later.
+
+* Scheduled events (``scan``) are queued first, then every pending row whose time has come is sent
+  on its channel. A row is claimed before sending (its next attempt moved past the send), so two
+  dispatchers started at once by cron never send it twice.
+* **Quiet hours** (``PORTAL_QUIET_HOURS``, default ``22:00-07:30``, Beijing time): only urgent rows go
+  out (a reception day cancelled or changed for today or tomorrow); the rest wait for the morning.
+* **Retries**: a failure is retried after 1 min, 5 min, 30 min, 2 h and 6 h; after
+  ``PORTAL_NOTIFY_MAX_ATTEMPTS`` (default 6) attempts the row becomes a **dead letter**, listed for
+  administrators (消息通知 page, ``portal notify dead``) who may send it again.
+* Sent rows are kept ``PORTAL_NOTIFY_KEEP_DAYS`` (default 90), then deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from .. import dates
+from ..db import write
+from . import channels, outbox, scan
+
+BACKOFF_SECONDS = [60, 300, 1800, 7200, 21600]
+CLAIM_SECONDS = 300  # a row being sent is invisible to other dispatchers this long
+
+
+@dataclass
+class Report:
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0  # will be retried
+    dead: int = 0
+    held: int = 0  # quiet hours
+    purged: int = 0  # sent long ago
+
+    def describe(self) -> str:
+        return (
+            f"新增 {self.queued} 条，发送 {self.sent} 条，失败待重试 {self.failed} 条，"
+            f"转入失败列表 {self.dead} 条，静默时段暂缓 {self.held} 条"
+        )
+
+
+def max_attempts() -> int:
+    return max(1, int(os.environ.get("PORTAL_NOTIFY_MAX_ATTEMPTS", "6")))
+
+
+def quiet_hours() -> tuple[dt.time, dt.time] | None:
+    raw = os.environ.get("PORTAL_QUIET_HOURS", "22:00-07:30").strip()
+    if not raw or raw.lower() == "off":
+        return None
+    start, end = raw.split("-", 1)
+    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+
+
+def in_quiet_hours(moment: dt.datetime) -> bool:
+    span = quiet_hours()
+    if span is None:
+        return False
+    start, end = span
+    now = moment.astimezone(dates.TZ).time()
+    return start <= now or now < end if start > end else start <= now < end
+
+
+def keep_days() -> int:
+    return max(1, int(os.environ.get("PORTAL_NOTIFY_KEEP_DAYS", "90")))
+
+
+def purge(db: Database, now: dt.datetime) -> int:
+    """Forget messages sent more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay until handled)."""
+    with write(db):
+        return db.execute(
+            "DELETE FROM notify_outbox WHERE state = 'sent' AND sent_at < ?",
+            [_stamp(now - dt.timedelta(days=keep_days()))],
+        ).rowcount
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dates.TZ).isoformat(timespec="seconds")
+
+
+def _send(db: Database, entry: outbox.Entry) -> None:
+    msg = entry.message
+    address = outbox.address(db, entry.user_id, entry.channel)
+    if not address:
+        raise channels.ChannelError(f"用户没有设置{outbox.CHANNELS.get(entry.channel, entry.channel)}的地址")
+    if entry.channel == "email":
+        channels.send_email(address, msg)
+    elif entry.channel == "wecom":
+        channels.send_wecom(address, msg)
+    elif entry.channel == "wecom_robot":
+        channels.send_wecom_robot(address, msg)
+    elif entry.channel == "dingtalk":
+        channels.send_dingtalk(address, outbox.get_prefs(db, entry.user_id).webhook_secret, msg)
+    else:  # pragma: no cover - the table's CHECK allows no other
+        raise channels.ChannelError(f"未知的发送方式 {entry.channel}")
+
+
+def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool = True) -> Report:
+    now = now or dates.now()
+    report = Report()
+    if scan_events:
+        report.queued = scan.enqueue_due(db, now)
+    quiet = in_quiet_hours(now)
+    stamp = _stamp(now)
+    report.purged = purge(db, now)
+    due = list(
+        db.query(
+            "SELECT id, next_attempt_at, urgent FROM notify_outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY id",
+            [stamp],
+        )
+    )
+    for row in due:
+        if quiet and not row["urgent"]:
+            report.held += 1
+            continue
+        with write(db):  # claim it: a second dispatcher finds it not yet due
+            claimed = db.execute(
+                "UPDATE notify_outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending' "
+                "AND next_attempt_at = ?",
+                [_stamp(now + dt.timedelta(seconds=CLAIM_SECONDS)), row["id"], row["next_attempt_at"]],
+            ).rowcount
+        if not claimed:
+            continue
+        entry = outbox.get_entry(db, row["id"])
+        if entry is None:  # pragma: no cover - deleted with its user meanwhile
+            continue
+        try:
+            _send(db, entry)
+        except channels.ChannelError as exc:
+            attempts = entry.attempts + 1
+            dead = attempts >= max_attempts()
+            wait = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+            with write(db):
+                db.execute(
+                    "UPDATE notify_outbox SET attempts = ?, state = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    [
+                        attempts,
+                        "dead" if dead else "pending",
+                        _stamp(now + dt.timedelta(seconds=wait)),
+                        str(exc)[:500],
+                        entry.id,
+                    ],
+                )
+            if dead:
+                report.dead += 1
+            else:
+                report.failed += 1
+            continue
+        with write(db):
+            db.execute(
+                "UPDATE notify_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' "
+                "WHERE id = ?",
+                [_stamp(dates.now()), entry.id],
+            )
+        report.sent += 1
+    return report
+
+
+def run_forever(open_db, interval: float = 60.0) -> None:  # pragma: no cover - a loop for a service
+    """Dispatch every ``interval`` seconds until stopped (a connection per round)."""
+    while True:
+        with open_db() as db:
+            run_once(db)
+        time.sleep(interval)
