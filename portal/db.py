@@ -449,7 +449,7 @@ def m009_campus_identity(db: Database) -> None:
 
 
 @migrations()
-def m009_booking_cancel_reason(db: Database) -> None:
+def m010_booking_cancel_reason(db: Database) -> None:
     """A cancelled booking keeps why (optional, as the canceller typed it) and who cancelled it,
     so the visitor and 党办/校办 both see it."""
     _script(
@@ -462,7 +462,7 @@ def m009_booking_cancel_reason(db: Database) -> None:
 
 
 @migrations()
-def m010_data_stamp(db: Database) -> None:
+def m011_data_stamp(db: Database) -> None:
     """A counter every write transaction bumps (``write``): caches key on it (``portal/cache.py``)."""
     _script(
         db,
@@ -477,7 +477,7 @@ def m010_data_stamp(db: Database) -> None:
 
 
 @migrations()
-def m010_case_withdrawal(db: Database) -> None:
+def m012_case_withdrawal(db: Database) -> None:
     """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
     and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
 
@@ -516,7 +516,7 @@ def m010_case_withdrawal(db: Database) -> None:
 
 
 @migrations()
-def m011_lookup_indexes(db: Database) -> None:
+def m013_lookup_indexes(db: Database) -> None:
     """An index behind every foreign key (a case's activity or booking, a user's bookings and sessions,
     a unit's posts …) and behind the supervision filters (a department's open cases by due date)."""
     _script(
@@ -554,7 +554,7 @@ def m011_lookup_indexes(db: Database) -> None:
 
 
 @migrations()
-def m012_activity_dates(db: Database) -> None:
+def m014_activity_dates(db: Database) -> None:
     """联系活动记录 filters by date and shows the newest first: the live rows by date (the count is read
     from the index, a page is the index's first rows), and every row by date when voided ones are asked."""
     _script(
@@ -567,7 +567,7 @@ def m012_activity_dates(db: Database) -> None:
 
 
 @migrations()
-def m013_unit_codes(db: Database) -> None:
+def m015_unit_codes(db: Database) -> None:
     """Real sheets name a unit by its 单位编码 as often as by its name; the policy's short unit
     names (党办, 研工部 …) map onto the installation's units, editable by an administrator; an
     assignment remembers the 对象编号 its sheet used when that was not the unit's own name."""
@@ -587,7 +587,7 @@ def m013_unit_codes(db: Database) -> None:
 
 
 @migrations()
-def m014_notifications(db: Database) -> None:
+def m016_notifications(db: Database) -> None:
     """Notifications (portal/notify/outbox.py): the outbox, filled in the transaction of the change that
     causes a message and emptied by ``portal notify run``; each user's channel and opt-outs."""
     _script(
@@ -726,7 +726,7 @@ def _bump_stamp(db: Database) -> None:
     """Every committed write changes the data stamp: cached results keyed on it are stale."""
     try:
         db.conn.execute("UPDATE data_stamp SET n = n + 1 WHERE id = 1")
-    except sqlite3.OperationalError as exc:  # before migration m010
+    except sqlite3.OperationalError as exc:  # before migration m011_data_stamp
         if "no such table" not in str(exc):
             raise
 
