@@ -144,6 +144,45 @@ def snippet(text: str, query: str, width: int = 40) -> str:
     return flat[:width] + ("…" if len(flat) > width else "")
 
 
+def _filters(
+    where: list[str],
+    params: list,
+    date_column: str,
+    since: dt.date | None,
+    until: dt.date | None,
+    system_column: str,
+    system: str | None,
+) -> tuple[list[str], list]:
+    """The list filters every kind shares: a date range and a system."""
+    where, params = list(where), list(params)
+    for condition, value in ((f"{date_column} >= ?", since), (f"{date_column} <= ?", until)):
+        if value is not None:
+            where.append(condition)
+            params.append(value.isoformat())
+    if system:
+        where.append(f"{system_column} = ?")
+        params.append(system)
+    return where, params
+
+
+def _matches(
+    db: Database,
+    select: str,
+    source: str,
+    order: str,
+    expression: str,
+    where: list[str],
+    params: list,
+    limit: int,
+) -> tuple[int, list[tuple]]:
+    """How many rows of ``source`` match the query under ``where``, and the first ``limit``."""
+    base = f"FROM {source} WHERE search_index MATCH ? AND " + " AND ".join(where)
+    args = [expression, *params]
+    total = db.execute(f"SELECT count(*) {base}", args).fetchone()[0]
+    rows = db.execute(f"{select} {base} ORDER BY {order} LIMIT ?", [*args, limit]).fetchall()
+    return total, rows
+
+
 def search(
     db: Database,
     viewer: User,
@@ -166,76 +205,61 @@ def search(
     if expression is None:
         return results
     refresh(db)
-    if "activity" in kinds:
-        scope = activities.scope_of(viewer)
-        if not scope.empty:
-            visible, params = activities.scope_clause(scope)
-            where = ["search_index MATCH ?", visible]
-            params = [expression, *params]
-            if not include_voided:
-                where.append("a.voided_at IS NULL")
-            for column, value in (("a.date >=", since), ("a.date <=", until)):
-                if value is not None:
-                    where.append(f"{column} ?")
-                    params.append(value.isoformat())
-            if system:
-                where.append("a.system = ?")
-                params.append(system)
-            base = (
-                "FROM search_index s JOIN activities a ON a.id = s.rowid / 2 AND s.rowid % 2 = 0 "
-                "JOIN people p ON p.id = a.cadre_id WHERE " + " AND ".join(where)
+    if "activity" in kinds and not (scope := activities.scope_of(viewer)).empty:
+        visible, params = activities.scope_clause(scope)
+        where = [visible] + ([] if include_voided else ["a.voided_at IS NULL"])
+        where, params = _filters(where, params, "a.date", since, until, "a.system", system)
+        results.activity_total, rows = _matches(
+            db,
+            "SELECT a.id, a.date, a.system, a.subtype, p.name, a.voided_at, a.counterpart_text, "
+            "a.content, a.opinions, a.followup",
+            "search_index s JOIN activities a ON a.id = s.rowid / 2 AND s.rowid % 2 = 0 "
+            "JOIN people p ON p.id = a.cadre_id",
+            "a.date DESC, a.id DESC",
+            expression,
+            where,
+            params,
+            limit,
+        )
+        results.activities = [
+            Hit(
+                kind="activity",
+                id=r[0],
+                date=r[1],
+                title=f"{r[2]}（{r[3]}）· {r[4]}",
+                state=states.activity_label(bool(r[5])),
+                snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
+                ref=f"活动 #{r[0]}",
             )
-            results.activity_total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-            for r in db.execute(
-                "SELECT a.id, a.date, a.system, a.subtype, p.name, a.voided_at, a.counterpart_text, "
-                f"a.content, a.opinions, a.followup {base} ORDER BY a.date DESC, a.id DESC LIMIT ?",
-                [*params, limit],
-            ):
-                results.activities.append(
-                    Hit(
-                        kind="activity",
-                        id=r[0],
-                        date=r[1],
-                        title=f"{r[2]}（{r[3]}）· {r[4]}",
-                        state=states.activity_label(bool(r[5])),
-                        snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
-                        ref=f"活动 #{r[0]}",
-                    )
-                )
-    if "case" in kinds:
-        visible, params = cases.visibility_clause(viewer, "all")
-        if visible is not None:
-            where = ["search_index MATCH ?", visible]
-            params = [expression, *params]
-            for column, value in (("c.contact_date >=", since), ("c.contact_date <=", until)):
-                if value is not None:
-                    where.append(f"{column} ?")
-                    params.append(value.isoformat())
-            if system:
-                where.append("c.system = ?")
-                params.append(system)
-            if case_states:
-                where.append(f"c.state IN ({','.join('?' * len(case_states))})")
-                params += case_states
-            base = (
-                "FROM search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1 "
-                "WHERE " + " AND ".join(where)
+            for r in rows
+        ]
+    visible, params = cases.visibility_clause(viewer, "all")
+    if "case" in kinds and visible is not None:
+        where = [visible]
+        if case_states:
+            where.append(f"c.state IN ({','.join('?' * len(case_states))})")
+            params = [*params, *case_states]
+        where, params = _filters(where, params, "c.contact_date", since, until, "c.system", system)
+        results.case_total, rows = _matches(
+            db,
+            "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, c.raiser_name",
+            "search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1",
+            "c.contact_date DESC, c.id DESC",
+            expression,
+            where,
+            params,
+            limit,
+        )
+        results.cases = [
+            Hit(
+                kind="case",
+                id=r[0],
+                date=r[1],
+                title=f"{r[2]} · {r[3]}",
+                state=states.case_label(r[4]),
+                snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
+                ref=r[2],
             )
-            results.case_total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-            for r in db.execute(
-                "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, "
-                f"c.raiser_name {base} ORDER BY c.contact_date DESC, c.id DESC LIMIT ?",
-                [*params, limit],
-            ):
-                results.cases.append(
-                    Hit(
-                        kind="case",
-                        id=r[0],
-                        date=r[1],
-                        title=f"{r[2]} · {r[3]}",
-                        state=states.case_label(r[4]),
-                        snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
-                        ref=r[2],
-                    )
-                )
+            for r in rows
+        ]
     return results
