@@ -24,15 +24,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db_path: Path, **env: str) -> Iterator[str]:
-    """`python -m portal serve` on a free port over ``db_path``; yields the base URL."""
-    port = free_port()
+def serve(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str) -> Iterator[str]:
+    """`python -m portal serve` on ``port`` (a free one by default) over ``db_path``; yields the base
+    URL. ``cwd``: the server's working folder (its ``.streamlit/`` is read), else the project's."""
+    port = port or free_port()
     log_path = db_path.parent / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
             env={**os.environ, "PORTAL_DB": str(db_path), **env},
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from portal import demo
 from portal.db import open_db
+from tests import live
+from tests.live import free_port  # noqa: F401 (the browser tests take it from here)
 
 TODAY = "2026-11-24"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_demo(db_path: Path) -> None:
@@ -49,40 +40,14 @@ def running_server(
     """The production server on a fresh demo database in ``folder``; stopped on exit.
 
     ``extra_env`` adds settings; ``prepare(db_path, base_url)`` runs before the server starts;
-    ``cwd`` is the server's working folder (its ``.streamlit/`` is read), else this process's."""
+    ``cwd`` is the server's working folder (its ``.streamlit/`` is read), else the project's."""
     db_path = folder / "portal.sqlite3"
     build_demo(db_path)
-    env = {**os.environ, "PORTAL_DB": str(db_path), "PORTAL_TODAY": TODAY, **(extra_env or {})}
     port = free_port()
     if prepare is not None:
         prepare(db_path, f"http://127.0.0.1:{port}")
-    with open(folder / "server.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
-            env=env,
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    proc.kill()
-                    raise RuntimeError((folder / "server.log").read_text(errors="replace")) from None
-                time.sleep(0.3)
-        try:
-            yield {"url": base, "db": db_path, "proc": proc}
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with live.serve(db_path, port=port, cwd=cwd, **{"PORTAL_TODAY": TODAY, **(extra_env or {})}) as base:
+        yield {"url": base, "db": db_path}
 
 
 CHROMIUM_ARGS = [
