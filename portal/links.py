@@ -2,25 +2,25 @@
 
 A link is a page of ``portal.navigation`` plus query parameters (``/cases?no=2026-0221``); pages read
 them with ``st.query_params`` and open the object for whoever may see it (else they say so). Links in
-messages that leave the portal (e-mail, 企业微信, 钉钉) are absolute: ``PORTAL_BASE_URL`` says where the
-portal is reached (``https://portal.example.edu.cn``; else ``PORTAL_PUBLIC_URL``; default
+messages that leave the portal (e-mail, 企业微信, 钉钉) are absolute, made with the portal's one public
+address, ``PORTAL_PUBLIC_URL`` (``https://portal.example.edu.cn``; also the CAS service address; default
 ``http://localhost:8501``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
+
+from . import sso
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 
 
 def base_url() -> str:
-    """``PORTAL_BASE_URL``, else the sign-in's ``PORTAL_PUBLIC_URL`` (the same address), else the default."""
-    value = os.environ.get("PORTAL_BASE_URL") or os.environ.get("PORTAL_PUBLIC_URL") or DEFAULT_BASE_URL
-    return value.strip().rstrip("/")
+    """The portal's public address (``PORTAL_PUBLIC_URL`` or ``[cas] public_url``), else the default."""
+    return (sso.public_url().strip() or DEFAULT_BASE_URL).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,14 @@ def answered_case(demo_db):
 
 
 def test_urls_name_each_object_and_use_the_base_url(monkeypatch):
-    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.edu.cn/")
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.edu.cn/")
     assert links.case("2026-0221").url == "https://portal.example.edu.cn/cases?no=2026-0221"
     assert links.case("2026-0221", raiser=True).url == "https://portal.example.edu.cn/my_cases?no=2026-0221"
     assert links.booking("AB23CD").url == "https://portal.example.edu.cn/my_bookings?code=AB23CD"
     assert links.activity(17).url == "https://portal.example.edu.cn/activities?id=17"
     assert links.duty_day(dt.date(2026, 11, 25)).url == "https://portal.example.edu.cn/reception_roster?date=2026-11-25"
     assert links.reception_day(dt.date(2026, 11, 25)).page == "pages/reception_day.py"
-    monkeypatch.delenv("PORTAL_BASE_URL")
+    monkeypatch.delenv("PORTAL_PUBLIC_URL")
     assert links.case("2026-0221").url == "http://localhost:8501/cases?no=2026-0221"
 
 
@@ -160,6 +160,6 @@ def test_a_case_links_to_the_activity_it_came_from_for_whoever_may_open_it(demo_
 
 
 def test_the_base_url_falls_back_to_the_sign_ins_public_url(monkeypatch):
-    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+    monkeypatch.delenv("PORTAL_PUBLIC_URL", raising=False)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.hpu.edu.cn/")
     assert links.booking("AB23CD").url == "https://portal.hpu.edu.cn/my_bookings?code=AB23CD"

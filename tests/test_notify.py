@@ -152,7 +152,7 @@ def hooks(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _links(monkeypatch):
-    monkeypatch.setenv("PORTAL_BASE_URL", BASE)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", BASE)
 
 
 def email_for(db, *usernames: str) -> dict[str, accounts.User]:
