@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, dates, links, navigation, org, submissions
+from portal import activities, cache, cases, dates, links, navigation, org, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -67,14 +67,22 @@ overdue_only = cols[3].checkbox("只看逾期", key="c_overdue")
 
 with common.database() as db:
     try:
-        found = cases.list_cases(
-            db,
-            user,
-            scope=scope,
-            states=state_pick or None,
-            source=None if source == "all" else source,
-            handling_unit_id=unit_id or None,
-            overdue_only=overdue_only,
+        # kept between reruns until the next write (any session's): clicking through the list or
+        # opening a case does not read every case again. The key holds the viewer: rows are his.
+        found = list(  # a copy: the page adds a linked case to it
+            cache.memo(
+                db,
+                ("cases", user.id, scope, tuple(state_pick), source, unit_id, overdue_only),
+                lambda: cases.list_cases(
+                    db,
+                    user,
+                    scope=scope,
+                    states=state_pick or None,
+                    source=None if source == "all" else source,
+                    handling_unit_id=unit_id or None,
+                    overdue_only=overdue_only,
+                ),
+            )
         )
     except PortalError as exc:
         common.show_error(exc)

@@ -3,8 +3,9 @@
 An entry is keyed by (database file, the caller's key, today, the data stamp): every write through
 ``db.write`` bumps the stamp, so the next run after any write — by any session, any process —
 computes afresh, and a new day does too. Entries are shared read-only objects: callers must not
-mutate them. Callers check the viewer's rights *before* asking (the key holds no user), so an
-entry is only ever handed to someone allowed to see it.
+mutate them. Callers check the viewer's rights *before* asking, or put the viewer in the key
+(a supervision list is the viewer's own rows), so an entry is only ever handed to someone allowed
+to see it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 48
 # Entries per kind (the key's first item): a whole university's ledger is ≈ 100 MB in memory,
 # so only a few of those; one cadre's dashboard is small.
-KIND_LIMITS = {"ledger": 4, "ledger-tables": 4, "assessment": 3}
+KIND_LIMITS = {"ledger": 4, "ledger-tables": 4, "assessment": 3, "cases": 16}
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()

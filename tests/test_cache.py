@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from portal import accounts, activities, assessment, cache, ledger
+from portal import accounts, activities, assessment, cache, cases, ledger
 from portal.db import data_stamp, write
+from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login
 
 
@@ -155,3 +156,23 @@ def test_a_ledgers_tables_and_summaries_do_not_push_the_ledger_out(demo_db, monk
         at.radio(key="l_group").set_value(group).run()
     at.run()
     assert not at.exception and len(built) == 1
+
+
+def test_the_cached_supervision_list_shows_another_sessions_answer_on_its_next_rerun(demo_db, monkeypatch):
+    listed = []
+    real = cases.list_cases
+    monkeypatch.setattr(cases, "list_cases", lambda *a, **k: listed.append(1) or real(*a, **k))
+    at = login(DEPARTMENT_ACCOUNTS["党办"])
+    goto(at, "pages/cases.py").run()
+    assert not at.exception, at.exception
+    before = {m.label: m.value for m in at.metric}["未答复"]
+    read = len(listed)  # the home page's 待办 read some too
+    at.run()  # a rerun without a write: the list is not read again
+    assert len(listed) == read
+    # another session (the admin) answers one of 党办's open cases
+    admin = accounts.find_user(demo_db, "admin")
+    victim = next(c for c in real(demo_db, admin, department="党办") if c.is_open)
+    cases.answer(demo_db, victim.id, "已协调解决。", admin)
+    at.run()
+    assert {m.label: m.value for m in at.metric}["未答复"] == str(int(before) - 1)
+    assert len(listed) == read + 1
