@@ -187,143 +187,150 @@ def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") 
     st.rerun()
 
 
-with st.container(border=True):
-    st.subheader(f"{case.number}　{case.state_label}")
-    if case.alert:
-        st.warning("来源有变动", icon=":material/report:")
-        st.text(case.alert)
-        if scope == "handle" and cases.can_handle(user, case) and st.button(
-            "已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}"
-        ):
-            _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
-    if case.state == "withdrawn":
-        st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
-        st.text(case.withdraw_reason)
-    if case.overdue:
-        st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
-    elif case.at_risk:
-        st.warning(f"临期：办理期限 {dates.format_date(case.due_date)}", icon=":material/schedule:")
-    st.text(
-        "\n".join(
-            [
-                f"来源：{case.source_label}{('（' + case.system + '）') if case.system else ''}",
-                f"联系日期：{dates.format_date(case.contact_date)}",
-                f"干部：{case.cadre_name or '—'}　提出人：{case.raiser_name or '—'}",
-                f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}",
-                f"办理期限：{dates.format_date(case.due_date)}（{case.deadline_days} 个工作日）"
-                + (f"　重新办理 {case.reopen_count} 次" if case.reopen_count else ""),
-            ]
+@st.fragment
+def case_panel(case: cases.Case) -> None:
+    """The case on screen: typing in its boxes reruns this panel only, not the list above it; an
+    action reruns the whole page (``_act``), since the list and its counts change."""
+    with st.container(border=True):
+        st.subheader(f"{case.number}　{case.state_label}")
+        if case.alert:
+            st.warning("来源有变动", icon=":material/report:")
+            st.text(case.alert)
+            if scope == "handle" and cases.can_handle(user, case) and st.button(
+                "已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}"
+            ):
+                _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
+        if case.state == "withdrawn":
+            st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
+            st.text(case.withdraw_reason)
+        if case.overdue:
+            st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
+        elif case.at_risk:
+            st.warning(f"临期：办理期限 {dates.format_date(case.due_date)}", icon=":material/schedule:")
+        st.text(
+            "\n".join(
+                [
+                    f"来源：{case.source_label}{('（' + case.system + '）') if case.system else ''}",
+                    f"联系日期：{dates.format_date(case.contact_date)}",
+                    f"干部：{case.cadre_name or '—'}　提出人：{case.raiser_name or '—'}",
+                    f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}",
+                    f"办理期限：{dates.format_date(case.due_date)}（{case.deadline_days} 个工作日）"
+                    + (f"　重新办理 {case.reopen_count} 次" if case.reopen_count else ""),
+                ]
+            )
         )
-    )
-    if case.activity_id and navigation.can_open(user, "pages/activities.py"):
-        try:
-            with common.database() as db:
-                activities.get_activity(db, case.activity_id, user)  # only a link the user may follow
-        except PortalError:
-            pass
-        else:
-            link = links.activity(case.activity_id)
-            common.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
-    st.markdown("**意见建议**")
-    st.text(case.content)
-    if case.answer:
-        st.markdown("**答复**")
-        st.text(case.answer)
-        st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
+        if case.activity_id and navigation.can_open(user, "pages/activities.py"):
+            try:
+                with common.database() as db:
+                    activities.get_activity(db, case.activity_id, user)  # only a link the user may follow
+            except PortalError:
+                pass
+            else:
+                link = links.activity(case.activity_id)
+                common.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
+        st.markdown("**意见建议**")
+        st.text(case.content)
+        if case.answer:
+            st.markdown("**答复**")
+            st.text(case.answer)
+            st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
 
-    with common.database() as db:
-        history = cases.events(db, case.id, user)
-        may_handle = cases.can_handle(user, case)
-        reopenable = case.state in ("answered", "closed") and cases.can_reopen(db, case)
-    with st.expander(f"办理记录（{len(history)}）", icon=":material/history:"):
-        st.dataframe(
-            [
-                {
-                    "时间": dates.format_stamp(e.at),
-                    "操作": e.action_label,
-                    "状态": cases.STATE_LABELS.get(e.to_state or "", ""),
-                    "操作人": e.user_name or "系统",
-                    "说明": e.note,
-                }
-                for e in history
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-
-    if may_handle and scope == "handle":
-        for form in ("refer", "start", "progress", "transfer", "answer", "close", "reopen"):
-            common.form_token(f"{form}_{case.id}")  # this rendering's tokens (see _act)
-        if case.is_open:
-            c1, c2 = st.columns(2)
-            with c1:
-                choices = [0, *units]
-                target = st.selectbox(
-                    "承办单位",
-                    choices,
-                    index=choices.index(case.handling_unit_id) if case.handling_unit_id in units else 0,
-                    format_func=lambda k: units.get(k, "请选择承办单位"),
-                    key=f"refer_unit_{case.id}",
-                )
-                note = st.text_input("转办说明（可选）", key=f"refer_note_{case.id}")
-                if st.button("转办", icon=":material/forward:", key=f"refer_{case.id}"):
-                    if not target:
-                        st.error("请选择承办单位")
-                    else:
-                        _act(
-                            lambda db, i: cases.refer(db, i, target, user, note),
-                            done="已转办。",
-                            form="refer",
-                            content=f"{target}:{note}",
-                            clear=f"refer_note_{case.id}",
-                        )
-            with c2:
-                if case.state == "referred" and st.button(
-                    "承办单位已开始办理", icon=":material/play_arrow:", key=f"start_{case.id}"
-                ):
-                    _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。", form="start")
-                progress = st.text_input("办理进展", key=f"progress_{case.id}")
-                if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
-                    _act(
-                        lambda db, i: cases.add_progress(db, i, progress, user),
-                        done="已记录办理进展。",
-                        form="progress",
-                        content=progress,
-                        clear=f"progress_{case.id}",
-                    )
-            with st.expander("移交其他责任部门", icon=":material/swap_horiz:"):
-                others = [d for d in policy().departments if d != case.responsible_dept]
-                dept = st.selectbox("移交给", others, key=f"transfer_dept_{case.id}")
-                why = st.text_input("移交说明", key=f"transfer_note_{case.id}")
-                if st.button("移交", key=f"transfer_{case.id}"):
-                    _act(
-                        lambda db, i: cases.transfer(db, i, dept, user, why),
-                        done=f"{case.number} 已移交{dept}。",
-                        form="transfer",
-                        content=f"{dept}:{why}",
-                        clear=f"transfer_note_{case.id}",
-                    )
-            reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
-            if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
-                _act(
-                    lambda db, i: cases.answer(db, i, reply, user),
-                    done=f"{case.number} 已答复。",
-                    form="answer",
-                )
-        elif case.state == "answered" and st.button(
-            "办结", icon=":material/task_alt:", key=f"close_{case.id}"
-        ):
-            _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
-        if reopenable:
-            reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
-            if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
-                _act(
-                    lambda db, i: cases.reopen(db, i, reason, user),
-                    done=f"{case.number} 已重新办理。",
-                    form="reopen",
-                    content=reason,
-                    clear=f"reopen_reason_{case.id}",
-                )
-    elif scope == "cadre" and case.answer:
         with common.database() as db:
-            cases.mark_read(db, case.id, user)
+            history = cases.events(db, case.id, user)
+            may_handle = cases.can_handle(user, case)
+            reopenable = case.state in ("answered", "closed") and cases.can_reopen(db, case)
+        with st.expander(f"办理记录（{len(history)}）", icon=":material/history:"):
+            st.dataframe(
+                [
+                    {
+                        "时间": dates.format_stamp(e.at),
+                        "操作": e.action_label,
+                        "状态": cases.STATE_LABELS.get(e.to_state or "", ""),
+                        "操作人": e.user_name or "系统",
+                        "说明": e.note,
+                    }
+                    for e in history
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+
+        if may_handle and scope == "handle":
+            for form in ("refer", "start", "progress", "transfer", "answer", "close", "reopen"):
+                common.form_token(f"{form}_{case.id}")  # this rendering's tokens (see _act)
+            if case.is_open:
+                c1, c2 = st.columns(2)
+                with c1:
+                    choices = [0, *units]
+                    target = st.selectbox(
+                        "承办单位",
+                        choices,
+                        index=choices.index(case.handling_unit_id) if case.handling_unit_id in units else 0,
+                        format_func=lambda k: units.get(k, "请选择承办单位"),
+                        key=f"refer_unit_{case.id}",
+                    )
+                    note = st.text_input("转办说明（可选）", key=f"refer_note_{case.id}")
+                    if st.button("转办", icon=":material/forward:", key=f"refer_{case.id}"):
+                        if not target:
+                            st.error("请选择承办单位")
+                        else:
+                            _act(
+                                lambda db, i: cases.refer(db, i, target, user, note),
+                                done="已转办。",
+                                form="refer",
+                                content=f"{target}:{note}",
+                                clear=f"refer_note_{case.id}",
+                            )
+                with c2:
+                    if case.state == "referred" and st.button(
+                        "承办单位已开始办理", icon=":material/play_arrow:", key=f"start_{case.id}"
+                    ):
+                        _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。", form="start")
+                    progress = st.text_input("办理进展", key=f"progress_{case.id}")
+                    if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
+                        _act(
+                            lambda db, i: cases.add_progress(db, i, progress, user),
+                            done="已记录办理进展。",
+                            form="progress",
+                            content=progress,
+                            clear=f"progress_{case.id}",
+                        )
+                with st.expander("移交其他责任部门", icon=":material/swap_horiz:"):
+                    others = [d for d in policy().departments if d != case.responsible_dept]
+                    dept = st.selectbox("移交给", others, key=f"transfer_dept_{case.id}")
+                    why = st.text_input("移交说明", key=f"transfer_note_{case.id}")
+                    if st.button("移交", key=f"transfer_{case.id}"):
+                        _act(
+                            lambda db, i: cases.transfer(db, i, dept, user, why),
+                            done=f"{case.number} 已移交{dept}。",
+                            form="transfer",
+                            content=f"{dept}:{why}",
+                            clear=f"transfer_note_{case.id}",
+                        )
+                reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
+                if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
+                    _act(
+                        lambda db, i: cases.answer(db, i, reply, user),
+                        done=f"{case.number} 已答复。",
+                        form="answer",
+                    )
+            elif case.state == "answered" and st.button(
+                "办结", icon=":material/task_alt:", key=f"close_{case.id}"
+            ):
+                _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
+            if reopenable:
+                reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
+                if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
+                    _act(
+                        lambda db, i: cases.reopen(db, i, reason, user),
+                        done=f"{case.number} 已重新办理。",
+                        form="reopen",
+                        content=reason,
+                        clear=f"reopen_reason_{case.id}",
+                    )
+        elif scope == "cadre" and case.answer:
+            with common.database() as db:
+                cases.mark_read(db, case.id, user)
+
+
+case_panel(case)
