@@ -29,15 +29,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
-    """The production server (`python -m portal serve`) on the seed-1 demo, stopped after the session."""
+    """The production server (`python -m portal serve`) on the seed-1 demo, stopped after the browser tests."""
     with running_server(tmp_path_factory.mktemp("server")) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the browser tests, closed when they are done: Playwright's sync API keeps an
+    event loop running in this thread until then, and the tests after tests/browser/ that drive a
+    server over asyncio (``asyncio.run``) cannot start theirs beside it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
