@@ -144,7 +144,9 @@ class SessionGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope.get("path", "")
-            if "/media/" in path or path.endswith("/_stcore/metrics"):
+            # Streamlit's media endpoint only: /static/media/ holds the page's own fonts, which the
+            # login page must load before anyone has a session
+            if path.startswith("/media/") or path.endswith("/_stcore/metrics"):
                 from starlette.concurrency import run_in_threadpool
 
                 user = await run_in_threadpool(_live_user, scope)

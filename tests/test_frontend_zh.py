@@ -41,3 +41,25 @@ def test_the_server_serves_them_in_front_of_streamlits_own():
     start, body = sent
     assert start["status"] == 200 and (b"content-type", b"text/javascript; charset=utf-8") in start["headers"]
     assert "选择文件" in body["body"].decode() and "`Upload`" not in body["body"].decode()
+
+
+def test_the_pages_own_fonts_load_before_login_while_downloads_need_a_session():
+    """/static/media/ holds Streamlit's fonts (icons and text): a login page without them shows icon
+    names as words. /media/ holds downloads: those need a session (portal.server.SessionGate)."""
+    answers: dict[str, int] = {}
+
+    async def streamlit(scope, receive, send):
+        answers[scope["path"]] = 200
+
+    def send_for(path):
+        async def send(message):
+            if message["type"] == "http.response.start":
+                answers[path] = message["status"]
+
+        return send
+
+    gate = server.SessionGate(streamlit)
+    for path in ("/static/media/MaterialSymbolsRounded.woff2", "/media/abc.docx"):
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+        asyncio.run(gate(scope, None, send_for(path)))
+    assert answers == {"/static/media/MaterialSymbolsRounded.woff2": 200, "/media/abc.docx": 403}

@@ -27,5 +27,6 @@ def test_a_deep_link_opened_logged_out_lands_on_its_case_after_login(server, pag
     page.get_by_role("button", name="退出登录").wait_for()
     settle(page)
     page.get_by_role("heading").filter(has_text=case.number).wait_for()
-    page.get_by_text("实验楼三楼的饮水机坏了").first.wait_for()
+    # the case's panel shows its content as plain text (the list above has it too, in a grid)
+    page.locator("[data-testid=stText]").filter(has_text="实验楼三楼的饮水机坏了").first.wait_for()
     assert f"no={case.number}" in page.url
