@@ -1,8 +1,10 @@
+import datetime as dt
+
 import streamlit as st
 
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import cache, dates, org, reception
+from portal import cache, dates, org, reception, sessions
 from portal.errors import Conflict, PortalError
 from portal.reception import bookings
 
@@ -173,6 +175,57 @@ if not any(s.free for s in grid):
     st.warning("该接待日已约满，请选择其他接待日。")
     st.stop()
 
+def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
+    """提交预约, run before the page (a callback): the page then runs once and shows what came of it —
+    the booking, or why not — instead of running once to book and again to show it. In a rush
+    that is half the server's work per booking. What the callback says goes through session_state."""
+    state = st.session_state
+    if slot is None:
+        if not slot_lost:  # (a lost slot is explained above the grid)
+            state["book_notice"] = ("form", "error", "请先在上方选择一个时段。")
+        return
+    if state.get("category") is None:
+        state["book_notice"] = ("form", "error", "请选择反映事项类别。")
+        return
+    data = reception.BookingInput(
+        date=dt.date.fromisoformat(day_iso),
+        slot=slot,
+        category=state["category"],
+        subject=state.get("subject", ""),
+        description=state.get("description", ""),
+        phone=state.get(f"phone_{day_iso}", ""),
+        group_size=int(state.get("group", 1)),
+    )
+    try:
+        with common.database() as db:
+            # the session is checked again here: the callback runs before the page's own check
+            who = sessions.resume(db, state.get("session_id", ""))
+            if who is None:
+                return  # the page sends the user to the login
+            made = reception.book(db, who, data, token=token)
+    except Conflict as exc:
+        if exc.message.startswith(bookings.SEAT_TAKEN):
+            state["book_notice"] = (
+                "grid",
+                "error",
+                f"您选择的时段 {tpl.slot_label(slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
+            )
+            state.pop("slot_choice", None)
+            return
+        state["book_notice"] = ("form", "error", exc.message)
+    except PortalError as exc:
+        state["book_notice"] = ("form", "error", exc.message)
+    else:
+        for key in FIELDS:
+            state.pop(key, None)
+        state.pop("slot_choice", None)
+        state["book_notice"] = (
+            "card",
+            "success",
+            f"预约成功，预约编号 {made.code}。请按时到达，凭预约编号签到；预约详情见下方。",
+        )
+
+
 st.subheader("3. 填写反映事项")
 token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more
 with st.form("booking"):
@@ -180,15 +233,13 @@ with st.form("booking"):
         st.text("已选时段：尚未选择（请在上方点选一个时段）")
     else:
         st.text(f"已选时段：{dates.format_date(day.date)} {tpl.slot_label(picked)}　{day.leader_name}")
-    category = st.selectbox(
-        "反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key="category"
-    )
-    subject = st.text_input("反映事项（简要）", max_chars=100, key="subject")
-    description = st.text_area("具体情况（选填）", max_chars=2000, key="description")
-    phone = st.text_input(
+    st.selectbox("反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key="category")
+    st.text_input("反映事项（简要）", max_chars=100, key="subject")
+    st.text_area("具体情况（选填）", max_chars=2000, key="description")
+    st.text_input(
         "联系电话（手机号或校内分机）", value=profile_phone, max_chars=20, key=f"phone_{day.date.isoformat()}"
     )
-    group = st.number_input(
+    st.number_input(
         f"来访人数（集体反映请推选不超过 {tpl.max_group} 名代表）",
         min_value=1,
         max_value=tpl.max_group,
@@ -196,47 +247,11 @@ with st.form("booking"):
         step=1,
         key="group",
     )
-    submitted = st.form_submit_button("提交预约", type="primary", icon=":material/event_available:")
-
-if submitted:
-    if picked is None:
-        if lost is None:  # (a lost slot is explained above the grid)
-            st.error("请先在上方选择一个时段。")
-        st.stop()
-    if category is None:
-        st.error("请选择反映事项类别。")
-        st.stop()
-    data = reception.BookingInput(
-        date=day.date,
-        slot=picked,
-        category=category,
-        subject=subject,
-        description=description,
-        phone=phone,
-        group_size=int(group),
+    st.form_submit_button(
+        "提交预约",
+        type="primary",
+        icon=":material/event_available:",
+        on_click=send,
+        args=(day.date.isoformat(), picked, lost is not None, token),
     )
-    try:
-        with common.database() as db:
-            made = reception.book(db, user, data, token=token)
-    except Conflict as exc:
-        if exc.message.startswith(bookings.SEAT_TAKEN):
-            st.session_state["book_notice"] = (
-                "grid",
-                "error",
-                f"您选择的时段 {tpl.slot_label(picked)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
-            )
-            st.session_state.pop("slot_choice", None)
-            st.rerun()
-        common.show_error(exc)
-    except PortalError as exc:
-        common.show_error(exc)
-    else:
-        for key in FIELDS:
-            st.session_state.pop(key, None)
-        st.session_state.pop("slot_choice", None)
-        st.session_state["book_notice"] = (
-            "card",
-            "success",
-            f"预约成功，预约编号 {made.code}。请按时到达，凭预约编号签到；预约详情见下方。",
-        )
-        st.rerun()
+notice("form")

@@ -42,6 +42,7 @@ class Run:
     warnings: list[str]
     texts: list[str]
     exception: str | None = None
+    starts: int = 0  # script runs the request caused (a page that calls st.rerun runs twice)
 
 
 class Tab:
@@ -106,6 +107,8 @@ class Tab:
             fwd = ForwardMsg()
             fwd.ParseFromString(raw)
             kind = fwd.WhichOneof("type")
+            if kind == "new_session":  # sent as each script run starts
+                run.starts += 1
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._element(fwd.delta.new_element, run, fwd.delta.fragment_id)
             elif kind == "script_finished" and fwd.script_finished in _DONE:

@@ -209,6 +209,8 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
     won = [r for r in runs if any("预约成功" in s for s in r.successes)]
     lost = [r for r in runs if any("约满" in m for m in r.errors + r.warnings)]
     assert len(won) == 1 and len(lost) == 5, [(r.successes, r.errors, r.warnings) for r in runs]
+    # each submit ran the page once, booked or refused (no second run to show it: half the work in a rush)
+    assert [r.starts for r in runs] == [1] * 6
     rows = demo_db.execute(
         "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'", [NEXT.isoformat(), slot]
     ).fetchone()[0]
