@@ -356,6 +356,29 @@ def _event(
     notify_events.case_event(db, case_id, action)
 
 
+def record_history(
+    db: Database,
+    case_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str | None,
+    at: str,
+    actor_id: int | None = None,
+    note: str = "",
+) -> None:
+    """Append one past step, dated ``at``, to a case's history, as the services would have
+    recorded it then: for histories written elsewhere (the demo's backdated cases, a migration).
+    It checks the step's vocabulary only; the caller keeps the case row in step with it."""
+    if action not in ACTION_LABELS:
+        raise ValidationError(f"未知的办理动作：{action}")
+    for s in (from_state, to_state):
+        if s is not None and s not in STATES:
+            raise ValidationError(f"未知的办理状态：{s}")
+    if db.execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is None:
+        raise NotFound("意见建议不存在")
+    _event(db, case_id, actor_id, action, from_state, to_state, note, at)
+
+
 def _next_number(db: Database, year: int) -> str:
     prefix = f"{year:04d}-"
     last = db.execute(
