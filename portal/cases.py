@@ -551,8 +551,8 @@ def _follow_new_record(db: Database, case_id: int, activity_id: int, cadre_id: i
         [case_id],
     ).fetchone()
     old_activity, alert, state, old_voided = row
-    if old_activity == activity_id or (old_activity is not None and old_voided is None):
-        return  # still on a live record: nothing moved
+    if state == "withdrawn" or old_activity == activity_id or (old_activity is not None and old_voided is None):
+        return  # withdrawn, or still on a live record: nothing moves
     note = (
         f"原联系活动记录（#{old_activity}）已作废，接待情况重新记录为联系活动 #{activity_id}，本件改为关联新记录"
         if old_activity is not None
