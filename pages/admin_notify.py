@@ -10,7 +10,7 @@ user = common.require(__file__)
 st.title("消息通知")
 st.caption(
     "预约、排班、意见建议等消息经电子邮件、企业微信、钉钉发出（portal notify run 定时发送）。"
-    "多次发送失败的消息列在下面，检查地址或配置后可重新发送。"
+    "多次发送失败的消息列在下面，检查地址或配置后可重新发送；收件人账号停用后不再发送的消息记为“已取消”。"
 )
 if notice := st.session_state.pop("notify_notice", None):
     st.success(notice)
@@ -18,9 +18,28 @@ if notice := st.session_state.pop("notify_notice", None):
 with common.database() as db:
     figures = outbox.counts(db)
     dead = outbox.dead_letters(db, user)
-cols = st.columns(3)
+    skipped = outbox.skipped(db, user)
+cols = st.columns(len(outbox.STATE_LABELS))
 for col, (state, label) in zip(cols, outbox.STATE_LABELS.items(), strict=True):
     col.metric(label, figures[state])
+
+if skipped:
+    with st.expander(f"已取消的消息（{figures['skipped']} 条）"):
+        st.dataframe(
+            [
+                {
+                    "编号": e.id,
+                    "时间": dates.format_stamp(e.created_at),
+                    "收件人": e.user_name,
+                    "方式": e.channel_label,
+                    "消息": e.message.subject,
+                    "原因": e.last_error,
+                }
+                for e in skipped
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 st.subheader("发送失败")
 if not dead:

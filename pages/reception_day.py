@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from pages.reception_widgets import ask_to_cancel, cancel_dialog
+from pages.reception_widgets import ask_to_cancel, cancel_dialog, visit_card
 from portal import dates, reception, states
 from portal.errors import PortalError
 from portal.reception import bookings
@@ -67,27 +67,30 @@ cols = st.columns(len(counts))
 for col, (label, n) in zip(cols, counts.items(), strict=True):
     col.metric(label, n)
 
-st.dataframe(
-    [
-        {
-            "时间": b.slot_label,
-            "预约编号": b.code,
-            "来访人": b.visitor_name,
-            "工号/学号": b.visitor_staff_no,
-            "单位": b.visitor_unit,
-            "类别": b.category,
-            "事项": b.subject,
-            "人数": b.group_size,
-            "联系电话": b.phone_masked,
-            "状态": b.status_label,
-            "处理": b.outcome_label,
-            "备注": b.cancel_note,  # who cancelled and why
-        }
-        for b in items
-    ],
-    hide_index=True,
-    width="stretch",
-)
+for b in items:  # cards: a phone shows them whole (the table's columns are cut off at 390 px)
+    visit_card(b)
+with st.expander("表格视图（全部字段）", icon=":material/table:"):
+    st.dataframe(
+        [
+            {
+                "时间": b.slot_label,
+                "预约编号": b.code,
+                "来访人": b.visitor_name,
+                "工号/学号": b.visitor_staff_no,
+                "单位": b.visitor_unit,
+                "类别": b.category,
+                "事项": b.subject,
+                "人数": b.group_size,
+                "联系电话": b.phone_masked,
+                "状态": b.status_label,
+                "处理": b.outcome_label,
+                "备注": b.cancel_note,  # who cancelled and why
+            }
+            for b in items
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def run(fn, *args, done: str) -> None:

@@ -3,6 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
+from pages.reception_widgets import duty_day_card
 from portal import dates, periods, reception, submissions
 from portal.accounts import User
 from portal.errors import PortalError, ValidationError
@@ -45,22 +46,25 @@ for w in warnings:
     st.warning(w)
 if not days:
     st.info("这段时间还没有接待日安排。")
-st.dataframe(
-    [
-        {
-            # what a phone shows first (390 px fit about three columns): the day, its leader, its state
-            "日期": dates.format_date(d.date),
-            "值班校领导": d.leader_name,
-            "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
-            "职务": d.leader_title,
-            "地点": d.place,
-            "预约": d.booked,
-        }
-        for d in days
-    ],
-    hide_index=True,
-    width="stretch",
-)
+for d in days:  # cards: a phone shows them whole (the table's columns are cut off at 390 px)
+    duty_day_card(d)
+with st.expander("表格视图", icon=":material/table:"):
+    st.dataframe(
+        [
+            {
+                # the day, its leader, its state first, as on the cards
+                "日期": dates.format_date(d.date),
+                "值班校领导": d.leader_name,
+                "状态": d.status_label + (f"（{d.note}）" if d.cancelled and d.note else ""),
+                "职务": d.leader_title,
+                "地点": d.place,
+                "预约": d.booked,
+            }
+            for d in days
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 if user.person_id is not None:
     with common.database() as db:

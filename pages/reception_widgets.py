@@ -1,5 +1,7 @@
 """What 预约接待 and 我的预约 both show: a booking as a card (state first, complete on screen — WeChat's
-browser often cannot download files) and the cancel dialog (confirm, optional reason).
+browser often cannot download files) and the cancel dialog (confirm, optional reason); the cards of
+接待当日 and 接待日安排, which a leader on duty reads on a phone (a table's columns are cut off at
+390 px; a card's lines wrap).
 
 Not a page: pages import it. User text is shown with ``st.text`` or through ``common.md``.
 """
@@ -14,10 +16,11 @@ from pages import common
 from portal import dates, reception
 from portal.accounts import User
 from portal.errors import PortalError
-from portal.reception import bookings
+from portal.reception import bookings, roster
 
 CANCEL_KEY = "cancelling_booking"  # the booking whose cancel dialog is open
 STATE_COLOURS = {"booked": "blue", "received": "green", "cancelled": "gray", "no_show": "orange"}
+DAY_COLOURS = {"scheduled": "green", "cancelled": "gray"}
 
 
 def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
@@ -35,6 +38,39 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     for notice in b.notices:
         st.warning("接待日安排有变动", icon=":material/info:")
         st.text(notice)
+
+
+def visit_card(b: bookings.Booking) -> None:
+    """One visitor of 接待当日: time and name first, the state beside them, then what he or she comes
+    about, who, how many, the masked phone; the outcome or who cancelled."""
+    with st.container(border=True, key=f"day_booking_{b.id}"):
+        with st.container(horizontal=True, gap="small"):
+            st.markdown(f"**{common.md(b.slot_label)}　{common.md(b.visitor_name)}**")
+            checked_in = b.status == "booked" and b.checked_in_at
+            st.badge(b.status_label, color="violet" if checked_in else STATE_COLOURS.get(b.status, "gray"))
+        who = "，".join(x for x in (b.visitor_unit, b.visitor_staff_no) if x)
+        lines = [
+            f"［{b.category}］{b.subject}",
+            (f"{who}，" if who else "") + f"{b.group_size} 人，电话 {b.phone_masked}",
+            f"预约编号：{b.code}",
+        ]
+        if b.outcome_label:
+            lines.append(f"处理：{b.outcome_label}")
+        if b.cancel_note:
+            lines.append(f"取消：{b.cancel_note}")
+        st.text("\n".join(lines))
+
+
+def duty_day_card(d: roster.DutyDay) -> None:
+    """One day of 接待日安排: the date and the leader on duty first, the state beside them."""
+    with st.container(border=True, key=f"roster_day_{d.date.isoformat()}"):
+        with st.container(horizontal=True, gap="small"):
+            st.markdown(f"**{common.md(dates.format_date(d.date))}　{common.md(d.leader_name)}**")
+            st.badge(d.status_label, color=DAY_COLOURS.get(d.status, "gray"))
+        lines = [f"{d.leader_title}", f"地点：{d.place}", f"已有预约：{d.booked} 个"]
+        if d.cancelled and d.note:
+            lines.append(f"取消原因：{d.note}")
+        st.text("\n".join(lines))
 
 
 def ask_to_cancel(b: bookings.Booking) -> None:

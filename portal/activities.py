@@ -489,7 +489,7 @@ def _case_contents(db: Database, activity_id: int) -> list[str]:
         r[0]
         for r in db.execute(
             "SELECT content FROM cases c WHERE activity_id = ? AND state != 'withdrawn' AND NOT EXISTS "
-            "(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'flagged') ORDER BY id",
+            f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND {cases.FLAGGED_ON_ITS_RECORD}) ORDER BY id",
             [activity_id],
         )
     ]

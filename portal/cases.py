@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "withdrawn": "撤销",
     "flagged": "来源变动提醒",
     "acknowledged": "已核实来源变动",
+    "relinked": "关联新的联系活动记录",
 }
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
@@ -356,6 +357,29 @@ def _event(
     notify_events.case_event(db, case_id, action)
 
 
+def record_history(
+    db: Database,
+    case_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str | None,
+    at: str,
+    actor_id: int | None = None,
+    note: str = "",
+) -> None:
+    """Append one past step, dated ``at``, to a case's history, as the services would have
+    recorded it then: for histories written elsewhere (the demo's backdated cases, a migration).
+    It checks the step's vocabulary only; the caller keeps the case row in step with it."""
+    if action not in ACTION_LABELS:
+        raise ValidationError(f"未知的办理动作：{action}")
+    for s in (from_state, to_state):
+        if s is not None and s not in STATES:
+            raise ValidationError(f"未知的办理状态：{s}")
+    if db.execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is None:
+        raise NotFound("意见建议不存在")
+    _event(db, case_id, actor_id, action, from_state, to_state, note, at)
+
+
 def _next_number(db: Database, year: int) -> str:
     prefix = f"{year:04d}-"
     last = db.execute(
@@ -479,7 +503,8 @@ def open_for_activity(
 ) -> list[int]:
     """Open a case for each opinion item raised in activity ``activity_id`` (its system, date and
     cadre); ``raisers`` names who raised an item. An item whose booking already has its case
-    opens none (a reception recorded again). Returns the ids of the cases opened."""
+    opens none (a reception recorded again); that case moves to this activity when its own was
+    voided (``_follow_new_record``). Returns the ids of the cases opened."""
     if not items:
         return []
     activity = db.execute(
@@ -493,10 +518,11 @@ def open_for_activity(
     with write(db):
         for item in items:
             raiser = raisers.get(item, Raiser())
-            if raiser.booking_id is not None and db.execute(
-                "SELECT 1 FROM cases WHERE booking_id = ?", [raiser.booking_id]
-            ).fetchone():
-                continue
+            if raiser.booking_id is not None:
+                existing = db.execute("SELECT id FROM cases WHERE booking_id = ?", [raiser.booking_id]).fetchone()
+                if existing is not None:
+                    _follow_new_record(db, existing[0], activity_id, cadre_id, actor_id)
+                    continue
             case = open_case(
                 db,
                 source=case_source(system),
@@ -515,10 +541,39 @@ def open_for_activity(
     return opened
 
 
+def _follow_new_record(db: Database, case_id: int, activity_id: int, cadre_id: int, actor_id: int | None) -> None:
+    """A visitor's request already has its case (one per booking); the reception is recorded again
+    in a new activity because the one the case came from was voided: the case follows the live
+    record, its 来源变动 flag (raised by the void) is lifted, and its history says so."""
+    row = db.execute(
+        "SELECT c.activity_id, c.alert, c.state, a.voided_at FROM cases c "
+        "LEFT JOIN activities a ON a.id = c.activity_id WHERE c.id = ?",
+        [case_id],
+    ).fetchone()
+    old_activity, alert, state, old_voided = row
+    if state == "withdrawn" or old_activity == activity_id or (old_activity is not None and old_voided is None):
+        return  # withdrawn, or still on a live record: nothing moves
+    note = (
+        f"原联系活动记录（#{old_activity}）已作废，接待情况重新记录为联系活动 #{activity_id}，本件改为关联新记录"
+        if old_activity is not None
+        else f"接待情况记录为联系活动 #{activity_id}，本件关联该记录"
+    )
+    if alert:
+        note += "；来源变动提醒已解除"
+    _set(db, case_id, activity_id=activity_id, cadre_id=cadre_id, alert="")
+    _event(db, case_id, actor_id, "relinked", state, state, note)
+
+
 # --- the source changed: withdraw or flag -------------------------------------------------------
 
 # events that are not a department acting on the case
-_PASSIVE = ("opened", "due_changed", "read", "flagged")
+_PASSIVE = ("opened", "due_changed", "read", "flagged", "relinked")
+# a case_events row ``e`` that flagged the case since it was linked to its present activity (a case
+# that followed a re-recorded reception is flagged afresh if its new record changes in turn)
+FLAGGED_ON_ITS_RECORD = (
+    "e.action = 'flagged' AND e.id > COALESCE((SELECT max(r.id) FROM case_events r "
+    "WHERE r.case_id = e.case_id AND r.action = 'relinked'), 0)"
+)
 
 
 def _untouched(db: Database, row: dict) -> bool:
@@ -571,8 +626,8 @@ def withdraw_for_activity(
                 withdrawn.append(row["id"])
             elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
                 alert = f"{why}（{now[:10]}）：请核实是否继续办理"
-                if db.execute(  # told once: the department may have checked and cleared it since
-                    "SELECT 1 FROM case_events WHERE case_id = ? AND action = 'flagged'", [row["id"]]
+                if db.execute(  # told once per record: the department may have checked and cleared it since
+                    f"SELECT 1 FROM case_events e WHERE e.case_id = ? AND {FLAGGED_ON_ITS_RECORD}", [row["id"]]
                 ).fetchone():
                     continue
                 _set(db, row["id"], alert=alert)

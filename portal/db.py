@@ -640,6 +640,33 @@ def m017_ledger_index(db: Database) -> None:
     )
 
 
+@migrations()
+def m018_notify_skipped(db: Database) -> None:
+    """A queued message whose recipient's account was disabled before it went out is not sent: the
+    dispatcher marks it 'skipped' (已取消) with the reason (portal/notify/dispatch.py).
+
+    The ``state`` CHECK gains 'skipped' by rewriting the table's declared SQL, as m012 does for
+    ``cases`` (every stored row still passes). Re-runnable.
+    """
+    old = "CHECK (state IN ('pending', 'sent', 'dead'))"
+    new = "CHECK (state IN ('pending', 'sent', 'dead', 'skipped'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'notify_outbox'").fetchone()[0]
+    if new in sql:
+        return
+    if old not in sql:
+        raise RuntimeError("notify skipped: the notify_outbox state CHECK is not the one m016 created")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'notify_outbox'",
+            [sql.replace(old, new)],
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

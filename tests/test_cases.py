@@ -158,6 +158,25 @@ def test_history_is_append_only(db, people):
         db.execute("DELETE FROM case_events WHERE case_id = ?", [case.id])
 
 
+def test_a_backdated_history_step_is_checked_and_shown(db, people):
+    case = _open(db)
+    cases.record_history(
+        db, case.id, "referred", "registered", "referred", "2026-11-20T10:00:00+08:00", None, "转办"
+    )
+    assert [(e.action, e.at[:10]) for e in cases.events(db, case.id, people["admin"])][-1] == (
+        "referred",
+        "2026-11-20",
+    )
+    before = db.execute("SELECT count(*) FROM case_events").fetchone()[0]
+    with pytest.raises(ValidationError, match="未知的办理动作"):
+        cases.record_history(db, case.id, "teleported", "registered", "referred", "2026-11-20T10:00:00+08:00")
+    with pytest.raises(ValidationError, match="未知的办理状态"):
+        cases.record_history(db, case.id, "referred", "registered", "lost", "2026-11-20T10:00:00+08:00")
+    with pytest.raises(NotFound):
+        cases.record_history(db, 999, "referred", "registered", "referred", "2026-11-20T10:00:00+08:00")
+    assert db.execute("SELECT count(*) FROM case_events").fetchone()[0] == before
+
+
 def test_only_the_responsible_department_and_admins_handle_a_case(db, people):
     case = _open(db, raised_by=people["visitor"].id)
     with pytest.raises(NotFound):  # another department does not even see it

@@ -39,3 +39,39 @@ def test_demo_is_deterministic_for_a_seed(tmp_path):
 
     assert fingerprint(tmp_path / "a.sqlite3", 7) == fingerprint(tmp_path / "b.sqlite3", 7)
     assert fingerprint(tmp_path / "c.sqlite3", 8) != fingerprint(tmp_path / "d.sqlite3", 7)
+
+
+def test_demo_uses_only_the_cores_public_api():
+    """The demo generator is a client of the core like any page: no ``_private`` names from portal."""
+    import ast
+    from pathlib import Path
+
+    import portal.demo
+
+    found = []
+    for path in sorted(Path(portal.demo.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        local = {  # the demo's own modules may share helpers among themselves
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None
+            for alias in node.names
+        }
+        core = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.level == 2 or (node.module or "").startswith("portal"))
+            for alias in node.names
+        } - local
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level != 1:
+                found += [f"{path.name}: import {a.name}" for a in node.names if a.name.startswith("_")]
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in core
+            ):
+                found.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert found == []

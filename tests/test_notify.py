@@ -522,3 +522,56 @@ def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp
     assert subjects == [f"【意见建议交办】{case.number}"] * 2
     assert "需重新办理" in mail_to(smtp, "dangban@example.edu.cn")[1][1]
     assert [s for s, _ in mail_to(smtp, "30000003@example.edu.cn")] == [f"【意见建议答复】{case.number} 已答复"]
+
+
+def test_a_message_to_an_account_disabled_after_queueing_is_not_sent(demo_db, smtp):
+    db = demo_db
+    people = email_for(db, "2023000060", "2023000061")
+    for user in people.values():
+        reception.book(db, user, booking_input(db, dt.date(2026, 12, 2)), now=at(10))
+    assert outbox.counts(db)["pending"] == 2
+    admin = accounts.find_user(db, "admin")
+    accounts.set_active(db, people["2023000060"].id, False, admin.id)  # left the university meanwhile
+
+    report = dispatch.run_once(db, at(10, 5), scan_events=False)
+    assert mail_to(smtp, "2023000060@example.edu.cn") == []
+    assert len(mail_to(smtp, "2023000061@example.edu.cn")) == 1
+    assert report.sent == 1 and report.skipped == 1 and "已取消 1 条" in report.describe()
+    (skipped,) = outbox.entries(db, user_id=people["2023000060"].id)
+    assert (skipped.state, skipped.state_label, skipped.last_error) == ("skipped", "已取消", "账号已停用")
+    assert outbox.counts(db) == {"pending": 0, "sent": 1, "dead": 0, "skipped": 1}
+    # nothing left to try: a later run sends nothing, even once the account is active again
+    accounts.set_active(db, people["2023000060"].id, True, admin.id)
+    assert dispatch.run_once(db, at(10, 10), scan_events=False).sent == 0
+    assert mail_to(smtp, "2023000060@example.edu.cn") == []
+
+    page = login("admin")
+    goto(page, "pages/admin_notify.py").run()
+    assert not page.exception, page.exception
+    assert [(m.label, m.value) for m in page.metric if m.label == "已取消"] == [("已取消", "1")]
+    assert "账号已停用" in texts(page) + "".join(str(d.value) for d in page.dataframe)
+
+
+def test_the_skipped_state_migration_keeps_queued_messages_and_may_run_again(tmp_path):
+    from portal import db as portal_db
+
+    (migration,) = [f for name, f in vars(portal_db).items() if name.endswith("_notify_skipped")]
+    handle = portal_db.connect(tmp_path / "old.sqlite3")
+    with portal_db.write(handle):
+        portal_db.migrations.apply(handle, stop_before=migration.__name__)
+    handle.execute(
+        "INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (1, 'u', 'U', 'x', 'x')"
+    )
+    handle.execute(
+        "INSERT INTO notify_outbox (event, dedupe_key, user_id, channel, payload, next_attempt_at, created_at) "
+        "VALUES ('booking.confirmed', 'k', 1, 'email', '{}', 'x', 'x')"
+    )
+    handle.conn.commit()
+    portal_db.migrate(handle)
+    with portal_db.write(handle):
+        migration(handle)
+    assert handle.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    handle.execute("UPDATE notify_outbox SET state = 'skipped'")
+    with pytest.raises(Exception, match="CHECK"):
+        handle.execute("UPDATE notify_outbox SET state = 'lost'")
+    handle.close()

@@ -10,12 +10,13 @@ import queue
 import pytest
 from click.testing import CliRunner
 
-from portal import accounts, activities, dates, reception, workdays
+from portal import accounts, activities, cases, dates, overview, reception, workdays
 from portal.cli import cli
 from portal.db import open_db
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from portal.reception import bookings, ical, roster
 from portal.reception import day as reception_day
+from tests.conftest import goto, login
 
 TZ = dates.TZ
 NEXT = dt.date(2026, 12, 2)  # the Wednesday after the coming one: open all of 24 Nov
@@ -395,6 +396,47 @@ def test_a_day_recorded_again_after_its_activity_was_voided_opens_no_case_twice(
     assert sorted(per_booking) == sorted([(first.id, 1), (second.id, 1)])
     opinions = demo_db.execute("SELECT opinions FROM activities WHERE id = ?", [fresh]).fetchone()[0]
     assert first.subject in opinions and second.subject in opinions
+
+
+def test_a_visitors_case_follows_the_reception_recorded_again_after_a_void(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T18:00")
+    dangban, admin = user(demo_db, "dangban"), user(demo_db, "admin")
+    first, second = [x for x in reception.day_list(demo_db, dangban, COMING) if x.status == "booked"][:2]
+    reception.record_reception(demo_db, dangban, first.id, reception.ReceptionRecord(outcome="handed"))
+    voided = roster.get_day(demo_db, COMING).activity_id
+    (case,) = cases.of_activity(demo_db, voided)
+    activities.void_activity(demo_db, voided, "重新整理记录", admin)
+    assert "联系活动已作废" in cases.get_case(demo_db, case.id, dangban).alert
+
+    reception.record_reception(
+        demo_db, dangban, second.id, reception.ReceptionRecord(outcome="answered", answer="已答复")
+    )
+    fresh = roster.get_day(demo_db, COMING).activity_id
+    assert fresh != voided
+    moved = cases.get_case(demo_db, case.id, dangban)
+    assert (moved.activity_id, moved.alert, moved.state) == (fresh, "", "registered")
+    assert [c.id for c in cases.of_activity(demo_db, fresh)] == [case.id]
+    assert cases.of_activity(demo_db, voided) == []
+    last = cases.events(demo_db, case.id, dangban)[-1]
+    assert last.action_label == "关联新的联系活动记录"
+    assert f"#{voided}" in last.note and f"#{fresh}" in last.note and "提醒已解除" in last.note
+    assert not any("需核实" in r.text for r in overview.reminders(demo_db, dangban))
+
+    # the new record voided in turn: the department is told again, and the case follows a third one
+    activities.void_activity(demo_db, fresh, "日期填错", admin)
+    assert "日期填错" in cases.get_case(demo_db, case.id, dangban).alert
+    third = reception.finish_day(demo_db, dangban, COMING)
+    assert cases.get_case(demo_db, case.id, dangban).activity_id == third
+    assert demo_db.execute("SELECT count(*) FROM cases WHERE booking_id = ?", [first.id]).fetchone()[0] == 1
+
+    # 党办 sees the case with no pending flag, its history telling the story
+    at_ = login("dangban")
+    goto(at_, "pages/cases.py").run()
+    at_.selectbox(key="c_case").set_value(case.id).run()
+    assert not at_.exception, at_.exception
+    (history,) = [d.value for d in at_.dataframe if "操作" in d.value.columns]
+    assert list(history["操作"])[-1] == "关联新的联系活动记录"
+    assert not any(b.key == f"ack_{case.id}" for b in at_.button)
 
 
 # --- no double booking, ever -------------------------------------------------------------------

@@ -13,8 +13,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from .. import activities, dates, workdays
-from ..cases import _event
+from .. import activities, cases, dates, workdays
 from .people import DEPARTMENT_ACCOUNTS
 
 ANSWERS = [
@@ -69,7 +68,7 @@ def build(db: Database, ctx) -> str:
             to: str, day: dt.date, action: str, note: str = "", user: int | None = actor, cid: int = cid
         ) -> None:
             nonlocal state
-            _event(db, cid, user, action, state, to, note, _stamp(day, 10 + len(action) % 6))
+            cases.record_history(db, cid, action, state, to, _stamp(day, 10 + len(action) % 6), user, note)
             state = to
 
         past = due < today
@@ -138,15 +137,15 @@ def build(db: Database, ctx) -> str:
     if unhappy:
         reopened_on = yesterday
         due = cal.due(reopened_on, unhappy[2])
-        _event(
+        cases.record_history(
             db,
             unhappy[0],
-            db.execute("SELECT raised_by FROM cases WHERE id = ?", [unhappy[0]]).fetchone()[0],
             "reopened",
             "answered",
             "in_progress",
-            f"提出人不满意：问题没有真正解决（新的办理期限：{due.isoformat()}）",
             _stamp(reopened_on, 11),
+            db.execute("SELECT raised_by FROM cases WHERE id = ?", [unhappy[0]]).fetchone()[0],
+            f"提出人不满意：问题没有真正解决（新的办理期限：{due.isoformat()}）",
         )
         db.execute(
             "UPDATE cases SET state = 'in_progress', reopen_count = reopen_count + 1, due_date = ? WHERE id = ?",

@@ -8,7 +8,10 @@
 * **Retries**: a failure is retried after 1 min, 5 min, 30 min, 2 h and 6 h; after
   ``PORTAL_NOTIFY_MAX_ATTEMPTS`` (default 6) attempts the row becomes a **dead letter**, listed for
   administrators (消息通知 page, ``portal notify dead``) who may send it again.
-* Sent rows are kept ``PORTAL_NOTIFY_KEEP_DAYS`` (default 90), then deleted.
+* **Disabled accounts**: a row whose recipient's account is disabled when its turn comes is not sent
+  but marked ``skipped`` (已取消, reason 账号已停用): the message was queued while the account was
+  active, and someone who has left must not keep receiving the portal's news.
+* Sent and skipped rows are kept ``PORTAL_NOTIFY_KEEP_DAYS`` (default 90), then deleted.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ class Report:
     dead: int = 0
     held: int = 0  # quiet hours
     purged: int = 0  # sent long ago
+    skipped: int = 0  # the recipient's account was disabled meanwhile
 
     def describe(self) -> str:
         return (
             f"新增 {self.queued} 条，发送 {self.sent} 条，失败待重试 {self.failed} 条，"
-            f"转入失败列表 {self.dead} 条，静默时段暂缓 {self.held} 条"
+            f"转入失败列表 {self.dead} 条，静默时段暂缓 {self.held} 条，"
+            f"已取消 {self.skipped} 条（收件人账号已停用）"
         )
 
 
@@ -70,11 +75,14 @@ def keep_days() -> int:
 
 
 def purge(db: Database, now: dt.datetime) -> int:
-    """Forget messages sent more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay until handled)."""
+    """Forget messages sent (or skipped) more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay
+    until handled). A skipped row's ``next_attempt_at`` is when it was skipped."""
+    cutoff = _stamp(now - dt.timedelta(days=keep_days()))
     with write(db):
         return db.execute(
-            "DELETE FROM notify_outbox WHERE state = 'sent' AND sent_at < ?",
-            [_stamp(now - dt.timedelta(days=keep_days()))],
+            "DELETE FROM notify_outbox WHERE (state = 'sent' AND sent_at < ?) "
+            "OR (state = 'skipped' AND next_attempt_at < ?)",
+            [cutoff, cutoff],
         ).rowcount
 
 
@@ -128,6 +136,14 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
             continue
         entry = outbox.get_entry(db, row["id"])
         if entry is None:  # pragma: no cover - deleted with its user meanwhile
+            continue
+        if not entry.user_active:
+            with write(db):
+                db.execute(
+                    "UPDATE notify_outbox SET state = 'skipped', next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    [stamp, outbox.INACTIVE_REASON, entry.id],
+                )
+            report.skipped += 1
             continue
         try:
             _send(db, entry)

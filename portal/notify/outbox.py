@@ -56,7 +56,8 @@ EVENTS = {
     "case.answered": "answer",
     "quota.behind": "quota",
 }
-STATE_LABELS = {"pending": "待发送", "sent": "已发送", "dead": "发送失败"}
+STATE_LABELS = {"pending": "待发送", "sent": "已发送", "dead": "发送失败", "skipped": "已取消"}
+INACTIVE_REASON = "账号已停用"  # why a message queued for an account disabled since was not sent
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
@@ -104,6 +105,7 @@ class Entry(BaseModel):
     last_error: str
     created_at: str
     sent_at: str | None = None
+    user_active: bool = True
 
     @property
     def message(self) -> Message:
@@ -310,7 +312,8 @@ def message(subject: str, text: str, link: links.Link) -> Message:
 
 _SQL = (
     "SELECT o.id, o.event, o.user_id, u.display_name AS user_name, o.channel, o.payload, o.urgent, o.state, "
-    "o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at FROM notify_outbox o "
+    "o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at, u.is_active AS user_active "
+    "FROM notify_outbox o "
     "JOIN users u ON u.id = o.user_id "
 )
 
@@ -335,6 +338,12 @@ def get_entry(db: Database, entry_id: int) -> Entry | None:
 def counts(db: Database) -> dict[str, int]:
     found = dict(db.execute("SELECT state, count(*) FROM notify_outbox GROUP BY state").fetchall())
     return {s: found.get(s, 0) for s in STATE_LABELS}
+
+
+def skipped(db: Database, actor: User | None, limit: int = 200) -> list[Entry]:
+    """Messages not sent, newest first, each with its reason in ``last_error``."""
+    _require_admin(actor)
+    return entries(db, state="skipped", limit=limit)
 
 
 def _require_admin(actor: User | None) -> None:

@@ -312,7 +312,8 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
         current = None
         if found.activity_id is not None:
             current = activities.get_activity(db, found.activity_id, user)
-            if current.voided:  # voided on the activities page: the day gets a fresh record
+            if current.voided:  # voided on the activities page: the day gets a fresh record, and the
+                # visitors' cases (already open) move to it rather than staying on the void one
                 current = None
         if current is None:
             made = activities.log_activity(db, activities.ActivityInput(**fields), user, raisers=raisers)

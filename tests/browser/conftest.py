@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import demo
 from tests.browser.serving import CHROMIUM_ARGS, login, running_server, settle  # noqa: F401 (re-exported)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -101,3 +102,70 @@ def book_first_free_slot(page, subject: str, phone: str, category: str = "教学
     page.get_by_label("联系电话").fill(phone)
     settle(page)
     page.get_by_role("button", name="提交预约").click()
+
+
+# --- a phone (390×844, as in WeChat's browser) ----------------------------------------------
+
+SHOTS = Path(os.environ["PORTAL_SHOTS"]) / "phone" if os.environ.get("PORTAL_SHOTS") else None  # for review
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, request):
+    context = browser.new_context(
+        locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    yield tab
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def fits(page, what: str) -> None:
+    """Nothing wider than the phone: the page does not scroll sideways, and no text or button
+    sticks out of the screen (Streamlit scrolls its main block itself, so look at that too)."""
+    settle(page)
+    wide = page.evaluate(
+        """() => {
+            const width = window.innerWidth;
+            const out = [];
+            if (document.scrollingElement.scrollWidth > width) out.push('document ' + document.scrollingElement.scrollWidth);
+            for (const el of document.querySelectorAll('[data-testid=stMain], [data-testid=stMain] *, [role=dialog] *')) {
+                const r = el.getBoundingClientRect();
+                if (r.width > 0 && r.height > 0 && (r.right > width + 1 || el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible' && getComputedStyle(el).overflowX !== 'hidden')) {
+                    out.push((el.getAttribute('data-testid') || el.tagName) + ' ' + Math.round(r.right) + ' ' + (el.innerText || '').slice(0, 30));
+                }
+            }
+            return out;
+        }"""
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), what
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{what}.png"), full_page=True)
+    assert not wide, f"{what}: wider than {PHONE['width']} px: {wide[:5]}"
+
+
+def phone_login(page, base: str, username: str) -> None:
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_label("账号（工号或学号）").fill(username)
+    page.get_by_label("密码", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="联系师生服务平台").wait_for()
+    settle(page)
+    # the HttpOnly session cookie is set by a background request; pages opened by URL need it
+    page.wait_for_function("() => true")
+    for _ in range(50):
+        if any(c["name"] == "portal_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
+
+
+def open_page(page, base: str, path: str, heading: str) -> None:
+    page.goto(f"{base}/{path}", wait_until="networkidle")
+    page.get_by_role("heading", name=heading).wait_for()
+    settle(page)
