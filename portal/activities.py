@@ -525,7 +525,7 @@ def get_activity(db: Database, activity_id: int, viewer: User) -> Activity:
     return activity
 
 
-def _filter(
+def filter_clause(
     viewer: User,
     *,
     cadre_id: int | None = None,
@@ -535,7 +535,9 @@ def _filter(
     until: dt.date | None = None,
     include_voided: bool = False,
 ) -> tuple[str, list]:
-    """The WHERE clause of the viewer's scope and the filters (on ``activities a``)."""
+    """The WHERE clause of the viewer's scope and the filters (on ``activities a``): the one place
+    the lists, the pages and the search turn activity filters into SQL. ``unit_id``: cadres
+    holding a post there. Raises ``PermissionDenied`` for a viewer who sees no activity."""
     scope = scope_of(viewer)
     if scope.empty:
         raise PermissionDenied("您无权查看联系活动记录")
@@ -574,7 +576,7 @@ def list_activities(
     limit: int | None = None,
 ) -> list[Activity]:
     """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
-    where, params = _filter(
+    where, params = filter_clause(
         viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
         include_voided=include_voided,
     )
@@ -610,7 +612,7 @@ def page_activities(
     include_voided: bool = False,
 ) -> ActivityPage:
     """The count and one page (newest first) of the activities the filters select, both in SQL."""
-    where, params = _filter(
+    where, params = filter_clause(
         viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
         include_voided=include_voided,
     )

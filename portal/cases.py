@@ -253,6 +253,58 @@ def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tup
     return "(" + " OR ".join(clauses) + ")", params
 
 
+def filter_clause(
+    viewer: User,
+    *,
+    scope: str = "handle",
+    states: list[str] | None = None,
+    include_withdrawn: bool = False,
+    source: str | None = None,
+    handling_unit_id: int | None = None,
+    department: str | None = None,
+    cadre_id: int | None = None,
+    system: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    overdue_only: bool = False,
+    on: dt.date | None = None,
+) -> tuple[str | None, list]:
+    """The WHERE clause of what the viewer sees (``scope`` as in ``visibility_clause``) and the
+    filters, on ``cases c``: the one place the lists and the search turn case filters into SQL.
+    None: the viewer sees no case. Withdrawn cases (已撤销) only when ``states`` names them, or
+    with ``include_withdrawn`` when no state is named; ``since``/``until`` bound the contact date."""
+    visible, params = visibility_clause(viewer, scope)
+    if visible is None:
+        return None, []
+    where = [visible]
+    if states:
+        bad = [s for s in states if s not in STATES]
+        if bad:
+            raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
+        where.append(f"c.state IN ({','.join('?' * len(states))})")
+        params += states
+    elif not include_withdrawn:  # withdrawn cases are shown only when asked for
+        where.append("c.state != 'withdrawn'")
+    if overdue_only:
+        where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
+        params += OPEN_STATES
+        where.append("c.due_date < ?")
+        params.append((on or dates.today()).isoformat())
+    for condition, value in (
+        ("c.source = ?", source or None),
+        ("c.handling_unit_id = ?", handling_unit_id),
+        ("c.responsible_dept = ?", department or None),
+        ("c.cadre_id = ?", cadre_id),
+        ("c.system = ?", system or None),
+        ("c.contact_date >= ?", since and since.isoformat()),
+        ("c.contact_date <= ?", until and until.isoformat()),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    return " AND ".join(where), params
+
+
 def list_cases(
     db: Database,
     viewer: User,
@@ -268,36 +320,13 @@ def list_cases(
 ) -> list[Case]:
     """Cases the viewer may see (``scope`` as in ``visibility_clause``), by deadline (earliest first).
     Withdrawn cases (已撤销) only when ``states`` names them."""
-    visible, params = visibility_clause(viewer, scope)
-    if visible is None:
+    where, params = filter_clause(
+        viewer, scope=scope, states=states, source=source, handling_unit_id=handling_unit_id,
+        department=department, cadre_id=cadre_id, overdue_only=overdue_only, on=on,
+    )
+    if where is None:
         return []
-    where = [visible]
-    if states:
-        bad = [s for s in states if s not in STATES]
-        if bad:
-            raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
-        where.append(f"c.state IN ({','.join('?' * len(states))})")
-        params += states
-    else:  # withdrawn cases are shown only when asked for by name
-        where.append("c.state != 'withdrawn'")
-    if overdue_only:
-        where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
-        params += OPEN_STATES
-        where.append("c.due_date < ?")
-        params.append((on or dates.today()).isoformat())
-    if source:
-        where.append("c.source = ?")
-        params.append(source)
-    if handling_unit_id is not None:
-        where.append("c.handling_unit_id = ?")
-        params.append(handling_unit_id)
-    if department:
-        where.append("c.responsible_dept = ?")
-        params.append(department)
-    if cadre_id is not None:
-        where.append("c.cadre_id = ?")
-        params.append(cadre_id)
-    sql = _SQL + "WHERE " + " AND ".join(where) + " ORDER BY c.due_date, c.number"
+    sql = _SQL + "WHERE " + where + " ORDER BY c.due_date, c.number"
     found = _cases(db, list(db.query(sql, params)), on)
     if overdue_only:
         found = [c for c in found if c.overdue]
