@@ -101,3 +101,19 @@ def book_first_free_slot(page, subject: str, phone: str, category: str = "教学
     page.get_by_label("联系电话").fill(phone)
     settle(page)
     page.get_by_role("button", name="提交预约").click()
+
+
+def open_page(page, name: str) -> None:
+    """Follow the navigation link ``name`` and wait until its page (headed ``name``) has run."""
+    page.get_by_role("link", name=name).first.click()
+    page.get_by_role("heading", name=name).wait_for()
+    settle(page)
+
+
+def new_activity(page, base: str, username: str, system: str) -> None:
+    """``username`` logged in on 记录联系活动 with the 制度 ``system`` chosen: its form is shown."""
+    login(page, base, username)
+    open_page(page, "记录联系活动")
+    page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
+    page.get_by_role("option", name=system, exact=True).click()
+    settle(page)
