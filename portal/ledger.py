@@ -1,8 +1,9 @@
 """Department ledgers (工作台账, 第四、五条): what each responsible department keeps.
 
-For a department, the systems it runs (``policy().systems_of_department``): every activity of
-those systems in a date range (voided records left out), and the same counted by month,
-semester, unit and cadre; then the institution-level duties it owns (docs/rules.md §3: reception
+For a department, the systems it runs (``policy().systems_of_department``): the activities of
+those systems in a date range (voided records left out) counted by system, month, semester, unit
+and cadre (``build``: counts only, what the page opens on); the records themselves, read when
+shown (``latest_rows``) or exported (``iter_rows``); then the institution-level duties it owns (docs/rules.md §3: reception
 days held, 党外人士座谈会, retiree briefings, party branches without a contact, contact points
 shared or kept under a year), judged by ``portal.quota.compute_institutional``.
 
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
 from . import dates, periods, sheets
 from .accounts import User
+from .db import snapshot
 from .errors import PermissionDenied, ValidationError
 from .policy import policy
 
@@ -61,11 +64,17 @@ DUTIES_TAB, SUMMARY_TAB = "学校层面制度落实", "汇总"
 
 @dataclass
 class Ledger:
+    """A department's ledger for a period, as the page shows it: how many activities each system
+    has and the same counted four ways, and the institution-level duties. The activities
+    themselves are read when they are shown (``latest_rows``) or exported (``export_xlsx``), not
+    held: a whole university's year is 130,000 records."""
+
     department: str  # '' for the whole university (an administrator's view)
     systems: list[str]
     since: dt.date
     until: dt.date
-    rows: list[LedgerRow]
+    sizes: dict[str, int]  # activities per system, every system of the ledger present
+    tallies: dict[str, dict[str, Counter]]  # per key (COUNT_KEYS): {key value: Counter(system)}
     duties: list[DutyRow]
 
     @property
@@ -73,29 +82,23 @@ class Ledger:
         return self.department or "全校"
 
     @property
+    def total(self) -> int:
+        return sum(self.sizes.values())
+
+    @property
     def opening_tab(self) -> str:
         """Where the page opens: a department on its own systems (the one with the most records,
         so 教务处 lands on 听课, not on an empty tab); the whole university on the summary."""
         if not self.department or not self.systems:
             return SUMMARY_TAB
-        sizes = {s: 0 for s in self.systems}
-        for r in self.rows:
-            sizes[r.system] = sizes.get(r.system, 0) + 1
-        return max(self.systems, key=lambda s: sizes[s])  # the first in policy order on a tie
-
-    def by_system(self) -> dict[str, list[LedgerRow]]:
-        out: dict[str, list[LedgerRow]] = {s: [] for s in self.systems}
-        for r in self.rows:
-            out[r.system].append(r)
-        return out
+        return max(self.systems, key=lambda s: self.sizes[s])  # the first in policy order on a tie
 
     def counts(self, key: str) -> dict[str, Counter]:
         """Activities per ``key`` (month / semester / unit / cadre) and system: {key: Counter(system)}."""
-        out: dict[str, Counter] = defaultdict(Counter)
-        for r in self.rows:
-            k = f"{r.cadre_name}（{r.staff_no}）" if key == "cadre" else getattr(r, key)
-            out[k][r.system] += 1
-        return dict(sorted(out.items()))
+        return self.tallies[key]
+
+
+COUNT_KEYS = ("unit", "cadre", "semester", "month")
 
 
 def departments_for(viewer: User) -> list[str]:
@@ -125,50 +128,159 @@ def _post_on(posts: list[tuple], day: str) -> tuple[str, str]:
     return (posts[-1][2], posts[-1][3]) if posts else ("", "")
 
 
-def build(db: Database, viewer: User, *, department: str = "", since: dt.date, until: dt.date) -> Ledger:
-    """The ledger of ``department`` ('' = all systems, administrators only) for [since, until]."""
+class _Labels:
+    """What a ledger row says of an activity beyond the activity itself: the cadre's post and unit
+    on that day, his name as the summaries list him, the activity's semester and month."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.posts = _posts(db)
+        self.people: dict[int, tuple[str, str, str]] = {}  # id -> (staff_no, name, unit)
+        self.semesters: dict[str, str] = {}
+
+    def person(self, person_id: int) -> tuple[str, str, str]:
+        found = self.people.get(person_id)
+        if found is None:
+            row = self.db.execute(
+                "SELECT p.staff_no, p.name, COALESCE(u.name, '') FROM people p "
+                "LEFT JOIN units u ON u.id = p.unit_id WHERE p.id = ?",
+                [person_id],
+            ).fetchone()
+            found = self.people[person_id] = tuple(row) if row else ("", "", "")
+        return found
+
+    def load_people(self, ids: Iterable[int]) -> None:
+        """Everyone in ``ids`` in one query (a whole university's cadres), not one per person."""
+        wanted = [i for i in set(ids) if i not in self.people]
+        for chunk in range(0, len(wanted), 500):
+            part = wanted[chunk : chunk + 500]
+            for pid, staff_no, name, unit in self.db.execute(
+                "SELECT p.id, p.staff_no, p.name, COALESCE(u.name, '') FROM people p "
+                f"LEFT JOIN units u ON u.id = p.unit_id WHERE p.id IN ({','.join('?' * len(part))})",
+                part,
+            ):
+                self.people[pid] = (staff_no, name, unit)
+
+    def post(self, person_id: int, day: str) -> tuple[str, str]:
+        """(title, unit) of the post held that day; the person's own unit if no post says."""
+        title, unit = _post_on(self.posts.get(person_id, []), day)
+        return title, unit or self.person(person_id)[2]
+
+    def cadre(self, person_id: int) -> str:
+        staff_no, name, _ = self.person(person_id)
+        return f"{name}（{staff_no}）"
+
+    def semester(self, day: str) -> str:
+        found = self.semesters.get(day)
+        if found is None:
+            found = self.semesters[day] = periods.semester_containing(self.db, dt.date.fromisoformat(day)).key
+        return found
+
+
+def _check(viewer: User, department: str, since: dt.date, until: dt.date) -> list[str]:
     allowed = departments_for(viewer)
     if department not in allowed:
         raise PermissionDenied(f"您无权查看{department or '全校'}的工作台账")
     if since > until:
         raise ValidationError("起始日期不能晚于截止日期")
-    systems = policy().systems_of_department(department) if department else policy().system_names
-    posts = _posts(db)
-    semester_of: dict[str, str] = {}
-    rows = []
-    marks = ",".join("?" * len(systems))
-    for r in db.query(
-        "SELECT a.id, a.date, a.system, a.subtype, a.counterpart_text, a.place, a.hours, a.content, "
-        "a.opinions, a.followup, a.cadre_id, p.staff_no, p.name, COALESCE(u.name, '') AS person_unit "
-        "FROM activities a JOIN people p ON p.id = a.cadre_id LEFT JOIN units u ON u.id = p.unit_id "
-        f"WHERE a.voided_at IS NULL AND a.system IN ({marks}) AND a.date BETWEEN ? AND ? "
-        "ORDER BY a.date, p.staff_no, a.id",
-        [*systems, since.isoformat(), until.isoformat()],
+    return policy().systems_of_department(department) if department else policy().system_names
+
+
+def build(db: Database, viewer: User, *, department: str = "", since: dt.date, until: dt.date) -> Ledger:
+    """The ledger of ``department`` ('' = all systems, administrators only) for [since, until]."""
+    systems = _check(viewer, department, since, until)
+    labels = _Labels(db)
+    sizes = {s: 0 for s in systems}
+    tallies: dict[str, dict[str, Counter]] = {k: defaultdict(Counter) for k in COUNT_KEYS}
+    by_unit, by_cadre, by_semester, by_month = (tallies[k] for k in COUNT_KEYS)
+    # Counted in SQL from an index holding just date, system and cadre (m017), never reading the
+    # records themselves: a whole university's year is 130,000 of them. A cadre's unit is the
+    # post's on the day, so only cadres who changed posts are counted day by day.
+    where = (
+        "FROM activities a INDEXED BY activities_live_ledger WHERE a.voided_at IS NULL "
+        f"AND a.system IN ({','.join('?' * len(systems))}) AND a.date BETWEEN ? AND ?"
+    )
+    params = [*systems, since.isoformat(), until.isoformat()]
+    for day, system, n in db.execute(f"SELECT a.date, a.system, count(*) {where} GROUP BY 1, 2", params):
+        sizes[system] += n
+        by_semester[labels.semester(day)][system] += n
+        by_month[day[:7]][system] += n
+    per_cadre = db.execute(f"SELECT a.cadre_id, a.system, count(*) {where} GROUP BY 1, 2", params).fetchall()
+    labels.load_people({r[0] for r in per_cadre})
+    moved = {pid for pid, posts in labels.posts.items() if len(posts) > 1}
+    for cadre_id, system, n in per_cadre:
+        by_cadre[labels.cadre(cadre_id)][system] += n
+        if cadre_id not in moved:  # one post (or none): the same unit every day
+            by_unit[labels.post(cadre_id, "")[1]][system] += n
+    moved_ids = sorted(moved & {r[0] for r in per_cadre})
+    for chunk in range(0, len(moved_ids), 500):
+        part = moved_ids[chunk : chunk + 500]
+        for cadre_id, day, system, n in db.execute(
+            f"SELECT a.cadre_id, a.date, a.system, count(*) {where} "
+            f"AND a.cadre_id IN ({','.join('?' * len(part))}) GROUP BY 1, 2, 3",
+            [*params, *part],
+        ):
+            by_unit[labels.post(cadre_id, day)[1]][system] += n
+    return Ledger(
+        department,
+        list(systems),
+        since,
+        until,
+        sizes,
+        {k: dict(sorted(v.items())) for k, v in tallies.items()},
+        _duties(db, department, since, until),
+    )
+
+
+_ROW_SQL = (
+    "SELECT a.id, a.date, a.system, a.subtype, a.counterpart_text, a.place, a.hours, a.content, "
+    "a.opinions, a.followup, a.cadre_id FROM activities a JOIN people p ON p.id = a.cadre_id "
+    "WHERE a.voided_at IS NULL AND a.system = ? AND a.date BETWEEN ? AND ? "
+)
+
+
+def _row(labels: _Labels, r: tuple) -> LedgerRow:
+    aid, day, system, subtype, counterpart, place, hours, content, opinions, followup, cadre_id = r
+    title, unit = labels.post(cadre_id, day)
+    staff_no, name, _ = labels.person(cadre_id)
+    return LedgerRow(
+        activity_id=aid,
+        date=dt.date.fromisoformat(day),
+        staff_no=staff_no,
+        cadre_name=name,
+        title=title,
+        unit=unit,
+        system=system,
+        subtype=subtype,
+        counterpart=counterpart,
+        place=place,
+        hours=hours,
+        content=content,
+        opinions=opinions,
+        followup=followup,
+        month=day[:7],
+        semester=labels.semester(day),
+    )
+
+
+def iter_rows(db: Database, book: Ledger, system: str) -> Iterator[LedgerRow]:
+    """Every activity of ``system`` in the ledger's period, in ledger order (date, 工号), one at a time."""
+    labels = _Labels(db)
+    for r in db.execute(
+        _ROW_SQL + "ORDER BY a.date, p.staff_no, a.id", [system, book.since.isoformat(), book.until.isoformat()]
     ):
-        title, unit = _post_on(posts.get(r["cadre_id"], []), r["date"])
-        if r["date"] not in semester_of:
-            semester_of[r["date"]] = periods.semester_containing(db, dt.date.fromisoformat(r["date"])).key
-        rows.append(
-            LedgerRow(
-                activity_id=r["id"],
-                date=dt.date.fromisoformat(r["date"]),
-                staff_no=r["staff_no"],
-                cadre_name=r["name"],
-                title=title,
-                unit=unit or r["person_unit"],
-                system=r["system"],
-                subtype=r["subtype"],
-                counterpart=r["counterpart_text"],
-                place=r["place"],
-                hours=r["hours"],
-                content=r["content"],
-                opinions=r["opinions"],
-                followup=r["followup"],
-                month=r["date"][:7],
-                semester=semester_of[r["date"]],
-            )
-        )
-    return Ledger(department, list(systems), since, until, rows, _duties(db, department, since, until))
+        yield _row(labels, r)
+
+
+def latest_rows(db: Database, book: Ledger, system: str, limit: int) -> list[LedgerRow]:
+    """The ``limit`` most recent activities of ``system`` in the ledger's period, newest first."""
+    labels = _Labels(db)
+    found = db.execute(
+        _ROW_SQL + "ORDER BY a.date DESC, p.staff_no DESC, a.id DESC LIMIT ?",
+        [system, book.since.isoformat(), book.until.isoformat(), limit],
+    ).fetchall()
+    labels.load_people({r[-1] for r in found})
+    return [_row(labels, r) for r in found]
 
 
 def _duties(db: Database, department: str, since: dt.date, until: dt.date) -> list[DutyRow]:
@@ -224,36 +336,44 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def export_xlsx(ledger: Ledger) -> bytes:
+def export_xlsx(db: Database, ledger: Ledger) -> bytes:
+    """The ledger as a workbook: every activity of each system, the four summaries and the duties.
+    Rows are read one at a time in one read transaction, and the summaries counted from the rows
+    written, so the sheets agree with each other even while others write."""
     wb = sheets.new_workbook()
     span = f"{ledger.name}　{dates.format_date(ledger.since, weekday=False)} 至 {dates.format_date(ledger.until, weekday=False)}"
-    for system, rows in ledger.by_system().items():
-        ws = sheets.add_sheet(wb, system, f"领导干部联系师生工作台账（{system}）", ACTIVITY_COLUMNS, span)
-        for i, r in enumerate(rows, start=1):
-            ws.append(
-                [
-                    i,
-                    r.date.isoformat(),
-                    r.staff_no,
-                    r.cadre_name,
-                    r.title,
-                    r.unit,
-                    r.subtype,
-                    r.counterpart,
-                    r.place,
-                    _number(r.hours) if r.hours else None,
-                    r.content,
-                    r.opinions,
-                    r.followup,
-                ]
-            )
+    tallies: dict[str, dict[str, Counter]] = {k: defaultdict(Counter) for k in COUNT_KEYS}
+    with snapshot(db):
+        for system in ledger.systems:
+            ws = sheets.add_sheet(wb, system, f"领导干部联系师生工作台账（{system}）", ACTIVITY_COLUMNS, span)
+            for i, r in enumerate(iter_rows(db, ledger, system), start=1):
+                for key in ("unit", "semester", "month"):
+                    tallies[key][getattr(r, key)][system] += 1
+                tallies["cadre"][f"{r.cadre_name}（{r.staff_no}）"][system] += 1
+                ws.append(
+                    [
+                        i,
+                        r.date.isoformat(),
+                        r.staff_no,
+                        r.cadre_name,
+                        r.title,
+                        r.unit,
+                        r.subtype,
+                        r.counterpart,
+                        r.place,
+                        _number(r.hours) if r.hours else None,
+                        r.content,
+                        r.opinions,
+                        r.followup,
+                    ]
+                )
     for key, label, width in (
         ("unit", "单位", 24),
         ("cadre", "领导干部", 22),
         ("semester", "学期", 14),
         ("month", "月份", 10),
     ):
-        table = ledger.counts(key)
+        table = dict(sorted(tallies[key].items()))
         columns = [(label, width), *((s, max(8, len(s) * 2.2)) for s in ledger.systems), ("合计", 8)]
         ws = sheets.add_sheet(wb, f"按{label}汇总", f"联系活动按{label}汇总", columns, span)
         for k, counter in table.items():

@@ -38,7 +38,7 @@ def _page(username: str, page: str):
 
 def _ledger_count(at) -> int:
     caption = next(c.value for c in at.caption if "联系活动" in c.value)
-    return int(re.search(r"联系活动 (\d+) 条", caption).group(1))
+    return int(re.search(r"联系活动 ([\d,]+) 条", caption).group(1).replace(",", ""))
 
 
 def test_every_write_changes_the_data_stamp(db):
