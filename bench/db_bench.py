@@ -24,30 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import db as dbmod  # noqa: E402
 from portal.db import open_db  # noqa: E402
+from tests.test_db import statements_of_open  # noqa: E402
 
 TARGET_STATEMENTS = 3
 TARGET_MEDIAN_MS = 1.0
-
-
-def statements_per_open(path: Path) -> list[str]:
-    """The SQL that ``open_db`` runs on a file this process has opened before."""
-    seen: list[str] = []
-    original = dbmod.sqlite3.connect
-
-    def traced(*args, **kwargs):
-        conn = original(*args, **kwargs)
-        conn.set_trace_callback(seen.append)
-        return conn
-
-    dbmod.sqlite3.connect = traced
-    try:
-        with open_db(path):
-            pass
-    finally:
-        dbmod.sqlite3.connect = original
-    return seen
 
 
 def main(argv: list[str]) -> int:
@@ -59,7 +40,7 @@ def main(argv: list[str]) -> int:
         path = Path(tmp) / "bench.sqlite3"
         with open_db(path):  # create and migrate
             pass
-        statements = statements_per_open(path)
+        statements = statements_of_open(path)
         times = []
         for _ in range(rounds):
             started = time.perf_counter()

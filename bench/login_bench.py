@@ -1,12 +1,13 @@
 """100 people log in at the same moment: `python bench/login_bench.py [--quick] [--users N]`.
 
-Starts a real `portal serve` on a fresh database with N accounts (100; 20 with ``--quick``),
-opens N browser sessions over Streamlit's own WebSocket protocol (what the browser's JavaScript
-does: the login page's form, typed name and password, 登录), waits until every session shows the
-login form, then submits all N logins at once. Samples the server's resident memory (RSS) every
-20 ms and prints: logins that succeeded / were asked to retry / failed, latency from the click to
-the logged-in page (p50/p95/max), and the server's RSS idle (after one warm-up login) and at peak. The machine's load average is
-printed too: latency on a shared machine says little on its own.
+Starts a real `portal serve` on a fresh database with N accounts (100; 20 with ``--quick``;
+``tests/live.server``), opens N browser sessions over Streamlit's own WebSocket protocol
+(``tests/stclient.py``: what the browser's JavaScript does: the login page's form, typed name and
+password, 登录), waits until every session shows the login form, then submits all N logins at
+once. Samples the server's resident memory (RSS) every 20 ms and prints: logins that succeeded /
+were asked to retry / failed, latency from the click to the logged-in page (p50/p95/max), and the
+server's RSS idle (after one warm-up login) and at peak. The machine's load average is printed
+too: latency on a shared machine says little on its own.
 
 Target (issue 10, item 9): 100 logins at once keep server RSS under +500 MB (peak − idle).
 """
@@ -15,24 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
-import websockets  # noqa: E402
-
 from portal import accounts  # noqa: E402
 from portal.db import open_db  # noqa: E402
+from tests.live import server  # noqa: E402
+from tests.stclient import Tab  # noqa: E402
 
 PASSWORD = "bench1234"
 TARGET_MB = 500
@@ -65,162 +63,37 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --- Streamlit's WebSocket messages (protobuf), encoded by hand ----------------------------
-# Streamlit's generated message classes are internal modules (tests/test_house.py keeps them out of
-# the repository), so the few fields a login needs are written and read here from the wire format.
-# Field numbers of Streamlit 1.67's BackMsg/ForwardMsg protocol:
-RERUN_SCRIPT = 11  # BackMsg.rerun_script: ClientState
-WIDGET_STATES, WIDGETS = 2, 1  # ClientState.widget_states: WidgetStates.widgets
-W_ID, W_TRIGGER, W_STRING = 1, 2, 6  # WidgetState.id, .trigger_value, .string_value
-DELTA, SCRIPT_FINISHED = 5, 6  # ForwardMsg.delta, .script_finished
-NEW_ELEMENT = 3  # Delta.new_element: Element
-BUTTON, TEXT_INPUT, ALERT = 19, 24, 30  # Element.button, .text_input, .alert
-EL_ID, EL_LABEL, IS_FORM_SUBMITTER, ALERT_BODY = 1, 2, 6, 1
-FINISHED_EARLY_FOR_RERUN = 2
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _field(number: int, value: bytes | str | bool | int) -> bytes:
-    if isinstance(value, (bool, int)):
-        return _varint(number << 3) + _varint(int(value))
-    data = value.encode() if isinstance(value, str) else value
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _message(*fields: tuple[int, bytes | str | bool | int]) -> bytes:
-    return b"".join(_field(n, v) for n, v in fields)
-
-
-def _parse(buf: bytes) -> dict[int, list]:
-    """A message as {field number: [values]} (length-delimited values stay bytes)."""
-    fields: dict[int, list] = {}
-    i = 0
-    while i < len(buf):
-        key, shift = 0, 0
-        while True:
-            b = buf[i]
-            i += 1
-            key |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        number, kind = key >> 3, key & 7
-        if kind == 0:
-            value, shift = 0, 0
-            while True:
-                b = buf[i]
-                i += 1
-                value |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
-        elif kind == 2:
-            length, shift = 0, 0
-            while True:
-                b = buf[i]
-                i += 1
-                length |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
-            value, i = buf[i : i + length], i + length
-        elif kind == 1:
-            value, i = buf[i : i + 8], i + 8
-        elif kind == 5:
-            value, i = buf[i : i + 4], i + 4
-        else:
-            raise ValueError(f"wire type {kind}")
-        fields.setdefault(number, []).append(value)
-    return fields
-
-
-def _rerun(widgets: list[bytes] | None = None) -> bytes:
-    states = _message(*[(WIDGETS, w) for w in widgets or []])
-    return _message((RERUN_SCRIPT, _message((1, ""), (WIDGET_STATES, states))))
-
-
-def _text(fields: dict, number: int) -> str:
-    return fields.get(number, [b""])[0].decode()
-
-
-async def _until_finished(ws) -> list[tuple[str, dict]]:
-    """The elements of the next script run that is not cut short by st.rerun(): (kind, fields)."""
-    elements: list[tuple[str, dict]] = []
-    while True:
-        msg = _parse(await ws.recv())
-        if DELTA in msg:
-            delta = _parse(msg[DELTA][0])
-            if NEW_ELEMENT in delta:
-                element = _parse(delta[NEW_ELEMENT][0])
-                for kind, number in (("button", BUTTON), ("text_input", TEXT_INPUT), ("alert", ALERT)):
-                    if number in element:
-                        elements.append((kind, _parse(element[number][0])))
-        elif SCRIPT_FINISHED in msg:
-            if msg[SCRIPT_FINISHED][0] != FINISHED_EARLY_FOR_RERUN:
-                return elements
-            elements = []
+USERNAME, PASSWORD_LABEL, SUBMIT = "账号（工号或学号）", "密码", "登录"  # pages/login.py's form
 
 
 class Visitor:
     """One browser session on the login page."""
 
-    def __init__(self, url: str, username: str) -> None:
-        self.url, self.username = url, username
-        self.ws = None
-        self.inputs: list[str] = []
-        self.submit = ""
+    def __init__(self, base: str, username: str) -> None:
+        self.tab, self.username = Tab(base), username
 
     async def open(self) -> None:
-        self.ws = await websockets.connect(
-            self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60, ping_interval=None
-        )
-        await self.ws.send(_rerun())
-        for kind, el in await _until_finished(self.ws):
-            if kind == "text_input":
-                self.inputs.append(_text(el, EL_ID))
-            elif kind == "button" and el.get(IS_FORM_SUBMITTER, [0])[0]:
-                self.submit = _text(el, EL_ID)
-        assert len(self.inputs) == 2 and self.submit, "the login form was not found"
+        await self.tab.open()
+        assert {USERNAME, PASSWORD_LABEL, SUBMIT} <= set(self.tab.widgets), "the login form was not found"
 
     async def login(self) -> tuple[str, float]:
-        widgets = [
-            _message((W_ID, self.inputs[0]), (W_STRING, self.username)),
-            _message((W_ID, self.inputs[1]), (W_STRING, PASSWORD)),
-            _message((W_ID, self.submit), (W_TRIGGER, True)),
-        ]
-        started = time.perf_counter()
-        await self.ws.send(_rerun(widgets))
+        self.tab.set(USERNAME, self.username)
+        self.tab.set(PASSWORD_LABEL, PASSWORD)
         # the form's run ends in st.rerun(); the run after it shows the logged-in app or an error
-        elements = await asyncio.wait_for(_until_finished(self.ws), 300)
-        labels = [_text(el, EL_LABEL) for kind, el in elements if kind == "button"]
-        errors = [_text(el, ALERT_BODY) for kind, el in elements if kind == "alert"]
+        run = await self.tab.click(SUBMIT, timeout=300)
         outcome = "failed"
-        if "退出登录" in labels:
+        if "退出登录" in self.tab.widgets:
             outcome = "ok"
-        elif errors:
-            outcome = "retry" if "稍后再试" in errors[0] else f"failed: {errors[0]}"
-        return outcome, time.perf_counter() - started
+        elif run.errors:
+            outcome = "retry" if "稍后再试" in run.errors[0] else f"failed: {run.errors[0]}"
+        return outcome, run.seconds
 
     async def close(self) -> None:
-        await self.ws.close()
+        await self.tab.close()
 
 
-async def storm(url: str, users: int) -> tuple[list, float]:
-    visitors = [Visitor(url, f"b{i:04d}") for i in range(users)]
+async def storm(base: str, users: int) -> tuple[list, float]:
+    visitors = [Visitor(base, f"b{i:04d}") for i in range(users)]
     for chunk in range(0, users, 10):  # open the login pages ten at a time, like people arriving
         await asyncio.gather(*(v.open() for v in visitors[chunk : chunk + 10]))
     at_form = time.perf_counter()
@@ -237,55 +110,32 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "portal.sqlite3"
         build_db(db_path, users)
-        port = _free_port()
-        env = {**os.environ, "PORTAL_DB": str(db_path), "PYTHONPATH": str(ROOT)}
-        log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - open as long as the server runs
-        server = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address", "127.0.0.1"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.time() > deadline:
-                        raise RuntimeError((Path(tmp) / "server.log").read_text(errors="replace")) from None
-                    time.sleep(0.3)
-            url = f"ws://127.0.0.1:{port}/_stcore/stream"
+        with server(db_path) as running:
 
             async def warm() -> None:  # one login first: the pages' modules are imported once
-                v = Visitor(url, "b-001")
+                v = Visitor(running.base, "b-001")
                 await v.open()
                 assert (await v.login())[0] == "ok", "the warm-up login failed"
                 await v.close()
 
             asyncio.run(warm())
             time.sleep(1)
-            idle = rss_mb(server.pid)
+            idle = rss_mb(running.pid)
             load = [f"{os.getloadavg()[0]:.1f}"]
-            sampler = Sampler(server.pid)
+            sampler = Sampler(running.pid)
             sampler.start()
-            results, wall = asyncio.run(storm(url, users))
-            sampler.stop.set()
-            sampler.join()
-        finally:
-            server.terminate()
             try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
-            lines = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
-            # each error with the portal's own frame nearest to it: where the failure happened
-            errors = []
-            for i, ln in enumerate(lines):
-                if "Error" in ln and not ln.startswith(" "):
-                    ours = [x.strip() for x in lines[max(0, i - 30):i] if "/portal/" in x or "/pages/" in x]
-                    errors.append(f"{ln.strip()} at {' <- '.join(reversed(ours[-3:])) or '?'}")
+                results, wall = asyncio.run(storm(running.base, users))
+            finally:
+                sampler.stop.set()
+                sampler.join()
+        lines = running.log.read_text(errors="replace").splitlines()
+        # each error with the portal's own frame nearest to it: where the failure happened
+        errors = []
+        for i, ln in enumerate(lines):
+            if "Error" in ln and not ln.startswith(" "):
+                ours = [x.strip() for x in lines[max(0, i - 30):i] if "/portal/" in x or "/pages/" in x]
+                errors.append(f"{ln.strip()} at {' <- '.join(reversed(ours[-3:])) or '?'}")
     outcomes = [o for o, _ in results]
     latencies = sorted(t for o, t in results if o == "ok")
     ok, retry = outcomes.count("ok"), outcomes.count("retry")

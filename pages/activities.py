@@ -56,7 +56,7 @@ with common.database() as db:
     )
     until = cols[-1].date_input("截止日期", value=today, format="YYYY-MM-DD", key="f_until")
     voided = st.checkbox("包括已作废的记录", key="f_voided")
-    filters = dict(
+    filters = activities.ActivityFilter(
         cadre_id=cadre_id,
         system=None if system == "全部" else system,
         unit_id=unit_id,

@@ -172,9 +172,7 @@ if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: it
 def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") -> None:
     """Run one case action exactly once per form rendering (portal/submissions.py): a double click or
     a resubmit of the same text finds what the first did instead of acting again or failing."""
-    # the same text on the same round of handling is the same submission (a double click, a second
-    # tab); a new text, or the case handled again after a reopen, is a new one
-    token = common.form_token_for(f"{form}_{case.id}", case.reopen_count, content.strip())
+    token = submissions.case_action_token(common.form_token(f"{form}_{case.id}"), case.reopen_count, content)
     try:
         with common.database() as db:
             submissions.once(db, token, form, lambda: func(db, case.id, *args).id, user_id=user.id)

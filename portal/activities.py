@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypedDict, Unpack
 
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
@@ -525,59 +525,51 @@ def get_activity(db: Database, activity_id: int, viewer: User) -> Activity:
     return activity
 
 
-def _filter(
-    viewer: User,
-    *,
-    cadre_id: int | None = None,
-    system: str | None = None,
-    unit_id: int | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    include_voided: bool = False,
-) -> tuple[str, list]:
-    """The WHERE clause of the viewer's scope and the filters (on ``activities a``)."""
+class ActivityFilter(TypedDict, total=False):
+    """What a list of activities is narrowed to besides the viewer's scope: the keyword arguments
+    ``filter_clause``, ``list_activities`` and ``page_activities`` share (each one optional)."""
+
+    cadre_id: int | None
+    system: str | None
+    unit_id: int | None  # cadres holding a post in this unit
+    since: dt.date | None
+    until: dt.date | None
+    include_voided: bool
+
+
+def filter_clause(viewer: User, **filters: Unpack[ActivityFilter]) -> tuple[str, list]:
+    """The WHERE clause of the viewer's scope and the filters (on ``activities a``): the one place
+    the lists, the pages and the search turn activity filters into SQL. Raises
+    ``PermissionDenied`` for a viewer who sees no activity."""
+    unknown = set(filters) - set(ActivityFilter.__annotations__)
+    if unknown:  # a TypedDict checks nothing at run time; a misspelt filter must not widen the list
+        raise TypeError(f"unknown activity filters: {', '.join(sorted(unknown))}")
     scope = scope_of(viewer)
     if scope.empty:
         raise PermissionDenied("您无权查看联系活动记录")
     visible, params = scope_clause(scope)
     where = [visible]
-    if cadre_id is not None:
-        where.append("a.cadre_id = ?")
-        params.append(cadre_id)
-    if system:
-        where.append("a.system = ?")
-        params.append(system)
-    if unit_id is not None:
-        where.append("a.cadre_id IN (SELECT person_id FROM cadre_posts WHERE unit_id = ?)")
-        params.append(unit_id)
-    if since is not None:
-        where.append("a.date >= ?")
-        params.append(since.isoformat())
-    if until is not None:
-        where.append("a.date <= ?")
-        params.append(until.isoformat())
-    if not include_voided:
+    since, until = filters.get("since"), filters.get("until")
+    for condition, value in (
+        ("a.cadre_id = ?", filters.get("cadre_id")),
+        ("a.system = ?", filters.get("system") or None),
+        ("a.cadre_id IN (SELECT person_id FROM cadre_posts WHERE unit_id = ?)", filters.get("unit_id")),
+        ("a.date >= ?", since and since.isoformat()),
+        ("a.date <= ?", until and until.isoformat()),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    if not filters.get("include_voided"):
         where.append("a.voided_at IS NULL")
     return " AND ".join(where), params
 
 
 def list_activities(
-    db: Database,
-    viewer: User,
-    *,
-    cadre_id: int | None = None,
-    system: str | None = None,
-    unit_id: int | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    include_voided: bool = False,
-    limit: int | None = None,
+    db: Database, viewer: User, *, limit: int | None = None, **filters: Unpack[ActivityFilter]
 ) -> list[Activity]:
-    """Activities within the viewer's scope, newest first. ``unit_id``: cadres holding a post there."""
-    where, params = _filter(
-        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
-        include_voided=include_voided,
-    )
+    """Activities within the viewer's scope and the filters, newest first, as models."""
+    where, params = filter_clause(viewer, **filters)
     sql = _SQL + "WHERE " + where + " ORDER BY a.date DESC, a.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
@@ -597,23 +589,10 @@ class ActivityPage(BaseModel):
 
 
 def page_activities(
-    db: Database,
-    viewer: User,
-    *,
-    offset: int = 0,
-    limit: int = 100,
-    cadre_id: int | None = None,
-    system: str | None = None,
-    unit_id: int | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    include_voided: bool = False,
+    db: Database, viewer: User, *, offset: int = 0, limit: int = 100, **filters: Unpack[ActivityFilter]
 ) -> ActivityPage:
-    """The count and one page (newest first) of the activities the filters select, both in SQL."""
-    where, params = _filter(
-        viewer, cadre_id=cadre_id, system=system, unit_id=unit_id, since=since, until=until,
-        include_voided=include_voided,
-    )
+    """The count and one page (newest first) of what ``list_activities`` would list, both in SQL."""
+    where, params = filter_clause(viewer, **filters)
     total = db.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
     offset = max(0, min(int(offset), max(0, total - 1)))
     rows = [

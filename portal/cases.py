@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TypedDict, Unpack
 
 from pydantic import BaseModel
 from sqlite_utils import Database
@@ -254,53 +255,73 @@ def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tup
     return "(" + " OR ".join(clauses) + ")", params
 
 
-def list_cases(
-    db: Database,
-    viewer: User,
-    *,
-    scope: str = "handle",
-    states: list[str] | None = None,
-    source: str | None = None,
-    handling_unit_id: int | None = None,
-    department: str | None = None,
-    cadre_id: int | None = None,
-    overdue_only: bool = False,
-    on: dt.date | None = None,
-) -> list[Case]:
-    """Cases the viewer may see (``scope`` as in ``visibility_clause``), by deadline (earliest first).
-    Withdrawn cases (已撤销) only when ``states`` names them."""
-    visible, params = visibility_clause(viewer, scope)
+class CaseFilter(TypedDict, total=False):
+    """Which cases a list holds: the keyword arguments ``filter_clause`` and ``list_cases`` share
+    (each one optional). ``scope`` as in ``visibility_clause`` (default ``handle``); withdrawn
+    cases (已撤销) only when ``states`` names them, or with ``include_withdrawn`` when no state is
+    named; ``since``/``until`` bound the contact date; ``on`` is the day ``overdue_only`` counts from."""
+
+    scope: str
+    states: list[str] | None
+    include_withdrawn: bool
+    source: str | None
+    handling_unit_id: int | None
+    department: str | None
+    cadre_id: int | None
+    system: str | None
+    since: dt.date | None
+    until: dt.date | None
+    overdue_only: bool
+    on: dt.date | None
+
+
+def filter_clause(viewer: User, **filters: Unpack[CaseFilter]) -> tuple[str | None, list]:
+    """The WHERE clause of what the viewer sees and the filters, on ``cases c``: the one place the
+    lists and the search turn case filters into SQL. None: the viewer sees no case."""
+    unknown = set(filters) - set(CaseFilter.__annotations__)
+    if unknown:  # a TypedDict checks nothing at run time; a misspelt filter must not widen the list
+        raise TypeError(f"unknown case filters: {', '.join(sorted(unknown))}")
+    visible, params = visibility_clause(viewer, filters.get("scope", "handle"))
     if visible is None:
-        return []
+        return None, []
     where = [visible]
-    if states:
-        bad = [s for s in states if s not in STATES]
+    if named := filters.get("states"):
+        bad = [s for s in named if s not in STATES]
         if bad:
             raise ValidationError(f"未知的办理状态：{'、'.join(bad)}")
-        where.append(f"c.state IN ({','.join('?' * len(states))})")
-        params += states
-    else:  # withdrawn cases are shown only when asked for by name
+        where.append(f"c.state IN ({','.join('?' * len(named))})")
+        params += named
+    elif not filters.get("include_withdrawn"):  # withdrawn cases are shown only when asked for
         where.append("c.state != 'withdrawn'")
-    if overdue_only:
+    if filters.get("overdue_only"):
         where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
         params += OPEN_STATES
         where.append("c.due_date < ?")
-        params.append((on or dates.today()).isoformat())
-    if source:
-        where.append("c.source = ?")
-        params.append(source)
-    if handling_unit_id is not None:
-        where.append("c.handling_unit_id = ?")
-        params.append(handling_unit_id)
-    if department:
-        where.append("c.responsible_dept = ?")
-        params.append(department)
-    if cadre_id is not None:
-        where.append("c.cadre_id = ?")
-        params.append(cadre_id)
-    sql = _SQL + "WHERE " + " AND ".join(where) + " ORDER BY c.due_date, c.number"
-    found = _cases(db, list(db.query(sql, params)), on)
-    if overdue_only:
+        params.append((filters.get("on") or dates.today()).isoformat())
+    since, until = filters.get("since"), filters.get("until")
+    for condition, value in (
+        ("c.source = ?", filters.get("source") or None),
+        ("c.handling_unit_id = ?", filters.get("handling_unit_id")),
+        ("c.responsible_dept = ?", filters.get("department") or None),
+        ("c.cadre_id = ?", filters.get("cadre_id")),
+        ("c.system = ?", filters.get("system") or None),
+        ("c.contact_date >= ?", since and since.isoformat()),
+        ("c.contact_date <= ?", until and until.isoformat()),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    return " AND ".join(where), params
+
+
+def list_cases(db: Database, viewer: User, **filters: Unpack[CaseFilter]) -> list[Case]:
+    """Cases the viewer may see under the filters, by deadline (earliest first)."""
+    where, params = filter_clause(viewer, **filters)
+    if where is None:
+        return []
+    sql = _SQL + "WHERE " + where + " ORDER BY c.due_date, c.number"
+    found = _cases(db, list(db.query(sql, params)), filters.get("on"))
+    if filters.get("overdue_only"):
         found = [c for c in found if c.overdue]
     return found
 

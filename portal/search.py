@@ -144,39 +144,18 @@ def snippet(text: str, query: str, width: int = 40) -> str:
     return flat[:width] + ("…" if len(flat) > width else "")
 
 
-def _filters(
-    where: list[str],
-    params: list,
-    date_column: str,
-    since: dt.date | None,
-    until: dt.date | None,
-    system_column: str,
-    system: str | None,
-) -> tuple[list[str], list]:
-    """The list filters every kind shares: a date range and a system."""
-    where, params = list(where), list(params)
-    for condition, value in ((f"{date_column} >= ?", since), (f"{date_column} <= ?", until)):
-        if value is not None:
-            where.append(condition)
-            params.append(value.isoformat())
-    if system:
-        where.append(f"{system_column} = ?")
-        params.append(system)
-    return where, params
-
-
 def _matches(
     db: Database,
     select: str,
     source: str,
     order: str,
     expression: str,
-    where: list[str],
+    where: str,
     params: list,
     limit: int,
 ) -> tuple[int, list[tuple]]:
     """How many rows of ``source`` match the query under ``where``, and the first ``limit``."""
-    base = f"FROM {source} WHERE search_index MATCH ? AND " + " AND ".join(where)
+    base = f"FROM {source} WHERE search_index MATCH ? AND {where}"
     args = [expression, *params]
     total = db.execute(f"SELECT count(*) {base}", args).fetchone()[0]
     rows = db.execute(f"{select} {base} ORDER BY {order} LIMIT ?", [*args, limit]).fetchall()
@@ -205,10 +184,10 @@ def search(
     if expression is None:
         return results
     refresh(db)
-    if "activity" in kinds and not (scope := activities.scope_of(viewer)).empty:
-        visible, params = activities.scope_clause(scope)
-        where = [visible] + ([] if include_voided else ["a.voided_at IS NULL"])
-        where, params = _filters(where, params, "a.date", since, until, "a.system", system)
+    if "activity" in kinds and not activities.scope_of(viewer).empty:
+        where, params = activities.filter_clause(
+            viewer, system=system, since=since, until=until, include_voided=include_voided
+        )
         results.activity_total, rows = _matches(
             db,
             "SELECT a.id, a.date, a.system, a.subtype, p.name, a.voided_at, a.counterpart_text, "
@@ -233,13 +212,12 @@ def search(
             )
             for r in rows
         ]
-    visible, params = cases.visibility_clause(viewer, "all")
-    if "case" in kinds and visible is not None:
-        where = [visible]
-        if case_states:
-            where.append(f"c.state IN ({','.join('?' * len(case_states))})")
-            params = [*params, *case_states]
-        where, params = _filters(where, params, "c.contact_date", since, until, "c.system", system)
+    where, params = (None, [])
+    if "case" in kinds:  # every case the viewer may see, withdrawn ones too unless states are named
+        where, params = cases.filter_clause(
+            viewer, scope="all", states=case_states, include_withdrawn=True, system=system, since=since, until=until
+        )
+    if where is not None:
         results.case_total, rows = _matches(
             db,
             "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, c.raiser_name",

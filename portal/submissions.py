@@ -10,6 +10,7 @@ Because the check and the record share one write transaction, two racing submits
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -35,6 +36,21 @@ class Outcome:
 
 def new_token() -> str:
     return secrets.token_urlsafe(18)
+
+
+def token_for(rendering: str, *values: object) -> str:
+    """The token of a form rendering (``rendering``, from ``new_token``) *with these inputs*: the
+    same inputs sent again are the same submission (a double click finds what the first did);
+    changed inputs are a new one (a second progress note, another semester's roster)."""
+    digest = hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+    return f"{rendering}-{digest}"
+
+
+def case_action_token(rendering: str, reopen_count: int, text: str = "") -> str:
+    """The token of one action on a case (转办, 记录进展, 答复…): the same text on the same round of
+    handling is the same submission (a double click, a second tab); a new text, or the case
+    handled again after a reopen (``reopen_count``), is a new one."""
+    return token_for(rendering, reopen_count, text.strip())
 
 
 def once(

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +24,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running ``portal serve``: its base URL, its process id (for CPU and memory figures) and
+    the file it prints to."""
+
+    base: str
+    pid: int
+    log: Path
+
+
 @contextmanager
-def serve(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str) -> Iterator[str]:
-    """`python -m portal serve` on ``port`` (a free one by default) over ``db_path``; yields the base
-    URL. ``cwd``: the server's working folder (its ``.streamlit/`` is read), else the project's."""
+def server(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str) -> Iterator[Server]:
+    """`python -m portal serve` on ``port`` (a free one by default) over ``db_path``, until the block
+    ends. ``cwd``: the server's working folder (its ``.streamlit/`` is read), else the project's."""
     port = port or free_port()
     log_path = db_path.parent / f"server-{port}.log"
     with open(log_path, "wb") as log:
@@ -48,13 +59,20 @@ def serve(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **
                     if proc.poll() is not None or time.time() > deadline:
                         raise RuntimeError(log_path.read_text(errors="replace")) from None
                     time.sleep(0.3)
-            yield base
+            yield Server(base, proc.pid, log_path)
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def serve(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str) -> Iterator[str]:
+    """``server`` for a test that needs only the base URL."""
+    with server(db_path, port=port, cwd=cwd, **env) as running:
+        yield running.base
 
 
 def http(method: str, url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:

@@ -6,10 +6,34 @@ from __future__ import annotations
 
 import re
 
-from portal import accounts, activities, assessment, cache, cases, ledger
+import pytest
+
+from portal import accounts, activities, assessment, cache, cases, ledger, quota, reception
 from portal.db import data_stamp, write
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login
+
+
+def _counting(monkeypatch, module, name: str) -> list[dict]:
+    """``module.name`` still works but notes each call (its keyword arguments): how often the
+    pages really computed it rather than taking it from the cache."""
+    calls: list[dict] = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def _page(username: str, page: str):
+    """``page`` as ``username`` sees it, run once without an exception."""
+    at = login(username)
+    goto(at, page).run()
+    assert not at.exception, at.exception
+    return at
 
 
 def _ledger_count(at) -> int:
@@ -48,12 +72,8 @@ def test_memo_keeps_a_result_until_the_next_write(db):
 
 
 def test_the_cached_ledger_shows_another_sessions_write_on_its_next_rerun(demo_db, monkeypatch):
-    built = []
-    real = ledger.build
-    monkeypatch.setattr(ledger, "build", lambda *a, **k: built.append(1) or real(*a, **k))
-    at = login("admin")
-    goto(at, "pages/ledger.py").run()
-    assert not at.exception, at.exception
+    built = _counting(monkeypatch, ledger, "build")
+    at = _page("admin", "pages/ledger.py")
     shown = _ledger_count(at)
     at.radio(key="l_group").set_value("month").run()  # a widget change: no recomputation
     assert len(built) == 1 and _ledger_count(at) == shown
@@ -71,30 +91,19 @@ def test_the_cached_ledger_shows_another_sessions_write_on_its_next_rerun(demo_d
 
 
 def test_the_cached_assessment_is_shared_and_still_checks_the_viewer(demo_db, monkeypatch):
-    computed = []
-    real = assessment.assess
-    monkeypatch.setattr(assessment, "assess", lambda *a, **k: computed.append(1) or real(*a, **k))
+    computed = _counting(monkeypatch, assessment, "assess")
     for username in ("admin", "zuzhi"):
-        at = login(username)
-        goto(at, "pages/assessment.py").run()
-        assert not at.exception, at.exception
+        at = _page(username, "pages/assessment.py")
         at.selectbox(key="a_unit").select(at.selectbox(key="a_unit").options[1]).run()
     assert len(computed) == 1  # two users, two reruns each: computed once
     at = login("2023000002")
-    import pytest
-
     with pytest.raises(ValueError):
         goto(at, "pages/assessment.py")
 
 
 def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(demo_db, monkeypatch):
-    from portal import quota
-
-    computed = []
-    real = quota.dashboard
-    monkeypatch.setattr(quota, "dashboard", lambda *a, **k: computed.append(k.get("systems")) or real(*a, **k))
-    at = login("10010001")
-    goto(at, "pages/dashboard.py").run()
+    computed = _counting(monkeypatch, quota, "dashboard")
+    at = _page("10010001", "pages/dashboard.py")
     at.run()
     assert not at.exception, at.exception
     assert len(computed) == 1  # the second run came from the cache
@@ -103,10 +112,10 @@ def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(
     activities.void_activity(demo_db, victim, "重复录入", me)  # a write by another session
     at.run()
     assert len(computed) == 2
-    staff = login("jiaowu")  # a department sees only its systems: another cache entry, not the cadre's
-    goto(staff, "pages/dashboard.py").run()
-    assert not staff.exception, staff.exception
-    assert computed[-1] is not None and set(computed[-1]) <= {"讲思政课", "听课"}
+    # a department sees only its systems: another cache entry, not the cadre's
+    _page("jiaowu", "pages/dashboard.py")
+    systems = computed[-1].get("systems")
+    assert systems is not None and set(systems) <= {"讲思政课", "听课"}
 
 
 def test_recent_keeps_a_result_a_few_seconds_whatever_is_written(db, monkeypatch):
@@ -126,15 +135,9 @@ def test_recent_keeps_a_result_a_few_seconds_whatever_is_written(db, monkeypatch
 
 
 def test_the_booking_page_reads_the_days_once_between_two_bookers(demo_db, monkeypatch):
-    from portal import reception
-
-    read = []
-    real = reception.bookable_days
-    monkeypatch.setattr(reception, "bookable_days", lambda *a, **k: read.append(1) or real(*a, **k))
+    read = _counting(monkeypatch, reception, "bookable_days")
     for username in ("2023000002", "2023000003"):
-        at = login(username)
-        goto(at, "pages/reception_book.py").run()
-        assert not at.exception, at.exception
+        _page(username, "pages/reception_book.py")
     assert len(read) == 1
 
 
@@ -147,11 +150,8 @@ def test_only_a_few_large_results_of_a_kind_are_kept(db):
 
 
 def test_a_ledgers_tables_and_summaries_do_not_push_the_ledger_out(demo_db, monkeypatch):
-    built = []
-    real = ledger.build
-    monkeypatch.setattr(ledger, "build", lambda *a, **k: built.append(1) or real(*a, **k))
-    at = login("admin")
-    goto(at, "pages/ledger.py").run()
+    built = _counting(monkeypatch, ledger, "build")
+    at = _page("admin", "pages/ledger.py")
     for group in ("cadre", "semester", "month", "unit", "cadre"):
         at.radio(key="l_group").set_value(group).run()
     at.run()
@@ -159,12 +159,9 @@ def test_a_ledgers_tables_and_summaries_do_not_push_the_ledger_out(demo_db, monk
 
 
 def test_the_cached_supervision_list_shows_another_sessions_answer_on_its_next_rerun(demo_db, monkeypatch):
-    listed = []
     real = cases.list_cases
-    monkeypatch.setattr(cases, "list_cases", lambda *a, **k: listed.append(1) or real(*a, **k))
-    at = login(DEPARTMENT_ACCOUNTS["党办"])
-    goto(at, "pages/cases.py").run()
-    assert not at.exception, at.exception
+    listed = _counting(monkeypatch, cases, "list_cases")
+    at = _page(DEPARTMENT_ACCOUNTS["党办"], "pages/cases.py")
     before = {m.label: m.value for m in at.metric}["未答复"]
     read = len(listed)  # the home page's 待办 read some too
     at.run()  # a rerun without a write: the list is not read again

@@ -315,6 +315,20 @@ def test_filters_and_department_scope(demo_db):
     assert all(c.handling_unit_id == unit for c in cases.list_cases(demo_db, clerk, handling_unit_id=unit))
 
 
+def test_the_list_takes_the_search_filters_and_refuses_a_misspelt_one(demo_db):
+    """``cases.CaseFilter`` is one set of filters for the lists and the search: a date range and a
+    system narrow the supervision list too; a misspelt filter is refused rather than ignored."""
+    admin = accounts.find_user(demo_db, "admin")
+    some = cases.list_cases(demo_db, admin)[0]
+    day = some.contact_date
+    chosen = cases.CaseFilter(system=some.system, since=day, until=day)
+    narrowed = cases.list_cases(demo_db, admin, **chosen)
+    assert some.id in {c.id for c in narrowed}
+    assert all(c.system == some.system and c.contact_date == day for c in narrowed)
+    with pytest.raises(TypeError):
+        cases.list_cases(demo_db, admin, sytem=some.system)
+
+
 def test_export_opens_back_with_overdue_rows_marked(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     listed = cases.list_cases(demo_db, admin)

@@ -42,20 +42,51 @@ def _save(at) -> None:
     assert not at.exception, at.exception
 
 
-def _same_rendering(first, second, form: str) -> None:
-    """``second`` stands for the browser still showing the form ``first`` rendered (a double click,
-    the back button, a second submit before the page redrew): the same session, the same form token."""
-    key = f"_form_token_{form}"
-    second.session_state[key] = first.session_state[key]
+def _page(username: str, page: str, same_form_as=None, form: str = ""):
+    """``page`` as ``username`` sees it; with ``same_form_as``, it stands for the browser still
+    showing the form ``form`` that page rendered (a double click, the back button, a second submit
+    before the page redrew): the same session, the same form token."""
+    at = login(username)
+    if same_form_as is not None:
+        key = f"_form_token_{form}"
+        at.session_state[key] = same_form_as.session_state[key]
+    return goto(at, page).run()
+
+
+def _race(path, kind: str, create, racers: int = 16) -> tuple[list[submissions.Outcome], list[Exception]]:
+    """``racers`` threads, each with its own connection, submit one form token at the same instant:
+    what each got back, and what failed."""
+    token = submissions.new_token()
+    start = threading.Barrier(racers)
+    outcomes, errors = [], []
+
+    def submit():
+        with open_db(path) as db:
+            start.wait()
+            try:
+                outcomes.append(submissions.once(db, token, kind, lambda: create(db)))
+            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes, errors
+
+
+def _events(db, case: cases.Case, action: str) -> int:
+    """How many times the case's history records ``action``."""
+    return db.execute(
+        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = ?", [case.id, action]
+    ).fetchone()[0]
 
 
 def test_saving_twice_creates_one_activity_and_one_case(demo_db):
     before = _counts(demo_db)
-    at = login("10000001")
-    goto(at, "pages/activity_log.py").run()
-    again = login("10000001")
-    _same_rendering(at, again, "activity")
-    goto(again, "pages/activity_log.py").run()
+    at = _page("10000001", "pages/activity_log.py")
+    again = _page("10000001", "pages/activity_log.py", same_form_as=at, form="activity")
     _fill_symposium(at)
     _fill_symposium(again)
     _save(at)
@@ -70,8 +101,7 @@ def test_saving_twice_creates_one_activity_and_one_case(demo_db):
 
 def test_a_new_entry_starts_an_empty_form_that_saves_again(demo_db):
     before = _counts(demo_db)
-    at = login("10000001")
-    goto(at, "pages/activity_log.py").run()
+    at = _page("10000001", "pages/activity_log.py")
     _fill_symposium(at)
     _save(at)
     at.run()
@@ -96,25 +126,7 @@ def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tm
         opinions=["宿舍楼道灯坏了"],
     )
     before = _counts(demo_db)
-    token = submissions.new_token()
-    start = threading.Barrier(16)
-    outcomes, errors = [], []
-
-    def submit():
-        with open_db(path) as db:
-            start.wait()
-            try:
-                outcomes.append(
-                    submissions.once(db, token, "activity", lambda: activities.log_activity(db, data, leader).id)
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-                errors.append(exc)
-
-    threads = [threading.Thread(target=submit) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = _race(path, "activity", lambda db: activities.log_activity(db, data, leader).id)
     assert not errors, errors
     assert sum(o.created for o in outcomes) == 1 and len({o.object_id for o in outcomes}) == 1
     assert _counts(demo_db) == (before[0] + 1, before[1] + 1)
@@ -133,9 +145,9 @@ def _open_case(db) -> cases.Case:
     )
 
 
-def _case_page(case):
-    at = login(DEPARTMENT_ACCOUNTS["学工部"])
-    goto(at, "pages/cases.py").run()
+def _case_page(case, same_form_as=None, form: str = ""):
+    """学工部's 意见建议办理 on ``case`` (``same_form_as`` and ``form`` as in ``_page``)."""
+    at = _page(DEPARTMENT_ACCOUNTS["学工部"], "pages/cases.py", same_form_as, form)
     at.selectbox(key="c_case").set_value(case.id).run()
     return at
 
@@ -143,20 +155,14 @@ def _case_page(case):
 def test_an_answer_submitted_twice_answers_once_without_an_error(demo_db):
     case = _open_case(demo_db)
     at = _case_page(case)
-    again = login(DEPARTMENT_ACCOUNTS["学工部"])
-    _same_rendering(at, again, f"answer_{case.id}")
-    goto(again, "pages/cases.py").run()
-    again.selectbox(key="c_case").set_value(case.id).run()
+    again = _case_page(case, same_form_as=at, form=f"answer_{case.id}")
     for page in (at, again):
         page.text_area(key=f"answer_{case.id}").input("自下周起延长到二十二点三十分")
         page.button(key=f"answer_btn_{case.id}").click().run()
         assert not page.exception, page.exception
         assert not page.error, [e.value for e in page.error]
         assert f"{case.number}　{states.CASE_STATE_LABELS['answered']}" in [h.value for h in page.subheader]
-    answered = demo_db.execute(
-        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
-    ).fetchone()[0]
-    assert answered == 1
+    assert _events(demo_db, case, "answered") == 1
 
 
 def test_a_progress_note_sent_twice_is_recorded_once(demo_db):
@@ -169,17 +175,13 @@ def test_a_progress_note_sent_twice_is_recorded_once(demo_db):
     at.button(key=f"progress_btn_{case.id}").click().run()
     assert not at.error, [e.value for e in at.error]
     assert not at.exception, at.exception
-    notes = demo_db.execute(
-        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'progress'", [case.id]
-    ).fetchone()[0]
-    assert notes == 1
+    assert _events(demo_db, case, "progress") == 1
 
 
 def test_a_double_click_on_swap_does_not_swap_back(demo_db):
     from portal.reception import roster
 
-    at = login("xiaoban")
-    goto(at, "pages/reception_roster.py").run()
+    at = _page("xiaoban", "pages/reception_roster.py")
     coming = [d for d in roster.list_roster(demo_db, cases.dates.today(), dt.date(2027, 6, 30)) if not d.cancelled]
     a, b = (d.date.isoformat() for d in coming[:2])
     leaders = {d: roster.get_day(demo_db, dt.date.fromisoformat(d)).leader_id for d in (a, b)}
@@ -193,8 +195,7 @@ def test_a_double_click_on_swap_does_not_swap_back(demo_db):
 
 
 def test_creating_an_account_twice_creates_it_once_and_keeps_showing_its_password(demo_db):
-    at = login("admin")
-    goto(at, "pages/admin_users.py").run()
+    at = _page("admin", "pages/admin_users.py")
     for _ in range(2):  # the same form sent twice
         at.text_input[0].input("20269999")
         at.text_input[1].input("新同学")
@@ -210,8 +211,7 @@ def test_creating_an_account_twice_creates_it_once_and_keeps_showing_its_passwor
 def test_an_edit_sent_twice_is_one_edit(demo_db):
     me = accounts.find_user(demo_db, "10010001")
     target = activities.list_activities(demo_db, me)[0]
-    at = login("10010001")
-    goto(at, "pages/activities.py").run()
+    at = _page("10010001", "pages/activities.py")
     at.selectbox(key="chosen").select(target.id).run()
     for _ in range(2):
         at.text_input(key=f"e_place_{target.id}").input("新地点")
@@ -224,31 +224,10 @@ def test_racing_answers_with_one_token_answer_once_and_all_see_it(demo_db, tmp_p
     case = _open_case(demo_db)
     path = tmp_path / "portal.sqlite3"
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
-    token = submissions.new_token()
-    start = threading.Barrier(16)
-    outcomes, errors = [], []
-
-    def submit():
-        with open_db(path) as db:
-            start.wait()
-            try:
-                outcomes.append(
-                    submissions.once(db, token, "answer", lambda: cases.answer(db, case.id, "已延长开放", xgb).id)
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-                errors.append(exc)
-
-    threads = [threading.Thread(target=submit) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = _race(path, "answer", lambda db: cases.answer(db, case.id, "已延长开放", xgb).id)
     assert not errors, errors  # no 此件当前为“已答复” for the resubmits
     assert sum(o.created for o in outcomes) == 1 and {o.object_id for o in outcomes} == {case.id}
-    answered = demo_db.execute(
-        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
-    ).fetchone()[0]
-    assert answered == 1
+    assert _events(demo_db, case, "answered") == 1
 
 
 def test_a_case_answered_again_after_a_reopen_is_answered_again(demo_db):
@@ -262,7 +241,4 @@ def test_a_case_answered_again_after_a_reopen_is_answered_again(demo_db):
     at.text_area(key=f"answer_{case.id}").input("已延长开放时间")  # the same words, a new round
     at.button(key=f"answer_btn_{case.id}").click().run()
     assert not at.error, [e.value for e in at.error]
-    answered = demo_db.execute(
-        "SELECT count(*) FROM case_events WHERE case_id = ? AND action = 'answered'", [case.id]
-    ).fetchone()[0]
-    assert answered == 2
+    assert _events(demo_db, case, "answered") == 2

@@ -6,6 +6,8 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from portal import accounts, activities, config, record_form
 from tests.conftest import goto, login, texts
 
@@ -48,6 +50,22 @@ def test_page_activities_keeps_the_viewers_scope(demo_db):
     assert page.total == len(mine) and {r[0] for r in page.rows} == mine
 
 
+def test_the_page_and_the_list_share_one_filter(demo_db):
+    """``page_activities`` pages exactly what ``list_activities`` lists for one ``ActivityFilter``;
+    a misspelt filter is refused rather than silently ignored (the list would widen)."""
+    admin = accounts.find_user(demo_db, "admin")
+    some = activities.list_activities(demo_db, admin, limit=1)[0]
+    chosen = activities.ActivityFilter(
+        cadre_id=some.cadre_id, system=some.system, since=dt.date(2025, 1, 1), until=dt.date(2026, 11, 24),
+        include_voided=True,
+    )
+    listed = [a.id for a in activities.list_activities(demo_db, admin, **chosen)]
+    page = activities.page_activities(demo_db, admin, limit=10_000, **chosen)
+    assert some.id in listed and [r[0] for r in page.rows] == listed and page.total == len(listed)
+    with pytest.raises(TypeError):
+        activities.list_activities(demo_db, admin, sytem="听课")
+
+
 def test_a_too_large_export_asks_to_narrow_the_filter(demo_db, monkeypatch):
     monkeypatch.setattr(config, "MAX_EXPORT_FORMS", 5)
     at = login("admin")
@@ -55,8 +73,6 @@ def test_a_too_large_export_asks_to_narrow_the_filter(demo_db, monkeypatch):
     assert any("请缩小筛选范围" in w.value for w in at.warning)
     assert next(b for b in at.button if b.label == "生成压缩包").disabled
     admin = accounts.find_user(demo_db, "admin")
-    import pytest
-
     from portal.errors import ValidationError
 
     with pytest.raises(ValidationError, match="请缩小筛选范围"):

@@ -3,6 +3,8 @@ nobody finds what he may not see."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from portal import accounts, activities, cases, search
@@ -108,3 +110,22 @@ def test_the_search_page_for_a_student_searches_his_own_cases(demo_db):
     at.text_input(key="search_query").input("食堂").run()
     assert not at.exception, at.exception
     assert [t.label for t in at.tabs] == [f"意见建议（{len(at.dataframe[0].value) if at.dataframe else 0}）"]
+
+
+def test_the_search_narrows_as_the_lists_do(demo_db):
+    """The search's date and system filters are the lists' own (``activities.filter_clause``,
+    ``cases.filter_clause``): what it finds under them, the lists hold too — withdrawn cases as well."""
+    admin = accounts.find_user(demo_db, "admin")
+    some = search.search(demo_db, admin, "食堂").activities[0]
+    system = activities.get_activity(demo_db, some.id, admin).system
+    day = dt.date.fromisoformat(some.date[:10])
+    since, until = day - dt.timedelta(days=120), day + dt.timedelta(days=120)
+    found = search.search(demo_db, admin, "食堂", since=since, until=until, system=system, limit=10_000)
+    listed = activities.list_activities(demo_db, admin, system=system, since=since, until=until)
+    assert some.id in {h.id for h in found.activities} <= {a.id for a in listed}
+    where, params = cases.filter_clause(
+        admin, scope="all", include_withdrawn=True, system=system, since=since, until=until
+    )
+    in_range = {r[0] for r in demo_db.execute(f"SELECT c.id FROM cases c WHERE {where}", params)}
+    assert {h.id for h in found.cases} <= in_range
+    assert all(h.date[:10] <= until.isoformat() and h.date[:10] >= since.isoformat() for h in found.cases)

@@ -80,3 +80,15 @@ def test_old_tokens_are_purged(db):
     token = submissions.new_token()
     submissions.once(db, token, "note", lambda: _create(db, "a"))
     assert submissions.purge(db, now=dt.datetime.now() + dt.timedelta(days=31)) == 1
+
+
+def test_a_case_action_is_the_same_submission_until_its_text_or_round_changes():
+    """The case panel's token (``case_action_token``): a double click of 记录进展 with the same text
+    is one submission; another text, or the same text after the case was reopened, is a new one."""
+    rendering = submissions.new_token()
+    first = submissions.case_action_token(rendering, 0, "已联系后勤处")
+    assert submissions.case_action_token(rendering, 0, " 已联系后勤处\n") == first
+    assert submissions.case_action_token(rendering, 0, "已联系后勤处，本周维修") != first
+    assert submissions.case_action_token(rendering, 1, "已联系后勤处") != first
+    assert submissions.case_action_token(submissions.new_token(), 0, "已联系后勤处") != first
+    assert first == submissions.token_for(rendering, 0, "已联系后勤处")  # the form pages' one way

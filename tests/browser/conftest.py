@@ -169,3 +169,19 @@ def open_page(page, base: str, path: str, heading: str) -> None:
     page.goto(f"{base}/{path}", wait_until="networkidle")
     page.get_by_role("heading", name=heading).wait_for()
     settle(page)
+
+
+def follow_link(page, name: str) -> None:
+    """Follow the navigation link ``name`` and wait until its page (headed ``name``) has run."""
+    page.get_by_role("link", name=name).first.click()
+    page.get_by_role("heading", name=name).wait_for()
+    settle(page)
+
+
+def new_activity(page, base: str, username: str, system: str) -> None:
+    """``username`` logged in on 记录联系活动 with the 制度 ``system`` chosen: its form is shown."""
+    login(page, base, username)
+    follow_link(page, "记录联系活动")
+    page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
+    page.get_by_role("option", name=system, exact=True).click()
+    settle(page)

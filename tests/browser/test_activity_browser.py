@@ -4,20 +4,13 @@ import io
 
 from docx import Document
 
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import new_activity
 
 CONTENT = '随堂听课，课堂秩序良好 <b>加粗</b> & "引号"'
 
 
 def test_cadre_logs_an_activity_and_downloads_the_form(server, page):
-    base = server["url"]
-    login(page, base, "10010001")
-    page.get_by_role("link", name="记录联系活动").first.click()
-    page.get_by_role("heading", name="记录联系活动").wait_for()
-    settle(page)
-    page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
-    page.get_by_role("option", name="听课", exact=True).click()
-    settle(page)
+    new_activity(page, server["url"], "10010001", "听课")
     page.get_by_label("地点").fill("理科楼 201")
     page.get_by_label("联系对象（打印在记录表上；不填则用所选对象的名称）").fill("2024级计算机1班")
     page.get_by_label("联系工作开展情况").fill(CONTENT)

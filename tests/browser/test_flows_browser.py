@@ -4,7 +4,7 @@ dialog that says what becomes of the case, and 确认作废 withdraws the case (
 from __future__ import annotations
 
 from portal.db import open_db
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import follow_link, login, new_activity, settle
 
 CONTENT = "浏览器双击测试：与学生代表座谈学风建设"
 OPINION = "浏览器双击测试：考研自习室座位不足"
@@ -18,14 +18,7 @@ def _rows(db_path) -> tuple[list[tuple], list[tuple]]:
 
 
 def test_double_click_saves_once_and_voiding_confirms_and_withdraws(server, page):
-    base = server["url"]
-    login(page, base, "10010001")
-    page.get_by_role("link", name="记录联系活动").first.click()
-    page.get_by_role("heading", name="记录联系活动").wait_for()
-    settle(page)
-    page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
-    page.get_by_role("option", name="座谈", exact=True).click()
-    settle(page)
+    new_activity(page, server["url"], "10010001", "座谈")
     page.get_by_label("地点").fill("图书馆报告厅")
     page.get_by_label("联系工作开展情况").fill(CONTENT)
     page.get_by_label("联系对象反映的意见和建议（每行一条，每条转交责任部门办理）").fill(OPINION)
@@ -39,9 +32,7 @@ def test_double_click_saves_once_and_voiding_confirms_and_withdraws(server, page
     page.get_by_text(number).first.wait_for()  # the result names the case it opened
     assert page.get_by_role("button", name="记录下一条").is_visible()
 
-    page.get_by_role("link", name="联系活动记录").first.click()
-    page.get_by_role("heading", name="联系活动记录").wait_for()
-    settle(page)
+    follow_link(page, "联系活动记录")
     page.get_by_text("作废", exact=True).click()
     page.get_by_label("作废原因").fill("重复录入")
     page.get_by_role("button", name="作废此记录").click()
@@ -55,11 +46,8 @@ def test_double_click_saves_once_and_voiding_confirms_and_withdraws(server, page
 
 
 def test_cancel_in_the_dialog_does_nothing(server, page):
-    base = server["url"]
-    login(page, base, "10010001")
-    page.get_by_role("link", name="联系活动记录").first.click()
-    page.get_by_role("heading", name="联系活动记录").wait_for()
-    settle(page)
+    login(page, server["url"], "10010001")
+    follow_link(page, "联系活动记录")
     title = page.locator("h2, h3").filter(has_text="编号").first.inner_text()
     activity_id = int(title.rsplit("编号", 1)[1].strip(" ）)"))
     page.get_by_text("作废", exact=True).click()
