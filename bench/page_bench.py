@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ["PORTAL_TODAY"] = "2026-08-31"
 
 from quota_bench import bulk_activities  # noqa: E402
-from rush_bench import cpu_seconds, rss_mb, start_server  # noqa: E402
+from rush_bench import cpu_seconds, rss_mb, server  # noqa: E402
 
 from portal import accounts, cases, config, demo, sessions  # noqa: E402
 from portal.db import open_db, write  # noqa: E402
@@ -123,14 +123,10 @@ def main(argv: list[str]) -> int:
     print(f"data: {describe(path)}; today {os.environ['PORTAL_TODAY']}; code: {code or ROOT}")
     print(f"(a shared machine, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include waiting)")
     cookie = admin_cookie(path)
-    proc, url = start_server(str(path), code)
-    try:
-        rss_start = rss_mb(proc.pid)
-        rows = asyncio.run(measure(url, proc.pid, cookie))
-    finally:
-        rss_end = rss_mb(proc.pid)
-        proc.terminate()
-        proc.wait(timeout=30)
+    with server(str(path), code) as running:
+        rss_start = rss_mb(running.pid)
+        rows = asyncio.run(measure(running.base, running.pid, cookie))
+        rss_end = rss_mb(running.pid)
     ok = True
     print(f"{'page':<18}{'first load':>12}{'server CPU':>12}{'2nd session':>13}{'widget change':>15}{'RSS growth':>12}  note")
     for title, load, cpu, again, change, rss, problem in rows:

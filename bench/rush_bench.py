@@ -20,16 +20,14 @@ The machine may be shared: figures are the server's own CPU time where it matter
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +36,7 @@ os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
 from portal import config, demo, reception, sessions  # noqa: E402
 from portal.db import open_db  # noqa: E402
+from tests import live  # noqa: E402
 from tests.stclient import Tab  # noqa: E402
 
 DAY_LABEL = "2026年12月2日（星期三）"
@@ -47,30 +46,9 @@ PAGE = "reception_book"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db_path: str, code: Path | None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, PORTAL_DB=db_path)
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "portal", "--db", db_path, "serve", "--port", str(port), "--address", "127.0.0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(code or ROOT),
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("portal serve did not start")
+def server(db_path: str, code: Path | None):
+    """``portal serve`` over ``db_path`` (tests/live.server); ``code``: another checkout to serve."""
+    return live.server(Path(db_path), cwd=code, **({"PYTHONPATH": str(code)} if code else {}))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -219,15 +197,11 @@ def report(title: str, r: dict, made_in_db: int, over: int, cpu_rerun: float | N
 def run(users: int, servers: int, code: Path | None, tmp: str, visits: int) -> bool:
     path = str(Path(tmp) / f"rush{servers}.sqlite3")
     cookies = prepare(path, users + 1, visits)
-    procs = [start_server(path, code) for _ in range(servers)]
-    try:
-        urls, pids = [u for _, u in procs], [p.pid for p, _ in procs]
+    with contextlib.ExitStack() as running:
+        procs = [running.enter_context(server(path, code)) for _ in range(servers)]
+        urls, pids = [s.base for s in procs], [s.pid for s in procs]
         cpu_rerun = asyncio.run(cpu_per_rerun(urls[0], cookies[-1], pids[0], 30)) if servers == 1 else None
         result = asyncio.run(rush(urls, cookies[:users], pids))
-    finally:
-        for p, _ in procs:
-            p.terminate()
-            p.wait(timeout=30)
     over, made = double_bookings(path)
     return report(f"{servers} portal serve process{'es' if servers > 1 else ''}", result, made, over, cpu_rerun)
 

@@ -200,13 +200,12 @@ def test_choosing_another_record_reruns_only_the_record_panel(demo_db):
     import asyncio
 
     from portal import sessions
+    from tests import live
     from tests.stclient import Tab
-    from tests.test_rush import _serve
 
     _, claim = sessions.start(demo_db, accounts.find_user(demo_db, "10010001").id)
     cookie = f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}"
-    proc, url = _serve(str(config.db_path()))
-    try:
+    with live.serve(config.db_path()) as url:
 
         async def pick_another():
             tab = Tab(url, cookie, "activities")
@@ -217,8 +216,5 @@ def test_choosing_another_record_reruns_only_the_record_panel(demo_db):
             return await tab.rerun()
 
         run = asyncio.run(pick_another())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert run.exception is None and "查看记录" in run.widgets
     assert "制度" not in run.widgets  # the filters (and the list below them) did not run again

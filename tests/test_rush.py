@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 
 import pytest
 
 from portal import accounts, config, dates, reception, sessions
 from portal import db as dbmod
 from portal.errors import Busy
+from tests import live
 from tests.conftest import goto, login, texts
 from tests.stclient import Tab
 
@@ -150,27 +146,6 @@ def test_a_failed_last_seen_update_never_fails_anything(demo_db, monkeypatch):
     assert sessions.flush_last_seen() == 1
 
 
-def _serve(path: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "portal", "--db", path, "serve", "--port", str(port), "--address", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("portal serve did not start")
-
-
 def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
     """Two ``portal serve`` processes on one file (as behind nginx), six people, one place."""
     tpl = reception.load_template(demo_db)
@@ -185,9 +160,8 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
     for uid in people:
         _, claim = sessions.start(demo_db, uid)
         cookies.append(f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}")
-    servers = [_serve(str(config.db_path())) for _ in range(2)]
-    try:
-        tabs = [Tab(servers[i % 2][1], c, "reception_book") for i, c in enumerate(cookies)]
+    with live.server(config.db_path()) as one, live.server(config.db_path()) as two:
+        tabs = [Tab((one, two)[i % 2].base, c, "reception_book") for i, c in enumerate(cookies)]
 
         async def rush():
             for tab in tabs:
@@ -201,10 +175,6 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
             return await asyncio.gather(*(t.click("提交预约") for t in tabs))
 
         runs = asyncio.run(rush())
-    finally:
-        for proc, _ in servers:
-            proc.terminate()
-            proc.wait(timeout=30)
     assert not any(r.exception for r in runs)
     won = [r for r in runs if any("预约成功" in s for s in r.successes)]
     lost = [r for r in runs if any("约满" in m for m in r.errors + r.warnings)]
