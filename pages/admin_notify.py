@@ -23,44 +23,35 @@ cols = st.columns(len(outbox.STATE_LABELS))
 for col, (state, label) in zip(cols, outbox.STATE_LABELS.items(), strict=True):
     col.metric(label, figures[state])
 
+
+def table(entries: list, **last: str) -> None:
+    """The messages as a table; ``last`` names the columns after 消息 and the field each shows."""
+    st.dataframe(
+        [
+            {
+                "编号": e.id,
+                "时间": dates.format_stamp(e.created_at),
+                "收件人": e.user_name,
+                "方式": e.channel_label,
+                "消息": e.message.subject,
+                **{column: getattr(e, field) for column, field in last.items()},
+            }
+            for e in entries
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
 if skipped:
     with st.expander(f"已取消的消息（{figures['skipped']} 条）"):
-        st.dataframe(
-            [
-                {
-                    "编号": e.id,
-                    "时间": dates.format_stamp(e.created_at),
-                    "收件人": e.user_name,
-                    "方式": e.channel_label,
-                    "消息": e.message.subject,
-                    "原因": e.last_error,
-                }
-                for e in skipped
-            ],
-            hide_index=True,
-            width="stretch",
-        )
+        table(skipped, 原因="last_error")
 
 st.subheader("发送失败")
 if not dead:
     st.info("没有发送失败的消息。")
     st.stop()
-st.dataframe(
-    [
-        {
-            "编号": e.id,
-            "时间": dates.format_stamp(e.created_at),
-            "收件人": e.user_name,
-            "方式": e.channel_label,
-            "消息": e.message.subject,
-            "尝试次数": e.attempts,
-            "失败原因": e.last_error,
-        }
-        for e in dead
-    ],
-    hide_index=True,
-    width="stretch",
-)
+table(dead, 尝试次数="attempts", 失败原因="last_error")
 labels = {e.id: f"{e.id}　{e.user_name}　{e.message.subject}" for e in dead}
 chosen = st.multiselect("选择要重新发送的消息", list(labels), format_func=labels.get, key="notify_pick")
 c1, c2 = st.columns(2)

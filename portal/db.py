@@ -51,6 +51,25 @@ def _script(db: Database, sql: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {buf!r}")
 
 
+def _widen_check(db: Database, table: str, old: str, new: str) -> None:
+    """Replace the CHECK ``old`` of ``table`` by the wider ``new`` in the table's declared SQL:
+    SQLite's documented procedure for a constraint change every stored row still passes. A rebuild
+    through a new table would need ``PRAGMA foreign_keys=OFF``, which cannot change inside the
+    migration's transaction, and would drop the triggers others put on the table. Re-runnable."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+    if new in sql:
+        return
+    if old not in sql:
+        raise RuntimeError(f"{table}: the CHECK to widen is not the one the migrations created: {old}")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [sql.replace(old, new), table])
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 @migrations()
 def m001_foundation(db: Database) -> None:
     _script(
@@ -481,28 +500,15 @@ def m012_case_withdrawal(db: Database) -> None:
     """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
     and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
 
-    The ``state`` CHECK gains 'withdrawn' by rewriting the table's declared SQL (SQLite's documented
-    procedure for constraint changes that leave the stored rows as they are: every existing row
-    still passes). A rebuild through a new table would need ``PRAGMA foreign_keys=OFF``, which
-    cannot change inside the migration's transaction, and would drop the triggers others put on
-    ``cases``. Re-runnable (a renumbered migration may run again on a database that has it).
+    The ``state`` CHECK gains 'withdrawn' (``_widen_check``: every existing row still passes).
+    Re-runnable (a renumbered migration may run again on a database that has it).
     """
-    old = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))"
-    new = "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))"
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cases'").fetchone()[0]
-    if new not in sql:
-        if old not in sql:
-            raise RuntimeError("case withdrawal: the cases table's state CHECK is not the one m005 created")
-        version = db.execute("PRAGMA schema_version").fetchone()[0]
-        db.execute("PRAGMA writable_schema = ON")
-        try:
-            db.execute(
-                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'cases'",
-                [sql.replace(old, new)],
-            )
-            db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
-        finally:
-            db.execute("PRAGMA writable_schema = OFF")
+    _widen_check(
+        db,
+        "cases",
+        "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed'))",
+        "CHECK (state IN ('registered', 'referred', 'in_progress', 'answered', 'closed', 'withdrawn'))",
+    )
     columns = {r[1] for r in db.execute("PRAGMA table_info(cases)")}
     for column, ddl in (
         ("withdrawn_at", "withdrawn_at TEXT"),
@@ -645,26 +651,14 @@ def m018_notify_skipped(db: Database) -> None:
     """A queued message whose recipient's account was disabled before it went out is not sent: the
     dispatcher marks it 'skipped' (已取消) with the reason (portal/notify/dispatch.py).
 
-    The ``state`` CHECK gains 'skipped' by rewriting the table's declared SQL, as m012 does for
-    ``cases`` (every stored row still passes). Re-runnable.
+    The ``state`` CHECK gains 'skipped' (``_widen_check``, as m012 for ``cases``). Re-runnable.
     """
-    old = "CHECK (state IN ('pending', 'sent', 'dead'))"
-    new = "CHECK (state IN ('pending', 'sent', 'dead', 'skipped'))"
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'notify_outbox'").fetchone()[0]
-    if new in sql:
-        return
-    if old not in sql:
-        raise RuntimeError("notify skipped: the notify_outbox state CHECK is not the one m016 created")
-    version = db.execute("PRAGMA schema_version").fetchone()[0]
-    db.execute("PRAGMA writable_schema = ON")
-    try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'notify_outbox'",
-            [sql.replace(old, new)],
-        )
-        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
-    finally:
-        db.execute("PRAGMA writable_schema = OFF")
+    _widen_check(
+        db,
+        "notify_outbox",
+        "CHECK (state IN ('pending', 'sent', 'dead'))",
+        "CHECK (state IN ('pending', 'sent', 'dead', 'skipped'))",
+    )
 
 
 # --- connecting --------------------------------------------------------------------------

@@ -50,12 +50,9 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    """A fresh browser context (no cookies) per test; a screenshot is kept when the test fails."""
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True
-    )
+def _tab(browser, request, **options):
+    """A fresh browser context (no cookies) and its tab; a screenshot is kept when the test fails."""
+    context = browser.new_context(locale="zh-CN", **options)
     context.set_default_timeout(30_000)
     tab = context.new_page()
     yield tab
@@ -64,6 +61,12 @@ def page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A desktop tab per test."""
+    yield from _tab(browser, request, viewport={"width": 1400, "height": 1000}, accept_downloads=True)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -112,17 +115,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser, request):
-    context = browser.new_context(
-        locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    yield tab
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    """A phone's tab per test (touch, a mobile user agent's viewport)."""
+    yield from _tab(browser, request, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
 
 
 def fits(page, what: str) -> None:
