@@ -323,11 +323,6 @@ def preload() -> list[str]:
             log.exception("preloading %s failed", found.name)
             continue
         loaded.append(found.name)
-    # Streamlit looks for a leading emoji in every alert that is not ASCII — every Chinese one —
-    # and compiles its emoji catalogue the first time: ≈ 0.25 s, paid inside the first rush
-    import streamlit.emojis
-
-    re.compile(streamlit.emojis.EMOJI_EXTRACTION_REGEX)
     return loaded
 
 
