@@ -39,6 +39,13 @@ def show_rows(title: str, found, key: str) -> None:
     )
 
 
+def forget_preview() -> None:
+    """Drop the preview held for this session, and the parsed rows it parked on disk."""
+    held = st.session_state.pop("import_prepared", None)
+    if held is not None and held[1] is not None:
+        held[1].discard()
+
+
 # the result of the last confirm stays on the page; the preview it came from is gone
 done = st.session_state.get("import_done")
 if done is not None and done[0] == kind:
@@ -55,7 +62,7 @@ if done is not None and done[0] == kind:
         st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
     if st.button("导入另一个文件", icon=":material/upload_file:"):
         st.session_state.pop("import_done", None)
-        st.session_state.pop("import_prepared", None)
+        forget_preview()
         st.session_state["import_upload_round"] = st.session_state.get("import_upload_round", 0) + 1
         st.rerun()
     st.stop()
@@ -72,10 +79,13 @@ if upload is not None:
     digest = imports.file_digest(kind, data)
     cached = st.session_state.get("import_prepared")
     if cached is None or cached[0] != digest:
-        # computed once per uploaded file (not on every rerun); reads only, locks nothing
+        forget_preview()
+        # computed once per uploaded file (not on every rerun); reads only, locks nothing; the parsed
+        # rows wait on disk, not in the session, until 确认导入
         try:
             with common.database() as db:
-                cached = (digest, imports.prepare(db, kind, upload.name, data), None, submissions.new_token())
+                prepared = imports.prepare(db, kind, upload.name, data).park()
+                cached = (digest, prepared, None, submissions.new_token())
         except ImportRejected as exc:
             cached = (digest, None, exc, None)
         except PortalError as exc:
@@ -104,7 +114,7 @@ if upload is not None:
             common.show_error(exc)
         else:
             st.session_state["import_done"] = (kind, report)
-            st.session_state.pop("import_prepared", None)
+            forget_preview()
             st.rerun()
 
 with st.expander(f"{importer.label}表的格式", expanded=upload is None):
