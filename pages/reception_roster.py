@@ -3,11 +3,13 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from pages.reception_widgets import duty_day_card
+from pages.reception_widgets import change_card, duty_day_card
 from portal import dates, periods, reception, submissions
 from portal.accounts import User
 from portal.errors import PortalError, ValidationError
 from portal.reception import roster
+
+CHANGE_CARDS = 30  # 变更记录 as cards: the latest; the whole in the table view
 
 user = common.require(__file__)
 
@@ -247,22 +249,29 @@ with tab_place, st.form("place"):
 with tab_history:
     with common.database() as db:
         history = roster.changes(db)
-    st.dataframe(
-        [
-            {
-                "接待日": dates.format_date(c.date),
-                "操作": c.action_label,
-                "原值班": c.old_leader,
-                "新值班": c.new_leader,
-                "说明": c.note,
-                "操作人": c.user_name,
-                "时间": dates.format_stamp(c.at),
-            }
-            for c in history
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    if not history:
+        st.info("暂无变更记录。")
+    for i, c in enumerate(history[:CHANGE_CARDS]):  # cards, as the days above: whole on a phone
+        change_card(c, f"roster_change_{i}")
+    if len(history) > CHANGE_CARDS:
+        st.caption(f"显示最近 {CHANGE_CARDS} 条，共 {len(history)} 条；全部见下方表格视图。")
+    with st.expander("表格视图", icon=":material/table:"):
+        st.dataframe(
+            [
+                {
+                    "接待日": dates.format_date(c.date),
+                    "操作": c.action_label,
+                    "原值班": c.old_leader,
+                    "新值班": c.new_leader,
+                    "说明": c.note,
+                    "操作人": c.user_name,
+                    "时间": dates.format_stamp(c.at),
+                }
+                for c in history
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 with tab_settings:
     with common.database() as db:

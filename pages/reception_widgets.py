@@ -1,6 +1,6 @@
 """What 预约接待 and 我的预约 both show: a booking as a card (state first, complete on screen — WeChat's
 browser often cannot download files) and the cancel dialog (confirm, optional reason); the cards of
-接待当日 and 接待日安排, which a leader on duty reads on a phone (a table's columns are cut off at
+接待当日 and 接待日安排 (its days and its 变更记录), which a leader on duty reads on a phone (a table's columns are cut off at
 390 px; a card's lines wrap).
 
 Not a page: pages import it. User text is shown with ``st.text`` or through ``common.md``.
@@ -70,6 +70,19 @@ def duty_day_card(d: roster.DutyDay) -> None:
         lines = [f"{d.leader_title}", f"地点：{d.place}", f"已有预约：{d.booked} 个"]
         if d.cancelled and d.note:
             lines.append(f"取消原因：{d.note}")
+        st.text("\n".join(lines))
+
+
+def change_card(c: roster.DutyChange, key: str) -> None:
+    """One entry of 变更记录: the day and what was done first, then what changed, who and when."""
+    with st.container(border=True, key=key):
+        with st.container(horizontal=True, gap="small"):
+            st.markdown(f"**{common.md(dates.format_date(c.date))}**")
+            st.badge(c.action_label, color="blue")
+        lines = [c.describe()]
+        if c.note:
+            lines.append(f"说明：{c.note}")
+        lines.append(f"{c.user_name}　{dates.format_stamp(c.at)}")
         st.text("\n".join(lines))
 
 

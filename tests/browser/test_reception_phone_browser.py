@@ -61,3 +61,22 @@ def test_anyone_reads_the_roster_on_a_phone(server, phone):
         assert dates.format_date(d.date, weekday=False) in first_line and d.leader_name in first_line, first_line
         assert d.status_label in shown and d.place in shown, shown
     fits(phone, "接待日安排")
+
+
+def test_dangban_reads_the_rosters_changes_on_a_phone(server, phone):
+    with open_db(server["db"]) as db:
+        history = roster.changes(db)
+    assert len(history) >= 5
+    phone_login(phone, server["url"], "dangban")
+    open_page(phone, server["url"], "reception_roster", "接待日安排")
+    phone.get_by_role("tab", name="变更记录").click()
+    for i, c in enumerate(history[:30]):
+        card = phone.locator(f".st-key-roster_change_{i}")
+        card.wait_for()
+        shown = within_the_phone(card)
+        first_line = shown.strip().splitlines()[0]
+        assert dates.format_date(c.date, weekday=False) in first_line and c.action_label in shown, shown
+        assert c.describe() in shown, shown
+    # (not ``fits``: the managers' seven tabs scroll sideways in their own bar, as Streamlit's tab bar
+    # does on a phone; the page itself does not)
+    assert phone.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
