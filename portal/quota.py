@@ -178,7 +178,7 @@ class _Matcher:
         self._units: dict[tuple[int, str], bool] = {}
         # the policy's unit names as this installation maps them (研工部 → 研究生院 when merged)
         self._resolved = unit_names.resolve(db) if db is not None else {}
-        self._rule_post: dict[tuple[int, int], bool] = {}
+        self._rule_post: dict[tuple, bool] = {}
 
     def _unit(self, name: str, post: _Post) -> bool:
         key = (post.unit_id, name)
@@ -202,7 +202,9 @@ class _Matcher:
         return not clause.units or any(self._unit(u, post) for u in clause.units)
 
     def applies(self, rule: Rule, post: _Post) -> bool:
-        key = (id(rule), id(post))
+        # what a clause reads of a post: its tags, level and unit (the unit's kind and names follow
+        # from its id); a thousand cadres' posts come in far fewer such shapes
+        key = (id(rule), post.tags, post.level, post.unit_kind, post.unit_id)
         found = self._rule_post.get(key)
         if found is None:
             found = any(self._clause(c, post) for c in rule.applies_to) and not any(
