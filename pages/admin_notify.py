@@ -19,9 +19,7 @@ with common.database() as db:
     figures = outbox.counts(db)
     dead = outbox.dead_letters(db, user)
     skipped = outbox.skipped(db, user)
-cols = st.columns(len(outbox.STATE_LABELS))
-for col, (state, label) in zip(cols, outbox.STATE_LABELS.items(), strict=True):
-    col.metric(label, figures[state])
+common.figures({label: figures[state] for state, label in outbox.STATE_LABELS.items()})
 
 
 def table(entries: list, **last: str) -> None:

@@ -27,12 +27,9 @@ st.caption(
     f"统计截至 {dates.format_date(result.on)}。考核期间为该年度内结束的月、学期、学年和年度；"
     "完成率 = 已完成 ÷ 考核项，进行中的期间计为尚未完成，任职不足半个期间的不考核。"
 )
-m = st.columns(5)
-m[0].metric("参加考核干部", len(result.cadres))
-m[1].metric("考核项", t.assessed)
-m[2].metric("已完成", t.met)
-m[3].metric("未完成", t.missed)
-m[4].metric("完成率", t.rate_text)
+common.figures(
+    {"参加考核干部": len(result.cadres), "考核项": t.assessed, "已完成": t.met, "未完成": t.missed, "完成率": t.rate_text}
+)
 
 if not result.cadres:
     st.info("该年度没有可考核的数据。")

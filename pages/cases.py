@@ -91,12 +91,15 @@ with common.database() as db:
 if linked is not None and linked.id not in {c.id for c in found}:
     found.insert(0, linked)  # a link opens its case whatever the filters say
 tally = cases.counts(found)
-m = st.columns(5)
-m[0].metric("列表中", len(found))
-m[1].metric("未答复", tally["open"])
-m[2].metric("逾期", tally["overdue"])
-m[3].metric("临期", tally["at_risk"])
-m[4].metric("逾期答复", tally["answered_late"])
+common.figures(
+    {
+        "列表中": len(found),
+        "未答复": tally["open"],
+        "逾期": tally["overdue"],
+        "临期": tally["at_risk"],
+        "逾期答复": tally["answered_late"],
+    }
+)
 
 # the case on screen stays on screen when an action (here or in another tab) takes it out of the
 # unchanged filter (answered, transferred); a new filter shows what it selects

@@ -208,6 +208,17 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
+FIGURE_WIDTH = 128  # px: three figures a line on a 390 px phone, all of them on one line on a desktop
+
+
+def figures(items: dict[str, object]) -> None:
+    """A row of figures (label → value) that wraps: two or three a line on a phone, where
+    ``st.columns`` would stack them one per line and fill the first screen with numbers."""
+    with st.container(horizontal=True, gap="medium"):
+        for label, value in items.items():
+            st.metric(label, value, width=FIGURE_WIDTH)
+
+
 def show_error(exc: PortalError) -> None:
     """A service's Chinese message; multi-line reports are shown as plain text, never as HTML."""
     lines = str(exc.report() if hasattr(exc, "report") else exc.message).splitlines()

@@ -63,9 +63,7 @@ counts = {
     label: sum(b.status_label == label for b in items)
     for label in states.BOOKING_DAY_LABELS
 }
-cols = st.columns(len(counts))
-for col, (label, n) in zip(cols, counts.items(), strict=True):
-    col.metric(label, n)
+common.figures(counts)
 
 for b in items:  # cards: a phone shows them whole (the table's columns are cut off at 390 px)
     visit_card(b)

@@ -35,10 +35,7 @@ if not result.rows:
 
 behind = sum(1 for r in result.rows if r.behind)
 missed = sum(1 for r in result.rows if r.missed)
-cols = st.columns(3)
-cols[0].metric("干部", len(result.rows))
-cols[1].metric("有进度滞后的", behind)
-cols[2].metric("有未完成任务的", missed)
+common.figures({"干部": len(result.rows), "有进度滞后的": behind, "有未完成任务的": missed})
 
 table = [
     {

@@ -28,6 +28,15 @@ BASE = "https://portal.example.edu.cn"
 DING_SECRET = "SEC0123456789abcdef"
 
 
+@pytest.fixture(autouse=True)
+def _seven_in_the_morning(monkeypatch):
+    """Messages are queued at the service clock (``dates.now``: the pinned day at the real time of
+    day) and these tests dispatch at set times of that day from 07:30 on: run after 07:41 Beijing
+    time, a message was queued after the moment the test sent it at, and was not due. The clock
+    stands at 07:00."""
+    monkeypatch.setenv("PORTAL_TODAY", f"{TODAY.isoformat()}T07:00:00")
+
+
 def at(hour: int, minute: int = 0, day: dt.date = TODAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), dates.TZ)
 
