@@ -13,6 +13,10 @@ from portal import config, demo, seeds
 from portal.db import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' clock: a Tuesday morning, the day before a reception day. A date alone would take the
+# real time of day, and a test that passes at 04:00 could fail at 18:00 (a booking window closed,
+# a message queued after the moment a test dispatches at).
+NOW = "2026-11-24T10:00:00"
 
 # One demo account for each kind of user (README: Demo accounts): the authorization matrix and the
 # screenshot tour (tests/browser/tour.py) walk the same people.
@@ -30,9 +34,9 @@ KINDS_OF_USER = {
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    """Every test gets its own database file and a pinned 'today'."""
+    """Every test gets its own database file and a pinned clock (``NOW``)."""
     monkeypatch.setenv("PORTAL_DB", str(tmp_path / "portal.sqlite3"))
-    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24")
+    monkeypatch.setenv("PORTAL_TODAY", NOW)
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -53,7 +57,7 @@ def _demo_template(tmp_path_factory):
     import os
 
     old = os.environ.get("PORTAL_TODAY")
-    os.environ["PORTAL_TODAY"] = "2026-11-24"
+    os.environ["PORTAL_TODAY"] = NOW
     try:
         with open_db(path) as handle:
             demo.build(handle, seed=1)

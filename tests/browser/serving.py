@@ -13,7 +13,7 @@ from portal.db import open_db
 from tests import live
 from tests.live import free_port  # noqa: F401 (the browser tests take it from here)
 
-TODAY = "2026-11-24"
+TODAY = "2026-11-24T10:00:00"  # the clock of the tests (tests/conftest.NOW): date and time of day
 
 
 def build_demo(db_path: Path) -> None:
