@@ -561,6 +561,19 @@ def test_a_message_to_an_account_disabled_after_queueing_is_not_sent(demo_db, sm
     assert "账号已停用" in texts(page) + "".join(str(d.value) for d in page.dataframe)
 
 
+def test_nothing_is_queued_for_an_account_already_disabled(demo_db, smtp):
+    db = demo_db
+    people = email_for(db, "2023000062", "2023000063")
+    for user in people.values():
+        reception.book(db, user, booking_input(db, dt.date(2026, 12, 2)), now=at(10))
+    assert dispatch.run_once(db, at(10, 5), scan_events=False).sent == 2  # the confirmations
+    admin = accounts.find_user(db, "admin")
+    accounts.set_active(db, people["2023000062"].id, False, admin.id)
+    roster.cancel_day(db, dt.date(2026, 12, 2), accounts.find_user(db, "dangban"), "学校临时安排")
+    told = {e.user_id for e in outbox.entries(db, state="pending")}
+    assert people["2023000063"].id in told and people["2023000062"].id not in told
+
+
 def test_the_skipped_state_migration_keeps_queued_messages_and_may_run_again(tmp_path):
     from portal import db as portal_db
 

@@ -287,7 +287,18 @@ def emit(
     topic = EVENTS[event]
     now = dates.stamp()
     rows = []
-    for user_id in dict.fromkeys(user_ids):
+    wanted = list(dict.fromkeys(user_ids))
+    # a disabled account (someone who has left) is told nothing; one disabled after its message was
+    # queued is skipped when the message's turn comes (dispatch)
+    active = {
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM users WHERE is_active = 1 AND id IN (SELECT value FROM json_each(?))", [json.dumps(wanted)]
+        )
+    }
+    for user_id in wanted:
+        if user_id not in active:
+            continue
         prefs = get_prefs(db, user_id)
         if prefs.channel != "none" and prefs.wants(topic):
             rows.append([event, key, user_id, prefs.channel, message.payload(), int(urgent), now, now])
