@@ -74,7 +74,7 @@ with common.database() as db:
         system_tables = cache.memo(
             db,
             ("ledger-tables", *args),
-            lambda: {s: _latest_table(ledger.latest_rows(db, book, s, TAB_ROWS)) for s in book.systems},
+            lambda: {s: _latest_table(rows) for s, rows in ledger.latest(db, book, TAB_ROWS).items()},
         )
     except PortalError as exc:
         common.show_error(exc)

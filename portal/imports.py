@@ -534,6 +534,15 @@ class _AccountRow:
     password_hash: str | None = None
 
 
+def _ids_by(db: Database, table: str, column: str, keys) -> dict:
+    """{key: id} of the rows of ``table`` whose ``column`` is one of ``keys`` (just written in bulk)."""
+    return dict(
+        db.execute(
+            f"SELECT {column}, id FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))", [_json_list(keys)]
+        ).fetchall()
+    )
+
+
 def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -627,18 +636,12 @@ class AccountImporter(Importer):
             "INSERT INTO people (staff_no, name, unit_id, phone, kind, cpc_member) VALUES (?, ?, ?, ?, ?, 0)",
             ((i.staff_no, i.name, i.unit_id, i.phone or "", i.kind or "教职工") for i in fresh),
         )
-        people = dict(db.execute(
-            "SELECT staff_no, id FROM people WHERE staff_no IN (SELECT value FROM json_each(?))",
-            [_json_list(i.staff_no for i in fresh)],
-        ).fetchall())
+        people = _ids_by(db, "people", "staff_no", (i.staff_no for i in fresh))
         db.conn.executemany(
             "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
             ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
         )
-        users = dict(db.execute(
-            "SELECT username, id FROM users WHERE username IN (SELECT value FROM json_each(?))",
-            [_json_list(i.staff_no for i in fresh)],
-        ).fetchall())
+        users = _ids_by(db, "users", "username", (i.staff_no for i in fresh))
         db.conn.executemany(
             "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
             ((users[i.staff_no], r.role, r.department) for i in fresh for r in i.roles if r.role != "cadre"),
@@ -1007,12 +1010,7 @@ class ActivityImporter(Importer):
                         insert,
                         ([*i.values.values(), i.key, actor_id, now, now, marker, "导入中（尚未生效）"] for i in chunk),
                     )
-                    ids = dict(
-                        db.execute(
-                            "SELECT import_key, id FROM activities WHERE import_key IN (SELECT value FROM json_each(?))",
-                            [json.dumps([i.key for i in chunk])],
-                        ).fetchall()
-                    )
+                    ids = _ids_by(db, "activities", "import_key", (i.key for i in chunk))
                     db.conn.executemany(
                         "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)",
                         ((ids[i.key], code) for i in chunk for code in i.codes),

@@ -263,24 +263,35 @@ def _row(labels: _Labels, r: tuple) -> LedgerRow:
     )
 
 
-def iter_rows(db: Database, book: Ledger, system: str) -> Iterator[LedgerRow]:
-    """Every activity of ``system`` in the ledger's period, in ledger order (date, 工号), one at a time."""
-    labels = _Labels(db)
+def iter_rows(db: Database, book: Ledger, system: str, labels: _Labels | None = None) -> Iterator[LedgerRow]:
+    """Every activity of ``system`` in the ledger's period, in ledger order (date, 工号), one at a time.
+    ``labels``: shared by the callers that read several systems (posts and people read once)."""
+    if labels is None:
+        labels = _Labels(db)
+        labels.load_people(labels.posts)  # every cadre in one query, not one per cadre met
     for r in db.execute(
         _ROW_SQL + "ORDER BY a.date, p.staff_no, a.id", [system, book.since.isoformat(), book.until.isoformat()]
     ):
         yield _row(labels, r)
 
 
-def latest_rows(db: Database, book: Ledger, system: str, limit: int) -> list[LedgerRow]:
+def latest_rows(
+    db: Database, book: Ledger, system: str, limit: int, labels: _Labels | None = None
+) -> list[LedgerRow]:
     """The ``limit`` most recent activities of ``system`` in the ledger's period, newest first."""
-    labels = _Labels(db)
+    labels = labels or _Labels(db)
     found = db.execute(
         _ROW_SQL + "ORDER BY a.date DESC, p.staff_no DESC, a.id DESC LIMIT ?",
         [system, book.since.isoformat(), book.until.isoformat(), limit],
     ).fetchall()
     labels.load_people({r[-1] for r in found})
     return [_row(labels, r) for r in found]
+
+
+def latest(db: Database, book: Ledger, limit: int) -> dict[str, list[LedgerRow]]:
+    """``latest_rows`` of every system of the ledger (what its tabs show), the posts read once."""
+    labels = _Labels(db)
+    return {s: latest_rows(db, book, s, limit, labels) for s in book.systems}
 
 
 def _duties(db: Database, department: str, since: dt.date, until: dt.date) -> list[DutyRow]:
@@ -344,9 +355,11 @@ def export_xlsx(db: Database, ledger: Ledger) -> bytes:
     span = f"{ledger.name}　{dates.format_date(ledger.since, weekday=False)} 至 {dates.format_date(ledger.until, weekday=False)}"
     tallies: dict[str, dict[str, Counter]] = {k: defaultdict(Counter) for k in COUNT_KEYS}
     with snapshot(db):
+        labels = _Labels(db)
+        labels.load_people(labels.posts)  # every cadre in one query
         for system in ledger.systems:
             ws = sheets.add_sheet(wb, system, f"领导干部联系师生工作台账（{system}）", ACTIVITY_COLUMNS, span)
-            for i, r in enumerate(iter_rows(db, ledger, system), start=1):
+            for i, r in enumerate(iter_rows(db, ledger, system, labels), start=1):
                 for key in ("unit", "semester", "month"):
                     tallies[key][getattr(r, key)][system] += 1
                 tallies["cadre"][f"{r.cadre_name}（{r.staff_no}）"][system] += 1
