@@ -192,6 +192,19 @@ def require(page_file: str) -> User:
     return user  # type: ignore[return-value]
 
 
+def entering(url_path: str) -> None:
+    """Note which page this run shows (called by the entry script before it runs the page)."""
+    state = st.session_state
+    state["_arrived"] = state.get("_page") != url_path
+    state["_page"] = url_path
+
+
+def arrived() -> bool:
+    """Whether this run is the first of a visit to the page: the user came from another page (or
+    signed in). What a page keeps for "the result you just saw" ends there."""
+    return bool(st.session_state.get("_arrived", True))
+
+
 def page_link(page: str, **kwargs) -> None:
     """``st.page_link`` to a page named by its repository path (``"pages/x.py"``, as in
     ``portal.navigation``); Streamlit resolves a relative path against the entry script's folder."""

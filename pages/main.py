@@ -50,4 +50,5 @@ with st.sidebar:
         common.logout()
         st.rerun()
 page = st.navigation(menu, expanded=True)  # every section open: no English “View 6 more”
+common.entering(page.url_path)
 page.run()

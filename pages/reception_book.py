@@ -6,7 +6,7 @@ from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
 from portal import cache, dates, org, reception, sessions
 from portal.errors import Conflict, PortalError
-from portal.reception import bookings
+from portal.reception import bookings, roster
 
 user = common.require(__file__)
 
@@ -53,24 +53,38 @@ if not open_days:
 
 
 def day_label(iso: str) -> str:
+    """A day as the user picks it: only what names the day. Streamlit sends a choice back as the label
+    the user saw; a label holding the free slots would change under a second tap (the first one's
+    booking changed it) and the choice would fall back to the first day. What changes is a caption."""
     d = next(x for x in open_days if x.date.isoformat() == iso)
+    leader = f"{d.leader_name}（{d.leader_title}）" if d.leader_title else d.leader_name
+    return f"{dates.format_date(d.date)}　{leader}"
+
+
+def day_state(d: roster.DutyDay) -> str:
     mine = held[d.date]
     if mine is not None:
-        tail = f"已预约 {mine.slot_label}"
-    else:
-        free = sum(1 for s in grids[d.date] if s.free)
-        tail = f"余 {free} 个时段" if free else "已约满"
-    leader = f"{d.leader_name}（{d.leader_title}）" if d.leader_title else d.leader_name
-    return f"{dates.format_date(d.date)}　{leader}　{tail}"
+        return f"已预约 {mine.slot_label}"
+    free = sum(1 for s in grids[d.date] if s.free)
+    return f"余 {free} 个时段" if free else "已约满"
 
 
+def moved_on() -> None:
+    """Another day chosen: the confirmation of the booking just made has been seen."""
+    st.session_state.pop("just_booked", None)
+
+
+if common.arrived():  # a new visit of the page: an old confirmation is not news
+    moved_on()
 st.subheader("1. 选择接待日")
 chosen = st.radio(
     "接待日",
     [d.date.isoformat() for d in open_days],
     format_func=day_label,
+    captions=[day_state(d) for d in open_days],
     key="day",
     label_visibility="collapsed",
+    on_change=moved_on,
 )
 day = next(d for d in open_days if d.date.isoformat() == chosen)
 form_name = f"booking_{day.date.isoformat()}"
@@ -129,7 +143,10 @@ if picked and not any(s.slot == picked and s.free for s in grid):
 if mine is not None:
     # the user's booking of that day, instead of an empty form
     st.subheader("您在该接待日的预约")
-    notice("card")
+    if st.session_state.get("just_booked") == mine.code:
+        # said on every run until the user moves on, not once: a second tap on 提交预约 runs the
+        # page again, and a confirmation shown once would be gone before it was read
+        st.success(f"预约成功，预约编号 {mine.code}。请按时到达，凭预约编号签到；预约详情见下方。")
     common.fresh_form(form_name)  # a new form after a cancel is a new rendering
     with common.database() as db:
         cancellable = bookings.can_cancel(db, user, mine)
@@ -163,6 +180,7 @@ else:
 
 
 def cancelled(b: bookings.Booking) -> None:
+    moved_on()
     common.fresh_form(f"booking_{b.date.isoformat()}")
     st.session_state["book_notice"] = ("grid", "success", f"预约 {b.code} 已取消，该时段已释放。")
 
@@ -219,11 +237,7 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
         for key in FIELDS:
             state.pop(key, None)
         state.pop("slot_choice", None)
-        state["book_notice"] = (
-            "card",
-            "success",
-            f"预约成功，预约编号 {made.code}。请按时到达，凭预约编号签到；预约详情见下方。",
-        )
+        state["just_booked"] = made.code
 
 
 st.subheader("3. 填写反映事项")

@@ -32,7 +32,10 @@ def _runs(day: str) -> str:
     return day
 
 
-labels = {d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}　{d.status_label}" for d in days}
+# a choice's label names the thing only: Streamlit sends a choice back as the label the user saw, and
+# a label holding a state (待接待 → 已签到) changes under the second tap of a double tap, which then
+# falls back to the first option (see pages/reception_book.py, day_label)
+labels = {d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}" for d in days}
 past_or_today = [d.date.isoformat() for d in days if d.date <= today]
 default = past_or_today[-1] if past_or_today else days[0].date.isoformat()
 link = common.linked("date", "接待日", lambda db, v: _runs(dt.date.fromisoformat(v).isoformat()))
@@ -115,21 +118,19 @@ def cancelled(b: bookings.Booking) -> None:
 
 if open_items:
     st.subheader("办理来访")
-    choice = {
-        b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}　（{b.status_label}）" for b in open_items
-    }
+    choice = {b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}" for b in open_items}
     booking_id = st.selectbox("来访人", list(choice), format_func=choice.get, key="visitor")
     b = next(x for x in open_items if x.id == booking_id)
     with st.container(border=True):
         st.text(
-            f"预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
+            f"状态：{b.status_label}\n预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
             f"联系电话：{b.phone}\n反映事项：［{b.category}］{b.subject}"
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
         c1, c2 = st.columns(2)
         waiting = b.status == "booked" and not b.checked_in_at
         if (waiting or b.status == "no_show") and c1.button(
-            "签到", icon=":material/how_to_reg:", key="checkin"
+            "签到", icon=":material/how_to_reg:", key=f"checkin_{b.id}"
         ):
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
         with common.database() as db:
@@ -139,7 +140,7 @@ if open_items:
             and c2.button(
                 "标记未到",
                 icon=":material/person_off:",
-                key="noshow",
+                key=f"noshow_{b.id}",
                 disabled=not over,
                 help=None if over else f"时段（{b.slot_label}）结束后才能标记未到",
             )
@@ -151,7 +152,8 @@ if open_items:
             ask_to_cancel(b)
     cancel_dialog(user, cancelled)
 
-    with st.form("record"):
+    # the buttons and the form belong to this visitor: a tap drawn for one can never act on another
+    with st.form(f"record_{b.id}"):
         st.markdown("**记录接待情况**")
         outcome = st.radio(
             "处理方式",

@@ -3,6 +3,8 @@ every state is on screen and nothing needs sideways scrolling."""
 
 import sqlite3
 
+import pytest
+
 from portal.reception.bookings import CASE_STATE_LABELS
 from tests.browser.conftest import FREE_SLOT, choose, fits, open_page, phone_login, settle
 
@@ -70,6 +72,42 @@ def test_a_student_books_and_cancels_on_a_phone(server, phone):
             "cancelled",
             "临时有课",
         )
+
+
+@pytest.mark.parametrize(
+    ("gap_ms", "student"), [(0, "2023000006"), (40, "2023000007"), (90, "2023000008"), (250, "2023000009")]
+)
+def test_a_second_tap_at_any_moment_keeps_the_day_and_the_confirmation(server, phone, gap_ms, student):
+    """The second tap of a double tap reaches the server before, while or after the first one's run.
+    It once came back with the day list's old label ("余 8 个时段", while the first tap had made it
+    "已预约 …"): the page fell back to the first day and the confirmation was gone."""
+    page, base = phone, server["url"]
+    phone_login(page, base, student)
+    open_page(page, base, "reception_book", "预约接待")
+    page.get_by_text("2026年12月2日（星期三）").first.click()
+    settle(page)
+    page.get_by_role("button", name=FREE_SLOT).first.click()
+    settle(page)
+    choose(page, "反映事项类别", "后勤保障")
+    page.get_by_label("反映事项（简要）").fill("食堂晚餐供应时间")
+    page.get_by_label("联系电话（手机号或校内分机）").fill("13800138000")
+    settle(page)
+    page.get_by_role("button", name="提交预约").evaluate(
+        f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
+    )
+    page.wait_for_timeout(gap_ms + 500)
+    settle(page)
+    said = page.get_by_text("预约成功")
+    said.wait_for(timeout=10_000)
+    code = said.inner_text().split("预约编号")[1].split("。")[0].strip()
+    page.get_by_text("2026年12月2日（星期三）", exact=False).nth(1).wait_for(timeout=5_000)  # the card's date
+    with sqlite3.connect(server["db"]) as conn:
+        made = conn.execute(
+            "SELECT b.code, b.date FROM bookings b JOIN users u ON u.id = b.user_id "
+            "WHERE u.username = ? AND b.status = 'booked' AND b.subject = '食堂晚餐供应时间'",
+            [student],
+        ).fetchall()
+    assert made == [(code, "2026-12-02")]
 
 
 def test_my_cases_are_cards_on_a_phone(server, phone):

@@ -72,3 +72,44 @@ def test_department_answers_and_the_student_reads_it(server, browser, page):
     finally:
         conn.close()
     assert state == "answered" and answer == ANSWER
+
+
+def test_a_double_tap_on_answer_stays_on_the_case_answered(server, page):
+    """提交答复 changes the case's state. The 查看和办理 list once named each case with its state,
+    so the second tap of a double tap came back with a name no longer in the list and the page
+    jumped to another case."""
+    with open_db(server["db"]) as db:
+        student = accounts.find_user(db, "2023000004")
+        made = [
+            cases.open_case(
+                db,
+                source="reception",
+                content=f"教学楼{floor}楼饮水机无热水。",
+                responsible_dept="党办",
+                contact_date=dt.date(2026, 11, 18),
+                system="接待日",
+                raised_by=student.id,
+                raiser_name=student.display_name,
+            )
+            for floor in (3, 4)
+        ]
+    login(page, server["url"], "dangban")
+    page.get_by_role("link", name="意见建议办理").first.click()
+    page.get_by_role("heading", name="意见建议办理").wait_for()
+    for gap_ms, case in zip((40, 120), made, strict=True):
+        pick(page, "查看和办理", case.number)
+        page.get_by_role("heading").filter(has_text=case.number).wait_for()
+        settle(page)
+        reply = page.get_by_label("答复内容（将同时送达干部和提出人）")
+        reply.fill("已报后勤处维修。")
+        reply.press("Control+Enter")
+        settle(page)
+        page.get_by_role("button", name="提交答复").evaluate(
+            f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
+        )
+        page.wait_for_timeout(gap_ms + 800)
+        settle(page)
+        page.get_by_role("heading").filter(has_text=f"{case.number}　已答复").wait_for(timeout=10_000)
+    with sqlite3.connect(server["db"]) as conn:
+        states = [conn.execute("SELECT state FROM cases WHERE id = ?", [c.id]).fetchone()[0] for c in made]
+    assert states == ["answered", "answered"]

@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from tests.browser.conftest import choose
 from tests.browser.serving import login, running_server, settle
 
 DAY = "2026-11-25"
@@ -39,3 +40,40 @@ def test_finishing_the_day_at_1145_asks_and_keeps_the_afternoon(late_morning, pa
     after = statuses(late_morning["db"])
     assert all(after[s] == "no_show" for s in before if s < "12:00")
     assert all(after[s] == "booked" for s in before if s > "12:00")
+
+
+@pytest.fixture(scope="module")
+def mid_morning(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("checkin"), extra_env={"PORTAL_TODAY": f"{DAY}T10:00"}) as srv:
+        yield srv
+
+
+def test_a_double_tap_on_checkin_checks_in_the_visitor_chosen_and_no_other(mid_morning, page):
+    """签到 changes the chosen visitor's line in the 来访人 list (待接待 → 已签到). The second tap of a
+    double tap came back with the old line, the list fell back to its first visitor, and the tap
+    checked that visitor in: someone who had not come."""
+    with sqlite3.connect(mid_morning["db"]) as conn:
+        waiting = conn.execute(
+            "SELECT b.id, p.name FROM bookings b JOIN users u ON u.id = b.user_id JOIN people p ON p.id = u.person_id "
+            "WHERE b.date = ? AND b.status = 'booked' ORDER BY b.slot, b.id",
+            [DAY],
+        ).fetchall()
+    assert len(waiting) >= 3
+    login(page, mid_morning["url"], "dangban")
+    page.goto(mid_morning["url"] + f"/reception_day?date={DAY}", wait_until="networkidle")
+    page.get_by_role("heading", name="接待当日").wait_for()
+    settle(page)
+    for gap_ms, (_, name) in zip((40, 90), waiting[1:3], strict=True):
+        choose(page, "来访人", name)
+        settle(page)
+        page.get_by_role("button", name="签到").evaluate(
+            f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
+        )
+        page.wait_for_timeout(gap_ms + 500)
+        settle(page)
+    with sqlite3.connect(mid_morning["db"]) as conn:
+        checked = {
+            i for (i,) in conn.execute("SELECT id FROM bookings WHERE date = ? AND checked_in_at IS NOT NULL", [DAY])
+        }
+    names = dict(waiting)
+    assert sorted(names[i] for i in checked) == sorted(name for _, name in waiting[1:3])
