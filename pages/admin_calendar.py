@@ -182,8 +182,11 @@ if add:
         done(f"已将 {dates.format_date(day)} 设为{kind}。")
 if overrides:
     labels = {o.date: f"{dates.format_date(o.date)} {o.type_label}" for o in overrides}
-    gone = st.selectbox("撤销调整", list(labels), format_func=labels.get, key="override_remove")
-    if st.button("撤销", key="override_remove_button"):
+    # no default: what an action removes is chosen, never fallen back to (common.TARGET)
+    gone = st.selectbox(
+        "撤销调整", list(labels), format_func=labels.get, key="override_remove", **common.TARGET
+    )
+    if st.button("撤销", key="override_remove_button") and common.chosen(gone, "要撤销的调整"):
         with common.database() as db:
             workdays.remove_override(db, gone, user.id)
         done(f"已撤销 {labels[gone]}。")

@@ -96,8 +96,10 @@ st.dataframe(
 
 pending = {s.id: s.label for s in history if s.id is not None and s.effective_from > today}
 if pending:
-    chosen = st.selectbox("撤销尚未施行的修订", list(pending), format_func=pending.get, key="withdraw_choice")
-    if st.button("撤销此修订", key="withdraw"):
+    chosen = st.selectbox(
+        "撤销尚未施行的修订", list(pending), format_func=pending.get, key="withdraw_choice", **common.TARGET
+    )
+    if st.button("撤销此修订", key="withdraw") and common.chosen(chosen, "要撤销的修订"):
         try:
             with common.database() as db:
                 rulesets.withdraw_rule_set(db, chosen, today, user.id)

@@ -192,6 +192,21 @@ def require(page_file: str) -> User:
     return user  # type: ignore[return-value]
 
 
+# What an action acts on (the override to remove, the day to cancel) is chosen with no default.
+# Streamlit sends a choice back as the label the user saw; when that label has left the list (the
+# first tap of a double tap removed or renamed it) the choice falls back to the default, and with
+# a default the second tap acted on the first entry. With none it falls back to nothing.
+TARGET = {"index": None, "placeholder": "请选择"}
+
+
+def chosen(value: object, what: str) -> bool:
+    """Whether the target of an action is chosen; if not, say which choice is missing."""
+    if value is None or value == "":
+        st.error(f"请选择{what}")
+        return False
+    return True
+
+
 def entering(url_path: str) -> None:
     """Note which page this run shows (called by the entry script before it runs the page)."""
     state = st.session_state

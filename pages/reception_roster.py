@@ -156,10 +156,12 @@ with tab_plan:
                 common.show_error(exc)
 
 with tab_swap, st.form("swap"):
-    a = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="swap_a")
-    b = st.selectbox("与此接待日对调", list(scheduled), format_func=scheduled.get, key="swap_b")
+    a = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="swap_a", **common.TARGET)
+    b = st.selectbox(
+        "与此接待日对调", list(scheduled), format_func=scheduled.get, key="swap_b", **common.TARGET
+    )
     note = st.text_input("说明", max_chars=200, key="swap_note")
-    if st.form_submit_button("对调值班校领导") and a and b:
+    if st.form_submit_button("对调值班校领导") and common.chosen(a and b, "要对调的两个接待日"):
         act(
             roster.swap,
             dt.date.fromisoformat(a),
@@ -171,7 +173,7 @@ with tab_swap, st.form("swap"):
         )
 
 with tab_sub:
-    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="sub_day")
+    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="sub_day", **common.TARGET)
     if day_key:
         with common.database() as db:
             leaders = roster.school_leaders(db, dt.date.fromisoformat(day_key))
@@ -192,7 +194,9 @@ with tab_sub:
 
 with tab_cancel:
     with st.form("cancel_day"):
-        day_key = st.selectbox("取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day")
+        day_key = st.selectbox(
+            "取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day", **common.TARGET
+        )
         reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
         if st.form_submit_button("取消该接待日"):
             if not day_key:
@@ -222,9 +226,9 @@ with tab_cancel:
     if cancelled:
         with st.form("restore_day"):
             day_key = st.selectbox(
-                "恢复接待日", list(cancelled), format_func=cancelled.get, key="restore_day"
+                "恢复接待日", list(cancelled), format_func=cancelled.get, key="restore_day", **common.TARGET
             )
-            if st.form_submit_button("恢复"):
+            if st.form_submit_button("恢复") and common.chosen(day_key, "要恢复的接待日"):
                 act(
                     roster.restore_day,
                     dt.date.fromisoformat(day_key),
@@ -234,9 +238,9 @@ with tab_cancel:
                 )
 
 with tab_place, st.form("place"):
-    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="place_day")
+    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="place_day", **common.TARGET)
     new_place = st.text_input("新的接待地点（预约人会看到变动）", max_chars=100, key="place_new")
-    if st.form_submit_button("更改地点") and day_key:
+    if st.form_submit_button("更改地点") and common.chosen(day_key, "接待日"):
         act(
             roster.change_place,
             dt.date.fromisoformat(day_key),

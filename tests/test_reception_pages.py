@@ -248,6 +248,16 @@ def test_dangban_cancels_a_day_and_the_roster_says_so(demo_db):
         == 0
     )
 
+    # restoring acts on the day chosen, never on a default: 恢复 with no choice restores nothing
+    assert at.selectbox(key="restore_day").value is None
+    next(b for b in at.button if b.label == "恢复").click().run()
+    assert "请选择要恢复的接待日" in texts(at)
+    assert roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled
+    at.selectbox(key="restore_day").select(NEXT)
+    next(b for b in at.button if b.label == "恢复").click().run()
+    assert not at.exception, at.exception
+    assert not roster.get_day(demo_db, dt.date.fromisoformat(NEXT)).cancelled
+
 
 def test_everyone_sees_the_roster_but_only_dangban_manages_it(demo_db):
     at = login("2023000001")

@@ -151,7 +151,11 @@ def test_the_rules_page_lists_articles_and_loads_a_revision(db):
     assert any("2027-09-01 起施行" in s.value for s in at.success)
     assert len(next(f.value for f in at.dataframe if "施行日期" in f.value.columns)) == 2
     assert rulesets.rule_set_on(db, dt.date(2027, 9, 1)).rules[0].min == 6
-    # a revision not yet in force can be withdrawn
+    # a revision not yet in force can be withdrawn: the one chosen, never a default
+    at.button(key="withdraw").click().run()
+    assert any("请选择要撤销的修订" in e.value for e in at.error) and len(rulesets.history(db)) == 2
+    revision = next(s.id for s in rulesets.history(db) if s.id is not None)
+    at.selectbox(key="withdraw_choice").set_value(revision).run()
     at.button(key="withdraw").click().run()
     assert any("已撤销" in s.value for s in at.success)
     assert len(rulesets.history(db)) == 1

@@ -195,3 +195,28 @@ def test_the_calendar_page_warns_loads_a_year_and_keeps_overrides(db):
     at.button(key="FormSubmitter:holiday_form-导入").click().run()
     assert at.error and "第 2 行" in texts(at)
     assert workdays.unloaded_years(db, D(2028, 1, 1), D(2028, 1, 1)) == [2028]
+
+
+def test_removing_an_override_needs_a_choice_and_never_falls_back_to_the_first(db):
+    """撤销 acts on the override chosen, and on nothing when none is: the list had a default, so a
+    choice that had just left the list (the first tap of a double tap removed it) fell back to the
+    first override, which the second tap removed."""
+    from portal import accounts
+    from portal.demo import DEMO_PASSWORD
+    from tests.conftest import goto, login, texts
+
+    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    workdays.set_override(db, D(2026, 12, 2), False, "校庆日")
+    workdays.set_override(db, D(2026, 12, 9), False, "运动会")
+    db.conn.commit()
+    at = login("boss")
+    goto(at, "pages/admin_calendar.py").run()
+    assert at.selectbox(key="override_remove").value is None
+    at.button(key="override_remove_button").click().run()
+    assert "请选择要撤销的调整" in texts(at)
+    assert [o.date for o in workdays.overrides(db)] == [D(2026, 12, 2), D(2026, 12, 9)]
+    at.selectbox(key="override_remove").set_value(D(2026, 12, 9)).run()
+    at.button(key="override_remove_button").click().run()
+    assert not at.exception, at.exception
+    assert [o.date for o in workdays.overrides(db)] == [D(2026, 12, 2)]
+    assert at.selectbox(key="override_remove").value is None  # the next removal is chosen afresh
