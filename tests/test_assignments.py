@@ -198,3 +198,24 @@ def test_a_revised_rule_file_changes_the_bounds_warned_about(demo_db):
     assert not [w for w in bound_notes(desk) if w.kind in ("联系点", "高层次人才")]
     rules = {r.id: r for r in quota.applicable_rules(demo_db, TODAY, person_id=leader)[leader]}
     assert rules["talent.assigned"].max == 1
+
+
+def test_a_second_submit_of_end_never_ends_another_assignment(demo_db):
+    """结束联系 with a past date: the assignment ended leaves the list, and the list fell back to its
+    first entry, which a second click on the page as it still stood ended as well."""
+    from tests.conftest import goto, login, texts
+
+    dangban = user(demo_db, "dangban")
+    live_before = {a.id for a in assignments.list_assignments(demo_db, dangban, active_on=TODAY)}
+    at = login("dangban")
+    goto(at, "pages/assignments.py").run()
+    assert not at.exception, at.exception
+    chosen = sorted(live_before)[1]  # not the list's first entry
+    at.selectbox(key="end_id").set_value(chosen)
+    at.date_input(key="end_date").set_value(TODAY - dt.timedelta(days=1))
+    next(b for b in at.button if b.label == "结束联系").click().run()
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label == "结束联系").click().run()  # the same click again
+    live_after = {a.id for a in assignments.list_assignments(demo_db, dangban, active_on=TODAY)}
+    assert live_before - live_after == {chosen}
+    assert "请选择要结束的联系" in texts(at)
