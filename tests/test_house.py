@@ -337,3 +337,75 @@ def test_the_readme_layout_names_every_module_and_folder():
     }
     unnamed = sorted(str(p.relative_to(ROOT)) for p in [*modules, *folders] if p.resolve() not in named)
     assert unnamed == []
+
+
+CHOICE_WIDGETS = {"selectbox", "radio", "multiselect", "segmented_control", "pills", "select_slider"}
+CHANGING = {"status", "state", "status_label", "state_label"}  # what a label may not hold
+COUNTING = {"len", "sum"}
+
+
+def _changing_choice_labels(path) -> list[str]:
+    """Choice widgets whose option labels hold something that changes: a state, or a count.
+
+    Streamlit sends a choice back as the label the user saw. A label changed by the first tap of a
+    double tap (待接待 → 已签到, 余 8 → 已预约) is not in the list when the second arrives, and the
+    choice falls back to another option, which the second tap then acts on. What changes is shown
+    beside the choice (a caption, the panel below it), never in its label.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined: dict[str, ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            defined[node.targets[0].id] = node.value
+        elif isinstance(node, ast.FunctionDef):
+            defined[node.name] = node
+
+    def changing(node: ast.AST, seen: set[str]) -> list[str]:
+        hits = []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and sub.attr in CHANGING:
+                hits.append(sub.attr)
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in COUNTING:
+                hits.append(f"{sub.func.id}()")
+            elif (
+                isinstance(sub, ast.Name)
+                and sub.id not in seen
+                and isinstance(defined.get(sub.id), (ast.Dict, ast.DictComp, ast.FunctionDef, ast.Lambda))
+            ):
+                hits += changing(defined[sub.id], seen | {sub.id})
+        return hits
+
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in CHOICE_WIDGETS:
+            continue
+        for kw in node.keywords:
+            if kw.arg == "format_func" and (hits := changing(kw.value, set())):
+                found.append(f"{node.lineno}: {node.func.attr} labels hold {', '.join(sorted(set(hits)))}")
+    return found
+
+
+def test_no_choice_label_holds_a_state_or_a_count():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        if (found := _changing_choice_labels(path))
+    }
+    assert not offenders, offenders
+
+
+def test_the_choice_label_check_sees_a_state_in_a_label(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text(
+        "import streamlit as st\n"
+        "labels = {b.id: f'{b.name}（{b.status_label}）' for b in items}\n"
+        "st.selectbox('来访人', list(labels), format_func=labels.get, key='visitor')\n"
+        "def day_label(d):\n"
+        "    return f'{d} 余 {sum(1 for s in grid if s.free)} 个'\n"
+        "st.radio('接待日', days, format_func=day_label)\n",
+        encoding="utf-8",
+    )
+    found = _changing_choice_labels(page)
+    assert len(found) == 2 and "status_label" in found[0] and "sum()" in found[1]

@@ -96,6 +96,15 @@ def choose(page, label: str, option: str) -> None:
     raise AssertionError(f"{label}: the option {option} never showed")
 
 
+def tap_twice(button, gap_ms: int, page) -> None:
+    """Two taps on ``button`` ``gap_ms`` apart, as a person's double tap: the second reaches the
+    server before, during or after the first one's run, with what the page showed before the first
+    was answered. Returns once both are answered."""
+    button.evaluate(f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}")
+    page.wait_for_timeout(gap_ms + 500)
+    settle(page)
+
+
 def book_first_free_slot(page, subject: str, phone: str, category: str = "教学") -> None:
     """On 预约接待 (the day already chosen): the first free slot of the grid, the form, 提交预约."""
     page.get_by_role("button", name=FREE_SLOT).first.click()

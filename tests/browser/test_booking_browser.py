@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from portal.reception.bookings import CASE_STATE_LABELS
-from tests.browser.conftest import FREE_SLOT, choose, fits, open_page, phone_login, settle
+from tests.browser.conftest import FREE_SLOT, choose, fits, open_page, phone_login, settle, tap_twice
 
 SUBJECT = "宿舍热水供应不稳定 <i>请协调</i>"
 
@@ -92,11 +92,7 @@ def test_a_second_tap_at_any_moment_keeps_the_day_and_the_confirmation(server, p
     page.get_by_label("反映事项（简要）").fill("食堂晚餐供应时间")
     page.get_by_label("联系电话（手机号或校内分机）").fill("13800138000")
     settle(page)
-    page.get_by_role("button", name="提交预约").evaluate(
-        f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
-    )
-    page.wait_for_timeout(gap_ms + 500)
-    settle(page)
+    tap_twice(page.get_by_role("button", name="提交预约"), gap_ms, page)
     said = page.get_by_text("预约成功")
     said.wait_for(timeout=10_000)
     code = said.inner_text().split("预约编号")[1].split("。")[0].strip()

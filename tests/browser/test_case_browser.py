@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from portal import accounts, cases
 from portal.db import open_db
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import login, settle, tap_twice
 
 ANSWER = "经党办协调，后勤处已于本周更换热水器。<script>alert(1)</script> 如仍有问题请再反映。"
 
@@ -104,11 +104,7 @@ def test_a_double_tap_on_answer_stays_on_the_case_answered(server, page):
         reply.fill("已报后勤处维修。")
         reply.press("Control+Enter")
         settle(page)
-        page.get_by_role("button", name="提交答复").evaluate(
-            f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
-        )
-        page.wait_for_timeout(gap_ms + 800)
-        settle(page)
+        tap_twice(page.get_by_role("button", name="提交答复"), gap_ms, page)
         page.get_by_role("heading").filter(has_text=f"{case.number}　已答复").wait_for(timeout=10_000)
     with sqlite3.connect(server["db"]) as conn:
         states = [conn.execute("SELECT state FROM cases WHERE id = ?", [c.id]).fetchone()[0] for c in made]

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from tests.browser.conftest import choose
+from tests.browser.conftest import choose, tap_twice
 from tests.browser.serving import login, running_server, settle
 
 DAY = "2026-11-25"
@@ -66,11 +66,7 @@ def test_a_double_tap_on_checkin_checks_in_the_visitor_chosen_and_no_other(mid_m
     for gap_ms, (_, name) in zip((40, 90), waiting[1:3], strict=True):
         choose(page, "来访人", name)
         settle(page)
-        page.get_by_role("button", name="签到").evaluate(
-            f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}"
-        )
-        page.wait_for_timeout(gap_ms + 500)
-        settle(page)
+        tap_twice(page.get_by_role("button", name="签到"), gap_ms, page)
     with sqlite3.connect(mid_morning["db"]) as conn:
         checked = {
             i for (i,) in conn.execute("SELECT id FROM bookings WHERE date = ? AND checked_in_at IS NOT NULL", [DAY])
