@@ -96,6 +96,28 @@ def choose(page, label: str, option: str) -> None:
     raise AssertionError(f"{label}: the option {option} never showed")
 
 
+def handed_over(db_path, username: str, content: str):
+    """A case 党办 holds, as a reception hand-over opens it (第十二条): raised by ``username`` at the
+    reception day of 2026-11-18."""
+    import datetime as dt
+
+    from portal import accounts, cases
+    from portal.db import open_db
+
+    with open_db(db_path) as db:
+        visitor = accounts.find_user(db, username)
+        return cases.open_case(
+            db,
+            source="reception",
+            content=content,
+            responsible_dept="党办",
+            contact_date=dt.date(2026, 11, 18),
+            system="接待日",
+            raised_by=visitor.id,
+            raiser_name=visitor.display_name,
+        )
+
+
 def tap_twice(button, gap_ms: int, page) -> None:
     """Two taps on ``button`` ``gap_ms`` apart, as a person's double tap: the second reaches the
     server before, during or after the first one's run, with what the page showed before the first

@@ -1,13 +1,10 @@
 """A department answers a case in a real browser, and the student who raised it reads the answer."""
 
-import datetime as dt
 import sqlite3
 
 from playwright.sync_api import expect
 
-from portal import accounts, cases
-from portal.db import open_db
-from tests.browser.conftest import login, settle, tap_twice
+from tests.browser.conftest import handed_over, login, settle, tap_twice
 
 ANSWER = "经党办协调，后勤处已于本周更换热水器。<script>alert(1)</script> 如仍有问题请再反映。"
 
@@ -22,19 +19,8 @@ def pick(page, label: str, text: str) -> None:
 
 def test_department_answers_and_the_student_reads_it(server, browser, page):
     username = "2023000003"
-    with open_db(server["db"]) as db:  # as a reception hand-over would (第十二条)
-        student = accounts.find_user(db, username)
-        case = cases.open_case(
-            db,
-            source="reception",
-            content="宿舍热水器坏了一周，希望尽快维修。",
-            responsible_dept="党办",
-            contact_date=dt.date(2026, 11, 18),
-            system="接待日",
-            raised_by=student.id,
-            raiser_name=student.display_name,
-        )
-        number = case.number
+    case = handed_over(server["db"], username, "宿舍热水器坏了一周，希望尽快维修。")
+    number = case.number
 
     login(page, server["url"], "dangban")
     page.get_by_role("link", name="意见建议办理").first.click()
@@ -78,21 +64,7 @@ def test_a_double_tap_on_answer_stays_on_the_case_answered(server, page):
     """提交答复 changes the case's state. The 查看和办理 list once named each case with its state,
     so the second tap of a double tap came back with a name no longer in the list and the page
     jumped to another case."""
-    with open_db(server["db"]) as db:
-        student = accounts.find_user(db, "2023000004")
-        made = [
-            cases.open_case(
-                db,
-                source="reception",
-                content=f"教学楼{floor}楼饮水机无热水。",
-                responsible_dept="党办",
-                contact_date=dt.date(2026, 11, 18),
-                system="接待日",
-                raised_by=student.id,
-                raiser_name=student.display_name,
-            )
-            for floor in (3, 4)
-        ]
+    made = [handed_over(server["db"], "2023000004", f"教学楼{floor}楼饮水机无热水。") for floor in (3, 4)]
     login(page, server["url"], "dangban")
     page.get_by_role("link", name="意见建议办理").first.click()
     page.get_by_role("heading", name="意见建议办理").wait_for()

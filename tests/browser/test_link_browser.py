@@ -1,25 +1,12 @@
 """A link opened logged out (issue 12 §3): the person logs in and lands on the linked object, not on 首页."""
 
-import datetime as dt
 
-from portal import accounts, cases, links
-from portal.db import open_db
-from tests.browser.conftest import settle
+from portal import links
+from tests.browser.conftest import handed_over, settle
 
 
 def test_a_deep_link_opened_logged_out_lands_on_its_case_after_login(server, page):
-    with open_db(server["db"]) as db:
-        visitor = accounts.find_user(db, "30000002")
-        case = cases.open_case(
-            db,
-            source="reception",
-            content="实验楼三楼的饮水机坏了，希望尽快维修。",
-            responsible_dept="党办",
-            contact_date=dt.date(2026, 11, 18),
-            system="接待日",
-            raised_by=visitor.id,
-            raiser_name=visitor.display_name,
-        )
+    case = handed_over(server["db"], "30000002", "实验楼三楼的饮水机坏了，希望尽快维修。")
     page.goto(server["url"] + links.case(case.number).path, wait_until="networkidle")
     page.get_by_label("账号（工号或学号）").fill("dangban")
     page.get_by_label("密码", exact=True).fill("demo1234")
