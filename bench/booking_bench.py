@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
-from portal import accounts, dates, demo, reception  # noqa: E402
+from bench.crowd import crowded_university, without_booking  # noqa: E402
+from portal import accounts, dates, reception  # noqa: E402
 from portal.db import open_db  # noqa: E402
 from portal.errors import Conflict  # noqa: E402
 
@@ -87,21 +88,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "bench.sqlite3")
         with open_db(path) as db:
-            demo.build(db, seed=1)
-            tpl = reception.load_template(db)
-            reception.save_template(db, tpl.model_copy(update={"visits_per_slot": 10}))
+            crowded_university(db)
             places = sum(s.free for s in reception.slots(db, DAY))
-            taken = {
-                r[0] for r in db.execute("SELECT user_id FROM bookings WHERE date = ?", [DAY.isoformat()])
-            }
-            users = [
-                r[0]
-                for r in db.execute(
-                    "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id "
-                    "WHERE p.kind IN ('学生', '教职工') ORDER BY u.id"
-                )
-                if r[0] not in taken
-            ][:bookers]
+            users = without_booking(db, limit=bookers)
             slots = reception.load_template(db).slots
         rng = random.Random(1)
         # a fifth of the bookers are a second click of someone else in the crowd: same person, same day

@@ -29,7 +29,8 @@ os.environ.setdefault("PORTAL_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
 
 from import_bench import activities_xlsx  # noqa: E402
 
-from portal import accounts, dates, demo, imports, reception  # noqa: E402
+from bench.crowd import crowded_university, without_booking  # noqa: E402
+from portal import accounts, dates, imports, reception  # noqa: E402
 from portal.db import open_db  # noqa: E402
 from portal.errors import Conflict  # noqa: E402
 
@@ -57,22 +58,14 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "bench.sqlite3")
         with open_db(path) as db:
-            demo.build(db, seed=1)
-            tpl = reception.load_template(db)
-            reception.save_template(db, tpl.model_copy(update={"visits_per_slot": 10}))
+            crowded_university(db)
             staff = [
                 r[0]
                 for r in db.execute(
                     "SELECT DISTINCT p.staff_no FROM people p JOIN cadre_posts c ON c.person_id = p.id"
                 )
             ]
-            visitors = [
-                r[0]
-                for r in db.execute(
-                    "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id WHERE p.kind = '学生' "
-                    "AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id LIMIT 400"
-                )
-            ]
+            visitors = without_booking(db, ("学生",), limit=400)
             logins = [r[0] for r in db.execute("SELECT username FROM users WHERE is_active = 1 ORDER BY id LIMIT 40")]
             slots = reception.load_template(db).slots
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
-from portal import config, demo, reception, sessions  # noqa: E402
+from bench.crowd import crowded_university, without_booking  # noqa: E402
+from portal import config, reception, sessions  # noqa: E402
 from portal.db import open_db  # noqa: E402
 from tests import live  # noqa: E402
 from tests.stclient import Tab  # noqa: E402
@@ -66,16 +67,8 @@ def rss_mb(pid: int) -> float:
 def prepare(path: str, users: int, visits: int) -> list[str]:
     """The demo university, ``visits`` per slot; cookies of ``users`` students and staff with no booking."""
     with open_db(path) as db:
-        demo.build(db, seed=1)
-        tpl = reception.load_template(db)
-        reception.save_template(db, tpl.model_copy(update={"visits_per_slot": visits}))
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id "
-                "WHERE p.kind IN ('学生', '教职工') AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id"
-            )
-        ][:users]
+        crowded_university(db, visits)
+        ids = without_booking(db, limit=users)
         cookies = []
         for uid in ids:
             _, claim = sessions.start(db, uid)
