@@ -20,8 +20,8 @@ FIELDS = ("category", "subject", "description", "group")  # the form's widget ke
 
 
 def notice(where: str) -> None:
-    """What the previous run did (booked, slot taken meanwhile, cancelled), said once, where the
-    user is looking: above the slots or above the booking."""
+    """What the previous run did (slot taken meanwhile, cancelled, a form refused), said once,
+    where the user is looking: above the slots or below the form. (预约成功 is said by the card.)"""
     said = st.session_state.get("book_notice")
     if said and said[0] == where:
         st.session_state.pop("book_notice")

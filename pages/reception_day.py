@@ -152,17 +152,18 @@ if open_items:
             ask_to_cancel(b)
     cancel_dialog(user, cancelled)
 
-    # the buttons and the form belong to this visitor: a tap drawn for one can never act on another
+    # the buttons and the form belong to this visitor: a tap drawn for one can never act on another,
+    # and what is typed for one never shows in another's form
     with st.form(f"record_{b.id}"):
         st.markdown("**记录接待情况**")
         outcome = st.radio(
             "处理方式",
             ["answered", "handed"],
             format_func={"answered": "当面答复", "handed": "不能当即答复，转交党办/校办协调办理"}.get,
-            key="outcome",
+            key=f"outcome_{b.id}",
         )
         answer = st.text_area(
-            "答复内容（当面答复时必填；转交时写明向来访人说明的情况）", max_chars=2000, key="answer"
+            "答复内容（当面答复时必填；转交时写明向来访人说明的情况）", max_chars=2000, key=f"answer_{b.id}"
         )
         issue = st.text_area(
             "转交办理的事项（转交时填写，默认取预约时反映的事项）",
@@ -170,7 +171,7 @@ if open_items:
             max_chars=1900,
             key=f"issue_{b.id}",
         )
-        dept = st.selectbox("转交部门", reception_day.managing_departments(), key="dept")
+        dept = st.selectbox("转交部门", reception_day.managing_departments(), key=f"dept_{b.id}")
         if st.form_submit_button("保存接待记录", type="primary", icon=":material/save:"):
             record = reception.ReceptionRecord(outcome=outcome, answer=answer, issue=issue, department=dept)
             done = (

@@ -192,9 +192,13 @@ def test_dangban_records_a_reception_on_the_day(demo_db, monkeypatch):
     assert waiting[0].visitor_name in list(listed["来访人"])
     assert waiting[0].phone not in list(listed["联系电话"])  # masked in the list
     assert waiting[0].phone_masked in list(listed["联系电话"])
+    # what is typed for one visitor stays with that visitor: another one's form starts empty
+    at.selectbox(key="visitor").select(waiting[1].id).run()
+    at.text_area(key=f"answer_{waiting[1].id}").input("这是给另一位来访人的答复")
     at.selectbox(key="visitor").select(waiting[0].id).run()
-    at.radio(key="outcome").set_value("answered")
-    at.text_area(key="answer").input("已当面说明，下周起增开窗口")
+    assert at.text_area(key=f"answer_{waiting[0].id}").value == ""
+    at.radio(key=f"outcome_{waiting[0].id}").set_value("answered")
+    at.text_area(key=f"answer_{waiting[0].id}").input("已当面说明，下周起增开窗口")
     submit(at, "保存接待记录")
     said = texts(at)
     at.run()  # st.rerun, when AppTest has not followed it
