@@ -289,7 +289,7 @@ def record_panel(rows: list[tuple]) -> None:
 
     with st.expander("作废", icon=":material/block:"):
         reason = st.text_input("作废原因", key=f"void_reason_{chosen}")
-        if st.button("作废此记录", key="void"):
+        if st.button("作废此记录", key=f"void_{chosen}"):
             if not reason.strip():
                 st.error("请填写作废原因")
             else:
