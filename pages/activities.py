@@ -99,7 +99,7 @@ if listing.total > EXPORT_LIMIT:
 elif listing.total:
     st.download_button(
         "导出 Excel",
-        data=_export_listed,  # built when clicked, not on every rerun
+        data=common.owned(user, _export_listed),  # built when clicked, not on every rerun
         file_name=f"联系活动记录_{today.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
@@ -149,7 +149,7 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
     if zip_path and Path(zip_path).exists():
         st.download_button(
             "下载压缩包",
-            data=lambda: Path(zip_path).read_bytes(),  # read from disk when clicked
+            data=common.owned(user, lambda: Path(zip_path).read_bytes()),  # read from disk when clicked
             file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
             mime="application/zip",
             icon=":material/download:",
@@ -203,7 +203,7 @@ def record_panel(rows: list[tuple]) -> None:
     c1, c2 = st.columns(2)
     c1.download_button(
         "下载记录表（Word）",
-        data=lambda: _form_docx(chosen),  # rendered when clicked, not on every rerun
+        data=common.owned(user, lambda: _form_docx(chosen)),  # rendered when clicked, not on every rerun
         file_name=record_form.form_filename(activity),
         mime=DOCX_MIME,
         icon=":material/download:",
@@ -218,7 +218,7 @@ def record_panel(rows: list[tuple]) -> None:
     if st.session_state.get("pdf", (None,))[0] == chosen:
         c2.download_button(
             "下载记录表（PDF）",
-            st.session_state["pdf"][1],
+            common.owned(user, st.session_state["pdf"][1]),
             file_name=record_form.form_filename(activity, "pdf"),
             mime="application/pdf",
             key="download_pdf",

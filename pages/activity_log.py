@@ -48,7 +48,7 @@ def _show_result(activity_id: int) -> None:
         st.text("\n".join(f"{c.number}　{c.state_label}　{c.content}" for c in opened))
     st.download_button(
         "下载记录表（Word）",
-        data,
+        common.owned(user, data),
         file_name=record_form.form_filename(saved),
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         icon=":material/download:",

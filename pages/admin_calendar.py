@@ -132,7 +132,7 @@ writer.writeheader()
 writer.writerows(workdays.template_rows(max(y.year for y in years) if years else today.year))
 st.download_button(
     "下载示例文件（已载入的最近一年）",
-    sample.getvalue().encode("utf-8-sig"),
+    common.owned(user, sample.getvalue().encode("utf-8-sig")),
     file_name="节假日安排示例.csv",
     mime="text/csv",
     icon=":material/download:",

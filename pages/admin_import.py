@@ -32,7 +32,7 @@ def show_rows(title: str, found, key: str) -> None:
     st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
     st.download_button(
         f"下载{title}（.xlsx）",
-        table_bytes(rows),
+        common.owned(admin, table_bytes(rows)),
         file_name=f"{importer.label}导入{title}.xlsx",
         key=f"{key}_download",
         icon=":material/download:",
@@ -121,7 +121,7 @@ with st.expander(f"{importer.label}表的格式", expanded=upload is None):
     st.table([{"列名": c.name, "必填": "是" if c.required else "", "说明": c.note} for c in importer.columns])
     st.download_button(
         "下载模板（表头和一行示例）",
-        write_xlsx_template([c.name for c in importer.columns], importer.example),
+        common.owned(admin, write_xlsx_template([c.name for c in importer.columns], importer.example)),
         file_name=f"{importer.label}导入模板.xlsx",
         icon=":material/download:",
     )

@@ -116,7 +116,7 @@ st.caption(
 )
 st.download_button(
     "下载内置规则文件（policy.toml）",
-    rulesets.bundled_toml(),
+    common.owned(user, rulesets.bundled_toml()),
     file_name="policy.toml",
     mime="application/toml",
     icon=":material/download:",

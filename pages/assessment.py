@@ -38,7 +38,7 @@ if not result.cadres:
 cols = st.columns(2)
 cols[0].download_button(
     "导出 Excel（排名、热力图、干部、明细）",
-    data=lambda: assessment.export_xlsx(result),
+    data=common.owned(user, lambda: assessment.export_xlsx(result)),
     file_name=f"{year}年度考核.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",
@@ -52,7 +52,7 @@ def unit_report() -> None:
     unit = st.selectbox("单位报告", [u.unit for u in result.units], key="a_unit")
     st.download_button(
         "下载该单位 Word 报告",
-        data=lambda: assessment.unit_report_docx(result, unit),
+        data=common.owned(user, lambda: assessment.unit_report_docx(result, unit)),
         file_name=f"{year}年度考核-{unit}.docx",
         mime=DOCX_MIME,
         icon=":material/description:",

@@ -156,7 +156,7 @@ if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 st.download_button(
     "导出 Excel",
-    data=lambda: cases.export_xlsx(found),  # built when clicked, not on every rerun
+    data=common.owned(user, lambda: cases.export_xlsx(found)),  # built when clicked, not on every rerun
     file_name=f"意见建议督办-{dates.today().isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",

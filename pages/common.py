@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, browser, config, navigation, provisioning, sessions, sso, submissions
+from portal import accounts, browser, config, downloads, navigation, provisioning, sessions, sso, submissions
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
@@ -205,6 +205,23 @@ def chosen(value: object, what: str) -> bool:
         st.error(f"请选择{what}")
         return False
     return True
+
+
+Downloadable = bytes | str | Callable[[], bytes | str]
+
+
+def owned(user: User, data: Downloadable) -> bytes | Callable[[], bytes]:
+    """A download button's ``data``, served to ``user`` only (``portal.downloads``): pass every
+    ``st.download_button``'s data through this. A function (a file built when clicked) stays a
+    function; text is sent as UTF-8, as Streamlit would."""
+    uid = user.id
+
+    def as_bytes(value: bytes | str) -> bytes:
+        return downloads.built(uid, value.encode("utf-8") if isinstance(value, str) else bytes(value))
+
+    if callable(data):
+        return lambda: as_bytes(data())
+    return as_bytes(data)
 
 
 def entering(url_path: str) -> None:

@@ -86,7 +86,7 @@ st.caption(
 )
 st.download_button(
     "导出 Excel 台账",
-    data=lambda: _export(book),  # built when clicked, not on every rerun
+    data=common.owned(user, lambda: _export(book)),  # built when clicked, not on every rerun
     file_name=f"工作台账-{book.name}-{book.since.isoformat()}至{book.until.isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",

@@ -60,7 +60,7 @@ def card(b: bookings.Booking) -> None:
         if b.id in ics and b.status == "booked":
             st.download_button(
                 "下载日历文件（.ics，可选）",
-                data=ics[b.id],
+                data=common.owned(user, ics[b.id]),
                 file_name=f"接待日预约-{b.code}.ics",
                 mime="text/calendar",
                 icon=":material/calendar_add_on:",

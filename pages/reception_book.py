@@ -159,7 +159,7 @@ if mine is not None:
             st.caption("已过取消截止时间，如需取消请联系党办或校办。")
     st.download_button(
         "下载日历文件（.ics，可选）",
-        data=ics,
+        data=common.owned(user, ics),
         file_name=f"接待日预约-{mine.code}.ics",
         mime="text/calendar",
         icon=":material/calendar_add_on:",

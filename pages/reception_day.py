@@ -228,7 +228,7 @@ if fresh and fresh.activity_id:
             docx = record_form.render_record_form(db, fresh.activity_id, user)
         st.download_button(
             "下载《领导干部联系师生工作记录表》",
-            data=docx,
+            data=common.owned(user, docx),
             file_name=f"接待日记录表-{day.isoformat()}.docx",
             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             icon=":material/description:",

@@ -77,7 +77,7 @@ if user.person_id is not None:
     if mine:
         st.download_button(
             f"下载我的值班日历（{len(mine)} 天，.ics）",
-            data=ics,
+            data=common.owned(user, ics),
             file_name="接待日值班.ics",
             mime="text/calendar",
             icon=":material/calendar_add_on:",

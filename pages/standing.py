@@ -57,7 +57,7 @@ st.dataframe(
 )
 st.download_button(
     "导出 Excel",
-    data=lambda: standing.workbook(result),
+    data=common.owned(user, lambda: standing.workbook(result)),
     file_name=f"干部任务总览_{dates.today().isoformat()}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

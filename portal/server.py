@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import browser, config, seeds, sessions
+from . import browser, config, downloads, seeds, sessions
 from .cookies import set_session_cookie
 from .db import open_db
 
@@ -131,11 +131,13 @@ def _live_user(scope: Scope):
 
 
 class SessionGate:
-    """Downloads (Streamlit's ``/media/`` files) and ``/_stcore/metrics`` need a live session.
+    """Downloads (Streamlit's ``/media/`` files) are served to the user they were built for, and
+    ``/_stcore/metrics`` to administrators.
 
     A download link is a bearer URL: without this, anyone who learns it (a shared screen, a
-    proxy log, the browser history of a shared computer) fetches the record form while its
-    owner is logged in. Metrics describe the server to an attacker: admins only.
+    proxy log, the browser history of a shared computer) fetches the record form while it is
+    kept. A live session is not enough either: the bytes served must be bytes a page built for
+    that session's user (``portal.downloads``). Metrics describe the server to an attacker.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -154,7 +156,43 @@ class SessionGate:
                 if not allowed:
                     await PlainTextResponse("请先登录。", status_code=403)(scope, receive, send)
                     return
+                if path.startswith("/media/"):
+                    await self._owned_media(user.id, scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+    async def _owned_media(self, user_id: int, scope: Scope, receive: Receive, send: Send) -> None:
+        """The file, whole, if a page built these bytes for ``user_id``; else 403.
+
+        The whole file, as built, is needed to know whose it is: it is asked for uncompressed (the
+        record forms and workbooks are zip files already), a range is answered with the whole
+        file (a download never asks for one), and a HEAD after the same check, without the body."""
+        head = scope.get("method") == "HEAD"
+        inner = {
+            **scope,
+            "method": "GET",
+            "headers": [
+                (k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"range", b"accept-encoding")
+            ],
+        }
+        start: Message | None = None
+        body = bytearray()
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await self.app(inner, receive, keep)
+        if start is None:
+            return
+        if start["status"] == 200 and not downloads.may_fetch(user_id, bytes(body)):
+            await PlainTextResponse("无权下载此文件。", status_code=403)(scope, receive, send)
+            return
+        await send(start)
+        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
 
 
 def _is_https(request: Request) -> bool:

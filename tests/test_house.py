@@ -409,3 +409,19 @@ def test_the_choice_label_check_sees_a_state_in_a_label(tmp_path):
     )
     found = _changing_choice_labels(page)
     assert len(found) == 2 and "status_label" in found[0] and "sum()" in found[1]
+
+
+def test_every_download_is_its_owners():
+    """A download button's data goes through ``common.owned``: the server serves its bytes to the
+    user the page built them for and nobody else (portal/downloads.py)."""
+    offenders = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "download_button"):
+                continue
+            data = next((k.value for k in node.keywords if k.arg == "data"), None)
+            data = data if data is not None else (node.args[1] if len(node.args) > 1 else None)
+            owned = isinstance(data, ast.Call) and getattr(data.func, "attr", "") == "owned"
+            if not owned:
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders

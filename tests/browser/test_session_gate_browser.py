@@ -1,6 +1,7 @@
-"""Downloads need the session: a record form's link (Streamlit's /media/… file) works in the
-browser of the person logged in, and not for a plain request without that session cookie — nor
-after logout. /_stcore/metrics answers an administrator's session only."""
+"""Downloads are their owner's: a record form's link (Streamlit's /media/… file) works in the
+browser of the person it was built for, and not for a plain request without that session
+cookie, nor for another person logged in, nor after logout. /_stcore/metrics answers an
+administrator's session only."""
 
 from tests.browser.conftest import login, settle
 from tests.live import http
@@ -11,8 +12,18 @@ def _cookie(page) -> str:
     return f"portal_session={cookie['value']}"
 
 
-def test_a_record_forms_link_needs_the_owners_session(server, page):
+def test_a_record_forms_link_needs_the_owners_session(server, browser, page):
     base = server["url"]
+    # someone else, logged in with a session of his own, who will learn the link
+    other = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    try:
+        stranger = other.new_page()
+        login(stranger, base, "10000002")
+        stranger.wait_for_timeout(800)
+        theirs = _cookie(stranger)
+    finally:
+        other.close()
+
     login(page, base, "10000001")
     page.goto(base + "/activities", wait_until="networkidle")
     page.get_by_role("heading", name="联系活动记录").first.wait_for()
@@ -23,12 +34,20 @@ def test_a_record_forms_link_needs_the_owners_session(server, page):
     assert "/media/" in url and url.endswith(".docx"), url
     cookie = _cookie(page)
 
-    status, _, body = http("GET", url, {"Cookie": cookie})
-    assert status == 200 and body[:2] == b"PK"  # the owner's session: the form
+    status, _, form = http("GET", url, {"Cookie": cookie, "Accept-Encoding": "gzip"})
+    assert status == 200 and form[:2] == b"PK"  # the owner's session: the form, as built
+    for method in ("GET", "HEAD"):
+        status, headers, body = http(method, url, {"Cookie": theirs})
+        assert status == 403 and body[:2] != b"PK", (method, status)
+        assert "filename" not in str(headers).lower()  # not even the form's name
     status, _, body = http("GET", url)  # the same link, copied elsewhere
     assert status == 403 and body[:2] != b"PK"
     status, _, body = http("GET", url, {"Cookie": "portal_session=forged.value.sig"})
     assert status == 403 and body[:2] != b"PK"
+    status, _, body = http("GET", url, {"Cookie": cookie, "Range": "bytes=0-9"})
+    assert status == 200 and body == form  # whole: whose it is needs all of it
+    status, _, body = http("HEAD", url, {"Cookie": cookie})
+    assert status == 200 and body == b""
 
     page.get_by_role("button", name="退出登录").click()
     page.get_by_role("button", name="登录").wait_for()

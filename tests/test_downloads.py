@@ -1,0 +1,47 @@
+"""Who may fetch a download (portal/downloads.py): the user a page built the bytes for, for an
+hour; the register stays bounded. The server's gate is tested in a real browser
+(tests/browser/test_session_gate_browser.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import downloads
+
+
+@pytest.fixture(autouse=True)
+def register(monkeypatch):
+    monkeypatch.setattr(downloads, "_built", {})
+    clock = [1000.0]
+    monkeypatch.setattr(downloads.time, "monotonic", lambda: clock[0])
+    return clock
+
+
+def test_the_bytes_built_for_a_user_are_his_alone():
+    form = b"PK\x03\x04 a record form"
+    assert downloads.built(7, form) is form
+    assert downloads.may_fetch(7, form)
+    assert not downloads.may_fetch(8, form)  # another user, even logged in
+    assert not downloads.may_fetch(7, form + b" ")  # other bytes
+    downloads.built(8, form)  # the same export built for a second user: his too
+    assert downloads.may_fetch(8, form) and downloads.may_fetch(7, form)
+
+
+def test_an_entry_expires_after_an_hour_and_a_rebuild_renews_it(register):
+    downloads.built(7, b"ics")
+    register[0] += downloads.TTL_S - 1
+    assert downloads.may_fetch(7, b"ics")
+    register[0] += 2
+    assert not downloads.may_fetch(7, b"ics")
+    downloads.built(7, b"ics")
+    assert downloads.may_fetch(7, b"ics")
+
+
+def test_the_register_never_holds_more_than_its_limit(monkeypatch, register):
+    monkeypatch.setattr(downloads, "LIMIT", 100)
+    for i in range(250):
+        register[0] += 1
+        downloads.built(i, f"file {i}".encode())
+    assert len(downloads._built) <= 100
+    assert downloads.may_fetch(249, b"file 249")  # the newest are kept
+    assert not downloads.may_fetch(0, b"file 0")
