@@ -201,7 +201,7 @@ TARGET = {"index": None, "placeholder": "请选择"}
 
 def chosen(value: object, what: str) -> bool:
     """Whether the target of an action is chosen; if not, say which choice is missing."""
-    if value is None or value == "":
+    if value is None:
         st.error(f"请选择{what}")
         return False
     return True

@@ -198,10 +198,8 @@ with tab_cancel:
             "取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day", **common.TARGET
         )
         reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
-        if st.form_submit_button("取消该接待日"):
-            if not day_key:
-                st.error("请选择接待日")
-            elif not reason.strip():
+        if st.form_submit_button("取消该接待日") and common.chosen(day_key, "接待日"):
+            if not reason.strip():
                 st.error("请填写取消原因")
             else:
                 common.ask("cancel_day", day=day_key, reason=reason)  # asks first (reruns)

@@ -188,11 +188,12 @@ class SessionGate:
         await self.app(inner, receive, keep)
         if start is None:
             return
-        if start["status"] == 200 and not downloads.may_fetch(user_id, bytes(body)):
+        served = bytes(body)
+        if start["status"] == 200 and not downloads.may_fetch(user_id, served):
             await PlainTextResponse("无权下载此文件。", status_code=403)(scope, receive, send)
             return
         await send(start)
-        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
+        await send({"type": "http.response.body", "body": b"" if head else served})
 
 
 def _is_https(request: Request) -> bool:
