@@ -54,8 +54,10 @@ def main(argv: list[str]) -> int:
     print(f"set-up statements per open_db(): {len(statements)} (target ≤ {TARGET_STATEMENTS})")
     for sql in statements:
         print(f"    {sql.strip()[:90]}")
-    print(f"open_db() on a migrated file, {rounds} rounds: median {median:.3f} ms, p95 {p95:.3f} ms "
-          f"(target median < {TARGET_MEDIAN_MS} ms)")
+    print(
+        f"open_db() on a migrated file, {rounds} rounds: median {median:.3f} ms, p95 {p95:.3f} ms "
+        f"(target median < {TARGET_MEDIAN_MS} ms)"
+    )
     ok = len(statements) <= TARGET_STATEMENTS and median < TARGET_MEDIAN_MS
     print("within target" if ok else "OUTSIDE TARGET")
     return 0

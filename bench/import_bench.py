@@ -33,7 +33,19 @@ os.environ.setdefault("PORTAL_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
 from portal import demo, imports, tabular  # noqa: E402
 from portal.db import open_db  # noqa: E402
 
-COLUMNS = ["工号", "制度", "类别", "日期", "地点", "联系对象", "对象编号", "课时", "开展情况", "意见建议", "落实情况"]
+COLUMNS = [
+    "工号",
+    "制度",
+    "类别",
+    "日期",
+    "地点",
+    "联系对象",
+    "对象编号",
+    "课时",
+    "开展情况",
+    "意见建议",
+    "落实情况",
+]
 
 
 def activities_xlsx(staff: list[str], rows: int) -> bytes:
@@ -121,11 +133,18 @@ def main(argv: list[str]) -> int:
         path = str(Path(tmp) / "bench.sqlite3")
         with open_db(path) as db:
             demo.build(db, seed=1)
-            staff = [r[0] for r in db.execute("SELECT DISTINCT p.staff_no FROM people p JOIN cadre_posts c ON c.person_id = p.id")]
+            staff = [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT p.staff_no FROM people p JOIN cadre_posts c ON c.person_id = p.id"
+                )
+            ]
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         started = time.perf_counter()
         data = activities_xlsx(staff, rows)
-        print(f"sheet: {rows:,} activities, {len(data) / 1024 / 1024:.1f} MB .xlsx (made in {time.perf_counter() - started:.0f} s)")
+        print(
+            f"sheet: {rows:,} activities, {len(data) / 1024 / 1024:.1f} MB .xlsx (made in {time.perf_counter() - started:.0f} s)"
+        )
         n, secs, mem, _ = measure("portal", data)
         print(f"read (portal.tabular, streaming):  {n:,} rows in {secs:.1f} s, peak RSS +{mem:.0f} MB")
         ok = n == rows
@@ -134,8 +153,10 @@ def main(argv: list[str]) -> int:
         n3, secs3, mem3, extra = measure("import", data, path)
         print(f"import: {secs3:.1f} s in all, peak RSS +{mem3:.0f} MB; {extra}")
         commit_s = float(extra.split("final write transaction ")[1].split(" s")[0]) if extra else 99
-        print(f"targets: reading bounded (< 1,000 MB: {'met' if mem < 1000 else 'MISSED'}); "
-              f"final write transaction < 5 s ({'met' if commit_s < 5 else 'MISSED'})")
+        print(
+            f"targets: reading bounded (< 1,000 MB: {'met' if mem < 1000 else 'MISSED'}); "
+            f"final write transaction < 5 s ({'met' if commit_s < 5 else 'MISSED'})"
+        )
         return 0 if ok and mem < 1000 and commit_s < 5 else 1
 
 

@@ -66,7 +66,10 @@ def main(argv: list[str]) -> int:
                 )
             ]
             visitors = without_booking(db, ("学生",), limit=400)
-            logins = [r[0] for r in db.execute("SELECT username FROM users WHERE is_active = 1 ORDER BY id LIMIT 40")]
+            logins = [
+                r[0]
+                for r in db.execute("SELECT username FROM users WHERE is_active = 1 ORDER BY id LIMIT 40")
+            ]
             slots = reception.load_template(db).slots
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         sheet = activities_xlsx(staff, n_activities)
@@ -95,8 +98,12 @@ def main(argv: list[str]) -> int:
                     with open_db(path) as db:
                         user = accounts.get_user(db, uid)
                         data = reception.BookingInput(
-                            date=DAY, slot=slots[k % len(slots)], category="其他", subject="压力测试",
-                            phone="13800000000", group_size=1,
+                            date=DAY,
+                            slot=slots[k % len(slots)],
+                            category="其他",
+                            subject="压力测试",
+                            phone="13800000000",
+                            group_size=1,
                         )
                         made = reception.book(db, user, data, now=NOW)
                         reception.cancel(db, user, made.id, now=NOW, reason="压力测试")
@@ -166,7 +173,11 @@ def main(argv: list[str]) -> int:
             print(
                 f"  {what}s: {len(found)} attempts, {len(failed)} failed; latency p50 "
                 f"{statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
-                + (f" — target all succeed, p95 < 1 s: {'met' if good else 'MISSED'}" if name == "import" else "")
+                + (
+                    f" — target all succeed, p95 < 1 s: {'met' if good else 'MISSED'}"
+                    if name == "import"
+                    else ""
+                )
             )
             for why in failed[:3]:
                 print(f"    {why}")

@@ -134,21 +134,27 @@ def main(argv: list[str]) -> int:
         errors = []
         for i, ln in enumerate(lines):
             if "Error" in ln and not ln.startswith(" "):
-                ours = [x.strip() for x in lines[max(0, i - 30):i] if "/portal/" in x or "/pages/" in x]
+                ours = [x.strip() for x in lines[max(0, i - 30) : i] if "/portal/" in x or "/pages/" in x]
                 errors.append(f"{ln.strip()} at {' <- '.join(reversed(ours[-3:])) or '?'}")
     outcomes = [o for o, _ in results]
     latencies = sorted(t for o, t in results if o == "ok")
     ok, retry = outcomes.count("ok"), outcomes.count("retry")
     failed = [o for o in outcomes if o not in ("ok", "retry")]
     growth = sampler.peak - idle
-    print(f"{users} logins at once against portal serve: {ok} logged in, {retry} asked to retry, "
-          f"{len(failed)} failed{' ' + repr(failed[:3]) if failed else ''}; all answered in {wall:.1f} s")
+    print(
+        f"{users} logins at once against portal serve: {ok} logged in, {retry} asked to retry, "
+        f"{len(failed)} failed{' ' + repr(failed[:3]) if failed else ''}; all answered in {wall:.1f} s"
+    )
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-        print(f"latency click → logged-in page shown: p50 {statistics.median(latencies):.2f} s, "
-              f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s")
-    print(f"server RSS: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB: +{growth:.0f} MB "
-          f"(target < +{TARGET_MB} MB{'' if users >= 100 else f' for 100; {users} logins here'})")
+        print(
+            f"latency click → logged-in page shown: p50 {statistics.median(latencies):.2f} s, "
+            f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s"
+        )
+    print(
+        f"server RSS: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB: +{growth:.0f} MB "
+        f"(target < +{TARGET_MB} MB{'' if users >= 100 else f' for 100; {users} logins here'})"
+    )
     if errors:
         print("server log errors:", *sorted(set(errors))[:5], sep="\n  ")
     good = growth < TARGET_MB and not failed

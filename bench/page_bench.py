@@ -77,7 +77,9 @@ def build(path: Path) -> None:
 
 def describe(path: Path) -> str:
     with open_db(path) as db:
-        n = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("activities", "cases", "users")}
+        n = {
+            t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("activities", "cases", "users")
+        }
         cadres = db.execute("SELECT count(DISTINCT person_id) FROM cadre_posts").fetchone()[0]
     return f"{cadres:,} cadres, {n['activities']:,} activities, {n['cases']:,} cases, {n['users']:,} accounts"
 
@@ -127,26 +129,36 @@ async def measure(url: str, pid: int, cookie: str) -> list[tuple]:
         again = (await other.open(timeout=600)).seconds
         await other.close()
         rows.append((title, first.seconds, load_cpu, again, change, rss, problem[:80]))
-        await asyncio.sleep(0.5)  # the first tab stays open (its session kept) while the next page is measured
+        await asyncio.sleep(
+            0.5
+        )  # the first tab stays open (its session kept) while the next page is measured
     return rows
 
 
 def main(argv: list[str]) -> int:
     code = Path(argv[argv.index("--code") + 1]).resolve() if "--code" in argv else None
-    path = Path(argv[argv.index("--db") + 1]) if "--db" in argv else Path(tempfile.mkdtemp()) / "pages.sqlite3"
+    path = (
+        Path(argv[argv.index("--db") + 1]) if "--db" in argv else Path(tempfile.mkdtemp()) / "pages.sqlite3"
+    )
     if not path.exists():
         build(path)
     print(f"data: {describe(path)}; today {os.environ['PORTAL_TODAY']}; code: {code or ROOT}")
-    print(f"(a shared machine, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include waiting)")
+    print(
+        f"(a shared machine, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include waiting)"
+    )
     cookie = admin_cookie(path)
     with server(str(path), code) as running:
         waited = settle(running.pid)
-        print(f"server idle {waited:.1f} s after it answered (its start-up work: migrations, the search index)")
+        print(
+            f"server idle {waited:.1f} s after it answered (its start-up work: migrations, the search index)"
+        )
         rss_start = rss_mb(running.pid)
         rows = asyncio.run(measure(running.base, running.pid, cookie))
         rss_end = rss_mb(running.pid)
     ok = True
-    print(f"{'page':<18}{'first load':>12}{'server CPU':>12}{'2nd session':>13}{'widget change':>15}{'RSS growth':>12}  note")
+    print(
+        f"{'page':<18}{'first load':>12}{'server CPU':>12}{'2nd session':>13}{'widget change':>15}{'RSS growth':>12}  note"
+    )
     for title, load, cpu, again, change, rss, problem in rows:
         fmt = lambda v, unit="s": "—" if v is None else f"{v:.2f} {unit}"  # noqa: E731
         print(
@@ -155,7 +167,10 @@ def main(argv: list[str]) -> int:
         ok = ok and load is not None and load < 1 and (change is None or change < 0.3) and (rss or 0) < 100
         ok = ok and not problem
     print(f"server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB with {len(rows)} sessions open")
-    print("targets: first load < 1 s, widget change < 300 ms, RSS < 100 MB a session —", "PASS" if ok else "FAIL")
+    print(
+        "targets: first load < 1 s, widget change < 300 ms, RSS < 100 MB a session —",
+        "PASS" if ok else "FAIL",
+    )
     return 0 if ok else 1
 
 

@@ -132,9 +132,16 @@ async def rush(urls: list[str], cookies: list[str], pids: list[int]) -> dict:
             failed.append(f"submit: no answer on the page: {res.texts[-3:]}"[:200])
     await asyncio.gather(*(t.close() for t in tabs), return_exceptions=True)
     return {
-        "tabs": len(tabs), "failed": failed, "booked": booked, "refused": refused, "latencies": sorted(latencies),
-        "wall": wall, "cpu": cpu, "rss_per_session": (rss_after - rss_before) / max(1, len(tabs)),
-        "rss": rss_after, "loads": sorted(x.seconds for x in loads if not isinstance(x, BaseException)),
+        "tabs": len(tabs),
+        "failed": failed,
+        "booked": booked,
+        "refused": refused,
+        "latencies": sorted(latencies),
+        "wall": wall,
+        "cpu": cpu,
+        "rss_per_session": (rss_after - rss_before) / max(1, len(tabs)),
+        "rss": rss_after,
+        "loads": sorted(x.seconds for x in loads if not isinstance(x, BaseException)),
     }
 
 
@@ -171,15 +178,23 @@ def report(title: str, r: dict, made_in_db: int, over: int, cpu_rerun: float | N
     p95 = lat[max(0, int(len(lat) * 0.95) - 1)]
     ok = not r["failed"] and not over and p95 < 3.0 and r["booked"] == made_in_db
     print(f"\n[{title}] {r['tabs']} tabs over the WebSocket protocol")
-    print(f"  page loads: p50 {statistics.median(r['loads'] or [0]):.2f} s, max {max(r['loads'] or [0]):.2f} s")
+    print(
+        f"  page loads: p50 {statistics.median(r['loads'] or [0]):.2f} s, max {max(r['loads'] or [0]):.2f} s"
+    )
     print(f"  errors: {len(r['failed'])} (target 0)")
     for f in r["failed"][:5]:
         print(f"    {f}")
     reasons = "; ".join(f"{k} × {v}" for k, v in sorted(r["refused"].items())) or "none"
-    print(f"  booked: {r['booked']} (in the database: {made_in_db}); refused with a Chinese reason: {reasons}")
+    print(
+        f"  booked: {r['booked']} (in the database: {made_in_db}); refused with a Chinese reason: {reasons}"
+    )
     print(f"  double bookings: {over} (target 0)")
-    print(f"  submit: p50 {statistics.median(lat):.2f} s, p95 {p95:.2f} s (target < 3 s), wall {r['wall']:.2f} s")
-    print(f"  server CPU during the submits: {r['cpu']:.2f} s = {r['cpu'] / max(1, r['tabs']) * 1000:.0f} ms per submit")
+    print(
+        f"  submit: p50 {statistics.median(lat):.2f} s, p95 {p95:.2f} s (target < 3 s), wall {r['wall']:.2f} s"
+    )
+    print(
+        f"  server CPU during the submits: {r['cpu']:.2f} s = {r['cpu'] / max(1, r['tabs']) * 1000:.0f} ms per submit"
+    )
     if cpu_rerun is not None:
         print(f"  server CPU per 预约接待 rerun: {cpu_rerun * 1000:.1f} ms (target ≤ 30 ms)")
         ok = ok and cpu_rerun <= 0.030
@@ -196,7 +211,9 @@ def run(users: int, servers: int, code: Path | None, tmp: str, visits: int) -> b
         cpu_rerun = asyncio.run(cpu_per_rerun(urls[0], cookies[-1], pids[0], 30)) if servers == 1 else None
         result = asyncio.run(rush(urls, cookies[:users], pids))
     over, made = double_bookings(path)
-    return report(f"{servers} portal serve process{'es' if servers > 1 else ''}", result, made, over, cpu_rerun)
+    return report(
+        f"{servers} portal serve process{'es' if servers > 1 else ''}", result, made, over, cpu_rerun
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -205,7 +222,9 @@ def main(argv: list[str]) -> int:
         users = int(argv[argv.index("--users") + 1])
     code = Path(argv[argv.index("--code") + 1]).resolve() if "--code" in argv else None
     visits = int(argv[argv.index("--visits") + 1]) if "--visits" in argv else 10
-    print(f"rush on 预约接待: {users} sessions submit at once for 12 slots x {visits} visits; code: {code or ROOT}")
+    print(
+        f"rush on 预约接待: {users} sessions submit at once for 12 slots x {visits} visits; code: {code or ROOT}"
+    )
     print(f"(a shared machine, load average {os.getloadavg()[0]:.1f}: other processes compete for the cores)")
     with tempfile.TemporaryDirectory() as tmp:
         ok = run(users, 1, code, tmp, visits)

@@ -28,7 +28,20 @@ from quota_bench import bulk_activities  # noqa: E402
 from portal import accounts, activities, demo, search  # noqa: E402
 from portal.db import open_db, write  # noqa: E402
 
-WORDS = ["教学", "实验室", "图书馆", "宿舍", "就业", "科研", "经费", "课程", "考试", "奖学金", "网络", "体育馆"]
+WORDS = [
+    "教学",
+    "实验室",
+    "图书馆",
+    "宿舍",
+    "就业",
+    "科研",
+    "经费",
+    "课程",
+    "考试",
+    "奖学金",
+    "网络",
+    "体育馆",
+]
 VERBS = ["希望改善", "建议增加", "反映不足", "需要协调", "已经落实", "正在推进"]
 
 
@@ -92,7 +105,9 @@ def main() -> int:
                 "OR followup LIKE '%食堂%'"
             ).fetchone()[0]
         )
-        print(f"LIKE '%食堂%' over the activities' text, for comparison: {like_s * 1000:.0f} ms ({like_n:,} rows)")
+        print(
+            f"LIKE '%食堂%' over the activities' text, for comparison: {like_s * 1000:.0f} ms ({like_n:,} rows)"
+        )
 
         one = activities.list_activities(db, admin, limit=1)[0]
         with write(db):  # as any write path would: the trigger queues the row

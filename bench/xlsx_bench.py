@@ -117,6 +117,7 @@ def main() -> int:
         admin = accounts.find_user(db, "admin")
         book = ledger.build(db, admin, since=SINCE, until=UNTIL)
         result = assessment.assess(db, YEAR, on=UNTIL)
+
     def ledger_export() -> bytes:
         with open_db(path) as db:  # the workbook reads its rows as it writes them
             return ledger.export_xlsx(db, book)

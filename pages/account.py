@@ -79,7 +79,9 @@ elif channel == "wecom":
         "企业微信账号（留空则使用您的工号或学号）", value=prefs.wecom_userid, max_chars=64, key="notify_wecom"
     )
 elif channel in ("wecom_robot", "dingtalk"):
-    webhook = st.text_input("群机器人的 Webhook 地址", value=prefs.webhook, max_chars=500, key="notify_webhook")
+    webhook = st.text_input(
+        "群机器人的 Webhook 地址", value=prefs.webhook, max_chars=500, key="notify_webhook"
+    )
     if channel == "dingtalk":
         secret = st.text_input(
             "加签密钥（SEC 开头）" + ("：已设置，留空则不变" if prefs.webhook_secret else ""),

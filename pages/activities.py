@@ -28,10 +28,13 @@ def _drop_export() -> None:
     if old:
         Path(old).unlink(missing_ok=True)
 
+
 user = common.require(__file__)
 
 st.title("联系活动记录")
-linked = common.linked("id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen")
+linked = common.linked(
+    "id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen"
+)
 today = dates.today()
 staff = activities.can_log_for_others(user)
 
@@ -76,9 +79,7 @@ with common.database() as db:
         st.stop()
 
 pages = max(1, math.ceil(listing.total / PAGE_SIZE))
-st.caption(
-    f"共 {listing.total:,} 条，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 条，最新的在前）"
-)
+st.caption(f"共 {listing.total:,} 条，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 条，最新的在前）")
 st.dataframe(
     pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS)),
     hide_index=True,
@@ -158,7 +159,9 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
 
 # --- one record ----------------------------------------------------------------------------
 rows = list(listing.rows)
-if linked is not None and linked.id not in {r[0] for r in rows}:  # a link opens its record whatever the filters say
+if linked is not None and linked.id not in {
+    r[0] for r in rows
+}:  # a link opens its record whatever the filters say
     rows.insert(0, (linked.id, linked.date.isoformat(), linked.cadre_name, linked.system, linked.subtype))
 if not rows:
     st.stop()
@@ -246,7 +249,9 @@ def record_panel(rows: list[tuple]) -> None:
             "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
         )
         place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
-        counterpart = st.text_input("联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}")
+        counterpart = st.text_input(
+            "联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}"
+        )
         hours = activity.hours
         if (activity.system, activity.subtype) == activities.HOURS_SUBTYPE:
             hours = st.number_input(

@@ -68,9 +68,7 @@ if done is not None and done[0] == kind:
     st.stop()
 
 round_ = st.session_state.get("import_upload_round", 0)
-upload = st.file_uploader(
-    "选择文件", type=["csv", "txt", "xlsx"], key=f"upload_{kind}_{round_}"
-)
+upload = st.file_uploader("选择文件", type=["csv", "txt", "xlsx"], key=f"upload_{kind}_{round_}")
 if upload is not None:
     data = upload.getvalue()
     if len(data) > config.MAX_UPLOAD_BYTES:

@@ -31,7 +31,9 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
                     db,
                     token,
                     "account",
-                    lambda: accounts.create_user(db, username, name, password, role_list, actor_id=admin.id).id,
+                    lambda: (
+                        accounts.create_user(db, username, name, password, role_list, actor_id=admin.id).id
+                    ),
                     user_id=admin.id,
                 )
             st.session_state[f"_password_{token}"] = password
@@ -148,10 +150,14 @@ if wanted != provisioning_on:
     st.success("已开启自动开通。" if wanted else "已关闭自动开通。")
 
 st.subheader("接口令牌（API）")
-st.caption("供校内其他系统只读调用 /api/v1/ 接口，用法见 docs/api.md。令牌只在签发时显示一次，平台只保存其摘要；每次调用都记入审计日志。")
+st.caption(
+    "供校内其他系统只读调用 /api/v1/ 接口，用法见 docs/api.md。令牌只在签发时显示一次，平台只保存其摘要；每次调用都记入审计日志。"
+)
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
-    scopes = st.multiselect("权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}")
+    scopes = st.multiselect(
+        "权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}"
+    )
     days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
     if st.form_submit_button("签发令牌", type="primary"):
         try:
@@ -182,7 +188,10 @@ if tokens:
     )
     live = [t for t in tokens if t.state_label == "有效"]
     revoke_id = st.selectbox(
-        "撤销令牌", [t.id for t in live], index=None, placeholder="选择要撤销的令牌",
+        "撤销令牌",
+        [t.id for t in live],
+        index=None,
+        placeholder="选择要撤销的令牌",
         format_func=lambda i: f"#{i} {next(t.name for t in live if t.id == i)}",
     )
     if revoke_id is not None and st.button("撤销", icon=":material/block:"):

@@ -28,7 +28,13 @@ st.caption(
     "完成率 = 已完成 ÷ 考核项，进行中的期间计为尚未完成，任职不足半个期间的不考核。"
 )
 common.figures(
-    {"参加考核干部": len(result.cadres), "考核项": t.assessed, "已完成": t.met, "未完成": t.missed, "完成率": t.rate_text}
+    {
+        "参加考核干部": len(result.cadres),
+        "考核项": t.assessed,
+        "已完成": t.met,
+        "未完成": t.missed,
+        "完成率": t.rate_text,
+    }
 )
 
 if not result.cadres:

@@ -68,7 +68,9 @@ with tab_list:
     ending = {a.id: f"{a.cadre_name}｜{a.kind}｜{a.target_name}" for a in shown if a.active_on(today)}
     if ending:
         with st.form("end_form"):
-            end_id = st.selectbox("结束联系", list(ending), format_func=ending.get, key="end_id", **common.TARGET)
+            end_id = st.selectbox(
+                "结束联系", list(ending), format_func=ending.get, key="end_id", **common.TARGET
+            )
             end_day = st.date_input("结束日期", value=today, format="YYYY-MM-DD", key="end_date")
             if st.form_submit_button("结束联系") and common.chosen(end_id, "要结束的联系"):
                 try:

@@ -199,15 +199,19 @@ def case_panel(case: cases.Case) -> None:
         if case.alert:
             st.warning("来源有变动", icon=":material/report:")
             st.text(case.alert)
-            if scope == "handle" and cases.can_handle(user, case) and st.button(
-                "已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}"
+            if (
+                scope == "handle"
+                and cases.can_handle(user, case)
+                and st.button("已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}")
             ):
                 _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
         if case.state == "withdrawn":
             st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
             st.text(case.withdraw_reason)
         if case.overdue:
-            st.error(f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:")
+            st.error(
+                f"已逾期：办理期限 {dates.format_date(case.due_date)}，{case.flag}", icon=":material/alarm:"
+            )
         elif case.at_risk:
             st.warning(f"临期：办理期限 {dates.format_date(case.due_date)}", icon=":material/schedule:")
         st.text(
@@ -230,7 +234,9 @@ def case_panel(case: cases.Case) -> None:
                 pass
             else:
                 link = links.activity(case.activity_id)
-                common.page_link(link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params)
+                common.page_link(
+                    link.page, label="查看来源联系活动", icon=":material/link:", query_params=link.params
+                )
         st.markdown("**意见建议**")
         st.text(case.content)
         if case.answer:

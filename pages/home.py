@@ -21,7 +21,10 @@ if waiting:
             show[item.level](common.md(item.text))
             if navigation.can_open(user, item.page):
                 common.page_link(
-                    item.page, label="前往处理", icon=":material/arrow_forward:", query_params=item.params or None
+                    item.page,
+                    label="前往处理",
+                    icon=":material/arrow_forward:",
+                    query_params=item.params or None,
                 )
 
 menu = navigation.pages_for(user)

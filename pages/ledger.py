@@ -68,7 +68,9 @@ with common.database() as db:
         # anywhere makes the next run build afresh (portal/cache.py)
         args = (department, since, until)
         book = cache.memo(
-            db, ("ledger", *args), lambda: ledger.build(db, user, department=department, since=since, until=until)
+            db,
+            ("ledger", *args),
+            lambda: ledger.build(db, user, department=department, since=since, until=until),
         )
         # every tab is sent to the browser on every run: its latest rows only, the whole in Excel
         system_tables = cache.memo(

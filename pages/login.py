@@ -18,7 +18,9 @@ except FileNotFoundError:
     oidc = False
 if cas and st.button("统一身份认证登录", icon=":material/badge:", type="primary", key="cas_login"):
     common.start_cas_login()
-if oidc and st.button("统一身份认证登录（OIDC）" if cas else "统一身份认证登录", icon=":material/badge:", key="oidc_login"):
+if oidc and st.button(
+    "统一身份认证登录（OIDC）" if cas else "统一身份认证登录", icon=":material/badge:", key="oidc_login"
+):
     st.login()
 
 

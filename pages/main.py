@@ -37,7 +37,9 @@ if user is None:
 
 menu = {
     section: [
-        st.Page(ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py")
+        st.Page(
+            ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py"
+        )
         for p in specs
     ]
     for section, specs in navigation.pages_for(user).items()

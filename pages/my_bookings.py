@@ -48,7 +48,10 @@ def card(b: bookings.Booking) -> None:
                 st.text(f"答复：{case.answer}")
             link = links.case(case.number, raiser=True)
             common.page_link(
-                link.page, label=f"查看 {case.number} 的办理情况", icon=":material/link:", query_params=link.params
+                link.page,
+                label=f"查看 {case.number} 的办理情况",
+                icon=":material/link:",
+                query_params=link.params,
             )
         if b.id in cancellable:
             ask_to_cancel(b)

@@ -22,7 +22,12 @@ tab_units, tab_cadres, tab_names = st.tabs(
 with tab_units:
     st.dataframe(
         [
-            {"单位": u.name, "单位编码": u.code or "", "类型": u.kind_label, "政策中的名称": u.policy_name or ""}
+            {
+                "单位": u.name,
+                "单位编码": u.code or "",
+                "类型": u.kind_label,
+                "政策中的名称": u.policy_name or "",
+            }
             for u in units
         ],
         hide_index=True,
@@ -65,7 +70,9 @@ with tab_names:
         with st.form("policy_name_form"):
             name = st.selectbox("政策中的名称", list(mapping), key="policy_name_choice")
             choices = {None: "本校没有此单位", **{u.id: u.name for u in units}, -1: "恢复自动对应"}
-            unit_id = st.selectbox("对应的本校单位", list(choices), format_func=choices.get, key="policy_name_unit")
+            unit_id = st.selectbox(
+                "对应的本校单位", list(choices), format_func=choices.get, key="policy_name_unit"
+            )
             save = st.form_submit_button("保存对应", type="primary")
         if save:
             try:

@@ -193,6 +193,7 @@ if not any(s.free for s in grid):
     st.warning("该接待日已约满，请选择其他接待日。")
     st.stop()
 
+
 def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
     """提交预约, run before the page (a callback): the page then runs once and shows what came of it —
     the booking, or why not — instead of running once to book and again to show it. In a rush

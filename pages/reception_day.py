@@ -25,7 +25,6 @@ if not days:
     st.stop()
 
 
-
 def _runs(day: str) -> str:
     if day not in labels:
         raise ValueError("not a day this user runs")
@@ -62,10 +61,7 @@ if duty.cancelled:
     st.warning("该接待日已取消。")
     st.text(duty.note)
 
-counts = {
-    label: sum(b.status_label == label for b in items)
-    for label in states.BOOKING_DAY_LABELS
-}
+counts = {label: sum(b.status_label == label for b in items) for label in states.BOOKING_DAY_LABELS}
 common.figures(counts)
 
 for b in items:  # cards: a phone shows them whole (the table's columns are cut off at 390 px)
@@ -111,7 +107,6 @@ if duty.cancelled or day > today:
     st.stop()
 
 
-
 def cancelled(b: bookings.Booking) -> None:
     st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
 
@@ -135,15 +130,12 @@ if open_items:
             run(reception.check_in, b.id, done=f"{b.visitor_name} 已签到。")
         with common.database() as db:
             over = reception_day.slot_ended(db, b)
-        if (
-            waiting
-            and c2.button(
-                "标记未到",
-                icon=":material/person_off:",
-                key=f"noshow_{b.id}",
-                disabled=not over,
-                help=None if over else f"时段（{b.slot_label}）结束后才能标记未到",
-            )
+        if waiting and c2.button(
+            "标记未到",
+            icon=":material/person_off:",
+            key=f"noshow_{b.id}",
+            disabled=not over,
+            help=None if over else f"时段（{b.slot_label}）结束后才能标记未到",
         ):
             run(reception.mark_no_show, b.id, done=f"{b.visitor_name} 已标记为未到。")
         with common.database() as db:

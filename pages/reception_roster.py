@@ -17,6 +17,7 @@ user = common.require(__file__)
 def _none() -> roster.DutyDay:
     raise ValueError("no such duty day")
 
+
 today = dates.today()
 
 st.title("接待日安排")
@@ -26,7 +27,9 @@ notice = st.session_state.pop("roster_notice", None)
 if notice:
     st.success(notice)
 
-linked = common.linked("date", "接待日", lambda db, v: roster.get_day(db, dt.date.fromisoformat(v)) or _none())
+linked = common.linked(
+    "date", "接待日", lambda db, v: roster.get_day(db, dt.date.fromisoformat(v)) or _none()
+)
 if linked is not None:
     with st.container(border=True):
         st.subheader(f"{dates.format_date(linked.date)}　{linked.status_label}")
@@ -173,7 +176,9 @@ with tab_swap, st.form("swap"):
         )
 
 with tab_sub:
-    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="sub_day", **common.TARGET)
+    day_key = st.selectbox(
+        "接待日", list(scheduled), format_func=scheduled.get, key="sub_day", **common.TARGET
+    )
     if day_key:
         with common.database() as db:
             leaders = roster.school_leaders(db, dt.date.fromisoformat(day_key))
@@ -236,7 +241,9 @@ with tab_cancel:
                 )
 
 with tab_place, st.form("place"):
-    day_key = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="place_day", **common.TARGET)
+    day_key = st.selectbox(
+        "接待日", list(scheduled), format_func=scheduled.get, key="place_day", **common.TARGET
+    )
     new_place = st.text_input("新的接待地点（预约人会看到变动）", max_chars=100, key="place_new")
     if st.form_submit_button("更改地点") and common.chosen(day_key, "接待日"):
         act(

@@ -10,9 +10,13 @@ from portal.policy import policy
 user = common.require(__file__)
 
 st.title("检索")
-st.caption("在您有权查看的联系活动记录和意见建议中检索：内容、答复、开展情况、意见建议、落实情况、姓名、工号、编号。多个词用空格分开，须同时出现。")
+st.caption(
+    "在您有权查看的联系活动记录和意见建议中检索：内容、答复、开展情况、意见建议、落实情况、姓名、工号、编号。多个词用空格分开，须同时出现。"
+)
 
-query = st.text_input("检索词", placeholder="例如：食堂　或　2026-0221　或　张三 听课", key="search_query", max_chars=100)
+query = st.text_input(
+    "检索词", placeholder="例如：食堂　或　2026-0221　或　张三 听课", key="search_query", max_chars=100
+)
 sees_activities = not activities.scope_of(user).empty
 with st.expander("筛选", icon=":material/filter_list:"):
     span = st.date_input(
@@ -22,7 +26,9 @@ with st.expander("筛选", icon=":material/filter_list:"):
         format="YYYY-MM-DD",
         key="search_span",
     )
-    system = st.selectbox("制度", ["", *policy().system_names], format_func=lambda s: s or "全部", key="search_system")
+    system = st.selectbox(
+        "制度", ["", *policy().system_names], format_func=lambda s: s or "全部", key="search_system"
+    )
     states = st.multiselect(
         "意见建议办理状态", list(cases.STATES), format_func=cases.STATE_LABELS.get, key="search_states"
     )

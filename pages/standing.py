@@ -15,7 +15,10 @@ with common.database() as db:
 
 with st.container(horizontal=True):
     unit_id = st.selectbox(
-        "单位", [None, *units], format_func=lambda u: "全部单位" if u is None else units[u], key="standing_unit"
+        "单位",
+        [None, *units],
+        format_func=lambda u: "全部单位" if u is None else units[u],
+        key="standing_unit",
     )
     level = st.selectbox(
         "级别", ["", *standing.LEVELS], format_func=lambda v: v or "全部级别", key="standing_level"

@@ -171,13 +171,17 @@ def find_user(db: Database, username: str) -> User | None:
     return _user_from_row(db, rows[0]) if rows else None
 
 
-def page_users(db: Database, search: str = "", *, offset: int = 0, limit: int = 100) -> tuple[int, list[User]]:
+def page_users(
+    db: Database, search: str = "", *, offset: int = 0, limit: int = 100
+) -> tuple[int, list[User]]:
     """(how many accounts match, one page of them by username): four queries whatever the page size —
     the page's roles and today's post levels are read together, not one query per user."""
     like = f"%{search.strip()}%"
     where = "WHERE u.username LIKE ? OR u.display_name LIKE ?"
     total = db.execute(f"SELECT count(*) FROM users u {where}", [like, like]).fetchone()[0]
-    rows = list(db.query(_USER_SQL + where + " ORDER BY u.username LIMIT ? OFFSET ?", [like, like, limit, offset]))
+    rows = list(
+        db.query(_USER_SQL + where + " ORDER BY u.username LIMIT ? OFFSET ?", [like, like, limit, offset])
+    )
     ids = [r["id"] for r in rows]
     roles: dict[int, list[Role]] = {i: [] for i in ids}
     levels: dict[int, set[str]] = {}
@@ -204,8 +208,14 @@ def page_users(db: Database, search: str = "", *, offset: int = 0, limit: int = 
             mine.append(Role(role="cadre"))  # holding a post today makes a cadre (as _roles_of)
         users.append(
             User(
-                id=r["id"], username=r["username"], display_name=r["display_name"], person_id=r["person_id"],
-                staff_no=r.get("staff_no"), is_active=bool(r["is_active"]), roles=mine, cadre_levels=held,
+                id=r["id"],
+                username=r["username"],
+                display_name=r["display_name"],
+                person_id=r["person_id"],
+                staff_no=r.get("staff_no"),
+                is_active=bool(r["is_active"]),
+                roles=mine,
+                cadre_levels=held,
             )
         )
     return total, users
@@ -312,9 +322,7 @@ def reset_password(
     return password
 
 
-def change_password(
-    db: Database, user_id: int, old: str, new: str, keep_session: str | None = None
-) -> None:
+def change_password(db: Database, user_id: int, old: str, new: str, keep_session: str | None = None) -> None:
     """Change one's own password; every other session of the account ends (a stolen session
     or a forgotten login elsewhere does not outlive the change), ``keep_session`` stays."""
     row = db.execute("SELECT password_hash, username FROM users WHERE id = ?", [user_id]).fetchone()
@@ -373,7 +381,9 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
         failures += 1
         locks = failures >= config.LOCKOUT_THRESHOLD
         locked_until_text = (
-            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds") if locks else None
+            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
+            if locks
+            else None
         )
         db.execute(
             "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "

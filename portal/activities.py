@@ -581,7 +581,16 @@ class ActivityPage(BaseModel):
     the order of ``COLUMNS`` — a list of 100,000 records never becomes 100,000 models)."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
-        "编号", "日期", "领导干部", "制度", "类别", "联系对象", "地点", "意见建议", "录入人", "状态",
+        "编号",
+        "日期",
+        "领导干部",
+        "制度",
+        "类别",
+        "联系对象",
+        "地点",
+        "意见建议",
+        "录入人",
+        "状态",
     )
     total: int
     offset: int
@@ -596,7 +605,18 @@ def page_activities(
     total = db.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
     offset = max(0, min(int(offset), max(0, total - 1)))
     rows = [
-        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], len(split_opinions(r[7])), r[8], states.activity_label(True) if r[9] else "")
+        (
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            len(split_opinions(r[7])),
+            r[8],
+            states.activity_label(True) if r[9] else "",
+        )
         for r in db.execute(
             "SELECT a.id, a.date, p.name, a.system, a.subtype, a.counterpart_text, a.place, a.opinions, "
             "COALESCE(u.display_name, ''), a.voided_at IS NOT NULL "
@@ -782,9 +802,20 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
 
 
 EXPORT_COLUMNS = [
-    ("编号", 8), ("日期", 12), ("领导干部", 10), ("工号", 11), ("制度", 12), ("类别", 14), ("地点", 16),
-    ("联系对象", 22), ("参加人员", 18), ("联系工作开展情况", 40), ("意见和建议", 40), ("落实情况", 30),
-    ("录入人", 10), ("状态", 8),
+    ("编号", 8),
+    ("日期", 12),
+    ("领导干部", 10),
+    ("工号", 11),
+    ("制度", 12),
+    ("类别", 14),
+    ("地点", 16),
+    ("联系对象", 22),
+    ("参加人员", 18),
+    ("联系工作开展情况", 40),
+    ("意见和建议", 40),
+    ("落实情况", 30),
+    ("录入人", 10),
+    ("状态", 8),
 ]
 
 
@@ -798,9 +829,20 @@ def export_xlsx(found: list[Activity], title: str = "联系活动记录") -> byt
         ws.append(
             sheets.safe_row(
                 [
-                    a.id, a.date.isoformat(), a.cadre_name, a.cadre_staff_no, a.system, a.subtype, a.place,
-                    a.counterpart_text, a.participants, a.content, a.opinions_text, a.followup,
-                    a.entered_by_name, states.activity_label(True) if a.voided else "",
+                    a.id,
+                    a.date.isoformat(),
+                    a.cadre_name,
+                    a.cadre_staff_no,
+                    a.system,
+                    a.subtype,
+                    a.place,
+                    a.counterpart_text,
+                    a.participants,
+                    a.content,
+                    a.opinions_text,
+                    a.followup,
+                    a.entered_by_name,
+                    states.activity_label(True) if a.voided else "",
                 ]
             )
         )

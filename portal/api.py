@@ -90,7 +90,9 @@ def endpoint(scope: str):
             token = header[7:].strip() if header.lower().startswith("bearer ") else ""
             with open_db() as db:
                 try:
-                    api_tokens.check(db, token, scope, f"{request.method} {request.url.path}?{request.url.query}")
+                    api_tokens.check(
+                        db, token, scope, f"{request.method} {request.url.path}?{request.url.query}"
+                    )
                 except api_tokens.Refused as exc:
                     if exc.status == 401:
                         limiter.failed(client)
@@ -173,16 +175,30 @@ def get_unit_quota(db, request: Request):
         raise NotFound(f"单位“{name}”不存在")
     period, on = request.query_params.get("period") or None, _date(request.query_params.get("on"), "on")
     # cadre by cadre: the unit's few cadres cost a fraction of the whole university's report
-    people = [r[0] for r in db.execute("SELECT DISTINCT person_id FROM cadre_posts WHERE unit_id = ?", [unit.id])]
+    people = [
+        r[0] for r in db.execute("SELECT DISTINCT person_id FROM cadre_posts WHERE unit_id = ?", [unit.id])
+    ]
     results = [
-        r for person in people for r in quota.compute(db, person_id=person, period=period, on=on) if r.unit == name
+        r
+        for person in people
+        for r in quota.compute(db, person_id=person, period=period, on=on)
+        if r.unit == name
     ]
     summary: dict[tuple[str, str], dict] = {}
     for r in results:
         row = summary.setdefault(
             (r.rule, r.period),
-            {"rule": r.rule, "title": r.title, "period": r.period, "cadres": 0,
-             "met": 0, "in_progress": 0, "missed": 0, "not_assessed": 0, "behind": 0},
+            {
+                "rule": r.rule,
+                "title": r.title,
+                "period": r.period,
+                "cadres": 0,
+                "met": 0,
+                "in_progress": 0,
+                "missed": 0,
+                "not_assessed": 0,
+                "behind": 0,
+            },
         )
         row["cadres"] += 1
         row[r.status] = row.get(r.status, 0) + 1

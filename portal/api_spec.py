@@ -22,11 +22,23 @@ def _get(summary: str, scope: str, params: list[dict], item: str = "object") -> 
 
 
 def _q(name: str, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
 
 def _p(name: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
 
 SPEC = {
@@ -35,18 +47,31 @@ SPEC = {
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "paths": {
         "/api/v1/roster": _get(
-            "接待日安排", "roster", [_q("from", "开始日期 YYYY-MM-DD（默认今天）"), _q("to", "结束日期（默认 8 周后）")], "array"
+            "接待日安排",
+            "roster",
+            [_q("from", "开始日期 YYYY-MM-DD（默认今天）"), _q("to", "结束日期（默认 8 周后）")],
+            "array",
         ),
-        "/api/v1/bookings": _get("某日的接待日预约", "bookings", [_q("date", "日期 YYYY-MM-DD（默认今天）")], "array"),
+        "/api/v1/bookings": _get(
+            "某日的接待日预约", "bookings", [_q("date", "日期 YYYY-MM-DD（默认今天）")], "array"
+        ),
         "/api/v1/quota/cadres/{staff_no}": _get(
             "干部的任务完成情况（与 portal quota --json 相同）",
             "quota",
-            [_p("staff_no", "工号"), _q("period", "期间：2026-11、2026-2027-1、2026-2027、2026"), _q("on", "截至日期")],
+            [
+                _p("staff_no", "工号"),
+                _q("period", "期间：2026-11、2026-2027-1、2026-2027、2026"),
+                _q("on", "截至日期"),
+            ],
             "array",
         ),
         "/api/v1/quota/units/{unit}": _get(
-            "单位的任务完成情况汇总", "quota", [_p("unit", "单位名称"), _q("period", "期间"), _q("on", "截至日期")]
+            "单位的任务完成情况汇总",
+            "quota",
+            [_p("unit", "单位名称"), _q("period", "期间"), _q("on", "截至日期")],
         ),
-        "/api/v1/cases": _get("未办结的意见建议", "cases", [_q("department", "责任部门（默认全部）")], "array"),
+        "/api/v1/cases": _get(
+            "未办结的意见建议", "cases", [_q("department", "责任部门（默认全部）")], "array"
+        ),
     },
 }

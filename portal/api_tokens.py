@@ -54,7 +54,9 @@ def _token(row: dict) -> ApiToken:
     return ApiToken(**{**row, "scopes": json.loads(row["scopes"])})
 
 
-def issue(db: Database, name: str, scopes: list[str], days: int, actor_id: int | None) -> tuple[ApiToken, str]:
+def issue(
+    db: Database, name: str, scopes: list[str], days: int, actor_id: int | None
+) -> tuple[ApiToken, str]:
     """A new token: returns (its record, the token itself — shown this once)."""
     name = text.name(name, "用途", 60)
     unknown = [s for s in scopes if s not in SCOPES]
@@ -90,7 +92,8 @@ def revoke(db: Database, token_id: int, actor_id: int | None) -> None:
     get(db, token_id)
     with write(db):
         db.execute(
-            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [dates.stamp(), token_id]
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [dates.stamp(), token_id],
         )
         accounts.audit(db, actor_id, "api.revoke", f"#{token_id}")
 

@@ -190,7 +190,9 @@ def export_xlsx(a: Assessment) -> bytes:
     )
     for u in a.units:
         t = u.tally
-        ws.append([u.rank, u.unit, u.cadres, t.assessed, t.met, t.missed, t.in_progress, _pct(t)], formats={8: "0%"})
+        ws.append(
+            [u.rank, u.unit, u.cadres, t.assessed, t.met, t.missed, t.in_progress, _pct(t)], formats={8: "0%"}
+        )
 
     ws = sheets.add_sheet(
         wb,

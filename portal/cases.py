@@ -454,7 +454,9 @@ def open_case(
     if isinstance(contact_date, str):
         contact_date = dates.parse_date(contact_date, "联系日期")
     if contact_date > dates.today():
-        raise ValidationError(f"联系日期 {dates.format_date(contact_date)} 晚于今天：意见建议只能来自已经开展的联系")
+        raise ValidationError(
+            f"联系日期 {dates.format_date(contact_date)} 晚于今天：意见建议只能来自已经开展的联系"
+        )
     due = workdays.due_date(db, contact_date, deadline_days)
     with write(db):
         unit_name = _check_unit(db, handling_unit_id)
@@ -540,7 +542,9 @@ def open_for_activity(
         for item in items:
             raiser = raisers.get(item, Raiser())
             if raiser.booking_id is not None:
-                existing = db.execute("SELECT id FROM cases WHERE booking_id = ?", [raiser.booking_id]).fetchone()
+                existing = db.execute(
+                    "SELECT id FROM cases WHERE booking_id = ?", [raiser.booking_id]
+                ).fetchone()
                 if existing is not None:
                     _follow_new_record(db, existing[0], activity_id, cadre_id, actor_id)
                     continue
@@ -562,7 +566,9 @@ def open_for_activity(
     return opened
 
 
-def _follow_new_record(db: Database, case_id: int, activity_id: int, cadre_id: int, actor_id: int | None) -> None:
+def _follow_new_record(
+    db: Database, case_id: int, activity_id: int, cadre_id: int, actor_id: int | None
+) -> None:
     """A visitor's request already has its case (one per booking); the reception is recorded again
     in a new activity because the one the case came from was voided: the case follows the live
     record, its 来源变动 flag (raised by the void) is lifted, and its history says so."""
@@ -572,7 +578,11 @@ def _follow_new_record(db: Database, case_id: int, activity_id: int, cadre_id: i
         [case_id],
     ).fetchone()
     old_activity, alert, state, old_voided = row
-    if state == "withdrawn" or old_activity == activity_id or (old_activity is not None and old_voided is None):
+    if (
+        state == "withdrawn"
+        or old_activity == activity_id
+        or (old_activity is not None and old_voided is None)
+    ):
         return  # withdrawn, or still on a live record: nothing moves
     note = (
         f"原联系活动记录（#{old_activity}）已作废，接待情况重新记录为联系活动 #{activity_id}，本件改为关联新记录"
@@ -634,7 +644,8 @@ def withdraw_for_activity(
     with write(db):
         rows = list(
             db.query(
-                "SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn' ORDER BY id", [activity_id]
+                "SELECT * FROM cases WHERE activity_id = ? AND state != 'withdrawn' ORDER BY id",
+                [activity_id],
             )
         )
         now = dates.stamp()
@@ -648,7 +659,8 @@ def withdraw_for_activity(
             elif row["state"] in OPEN_STATES or row["state"] in ("answered", "closed"):
                 alert = f"{why}（{now[:10]}）：请核实是否继续办理"
                 if db.execute(  # told once per record: the department may have checked and cleared it since
-                    f"SELECT 1 FROM case_events e WHERE e.case_id = ? AND {FLAGGED_ON_ITS_RECORD}", [row["id"]]
+                    f"SELECT 1 FROM case_events e WHERE e.case_id = ? AND {FLAGGED_ON_ITS_RECORD}",
+                    [row["id"]],
                 ).fetchone():
                     continue
                 _set(db, row["id"], alert=alert)

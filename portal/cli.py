@@ -217,7 +217,9 @@ def forms_template(out: str | None) -> None:
 
 
 @forms.command("export")
-@click.option("--out", required=True, type=click.Path(), help="目录（每条记录一个 .docx），或以 .zip 结尾的文件")
+@click.option(
+    "--out", required=True, type=click.Path(), help="目录（每条记录一个 .docx），或以 .zip 结尾的文件"
+)
 @click.option("--cadre", help="只导出此工号的干部")
 @click.option("--period", help="期间：2026、2026-03、2026-2027、2026-2027-1")
 @click.option("--system", help="只导出此制度，如 听课")
@@ -228,8 +230,12 @@ def forms_export(out: str, cadre: str | None, period: str | None, system: str | 
 
     try:
         with open_db() as db:
-            admin = accounts.User(id=0, username="cli", display_name="命令行", roles=[accounts.Role(role="admin")])
-            result = record_form.export_forms(db, admin, out, cadre=cadre, period=period, system=system, pdf=pdf)
+            admin = accounts.User(
+                id=0, username="cli", display_name="命令行", roles=[accounts.Role(role="admin")]
+            )
+            result = record_form.export_forms(
+                db, admin, out, cadre=cadre, period=period, system=system, pdf=pdf
+            )
     except PortalError as exc:
         fail(exc.message)
     extra = f"，PDF {result.pdf} 份" if pdf else ""
@@ -358,7 +364,9 @@ def reception_plan(semester: str | None, start: str | None, end: str | None, pla
         click.echo(f"{d.date.isoformat()}\t{d.leader_staff_no}\t{d.leader_name}")
     for day, why in result.skipped:
         click.echo(f"{day.isoformat()}\t无接待\t{why}")
-    click.echo(f"新排 {len(result.created)} 天，保留已有 {len(result.kept)} 天，跳过 {len(result.skipped)} 天")
+    click.echo(
+        f"新排 {len(result.created)} 天，保留已有 {len(result.kept)} 天，跳过 {len(result.skipped)} 天"
+    )
 
 
 @reception.command("ics")
@@ -389,7 +397,12 @@ def reception_ics(staff_no: str, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="按 docs/formats.md 输出 JSON")
 @click.option("--institutional", is_flag=True, help="改为输出学校层面的制度落实情况（部门台账）")
 def quota(
-    staff_no: str | None, period: str | None, since: str | None, on: str | None, as_json: bool, institutional: bool
+    staff_no: str | None,
+    period: str | None,
+    since: str | None,
+    on: str | None,
+    as_json: bool,
+    institutional: bool,
 ) -> None:
     """Quotas per cadre, rule and period (every period overlapping [since, on])."""
     import json
@@ -422,7 +435,9 @@ def quota(
     for r in results:
         want = f"{r.required:g}" if r.max is None else f"{r.required:g}～{r.max:g}"
         flag = "（进度滞后）" if r.behind else ""
-        click.echo(f"{r.staff_no}\t{r.name}\t{r.rule}\t{r.period}\t{want}\t{r.done:g}\t{r.status_label}{flag}")
+        click.echo(
+            f"{r.staff_no}\t{r.name}\t{r.rule}\t{r.period}\t{want}\t{r.done:g}\t{r.status_label}{flag}"
+        )
 
 
 @cli.command("cases")
@@ -446,7 +461,9 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
             unit = c.handling_unit_name or "-"
             click.echo(f"{c.number}\t{c.due_date}\t{c.state_label}\t{c.responsible_dept}\t{unit}\t{c.flag}")
         tally = cases.counts(found)
-        click.echo(f"未答复 {tally['open']} 件，其中逾期 {tally['overdue']} 件，临期 {tally['at_risk']} 件", err=True)
+        click.echo(
+            f"未答复 {tally['open']} 件，其中逾期 {tally['overdue']} 件，临期 {tally['at_risk']} 件", err=True
+        )
     if remind:
         cfg = notify.config_from_env()
         if cfg is None:
@@ -459,7 +476,9 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
 @cli.command("assess")
 @click.option("--year", type=int, required=True, help="考核年度，如 2026")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Excel 文件（.xlsx）")
-@click.option("--word", "word_dir", type=click.Path(file_okay=False), help="另在此文件夹为每个单位生成 Word 报告")
+@click.option(
+    "--word", "word_dir", type=click.Path(file_okay=False), help="另在此文件夹为每个单位生成 Word 报告"
+)
 def assess_command(year: int, out: str, word_dir: str | None) -> None:
     """Annual assessment (年度考核): per cadre and unit, heatmap and ranking, as a workbook."""
     from . import assessment
@@ -544,7 +563,9 @@ def notify_dead() -> None:
     with open_db() as db:
         found = outbox.dead_letters(db, None)
     for e in found:
-        click.echo(f"{e.id}\t{e.created_at}\t{e.event}\t{e.user_name}\t{e.channel_label}\t{e.attempts}\t{e.last_error}")
+        click.echo(
+            f"{e.id}\t{e.created_at}\t{e.event}\t{e.user_name}\t{e.channel_label}\t{e.attempts}\t{e.last_error}"
+        )
     click.echo(f"发送失败 {len(found)} 条", err=True)
 
 

@@ -64,7 +64,10 @@ def _widen_check(db: Database, table: str, old: str, new: str) -> None:
     version = db.execute("PRAGMA schema_version").fetchone()[0]
     db.execute("PRAGMA writable_schema = ON")
     try:
-        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [sql.replace(old, new), table])
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+            [sql.replace(old, new), table],
+        )
         db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
     finally:
         db.execute("PRAGMA writable_schema = OFF")
@@ -442,7 +445,9 @@ def m009_campus_identity(db: Database) -> None:
     API tokens (hashed) with scopes and an expiry; per-user calendar feed keys.
     Written to be re-runnable (a development database may hold it under an earlier number)."""
     if "sso_key" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
-        db.execute("ALTER TABLE sessions ADD COLUMN sso_key TEXT")  # 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
+        db.execute(
+            "ALTER TABLE sessions ADD COLUMN sso_key TEXT"
+        )  # 'cas:<sha256 of ticket>' / 'oidc:<sha256>'
     _script(
         db,
         """

@@ -87,7 +87,9 @@ def urls(db: Database, user: User, base: str) -> dict[str, str]:
 
 def _changes(db: Database) -> dict[str, list[tuple[str, int | None, int | None]]]:
     found: dict[str, list[tuple[str, int | None, int | None]]] = {}
-    for day, at, old, new in db.execute("SELECT date, at, old_leader_id, new_leader_id FROM duty_changes ORDER BY id"):
+    for day, at, old, new in db.execute(
+        "SELECT date, at, old_leader_id, new_leader_id FROM duty_changes ORDER BY id"
+    ):
         found.setdefault(day, []).append((at, old, new))
     return found
 

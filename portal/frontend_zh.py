@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Found without importing Streamlit: the core stays UI-free.
-JS_DIR = Path(importlib.util.find_spec("streamlit").submodule_search_locations[0]) / "static" / "static" / "js"
+JS_DIR = (
+    Path(importlib.util.find_spec("streamlit").submodule_search_locations[0]) / "static" / "static" / "js"
+)
 
 
 @dataclass(frozen=True)

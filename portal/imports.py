@@ -117,7 +117,12 @@ class Importer:
         return None
 
     def apply(
-        self, db: Database, items: list[Any], report: ImportReport, actor_id: int | None, staged: Staged | None
+        self,
+        db: Database,
+        items: list[Any],
+        report: ImportReport,
+        actor_id: int | None,
+        staged: Staged | None,
     ) -> None:
         raise NotImplementedError
 
@@ -134,6 +139,7 @@ class Staged:
     first_id: int
     keys: set[str]
     undo: Any  # () -> None: delete them again
+
 
 IMPORTERS: dict[str, Importer] = {}
 
@@ -254,7 +260,9 @@ def commit(
         kind=prepared.kind, label=importer.label, rows=prepared.rows, warnings=list(prepared.warnings)
     )
     if token:
-        done = db.execute("SELECT result FROM submissions WHERE token = ? AND kind = 'import'", [token]).fetchone()
+        done = db.execute(
+            "SELECT result FROM submissions WHERE token = ? AND kind = 'import'", [token]
+        ).fetchone()
         if done is not None:
             return ImportReport.from_json(json.loads(done[0]))
     items = prepared.rows_to_write()
@@ -265,7 +273,9 @@ def commit(
         started = time.perf_counter()
         with write(db):
             importer.apply(db, items, report, actor_id, staged)
-            accounts.audit(db, actor_id, f"import.{prepared.kind}", f"{prepared.filename}: {report.summary()}"[:500])
+            accounts.audit(
+                db, actor_id, f"import.{prepared.kind}", f"{prepared.filename}: {report.summary()}"[:500]
+            )
         report.write_seconds = time.perf_counter() - started
         return None, report.as_json()
 
@@ -330,7 +340,9 @@ def _duplicate_keys(keyed: list[tuple[int, tuple]], errors: list[RowError], what
             seen[key] = row
 
 
-def _unit(db: Database, ref: str, column: str, row: int, errors: list[RowError], cache: dict) -> org.Unit | None:
+def _unit(
+    db: Database, ref: str, column: str, row: int, errors: list[RowError], cache: dict
+) -> org.Unit | None:
     """A unit named by its 单位编码 or its name (full or the policy's)."""
     if ref not in cache:
         cache[ref] = org.unit_by_ref(db, ref)
@@ -370,7 +382,9 @@ class UnitImporter(Importer):
             code = None
             if cell_text(values.get("单位编码")):
                 code = _field(text.code, values.get("单位编码"), "单位编码", row, errors)
-                clash = db.execute("SELECT name FROM units WHERE code = ? AND name != ?", [code, name]).fetchone()
+                clash = db.execute(
+                    "SELECT name FROM units WHERE code = ? AND name != ?", [code, name]
+                ).fetchone()
                 if clash:
                     errors.append(RowError(row, "单位编码", f"单位编码“{code}”已用于“{clash[0]}”"))
             items.append(_UnitRow(row, name, org.UNIT_KINDS.get(kind_text, ""), code))
@@ -447,7 +461,9 @@ class CadreImporter(Importer):
                 org.validate_tags(tags)
             except ValidationError as exc:
                 errors.append(RowError(row, "标签", exc.message))
-            if (level == "校级" and "middle_cadre" in tags) or (level in ("正处", "副处") and "school_leader" in tags):
+            if (level == "校级" and "middle_cadre" in tags) or (
+                level in ("正处", "副处") and "school_leader" in tags
+            ):
                 errors.append(RowError(row, "标签", f"标签与级别“{level}”矛盾"))
             charges = []
             for charge in split_list(check_text(v.get("分管单位"), "分管单位", row, errors)):
@@ -460,14 +476,20 @@ class CadreImporter(Importer):
                 errors.append(RowError(row, "任职结束", "任职结束日期早于任职开始日期"))
             if staff_no in names and names[staff_no][0] != name:
                 errors.append(
-                    RowError(row, "姓名", f"同一工号在第 {names[staff_no][1]} 行的姓名是“{names[staff_no][0]}”")
+                    RowError(
+                        row, "姓名", f"同一工号在第 {names[staff_no][1]} 行的姓名是“{names[staff_no][0]}”"
+                    )
                 )
             names.setdefault(staff_no, (name, row))
             cpc = _yes_no(v.get("中共党员"), "中共党员", row, errors)
             items.append(
-                _CadreRow(row, staff_no, name, unit.id if unit else 0, title, level, tags, cpc, charges, start, end)
+                _CadreRow(
+                    row, staff_no, name, unit.id if unit else 0, title, level, tags, cpc, charges, start, end
+                )
             )
-        _duplicate_keys([(i.row, (i.staff_no, i.unit_id, i.title)) for i in items], errors, "工号、单位、职务")
+        _duplicate_keys(
+            [(i.row, (i.staff_no, i.unit_id, i.title)) for i in items], errors, "工号、单位、职务"
+        )
         return items, errors, []
 
     def preview(self, db, items):
@@ -477,18 +499,28 @@ class CadreImporter(Importer):
             post = None
             if person is not None:
                 post = next(
-                    (p for p in org.posts_of(db, person.id) if p.unit_id == item.unit_id and p.title == item.title),
+                    (
+                        p
+                        for p in org.posts_of(db, person.id)
+                        if p.unit_id == item.unit_id and p.title == item.title
+                    ),
                     None,
                 )
             if post is None:
                 counts["created"] += 1
                 continue
             wanted_tags = sorted(set(item.tags) - {"school_leader", "middle_cadre", "cpc_member"})
-            charge_names = sorted(
-                r[0] for r in db.execute(
-                    f"SELECT name FROM units WHERE id IN ({','.join('?' * len(item.charges))})", item.charges
+            charge_names = (
+                sorted(
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT name FROM units WHERE id IN ({','.join('?' * len(item.charges))})",
+                        item.charges,
+                    )
                 )
-            ) if item.charges else []
+                if item.charges
+                else []
+            )
             same = (
                 person.name == item.name
                 and person.cpc_member == item.cpc
@@ -511,7 +543,15 @@ class CadreImporter(Importer):
                 unit_id=item.unit_id if org.person_by_staff_no(db, item.staff_no) is None else None,
             )
             _, outcome = org.save_post(
-                db, person.id, item.unit_id, item.title, item.level, item.tags, item.start, item.end, item.charges
+                db,
+                person.id,
+                item.unit_id,
+                item.title,
+                item.level,
+                item.tags,
+                item.start,
+                item.end,
+                item.charges,
             )
             if outcome == "unchanged" and person_outcome == "updated":
                 outcome = "updated"
@@ -538,7 +578,8 @@ def _ids_by(db: Database, table: str, column: str, keys) -> dict:
     """{key: id} of the rows of ``table`` whose ``column`` is one of ``keys`` (just written in bulk)."""
     return dict(
         db.execute(
-            f"SELECT {column}, id FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))", [_json_list(keys)]
+            f"SELECT {column}, id FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",
+            [_json_list(keys)],
         ).fetchall()
     )
 
@@ -617,16 +658,23 @@ class AccountImporter(Importer):
         """People and accounts entirely new to the portal, in a few statements (a 5,000-row file in a
         fraction of a second of lock; every value was validated while preparing); returns the rest,
         which go through the services one by one."""
-        known_people = {r[0] for r in db.execute(
-            "SELECT staff_no FROM people WHERE staff_no IN (SELECT value FROM json_each(?))",
-            [_json_list(i.staff_no for i in items)],
-        )}
-        known_users = {r[0].lower() for r in db.execute(
-            "SELECT username FROM users WHERE username IN (SELECT value FROM json_each(?)) COLLATE NOCASE",
-            [_json_list(i.staff_no for i in items)],
-        )}
+        known_people = {
+            r[0]
+            for r in db.execute(
+                "SELECT staff_no FROM people WHERE staff_no IN (SELECT value FROM json_each(?))",
+                [_json_list(i.staff_no for i in items)],
+            )
+        }
+        known_users = {
+            r[0].lower()
+            for r in db.execute(
+                "SELECT username FROM users WHERE username IN (SELECT value FROM json_each(?)) COLLATE NOCASE",
+                [_json_list(i.staff_no for i in items)],
+            )
+        }
         fresh = [
-            i for i in items
+            i
+            for i in items
             if i.staff_no not in known_people and i.staff_no.lower() not in known_users and i.password_hash
         ]
         if not fresh:
@@ -648,7 +696,10 @@ class AccountImporter(Importer):
         )
         db.conn.executemany(
             "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, 'user.create', ?)",
-            ((now, actor_id, f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}") for i in fresh),
+            (
+                (now, actor_id, f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}")
+                for i in fresh
+            ),
         )
         report.secrets.extend((i.staff_no, i.password) for i in fresh)
         report.counts["created"] += len(fresh)
@@ -691,7 +742,9 @@ class AccountImporter(Importer):
             db.execute("UPDATE users SET person_id = ? WHERE id = ?", [person.id, user.id])
             report.counts["updated"] += 1
         if report.secrets:
-            report.notes.append(f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。")
+            report.notes.append(
+                f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。"
+            )
 
 
 # --- 联系对象 and 联系活动 (portal.assignments, portal.activities) ---------------------------
@@ -740,7 +793,10 @@ class AssignmentImporter(Importer):
     columns = [
         Column("工号", True, "干部工号", "10000001"),
         Column(
-            "对象类型", True, "联系学院、联系点、结对子、党支部、高层次人才、党外代表人士、离退休老同志", "联系学院"
+            "对象类型",
+            True,
+            "联系学院、联系点、结对子、党支部、高层次人才、党外代表人士、离退休老同志",
+            "联系学院",
         ),
         Column("对象编号", True, "对象的固定编号（人员填工号；学院填单位编码或学院名称）", "C-CS"),
         Column("对象名称", True, "打印在记录表上的名称", "计算机科学与技术学院"),
@@ -815,11 +871,21 @@ class AssignmentImporter(Importer):
             if item.kind != "联系点":
                 continue
             lo, hi = item.start_date.isoformat(), item.end_date.isoformat() if item.end_date else "9999"
-            others = {c for c, a, b in held[(item.kind, item.target_code)] if c != item.cadre_id and a <= hi and (b or "9999") >= lo}
+            others = {
+                c
+                for c, a, b in held[(item.kind, item.target_code)]
+                if c != item.cadre_id and a <= hi and (b or "9999") >= lo
+            }
             if others:
-                found.append(RowError(row, "对象编号", f"联系点“{item.target_name}”同时由其他干部联系（第十条：一般不重复）"))
+                found.append(
+                    RowError(
+                        row, "对象编号", f"联系点“{item.target_name}”同时由其他干部联系（第十条：一般不重复）"
+                    )
+                )
             if item.end_date and (item.end_date - item.start_date).days + 1 < 365:
-                found.append(RowError(row, "结束日期", "联系点的联系期不足一年（第十条：每个联系点一般不少于一年）"))
+                found.append(
+                    RowError(row, "结束日期", "联系点的联系期不足一年（第十条：每个联系点一般不少于一年）")
+                )
         return found
 
     def preview(self, db, items):
@@ -833,7 +899,11 @@ class AssignmentImporter(Importer):
             if row is None:
                 counts["created"] += 1
             else:
-                wanted = (item.target_name, item.start_date.isoformat(), item.end_date and item.end_date.isoformat())
+                wanted = (
+                    item.target_name,
+                    item.start_date.isoformat(),
+                    item.end_date and item.end_date.isoformat(),
+                )
                 counts["unchanged" if tuple(row) == wanted else "updated"] += 1
         return counts
 
@@ -842,9 +912,14 @@ class AssignmentImporter(Importer):
 
         added = 0
         for item, source_code, _ in items:
-            if item.kind in assignments.LIST_KINDS and assignments.get_target(db, item.kind, item.target_code) is None:
+            if (
+                item.kind in assignments.LIST_KINDS
+                and assignments.get_target(db, item.kind, item.target_code) is None
+            ):
                 assignments.save_target(
-                    db, assignments.TargetInput(kind=item.kind, code=item.target_code, name=item.target_name), None
+                    db,
+                    assignments.TargetInput(kind=item.kind, code=item.target_code, name=item.target_name),
+                    None,
                 )
                 added += 1
             saved, outcome = assignments.save_assignment(db, item, None)
@@ -926,7 +1001,9 @@ class ActivityImporter(Importer):
             hours = 0.0
             if cell_text(hours_value):
                 try:
-                    hours = float(hours_value if isinstance(hours_value, (int, float)) else cell_text(hours_value))
+                    hours = float(
+                        hours_value if isinstance(hours_value, (int, float)) else cell_text(hours_value)
+                    )
                 except ValueError:
                     found.append(RowError(row, "课时", f"应为数字，而不是“{cell_text(hours_value)[:20]}”"))
             cadre_id = cadres.id(staff_no, row, found)
@@ -956,7 +1033,9 @@ class ActivityImporter(Importer):
             key = activities.import_key(staff_no, day, system, subtype, codes, texts["开展情况"])
             values, clean_codes = activities.normalised(db, data)
             items.append(_ActivityRow(row, key, values, clean_codes))
-        _duplicate_keys([(i.row, (i.key,)) for i in items], errors, "工号、日期、制度、类别、对象编号、开展情况")
+        _duplicate_keys(
+            [(i.row, (i.key,)) for i in items], errors, "工号、日期、制度、类别、对象编号、开展情况"
+        )
         return items, errors, warnings
 
     @staticmethod
@@ -981,7 +1060,9 @@ class ActivityImporter(Importer):
             if old is None:
                 counts["created"] += 1
             else:
-                counts["unchanged" if old[1:] == tuple(item.values[f] for f in _REFRESHED) else "updated"] += 1
+                counts[
+                    "unchanged" if old[1:] == tuple(item.values[f] for f in _REFRESHED) else "updated"
+                ] += 1
         return counts
 
     STAGE_ROWS = 1_000  # rows per staging transaction: about a tenth of a second of lock each
@@ -999,8 +1080,18 @@ class ActivityImporter(Importer):
         now = dates.stamp()
         marker = f"{STAGING_MARK}{now}:{secrets.token_hex(6)}"
         first_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM activities").fetchone()[0]
-        staged = Staged(marker=marker, first_id=first_id, keys={i.key for i in new}, undo=lambda: _unstage(db, marker))
-        columns = [*new[0].values, "import_key", "entered_by", "created_at", "updated_at", "voided_at", "void_reason"]
+        staged = Staged(
+            marker=marker, first_id=first_id, keys={i.key for i in new}, undo=lambda: _unstage(db, marker)
+        )
+        columns = [
+            *new[0].values,
+            "import_key",
+            "entered_by",
+            "created_at",
+            "updated_at",
+            "voided_at",
+            "void_reason",
+        ]
         insert = f"INSERT INTO activities ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         try:
             for start in range(0, len(new), self.STAGE_ROWS):
@@ -1008,7 +1099,10 @@ class ActivityImporter(Importer):
                 with write(db, housekeeping=True):  # nothing visible changes yet: caches stay valid
                     db.conn.executemany(
                         insert,
-                        ([*i.values.values(), i.key, actor_id, now, now, marker, "导入中（尚未生效）"] for i in chunk),
+                        (
+                            [*i.values.values(), i.key, actor_id, now, now, marker, "导入中（尚未生效）"]
+                            for i in chunk
+                        ),
                     )
                     ids = _ids_by(db, "activities", "import_key", (i.key for i in chunk))
                     db.conn.executemany(
@@ -1018,7 +1112,9 @@ class ActivityImporter(Importer):
                     activities.record_history(db, list(ids.values()), actor_id, "created", as_live=True)
         except sqlite3.IntegrityError:
             staged.undo()
-            raise ValidationError("这些记录正在由另一次导入写入（同一文件导入了两次？），请稍后刷新查看。") from None
+            raise ValidationError(
+                "这些记录正在由另一次导入写入（同一文件导入了两次？），请稍后刷新查看。"
+            ) from None
         except BaseException:
             staged.undo()
             raise
@@ -1041,7 +1137,9 @@ class ActivityImporter(Importer):
         if late:
             raise ValidationError("同一批记录刚刚被另一次导入写入，请重新上传文件后再确认。")
         changed = [
-            (existing[i.key][0], i) for i in rest if existing[i.key][1:] != tuple(i.values[f] for f in _REFRESHED)
+            (existing[i.key][0], i)
+            for i in rest
+            if existing[i.key][1:] != tuple(i.values[f] for f in _REFRESHED)
         ]
         for activity_id, item in changed:
             db.execute(

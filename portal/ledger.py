@@ -270,7 +270,8 @@ def iter_rows(db: Database, book: Ledger, system: str, labels: _Labels | None = 
         labels = _Labels(db)
         labels.load_people(labels.posts)  # every cadre in one query, not one per cadre met
     for r in db.execute(
-        _ROW_SQL + "ORDER BY a.date, p.staff_no, a.id", [system, book.since.isoformat(), book.until.isoformat()]
+        _ROW_SQL + "ORDER BY a.date, p.staff_no, a.id",
+        [system, book.since.isoformat(), book.until.isoformat()],
     ):
         yield _row(labels, r)
 

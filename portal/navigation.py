@@ -205,7 +205,12 @@ PAGES: list[PageSpec] = [
         "查询谁在何时做了什么：账号、导入、排班、规则、作废等操作的审计记录",
     ),
     PageSpec(
-        "pages/account.py", "我的账号", ":material/person:", ALL_ROLES, "个人", "修改密码、查看本人角色、设置消息通知的接收方式"
+        "pages/account.py",
+        "我的账号",
+        ":material/person:",
+        ALL_ROLES,
+        "个人",
+        "修改密码、查看本人角色、设置消息通知的接收方式",
     ),
 ]
 
@@ -231,7 +236,11 @@ def can_open(user: User | None, page: PageSpec | str) -> bool:
             and role.department not in page.departments
         ):
             continue
-        if role.role == "cadre" and page.cadre_levels is not None and not page.cadre_levels & set(user.cadre_levels):
+        if (
+            role.role == "cadre"
+            and page.cadre_levels is not None
+            and not page.cadre_levels & set(user.cadre_levels)
+        ):
             continue
         return True
     return False

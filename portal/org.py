@@ -99,8 +99,12 @@ def unit_by_name(db: Database, name: str) -> Unit | None:
     name = (name or "").strip()
     if not name:
         return None
-    rows = list(db.query(_UNIT_SQL + "WHERE code = ? OR name = ? OR policy_name = ? ORDER BY code = ? DESC",
-                         [name, name, name, name]))
+    rows = list(
+        db.query(
+            _UNIT_SQL + "WHERE code = ? OR name = ? OR policy_name = ? ORDER BY code = ? DESC",
+            [name, name, name, name],
+        )
+    )
     if rows:
         return Unit(**rows[0])
     for policy_name, aliases in policy().unit_aliases.items():

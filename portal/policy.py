@@ -41,7 +41,13 @@ KIND_LABELS = {
     "assignment_bounds": "联系对象数量",
     "each_counterpart": "逐人谈心谈话",
 }
-PERIOD_LABELS = {"month": "每月", "semester": "每学期", "academic_year": "每学年", "year": "每年", "always": "常态"}
+PERIOD_LABELS = {
+    "month": "每月",
+    "semester": "每学期",
+    "academic_year": "每学年",
+    "year": "每年",
+    "always": "常态",
+}
 
 
 class Applicability(BaseModel):
@@ -89,7 +95,9 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _shape(self) -> Rule:
         if self.kind in ("each_target", "assignment_bounds") and self.target_kind not in ASSIGNMENT_KINDS:
-            raise ValueError(f"规则 {self.id}：须指定联系对象类型 target_kind（{'、'.join(ASSIGNMENT_KINDS)}）")
+            raise ValueError(
+                f"规则 {self.id}：须指定联系对象类型 target_kind（{'、'.join(ASSIGNMENT_KINDS)}）"
+            )
         if self.kind == "assignment_bounds":
             if self.max is None or self.max < self.min:
                 raise ValueError(f"规则 {self.id}：数量规则须有上限 max，且不小于下限 min")
@@ -183,7 +191,9 @@ class Policy(BaseModel):
             unknown = set(s.departments) - set(self.departments)
             if unknown:
                 raise ValueError(f"制度“{s.name}”的责任部门不在部门列表中：{sorted(unknown)}")
-        problems = self.rule_problems(RuleSet.model_construct(rules=self.rules, institutional=self.institutional))
+        problems = self.rule_problems(
+            RuleSet.model_construct(rules=self.rules, institutional=self.institutional)
+        )
         if problems:
             raise ValueError("；".join(problems))
         return self

@@ -415,7 +415,11 @@ def _judge(
     for day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
         # a visit counts for a target only while it was assigned (history imports keep visits
         # made after an assignment ended: they count for count-type rules, not here)
-        if subtype in subtypes and code in targets and (spans is None or any(a.active_on(day) for a in spans[code])):
+        if (
+            subtype in subtypes
+            and code in targets
+            and (spans is None or any(a.active_on(day) for a in spans[code]))
+        ):
             visits[code] += n
             if aid is not None:
                 ids.add(aid)

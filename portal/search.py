@@ -215,7 +215,13 @@ def search(
     where, params = (None, [])
     if "case" in kinds:  # every case the viewer may see, withdrawn ones too unless states are named
         where, params = cases.filter_clause(
-            viewer, scope="all", states=case_states, include_withdrawn=True, system=system, since=since, until=until
+            viewer,
+            scope="all",
+            states=case_states,
+            include_withdrawn=True,
+            system=system,
+            since=since,
+            until=until,
         )
     if where is not None:
         results.case_total, rows = _matches(

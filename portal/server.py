@@ -37,6 +37,7 @@ from .db import open_db
 
 log = logging.getLogger("portal")
 
+
 @cache
 def _inline_script_hashes() -> str:
     """CSP hashes of the inline scripts in Streamlit's own index.html (one tiny flag today)."""

@@ -124,7 +124,8 @@ def end_identity(db: Database, sso_key: str) -> bool:
     """Single logout: end the live session opened by this identity; False if there is none."""
     with write(db, housekeeping=True):
         cur = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE sso_key = ? AND ended_at IS NULL", [dates.stamp(), sso_key]
+            "UPDATE sessions SET ended_at = ? WHERE sso_key = ? AND ended_at IS NULL",
+            [dates.stamp(), sso_key],
         )
     return cur.rowcount > 0
 
@@ -211,7 +212,8 @@ def flush_last_seen() -> int:
         try:
             with open_db(path) as db, write(db, housekeeping=True):
                 db.conn.executemany(
-                    "UPDATE sessions SET last_seen = max(last_seen, ?) WHERE id = ? AND ended_at IS NULL", rows
+                    "UPDATE sessions SET last_seen = max(last_seen, ?) WHERE id = ? AND ended_at IS NULL",
+                    rows,
                 )
             written += len(rows)
         except (PortalError, OSError, Exception) as exc:  # noqa: BLE001 - never let this fail a page
@@ -246,7 +248,8 @@ def new_claim(db: Database, session_id: str) -> str:
     token = f"{int(dates.now().timestamp())}~{secrets.token_urlsafe(32)}"
     with write(db):
         db.execute(
-            "UPDATE sessions SET claim_hash = ? WHERE id = ? AND ended_at IS NULL", [_digest(token), session_id]
+            "UPDATE sessions SET claim_hash = ? WHERE id = ? AND ended_at IS NULL",
+            [_digest(token), session_id],
         )
     return token
 

@@ -37,7 +37,10 @@ _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 # Named styles: a cell given a named style shares one style record; the data rows' kinds
 # (``台账逾期`` red, ``台账提醒`` amber) are named styles too.
 STYLES = {
-    "台账标题": {"font": Font(bold=True, size=14), "alignment": Alignment(horizontal="center", vertical="center")},
+    "台账标题": {
+        "font": Font(bold=True, size=14),
+        "alignment": Alignment(horizontal="center", vertical="center"),
+    },
     "台账副标题": {"alignment": Alignment(horizontal="right")},
     "台账表头": {
         "font": Font(bold=True),
@@ -52,7 +55,11 @@ STYLES = {
         "fill": PatternFill("solid", fgColor="FDE2E1"),
         "font": Font(color="B00020"),
     },
-    "台账提醒": {"border": BORDER, "alignment": DATA_ALIGNMENT, "fill": PatternFill("solid", fgColor="FFF4CE")},
+    "台账提醒": {
+        "border": BORDER,
+        "alignment": DATA_ALIGNMENT,
+        "fill": PatternFill("solid", fgColor="FFF4CE"),
+    },
 }
 ROW_KINDS = ("台账正文", "台账逾期", "台账提醒")
 
@@ -261,4 +268,3 @@ def to_bytes(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-

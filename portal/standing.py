@@ -119,7 +119,9 @@ def standing(
         row = rows.get(r.person_id)
         if row is None:
             units, levels = holders[r.person_id]
-            row = rows[r.person_id] = Row(r.person_id, r.staff_no, r.name, "、".join(sorted(units)), frozenset(levels))
+            row = rows[r.person_id] = Row(
+                r.person_id, r.staff_no, r.name, "、".join(sorted(units)), frozenset(levels)
+            )
         row.cells[label] = Cell(r.rule, r.period_kind, label, r.state, r.done, r.required, _shortfall(r))
 
     kept = [

@@ -71,7 +71,9 @@ def once(
         object_id, result = made if isinstance(made, tuple) else (made, None)
         return Outcome(object_id, result, True)
     with write(db):
-        row = db.execute("SELECT kind, object_id, result FROM submissions WHERE token = ?", [token]).fetchone()
+        row = db.execute(
+            "SELECT kind, object_id, result FROM submissions WHERE token = ?", [token]
+        ).fetchone()
         if row is not None:
             if row[0] != kind:
                 raise Conflict("表单已失效，请刷新页面后重新填写。")

@@ -139,7 +139,9 @@ class CasServer:
         return subprocess.run(command, env=env, cwd=self.folder, check=True, capture_output=True, **kwargs)
 
     def start(self) -> CasServer:
-        (self.folder / "cas_settings.py").write_text(SETTINGS % {"db": str(self.folder / "cas.sqlite3"), "key": secrets.token_urlsafe(32)})
+        (self.folder / "cas_settings.py").write_text(
+            SETTINGS % {"db": str(self.folder / "cas.sqlite3"), "key": secrets.token_urlsafe(32)}
+        )
         (self.folder / "cas_urls.py").write_text(URLS)
         (self.folder / "campus_auth.py").write_text(AUTH)
         if not self.users_file.exists():
@@ -149,8 +151,13 @@ class CasServer:
         log_path = self.folder / "cas.log"
         log = open(log_path, "wb")  # noqa: SIM115 - open as long as the server runs
         self.proc = self._run(
-            "runserver", f"127.0.0.1:{self.port}", "--noreload", "--insecure",
-            background=True, stdout=log, stderr=subprocess.STDOUT,
+            "runserver",
+            f"127.0.0.1:{self.port}",
+            "--noreload",
+            "--insecure",
+            background=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for(self.url + "login", self.proc, log_path)
         return self

@@ -35,7 +35,9 @@ class Server:
 
 
 @contextmanager
-def server(db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str) -> Iterator[Server]:
+def server(
+    db_path: Path, *, port: int | None = None, cwd: Path | None = None, **env: str
+) -> Iterator[Server]:
     """`python -m portal serve` on ``port`` (a free one by default) over ``db_path``, until the block
     ends. ``cwd``: the server's working folder (its ``.streamlit/`` is read), else the project's."""
     port = port or free_port()

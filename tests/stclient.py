@@ -17,8 +17,11 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-_DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
-         ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+_DONE = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
 
 
 @dataclass
@@ -60,8 +63,12 @@ class Tab:
     async def open(self, timeout: float = 60) -> Run:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         self.ws = await websockets.connect(
-            self.url, additional_headers=headers, subprotocols=["streamlit"], max_size=2**26,
-            open_timeout=timeout, ping_interval=None,
+            self.url,
+            additional_headers=headers,
+            subprotocols=["streamlit"],
+            max_size=2**26,
+            open_timeout=timeout,
+            ping_interval=None,
         )
         return await self.rerun(timeout=timeout)
 
@@ -132,4 +139,6 @@ class Tab:
         elif kind in ("selectbox", "text_input", "text_area", "number_input", "button", "radio", "checkbox"):
             w = getattr(el, kind)
             options = list(getattr(w, "options", []))
-            run.widgets[w.label] = Widget(kind, w.id, w.label, options, getattr(w, "form_id", ""), fragment_id)
+            run.widgets[w.label] = Widget(
+                kind, w.id, w.label, options, getattr(w, "form_id", ""), fragment_id
+            )

@@ -242,7 +242,9 @@ def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases
     count = len(fake_cases)
     visitor = user(demo_db, "2023000001")
     raisers = {"食堂排队": cases.Raiser(user_id=visitor.id, name="张同学", department="校办")}
-    activities.update_activity(demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me, raisers=raisers)
+    activities.update_activity(
+        demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me, raisers=raisers
+    )
     assert len(fake_cases) == count + 1 and fake_cases[-1]["content"] == "食堂排队"
     assert fake_cases[-1]["raised_by"] == visitor.id and fake_cases[-1]["raiser_name"] == "张同学"
     assert fake_cases[-1]["responsible_dept"] == "校办" and fake_cases[-1]["activity_id"] == saved.id
@@ -355,7 +357,9 @@ def test_opinions_become_cases_in_the_cases_feature(demo_db):
         ("symposium", "热水不稳定", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
     ]
     activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
-    states_now = demo_db.execute("SELECT state FROM cases WHERE activity_id = ? ORDER BY id", [saved.id]).fetchall()
+    states_now = demo_db.execute(
+        "SELECT state FROM cases WHERE activity_id = ? ORDER BY id", [saved.id]
+    ).fetchall()
     assert [r[0] for r in states_now] == ["registered", "withdrawn"]  # the removed item is withdrawn
 
 

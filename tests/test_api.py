@@ -56,11 +56,15 @@ def test_scope_decides_what_a_token_reads(client, demo_db):
 
 def test_every_endpoint_answers_with_its_scope(client, demo_db):
     token = _issue(demo_db, list(api_tokens.SCOPES))
-    day = demo_db.execute("SELECT date FROM bookings GROUP BY date ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    day = demo_db.execute(
+        "SELECT date FROM bookings GROUP BY date ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     booked = client.get(f"/api/v1/bookings?date={day}", headers=_auth(token)).json()
     assert booked and booked[0]["date"] == day and "*" in booked[0]["phone"]
     quota = client.get("/api/v1/quota/cadres/10010001", headers=_auth(token)).json()
-    assert quota and {"cadre", "rule", "period", "status"} <= set(quota[0]) and quota[0]["cadre"] == "10010001"
+    assert (
+        quota and {"cadre", "rule", "period", "status"} <= set(quota[0]) and quota[0]["cadre"] == "10010001"
+    )
     unit = demo_db.execute(
         "SELECT u.name FROM cadre_posts p JOIN people pe ON pe.id = p.person_id JOIN units u ON u.id = p.unit_id "
         "WHERE pe.staff_no = '10010001'"
@@ -98,7 +102,9 @@ def test_every_use_and_refusal_is_audited(client, demo_db):
     client.get("/api/v1/roster", headers=_auth(token))
     client.get("/api/v1/cases", headers=_auth(token))
     client.get("/api/v1/roster", headers=_auth("cpt_wrong"))
-    actions = [r[0] for r in demo_db.execute("SELECT action FROM audit_log WHERE action LIKE 'api.%' ORDER BY id")]
+    actions = [
+        r[0] for r in demo_db.execute("SELECT action FROM audit_log WHERE action LIKE 'api.%' ORDER BY id")
+    ]
     assert actions == ["api.issue", "api.use", "api.refused", "api.refused"]
 
 
@@ -126,7 +132,9 @@ def test_behind_the_proxy_each_caller_is_limited_alone(client, demo_db, monkeypa
     monkeypatch.setattr(api, "_PROXIES", ("testclient",))
     good = _issue(demo_db, ["roster"])
     for i in range(6):
-        client.get("/api/v1/roster", headers={**_auth(f"cpt_guess{i}"), "X-Forwarded-For": "1.2.3.4, 10.0.0.9"})
+        client.get(
+            "/api/v1/roster", headers={**_auth(f"cpt_guess{i}"), "X-Forwarded-For": "1.2.3.4, 10.0.0.9"}
+        )
     blocked = {**_auth(good), "X-Forwarded-For": "10.0.0.9"}
     assert client.get("/api/v1/roster", headers=blocked).status_code == 429
     spoofed = {**_auth(good), "X-Forwarded-For": "10.0.0.9, 10.0.0.7"}  # what nginx appends is what counts

@@ -96,13 +96,13 @@ def test_editing_opinions_withdraws_flags_and_opens_as_needed(demo_db):
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     cases.add_progress(demo_db, _of(demo_db, saved.id)["食堂排队太久"].id, "已联系后勤", xgb)
 
-    activities.update_activity(
-        demo_db, saved.id, {"opinions": ["宿舍热水不稳定", "图书馆开放时间短"]}, me
-    )
+    activities.update_activity(demo_db, saved.id, {"opinions": ["宿舍热水不稳定", "图书馆开放时间短"]}, me)
     now = _of(demo_db, saved.id)
     assert now["自习室座位不足"].state == "withdrawn"  # removed, nobody acted: withdrawn
     assert "修改" in now["自习室座位不足"].withdraw_reason
-    assert now["食堂排队太久"].state == "registered" and "删除" in now["食堂排队太久"].alert  # in hand: flagged
+    assert (
+        now["食堂排队太久"].state == "registered" and "删除" in now["食堂排队太久"].alert
+    )  # in hand: flagged
     assert now["宿舍热水不稳定"].state == "registered" and not now["宿舍热水不稳定"].alert  # kept as it was
     assert now["图书馆开放时间短"].state == "registered"  # new: a new case
     # editing again with the same items changes nothing
@@ -115,7 +115,10 @@ def test_the_department_no_longer_counts_or_is_reminded_of_withdrawn_cases(demo_
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     before = cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES)))
     saved, me = _symposium(demo_db, ["自习室座位不足"])
-    assert cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES)))["open"] == before["open"] + 1
+    assert (
+        cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES)))["open"]
+        == before["open"] + 1
+    )
     activities.void_activity(demo_db, saved.id, "重复录入", me)
     assert cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES))) == before
     assert cases.counts(cases.list_cases(demo_db, xgb))["open"] == before["open"]
@@ -166,7 +169,9 @@ def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
     handle.conn.commit()
     portal_db.migrate(handle)
     assert handle.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert handle.execute("SELECT number, state, alert FROM cases").fetchall() == [("2026-0001", "referred", "")]
+    assert handle.execute("SELECT number, state, alert FROM cases").fetchall() == [
+        ("2026-0001", "referred", "")
+    ]
     handle.execute("UPDATE cases SET state = 'withdrawn' WHERE id = 1")
     with pytest.raises(Exception, match="CHECK"):
         handle.execute("UPDATE cases SET state = 'lost' WHERE id = 1")
@@ -178,7 +183,9 @@ def test_the_migration_keeps_existing_cases_and_their_history(tmp_path):
 def test_a_visitors_request_from_a_booking_is_flagged_not_withdrawn(demo_db):
     saved, me = _symposium(demo_db, ["自习室座位不足"])
     booking = demo_db.execute("SELECT id, user_id FROM bookings WHERE status = 'received' LIMIT 1").fetchone()
-    demo_db.execute("UPDATE cases SET booking_id = ?, raised_by = ? WHERE activity_id = ?", [*booking, saved.id])
+    demo_db.execute(
+        "UPDATE cases SET booking_id = ?, raised_by = ? WHERE activity_id = ?", [*booking, saved.id]
+    )
     demo_db.conn.commit()
     activities.void_activity(demo_db, saved.id, "重复录入", me)
     case = _of(demo_db, saved.id)["自习室座位不足"]

@@ -10,7 +10,9 @@ from pages import charts
 from portal import accounts, assessment, quota
 from tests.conftest import goto, login
 
-GREEN, BLUE, AMBER, RED, GREY = (quota.STATE_COLORS[s][1] for s in ("已完成", "进行中", "进度滞后", "未完成", "不考核"))
+GREEN, BLUE, AMBER, RED, GREY = (
+    quota.STATE_COLORS[s][1] for s in ("已完成", "进行中", "进度滞后", "未完成", "不考核")
+)
 
 
 def _result(**changes) -> quota.QuotaResult:
@@ -71,7 +73,9 @@ def test_the_dashboard_paints_each_task_in_its_state(demo_db):
     assert bars
     user = accounts.find_user(demo_db, "10010001")
     board = quota.dashboard(demo_db, user.person_id)
-    for r in (r for r in board.results if r.end >= board.on and r.period in {p.key for p in board.current.values()}):
+    for r in (
+        r for r in board.results if r.end >= board.on and r.period in {p.key for p in board.current.values()}
+    ):
         assert any(charts.progress_bar(r) in b for b in bars), r.title
     chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert chart["encoding"]["color"]["legend"]["orient"] == "bottom"

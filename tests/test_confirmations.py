@@ -77,11 +77,15 @@ def test_resetting_a_password_asks_first(demo_db):
     at = _admin_on(demo_db, "10010001")
     _click(at, "重置密码")
     assert "原密码失效" in _dialog_text(at)
-    assert demo_db.execute("SELECT password_hash FROM users WHERE username = '10010001'").fetchone()[0] == before
+    assert (
+        demo_db.execute("SELECT password_hash FROM users WHERE username = '10010001'").fetchone()[0] == before
+    )
     at.session_state[answer_key("reset_password")] = True
     at.run()
     assert "新密码（仅显示这一次）" in texts(at)
-    assert demo_db.execute("SELECT password_hash FROM users WHERE username = '10010001'").fetchone()[0] != before
+    assert (
+        demo_db.execute("SELECT password_hash FROM users WHERE username = '10010001'").fetchone()[0] != before
+    )
 
 
 def test_disabling_an_account_asks_first_and_a_cancel_forgets_it(demo_db):

@@ -150,7 +150,9 @@ def test_every_foreign_key_and_supervision_filter_has_an_index(db):
     """Lookups by a foreign key (a case's activity, a user's bookings …) and the supervision filters
     (a department's open cases by due date) never scan a whole table."""
     missing = []
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+    for (table,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ):
         first = set()
         for index in db.execute(f"PRAGMA index_list({table})").fetchall():
             partial = index[4]

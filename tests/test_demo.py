@@ -60,7 +60,8 @@ def test_demo_uses_only_the_cores_public_api():
         core = {
             alias.asname or alias.name
             for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and (node.level == 2 or (node.module or "").startswith("portal"))
+            if isinstance(node, ast.ImportFrom)
+            and (node.level == 2 or (node.module or "").startswith("portal"))
             for alias in node.names
         } - local
         for node in ast.walk(tree):

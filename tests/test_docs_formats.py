@@ -40,7 +40,11 @@ def test_nothing_points_to_documents_outside_the_repository():
     ).stdout.split()
     for name in tracked:
         path = ROOT / name
-        if path.suffix not in (".py", ".md", ".toml") or not path.exists() or name.startswith("tests/test_docs"):
+        if (
+            path.suffix not in (".py", ".md", ".toml")
+            or not path.exists()
+            or name.startswith("tests/test_docs")
+        ):
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(?<![\w/])(FORMATS|RULES)\.md", text), name

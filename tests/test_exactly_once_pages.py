@@ -16,7 +16,8 @@ from tests.conftest import goto, login, texts
 
 def _counts(db, staff_no: str = "10000001") -> tuple[int, int]:
     acts = db.execute(
-        "SELECT count(*) FROM activities a JOIN people p ON p.id = a.cadre_id WHERE p.staff_no = ?", [staff_no]
+        "SELECT count(*) FROM activities a JOIN people p ON p.id = a.cadre_id WHERE p.staff_no = ?",
+        [staff_no],
     ).fetchone()[0]
     opened = db.execute(
         "SELECT count(*) FROM cases c JOIN people p ON p.id = c.cadre_id WHERE p.staff_no = ?", [staff_no]
@@ -182,7 +183,9 @@ def test_a_double_click_on_swap_does_not_swap_back(demo_db):
     from portal.reception import roster
 
     at = _page("xiaoban", "pages/reception_roster.py")
-    coming = [d for d in roster.list_roster(demo_db, cases.dates.today(), dt.date(2027, 6, 30)) if not d.cancelled]
+    coming = [
+        d for d in roster.list_roster(demo_db, cases.dates.today(), dt.date(2027, 6, 30)) if not d.cancelled
+    ]
     a, b = (d.date.isoformat() for d in coming[:2])
     leaders = {d: roster.get_day(demo_db, dt.date.fromisoformat(d)).leader_id for d in (a, b)}
     for _ in range(2):  # the same form, sent twice

@@ -83,7 +83,9 @@ def test_a_leaders_duty_feed_follows_a_substitution(client, demo_db):
 def test_own_bookings_feed_marks_a_cancellation_with_a_new_sequence(client, demo_db):
     booking = next(
         b
-        for uid, in demo_db.execute("SELECT DISTINCT user_id FROM bookings WHERE status = 'booked' AND date > '2026-11-25'")
+        for (uid,) in demo_db.execute(
+            "SELECT DISTINCT user_id FROM bookings WHERE status = 'booked' AND date > '2026-11-25'"
+        )
         for b in bookings.my_bookings(demo_db, accounts.get_user(demo_db, uid))
         if b.status == "booked" and b.date > dt.date(2026, 11, 25)
     )

@@ -65,7 +65,11 @@ def test_contact_college_by_code_by_name_or_by_its_name_column(university):
     )
     assert codes == ["机械工程学院", "材料科学与工程学院", "计算机科学与技术学院"]
     # the issue's own example, refused whole on the old code
-    report = load(university, "assignments", "工号,对象类型,对象编号,对象名称,开始日期\n10000001,联系学院,C-CS,计算机科学与技术学院,2025-01-01\n")
+    report = load(
+        university,
+        "assignments",
+        "工号,对象类型,对象编号,对象名称,开始日期\n10000001,联系学院,C-CS,计算机科学与技术学院,2025-01-01\n",
+    )
     assert report.counts["unchanged"] == 1
 
 
@@ -90,7 +94,9 @@ def test_history_rows_import_with_one_warning_each_and_count_as_the_rules_say(un
     visits = results[("grassroots.college_visit", "2026")]
     # three colleges assigned during 2026; the visit after 机械's assignment ended does not count
     assert (visits.required, visits.done) == (3, 2) and visits.missing == ["机械工程学院"]
-    branch = next(r for r in quota.compute(db, staff_no="10000001", period="2025-2026-2") if r.rule == "branch.attend")
+    branch = next(
+        r for r in quota.compute(db, staff_no="10000001", period="2025-2026-2") if r.rule == "branch.attend"
+    )
     assert branch.done == 1  # a count-type rule: the unassigned branch's 组织生活 counts
     # re-import: nothing new, the warnings again
     again = load(db, "activities", ACTIVITIES)
@@ -108,13 +114,22 @@ def test_malformed_rows_still_refuse_the_file(university):
     text[-1] += ",两节"
     with pytest.raises(ImportRejected) as exc:
         load(university, "activities", "\n".join(text) + "\n")
-    assert {(e.row, e.column) for e in exc.value.errors} == {(7, "工号"), (8, "类别"), (9, "日期"), (10, "课时")}
+    assert {(e.row, e.column) for e in exc.value.errors} == {
+        (7, "工号"),
+        (8, "类别"),
+        (9, "日期"),
+        (10, "课时"),
+    }
     assert [w.row for w in exc.value.warnings] == [3, 4, 6]
     assert university.execute("SELECT count(*) FROM activities").fetchone()[0] == 0
 
 
 def test_assignment_warnings_for_a_shared_or_short_contact_point(university):
-    load(university, "cadres", "工号,姓名,单位,职务,级别,任职开始\n10010002,钱副院长,C-CS,副院长,副处,2020-01-01\n")
+    load(
+        university,
+        "cadres",
+        "工号,姓名,单位,职务,级别,任职开始\n10010002,钱副院长,C-CS,副院长,副处,2020-01-01\n",
+    )
     sheet = (
         "工号,对象类型,对象编号,对象名称,开始日期,结束日期\n"
         "10010001,联系点,CS-JYS-1,软件工程教研室,2025-09-01,\n"
@@ -131,7 +146,12 @@ def test_the_command_line_prints_each_warning(tmp_path, monkeypatch):
     from portal.cli import cli
 
     monkeypatch.setenv("PORTAL_DB", str(tmp_path / "cli.sqlite3"))
-    for kind, text in (("units", UNITS), ("cadres", CADRES), ("assignments", ASSIGNMENTS), ("activities", ACTIVITIES)):
+    for kind, text in (
+        ("units", UNITS),
+        ("cadres", CADRES),
+        ("assignments", ASSIGNMENTS),
+        ("activities", ACTIVITIES),
+    ):
         path = tmp_path / f"{kind}.csv"
         path.write_bytes(text.encode("gb18030"))
         result = CliRunner().invoke(cli, ["import", kind, str(path)], catch_exceptions=False)

@@ -13,7 +13,12 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 # Streamlit's public modules (its API reference documents these and nothing below them).
-PUBLIC_STREAMLIT_MODULES = {"streamlit", "streamlit.testing.v1", "streamlit.components.v1", "streamlit.column_config"}
+PUBLIC_STREAMLIT_MODULES = {
+    "streamlit",
+    "streamlit.testing.v1",
+    "streamlit.components.v1",
+    "streamlit.column_config",
+}
 # The wire protocol a browser speaks to /_stcore/stream (protobuf messages, built and read, never patched):
 # tests/stclient.py drives a real `portal serve` with it, as the rush and page benchmarks and the two-server
 # test need. Only test and benchmark code may use it (checked below).
@@ -324,9 +329,7 @@ def test_the_readme_layout_names_every_module_and_folder():
     for path in layout_paths():
         named |= {path.resolve(), *path.resolve().parents}
     modules = [
-        p
-        for p in (ROOT / "portal").rglob("*.py")
-        if p.name != "__init__.py" or p.parent != ROOT / "portal"
+        p for p in (ROOT / "portal").rglob("*.py") if p.name != "__init__.py" or p.parent != ROOT / "portal"
     ]
     folders = {
         ROOT / name.split("/")[0]

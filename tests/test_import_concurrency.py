@@ -15,10 +15,18 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dates.TZ)
 
 
 def activities_csv(db, rows: int) -> bytes:
-    staff = [r[0] for r in db.execute("SELECT DISTINCT p.staff_no FROM people p JOIN cadre_posts c ON c.person_id = p.id")]
+    staff = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT p.staff_no FROM people p JOIN cadre_posts c ON c.person_id = p.id"
+        )
+    ]
     lines = ["工号,制度,类别,日期,开展情况"]
     first = dt.date(2025, 1, 1)
-    lines += [f"{staff[i % len(staff)]},听课,听课,{first + dt.timedelta(days=i % 600)},第 {i} 次听课" for i in range(rows)]
+    lines += [
+        f"{staff[i % len(staff)]},听课,听课,{first + dt.timedelta(days=i % 600)},第 {i} 次听课"
+        for i in range(rows)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -74,7 +82,10 @@ def test_staged_rows_are_invisible_until_the_import_commits(demo_db, monkeypatch
     monkeypatch.setattr(imports.ActivityImporter, "apply", spy)
     report = imports.run_import(demo_db, "activities", "a.csv", data)
     assert during == [live_before] and report.counts["created"] == 250
-    assert demo_db.execute("SELECT count(*) FROM activities WHERE voided_at IS NULL").fetchone()[0] == live_before + 250
+    assert (
+        demo_db.execute("SELECT count(*) FROM activities WHERE voided_at IS NULL").fetchone()[0]
+        == live_before + 250
+    )
     history = demo_db.execute(
         "SELECT count(*) FROM activity_history h JOIN activities a ON a.id = h.activity_id "
         "WHERE a.source = 'import' AND json_extract(h.snapshot, '$.voided_at') IS NULL"
@@ -114,7 +125,11 @@ def test_bookings_succeed_quickly_while_a_big_import_runs(demo_db, tmp_path):
                     db,
                     user,
                     reception.BookingInput(
-                        date=DAY, slot=slots[k % len(slots)], category="其他", subject="测试", phone="13800000000"
+                        date=DAY,
+                        slot=slots[k % len(slots)],
+                        category="其他",
+                        subject="测试",
+                        phone="13800000000",
                     ),
                     now=NOW,
                 )

@@ -50,7 +50,9 @@ def test_hostile_file_on_the_page_is_a_chinese_message(demo_db):
     at = login("admin")
     goto(at, "pages/admin_import.py").run()
     at.file_uploader[0].upload(
-        "units.xlsx", replace_part(valid_xlsx(), "xl/worksheets/sheet1.xml", BILLION_LAUGHS), "application/octet-stream"
+        "units.xlsx",
+        replace_part(valid_xlsx(), "xl/worksheets/sheet1.xml", BILLION_LAUGHS),
+        "application/octet-stream",
     ).run()
     assert not at.exception
     assert "恶意文件" in at.error[0].value

@@ -91,7 +91,9 @@ def test_missing_columns_wrong_type_and_unreadable_files(db):
     with pytest.raises(ImportRejected):
         imports.run_import(db, "units", "x.xlsx", b"not a zip")
     with pytest.raises(ImportRejected, match="编码"):
-        imports.run_import(db, "units", "x.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk") + b"\xff\x80")
+        imports.run_import(
+            db, "units", "x.csv", "单位名称,单位类型\n教务处,部门\n".encode("gbk") + b"\xff\x80"
+        )
 
 
 def test_xlsx_first_sheet_and_date_cells(db):

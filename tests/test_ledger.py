@@ -70,7 +70,9 @@ def test_units_are_the_posts_held_that_day(demo_db):
         "GROUP BY cadre_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()[0]
     old = org.posts_of(demo_db, busy)[0]
-    org.save_post(demo_db, busy, old.unit_id, old.title, old.level, old.tags, old.start_date, dt.date(2026, 3, 1))
+    org.save_post(
+        demo_db, busy, old.unit_id, old.title, old.level, old.tags, old.start_date, dt.date(2026, 3, 1)
+    )
     other = next(u for u in org.list_units(demo_db) if u.id != old.unit_id and u.kind == old.unit_kind)
     org.save_post(demo_db, busy, other.id, "院长", old.level, old.tags, dt.date(2026, 3, 2))
     book = ledger.build(
@@ -160,7 +162,12 @@ def test_the_workbook_reads_back_like_a_ledger(demo_db):
     units = wb["按单位汇总"]
     last = [c.value for c in units[units.max_row]]
     assert last[0] == "合计" and last[-1] == book.total
-    for key, sheet in (("unit", "按单位汇总"), ("cadre", "按领导干部汇总"), ("semester", "按学期汇总"), ("month", "按月份汇总")):
+    for key, sheet in (
+        ("unit", "按单位汇总"),
+        ("cadre", "按领导干部汇总"),
+        ("semester", "按学期汇总"),
+        ("month", "按月份汇总"),
+    ):
         ws = wb[sheet]
         table = {r[0]: r[-1] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] != "合计"}
         assert table == {k: sum(c.values()) for k, c in book.counts(key).items()}
@@ -205,7 +212,9 @@ def test_cli_writes_a_departments_ledger(demo_db, tmp_path):
 
 def test_each_department_opens_on_its_own_systems(demo_db):
     jiaowu = accounts.find_user(demo_db, "jiaowu")
-    book = ledger.build(demo_db, jiaowu, department="教务处", since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 24))
+    book = ledger.build(
+        demo_db, jiaowu, department="教务处", since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 24)
+    )
     assert book.opening_tab in ("听课", "讲思政课") and book.sizes[book.opening_tab]
     admin = accounts.find_user(demo_db, "admin")
     whole = ledger.build(demo_db, admin, since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 24))

@@ -40,7 +40,10 @@ def test_urls_name_each_object_and_use_the_base_url(monkeypatch):
     assert links.case("2026-0221", raiser=True).url == "https://portal.example.edu.cn/my_cases?no=2026-0221"
     assert links.booking("AB23CD").url == "https://portal.example.edu.cn/my_bookings?code=AB23CD"
     assert links.activity(17).url == "https://portal.example.edu.cn/activities?id=17"
-    assert links.duty_day(dt.date(2026, 11, 25)).url == "https://portal.example.edu.cn/reception_roster?date=2026-11-25"
+    assert (
+        links.duty_day(dt.date(2026, 11, 25)).url
+        == "https://portal.example.edu.cn/reception_roster?date=2026-11-25"
+    )
     assert links.reception_day(dt.date(2026, 11, 25)).page == "pages/reception_day.py"
     monkeypatch.delenv("PORTAL_PUBLIC_URL")
     assert links.case("2026-0221").url == "http://localhost:8501/cases?no=2026-0221"
@@ -60,7 +63,9 @@ def test_a_case_link_for_another_department_says_so(demo_db, answered_case):
     at.query_params["no"] = answered_case.number
     goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
-    assert any("无法打开链接" in e.value and answered_case.number in e.value.replace("\\", "") for e in at.error)
+    assert any(
+        "无法打开链接" in e.value and answered_case.number in e.value.replace("\\", "") for e in at.error
+    )
     assert not any(answered_case.number in s.value for s in at.subheader)
 
 
@@ -90,14 +95,17 @@ def test_a_booking_link_opens_the_booking_and_not_someone_elses(demo_db):
 
 
 def test_an_activity_link_opens_the_record(demo_db):
-    staff_no, activity_id = demo_db.execute(
-        "SELECT p.staff_no, a.id FROM activities a JOIN people p ON p.id = a.cadre_id "
-        "WHERE a.voided_at IS NULL AND a.date < ? ORDER BY a.date LIMIT 1",
-        [(TODAY - dt.timedelta(days=400)).isoformat()],
-    ).fetchone() or demo_db.execute(
-        "SELECT p.staff_no, a.id FROM activities a JOIN people p ON p.id = a.cadre_id "
-        "WHERE a.voided_at IS NULL ORDER BY a.date LIMIT 1"
-    ).fetchone()
+    staff_no, activity_id = (
+        demo_db.execute(
+            "SELECT p.staff_no, a.id FROM activities a JOIN people p ON p.id = a.cadre_id "
+            "WHERE a.voided_at IS NULL AND a.date < ? ORDER BY a.date LIMIT 1",
+            [(TODAY - dt.timedelta(days=400)).isoformat()],
+        ).fetchone()
+        or demo_db.execute(
+            "SELECT p.staff_no, a.id FROM activities a JOIN people p ON p.id = a.cadre_id "
+            "WHERE a.voided_at IS NULL ORDER BY a.date LIMIT 1"
+        ).fetchone()
+    )
     at = login(staff_no)
     at.query_params["id"] = str(activity_id)
     goto(at, "pages/activities.py").run()
@@ -130,7 +138,9 @@ def test_todo_items_link_to_their_object(demo_db):
     booked = next(r for r in found if code in r.text)
     assert booked.page == "pages/my_bookings.py" and booked.params == {"code": code}
     at = login(username)
-    assert any(p.proto.query_string == f"code={code}" for p in at.get("page_link")), "待办 links to the booking"
+    assert any(p.proto.query_string == f"code={code}" for p in at.get("page_link")), (
+        "待办 links to the booking"
+    )
 
 
 def test_a_logged_out_link_lands_on_its_object_after_login(demo_db, answered_case):

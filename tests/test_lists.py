@@ -56,7 +56,10 @@ def test_the_page_and_the_list_share_one_filter(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     some = activities.list_activities(demo_db, admin, limit=1)[0]
     chosen = activities.ActivityFilter(
-        cadre_id=some.cadre_id, system=some.system, since=dt.date(2025, 1, 1), until=dt.date(2026, 11, 24),
+        cadre_id=some.cadre_id,
+        system=some.system,
+        since=dt.date(2025, 1, 1),
+        until=dt.date(2026, 11, 24),
         include_voided=True,
     )
     listed = [a.id for a in activities.list_activities(demo_db, admin, **chosen)]
@@ -114,7 +117,10 @@ def test_account_management_shows_every_account_a_page_at_a_time(demo_db):
     assert f"共 {total:,} 个账号，第 1/{pages} 页" in texts(at)
     at.number_input[0].set_value(pages).run()
     shown = list(at.dataframe[0].value["账号"])
-    assert shown[-1] == max(r[0] for r in demo_db.execute("SELECT username FROM users")) and len(shown) == total - (pages - 1) * 100
+    assert (
+        shown[-1] == max(r[0] for r in demo_db.execute("SELECT username FROM users"))
+        and len(shown) == total - (pages - 1) * 100
+    )
     at.text_input(key="user_search").input("测试用户59").run()
     assert "共 11 个账号，第 1/1 页" in texts(at)
 
@@ -126,7 +132,9 @@ def test_a_page_of_accounts_costs_four_queries_not_two_per_user(demo_db):
     total, users = accounts.page_users(demo_db, "", offset=0, limit=100)
     demo_db.conn.set_trace_callback(None)
     assert len(users) == 100 and total > 150
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 4  # count, page, roles, posts
+    assert (
+        len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 4
+    )  # count, page, roles, posts
     # the same roles as one account read alone
     for u in users[:30]:
         assert u == accounts.get_user(demo_db, u.id)
@@ -146,10 +154,14 @@ def test_the_activity_page_reads_an_index_not_the_table(demo_db):
 def test_the_record_form_is_rendered_only_when_downloaded(demo_db, monkeypatch):
     rendered = []
     real = record_form.render_record_form
-    monkeypatch.setattr(record_form, "render_record_form", lambda *a, **k: rendered.append(1) or real(*a, **k))
+    monkeypatch.setattr(
+        record_form, "render_record_form", lambda *a, **k: rendered.append(1) or real(*a, **k)
+    )
     at = login("10010001")
     goto(at, "pages/activities.py").run()
-    at.selectbox(key="chosen").set_value(activities.page_activities(demo_db, accounts.find_user(demo_db, "10010001")).rows[1][0]).run()
+    at.selectbox(key="chosen").set_value(
+        activities.page_activities(demo_db, accounts.find_user(demo_db, "10010001")).rows[1][0]
+    ).run()
     assert not at.exception and any(b.label == "下载记录表（Word）" for b in at.get("download_button"))
     assert rendered == []
 
@@ -161,7 +173,10 @@ def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(de
     with write(demo_db):
         for i in range(260):
             cases.open_case(
-                demo_db, source="other", content=f"第 {i} 条建议", responsible_dept="党办",
+                demo_db,
+                source="other",
+                content=f"第 {i} 条建议",
+                responsible_dept="党办",
                 contact_date=dt.date(2026, 9, 1) + dt.timedelta(days=i % 60),
             )
     at = login("admin")
@@ -173,7 +188,9 @@ def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(de
     assert f"第 1/{-(-listed // 200)} 页" in texts(at)
     at.number_input[0].set_value(2).run()
     assert not at.exception and len(at.dataframe[0].value) == listed - 200
-    assert "fde2e1" in str(at.dataframe[0].proto)  # overdue rows keep their red (the styles travel with the table)
+    assert "fde2e1" in str(
+        at.dataframe[0].proto
+    )  # overdue rows keep their red (the styles travel with the table)
 
 
 def test_ledger_tabs_show_the_latest_rows_and_point_to_the_workbook(demo_db):
@@ -185,7 +202,10 @@ def test_ledger_tabs_show_the_latest_rows_and_point_to_the_workbook(demo_db):
         demo_db.conn.executemany(
             "INSERT INTO activities (cadre_id, system, subtype, date, content, created_at, updated_at) "
             "VALUES (?, '听课', '随堂听课', ?, '批量', ?, ?)",
-            [(cadre, (dt.date(2026, 9, 1) + dt.timedelta(days=i % 80)).isoformat(), stamp, stamp) for i in range(600)],
+            [
+                (cadre, (dt.date(2026, 9, 1) + dt.timedelta(days=i % 80)).isoformat(), stamp, stamp)
+                for i in range(600)
+            ],
         )
     at = login("admin")
     goto(at, "pages/ledger.py").run()

@@ -102,8 +102,14 @@ def _handler(rx: Receiver):
         def do_GET(self):  # noqa: N802
             url = urlsplit(self.path)
             q = parse_qs(url.query)
-            if url.path == "/cgi-bin/gettoken" and q.get("corpid") == ["wwcorp"] and q.get("corpsecret") == ["s3cret"]:
-                return self._reply({"errcode": 0, "errmsg": "ok", "access_token": "TOKEN1", "expires_in": 7200})
+            if (
+                url.path == "/cgi-bin/gettoken"
+                and q.get("corpid") == ["wwcorp"]
+                and q.get("corpsecret") == ["s3cret"]
+            ):
+                return self._reply(
+                    {"errcode": 0, "errmsg": "ok", "access_token": "TOKEN1", "expires_in": 7200}
+                )
             return self._refuse("bad gettoken")
 
         def do_POST(self):  # noqa: N802
@@ -114,22 +120,34 @@ def _handler(rx: Receiver):
                 return self._reply({"errcode": -1, "errmsg": "system busy"})
             if url.path == "/cgi-bin/message/send":
                 card = body.get("textcard", {})
-                if q.get("access_token") != ["TOKEN1"] or body.get("msgtype") != "textcard" or not isinstance(
-                    body.get("agentid"), int
-                ) or not body.get("touser") or not all(card.get(k) for k in ("title", "description", "url")):
+                if (
+                    q.get("access_token") != ["TOKEN1"]
+                    or body.get("msgtype") != "textcard"
+                    or not isinstance(body.get("agentid"), int)
+                    or not body.get("touser")
+                    or not all(card.get(k) for k in ("title", "description", "url"))
+                ):
                     return self._refuse("bad wecom message")
             elif url.path == "/cgi-bin/webhook/send":
-                if q.get("key") != ["robotkey"] or body.get("msgtype") != "text" or not body["text"].get("content"):
+                if (
+                    q.get("key") != ["robotkey"]
+                    or body.get("msgtype") != "text"
+                    or not body["text"].get("content")
+                ):
                     return self._refuse("bad wecom robot message")
             elif url.path == "/robot/send":
                 stamp, sign = q.get("timestamp", [""])[0], q.get("sign", [""])[0]
                 want = base64.b64encode(
-                    hmac.new(DING_SECRET.encode(), f"{stamp}\n{DING_SECRET}".encode(), hashlib.sha256).digest()
+                    hmac.new(
+                        DING_SECRET.encode(), f"{stamp}\n{DING_SECRET}".encode(), hashlib.sha256
+                    ).digest()
                 ).decode()
                 link = body.get("link", {})
                 if q.get("access_token") != ["dingtoken"] or sign != want:  # parse_qs undid the URL encoding
                     return self._refuse("bad dingtalk signature")
-                if body.get("msgtype") != "link" or not all(link.get(k) for k in ("title", "text", "messageUrl")):
+                if body.get("msgtype") != "link" or not all(
+                    link.get(k) for k in ("title", "text", "messageUrl")
+                ):
                     return self._refuse("bad dingtalk message")
             else:
                 return self._refuse(f"unknown path {url.path}")
@@ -183,8 +201,12 @@ def assert_working_link(db, url: str, recipient: accounts.User) -> None:
     if "no" in q:
         assert cases.find_by_number(db, q["no"], recipient)
     if "code" in q:
-        assert reception.get_booking(db, recipient, db.execute(
-            "SELECT id FROM bookings WHERE code = ?", [q["code"]]).fetchone()[0]).user_id == recipient.id
+        assert (
+            reception.get_booking(
+                db, recipient, db.execute("SELECT id FROM bookings WHERE code = ?", [q["code"]]).fetchone()[0]
+            ).user_id
+            == recipient.id
+        )
     if "date" in q:
         assert roster.get_day(db, dt.date.fromisoformat(q["date"])) is not None
 
@@ -225,9 +247,12 @@ def test_the_message_is_written_in_the_same_transaction_as_the_booking(demo_db):
         reception.book(demo_db, student, booking_input(demo_db, day), now=at(10))
         raise RuntimeError("the caller's transaction fails after booking")
     assert demo_db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0] == 0
-    assert demo_db.execute(
-        "SELECT count(*) FROM bookings WHERE user_id = ? AND date = ?", [student.id, day.isoformat()]
-    ).fetchone()[0] == 0
+    assert (
+        demo_db.execute(
+            "SELECT count(*) FROM bookings WHERE user_id = ? AND date = ?", [student.id, day.isoformat()]
+        ).fetchone()[0]
+        == 0
+    )
     booking = reception.book(demo_db, student, booking_input(demo_db, day), now=at(10))
     rows = outbox.entries(demo_db, user_id=student.id)
     assert [(r.event, r.channel, r.state) for r in rows] == [("booking.confirmed", "email", "pending")]
@@ -255,17 +280,26 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
     # a case assigned to 党办, answered to the visitor who raised it
     visitor = accounts.find_user(db, "30000001")
     case = cases.open_case(
-        db, source="reception", content="宿舍热水器坏了", responsible_dept="党办", contact_date=TODAY,
-        system="接待日", raised_by=visitor.id, raiser_name=visitor.display_name,
+        db,
+        source="reception",
+        content="宿舍热水器坏了",
+        responsible_dept="党办",
+        contact_date=TODAY,
+        system="接待日",
+        raised_by=visitor.id,
+        raiser_name=visitor.display_name,
     )
     cases.answer(db, case.id, "已维修。", dangban)
     # a cadre behind pace who opted in
     behind = next(
-        r for r in quota.compute(db, since=TODAY, on=TODAY) if r.behind and r.status == "in_progress"
-        and r.period_kind == "year"
+        r
+        for r in quota.compute(db, since=TODAY, on=TODAY)
+        if r.behind and r.status == "in_progress" and r.period_kind == "year"
     )
     cadre = accounts.find_user(db, behind.staff_no)
-    outbox.save_prefs(db, cadre.id, outbox.Prefs(channel="email", email="cadre@example.edu.cn", opt_in=["quota"]))
+    outbox.save_prefs(
+        db, cadre.id, outbox.Prefs(channel="email", email="cadre@example.edu.cn", opt_in=["quota"])
+    )
 
     first_run = dispatch.run_once(db, at(9))
     second_run = dispatch.run_once(db, at(9, 30))
@@ -285,7 +319,9 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         return found[0][1]
 
     def link_in(body):
-        return next(line for line in body.splitlines() if line.startswith("查看详情：")).removeprefix("查看详情：")
+        return next(line for line in body.splitlines() if line.startswith("查看详情：")).removeprefix(
+            "查看详情："
+        )
 
     assert_working_link(db, link_in(only(student.username, "预约成功")), student)
     assert first.code in only(student.username, "预约已取消")
@@ -316,7 +352,9 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
     overdue = [c for c in cases.list_cases(db, dangban, scope="handle", on=TODAY) if c.overdue]
     assert overdue
     for who in ("dangban", "admin"):
-        assert_working_link(db, link_in(only(who, f"{overdue[0].number} 已逾期")), accounts.find_user(db, who))
+        assert_working_link(
+            db, link_in(only(who, f"{overdue[0].number} 已逾期")), accounts.find_user(db, who)
+        )
     body = only(cadre.username, "进度滞后")
     assert behind.title in body
     # and the links work for real: each recipient follows one
@@ -324,7 +362,9 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
     opens_in_the_portal(link_in(only("30000001", f"{case.number} 已答复")), "30000001", "已维修。")
     opens_in_the_portal(link_in(only(holder_name, "接待日安排有变动")), holder_name, "行政楼 201 会议室")
     opens_in_the_portal(
-        link_in(only(duty_leader.username, "明天是您的接待日")), duty_leader.username, tomorrow.date.isoformat()
+        link_in(only(duty_leader.username, "明天是您的接待日")),
+        duty_leader.username,
+        tomorrow.date.isoformat(),
     )
 
 
@@ -344,7 +384,10 @@ def test_quiet_hours_hold_all_but_urgent_messages(demo_db, smtp):
     roster.cancel_day(db, dt.date(2026, 11, 25), accounts.find_user(db, "dangban"), "校领导临时公出")
     report = dispatch.run_once(db, at(23, 5), scan_events=False)
     assert report.sent == 1 and report.held == 1
-    assert mail_to(smtp, f"{holder}@example.edu.cn") and "校领导临时公出" in mail_to(smtp, f"{holder}@example.edu.cn")[0][1]
+    assert (
+        mail_to(smtp, f"{holder}@example.edu.cn")
+        and "校领导临时公出" in mail_to(smtp, f"{holder}@example.edu.cn")[0][1]
+    )
     assert dispatch.run_once(db, at(7, 29, TODAY + dt.timedelta(days=1)), scan_events=False).sent == 0
     assert dispatch.run_once(db, at(7, 31, TODAY + dt.timedelta(days=1)), scan_events=False).sent == 1
     assert len(mail_to(smtp, "2023000042@example.edu.cn")) == 1
@@ -354,10 +397,20 @@ def test_wecom_and_dingtalk_payloads_and_signature(demo_db, hooks):
     db = demo_db
     users = {name: accounts.find_user(db, name) for name in ("2023000043", "2023000044", "2023000045")}
     outbox.save_prefs(db, users["2023000043"].id, outbox.Prefs(channel="wecom"))  # userid: the 学号
-    outbox.save_prefs(db, users["2023000044"].id, outbox.Prefs(
-        channel="wecom_robot", webhook=f"{hooks.base}/cgi-bin/webhook/send?key=robotkey"))
-    outbox.save_prefs(db, users["2023000045"].id, outbox.Prefs(
-        channel="dingtalk", webhook=f"{hooks.base}/robot/send?access_token=dingtoken", webhook_secret=DING_SECRET))
+    outbox.save_prefs(
+        db,
+        users["2023000044"].id,
+        outbox.Prefs(channel="wecom_robot", webhook=f"{hooks.base}/cgi-bin/webhook/send?key=robotkey"),
+    )
+    outbox.save_prefs(
+        db,
+        users["2023000045"].id,
+        outbox.Prefs(
+            channel="dingtalk",
+            webhook=f"{hooks.base}/robot/send?access_token=dingtoken",
+            webhook_secret=DING_SECRET,
+        ),
+    )
     codes = {}
     for name, user in users.items():
         codes[name] = reception.book(db, user, booking_input(db, dt.date(2026, 12, 2)), now=at(10)).code
@@ -368,7 +421,10 @@ def test_wecom_and_dingtalk_payloads_and_signature(demo_db, hooks):
     assert card["touser"] == "2023000043" and card["agentid"] == 1000002
     assert card["textcard"]["url"] == f"{BASE}/my_bookings?code={codes['2023000043']}"
     assert codes["2023000044"] in by_path["/cgi-bin/webhook/send"]["text"]["content"]
-    assert f"{BASE}/my_bookings?code={codes['2023000044']}" in by_path["/cgi-bin/webhook/send"]["text"]["content"]
+    assert (
+        f"{BASE}/my_bookings?code={codes['2023000044']}"
+        in by_path["/cgi-bin/webhook/send"]["text"]["content"]
+    )
     assert by_path["/robot/send"]["link"]["messageUrl"] == f"{BASE}/my_bookings?code={codes['2023000045']}"
     assert "预约成功" in by_path["/robot/send"]["link"]["title"]
 
@@ -376,8 +432,15 @@ def test_wecom_and_dingtalk_payloads_and_signature(demo_db, hooks):
 def test_a_failing_channel_retries_with_backoff_then_dead_letters_an_admin_retries(demo_db, hooks):
     db = demo_db
     user = accounts.find_user(db, "2023000046")
-    outbox.save_prefs(db, user.id, outbox.Prefs(
-        channel="dingtalk", webhook=f"{hooks.base}/robot/send?access_token=dingtoken", webhook_secret=DING_SECRET))
+    outbox.save_prefs(
+        db,
+        user.id,
+        outbox.Prefs(
+            channel="dingtalk",
+            webhook=f"{hooks.base}/robot/send?access_token=dingtoken",
+            webhook_secret=DING_SECRET,
+        ),
+    )
     reception.book(db, user, booking_input(db, dt.date(2026, 12, 2)), now=at(7, 40))
     hooks.failing = True
     moment, waits = at(7, 41), []  # the retries fit in one day's waking hours
@@ -408,7 +471,9 @@ def test_a_failing_channel_retries_with_backoff_then_dead_letters_an_admin_retri
 def test_opt_outs_and_addresses(demo_db):
     db = demo_db
     user = accounts.find_user(db, "2023000047")
-    outbox.save_prefs(db, user.id, outbox.Prefs(channel="email", email="a@example.edu.cn", opt_out=["booking"]))
+    outbox.save_prefs(
+        db, user.id, outbox.Prefs(channel="email", email="a@example.edu.cn", opt_out=["booking"])
+    )
     reception.book(db, user, booking_input(db, dt.date(2026, 12, 2)), now=at(10))
     assert outbox.entries(db, user_id=user.id) == []
     with pytest.raises(ValidationError, match="Webhook"):
@@ -416,8 +481,11 @@ def test_opt_outs_and_addresses(demo_db):
     with pytest.raises(ValidationError, match="电子邮件"):
         outbox.save_prefs(db, user.id, outbox.Prefs(channel="email", email="not-an-address"))
     with pytest.raises(ValidationError, match="加签"):
-        outbox.save_prefs(db, user.id, outbox.Prefs(
-            channel="dingtalk", webhook="https://oapi.dingtalk.com/robot/send?access_token=x"))
+        outbox.save_prefs(
+            db,
+            user.id,
+            outbox.Prefs(channel="dingtalk", webhook="https://oapi.dingtalk.com/robot/send?access_token=x"),
+        )
 
 
 def test_my_account_sets_the_channel_and_opt_outs(demo_db):
@@ -474,20 +542,31 @@ def test_a_substitute_tells_both_leaders_and_every_visitor_of_the_day(demo_db, s
     db = demo_db
     day = dt.date(2026, 11, 25)  # tomorrow: urgent, goes out even at night
     before = roster.get_day(db, day)
-    other = next(x for x in roster.school_leaders(db, day) if x.person_id != before.leader_id and not db.execute(
-        "SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND u.person_id = ? "
-        "AND b.status != 'cancelled'", [day.isoformat(), x.person_id]).fetchone())
+    other = next(
+        x
+        for x in roster.school_leaders(db, day)
+        if x.person_id != before.leader_id
+        and not db.execute(
+            "SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND u.person_id = ? "
+            "AND b.status != 'cancelled'",
+            [day.isoformat(), x.person_id],
+        ).fetchone()
+    )
     roster.substitute(db, day, other.person_id, accounts.find_user(db, "dangban"), "出差")
-    holders = [r[0] for r in db.execute(
-        "SELECT u.username FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND b.status = 'booked'",
-        [day.isoformat()])]
+    holders = [
+        r[0]
+        for r in db.execute(
+            "SELECT u.username FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND b.status = 'booked'",
+            [day.isoformat()],
+        )
+    ]
     report = dispatch.run_once(db, at(23, 30), scan_events=False)
     assert report.held == 0 and report.sent == len(holders) + 2
     for name in holders:
-        (subject, body), = mail_to(smtp, f"{name}@example.edu.cn")
+        ((subject, body),) = mail_to(smtp, f"{name}@example.edu.cn")
         assert f"由 {other.name} 替 {before.leader_name} 值班" in body and "仍然有效" in body
     for staff_no in (before.leader_staff_no, other.staff_no):
-        (subject, body), = mail_to(smtp, f"{staff_no}@example.edu.cn")
+        ((subject, body),) = mail_to(smtp, f"{staff_no}@example.edu.cn")
         assert "值班安排变动" in subject and body.rstrip().splitlines()[-3].startswith("查看详情：")
 
 
@@ -497,8 +576,12 @@ def test_two_dispatchers_at_once_send_each_message_once(demo_db, smtp, tmp_path)
     names = [f"20230000{n}" for n in range(51, 59)]
     email_for(demo_db, *names)
     for name in names:
-        reception.book(demo_db, accounts.find_user(demo_db, name), booking_input(demo_db, dt.date(2026, 12, 2)),
-                       now=at(10))
+        reception.book(
+            demo_db,
+            accounts.find_user(demo_db, name),
+            booking_input(demo_db, dt.date(2026, 12, 2)),
+            now=at(10),
+        )
     queued = outbox.counts(demo_db)["pending"]
     assert queued == len(names)
     reports, start = [], threading.Barrier(3)
@@ -521,8 +604,14 @@ def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp
     db = demo_db
     people = email_for(db, "dangban", "30000003")
     case = cases.open_case(
-        db, source="reception", content="食堂排队太久", responsible_dept="党办", contact_date=TODAY,
-        system="接待日", raised_by=people["30000003"].id, raiser_name="提出人",
+        db,
+        source="reception",
+        content="食堂排队太久",
+        responsible_dept="党办",
+        contact_date=TODAY,
+        system="接待日",
+        raised_by=people["30000003"].id,
+        raiser_name="提出人",
     )
     cases.answer(db, case.id, "已增加窗口。", people["dangban"])
     cases.confirm(db, case.id, False, people["30000003"], "高峰期仍然排队")
@@ -530,7 +619,9 @@ def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp
     subjects = [s for s, _ in mail_to(smtp, "dangban@example.edu.cn")]
     assert subjects == [f"【意见建议交办】{case.number}"] * 2
     assert "需重新办理" in mail_to(smtp, "dangban@example.edu.cn")[1][1]
-    assert [s for s, _ in mail_to(smtp, "30000003@example.edu.cn")] == [f"【意见建议答复】{case.number} 已答复"]
+    assert [s for s, _ in mail_to(smtp, "30000003@example.edu.cn")] == [
+        f"【意见建议答复】{case.number} 已答复"
+    ]
 
 
 def test_a_message_to_an_account_disabled_after_queueing_is_not_sent(demo_db, smtp):

@@ -15,7 +15,8 @@ def texts_of(found):
 def test_a_visitor_sees_the_next_booking_and_new_answers(demo_db):
     username, code = demo_db.execute(
         "SELECT u.username, b.code FROM bookings b JOIN users u ON u.id = b.user_id "
-        "WHERE b.status = 'booked' AND b.date >= ? ORDER BY b.date, b.slot LIMIT 1", [TODAY.isoformat()]
+        "WHERE b.status = 'booked' AND b.date >= ? ORDER BY b.date, b.slot LIMIT 1",
+        [TODAY.isoformat()],
     ).fetchone()
     user = accounts.find_user(demo_db, username)
     found = overview.reminders(demo_db, user, TODAY)
@@ -25,8 +26,11 @@ def test_a_visitor_sees_the_next_booking_and_new_answers(demo_db):
 
 
 def test_a_cadre_behind_pace_is_told_which_systems(demo_db):
-    behind = {r.staff_no for r in quota.compute(demo_db, since=TODAY, on=TODAY)
-              if r.behind and r.status == "in_progress"}
+    behind = {
+        r.staff_no
+        for r in quota.compute(demo_db, since=TODAY, on=TODAY)
+        if r.behind and r.status == "in_progress"
+    }
     staff_no = sorted(behind)[0]
     user = accounts.find_user(demo_db, staff_no)
     found = [r for r in overview.reminders(demo_db, user, TODAY) if "进度滞后" in r.text]
@@ -37,7 +41,9 @@ def test_departments_see_overdue_cases_and_admins_the_missing_year(demo_db):
     dangban = accounts.find_user(demo_db, "dangban")
     overdue = demo_db.execute(
         "SELECT count(*) FROM cases WHERE responsible_dept = '党办' AND state IN ('registered', 'referred', "
-        "'in_progress') AND due_date < ?", [TODAY.isoformat()]).fetchone()[0]
+        "'in_progress') AND due_date < ?",
+        [TODAY.isoformat()],
+    ).fetchone()[0]
     found = texts_of(overview.reminders(demo_db, dangban, TODAY))
     assert (f"逾期未答复的意见建议 {overdue} 件" in found) == (overdue > 0)
     assert any("接待日：值班校领导" in t for t in found)  # 党办 runs tomorrow's reception day

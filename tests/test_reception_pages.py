@@ -411,8 +411,6 @@ def test_dangban_cancels_a_visit_on_the_day_with_a_reason_everyone_sees(demo_db,
     assert "原因：来访人来电改期" in texts(at)
 
 
-
-
 def test_the_confirmation_stays_until_the_user_moves_on(demo_db):
     """预约成功 is said on every run of the booked day, not once: a second tap on 提交预约 runs the
     page again, and a confirmation said once was gone before it was read (the browser test

@@ -172,7 +172,9 @@ def test_pdf_through_libreoffice(demo_db):
 @pytest.mark.skipif(record_form.soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_batch_export_adds_pdfs_when_libreoffice_is_installed(demo_db):
     admin = accounts.find_user(demo_db, "admin")
-    result = record_form.export_forms(demo_db, admin, None, system="联系党外代表人士", period="2026", pdf=True)
+    result = record_form.export_forms(
+        demo_db, admin, None, system="联系党外代表人士", period="2026", pdf=True
+    )
     names = zipfile.ZipFile(io.BytesIO(result.data)).namelist()
     assert result.pdf == result.count > 0
     assert sorted(n[:-4] for n in names if n.endswith(".pdf")) == sorted(

@@ -34,7 +34,9 @@ def held_lock(monkeypatch):
 
 
 def _booking(slot: str) -> reception.BookingInput:
-    return reception.BookingInput(date=NEXT, slot=slot, category="其他", subject="校园班车", phone="13800001111")
+    return reception.BookingInput(
+        date=NEXT, slot=slot, category="其他", subject="校园班车", phone="13800001111"
+    )
 
 
 def _free_slot(db) -> str:
@@ -108,7 +110,9 @@ def test_an_unexpected_locked_database_shows_try_again_not_the_generic_error(dem
 def test_a_page_view_performs_no_write(demo_db, monkeypatch):
     at = login("2023000002")
     # a session last seen long ago would be touched: the page view itself still must not write
-    demo_db.execute("UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()])
+    demo_db.execute(
+        "UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()]
+    )
     demo_db.conn.commit()
     watcher = sqlite3.connect(str(config.db_path()), isolation_level=None)
     before = watcher.execute("PRAGMA data_version").fetchone()[0]
@@ -132,7 +136,9 @@ def test_a_page_view_performs_no_write(demo_db, monkeypatch):
 
 def test_a_failed_last_seen_update_never_fails_anything(demo_db, monkeypatch):
     at = login("2023000002")
-    demo_db.execute("UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()])
+    demo_db.execute(
+        "UPDATE sessions SET last_seen = ?", [(dates.now() - dt.timedelta(minutes=5)).isoformat()]
+    )
     demo_db.conn.commit()
     goto(at, "pages/home.py").run()
     monkeypatch.setattr(dbmod, "WRITE_DEADLINE_S", 0.2)
@@ -152,10 +158,13 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
     reception.save_template(demo_db, tpl.model_copy(update={"visits_per_slot": 1}))
     slot = _free_slot(demo_db)
     label = next(s.label for s in reception.slots(demo_db, NEXT) if s.slot == slot)
-    people = [r[0] for r in demo_db.execute(
-        "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id WHERE p.kind = '学生' "
-        "AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id LIMIT 6"
-    )]
+    people = [
+        r[0]
+        for r in demo_db.execute(
+            "SELECT u.id FROM users u JOIN people p ON p.id = u.person_id WHERE p.kind = '学生' "
+            "AND u.id NOT IN (SELECT user_id FROM bookings) ORDER BY u.id LIMIT 6"
+        )
+    ]
     cookies = []
     for uid in people:
         _, claim = sessions.start(demo_db, uid)
@@ -166,7 +175,9 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
         async def rush():
             for tab in tabs:
                 await tab.open()
-                tab.set("接待日", next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日")))
+                tab.set(
+                    "接待日", next(o for o in tab.widgets["接待日"].options if o.startswith("2026年12月2日"))
+                )
                 await tab.rerun()
                 await tab.click(label)  # the slot's button
                 tab.set("反映事项类别", "后勤保障")
@@ -182,6 +193,7 @@ def test_two_servers_on_one_database_book_one_slot_exactly_once(demo_db):
     # each submit ran the page once, booked or refused (no second run to show it: half the work in a rush)
     assert [r.starts for r in runs] == [1] * 6
     rows = demo_db.execute(
-        "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'", [NEXT.isoformat(), slot]
+        "SELECT count(*) FROM bookings WHERE date = ? AND slot = ? AND status != 'cancelled'",
+        [NEXT.isoformat(), slot],
     ).fetchone()[0]
     assert rows == 1

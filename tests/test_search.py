@@ -43,7 +43,9 @@ def test_numbers_and_names_are_found(demo_db):
     assert [h.id for h in search.search(demo_db, admin, some.number).cases] == [some.id]
     activity = activities.list_activities(demo_db, admin, limit=1)[0]
     by_name = search.search(demo_db, admin, activity.cadre_name, kinds=("activity",))
-    assert activity.id in [h.id for h in by_name.activities] or by_name.activity_total > len(by_name.activities)
+    assert activity.id in [h.id for h in by_name.activities] or by_name.activity_total > len(
+        by_name.activities
+    )
 
 
 def test_new_and_changed_text_is_found_at_once(demo_db):

@@ -50,10 +50,14 @@ def test_no_page_renders_html():
 
 
 def test_no_secret_in_the_repository():
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     patterns = [
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-        re.compile(r"(?i)(secret_key|client_secret|cookie_secret|smtp_password)\s*=\s*[\"'][^\"'<…]{8,}[\"']"),
+        re.compile(
+            r"(?i)(secret_key|client_secret|cookie_secret|smtp_password)\s*=\s*[\"'][^\"'<…]{8,}[\"']"
+        ),
         re.compile(r"\$argon2id\$v=\d+\$m=\d+"),  # a stored password hash
     ]
     leaks = []
@@ -72,7 +76,9 @@ def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     at = login("admin")
     goto(at, "pages/admin_import.py").run()
     monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
-    at.file_uploader[0].upload("units.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode(), "text/csv").run()
+    at.file_uploader[0].upload(
+        "units.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode(), "text/csv"
+    ).run()
     assert "文件过大" in texts(at)
     assert demo_db.execute("SELECT count(*) FROM units WHERE name = '甲学院'").fetchone()[0] == 0
     source = (ROOT / "pages" / "admin_import.py").read_text(encoding="utf-8")
@@ -88,7 +94,9 @@ def test_services_refuse_oversized_files_whatever_calls_them(demo_db, monkeypatc
     monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
     big = ("日期,类型,名称\n" + "2027-01-01,休息日,元旦\n" * 100).encode()
     with pytest.raises(PortalError, match="文件过大"):
-        imports.run_import(demo_db, "units", "u.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode())
+        imports.run_import(
+            demo_db, "units", "u.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode()
+        )
     with pytest.raises(PortalError, match="过大"):
         workdays.load_year(demo_db, 2027, None, filename="2027.csv", data=big)
     with pytest.raises(PortalError, match="过大"):
@@ -108,11 +116,38 @@ def test_user_text_in_markdown_elements_is_escaped():
 
 
 USER_TEXT_FIELDS = {
-    "void_reason", "content", "subject", "description", "answer", "note", "reason", "display_name", "name",
-    "opinions", "followup", "participants", "counterpart_text", "raiser_name", "place", "issue",
+    "void_reason",
+    "content",
+    "subject",
+    "description",
+    "answer",
+    "note",
+    "reason",
+    "display_name",
+    "name",
+    "opinions",
+    "followup",
+    "participants",
+    "counterpart_text",
+    "raiser_name",
+    "place",
+    "issue",
 }
-MARKDOWN_ELEMENTS = {"markdown", "write", "caption", "info", "warning", "success", "error", "subheader",
-                     "header", "title", "toast", "expander", "tabs"}
+MARKDOWN_ELEMENTS = {
+    "markdown",
+    "write",
+    "caption",
+    "info",
+    "warning",
+    "success",
+    "error",
+    "subheader",
+    "header",
+    "title",
+    "toast",
+    "expander",
+    "tabs",
+}
 
 
 def test_user_text_goes_through_md_in_markdown_elements():
@@ -122,8 +157,12 @@ def test_user_text_goes_through_md_in_markdown_elements():
     for path in _ui_sources():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for call in ast.walk(tree):
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                    and call.func.attr in MARKDOWN_ELEMENTS and call.args):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in MARKDOWN_ELEMENTS
+                and call.args
+            ):
                 continue
             for fstring in (n for n in ast.walk(call.args[0]) if isinstance(n, ast.JoinedStr)):
                 for part in fstring.values:

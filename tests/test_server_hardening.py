@@ -69,9 +69,20 @@ def test_a_500_keeps_the_security_headers():
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/boom", "raw_path": b"/boom", "query_string": b"",
-             "headers": [], "scheme": "http", "server": ("t", 80), "client": ("c", 1), "root_path": "",
-             "http_version": "1.1", "asgi": {"version": "3.0"}}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/boom",
+        "raw_path": b"/boom",
+        "query_string": b"",
+        "headers": [],
+        "scheme": "http",
+        "server": ("t", 80),
+        "client": ("c", 1),
+        "root_path": "",
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+    }
     raised: list[BaseException] = []
 
     def serve_one() -> None:  # its own thread and loop (a browser test may hold this thread's loop)
@@ -159,8 +170,10 @@ def test_a_single_sign_on_session_gets_its_cookie_too(db):
     timed from its own issue (the session itself may be hours old)."""
     user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
     session_id, _ = sessions.start(db, user.id)
-    db.execute("UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?",
-               ["2026-11-24T06:00:00+08:00", "2026-11-24T06:00:00+08:00", session_id])
+    db.execute(
+        "UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?",
+        ["2026-11-24T06:00:00+08:00", "2026-11-24T06:00:00+08:00", session_id],
+    )
     db.conn.commit()
     token = sessions.new_claim(db, session_id)
     value = sessions.claim(db, token)

@@ -13,8 +13,10 @@ COLUMNS = [("序号", 6), ("内容", 40), ("完成率", 9)]
 
 
 def _book() -> bytes:
-    wb, ws = sheets.workbook_sheet("督办/清单", "意见建议办理督办台账", COLUMNS, subtitle="截至 2026年11月25日")
-    ws.append([1, "=HYPERLINK(\"http://x\",\"点我\")", 0.5], formats={3: "0%"})
+    wb, ws = sheets.workbook_sheet(
+        "督办/清单", "意见建议办理督办台账", COLUMNS, subtitle="截至 2026年11月25日"
+    )
+    ws.append([1, '=HYPERLINK("http://x","点我")', 0.5], formats={3: "0%"})
     ws.append([2, "逾期的一条"], kind="台账逾期")
     ws.append([3, "快到期的一条", None], kind="台账提醒")
     return sheets.to_bytes(wb)

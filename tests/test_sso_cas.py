@@ -181,7 +181,13 @@ def test_logout_request_is_read_and_junk_is_ignored():
 
 def test_person_kind_from_campus_values():
     assert [sso.person_kind(v) for v in ("本科生", "研究生", "教师", "在职职工", "退休", "", "访客")] == [
-        "学生", "学生", "教职工", "教职工", "离退休", "其他", "其他",
+        "学生",
+        "学生",
+        "教职工",
+        "教职工",
+        "离退休",
+        "其他",
+        "其他",
     ]
 
 
@@ -190,7 +196,10 @@ def test_cas_2_service_validate_works_too(campus, monkeypatch):
     browser = Browser()
     status, _, _ = browser.get(cas_login(campus, browser, "30000001"))
     assert status == 200
-    assert sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE))[1].username == "30000001"
+    assert (
+        sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE))[1].username
+        == "30000001"
+    )
 
 
 def test_settings_come_from_secrets_toml_when_the_environment_is_silent(tmp_path, monkeypatch):

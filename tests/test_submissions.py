@@ -14,7 +14,9 @@ from portal.errors import Conflict
 
 def _create(db, name: str) -> int:
     with write(db):
-        return db.execute("INSERT INTO audit_log (at, action, detail) VALUES ('x', 'test', ?)", [name]).lastrowid
+        return db.execute(
+            "INSERT INTO audit_log (at, action, detail) VALUES ('x', 'test', ?)", [name]
+        ).lastrowid
 
 
 def test_a_resubmitted_token_returns_what_it_created(db):

@@ -22,8 +22,13 @@ def test_every_table_shows_text_as_typed_and_offers_no_csv_download(demo_db, use
     """The department (意见建议办理's list) and the student who raised it (his pages show cards)."""
     student = accounts.find_user(demo_db, "2023000001")
     cases.open_case(
-        demo_db, source="reception", content=OPINION, responsible_dept="党办", contact_date=dt.date(2026, 11, 18),
-        raised_by=student.id, raiser_name=student.display_name,
+        demo_db,
+        source="reception",
+        content=OPINION,
+        responsible_dept="党办",
+        contact_date=dt.date(2026, 11, 18),
+        raised_by=student.id,
+        raiser_name=student.display_name,
     )
     at = login(username)
     assert st.get_option("client.disableDataExport") is True  # what the browser is told

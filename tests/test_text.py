@@ -41,7 +41,9 @@ def test_every_service_refuses_the_same_characters(db, bad):
         lambda: rulesets.save_rule_set(
             db, rulesets.parse_rule_file(POLICY_FILE.read_bytes()), dt.date(2027, 9, 1), f"修订{bad}"
         ),
-        lambda: assignments.save_target(db, TargetInput(kind="高层次人才", code="T-1", name=f"钱{bad}教授"), None),
+        lambda: assignments.save_target(
+            db, TargetInput(kind="高层次人才", code="T-1", name=f"钱{bad}教授"), None
+        ),
         lambda: template.save_template(db, {"place": f"接待室{bad}"}),
     ]
     for refuse in refusals:

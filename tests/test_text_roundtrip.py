@@ -40,7 +40,9 @@ def test_a_workbook_keeps_text_that_looks_like_a_formula_as_text():
 def test_the_case_export_round_trips_an_opinion_that_looks_like_a_formula(db):
     admin = accounts.create_user(db, "admin1", "管理员", "Passw0rd!x", [Role(role="admin")])
     opened = [
-        cases.open_case(db, source="other", content=value, responsible_dept="党办", contact_date=dt.date(2026, 11, 24))
+        cases.open_case(
+            db, source="other", content=value, responsible_dept="党办", contact_date=dt.date(2026, 11, 24)
+        )
         for value in LOOKS_LIKE_FORMULAS
     ]
     listed = [cases.get_case(db, c.id, admin) for c in opened]
@@ -57,8 +59,19 @@ TEMPLATE_LOOKING = "写法示例：{_{ 姓名 }_} 和 {_% if %_}，以及 {{ nam
 
 
 def _context(value: str) -> dict[str, str]:
-    keys = ["name", "post", "date", "place", "counterpart", "content", "opinions", "followup", "recorder",
-            "filled", "system"]
+    keys = [
+        "name",
+        "post",
+        "date",
+        "place",
+        "counterpart",
+        "content",
+        "opinions",
+        "followup",
+        "recorder",
+        "filled",
+        "system",
+    ]
     return {k: "x" for k in keys} | {"content": value, "opinions": "1. " + value}
 
 
@@ -107,14 +120,21 @@ def test_emoji_sequences_and_line_breaks_are_still_fine():
 def test_assignment_names_refuse_hidden_characters(demo_db, label):
     zuzhi = accounts.find_user(demo_db, "zuzhi")
     with pytest.raises(ValidationError, match="不可见|控制字符"):
-        assignments.save_target(demo_db, TargetInput(kind="高层次人才", code="T-X", name=HIDDEN[label]), zuzhi)
+        assignments.save_target(
+            demo_db, TargetInput(kind="高层次人才", code="T-X", name=HIDDEN[label]), zuzhi
+        )
     assignments.save_target(demo_db, TargetInput(kind="高层次人才", code="T-X", name="钱教授"), zuzhi)
     cadre = org.person_by_staff_no(demo_db, "10010001").id
     with pytest.raises(ValidationError, match="不可见|控制字符"):
         assignments.save_assignment(
             demo_db,
-            AssignmentInput(cadre_id=cadre, kind="高层次人才", target_code="T-X", target_name=HIDDEN[label],
-                            start_date=dt.date(2026, 11, 24)),
+            AssignmentInput(
+                cadre_id=cadre,
+                kind="高层次人才",
+                target_code="T-X",
+                target_name=HIDDEN[label],
+                start_date=dt.date(2026, 11, 24),
+            ),
             zuzhi,
         )
 
@@ -130,9 +150,13 @@ def test_the_activity_list_export_keeps_text_exactly(demo_db):
     from portal import activities
 
     admin = accounts.find_user(demo_db, "admin")
-    found = activities.list_activities(demo_db, admin, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 24))
+    found = activities.list_activities(
+        demo_db, admin, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 24)
+    )
     assert found
-    found[0] = found[0].model_copy(update={"content": LOOKS_LIKE_FORMULAS[0], "place": LOOKS_LIKE_FORMULAS[3]})
+    found[0] = found[0].model_copy(
+        update={"content": LOOKS_LIKE_FORMULAS[0], "place": LOOKS_LIKE_FORMULAS[3]}
+    )
     ws = load_workbook(io.BytesIO(activities.export_xlsx(found))).active
     row = [c for c in ws[4]]
     assert row[0].value == found[0].id
@@ -157,8 +181,20 @@ def test_text_stored_before_these_rules_does_not_crash_an_export(demo_db, tmp_pa
     path = demo_db.execute("PRAGMA database_list").fetchone()[2]
     out = tmp_path / "ledger.xlsx"
     result = CliRunner().invoke(
-        cli, ["--db", path, "ledger", "--dept", "教务处", "--from", "2025-11-24", "--to", "2026-11-24",
-              "--out", str(out)],
+        cli,
+        [
+            "--db",
+            path,
+            "ledger",
+            "--dept",
+            "教务处",
+            "--from",
+            "2025-11-24",
+            "--to",
+            "2026-11-24",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     values = [c.value for ws in load_workbook(out).worksheets for row in ws.iter_rows() for c in row]

@@ -42,7 +42,9 @@ class ChannelError(Exception):
 
 def _post_json(url: str, body: dict) -> dict:
     data = json.dumps(body, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json; charset=utf-8"})
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     return _answer(request)
 
 
@@ -91,7 +93,9 @@ def _wecom_settings() -> tuple[str, str, int, str]:
     corp, secret = os.environ.get("PORTAL_WECOM_CORPID", ""), os.environ.get("PORTAL_WECOM_SECRET", "")
     agent = os.environ.get("PORTAL_WECOM_AGENTID", "")
     if not (corp and secret and agent.isdigit()):
-        raise ChannelError("未配置企业微信应用（PORTAL_WECOM_CORPID、PORTAL_WECOM_SECRET、PORTAL_WECOM_AGENTID）")
+        raise ChannelError(
+            "未配置企业微信应用（PORTAL_WECOM_CORPID、PORTAL_WECOM_SECRET、PORTAL_WECOM_AGENTID）"
+        )
     return corp, secret, int(agent), os.environ.get("PORTAL_WECOM_API", WECOM_API).rstrip("/")
 
 
@@ -153,5 +157,8 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 def send_dingtalk(webhook: str, secret: str, msg: Message) -> None:
     stamp = int(time.time() * 1000)
     url = f"{webhook}{'&' if '?' in webhook else '?'}timestamp={stamp}&sign={dingtalk_sign(secret, stamp)}"
-    body = {"msgtype": "link", "link": {"title": msg.subject, "text": msg.text, "messageUrl": msg.url, "picUrl": ""}}
+    body = {
+        "msgtype": "link",
+        "link": {"title": msg.subject, "text": msg.text, "messageUrl": msg.url, "picUrl": ""},
+    }
     _post_json(url, body)

@@ -66,7 +66,14 @@ def booking(db: Database, booking_id: int, what: str) -> None:
             f"您 {when} 的接待日预约（预约编号 {b['code']}）已取消。",
             links.booking(b["code"]),
         )
-        emit(db, "booking.cancelled", [b["user_id"]], msg, key=f"booking.cancelled:{booking_id}", urgent=_urgent(day))
+        emit(
+            db,
+            "booking.cancelled",
+            [b["user_id"]],
+            msg,
+            key=f"booking.cancelled:{booking_id}",
+            urgent=_urgent(day),
+        )
 
 
 def _leader_name(db: Database, person_id: int | None) -> str:
@@ -74,10 +81,14 @@ def _leader_name(db: Database, person_id: int | None) -> str:
     return row[0] if row else ""
 
 
-def duty_change(db: Database, day: dt.date, action: str, old_leader: int | None, new_leader: int | None) -> None:
+def duty_change(
+    db: Database, day: dt.date, action: str, old_leader: int | None, new_leader: int | None
+) -> None:
     """After ``roster._log``: the change just written is the day's newest row of ``duty_changes``."""
     change = db.execute("SELECT max(id) FROM duty_changes WHERE date = ?", [day.isoformat()]).fetchone()[0]
-    duty = db.execute("SELECT leader_id, place, note FROM duty_days WHERE date = ?", [day.isoformat()]).fetchone()
+    duty = db.execute(
+        "SELECT leader_id, place, note FROM duty_days WHERE date = ?", [day.isoformat()]
+    ).fetchone()
     if duty is None:
         return
     leader_id, place, note = duty
@@ -89,7 +100,11 @@ def duty_change(db: Database, day: dt.date, action: str, old_leader: int | None,
             db,
             "roster.published",
             person_users(db, new_leader),
-            message("【接待日排班】值班安排", f"您被安排于 {when} 接待日值班，地点：{place}。", links.reception_day(day)),
+            message(
+                "【接待日排班】值班安排",
+                f"您被安排于 {when} 接待日值班，地点：{place}。",
+                links.reception_day(day),
+            ),
             key=key,
         )
         return
@@ -103,12 +118,21 @@ def duty_change(db: Database, day: dt.date, action: str, old_leader: int | None,
     if text is None:
         return
     leaders = person_users(db, old_leader) + person_users(db, new_leader) + person_users(db, leader_id)
-    emit(db, "roster.changed", leaders, message("【接待日排班】值班安排变动", text, links.reception_day(day)), key=key, urgent=urgent)
+    emit(
+        db,
+        "roster.changed",
+        leaders,
+        message("【接待日排班】值班安排变动", text, links.reception_day(day)),
+        key=key,
+        urgent=urgent,
+    )
     if action in ("swap", "substitute", "cancel", "place"):
         for b in db.query(
             "SELECT id, code, user_id FROM bookings WHERE date = ? AND status = 'booked'", [day.isoformat()]
         ):
-            extra = "您的预约随之取消，如有需要请另约其他接待日。" if action == "cancel" else "您的预约仍然有效。"
+            extra = (
+                "您的预约随之取消，如有需要请另约其他接待日。" if action == "cancel" else "您的预约仍然有效。"
+            )
             emit(
                 db,
                 "booking.changed",

@@ -293,7 +293,8 @@ def emit(
     active = {
         r[0]
         for r in db.execute(
-            "SELECT id FROM users WHERE is_active = 1 AND id IN (SELECT value FROM json_each(?))", [json.dumps(wanted)]
+            "SELECT id FROM users WHERE is_active = 1 AND id IN (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)],
         )
     }
     for user_id in wanted:
@@ -329,7 +330,9 @@ _SQL = (
 )
 
 
-def entries(db: Database, *, state: str | None = None, user_id: int | None = None, limit: int = 500) -> list[Entry]:
+def entries(
+    db: Database, *, state: str | None = None, user_id: int | None = None, limit: int = 500
+) -> list[Entry]:
     where, params = ["1 = 1"], []
     if state is not None:
         where.append("o.state = ?")

@@ -46,7 +46,8 @@ def reminders_before_the_day(db: Database, today: dt.date) -> int:
 
     tpl = load_template(db)
     for b in db.query(
-        "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked'", [tomorrow.isoformat()]
+        "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked'",
+        [tomorrow.isoformat()],
     ):
         added += emit(
             db,

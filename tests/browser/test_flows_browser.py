@@ -62,4 +62,6 @@ def test_cancel_in_the_dialog_does_nothing(server, page):
     settle(page)
     assert page.get_by_role("dialog").count() == 0
     with open_db(server["db"]) as db:
-        assert db.execute("SELECT voided_at FROM activities WHERE id = ?", [activity_id]).fetchone()[0] is None
+        assert (
+            db.execute("SELECT voided_at FROM activities WHERE id = ?", [activity_id]).fetchone()[0] is None
+        )

@@ -1,6 +1,5 @@
 """A link opened logged out (issue 12 §3): the person logs in and lands on the linked object, not on 首页."""
 
-
 from portal import links
 from tests.browser.conftest import handed_over, settle
 

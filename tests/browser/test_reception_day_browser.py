@@ -44,7 +44,9 @@ def test_finishing_the_day_at_1145_asks_and_keeps_the_afternoon(late_morning, pa
 
 @pytest.fixture(scope="module")
 def mid_morning(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("checkin"), extra_env={"PORTAL_TODAY": f"{DAY}T10:00"}) as srv:
+    with running_server(
+        tmp_path_factory.mktemp("checkin"), extra_env={"PORTAL_TODAY": f"{DAY}T10:00"}
+    ) as srv:
         yield srv
 
 
@@ -69,7 +71,10 @@ def test_a_double_tap_on_checkin_checks_in_the_visitor_chosen_and_no_other(mid_m
         tap_twice(page.get_by_role("button", name="签到"), gap_ms, page)
     with sqlite3.connect(mid_morning["db"]) as conn:
         checked = {
-            i for (i,) in conn.execute("SELECT id FROM bookings WHERE date = ? AND checked_in_at IS NOT NULL", [DAY])
+            i
+            for (i,) in conn.execute(
+                "SELECT id FROM bookings WHERE date = ? AND checked_in_at IS NOT NULL", [DAY]
+            )
         }
     names = dict(waiting)
     assert sorted(names[i] for i in checked) == sorted(name for _, name in waiting[1:3])

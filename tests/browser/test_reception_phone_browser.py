@@ -58,7 +58,9 @@ def test_anyone_reads_the_roster_on_a_phone(server, phone):
         card.wait_for()
         shown = within_the_phone(card)
         first_line = shown.strip().splitlines()[0]
-        assert dates.format_date(d.date, weekday=False) in first_line and d.leader_name in first_line, first_line
+        assert dates.format_date(d.date, weekday=False) in first_line and d.leader_name in first_line, (
+            first_line
+        )
         assert d.status_label in shown and d.place in shown, shown
     fits(phone, "接待日安排")
 
