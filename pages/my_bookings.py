@@ -2,7 +2,7 @@ import streamlit as st
 
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import dates, links, reception
+from portal import dates, links, reception, states
 from portal.reception import bookings
 
 user = common.require(__file__)
@@ -86,7 +86,7 @@ else:
     st.info("您没有即将到来的预约。")
     common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
 # cancelled and past bookings under their own headings, folded while something is coming
-for title, group in (("已取消", heads.cancelled), ("以往的预约", heads.past)):
+for title, group in ((states.booking_label("cancelled"), heads.cancelled), ("以往的预约", heads.past)):
     if group:
         with st.expander(f"{title}（{len(group)}）", expanded=not heads.coming):
             for b in group:
