@@ -57,6 +57,7 @@ state_pick = cols[0].multiselect(
     default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
     format_func=cases.STATE_LABELS.get,
     key=f"c_states_{scope}",
+    select_all=True,  # a filter: every state at once makes sense
 )
 # "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
 source = cols[1].selectbox(

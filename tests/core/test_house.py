@@ -429,6 +429,30 @@ def test_the_choice_label_check_sees_a_state_in_a_label(tmp_path):
     assert len(found) == 2 and "status_label" in found[0] and "sum()" in found[1]
 
 
+def _multiselects_without_a_select_all_decision(path) -> list[str]:
+    """``st.multiselect`` calls that leave ``select_all`` to Streamlit's default (offered up to 1,000
+    options): every list says whether selecting all of it makes sense (a filter) or not (the
+    targets an official record names, roles, API scopes)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{node.lineno}: multiselect without select_all"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "multiselect"
+        and not any(kw.arg == "select_all" for kw in node.keywords)
+    ]
+
+
+def test_every_multiselect_decides_whether_to_offer_select_all():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        if (found := _multiselects_without_a_select_all_decision(path))
+    }
+    assert not offenders, offenders
+
+
 def test_every_download_is_its_owners():
     """A download button's data goes through ``common.owned``: the server serves its bytes to the
     user the page built them for and nobody else (portal/downloads.py)."""
