@@ -56,7 +56,7 @@ def test_another_department_does_not_see_the_case(demo_db, visitor_case):
     assert not any(o.startswith(case.number) for o in options)
 
 
-def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
+def test_the_visitor_reads_the_answer_and_is_not_satisfied(demo_db, visitor_case):
     case, visitor = visitor_case
     cases.answer(
         demo_db, case.id, "自下周起自习室延长到二十二点三十分", accounts.find_user(demo_db, "dangban")
@@ -72,10 +72,11 @@ def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
     page = texts(at)
     assert "自下周起自习室延长到二十二点三十分" in page and "图书馆自习室晚上十点关门太早" in page
     assert case.id not in [c.id for c in cases.unread_answers(demo_db, visitor)]  # read now
-    at.text_input(key=f"why_{case.id}").input("周末也需要延长")
-    at.button(key=f"again_{case.id}").click().run()
+    at.radio(key=f"rating_{case.id}").set_value("unsatisfied")
+    at.text_area(key=f"rating_comment_{case.id}").input("周末也需要延长")
+    at.button(key=f"rate_btn_{case.id}").click().run()
     assert not at.exception, at.exception
-    assert "已申请重新办理" in texts(at)
+    assert "已退回党办重新办理" in texts(at)
     assert cases.get_case(demo_db, case.id, visitor).state == "in_progress"
 
 
