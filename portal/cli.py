@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from . import accounts, config, imports, seeds
-from .db import connect, migrate, open_db
+from .db import open_db
 from .errors import ImportRejected, PortalError
 
 
@@ -181,17 +180,14 @@ def user_reset(username: str, password: str | None) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup(file: str) -> None:
-    """Write a consistent copy of the live database (safe while the server runs)."""
-    target = Path(file)
-    if target.exists():
-        fail(f"{target} 已存在，未覆盖")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open_db() as db:
-        dest = sqlite3.connect(str(target))
-        with dest:
-            db.conn.backup(dest)
-        dest.close()
-    click.echo(f"已备份到 {target}")
+    """Write a consistent copy of the live database (safe while the server runs), mode 0600."""
+    from . import backups
+
+    try:
+        backups.backup(Path(file))
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已备份到 {file}（仅属主可读写；含密钥，请加密后再复制到其他主机）")
 
 
 @cli.command()
@@ -199,27 +195,15 @@ def backup(file: str) -> None:
 @click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
 def restore(file: str, yes: bool) -> None:
     """Replace the database with a backup (stop the server first); older schemas migrate forward."""
-    source = sqlite3.connect(f"file:{Path(file).resolve()}?mode=ro", uri=True)
+    from . import backups
+
     try:
-        ok = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        is_portal = (
-            source.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
-            is not None
-        )
-    except sqlite3.DatabaseError:
-        ok = is_portal = False
-    if not (ok and is_portal):
-        source.close()
-        fail(f"{file} 不是完好的本平台数据库备份，未作任何修改")
+        backups.check(Path(file))
+    except PortalError as exc:
+        fail(exc.message)
     if not yes:
         click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
-    db = connect()
-    with db.conn:
-        source.backup(db.conn)
-    source.close()
-    migrate(db)
-    seeds.seed(db)  # a backup from before the seeds moved out of the migrations
-    db.close()
+    backups.restore(Path(file))
     click.echo(f"已从 {file} 恢复到 {config.db_path()}")
 
 

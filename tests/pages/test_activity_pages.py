@@ -194,3 +194,49 @@ def test_assignments_page_for_a_department_and_for_a_cadre(demo_db):
     assert "本人的联系对象由" in texts(at)
     assert set(at.dataframe[0].value["工号"]) == {"10010003"}
     assert not [b for b in at.button if b.label == "保存"]  # read-only
+
+
+def test_naming_more_than_three_targets_asks_first_and_select_all_is_not_offered(demo_db):
+    """A cadre once tapped the multiselect's first row, the English "Select all", and the record (and
+    its Word form) named every college. The target lists offer no select-all, and a record naming
+    more than three targets is saved only after a confirmation that lists them."""
+    leader = accounts.find_user(demo_db, "10000003")
+    held = assignments.list_assignments(demo_db, cadre_id=leader.person_id, kind="联系学院")
+    assert len(held) > activities.MANY_TARGETS
+    at = login("10000003")
+    goto(at, "pages/activity_log.py").run()
+    at.selectbox(key="system").select("联系基层").run()
+    at.selectbox(key="subtype").select("联系学院").run()
+    box = at.multiselect(key="targets")
+    assert box.proto.select_all == 0  # no "Select all" row at all
+    for a in held:
+        box.select(a.target_code)
+    at.text_area(key="content").input("走访各联系学院")
+    before = count(demo_db, **{"p.staff_no": "10000003"})
+    submit(at)
+    assert count(demo_db, **{"p.staff_no": "10000003"}) == before  # not saved yet: asked first
+    asked = at.session_state["_confirm_many_targets"]
+    assert len(asked["names"]) == len(held)
+    at.session_state[answer_key("many_targets")] = True  # 确认 in the dialog
+    at.run()
+    at.run()  # the page's st.rerun() after saving
+    assert not at.exception, at.exception
+    assert count(demo_db, **{"p.staff_no": "10000003"}) == before + 1
+    saved = activities.list_activities(demo_db, leader, cadre_id=leader.person_id, limit=1)[0]
+    assert sorted(saved.target_codes) == sorted(a.target_code for a in held)
+
+
+def test_three_targets_or_fewer_save_at_once(demo_db):
+    leader = accounts.find_user(demo_db, "10000003")
+    held = assignments.list_assignments(demo_db, cadre_id=leader.person_id, kind="联系学院")
+    at = login("10000003")
+    goto(at, "pages/activity_log.py").run()
+    at.selectbox(key="system").select("联系基层").run()
+    at.selectbox(key="subtype").select("联系学院").run()
+    for a in held[: activities.MANY_TARGETS]:
+        at.multiselect(key="targets").select(a.target_code)
+    at.text_area(key="content").input("走访联系学院")
+    before = count(demo_db, **{"p.staff_no": "10000003"})
+    submit(at)
+    at.run()
+    assert count(demo_db, **{"p.staff_no": "10000003"}) == before + 1

@@ -17,9 +17,18 @@ def test_the_translated_files_hold_no_english_defaults():
     assert {re.sub(r"\..*", "", name) for name in files} == {r.file for r in frontend_zh.REPLACEMENTS}
     text = "\n".join(body.decode("utf-8") for body in files.values())
     for english in ("Drag and drop", "per file`", "`Upload`", "displayData:`empty`", "children:`empty`", "Choose an option", "View less",
-                    "Page not found", "Press Enter to", "`No results`"):  # fmt: skip
+                    "Page not found", "Press Enter to", "`No results`", "label:`Select all`", "matches`", "`Add: "):  # fmt: skip
         assert english not in text, english
-    for chinese in ("选择文件", "每个文件不超过", "（无数据）", "请选择", "收起", "页面不存在", "按回车键"):
+    for chinese in (
+        "选择文件",
+        "每个文件不超过",
+        "（无数据）",
+        "请选择",
+        "收起",
+        "页面不存在",
+        "按回车键",
+        "全选",
+    ):
         assert chinese in text, chinese
 
 

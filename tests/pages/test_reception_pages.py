@@ -435,3 +435,48 @@ def test_the_confirmation_stays_until_the_user_moves_on(demo_db):
     goto(at, "pages/reception_book.py").run()
     at.radio(key="day").set_value(NEXT).run()
     assert "预约成功" not in texts(at)
+
+
+def test_a_cancelled_booking_leaves_upcoming_after_the_cancel_and_after_a_reload(demo_db):
+    """即将到来 lists only what will happen: a booking cancelled by its holder goes under its own
+    heading at once and on every later visit, never counted as coming."""
+    username = "30000002"
+    visitor = accounts.find_user(demo_db, username)
+    now = dt.datetime(2026, 11, 24, 10, tzinfo=dates.TZ)
+    day = dt.date.fromisoformat(NEXT)
+    free = [x.slot for x in reception.slots(demo_db, day) if x.free]
+    kept = reception.book(
+        demo_db,
+        visitor,
+        reception.BookingInput(
+            date=COMING,
+            slot=next(x.slot for x in reception.slots(demo_db, COMING) if x.free),
+            category="其他",
+            subject="图书馆座位",
+            phone="13800001111",
+        ),
+        now=now,
+    )
+    target = reception.book(
+        demo_db,
+        visitor,
+        reception.BookingInput(
+            date=day, slot=free[0], category="其他", subject="校园班车", phone="13800001111"
+        ),
+        now=now,
+    )
+    at = login(username)
+    goto(at, "pages/my_bookings.py").run()
+    at.button(key=f"cancel_{target.id}").click().run()
+    at.button(key=f"cancel_confirm_{target.id}").click().run()
+    at.run()  # st.rerun
+    assert not at.exception, at.exception
+    for page in (at, goto(login(username), "pages/my_bookings.py").run()):  # after the cancel, after a reload
+        headings = [h.value for h in page.subheader]
+        assert "即将到来（1）" in headings, headings
+        folds = page.get("expander")  # the cancelled and the past bookings, each under its heading
+        labels = [e.label for e in folds]
+        assert any(label.startswith("已取消（1）") for label in labels), labels
+        cancelled = next(e for e in folds if e.label.startswith("已取消"))
+        inside = "\n".join(m.value for m in cancelled.text)
+        assert target.code in inside and kept.code not in inside

@@ -324,6 +324,21 @@ def test_every_path_the_readme_layout_names_exists():
     assert [str(p.relative_to(ROOT)) for p in paths if not p.exists()] == []
 
 
+def test_every_test_sits_in_a_tier_folder():
+    """A test's tier is the folder it sits in (tests/conftest.py marks it): a test file anywhere else
+    would carry no tier and run in none of the README's tiers."""
+    from tests.conftest import TIERS
+
+    tests = ROOT / "tests"
+    stray = sorted(
+        str(path.relative_to(ROOT))
+        for path in tests.rglob("test_*.py")
+        if path.relative_to(tests).parts[0] not in TIERS
+    )
+    assert stray == []
+    assert all((tests / tier).is_dir() for tier in TIERS)
+
+
 def test_the_readme_layout_names_every_module_and_folder():
     named = set()
     for path in layout_paths():
@@ -412,6 +427,30 @@ def test_the_choice_label_check_sees_a_state_in_a_label(tmp_path):
     )
     found = _changing_choice_labels(page)
     assert len(found) == 2 and "status_label" in found[0] and "sum()" in found[1]
+
+
+def _multiselects_without_a_select_all_decision(path) -> list[str]:
+    """``st.multiselect`` calls that leave ``select_all`` to Streamlit's default (offered up to 1,000
+    options): every list says whether selecting all of it makes sense (a filter) or not (the
+    targets an official record names, roles, API scopes)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{node.lineno}: multiselect without select_all"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "multiselect"
+        and not any(kw.arg == "select_all" for kw in node.keywords)
+    ]
+
+
+def test_every_multiselect_decides_whether_to_offer_select_all():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        if (found := _multiselects_without_a_select_all_decision(path))
+    }
+    assert not offenders, offenders
 
 
 def test_every_download_is_its_owners():
