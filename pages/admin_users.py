@@ -17,7 +17,10 @@ st.title("账号管理")
 with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
     username = st.text_input("账号（工号或学号）")
     name = st.text_input("姓名")
-    roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
+    # no select-all in these lists: every role at once (管理员 included) is never what is meant
+    roles = st.multiselect(
+        "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"], select_all=False
+    )
     department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
     if st.form_submit_button("新建", type="primary"):
         # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
@@ -74,12 +77,17 @@ if target:
     explicit = [r for r in target.roles if r.role != "cadre" or r.department]
     with st.form("edit_roles"):
         roles = st.multiselect(
-            "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=sorted({r.role for r in explicit})
+            "角色",
+            list(ROLE_LABELS),
+            format_func=ROLE_LABELS.get,
+            default=sorted({r.role for r in explicit}),
+            select_all=False,
         )
         depts = st.multiselect(
             "责任部门（部门角色）",
             policy().departments,
             default=[r.department for r in explicit if r.role == "department"],
+            select_all=False,
         )
         if st.form_submit_button("保存角色"):
             role_list = [Role(role=r) for r in roles if r != "department"]
@@ -156,7 +164,10 @@ st.caption(
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
     scopes = st.multiselect(
-        "权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}"
+        "权限范围",
+        list(api_tokens.SCOPES),
+        format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}",
+        select_all=False,  # a token gets the scopes its caller needs, chosen one by one
     )
     days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
     if st.form_submit_button("签发令牌", type="primary"):
