@@ -166,7 +166,7 @@ st.download_button(
 
 # --- one case ----------------------------------------------------------------------------
 shown = [*kept, *found]
-# a case by its number and words, not its state (tests/test_house.py: a label a tap changes makes
+# a case by its number and words, not its state (tests/core/test_house.py: a label a tap changes makes
 # the second tap fall back to another case); the state heads the panel below and the table above
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")

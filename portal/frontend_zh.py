@@ -8,7 +8,7 @@ app's main page". The server
 translated, through its own routes in front of Streamlit's static files; nothing else changes.
 
 Each replacement names the file it belongs to and must match there. ``check()`` lists the ones that
-no longer match the installed Streamlit (tests/test_frontend_zh.py fails on any, so an upgrade that
+no longer match the installed Streamlit (tests/core/test_frontend_zh.py fails on any, so an upgrade that
 moves a string is noticed, and the file is then served as Streamlit ships it).
 """
 

@@ -14,7 +14,7 @@ from portal import accounts, activities, assignments, cases
 from portal.db import write
 from portal.errors import NotFound, PermissionDenied
 from portal.reception import bookings, day, roster
-from tests.test_authorization import ACCOUNTS
+from tests.pages.test_authorization import ACCOUNTS
 
 
 class _Undo(Exception):
@@ -131,7 +131,7 @@ def actions(w):
     }
 
 
-# who may: the account keys of tests/test_authorization.ACCOUNTS
+# who may: the account keys of tests/pages/test_authorization.py (ACCOUNTS)
 EXPECTED = {
     "see another's booking": {"dept_dangban", "admin"},
     "cancel another's booking": {"dept_dangban", "admin"},

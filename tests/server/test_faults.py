@@ -36,7 +36,7 @@ def test_sigkill_during_a_booking_storm(demo_db, tmp_path):
         subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "tests" / "storm_worker.py"),
+                str(ROOT / "tests" / "server" / "storm_worker.py"),
                 path,
                 str(i),
                 str(WORKERS),

@@ -1,6 +1,6 @@
-"""A booking storm worker for tests/test_faults.py (run as a separate process, then SIGKILLed).
+"""A booking storm worker for tests/server/test_faults.py (run as a separate process, then SIGKILLed).
 
-Usage: python tests/storm_worker.py DB WORKER WORKERS DAY[,DAY…]
+Usage: python tests/server/storm_worker.py DB WORKER WORKERS DAY[,DAY…]
 Books as many (day, slot) seats as it can with its share of the visitors, printing
 ``OK <code>`` after each booking is committed — those are the bookings a user saw confirmed.
 """

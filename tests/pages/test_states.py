@@ -9,7 +9,7 @@ from pathlib import Path
 from portal import accounts, cases, reception, states
 from tests.conftest import goto, login, texts
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 LABELS = {
     *states.CASE_STATE_LABELS.values(),
     *states.BOOKING_STATUS_LABELS.values(),

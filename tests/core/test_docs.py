@@ -6,7 +6,7 @@ from pathlib import Path
 from portal import demo, imports
 from portal.cli import cli
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def test_quickstart_is_two_commands_and_ci_runs_the_test_one():
@@ -15,7 +15,7 @@ def test_quickstart_is_two_commands_and_ci_runs_the_test_one():
     assert len(commands) == 2
     assert "portal demo" in commands[0] and "portal serve" in commands[0]
     assert "pytest" in commands[1]
-    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "test-command" in ci
 
 
@@ -40,14 +40,14 @@ def test_every_page_is_described_in_the_readme():
 
 
 def test_every_benchmark_is_listed():
-    bench = Path(__file__).resolve().parent.parent / "bench"
+    bench = Path(__file__).resolve().parents[2] / "bench"
     for script in bench.glob("*_bench.py"):
         assert script.name in README, script.name
 
 
 def test_every_core_module_is_in_the_layout():
     layout = README.split("## 项目结构")[1]
-    portal = Path(__file__).resolve().parent.parent / "portal"
+    portal = Path(__file__).resolve().parents[2] / "portal"
     for module in portal.glob("*.py"):
         if module.name in ("__init__.py", "__main__.py"):
             continue

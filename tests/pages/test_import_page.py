@@ -45,7 +45,7 @@ def test_errors_come_first_and_warnings_are_shown_and_exportable(demo_db):
 
 
 def test_hostile_file_on_the_page_is_a_chinese_message(demo_db):
-    from tests.test_import_files import BILLION_LAUGHS, replace_part, valid_xlsx
+    from tests.core.test_import_files import BILLION_LAUGHS, replace_part, valid_xlsx
 
     at = login("admin")
     goto(at, "pages/admin_import.py").run()

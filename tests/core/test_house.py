@@ -324,6 +324,21 @@ def test_every_path_the_readme_layout_names_exists():
     assert [str(p.relative_to(ROOT)) for p in paths if not p.exists()] == []
 
 
+def test_every_test_sits_in_a_tier_folder():
+    """A test's tier is the folder it sits in (tests/conftest.py marks it): a test file anywhere else
+    would carry no tier and run in none of the README's tiers."""
+    from tests.conftest import TIERS
+
+    tests = ROOT / "tests"
+    stray = sorted(
+        str(path.relative_to(ROOT))
+        for path in tests.rglob("test_*.py")
+        if path.relative_to(tests).parts[0] not in TIERS
+    )
+    assert stray == []
+    assert all((tests / tier).is_dir() for tier in TIERS)
+
+
 def test_the_readme_layout_names_every_module_and_folder():
     named = set()
     for path in layout_paths():

@@ -1,7 +1,7 @@
 """CSV injection through tables: every page's tables, as each kind of user sees them, show user
 text exactly as typed (nothing prefixed or escaped on screen), and no table offers Streamlit's own
 CSV download or copy (``client.disableDataExport``), so ``=HYPERLINK(…)`` never leaves as a live
-formula. The pages' own Excel exports keep such text as text cells (tests/test_text_roundtrip.py);
+formula. The pages' own Excel exports keep such text as text cells (tests/core/test_text_roundtrip.py);
 the toolbar as a browser shows it: tests/browser/test_table_export_browser.py."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 
 from portal import accounts, reception
 from portal.notify import channels, dispatch, outbox
-from tests.test_notify import at, booking_input
+from tests.server.test_notify import at, booking_input
 
 SECRET = "INTERNAL-ADMIN-PASSWORD-hunter2"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portal import accounts, activities, config, record_form
+from portal import accounts, activities, record_form
 from tests.conftest import goto, login, texts
 
 
@@ -70,7 +70,7 @@ def test_the_page_and_the_list_share_one_filter(demo_db):
 
 
 def test_a_too_large_export_asks_to_narrow_the_filter(demo_db, monkeypatch):
-    monkeypatch.setattr(config, "MAX_EXPORT_FORMS", 5)
+    monkeypatch.setenv("PORTAL_MAX_EXPORT_FORMS", "5")
     at = login("admin")
     goto(at, "pages/activities.py").run()
     assert any("请缩小筛选范围" in w.value for w in at.warning)
@@ -212,29 +212,3 @@ def test_ledger_tabs_show_the_latest_rows_and_point_to_the_workbook(demo_db):
     assert not at.exception, at.exception
     assert all(len(df.value) <= 500 for df in at.dataframe)
     assert any("显示最近 500 条；完整台账请导出 Excel" in c.value for c in at.caption)
-
-
-def test_choosing_another_record_reruns_only_the_record_panel(demo_db):
-    """Over the real server (AppTest reruns whole scripts): the browser sends the fragment's id and
-    only the record panel runs — the filters, the count and the list are not sent again."""
-    import asyncio
-
-    from portal import sessions
-    from tests import live
-    from tests.stclient import Tab
-
-    _, claim = sessions.start(demo_db, accounts.find_user(demo_db, "10010001").id)
-    cookie = f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}"
-    with live.serve(config.db_path()) as url:
-
-        async def pick_another():
-            tab = Tab(url, cookie, "activities")
-            first = await tab.open()
-            record = tab.widgets["查看记录"]
-            assert "制度" in first.widgets and record.fragment_id
-            tab.set("查看记录", record.options[1])
-            return await tab.rerun()
-
-        run = asyncio.run(pick_another())
-    assert run.exception is None and "查看记录" in run.widgets
-    assert "制度" not in run.widgets  # the filters (and the list below them) did not run again
