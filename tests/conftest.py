@@ -195,6 +195,41 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+INPUTS = {
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "button",
+}
+
+
+def _drawn(node) -> list:
+    """The elements under ``node`` depth first, in the order the page draws them."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out.append(child)
+        out += _drawn(child)
+    return out
+
+
+def errors_under(at: AppTest, key: str) -> list[str]:
+    """The error messages drawn right under the input ``key``, before the next input (as typed:
+    markdown escapes removed)."""
+    drawn = _drawn(at.main)
+    start = next(i for i, e in enumerate(drawn) if getattr(e, "key", None) == key)
+    found = []
+    for e in drawn[start + 1 :]:
+        if e.type in INPUTS:
+            break
+        if e.type == "error":
+            found.append(e.value.replace("\\", ""))
+    return found
+
+
 @pytest.fixture(scope="session")
 def cas_server(tmp_path_factory):
     """A real CAS 3.0 server (django-cas-server in its own virtual environment) on 127.0.0.1."""

@@ -28,7 +28,7 @@ def test_login_ok_and_same_message_for_wrong_user_and_wrong_password(db):
 
 def test_lockout_after_repeated_failures_even_with_the_right_password(db):
     make_user(db)
-    for _ in range(config.LOCKOUT_THRESHOLD - 1):
+    for _ in range(config.settings().lockout_threshold - 1):
         with pytest.raises(AuthError, match="账号或密码错误"):
             accounts.authenticate(db, "t001", "bad-pass1")
     with pytest.raises(AuthError, match="分钟后再试"):
@@ -36,7 +36,7 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(db):
     with pytest.raises(AuthError, match="分钟后再试"):
         accounts.authenticate(db, "t001", "secret123")
     # an unknown name locks the same way, revealing nothing
-    for _ in range(config.LOCKOUT_THRESHOLD):
+    for _ in range(config.settings().lockout_threshold):
         with pytest.raises(AuthError):
             accounts.authenticate(db, "ghost", "bad-pass1")
     with pytest.raises(AuthError, match="分钟后再试"):
@@ -94,7 +94,8 @@ def test_sessions_resume_end_and_expire(db, monkeypatch):
     assert sessions.resume_from_cookie(db, cookie) is None
     # inactivity
     session_id, _ = sessions.start(db, user.id)
-    monkeypatch.setattr(config, "SESSION_IDLE_SECONDS", -1)
+    monkeypatch.setenv("PORTAL_SESSION_IDLE", "60")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T10:05:00")  # five idle minutes after NOW
     assert sessions.resume(db, session_id) is None
 
 

@@ -52,7 +52,7 @@ def _storm(path, username: str, password: str, workers: int = WORKERS) -> list[s
 
 
 def test_parallel_wrong_guesses_check_no_more_passwords_than_the_threshold(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "LOCKOUT_THRESHOLD", 5)
+    monkeypatch.setenv("PORTAL_LOCKOUT_THRESHOLD", "5")
     accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
     calls = _counting_verify(monkeypatch)
     outcomes = _storm(tmp_path / "portal.sqlite3", "t001", "wrong-guess1")
@@ -65,7 +65,7 @@ def test_parallel_wrong_guesses_check_no_more_passwords_than_the_threshold(db, t
 
 
 def test_parallel_guesses_on_an_unknown_name_lock_it_the_same_way(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "LOCKOUT_THRESHOLD", 5)
+    monkeypatch.setenv("PORTAL_LOCKOUT_THRESHOLD", "5")
     calls = _counting_verify(monkeypatch)
     _storm(tmp_path / "portal.sqlite3", "ghost", "wrong-guess1")
     assert len(calls) <= 5
@@ -75,11 +75,11 @@ def test_parallel_guesses_on_an_unknown_name_lock_it_the_same_way(db, tmp_path, 
 
 def test_a_right_password_after_a_few_failures_still_logs_in_and_resets(db):
     accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
-    for _ in range(config.LOCKOUT_THRESHOLD - 1):
+    for _ in range(config.settings().lockout_threshold - 1):
         with pytest.raises(AuthError, match="账号或密码错误"):
             accounts.authenticate(db, "t001", "bad-pass1")
     assert accounts.authenticate(db, "t001", "secret123").username == "t001"
-    for _ in range(config.LOCKOUT_THRESHOLD - 1):  # the count started again
+    for _ in range(config.settings().lockout_threshold - 1):  # the count started again
         with pytest.raises(AuthError, match="账号或密码错误"):
             accounts.authenticate(db, "t001", "bad-pass1")
     assert accounts.authenticate(db, "t001", "secret123").username == "t001"
@@ -126,7 +126,7 @@ def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(d
     for i in range(WORKERS):
         accounts.create_user(db, f"u{i:03d}", "测试用户", "secret123", [Role(role="visitor")])
     monkeypatch.setattr(accounts, "_verification_slot", accounts.VerificationSlots(2))
-    monkeypatch.setattr(config, "LOGIN_WAIT_SECONDS", 0.3)
+    monkeypatch.setenv("PORTAL_LOGIN_WAIT", "0.3")
     running, peak, lock = [0], [0], threading.Lock()
     real = accounts._verify
 
@@ -169,7 +169,7 @@ def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(d
 
 def test_guessing_the_old_password_on_the_change_form_is_limited_the_same_way(db, tmp_path, monkeypatch):
     """A stolen session must not be a way round the lockout: 我的账号 checks passwords too."""
-    monkeypatch.setattr(config, "LOCKOUT_THRESHOLD", 5)
+    monkeypatch.setenv("PORTAL_LOCKOUT_THRESHOLD", "5")
     user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
     calls = _counting_verify(monkeypatch)
     barrier = threading.Barrier(WORKERS)

@@ -27,7 +27,7 @@ def test_reloads_of_one_sso_login_resume_one_session(db):
 def test_idle_timeout_applies_to_sso_sessions(db, monkeypatch):
     user = _user(db)
     session_id = sessions.for_identity(db, user.id, "oidc:alice|1764000000")
-    late = dates.now() + dt.timedelta(seconds=config.SESSION_IDLE_SECONDS + 60)
+    late = dates.now() + dt.timedelta(seconds=config.settings().session_idle + 60)
     monkeypatch.setattr(dates, "now", lambda: late)
     assert sessions.resume(db, session_id) is None
     # the identity provider's cookie still says "logged in": the portal does not start over
@@ -52,7 +52,9 @@ def test_purge_removes_dead_sessions_and_keeps_live_ones(db, monkeypatch):
     ended, _ = sessions.start(db, user.id)
     sessions.end(db, session_id=ended)
     old, _ = sessions.start(db, user.id)
-    long_ago = (dates.now() - dt.timedelta(seconds=config.SESSION_MAX_AGE * 3)).isoformat(timespec="seconds")
+    long_ago = (dates.now() - dt.timedelta(seconds=config.settings().session_max_age * 3)).isoformat(
+        timespec="seconds"
+    )
     db.execute("UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?", [long_ago, long_ago, old])
     db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", [long_ago, ended])
     db.conn.commit()
@@ -63,7 +65,9 @@ def test_purge_removes_dead_sessions_and_keeps_live_ones(db, monkeypatch):
 def test_starting_a_session_purges_now_and_then(db):
     user = _user(db)
     stale, _ = sessions.start(db, user.id)
-    long_ago = (dates.now() - dt.timedelta(seconds=config.SESSION_MAX_AGE * 3)).isoformat(timespec="seconds")
+    long_ago = (dates.now() - dt.timedelta(seconds=config.settings().session_max_age * 3)).isoformat(
+        timespec="seconds"
+    )
     db.execute("UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?", [long_ago, long_ago, stale])
     db.conn.commit()
     sessions._last_purge = None  # as after a restart

@@ -29,7 +29,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(demo_db):
 
 def test_lockout_through_the_form(demo_db):
     at = app().run()
-    for _ in range(config.LOCKOUT_THRESHOLD):
+    for _ in range(config.settings().lockout_threshold):
         at.text_input[0].input("jiaowu")
         at.text_input[1].input("wrong-pass1")
         at.button[0].click().run()
@@ -72,6 +72,7 @@ def test_logout_ends_the_session(demo_db):
 
 def test_idle_session_returns_to_login(demo_db, monkeypatch):
     at = login("admin")
-    monkeypatch.setattr(config, "SESSION_IDLE_SECONDS", -1)
+    monkeypatch.setenv("PORTAL_SESSION_IDLE", "60")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T10:05:00")  # five idle minutes after NOW
     at.run()
     assert "登录已超时" in texts(at)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portal import accounts, activities, config, record_form
+from portal import accounts, activities, record_form
 from tests.conftest import goto, login, texts
 
 
@@ -70,7 +70,7 @@ def test_the_page_and_the_list_share_one_filter(demo_db):
 
 
 def test_a_too_large_export_asks_to_narrow_the_filter(demo_db, monkeypatch):
-    monkeypatch.setattr(config, "MAX_EXPORT_FORMS", 5)
+    monkeypatch.setenv("PORTAL_MAX_EXPORT_FORMS", "5")
     at = login("admin")
     goto(at, "pages/activities.py").run()
     assert any("请缩小筛选范围" in w.value for w in at.warning)

@@ -7,7 +7,6 @@ import re
 import subprocess
 import tomllib
 
-from portal import config
 from portal.server import SERVER_CONFIG
 from tests.conftest import ROOT, goto, login, texts
 
@@ -75,7 +74,7 @@ def test_no_secret_in_the_repository():
 def test_uploads_are_limited_in_size_and_type(demo_db, monkeypatch):
     at = login("admin")
     goto(at, "pages/admin_import.py").run()
-    monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setenv("PORTAL_MAX_UPLOAD_BYTES", "1024")
     at.file_uploader[0].upload(
         "units.csv", ("单位名称,单位类型\n" + "甲学院,学院\n" * 200).encode(), "text/csv"
     ).run()
@@ -91,7 +90,7 @@ def test_services_refuse_oversized_files_whatever_calls_them(demo_db, monkeypatc
     from portal import imports, rulesets, workdays
     from portal.errors import PortalError
 
-    monkeypatch.setattr(config, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setenv("PORTAL_MAX_UPLOAD_BYTES", "1024")
     big = ("日期,类型,名称\n" + "2027-01-01,休息日,元旦\n" * 100).encode()
     with pytest.raises(PortalError, match="文件过大"):
         imports.run_import(
