@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,12 +17,25 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def check_settings() -> None:
+    """Every command starts by checking the settings: a bad value stops it here, named, in
+    Chinese and English (exit status 2), before it touches anything."""
+    try:
+        config.settings()
+    except config.SettingsError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(2)
+    for old in config.deprecated_names():
+        click.echo(f"提示：设置已更名 / setting renamed: {old}", err=True)
+    for name in config.unknown_names():
+        click.echo(f"提示：未知的设置 {name}（拼写错误？）/ unknown setting {name} (misspelt?)", err=True)
+
+
 @click.group()
 @click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
-    envvar="PORTAL_DB",
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
 @click.version_option(package_name="contact-portal")
@@ -31,10 +43,20 @@ def fail(message: str) -> None:
 def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""
     if db_path:
-        os.environ["PORTAL_DB"] = str(Path(db_path).resolve())
-    if ctx.invoked_subcommand != "restore" and not config.db_path().exists():
+        config.use_database(db_path)
+    check_settings()
+    if ctx.invoked_subcommand in ("restore", "config"):
+        return
+    if not config.db_path().exists():
         with open_db() as db:  # a new database starts seeded, whichever command makes it
             seeds.seed(db)
+
+
+@cli.command("config")
+def config_command() -> None:
+    """Check the settings and print those in force, and where each came from (secrets hidden)."""
+    for variable, value, source in config.describe():
+        click.echo(f"{variable}={value}\t# {source}")
 
 
 @cli.command()

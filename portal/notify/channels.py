@@ -19,7 +19,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import smtplib
 import threading
 import time
@@ -28,6 +27,7 @@ import urllib.request
 from email.message import EmailMessage
 from urllib.parse import quote_plus, urlencode
 
+from .. import config
 from .digest import config_from_env
 from .digest import send as smtp_send
 from .outbox import Message
@@ -133,13 +133,13 @@ _token: dict[str, tuple[str, float]] = {}  # corp id + agent → (access token, 
 
 
 def _wecom_settings() -> tuple[str, str, int, str]:
-    corp, secret = os.environ.get("PORTAL_WECOM_CORPID", ""), os.environ.get("PORTAL_WECOM_SECRET", "")
-    agent = os.environ.get("PORTAL_WECOM_AGENTID", "")
-    if not (corp and secret and agent.isdigit()):
+    found = config.settings()
+    corp, secret, agent = found.wecom_corpid, found.wecom_secret.get_secret_value(), found.wecom_agentid
+    if not (corp and secret and agent is not None):
         raise ChannelError(
             "未配置企业微信应用（PORTAL_WECOM_CORPID、PORTAL_WECOM_SECRET、PORTAL_WECOM_AGENTID）"
         )
-    return corp, secret, int(agent), os.environ.get("PORTAL_WECOM_API", WECOM_API).rstrip("/")
+    return corp, secret, agent, found.wecom_api
 
 
 def _wecom_token(api: str, corp: str, secret: str, agent: int) -> str:
