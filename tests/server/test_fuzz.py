@@ -34,7 +34,7 @@ from tests import live
 from tests.hostile import BAD_CODES, BAD_DATES, RAW_URL_VALUES, URL_VALUES
 from tests.stclient import Tab
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VALUES = [quote(v.encode("utf-8", "surrogatepass"), safe="") for v in dict.fromkeys(URL_VALUES)]
 VALUES += RAW_URL_VALUES
 # the fewer values sent to every parameter of every route, in every combination of who asks
@@ -264,8 +264,8 @@ def test_the_pages_query_parameters_are_found():
 
 
 # typed into a page's fields (search terms and filters act as typed, without a button)
-TYPED_TEXT = ["a\x00b", "食堂\x00", "\x1b[2J", "测" * 3000, '"', "NEAR(a b", "食堂 OR 1=1 --", "\u202e1", "*"]
-TYPED_NUMBERS = [1e18, -1e18, 1e308, 0, 2**63, -1, 99999, 1.5, 3]
+TYPED_TEXT = ["食堂\x00", "\x1b[2J", "测" * 3000, 'NEAR(a "b', "食堂 OR 1=1 --", "\u202e1"]
+TYPED_NUMBERS = [1e18, -1e18, 1e308, 0, 2**63, -1]
 
 # who opens each page in the page fuzz: someone the page is for (a logged-out visitor always too)
 PAGE_USERS = {"my_bookings": "2023000001", "my_cases": "2023000001", "reception_day": "10000001"}
@@ -293,16 +293,24 @@ def test_no_page_fails_on_hostile_query_values(world):
         await tab.close()
 
     async def fuzz() -> None:
+        jobs = []
         for page, names in params.items():
             queries = [f"{name}={value}" for name in sorted(names) for value in VALUES]
-            await visit(cookie(world["db"], PAGE_USERS.get(page, "admin")), page, queries)
-            await visit(None, page, queries[:: max(1, len(queries) // 20)])
+            jobs.append(visit(cookie(world["db"], PAGE_USERS.get(page, "admin")), page, queries))
+            jobs.append(visit(None, page, queries[:: max(1, len(queries) // 20)]))
         # every page, with every page's parameter names at once, then hostile text typed into
         # every text field (search terms, filters) and hostile numbers into every number field
         for spec in navigation.PAGES:
-            queries = ["&".join(f"{n}={v}" for n in all_names) for v in SOME[:3]]
-            await visit(cookie(world["db"], "admin"), spec.url_path, queries)
-            await type_into(cookie(world["db"], PAGE_USERS.get(spec.url_path, "admin")), spec.url_path)
+            queries = ["&".join(f"{n}={v}" for n in all_names) for v in SOME[:2]]
+            jobs.append(visit(cookie(world["db"], "admin"), spec.url_path, queries))
+            jobs.append(type_into(cookie(world["db"], PAGE_USERS.get(spec.url_path, "admin")), spec.url_path))
+        tabs = asyncio.Semaphore(3)  # three tabs at a time: the server's two cores stay busy
+
+        async def one(job) -> None:
+            async with tabs:
+                await job
+
+        await asyncio.gather(*(one(job) for job in jobs))
 
     async def type_into(session: str, page: str) -> None:
         nonlocal runs
