@@ -7,7 +7,7 @@
   server with the logs (journald, syslog).
 * **Append-only and tamper-evident** — each entry carries the hash of its content and of the entry
   before (``portal.chain``); SQLite triggers refuse UPDATE and DELETE (migration
-  ``m019_audit_chain``). ``verify`` walks the chain and reports the first broken link.
+  ``m021_audit_chain``). ``verify`` walks the chain and reports the first broken link.
 * **Retention** — entries are kept at least 180 days (``PORTAL_AUDIT_KEEP_DAYS``, default 365);
   ``purge`` removes older ones from the start of the chain and keeps the last removed entry's hash
   as the anchor the remaining chain is verified from.
