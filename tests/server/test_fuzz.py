@@ -58,6 +58,7 @@ ROUTES: dict[str, list[str]] = {
     "/api/{rest:path}": [],
     "/feeds/{token}/{name}.ics": [],
     "/feeds/{rest:path}": [],
+    "/health": [],
     "/_stcore/health": [],
     "/_stcore/metrics": [],
     "/_stcore/host-config": [],
