@@ -14,11 +14,27 @@ admin = common.require(__file__)
 
 st.title("账号管理")
 
-with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
-    username = st.text_input("账号（工号或学号）")
-    name = st.text_input("姓名")
-    roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
-    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
+NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
+if made := st.session_state.pop("_new_account", None):  # said once, above the emptied form
+    st.success(f"账号 {common.md(made[0])} 已建立。初始密码（仅显示这一次）：")
+    st.code(made[1], language=None)
+errors = common.FieldErrors()
+with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
+    username = st.text_input("账号（工号或学号）", key="new_username")
+    errors.under("username")
+    name = st.text_input("姓名", key="new_name")
+    errors.under("display_name")
+    # no select-all in these lists: every role at once (管理员 included) is never what is meant
+    roles = st.multiselect(
+        "角色",
+        list(ROLE_LABELS),
+        format_func=ROLE_LABELS.get,
+        default=["visitor"],
+        select_all=False,
+        key="new_roles",
+    )
+    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments], key="new_department")
+    errors.under("roles")
     if st.form_submit_button("新建", type="primary"):
         # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
         # password; the password stays in this browser session only (never stored in clear)
@@ -36,11 +52,14 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
                     ),
                     user_id=admin.id,
                 )
-            st.session_state[f"_password_{token}"] = password
-            st.success(f"账号 {common.md(username.strip())} 已建立。初始密码（仅显示这一次）：")
-            st.code(password, language=None)
         except PortalError as exc:
-            common.show_error(exc)
+            errors.show(exc)
+        else:
+            st.session_state[f"_password_{token}"] = password
+            st.session_state["_new_account"] = (username.strip(), password)
+            for key in NEW_ACCOUNT:  # an empty form for the next account
+                del st.session_state[key]
+            st.rerun()
 
 search = st.text_input("查找账号（账号或姓名）", key="user_search")
 # every account, a page at a time (counted and paged in SQL); a new search starts at page 1
@@ -74,12 +93,17 @@ if target:
     explicit = [r for r in target.roles if r.role != "cadre" or r.department]
     with st.form("edit_roles"):
         roles = st.multiselect(
-            "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=sorted({r.role for r in explicit})
+            "角色",
+            list(ROLE_LABELS),
+            format_func=ROLE_LABELS.get,
+            default=sorted({r.role for r in explicit}),
+            select_all=False,
         )
         depts = st.multiselect(
             "责任部门（部门角色）",
             policy().departments,
             default=[r.department for r in explicit if r.role == "department"],
+            select_all=False,
         )
         if st.form_submit_button("保存角色"):
             role_list = [Role(role=r) for r in roles if r != "department"]
@@ -156,7 +180,10 @@ st.caption(
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
     scopes = st.multiselect(
-        "权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}"
+        "权限范围",
+        list(api_tokens.SCOPES),
+        format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}",
+        select_all=False,  # a token gets the scopes its caller needs, chosen one by one
     )
     days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
     if st.form_submit_button("签发令牌", type="primary"):

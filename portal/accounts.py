@@ -7,6 +7,7 @@ Roles: 师生 (visitor), 干部 (cadre), 部门 (department, with the department
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
@@ -22,7 +23,7 @@ from sqlite_utils import Database
 
 from . import config, dates, text
 from .db import write
-from .errors import AuthError, NotFound, ValidationError
+from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
 ROLE_LABELS = {"visitor": "师生", "cadre": "干部", "department": "部门", "admin": "管理员"}
@@ -33,7 +34,8 @@ BUSY = "登录人数较多，请稍后再试"
 
 # OWASP's argon2id minimum (m=19 MiB, t=2, p=1): the library's default takes 64 MiB per check,
 # which let 40 parallel logins grow the server by 1.8 GB. Older hashes are upgraded on login.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_hasher = HASHER
 
 
 class VerificationSlots:
@@ -46,7 +48,7 @@ class VerificationSlots:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        if not self._slots.acquire(timeout=config.LOGIN_WAIT_SECONDS):
+        if not self._slots.acquire(timeout=config.settings().login_wait):
             raise AuthError(BUSY)
         try:
             yield
@@ -54,7 +56,15 @@ class VerificationSlots:
             self._slots.release()
 
 
-_verification_slot = VerificationSlots(config.LOGIN_CONCURRENCY)
+_slots: VerificationSlots | None = None
+
+
+def _verification_slot() -> contextlib.AbstractContextManager[None]:
+    """The process's slots, made at first use (the settings are checked by then)."""
+    global _slots
+    if _slots is None:
+        _slots = VerificationSlots(config.settings().login_concurrency)
+    return _slots()
 
 
 class Role(BaseModel):
@@ -248,20 +258,30 @@ def create_user(
 ) -> User:
     """A new account. Without ``person_id`` it is linked to the person whose 工号 is the account
     name, if there is one; ``display_name`` None takes that person's name (else the account name)."""
-    username = text.code(username, "账号", 64)
-    person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+    found = Problems()  # every problem of the form at once, each under its field
+    with found.field("username"):
+        username = text.code(username, "账号", 64)
+    person = None
+    if not found.found:
+        person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+        if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            found.add("username", f"账号“{username}”已存在")
     if person_id is None and person is not None:
         person_id = person[0]
     if display_name is None:
-        display_name = person[1] if person is not None else username
-    display_name = text.name(display_name, "姓名")
+        display_name = person[1] if person is not None else str(username)
+    with found.field("display_name"):
+        display_name = text.name(display_name, "姓名")
     roles = roles or []
-    _validate_roles(roles)
+    with found.field("roles"):
+        _validate_roles(roles)
     if password is not None:
-        check_password_strength(password)
+        with found.field("password"):
+            check_password_strength(password)
+    found.check()
     with write(db):
         if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise ValidationError(f"账号“{username}”已存在")
+            raise ValidationError(problems=[Problem("username", f"账号“{username}”已存在")])  # meanwhile
         cur = db.execute(
             "INSERT INTO users (username, person_id, display_name, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -336,7 +356,7 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
         new_hash = hash_password(new) if ok else None
     if not ok:
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise ValidationError("原密码不正确")
     with write(db):
         db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
@@ -359,6 +379,18 @@ def _verify(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash, verify and judge stored hashes with ``hasher`` from now on; returns the one it replaces.
+
+    The product never calls it: the tests do (tests/conftest.py), with argon2id at tiny parameters,
+    so that a thousand logins do not each spend 19 MiB and tens of milliseconds. A stored hash
+    carries its own parameters, so hashes made by either hasher verify under both."""
+    global _hasher, _DUMMY_HASH
+    previous, _hasher = _hasher, hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password-0")
+    return previous
+
+
 def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     """Count this attempt as a failure *before* the password is checked, atomically.
 
@@ -379,9 +411,9 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
                 raise AuthError(LOCKED.format(minutes=minutes))
             failures = 0  # the lock has run out: a fresh count
         failures += 1
-        locks = failures >= config.LOCKOUT_THRESHOLD
+        locks = failures >= config.settings().lockout_threshold
         locked_until_text = (
-            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
+            (now + dt.timedelta(seconds=config.settings().lockout_seconds)).isoformat(timespec="seconds")
             if locks
             else None
         )
@@ -413,7 +445,7 @@ def authenticate(db: Database, username: str, password: str) -> User:
         new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(row[1]) else None
     if not ok:
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise AuthError(LOGIN_FAILED)
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])

@@ -1,8 +1,7 @@
 """Campus single sign-on (统一身份认证): settings, identities, and the CAS protocol.
 
-Settings come from the environment (``PORTAL_CAS_*``, ``PORTAL_PASSWORD_LOGIN``) or, when
-unset there, from ``.streamlit/secrets.toml`` (the file Streamlit reads: the working folder's,
-else the home folder's): a ``[cas]`` section and the ``[portal]`` section. See
+Settings come from ``portal.config`` (``PORTAL_CAS_*``, ``PORTAL_PASSWORD_LOGIN``, each falling
+back to its key in ``.streamlit/secrets.toml``'s ``[cas]`` or ``[portal]`` section). See
 docs/configuration.md.
 
 CAS 2.0 (``/serviceValidate``) and 3.0 (``/p3/serviceValidate``) tickets are validated with
@@ -12,15 +11,14 @@ CAS 2.0 (``/serviceValidate``) and 3.0 (``/p3/serviceValidate``) tickets are val
 
 from __future__ import annotations
 
-import os
-import tomllib
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cassyy
 from pydantic import BaseModel
+
+from . import config
 
 CALLBACK_PATH = "/auth/cas/callback"
 _SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
@@ -54,46 +52,30 @@ class CasSettings:
         )
 
 
-def _secrets() -> dict[str, Any]:
-    for folder in (Path.cwd(), Path.home()):
-        path = folder / ".streamlit" / "secrets.toml"
-        if path.is_file():
-            with path.open("rb") as f:
-                return tomllib.load(f)
-    return {}
-
-
-def _setting(env: str, section: dict[str, Any], key: str, default: Any = "") -> Any:
-    value = os.environ.get(env)
-    return value if value not in (None, "") else section.get(key, default)
-
-
 def cas_settings() -> CasSettings | None:
     """The CAS configuration, or None when CAS is not configured."""
-    section = _secrets().get("cas", {})
-    server = str(_setting("PORTAL_CAS_SERVER_URL", section, "server_url")).strip()
-    if not server:
+    found = config.settings()
+    if not found.cas_server_url:
         return None
     return CasSettings(
-        server_url=server,
-        version=int(_setting("PORTAL_CAS_VERSION", section, "version", 3)),
-        public_url=str(_setting("PORTAL_PUBLIC_URL", section, "public_url")).rstrip("/"),
-        staff_no_attribute=str(_setting("PORTAL_CAS_STAFF_NO_ATTRIBUTE", section, "staff_no_attribute")),
-        name_attribute=str(_setting("PORTAL_CAS_NAME_ATTRIBUTE", section, "name_attribute", "cn")),
-        kind_attribute=str(_setting("PORTAL_CAS_KIND_ATTRIBUTE", section, "kind_attribute")),
-        timeout=float(_setting("PORTAL_CAS_TIMEOUT", section, "timeout", 10)),
+        server_url=found.cas_server_url,
+        version=found.cas_version,
+        public_url=found.public_url,
+        staff_no_attribute=found.cas_staff_no_attribute,
+        name_attribute=found.cas_name_attribute,
+        kind_attribute=found.cas_kind_attribute,
+        timeout=found.cas_timeout,
     )
 
 
 def public_url() -> str:
     """``PORTAL_PUBLIC_URL`` (or ``[cas] public_url``): the portal's address, when set."""
-    return str(_setting("PORTAL_PUBLIC_URL", _secrets().get("cas", {}), "public_url")).rstrip("/")
+    return config.settings().public_url
 
 
 def password_login_enabled() -> bool:
     """Whether 工号 + password login stays on beside single sign-on (administrators always keep it)."""
-    value = _setting("PORTAL_PASSWORD_LOGIN", _secrets().get("portal", {}), "password_login", True)
-    return str(value).strip().lower() not in ("0", "false", "no", "off")
+    return config.settings().password_login
 
 
 def oidc_settings(portal_section: Any) -> dict[str, str]:

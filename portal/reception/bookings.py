@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from .. import accounts, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
 from . import bans, ical, roster, waitlist
 from .access import can_book, can_manage
@@ -241,22 +241,28 @@ def mine_on(db: Database, user: User, day: dt.date) -> Booking | None:
 
 
 def _validated(db: Database, data: BookingInput, tpl: DayTemplate) -> dict:
+    """The form's values, clean; else one ValidationError naming every field at fault."""
+    found = Problems()
+    if not data.slot:
+        found.add("slot", "请选择一个时段")
+    elif data.slot not in tpl.slots:
+        found.add("slot", f"时段“{data.slot[:10]}”不是接待时段")
     if data.category not in CATEGORIES:
-        raise ValidationError(f"请选择反映事项的类别：{'、'.join(CATEGORIES)}")
-    if data.slot not in tpl.slots:
-        raise ValidationError(f"时段“{data.slot[:10]}”不是接待时段")
+        found.add("category", f"请选择反映事项类别：{'、'.join(CATEGORIES)}")
+    values: dict = {"category": data.category, "group_size": data.group_size}
+    with found.field("subject"):
+        values["subject"] = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
+    with found.field("description"):
+        values["description"] = text.free_text(data.description, "具体情况", 2000)
+    with found.field("phone"):
+        values["phone"] = text.phone(data.phone, "联系电话")
     if not 1 <= data.group_size <= tpl.max_group:
-        raise ValidationError(
-            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）"
+        found.add(
+            "group_size",
+            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）",
         )
-    subject = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
-    return {
-        "category": data.category,
-        "subject": subject,
-        "description": text.free_text(data.description, "具体情况", 2000),
-        "phone": text.phone(data.phone, "联系电话"),
-        "group_size": data.group_size,
-    }
+    found.check()
+    return values
 
 
 def _new_code(rng: random.Random | None) -> str:
@@ -473,6 +479,34 @@ def my_bookings(db: Database, user: User, *, include_cancelled: bool = True) -> 
     today = dates.today()
     coming = sorted((b for b in found if b.date >= today), key=lambda b: (b.date, b.slot))
     return coming + [b for b in found if b.date < today]
+
+
+class MyBookings(BaseModel):
+    """One's bookings under the headings 我的预约 shows: what will happen, what was cancelled (by the
+    holder, by 党办/校办, or with its day), and what is over (received, missed, or past)."""
+
+    coming: list[Booking] = []
+    cancelled: list[Booking] = []
+    past: list[Booking] = []
+
+
+def will_happen(booking: Booking, today: dt.date) -> bool:
+    """Still to come: booked (checked in or not) for today or later, on a day that stands."""
+    return booking.status == "booked" and booking.date >= today and booking.day_status != "cancelled"
+
+
+def sorted_mine(found: list[Booking], today: dt.date | None = None) -> MyBookings:
+    """``my_bookings`` under their headings, each in the order given (coming: nearest first)."""
+    today = today or dates.today()
+    out = MyBookings()
+    for b in found:
+        if will_happen(b, today):
+            out.coming.append(b)
+        elif b.status == "cancelled" or b.day_status == "cancelled":
+            out.cancelled.append(b)
+        else:
+            out.past.append(b)
+    return out
 
 
 def day_bookings(db: Database, day: dt.date) -> list[Booking]:
