@@ -13,6 +13,7 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlite_utils import Database
 
@@ -21,6 +22,8 @@ from ..accounts import Role, User
 from ..db import get_setting, set_setting
 from ..reception import roster, waitlist
 from .outbox import admin_users, department_users, emit, message, person_users
+
+log = logging.getLogger("portal.notify")
 
 BEHIND_SHARE = 0.8
 _SYSTEM = User(id=0, username="system", display_name="系统", roles=[Role(role="admin")])
@@ -142,4 +145,11 @@ def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
         return swept
     set_setting(db, "notify.last_scan", now.isoformat(timespec="seconds"))
     today = now.astimezone(dates.TZ).date()
-    return swept + reminders_before_the_day(db, today) + case_deadlines(db, today) + behind_pace(db, today)
+    found = {
+        "reception_reminders": reminders_before_the_day(db, today),
+        "case_deadlines": case_deadlines(db, today),
+        "behind_pace": behind_pace(db, today),
+        "waitlist": swept,
+    }
+    log.info("scheduled events queued: %d", sum(found.values()), extra=found)
+    return sum(found.values())

@@ -20,7 +20,7 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, periods, text
+from .. import audit, dates, periods, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
@@ -186,7 +186,7 @@ def lift(db: Database, actor: User, ban_id: int, reason: str) -> Ban:
             "UPDATE booking_bans SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
             [dates.stamp(), actor.id, reason, ban_id],
         )
-        accounts.audit(
+        audit.record(
             db,
             actor.id,
             "reception.lift_ban",
