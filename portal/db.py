@@ -783,6 +783,19 @@ def m020_case_ratings(db: Database) -> None:
         rated.add(answer)
 
 
+@migrations()
+def m021_case_kpi_indexes(db: Database) -> None:
+    """The KPIs (portal/kpis.py) read a period's cases by contact date and each case's first response
+    (its earliest 转办, 进展 or 答复 step) from the history: an index for each."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_contact_date ON cases(contact_date);
+        CREATE INDEX IF NOT EXISTS case_events_case_action ON case_events(case_id, action, at);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
