@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import accounts, config, provisioning, sessions, sso
+from . import audit, config, provisioning, sessions, sso
 from .cookies import set_session_cookie
 from .db import open_db, write
 from .errors import AuthError
@@ -90,18 +90,21 @@ def callback(request: Request) -> Response:
         identity = sso.validate_ticket(settings, service_url(request, settings, next_path), ticket)
     except sso.TicketRefused as exc:
         log.warning("CAS ticket refused: %s", exc)
-        with open_db() as db, write(db):
-            accounts.audit(db, None, "sso.cas_refused", str(exc)[:200])
         code = 503 if str(exc).startswith(("URLError", "TimeoutError", "ConnectionRefused")) else 403
+        with open_db() as db:
+            why = f"{'统一身份认证服务不可用' if code == 503 else '票据无效'}：{exc}"[:200]
+            audit.record(db, None, "login.cas", why, outcome="failed")
         return _page(UNAVAILABLE if code == 503 else REFUSED, code)
     with open_db() as db:
         try:
             user = provisioning.account_for(db, identity)
         except AuthError as exc:
+            audit.record(
+                db, None, "login.cas", exc.message[:200], outcome="refused", actor=identity.staff_no[:64]
+            )
             return _page(exc.message, 403)
         _, cookie = sessions.open_with_cookie(db, user.id, sessions.cas_key(ticket))
-        with write(db):
-            accounts.audit(db, user.id, "sso.cas_login", identity.staff_no)
+        audit.record(db, user.id, "login.cas", identity.staff_no)
     # a page of ours, not a redirect: the browser then opens the portal from our own origin,
     # so the SameSite=Strict cookie goes along
     response = _page("登录成功，正在进入联系师生服务平台……", 200, go=next_path)
@@ -116,9 +119,11 @@ async def single_logout(request: Request) -> Response:
     form = await request.form()
     ticket = sso.logout_ticket(str(form.get("logoutRequest", "")))
     if ticket:
-        with open_db() as db, write(db):
-            if sessions.end_identity(db, sessions.cas_key(ticket)):
-                accounts.audit(db, None, "sso.cas_single_logout", "")
+        key = sessions.cas_key(ticket)
+        with open_db() as db, write(db, housekeeping=True):
+            owner = db.execute("SELECT user_id FROM sessions WHERE sso_key = ?", [key]).fetchone()
+            if sessions.end_identity(db, key):
+                audit.record(db, owner[0] if owner else None, "session.end", "统一身份认证单点退出")
     return Response(status_code=200)
 
 

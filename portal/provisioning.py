@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from . import accounts, org, sso
+from . import accounts, audit, org, sso
 from .accounts import Role, User
 from .db import get_setting, set_setting, write
 from .errors import AuthError, ValidationError
@@ -29,7 +29,7 @@ def enabled(db: Database) -> bool:
 def set_enabled(db: Database, on: bool, actor_id: int | None) -> None:
     with write(db):
         set_setting(db, SETTING, "1" if on else "0")
-        accounts.audit(db, actor_id, "sso.auto_provision", "on" if on else "off")
+        audit.record(db, actor_id, "sso.auto_provision", "on" if on else "off")
 
 
 def account_for(db: Database, identity: sso.Identity) -> User:
@@ -58,7 +58,7 @@ def account_for(db: Database, identity: sso.Identity) -> User:
             user = accounts.create_user(
                 db, staff_no, person.name, roles=[Role(role="visitor")], person_id=person.id
             )
-            accounts.audit(db, None, "user.provision", f"{staff_no} ({identity.source})")
+            audit.record(db, None, "user.provision", f"{staff_no} ({identity.source})")
     except ValidationError as exc:
         raise AuthError(f"无法根据统一身份认证信息开通账号：{exc.message}") from exc
     return user
