@@ -423,20 +423,6 @@ def authenticate(db: Database, username: str, password: str) -> User:
     return get_user(db, row[0])
 
 
-def user_for_sso(db: Database, staff_no: str) -> User:
-    """The account of a campus single-sign-on identity, matched by 工号."""
-    staff_no = (staff_no or "").strip()
-    rows = list(
-        db.query(
-            _USER_SQL + "WHERE u.username = ? OR p.staff_no = ? ORDER BY u.username = ? DESC LIMIT 1",
-            [staff_no, staff_no, staff_no],
-        )
-    )
-    if not staff_no or not rows or not rows[0]["is_active"]:
-        raise AuthError("统一身份认证通过，但本平台没有与该工号对应的有效账号，请联系管理员")
-    return _user_from_row(db, rows[0])
-
-
 def audit(db: Database, actor_id: int | None, action: str, detail: str) -> None:
     db.execute(
         "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",

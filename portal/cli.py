@@ -80,6 +80,12 @@ def demo(seed: int, scale: int, force: bool) -> None:
 @click.option("--address", default="0.0.0.0", show_default=True)
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
+    from . import sso
+
+    try:
+        sso.require_public_url(sso.cas_settings())
+    except sso.PublicUrlMissing as exc:
+        fail(str(exc))
     from .server import serve as run
 
     run(port=port, address=address)

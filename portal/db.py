@@ -666,6 +666,24 @@ def m018_notify_skipped(db: Database) -> None:
     )
 
 
+@migrations()
+def m019_sso_links(db: Database) -> None:
+    """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
+    only way an administrator's or a department's account is reached by single sign-on."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sso_links (
+            staff_no TEXT PRIMARY KEY,           -- the identity's 工号/学号, exactly as the provider sends it
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            linked_by INTEGER REFERENCES users(id),
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
