@@ -109,9 +109,9 @@ elif listing.total:
 
 # --- batch export --------------------------------------------------------------------------
 with st.expander("批量导出记录表（按上面的筛选条件）", icon=":material/folder_zip:"):
-    too_many = listing.total > config.MAX_EXPORT_FORMS
+    too_many = listing.total > config.settings().max_export_forms
     if too_many:
-        st.warning(record_form.too_many_forms(listing.total, config.MAX_EXPORT_FORMS))
+        st.warning(record_form.too_many_forms(listing.total, config.settings().max_export_forms))
     with_pdf = False
     if record_form.soffice():
         with_pdf = st.checkbox("同时生成 PDF（较慢）", key="export_pdf")
@@ -138,7 +138,7 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
                     until=until,
                     pdf=with_pdf,
                     progress=advance,
-                    max_forms=config.MAX_EXPORT_FORMS,
+                    max_forms=config.settings().max_export_forms,
                 )
         except PortalError as exc:
             Path(zip_path).unlink(missing_ok=True)

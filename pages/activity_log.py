@@ -103,14 +103,21 @@ with st.form("activity_form", clear_on_submit=False):
     day = st.date_input("日期", value=today, max_value=today, format="YYYY-MM-DD", key="date")
     place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
     codes: list[str] = []
+    names: dict[str, str] = {}
     if kind:
         labels = {
             a.target_code: f"{a.target_name}（{a.start_date} 起{'，至 ' + str(a.end_date) if a.end_date else ''}）"
             for a in held
         }
-        codes = st.multiselect(f"{kind}", list(labels), format_func=labels.get, key="targets")
+        names = labels
+        codes = st.multiselect(
+            f"{kind}", list(labels), format_func=labels.get, key="targets", select_all=False
+        )
     elif colleagues:
-        codes = st.multiselect("谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts")
+        names = colleagues
+        codes = st.multiselect(
+            "谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts", select_all=False
+        )
         extra = st.text_input("其他谈话对象的工号（多个以 ; 分隔）", key="extra_codes")
         codes += [c.strip() for c in extra.replace("；", ";").split(";") if c.strip()]
     counterpart = st.text_input(
@@ -136,6 +143,20 @@ with st.form("activity_form", clear_on_submit=False):
     followup = st.text_area("落实情况（当场答复的写明答复内容）", key="followup")
     submitted = st.form_submit_button("保存", type="primary", icon=":material/save:")
 
+
+def save(data: activities.ActivityInput) -> None:
+    """Save the form once (its token); the result then replaces the form."""
+    try:
+        with common.database() as db:
+            submissions.once(
+                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
+            )
+    except PortalError as exc:
+        common.show_error(exc)
+    else:
+        st.rerun()
+
+
 if submitted:
     data = activities.ActivityInput(
         cadre_id=cadre_id,
@@ -151,12 +172,16 @@ if submitted:
         opinions=[line for line in opinions.splitlines() if line.strip()],
         followup=followup,
     )
-    try:
-        with common.database() as db:
-            submissions.once(
-                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
-            )
-    except PortalError as exc:
-        common.show_error(exc)
+    if len(codes) > activities.MANY_TARGETS:  # an official record naming many targets: asked first
+        common.ask("many_targets", data=data.model_dump(mode="json"), names=[names.get(c, c) for c in codes])
     else:
-        st.rerun()  # the result replaces the form
+        save(data)
+
+if asked := common.pending("many_targets"):
+    lines = [
+        f"本次记录将列出以下 {len(asked['names'])} 个联系对象，并打印在记录表上：",
+        *(f"· {name}" for name in asked["names"]),
+        "请确认每一个都参加了本次联系活动；如有误，请取消后修改选择。",
+    ]
+    if details := common.confirmed("many_targets", "确认联系对象", lines, ok="确认保存"):
+        save(activities.ActivityInput.model_validate(details["data"]))

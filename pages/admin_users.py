@@ -17,7 +17,10 @@ st.title("账号管理")
 with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
     username = st.text_input("账号（工号或学号）")
     name = st.text_input("姓名")
-    roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
+    # no select-all in these lists: every role at once (管理员 included) is never what is meant
+    roles = st.multiselect(
+        "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"], select_all=False
+    )
     department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
     if st.form_submit_button("新建", type="primary"):
         # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
@@ -74,12 +77,17 @@ if target:
     explicit = [r for r in target.roles if r.role != "cadre" or r.department]
     with st.form("edit_roles"):
         roles = st.multiselect(
-            "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=sorted({r.role for r in explicit})
+            "角色",
+            list(ROLE_LABELS),
+            format_func=ROLE_LABELS.get,
+            default=sorted({r.role for r in explicit}),
+            select_all=False,
         )
         depts = st.multiselect(
             "责任部门（部门角色）",
             policy().departments,
             default=[r.department for r in explicit if r.role == "department"],
+            select_all=False,
         )
         if st.form_submit_button("保存角色"):
             role_list = [Role(role=r) for r in roles if r != "department"]
@@ -102,6 +110,41 @@ if target:
         with common.database() as db:
             accounts.set_active(db, target.id, True, admin.id)  # enabling harms nobody: at once
         st.rerun()
+
+    # which campus identities reach this account: the only way to an administrator's or a
+    # department's account by single sign-on (portal/provisioning.py)
+    st.markdown("**统一身份认证关联**")
+    st.caption(
+        "普通账号按工号/学号自动对应统一身份认证，无需关联；管理员和部门账号只有在这里关联后，"
+        "才能通过统一身份认证登录（同名的统一身份认证账号不会自动进入）。关联和解除都记入操作日志。"
+    )
+    with common.database() as db:
+        target_links = provisioning.links(db, target.id)
+    for item in target_links:
+        l1, l2 = st.columns([3, 1])
+        l1.text(
+            f"{item.staff_no}（{item.linked_at[:16].replace('T', ' ')} 由 {item.linked_by or '命令行'} 关联）"
+        )
+        if l2.button("解除关联", key=f"unlink_{item.staff_no}"):
+            try:
+                with common.database() as db:
+                    provisioning.unlink(db, item.staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.rerun()
+    with st.form(f"link_{target.id}", clear_on_submit=True):
+        staff_no = st.text_input("统一身份认证账号（工号/学号）", max_chars=64)
+        if st.form_submit_button("关联"):
+            try:
+                with common.database() as db:
+                    provisioning.link(db, target.username, staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.success(
+                    f"已关联：统一身份认证账号 {common.md(staff_no.strip())} 可登录账号 {common.md(target.username)}。"
+                )
 
 # destructive actions ask first (pages/common.py: ask / confirmed)
 if asked := common.pending("reset_password"):
@@ -156,7 +199,10 @@ st.caption(
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
     scopes = st.multiselect(
-        "权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}"
+        "权限范围",
+        list(api_tokens.SCOPES),
+        format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}",
+        select_all=False,  # a token gets the scopes its caller needs, chosen one by one
     )
     days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
     if st.form_submit_button("签发令牌", type="primary"):

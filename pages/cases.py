@@ -57,6 +57,7 @@ state_pick = cols[0].multiselect(
     default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
     format_func=cases.STATE_LABELS.get,
     key=f"c_states_{scope}",
+    select_all=True,  # a filter: every state at once makes sense
 )
 # "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
 source = cols[1].selectbox(
@@ -165,7 +166,7 @@ st.download_button(
 
 # --- one case ----------------------------------------------------------------------------
 shown = [*kept, *found]
-# a case by its number and words, not its state (tests/test_house.py: a label a tap changes makes
+# a case by its number and words, not its state (tests/core/test_house.py: a label a tap changes makes
 # the second tap fall back to another case); the state heads the panel below and the table above
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")

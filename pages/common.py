@@ -143,7 +143,7 @@ def _navigate_from_browser(path: str) -> None:
 
 def public_base() -> str:
     """The portal's address as the browser sees it (``PORTAL_PUBLIC_URL`` when set)."""
-    configured = sso.public_url()
+    configured = config.settings().public_url
     if configured:
         return configured
     headers = st.context.headers

@@ -2,7 +2,7 @@ import streamlit as st
 
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import dates, links, reception
+from portal import dates, links, reception, states
 from portal.reception import bookings
 
 user = common.require(__file__)
@@ -77,19 +77,20 @@ if linked is not None:  # a link opens its booking first, on its own
     st.subheader(f"预约 {linked.code}")
     card(next(b for b in mine if b.id == linked.id))
     mine = [b for b in mine if b.id != linked.id]
-coming = [b for b in mine if b.date >= today]
-past = [b for b in mine if b.date < today]
-if coming:
-    st.subheader(f"即将到来（{len(coming)}）")
-    for b in coming:
+heads = bookings.sorted_mine(mine, today)
+if heads.coming:
+    st.subheader(f"即将到来（{len(heads.coming)}）")
+    for b in heads.coming:
         card(b)
 else:
     st.info("您没有即将到来的预约。")
     common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
-if past:
-    with st.expander(f"以往的预约（{len(past)}）", expanded=not coming):
-        for b in past:
-            card(b)
+# cancelled and past bookings under their own headings, folded while something is coming
+for title, group in ((states.booking_label("cancelled"), heads.cancelled), ("以往的预约", heads.past)):
+    if group:
+        with st.expander(f"{title}（{len(group)}）", expanded=not heads.coming):
+            for b in group:
+                card(b)
 
 
 def cancelled(b: bookings.Booking) -> None:

@@ -7,6 +7,7 @@ Roles: 师生 (visitor), 干部 (cadre), 部门 (department, with the department
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
@@ -46,7 +47,7 @@ class VerificationSlots:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        if not self._slots.acquire(timeout=config.LOGIN_WAIT_SECONDS):
+        if not self._slots.acquire(timeout=config.settings().login_wait):
             raise AuthError(BUSY)
         try:
             yield
@@ -54,7 +55,15 @@ class VerificationSlots:
             self._slots.release()
 
 
-_verification_slot = VerificationSlots(config.LOGIN_CONCURRENCY)
+_slots: VerificationSlots | None = None
+
+
+def _verification_slot() -> contextlib.AbstractContextManager[None]:
+    """The process's slots, made at first use (the settings are checked by then)."""
+    global _slots
+    if _slots is None:
+        _slots = VerificationSlots(config.settings().login_concurrency)
+    return _slots()
 
 
 class Role(BaseModel):
@@ -336,7 +345,7 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
         new_hash = hash_password(new) if ok else None
     if not ok:
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise ValidationError("原密码不正确")
     with write(db):
         db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
@@ -379,9 +388,9 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
                 raise AuthError(LOCKED.format(minutes=minutes))
             failures = 0  # the lock has run out: a fresh count
         failures += 1
-        locks = failures >= config.LOCKOUT_THRESHOLD
+        locks = failures >= config.settings().lockout_threshold
         locked_until_text = (
-            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
+            (now + dt.timedelta(seconds=config.settings().lockout_seconds)).isoformat(timespec="seconds")
             if locks
             else None
         )
@@ -413,7 +422,7 @@ def authenticate(db: Database, username: str, password: str) -> User:
         new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(row[1]) else None
     if not ok:
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise AuthError(LOGIN_FAILED)
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])

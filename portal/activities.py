@@ -50,6 +50,9 @@ HOURS_SUBTYPE = ("讲思政课", "思政课授课")
 MIN_HOURS, MAX_HOURS = 0.5, 8.0
 EARLIEST = dt.date(2000, 1, 1)
 MAX_OPINIONS = 20
+# A record naming more targets than this is saved only after the person confirms the list: the
+# record and its Word form are official, and one tap once named every college of a cadre.
+MANY_TARGETS = 3
 LIMITS = {
     "place": 100,
     "counterpart_text": 500,

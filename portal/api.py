@@ -3,17 +3,19 @@ the portal's own server. docs/api.md describes them; ``/api/v1/openapi.json`` to
 
 A request carries ``Authorization: Bearer <token>``; the token's scope decides what it reads
 (``portal.api_tokens``). Wrong tokens are rate-limited per client address: after
-``WRONG_TOKEN_LIMIT`` refusals within ``WRONG_TOKEN_WINDOW`` seconds that address gets 429
-until the window has passed. Any other path under ``/api/`` is a real 404, never the app shell.
+``WRONG_TOKEN_LIMIT`` refusals within ``WRONG_TOKEN_WINDOW`` seconds that address (an IPv6 caller:
+its /64 network) gets 429 until the window has passed; the limiter's memory is bounded. Any other path under ``/api/`` is a real 404, never the app shell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,30 +29,77 @@ from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
 WRONG_TOKEN_WINDOW = 60.0
+# Callers remembered at most (≈ 1 KB each: 10 MB when full): a flood of new addresses pushes out the callers whose
+# last wrong token is oldest, never more memory.
+WRONG_TOKEN_CALLERS = 10_000
+
+
+def caller_key(address: str) -> str:
+    """Who is counted: an IPv4 address (an IPv4-mapped IPv6 address is its IPv4 address), or an
+    IPv6 caller's /64 network — one host holds a whole /64 and may speak from any address of it."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 class WrongTokenLimiter:
-    """Refusals per client address in a sliding window (one server process: memory is enough)."""
+    """Refusals per caller (``caller_key``) in a sliding window (one server process: memory is enough).
 
-    def __init__(self, limit: int = WRONG_TOKEN_LIMIT, window: float = WRONG_TOKEN_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
+    Only failures are remembered, at most ``limit`` moments per caller, and in the order of their
+    latest failure: a caller whose failures have all left the window is swept from the front, and
+    past ``capacity`` callers the least recent one goes (what a flood of addresses can push out is a
+    caller with older failures, never the memory bound)."""
+
+    def __init__(
+        self,
+        limit: int = WRONG_TOKEN_LIMIT,
+        window: float = WRONG_TOKEN_WINDOW,
+        capacity: int = WRONG_TOKEN_CALLERS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.capacity, self._clock = limit, window, capacity, clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._seen[key]
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def _trim(self, q: deque[float], now: float) -> deque[float]:
         while q and now - q[0] > self.window:
             q.popleft()
         return q
 
-    def blocked(self, key: str) -> bool:
+    def blocked(self, address: str) -> bool:
+        key = caller_key(address)
         with self._lock:
-            return len(self._trim(key, time.monotonic())) >= self.limit
+            q = self._seen.get(key)
+            if q is None:
+                return False
+            if not self._trim(q, self._clock()):
+                del self._seen[key]
+                return False
+            return len(q) >= self.limit
 
-    def failed(self, key: str) -> None:
+    def failed(self, address: str) -> None:
+        key = caller_key(address)
         with self._lock:
-            now = time.monotonic()
-            self._trim(key, now).append(now)
+            now = self._clock()
+            q = self._seen.pop(key, None) or deque(maxlen=self.limit)
+            self._trim(q, now).append(now)
+            self._seen[key] = q  # the most recent failure last
+            while self._seen:  # sweep the front: callers whose latest failure has left the window
+                first = next(iter(self._seen.values()))
+                if now - first[-1] <= self.window:
+                    break
+                self._seen.popitem(last=False)
+            while len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
 
 
 limiter = WrongTokenLimiter()

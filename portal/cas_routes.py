@@ -104,6 +104,11 @@ def _state_matches(request: Request, settings: sso.CasSettings, state: str) -> b
     return hmac.compare_digest(held.encode(), state.encode())
 
 
+def _logged_in(request: Request) -> bool:
+    with open_db() as db:
+        return sessions.resume_from_cookie(db, request.cookies.get(config.SESSION_COOKIE)) is not None
+
+
 def _configured() -> sso.CasSettings | Response:
     settings = sso.cas_settings()
     if settings is None:
@@ -150,6 +155,10 @@ def callback(request: Request) -> Response:
     ticket = request.query_params.get("ticket", "")
     next_path = return_path(request.query_params.get("next"))
     if not _state_matches(request, settings, state):
+        if _logged_in(request):
+            # the back button: the CAS server, still logged in, sent a new ticket for a login this
+            # browser finished already; nothing is opened, the person goes on where he or she was
+            return RedirectResponse(next_path, status_code=303, headers=_NO_STORE)
         _audit(None, "sso.cas_refused", "state: not started in this browser, or expired")
         return _page(STALE, 403)
     try:
@@ -175,7 +184,9 @@ def callback(request: Request) -> Response:
     # a redirect, not a page at this address: the ticket leaves the address bar and the history
     response = RedirectResponse(next_path, status_code=303, headers=_NO_STORE)
     set_session_cookie(request, response, cookie)
-    response.delete_cookie(_state_cookie(settings), path="/", secure=settings.secure, httponly=True, samesite="lax")
+    response.delete_cookie(
+        _state_cookie(settings), path="/", secure=settings.secure, httponly=True, samesite="lax"
+    )
     return response
 
 

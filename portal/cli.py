@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from . import accounts, config, imports, seeds
-from .db import connect, migrate, open_db
+from .db import open_db
 from .errors import ImportRejected, PortalError
 
 
@@ -19,12 +17,25 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def check_settings() -> None:
+    """Every command starts by checking the settings: a bad value stops it here, named, in
+    Chinese and English (exit status 2), before it touches anything."""
+    try:
+        config.settings()
+    except config.SettingsError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(2)
+    for old in config.deprecated_names():
+        click.echo(f"提示：设置已更名 / setting renamed: {old}", err=True)
+    for name in config.unknown_names():
+        click.echo(f"提示：未知的设置 {name}（拼写错误？）/ unknown setting {name} (misspelt?)", err=True)
+
+
 @click.group()
 @click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
-    envvar="PORTAL_DB",
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
 @click.version_option(package_name="contact-portal")
@@ -32,10 +43,20 @@ def fail(message: str) -> None:
 def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""
     if db_path:
-        os.environ["PORTAL_DB"] = str(Path(db_path).resolve())
-    if ctx.invoked_subcommand != "restore" and not config.db_path().exists():
+        config.use_database(db_path)
+    check_settings()
+    if ctx.invoked_subcommand in ("restore", "config"):
+        return
+    if not config.db_path().exists():
         with open_db() as db:  # a new database starts seeded, whichever command makes it
             seeds.seed(db)
+
+
+@cli.command("config")
+def config_command() -> None:
+    """Check the settings and print those in force, and where each came from (secrets hidden)."""
+    for variable, value, source in config.describe():
+        click.echo(f"{variable}={value}\t# {source}")
 
 
 @cli.command()
@@ -85,7 +106,8 @@ def serve(port: int, address: str) -> None:
     try:
         sso.require_public_url(sso.cas_settings())
     except sso.PublicUrlMissing as exc:
-        fail(str(exc))
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     from .server import serve as run
 
     run(port=port, address=address)
@@ -162,20 +184,61 @@ def user_reset(username: str, password: str | None) -> None:
     click.echo(f"账号 {username} 的密码已重置。" + ("" if password else f"新密码：{new}"))
 
 
+@user.command("link")
+@click.argument("username")
+@click.argument("identity")
+def user_link(username: str, identity: str) -> None:
+    """Let the campus identity IDENTITY (工号/学号) log into USERNAME: the only way to an administrator's
+    or a department's account by single sign-on (audited)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.link(db, username, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已关联：统一身份认证账号 {identity} 可登录账号 {username}")
+
+
+@user.command("unlink")
+@click.argument("identity")
+def user_unlink(identity: str) -> None:
+    """Remove the link of the campus identity IDENTITY (audited; the sessions it opened end)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.unlink(db, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已解除统一身份认证账号 {identity} 的关联")
+
+
+@user.command("links")
+@click.argument("username", required=False)
+def user_links(username: str | None) -> None:
+    """List the campus identities linked to accounts (all, or USERNAME's)."""
+    from . import provisioning
+
+    with open_db() as db:
+        found = accounts.find_user(db, username) if username else None
+        if username and found is None:
+            fail(f"账号“{username}”不存在")
+        for item in provisioning.links(db, found.id if found else None):
+            click.echo(f"{item.staff_no}\t{item.username}\t{item.linked_at}\t{item.linked_by or '命令行'}")
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup(file: str) -> None:
-    """Write a consistent copy of the live database (safe while the server runs)."""
-    target = Path(file)
-    if target.exists():
-        fail(f"{target} 已存在，未覆盖")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open_db() as db:
-        dest = sqlite3.connect(str(target))
-        with dest:
-            db.conn.backup(dest)
-        dest.close()
-    click.echo(f"已备份到 {target}")
+    """Write a consistent copy of the live database (safe while the server runs), mode 0600."""
+    from . import backups
+
+    try:
+        backups.backup(Path(file))
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已备份到 {file}（仅属主可读写；含密钥，请加密后再复制到其他主机）")
 
 
 @cli.command()
@@ -183,27 +246,15 @@ def backup(file: str) -> None:
 @click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
 def restore(file: str, yes: bool) -> None:
     """Replace the database with a backup (stop the server first); older schemas migrate forward."""
-    source = sqlite3.connect(f"file:{Path(file).resolve()}?mode=ro", uri=True)
+    from . import backups
+
     try:
-        ok = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        is_portal = (
-            source.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
-            is not None
-        )
-    except sqlite3.DatabaseError:
-        ok = is_portal = False
-    if not (ok and is_portal):
-        source.close()
-        fail(f"{file} 不是完好的本平台数据库备份，未作任何修改")
+        backups.check(Path(file))
+    except PortalError as exc:
+        fail(exc.message)
     if not yes:
         click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
-    db = connect()
-    with db.conn:
-        source.backup(db.conn)
-    source.close()
-    migrate(db)
-    seeds.seed(db)  # a backup from before the seeds moved out of the migrations
-    db.close()
+    backups.restore(Path(file))
     click.echo(f"已从 {file} 恢复到 {config.db_path()}")
 
 

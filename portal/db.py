@@ -2,7 +2,8 @@
 
 * A connection per unit of work (``open_db()``), never shared across threads:
   Streamlit reruns a script on other threads, and sqlite3 connections refuse that.
-* Set-up once per file and process: WAL (it persists in the file) and the migration check;
+* Set-up once per file and process: the file readable by its owner only (0600), WAL (it
+  persists in the file) and the migration check;
   per connection: foreign keys on, ``synchronous = NORMAL``, a busy timeout.
 * ``write(db)`` is the only way services write: it starts with ``BEGIN IMMEDIATE``
   so that check-then-insert (a booking's capacity) cannot race, and rolls back on
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
@@ -680,6 +682,7 @@ def m019_sso_links(db: Database) -> None:
             linked_at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        CREATE INDEX IF NOT EXISTS sso_links_linked_by ON sso_links(linked_by);
         """,
     )
 
@@ -711,8 +714,8 @@ def connect(path: str | Path | None = None) -> Database:
     target = _target(path)
     key = _file_key(target)
     first = key is not None and (key not in _set_up or not target.exists())
-    if key is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    if first:
+        private_file(target)
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
@@ -721,6 +724,27 @@ def connect(path: str | Path | None = None) -> Database:
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
     return db
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` readable by its owner only (0600), creating it empty if missing.
+
+    The database holds password hashes, the secret key and robot secrets: whatever the umask of
+    the shell or job that first opens it, it is never readable by other local users. SQLite gives
+    its ``-wal`` and ``-shm`` files the database file's permissions; a file another release made
+    0644 is narrowed here too (and its ``-wal``/``-shm`` with it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for found in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if found.stat().st_mode & 0o077:
+                os.chmod(found, 0o600)
+        except OSError:  # not there, or not ours (a read-only copy): SQLite will say what matters
+            pass
 
 
 def migrate(db: Database) -> None:

@@ -1,13 +1,14 @@
 """Chinese for the English that Streamlit's frontend hard-codes.
 
 Streamlit has no locale setting: the file uploader says "Drag and drop files here", "Upload" and
-"5MB per file", an empty table says "empty", a selectbox "Choose an option", a text box "Press Enter
-to apply", and a mistyped URL "Page not found … Running the app's main page". The server
+"5MB per file", an empty table says "empty", a selectbox "Choose an option", a multiselect's first
+row "Select all", a text box "Press Enter to apply", and a mistyped URL "Page not found … Running the
+app's main page". The server
 (portal/server.py) serves the few frontend files that hold those strings with the strings
 translated, through its own routes in front of Streamlit's static files; nothing else changes.
 
 Each replacement names the file it belongs to and must match there. ``check()`` lists the ones that
-no longer match the installed Streamlit (tests/test_frontend_zh.py fails on any, so an upgrade that
+no longer match the installed Streamlit (tests/core/test_frontend_zh.py fails on any, so an upgrade that
 moves a string is noticed, and the file is then served as Streamlit ships it).
 """
 
@@ -48,6 +49,11 @@ REPLACEMENTS = [
     Replacement("Radio", r"`No options to select\.`", "`没有可选项。`"),
     Replacement("Selectbox", r"children:`No results`", "children:`没有匹配的选项`"),
     Replacement("Multiselect", r"return`No results`", "return`没有匹配的选项`"),
+    Replacement("Multiselect", r"label:`Select all`", "label:`全选`"),
+    Replacement("Multiselect", r"label:`Select \$\{([^`{}]+)\} matches`", "label:`选择全部 ${\\1} 个匹配项`"),
+    Replacement("Multiselect", r"label:`Add: \$\{([^`{}]+)\}`", "label:`添加：${\\1}`"),
+    Replacement("DataFrame", r"label:`Select all`", "label:`全选`"),
+    Replacement("Selectbox", r"label:`Add: \$\{([^`{}]+)\}`", "label:`添加：${\\1}`"),
     Replacement("InputInstructions", r"a\?`submit form`:`apply`", "a?`提交`:`确认`"),
     Replacement("InputInstructions", r"`Press \$\{(\w+\(\)\?`⌘`:`Ctrl`)\}\+Enter to \$\{e\}`", "`按 ${\\1}+回车键${e}`"),
     Replacement("InputInstructions", r"`Press Enter to \$\{e\}`", "`按回车键${e}`"),

@@ -13,14 +13,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from . import sso
+from . import config
 
-DEFAULT_BASE_URL = "http://localhost:8501"
+DEFAULT_BASE_URL = config.DEFAULT_PUBLIC_URL
 
 
 def base_url() -> str:
     """The portal's public address (``PORTAL_PUBLIC_URL`` or ``[cas] public_url``), else the default."""
-    return (sso.public_url().strip() or DEFAULT_BASE_URL).rstrip("/")
+    return config.settings().base_url
 
 
 @dataclass(frozen=True)

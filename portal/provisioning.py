@@ -61,7 +61,8 @@ def _is_local(db: Database, user_id: int) -> bool:
     marks = ",".join("?" * len(LOCAL_ROLES))
     return (
         db.execute(
-            f"SELECT 1 FROM user_roles WHERE user_id = ? AND role IN ({marks}) LIMIT 1", [user_id, *LOCAL_ROLES]
+            f"SELECT 1 FROM user_roles WHERE user_id = ? AND role IN ({marks}) LIMIT 1",
+            [user_id, *LOCAL_ROLES],
         ).fetchone()
         is not None
     )
@@ -92,6 +93,15 @@ def account_for(db: Database, identity: sso.Identity) -> User:
         if _is_local(db, row[0]):
             raise AuthError(LINK_NEEDED)
         return _active(db, row[0])
+    alike = db.execute(
+        "SELECT id, username FROM users WHERE username = ? COLLATE NOCASE", [staff_no]
+    ).fetchone()
+    if alike is not None:  # 'ADMIN' for 'admin': never the same account, and no new one of that name
+        if _is_local(db, alike[0]):
+            raise AuthError(LINK_NEEDED)
+        raise AuthError(
+            f"统一身份认证提供的工号“{staff_no}”与本平台账号“{alike[1]}”大小写不同，未登录。请联系管理员关联统一身份认证"
+        )
     if not enabled(db):
         raise AuthError(NO_ACCOUNT)
     try:
@@ -118,7 +128,8 @@ def link(db: Database, username: str, staff_no: str, actor_id: int | None = None
         raise NotFound(f"账号“{username}”不存在")
     with write(db):
         taken = db.execute(
-            "SELECT u.username FROM sso_links l JOIN users u ON u.id = l.user_id WHERE l.staff_no = ?", [staff_no]
+            "SELECT u.username FROM sso_links l JOIN users u ON u.id = l.user_id WHERE l.staff_no = ?",
+            [staff_no],
         ).fetchone()
         if taken is not None:
             raise ValidationError(f"统一身份认证账号 {staff_no} 已关联到账号“{taken[0]}”，请先解除那个关联")

@@ -21,7 +21,6 @@ import ctypes
 import gc
 import hashlib
 import logging
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -314,7 +313,7 @@ SERVER_CONFIG = {
     "browser.gatherUsageStats": False,
     "server.enableXsrfProtection": True,
     "server.enableCORS": True,
-    "server.maxUploadSize": max(1, config.MAX_UPLOAD_BYTES // (1024 * 1024)),
+    "server.maxUploadSize": 5,  # serve() sets it from PORTAL_MAX_UPLOAD_BYTES
     "server.fileWatcherType": "none",
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
@@ -375,7 +374,7 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     threads take turns on the GIL anyway, so more arenas buy no speed here. An explicit
     ``MALLOC_ARENA_MAX`` wins; elsewhere than glibc this does nothing.
     """
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    if config.malloc_arenas_set():
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -396,4 +395,12 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     app = build_app()
     preload()
     gc.freeze()  # what is loaded by now lives as long as the server: keep it out of every collection
-    app.run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
+    upload_mb = max(1, config.settings().max_upload_bytes // (1024 * 1024))
+    app.run(
+        config={
+            **SERVER_CONFIG,
+            "server.maxUploadSize": upload_mb,
+            "server.port": port,
+            "server.address": address,
+        }
+    )

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 import threading
 
@@ -56,9 +55,9 @@ def _digest(token: str) -> str:
 
 def secret_key(db: Database) -> str:
     """``PORTAL_SECRET_KEY``, else a random key made once and kept in the database."""
-    env = os.environ.get("PORTAL_SECRET_KEY")
-    if env:
-        return env
+    configured = config.settings().secret_key
+    if configured is not None:
+        return configured.get_secret_value()
     key = get_setting(db, "secret_key")
     if key is None:
         with write(db, housekeeping=True):
@@ -136,9 +135,9 @@ def purge(db: Database) -> int:
     Sessions opened by single sign-on are kept until past their maximum age (plus a day):
     while the row exists, the same identity cannot open a new session behind the idle timeout.
     """
-    now = dates.now()
-    idle_before = (now - dt.timedelta(seconds=config.SESSION_IDLE_SECONDS)).isoformat(timespec="seconds")
-    old_before = (now - dt.timedelta(seconds=config.SESSION_MAX_AGE + 86400)).isoformat(timespec="seconds")
+    now, limits = dates.now(), config.settings()
+    idle_before = (now - dt.timedelta(seconds=limits.session_idle)).isoformat(timespec="seconds")
+    old_before = (now - dt.timedelta(seconds=limits.session_max_age + 86400)).isoformat(timespec="seconds")
     with write(db, housekeeping=True):
         cur = db.execute(
             "DELETE FROM sessions WHERE created_at < ? OR (sso_key IS NULL AND "
@@ -170,8 +169,9 @@ def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:
         noted = _seen.get(key)
     created = dt.datetime.fromisoformat(row[2])
     last_seen = max(dt.datetime.fromisoformat(row[3]), dt.datetime.fromisoformat(noted or row[3]))
-    idle = (now - last_seen).total_seconds() > config.SESSION_IDLE_SECONDS
-    too_old = (now - created).total_seconds() > config.SESSION_MAX_AGE
+    limits = config.settings()
+    idle = (now - last_seen).total_seconds() > limits.session_idle
+    too_old = (now - created).total_seconds() > limits.session_max_age
     if idle or too_old:
         return None  # over by its own timestamps: nothing needs writing to refuse it
     if now - last_seen > _TOUCH_EVERY:
@@ -235,7 +235,9 @@ def resume_from_cookie(db: Database, cookie: str | None) -> tuple[str, User] | N
     if not cookie:
         return None
     try:
-        token = TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.SESSION_MAX_AGE).decode()
+        token = (
+            TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.settings().session_max_age).decode()
+        )
     except BadSignature:  # SignatureExpired is a BadSignature
         return None
     return _live(db, "s.token_hash", _digest(token))

@@ -1,9 +1,8 @@
 """Campus single sign-on (统一身份认证): settings, identities, and the CAS protocol.
 
-Settings come from the environment (``PORTAL_CAS_*``, ``PORTAL_PUBLIC_URL``, ``PORTAL_PASSWORD_LOGIN``,
-``PORTAL_PERSON_KINDS``) or, when unset there, from ``.streamlit/secrets.toml`` (the file Streamlit
-reads: the working folder's, else the home folder's): a ``[cas]`` section and the ``[portal]``
-section. See docs/configuration.md.
+Settings come from ``portal.config`` (``PORTAL_CAS_*``, ``PORTAL_PUBLIC_URL``, ``PORTAL_PASSWORD_LOGIN``,
+``PORTAL_PERSON_KINDS``, each falling back to its key in ``.streamlit/secrets.toml``'s ``[cas]`` or
+``[portal]`` section). See docs/configuration.md.
 
 The CAS service URL is built from the configured public address only, never from a request's
 ``Host`` or ``X-Forwarded-Host``: a CAS server issues tickets for other sites too, and a service URL
@@ -19,24 +18,21 @@ posts) are read here, and accepted only from the CAS server's own addresses.
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 import socket
 import time
-import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cassyy
 from cassyy.core import parse_cas_xml
 from pydantic import BaseModel
 
+from . import config
 from .errors import AuthError
 
 CALLBACK_PATH = "/auth/cas/callback"
@@ -74,7 +70,9 @@ class CasSettings:
     name_attribute: str = "cn"
     kind_attribute: str = ""
     timeout: float = 10.0
-    logout_from: tuple[str, ...] = ()  # addresses or networks single logout may come from; empty: the CAS host's
+    logout_from: tuple[
+        str, ...
+    ] = ()  # addresses or networks single logout may come from; empty: the CAS host's
 
     def client(self) -> cassyy.CASClient:
         return cassyy.CASClient.from_base_url(
@@ -111,52 +109,31 @@ def require_public_url(settings: CasSettings | None) -> None:
         raise PublicUrlMissing()
 
 
-def _secrets() -> dict[str, Any]:
-    for folder in (Path.cwd(), Path.home()):
-        path = folder / ".streamlit" / "secrets.toml"
-        if path.is_file():
-            with path.open("rb") as f:
-                return tomllib.load(f)
-    return {}
-
-
-def _setting(env: str, section: dict[str, Any], key: str, default: Any = "") -> Any:
-    value = os.environ.get(env)
-    return value if value not in (None, "") else section.get(key, default)
-
-
-def _addresses(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list | tuple) else str(value or "").replace(";", ",").split(",")
-    return tuple(str(v).strip() for v in items if str(v).strip())
-
-
 def cas_settings() -> CasSettings | None:
     """The CAS configuration, or None when CAS is not configured."""
-    section = _secrets().get("cas", {})
-    server = str(_setting("PORTAL_CAS_SERVER_URL", section, "server_url")).strip()
-    if not server:
+    found = config.settings()
+    if not found.cas_server_url:
         return None
     return CasSettings(
-        server_url=server,
-        version=int(_setting("PORTAL_CAS_VERSION", section, "version", 3)),
-        public_url=str(_setting("PORTAL_PUBLIC_URL", section, "public_url")).strip().rstrip("/"),
-        staff_no_attribute=str(_setting("PORTAL_CAS_STAFF_NO_ATTRIBUTE", section, "staff_no_attribute")),
-        name_attribute=str(_setting("PORTAL_CAS_NAME_ATTRIBUTE", section, "name_attribute", "cn")),
-        kind_attribute=str(_setting("PORTAL_CAS_KIND_ATTRIBUTE", section, "kind_attribute")),
-        timeout=float(_setting("PORTAL_CAS_TIMEOUT", section, "timeout", 10)),
-        logout_from=_addresses(_setting("PORTAL_CAS_LOGOUT_FROM", section, "logout_from")),
+        server_url=found.cas_server_url,
+        version=found.cas_version,
+        public_url=found.public_url,
+        staff_no_attribute=found.cas_staff_no_attribute,
+        name_attribute=found.cas_name_attribute,
+        kind_attribute=found.cas_kind_attribute,
+        timeout=found.cas_timeout,
+        logout_from=tuple(found.cas_logout_from),
     )
 
 
 def public_url() -> str:
     """``PORTAL_PUBLIC_URL`` (or ``[cas] public_url``): the portal's address, when set."""
-    return str(_setting("PORTAL_PUBLIC_URL", _secrets().get("cas", {}), "public_url")).strip().rstrip("/")
+    return config.settings().public_url
 
 
 def password_login_enabled() -> bool:
     """Whether 工号 + password login stays on beside single sign-on (administrators always keep it)."""
-    value = _setting("PORTAL_PASSWORD_LOGIN", _secrets().get("portal", {}), "password_login", True)
-    return str(value).strip().lower() not in ("0", "false", "no", "off")
+    return config.settings().password_login
 
 
 def oidc_settings(portal_section: Any) -> dict[str, str]:
@@ -298,7 +275,9 @@ def _resolved(host: str) -> frozenset[str]:
 def logout_sources(settings: CasSettings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Where single logout may come from: ``PORTAL_CAS_LOGOUT_FROM`` (addresses or networks), else
     every address the CAS server's host name resolves to."""
-    entries = settings.logout_from or tuple(_resolved(urllib.parse.urlsplit(settings.server_url).hostname or ""))
+    entries = settings.logout_from or tuple(
+        _resolved(urllib.parse.urlsplit(settings.server_url).hostname or "")
+    )
     networks = []
     for entry in entries:
         try:
@@ -383,22 +362,10 @@ def _key(value: str) -> str:
 
 
 def person_kinds_table() -> dict[str, str]:
-    """The mapping in force: the default table, with ``PORTAL_PERSON_KINDS`` (``值=类别,值=类别`` or a
-    JSON object) or ``[portal.person_kinds]`` in secrets.toml adding or overriding entries."""
+    """The mapping in force: the default table, with ``PORTAL_PERSON_KINDS`` (or ``[portal]
+    person_kinds`` in secrets.toml) adding or overriding entries."""
     table = {_key(k): v for k, v in DEFAULT_PERSON_KINDS.items()}
-    raw = os.environ.get("PORTAL_PERSON_KINDS", "").strip()
-    configured: dict[str, Any]
-    if raw.startswith("{"):
-        configured = json.loads(raw)
-    elif raw:
-        configured = dict(part.split("=", 1) for part in raw.replace(";", ",").split(",") if "=" in part)
-    else:
-        configured = dict(_secrets().get("portal", {}).get("person_kinds", {}))
-    for value, kind in configured.items():
-        kind = str(kind).strip()
-        if kind not in KIND_PRIORITY:
-            raise ValueError(f"PORTAL_PERSON_KINDS: {value}={kind}: 类别须为 {'、'.join(KIND_PRIORITY)} 之一")
-        table[_key(str(value))] = kind
+    table.update({_key(k): v for k, v in config.settings().person_kinds.items()})
     return table
 
 
@@ -409,7 +376,9 @@ def person_kind(values: Iterable[str], table: dict[str, str] | None = None) -> s
     table = person_kinds_table() if table is None else table
     values = [v.strip() for v in values if v and v.strip()]
     if not values:
-        raise UnknownPersonKind("统一身份认证没有提供人员类别，无法自动开通账号，请联系管理员导入您的人员信息")
+        raise UnknownPersonKind(
+            "统一身份认证没有提供人员类别，无法自动开通账号，请联系管理员导入您的人员信息"
+        )
     found = {table[_key(v)] for v in values if _key(v) in table}
     if not found:
         shown = "、".join(values)[:100]

@@ -103,8 +103,8 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
     name = filename.lower()
     if not data:
         raise _refuse("文件是空的")
-    if len(data) > config.MAX_UPLOAD_BYTES:
-        limit = config.MAX_UPLOAD_BYTES / 1024 / 1024
+    if len(data) > config.settings().max_upload_bytes:
+        limit = config.settings().max_upload_bytes / 1024 / 1024
         raise _refuse(f"文件过大（{len(data) / 1024 / 1024:.1f} MB，上限 {limit:g} MB）", "文件过大")
     if name.endswith(".xlsx"):
         table = _read_xlsx(data)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh database per test, the demo university, and AppTest helpers."""
+"""Shared fixtures: a fresh database per test, the demo university, and AppTest helpers; each
+test's tier from the folder it sits in."""
 
 from __future__ import annotations
 
@@ -30,6 +31,20 @@ KINDS_OF_USER = {
     "dept_zuzhi": "zuzhi",
     "admin": "admin",
 }
+
+
+# The tiers, by what a test needs (README: Tests). A test's tier is the folder it sits in, applied
+# as a marker: ``pytest -m "core or pages"`` runs the fast tier. Registered in pyproject.toml.
+TIERS = ("core", "pages", "server", "browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            folder = item.path.relative_to(here).parts[0]
+            if folder in TIERS:
+                item.add_marker(folder)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import smtplib
 import threading
 import time
@@ -28,6 +27,7 @@ import urllib.request
 from email.message import EmailMessage
 from urllib.parse import quote_plus, urlencode
 
+from .. import config
 from .digest import config_from_env
 from .digest import send as smtp_send
 from .outbox import Message
@@ -48,17 +48,60 @@ def _post_json(url: str, body: dict) -> dict:
     return _answer(request)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, never followed: the address was checked against the allowed hosts
+    (``outbox.webhook_hosts``), its ``Location`` was not, and the request would carry the message
+    (and the answer come back as the last error) to any address inside the network."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 - urllib's signature
+        return None
+
+
+# no redirects; proxies from the environment as urlopen's default opener has them
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _answer(request: urllib.request.Request) -> dict:
+    """The JSON answer of 企业微信 or 钉钉. Nothing of a remote body reaches the error but the
+    API's own ``errcode``/``errmsg`` (short, plain text): an error page, a redirect's target, a
+    non-JSON answer are summed up by their status."""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - hosts are checked
-            found = json.loads(response.read().decode() or "{}")
+        with _opener.open(request, timeout=TIMEOUT) as response:
+            raw = response.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as exc:
+        exc.close()
+        if 300 <= exc.code < 400:
+            raise ChannelError(
+                f"HTTP {exc.code}：对方要求重定向，已拒绝（不跟随重定向，请核对 Webhook 地址）"
+            ) from None
         raise ChannelError(f"HTTP {exc.code}") from None
     except (OSError, ValueError) as exc:
-        raise ChannelError(f"连接失败：{exc}") from None
+        raise ChannelError(f"连接失败：{_reason(exc)}") from None
+    try:
+        found = json.loads(raw.decode() or "{}") if len(raw) <= MAX_ANSWER_BYTES else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise ChannelError("对方的答复不是企业微信或钉钉接口的格式（请核对 Webhook 地址）")
     if found.get("errcode", 0) != 0:
-        raise ChannelError(f"errcode {found.get('errcode')}: {str(found.get('errmsg', ''))[:200]}")
+        raise ChannelError(
+            f"errcode {_plain_text(found.get('errcode'), 20)}: {_plain_text(found.get('errmsg'), 200)}"
+        )
     return found
+
+
+MAX_ANSWER_BYTES = 64 * 1024  # 企业微信 and 钉钉 answer with a few hundred bytes
+
+
+def _plain_text(value: object, limit: int) -> str:
+    """A field of a remote answer as one short line of printable text."""
+    return "".join(ch for ch in str(value if value is not None else "") if ch.isprintable())[:limit]
+
+
+def _reason(exc: Exception) -> str:
+    """Why a connection failed, without a remote body (URLError carries a reason, not a page)."""
+    reason = getattr(exc, "reason", exc)
+    return _plain_text(reason, 200)
 
 
 def _plain(msg: Message) -> str:
@@ -90,13 +133,13 @@ _token: dict[str, tuple[str, float]] = {}  # corp id + agent → (access token, 
 
 
 def _wecom_settings() -> tuple[str, str, int, str]:
-    corp, secret = os.environ.get("PORTAL_WECOM_CORPID", ""), os.environ.get("PORTAL_WECOM_SECRET", "")
-    agent = os.environ.get("PORTAL_WECOM_AGENTID", "")
-    if not (corp and secret and agent.isdigit()):
+    found = config.settings()
+    corp, secret, agent = found.wecom_corpid, found.wecom_secret.get_secret_value(), found.wecom_agentid
+    if not (corp and secret and agent is not None):
         raise ChannelError(
             "未配置企业微信应用（PORTAL_WECOM_CORPID、PORTAL_WECOM_SECRET、PORTAL_WECOM_AGENTID）"
         )
-    return corp, secret, int(agent), os.environ.get("PORTAL_WECOM_API", WECOM_API).rstrip("/")
+    return corp, secret, agent, found.wecom_api
 
 
 def _wecom_token(api: str, corp: str, secret: str, agent: int) -> str:

@@ -18,7 +18,6 @@ lists numbers, deadlines and the handling unit, never the opinion text (mail lea
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Protocol
 
-from .. import dates
+from .. import config, dates
 
 if TYPE_CHECKING:  # features import portal.notify.events: no import of a feature at run time
     from ..cases import Case
@@ -51,30 +50,21 @@ class SmtpConfig:
         return list(dict.fromkeys([*self.departments.get(department, []), *self.everyone]))
 
 
-def _addresses(text: str) -> list[str]:
-    return [a.strip() for a in text.split(",") if a.strip()]
-
-
 def config_from_env(env: Mapping[str, str] | None = None) -> SmtpConfig | None:
-    """The SMTP configuration, or None when mail is off (no ``PORTAL_SMTP_HOST``)."""
-    env = os.environ if env is None else env
-    host = env.get("PORTAL_SMTP_HOST", "").strip()
-    if not host:
+    """The SMTP configuration (of the settings in force, or of ``env``'s variables), or None when
+    mail is off (no ``PORTAL_SMTP_HOST``)."""
+    found = config.settings() if env is None else config.read(dict(env), {})
+    if not found.smtp_host.strip():
         return None
-    departments: dict[str, list[str]] = {}
-    for part in env.get("PORTAL_NOTIFY_DEPARTMENTS", "").split(";"):
-        if "=" in part:
-            name, addrs = part.split("=", 1)
-            departments[name.strip()] = _addresses(addrs)
     return SmtpConfig(
-        host=host,
-        port=int(env.get("PORTAL_SMTP_PORT", "25")),
-        starttls=env.get("PORTAL_SMTP_STARTTLS", "0") in ("1", "true", "yes"),
-        user=env.get("PORTAL_SMTP_USER", ""),
-        password=env.get("PORTAL_SMTP_PASSWORD", ""),
-        sender=env.get("PORTAL_SMTP_FROM", "portal@localhost"),
-        everyone=_addresses(env.get("PORTAL_NOTIFY_TO", "")),
-        departments=departments,
+        host=found.smtp_host.strip(),
+        port=found.smtp_port,
+        starttls=found.smtp_starttls,
+        user=found.smtp_user,
+        password=found.smtp_password.get_secret_value(),
+        sender=found.smtp_from,
+        everyone=list(found.notify_to),
+        departments={k: list(v) for k, v in found.notify_departments.items()},
     )
 
 

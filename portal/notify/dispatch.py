@@ -17,13 +17,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .. import dates
+from .. import config, dates
 from ..db import write
 from . import channels, outbox, scan
 
@@ -50,15 +49,12 @@ class Report:
 
 
 def max_attempts() -> int:
-    return max(1, int(os.environ.get("PORTAL_NOTIFY_MAX_ATTEMPTS", "6")))
+    return config.settings().notify_max_attempts
 
 
 def quiet_hours() -> tuple[dt.time, dt.time] | None:
-    raw = os.environ.get("PORTAL_QUIET_HOURS", "22:00-07:30").strip()
-    if not raw or raw.lower() == "off":
-        return None
-    start, end = raw.split("-", 1)
-    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+    """(start, end) in Beijing time, or None when there are none (``PORTAL_QUIET_HOURS=off``)."""
+    return config.settings().quiet_hours
 
 
 def in_quiet_hours(moment: dt.datetime) -> bool:
@@ -71,7 +67,7 @@ def in_quiet_hours(moment: dt.datetime) -> bool:
 
 
 def keep_days() -> int:
-    return max(1, int(os.environ.get("PORTAL_NOTIFY_KEEP_DAYS", "90")))
+    return config.settings().notify_keep_days
 
 
 def purge(db: Database, now: dt.datetime) -> int:

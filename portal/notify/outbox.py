@@ -12,7 +12,6 @@ ends as a dead letter, which an administrator can see and send again.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, links
+from .. import accounts, config, dates, links
 from ..accounts import User
 from ..db import write
 from ..errors import PermissionDenied, ValidationError
@@ -124,8 +123,7 @@ class Entry(BaseModel):
 
 
 def default_channel() -> str:
-    value = os.environ.get("PORTAL_NOTIFY_DEFAULT_CHANNEL", "none").strip() or "none"
-    return value if value in ("none", "email", "wecom") else "none"
+    return config.settings().notify_default_channel
 
 
 def get_prefs(db: Database, user_id: int) -> Prefs:
@@ -149,8 +147,7 @@ def get_prefs(db: Database, user_id: int) -> Prefs:
 
 def webhook_hosts() -> set[str]:
     """Hosts a robot address may point at: the server posts there, so never anywhere a user types."""
-    raw = os.environ.get("PORTAL_WEBHOOK_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
-    return {h.strip().lower() for h in raw.split(",") if h.strip()}
+    return set(config.settings().webhook_hosts)
 
 
 def _webhook(url: str, channel: str) -> str:
@@ -220,7 +217,7 @@ def address(db: Database, user_id: int, channel: str) -> str:
     prefs = get_prefs(db, user_id)
     username = db.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
     if channel == "email":
-        domain = os.environ.get("PORTAL_NOTIFY_EMAIL_DOMAIN", "").strip()
+        domain = config.settings().notify_email_domain.strip()
         return prefs.email or (f"{username[0]}@{domain}" if username and domain else "")
     if channel == "wecom":
         return prefs.wecom_userid or (username[0] if username else "")  # 企业微信 userid is usually the 工号

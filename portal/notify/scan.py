@@ -11,11 +11,10 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from sqlite_utils import Database
 
-from .. import cases, dates, links, quota
+from .. import cases, config, dates, links, quota
 from ..accounts import Role, User
 from ..db import get_setting, set_setting
 from ..reception import roster
@@ -123,7 +122,7 @@ def behind_pace(db: Database, today: dt.date) -> int:
 
 
 def scan_every() -> dt.timedelta:
-    return dt.timedelta(minutes=max(0, int(os.environ.get("PORTAL_NOTIFY_SCAN_MINUTES", "60"))))
+    return dt.timedelta(minutes=config.settings().notify_scan_minutes)
 
 
 def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:

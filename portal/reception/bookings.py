@@ -457,6 +457,34 @@ def my_bookings(db: Database, user: User, *, include_cancelled: bool = True) -> 
     return coming + [b for b in found if b.date < today]
 
 
+class MyBookings(BaseModel):
+    """One's bookings under the headings 我的预约 shows: what will happen, what was cancelled (by the
+    holder, by 党办/校办, or with its day), and what is over (received, missed, or past)."""
+
+    coming: list[Booking] = []
+    cancelled: list[Booking] = []
+    past: list[Booking] = []
+
+
+def will_happen(booking: Booking, today: dt.date) -> bool:
+    """Still to come: booked (checked in or not) for today or later, on a day that stands."""
+    return booking.status == "booked" and booking.date >= today and booking.day_status != "cancelled"
+
+
+def sorted_mine(found: list[Booking], today: dt.date | None = None) -> MyBookings:
+    """``my_bookings`` under their headings, each in the order given (coming: nearest first)."""
+    today = today or dates.today()
+    out = MyBookings()
+    for b in found:
+        if will_happen(b, today):
+            out.coming.append(b)
+        elif b.status == "cancelled" or b.day_status == "cancelled":
+            out.cancelled.append(b)
+        else:
+            out.past.append(b)
+    return out
+
+
 def day_bookings(db: Database, day: dt.date) -> list[Booking]:
     """Every booking of a day (permission is the caller's: see ``portal.reception.day``)."""
     return _views(
