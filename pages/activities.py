@@ -244,27 +244,36 @@ def record_panel(rows: list[tuple]) -> None:
     if activity.voided:
         st.stop()
 
+    errors = common.FieldErrors()  # a refused edit shows every problem at once, each under its field
     with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
         day = st.date_input(
             "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
         )
+        errors.under("date")
         place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
+        errors.under("place")
         counterpart = st.text_input(
             "联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}"
         )
+        errors.under("counterpart_text", "target_codes")
         hours = activity.hours
         if (activity.system, activity.subtype) == activities.HOURS_SUBTYPE:
             hours = st.number_input(
                 "课时", 0.5, 8.0, value=max(activity.hours, 0.5), step=0.5, key=f"e_hours_{chosen}"
             )
+            errors.under("hours")
         participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
+        errors.under("participants")
         content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
+        errors.under("content")
         opinions = st.text_area(
             "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
             value="\n".join(activity.opinions),
             key=f"e_opinions_{chosen}",
         )
+        errors.under("opinions")
         followup = st.text_area("落实情况", value=activity.followup, key=f"e_followup_{chosen}")
+        errors.under("followup")
         if st.form_submit_button("保存修改", icon=":material/save:"):
             changes = {
                 "date": day,
@@ -286,7 +295,7 @@ def record_panel(rows: list[tuple]) -> None:
                         user_id=user.id,
                     )
             except PortalError as exc:
-                common.show_error(exc)
+                errors.show(exc)
             else:
                 # the whole page again (the list above shows the change), with the message
                 st.session_state["activity_notice"] = "已保存修改，原内容保留在修改记录中。"

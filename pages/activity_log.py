@@ -99,9 +99,12 @@ with common.database() as db:
 if kind and not held:
     st.warning(f"该干部还没有{kind}，请先请责任部门在“联系对象”中设置。")
 
+errors = common.FieldErrors()  # a refused save shows every problem at once, each under its field
 with st.form("activity_form", clear_on_submit=False):
     day = st.date_input("日期", value=today, max_value=today, format="YYYY-MM-DD", key="date")
+    errors.under("date")
     place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
+    errors.under("place")
     codes: list[str] = []
     names: dict[str, str] = {}
     if kind:
@@ -120,11 +123,13 @@ with st.form("activity_form", clear_on_submit=False):
         )
         extra = st.text_input("其他谈话对象的工号（多个以 ; 分隔）", key="extra_codes")
         codes += [c.strip() for c in extra.replace("；", ";").split(";") if c.strip()]
+    errors.under("target_codes")
     counterpart = st.text_input(
         "联系对象（打印在记录表上；不填则用所选对象的名称）",
         max_chars=activities.LIMITS["counterpart_text"],
         key="counterpart",
     )
+    errors.under("counterpart_text")
     hours = 0.0
     if (system, subtype) == activities.HOURS_SUBTYPE:
         hours = st.number_input(
@@ -135,12 +140,17 @@ with st.form("activity_form", clear_on_submit=False):
             step=0.5,
             key="hours",
         )
+        errors.under("hours")
     participants = st.text_input("参加人员", max_chars=activities.LIMITS["participants"], key="participants")
+    errors.under("participants")
     content = st.text_area("联系工作开展情况", max_chars=activities.LIMITS["content"], key="content")
+    errors.under("content")
     opinions = st.text_area(
         "联系对象反映的意见和建议（每行一条，每条转交责任部门办理）", height=120, key="opinions"
     )
+    errors.under("opinions")
     followup = st.text_area("落实情况（当场答复的写明答复内容）", key="followup")
+    errors.under("followup")
     submitted = st.form_submit_button("保存", type="primary", icon=":material/save:")
 
 
@@ -152,7 +162,7 @@ def save(data: activities.ActivityInput) -> None:
                 db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
             )
     except PortalError as exc:
-        common.show_error(exc)
+        errors.show(exc)
     else:
         st.rerun()
 

@@ -14,14 +14,27 @@ admin = common.require(__file__)
 
 st.title("账号管理")
 
-with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
-    username = st.text_input("账号（工号或学号）")
-    name = st.text_input("姓名")
+NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
+if made := st.session_state.pop("_new_account", None):  # said once, above the emptied form
+    st.success(f"账号 {common.md(made[0])} 已建立。初始密码（仅显示这一次）：")
+    st.code(made[1], language=None)
+errors = common.FieldErrors()
+with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
+    username = st.text_input("账号（工号或学号）", key="new_username")
+    errors.under("username")
+    name = st.text_input("姓名", key="new_name")
+    errors.under("display_name")
     # no select-all in these lists: every role at once (管理员 included) is never what is meant
     roles = st.multiselect(
-        "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"], select_all=False
+        "角色",
+        list(ROLE_LABELS),
+        format_func=ROLE_LABELS.get,
+        default=["visitor"],
+        select_all=False,
+        key="new_roles",
     )
-    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
+    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments], key="new_department")
+    errors.under("roles")
     if st.form_submit_button("新建", type="primary"):
         # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
         # password; the password stays in this browser session only (never stored in clear)
@@ -39,11 +52,14 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
                     ),
                     user_id=admin.id,
                 )
-            st.session_state[f"_password_{token}"] = password
-            st.success(f"账号 {common.md(username.strip())} 已建立。初始密码（仅显示这一次）：")
-            st.code(password, language=None)
         except PortalError as exc:
-            common.show_error(exc)
+            errors.show(exc)
+        else:
+            st.session_state[f"_password_{token}"] = password
+            st.session_state["_new_account"] = (username.strip(), password)
+            for key in NEW_ACCOUNT:  # an empty form for the next account
+                del st.session_state[key]
+            st.rerun()
 
 search = st.text_input("查找账号（账号或姓名）", key="user_search")
 # every account, a page at a time (counted and paged in SQL); a new search starts at page 1

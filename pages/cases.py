@@ -3,8 +3,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from pages import common
-from portal import activities, cache, cases, dates, links, navigation, org, submissions
+from pages import case_widgets, common
+from portal import activities, cache, cases, dates, links, navigation, org, ratings, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -50,7 +50,7 @@ else:
 # --- filters -------------------------------------------------------------------------------
 with common.database() as db:
     units = {u.id: u.name for u in org.list_units(db)}
-cols = st.columns(4)
+cols = st.columns(5)
 state_pick = cols[0].multiselect(
     "状态",
     list(cases.STATES),
@@ -65,6 +65,8 @@ source = cols[1].selectbox(
 )
 unit_id = cols[2].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
 overdue_only = cols[3].checkbox("只看逾期", key="c_overdue")
+# answered, not rated by the raiser in time: the department's 回访 is due (portal/ratings.py)
+followup_only = scope == "handle" and cols[4].checkbox("只看待回访", key="c_followup")
 
 with common.database() as db:
     try:
@@ -73,15 +75,16 @@ with common.database() as db:
         found = list(  # a copy: the page adds a linked case to it
             cache.memo(
                 db,
-                ("cases", user.id, scope, tuple(state_pick), source, unit_id, overdue_only),
+                ("cases", user.id, scope, tuple(state_pick), source, unit_id, overdue_only, followup_only),
                 lambda: cases.list_cases(
                     db,
                     user,
                     scope=scope,
-                    states=state_pick or None,
+                    states=None if followup_only else state_pick or None,
                     source=None if source == "all" else source,
                     handling_unit_id=unit_id or None,
                     overdue_only=overdue_only,
+                    followup_cutoff=ratings.followup_cutoff(db) if followup_only else None,
                 ),
             )
         )
@@ -104,7 +107,7 @@ common.figures(
 
 # the case on screen stays on screen when an action (here or in another tab) takes it out of the
 # unchanged filter (answered, transferred); a new filter shows what it selects
-filters = (scope, tuple(state_pick), source, unit_id, overdue_only)
+filters = (scope, tuple(state_pick), source, unit_id, overdue_only, followup_only)
 same_filters = st.session_state.get("c_filters") == filters
 st.session_state["c_filters"] = filters
 kept: list = []
@@ -221,7 +224,8 @@ def case_panel(case: cases.Case) -> None:
                     f"来源：{case.source_label}{('（' + case.system + '）') if case.system else ''}",
                     f"联系日期：{dates.format_date(case.contact_date)}",
                     f"干部：{case.cadre_name or '—'}　提出人：{case.raiser_name or '—'}",
-                    f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}",
+                    f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}"
+                    + (f"　督办：{case.supervisor}" if case.supervisor else ""),
                     f"办理期限：{dates.format_date(case.due_date)}（{case.deadline_days} 个工作日）"
                     + (f"　重新办理 {case.reopen_count} 次" if case.reopen_count else ""),
                 ]
@@ -240,10 +244,10 @@ def case_panel(case: cases.Case) -> None:
                 )
         st.markdown("**意见建议**")
         st.text(case.content)
-        if case.answer:
-            st.markdown("**答复**")
-            st.text(case.answer)
-            st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
+        case_widgets.answers(case, user)  # every answer in order, with its rating
+        if scope == "handle":
+            case_widgets.followup_form(case, user, "case_notice")
+            case_widgets.urge_form(case, user, "case_notice")
 
         with common.database() as db:
             history = cases.events(db, case.id, user)
@@ -329,7 +333,7 @@ def case_panel(case: cases.Case) -> None:
             ):
                 _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
             if reopenable:
-                reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
+                reason = st.text_input("重新办理原因", key=f"reopen_reason_{case.id}")
                 if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
                     _act(
                         lambda db, i: cases.reopen(db, i, reason, user),

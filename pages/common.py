@@ -19,7 +19,7 @@ from portal import accounts, browser, config, downloads, navigation, provisionin
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
-from portal.errors import AuthError, PortalError
+from portal.errors import AuthError, PortalError, Problem
 
 T = TypeVar("T")
 
@@ -270,6 +270,39 @@ def show_error(exc: PortalError) -> None:
     st.error(lines[0] if lines else "操作失败")
     if len(lines) > 1:
         st.text("\n".join(lines[1:]))
+
+
+class FieldErrors:
+    """A submitted form's problems, all at once: each under its input, and every one in a list
+    under the submit button (where the user is looking).
+
+    Streamlit draws a form before the script knows what its submit brings, so ``under(field)``
+    leaves an empty place right after an input, and ``show`` fills the places afterwards. Fields are
+    named as the service names them in ``ValidationError.problems``."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, object] = {}
+
+    def under(self, *fields: str) -> None:
+        place = st.empty()
+        for field in fields:
+            self.places[field] = place
+
+    def show(self, exc: PortalError) -> None:
+        problems = getattr(exc, "problems", None) or [Problem("", exc.message)]
+        beside: dict[str, list[str]] = {}
+        for p in problems:
+            if p.field in self.places:
+                beside.setdefault(p.field, []).append(p.message)
+        for field, messages in beside.items():
+            with self.places[field].container():  # type: ignore[attr-defined]
+                for message in messages:
+                    st.error(md(message), icon=":material/error:")
+        if len(problems) == 1:
+            st.error(md(problems[0].message))
+            return
+        st.error(f"有 {len(problems)} 处需要修改，请改正后再提交：")
+        st.text("\n".join(f"· {p.message}" for p in problems))
 
 
 def linked(param: str, what: str, find: Callable[[Database, str], T], select: str | None = None) -> T | None:

@@ -5,7 +5,7 @@ import streamlit as st
 from pages import common
 from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
 from portal import cache, dates, org, reception, sessions
-from portal.errors import Conflict, PortalError
+from portal.errors import Conflict, PortalError, ValidationError
 from portal.reception import bookings, roster
 
 user = common.require(__file__)
@@ -199,17 +199,12 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
     the booking, or why not — instead of running once to book and again to show it. In a rush
     that is half the server's work per booking. What the callback says goes through session_state."""
     state = st.session_state
-    if slot is None:
-        if not slot_lost:  # (a lost slot is explained above the grid)
-            state["book_notice"] = ("form", "error", "请先在上方选择一个时段。")
-        return
-    if state.get("category") is None:
-        state["book_notice"] = ("form", "error", "请选择反映事项类别。")
+    if slot is None and slot_lost:  # explained above the grid
         return
     data = reception.BookingInput(
         date=dt.date.fromisoformat(day_iso),
-        slot=slot,
-        category=state["category"],
+        slot=slot or "",  # none chosen: the service says so, with every other problem of the form
+        category=state.get("category") or "",
         subject=state.get("subject", ""),
         description=state.get("description", ""),
         phone=state.get(f"phone_{day_iso}", ""),
@@ -232,6 +227,8 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
             state.pop("slot_choice", None)
             return
         state["book_notice"] = ("form", "error", exc.message)
+    except ValidationError as exc:
+        state["book_problems"] = exc.problems  # all of them, each shown beside its field
     except PortalError as exc:
         state["book_notice"] = ("form", "error", exc.message)
     else:
@@ -243,17 +240,23 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
 
 st.subheader("3. 填写反映事项")
 token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more
+errors = common.FieldErrors()
 with st.form("booking"):
     if picked is None:
         st.text("已选时段：尚未选择（请在上方点选一个时段）")
     else:
         st.text(f"已选时段：{dates.format_date(day.date)} {tpl.slot_label(picked)}　{day.leader_name}")
+    errors.under("slot")
     st.selectbox("反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key="category")
+    errors.under("category")
     st.text_input("反映事项（简要）", max_chars=100, key="subject")
+    errors.under("subject")
     st.text_area("具体情况（选填）", max_chars=2000, key="description")
+    errors.under("description")
     st.text_input(
         "联系电话（手机号或校内分机）", value=profile_phone, max_chars=20, key=f"phone_{day.date.isoformat()}"
     )
+    errors.under("phone")
     st.number_input(
         f"来访人数（集体反映请推选不超过 {tpl.max_group} 名代表）",
         min_value=1,
@@ -262,6 +265,7 @@ with st.form("booking"):
         step=1,
         key="group",
     )
+    errors.under("group_size")
     st.form_submit_button(
         "提交预约",
         type="primary",
@@ -270,3 +274,5 @@ with st.form("booking"):
         args=(day.date.isoformat(), picked, lost is not None, token),
     )
 notice("form")
+if problems := st.session_state.pop("book_problems", None):
+    errors.show(ValidationError(problems=problems))

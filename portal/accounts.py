@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from . import config, dates, text
 from .db import write
-from .errors import AuthError, NotFound, ValidationError
+from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
 ROLE_LABELS = {"visitor": "师生", "cadre": "干部", "department": "部门", "admin": "管理员"}
@@ -34,7 +34,8 @@ BUSY = "登录人数较多，请稍后再试"
 
 # OWASP's argon2id minimum (m=19 MiB, t=2, p=1): the library's default takes 64 MiB per check,
 # which let 40 parallel logins grow the server by 1.8 GB. Older hashes are upgraded on login.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_hasher = HASHER
 
 
 class VerificationSlots:
@@ -257,20 +258,30 @@ def create_user(
 ) -> User:
     """A new account. Without ``person_id`` it is linked to the person whose 工号 is the account
     name, if there is one; ``display_name`` None takes that person's name (else the account name)."""
-    username = text.code(username, "账号", 64)
-    person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+    found = Problems()  # every problem of the form at once, each under its field
+    with found.field("username"):
+        username = text.code(username, "账号", 64)
+    person = None
+    if not found.found:
+        person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+        if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            found.add("username", f"账号“{username}”已存在")
     if person_id is None and person is not None:
         person_id = person[0]
     if display_name is None:
-        display_name = person[1] if person is not None else username
-    display_name = text.name(display_name, "姓名")
+        display_name = person[1] if person is not None else str(username)
+    with found.field("display_name"):
+        display_name = text.name(display_name, "姓名")
     roles = roles or []
-    _validate_roles(roles)
+    with found.field("roles"):
+        _validate_roles(roles)
     if password is not None:
-        check_password_strength(password)
+        with found.field("password"):
+            check_password_strength(password)
+    found.check()
     with write(db):
         if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise ValidationError(f"账号“{username}”已存在")
+            raise ValidationError(problems=[Problem("username", f"账号“{username}”已存在")])  # meanwhile
         cur = db.execute(
             "INSERT INTO users (username, person_id, display_name, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -366,6 +377,18 @@ def _verify(password_hash: str, password: str) -> bool:
 
 # Verifying against this when the account is unknown keeps the timing the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash, verify and judge stored hashes with ``hasher`` from now on; returns the one it replaces.
+
+    The product never calls it: the tests do (tests/conftest.py), with argon2id at tiny parameters,
+    so that a thousand logins do not each spend 19 MiB and tens of milliseconds. A stored hash
+    carries its own parameters, so hashes made by either hasher verify under both."""
+    global _hasher, _DUMMY_HASH
+    previous, _hasher = _hasher, hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password-0")
+    return previous
 
 
 def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:

@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from . import accounts, cases, dates, states, text
 from .accounts import User
 from .db import write
-from .errors import NotFound, PermissionDenied, ValidationError
+from .errors import NotFound, PermissionDenied, Problem, ValidationError
 from .policy import policy
 
 # Which assignment kind a subtype's targets come from (docs/rules.md §3: "visits name the target").
@@ -478,8 +478,9 @@ def _target_names(db: Database, data: ActivityInput, codes: list[str]) -> list[s
 
 
 def _raise(found: list[tuple[str, str]]) -> None:
+    """Refuse an input with every problem found, each under its field (the form shows them beside it)."""
     if found:
-        raise ValidationError("；".join(dict.fromkeys(m for _, m in found)))
+        raise ValidationError(problems=[Problem(f, m) for f, m in dict.fromkeys(found)])
 
 
 # --- cases for opinions raised -------------------------------------------------------------

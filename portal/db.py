@@ -669,7 +669,122 @@ def m018_notify_skipped(db: Database) -> None:
 
 
 @migrations()
-def m019_sso_links(db: Database) -> None:
+def m019_case_answers(db: Database) -> None:
+    """Every answer a case is given, whole and numbered (1, 2 … after each reopen): the case row holds
+    only the latest, and the history kept the first 1,000 characters of each (issue 19 item 13).
+
+    Filled from the history: each 答复 step is an answer; the latest is taken whole from the case row,
+    earlier ones as the history kept them (``truncated`` = 1 when that was 1,000 characters, all the
+    history ever held). Append-only, like the history. Re-runnable."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS case_answers (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            seq INTEGER NOT NULL,                -- 1, 2 … in the order given
+            body TEXT NOT NULL,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            truncated INTEGER NOT NULL DEFAULT 0, -- 1: only the first 1,000 characters survived (before m019)
+            UNIQUE (case_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS case_answers_user ON case_answers(user_id);
+        CREATE TRIGGER IF NOT EXISTS case_answers_append_only_u BEFORE UPDATE ON case_answers
+            BEGIN SELECT RAISE(ABORT, '答复只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS case_answers_append_only_d BEFORE DELETE ON case_answers
+            BEGIN SELECT RAISE(ABORT, '答复只能追加，不能删除'); END;
+        """,
+    )
+    if db.execute("SELECT 1 FROM case_answers LIMIT 1").fetchone():
+        return
+    rows = db.execute(
+        "SELECT e.case_id, e.at, e.user_id, e.note, c.answer, "
+        "row_number() OVER (PARTITION BY e.case_id ORDER BY e.id), "
+        "count(*) OVER (PARTITION BY e.case_id) "
+        "FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.action = 'answered' ORDER BY e.id"
+    ).fetchall()
+    for case_id, at, user_id, note, latest, seq, total in rows:
+        whole = seq == total and latest and latest.startswith(note)
+        body = latest if whole else note
+        db.execute(
+            "INSERT INTO case_answers (case_id, seq, body, at, user_id, truncated) VALUES (?, ?, ?, ?, ?, ?)",
+            [case_id, seq, body, at, user_id, int(not whole and len(note) >= 1000)],
+        )
+
+
+@migrations()
+def m020_case_ratings(db: Database) -> None:
+    """满意度 and 回访 (portal/ratings.py): each answer is rated once — 满意 / 基本满意 / 不满意 — by the
+    person who raised the case, or through the office's 回访 (follow-up: how, whom, when); a case sent
+    to 督办 names the supervising department.
+
+    Earlier ratings are kept meaningful: a raiser's 满意 (satisfied) becomes 满意 of the answer it
+    followed; a raiser's 重新办理 (提出人不满意：…) becomes 不满意 with its reason; a department's
+    重新办理 for a raiser who was not satisfied (the old page's 提出人不满意时) becomes a 回访 (方式 其他)
+    recording 不满意. Re-runnable."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS case_ratings (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            answer_id INTEGER NOT NULL UNIQUE REFERENCES case_answers(id),  -- once per answer
+            rating TEXT NOT NULL CHECK (rating IN ('satisfied', 'basic', 'unsatisfied')),
+            comment TEXT NOT NULL DEFAULT '',
+            via TEXT NOT NULL CHECK (via IN ('raiser', 'followup')),
+            method TEXT CHECK (method IN ('phone', 'meeting', 'other')),   -- 回访: 电话 / 面谈 / 其他
+            caller TEXT NOT NULL DEFAULT '',     -- 回访: who made it
+            held_at TEXT,                        -- 回访: when it took place
+            outcome TEXT NOT NULL CHECK (outcome IN ('closed', 'reopened', 'supervised')),
+            user_id INTEGER REFERENCES users(id),  -- who recorded it: the raiser, or the office's clerk
+            at TEXT NOT NULL,
+            CHECK ((via = 'followup') = (method IS NOT NULL))
+        );
+        CREATE INDEX IF NOT EXISTS case_ratings_case ON case_ratings(case_id);
+        CREATE INDEX IF NOT EXISTS case_ratings_user ON case_ratings(user_id);
+        CREATE TRIGGER IF NOT EXISTS case_ratings_append_only_u BEFORE UPDATE ON case_ratings
+            BEGIN SELECT RAISE(ABORT, '评价只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS case_ratings_append_only_d BEFORE DELETE ON case_ratings
+            BEGIN SELECT RAISE(ABORT, '评价只能追加，不能删除'); END;
+        """,
+    )
+    if "supervisor" not in {r[1] for r in db.execute("PRAGMA table_info(cases)")}:
+        # the department that supervises (督办) a case sent there by a 不满意; '' when none
+        db.execute("ALTER TABLE cases ADD COLUMN supervisor TEXT NOT NULL DEFAULT ''")
+    if db.execute("SELECT 1 FROM case_ratings LIMIT 1").fetchone():
+        return
+    answers = {(c, seq): i for i, c, seq in db.execute("SELECT id, case_id, seq FROM case_answers")}
+    given: dict[int, int] = {}  # case -> answers given so far, walking its history in order
+    rated: set[int] = set()
+    for case_id, action, at, user_id, note in db.execute(
+        "SELECT case_id, action, at, user_id, note FROM case_events "
+        "WHERE action IN ('answered', 'satisfied', 'reopened') ORDER BY case_id, id"
+    ).fetchall():
+        if action == "answered":
+            given[case_id] = given.get(case_id, 0) + 1
+            continue
+        answer = answers.get((case_id, given.get(case_id, 0)))
+        if answer is None or answer in rated:
+            continue
+        reason = note.split("（新的办理期限")[0]
+        if action == "satisfied":
+            row = ["satisfied", "" if note == "满意" else note, "raiser", None, "", None, "closed"]
+        elif reason.startswith("提出人不满意："):
+            row = ["unsatisfied", reason.removeprefix("提出人不满意："), "raiser", None, "", None, "reopened"]
+        else:
+            row = ["unsatisfied", reason, "followup", "other", "", at, "reopened"]
+        rating, comment, via, method, caller, held_at, outcome = row
+        db.execute(
+            "INSERT INTO case_ratings (case_id, answer_id, rating, comment, via, method, caller, held_at, "
+            "outcome, user_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, answer, rating, comment, via, method, caller, held_at, outcome, user_id, at],
+        )
+        rated.add(answer)
+
+
+@migrations()
+def m021_sso_links(db: Database) -> None:
     """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
     only way an administrator's or a department's account is reached by single sign-on."""
     _script(

@@ -5,7 +5,9 @@
   leaders concerned (roster published or changed) and, when a day is cancelled or its leader or
   place changes, everyone holding a booking that day;
 * ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened, transferred or
-  reopened goes to its department's staff, an answer to the person who raised it (else the cadre).
+  reopened goes to its department's staff, an answer to the person who raised it (else the cadre), with
+  the link where he rates it; a case sent to 督办 to the supervising department, its 督办意见 back to
+  the responsible one.
 
 Messages never carry what someone raised (the opinion, the booking's subject): they leave the
 portal. They carry the number and a link, and the link opens the rest after login. Names are read
@@ -149,11 +151,11 @@ def duty_change(
 
 def case_event(db: Database, case_id: int, action: str) -> None:
     """After ``cases._event``: the case row is already as the change left it."""
-    if action not in ("opened", "transferred", "reopened", "answered"):
+    if action not in ("opened", "transferred", "reopened", "answered", "supervised", "urged"):
         return
     rows = list(
         db.query(
-            "SELECT c.id, c.number, c.source, c.responsible_dept, c.due_date, c.raised_by, c.cadre_id, "
+            "SELECT c.id, c.number, c.source, c.responsible_dept, c.supervisor, c.due_date, c.raised_by, c.cadre_id, "
             "(SELECT max(id) FROM case_events e WHERE e.case_id = c.id) AS event_id FROM cases c WHERE c.id = ?",
             [case_id],
         )
@@ -163,6 +165,33 @@ def case_event(db: Database, case_id: int, action: str) -> None:
     c = rows[0]
     key = f"case.{action}:{c['event_id']}"
     due = dates.format_date(c["due_date"])
+    if action == "supervised":  # after repeated 不满意: the supervising department is told
+        emit(
+            db,
+            "case.assigned",
+            department_users(db, c["supervisor"]),
+            message(
+                f"【意见建议督办】{c['number']}",
+                f"提出人对意见建议（编号 {c['number']}）的答复多次不满意，已转{c['supervisor']}督办，"
+                f"由{c['responsible_dept']}于 {due} 前重新答复。",
+                links.case(c["number"]),
+            ),
+            key=key,
+        )
+        return
+    if action == "urged":
+        emit(
+            db,
+            "case.assigned",
+            department_users(db, c["responsible_dept"]),
+            message(
+                f"【意见建议督办】{c['number']}",
+                f"{c['supervisor'] or '督办部门'}对意见建议（编号 {c['number']}）提出了督办意见，请登录查看。",
+                links.case(c["number"]),
+            ),
+            key=key,
+        )
+        return
     if action in ("opened", "transferred", "reopened"):
         text = (
             f"意见建议（编号 {c['number']}）需重新办理，请于 {due} 前再次答复。"
@@ -186,7 +215,8 @@ def case_event(db: Database, case_id: int, action: str) -> None:
         raiser or person_users(db, c["cadre_id"]),
         message(
             f"【意见建议答复】{c['number']} 已答复",
-            f"{whose}意见建议（编号 {c['number']}）已由{c['responsible_dept']}答复，请登录查看答复内容。",
+            f"{whose}意见建议（编号 {c['number']}）已由{c['responsible_dept']}答复，请登录查看答复内容"
+            + ("，并评价是否满意。" if raiser else "。"),
             links.case(c["number"], raiser=bool(raiser)),
         ),
         key=key,

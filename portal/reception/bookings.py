@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from .. import accounts, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
 from . import ical, roster
 from .access import can_book, can_manage
@@ -226,22 +226,28 @@ def mine_on(db: Database, user: User, day: dt.date) -> Booking | None:
 
 
 def _validated(db: Database, data: BookingInput, tpl: DayTemplate) -> dict:
+    """The form's values, clean; else one ValidationError naming every field at fault."""
+    found = Problems()
+    if not data.slot:
+        found.add("slot", "请选择一个时段")
+    elif data.slot not in tpl.slots:
+        found.add("slot", f"时段“{data.slot[:10]}”不是接待时段")
     if data.category not in CATEGORIES:
-        raise ValidationError(f"请选择反映事项的类别：{'、'.join(CATEGORIES)}")
-    if data.slot not in tpl.slots:
-        raise ValidationError(f"时段“{data.slot[:10]}”不是接待时段")
+        found.add("category", f"请选择反映事项类别：{'、'.join(CATEGORIES)}")
+    values: dict = {"category": data.category, "group_size": data.group_size}
+    with found.field("subject"):
+        values["subject"] = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
+    with found.field("description"):
+        values["description"] = text.free_text(data.description, "具体情况", 2000)
+    with found.field("phone"):
+        values["phone"] = text.phone(data.phone, "联系电话")
     if not 1 <= data.group_size <= tpl.max_group:
-        raise ValidationError(
-            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）"
+        found.add(
+            "group_size",
+            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）",
         )
-    subject = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
-    return {
-        "category": data.category,
-        "subject": subject,
-        "description": text.free_text(data.description, "具体情况", 2000),
-        "phone": text.phone(data.phone, "联系电话"),
-        "group_size": data.group_size,
-    }
+    found.check()
+    return values
 
 
 def _new_code(rng: random.Random | None) -> str:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from portal import accounts, cases, workdays
+from portal import accounts, cases, ratings, workdays
 from portal.accounts import Role
 from portal.cli import cli
 from portal.demo import DEPARTMENT_ACCOUNTS
@@ -218,29 +218,24 @@ def test_transitions_out_of_order_are_refused(db, people):
     assert [e.action for e in cases.events(db, case.id, clerk)] == ["opened", "answered"]
 
 
-def test_the_visitor_confirms_or_reopens_within_the_window(db, people, monkeypatch):
-    clerk, visitor = people["dangban"], people["visitor"]
-    happy = _open(db, raised_by=visitor.id)
-    unhappy = _open(db, raised_by=visitor.id)
-    for c in (happy, unhappy):
-        cases.answer(db, c.id, "已处理", clerk)
-    with pytest.raises(PermissionDenied):
-        cases.confirm(db, happy.id, True, people["admin"])  # only the raiser himself
-    assert cases.confirm(db, happy.id, True, visitor).state == "closed"
+def test_the_department_reopens_within_the_window(db, people, monkeypatch):
+    clerk = people["dangban"]
+    case = _open(db, raised_by=people["visitor"].id)
+    cases.answer(db, case.id, "已处理", clerk)
     with pytest.raises(ValidationError):
-        cases.confirm(db, unhappy.id, False, visitor, "")  # say why
+        cases.reopen(db, case.id, "", clerk)  # say why
+    with pytest.raises(NotFound):  # another department's case
+        cases.reopen(db, case.id, "再看看", people["xuanchuan"])
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-26")
-    again = cases.confirm(db, unhappy.id, False, visitor, "问题没有解决")
+    again = cases.reopen(db, case.id, "答复有误，重新核实", clerk)
     assert again.state == "in_progress" and again.reopen_count == 1
     assert again.due_date == D(2026, 12, 10)  # 10 working days from the day it reopened
-    assert cases.events(db, unhappy.id, visitor)[-1].action == "reopened"
-    # answered again; after the window the visitor can no longer reopen
-    cases.answer(db, unhappy.id, "再次处理", clerk)
+    assert cases.events(db, case.id, clerk)[-1].action == "reopened"
+    # answered again; after the window it can no longer be reopened
+    cases.answer(db, case.id, "再次处理", clerk)
     monkeypatch.setenv("PORTAL_TODAY", "2026-12-11")
     with pytest.raises(Conflict, match="超过"):
-        cases.confirm(db, unhappy.id, False, visitor, "还是不行")
-    with pytest.raises(Conflict):
-        cases.reopen(db, unhappy.id, "电话反映仍未解决", clerk)
+        cases.reopen(db, case.id, "电话反映仍未解决", clerk)
 
 
 def test_a_reopened_case_keeps_its_base_when_recomputed(db, people, monkeypatch):
@@ -248,7 +243,8 @@ def test_a_reopened_case_keeps_its_base_when_recomputed(db, people, monkeypatch)
     case = _open(db, raised_by=visitor.id, contact_date=D(2026, 11, 2))
     cases.answer(db, case.id, "已处理", clerk)
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-26")
-    due = cases.confirm(db, case.id, False, visitor, "未解决").due_date
+    ratings.rate(db, case.id, "unsatisfied", visitor, "未解决")
+    due = cases.get_case(db, case.id, clerk).due_date
     assert cases.recompute_due_dates(db) == 0
     assert cases.get_case(db, case.id, clerk).due_date == due
 

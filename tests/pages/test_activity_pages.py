@@ -9,7 +9,7 @@ import pytest
 from pages.common import answer_key
 from portal import accounts, activities, assignments, org
 from portal.policy import policy
-from tests.conftest import goto, login, texts
+from tests.conftest import errors_under, goto, login, texts
 
 # (system, subtype, the widget that names targets or None, the assignment kind to pick from)
 EACH_SYSTEM = [
@@ -240,3 +240,19 @@ def test_three_targets_or_fewer_save_at_once(demo_db):
     submit(at)
     at.run()
     assert count(demo_db, **{"p.staff_no": "10000003"}) == before + 1
+
+
+def test_every_problem_of_a_refused_record_shows_at_once_beside_its_field(demo_db):
+    at = login("10000003")
+    goto(at, "pages/activity_log.py").run()
+    at.selectbox(key="system").select("联系基层").run()
+    at.selectbox(key="subtype").select("联系学院").run()
+    at.text_area(key="opinions").input("\n".join(f"第{n}条意见" for n in range(activities.MAX_OPINIONS + 1)))
+    before = count(demo_db)
+    submit(at)  # no target, no 开展情况, too many opinions
+    assert count(demo_db) == before
+    assert any("请选择本次联系学院" in m for m in errors_under(at, "targets"))
+    assert errors_under(at, "content") == ["请填写联系工作开展情况"]
+    assert errors_under(at, "opinions") == [f"意见建议最多 {activities.MAX_OPINIONS} 条"]
+    assert errors_under(at, "place") == []
+    assert "有 3 处需要修改" in texts(at)

@@ -9,6 +9,9 @@ from portal import accounts, cases, states
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login, texts
 
+# 1,641 characters, its end different from its beginning (issue 19 item 13: the end was lost)
+LONG_ANSWER = "经调查核实，" + "食堂晚餐供应时间将延长，" * 135 + "最后：自十二月一日起执行。"
+
 
 @pytest.fixture
 def visitor_case(demo_db):
@@ -56,7 +59,7 @@ def test_another_department_does_not_see_the_case(demo_db, visitor_case):
     assert not any(o.startswith(case.number) for o in options)
 
 
-def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
+def test_the_visitor_reads_the_answer_and_is_not_satisfied(demo_db, visitor_case):
     case, visitor = visitor_case
     cases.answer(
         demo_db, case.id, "自下周起自习室延长到二十二点三十分", accounts.find_user(demo_db, "dangban")
@@ -72,10 +75,11 @@ def test_the_visitor_reads_the_answer_and_asks_again(demo_db, visitor_case):
     page = texts(at)
     assert "自下周起自习室延长到二十二点三十分" in page and "图书馆自习室晚上十点关门太早" in page
     assert case.id not in [c.id for c in cases.unread_answers(demo_db, visitor)]  # read now
-    at.text_input(key=f"why_{case.id}").input("周末也需要延长")
-    at.button(key=f"again_{case.id}").click().run()
+    at.radio(key=f"rating_{case.id}").set_value("unsatisfied")
+    at.text_area(key=f"rating_comment_{case.id}").input("周末也需要延长")
+    at.button(key=f"rate_btn_{case.id}").click().run()
     assert not at.exception, at.exception
-    assert "已申请重新办理" in texts(at)
+    assert "已退回党办重新办理" in texts(at)
     assert cases.get_case(demo_db, case.id, visitor).state == "in_progress"
 
 
@@ -161,3 +165,35 @@ def test_answering_the_last_case_in_the_filter_keeps_it_on_screen(demo_db):
     at.button(key=f"answer_btn_{case.id}").click().run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == f"{case.number}　{states.CASE_STATE_LABELS['answered']}"
+
+
+def test_the_raiser_and_the_department_see_every_answer_in_order(demo_db):
+    clerk = accounts.find_user(demo_db, "dangban")
+    visitor = accounts.find_user(demo_db, "30000001")
+    case = cases.open_case(
+        demo_db,
+        source="reception",
+        content="图书馆自习室晚上十点关门太早",
+        responsible_dept="党办",
+        contact_date=cases.dates.today(),
+        raised_by=visitor.id,
+    )
+    cases.answer(demo_db, case.id, LONG_ANSWER, clerk)
+    cases.reopen(demo_db, case.id, "提出人电话反映仍未落实", clerk)
+    cases.answer(demo_db, case.id, "第二次答复：周末也延长。", clerk)
+
+    at = login("30000001")
+    at.query_params["no"] = case.number
+    goto(at, "pages/my_cases.py").run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert LONG_ANSWER in page and "第二次答复：周末也延长。" in page
+    assert page.index("第 1 次答复") < page.index("第 2 次答复")
+
+    at = login("dangban")
+    at.query_params["no"] = case.number
+    goto(at, "pages/cases.py").run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert LONG_ANSWER in page and "第二次答复：周末也延长。" in page
+    assert page.index("第 1 次答复") < page.index("第 2 次答复")

@@ -11,7 +11,7 @@ import threading
 from portal import accounts, activities, cases, states, submissions
 from portal.db import open_db
 from portal.demo import DEPARTMENT_ACCOUNTS
-from tests.conftest import goto, login, texts
+from tests.conftest import errors_under, goto, login, texts
 
 
 def _counts(db, staff_no: str = "10000001") -> tuple[int, int]:
@@ -202,10 +202,11 @@ def test_creating_an_account_twice_creates_it_once_and_keeps_showing_its_passwor
     for _ in range(2):  # the same form sent twice
         at.text_input[0].input("20269999")
         at.text_input[1].input("新同学")
-        next(b for b in at.button if b.label == "新建").click().run()
+        next(b for b in at.button if b.label == "新建").click().run()  # (AppTest follows the st.rerun)
         assert not at.exception, at.exception
         assert not at.error, [e.value for e in at.error]
         assert "初始密码（仅显示这一次）" in texts(at)
+        assert at.text_input[0].value == ""
         shown = at.code[0].value
     assert accounts.authenticate(demo_db, "20269999", shown).username == "20269999"
     assert demo_db.execute("SELECT count(*) FROM users WHERE username = '20269999'").fetchone()[0] == 1
@@ -245,3 +246,18 @@ def test_a_case_answered_again_after_a_reopen_is_answered_again(demo_db):
     at.button(key=f"answer_btn_{case.id}").click().run()
     assert not at.error, [e.value for e in at.error]
     assert _events(demo_db, case, "answered") == 2
+
+
+def test_every_problem_of_a_new_account_shows_at_once_beside_its_field(demo_db):
+    at = _page("admin", "pages/admin_users.py")
+    at.text_input(key="new_username").input("张 三")
+    at.multiselect(key="new_roles").select("department")
+    next(b for b in at.button if b.label == "新建").click().run()
+    assert not at.exception, at.exception
+    assert errors_under(at, "new_username") == ["账号只能由字母、数字和 _ . @ - 组成"]
+    assert errors_under(at, "new_name") == ["姓名不能为空"]
+    assert (
+        errors_under(at, "new_department")
+        and "部门角色须指定责任部门" in errors_under(at, "new_department")[0]
+    )
+    assert at.text_input(key="new_username").value == "张 三"  # what was typed stays, to be corrected

@@ -485,3 +485,17 @@ def test_a_change_of_place_shows_on_the_booking(demo_db):
     assert seen.place == "图书馆三楼报告厅"
     place_notice = "2026年12月2日（星期三）接待地点已更改（行政办公楼一楼校领导接待室 → 图书馆三楼报告厅）"
     assert seen.notices[-1] == place_notice
+
+
+def test_a_booking_is_refused_with_every_problem_named_by_its_field(demo_db):
+    visitor = accounts.find_user(demo_db, "30000001")
+    data = reception.BookingInput(
+        date=dt.date(2026, 12, 2), slot="", category="", subject=" ", phone="12ab", group_size=9
+    )
+    with pytest.raises(ValidationError) as refused:
+        reception.book(demo_db, visitor, data, now=dt.datetime(2026, 11, 24, 10, tzinfo=dates.TZ))
+    assert [p.field for p in refused.value.problems] == ["slot", "category", "subject", "phone", "group_size"]
+    assert "请选择一个时段" in refused.value.message and "联系电话" in refused.value.message
+    assert not reception.my_bookings(demo_db, visitor, include_cancelled=False) or all(
+        b.date != dt.date(2026, 12, 2) for b in reception.my_bookings(demo_db, visitor)
+    )

@@ -9,7 +9,7 @@ import pytest
 from pages.common import answer_key
 from portal import accounts, dates, reception
 from portal.reception import bookings, roster
-from tests.conftest import goto, login, texts
+from tests.conftest import errors_under, goto, login, texts
 
 NEXT = "2026-12-02"
 COMING = dt.date(2026, 11, 25)
@@ -480,3 +480,20 @@ def test_a_cancelled_booking_leaves_upcoming_after_the_cancel_and_after_a_reload
         cancelled = next(e for e in folds if e.label.startswith("已取消"))
         inside = "\n".join(m.value for m in cancelled.text)
         assert target.code in inside and kept.code not in inside
+
+
+def test_every_problem_of_the_booking_form_shows_at_once_beside_its_field(demo_db):
+    """No slot, no category, no subject and a wrong telephone number: said all at once, each under its
+    field, and the booking form keeps what was typed."""
+    at = open_booking("2023000002")
+    fill(at, subject="", category=None)
+    at.text_input(key=f"phone_{NEXT}").input("1391234567")
+    submit(at, "提交预约")
+    assert not at.exception, at.exception
+    assert not on_day(demo_db, "2023000002")
+    assert errors_under(at, "category") and "请选择反映事项类别" in errors_under(at, "category")[0]
+    assert errors_under(at, "subject") == ["反映事项不能为空"]
+    assert errors_under(at, f"phone_{NEXT}") and "联系电话" in errors_under(at, f"phone_{NEXT}")[0]
+    assert errors_under(at, "description") == []
+    assert "有 4 处需要修改" in texts(at) and "请选择一个时段" in texts(at)
+    assert at.text_input(key=f"phone_{NEXT}").value == "1391234567"

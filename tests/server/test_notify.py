@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, dates, navigation, quota, reception
+from portal import accounts, cases, dates, navigation, quota, ratings, reception
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
 from portal.reception import roster
@@ -614,7 +614,7 @@ def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp
         raiser_name="提出人",
     )
     cases.answer(db, case.id, "已增加窗口。", people["dangban"])
-    cases.confirm(db, case.id, False, people["30000003"], "高峰期仍然排队")
+    ratings.rate(db, case.id, "unsatisfied", people["30000003"], "高峰期仍然排队")
     dispatch.run_once(db, at(9), scan_events=False)
     subjects = [s for s, _ in mail_to(smtp, "dangban@example.edu.cn")]
     assert subjects == [f"【意见建议交办】{case.number}"] * 2

@@ -1,0 +1,190 @@
+"""What 我的诉求 and 意见建议办理 both show of a case: every answer in order with its rating, the raiser's
+rating form, the department's 回访 form and the supervising department's 督办意见 (portal/ratings.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+from sqlite_utils import Database
+
+from pages import common
+from portal import cases, dates, ratings, submissions
+from portal.accounts import User
+from portal.errors import PortalError
+from portal.policy import RATING_LABELS, RATINGS, policy
+
+RATING_ICONS = {"satisfied": ":material/sentiment_satisfied:", "basic": ":material/sentiment_neutral:"}
+RATING_COLOURS = {"satisfied": "green", "basic": "blue", "unsatisfied": "red"}
+
+
+def answers(case: cases.Case, viewer: User) -> list[cases.Answer]:
+    """Every answer of the case, whole and in order, each with its rating (issue 19 item 13)."""
+    with common.database() as db:
+        given = cases.answers(db, case.id, viewer)
+        rated = ratings.of_case(db, case.id, viewer)
+    for answer in given:
+        st.markdown(f"**{answer.title}**" if len(given) > 1 or answer.seq > 1 else "**答复**")
+        st.text(answer.body)
+        st.caption(
+            f"{answer.title}　{dates.format_stamp(answer.at)}"
+            + (f"　{answer.user_name}" if answer.user_name else "")
+            + ("　（升级前的记录只保留了前 1000 字）" if answer.truncated else "")
+        )
+        if (found := rated.get(answer.id)) is not None:
+            with st.container(horizontal=True, gap="small"):
+                st.badge(f"评价：{found.label}", color=RATING_COLOURS[found.rating])
+                st.badge(found.outcome_label, color="gray")
+            st.caption(found.summary)
+            if found.comment:
+                st.text(f"意见：{found.comment}")
+    return given
+
+
+def _run(
+    kind: str,
+    token: str,
+    create: Callable[[Database], int],
+    notice_key: str,
+    notice: Callable[[], str],
+    user: User,
+) -> None:
+    """Run one rating, 回访 or 督办意见 exactly once per form rendering (a double tap finds what the
+    first did), then rerun the page with ``notice`` said."""
+    try:
+        with common.database() as db:
+            submissions.once(db, token, kind, lambda: create(db), user_id=user.id)
+        st.session_state[notice_key] = notice()
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    st.rerun()
+
+
+def rating_form(case: cases.Case, user: User, notice_key: str) -> None:
+    """The raiser's rating of the latest answer while its window is open; else what came of it."""
+    with common.database() as db:
+        found = ratings.standing(db, case, user)
+    if found.rating is not None:
+        st.info(ratings.what_happened(found.rating, case), icon=":material/info:")
+        return
+    if not found.unrated:
+        return
+    if not found.raiser_may_rate():
+        st.caption("评价期限已过，办理部门会回访您，了解您对答复的意见。")
+        return
+    answer_id = found.answer.id
+    with st.container(border=True, key=f"rate_{case.id}"):
+        st.markdown("**请评价这次答复**")
+        st.caption(
+            f"请在 {dates.format_date(found.rate_by)} 前评价。不满意时请写明原因，办理部门会重新办理；"
+            "多次不满意将转督办。"
+        )
+        choice = st.radio(
+            "您对答复是否满意",
+            list(RATINGS),
+            index=None,
+            format_func=RATING_LABELS.get,
+            horizontal=True,
+            key=f"rating_{case.id}",
+        )
+        comment = st.text_area(
+            "意见（不满意时必填）", key=f"rating_comment_{case.id}", max_chars=ratings.COMMENT_MAX
+        )
+        if st.button("提交评价", type="primary", icon=":material/rate_review:", key=f"rate_btn_{case.id}"):
+            if choice is None:
+                st.error("请选择满意、基本满意或不满意")
+                return
+
+            def notice() -> str:
+                with common.database() as db:
+                    made = ratings.of_case(db, case.id, user)[answer_id]
+                    return ratings.what_happened(made, cases.get_case(db, case.id, user))
+
+            _run(
+                "rating",
+                common.form_token(f"rating_{case.id}_{answer_id}"),
+                lambda db: ratings.rate(db, case.id, choice, user, comment).id,
+                notice_key,
+                notice,
+                user,
+            )
+
+
+def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
+    """The department's 回访 of the latest answer, once it awaits one."""
+    with common.database() as db:
+        found = ratings.standing(db, case, user)
+    if not found.unrated or not cases.can_handle(user, case):
+        return
+    if not found.followup_due():
+        if found.followup_from is not None:
+            st.caption(
+                f"提出人可自行评价；{dates.format_date(found.followup_from)} 起仍未评价的，请回访并在此记录。"
+            )
+        return
+    with st.expander("待回访：记录回访", icon=":material/phone_in_talk:", expanded=True):
+        st.caption(
+            f"答复后 {policy().satisfaction.followup_after} 个工作日提出人未评价"
+            + ("" if case.raised_by else "（提出人没有平台账号）")
+            + "：请电话或当面回访，记录其对答复的意见。回访结果即为本次答复的评价。"
+        )
+        cols = st.columns(3)
+        method = cols[0].selectbox(
+            "回访方式",
+            list(ratings.METHODS),
+            format_func=ratings.METHOD_LABELS.get,
+            key=f"fu_method_{case.id}",
+        )
+        caller = cols[1].text_input("回访人", value=user.display_name, key=f"fu_caller_{case.id}")
+        held = cols[2].date_input(
+            "回访日期",
+            value=dates.today(),
+            min_value=dates.parse_date(found.answer.at[:10], "答复日期"),
+            max_value=dates.today(),
+            format="YYYY-MM-DD",
+            key=f"fu_day_{case.id}",
+        )
+        choice = st.radio(
+            "提出人的评价",
+            list(RATINGS),
+            index=None,
+            format_func=RATING_LABELS.get,
+            horizontal=True,
+            key=f"fu_rating_{case.id}",
+        )
+        comment = st.text_area("回访情况（不满意时必填）", key=f"fu_comment_{case.id}")
+        if st.button("保存回访", icon=":material/save:", key=f"fu_btn_{case.id}"):
+            if choice is None:
+                st.error("请选择提出人的评价：满意、基本满意或不满意")
+                return
+
+            _run(
+                "followup",
+                common.form_token(f"followup_{case.id}_{found.answer.id}"),
+                lambda db: (
+                    ratings.follow_up(
+                        db, case.id, choice, user, method=method, caller=caller, held_on=held, comment=comment
+                    ).id
+                ),
+                notice_key,
+                lambda: f"{case.number} 已记录回访：{RATING_LABELS[choice]}。",
+                user,
+            )
+
+
+def urge_form(case: cases.Case, user: User, notice_key: str) -> None:
+    """The supervising department's 督办意见."""
+    if not cases.supervises(user, case):
+        return
+    st.warning(f"本件由{case.supervisor}督办（提出人多次不满意）。", icon=":material/gavel:")
+    note = st.text_input("督办意见", key=f"urge_{case.id}")
+    if st.button("提交督办意见", key=f"urge_btn_{case.id}"):
+        _run(
+            "urge",
+            common.form_token_for(f"urge_{case.id}", note),
+            lambda db: ratings.urge(db, case.id, note, user).id,
+            notice_key,
+            lambda: f"{case.number} 已提交督办意见。",
+            user,
+        )
