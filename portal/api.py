@@ -110,17 +110,10 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-_PROXIES = ("127.0.0.1", "::1")
-
-
 def _client(request: Request) -> str:
-    """The caller's address; behind the local reverse proxy, the address nginx appended last to
-    ``X-Forwarded-For`` (earlier entries are whatever the caller sent, so they are not trusted)."""
-    host = request.client.host if request.client else "?"
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if host in _PROXIES and forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return host
+    """The caller's address, as ``portal serve`` decided it for this request
+    (``portal.request_log``: ``X-Forwarded-For`` only from a trusted proxy)."""
+    return request.client.host if request.client else "?"
 
 
 def _date(value: str | None, what: str) -> dt.date | None:

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import accounts, config, navigation, provisioning, sessions, sso
+from . import audit, config, navigation, provisioning, sessions, sso
 from .cookies import set_session_cookie
 from .db import open_db, write
 from .errors import AuthError
@@ -142,9 +142,9 @@ def login(request: Request) -> Response:
     return response
 
 
-def _audit(user_id: int | None, action: str, detail: str) -> None:
-    with open_db() as db, write(db, housekeeping=True):
-        accounts.audit(db, user_id, action, detail[:200])
+def _audit(user_id: int | None, action: str, detail: str, outcome: str = "ok", actor: str = "") -> None:
+    with open_db() as db:
+        audit.record(db, user_id, action, detail[:200], outcome=outcome, actor=actor[:64])
 
 
 def callback(request: Request) -> Response:
@@ -159,28 +159,28 @@ def callback(request: Request) -> Response:
             # the back button: the CAS server, still logged in, sent a new ticket for a login this
             # browser finished already; nothing is opened, the person goes on where he or she was
             return RedirectResponse(next_path, status_code=303, headers=_NO_STORE)
-        _audit(None, "sso.cas_refused", "state: not started in this browser, or expired")
+        _audit(None, "login.cas", "登录请求已过期或不是从本浏览器发起（登录状态不符）", "refused")
         return _page(STALE, 403)
     try:
         identity = sso.validate_ticket(settings, settings.service_url(state, next_path), ticket)
     except sso.ServiceUnavailable as exc:
         log.error("CAS server unavailable: %s", exc)
-        _audit(None, "sso.cas_unavailable", str(exc))
+        _audit(None, "login.cas", f"统一身份认证服务不可用：{exc}", "failed")
         return _page(UNAVAILABLE, 503)
     except sso.TicketRefused as exc:
         log.warning("CAS ticket refused: %s", exc)
-        _audit(None, "sso.cas_refused", str(exc))
+        _audit(None, "login.cas", f"票据无效：{exc}", "failed")
         return _page(REFUSED, 403)
     with open_db() as db:
         try:
             user = provisioning.account_for(db, identity)
         except AuthError as exc:
-            with write(db, housekeeping=True):
-                accounts.audit(db, None, "sso.cas_refused", f"{identity.staff_no[:64]}: {exc.message}"[:200])
+            audit.record(
+                db, None, "login.cas", exc.message[:200], outcome="refused", actor=identity.staff_no[:64]
+            )
             return _page(exc.message, 403)
         _, cookie = sessions.open_with_cookie(db, user.id, sessions.cas_key(ticket))
-        with write(db, housekeeping=True):
-            accounts.audit(db, user.id, "sso.cas_login", identity.staff_no)
+        audit.record(db, user.id, "login.cas", identity.staff_no)
     # a redirect, not a page at this address: the ticket leaves the address bar and the history
     response = RedirectResponse(next_path, status_code=303, headers=_NO_STORE)
     set_session_cookie(request, response, cookie)
@@ -193,19 +193,22 @@ def callback(request: Request) -> Response:
 def _end_by_ticket(settings: sso.CasSettings, address: str | None, logout_request: str) -> int:
     if not sso.may_send_logout(settings, address):
         log.warning("single logout refused from %s", address)
-        _audit(None, "sso.cas_single_logout_refused", f"from {address}")
+        _audit(None, "session.end", "统一身份认证单点退出：来源地址不是 CAS 服务器", "refused")
         return 403
     ticket = sso.logout_ticket(logout_request)
     if ticket:
+        key = sessions.cas_key(ticket)
         with open_db() as db, write(db, housekeeping=True):
-            if sessions.end_identity(db, sessions.cas_key(ticket)):
-                accounts.audit(db, None, "sso.cas_single_logout", f"from {address}")
+            owner = db.execute("SELECT user_id FROM sessions WHERE sso_key = ?", [key]).fetchone()
+            if sessions.end_identity(db, key):
+                audit.record(db, owner[0] if owner else None, "session.end", "统一身份认证单点退出")
     return 200
 
 
 async def single_logout(request: Request) -> Response:
     """CAS single logout: the CAS server posts a SAML LogoutRequest naming the ticket. The address is
-    the client's as uvicorn has it: behind nginx, the X-Forwarded-For of a trusted proxy."""
+    the client's as ``portal serve`` decided it (``portal.addresses``: X-Forwarded-For only from a
+    trusted proxy), so behind nginx it is the CAS server's own."""
     settings = sso.cas_settings()
     if settings is None:
         return Response(status_code=404)
@@ -239,10 +242,7 @@ def logout(request: Request) -> Response:
         return _page(LOGOUT_HERE, 405 if request.method != "POST" else 403)
     cookie = request.cookies.get(config.SESSION_COOKIE)
     with open_db() as db:
-        live = sessions.resume_from_cookie(db, cookie)
-        sessions.end(db, cookie=cookie)
-        with write(db, housekeeping=True):
-            accounts.audit(db, live[1].id if live else None, "sso.cas_logout", "")
+        sessions.end(db, cookie=cookie)  # audited there (logout)
     back = settings.client().build_logout_url(settings.public_url + "/")
     # a page, not a redirect: the form-action of the page that posted allows only our own origin
     response = _page("已退出联系师生服务平台，正在退出统一身份认证……", 200, go=back, refresh=True)

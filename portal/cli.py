@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import click
 
-from . import accounts, config, imports, seeds
+from . import accounts, audit, config, imports, jobs, logs, seeds
 from .db import open_db
 from .errors import ImportRejected, PortalError
+
+log = logging.getLogger("portal.cli")
 
 
 def fail(message: str) -> None:
@@ -25,10 +28,15 @@ def check_settings() -> None:
     except config.SettingsError as exc:
         click.echo(exc.message, err=True)
         sys.exit(2)
+
+
+def report_names() -> None:
+    """Say which variables are spelt the old way or are no setting at all (a typo is otherwise
+    silently ignored)."""
     for old in config.deprecated_names():
-        click.echo(f"提示：设置已更名 / setting renamed: {old}", err=True)
+        log.warning("设置已更名 / setting renamed: %s", old)
     for name in config.unknown_names():
-        click.echo(f"提示：未知的设置 {name}（拼写错误？）/ unknown setting {name} (misspelt?)", err=True)
+        log.warning("未知的设置 %s（拼写错误？）/ unknown setting %s (misspelt?)", name, name)
 
 
 @click.group()
@@ -45,6 +53,11 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     if db_path:
         config.use_database(db_path)
     check_settings()
+    handler = logs.setup()
+    ctx.call_on_close(lambda: logs.teardown(handler))
+    report_names()
+    origin = audit.from_command_line()
+    ctx.call_on_close(lambda: audit.end_command_line(origin))
     if ctx.invoked_subcommand in ("restore", "config"):
         return
     if not config.db_path().exists():
@@ -235,7 +248,9 @@ def backup(file: str) -> None:
     from . import backups
 
     try:
-        backups.backup(Path(file))
+        with jobs.run("backup") as job:
+            backups.backup(Path(file))
+            job.summary = str(file)
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"已备份到 {file}（仅属主可读写；含密钥，请加密后再复制到其他主机）")
@@ -526,7 +541,9 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
         if cfg is None:
             click.echo("未配置 PORTAL_SMTP_HOST，不发送提醒邮件", err=True)
         else:
-            sent = notify.send(cfg, notify.reminders(cfg, found))
+            with jobs.run("cases.remind") as job:
+                sent = notify.send(cfg, notify.reminders(cfg, found))
+                job.summary = f"已发送督办提醒邮件 {sent} 封"
             click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
 
 
@@ -584,6 +601,47 @@ def ledger_command(department: str, start: str, end: str | None, out: str) -> No
     click.echo(f"{book.name} {since} 至 {until}：{counts}；学校层面制度 {len(book.duties)} 项；已写入 {out}")
 
 
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log (操作日志): verify its hash chain; purge entries past the retention period."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every entry's link to the one before; report the first broken one (exit 3)."""
+    with open_db() as db:
+        verdict = audit.verify(db)
+    if not verdict.ok:
+        log.error("audit chain broken at #%s", verdict.broken_at, extra={"broken_at": verdict.broken_at})
+        fail_with = f"操作日志的哈希链在第 {verdict.broken_at} 条断开：{verdict.reason}（此前 {verdict.entries - 1} 条完好）"
+        click.echo(fail_with, err=True)
+        sys.exit(3)
+    anchor = f"，自锚点 #{verdict.anchor_id} 起" if verdict.anchor_id else ""
+    click.echo(f"操作日志完好：{verdict.entries} 条{anchor}；最新 #{verdict.head_id} {verdict.head_hash}")
+    log.info(
+        "audit chain verified",
+        extra={"entries": verdict.entries, "head_id": verdict.head_id, "head_hash": verdict.head_hash},
+    )
+
+
+@audit_group.command("purge")
+@click.option(
+    "--before", help="清理此日期之前的记录 YYYY-MM-DD（默认按 PORTAL_AUDIT_KEEP_DAYS；至少保留 180 天）"
+)
+def audit_purge(before: str | None) -> None:
+    """Remove entries older than the retention period; the chain stays verifiable from its anchor."""
+    from . import dates
+
+    try:
+        day = dates.parse_date(before, "--before") if before else None
+        with jobs.run("audit.purge") as job, open_db() as db:
+            removed = audit.purge(db, day)
+            job.summary = f"已清理操作日志 {removed} 条"
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已清理操作日志 {removed} 条")
+
+
 def main() -> None:  # pragma: no cover
 
     cli()
@@ -602,11 +660,12 @@ def notify_run(once: bool, interval: int) -> None:
     from .notify import dispatch
 
     if not once:
-        click.echo(f"通知发送服务已启动，每 {interval} 秒一轮（Ctrl+C 停止）", err=True)
+        log.info("通知发送服务已启动，每 %s 秒一轮（Ctrl+C 停止）", interval)
         dispatch.run_forever(open_db, interval)
         return
-    with open_db() as db:
+    with jobs.run("notify.run") as job, open_db() as db:
         report = dispatch.run_once(db)
+        job.summary, job.failed = report.describe(), report.went_wrong
     click.echo(report.describe())
     if report.dead:
         sys.exit(2)  # a timer's failure shows in `systemctl status`

@@ -52,6 +52,8 @@ SESSION_COOKIE = "portal_session"
 LOGOUT_PATH = "/auth/end"
 
 PREFIX = "PORTAL_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = "127.0.0.1/32,::1/128"
 # Names that are no longer settings of their own, and the setting that replaced them.
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
 # The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
@@ -125,6 +127,11 @@ class Settings(BaseModel):
     public_url: str = _setting(
         "", "PORTAL_PUBLIC_URL", secrets=("cas", "public_url"), aliases=("PORTAL_BASE_URL",)
     )
+    trusted_proxies: list[Network] = _setting(LOOPBACK, "PORTAL_TRUSTED_PROXIES")
+    monitor_addresses: list[Network] = _setting(LOOPBACK, "PORTAL_MONITOR_ADDRESSES")
+    log_format: Literal["json", "plain"] = _setting("json", "PORTAL_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _setting("INFO", "PORTAL_LOG_LEVEL")
+    audit_keep_days: int = _setting(365, "PORTAL_AUDIT_KEEP_DAYS", ge=180, le=36500)
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
@@ -207,6 +214,31 @@ class Settings(BaseModel):
                     "应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM / must be YYYY-MM-DD or YYYY-MM-DDTHH:MM"
                 ) from None
         return value
+
+    @field_validator("trusted_proxies", "monitor_addresses", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        found = []
+        for word in _words(value):
+            try:
+                found.append(ipaddress.ip_network(word, strict=False) if isinstance(word, str) else word)
+            except ValueError:
+                raise ValueError(
+                    f"“{word}”不是 IP 地址或网段 / “{word}” is not an IP address or network "
+                    "(e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128)"
+                ) from None
+        return found
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return (
+            value.strip().upper()
+            if value.strip().upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
+            else value.strip().lower()
+        )
 
     @field_validator("cas_version", mode="before")
     @classmethod
@@ -550,6 +582,12 @@ def pinned_now() -> str:
     """``PORTAL_TODAY`` as set (validated with the rest at start); read apart from ``settings()``
     because the clock is asked for thousands of times in one report."""
     return os.environ.get("PORTAL_TODAY", "")
+
+
+def for_libraries(**values: str) -> None:
+    """Set variables that libraries read themselves (``portal serve``: uvicorn's own
+    ``FORWARDED_ALLOW_IPS``, so that the client's address is decided by ``portal.addresses``)."""
+    os.environ.update(values)
 
 
 def malloc_arenas_set() -> bool:

@@ -19,13 +19,15 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
 from . import config
+from .chain import COLUMNS, GENESIS, entry_hash
 from .errors import Busy
 
 BUSY_TIMEOUT_MS = 5000
@@ -784,7 +786,104 @@ def m020_case_ratings(db: Database) -> None:
 
 
 @migrations()
-def m021_sso_links(db: Database) -> None:
+def m021_audit_chain(db: Database) -> None:
+    """The audit log (portal/audit.py) says from where and with what outcome, and becomes
+    append-only and tamper-evident:
+
+    * ``actor`` (who, when there is no account: the name typed at a failed login, the command
+      line's user, an API token), ``address`` (the client's, portal/addresses.py), ``outcome``
+      (ok, failed, refused);
+    * ``hash`` chains each entry to the one before (portal/chain.py); the existing rows are
+      chained here, once, in id order;
+    * triggers refuse every UPDATE and every DELETE but the retention purge's: ``audit_anchor``
+      (one row) keeps the last purged entry's id and hash, from which the remaining chain is
+      verified; it only moves forward, to an entry at least 179 days old whose hash it copies.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE audit_log ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok'
+            CHECK (outcome IN ('ok', 'failed', 'refused'));
+        ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE INDEX audit_log_address ON audit_log(address);
+        CREATE TABLE audit_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            anchor_id INTEGER NOT NULL DEFAULT 0,    -- the last entry purged (0: none yet)
+            anchor_hash TEXT NOT NULL,               -- its hash: the chain goes on from here
+            purged_at TEXT
+        );
+        """,
+    )
+    db.execute("INSERT INTO audit_anchor (id, anchor_id, anchor_hash) VALUES (1, 0, ?)", [GENESIS])
+    previous = GENESIS
+    rows = db.execute(f"SELECT id, {', '.join(COLUMNS)} FROM audit_log ORDER BY id").fetchall()
+    for row in rows:
+        previous = entry_hash(previous, row[1:])
+        db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])
+    _script(
+        db,
+        """
+        CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_purge_only BEFORE DELETE ON audit_log
+        WHEN OLD.id > (SELECT anchor_id FROM audit_anchor WHERE id = 1)
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log entries are removed only by the retention purge');
+        END;
+        CREATE TRIGGER audit_anchor_forward BEFORE UPDATE ON audit_anchor
+        WHEN NEW.id IS NOT 1 OR NEW.anchor_id < OLD.anchor_id
+            OR NEW.anchor_hash IS NOT (SELECT hash FROM audit_log WHERE id = NEW.anchor_id)
+            OR (SELECT at FROM audit_log WHERE id = NEW.anchor_id) >= date('now', '-179 days')
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor moves forward only, to an entry kept 180 days');
+        END;
+        CREATE TRIGGER audit_anchor_kept BEFORE DELETE ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is kept');
+        END;
+        CREATE TRIGGER audit_anchor_single BEFORE INSERT ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is one row');
+        END;
+        """,
+    )
+
+
+@migrations()
+def m022_job_runs(db: Database) -> None:
+    """What the scheduled jobs did (portal/jobs.py): one row per run of ``portal notify run``,
+    ``portal cases --remind``, ``portal backup``, ``portal audit purge`` …, so that a failed run is
+    visible to monitoring on the health route (portal/health.py), not only as an exit status once.
+    The 企业微信 access token is kept here between runs, with its expiry, as WeCom asks
+    (portal/notify/channels.py)."""
+    _script(
+        db,
+        """
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,                   -- notify.run, cases.remind, backup …
+            started_at TEXT NOT NULL,
+            finished_at TEXT,                    -- NULL: running (or killed)
+            outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'ok', 'failed')),
+            summary TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX job_runs_job ON job_runs(job, started_at);
+        CREATE TABLE wecom_tokens (
+            key TEXT PRIMARY KEY,                -- API, corp id and agent id
+            token TEXT NOT NULL,
+            expires_at REAL NOT NULL             -- Unix time
+        );
+        """,
+    )
+
+
+@migrations()
+def m023_sso_links(db: Database) -> None:
     """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
     only way an administrator's or a department's account is reached by single sign-on."""
     _script(
@@ -913,9 +1012,25 @@ def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
+        _AFTER_COMMIT.pop(db, None)
         raise
     else:
         db.execute("COMMIT")
+        for action in _AFTER_COMMIT.pop(db, []):
+            action()
+
+
+# What to do once the transaction in progress has committed (and never if it rolls back).
+_AFTER_COMMIT: weakref.WeakKeyDictionary[Database, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
+def after_commit(db: Database, action: Callable[[], None]) -> None:
+    """Run ``action`` when the current ``write()`` commits, or now outside of one: what reports
+    a change outside the database (a log line) must not report one that was rolled back."""
+    if db.conn.in_transaction:
+        _AFTER_COMMIT.setdefault(db, []).append(action)
+    else:
+        action()
 
 
 @contextmanager

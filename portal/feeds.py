@@ -21,7 +21,7 @@ import hmac
 
 from sqlite_utils import Database
 
-from . import accounts, dates, sessions
+from . import accounts, audit, dates, sessions
 from .accounts import User
 from .db import write
 from .reception import ical
@@ -57,7 +57,7 @@ def reset(db: Database, user_id: int) -> str:
             "ON CONFLICT(user_id) DO UPDATE SET generation = generation + 1",
             [user_id],
         )
-        accounts.audit(db, user_id, "feed.reset", "")
+        audit.record(db, user_id, "feed.reset", "")
     return token_for(db, user_id)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import accounts, dates, org, sso, text
+from . import accounts, audit, dates, org, sso, text
 from .accounts import Role, User
 from .db import get_setting, set_setting, write
 from .errors import AuthError, NotFound, ValidationError
@@ -54,7 +54,7 @@ def enabled(db: Database) -> bool:
 def set_enabled(db: Database, on: bool, actor_id: int | None) -> None:
     with write(db):
         set_setting(db, SETTING, "1" if on else "0")
-        accounts.audit(db, actor_id, "sso.auto_provision", "on" if on else "off")
+        audit.record(db, actor_id, "sso.auto_provision", "on" if on else "off")
 
 
 def _is_local(db: Database, user_id: int) -> bool:
@@ -113,7 +113,7 @@ def account_for(db: Database, identity: sso.Identity) -> User:
             user = accounts.create_user(
                 db, staff_no, person.name, roles=[Role(role="visitor")], person_id=person.id
             )
-            accounts.audit(db, None, "user.provision", f"{staff_no} ({identity.source})")
+            audit.record(db, None, "user.provision", f"{staff_no} ({identity.source})")
     except ValidationError as exc:
         raise AuthError(f"无法根据统一身份认证信息开通账号：{exc.message}") from exc
     return user
@@ -137,7 +137,7 @@ def link(db: Database, username: str, staff_no: str, actor_id: int | None = None
             "INSERT INTO sso_links (staff_no, user_id, linked_by, linked_at) VALUES (?, ?, ?, ?)",
             [staff_no, user.id, actor_id, dates.stamp()],
         )
-        accounts.audit(db, actor_id, "user.sso_link", f"{user.username} ← {staff_no}")
+        audit.record(db, actor_id, "user.sso_link", f"{user.username} ← {staff_no}")
     return next(x for x in links(db, user.id) if x.staff_no == staff_no)
 
 
@@ -156,7 +156,7 @@ def unlink(db: Database, staff_no: str, actor_id: int | None = None) -> None:
             "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND sso_key IS NOT NULL AND ended_at IS NULL",
             [dates.stamp(), row[0]],
         )
-        accounts.audit(db, actor_id, "user.sso_unlink", f"{row[1]} ← {staff_no.strip()}")
+        audit.record(db, actor_id, "user.sso_unlink", f"{row[1]} ← {staff_no.strip()}")
 
 
 def links(db: Database, user_id: int | None = None) -> list[Link]:

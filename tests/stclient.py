@@ -51,17 +51,30 @@ class Run:
 class Tab:
     """One browser tab: a WebSocket session of the app, logged in by cookie."""
 
-    def __init__(self, base_url: str, cookie: str | None = None, page: str = ""):
+    def __init__(
+        self,
+        base_url: str,
+        cookie: str | None = None,
+        page: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        source: str | None = None,
+    ):
+        """``headers``: sent with the WebSocket handshake (a proxy's ``X-Forwarded-For``);
+        ``source``: the local address to connect from (``127.0.0.9``: a peer that is no proxy)."""
         self.url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.cookie = cookie
         self.page = page
+        self.headers = dict(headers or {})
+        self.source = source
         self.states: dict[str, WidgetState] = {}
         self.widgets: dict[str, Widget] = {}
         self.ws = None
         self._fragment = ""
 
     async def open(self, timeout: float = 60) -> Run:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {**self.headers, **({"Cookie": self.cookie} if self.cookie else {})}
+        extra = {"local_addr": (self.source, 0)} if self.source else {}
         self.ws = await websockets.connect(
             self.url,
             additional_headers=headers,
@@ -69,6 +82,7 @@ class Tab:
             max_size=2**26,
             open_timeout=timeout,
             ping_interval=None,
+            **extra,
         )
         return await self.rerun(timeout=timeout)
 

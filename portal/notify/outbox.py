@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, config, dates, links
+from .. import audit, config, dates, links
 from ..accounts import User
 from ..db import write
 from ..errors import PermissionDenied, ValidationError
@@ -378,5 +378,5 @@ def retry(db: Database, ids: list[int], actor: User | None, now: str | None = No
             f"WHERE state = 'dead' AND id IN ({','.join('?' * len(ids))})",
             [now or dates.stamp(), *ids],
         )
-        accounts.audit(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
+        audit.record(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
     return cur.rowcount

@@ -11,6 +11,7 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlite_utils import Database
 
@@ -19,6 +20,8 @@ from ..accounts import Role, User
 from ..db import get_setting, set_setting
 from ..reception import roster
 from .outbox import admin_users, department_users, emit, message, person_users
+
+log = logging.getLogger("portal.notify")
 
 BEHIND_SHARE = 0.8
 _SYSTEM = User(id=0, username="system", display_name="系统", roles=[Role(role="admin")])
@@ -137,4 +140,10 @@ def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
         return 0
     set_setting(db, "notify.last_scan", now.isoformat(timespec="seconds"))
     today = now.astimezone(dates.TZ).date()
-    return reminders_before_the_day(db, today) + case_deadlines(db, today) + behind_pace(db, today)
+    found = {
+        "reception_reminders": reminders_before_the_day(db, today),
+        "case_deadlines": case_deadlines(db, today),
+        "behind_pace": behind_pace(db, today),
+    }
+    log.info("scheduled events queued: %d", sum(found.values()), extra=found)
+    return sum(found.values())

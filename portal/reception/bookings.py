@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, states, submissions, text
+from .. import audit, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -383,7 +383,7 @@ def cancel(
         )
         notify_events.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:
-            accounts.audit(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+            audit.record(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
     return _load(db, booking_id)
 
 

@@ -14,7 +14,7 @@ import re
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlite_utils import Database
 
-from .. import accounts, dates, text
+from .. import audit, dates, text
 from ..db import get_setting, set_setting, write
 from ..errors import ValidationError
 
@@ -153,7 +153,7 @@ def save_template(db: Database, template: DayTemplate | dict, actor_id: int | No
         raise ValidationError("轮值顺序中有重复的工号")
     with write(db):
         set_setting(db, SETTING_KEY, tpl.model_dump_json())
-        accounts.audit(db, actor_id, "reception.template", json.dumps(tpl.model_dump(), ensure_ascii=False))
+        audit.record(db, actor_id, "reception.template", json.dumps(tpl.model_dump(), ensure_ascii=False))
     return tpl
 
 

@@ -21,10 +21,12 @@ from email.message import Message
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from portal import accounts, config, org, provisioning, server, sessions, sso
+from portal import accounts, audit, config, org, provisioning, server, sessions, sso
 from portal.cas_routes import return_path as cas_return_path
 from portal.errors import AuthError
+from portal.request_log import RequestLog
 from tests.idp import ROOT, free_port
 
 PASSWORD = "campus-pw-1"
@@ -59,9 +61,10 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def portal_routes():
-    """The portal's own routes (portal.server.routes) served by uvicorn on 127.0.0.1."""
+    """The portal's own routes (portal.server.routes) served by uvicorn on 127.0.0.1, behind the
+    middleware that decides the client's address, as `portal serve` has them."""
     port = free_port()
-    app = Starlette(routes=server.routes())
+    app = Starlette(routes=server.routes(), middleware=[Middleware(RequestLog)])
     instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -124,6 +127,9 @@ def test_cas_login_starts_the_portal_session(campus):
     assert status == 303 and headers["location"] == "/"
     live = sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE))
     assert live is not None and live[1].username == "30000001"
+    entry = audit.search(campus["db"], category="login.").entries[0]
+    assert (entry.action, entry.outcome, entry.address) == ("login.cas", "ok", "127.0.0.1")
+    assert entry.actor.startswith("30000001")
 
 
 def test_replayed_and_forged_tickets_are_refused(campus):
@@ -143,10 +149,8 @@ def test_replayed_and_forged_tickets_are_refused(campus):
     forged = campus["portal"] + sso.CALLBACK_PATH + f"?state={state}&ticket=ST-forged-0123456789"
     status, _, _ = replay.get(forged)
     assert status == 403 and replay.cookie(config.SESSION_COOKIE) is None
-    assert (
-        campus["db"].execute("SELECT count(*) FROM audit_log WHERE action = 'sso.cas_refused'").fetchone()[0]
-        == 2
-    )
+    refused = audit.search(campus["db"], category="login.", outcome="failed").entries
+    assert len(refused) == 2 and all(e.address == "127.0.0.1" and "票据无效" in e.detail for e in refused)
 
 
 def test_unknown_person_is_refused_unless_auto_provisioning_is_on(campus):
@@ -155,6 +159,8 @@ def test_unknown_person_is_refused_unless_auto_provisioning_is_on(campus):
     status, _, page = browser.get(cas_login(campus, browser, "2029000042"))
     assert status == 403 and "没有与该工号对应的账号" in page
     assert accounts.find_user(db, "2029000042") is None
+    refused = audit.search(db, category="login.", outcome="refused").entries[0]
+    assert refused.actor == "2029000042" and "没有与该工号对应的账号" in refused.detail
 
     admin = accounts.find_user(db, "admin")
     provisioning.set_enabled(db, True, admin.id)
@@ -185,6 +191,8 @@ def test_single_logout_from_the_cas_server_ends_the_session(campus):
     while sessions.resume_from_cookie(campus["db"], cookie) is not None:
         assert time.time() < deadline, "single logout did not end the session"
         time.sleep(0.2)
+    ended = audit.search(campus["db"], category="session.").entries[0]
+    assert ended.detail == "统一身份认证单点退出" and ended.actor.startswith("30000001")
 
 
 def test_portal_logout_ends_the_session_and_leaves_cas(campus):
@@ -200,6 +208,8 @@ def test_portal_logout_ends_the_session_and_leaves_cas(campus):
     status, headers, page = browser.get(campus["portal"] + "/auth/cas/login")
     status, _, page = browser.get(headers["location"])
     assert status == 200 and 'name="password"' in page, "logged out of CAS: the CAS server asks again"
+    out = audit.search(campus["db"], category="logout").entries[0]
+    assert out.detail == "统一身份认证（CAS）登录" and out.address == "127.0.0.1"
 
 
 def test_cas_routes_are_absent_when_cas_is_not_configured(portal_routes, monkeypatch):
@@ -472,10 +482,8 @@ def test_logout_needs_a_same_origin_post(campus):
     )
     assert status == 200 and campus["cas"].url + "logout?service=" in page.replace("&amp;", "&")
     assert sessions.resume_from_cookie(campus["db"], cookie) is None
-    assert (
-        campus["db"].execute("SELECT count(*) FROM audit_log WHERE action = 'sso.cas_logout'").fetchone()[0]
-        == 1
-    )
+    out = audit.search(campus["db"], category="logout").entries
+    assert len(out) == 1 and out[0].detail == "统一身份认证（CAS）登录"
 
 
 def _logout_request(ticket: str) -> str:
