@@ -480,5 +480,3 @@ def authenticate(db: Database, username: str, password: str, *, password_login: 
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, row[0]])
         audit.record(db, row[0], "login.password", "")
     return user
-
-

@@ -155,7 +155,7 @@ class Settings(BaseModel):
     cas_timeout: float = _setting(10.0, "PORTAL_CAS_TIMEOUT", secrets=("cas", "timeout"), gt=0, le=120)
     # Where CAS single logout may come from (addresses or networks); empty: every address the CAS
     # server's host name resolves to.
-    cas_logout_from: list[str] = _setting("", "PORTAL_CAS_LOGOUT_FROM", secrets=("cas", "logout_from"))
+    cas_logout_from: list[Network] = _setting("", "PORTAL_CAS_LOGOUT_FROM", secrets=("cas", "logout_from"))
     # 人员类别 values the campus identity sends → 学生/教职工/离退休/其他, added to the default table
     # (portal/sso.py DEFAULT_PERSON_KINDS); 值=类别,值=类别.
     person_kinds: dict[str, str] = _setting("", "PORTAL_PERSON_KINDS", secrets=("portal", "person_kinds"))
@@ -215,7 +215,7 @@ class Settings(BaseModel):
                 ) from None
         return value
 
-    @field_validator("trusted_proxies", "monitor_addresses", mode="before")
+    @field_validator("trusted_proxies", "monitor_addresses", "cas_logout_from", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         found = []
@@ -263,19 +263,6 @@ class Settings(BaseModel):
         for address in found:
             if not _EMAIL.fullmatch(address):
                 raise ValueError(f"“{address}”不是电子邮件地址 / “{address}” is not an e-mail address")
-        return found
-
-    @field_validator("cas_logout_from", mode="before")
-    @classmethod
-    def _networks(cls, value: Any) -> Any:
-        found = _words(value.replace(";", ",") if isinstance(value, str) else value)
-        for entry in found:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(
-                    f"“{entry}”不是 IP 地址或网段 / “{entry}” is not an IP address or network"
-                ) from None
         return found
 
     @field_validator("person_kinds", mode="before")

@@ -32,7 +32,7 @@ import cassyy
 from cassyy.core import parse_cas_xml
 from pydantic import BaseModel
 
-from . import config
+from . import addresses, config
 from .errors import AuthError
 
 CALLBACK_PATH = "/auth/cas/callback"
@@ -272,31 +272,20 @@ def _resolved(host: str) -> frozenset[str]:
     return addresses
 
 
-def logout_sources(settings: CasSettings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def logout_sources(settings: CasSettings) -> list[config.Network]:
     """Where single logout may come from: ``PORTAL_CAS_LOGOUT_FROM`` (addresses or networks), else
     every address the CAS server's host name resolves to."""
-    entries = settings.logout_from or tuple(
-        _resolved(urllib.parse.urlsplit(settings.server_url).hostname or "")
-    )
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.split("%", 1)[0], strict=False))
-        except ValueError:
-            continue  # a name or a typo in the setting allows nothing
-    return networks
+    if settings.logout_from:
+        return list(settings.logout_from)
+    host = urllib.parse.urlsplit(settings.server_url).hostname or ""
+    return [ipaddress.ip_network(a.split("%", 1)[0]) for a in _resolved(host)]
 
 
 def may_send_logout(settings: CasSettings, address: str | None) -> bool:
-    """Whether a single-logout request from ``address`` (the client address as the trusted proxy
-    gave it) comes from the CAS server."""
-    try:
-        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in logout_sources(settings))
+    """Whether a single-logout request from ``address`` (the client address ``portal.addresses``
+    decided) comes from the CAS server."""
+    found = addresses.parse(address or "")
+    return found is not None and any(found in network for network in logout_sources(settings))
 
 
 # --- 人员类别 ------------------------------------------------------------------------------------

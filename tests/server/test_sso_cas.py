@@ -144,7 +144,7 @@ def test_replayed_and_forged_tickets_are_refused(campus):
         campus["portal"] + sso.CALLBACK_PATH + f"?state={state}&ticket={_query(callback)['ticket']}"
     )
     assert status == 403 and "票据无效" in page and replay.cookie(config.SESSION_COOKIE) is None
-    replay.get(campus["portal"] + "/auth/cas/login")
+    status, headers, _ = replay.get(campus["portal"] + "/auth/cas/login")
     state = _query(_query(headers["location"])["service"])["state"]
     forged = campus["portal"] + sso.CALLBACK_PATH + f"?state={state}&ticket=ST-forged-0123456789"
     status, _, _ = replay.get(forged)
