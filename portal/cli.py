@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import accounts, audit, config, imports, jobs, logs, seeds
+from . import accounts, api_tokens, audit, config, imports, jobs, logs, seeds
 from .db import open_db
 from .errors import ImportRejected, PortalError
 
@@ -599,6 +599,73 @@ def ledger_command(department: str, start: str, end: str | None, out: str) -> No
     Path(out).write_bytes(data)
     counts = "，".join(f"{s} {n}" for s, n in book.sizes.items())
     click.echo(f"{book.name} {since} 至 {until}：{counts}；学校层面制度 {len(book.duties)} 项；已写入 {out}")
+
+
+@cli.group("token")
+def token_group() -> None:
+    """API tokens for other campus systems (docs/api.md): issue, list, revoke."""
+
+
+@token_group.command("issue")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(sorted(api_tokens.SCOPES)),
+    help="权限范围（可多次给出）",
+)
+@click.option("--days", default=180, show_default=True, help=f"有效期（天，至多 {api_tokens.MAX_DAYS}）")
+def token_issue(name: str, scopes: tuple[str, ...], days: int) -> None:
+    """Issue a token; it is printed once, on stdout (only its hash is kept)."""
+    try:
+        with open_db() as db:
+            record, token = api_tokens.issue(db, name, list(scopes), days, None)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(
+        f"已签发令牌 #{record.id}（{record.name}，{'、'.join(record.scopes)}，有效至 {record.expires_at}）",
+        err=True,
+    )
+    click.echo(token)
+
+
+@token_group.command("list")
+def token_list() -> None:
+    """Every token: id, name, scopes, state, expiry, last use (never the token itself)."""
+    with open_db() as db:
+        found = api_tokens.list_tokens(db)
+    for t in found:
+        click.echo(
+            f"{t.id}\t{t.name}\t{','.join(t.scopes)}\t{t.state_label}\t{t.expires_at}\t{t.last_used_at or '未使用'}"
+        )
+    click.echo(f"共 {len(found)} 个令牌", err=True)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id: it stops working at once."""
+    try:
+        with open_db() as db:
+            api_tokens.revoke(db, token_id, None)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已撤销令牌 #{token_id}")
+
+
+@cli.command("provisioning")
+@click.argument("state", type=click.Choice(["on", "off", "status"]), default="status")
+def provisioning_command(state: str) -> None:
+    """自动开通师生账号: whether single sign-on opens a 师生 account for an unknown person."""
+    from . import provisioning
+
+    with open_db() as db:
+        if state != "status":
+            provisioning.set_enabled(db, state == "on", None)
+        on = provisioning.enabled(db)
+    click.echo("自动开通师生账号：" + ("已开启" if on else "已关闭"))
 
 
 @cli.group("audit")

@@ -175,6 +175,7 @@ class Settings(BaseModel):
     smtp_user: str = _setting("", "PORTAL_SMTP_USER")
     smtp_password: SecretStr = _setting(SecretStr(""), "PORTAL_SMTP_PASSWORD")
     smtp_from: str = _setting("portal@localhost", "PORTAL_SMTP_FROM")
+    smtp_from_name: str = _setting("联系师生服务平台", "PORTAL_SMTP_FROM_NAME", max_length=60)
     notify_to: list[str] = _setting("", "PORTAL_NOTIFY_TO")
     notify_departments: dict[str, list[str]] = _setting("", "PORTAL_NOTIFY_DEPARTMENTS")
 
@@ -360,8 +361,8 @@ class Settings(BaseModel):
         if self.quiet_hours is None:
             return ""
         start, end = self.quiet_hours
-        next_day = "次日 " if end <= start else ""
-        return f"{start.hour}:{start.minute:02d} 至{next_day}{end.hour}:{end.minute:02d}"
+        then = "次日 " if end <= start else " "
+        return f"{start.hour}:{start.minute:02d} 至{then}{end.hour}:{end.minute:02d}"
 
 
 # --- reading --------------------------------------------------------------------------------

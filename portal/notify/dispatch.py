@@ -104,7 +104,7 @@ def _send(db: Database, entry: outbox.Entry) -> None:
     if entry.channel == "email":
         channels.send_email(address, msg)
     elif entry.channel == "wecom":
-        channels.send_wecom(address, msg)
+        channels.send_wecom(db, address, msg)
     elif entry.channel == "wecom_robot":
         channels.send_wecom_robot(address, msg)
     elif entry.channel == "dingtalk":

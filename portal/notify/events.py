@@ -165,6 +165,9 @@ def case_event(db: Database, case_id: int, action: str) -> None:
     c = rows[0]
     key = f"case.{action}:{c['event_id']}"
     due = dates.format_date(c["due_date"])
+    # a deadline already past is said so, never "请于 <a past day> 前答复"
+    late = dt.date.fromisoformat(str(c["due_date"])[:10]) < dates.today()
+    by = f"答复期限 {due} 已过，请尽快" if late else f"请于 {due} 前"
     if action == "supervised":  # after repeated 不满意: the supervising department is told
         emit(
             db,
@@ -173,7 +176,8 @@ def case_event(db: Database, case_id: int, action: str) -> None:
             message(
                 f"【意见建议督办】{c['number']}",
                 f"提出人对意见建议（编号 {c['number']}）的答复多次不满意，已转{c['supervisor']}督办，"
-                f"由{c['responsible_dept']}于 {due} 前重新答复。",
+                f"由{c['responsible_dept']}"
+                + (f"尽快重新答复（答复期限 {due} 已过）。" if late else f"于 {due} 前重新答复。"),
                 links.case(c["number"]),
             ),
             key=key,
@@ -194,10 +198,10 @@ def case_event(db: Database, case_id: int, action: str) -> None:
         return
     if action in ("opened", "transferred", "reopened"):
         text = (
-            f"意见建议（编号 {c['number']}）需重新办理，请于 {due} 前再次答复。"
+            f"意见建议（编号 {c['number']}）需重新办理，{by}再次答复。"
             if action == "reopened"
             else f"有一件来自{SOURCE_LABELS.get(c['source'], '联系活动')}的意见建议（编号 {c['number']}）交由"
-            f"{c['responsible_dept']}办理，请于 {due} 前答复。"
+            f"{c['responsible_dept']}办理，{by}答复。"
         )
         emit(
             db,

@@ -188,6 +188,9 @@ def test_oidc_login_against_the_provider(sso_portal, page):
         page.get_by_role("button", name="退出登录").wait_for()
     # one login at the provider is one portal session, however often the page is reloaded
     assert len(_query(sso_portal["db"], "SELECT id FROM sessions WHERE sso_key LIKE 'oidc:%'")) == 1
+    # and one audited login, from the browser's address
+    logins = "SELECT outcome, address, detail FROM audit_log WHERE action = 'login.oidc'"
+    assert _query(sso_portal["db"], logins) == [("ok", "127.0.0.1", "30000002")]
 
 
 def test_oidc_logout_ends_the_session(sso_portal, page):

@@ -170,9 +170,6 @@ def hooks(monkeypatch):
     monkeypatch.setenv("PORTAL_WECOM_CORPID", "wwcorp")
     monkeypatch.setenv("PORTAL_WECOM_SECRET", "s3cret")
     monkeypatch.setenv("PORTAL_WECOM_AGENTID", "1000002")
-    from portal.notify import channels
-
-    channels._token.clear()
     yield rx
     server.shutdown()
 
