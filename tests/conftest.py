@@ -50,6 +50,10 @@ def pytest_collection_modifyitems(config, items):
             folder = item.path.relative_to(here).parts[0]
             if folder in TIERS:
                 item.add_marker(folder)
+            if folder == "browser":
+                # one process runs the browser tests one after another (pytest -n … --dist loadgroup),
+                # with one server and one Chromium, while the others run the rest
+                item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 class _ReadOnce:
