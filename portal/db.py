@@ -950,6 +950,38 @@ def m023_reception_waitlist(db: Database) -> None:
     )
 
 
+@migrations()
+def m024_sso_links(db: Database) -> None:
+    """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
+    only way an administrator's or a department's account is reached by single sign-on."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sso_links (
+            staff_no TEXT PRIMARY KEY,           -- the identity's 工号/学号, exactly as the provider sends it
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            linked_by INTEGER REFERENCES users(id),
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        CREATE INDEX IF NOT EXISTS sso_links_linked_by ON sso_links(linked_by);
+        """,
+    )
+
+
+@migrations()
+def m025_case_kpi_indexes(db: Database) -> None:
+    """The KPIs (portal/kpis.py) read a period's cases by contact date and each case's first response
+    (its earliest 转办, 进展 or 答复 step) from the history: an index for each."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_contact_date ON cases(contact_date);
+        CREATE INDEX IF NOT EXISTS case_events_case_action ON case_events(case_id, action, at);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ folded at 75 octets without splitting a UTF-8 character.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ class Event:
     description: str = ""
     cancelled: bool = False
     sequence: int = 0  # revision: calendar apps take a higher SEQUENCE as a change of the same UID
+    url: str = ""  # the event's link (URL property): a booking's check-in
+    image: bytes = b""  # a PNG attached inline (ATTACH, base64): the check-in QR code
 
 
 def escape(text: str) -> str:
@@ -78,6 +81,13 @@ def calendar(events: list[Event], name: str, stamp: dt.datetime) -> bytes:
             lines.append(f"LOCATION:{escape(e.location)}")
         if e.description:
             lines.append(f"DESCRIPTION:{escape(e.description)}")
+        if e.url:
+            lines.append(f"URL:{e.url}")
+        if e.image:
+            data = base64.b64encode(e.image).decode("ascii")
+            lines.append(
+                f"ATTACH;FMTTYPE=image/png;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=checkin.png:{data}"
+            )
         lines.append("STATUS:CANCELLED" if e.cancelled else "STATUS:CONFIRMED")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
