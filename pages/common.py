@@ -352,7 +352,7 @@ def linked(param: str, what: str, find: Callable[[Database, str], T], select: st
     try:
         with database() as db:
             found = find(db, value)
-    except (PortalError, ValueError):
+    except (PortalError, ValueError, OverflowError):  # OverflowError: a number no SQLite column holds
         st.error(f"无法打开链接：{what} {md(value[:40])} 不存在，或您没有查看的权限。")
         return None
     seen = st.session_state.setdefault("_links_opened", {})

@@ -480,17 +480,3 @@ def authenticate(db: Database, username: str, password: str, *, password_login: 
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, row[0]])
         audit.record(db, row[0], "login.password", "")
     return user
-
-
-def user_for_sso(db: Database, staff_no: str) -> User:
-    """The account of a campus single-sign-on identity, matched by 工号."""
-    staff_no = (staff_no or "").strip()
-    rows = list(
-        db.query(
-            _USER_SQL + "WHERE u.username = ? OR p.staff_no = ? ORDER BY u.username = ? DESC LIMIT 1",
-            [staff_no, staff_no, staff_no],
-        )
-    )
-    if not staff_no or not rows or not rows[0]["is_active"]:
-        raise AuthError("统一身份认证通过，但本平台没有与该工号对应的有效账号，请联系管理员")
-    return _user_from_row(db, rows[0])

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from . import api_tokens, cases, dates, feeds, org, quota
 from .accounts import Role, User
 from .db import open_db
-from .errors import NotFound, PortalError
+from .errors import NotFound, PortalError, ValidationError
 from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
@@ -116,8 +116,18 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+# Dates the API answers for: a date near the calendar's end (9999-12-31) would overflow the
+# default window ("eight weeks later"), and no roster, booking or quota lies outside these.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def _date(value: str | None, what: str) -> dt.date | None:
-    return dates.parse_date(value, what) if value else None
+    if not value:
+        return None
+    day = dates.parse_date(value, what)
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(f"{what} 超出范围（{EARLIEST.year}–{LATEST.year} 年）")
+    return day
 
 
 def endpoint(scope: str):

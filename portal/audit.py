@@ -224,6 +224,7 @@ ACTION_LABELS: dict[str, str] = {
     "reception.duty": "调整接待日值班",
     "reception.cancel_booking": "取消预约",
     "reception.template": "修改接待日设置",
+    "reception.lift_ban": "解除预约限制",
     "rules.load": "导入规则文件",
     "rules.withdraw": "撤回规则修订",
     "activity.void": "作废联系活动",

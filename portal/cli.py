@@ -114,6 +114,13 @@ def demo(seed: int, scale: int, force: bool) -> None:
 @click.option("--address", default="0.0.0.0", show_default=True)
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
+    from . import sso
+
+    try:
+        sso.require_public_url(sso.cas_settings())
+    except sso.PublicUrlMissing as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     from .server import serve as run
 
     run(port=port, address=address)
@@ -188,6 +195,50 @@ def user_reset(username: str, password: str | None) -> None:
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"账号 {username} 的密码已重置。" + ("" if password else f"新密码：{new}"))
+
+
+@user.command("link")
+@click.argument("username")
+@click.argument("identity")
+def user_link(username: str, identity: str) -> None:
+    """Let the campus identity IDENTITY (工号/学号) log into USERNAME: the only way to an administrator's
+    or a department's account by single sign-on (audited)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.link(db, username, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已关联：统一身份认证账号 {identity} 可登录账号 {username}")
+
+
+@user.command("unlink")
+@click.argument("identity")
+def user_unlink(identity: str) -> None:
+    """Remove the link of the campus identity IDENTITY (audited; the sessions it opened end)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.unlink(db, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已解除统一身份认证账号 {identity} 的关联")
+
+
+@user.command("links")
+@click.argument("username", required=False)
+def user_links(username: str | None) -> None:
+    """List the campus identities linked to accounts (all, or USERNAME's)."""
+    from . import provisioning
+
+    with open_db() as db:
+        found = accounts.find_user(db, username) if username else None
+        if username and found is None:
+            fail(f"账号“{username}”不存在")
+        for item in provisioning.links(db, found.id if found else None):
+            click.echo(f"{item.staff_no}\t{item.username}\t{item.linked_at}\t{item.linked_by or '命令行'}")
 
 
 @cli.command()

@@ -56,6 +56,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.1/32,::1/128"
 # Names that are no longer settings of their own, and the setting that replaced them.
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
+# The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
+PERSON_KINDS = ("教职工", "学生", "离退休", "其他")
 
 
 class SettingsError(Exception):
@@ -151,6 +153,12 @@ class Settings(BaseModel):
     cas_name_attribute: str = _setting("cn", "PORTAL_CAS_NAME_ATTRIBUTE", secrets=("cas", "name_attribute"))
     cas_kind_attribute: str = _setting("", "PORTAL_CAS_KIND_ATTRIBUTE", secrets=("cas", "kind_attribute"))
     cas_timeout: float = _setting(10.0, "PORTAL_CAS_TIMEOUT", secrets=("cas", "timeout"), gt=0, le=120)
+    # Where CAS single logout may come from (addresses or networks); empty: every address the CAS
+    # server's host name resolves to.
+    cas_logout_from: list[Network] = _setting("", "PORTAL_CAS_LOGOUT_FROM", secrets=("cas", "logout_from"))
+    # 人员类别 values the campus identity sends → 学生/教职工/离退休/其他, added to the default table
+    # (portal/sso.py DEFAULT_PERSON_KINDS); 值=类别,值=类别.
+    person_kinds: dict[str, str] = _setting("", "PORTAL_PERSON_KINDS", secrets=("portal", "person_kinds"))
 
     # --- limits and formats -------------------------------------------------------------------
     # Uploads (imports) larger than this are refused before parsing.
@@ -208,7 +216,7 @@ class Settings(BaseModel):
                 ) from None
         return value
 
-    @field_validator("trusted_proxies", "monitor_addresses", mode="before")
+    @field_validator("trusted_proxies", "monitor_addresses", "cas_logout_from", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         found = []
@@ -257,6 +265,22 @@ class Settings(BaseModel):
             if not _EMAIL.fullmatch(address):
                 raise ValueError(f"“{address}”不是电子邮件地址 / “{address}” is not an e-mail address")
         return found
+
+    @field_validator("person_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [p.partition("=") for p in value.replace(";", ",").split(",") if p.strip()]
+            if any(not sign or not key.strip() for key, sign, _ in pairs):
+                raise ValueError("应为 值=类别,值=类别 / must be value=kind,value=kind")
+            value = {key.strip(): kind.strip() for key, _, kind in pairs}
+        for key, kind in dict(value).items():
+            if kind not in PERSON_KINDS:
+                raise ValueError(
+                    f"“{key}={kind}”：类别应为 {'、'.join(PERSON_KINDS)} 之一 / "
+                    f"the kind must be one of {', '.join(PERSON_KINDS)}"
+                )
+        return value
 
     @field_validator("webhook_hosts", mode="before")
     @classmethod
@@ -491,7 +515,7 @@ def shown(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
-        return ";".join(f"{k}={','.join(v)}" for k, v in value.items())
+        return ";".join(f"{k}={v if isinstance(v, str) else ','.join(v)}" for k, v in value.items())
     return str(value)
 
 

@@ -883,7 +883,94 @@ def m022_job_runs(db: Database) -> None:
 
 
 @migrations()
-def m023_feed_token_digest(db: Database) -> None:
+def m023_reception_waitlist(db: Database) -> None:
+    """The reception day's waiting list, no-show limits and the reminder's one-tap links
+    (portal/reception/waitlist.py, bans.py, actions.py).
+
+    * ``waitlist``: one person waiting for a day (``slot`` NULL: any slot), with what a booking
+      needs, promoted into the first place that frees; one waiting entry per person and day.
+    * ``bookings.confirm_by`` / ``confirmed_at``: a place offered from the waiting list is held
+      until ``confirm_by``; ``confirmed_at`` is the holder's 确认前往 (an offer accepted, or the
+      day-before reminder's link).
+    * ``booking_bans``: no booking until ``until``, from the no-show rule; lifted with a reason.
+    * ``booking_links``: the single-use links of the reminder (确认前往, 取消预约).
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE waitlist (
+            id INTEGER PRIMARY KEY,              -- the order of the list
+            date TEXT NOT NULL REFERENCES duty_days(date),
+            slot TEXT,                           -- NULL: any slot of the day
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            category TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL,
+            group_size INTEGER NOT NULL DEFAULT 1 CHECK (group_size BETWEEN 1 AND 3),
+            state TEXT NOT NULL DEFAULT 'waiting'
+                CHECK (state IN ('waiting', 'promoted', 'left', 'expired', 'day_cancelled')),
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT NOT NULL DEFAULT '',
+            booking_id INTEGER REFERENCES bookings(id)
+        );
+        CREATE UNIQUE INDEX waitlist_one_per_day ON waitlist(user_id, date) WHERE state = 'waiting';
+        CREATE INDEX waitlist_queue ON waitlist(date, id) WHERE state = 'waiting';
+        CREATE INDEX waitlist_user ON waitlist(user_id, date);
+        CREATE INDEX waitlist_date ON waitlist(date, state);
+        CREATE INDEX waitlist_booking ON waitlist(booking_id);
+        ALTER TABLE bookings ADD COLUMN confirm_by TEXT;
+        ALTER TABLE bookings ADD COLUMN confirmed_at TEXT;
+        CREATE INDEX bookings_offers ON bookings(confirm_by)
+            WHERE confirm_by IS NOT NULL AND confirmed_at IS NULL AND status = 'booked';
+        CREATE TABLE booking_bans (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            starts TEXT NOT NULL,                -- the day completed that made it
+            until TEXT NOT NULL,                 -- booking again from this day
+            reason TEXT NOT NULL,
+            basis TEXT NOT NULL DEFAULT '[]',    -- JSON: the no-show bookings it counted
+            created_at TEXT NOT NULL,
+            lifted_at TEXT,
+            lifted_by INTEGER REFERENCES users(id),
+            lift_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX booking_bans_user ON booking_bans(user_id, until);
+        CREATE INDEX booking_bans_lifted_by ON booking_bans(lifted_by);
+        CREATE TABLE booking_links (
+            nonce TEXT PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES bookings(id),
+            action TEXT NOT NULL CHECK (action IN ('confirm', 'cancel')),
+            created_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX booking_links_booking ON booking_links(booking_id);
+        """,
+    )
+
+
+@migrations()
+def m024_sso_links(db: Database) -> None:
+    """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
+    only way an administrator's or a department's account is reached by single sign-on."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sso_links (
+            staff_no TEXT PRIMARY KEY,           -- the identity's 工号/学号, exactly as the provider sends it
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            linked_by INTEGER REFERENCES users(id),
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        CREATE INDEX IF NOT EXISTS sso_links_linked_by ON sso_links(linked_by);
+        """,
+    )
+
+
+@migrations()
+def m025_feed_token_digest(db: Database) -> None:
     """A calendar feed's address no longer starts with the user id (portal/feeds.py): a request
     finds its user by the SHA-256 of its token, noted here when the address is shown (never the
     token itself). Addresses of the earlier form stop; feeds.py says so to calendar apps."""

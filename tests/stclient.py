@@ -59,14 +59,17 @@ class Tab:
         *,
         headers: dict[str, str] | None = None,
         source: str | None = None,
+        query: str = "",
     ):
         """``headers``: sent with the WebSocket handshake (a proxy's ``X-Forwarded-For``);
-        ``source``: the local address to connect from (``127.0.0.9``: a peer that is no proxy)."""
+        ``source``: the local address to connect from (``127.0.0.9``: a peer that is no proxy);
+        ``query``: the address's query string (``no=2026-0221``), as a browser sends it."""
         self.url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.cookie = cookie
         self.page = page
         self.headers = dict(headers or {})
         self.source = source
+        self.query = query
         self.states: dict[str, WidgetState] = {}
         self.widgets: dict[str, Widget] = {}
         self.ws = None
@@ -108,13 +111,13 @@ class Tab:
         self._fragment = w.fragment_id
         return await self.rerun([WidgetState(id=w.id, trigger_value=True)], timeout=timeout)
 
-    async def goto(self, page: str, timeout: float = 60) -> Run:
-        self.page, self.states = page, {}
+    async def goto(self, page: str, timeout: float = 60, query: str = "") -> Run:
+        self.page, self.states, self.query = page, {}, query
         return await self.rerun(timeout=timeout)
 
     async def rerun(self, extra: list[WidgetState] | None = None, timeout: float = 60) -> Run:
         msg = BackMsg()
-        msg.rerun_script.query_string = ""
+        msg.rerun_script.query_string = self.query
         msg.rerun_script.page_name = self.page
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *(extra or [])])
         fragment, self._fragment = self._fragment, ""

@@ -21,7 +21,7 @@ from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
 from ..notify import events as notify_events
-from . import ical
+from . import ical, waitlist
 from .access import can_manage, require_manager
 from .template import WEDNESDAY, load_template
 
@@ -392,7 +392,8 @@ def substitute(db: Database, day: dt.date, leader_id: int, actor: User, note: st
 
 
 def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
-    """Cancel a day still to come; its bookings are cancelled and their holders see why.
+    """Cancel a day still to come; its bookings are cancelled and their holders see why; its
+    waiting list ends and the people on it are told.
 
     Returns how many bookings were cancelled.
     """
@@ -411,6 +412,7 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
             "WHERE date = ? AND status = 'booked'",
             [dates.stamp(), f"接待日已取消（{reason}）", actor.id, day.isoformat()],
         )
+        waitlist.close(db, day, "day_cancelled", f"接待日已取消（{reason}）")
         audit.record(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
     return cur.rowcount
 
