@@ -137,6 +137,24 @@ def cancelled(b: bookings.Booking) -> None:
     st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
 
 
+if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-character code can be typed too
+    with st.form("checkin_by_code", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        typed = c1.text_input(
+            "按预约编号签到", max_chars=6, placeholder="6 位预约编号，如 AB23CD", key="checkin_code"
+        )
+        if c2.form_submit_button("签到", icon=":material/how_to_reg:"):
+            try:
+                with common.database() as db:
+                    done = reception_day.check_in_code(db, user, typed)
+                st.session_state["day_notice"] = (
+                    f"{done.visitor_name} 已签到（{done.slot_label}，{done.code}）。"
+                )
+                st.rerun()
+            except PortalError as exc:
+                common.show_error(exc)
+
+
 if open_items:
     st.subheader("办理来访")
     choice = {b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}" for b in open_items}

@@ -199,6 +199,9 @@ def get_bookings(db, request: Request):
             "phone": b.phone_masked,
             "status": b.status,
             "checked_in": b.checked_in_at is not None,
+            "confirmed": b.confirmed_at is not None,  # 确认前往 (an offered place accepted, or the reminder)
+            "awaiting_confirmation": b.awaiting_confirmation,  # offered from the waiting list, held until confirm_by
+            "confirm_by": b.confirm_by,
             "leader": b.leader_name,
             "place": b.place,
         }

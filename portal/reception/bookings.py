@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, states, submissions, text
+from .. import audit, dates, links, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -549,6 +549,16 @@ def confirmation(booking: Booking) -> list[tuple[str, str]]:
     ]
 
 
+def checkin_url(booking: Booking) -> str:
+    """The link of the booking's QR code: 接待当日's check-in for staff, the booking for its holder."""
+    return links.checkin(booking.code).url
+
+
+def checkin_qr(booking: Booking) -> str:
+    """The check-in QR code as SVG (made on the server; cached per link)."""
+    return qr.svg(checkin_url(booking))
+
+
 def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
     booking = get_booking(db, user, booking_id)
     tpl = load_template(db)
@@ -560,7 +570,10 @@ def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
         summary=f"校领导接待日来访（{booking.leader_name}）",
         location=booking.place,
         # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
-        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，凭预约编号签到。",
+        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
+        f"\n签到链接：{checkin_url(booking)}",
         cancelled=booking.status == "cancelled",
+        url=checkin_url(booking),
+        image=b"" if booking.status == "cancelled" else qr.png(checkin_url(booking)),
     )
     return ical.calendar([event], "接待日预约", dates.now())

@@ -12,6 +12,7 @@ both would merge.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class Event:
     description: str = ""
     cancelled: bool = False
     sequence: int = 0  # revision: calendar apps take a higher SEQUENCE as a change of the same UID
+    url: str = ""  # the event's link (URL property): a booking's check-in
+    image: bytes = b""  # a PNG attached inline (ATTACH, base64): the check-in QR code
 
 
 def escape(text: str) -> str:
@@ -107,6 +110,13 @@ def calendar(events: list[Event], name: str, stamp: dt.datetime) -> bytes:
             lines.append(f"LOCATION:{escape(e.location)}")
         if e.description:
             lines.append(f"DESCRIPTION:{escape(e.description)}")
+        if e.url:
+            lines.append(f"URL:{e.url}")
+        if e.image:
+            data = base64.b64encode(e.image).decode("ascii")
+            lines.append(
+                f"ATTACH;FMTTYPE=image/png;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=checkin.png:{data}"
+            )
         lines.append("STATUS:CANCELLED" if e.cancelled else "STATUS:CONFIRMED")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
