@@ -334,6 +334,6 @@ def test_no_page_fails_on_hostile_query_values(world):
         await tab.close()
 
     asyncio.run(fuzz())
-    assert not failures, "\n".join(f[:200] for f in failures[:40])
+    assert not failures, "\n".join([*(f[:200] for f in failures[:40]), *tracebacks(log, start)[:3]])
     assert not tracebacks(log, start), tracebacks(log, start)[:5]
     assert runs > 300, runs
