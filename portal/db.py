@@ -982,6 +982,16 @@ def m025_case_kpi_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m026_feed_token_digest(db: Database) -> None:
+    """A calendar feed's address no longer starts with the user id (portal/feeds.py): a request
+    finds its user by the SHA-256 of its token, noted here when the address is shown (never the
+    token itself). Addresses of the earlier form stop; feeds.py says so to calendar apps."""
+    if "token_hash" not in {c[1] for c in db.execute("PRAGMA table_info(feed_keys)")}:
+        db.execute("ALTER TABLE feed_keys ADD COLUMN token_hash TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

@@ -71,6 +71,8 @@ class Booking(BaseModel):
     category: str
     subject: str
     description: str = ""
+    # masked (138****5678) wherever a booking is read: the full number goes only to the reception
+    # staff of that day, who may have to call (``portal.reception.day.numbers_to_call``)
     phone: str
     group_size: int
     status: str
@@ -425,6 +427,7 @@ def _views(db: Database, rows: list[dict]) -> list[Booking]:
     for r in rows:
         r = dict(r)
         r["slot_label"] = tpl.slot_label(r["slot"])
+        r["phone"] = text.mask_phone(r["phone"])
         r["answer"] = r["answer"] or ""
         r["notices"] = [
             c.describe()
@@ -561,12 +564,13 @@ def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
     tpl = load_template(db)
     start, end = tpl.slot_bounds(booking.date, booking.slot)
     event = ical.Event(
-        uid=f"booking-{booking.code}@contact-portal",
+        uid=ical.uid(db, "booking", booking.code),
         start=start,
         end=end,
         summary=f"校领导接待日来访（{booking.leader_name}）",
         location=booking.place,
-        description=f"预约编号 {booking.code}\n反映事项：{booking.subject}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
+        # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
+        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
         f"\n签到链接：{checkin_url(booking)}",
         cancelled=booking.status == "cancelled",
         url=checkin_url(booking),
