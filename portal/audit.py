@@ -264,6 +264,8 @@ ACTION_LABELS: dict[str, str] = {
     "token.issue": "签发接口令牌",
     "token.revoke": "撤销接口令牌",
     "notify.retry": "重发失败消息",
+    "personal_data.export": "导出本人数据",
+    "personal_data.correct": "更正个人信息",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
@@ -288,6 +290,7 @@ CATEGORIES: dict[str, str] = {
     "sso.": "统一身份认证",
     "feed.": "日历订阅",
     "audit.": "操作日志",
+    "personal_data.": "个人信息",
 }
 
 
