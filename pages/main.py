@@ -38,7 +38,12 @@ if user is None:
 menu = {
     section: [
         st.Page(
-            ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py"
+            ROOT / p.path,
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url_path,
+            default=p.path == "pages/home.py",
+            visibility="hidden" if p.hidden else "visible",
         )
         for p in specs
     ]

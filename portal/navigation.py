@@ -25,6 +25,7 @@ class PageSpec:
     description: str = ""  # what the home page says the page is for
     departments: frozenset[str] | None = None  # department role limited to these (None: any)
     cadre_levels: frozenset[str] | None = None  # cadre role limited to posts of these levels (None: any)
+    hidden: bool = False  # reached by its links only (a QR code), never listed in the menu
 
     @property
     def url_path(self) -> str:
@@ -66,6 +67,14 @@ PAGES: list[PageSpec] = [
         "当日来访名单、签到、记录接待情况（当面答复或转交办理），生成接待日记录",
         departments=frozenset({"党办", "校办"}),
         cadre_levels=frozenset({"校级"}),  # school leaders take the duty days (第十一条)
+    ),
+    PageSpec(
+        "pages/checkin.py",
+        "签到",
+        ":material/qr_code_scanner:",
+        ALL_ROLES,
+        "预约接待",
+        hidden=True,  # the QR code of a booking opens it: staff check in, the visitor sees his booking
     ),
     PageSpec(
         "pages/dashboard.py",
