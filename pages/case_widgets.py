@@ -28,15 +28,17 @@ def answers(case: cases.Case, viewer: User) -> list[cases.Answer]:
         st.markdown(f"**{answer.title}**" if len(given) > 1 or answer.seq > 1 else "**答复**")
         st.text(answer.body)
         st.caption(
-            f"{answer.title}　{dates.format_stamp(answer.at)}"
-            + (f"　{answer.user_name}" if answer.user_name else "")
-            + ("　（升级前的记录只保留了前 1000 字）" if answer.truncated else "")
+            common.md(
+                f"{answer.title}　{dates.format_stamp(answer.at)}"
+                + (f"　{answer.user_name}" if answer.user_name else "")
+                + ("　（升级前的记录只保留了前 1000 字）" if answer.truncated else "")
+            )
         )
         if (found := rated.get(answer.id)) is not None:
             with st.container(horizontal=True, gap="small"):
                 st.badge(f"评价：{found.label}", color=RATING_COLOURS[found.rating])
                 st.badge(found.outcome_label, color="gray")
-            st.caption(found.summary)
+            st.caption(common.md(found.summary))  # the 回访人 as typed
             if found.comment:
                 st.text(f"意见：{found.comment}")
     return given
