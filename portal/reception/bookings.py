@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, links, qr, states, submissions, text
+from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -42,6 +42,8 @@ class BookingInput(BaseModel):
     description: str = ""
     phone: str
     group_size: int = 1
+    # a consent of its own, never ticked in advance: publish the answer without the name (答复公开)
+    publish_consent: bool = False
 
 
 class CaseInfo(BaseModel):
@@ -364,6 +366,8 @@ def _book(
                     ],
                 ).lastrowid
                 waitlist.booked_directly(db, user.id, day, now)
+                if data.publish_consent:
+                    publication.record_consent(db, user, given=True, booking_id=booking_id)
                 notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
