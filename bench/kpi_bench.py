@@ -195,14 +195,14 @@ def main() -> int:
                 f"kpis.compute {YEAR}, whole university, by {by}",
                 lambda by=by: kpis.compute(db, by=by, since=since, until=until),
             )
-            worst = max(worst, took)
+            worst = (max(worst[0], took[0]), max(worst[1], took[1]))
         t = report.total
         print("  " + "，".join(f"{kpis.RATE_LABELS[k]} {r.text}" for k, r in t.rates.items()))
         _, took = timed(
             "one department (党办), by unit",
             lambda: kpis.compute(db, by="unit", since=since, until=until, department="党办"),
         )
-        worst = max(worst, took)
+        worst = (max(worst[0], took[0]), max(worst[1], took[1]))
         _, four = timed(
             "工作台账 (whole university): its four groupings in one pass",
             lambda: kpis.reports(db, ("department", "unit", "cadre", "month"), since=since, until=until),
@@ -210,7 +210,7 @@ def main() -> int:
     ok = worst[1] < 1.0  # the CPU: on a shared machine the wall time includes waiting for others
     print(
         f"target: each computation of a whole university's year < 1 s CPU: {'ok' if ok else 'MISSED'} "
-        f"(slowest {worst[1] * 1000:.0f} ms CPU, {worst[0] * 1000:.0f} ms wall; the ledger's four together "
+        f"(slowest {worst[1] * 1000:.0f} ms CPU and {worst[0] * 1000:.0f} ms wall; the ledger's four together "
         f"{four[0] * 1000:.0f} ms wall, {four[1] * 1000:.0f} ms CPU; load average {os.getloadavg()[0]:.1f})"
     )
     return 0 if ok else 1

@@ -57,5 +57,6 @@ with st.sidebar:
         common.logout()
         st.rerun()
 page = st.navigation(menu, expanded=True)  # every section open: no English “View 6 more”
+common.follow_deep_link(user)  # once, after an OIDC login started on another page
 common.entering(page.url_path)
 page.run()

@@ -12,7 +12,7 @@ from pages.reception_widgets import (
     offer_box,
     waiting_card,
 )
-from portal import cache, dates, org, reception, sessions
+from portal import cache, dates, org, publication, reception, sessions
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.reception import bans, bookings, roster, waitlist
 
@@ -24,7 +24,13 @@ st.caption(
     "5 个工作日内反馈落实情况（第十二条）。每人每个接待日限预约一次。"
 )
 
-FIELDS = ("category", "subject", "description", "group")  # the form's widget keys, reset after booking
+FIELDS = (
+    "category",
+    "subject",
+    "description",
+    "group",
+    "publish_consent",
+)  # the form's widget keys, reset after booking
 
 
 def notice(where: str) -> None:
@@ -303,6 +309,7 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
         description=state.get("description", ""),
         phone=state.get(f"phone_{day_iso}", ""),
         group_size=int(state.get("group", 1)),
+        publish_consent=bool(state.get("publish_consent", False)),
     )
     try:
         with common.database() as db:
@@ -360,6 +367,10 @@ with st.form("booking"):
         key="group",
     )
     errors.under("group_size")
+    # a consent of its own (PIPL Art. 25), never ticked in advance; booking does not depend on it
+    st.checkbox(
+        publication.CONSENT_LABEL, value=False, key="publish_consent", help=publication.CONSENT_WORDING
+    )
     st.form_submit_button(
         "提交预约",
         type="primary",

@@ -55,6 +55,8 @@ try:
             waitlist.sweep(db)
         items = reception.day_list(db, user, day)
         queue = waitlist.day_entries(db, day)
+        # full numbers only for the reception staff of that day (who may have to call), masked otherwise
+        numbers = reception_day.numbers_to_call(db, user, day)
 except PortalError as exc:
     common.show_error(exc)
     st.stop()
@@ -161,9 +163,11 @@ if open_items:
     with st.container(border=True):
         st.text(
             f"状态：{b.status_label}\n预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
-            f"联系电话：{b.phone}\n反映事项：［{b.category}］{b.subject}"
+            f"联系电话：{numbers.get(b.id, b.phone)}\n反映事项：［{b.category}］{b.subject}"
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
+        if b.id not in numbers:
+            st.caption("完整的联系电话只在接待日当天向党办、校办工作人员和值班校领导显示。")
         c1, c2 = st.columns(2)
         waiting = b.status == "booked" and not b.checked_in_at
         if (waiting or b.status == "no_show") and c1.button(

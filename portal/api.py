@@ -312,10 +312,14 @@ def feed(request: Request) -> Response:
     if name not in feeds.FEEDS:
         return Response(status_code=404)
     with open_db() as db:
-        user = feeds.user_for_token(db, request.path_params["token"])
+        token = request.path_params["token"]
+        user = feeds.user_for_token(db, token)
         if user is None:
-            return Response(status_code=404)
-        body = feeds.render(db, user, name)
+            if not feeds.is_legacy(db, token):
+                return Response(status_code=404)
+            body = feeds.resubscribe_notice(db, name)  # an address of the earlier form: say so
+        else:
+            body = feeds.render(db, user, name)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

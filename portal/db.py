@@ -984,6 +984,61 @@ def m025_case_kpi_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m026_feed_token_digest(db: Database) -> None:
+    """A calendar feed's address no longer starts with the user id (portal/feeds.py): a request
+    finds its user by the SHA-256 of its token, noted here when the address is shown (never the
+    token itself). Addresses of the earlier form stop; feeds.py says so to calendar apps."""
+    if "token_hash" not in {c[1] for c in db.execute("PRAGMA table_info(feed_keys)")}:
+        db.execute("ALTER TABLE feed_keys ADD COLUMN token_hash TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
+
+
+@migrations()
+def m027_answer_publication(db: Database) -> None:
+    """答复公开 (portal/publication.py): the raisers' consents to publish the answer to what they raised,
+    with the words they saw (append-only: the evidence; the latest word about a case or its booking
+    is in force), and the answers published, de-identified and edited (blanked when taken down)."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS publish_consents (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            booking_id INTEGER REFERENCES bookings(id),
+            case_id INTEGER REFERENCES cases(id),
+            given INTEGER NOT NULL CHECK (given IN (0, 1)),     -- 1 consents, 0 withdraws
+            wording TEXT NOT NULL,                               -- what the person was shown
+            at TEXT NOT NULL,
+            CHECK ((booking_id IS NULL) != (case_id IS NULL))
+        );
+        CREATE INDEX IF NOT EXISTS publish_consents_case ON publish_consents(case_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_booking ON publish_consents(booking_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_user ON publish_consents(user_id);
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_u BEFORE UPDATE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_d BEFORE DELETE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能删除'); END;
+        CREATE TABLE IF NOT EXISTS publications (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+            question TEXT NOT NULL,              -- de-identified and edited ('' once taken down)
+            answer TEXT NOT NULL,
+            department TEXT NOT NULL,
+            source TEXT NOT NULL,
+            published_by INTEGER REFERENCES users(id),
+            published_at TEXT NOT NULL,
+            withdrawn_at TEXT,                   -- taken down: by the raiser's withdrawal or by 党办/校办
+            withdrawn_by INTEGER REFERENCES users(id),
+            withdraw_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS publications_live ON publications(published_at) WHERE withdrawn_at IS NULL;
+        CREATE INDEX IF NOT EXISTS publications_published_by ON publications(published_by);
+        CREATE INDEX IF NOT EXISTS publications_withdrawn_by ON publications(withdrawn_by);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

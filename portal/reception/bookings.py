@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, links, qr, states, submissions, text
+from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -42,6 +42,8 @@ class BookingInput(BaseModel):
     description: str = ""
     phone: str
     group_size: int = 1
+    # a consent of its own, never ticked in advance: publish the answer without the name (答复公开)
+    publish_consent: bool = False
 
 
 class CaseInfo(BaseModel):
@@ -71,6 +73,8 @@ class Booking(BaseModel):
     category: str
     subject: str
     description: str = ""
+    # masked (138****5678) wherever a booking is read: the full number goes only to the reception
+    # staff of that day, who may have to call (``portal.reception.day.numbers_to_call``)
     phone: str
     group_size: int
     status: str
@@ -369,6 +373,8 @@ def _book(
                     ],
                 ).lastrowid
                 waitlist.booked_directly(db, user.id, day, now)
+                if data.publish_consent:
+                    publication.record_consent(db, user, given=True, booking_id=booking_id)
                 notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
@@ -432,6 +438,7 @@ def _views(db: Database, rows: list[dict]) -> list[Booking]:
     for r in rows:
         r = dict(r)
         r["slot_label"] = tpl.slot_label(r["slot"])
+        r["phone"] = text.mask_phone(r["phone"])
         r["answer"] = r["answer"] or ""
         r["notices"] = [
             c.describe()
@@ -568,12 +575,13 @@ def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
     tpl = load_template(db)
     start, end = tpl.slot_bounds(booking.date, booking.slot)
     event = ical.Event(
-        uid=f"booking-{booking.code}@contact-portal",
+        uid=ical.uid(db, "booking", booking.code),
         start=start,
         end=end,
         summary=f"校领导接待日来访（{booking.leader_name}）",
         location=booking.place,
-        description=f"预约编号 {booking.code}\n反映事项：{booking.subject}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
+        # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
+        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
         f"\n签到链接：{checkin_url(booking)}",
         cancelled=booking.status == "cancelled",
         url=checkin_url(booking),

@@ -22,7 +22,7 @@ from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
 from . import bans, roster
-from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
+from .access import SUBTYPE, SYSTEM, can_manage, managing_departments, may_call
 from .bookings import Booking, _load, day_bookings
 from .template import load_template
 
@@ -69,6 +69,19 @@ def days_for(db: Database, user: User, *, back: int = 120, ahead: int = 28) -> l
 def day_list(db: Database, user: User, day: dt.date) -> list[Booking]:
     _require_day(db, user, day)
     return day_bookings(db, day)
+
+
+def numbers_to_call(db: Database, user: User, day: dt.date) -> dict[int, str]:
+    """The visitors' full telephone numbers of ``day`` (booking id → number) for the reception staff of
+    that day (``access.may_call``), else none: every list shows them masked."""
+    found = _require_day(db, user, day)
+    if not may_call(user, day, found.leader_id, dates.today()):
+        return {}
+    return dict(
+        db.execute(
+            "SELECT id, phone FROM bookings WHERE date = ? AND status != 'cancelled'", [day.isoformat()]
+        ).fetchall()
+    )
 
 
 # --- the day's actions -----------------------------------------------------------------------

@@ -3,15 +3,44 @@
 Times are written in UTC (``...Z``) so no VTIMEZONE block is needed and every calendar
 program shows them in its own zone. Text is escaped (``\\ ; , newline``) and lines are
 folded at 75 octets without splitting a UTF-8 character.
+
+Every event's UID names this installation (``uid``: a random id made once and kept in the
+database, so a restored backup keeps its UIDs): two installations — two universities, or a test
+copy beside production — never give two events the same UID, which a calendar app subscribed to
+both would merge.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
+from sqlite_utils import Database
+
+from ..db import get_setting, write
+
 PRODID = "-//Contact Portal//联系师生服务平台//ZH"
+INSTALLATION_KEY = "installation.id"
+
+
+def installation_id(db: Database) -> str:
+    """This installation's random id (16 hex digits), made the first time it is asked for."""
+    found = get_setting(db, INSTALLATION_KEY)
+    if found is None:
+        with write(db, housekeeping=True):
+            db.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                [INSTALLATION_KEY, secrets.token_hex(8)],
+            )
+        found = get_setting(db, INSTALLATION_KEY)
+    return found  # type: ignore[return-value]
+
+
+def uid(db: Database, kind: str, key: str) -> str:
+    """An event's UID: ``<kind>-<key>@<installation id>.contact-portal`` (RFC 5545: globally unique)."""
+    return f"{kind}-{key}@{installation_id(db)}.contact-portal"
 
 
 @dataclass(frozen=True)
