@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts, feeds, provisioning
+from portal import accounts, config, feeds, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -56,9 +56,10 @@ for name, label in feeds.FEEDS.items():
     st.code(feed_urls[name], language=None)
 
 st.subheader("消息通知")
+quiet = config.settings().quiet_hours_text
 st.caption(
     "预约确认和变动、接待日前一天的提醒、值班安排、意见建议的交办和答复等消息，可以发到您常用的地方。"
-    "晚上 22:00 至次日 7:30 只发送紧急消息（如当天或次日的接待日取消）。"
+    + (f"每天 {quiet} 只发送紧急消息（如当天或次日的接待日取消），其余消息顺延到之后发送。" if quiet else "")
 )
 with common.database() as db:
     prefs = outbox.get_prefs(db, user.id)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, config, dates, org, record_form, states, submissions
+from portal import activities, cases, config, dates, links, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,7 +33,7 @@ user = common.require(__file__)
 
 st.title("联系活动记录")
 linked = common.linked(
-    "id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen"
+    "id", "联系活动记录", lambda db, i: activities.get_activity(db, links.parse_id(i), user), select="chosen"
 )
 today = dates.today()
 staff = activities.can_log_for_others(user)

@@ -127,6 +127,41 @@ if target:
             accounts.set_active(db, target.id, True, admin.id)  # enabling harms nobody: at once
         st.rerun()
 
+    # which campus identities reach this account: the only way to an administrator's or a
+    # department's account by single sign-on (portal/provisioning.py)
+    st.markdown("**统一身份认证关联**")
+    st.caption(
+        "普通账号按工号/学号自动对应统一身份认证，无需关联；管理员和部门账号只有在这里关联后，"
+        "才能通过统一身份认证登录（同名的统一身份认证账号不会自动进入）。关联和解除都记入操作日志。"
+    )
+    with common.database() as db:
+        target_links = provisioning.links(db, target.id)
+    for item in target_links:
+        l1, l2 = st.columns([3, 1])
+        l1.text(
+            f"{item.staff_no}（{item.linked_at[:16].replace('T', ' ')} 由 {item.linked_by or '命令行'} 关联）"
+        )
+        if l2.button("解除关联", key=f"unlink_{item.staff_no}"):
+            try:
+                with common.database() as db:
+                    provisioning.unlink(db, item.staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.rerun()
+    with st.form(f"link_{target.id}", clear_on_submit=True):
+        staff_no = st.text_input("统一身份认证账号（工号/学号）", max_chars=64)
+        if st.form_submit_button("关联"):
+            try:
+                with common.database() as db:
+                    provisioning.link(db, target.username, staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.success(
+                    f"已关联：统一身份认证账号 {common.md(staff_no.strip())} 可登录账号 {common.md(target.username)}。"
+                )
+
 # destructive actions ask first (pages/common.py: ask / confirmed)
 if asked := common.pending("reset_password"):
     lines = [

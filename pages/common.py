@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -15,11 +15,22 @@ from urllib.parse import urlencode
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, browser, config, downloads, navigation, provisioning, sessions, sso, submissions
+from portal import (
+    accounts,
+    audit,
+    browser,
+    config,
+    downloads,
+    navigation,
+    provisioning,
+    sessions,
+    sso,
+    submissions,
+)
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
-from portal.errors import AuthError, PortalError, Problem
+from portal.errors import PortalError, Problem
 
 T = TypeVar("T")
 
@@ -31,15 +42,31 @@ def database() -> Iterator[Database]:
         yield db
 
 
+def client_address() -> str:
+    """The browser's address, as ``portal serve`` decided it for this connection
+    (``portal.addresses``: ``X-Forwarded-For`` only from a trusted proxy). Streamlit hides a
+    loopback peer (None): a connection with headers but no address is this host's."""
+    address = st.context.ip_address
+    if isinstance(address, str) and address:
+        return address
+    headers = st.context.headers
+    return "127.0.0.1" if isinstance(headers, Mapping) and len(headers) else ""  # none: no browser (AppTest)
+
+
 def resolve_user() -> User | None:
     """The user of this browser session: from the server-side state, else the signed cookie,
-    else campus single sign-on (``st.login``) mapped to an account by 工号."""
+    else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
+    client's address for what this rerun writes to the audit log."""
+    audit.set_address(client_address())
     with database() as db:
         session_id = st.session_state.get("session_id")
         if session_id:
             user = sessions.resume(db, session_id)
             if user is not None:
                 return user
+            ended = sessions.why_ended(db, session_id)
+            if ended is not None:
+                audit.record(db, ended[0], "session.end", ended[1])
             st.session_state.pop("session_id", None)
             st.session_state["notice"] = "登录已超时或已在别处退出，请重新登录。"
         live = sessions.resume_from_cookie(db, st.context.cookies.get(config.SESSION_COOKIE))
@@ -62,13 +89,22 @@ def _sso_user(db: Database) -> User | None:
     if not logged_in:
         return None
     settings = sso.oidc_settings(st.secrets.get("portal", {}))
+    identity = sso.identity_from_claims(dict(st.user), settings)
     try:
-        user = provisioning.account_for(db, sso.identity_from_claims(dict(st.user), settings))
+        user = provisioning.account_for(db, identity)
     except PortalError as exc:
         st.session_state["notice"] = exc.message
+        if st.session_state.get("oidc_refused") != identity.staff_no:  # once, not on every rerun
+            st.session_state["oidc_refused"] = identity.staff_no
+            why = exc.message[:200]
+            audit.record(db, None, "login.oidc", why, outcome="refused", actor=identity.staff_no[:64])
         return None
     issued = str(st.user.get("iat") or st.user.get("nonce") or "")
-    session_id = sessions.for_identity(db, user.id, sessions.oidc_key(str(st.user.get("sub", "")), issued))
+    key = sessions.oidc_key(str(st.user.get("sub", "")), issued)
+    new = not sessions.known_identity(db, key)
+    session_id = sessions.for_identity(db, user.id, key)
+    if session_id is not None and new:
+        audit.record(db, user.id, "login.oidc", identity.staff_no)
     if session_id is None:
         st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
         return None
@@ -80,9 +116,7 @@ def _sso_user(db: Database) -> User | None:
 def login(username: str, password: str) -> User:
     """Check the password, open a session, and arrange for the browser to get its cookie."""
     with database() as db:
-        user = accounts.authenticate(db, username, password)
-        if not user.has("admin") and not sso.password_login_enabled():
-            raise AuthError("本平台已改用统一身份认证登录，请点击“统一身份认证登录”")
+        user = accounts.authenticate(db, username, password, password_login=sso.password_login_enabled())
         session_id, claim = sessions.start(db, user.id)
     st.session_state["session_id"] = session_id
     st.session_state["pending_claim"] = claim
@@ -318,7 +352,7 @@ def linked(param: str, what: str, find: Callable[[Database, str], T], select: st
     try:
         with database() as db:
             found = find(db, value)
-    except (PortalError, ValueError):
+    except (PortalError, ValueError, OverflowError):  # OverflowError: a number no SQLite column holds
         st.error(f"无法打开链接：{what} {md(value[:40])} 不存在，或您没有查看的权限。")
         return None
     seen = st.session_state.setdefault("_links_opened", {})

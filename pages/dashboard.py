@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import charts, common
-from portal import cache, dates, quota
+from portal import cache, dates, links, quota
 from portal.errors import PortalError
 
 KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
@@ -89,9 +89,12 @@ with common.database() as db:
         st.info("您的账号不是干部，没有个人工作台。")
         st.stop()
     if len(choices) > 1:
-        linked = st.query_params.get("cadre", "")  # from 干部任务总览 or a shared link
-        if linked.isdigit() and int(linked) in choices and "dashboard_cadre" not in st.session_state:
-            st.session_state["dashboard_cadre"] = int(linked)
+        try:  # from 干部任务总览 or a shared link
+            linked = links.parse_id(st.query_params.get("cadre", ""))
+        except ValueError:
+            linked = None
+        if linked in choices and "dashboard_cadre" not in st.session_state:
+            st.session_state["dashboard_cadre"] = linked
         person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
     else:
         person_id = next(iter(choices))

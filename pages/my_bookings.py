@@ -1,9 +1,16 @@
 import streamlit as st
 
 from pages import common
-from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
+from pages.reception_widgets import (
+    ask_to_cancel,
+    booking_card,
+    cancel_dialog,
+    leave_dialog,
+    offer_box,
+    waiting_card,
+)
 from portal import dates, links, reception, states
-from portal.reception import bookings
+from portal.reception import bookings, waitlist
 
 user = common.require(__file__)
 
@@ -16,15 +23,36 @@ def _mine(booking: bookings.Booking) -> bookings.Booking:
 
 st.title("我的预约")
 
-if notice := st.session_state.pop("notice", None):
+if notice := st.session_state.pop("notice", None) or st.session_state.pop("offer_notice", None):
     st.success(notice)
 
 linked = common.linked("code", "您的预约", lambda db, code: _mine(bookings.find_by_code(db, user, code)))
 with common.database() as db:
+    if common.arrived():  # offers not confirmed in time pass on, closed lists end (cheap when none)
+        waitlist.sweep(db)
+    entries = waitlist.my_entries(db, user)
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
     closes = {b.id: bookings.window(db, b.date).closes for b in mine if b.status == "booked"}
     ics = {b.id: reception.booking_ics(db, user, b.id) for b in mine if b.date >= dates.today()}
+
+waiting = [e for e in entries if e.waiting]
+if waiting:
+    st.subheader(f"候补中（{len(waiting)}）")
+    for e in waiting:
+        waiting_card(e)
+
+
+def left(e: waitlist.Entry) -> None:
+    st.session_state["notice"] = f"已退出 {dates.format_date(e.date)} 的候补。"
+
+
+leave_dialog(user, left)
+ended = [e for e in entries if not e.waiting]
+if ended:
+    with st.expander(f"候补记录（{len(ended)}）"):
+        for e in ended:
+            waiting_card(e)
 
 if not mine:
     st.info("您还没有预约接待。")
@@ -36,6 +64,7 @@ def card(b: bookings.Booking) -> None:
     """One booking, its state first; everything on screen (no table to scroll sideways)."""
     with st.container(border=True, key=f"booking_{b.id}"):
         booking_card(b)
+        offer_box(user, b)
         if b.status == "received":
             st.text(f"接待结果：{b.outcome_label}" + (f"\n{b.answer}" if b.answer else ""))
         for case in b.cases:

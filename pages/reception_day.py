@@ -6,7 +6,7 @@ from pages import common
 from pages.reception_widgets import ask_to_cancel, cancel_dialog, visit_card
 from portal import dates, reception, states
 from portal.errors import PortalError
-from portal.reception import bookings
+from portal.reception import bookings, waitlist
 from portal.reception import day as reception_day
 
 user = common.require(__file__)
@@ -51,7 +51,10 @@ duty = next(d for d in days if d.date == day)
 
 try:
     with common.database() as db:
+        if common.arrived():  # offers not confirmed in time pass on, closed lists end (cheap when none)
+            waitlist.sweep(db)
         items = reception.day_list(db, user, day)
+        queue = waitlist.day_entries(db, day)
 except PortalError as exc:
     common.show_error(exc)
     st.stop()
@@ -88,6 +91,27 @@ with st.expander("表格视图（全部字段）", icon=":material/table:"):
         hide_index=True,
         width="stretch",
     )
+
+if queue:  # the day's waiting list: who waits (in order) and what became of those who did
+    waiting_now = [e for e in queue if e.waiting]
+    with st.expander(f"候补名单（候补中 {len(waiting_now)} 人）", icon=":material/hourglass_top:"):
+        st.dataframe(
+            [
+                {
+                    "名次": str(e.position) if e.position else "",
+                    "候补人": e.visitor_name,
+                    "时段": e.wish,
+                    "人数": e.group_size,
+                    "事项": f"［{e.category}］{e.subject}",
+                    "登记时间": dates.format_stamp(e.created_at),
+                    "状态": e.state_label,
+                    "结果": e.end_reason + (f"（{e.booking_code}）" if e.booking_code else ""),
+                }
+                for e in queue
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def run(fn, *args, done: str) -> None:

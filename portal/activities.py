@@ -27,7 +27,7 @@ from typing import ClassVar, TypedDict, Unpack
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import accounts, cases, dates, states, text
+from . import audit, cases, dates, states, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -801,7 +801,7 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
         )
         _record(db, activity_id, actor.id, "voided")
         cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
-        accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
+        audit.record(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 
 

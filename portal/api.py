@@ -24,7 +24,7 @@ from starlette.routing import Route
 from . import api_tokens, cases, dates, feeds, org, quota
 from .accounts import Role, User
 from .db import open_db
-from .errors import NotFound, PortalError
+from .errors import NotFound, PortalError, ValidationError
 from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
@@ -110,21 +110,24 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-_PROXIES = ("127.0.0.1", "::1")
-
-
 def _client(request: Request) -> str:
-    """The caller's address; behind the local reverse proxy, the address nginx appended last to
-    ``X-Forwarded-For`` (earlier entries are whatever the caller sent, so they are not trusted)."""
-    host = request.client.host if request.client else "?"
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if host in _PROXIES and forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return host
+    """The caller's address, as ``portal serve`` decided it for this request
+    (``portal.request_log``: ``X-Forwarded-For`` only from a trusted proxy)."""
+    return request.client.host if request.client else "?"
+
+
+# Dates the API answers for: a date near the calendar's end (9999-12-31) would overflow the
+# default window ("eight weeks later"), and no roster, booking or quota lies outside these.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
-    return dates.parse_date(value, what) if value else None
+    if not value:
+        return None
+    day = dates.parse_date(value, what)
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(f"{what} 超出范围（{EARLIEST.year}–{LATEST.year} 年）")
+    return day
 
 
 def endpoint(scope: str):

@@ -19,6 +19,7 @@ docs/configuration.md documents the same list (tests/test_settings.py keeps them
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -51,8 +52,12 @@ SESSION_COOKIE = "portal_session"
 LOGOUT_PATH = "/auth/end"
 
 PREFIX = "PORTAL_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = "127.0.0.1/32,::1/128"
 # Names that are no longer settings of their own, and the setting that replaced them.
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
+# The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
+PERSON_KINDS = ("教职工", "学生", "离退休", "其他")
 
 
 class SettingsError(Exception):
@@ -122,6 +127,11 @@ class Settings(BaseModel):
     public_url: str = _setting(
         "", "PORTAL_PUBLIC_URL", secrets=("cas", "public_url"), aliases=("PORTAL_BASE_URL",)
     )
+    trusted_proxies: list[Network] = _setting(LOOPBACK, "PORTAL_TRUSTED_PROXIES")
+    monitor_addresses: list[Network] = _setting(LOOPBACK, "PORTAL_MONITOR_ADDRESSES")
+    log_format: Literal["json", "plain"] = _setting("json", "PORTAL_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _setting("INFO", "PORTAL_LOG_LEVEL")
+    audit_keep_days: int = _setting(365, "PORTAL_AUDIT_KEEP_DAYS", ge=180, le=36500)
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
@@ -143,6 +153,12 @@ class Settings(BaseModel):
     cas_name_attribute: str = _setting("cn", "PORTAL_CAS_NAME_ATTRIBUTE", secrets=("cas", "name_attribute"))
     cas_kind_attribute: str = _setting("", "PORTAL_CAS_KIND_ATTRIBUTE", secrets=("cas", "kind_attribute"))
     cas_timeout: float = _setting(10.0, "PORTAL_CAS_TIMEOUT", secrets=("cas", "timeout"), gt=0, le=120)
+    # Where CAS single logout may come from (addresses or networks); empty: every address the CAS
+    # server's host name resolves to.
+    cas_logout_from: list[Network] = _setting("", "PORTAL_CAS_LOGOUT_FROM", secrets=("cas", "logout_from"))
+    # 人员类别 values the campus identity sends → 学生/教职工/离退休/其他, added to the default table
+    # (portal/sso.py DEFAULT_PERSON_KINDS); 值=类别,值=类别.
+    person_kinds: dict[str, str] = _setting("", "PORTAL_PERSON_KINDS", secrets=("portal", "person_kinds"))
 
     # --- limits and formats -------------------------------------------------------------------
     # Uploads (imports) larger than this are refused before parsing.
@@ -159,6 +175,7 @@ class Settings(BaseModel):
     smtp_user: str = _setting("", "PORTAL_SMTP_USER")
     smtp_password: SecretStr = _setting(SecretStr(""), "PORTAL_SMTP_PASSWORD")
     smtp_from: str = _setting("portal@localhost", "PORTAL_SMTP_FROM")
+    smtp_from_name: str = _setting("联系师生服务平台", "PORTAL_SMTP_FROM_NAME", max_length=60)
     notify_to: list[str] = _setting("", "PORTAL_NOTIFY_TO")
     notify_departments: dict[str, list[str]] = _setting("", "PORTAL_NOTIFY_DEPARTMENTS")
 
@@ -199,6 +216,31 @@ class Settings(BaseModel):
                 ) from None
         return value
 
+    @field_validator("trusted_proxies", "monitor_addresses", "cas_logout_from", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        found = []
+        for word in _words(value):
+            try:
+                found.append(ipaddress.ip_network(word, strict=False) if isinstance(word, str) else word)
+            except ValueError:
+                raise ValueError(
+                    f"“{word}”不是 IP 地址或网段 / “{word}” is not an IP address or network "
+                    "(e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128)"
+                ) from None
+        return found
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return (
+            value.strip().upper()
+            if value.strip().upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
+            else value.strip().lower()
+        )
+
     @field_validator("cas_version", mode="before")
     @classmethod
     def _version(cls, value: Any) -> Any:
@@ -223,6 +265,22 @@ class Settings(BaseModel):
             if not _EMAIL.fullmatch(address):
                 raise ValueError(f"“{address}”不是电子邮件地址 / “{address}” is not an e-mail address")
         return found
+
+    @field_validator("person_kinds", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = [p.partition("=") for p in value.replace(";", ",").split(",") if p.strip()]
+            if any(not sign or not key.strip() for key, sign, _ in pairs):
+                raise ValueError("应为 值=类别,值=类别 / must be value=kind,value=kind")
+            value = {key.strip(): kind.strip() for key, _, kind in pairs}
+        for key, kind in dict(value).items():
+            if kind not in PERSON_KINDS:
+                raise ValueError(
+                    f"“{key}={kind}”：类别应为 {'、'.join(PERSON_KINDS)} 之一 / "
+                    f"the kind must be one of {', '.join(PERSON_KINDS)}"
+                )
+        return value
 
     @field_validator("webhook_hosts", mode="before")
     @classmethod
@@ -303,8 +361,8 @@ class Settings(BaseModel):
         if self.quiet_hours is None:
             return ""
         start, end = self.quiet_hours
-        next_day = "次日 " if end <= start else ""
-        return f"{start.hour}:{start.minute:02d} 至{next_day}{end.hour}:{end.minute:02d}"
+        then = "次日 " if end <= start else " "
+        return f"{start.hour}:{start.minute:02d} 至{then}{end.hour}:{end.minute:02d}"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -457,7 +515,7 @@ def shown(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
-        return ";".join(f"{k}={','.join(v)}" for k, v in value.items())
+        return ";".join(f"{k}={v if isinstance(v, str) else ','.join(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -512,6 +570,12 @@ def pinned_now() -> str:
     """``PORTAL_TODAY`` as set (validated with the rest at start); read apart from ``settings()``
     because the clock is asked for thousands of times in one report."""
     return os.environ.get("PORTAL_TODAY", "")
+
+
+def for_libraries(**values: str) -> None:
+    """Set variables that libraries read themselves (``portal serve``: uvicorn's own
+    ``FORWARDED_ALLOW_IPS``, so that the client's address is decided by ``portal.addresses``)."""
+    os.environ.update(values)
 
 
 def malloc_arenas_set() -> bool:

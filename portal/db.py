@@ -19,13 +19,15 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
 from . import config
+from .chain import COLUMNS, GENESIS, entry_hash
 from .errors import Busy
 
 BUSY_TIMEOUT_MS = 5000
@@ -784,7 +786,191 @@ def m020_case_ratings(db: Database) -> None:
 
 
 @migrations()
-def m021_case_desk(db: Database) -> None:
+def m021_audit_chain(db: Database) -> None:
+    """The audit log (portal/audit.py) says from where and with what outcome, and becomes
+    append-only and tamper-evident:
+
+    * ``actor`` (who, when there is no account: the name typed at a failed login, the command
+      line's user, an API token), ``address`` (the client's, portal/addresses.py), ``outcome``
+      (ok, failed, refused);
+    * ``hash`` chains each entry to the one before (portal/chain.py); the existing rows are
+      chained here, once, in id order;
+    * triggers refuse every UPDATE and every DELETE but the retention purge's: ``audit_anchor``
+      (one row) keeps the last purged entry's id and hash, from which the remaining chain is
+      verified; it only moves forward, to an entry at least 179 days old whose hash it copies.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE audit_log ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok'
+            CHECK (outcome IN ('ok', 'failed', 'refused'));
+        ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE INDEX audit_log_address ON audit_log(address);
+        CREATE TABLE audit_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            anchor_id INTEGER NOT NULL DEFAULT 0,    -- the last entry purged (0: none yet)
+            anchor_hash TEXT NOT NULL,               -- its hash: the chain goes on from here
+            purged_at TEXT
+        );
+        """,
+    )
+    db.execute("INSERT INTO audit_anchor (id, anchor_id, anchor_hash) VALUES (1, 0, ?)", [GENESIS])
+    previous = GENESIS
+    rows = db.execute(f"SELECT id, {', '.join(COLUMNS)} FROM audit_log ORDER BY id").fetchall()
+    for row in rows:
+        previous = entry_hash(previous, row[1:])
+        db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])
+    _script(
+        db,
+        """
+        CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_purge_only BEFORE DELETE ON audit_log
+        WHEN OLD.id > (SELECT anchor_id FROM audit_anchor WHERE id = 1)
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log entries are removed only by the retention purge');
+        END;
+        CREATE TRIGGER audit_anchor_forward BEFORE UPDATE ON audit_anchor
+        WHEN NEW.id IS NOT 1 OR NEW.anchor_id < OLD.anchor_id
+            OR NEW.anchor_hash IS NOT (SELECT hash FROM audit_log WHERE id = NEW.anchor_id)
+            OR (SELECT at FROM audit_log WHERE id = NEW.anchor_id) >= date('now', '-179 days')
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor moves forward only, to an entry kept 180 days');
+        END;
+        CREATE TRIGGER audit_anchor_kept BEFORE DELETE ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is kept');
+        END;
+        CREATE TRIGGER audit_anchor_single BEFORE INSERT ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is one row');
+        END;
+        """,
+    )
+
+
+@migrations()
+def m022_job_runs(db: Database) -> None:
+    """What the scheduled jobs did (portal/jobs.py): one row per run of ``portal notify run``,
+    ``portal cases --remind``, ``portal backup``, ``portal audit purge`` …, so that a failed run is
+    visible to monitoring on the health route (portal/health.py), not only as an exit status once.
+    The 企业微信 access token is kept here between runs, with its expiry, as WeCom asks
+    (portal/notify/channels.py)."""
+    _script(
+        db,
+        """
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,                   -- notify.run, cases.remind, backup …
+            started_at TEXT NOT NULL,
+            finished_at TEXT,                    -- NULL: running (or killed)
+            outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'ok', 'failed')),
+            summary TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX job_runs_job ON job_runs(job, started_at);
+        CREATE TABLE wecom_tokens (
+            key TEXT PRIMARY KEY,                -- API, corp id and agent id
+            token TEXT NOT NULL,
+            expires_at REAL NOT NULL             -- Unix time
+        );
+        """,
+    )
+
+
+@migrations()
+def m023_reception_waitlist(db: Database) -> None:
+    """The reception day's waiting list, no-show limits and the reminder's one-tap links
+    (portal/reception/waitlist.py, bans.py, actions.py).
+
+    * ``waitlist``: one person waiting for a day (``slot`` NULL: any slot), with what a booking
+      needs, promoted into the first place that frees; one waiting entry per person and day.
+    * ``bookings.confirm_by`` / ``confirmed_at``: a place offered from the waiting list is held
+      until ``confirm_by``; ``confirmed_at`` is the holder's 确认前往 (an offer accepted, or the
+      day-before reminder's link).
+    * ``booking_bans``: no booking until ``until``, from the no-show rule; lifted with a reason.
+    * ``booking_links``: the single-use links of the reminder (确认前往, 取消预约).
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE waitlist (
+            id INTEGER PRIMARY KEY,              -- the order of the list
+            date TEXT NOT NULL REFERENCES duty_days(date),
+            slot TEXT,                           -- NULL: any slot of the day
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            category TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL,
+            group_size INTEGER NOT NULL DEFAULT 1 CHECK (group_size BETWEEN 1 AND 3),
+            state TEXT NOT NULL DEFAULT 'waiting'
+                CHECK (state IN ('waiting', 'promoted', 'left', 'expired', 'day_cancelled')),
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT NOT NULL DEFAULT '',
+            booking_id INTEGER REFERENCES bookings(id)
+        );
+        CREATE UNIQUE INDEX waitlist_one_per_day ON waitlist(user_id, date) WHERE state = 'waiting';
+        CREATE INDEX waitlist_queue ON waitlist(date, id) WHERE state = 'waiting';
+        CREATE INDEX waitlist_user ON waitlist(user_id, date);
+        CREATE INDEX waitlist_date ON waitlist(date, state);
+        CREATE INDEX waitlist_booking ON waitlist(booking_id);
+        ALTER TABLE bookings ADD COLUMN confirm_by TEXT;
+        ALTER TABLE bookings ADD COLUMN confirmed_at TEXT;
+        CREATE INDEX bookings_offers ON bookings(confirm_by)
+            WHERE confirm_by IS NOT NULL AND confirmed_at IS NULL AND status = 'booked';
+        CREATE TABLE booking_bans (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            starts TEXT NOT NULL,                -- the day completed that made it
+            until TEXT NOT NULL,                 -- booking again from this day
+            reason TEXT NOT NULL,
+            basis TEXT NOT NULL DEFAULT '[]',    -- JSON: the no-show bookings it counted
+            created_at TEXT NOT NULL,
+            lifted_at TEXT,
+            lifted_by INTEGER REFERENCES users(id),
+            lift_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX booking_bans_user ON booking_bans(user_id, until);
+        CREATE INDEX booking_bans_lifted_by ON booking_bans(lifted_by);
+        CREATE TABLE booking_links (
+            nonce TEXT PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES bookings(id),
+            action TEXT NOT NULL CHECK (action IN ('confirm', 'cancel')),
+            created_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX booking_links_booking ON booking_links(booking_id);
+        """,
+    )
+
+
+@migrations()
+def m024_sso_links(db: Database) -> None:
+    """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
+    only way an administrator's or a department's account is reached by single sign-on."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sso_links (
+            staff_no TEXT PRIMARY KEY,           -- the identity's 工号/学号, exactly as the provider sends it
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            linked_by INTEGER REFERENCES users(id),
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        CREATE INDEX IF NOT EXISTS sso_links_linked_by ON sso_links(linked_by);
+        """,
+    )
+
+
+@migrations()
+def m025_case_desk(db: Database) -> None:
     """What departments do all day (portal/case_merge.py, portal/answer_templates.py): a duplicate case
     merged into another follows it (``merged_into``: its raiser is answered with it, and its number
     still leads to it); 常用答复, each department's own answer templates. Re-runnable."""
@@ -919,9 +1105,25 @@ def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
+        _AFTER_COMMIT.pop(db, None)
         raise
     else:
         db.execute("COMMIT")
+        for action in _AFTER_COMMIT.pop(db, []):
+            action()
+
+
+# What to do once the transaction in progress has committed (and never if it rolls back).
+_AFTER_COMMIT: weakref.WeakKeyDictionary[Database, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
+def after_commit(db: Database, action: Callable[[], None]) -> None:
+    """Run ``action`` when the current ``write()`` commits, or now outside of one: what reports
+    a change outside the database (a log line) must not report one that was rolled back."""
+    if db.conn.in_transaction:
+        _AFTER_COMMIT.setdefault(db, []).append(action)
+    else:
+        action()
 
 
 @contextmanager

@@ -21,7 +21,7 @@ import hmac
 
 from sqlite_utils import Database
 
-from . import accounts, dates, sessions
+from . import accounts, audit, dates, links, sessions
 from .accounts import User
 from .db import write
 from .reception import ical
@@ -57,15 +57,18 @@ def reset(db: Database, user_id: int) -> str:
             "ON CONFLICT(user_id) DO UPDATE SET generation = generation + 1",
             [user_id],
         )
-        accounts.audit(db, user_id, "feed.reset", "")
+        audit.record(db, user_id, "feed.reset", "")
     return token_for(db, user_id)
 
 
 def user_for_token(db: Database, token: str) -> User | None:
     head, _, mac = (token or "").partition("-")
-    if not head.isdigit() or not mac or len(token) > 100:
+    if not mac or len(token) > 100:
         return None
-    user_id = int(head)
+    try:
+        user_id = links.parse_id(head)
+    except ValueError:  # ² and ١ are digits to str.isdigit; 30 digits are no SQLite integer
+        return None
     if not hmac.compare_digest(mac, _mac(db, user_id, _generation(db, user_id))):
         return None
     try:

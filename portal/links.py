@@ -23,6 +23,18 @@ def base_url() -> str:
     return config.settings().base_url
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger number is no row's id, and SQLite refuses it
+
+
+def parse_id(value: str) -> int:
+    """The row id a link names (``?id=123``): ASCII digits within SQLite's integers, else
+    ``ValueError`` — ``str.isdigit`` accepts ² and ١, ``int()`` a number no column can hold."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not a row id: {text[:40]!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Link:
     page: str  # a page of portal.navigation, e.g. "pages/cases.py"

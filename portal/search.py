@@ -22,6 +22,7 @@ from . import activities, cases, states
 from .accounts import User
 from .db import write
 from .errors import ValidationError
+from .text import EMOJI_JOINERS, control_character
 
 BATCH = 2000
 LIMIT = 50
@@ -179,6 +180,9 @@ def search(
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise ValidationError(f"检索词过长（最多 {MAX_QUERY} 个字符）")
+    if control_character(query, allow=EMOJI_JOINERS) is not None:
+        # FTS5 ends a string at a NUL byte ("unterminated string"); nothing indexed holds one anyway
+        raise ValidationError("检索词含有不可见的控制字符，请删除后重试")
     results = Results(query)
     expression = match_expression(query)
     if expression is None:

@@ -21,7 +21,10 @@ import ctypes
 import gc
 import hashlib
 import logging
+import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import browser, config, downloads, seeds, sessions
+from . import browser, config, downloads, logs, seeds, sessions
 from .cookies import set_session_cookie
 from .db import open_db
 
@@ -269,9 +272,10 @@ class ChineseFrontend:
 
 
 def routes() -> list[Route]:
-    from . import api, cas_routes
+    from . import api, cas_routes, health
 
     return [
+        Route("/health", health.route, methods=["GET"]),
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
         Route(config.LOGOUT_PATH, logout, methods=["GET", "POST"]),
         *cas_routes.routes(),
@@ -283,12 +287,30 @@ def build_app():
     import streamlit as st
     from starlette.middleware import Middleware
 
+    from .request_log import RequestLog
+
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate), Middleware(ChineseFrontend)],
+        # RequestLog first: it decides the client's address for everything below it
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(SecurityHeaders),
+            Middleware(SessionGate),
+            Middleware(ChineseFrontend),
+        ],
+        lifespan=_lifespan,
         on_script_error=show_script_error,
     )
+
+
+@asynccontextmanager
+async def _lifespan(app: object) -> AsyncIterator[None]:
+    """Once Streamlit and uvicorn have set up their loggers, bring them under ours."""
+    logs.adopt()
+    log.info("portal serve ready", extra={"pid": os.getpid()})
+    yield
+    log.info("portal serve stopping")
 
 
 def show_script_error(exc: Exception) -> bool:
@@ -387,6 +409,20 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
 
+    import uvicorn.config
+
+    # The client's address is decided by portal.addresses (request_log.RequestLog), from
+    # PORTAL_TRUSTED_PROXIES: uvicorn's own X-Forwarded-For reading (trusting 127.0.0.1 and ::1)
+    # is switched off, and its log lines go through our handler (it would install its own).
+    config.for_libraries(FORWARDED_ALLOW_IPS="")
+    uvicorn.config.LOGGING_CONFIG.clear()
+    uvicorn.config.LOGGING_CONFIG.update(logs.uvicorn_config())
+    log.info(
+        "portal serve starting on %s:%s",
+        address,
+        port,
+        extra={"trusted_proxies": ",".join(str(n) for n in config.settings().trusted_proxies)},
+    )
     limit_malloc_arenas()
     with open_db() as db:  # migrate, seed and make the secret before the first request
         seeds.seed(db)

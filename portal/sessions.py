@@ -29,7 +29,7 @@ import threading
 from itsdangerous import BadSignature, TimestampSigner
 from sqlite_utils import Database
 
-from . import config, dates
+from . import audit, config, dates
 from .accounts import User, get_user
 from .db import get_setting, open_db, write
 from .errors import PortalError
@@ -103,6 +103,11 @@ def for_identity(db: Database, user_id: int, sso_key: str) -> str | None:
         return None
     live = _live(db, "s.id", row[0])
     return live[0] if live else None
+
+
+def known_identity(db: Database, sso_key: str) -> bool:
+    """Whether a session was ever opened with this identity (a reload resumes it: no new login)."""
+    return db.execute("SELECT 1 FROM sessions WHERE sso_key = ?", [sso_key]).fetchone() is not None
 
 
 def open_with_cookie(db: Database, user_id: int, sso_key: str) -> tuple[str, str]:
@@ -283,13 +288,59 @@ def claim(db: Database, claim_token: str | None) -> str | None:
 
 
 def end(db: Database, session_id: str | None = None, cookie: str | None = None) -> None:
-    """Log out: end the session known by id or by cookie."""
+    """Log out: end the session known by id or by cookie (audited as ``logout``)."""
     if cookie and not session_id:
         live = resume_from_cookie(db, cookie)
         session_id = live[0] if live else None
     if not session_id:
         return
     with write(db, housekeeping=True):
-        db.execute(
+        ended = db.execute(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
-        )
+        ).rowcount
+        if ended:
+            user_id, key = db.execute(
+                "SELECT user_id, sso_key FROM sessions WHERE id = ?", [session_id]
+            ).fetchone()
+            how = {"cas": "统一身份认证（CAS）登录", "oidc": "统一身份认证（OIDC）登录"}
+            audit.record(db, user_id, "logout", how.get((key or "").split(":", 1)[0], "密码登录"))
+
+
+def why_ended(db: Database, session_id: str) -> tuple[int, str] | None:
+    """(user id, why) for a session that ended by itself — idle too long, past its maximum age, its
+    account disabled — or None (still live, gone, or ended by a logout already audited)."""
+    row = db.execute(
+        "SELECT s.user_id, s.created_at, s.last_seen, s.ended_at, u.is_active "
+        "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+        [session_id],
+    ).fetchone()
+    if row is None or row[3] is not None:
+        return None
+    if not row[4]:
+        return row[0], "账号已停用"
+    now, limits = dates.now(), config.settings()
+    with _seen_lock:
+        noted = _seen.get((_db_file(db), session_id))
+    last_seen = max(dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(noted or row[2]))
+    if (now - dt.datetime.fromisoformat(row[1])).total_seconds() > limits.session_max_age:
+        return row[0], f"超过最长登录时间（{limits.session_max_age // 60} 分钟）"
+    if (now - last_seen).total_seconds() > limits.session_idle:
+        return row[0], f"闲置超时（{limits.session_idle // 60} 分钟无操作）"
+    return None
+
+
+def username_for_cookie(db: Database, cookie: str | None) -> str:
+    """The account name of a live session's cookie, for the request log ('' when none). Cheap and
+    without side effects: it neither resumes the session nor notes it as seen."""
+    if not cookie:
+        return ""
+    try:
+        token = TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.settings().session_max_age)
+    except BadSignature:
+        return ""
+    row = db.execute(
+        "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = ? AND s.ended_at IS NULL",
+        [_digest(token.decode())],
+    ).fetchone()
+    return row[0] if row else ""

@@ -128,3 +128,58 @@ def malformed_files() -> list[tuple[str, bytes]]:
         ("units.html", b"<html><script>alert(1)</script></html>"),
         ("noext", "单位名称,单位类型\n教务处,部门\n".encode()),
     ]
+
+
+# Values for a URL's path segments and query parameters (issue 19 §10): numbers too large for SQLite
+# or a date, digits that are not ASCII (str.isdigit says yes, int() says no), dates at the calendar's
+# edges, control characters, surrogates, markup, traversal, header injection, very long values.
+URL_VALUES = [
+    "",
+    "0",
+    "-1",
+    "1e999",
+    "99999999999999999999999",
+    "1" * 30,
+    "1" * 30 + "-x",
+    "9" * 400,
+    "²",
+    "²-x",
+    "١٢٣",
+    "１２３",
+    "⑨",
+    "9999-12-31",
+    "0001-01-01",
+    "0000-00-00",
+    "2026-02-30",
+    "2026-11-24T10:00",
+    "NaN",
+    "inf",
+    "\x00",
+    "a\x00b",
+    "%00",
+    "\ud800",
+    "\U000f0000",
+    "\u202e",
+    "测" * 3000,
+    "x" * 10000,
+    "../../etc/passwd",
+    "..\\..\\win.ini",
+    "<script>alert(1)</script>",
+    "' OR '1'='1",
+    "{{7*7}}",
+    "\r\nSet-Cookie: a=b",
+    "//evil.example",
+    "https://evil.example/",
+    "/auth/claim?t=x",
+    "2026-0221",
+    "AB23CD",
+    "admin",
+    "10000001",
+    "1-x",
+    "-",
+    "--",
+    "1--1",
+    "a" * 64 + "-" + "b" * 64,
+]
+# Already percent-encoded: bytes that are not UTF-8, overlong forms, broken escapes.
+RAW_URL_VALUES = ["%ff", "%C0%AF", "%C2%B2-x", "%E6%B5%8B%ZZ", "%", "%%", "%ed%a0%80", "%F4%90%80%80"]

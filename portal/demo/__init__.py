@@ -41,7 +41,9 @@ def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:
     """Fill an empty database with the demo university; returns one line per step."""
     if scale < 1 or scale > 50:
         raise ValueError("scale must be between 1 and 50")
-    ctx = DemoContext(rng=random.Random(seed), scale=scale, password_hash=hash_password(DEMO_PASSWORD))
+    ctx = DemoContext(
+        rng=random.Random(seed), scale=scale, seed=seed, password_hash=hash_password(DEMO_PASSWORD)
+    )
     summary = []
     with write(db):
         for step in STEPS:

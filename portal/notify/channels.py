@@ -24,11 +24,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from email.message import EmailMessage
 from urllib.parse import quote_plus, urlencode
 
+from sqlite_utils import Database
+
 from .. import config
-from .digest import config_from_env
+from ..db import write
+from .digest import config_from_env, new_message
 from .digest import send as smtp_send
 from .outbox import Message
 
@@ -115,10 +117,7 @@ def send_email(address: str, msg: Message) -> None:
     cfg = config_from_env()
     if cfg is None:
         raise ChannelError("未配置邮件服务器（PORTAL_SMTP_HOST）")
-    mail = EmailMessage()
-    mail["Subject"] = msg.subject
-    mail["From"] = cfg.sender
-    mail["To"] = address
+    mail = new_message(cfg, address, msg.subject)
     mail.set_content(f"{msg.text}\n\n查看详情：{msg.url}\n\n——联系师生服务平台（本邮件由系统发送，请勿回复）")
     try:
         smtp_send(cfg, [mail])
@@ -128,8 +127,7 @@ def send_email(address: str, msg: Message) -> None:
 
 # --- 企业微信 application messages -------------------------------------------------------------
 
-_token_lock = threading.Lock()
-_token: dict[str, tuple[str, float]] = {}  # corp id + agent → (access token, expires at)
+_token_lock = threading.Lock()  # one gettoken at a time in this process
 
 
 def _wecom_settings() -> tuple[str, str, int, str]:
@@ -142,18 +140,31 @@ def _wecom_settings() -> tuple[str, str, int, str]:
     return corp, secret, agent, found.wecom_api
 
 
-def _wecom_token(api: str, corp: str, secret: str, agent: int) -> str:
-    key = f"{api}|{corp}|{agent}"
+def _token_key(api: str, corp: str, secret: str, agent: int) -> str:
+    # the secret's digest: a new secret gets a new token, and no secret is stored
+    return f"{api}|{corp}|{agent}|{hashlib.sha256(secret.encode()).hexdigest()[:16]}"
+
+
+def _wecom_token(db: Database, api: str, corp: str, secret: str, agent: int) -> str:
+    """The application's access token, kept in the database until shortly before it expires, as
+    企业微信 asks: ``gettoken`` is rate-limited, and each ``notify run --once`` is a new process."""
+    key = _token_key(api, corp, secret, agent)
     with _token_lock:
-        cached = _token.get(key)
-        if cached and cached[1] > time.time() + 60:
-            return cached[0]
+        row = db.execute("SELECT token, expires_at FROM wecom_tokens WHERE key = ?", [key]).fetchone()
+        if row and row[1] > time.time() + 60:
+            return row[0]
         query = urlencode({"corpid": corp, "corpsecret": secret})
         found = _answer(urllib.request.Request(f"{api}/cgi-bin/gettoken?{query}"))
         token = str(found.get("access_token", ""))
         if not token:
             raise ChannelError("企业微信未返回 access_token")
-        _token[key] = (token, time.time() + int(found.get("expires_in", 7200)))
+        expires = time.time() + int(found.get("expires_in", 7200))
+        with write(db, housekeeping=True):
+            db.execute(
+                "INSERT INTO wecom_tokens (key, token, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
+                [key, token, expires],
+            )
         return token
 
 
@@ -161,9 +172,9 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def send_wecom(userid: str, msg: Message) -> None:
+def send_wecom(db: Database, userid: str, msg: Message) -> None:
     corp, secret, agent, api = _wecom_settings()
-    token = _wecom_token(api, corp, secret, agent)
+    token = _wecom_token(db, api, corp, secret, agent)
     body = {
         "touser": userid,
         "msgtype": "textcard",
@@ -180,7 +191,8 @@ def send_wecom(userid: str, msg: Message) -> None:
         _post_json(f"{api}/cgi-bin/message/send?access_token={quote_plus(token)}", body)
     except ChannelError as exc:
         if str(exc).startswith(("errcode 40014", "errcode 42001")):  # token invalid or expired
-            _token.clear()
+            with write(db, housekeeping=True):
+                db.execute("DELETE FROM wecom_tokens WHERE key = ?", [_token_key(api, corp, secret, agent)])
         raise
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, config, dates, links
+from .. import audit, config, dates, links
 from ..accounts import User
 from ..db import write
 from ..errors import PermissionDenied, ValidationError
@@ -46,6 +46,9 @@ EVENTS = {
     "booking.changed": "booking",
     "booking.cancelled": "booking",
     "booking.reminder": "reminder",
+    "waitlist.promoted": "booking",
+    "waitlist.ended": "booking",
+    "booking.restricted": "booking",
     "duty.reminder": "reminder",
     "roster.published": "roster",
     "roster.changed": "roster",
@@ -378,5 +381,5 @@ def retry(db: Database, ids: list[int], actor: User | None, now: str | None = No
             f"WHERE state = 'dead' AND id IN ({','.join('?' * len(ids))})",
             [now or dates.stamp(), *ids],
         )
-        accounts.audit(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
+        audit.record(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
     return cur.rowcount

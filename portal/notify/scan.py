@@ -3,7 +3,9 @@
 * the day before a reception day: each visitor who booked, and the leader on duty;
 * a case due tomorrow (one working day left): its department's staff;
 * a case overdue: its department's staff and 督办 (the administrators, who see every case), once per deadline;
-* a rule behind pace once 80 % of its period has gone: the cadre, if he or she opted in.
+* a rule behind pace once 80 % of its period has gone: the cadre, if he or she opted in;
+* the waiting list's clock (``waitlist.sweep``, on every run, not only every scan): places offered
+  and not confirmed in time pass to the next person waiting, and lists whose booking has closed end.
 
 This module reads the features; none of them imports it.
 """
@@ -11,14 +13,17 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlite_utils import Database
 
 from .. import cases, config, dates, links, quota
 from ..accounts import Role, User
 from ..db import get_setting, set_setting
-from ..reception import roster
+from ..reception import roster, waitlist
 from .outbox import admin_users, department_users, emit, message, person_users
+
+log = logging.getLogger("portal.notify")
 
 BEHIND_SHARE = 0.8
 _SYSTEM = User(id=0, username="system", display_name="系统", roles=[Role(role="admin")])
@@ -132,9 +137,19 @@ def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
     minute scans at most every ``PORTAL_NOTIFY_SCAN_MINUTES`` (default 60); each occurrence is queued once.
     """
     now = now or dates.now()
+    before = db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0]
+    waitlist.sweep(db, now)  # its messages count as queued
+    swept = db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0] - before
     last = get_setting(db, "notify.last_scan")
     if last is not None and now - dt.datetime.fromisoformat(last) < scan_every():
-        return 0
+        return swept
     set_setting(db, "notify.last_scan", now.isoformat(timespec="seconds"))
     today = now.astimezone(dates.TZ).date()
-    return reminders_before_the_day(db, today) + case_deadlines(db, today) + behind_pace(db, today)
+    found = {
+        "reception_reminders": reminders_before_the_day(db, today),
+        "case_deadlines": case_deadlines(db, today),
+        "behind_pace": behind_pace(db, today),
+        "waitlist": swept,
+    }
+    log.info("scheduled events queued: %d", sum(found.values()), extra=found)
+    return sum(found.values())

@@ -17,21 +17,19 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, states, submissions, text
+from .. import audit, dates, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
-from . import ical, roster
+from . import bans, ical, roster, waitlist
 from .access import can_book, can_manage
-from .template import DayTemplate, load_template
+from .template import CATEGORIES, DayTemplate, load_template
+from .waitlist import CODE_ALPHABET, CODE_LENGTH
 
-CATEGORIES = ["教学", "科研", "人事", "学生事务", "后勤保障", "其他"]
 STATUS_LABELS = states.BOOKING_STATUS_LABELS
 OUTCOME_LABELS = {"answered": "当场答复", "handed": "转交办理"}
 CASE_STATE_LABELS = states.CASE_STATE_LABELS
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
-CODE_LENGTH = 6
 SEAT_TAKEN = "该时段已约满，请选择其他时段"
 ONE_PER_DAY = "您在该接待日已有一个预约（每人每天限预约一次）；如需改期，请先取消原预约"
 
@@ -81,6 +79,8 @@ class Booking(BaseModel):
     cancel_reason: str = ""
     cancelled_by: int | None = None
     checked_in_at: str | None = None
+    confirm_by: str | None = None  # a place offered from the waiting list, held until then
+    confirmed_at: str | None = None  # 确认前往
     outcome: str | None = None
     answer: str = ""
     # the day as it is now
@@ -96,14 +96,29 @@ class Booking(BaseModel):
 
     @property
     def status_label(self) -> str:
-        return states.booking_label(self.status, bool(self.checked_in_at))
+        return states.booking_label(self.status, bool(self.checked_in_at), self.awaiting_confirmation)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """A place offered from the waiting list, not confirmed yet."""
+        return self.status == "booked" and self.confirm_by is not None and self.confirmed_at is None
+
+    @property
+    def confirm_deadline(self) -> str:
+        """2026年12月1日（星期二） 12:00 — until when an offered place is held."""
+        if self.confirm_by is None:
+            return ""
+        return _moment(dt.datetime.fromisoformat(self.confirm_by))
 
     @property
     def cancel_note(self) -> str:
         """Who cancelled and why, as the visitor and 党办/校办 read it ('' unless cancelled)."""
         if self.status != "cancelled":
             return ""
-        who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
+        if self.cancelled_by is None and self.confirm_by is not None and self.confirmed_at is None:
+            who = "未按时确认，系统取消"  # an offer from the waiting list that lapsed
+        else:
+            who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
         when = f"{dates.format_stamp(self.cancelled_at)} " if self.cancelled_at else ""
         return f"{when}{who}" + (f"，原因：{self.cancel_reason}" if self.cancel_reason else "")
 
@@ -309,6 +324,7 @@ def _book(
         raise ValidationError(f"{dates.format_date(day)}的预约已于 {_moment(tpl.closes_at(day))} 截止")
     if user.person_id is not None and user.person_id == found.leader_id:
         raise ValidationError("您是当天的值班校领导，不能预约自己的接待日")
+    bans.refuse_if_banned(db, user.id, now.date())
     for attempt in range(5):
         try:
             with write(db):
@@ -345,6 +361,7 @@ def _book(
                         now.isoformat(timespec="seconds"),
                     ],
                 ).lastrowid
+                waitlist.booked_directly(db, user.id, day, now)
                 notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
@@ -383,7 +400,8 @@ def cancel(
         )
         notify_events.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:
-            accounts.audit(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+            audit.record(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+        waitlist.fill(db, booking.date, now)  # the place freed goes to the first person waiting
     return _load(db, booking_id)
 
 

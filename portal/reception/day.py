@@ -21,7 +21,7 @@ from .. import activities, cases, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
-from . import roster
+from . import bans, roster
 from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
 from .bookings import Booking, _load, day_bookings
 from .template import load_template
@@ -94,6 +94,8 @@ def check_in(db: Database, user: User, booking_id: int) -> Booking:
             "UPDATE bookings SET status = 'booked', checked_in_at = ? WHERE id = ?",
             [dates.stamp(), booking_id],
         )
+        if booking.status == "no_show":  # a 未到 corrected: a restriction it made may end
+            bans.corrected(db, booking_id)
     return _load(db, booking_id)
 
 
@@ -161,6 +163,7 @@ class FinishPlan(BaseModel):
     later: list[Booking] = []  # slot not over yet: stay 待接待, still receivable
     unrecorded: list[Booking] = []  # checked in but not recorded: the day cannot be closed yet
     has_record: bool = False  # the day's 接待日 activity exists already (it is updated)
+    rule: str = ""  # the no-show rule, applied to the day's 未到
 
     def describe(self) -> list[str]:
         lines = []
@@ -176,6 +179,8 @@ class FinishPlan(BaseModel):
                 f"时段尚未结束的 {len(self.later)} 个预约保持不变，仍可签到和接待："
                 + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.later)
             )
+        if self.rule:
+            lines.append(f"按未到规则（{self.rule.rstrip('。')}）计算当天未到者的预约限制，本人会收到通知。")
         lines.append(
             ("更新" if self.has_record else "生成")
             + "值班校领导当天的“接待日”联系活动记录（来访师生、开展情况、转交的意见建议），可下载记录表。"
@@ -192,6 +197,7 @@ def finish_plan(db: Database, user: User, day: dt.date, now: dt.datetime | None 
         later=[b for b in waiting if not b.checked_in_at and not slot_ended(db, b, now)],
         unrecorded=[b for b in waiting if b.checked_in_at],
         has_record=found.activity_id is not None,
+        rule=bans.rule_text(load_template(db)) if load_template(db).no_show_limit else "",
     )
 
 
@@ -217,6 +223,14 @@ def finish_day(db: Database, user: User, day: dt.date, *, now: dt.datetime | Non
                 "UPDATE bookings SET status = 'no_show' WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
                 [b.id],
             )
+        # the no-show rule, for everyone marked 未到 that day (marked now or earlier by hand)
+        absent = [
+            r[0]
+            for r in db.execute(
+                "SELECT user_id FROM bookings WHERE date = ? AND status = 'no_show'", [day.isoformat()]
+            )
+        ]
+        bans.apply_rule(db, absent, day)
         return sync_activity(db, user, day)
 
 

@@ -46,7 +46,9 @@ def running_server(
     port = free_port()
     if prepare is not None:
         prepare(db_path, f"http://127.0.0.1:{port}")
-    with live.serve(db_path, port=port, cwd=cwd, **{"PORTAL_TODAY": TODAY, **(extra_env or {})}) as base:
+    # the portal's public address, as docs/deployment.md sets it (CAS refuses to run without one)
+    env = {"PORTAL_TODAY": TODAY, "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+    with live.serve(db_path, port=port, cwd=cwd, **env) as base:
         yield {"url": base, "db": db_path}
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from portal import accounts, config, org, sessions
+from portal import accounts, config, org, provisioning, sessions, sso
 from portal.accounts import Role
 from portal.errors import AuthError, ValidationError
 
@@ -102,6 +102,7 @@ def test_sessions_resume_end_and_expire(db, monkeypatch):
 def test_sso_identity_maps_to_account_by_staff_no(db):
     person, _ = org.save_person(db, "30000001", "王五")
     accounts.create_user(db, "30000001", "王五", None, [Role(role="visitor")], person.id)
-    assert accounts.user_for_sso(db, "30000001").display_name == "王五"
+    found = provisioning.account_for(db, sso.Identity(source="cas", staff_no="30000001"))
+    assert found.display_name == "王五"
     with pytest.raises(AuthError, match="没有与该工号对应"):
-        accounts.user_for_sso(db, "99999999")
+        provisioning.account_for(db, sso.Identity(source="cas", staff_no="99999999"))

@@ -8,9 +8,11 @@ import tracemalloc
 
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from portal import accounts, api, api_tokens, server
+from portal.request_log import RequestLog
 
 
 class Clock:
@@ -89,8 +91,8 @@ def test_through_the_api_an_ipv6_host_rotating_addresses_is_refused(demo_db, mon
     """Behind nginx: wrong tokens from ten addresses of one /64, then the right token from an
     eleventh is refused (429); a neighbour /64 still gets its answer."""
     monkeypatch.setattr(api, "limiter", api.WrongTokenLimiter(limit=10, window=60))
-    monkeypatch.setattr(api, "_PROXIES", ("testclient",))
-    client = TestClient(Starlette(routes=server.routes()))
+    app = Starlette(routes=server.routes(), middleware=[Middleware(RequestLog)])
+    client = TestClient(app, client=("127.0.0.1", 50000))  # nginx on this host, a trusted proxy
     admin = accounts.find_user(demo_db, "admin")
     good = api_tokens.issue(demo_db, "接待前台", ["roster"], 30, admin.id)[1]
     for i in range(10):

@@ -70,3 +70,16 @@ def test_backup_and_restore_round_trip(tmp_path):
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database")
     assert run("restore", str(junk), "--yes").exit_code == 1
+
+
+def test_user_link_unlink_and_list(tmp_path):
+    """Issue 19 §1.2: linking a campus identity to a local account from the command line, audited."""
+    assert run("user", "add", "root", "--admin", input="Secret-123\nSecret-123\n").exit_code == 0
+    result = run("user", "link", "root", "it-zhang")
+    assert result.exit_code == 0 and "it-zhang" in result.output
+    assert run("user", "link", "nobody", "x1").exit_code == 1
+    result = run("user", "links")
+    assert result.exit_code == 0 and result.output.startswith("it-zhang\troot\t")
+    assert run("user", "unlink", "it-zhang").exit_code == 0
+    assert run("user", "links", "root").output == ""
+    assert run("user", "unlink", "it-zhang").exit_code == 1

@@ -97,6 +97,7 @@ def _params(stored: str) -> dict:
     return {"memory_cost": p.memory_cost, "time_cost": p.time_cost, "parallelism": p.parallelism}
 
 
+@pytest.mark.real_hasher
 def test_new_hashes_use_owasp_argon2id_parameters(db):
     accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
     stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
@@ -104,6 +105,7 @@ def test_new_hashes_use_owasp_argon2id_parameters(db):
     assert _params(stored) == OWASP
 
 
+@pytest.mark.real_hasher
 def test_an_old_64_mib_hash_is_rehashed_on_the_next_successful_login(db):
     accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
     old = PasswordHasher().hash("secret123")  # argon2-cffi's default: 64 MiB, t=3, p=4

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import zipfile
 
-import pytest
 from click.testing import CliRunner
 from docx import Document
 from docx.oxml.ns import qn
@@ -160,23 +159,3 @@ def test_cli_export_writes_one_form_per_activity(demo_db, tmp_path):
     assert len(files) == count > 0 and f"{count} 份" in result.output
     bad = runner.invoke(cli, ["forms", "export", "--out", str(tmp_path / "g"), "--period", "2026-13"])
     assert bad.exit_code == 1 and "无法识别" in bad.output
-
-
-@pytest.mark.skipif(record_form.soffice() is None, reason="LibreOffice (soffice) is not installed")
-def test_pdf_through_libreoffice(demo_db):
-    saved = hostile_activity(demo_db)
-    pdf = record_form.record_form_pdf(demo_db, saved.id)
-    assert pdf.startswith(b"%PDF")
-
-
-@pytest.mark.skipif(record_form.soffice() is None, reason="LibreOffice (soffice) is not installed")
-def test_batch_export_adds_pdfs_when_libreoffice_is_installed(demo_db):
-    admin = accounts.find_user(demo_db, "admin")
-    result = record_form.export_forms(
-        demo_db, admin, None, system="联系党外代表人士", period="2026", pdf=True
-    )
-    names = zipfile.ZipFile(io.BytesIO(result.data)).namelist()
-    assert result.pdf == result.count > 0
-    assert sorted(n[:-4] for n in names if n.endswith(".pdf")) == sorted(
-        n[:-5] for n in names if n.endswith(".docx")
-    )

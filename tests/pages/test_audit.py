@@ -16,8 +16,8 @@ def logged(db):
     boss = accounts.create_user(db, "boss", "管理员甲", "Passw0rd!", [Role(role="admin")])
     accounts.create_user(db, "s1", "学生乙", "Passw0rd!", [Role(role="visitor")], actor_id=boss.id)
     for i in range(130):
-        accounts.audit(db, boss.id, "rules.load", f"#{i} 2026-09-01")
-    accounts.audit(db, None, "import.units", "units.xlsx: 新增 3")
+        audit.record(db, boss.id, "rules.load", f"#{i} 2026-09-01")
+    audit.record(db, None, "import.units", "units.xlsx: 新增 3")
     db.conn.commit()
     return db
 
@@ -46,9 +46,9 @@ def test_admin_browses_the_log_and_pages_through_it(logged):
     at = login("boss", "Passw0rd!")
     goto(at, "pages/admin_audit.py").run()
     assert not at.exception, at.exception
-    assert "共 133 条，第 1/2 页" in texts(at)
+    assert "共 134 条，第 1/2 页" in texts(at)  # and the admin's own login
     frame = at.dataframe[0].value
-    assert list(frame.columns) == ["时间", "操作人", "操作", "内容"]
+    assert list(frame.columns) == ["时间", "操作人", "来源地址", "操作", "结果", "内容"]
     assert "导入规则文件" in set(frame["操作"])
     at.button(key="audit_next").click().run()
     assert "第 2/2 页" in texts(at)

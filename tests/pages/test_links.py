@@ -173,3 +173,12 @@ def test_the_base_url_falls_back_to_the_sign_ins_public_url(monkeypatch):
     monkeypatch.delenv("PORTAL_PUBLIC_URL", raising=False)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.hpu.edu.cn/")
     assert links.booking("AB23CD").url == "https://portal.hpu.edu.cn/my_bookings?code=AB23CD"
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "²", "１２", "-3", "0"])
+def test_a_link_to_an_activity_that_cannot_exist_says_so(demo_db, value):
+    at = login("admin")
+    at.query_params["id"] = value
+    goto(at, "pages/activities.py").run()
+    assert not at.exception, at.exception
+    assert any("无法打开链接" in e.value for e in at.error)

@@ -75,7 +75,9 @@ def test_my_account_shows_feed_addresses(demo_db):
 
 def test_an_account_from_the_campus_identity_has_no_password_form(demo_db):
     provisioning.set_enabled(demo_db, True, None)
-    user = provisioning.account_for(demo_db, sso.Identity(source="cas", staff_no="2029000099", name="新生"))
+    user = provisioning.account_for(
+        demo_db, sso.Identity(source="cas", staff_no="2029000099", name="新生", kinds=["本科生"])
+    )
     session_id, _ = sessions.start(demo_db, user.id)
     at = app()
     at.session_state["session_id"] = session_id
@@ -84,3 +86,25 @@ def test_an_account_from_the_campus_identity_has_no_password_form(demo_db):
     assert not [t for t in at.text_input if t.label == "原密码"]
     at = goto(login("2023000001"), "pages/account.py").run()
     assert [t for t in at.text_input if t.label == "原密码"]
+
+
+def test_admin_links_a_campus_identity_to_a_local_account(demo_db):
+    """Issue 19 §1.2: the way to an administrator's or a department's account by single sign-on."""
+    at = goto(login("admin"), "pages/admin_users.py").run()
+    next(t for t in at.text_input if t.label == "查找账号（账号或姓名）").input("jiaowu").run()
+    next(s for s in at.selectbox if s.label == "账号").set_value("jiaowu").run()
+    next(t for t in at.text_input if t.label == "统一身份认证账号（工号/学号）").input("jw-li")
+    next(b for b in at.button if b.label == "关联").click().run()
+    assert not at.exception and "已关联" in texts(at)
+    jiaowu = accounts.find_user(demo_db, "jiaowu")
+    assert [x.staff_no for x in provisioning.links(demo_db, jiaowu.id)] == ["jw-li"]
+    assert provisioning.account_for(demo_db, sso.Identity(source="cas", staff_no="jw-li")).id == jiaowu.id
+    at.run()
+    next(b for b in at.button if b.label == "解除关联").click().run()
+    assert provisioning.links(demo_db, jiaowu.id) == []
+    assert (
+        demo_db.execute(
+            "SELECT count(*) FROM audit_log WHERE action IN ('user.sso_link', 'user.sso_unlink')"
+        ).fetchone()[0]
+        == 2
+    )

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from portal import accounts, cases, dates, navigation, quota, ratings, reception
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
-from portal.reception import roster
+from portal.reception import bans, roster, waitlist
 from tests.conftest import goto, login, texts
 
 TODAY = dt.date(2026, 11, 24)
@@ -170,9 +170,6 @@ def hooks(monkeypatch):
     monkeypatch.setenv("PORTAL_WECOM_CORPID", "wwcorp")
     monkeypatch.setenv("PORTAL_WECOM_SECRET", "s3cret")
     monkeypatch.setenv("PORTAL_WECOM_AGENTID", "1000002")
-    from portal.notify import channels
-
-    channels._token.clear()
     yield rx
     server.shutdown()
 
@@ -301,6 +298,27 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         db, cadre.id, outbox.Prefs(channel="email", email="cadre@example.edu.cn", opt_in=["quota"])
     )
 
+    # the waiting list: on a full day one waiter is promoted into a place that frees, another's wish
+    # (a slot nobody gives up) ends when booking closes; a no-show rule applied
+    for n in range(sum(1 for s in reception.slots(db, day) if s.free)):
+        reception.book(db, accounts.find_user(db, f"20230001{n:02d}"), booking_input(db, day), now=at(10, 10))
+    promoted, ended = accounts.find_user(db, "2023000042"), accounts.find_user(db, "2023000043")
+    wanted = reception.BookingInput(
+        date=day, slot="08:30", category="教学", subject="课程", phone="13800138000"
+    )
+    waitlist.join(db, promoted, waitlist.WaitInput(**{**wanted.model_dump(), "slot": None}), now=at(10, 20))
+    waitlist.join(db, ended, waitlist.WaitInput(**wanted.model_dump()), now=at(10, 21))
+    freed = next(
+        b for b in reception.day_list(db, dangban, day) if b.status == "booked" and b.slot != "08:30"
+    )
+    reception.cancel(db, dangban, freed.id, now=at(10, 30))
+    waitlist.confirm(db, promoted, reception.mine_on(db, promoted, day).id, now=at(10, 40))
+    waitlist.sweep(db, dt.datetime(2026, 12, 1, 17, tzinfo=dates.TZ))
+    assert waitlist.my_entries(db, ended)[0].state == "expired"
+    absent = db.execute("SELECT user_id, date FROM bookings WHERE status = 'no_show' LIMIT 1").fetchone()
+    strict = reception.load_template(db).model_copy(update={"no_show_limit": 1})
+    assert bans.apply_rule(db, [absent[0]], dt.date.fromisoformat(absent[1]), strict)
+
     first_run = dispatch.run_once(db, at(9))
     second_run = dispatch.run_once(db, at(9, 30))
     assert first_run.sent > 0 and first_run.failed == first_run.dead == 0
@@ -355,6 +373,10 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         assert_working_link(
             db, link_in(only(who, f"{overdue[0].number} 已逾期")), accounts.find_user(db, who)
         )
+    assert_working_link(db, link_in(only(promoted.username, "候补成功")), promoted)
+    assert "预约已截止，未能递补" in only(ended.username, "候补结束")
+    restricted = accounts.get_user(db, absent[0])
+    assert "前不能预约接待" in only(restricted.username, "预约受限")
     body = only(cadre.username, "进度滞后")
     assert behind.title in body
     # and the links work for real: each recipient follows one
