@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import accounts, dates, text
+from . import audit, dates, text
 from .accounts import User
 from .cases import ANSWER_MAX, Case
 from .db import write
@@ -80,7 +80,7 @@ def save_template(
                 "UPDATE answer_templates SET title = ?, body = ?, updated_by = ?, updated_at = ? WHERE id = ?",
                 [title, body, actor.id, now, template_id],
             )
-        accounts.audit(db, actor.id, "case.template", f"{department}：{title}")
+        audit.record(db, actor.id, "case.template", f"{department}：{title}")
     return _get(db, template_id, department)
 
 
@@ -93,7 +93,7 @@ def delete_template(db: Database, actor: User, template_id: int) -> None:
         raise PermissionDenied(f"只有{department}的工作人员或系统管理员可以编辑{department}的常用答复")
     with write(db):
         db.execute("DELETE FROM answer_templates WHERE id = ?", [template_id])
-        accounts.audit(db, actor.id, "case.template_deleted", f"{department}：{title}")
+        audit.record(db, actor.id, "case.template_deleted", f"{department}：{title}")
 
 
 def _get(db: Database, template_id: int, department: str) -> AnswerTemplate:

@@ -248,6 +248,8 @@ ACTION_LABELS: dict[str, str] = {
     "token.issue": "签发接口令牌",
     "token.revoke": "撤销接口令牌",
     "notify.retry": "重发失败消息",
+    "case.template": "保存常用答复",
+    "case.template_deleted": "删除常用答复",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
