@@ -77,7 +77,7 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool) -> None:
         selection_mode="single-row",
     )
     st.caption(
-        "点击一行，在下方查看和办理（键盘：Tab 进入列表，方向键选中一行，按 Shift+空格）；点击编号，在新标签页中打开。"
+        "点击一行，在下方查看和办理；点击编号，在新标签页中打开。键盘：Tab 到“查看和办理”，输入编号后按回车。"
     )
 
 
