@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts, config, feeds, provisioning
+from portal import accounts, config, dates, feeds, personal_data, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -54,6 +54,27 @@ for name, label in feeds.FEEDS.items():
         continue
     st.text(label)
     st.code(feed_urls[name], language=None)
+
+st.subheader("我的数据")
+st.caption(
+    "本平台保存的与您有关的全部信息——账号和登录记录、预约和候补、提出的意见建议及其答复和评价、"
+    "列为联系对象的联系活动、发给您的消息——可以下载一份副本（.zip：可阅读的 Excel 工作簿和 JSON 文件）。"
+    "副本只提供给您本人，每次生成都记入操作日志。发现信息有误，请联系管理员更正。"
+)
+if common.arrived():  # a copy made on an earlier visit is not offered again
+    st.session_state.pop("my_data", None)
+if st.button("生成我的数据副本", icon=":material/folder_zip:", key="my_data_make"):
+    with common.database() as db:
+        st.session_state["my_data"] = personal_data.export(db, user)
+if copy := st.session_state.get("my_data"):
+    st.download_button(
+        "下载我的数据（.zip）",
+        data=common.owned(user, copy),
+        file_name=f"我的数据-{user.username}-{dates.today().isoformat()}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        key="my_data_download",
+    )
 
 st.subheader("消息通知")
 quiet = config.settings().quiet_hours_text

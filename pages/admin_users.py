@@ -3,7 +3,7 @@ import math
 import streamlit as st
 
 from pages import common
-from portal import accounts, api_tokens, provisioning, submissions
+from portal import accounts, api_tokens, org, personal_data, provisioning, submissions
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
@@ -126,6 +126,66 @@ if target:
         with common.database() as db:
             accounts.set_active(db, target.id, True, admin.id)  # enabling harms nobody: at once
         st.rerun()
+
+    # PIPL Art. 46: a person's details corrected on request, with a reason, audited (numbers masked)
+    with st.expander("更正个人信息（姓名、手机号、人员类别、单位）", icon=":material/badge:"):
+        with common.database() as db:
+            person = personal_data.details(db, target.id)
+            units = org.list_units(db)
+        fixes = common.FieldErrors()
+        with st.form(f"correct_{target.id}"):
+            new_name = st.text_input("姓名", value=person.name, max_chars=40, key=f"fix_name_{target.id}")
+            fixes.under("name")
+            if person.person_id is not None:
+                new_phone = st.text_input(
+                    "手机号（留空则不变）",
+                    placeholder=f"现为 {person.phone_masked}" if person.phone_masked else "现无手机号",
+                    max_chars=20,
+                    key=f"fix_phone_{target.id}",
+                )
+                drop_phone = st.checkbox("删除手机号", key=f"fix_drop_{target.id}")
+                fixes.under("phone")
+                kinds = list(personal_data.PERSON_KINDS)
+                new_kind = st.selectbox(
+                    "人员类别",
+                    kinds,
+                    index=kinds.index(person.kind) if person.kind in kinds else 0,
+                    key=f"fix_kind_{target.id}",
+                )
+                fixes.under("kind")
+                unit_ids = [u.id for u in units]
+                new_unit = st.selectbox(
+                    "单位",
+                    unit_ids,
+                    index=unit_ids.index(person.unit_id) if person.unit_id in unit_ids else None,
+                    format_func={u.id: u.name for u in units}.get,
+                    placeholder="选择单位",
+                    key=f"fix_unit_{target.id}",
+                )
+                fixes.under("unit")
+            else:
+                st.caption("该账号没有对应的人员信息，只能更正显示姓名。")
+            reason = st.text_input(
+                "更正原因（必填，记入操作日志）",
+                max_chars=personal_data.REASON_MAX,
+                key=f"fix_reason_{target.id}",
+            )
+            fixes.under("reason")
+            if st.form_submit_button("保存更正"):
+                changes: dict = {"name": new_name}
+                if person.person_id is not None:
+                    changes.update(kind=new_kind, unit_id=new_unit)
+                    if drop_phone:
+                        changes["phone"] = ""
+                    elif new_phone.strip():
+                        changes["phone"] = new_phone
+                try:
+                    with common.database() as db:
+                        personal_data.correct(db, admin, target.id, reason=reason, **changes)
+                except PortalError as exc:
+                    fixes.show(exc)
+                else:
+                    st.success("个人信息已更正，已记入操作日志。")
 
     # which campus identities reach this account: the only way to an administrator's or a
     # department's account by single sign-on (portal/provisioning.py)

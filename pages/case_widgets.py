@@ -1,5 +1,6 @@
-"""What 我的诉求 and 意见建议办理 both show of a case: every answer in order with its rating, the raiser's
-rating form, the department's 回访 form and the supervising department's 督办意见 (portal/ratings.py)."""
+"""What 我的诉求 and 意见建议办理 show of a case: every answer in order with its rating, the raiser's rating
+form, the department's 回访 form and the supervising department's 督办意见 (portal/ratings.py); and what
+我的工作台 shows of the ratings of a cadre's contacts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from pages import common
-from portal import cases, dates, ratings, submissions
+from portal import cache, cases, dates, kpis, links, periods, ratings, submissions
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.policy import RATING_LABELS, RATINGS, policy
@@ -27,15 +28,17 @@ def answers(case: cases.Case, viewer: User) -> list[cases.Answer]:
         st.markdown(f"**{answer.title}**" if len(given) > 1 or answer.seq > 1 else "**答复**")
         st.text(answer.body)
         st.caption(
-            f"{answer.title}　{dates.format_stamp(answer.at)}"
-            + (f"　{answer.user_name}" if answer.user_name else "")
-            + ("　（升级前的记录只保留了前 1000 字）" if answer.truncated else "")
+            common.md(
+                f"{answer.title}　{dates.format_stamp(answer.at)}"
+                + (f"　{answer.user_name}" if answer.user_name else "")
+                + ("　（升级前的记录只保留了前 1000 字）" if answer.truncated else "")
+            )
         )
         if (found := rated.get(answer.id)) is not None:
             with st.container(horizontal=True, gap="small"):
                 st.badge(f"评价：{found.label}", color=RATING_COLOURS[found.rating])
                 st.badge(found.outcome_label, color="gray")
-            st.caption(found.summary)
+            st.caption(common.md(found.summary))  # the 回访人 as typed
             if found.comment:
                 st.text(f"意见：{found.comment}")
     return given
@@ -188,3 +191,72 @@ def urge_form(case: cases.Case, user: User, notice_key: str) -> None:
             lambda: f"{case.number} 已提交督办意见。",
             user,
         )
+
+
+def contact_ratings(viewer: User, person_id: int) -> None:
+    """我的工作台: how teachers and students rated the answers to what they raised in the cadre's contacts
+    (his or her activities; the receptions he or she held on duty) this academic year."""
+    today = dates.today()
+    own = viewer.has("admin") or viewer.person_id == person_id
+    with common.database() as db:
+        year = periods.academic_year_of(db, today)
+        # kept until the next write (any session's): the key holds the viewer, whose rows they are
+        rows, figures = cache.memo(
+            db,
+            ("contact-ratings", viewer.id, person_id, year.start),
+            lambda: (
+                ratings.of_contacts(db, viewer, person_id, since=year.start, until=today),
+                kpis.compute(
+                    db,
+                    by="total",
+                    since=year.start,
+                    until=today,
+                    cadre_id=person_id,
+                    department=None if own else viewer.departments,
+                ).total,
+            ),
+        )
+    st.subheader("师生对答复的评价")
+    st.caption(
+        f"{year.label}：在联系活动（含值班接待）中师生提出的意见建议，答复后提出人的评价或办理部门回访的结果"
+        + ("。" if own else f"（仅{'、'.join(viewer.departments)}办理的）。")
+    )
+    if not rows:
+        st.info("本学年还没有已答复的意见建议。")
+        return
+    common.figures(
+        {
+            "满意率": figures.rate("satisfaction").percent,
+            "满意": figures.satisfied,
+            "基本满意": figures.basic,
+            "不满意": figures.unsatisfied,
+            "待评价": figures.awaiting,
+            "未评价": figures.unrated,
+        }
+    )
+    st.dataframe(
+        [
+            {
+                "编号": r.case.number,
+                "联系日期": r.case.contact_date.isoformat(),
+                "意见建议": r.case.content[:40],
+                "责任部门": r.case.responsible_dept,
+                "办理状态": r.case.state_label,
+                "答复次数": r.answers,
+                "评价": r.state,
+                "评价方式": r.rating.via_label + (f"（{r.rating.method_label}）" if r.rating.method else "")
+                if r.rating
+                else "",
+                "评价日期": r.when,
+                "意见": r.rating.comment if r.rating else "",
+                "查看": links.case(r.case.number).path,
+            }
+            for r in rows[:200]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"查看": st.column_config.LinkColumn("查看", display_text="打开")},
+        key="contact_ratings",
+    )
+    if len(rows) > 200:
+        st.caption(f"共 {len(rows)} 件，显示最近答复的 200 件。")

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 from sqlite_utils import Database
@@ -22,6 +22,7 @@ from portal import (
     config,
     downloads,
     navigation,
+    oidc_routes,
     provisioning,
     sessions,
     sso,
@@ -110,6 +111,11 @@ def _sso_user(db: Database) -> User | None:
         return None
     st.session_state["session_id"] = session_id
     st.session_state["pending_claim"] = sessions.new_claim(db, session_id)  # downloads need the cookie
+    # the page the login was started from (oidc_routes keeps it in a cookie): followed once
+    link = oidc_routes.deep_link(st.context.cookies.get(oidc_routes.NEXT_COOKIE))
+    if link:
+        st.session_state["pending_deep_link"] = link
+        st.session_state["pending_oidc_landed"] = True
     return user
 
 
@@ -124,21 +130,28 @@ def login(username: str, password: str) -> User:
 
 
 def logout() -> None:
-    """End the portal session; a session opened by CAS also logs out of CAS (``/auth/cas/logout``)."""
+    """End the portal session on the server; then the browser leaves the campus identity too: a
+    session opened by CAS through ``/auth/cas/logout`` (a same-origin POST), one opened by OIDC through
+    Streamlit's ``/auth/logout``, which sends it to the provider's end_session_endpoint when the
+    provider has one (RP-initiated logout)."""
     with database() as db:
         session_id = st.session_state.get("session_id")
-        via_cas = session_id is not None and sessions.opened_by(db, session_id) == "cas"
+        opened_by = sessions.opened_by(db, session_id) if session_id is not None else None
         sessions.end(db, session_id=session_id)
     st.session_state.clear()
-    if via_cas:
+    if opened_by == "cas":
         st.session_state["pending_navigation"] = "/auth/cas/logout"
+        return
+    try:
+        oidc = bool(st.user.is_logged_in)
+    except (AttributeError, KeyError):
+        oidc = False
+    if oidc:
+        # our own link, not st.logout(): st.logout's redirect raced the rerun that follows it, and
+        # the rerun's page change cancelled it now and then (the provider's session stayed open)
+        st.session_state["pending_navigation"] = "/auth/logout"
     else:
         st.session_state["pending_logout"] = True
-    try:
-        if st.user.is_logged_in:
-            st.logout()
-    except (AttributeError, KeyError):
-        pass
 
 
 def send_pending_browser_actions() -> None:
@@ -148,11 +161,15 @@ def send_pending_browser_actions() -> None:
     no inline script but ``portal.browser``'s), and the URL holds nothing but a server-made
     one-time token.
     """
+    if "pending_deep_link" in st.session_state:
+        return  # this run switches pages (follow_deep_link): the next run loads them
     claim = st.session_state.pop("pending_claim", None)
     if claim:
         _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
         _load_hidden(config.LOGOUT_PATH)
+    if st.session_state.pop("pending_oidc_landed", False):
+        _load_hidden("/auth/oidc/landed")
     target = st.session_state.pop("pending_navigation", None)
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)
@@ -166,6 +183,17 @@ def _load_hidden(path: str) -> None:
 def start_cas_login() -> None:
     st.session_state["pending_navigation"] = "/auth/cas/login"
     st.rerun()
+
+
+def follow_deep_link(user: User) -> None:
+    """After an OIDC login, open the page the login was started from (``/cases?no=…``), once."""
+    target = st.session_state.pop("pending_deep_link", None)
+    if not target:
+        return
+    path, _, query = target.partition("?")
+    spec = next((p for p in navigation.PAGES if f"/{p.url_path}" == path), None)
+    if spec is not None and navigation.can_open(user, spec):
+        st.switch_page(str(config.ROOT / spec.path), query_params=dict(parse_qsl(query)))
 
 
 def _navigate_from_browser(path: str) -> None:

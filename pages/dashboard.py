@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import charts, common
+from pages import case_widgets, charts, common
 from portal import cache, dates, links, quota
 from portal.errors import PortalError
 
@@ -182,6 +182,8 @@ if data.monthly:
     st.bar_chart(chart, x_label="月份", y_label="活动数")
 else:
     st.info("还没有联系活动记录。")
+
+case_widgets.contact_ratings(user, person_id)
 
 st.subheader("以往期间")
 past = data.past

@@ -10,7 +10,8 @@ from pages.reception_widgets import (
     waiting_card,
 )
 from portal import dates, links, reception, states
-from portal.reception import bookings, waitlist
+from portal.errors import PortalError
+from portal.reception import actions, bookings, waitlist
 
 user = common.require(__file__)
 
@@ -25,6 +26,46 @@ st.title("我的预约")
 
 if notice := st.session_state.pop("notice", None) or st.session_state.pop("offer_notice", None):
     st.success(notice)
+
+
+def reminder_link(token: str) -> None:
+    """A one-tap link of the day-before reminder (确认前往 acts on opening; 取消预约 asks here first)."""
+    try:
+        with common.database() as db:
+            pending = actions.read(db, user, token)
+            if pending.action == "confirm" and pending.used_at is None:
+                pending = actions.use(db, user, token)
+                st.success(
+                    f"已确认前往：{dates.format_date(pending.booking.date)} {pending.booking.slot_label}，"
+                    f"请按时到达，出示签到二维码签到（预约编号 {pending.booking.code}）。",
+                    icon=":material/task_alt:",
+                )
+                return
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    b = pending.booking
+    if pending.used_at:
+        st.info(f"提醒中的“{pending.label}”链接已于 {dates.format_stamp(pending.used_at)} 使用过。")
+        return
+    with st.container(border=True, key="reminder_cancel"):
+        st.markdown("**取消这个预约吗？**")
+        st.text(f"{dates.format_date(b.date)} {b.slot_label}　预约编号 {b.code}")
+        st.caption("取消后该时段会让给候补的师生；如需再来，请重新预约。")
+        reason = st.text_input("取消原因（选填）", max_chars=200, key="reminder_cancel_reason")
+        if st.button("确认取消预约", type="primary", key="reminder_cancel_confirm"):
+            try:
+                with common.database() as db:
+                    actions.use(db, user, token, reason=reason)
+            except PortalError as exc:
+                common.show_error(exc)
+                return
+            st.session_state["notice"] = f"预约 {b.code} 已取消，名额已让给候补的师生。"
+            st.rerun()
+
+
+if token := st.query_params.get("act"):
+    reminder_link(token)
 
 linked = common.linked("code", "您的预约", lambda db, code: _mine(bookings.find_by_code(db, user, code)))
 with common.database() as db:

@@ -55,6 +55,8 @@ try:
             waitlist.sweep(db)
         items = reception.day_list(db, user, day)
         queue = waitlist.day_entries(db, day)
+        # full numbers only for the reception staff of that day (who may have to call), masked otherwise
+        numbers = reception_day.numbers_to_call(db, user, day)
 except PortalError as exc:
     common.show_error(exc)
     st.stop()
@@ -135,6 +137,24 @@ def cancelled(b: bookings.Booking) -> None:
     st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
 
 
+if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-character code can be typed too
+    with st.form("checkin_by_code", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        typed = c1.text_input(
+            "按预约编号签到", max_chars=6, placeholder="6 位预约编号，如 AB23CD", key="checkin_code"
+        )
+        if c2.form_submit_button("签到", icon=":material/how_to_reg:"):
+            try:
+                with common.database() as db:
+                    done = reception_day.check_in_code(db, user, typed)
+                st.session_state["day_notice"] = (
+                    f"{done.visitor_name} 已签到（{done.slot_label}，{done.code}）。"
+                )
+                st.rerun()
+            except PortalError as exc:
+                common.show_error(exc)
+
+
 if open_items:
     st.subheader("办理来访")
     choice = {b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}" for b in open_items}
@@ -143,9 +163,11 @@ if open_items:
     with st.container(border=True):
         st.text(
             f"状态：{b.status_label}\n预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
-            f"联系电话：{b.phone}\n反映事项：［{b.category}］{b.subject}"
+            f"联系电话：{numbers.get(b.id, b.phone)}\n反映事项：［{b.category}］{b.subject}"
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
+        if b.id not in numbers:
+            st.caption("完整的联系电话只在接待日当天向党办、校办工作人员和值班校领导显示。")
         c1, c2 = st.columns(2)
         waiting = b.status == "booked" and not b.checked_in_at
         if (waiting or b.status == "no_show") and c1.button(

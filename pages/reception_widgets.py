@@ -40,6 +40,8 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     st.text("\n".join(lines))
     if details and b.description:
         st.text(f"具体情况：{b.description}")
+    if details and b.status == "booked" and not b.checked_in_at:
+        checkin_code(b)
     if b.cancel_note:
         st.text(f"取消：{b.cancel_note}")
     if b.confirmed_at and b.status == "booked":
@@ -47,6 +49,15 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     for notice in b.notices:
         st.warning("接待日安排有变动", icon=":material/info:")
         st.text(notice)
+
+
+def checkin_code(b: bookings.Booking) -> None:
+    """The booking's check-in QR code (made on the server): staff scan it with a phone's camera."""
+    st.image(
+        bookings.checkin_qr(b),
+        caption=f"签到二维码（预约编号 {b.code}）：到达后出示给工作人员扫码",
+        width=180,
+    )
 
 
 def visit_card(b: bookings.Booking) -> None:

@@ -21,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import api_tokens, cases, dates, feeds, org, quota
+from . import api_tokens, cases, dates, feeds, kpis, org, quota
 from .accounts import Role, User
 from .db import open_db
 from .errors import NotFound, PortalError, ValidationError
+from .policy import policy
 from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
@@ -198,6 +199,9 @@ def get_bookings(db, request: Request):
             "phone": b.phone_masked,
             "status": b.status,
             "checked_in": b.checked_in_at is not None,
+            "confirmed": b.confirmed_at is not None,  # 确认前往 (an offered place accepted, or the reminder)
+            "awaiting_confirmation": b.awaiting_confirmation,  # offered from the waiting list, held until confirm_by
+            "confirm_by": b.confirm_by,
             "leader": b.leader_name,
             "place": b.place,
         }
@@ -265,6 +269,34 @@ def get_open_cases(db, request: Request):
     return json.loads(cases.to_json(found))
 
 
+@endpoint("kpis")
+def get_kpis(db, request: Request):
+    """三率 and 回访率 (portal/kpis.py) of the cases raised in a period: ``by`` department (default),
+    unit, cadre or month; ``period`` (2026, 2026-2027-1, 2026-11 …) or ``from``/``to``; optionally one
+    ``department``'s cases."""
+    q = request.query_params
+    unknown = set(q) - {"by", "period", "from", "to", "department"}
+    if unknown:
+        raise ValidationError(f"未知的参数：{'、'.join(sorted(unknown))[:60]}")
+    department = q.get("department") or None
+    if department is not None and department not in policy().departments:
+        raise ValidationError(f"责任部门“{department[:20]}”不在部门列表中")
+    since, until = kpis.period_range(
+        db, q.get("period"), _date(q.get("from"), "from"), _date(q.get("to"), "to")
+    )
+    report = kpis.compute(db, by=q.get("by") or "department", since=since, until=until, department=department)
+    return {
+        "by": report.by,
+        "from": report.since.isoformat(),
+        "to": report.until.isoformat(),
+        "as_of": report.on.isoformat(),
+        "department": department,
+        "definitions": kpis.definitions(),
+        "rows": [r.as_dict() for r in report.rows],
+        "total": report.total.as_dict(),
+    }
+
+
 def openapi(request: Request) -> Response:
     from .api_spec import SPEC
 
@@ -280,10 +312,14 @@ def feed(request: Request) -> Response:
     if name not in feeds.FEEDS:
         return Response(status_code=404)
     with open_db() as db:
-        user = feeds.user_for_token(db, request.path_params["token"])
+        token = request.path_params["token"]
+        user = feeds.user_for_token(db, token)
         if user is None:
-            return Response(status_code=404)
-        body = feeds.render(db, user, name)
+            if not feeds.is_legacy(db, token):
+                return Response(status_code=404)
+            body = feeds.resubscribe_notice(db, name)  # an address of the earlier form: say so
+        else:
+            body = feeds.render(db, user, name)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
@@ -298,6 +334,7 @@ def routes() -> list[Route]:
         Route("/api/v1/quota/cadres/{staff_no}", get_cadre_quota, methods=["GET"]),
         Route("/api/v1/quota/units/{unit}", get_unit_quota, methods=["GET"]),
         Route("/api/v1/cases", get_open_cases, methods=["GET"]),
+        Route("/api/v1/kpis", get_kpis, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         Route("/api/{rest:path}", not_found),
         Route("/feeds/{token}/{name}.ics", feed, methods=["GET"]),

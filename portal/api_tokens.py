@@ -23,6 +23,7 @@ SCOPES = {
     "bookings": "某日的接待日预约",
     "quota": "干部和单位的任务完成情况",
     "cases": "各部门未办结的意见建议",
+    "kpis": "意见建议办理指标（三率、回访率）",
 }
 PREFIX = "cpt_"
 MAX_DAYS = 366 * 2

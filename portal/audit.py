@@ -20,7 +20,7 @@ import contextvars
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -90,29 +90,45 @@ def record(
 
     ``actor`` names who acted when there is no account (the name typed at a failed login, an API
     token); ``address`` defaults to the address of the request being served."""
+    record_many(db, actor_id, action, [detail], outcome=outcome, actor=actor, address=address)
+
+
+def record_many(
+    db: Database,
+    actor_id: int | None,
+    action: str,
+    details: Iterable[str],
+    *,
+    outcome: str = "ok",
+    actor: str = "",
+    address: str | None = None,
+) -> None:
+    """One entry per detail (an import's 5,000 new accounts), chained in order like ``record``'s,
+    written with one statement."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
-    values = (
-        dates.stamp(),
-        actor_id,
-        (actor or ("" if actor_id else _origin.get()))[:100],
-        action,
-        detail,
-        (current_address() if address is None else address)[:64],
-        outcome,
-    )
+    at = dates.stamp()
+    who = (actor or ("" if actor_id else _origin.get()))[:100]
+    where = (current_address() if address is None else address)[:64]
+    entries: list[tuple[tuple, str]] = []
     with write(db, housekeeping=True):  # inside the caller's transaction: a savepoint of it
         row = db.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         previous = row[0] if row else _anchor(db)[1]
-        digest = entry_hash(previous, values)
-        db.execute(
+        for detail in details:
+            values = (at, actor_id, who, action, detail, where, outcome)
+            previous = entry_hash(previous, values)
+            entries.append((values, previous))
+        db.conn.executemany(
             f"INSERT INTO audit_log ({', '.join(COLUMNS)}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [*values, digest],
+            [[*values, digest] for values, digest in entries],
         )
-    fields = dict(zip(COLUMNS, values, strict=True))
-    after_commit(
-        db, lambda: log.info("%s %s", action, outcome, extra={**_log_fields(fields), "hash": digest})
-    )
+
+    def logged() -> None:
+        for values, digest in entries:
+            fields = dict(zip(COLUMNS, values, strict=True))
+            log.info("%s %s", action, outcome, extra={**_log_fields(fields), "hash": digest})
+
+    after_commit(db, logged)
 
 
 def _log_fields(fields: dict) -> dict:
@@ -250,6 +266,8 @@ ACTION_LABELS: dict[str, str] = {
     "notify.retry": "重发失败消息",
     "case.template": "保存常用答复",
     "case.template_deleted": "删除常用答复",
+    "personal_data.export": "导出本人数据",
+    "personal_data.correct": "更正个人信息",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
@@ -274,6 +292,7 @@ CATEGORIES: dict[str, str] = {
     "sso.": "统一身份认证",
     "feed.": "日历订阅",
     "audit.": "操作日志",
+    "personal_data.": "个人信息",
 }
 
 

@@ -12,9 +12,12 @@ import json
 # The only places the browser is sent to by script: routes of our own server. The logins carry the
 # address the person opened (``?next=``), to land there afterwards; the CAS logout is a same-origin
 # POST (the route refuses anything else: a cross-site link must not log anyone out).
-LOGINS = ("/auth/cas/login", "/auth/oidc/login")
+LOGINS = ("/auth/cas/login",)
 POSTS = ("/auth/cas/logout",)
-NAVIGATION_TARGETS = (*LOGINS, *POSTS)
+# Streamlit's own OIDC logout: it ends its identity cookie and sends the browser to the provider's
+# end_session_endpoint (portal.server refuses it from other sites).
+LINKS = ("/auth/logout",)
+NAVIGATION_TARGETS = (*LOGINS, *POSTS, *LINKS)
 
 
 def navigation_script(path: str) -> str:
@@ -28,7 +31,9 @@ def navigation_script(path: str) -> str:
             f"const f = d.createElement('form'); f.method = 'post'; f.action = {json.dumps(path)};"
             " d.body.appendChild(f); f.submit();"
         )
-    keep = " + '?next=' + encodeURIComponent(w.location.pathname + w.location.search)"
+    keep = (
+        " + '?next=' + encodeURIComponent(w.location.pathname + w.location.search)" if path in LOGINS else ""
+    )
     return start + (
         f"const a = d.createElement('a'); a.href = {json.dumps(path)}{keep}; d.body.appendChild(a); a.click();"
     )

@@ -65,24 +65,6 @@ def _page(message: str, status: int, go: str = "/", refresh: bool = False) -> HT
     return HTMLResponse(body, status_code=status, headers=_NO_STORE)
 
 
-# The pages a login may land on: the portal's pages (portal.navigation), never a route of its own
-# (/auth/claim would trade a token the attacker chose for the attacker's session cookie).
-_LANDINGS = frozenset({"/", *(f"/{page.url_path}" for page in navigation.PAGES)})
-
-
-def return_path(value: str | None) -> str:
-    """Where to land after login: one of the portal's pages with its query (``/cases?no=…``)."""
-    value = (value or "").strip()
-    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 500:
-        return "/"
-    if not value.isprintable():
-        return "/"
-    parts = urllib.parse.urlsplit(value)
-    if parts.scheme or parts.netloc or parts.path not in _LANDINGS:
-        return "/"
-    return parts.path + (f"?{parts.query}" if parts.query and parts.path != "/" else "")
-
-
 def _state_cookie(settings: sso.CasSettings) -> str:
     # behind HTTPS the __Host- prefix: a sibling host of the campus domain cannot plant one
     return ("__Host-" if settings.secure else "") + STATE_COOKIE
@@ -123,7 +105,7 @@ def login(request: Request) -> Response:
     settings = _configured()
     if isinstance(settings, Response):
         return settings
-    next_path = return_path(request.query_params.get("next"))
+    next_path = navigation.return_path(request.query_params.get("next"))
     state = secrets.token_urlsafe(24)
     response = RedirectResponse(
         settings.client().build_login_url(settings.service_url(state, next_path)),
@@ -153,7 +135,7 @@ def callback(request: Request) -> Response:
         return settings
     state = request.query_params.get("state", "")
     ticket = request.query_params.get("ticket", "")
-    next_path = return_path(request.query_params.get("next"))
+    next_path = navigation.return_path(request.query_params.get("next"))
     if not _state_matches(request, settings, state):
         if _logged_in(request):
             # the back button: the CAS server, still logged in, sent a new ticket for a login this

@@ -970,7 +970,30 @@ def m024_sso_links(db: Database) -> None:
 
 
 @migrations()
-def m025_case_desk(db: Database) -> None:
+def m025_case_kpi_indexes(db: Database) -> None:
+    """The KPIs (portal/kpis.py) read a period's cases by contact date and each case's first response
+    (its earliest 转办, 进展 or 答复 step) from the history: an index for each."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_contact_date ON cases(contact_date);
+        CREATE INDEX IF NOT EXISTS case_events_case_action ON case_events(case_id, action, at);
+        """,
+    )
+
+
+@migrations()
+def m026_feed_token_digest(db: Database) -> None:
+    """A calendar feed's address no longer starts with the user id (portal/feeds.py): a request
+    finds its user by the SHA-256 of its token, noted here when the address is shown (never the
+    token itself). Addresses of the earlier form stop; feeds.py says so to calendar apps."""
+    if "token_hash" not in {c[1] for c in db.execute("PRAGMA table_info(feed_keys)")}:
+        db.execute("ALTER TABLE feed_keys ADD COLUMN token_hash TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
+
+
+@migrations()
+def m027_case_desk(db: Database) -> None:
     """What departments do all day (portal/case_merge.py, portal/answer_templates.py): a duplicate case
     merged into another follows it (``merged_into``: its raiser is answered with it, and its number
     still leads to it); 常用答复, each department's own answer templates. Re-runnable."""

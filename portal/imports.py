@@ -717,12 +717,11 @@ class AccountImporter(Importer):
             "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
             ((users[i.staff_no], r.role, r.department) for i in fresh for r in i.roles if r.role != "cadre"),
         )
-        db.conn.executemany(
-            "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, 'user.create', ?)",
-            (
-                (now, actor_id, f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}")
-                for i in fresh
-            ),
+        audit.record_many(
+            db,
+            actor_id,
+            "user.create",
+            (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
         report.secrets.extend((i.staff_no, i.password) for i in fresh)
         report.counts["created"] += len(fresh)

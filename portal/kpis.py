@@ -24,8 +24,10 @@ dates computed once per call from the calendar. ``compute`` groups by department
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -176,19 +178,24 @@ def _deadline_tables(db: Database, since: dt.date, until: dt.date, on: dt.date) 
     ]
     longest = max([kp.respond_within, sat.followup_after, *spans])
     hi = max(until, on) + dt.timedelta(days=longest * 3 + 60)
-    cal = workdays.calendar(db, since - dt.timedelta(days=1), hi)
+    cal = workdays.calendar(db, since, hi)
+    # the working days after ``since``, in order: the n-th one after a day is a look-up, not a walk
+    working = [since + dt.timedelta(days=i) for i in range(1, (hi - since).days + 1)]
+    working = [d.isoformat() for d in working if cal.is_working(d)]
+
+    def after(day: dt.date, n: int) -> str:
+        return day.isoformat() if n == 0 else working[bisect.bisect_right(working, day.isoformat()) + n - 1]
+
     respond, due, followup = {}, {}, {}
-    day = since
-    while day <= until:
+    for i in range((max(until, on) - since).days + 1):
+        day = since + dt.timedelta(days=i)
         key = day.isoformat()
-        respond[key] = cal.due(day, kp.respond_within).isoformat()
-        for n in spans:
-            due[f"{key}|{n}"] = cal.due(day, n).isoformat()
-        day += dt.timedelta(days=1)
-    day = since
-    while day <= on:
-        followup[day.isoformat()] = cal.due(day, sat.followup_after).isoformat()
-        day += dt.timedelta(days=1)
+        if day <= until:
+            respond[key] = after(day, kp.respond_within)
+            for n in spans:
+                due[f"{key}|{n}"] = after(day, n)
+        if day <= on:
+            followup[key] = after(day, sat.followup_after)
     return json.dumps(respond), json.dumps(due), json.dumps(followup)
 
 
@@ -201,15 +208,32 @@ def compute(
     by: str = "department",
     since: dt.date,
     until: dt.date,
-    department: str | None = None,
+    department: str | list[str] | None = None,
     unit_id: int | None = None,
     cadre_id: int | None = None,
 ) -> Report:
     """The KPIs of the cases raised in [since, until], grouped ``by`` (GROUPS), as they stand today;
-    optionally only one responsible department's, one undertaking unit's or one cadre's cases.
-    Callers check rights."""
-    if by not in GROUPS:
-        raise ValidationError(f"未知的统计方式：{by}（{'、'.join(GROUPS)}）")
+    optionally only the cases of one responsible department (or of a list of them), one undertaking
+    unit or one cadre. Callers check rights."""
+    return reports(
+        db, (by,), since=since, until=until, department=department, unit_id=unit_id, cadre_id=cadre_id
+    )[by]
+
+
+def reports(
+    db: Database,
+    groups: Sequence[str],
+    *,
+    since: dt.date,
+    until: dt.date,
+    department: str | list[str] | None = None,
+    unit_id: int | None = None,
+    cadre_id: int | None = None,
+) -> dict[str, Report]:
+    """``compute`` for several groupings at once (one pass over the cases: the 工作台账's four)."""
+    bad = [g for g in groups if g not in GROUPS]
+    if bad or not groups:
+        raise ValidationError(f"未知的统计方式：{'、'.join(bad)[:40]}（{'、'.join(GROUPS)}）")
     if since > until:
         raise ValidationError("起始日期不能晚于截止日期")
     if (until - since).days > 3700:
@@ -225,6 +249,12 @@ def compute(
         "due": due,
         "followup": followup,
     }
+    filters: dict[str, object] = {"department": department, "unit_id": unit_id, "cadre_id": cadre_id}
+    if isinstance(department, list):  # a department's staff holding several departments
+        marks = ", ".join(f":dept{i}" for i in range(len(department)))
+        where.append(f"c.responsible_dept IN ({marks or 'NULL'})")
+        params.update({f"dept{i}": d for i, d in enumerate(department)})
+        department = None
     for column, name, value in (
         ("c.responsible_dept", "department", department),
         ("c.handling_unit_id", "unit_id", unit_id),
@@ -237,63 +267,76 @@ def compute(
     for i, rating in enumerate(satisfied):
         params[f"sat{i}"] = rating
     counted = ", ".join(f":sat{i}" for i in range(len(satisfied)))
-    group = _GROUP_SQL[by]
-    actions = ", ".join(f"'{a}'" for a in RESPONSE_ACTIONS)
+    keys = ", ".join(f"{_GROUP_SQL[g]} AS g_{g}" for g in groups)
+
+    def grouped(sums: str) -> str:  # the facts summed once per grouping, in one statement
+        return " UNION ALL ".join(f"SELECT '{g}', g_{g}, {sums} FROM facts GROUP BY g_{g}" for g in groups)
+
+    case_sums = grouped(
+        "count(*), "
+        "sum(responded IS NOT NULL OR respond_by < :today), "
+        "sum(responded IS NOT NULL AND responded <= respond_by), "
+        "sum(state IN ('answered', 'closed')), "
+        "sum(first_answer IS NOT NULL OR due_by < :today), "
+        "sum(first_answer IS NOT NULL AND first_answer <= due_by)"
+    )
+    answer_sums = grouped(
+        "sum(rating = 'satisfied'), sum(rating = 'basic'), sum(rating = 'unsatisfied'), "
+        f"sum(rating IN ({counted})), "
+        "sum(rating IS NULL AND standing AND NOT passed), "
+        "sum(rating IS NULL AND standing AND passed), "
+        "sum(via = 'followup' OR (rating IS NULL AND standing AND passed)), "
+        "sum(via = 'followup')"
+    )
+    # the earliest response: the earliest of each kind of step, each one seek in case_events_case_action.
+    # Not min(at) … WHERE action IN (…): SQLite 3.40 answers that from the first action's rows of the
+    # index alone (the earliest 答复, when a 转办 came before it).
+    first_response = " UNION ALL ".join(
+        f"SELECT min(e.at) AS t FROM case_events e WHERE e.case_id = c.id AND e.action = '{a}'"
+        for a in RESPONSE_ACTIONS
+    )
+    # Each CTE is MATERIALIZED: a fact read through a correlated subquery is computed once per case (a
+    # flattened subquery would run again for each sum and grouping that names it). CROSS JOIN keeps the
+    # period's cases the outer loop (SQLite's planner would otherwise scan every case for each day of the
+    # deadline tables, which get an automatic index for the lookup instead).
     cases_sql = f"""
-        WITH respond AS (SELECT key AS day, value AS by FROM json_each(:respond)),
-             due AS (SELECT key AS k, value AS by FROM json_each(:due))
-        SELECT g,
-            count(*),
-            sum(responded IS NOT NULL OR respond_by < :today),
-            sum(responded IS NOT NULL AND responded <= respond_by),
-            sum(state IN ('answered', 'closed')),
-            sum(first_answer IS NOT NULL OR due_by < :today),
-            sum(first_answer IS NOT NULL AND first_answer <= due_by)
-        FROM (
-            SELECT {group} AS g, c.state, r.by AS respond_by, d.by AS due_by,
-                (SELECT substr(min(e.at), 1, 10) FROM case_events e
-                 WHERE e.case_id = c.id AND e.action IN ({actions})) AS responded,
-                (SELECT substr(min(a.at), 1, 10) FROM case_answers a WHERE a.case_id = c.id) AS first_answer
-            FROM cases c
-            JOIN respond r ON r.day = c.contact_date
-            JOIN due d ON d.k = c.contact_date || '|' || c.deadline_days
-            WHERE {" AND ".join(where)}
-        )
-        GROUP BY g
+        WITH respond AS MATERIALIZED (SELECT key AS day, value AS by FROM json_each(:respond)),
+             due AS MATERIALIZED (SELECT key AS k, value AS by FROM json_each(:due)),
+             facts AS MATERIALIZED (
+                SELECT {keys}, c.state, r.by AS respond_by, d.by AS due_by,
+                    (SELECT substr(min(t), 1, 10) FROM ({first_response})) AS responded,
+                    (SELECT substr(min(a.at), 1, 10) FROM case_answers a WHERE a.case_id = c.id) AS first_answer
+                FROM cases c
+                CROSS JOIN respond r ON r.day = c.contact_date
+                CROSS JOIN due d ON d.k = c.contact_date || '|' || c.deadline_days
+                WHERE {" AND ".join(where)}
+             )
+        {case_sums}
     """
     answers_sql = f"""
-        WITH followup AS (SELECT key AS day, value AS by FROM json_each(:followup))
-        SELECT g,
-            sum(rating = 'satisfied'),
-            sum(rating = 'basic'),
-            sum(rating = 'unsatisfied'),
-            sum(rating IN ({counted})),
-            sum(rating IS NULL AND standing AND NOT passed),
-            sum(rating IS NULL AND standing AND passed),
-            sum(via = 'followup' OR (rating IS NULL AND standing AND passed)),
-            sum(via = 'followup')
-        FROM (
-            SELECT {group} AS g, r.rating, r.via,
-                (c.state IN ('answered', 'closed') AND a.seq = (SELECT max(l.seq) FROM case_answers l
-                 WHERE l.case_id = a.case_id)) AS standing,
-                (c.raised_by IS NULL OR f.by < :today) AS passed
-            FROM case_answers a
-            JOIN cases c ON c.id = a.case_id
-            LEFT JOIN case_ratings r ON r.answer_id = a.id
-            LEFT JOIN followup f ON f.day = substr(a.at, 1, 10)
-            WHERE {" AND ".join(where)}
-        )
-        GROUP BY g
+        WITH followup AS MATERIALIZED (SELECT key AS day, value AS by FROM json_each(:followup)),
+             facts AS MATERIALIZED (
+                SELECT {keys}, r.rating, r.via,
+                    (c.state IN ('answered', 'closed') AND a.seq = (SELECT max(l.seq) FROM case_answers l
+                     WHERE l.case_id = a.case_id)) AS standing,
+                    (c.raised_by IS NULL OR f.by < :today) AS passed
+                FROM cases c
+                CROSS JOIN case_answers a ON a.case_id = c.id
+                LEFT JOIN case_ratings r ON r.answer_id = a.id
+                LEFT JOIN followup f ON f.day = substr(a.at, 1, 10)
+                WHERE {" AND ".join(where)}
+             )
+        {answer_sums}
     """
-    found: dict[object, Figures] = {}
+    found: dict[str, dict[object, Figures]] = {g: {} for g in groups}
 
-    def figures(key: object) -> Figures:
-        if key not in found:
-            found[key] = Figures(key=key, label="")
-        return found[key]
+    def figures(by: str, key: object) -> Figures:
+        if key not in found[by]:
+            found[by][key] = Figures(key=key, label="")
+        return found[by][key]
 
-    for g, *counts in db.execute(cases_sql, params):
-        f = figures(g)
+    for by, g, *counts in db.execute(cases_sql, params):
+        f = figures(by, g)
         (
             f.cases,
             f.respond_due,
@@ -302,8 +345,8 @@ def compute(
             f.resolve_due,
             f.resolved_on_time,
         ) = (n or 0 for n in counts)
-    for g, *counts in db.execute(answers_sql, params):
-        f = figures(g)
+    for by, g, *counts in db.execute(answers_sql, params):
+        f = figures(by, g)
         (
             f.satisfied,
             f.basic,
@@ -314,17 +357,21 @@ def compute(
             f.followup_due,
             f.followed_up,
         ) = (n or 0 for n in counts)
-    labels = _labels(db, by, list(found))
-    rows = [found[k] for k in found]
-    for row in rows:
-        row.label = labels.get(row.key, "")
-    rows.sort(key=lambda r: _order(by, r))
-    total = Figures(key=None, label="合计")
-    for row in rows:
-        for name in _COUNT_FIELDS:
-            setattr(total, name, getattr(total, name) + getattr(row, name))
-    filters = {"department": department, "unit_id": unit_id, "cadre_id": cadre_id}
-    return Report(by, since, until, on, rows, total, {k: v for k, v in filters.items() if v is not None})
+    out = {}
+    for by in groups:
+        labels = _labels(db, by, list(found[by]))
+        rows = list(found[by].values())
+        for row in rows:
+            row.label = labels.get(row.key, "")
+        rows.sort(key=lambda r, by=by: _order(by, r))
+        total = Figures(key=None, label="合计")
+        for row in rows:
+            for name in _COUNT_FIELDS:
+                setattr(total, name, getattr(total, name) + getattr(row, name))
+        out[by] = Report(
+            by, since, until, on, rows, total, {k: v for k, v in filters.items() if v is not None}
+        )
+    return out
 
 
 _COUNT_FIELDS = (
@@ -392,3 +439,69 @@ def period_range(
     since = since or dt.date(today.year, 1, 1)
     until = until or (today if since.year == today.year else dt.date(since.year, 12, 31))
     return since, until
+
+
+# --- in workbooks ------------------------------------------------------------------------------
+
+# (header, width, the figure): a rate column holds its value as a percentage, its counts beside it
+SHEET_COLUMNS: list[tuple[str, float, str]] = [
+    ("受理", 7, "cases"),
+    ("应响应", 7, "respond_due"),
+    ("按期响应", 8, "responded_on_time"),
+    ("按期响应率", 9, "respond"),
+    ("已办结", 7, "resolved"),
+    ("办结率", 8, "resolve"),
+    ("应按期办结", 9, "resolve_due"),
+    ("按期办结", 8, "resolved_on_time"),
+    ("按期办结率", 9, "on_time"),
+    ("已评价", 7, "rated"),
+    ("满意", 6, "satisfied"),
+    ("基本满意", 8, "basic"),
+    ("不满意", 7, "unsatisfied"),
+    ("满意率", 8, "satisfaction"),
+    ("待评价", 7, "awaiting"),
+    ("未评价", 7, "unrated"),
+    ("应回访", 7, "followup_due"),
+    ("已回访", 7, "followed_up"),
+    ("回访率", 8, "followup"),
+]
+
+
+def sheet_values(row: Figures) -> list[object]:
+    """One row's cells in ``SHEET_COLUMNS`` order: counts as numbers, rates as fractions (None: nothing due)."""
+    rates = row.rates
+    return [rates[name].value if name in rates else getattr(row, name) for _, _, name in SHEET_COLUMNS]
+
+
+def add_sheet(wb, report: Report, name: str, title: str, subtitle: str) -> None:
+    """``report`` as a sheet of ``wb`` (portal/sheets.py layout): one row per group, then 合计."""
+    from . import sheets
+
+    ws = sheets.add_sheet(
+        wb,
+        name,
+        title,
+        [
+            (GROUP_LABELS[report.by], 24 if report.by != "month" else 12),
+            *((h, w) for h, w, _ in SHEET_COLUMNS),
+        ],
+        subtitle,
+    )
+    percent = {i + 2: "0.0%" for i, (_, _, n) in enumerate(SHEET_COLUMNS) if n in RATES}
+    for row in [*report.rows, report.total]:
+        ws.append([row.label, *sheet_values(row)], formats=percent)
+    ws.append_plain([])
+    for line in definitions().values():  # what each rate counts, under the table
+        ws.append_plain([line])
+
+
+def definitions() -> dict[str, str]:
+    """Each rate in one line, with the policy's numbers (the API's ``definitions``, workbook notes)."""
+    kp, sat, dl = policy().kpis, policy().satisfaction, policy().deadlines
+    return {
+        "respond": f"按期响应率 = 联系后 {kp.respond_within} 个工作日内转办、记录办理进展或答复的件数 ÷ 已到响应期限或已响应的件数",
+        "resolve": "办结率 = 已答复或已办结的件数 ÷ 受理件数",
+        "on_time": f"按期办结率 = 在办理期限（接待日 {dl.reception}、座谈 {dl.symposium}、其他 {dl.other} 个工作日）内首次答复的件数 ÷ 已到期限或已答复的件数",
+        "satisfaction": f"满意率 = 评价为{'、'.join(kp.counts_as_satisfied)}的次数 ÷ 评价次数（每次答复各评价一次）",
+        "followup": f"回访率 = 经回访评价的答复 ÷ 答复后 {sat.followup_after} 个工作日提出人未评价的答复",
+    }

@@ -73,3 +73,14 @@ def duty_day(day: dt.date) -> Link:
 def reception_day(day: dt.date) -> Link:
     """A duty day's list of visitors, for the leader on duty and 党办/校办 (接待当日)."""
     return Link("pages/reception_day.py", {"date": day.isoformat()})
+
+
+def checkin(code: str) -> Link:
+    """A booking's check-in (the QR code on its confirmation): staff check the visitor in with one tap;
+    the visitor himself sees his booking; anyone else, nothing."""
+    return Link("pages/checkin.py", {"code": code})
+
+
+def booking_action(token: str) -> Link:
+    """A one-tap link of the day-before reminder (确认前往, 取消预约): signed, single-use, its owner's."""
+    return Link("pages/my_bookings.py", {"act": token})

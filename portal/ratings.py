@@ -192,6 +192,66 @@ def what_happened(rating: Rating, case: cases.Case) -> str:
     return "此件已办结，感谢您的评价。"
 
 
+@dataclass(frozen=True)
+class ContactRating:
+    """One answered case raised in a cadre's contact, as his or her 我的工作台 lists it."""
+
+    case: cases.Case
+    rating: Rating | None  # the rating of its latest answer
+    answers: int  # how many answers it was given
+    state: str  # 满意 / 基本满意 / 不满意 / 待评价 / 未评价 / 重新办理中
+
+    @property
+    def when(self) -> str:
+        if self.rating is None:
+            return ""
+        return dates.format_date((self.rating.held_at or self.rating.at)[:10], weekday=False)
+
+
+def of_contacts(
+    db: Database, viewer: User, person_id: int, *, since: dt.date, until: dt.date
+) -> list[ContactRating]:
+    """The answered cases raised in ``person_id``'s contacts (the activity's cadre: the leader on duty
+    for a reception) in [since, until], each with the rating of its latest answer, the latest answered
+    first, as ``viewer`` may see them: the cadre himself and administrators every one, a department
+    those it handles or supervises."""
+    scope = "cadre" if viewer.person_id == person_id and not viewer.has("admin") else "handle"
+    found = [
+        c
+        for c in cases.list_cases(db, viewer, scope=scope, cadre_id=person_id, since=since, until=until)
+        if c.answered_at is not None
+    ]
+    latest: dict[int, tuple[int, int]] = {}  # case -> (latest answer id, answers given)
+    rated: dict[int, Rating] = {}  # answer -> its rating
+    ids = [c.id for c in found]
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        marks = ",".join("?" * len(part))
+        for case_id, answer_id, n in db.execute(
+            f"SELECT case_id, max(id), count(*) FROM case_answers WHERE case_id IN ({marks}) GROUP BY case_id",
+            part,
+        ):
+            latest[case_id] = (answer_id, n)
+        for r in db.query(
+            f"SELECT r.*, '' AS user_name FROM case_ratings r WHERE r.case_id IN ({marks})", part
+        ):
+            rated[r["answer_id"]] = Rating(**r)
+    cutoff = followup_cutoff(db).isoformat()
+    out = []
+    for c in found:
+        answer_id, n = latest.get(c.id, (0, 0))
+        rating = rated.get(answer_id)
+        if rating is not None:
+            state = rating.label
+        elif c.state not in ("answered", "closed"):
+            state = "重新办理中"
+        else:
+            state = "未评价" if c.raised_by is None or c.answered_at[:10] <= cutoff else "待评价"
+        out.append(ContactRating(c, rating, n, state))
+    out.sort(key=lambda r: (r.case.answered_at or "", r.case.number), reverse=True)
+    return out
+
+
 # --- rating ---------------------------------------------------------------------------------
 
 

@@ -61,7 +61,9 @@ _ACTIVITY_BODY = """
     FROM activities a JOIN people p ON p.id = a.cadre_id WHERE a.id IN ({ids})
 """
 _CASE_BODY = """
-    SELECT c.id * 2 + 1, c.number, c.raiser_name, c.content, c.answer, c.responsible_dept, c.system,
+    SELECT c.id * 2 + 1, c.number, c.raiser_name, c.content,
+           COALESCE((SELECT group_concat(a.body, ' ') FROM case_answers a WHERE a.case_id = c.id), c.answer),
+           c.responsible_dept, c.system,
            COALESCE(p.name, ''), COALESCE(p.staff_no, ''), COALESCE(u.name, '')
     FROM cases c LEFT JOIN people p ON p.id = c.cadre_id LEFT JOIN units u ON u.id = c.handling_unit_id
     WHERE c.id IN ({ids})

@@ -203,6 +203,25 @@ def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
+class StreamlitLogoutGuard:
+    """Streamlit's own ``/auth/logout`` (``st.logout``, OIDC) answers any GET: a link on another site
+    would end the person's identity cookie and, through the provider's end_session_endpoint, the
+    provider's session (logout CSRF). It is let through from the portal's own pages (and a typed
+    address) only, as the browser tells it (Sec-Fetch-Site)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/auth/logout":
+            site = Request(scope).headers.get("sec-fetch-site")
+            if site is not None and site not in ("same-origin", "none"):
+                refusal = PlainTextResponse("请在联系师生服务平台的页面中点击“退出登录”。", status_code=403)
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _same_origin(request: Request) -> bool:
     """Refuse cross-site posts (SameSite=Strict covers the cookie; this covers the claim)."""
     origin = request.headers.get("origin")
@@ -272,13 +291,14 @@ class ChineseFrontend:
 
 
 def routes() -> list[Route]:
-    from . import api, cas_routes, health
+    from . import api, cas_routes, health, oidc_routes
 
     return [
         Route("/health", health.route, methods=["GET"]),
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
         Route(config.LOGOUT_PATH, logout, methods=["GET", "POST"]),
         *cas_routes.routes(),
+        *oidc_routes.routes(),
         *api.routes(),
     ]
 
@@ -287,6 +307,7 @@ def build_app():
     import streamlit as st
     from starlette.middleware import Middleware
 
+    from . import oidc_routes
     from .request_log import RequestLog
 
     return st.App(
@@ -296,6 +317,8 @@ def build_app():
         middleware=[
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
+            Middleware(StreamlitLogoutGuard),
+            Middleware(oidc_routes.KeepDeepLink),
             Middleware(SessionGate),
             Middleware(ChineseFrontend),
         ],

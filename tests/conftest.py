@@ -50,6 +50,11 @@ def pytest_collection_modifyitems(config, items):
             folder = item.path.relative_to(here).parts[0]
             if folder in TIERS:
                 item.add_marker(folder)
+            if folder == "browser":
+                # with pytest -n … --dist loadgroup one process runs a browser file's tests one after
+                # another (the browser tests come first: a process goes on to the next browser file
+                # with the same server and Chromium), while the other processes run the rest
+                item.add_marker(pytest.mark.xdist_group(f"browser/{item.path.stem}"))
 
 
 class _ReadOnce:

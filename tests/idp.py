@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import html
 import http.cookiejar
 import json
@@ -89,16 +90,22 @@ def free_port() -> int:
 
 
 def cas_python() -> Path:
-    """The CAS server's interpreter, building its virtual environment on first use."""
+    """The CAS server's interpreter, building its virtual environment on first use.
+
+    Test processes run side by side (pytest-xdist): the first builds it under a file lock, the
+    others wait for it and then use it."""
     python = CAS_VENV / "bin" / "python"
     marker = CAS_VENV / ".installed"
-    if not (marker.exists() and marker.read_text() == CAS_REQUIREMENT):
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(CAS_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", CAS_REQUIREMENT],
-            check=True,
-        )
-        marker.write_text(CAS_REQUIREMENT)
+    CAS_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(CAS_VENV.parent / "cas-server-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (marker.exists() and marker.read_text() == CAS_REQUIREMENT):
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(CAS_VENV)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", CAS_REQUIREMENT],
+                check=True,
+            )
+            marker.write_text(CAS_REQUIREMENT)
     return python
 
 

@@ -28,7 +28,7 @@ from urllib.parse import quote_plus, urlencode
 
 from sqlite_utils import Database
 
-from .. import config
+from .. import config, qr
 from ..db import write
 from .digest import config_from_env, new_message
 from .digest import send as smtp_send
@@ -107,7 +107,8 @@ def _reason(exc: Exception) -> str:
 
 
 def _plain(msg: Message) -> str:
-    return f"{msg.subject}\n{msg.text}\n查看详情：{msg.url}"
+    extra = msg.lines()
+    return f"{msg.subject}\n{msg.text}\n" + (f"{extra}\n" if extra else "") + f"查看详情：{msg.url}"
 
 
 # --- e-mail ----------------------------------------------------------------------------------
@@ -118,7 +119,13 @@ def send_email(address: str, msg: Message) -> None:
     if cfg is None:
         raise ChannelError("未配置邮件服务器（PORTAL_SMTP_HOST）")
     mail = new_message(cfg, address, msg.subject)
-    mail.set_content(f"{msg.text}\n\n查看详情：{msg.url}\n\n——联系师生服务平台（本邮件由系统发送，请勿回复）")
+    extra = msg.lines()
+    mail.set_content(
+        f"{msg.text}\n\n" + (f"{extra}\n" if extra else "") + f"查看详情：{msg.url}\n\n"
+        "——联系师生服务平台（本邮件由系统发送，请勿回复）"
+    )
+    if msg.qr:  # the check-in link as a QR code: shown at the desk from the phone's mail
+        mail.add_attachment(qr.png(msg.qr), maintype="image", subtype="png", filename="签到二维码.png")
     try:
         smtp_send(cfg, [mail])
     except (OSError, smtplib.SMTPException) as exc:
@@ -172,6 +179,16 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _card_text(msg: Message, limit: int = 500) -> str:
+    """The card's description: the text cut to fit 企业微信's 512 bytes with the one-tap links whole."""
+    extra = "\n".join(f"{label}：{url}" for label, url in msg.actions)
+    room = limit - len(extra.encode()) - (1 if extra else 0)
+    body = msg.text[:160]
+    while len(body.encode()) > room and body:
+        body = body[:-1]
+    return f"{body}\n{extra}" if extra else body
+
+
 def send_wecom(db: Database, userid: str, msg: Message) -> None:
     corp, secret, agent, api = _wecom_settings()
     token = _wecom_token(db, api, corp, secret, agent)
@@ -182,7 +199,7 @@ def send_wecom(db: Database, userid: str, msg: Message) -> None:
         "textcard": {
             # 企业微信 limits: title 128 bytes, description 512 bytes
             "title": msg.subject[:40],
-            "description": _escape(msg.text[:160]),
+            "description": _escape(_card_text(msg)),
             "url": msg.url,
             "btntxt": "详情",
         },
@@ -214,6 +231,11 @@ def send_dingtalk(webhook: str, secret: str, msg: Message) -> None:
     url = f"{webhook}{'&' if '?' in webhook else '?'}timestamp={stamp}&sign={dingtalk_sign(secret, stamp)}"
     body = {
         "msgtype": "link",
-        "link": {"title": msg.subject, "text": msg.text, "messageUrl": msg.url, "picUrl": ""},
+        "link": {
+            "title": msg.subject,
+            "text": "\n".join(x for x in (msg.text, msg.lines()) if x),
+            "messageUrl": msg.url,
+            "picUrl": "",
+        },
     }
     _post_json(url, body)

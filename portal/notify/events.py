@@ -58,8 +58,9 @@ def booking(db: Database, booking_id: int, what: str) -> None:
         msg = message(
             f"【接待日预约】预约成功（{b['code']}）",
             f"您已预约 {when} 的校领导接待日，值班校领导：{b['leader']}，地点：{b['place']}。"
-            f"预约编号 {b['code']}，请提前 10 分钟到达，凭预约编号签到。",
+            f"预约编号 {b['code']}，请提前 10 分钟到达，出示签到二维码或报预约编号签到。",
             links.booking(b["code"]),
+            qr=links.checkin(b["code"]),
         )
         emit(db, "booking.confirmed", [b["user_id"]], msg, key=f"booking.confirmed:{booking_id}")
     elif what == "lapsed":

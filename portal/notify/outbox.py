@@ -84,13 +84,29 @@ class Message:
     subject: str
     text: str
     url: str
+    qr: str = ""  # a link the message carries as a QR code too (a booking's check-in)
+    actions: tuple[tuple[str, str], ...] = ()  # one-tap links: (label, url)
 
     def payload(self) -> str:
-        return json.dumps({"subject": self.subject, "text": self.text, "url": self.url}, ensure_ascii=False)
+        body: dict = {"subject": self.subject, "text": self.text, "url": self.url}
+        if self.qr:
+            body["qr"] = self.qr
+        if self.actions:
+            body["actions"] = [list(a) for a in self.actions]
+        return json.dumps(body, ensure_ascii=False)
 
     @classmethod
     def from_payload(cls, payload: str) -> Message:
-        return cls(**json.loads(payload))
+        found = json.loads(payload)
+        found["actions"] = tuple(tuple(a) for a in found.get("actions", ()))
+        return cls(**found)
+
+    def lines(self) -> str:
+        """The one-tap links and the check-in link as plain lines (every channel carries them)."""
+        out = [f"{label}：{url}" for label, url in self.actions]
+        if self.qr:
+            out.append(f"签到链接（到达后出示其二维码）：{self.qr}")
+        return "\n".join(out)
 
 
 class Entry(BaseModel):
@@ -316,8 +332,21 @@ def emit(
     return added
 
 
-def message(subject: str, text: str, link: links.Link) -> Message:
-    return Message(subject=subject, text=text, url=link.url)
+def message(
+    subject: str,
+    text: str,
+    link: links.Link,
+    *,
+    qr: links.Link | None = None,
+    actions: list[tuple[str, links.Link]] | None = None,
+) -> Message:
+    return Message(
+        subject=subject,
+        text=text,
+        url=link.url,
+        qr=qr.url if qr is not None else "",
+        actions=tuple((label, target.url) for label, target in actions or ()),
+    )
 
 
 # --- reading and the dead letters ------------------------------------------------------------

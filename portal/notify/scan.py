@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from .. import cases, config, dates, links, quota
 from ..accounts import Role, User
 from ..db import get_setting, set_setting
-from ..reception import roster, waitlist
+from ..reception import actions, roster, waitlist
 from .outbox import admin_users, department_users, emit, message, person_users
 
 log = logging.getLogger("portal.notify")
@@ -49,10 +49,21 @@ def reminders_before_the_day(db: Database, today: dt.date) -> int:
     from ..reception.template import load_template
 
     tpl = load_template(db)
-    for b in db.query(
-        "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked'",
-        [tomorrow.isoformat()],
+    for b in list(
+        db.query(
+            "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked' AND checked_in_at IS NULL",
+            [tomorrow.isoformat()],
+        )
     ):
+        key = f"booking.reminder:{b['id']}:{tomorrow.isoformat()}"
+        if db.execute("SELECT 1 FROM notify_outbox WHERE dedupe_key = ? LIMIT 1", [key]).fetchone():
+            continue  # queued already (its links were made then)
+        # one-tap links (signed, single-use, their owner's): a place nobody will use goes back to the
+        # waiting list before the cut-off
+        acts = [
+            (label, links.booking_action(actions.token_for(db, b["id"], a)))
+            for a, label in actions.ACTIONS.items()
+        ]
         added += emit(
             db,
             "booking.reminder",
@@ -60,10 +71,13 @@ def reminders_before_the_day(db: Database, today: dt.date) -> int:
             message(
                 f"【接待日提醒】明天接待（{b['code']}）",
                 f"您预约了 {when} {tpl.slot_label(b['slot'])} 的校领导接待日，值班校领导：{day.leader_name}，"
-                f"地点：{day.place}。请提前 10 分钟到达，凭预约编号 {b['code']} 签到。",
+                f"地点：{day.place}。请提前 10 分钟到达，出示签到二维码或报预约编号 {b['code']} 签到。"
+                "能来请点“确认前往”；不能来请点“取消预约”，名额将让给候补的师生。",
                 links.booking(b["code"]),
+                qr=links.checkin(b["code"]),
+                actions=acts,
             ),
-            key=f"booking.reminder:{b['id']}:{tomorrow.isoformat()}",
+            key=key,
         )
     return added
 

@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, states, submissions, text
+from .. import audit, dates, links, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -71,6 +71,8 @@ class Booking(BaseModel):
     category: str
     subject: str
     description: str = ""
+    # masked (138****5678) wherever a booking is read: the full number goes only to the reception
+    # staff of that day, who may have to call (``portal.reception.day.numbers_to_call``)
     phone: str
     group_size: int
     status: str
@@ -425,6 +427,7 @@ def _views(db: Database, rows: list[dict]) -> list[Booking]:
     for r in rows:
         r = dict(r)
         r["slot_label"] = tpl.slot_label(r["slot"])
+        r["phone"] = text.mask_phone(r["phone"])
         r["answer"] = r["answer"] or ""
         r["notices"] = [
             c.describe()
@@ -546,17 +549,31 @@ def confirmation(booking: Booking) -> list[tuple[str, str]]:
     ]
 
 
+def checkin_url(booking: Booking) -> str:
+    """The link of the booking's QR code: 接待当日's check-in for staff, the booking for its holder."""
+    return links.checkin(booking.code).url
+
+
+def checkin_qr(booking: Booking) -> str:
+    """The check-in QR code as SVG (made on the server; cached per link)."""
+    return qr.svg(checkin_url(booking))
+
+
 def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
     booking = get_booking(db, user, booking_id)
     tpl = load_template(db)
     start, end = tpl.slot_bounds(booking.date, booking.slot)
     event = ical.Event(
-        uid=f"booking-{booking.code}@contact-portal",
+        uid=ical.uid(db, "booking", booking.code),
         start=start,
         end=end,
         summary=f"校领导接待日来访（{booking.leader_name}）",
         location=booking.place,
-        description=f"预约编号 {booking.code}\n反映事项：{booking.subject}\n请提前 10 分钟到达，凭预约编号签到。",
+        # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
+        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
+        f"\n签到链接：{checkin_url(booking)}",
         cancelled=booking.status == "cancelled",
+        url=checkin_url(booking),
+        image=b"" if booking.status == "cancelled" else qr.png(checkin_url(booking)),
     )
     return ical.calendar([event], "接待日预约", dates.now())

@@ -462,7 +462,7 @@ def leader_ics(
         begin, finish = tpl.day_bounds(d.date)
         events.append(
             ical.Event(
-                uid=f"duty-{d.date.isoformat()}-{leader_id}@contact-portal",
+                uid=ical.uid(db, "duty", f"{d.date.isoformat()}-{leader_id}"),
                 start=begin,
                 end=finish,
                 summary=f"接待日值班（{d.booked} 个预约）" if not d.cancelled else "接待日（已取消）",

@@ -359,3 +359,56 @@ def test_the_ticket_leaves_the_address_bar_and_the_history(sso_portal, page):
             ).fetchone()[0]
             >= 1
         )
+
+
+def _oidc_login(page) -> None:
+    page.get_by_role("button", name="统一身份认证登录（OIDC）").click()
+    page.get_by_role("button", name="oidc-30000002").click()
+    page.get_by_role("button", name="退出登录").wait_for()
+    settle(page)
+
+
+def test_a_deep_link_survives_an_oidc_login(sso_portal, page):
+    """Issue 19 §1.7: a link opened logged out lands on its page after the OIDC provider (CAS kept it,
+    OIDC went to the home page)."""
+    base = sso_portal["url"]
+    page.goto(base + "/reception_roster?date=2026-11-25", wait_until="networkidle")
+    _oidc_login(page)
+    page.get_by_role("heading", name="接待日安排").wait_for()
+    assert page.url.startswith(base + "/reception_roster")
+    # once: a reload of the home page afterwards stays on the home page
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_role("button", name="退出登录").wait_for()
+    settle(page)
+    assert not page.get_by_role("heading", name="接待日安排").count()
+
+
+def test_logout_ends_the_oidc_providers_session(sso_portal, oidc_provider, page):
+    """Issue 19 §1.7: 退出登录 calls the provider's end_session_endpoint (RP-initiated logout), so the
+    provider's session ends too."""
+    base = sso_portal["url"]
+    page.goto(base + "/", wait_until="networkidle")
+    _oidc_login(page)
+    with page.expect_request(
+        lambda r: r.url.startswith(oidc_provider + "/oauth2/end_session"), timeout=20_000
+    ) as ask:
+        page.get_by_role("button", name="退出登录").click()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(ask.value.url).query)
+    assert query.get("id_token_hint") and query.get("post_logout_redirect_uri")
+
+
+def test_a_cross_site_link_to_the_oidc_logout_ends_nothing(sso_portal, oidc_provider, page):
+    """Streamlit's own /auth/logout answers a GET: a link on another site ended the identity cookie and
+    sent the browser to the provider's end_session_endpoint. Refused from other sites now."""
+    base = sso_portal["url"]
+    page.goto(base + "/", wait_until="networkidle")
+    _oidc_login(page)
+    ended: list[str] = []
+    page.on("request", lambda r: ended.append(r.url) if "/oauth2/end_session" in r.url else None)
+    _evil_page(page, f'<a id="go" href="{base}/auth/logout">看看</a>')
+    page.click("#go")
+    page.wait_for_load_state("networkidle")
+    assert not ended
+    assert any(c["name"] == "_streamlit_user" for c in page.context.cookies())
+    page.goto(base + "/", wait_until="networkidle")
+    page.get_by_role("button", name="退出登录").wait_for()

@@ -109,7 +109,7 @@ def tour(
                 current["page"] = url_path
                 page.goto(f"{base}/{'' if url_path == 'home' else url_path}", wait_until="networkidle")
                 settle(page)
-                page.wait_for_timeout(300)
+                page.wait_for_load_state("networkidle")  # images and fonts the run asked for
                 text = page.inner_text("[data-testid=stApp]")
                 findings.extend(Finding(role, viewport, url_path, "english", e) for e in english_in(text))
                 if out is not None:

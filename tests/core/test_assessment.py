@@ -108,7 +108,7 @@ def test_only_admins_and_the_organisation_department(demo_db):
 
 def test_the_workbook_reads_back(result):
     wb = load_workbook(io.BytesIO(assessment.export_xlsx(result)))
-    assert wb.sheetnames == ["单位排名", "热力图", "干部汇总", "明细"]
+    assert wb.sheetnames == ["单位排名", "热力图", "干部汇总", "明细", "意见建议办理"]
     ranking = wb["单位排名"]
     assert ranking["A1"].value == "2026年度领导干部联系师生工作考核·单位排名"
     assert ranking.freeze_panes == "A4"

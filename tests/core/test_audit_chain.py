@@ -160,3 +160,35 @@ def test_the_retention_setting_is_never_under_180_days(monkeypatch):
 def test_portal_audit_purge_refuses_a_date_within_180_days(logged):
     result = CliRunner().invoke(cli, ["audit", "purge", "--before", "2026-10-01"])
     assert result.exit_code == 1 and "至少保留 180 天" in result.output
+
+
+def test_an_accounts_import_writes_each_new_account_into_the_chain(logged):
+    from portal import imports
+
+    boss = accounts.find_user(logged, "boss")
+    sheet = "工号,姓名,角色,部门,单位,人员类别\n" + "".join(
+        f"s20990{i:02d},学生{i},师生,,,学生\n" for i in range(12)
+    )
+    report = imports.run_import(logged, "accounts", "a.csv", sheet.encode("utf-8-sig"), actor_id=boss.id)
+    assert report.counts["created"] == 12
+    created = [
+        r[0]
+        for r in logged.execute(
+            "SELECT detail FROM audit_log WHERE action = 'user.create' AND detail LIKE 's2099%'"
+        )
+    ]
+    assert len(created) == 12 and created[0].startswith("s2099000")
+    verdict = audit.verify(logged)
+    assert verdict.ok, verdict.reason
+
+
+def test_only_the_audit_module_writes_the_audit_log():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writers = [
+        str(path.relative_to(root))
+        for path in sorted((root / "portal").rglob("*.py"))
+        if "INSERT INTO audit_log" in path.read_text(encoding="utf-8")
+    ]
+    assert writers == ["portal/audit.py"]

@@ -99,3 +99,11 @@ def test_an_older_database_keeps_its_answers_after_the_migration(tmp_path):
     assert [r["seq"] for r in rows] == [1, 2]
     assert rows[0]["truncated"] == 1 and len(rows[0]["body"]) == 1000  # all that was ever kept
     assert rows[1]["truncated"] == 0 and rows[1]["body"] == "第二次答复" + "。" * 1200  # whole, from the row
+
+
+def test_every_answer_is_found_by_the_search(db, people):
+    from portal import search
+
+    case = _answered_twice(db, people)
+    found = search.search(db, people["clerk"], "自十二月一日起执行")  # the first answer's end
+    assert [h.ref for h in found.cases] == [case.number]

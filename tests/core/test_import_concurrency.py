@@ -56,12 +56,12 @@ def test_a_failing_final_transaction_leaves_nothing_of_the_file(demo_db, monkeyp
     live_before = demo_db.execute("SELECT count(*) FROM activities WHERE voided_at IS NULL").fetchone()[0]
     seen = []
 
-    def failing_audit(db, *args):
+    def failing_audit(db, *args, **kwargs):
         # the last step of the final transaction: the rows are live inside it, then it fails
         seen.append(db.execute("SELECT count(*) FROM activities WHERE voided_at IS NULL").fetchone()[0])
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports.accounts, "audit", failing_audit)
+    monkeypatch.setattr(imports.audit, "record", failing_audit)
     with pytest.raises(RuntimeError):
         imports.run_import(demo_db, "activities", "a.csv", data)
     assert seen == [live_before + 450]

@@ -292,13 +292,10 @@ def test_the_bomb_is_small_and_refused_before_parsing():
         tabular.read_sheet("u.xlsx", bomb)
 
 
+@pytest.mark.timeout(120)  # a reader that believed the data instead of the header would run for ever
 def test_a_zip_that_lies_about_its_size_stops_where_it_said(db):
-    import time
-
     info = zipfile.ZipFile(io.BytesIO(lying_bomb())).getinfo("xl/worksheets/sheet1.xml")
     assert info.file_size == 2048 and info.compress_size > 100_000
-    started = time.monotonic()
     with pytest.raises(ImportRejected) as exc:
         imports.run_import(db, "units", "u.xlsx", lying_bomb())
-    assert time.monotonic() - started < 10
     assert "文件" in exc.value.report() and names(db) == []

@@ -101,6 +101,16 @@ def test_each_rate_of_a_department_with_its_counts(db, university):
     assert report.total.as_dict()["rates"]["satisfaction"] == 0.75
 
 
+def test_the_figures_do_not_depend_on_the_plan_sqlite_picks(db, university):
+    """With statistics (ANALYZE, as a maintained database has them) SQLite 3.40 answered
+    min(at) … action IN (…) from the first action's index rows only: c1's response became its answer
+    (11-06, late) instead of its referral (11-03)."""
+    before = _november(db).row("党办").as_dict()
+    db.execute("ANALYZE")
+    after = _november(db).row("党办")
+    assert after.as_dict() == before and after.rate("respond").text == "33.3%（1/3）"
+
+
 def test_per_unit_cadre_and_month(db, university):
     by_unit = _november(db, by="unit")
     assert [(r.label, r.cases) for r in by_unit.rows] == [("后勤处（集团）", 2), ("未转办", 4)]
@@ -162,3 +172,106 @@ def test_bad_ranges_are_refused(db):
     assert kpis.period_range(db, "2026-11", None, None) == (D(2026, 11, 1), D(2026, 11, 30))
     with pytest.raises(ValidationError):
         kpis.period_range(db, "2026", D(2026, 1, 1), None)
+
+
+# --- on the demo university: the API and the workbooks (item 5) ------------------------------------
+
+
+def test_the_api_answers_the_same_figures_with_their_counts(demo_db):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from portal import api_tokens, server
+
+    admin = accounts.find_user(demo_db, "admin")
+    token = api_tokens.issue(demo_db, "数据中心", ["kpis"], 30, admin.id)[1]
+    other = api_tokens.issue(demo_db, "接待前台", ["cases"], 30, admin.id)[1]
+    client = TestClient(Starlette(routes=server.routes()))
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.get("/api/v1/kpis?period=2026", headers=auth)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    expected = kpis.compute(demo_db, since=D(2026, 1, 1), until=D(2026, 12, 31))
+    assert (body["by"], body["from"], body["to"]) == ("department", "2026-01-01", "2026-12-31")
+    assert [row["name"] for row in body["rows"]] == [r.label for r in expected.rows]
+    assert body["total"] == expected.total.as_dict()
+    first = body["rows"][0]
+    assert (
+        first["counts"]["rated"]
+        == first["counts"]["satisfied"] + first["counts"]["basic"] + first["counts"]["unsatisfied"]
+    )
+    assert set(body["definitions"]) == set(kpis.RATES)
+    by_unit = client.get(
+        "/api/v1/kpis?by=unit&from=2026-09-01&to=2026-11-24&department=党办", headers=auth
+    ).json()
+    assert (
+        by_unit["department"] == "党办"
+        and by_unit["total"]["cases"]
+        == kpis.compute(demo_db, since=D(2026, 9, 1), until=D(2026, 11, 24), department="党办").total.cases
+    )
+    for bad in (
+        "by=weather",
+        "period=2026-13",
+        "from=2026-02-01&to=2026-01-01",
+        "department=食堂",
+        "year=2026",
+        "period=2026&from=2026-01-01",
+    ):
+        r = client.get(f"/api/v1/kpis?{bad}", headers=auth)
+        assert r.status_code == 400 and r.json()["error"], bad
+    assert client.get("/api/v1/kpis", headers={"Authorization": f"Bearer {other}"}).status_code == 403
+    assert client.get("/api/v1/kpis").status_code == 401
+    assert "/api/v1/kpis" in client.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_the_ledger_and_assessment_workbooks_carry_the_rates(demo_db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from portal import assessment, ledger
+
+    dangban = accounts.find_user(demo_db, "dangban")
+    book = ledger.build(demo_db, dangban, department="党办", since=D(2025, 11, 24), until=D(2026, 11, 24))
+    wb = load_workbook(io.BytesIO(ledger.export_xlsx(demo_db, book)))
+    report = kpis.compute(demo_db, since=book.since, until=book.until, department="党办")
+    ws = wb["三率按责任部门"]
+    assert [c.value for c in ws[3]][:5] == ["责任部门", "受理", "应响应", "按期响应", "按期响应率"]
+    (row, total) = list(ws.iter_rows(min_row=4, max_row=5, values_only=True))
+    assert row[0] == "党办" and row[1] == report.total.cases
+    assert row[4] == pytest.approx(report.total.rate("respond").value)
+    assert total[0] == "合计"
+    trend = wb["三率按月趋势"]
+    months = [r[0] for r in trend.iter_rows(min_row=4, values_only=True) if r[0] and r[0].endswith("月")]
+    assert months == [
+        r.label
+        for r in kpis.compute(demo_db, by="month", since=book.since, until=book.until, department="党办").rows
+    ]
+
+    result = assessment.assess(demo_db, 2026)
+    wb = load_workbook(io.BytesIO(assessment.export_xlsx(result)))
+    header = [c.value for c in wb["单位排名"][3]]
+    assert header[-4:] == ["承办意见建议", "办结率", "按期办结率", "满意率"]
+    handled = next(u for u in result.units if u.handled and u.handled.rated)
+    row = next(r for r in wb["单位排名"].iter_rows(min_row=4, values_only=True) if r[1] == handled.unit)
+    assert row[-4] == handled.handled.cases
+    assert row[-1] == pytest.approx(handled.handled.rate("satisfaction").value)
+    assert [c.value for c in wb["干部汇总"][3]][-4] == "联系中反映的意见建议"
+    assert wb["意见建议办理"]["A4"].value == result.departments.rows[0].label
+
+
+def test_the_unit_report_says_how_the_unit_handled_cases(demo_db):
+    import io
+
+    from docx import Document
+
+    from portal import assessment
+
+    result = assessment.assess(demo_db, 2026)
+    unit = next(u for u in result.units if u.responsible is not None)
+    doc = Document(io.BytesIO(assessment.unit_report_docx(result, unit.unit)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "四、意见建议办理情况" in text
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
+    rates = {row.cells[0].text: row.cells[1].text for row in table.rows[1:]}
+    assert rates["满意率"] == unit.responsible.rate("satisfaction").percent

@@ -74,7 +74,8 @@ def test_bookings_people_and_the_accounts_import_share_the_rule(demo_db):
     with pytest.raises(ValidationError, match="校内分机号"):
         reception.book(demo_db, visitor, data, now=now)
     made = reception.book(demo_db, visitor, data.model_copy(update={"phone": "+86 139-1234-5678"}), now=now)
-    assert made.phone == "13912345678"
+    stored = demo_db.execute("SELECT phone FROM bookings WHERE id = ?", [made.id]).fetchone()[0]
+    assert stored == "13912345678" and made.phone == "139****5678"  # stored whole, read masked
     with pytest.raises(ValidationError, match="手机号"):
         org.save_person(demo_db, "30099999", "张三", phone=bad)
     assert org.save_person(demo_db, "30099999", "张三", phone="8123")[0].phone == "8123"

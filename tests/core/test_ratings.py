@@ -216,6 +216,50 @@ def test_the_cutoff_counts_working_days(db):
     assert ratings.followup_cutoff(db, D(2026, 10, 10)) == D(2026, 9, 27)
 
 
+def test_a_cadre_reads_the_latest_rating_of_each_case_from_his_contacts(db, people, monkeypatch):
+    cadre = db["people"].insert({"staff_no": "10000001", "name": "王书记"}).last_pk
+    leader = accounts.create_user(
+        db, "10000001", "王书记", "Passw0rd!x", [Role(role="cadre")], person_id=cadre
+    )
+    made = {}
+    for name, raised_by in (
+        ("rated", "visitor"),
+        ("waiting", "visitor"),
+        ("nobody", None),
+        ("reopened", "visitor"),
+    ):
+        case = cases.open_case(
+            db,
+            source="reception",
+            content=name,
+            responsible_dept="党办",
+            contact_date=TODAY,
+            cadre_id=cadre,
+            raised_by=people[raised_by].id if raised_by else None,
+        )
+        cases.answer(db, case.id, "答复", people["dangban"])
+        made[name] = case.id
+    ratings.rate(db, made["rated"], "satisfied", people["visitor"])
+    ratings.rate(db, made["reopened"], "unsatisfied", people["visitor"], "没解决")
+    found = {r.case.content: r for r in ratings.of_contacts(db, leader, cadre, since=TODAY, until=TODAY)}
+    assert {k: v.state for k, v in found.items()} == {
+        "rated": "满意",
+        "waiting": "待评价",  # within the raiser's window
+        "nobody": "未评价",  # no account: the 回访 is due at once
+        "reopened": "不满意",
+    }
+    assert found["reopened"].case.state == "in_progress"
+    _on(monkeypatch, D(2026, 12, 2))  # the raiser's window has passed
+    assert {r.state for r in ratings.of_contacts(db, leader, cadre, since=TODAY, until=TODAY)} == {
+        "满意",
+        "未评价",
+        "不满意",
+    }
+    assert (
+        ratings.of_contacts(db, people["xuanchuan"], cadre, since=TODAY, until=TODAY) == []
+    )  # not its cases
+
+
 # --- an older database ----------------------------------------------------------------------------
 
 

@@ -107,7 +107,13 @@ def test_a_department_opens_its_ledger(demo_db):
     assert not at.exception, at.exception
     page = texts(at)
     assert "教务处负责的制度：讲思政课、听课" in page
-    assert [t.label for t in at.tabs] == ["学校层面制度落实", "汇总", "讲思政课", "听课"]
+    assert [t.label for t in at.tabs] == [
+        "学校层面制度落实",
+        "汇总",
+        "意见建议办理（三率）",
+        "讲思政课",
+        "听课",
+    ]
     assert at.selectbox(key="l_dept").options == ["教务处"]
 
 
@@ -117,7 +123,7 @@ def test_the_organisation_department_opens_the_assessment(demo_db):
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][:2] == ["参加考核干部", "考核项"]
     assert int(at.metric[0].value) > 200  # the demo's cadres
-    assert [t.label for t in at.tabs] == ["热力图", "单位排名", "干部排名"]
+    assert [t.label for t in at.tabs] == ["热力图", "单位排名", "干部排名", "意见建议办理"]
     other = login(DEPARTMENT_ACCOUNTS["教务处"])
     with pytest.raises(ValueError):
         goto(other, "pages/assessment.py").run()

@@ -147,6 +147,10 @@ def test_the_workbook_reads_back_like_a_ledger(demo_db):
         "按学期汇总",
         "按月份汇总",
         "学校层面制度落实",
+        "三率按责任部门",
+        "三率按承办单位",
+        "三率按干部",
+        "三率按月趋势",
     ]
     for system in book.systems:
         rows = list(ledger.iter_rows(demo_db, book, system))

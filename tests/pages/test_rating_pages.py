@@ -115,3 +115,46 @@ def test_a_supervised_case_reaches_the_supervising_office(demo_db, clerk):
     assert not at.exception, at.exception
     assert f"{case.number} 已提交督办意见" in texts(at)
     assert cases.events(demo_db, case.id, clerk)[-1].note == "请于本周内落实并答复"
+
+
+def _ratings_table(at):
+    """The table of 师生对答复的评价 on 我的工作台 (None: not shown)."""
+    return next((d.value for d in at.dataframe if "评价方式" in d.value.columns), None)
+
+
+def test_the_leader_on_duty_sees_how_his_visitors_rated_the_answers(demo_db, clerk):
+    """Item 3: the cadre who met the raiser reads the ratings on 我的工作台; another department viewing
+    his dashboard sees only the cases it handles."""
+    leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
+    visitor = accounts.find_user(demo_db, "30000001")
+    case = cases.open_case(
+        demo_db,
+        source="reception",
+        content="图书馆自习室晚上十点关门太早",
+        responsible_dept="党办",
+        contact_date=cases.dates.today(),
+        cadre_id=leader,
+        system="接待日",
+        raised_by=visitor.id,
+    )
+    cases.answer(demo_db, case.id, "自下周起延长到二十二点三十分", clerk)
+    ratings.rate(demo_db, case.id, "basic", visitor, "希望周末也延长")
+    at = login("10000001")
+    goto(at, "pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    assert "师生对答复的评价" in [s.value for s in at.subheader]
+    table = _ratings_table(at)
+    row = table[table["编号"] == case.number].iloc[0]
+    assert (row["评价"], row["评价方式"], row["意见"]) == ("基本满意", "提出人评价", "希望周末也延长")
+    assert "满意率" in [m.label for m in at.metric]
+
+    at = login(DEPARTMENT_ACCOUNTS["教务处"])
+    at.query_params["cadre"] = str(leader)
+    goto(at, "pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    numbers = (
+        set(at.dataframe(key="contact_ratings").value["编号"])
+        if "contact_ratings" in [d.key for d in at.dataframe]
+        else set()
+    )
+    assert case.number not in numbers  # 党办's case

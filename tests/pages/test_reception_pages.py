@@ -190,7 +190,8 @@ def test_dangban_records_a_reception_on_the_day(demo_db, monkeypatch):
     assert at.selectbox(key="day").value == COMING.isoformat()
     listed = at.dataframe[0].value
     assert waiting[0].visitor_name in list(listed["来访人"])
-    assert waiting[0].phone not in list(listed["联系电话"])  # masked in the list
+    full = demo_db.execute("SELECT phone FROM bookings WHERE id = ?", [waiting[0].id]).fetchone()[0]
+    assert full not in list(listed["联系电话"])  # masked in the list
     assert waiting[0].phone_masked in list(listed["联系电话"])
     # what is typed for one visitor stays with that visitor: another one's form starts empty
     at.selectbox(key="visitor").select(waiting[1].id).run()
@@ -497,3 +498,42 @@ def test_every_problem_of_the_booking_form_shows_at_once_beside_its_field(demo_d
     assert errors_under(at, "description") == []
     assert "有 4 处需要修改" in texts(at) and "请选择一个时段" in texts(at)
     assert at.text_input(key=f"phone_{NEXT}").value == "1391234567"
+
+
+def _visitor_box(at) -> str:
+    return "\n".join(t.value for t in at.text if "联系电话：" in t.value)
+
+
+@pytest.mark.parametrize(
+    "who, on, sees_full",
+    [
+        ("dangban", "2026-11-25T09:00", True),
+        ("admin", "2026-11-25T09:00", False),
+        ("dangban", "2026-12-02T09:00", False),
+    ],
+)
+def test_the_full_number_shows_only_to_the_reception_staff_on_the_day(
+    demo_db, monkeypatch, who, on, sees_full
+):
+    """党办 on the day may have to call a visitor: the number shows whole in the visitor's box; an
+    administrator, or 党办 looking back at a past day, sees it masked, with a word why."""
+    monkeypatch.setenv("PORTAL_TODAY", on)
+    waiting = [
+        b
+        for b in reception.day_list(demo_db, accounts.find_user(demo_db, "dangban"), COMING)
+        if b.status == "booked"
+    ]
+    full = demo_db.execute("SELECT phone FROM bookings WHERE id = ?", [waiting[0].id]).fetchone()[0]
+    at = login(who)
+    goto(at, "pages/reception_day.py").run()
+    if at.selectbox(key="day").value != COMING.isoformat():
+        at.selectbox(key="day").select(COMING.isoformat()).run()
+    assert not at.exception, at.exception
+    at.selectbox(key="visitor").select(waiting[0].id).run()
+    box = _visitor_box(at)
+    assert waiting[0].code in box
+    if sees_full:
+        assert f"联系电话：{full}" in box
+    else:
+        assert full not in texts(at) and f"联系电话：{waiting[0].phone_masked}" in box
+        assert "完整的联系电话只在接待日当天" in texts(at)

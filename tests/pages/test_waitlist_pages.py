@@ -3,6 +3,8 @@ position on 我的预约, leaving after a confirmation, the promoted person's �
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pages.common import answer_key
 from portal import accounts, reception
 from portal.reception import bookings, waitlist
@@ -101,3 +103,56 @@ def test_a_restricted_person_sees_why_and_until_when(demo_db):
     assert said and "预约后未到 3 次" in said[0] and "2026年12月15日（星期二）（含）前不能预约" in said[0]
     assert not any(r.key == "day" for r in at.radio)
     assert bookings is not None
+
+
+# --- the QR code's check-in page and the reminder's links ---------------------------------------
+
+
+def test_the_check_in_page_checks_in_with_one_tap_and_shows_the_visitor_only_his_booking(
+    demo_db, monkeypatch
+):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T09:05:00")
+    b = next(x for x in bookings.day_bookings(demo_db, dt.date(2026, 11, 25)) if x.status == "booked")
+    visitor = accounts.get_user(demo_db, b.user_id)
+    at = login(visitor.username)
+    at.query_params["code"] = b.code
+    goto(at, "pages/checkin.py").run()
+    assert not at.exception, at.exception
+    [image] = at.get("image")  # his booking with its QR code
+    assert b.code in texts(at) and image.captions == [
+        f"签到二维码（预约编号 {b.code}）：到达后出示给工作人员扫码"
+    ]
+    assert not any(x.key == f"checkin_{b.id}" for x in at.button)  # a visitor cannot check himself in
+    at = login("dangban")
+    at.query_params["code"] = b.code
+    goto(at, "pages/checkin.py").run()
+    next(x for x in at.button if x.key == f"checkin_{b.id}").click().run()
+    assert not at.exception, at.exception
+    assert any("已签到" in s.value for s in at.success)
+    assert reception.get_booking(demo_db, accounts.find_user(demo_db, "dangban"), b.id).checked_in_at
+    at.run()  # scanned again: said, not done twice
+    assert any("无需重复签到" in e.value for e in at.error)
+
+
+def test_the_reminders_cancel_link_asks_on_the_page_before_it_cancels(demo_db):
+    from portal.reception import actions
+
+    b = next(x for x in bookings.day_bookings(demo_db, NEXT) if x.status == "booked")
+    owner = accounts.get_user(demo_db, b.user_id)
+    token = actions.token_for(demo_db, b.id, "cancel")
+    at = login(owner.username)
+    at.query_params["act"] = token
+    goto(at, "pages/my_bookings.py").run()
+    assert not at.exception, at.exception
+    assert "取消这个预约吗？" in texts(at)
+    assert reception.get_booking(demo_db, owner, b.id).status == "booked"  # opening the link cancels nothing
+    at.text_input(key="reminder_cancel_reason").input("临时有课")
+    at.button(key="reminder_cancel_confirm").click().run()
+    assert not at.exception, at.exception
+    gone = reception.get_booking(demo_db, owner, b.id)
+    assert gone.status == "cancelled" and gone.cancel_reason == "临时有课"
+    assert "“取消预约”链接已于" in texts(at)
+    other = login(visitors(demo_db, 1)[0].username)  # someone else's session: told, nothing done
+    other.query_params["act"] = actions.token_for(demo_db, b.id, "confirm")
+    goto(other, "pages/my_bookings.py").run()
+    assert any("另一位预约人" in e.value for e in other.error)

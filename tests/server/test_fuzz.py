@@ -54,6 +54,7 @@ ROUTES: dict[str, list[str]] = {
     "/api/v1/quota/cadres/{staff_no}": API_QUERY,
     "/api/v1/quota/units/{unit}": API_QUERY,
     "/api/v1/cases": API_QUERY,
+    "/api/v1/kpis": ["by", "period", "from", "to", "department"],
     "/api/v1/openapi.json": [],
     "/api/{rest:path}": [],
     "/feeds/{token}/{name}.ics": [],

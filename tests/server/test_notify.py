@@ -17,11 +17,24 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, dates, navigation, quota, ratings, reception
+from portal import accounts, cases, dates, links, navigation, quota, ratings, reception
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
 from portal.reception import bans, roster, waitlist
 from tests.conftest import goto, login, texts
+
+
+def read_qr(png: bytes) -> str:
+    """What a phone's camera reads from a QR code image (zxing-cpp)."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(found) == 1, found
+    return found[0].text
+
 
 TODAY = dt.date(2026, 11, 24)
 BASE = "https://portal.example.edu.cn"
@@ -53,10 +66,15 @@ def _free_port() -> int:
 class _Mailbox:
     def __init__(self) -> None:
         self.messages: list = []
+        self.attachments: dict[str, list] = {}  # subject → [(file name, bytes)]
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.rcpt_tos, msg["Subject"], msg.get_content()))
+        body = msg.get_body(preferencelist=("plain",))
+        self.messages.append((envelope.rcpt_tos, msg["Subject"], body.get_content()))
+        self.attachments[msg["Subject"]] = [
+            (p.get_filename(), p.get_content()) for p in msg.iter_attachments()
+        ]
         return "250 OK"
 
 
@@ -341,7 +359,13 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
             "查看详情："
         )
 
-    assert_working_link(db, link_in(only(student.username, "预约成功")), student)
+    confirmed = only(student.username, "预约成功")
+    assert_working_link(db, link_in(confirmed), student)
+    # the confirmation carries the check-in link, also as a QR code a phone's camera reads
+    checkin = links.checkin(first.code).url
+    assert f"签到链接（到达后出示其二维码）：{checkin}" in confirmed
+    [(name, png)] = smtp.attachments[f"【接待日预约】预约成功（{first.code}）"]
+    assert name == "签到二维码.png" and read_qr(png) == checkin
     assert first.code in only(student.username, "预约已取消")
     holder = accounts.find_user(db, holder_name)
     body = only(holder_name, "接待日安排有变动")
@@ -365,7 +389,15 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         [tomorrow.date.isoformat()],
     ).fetchall()
     for (name,) in reminded:
-        assert_working_link(db, link_in(only(name, "明天接待")), accounts.find_user(db, name))
+        body = only(name, "明天接待")
+        assert_working_link(db, link_in(body), accounts.find_user(db, name))
+        # 确认前往 and 取消预约: one-tap links, each its own signed token
+        taps = [
+            line.split("：", 1)[1]
+            for line in body.splitlines()
+            if line.startswith(("确认前往：", "取消预约："))
+        ]
+        assert len(taps) == 2 and all("/my_bookings?act=" in t for t in taps) and taps[0] != taps[1]
     # overdue: the department and 督办 (the administrators)
     overdue = [c for c in cases.list_cases(db, dangban, scope="handle", on=TODAY) if c.overdue]
     assert overdue

@@ -23,8 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from portal import accounts, audit, config, org, provisioning, server, sessions, sso
-from portal.cas_routes import return_path as cas_return_path
+from portal import accounts, audit, config, navigation, org, provisioning, server, sessions, sso
 from portal.errors import AuthError
 from portal.request_log import RequestLog
 from tests.idp import ROOT, free_port
@@ -440,9 +439,9 @@ def test_next_never_names_the_portals_own_routes():
         "/%61uth/claim?t=1",
         "/nowhere",
     ):
-        assert cas_return_path(path) == "/", path
-    assert cas_return_path("/my_cases?no=2026-0007") == "/my_cases?no=2026-0007"
-    assert cas_return_path("/account") == "/account"
+        assert navigation.return_path(path) == "/", path
+    assert navigation.return_path("/my_cases?no=2026-0007") == "/my_cases?no=2026-0007"
+    assert navigation.return_path("/account") == "/account"
 
 
 def test_a_deep_link_to_the_claim_route_lands_on_the_home_page(campus):
