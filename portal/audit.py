@@ -264,6 +264,8 @@ ACTION_LABELS: dict[str, str] = {
     "token.issue": "签发接口令牌",
     "token.revoke": "撤销接口令牌",
     "notify.retry": "重发失败消息",
+    "case.template": "保存常用答复",
+    "case.template_deleted": "删除常用答复",
     "personal_data.export": "导出本人数据",
     "personal_data.correct": "更正个人信息",
     "consent.give": "同意公开答复",

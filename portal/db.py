@@ -1039,6 +1039,31 @@ def m027_answer_publication(db: Database) -> None:
     )
 
 
+@migrations()
+def m028_case_desk(db: Database) -> None:
+    """What departments do all day (portal/case_merge.py, portal/answer_templates.py): a duplicate case
+    merged into another follows it (``merged_into``: its raiser is answered with it, and its number
+    still leads to it); 常用答复, each department's own answer templates. Re-runnable."""
+    if "merged_into" not in {r[1] for r in db.execute("PRAGMA table_info(cases)")}:
+        db.execute("ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id)")
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_merged_into ON cases(merged_into);
+        CREATE TABLE IF NOT EXISTS answer_templates (
+            id INTEGER PRIMARY KEY,
+            department TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL,
+            UNIQUE (department, title)
+        );
+        CREATE INDEX IF NOT EXISTS answer_templates_user ON answer_templates(updated_by);
+        """,
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
