@@ -136,6 +136,10 @@ class Settings(BaseModel):
     # Litestream replicating the database, 10000 leaves checkpoints to Litestream (docs/deployment.md)
     # and still bounds the WAL if Litestream stops; 0 turns them off.
     wal_autocheckpoint: int = _setting(1000, "PORTAL_WAL_AUTOCHECKPOINT", ge=0, le=1_000_000)
+    # how long personal data is kept (portal/retention.py, ``portal purge``; docs/security.md)
+    bookings_keep_days: int = _setting(3 * 365, "PORTAL_BOOKINGS_KEEP_DAYS", ge=30, le=36500)
+    cases_keep_days: int = _setting(3 * 365, "PORTAL_CASES_KEEP_DAYS", ge=30, le=36500)
+    accounts_keep_days: int = _setting(2 * 365, "PORTAL_ACCOUNTS_KEEP_DAYS", ge=0, le=36500)
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
