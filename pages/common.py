@@ -60,6 +60,7 @@ def resolve_user() -> User | None:
     else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
     client's address for what this rerun writes to the audit log. The entry script resolves it first
     in every run; ``require`` reuses that answer (``_this_run``) instead of reading the session again."""
+    _this_run.user = _UNRESOLVED  # never another run's (or session's) answer, even if resolving fails
     _this_run.user = _resolve_user()
     return _this_run.user
 

@@ -272,6 +272,7 @@ ACTION_LABELS: dict[str, str] = {
     "consent.withdraw": "撤回公开答复的同意",
     "publication.publish": "公开答复",
     "publication.unpublish": "撤下公开的答复",
+    "retention.purge": "按保存期限处理个人信息",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
@@ -299,6 +300,7 @@ CATEGORIES: dict[str, str] = {
     "personal_data.": "个人信息",
     "consent.": "答复公开",
     "publication.": "答复公开",
+    "retention.": "个人信息",
 }
 
 

@@ -709,6 +709,31 @@ def audit_purge(before: str | None) -> None:
     click.echo(f"已清理操作日志 {removed} 条")
 
 
+@cli.command("purge")
+@click.option("--apply", "apply_", is_flag=True, help="执行（不加此项只列出将要处理的记录，不做任何修改）")
+def purge_command(apply_: bool) -> None:
+    """Carry out the retention rules (docs/security.md): a dry run unless --apply."""
+    from . import retention
+
+    with jobs.run("retention.purge") as job, open_db() as db:
+        outcomes = retention.run(db, apply=apply_)
+        failed = [o for o in outcomes if o.error]
+        job.summary = "；".join(o.describe() for o in outcomes if o.count or o.error) or "没有到期的记录"
+        job.failed = bool(failed) and apply_
+    click.echo("按保存期限处理个人信息" + ("：" if apply_ else "（演练，未做任何修改；加 --apply 执行）："))
+    for o in outcomes:
+        setting = f"［{o.rule.setting}］" if o.rule.setting else ""
+        click.echo(f"  · {o.describe()}{setting}")
+    total = sum(o.count for o in outcomes)
+    click.echo(
+        ("已处理" if apply_ else "将处理")
+        + f" {total} 条"
+        + ("，已记入操作日志。" if apply_ and total else "。")
+    )
+    if failed:
+        sys.exit(3)
+
+
 def main() -> None:  # pragma: no cover
 
     cli()

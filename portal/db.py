@@ -1064,6 +1064,20 @@ def m028_case_desk(db: Database) -> None:
     )
 
 
+@migrations()
+def m029_retention(db: Database) -> None:
+    """Retention (portal/retention.py): an account remembers since when it is disabled, so the rule for
+    people who left can count from then. Accounts disabled already count from this migration (never
+    from an earlier, unknown day: they are kept the whole period from now)."""
+    if "disabled_at" not in {c[1] for c in db.execute("PRAGMA table_info(users)")}:
+        db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+    db.execute(
+        "UPDATE users SET disabled_at = strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+8 hours') "
+        "WHERE is_active = 0 AND disabled_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS users_disabled ON users(disabled_at) WHERE is_active = 0")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
