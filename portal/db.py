@@ -1120,6 +1120,7 @@ def connect(path: str | Path | None = None, *, shared: bool = False) -> Database
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"PRAGMA wal_autocheckpoint = {config.settings().wal_autocheckpoint}")
     if first and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
