@@ -60,21 +60,26 @@ def resolve_user() -> User | None:
     client's address for what this rerun writes to the audit log."""
     audit.set_address(client_address())
     with database() as db:
+        notice = None
         session_id = st.session_state.get("session_id")
         if session_id:
             user = sessions.resume(db, session_id)
             if user is not None:
                 return user
-            ended = sessions.why_ended(db, session_id)
-            if ended is not None:
-                audit.record(db, ended[0], "session.end", ended[1])
+            # why it ended, for the login page (one that ended by itself is audited here, once)
+            notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
             st.session_state.pop("session_id", None)
-            st.session_state["notice"] = "登录已超时或已在别处退出，请重新登录。"
-        live = sessions.resume_from_cookie(db, st.context.cookies.get(config.SESSION_COOKIE))
+        cookie = st.context.cookies.get(config.SESSION_COOKIE)
+        live = sessions.resume_from_cookie(db, cookie)
         if live is not None:
             st.session_state["session_id"] = live[0]
             return live[1]
-        return _sso_user(db)
+        if notice is None and cookie:  # a reload with the cookie of a session that has ended
+            notice = sessions.ended_notice(db, cookie=cookie)
+        user = _sso_user(db)
+        if user is None and notice:
+            st.session_state.setdefault("notice", notice)
+        return user
 
 
 def _sso_user(db: Database) -> User | None:
@@ -139,6 +144,7 @@ def logout() -> None:
         opened_by = sessions.opened_by(db, session_id) if session_id is not None else None
         sessions.end(db, session_id=session_id)
     st.session_state.clear()
+    st.session_state["notice"] = "您已退出登录。"
     if opened_by == "cas":
         st.session_state["pending_navigation"] = "/auth/cas/logout"
         return

@@ -318,7 +318,7 @@ def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = 
         ended = 0
         if not active:
             ended = db.execute(
-                "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                "UPDATE sessions SET ended_at = ?, ended_reason = 'disabled' WHERE user_id = ? AND ended_at IS NULL",
                 [dates.stamp(), user_id],
             ).rowcount
         audit.record(db, actor_id, "user.active" if active else "user.disable", f"{user_id}{_ended(ended)}")
@@ -337,7 +337,8 @@ def reset_password(
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user.id])
         db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
         ended = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'password_reset' "
+            "WHERE user_id = ? AND ended_at IS NULL",
             [dates.stamp(), user.id],
         ).rowcount
         audit.record(db, actor_id, "user.reset_password", f"{user.username}{_ended(ended)}")
@@ -364,7 +365,8 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
         db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
         ended = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'password_changed' "
+            "WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
             [dates.stamp(), user_id, keep_session],
         ).rowcount
         audit.record(db, user_id, "user.change_password", _ended(ended).removeprefix("；"))

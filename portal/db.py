@@ -992,6 +992,15 @@ def m026_feed_token_digest(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
 
 
+@migrations()
+def m025_session_end_reasons(db: Database) -> None:
+    """Why a session ended (portal/sessions.py ENDED: logout, password_changed, password_reset,
+    disabled, single_logout, unlinked; idle and expired when it ended by itself), so the login page can
+    say so. Sessions ended before have none (shown as a logout)."""
+    if "ended_reason" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN ended_reason TEXT")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
