@@ -160,6 +160,49 @@ def logout() -> None:
         st.session_state["pending_logout"] = True
 
 
+def password_form(user: User) -> bool:
+    """The form that changes one's own password (我的账号, and the forced change after an initial or
+    reset password); True once changed. The rule in force is said on the form."""
+    with st.form("change_password", clear_on_submit=True):
+        old = st.text_input("原密码", type="password", max_chars=128)
+        new = st.text_input(f"新密码（{accounts.password_rule()}）", type="password", max_chars=128)
+        again = st.text_input("再次输入新密码", type="password", max_chars=128)
+        if not st.form_submit_button("修改密码", type="primary"):
+            return False
+    if new != again:
+        st.error("两次输入的新密码不一致")
+        return False
+    try:
+        with database() as db:
+            accounts.change_password(db, user.id, old, new, keep_session=st.session_state.get("session_id"))
+    except PortalError as exc:
+        show_error(exc)
+        return False
+    return True
+
+
+def must_change_password(user: User) -> bool:
+    """Whether this session must change its password before anything else: an initial or reset
+    password, in a session that password opened (single sign-on never used it)."""
+    if not user.must_change_password:
+        return False
+    session_id = st.session_state.get("session_id")
+    with database() as db:
+        return session_id is not None and sessions.opened_by(db, session_id) is None
+
+
+def demo_warning() -> str | None:
+    """The login page's warning while demo accounts keep the published demo password."""
+    with database() as db:
+        exposed = accounts.demo_passwords_in_use(db)
+    if not exposed:
+        return None
+    return (
+        "本平台仍有使用公开演示密码的演示账号（包括管理员 admin），任何人都能用它们登录。"
+        "演示账号只用于试用：正式使用前请用 portal init 新建数据库，或修改这些账号的密码。"
+    )
+
+
 def send_pending_browser_actions() -> None:
     """Set or clear the HttpOnly cookie through our own routes (portal.server).
 
