@@ -10,7 +10,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from pages import common
-from portal import cache, cases, dates, kpis, links, periods, ratings, submissions
+from portal import cache, cases, dates, kpis, links, periods, publication, ratings, submissions
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.policy import RATING_LABELS, RATINGS, policy
@@ -260,3 +260,30 @@ def contact_ratings(viewer: User, person_id: int) -> None:
     )
     if len(rows) > 200:
         st.caption(f"共 {len(rows)} 件，显示最近答复的 200 件。")
+
+
+def publish_consent(
+    viewer: User,
+    given: bool,
+    *,
+    case_id: int | None = None,
+    booking_id: int | None = None,
+    published: bool = False,
+) -> None:
+    """The raiser's own, separate and revocable word about 答复公开 (PIPL Art. 25): a box of its own,
+    its full wording one tap away, acted on when changed (withdrawing takes a published answer down)."""
+    key = f"consent_{'case' if case_id is not None else 'booking'}_{case_id or booking_id}"
+    wanted = st.checkbox(
+        "同意隐去个人信息后公开答复（可随时撤回）", value=given, key=key, help=publication.CONSENT_WORDING
+    )
+    if published and given:
+        st.caption("本件的答复已在“答复公开”栏目公开（已隐去个人信息）；取消勾选即撤回同意，立即撤下。")
+    if wanted != given:
+        with common.database() as db:
+            publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
+        st.session_state["consent_notice"] = (
+            "已同意：答复办结后可在隐去个人信息后公开。"
+            if wanted
+            else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")
+        )
+        st.rerun()

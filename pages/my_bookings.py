@@ -1,15 +1,16 @@
 import streamlit as st
 
-from pages import common
+from pages import case_widgets, common
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
+    booking_ics,
     cancel_dialog,
     leave_dialog,
     offer_box,
     waiting_card,
 )
-from portal import dates, links, reception, states
+from portal import dates, links, publication, reception, states
 from portal.errors import PortalError
 from portal.reception import actions, bookings, waitlist
 
@@ -24,7 +25,11 @@ def _mine(booking: bookings.Booking) -> bookings.Booking:
 
 st.title("我的预约")
 
-if notice := st.session_state.pop("notice", None) or st.session_state.pop("offer_notice", None):
+if notice := (
+    st.session_state.pop("notice", None)
+    or st.session_state.pop("offer_notice", None)
+    or st.session_state.pop("consent_notice", None)
+):
     st.success(notice)
 
 
@@ -75,7 +80,8 @@ with common.database() as db:
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
     closes = {b.id: bookings.window(db, b.date).closes for b in mine if b.status == "booked"}
-    ics = {b.id: reception.booking_ics(db, user, b.id) for b in mine if b.date >= dates.today()}
+    ics = {b.id for b in mine if b.date >= dates.today()}
+    consented = {b.id for b in mine if publication.booking_consent(db, b.id)}
 
 waiting = [e for e in entries if e.waiting]
 if waiting:
@@ -123,6 +129,8 @@ def card(b: bookings.Booking) -> None:
                 icon=":material/link:",
                 query_params=link.params,
             )
+        if b.status != "cancelled" and not b.cases:  # once a case exists, its consent is on 我的诉求
+            case_widgets.publish_consent(user, b.id in consented, booking_id=b.id)
         if b.id in cancellable:
             ask_to_cancel(b)
         elif b.status == "booked" and b.id in closes:
@@ -133,7 +141,7 @@ def card(b: bookings.Booking) -> None:
         if b.id in ics and b.status == "booked":
             st.download_button(
                 "下载日历文件（.ics，可选）",
-                data=common.owned(user, ics[b.id]),
+                data=common.owned(user, booking_ics(user, b.id)),
                 file_name=f"接待日预约-{b.code}.ics",
                 mime="text/calendar",
                 icon=":material/calendar_add_on:",

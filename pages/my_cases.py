@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import case_widgets, common
-from portal import cases, dates, states
+from portal import cases, dates, publication, states
 
 user = common.require(__file__)
 
@@ -14,13 +14,15 @@ def _mine(case: cases.Case) -> cases.Case:
 
 st.title("我的诉求")
 st.caption("您在接待日、座谈等联系活动中反映的意见建议，办理进度和答复都在这里。")
-if notice := st.session_state.pop("my_case_notice", None):
+if notice := st.session_state.pop("my_case_notice", None) or st.session_state.pop("consent_notice", None):
     st.success(notice)
 
 linked = common.linked("no", "您提出的意见建议", lambda db, no: _mine(cases.find_by_number(db, no, user)))
 with common.database() as db:
     mine = cases.list_cases(db, user, scope="mine")
     unread = {c.id for c in cases.unread_answers(db, user)}
+    consented = publication.consents(db, [c.id for c in mine])
+    published = publication.published_case_ids(db, [c.id for c in mine])
 
 if not mine:
     st.info("您还没有提交过需要办理的意见建议。")
@@ -50,6 +52,10 @@ def card(case: cases.Case) -> None:
         st.text(case.content)
         if case.supervisor:
             st.caption(f"本件由{case.supervisor}督办。")
+        if case.state != "withdrawn":
+            case_widgets.publish_consent(
+                user, consented.get(case.id, False), case_id=case.id, published=case.id in published
+            )
         with common.database() as db:
             if case.id in unread:
                 cases.mark_read(db, case.id, user)

@@ -6,12 +6,13 @@ from pages import common
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
+    booking_ics,
     cancel_dialog,
     leave_dialog,
     offer_box,
     waiting_card,
 )
-from portal import cache, dates, org, reception, sessions
+from portal import cache, dates, org, publication, reception, sessions
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.reception import bans, bookings, roster, waitlist
 
@@ -23,7 +24,13 @@ st.caption(
     "5 个工作日内反馈落实情况（第十二条）。每人每个接待日限预约一次。"
 )
 
-FIELDS = ("category", "subject", "description", "group")  # the form's widget keys, reset after booking
+FIELDS = (
+    "category",
+    "subject",
+    "description",
+    "group",
+    "publish_consent",
+)  # the form's widget keys, reset after booking
 
 
 def notice(where: str) -> None:
@@ -170,7 +177,6 @@ if mine is not None:
     common.fresh_form(form_name)  # a new form after a cancel is a new rendering
     with common.database() as db:
         cancellable = bookings.can_cancel(db, user, mine)
-        ics = reception.booking_ics(db, user, mine.id)
     if said := st.session_state.pop("offer_notice", None):
         st.success(said)
     with st.container(border=True):
@@ -182,7 +188,7 @@ if mine is not None:
             st.caption("已过取消截止时间，如需取消请联系党办或校办。")
     st.download_button(
         "下载日历文件（.ics，可选）",
-        data=common.owned(user, ics),
+        data=common.owned(user, booking_ics(user, mine.id)),
         file_name=f"接待日预约-{mine.code}.ics",
         mime="text/calendar",
         icon=":material/calendar_add_on:",
@@ -303,6 +309,7 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
         description=state.get("description", ""),
         phone=state.get(f"phone_{day_iso}", ""),
         group_size=int(state.get("group", 1)),
+        publish_consent=bool(state.get("publish_consent", False)),
     )
     try:
         with common.database() as db:
@@ -360,6 +367,10 @@ with st.form("booking"):
         key="group",
     )
     errors.under("group_size")
+    # a consent of its own (PIPL Art. 25), never ticked in advance; booking does not depend on it
+    st.checkbox(
+        publication.CONSENT_LABEL, value=False, key="publish_consent", help=publication.CONSENT_WORDING
+    )
     st.form_submit_button(
         "提交预约",
         type="primary",

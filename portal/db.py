@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -992,6 +994,90 @@ def m026_feed_token_digest(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
 
 
+@migrations()
+def m027_answer_publication(db: Database) -> None:
+    """答复公开 (portal/publication.py): the raisers' consents to publish the answer to what they raised,
+    with the words they saw (append-only: the evidence; the latest word about a case or its booking
+    is in force), and the answers published, de-identified and edited (blanked when taken down)."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS publish_consents (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            booking_id INTEGER REFERENCES bookings(id),
+            case_id INTEGER REFERENCES cases(id),
+            given INTEGER NOT NULL CHECK (given IN (0, 1)),     -- 1 consents, 0 withdraws
+            wording TEXT NOT NULL,                               -- what the person was shown
+            at TEXT NOT NULL,
+            CHECK ((booking_id IS NULL) != (case_id IS NULL))
+        );
+        CREATE INDEX IF NOT EXISTS publish_consents_case ON publish_consents(case_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_booking ON publish_consents(booking_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_user ON publish_consents(user_id);
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_u BEFORE UPDATE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_d BEFORE DELETE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能删除'); END;
+        CREATE TABLE IF NOT EXISTS publications (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+            question TEXT NOT NULL,              -- de-identified and edited ('' once taken down)
+            answer TEXT NOT NULL,
+            department TEXT NOT NULL,
+            source TEXT NOT NULL,
+            published_by INTEGER REFERENCES users(id),
+            published_at TEXT NOT NULL,
+            withdrawn_at TEXT,                   -- taken down: by the raiser's withdrawal or by 党办/校办
+            withdrawn_by INTEGER REFERENCES users(id),
+            withdraw_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS publications_live ON publications(published_at) WHERE withdrawn_at IS NULL;
+        CREATE INDEX IF NOT EXISTS publications_published_by ON publications(published_by);
+        CREATE INDEX IF NOT EXISTS publications_withdrawn_by ON publications(withdrawn_by);
+        """,
+    )
+
+
+@migrations()
+def m028_case_desk(db: Database) -> None:
+    """What departments do all day (portal/case_merge.py, portal/answer_templates.py): a duplicate case
+    merged into another follows it (``merged_into``: its raiser is answered with it, and its number
+    still leads to it); 常用答复, each department's own answer templates. Re-runnable."""
+    if "merged_into" not in {r[1] for r in db.execute("PRAGMA table_info(cases)")}:
+        db.execute("ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id)")
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_merged_into ON cases(merged_into);
+        CREATE TABLE IF NOT EXISTS answer_templates (
+            id INTEGER PRIMARY KEY,
+            department TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL,
+            UNIQUE (department, title)
+        );
+        CREATE INDEX IF NOT EXISTS answer_templates_user ON answer_templates(updated_by);
+        """,
+    )
+
+
+@migrations()
+def m029_retention(db: Database) -> None:
+    """Retention (portal/retention.py): an account remembers since when it is disabled, so the rule for
+    people who left can count from then. Accounts disabled already count from this migration (never
+    from an earlier, unknown day: they are kept the whole period from now)."""
+    if "disabled_at" not in {c[1] for c in db.execute("PRAGMA table_info(users)")}:
+        db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+    db.execute(
+        "UPDATE users SET disabled_at = strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+8 hours') "
+        "WHERE is_active = 0 AND disabled_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS users_disabled ON users(disabled_at) WHERE is_active = 0")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
@@ -1001,7 +1087,15 @@ def _target(path: str | Path | None) -> Path:
 
 def _file_key(target: Path) -> str | None:
     """The file's identity for this process's set-up cache (None: an in-memory database)."""
-    return None if str(target) == ":memory:" else str(target.resolve())
+    if str(target) == ":memory:":
+        return None
+    return _resolved(str(target)) if target.is_absolute() else str(target.resolve())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(absolute: str) -> str:
+    # an absolute path's real path (symlinks followed) on every open_db was 3 % of a booking rush
+    return str(Path(absolute).resolve())
 
 
 # Files this process has set up: WAL switched on (it persists in the file) and migrations
@@ -1009,7 +1103,7 @@ def _file_key(target: Path) -> str | None:
 _set_up: set[str] = set()
 
 
-def connect(path: str | Path | None = None) -> Database:
+def connect(path: str | Path | None = None, *, shared: bool = False) -> Database:
     """A new connection with the per-connection pragmas. Prefer ``open_db()``.
 
     The busy timeout comes with ``sqlite3.connect``; foreign keys and ``synchronous`` hold for
@@ -1021,10 +1115,12 @@ def connect(path: str | Path | None = None) -> Database:
     first = key is not None and (key not in _set_up or not target.exists())
     if first:
         private_file(target)
-    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
+    # ``shared``: kept in open_db's pool and used by one thread at a time, not always the same one
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not shared)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"PRAGMA wal_autocheckpoint = {config.settings().wal_autocheckpoint}")
     if first and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
@@ -1064,21 +1160,93 @@ def migrate(db: Database) -> None:
         migrations.apply(db)
 
 
+# Idle connections kept for the next unit of work. A new connection parses the whole schema on its
+# first statement (≈ 170 tables, indexes, triggers and FTS tables: 1–5 ms, 15 % of a booking rush's
+# server CPU when every rerun opened two or three); a kept one has it parsed. One unit of work uses a
+# connection at a time, on whichever thread it runs (Streamlit reruns hop threads): it is taken out
+# of the pool for the unit and put back after, with no transaction open. A connection is kept only for
+# the file it was opened on (device and inode: a file restored or made anew gets fresh ones), in the
+# process that opened it (a forked child never touches its parent's), and only after a unit that ended
+# normally. At most ``POOL_SIZE`` are kept, the least recently used closed first.
+POOL_SIZE = 16
+_pool: list[
+    tuple[str, tuple[int, int], Database]
+] = []  # (file key, (st_dev, st_ino), connection), oldest first
+_pool_lock = threading.Lock()
+_pool_pid = os.getpid()
+_inherited: list = []  # a parent's connections after a fork: never used, never closed here
+
+
+def _identity(target: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(target)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _take(key: str, identity: tuple[int, int]) -> Database | None:
+    global _pool_pid
+    with _pool_lock:
+        if _pool_pid != os.getpid():  # forked: the parent's connections are not ours to use
+            _inherited.extend(_pool)
+            _pool.clear()
+            _pool_pid = os.getpid()
+        for i in range(len(_pool) - 1, -1, -1):
+            if _pool[i][0] == key:
+                _, kept_identity, db = _pool.pop(i)
+                if kept_identity == identity:
+                    return db
+                db.close()  # the file was replaced
+    return None
+
+
+def _give_back(key: str, identity: tuple[int, int], db: Database) -> None:
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+    except sqlite3.ProgrammingError:  # closed by the unit itself
+        return
+    with _pool_lock:
+        if _pool_pid != os.getpid():
+            db.close()
+            return
+        _pool.append((key, identity, db))
+        while len(_pool) > POOL_SIZE:
+            _pool.pop(0)[2].close()
+
+
+def close_pool() -> None:
+    """Close every kept connection (before a file is replaced in place, e.g. a restore)."""
+    with _pool_lock:
+        while _pool:
+            _pool.pop()[2].close()
+
+
 @contextmanager
 def open_db(path: str | Path | None = None) -> Iterator[Database]:
-    """One unit of work: a fresh connection, closed afterwards. The first time this process
-    opens a file, the file is set up (WAL) and migrated; later opens only connect."""
+    """One unit of work: a connection of its own for the unit (kept for the next one when it ends
+    normally). The first time this process opens a file, the file is set up (WAL) and migrated;
+    later opens only connect, or reuse a kept connection."""
     target = _target(path)
     key = _file_key(target)
     known = key is not None and key in _set_up and target.exists()
-    db = connect(target)
+    identity = _identity(target) if known else None
+    db = _take(key, identity) if known and identity is not None else None
+    if db is None:
+        db = connect(target, shared=known)
     try:
         if not known:
             migrate(db)
             if key is not None:
                 _set_up.add(key)
         yield db
-    finally:
+    except BaseException:
+        db.close()
+        raise
+    if known and identity is not None:
+        _give_back(key, identity, db)
+    else:
         db.close()
 
 

@@ -118,6 +118,14 @@ PAGES: list[PageSpec] = [
         "查看所反映意见建议的办理进度和答复，确认是否满意",
     ),
     PageSpec(
+        "pages/answers.py",
+        "答复公开",
+        ":material/campaign:",
+        ALL_ROLES,
+        "预约接待",
+        "经提出人同意、隐去个人信息后公开的意见建议答复，可检索；党办、校办在此审核公开",
+    ),
+    PageSpec(
         "pages/cases.py",
         "意见建议办理",
         ":material/assignment_late:",

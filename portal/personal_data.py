@@ -435,23 +435,21 @@ def _cases(db: Database, user_id: int) -> list[Section]:
 
 
 def _consents(db: Database, user_id: int) -> Section:
-    rows = []
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'publish_consents'").fetchone():
-        rows = [
-            {
-                "what": r["what"],
-                "given": "同意" if r["given"] else "撤回",
-                "at": _stamp(r["at"]),
-                "wording": r["wording"],
-            }
-            for r in _rows(
-                db,
-                "SELECT COALESCE(c.number, '预约 ' || b.code) AS what, pc.given, pc.at, pc.wording "
-                "FROM publish_consents pc LEFT JOIN cases c ON c.id = pc.case_id "
-                "LEFT JOIN bookings b ON b.id = pc.booking_id WHERE pc.user_id = ? ORDER BY pc.id",
-                [user_id],
-            )
-        ]
+    rows = [
+        {
+            "what": r["what"],
+            "given": "同意" if r["given"] else "撤回",
+            "at": _stamp(r["at"]),
+            "wording": r["wording"],
+        }
+        for r in _rows(
+            db,
+            "SELECT COALESCE(c.number, '预约 ' || b.code) AS what, pc.given, pc.at, pc.wording "
+            "FROM publish_consents pc LEFT JOIN cases c ON c.id = pc.case_id "
+            "LEFT JOIN bookings b ON b.id = pc.booking_id WHERE pc.user_id = ? ORDER BY pc.id",
+            [user_id],
+        )
+    ]
     return Section(
         "consents",
         "答复公开的同意",

@@ -17,7 +17,7 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, links, qr, states, submissions, text
+from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
@@ -42,6 +42,8 @@ class BookingInput(BaseModel):
     description: str = ""
     phone: str
     group_size: int = 1
+    # a consent of its own, never ticked in advance: publish the answer without the name (答复公开)
+    publish_consent: bool = False
 
 
 class CaseInfo(BaseModel):
@@ -207,8 +209,9 @@ def upcoming_days(db: Database, now: dt.date | None = None, weeks: int = 8) -> l
 def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo]:
     """The day's slots with seats taken (and ``mine`` for ``user``'s own booking); none for a day
     not on the roster, cancelled or a holiday."""
-    found = roster.get_day(db, day)
-    if found is None or found.cancelled or not roster.is_working_day(db, day):
+    # light reads: the grid is drawn on every rerun of 预约接待, for every open day
+    found = db.execute("SELECT status FROM duty_days WHERE date = ?", [day.isoformat()]).fetchone()
+    if found is None or found[0] == "cancelled" or not roster.is_working_day(db, day):
         return []
     tpl = load_template(db)
     taken = dict(
@@ -217,14 +220,20 @@ def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo
             [day.isoformat()],
         ).fetchall()
     )
-    held = mine_on(db, user, day) if user is not None else None
+    held = None
+    if user is not None:
+        row = db.execute(
+            "SELECT slot FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
+            [user.id, day.isoformat()],
+        ).fetchone()
+        held = row[0] if row else None
     return [
         SlotInfo(
             slot=s,
             label=tpl.slot_label(s),
             capacity=tpl.visits_per_slot,
             taken=taken.get(s, 0),
-            mine=held is not None and held.slot == s,
+            mine=held == s,
         )
         for s in tpl.slots
     ]
@@ -364,6 +373,8 @@ def _book(
                     ],
                 ).lastrowid
                 waitlist.booked_directly(db, user.id, day, now)
+                if data.publish_consent:
+                    publication.record_consent(db, user, given=True, booking_id=booking_id)
                 notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:

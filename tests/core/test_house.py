@@ -273,15 +273,25 @@ def test_every_third_party_import_of_the_product_is_declared():
 
 def test_libraries_whose_internals_we_use_are_pinned_to_the_tested_minor_version():
     """record_form's fast renderer calls docxtpl's render steps one by one and python-docx's
-    serialize_part_xml; frontend_zh rewrites Streamlit's built frontend files: a new minor
-    version may change any of them."""
+    serialize_part_xml; frontend_zh rewrites Streamlit's built frontend files; sheets.py streams
+    rows through openpyxl's write-only worksheet internals; sso.py reads CAS attributes with
+    cassyy.core.parse_cas_xml: a new minor version may change any of them."""
     declared = _declared()
-    for name in ("docxtpl", "python-docx", "streamlit"):
+    for name in ("docxtpl", "python-docx", "streamlit", "openpyxl", "cassyy"):
         installed = importlib.metadata.version(name)
         minor = ".".join(installed.split(".")[:2])
         major, minor_no = minor.split(".")
         assert f"<{major}.{int(minor_no) + 1}" in declared[name].replace(" ", ""), declared[name]
         assert f">={minor}" in declared[name].replace(" ", ""), declared[name]
+
+
+def test_libraries_with_wide_apis_stop_before_their_next_major_version():
+    """The pages and the importers use much of pandas, altair and lxml; a major version changes
+    behaviour silently (pandas 3's copy-on-write and string dtype) rather than failing an import."""
+    declared = _declared()
+    for name in ("pandas", "altair", "lxml", "sqlite-utils", "pydantic"):
+        major = int(importlib.metadata.version(name).split(".")[0])
+        assert f"<{major + 1}" in declared[name].replace(" ", "").split(","), declared[name]
 
 
 def _layout() -> str:
@@ -467,3 +477,18 @@ def test_every_download_is_its_owners():
             if not owned:
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_every_page_with_an_uploader_is_known_to_the_upload_gate():
+    """The server takes uploads only from users who may open a page in ``uploads.UPLOAD_PAGES``
+    (portal/uploads.py): a page with an ``st.file_uploader`` missing there would have its
+    uploads refused, and one listed without an uploader would let its users upload for nothing."""
+    from portal import uploads
+
+    with_uploader = {
+        f"pages/{path.name}"
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader"
+    }
+    assert with_uploader == set(uploads.UPLOAD_PAGES)
