@@ -312,7 +312,7 @@ def restore(
                 timestamp=timestamp,
             )
             path = fetched[1]
-            source = f"副本 {replica or litestream_config}" + (
+            source = f"副本 {backups.shown(replica) if replica else litestream_config}" + (
                 f"（{timestamp} 时的状态）" if timestamp else ""
             )
             backups.check(path)
