@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts, config, dates, feeds, personal_data, provisioning
+from portal import config, dates, feeds, personal_data, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -19,22 +19,8 @@ if identity_only:
     st.caption("本账号通过统一身份认证登录，没有本平台的密码；如需密码登录，请联系管理员重置密码。")
 else:
     st.subheader("修改密码")
-    with st.form("change_password", clear_on_submit=True):
-        old = st.text_input("原密码", type="password")
-        new = st.text_input("新密码（至少 8 位，含字母和数字）", type="password")
-        again = st.text_input("再次输入新密码", type="password")
-        if st.form_submit_button("修改密码", type="primary"):
-            if new != again:
-                st.error("两次输入的新密码不一致")
-            else:
-                try:
-                    with common.database() as db:
-                        accounts.change_password(
-                            db, user.id, old, new, keep_session=st.session_state.get("session_id")
-                        )
-                    st.success("密码已修改，您在其他设备或窗口的登录已退出。")
-                except PortalError as exc:
-                    common.show_error(exc)
+    if common.password_form(user):
+        st.success("密码已修改，您在其他设备或窗口的登录已退出。")
 
 
 st.subheader("日历订阅")
