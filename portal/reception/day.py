@@ -108,7 +108,7 @@ def check_in(db: Database, user: User, booking_id: int) -> Booking:
             [dates.stamp(), booking_id],
         )
         if booking.status == "no_show":  # a 未到 corrected: a restriction it made may end
-            bans.corrected(db, booking_id)
+            bans.corrected(db, booking_id, user)
     return _load(db, booking_id)
 
 
@@ -208,6 +208,8 @@ def record_reception(db: Database, user: User, booking_id: int, record: Receptio
             "answer = ? WHERE id = ?",
             [stamp, record.outcome, answer, booking_id],
         )
+        if booking.status == "no_show":  # came late and was received at once: the 未到 is corrected
+            bans.corrected(db, booking_id, user)
         handed = None
         if record.outcome == "handed":
             handed = (booking_id, record.department, _opinion_item(booking, issue))
