@@ -18,6 +18,7 @@ NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
 if made := st.session_state.pop("_new_account", None):  # said once, above the emptied form
     st.success(f"账号 {common.md(made[0])} 已建立。初始密码（仅显示这一次）：")
     st.code(made[1], language=None)
+    st.caption("本人用初始密码首次登录后，须先修改密码才能使用平台。")
 errors = common.FieldErrors()
 with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
     username = st.text_input("账号（工号或学号）", key="new_username")
@@ -237,6 +238,7 @@ if asked := common.pending("reset_password"):
                 "新密码（仅显示这一次）："
             )
             st.code(password, language=None)
+            st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
         except PortalError as exc:
             common.show_error(exc)
 if asked := common.pending("disable_account"):

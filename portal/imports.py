@@ -761,7 +761,8 @@ class AccountImporter(Importer):
         )
         people = _ids_by(db, "people", "staff_no", (i.staff_no for i in fresh))
         db.conn.executemany(
-            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at, must_change_password) "
+            "VALUES (?, ?, ?, ?, ?, 1)",
             ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
         )
         users = _ids_by(db, "users", "username", (i.staff_no for i in fresh))
@@ -804,7 +805,10 @@ class AccountImporter(Importer):
                 if password_hash is None:  # created by someone else since the preview: hash here
                     password = accounts.generate_password()
                     password_hash = accounts.hash_password(password)
-                db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, made.id])
+                db.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
+                    [password_hash, made.id],
+                )
                 report.secrets.append((item.staff_no, password))
                 report.counts["created"] += 1
                 continue
