@@ -22,6 +22,7 @@ if common.arrived():  # the files of accounts made on an earlier visit are not o
 if (shown := st.session_state.pop("_new_account", None)) is not None:  # said once, above the emptied form
     st.success(f"账号 {common.md(shown.username)} 已建立。初始密码（仅显示这一次）：")
     st.code(shown.password, language=None)
+    st.caption("本人用初始密码首次登录后，须先修改密码才能使用平台。")
 if opened := st.session_state.get("_opened"):  # its 账号开通通知, until downloaded or the page is left
     account_files.offer(admin, [opened[0]], key=opened[1])
 errors = common.FieldErrors()
@@ -248,6 +249,7 @@ if asked := common.pending("reset_password"):
                 "新密码（仅显示这一次）："
             )
             st.code(password, language=None)
+            st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
             roles = "、".join(r.label for r in account.roles) if account else ""
             reset = NewAccount(asked["username"], account.display_name if account else "", password, roles)
             st.session_state["_opened"] = (reset, f"opened_{secrets.token_hex(4)}")  # offered until taken

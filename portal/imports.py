@@ -674,7 +674,7 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (12 characters of 56: 69 bits, accounts.generate_password), so they need no memory-hard hash to
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so they need no memory-hard hash to
 # resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
@@ -772,7 +772,8 @@ class AccountImporter(Importer):
         )
         people = _ids_by(db, "people", "staff_no", (i.staff_no for i in fresh))
         db.conn.executemany(
-            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at, must_change_password) "
+            "VALUES (?, ?, ?, ?, ?, 1)",
             ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
         )
         users = _ids_by(db, "users", "username", (i.staff_no for i in fresh))
@@ -815,7 +816,10 @@ class AccountImporter(Importer):
                 if password_hash is None:  # created by someone else since the preview: hash here
                     password = accounts.generate_password()
                     password_hash = accounts.hash_password(password)
-                db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, made.id])
+                db.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
+                    [password_hash, made.id],
+                )
                 report.opened.append(_opened(item, password))
                 report.counts["created"] += 1
                 continue

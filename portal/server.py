@@ -454,7 +454,7 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
-def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
+def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
 
