@@ -674,8 +674,8 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so they need no memory-hard hash to
-# resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
 _INITIAL_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
