@@ -28,6 +28,7 @@ st.caption(
     "把下面的地址添加到手机或电脑日历（“订阅日历”“添加日历 → 从网址”），接待日的安排和变更会自动同步；"
     "个别日历程序只认 https:// 开头的地址，把 webcal:// 换成 https:// 即可。"
     "地址相当于密码，请勿转发；如已泄露，点“重置订阅地址”，旧地址立即失效。"
+    f"为保护个人信息，订阅地址已不含账号编号：如日历中出现“{feeds.RESUBSCRIBE}”，请复制下面的新地址重新订阅，并删除旧的订阅。"
 )
 if st.button("重置订阅地址", icon=":material/restart_alt:"):
     with common.database() as db:

@@ -288,7 +288,7 @@ CATEGORIES: dict[str, str] = {
     "rules.": "规则",
     "activity.": "联系活动",
     "assignment.": "联系对象",
-    "target.": "联系对象",
+    "target.": "联系对象名单",
     "import.": "数据导入",
     "case.": "意见建议",
     "api.": "接口",
@@ -299,10 +299,10 @@ CATEGORIES: dict[str, str] = {
     "sso.": "统一身份认证",
     "feed.": "日历订阅",
     "audit.": "操作日志",
-    "personal_data.": "个人信息",
-    "consent.": "答复公开",
+    "personal_data.": "个人信息查阅和更正",
+    "consent.": "答复公开的同意",
     "publication.": "答复公开",
-    "retention.": "个人信息",
+    "retention.": "个人信息保存期限",
 }
 
 
