@@ -337,14 +337,17 @@ def chosen(value: object, what: str) -> bool:
 Downloadable = bytes | str | Callable[[], bytes | str]
 
 
-def owned(user: User, data: Downloadable) -> bytes | Callable[[], bytes]:
+def owned(user: User, data: Downloadable, *, once: bool = False) -> bytes | Callable[[], bytes]:
     """A download button's ``data``, served to ``user`` only (``portal.downloads``): pass every
     ``st.download_button``'s data through this. A function (a file built when clicked) stays a
-    function; text is sent as UTF-8, as Streamlit would."""
+    function; text is sent as UTF-8, as Streamlit would. ``once``: served a single time (files
+    holding initial passwords)."""
     uid = user.id
 
     def as_bytes(value: bytes | str) -> bytes:
-        return downloads.built(uid, value.encode("utf-8") if isinstance(value, str) else bytes(value))
+        return downloads.built(
+            uid, value.encode("utf-8") if isinstance(value, str) else bytes(value), once=once
+        )
 
     if callable(data):
         return lambda: as_bytes(data())

@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from sqlite_utils import Database
 
 from . import accounts, audit, dates, org, submissions, text
+from .account_notices import NewAccount
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
@@ -59,11 +60,16 @@ class ImportReport:
     rows: int
     counts: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (account, initial password)
+    opened: list[NewAccount] = field(default_factory=list)  # new accounts with their initial passwords
     dry_run: bool = False
     warnings: list[RowError] = field(default_factory=list)
     repeated: bool = False  # the same confirm again: nothing was imported this time
     write_seconds: float = 0.0  # how long the final write transaction held the lock
+
+    @property
+    def secrets(self) -> list[tuple[str, str]]:
+        """(account, initial password) of each new account."""
+        return [(a.username, a.password) for a in self.opened]
 
     def summary(self) -> str:
         parts = [
@@ -636,6 +642,11 @@ class CadreImporter(Importer):
 # --- 账号 ----------------------------------------------------------------------------------
 
 
+def _opened(item: _AccountRow, password: str) -> NewAccount:
+    roles = "、".join(r.label for r in item.roles if r.role != "cadre")
+    return NewAccount(item.staff_no, item.name, password, roles)
+
+
 @dataclass
 class _AccountRow:
     row: int
@@ -663,8 +674,8 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (12 characters of 62: 71 bits), so they need no memory-hard hash to
-# resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
 _INITIAL_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -776,7 +787,7 @@ class AccountImporter(Importer):
             "user.create",
             (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
-        report.secrets.extend((i.staff_no, i.password) for i in fresh)
+        report.opened.extend(_opened(i, i.password) for i in fresh)
         report.counts["created"] += len(fresh)
         done = {i.staff_no for i in fresh}
         return [i for i in items if i.staff_no not in done]
@@ -809,7 +820,7 @@ class AccountImporter(Importer):
                     "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
                     [password_hash, made.id],
                 )
-                report.secrets.append((item.staff_no, password))
+                report.opened.append(_opened(item, password))
                 report.counts["created"] += 1
                 continue
             state = self._state(db, item)
@@ -819,9 +830,9 @@ class AccountImporter(Importer):
             accounts.set_roles(db, user.id, explicit, actor_id)
             db.execute("UPDATE users SET person_id = ? WHERE id = ?", [person.id, user.id])
             report.counts["updated"] += 1
-        if report.secrets:
+        if report.opened:
             report.notes.append(
-                f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。"
+                f"新建账号 {len(report.opened)} 个：请下载账号清单和账号开通通知（只能下载一次），转交本人并提醒首次登录后修改密码。"
             )
 
 
