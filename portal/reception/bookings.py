@@ -339,6 +339,7 @@ def _book(
     for attempt in range(5):
         try:
             with write(db):
+                waitlist.refuse_unless_still_open(db, user, day, "预约")
                 mine = db.execute(
                     "SELECT code FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
                     [user.id, day.isoformat()],

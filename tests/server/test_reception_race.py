@@ -181,3 +181,49 @@ def test_a_check_in_while_the_booking_is_cancelled_leaves_one_of_the_two(demo_db
         "SELECT status, checked_in_at FROM bookings WHERE id = ?", [b.id]
     ).fetchone()
     assert (status == "cancelled") == (checked_in is None), (status, checked_in)
+
+
+def test_a_day_cancelled_while_people_book_it_or_join_its_list_keeps_nobody_on_it(
+    demo_db, tmp_path, monkeypatch
+):
+    """党办 cancels a day in the middle of a booking rush: a booker whose form was checked against the
+    day before the cancellation, and who then waited for the write lock behind it, is refused with the
+    reason — never 预约成功 for a cancelled day, nor a waiting entry left on it."""
+    from portal.reception import roster, waitlist
+    from tests.core.test_waitlist import NEXT, fill_the_day, form, wish
+
+    path = str(tmp_path / "portal.sqlite3")
+    slot = next(s.slot for s in reception.slots(demo_db, NEXT) if s.free)
+    booker = visitors(demo_db, 1)[0]
+
+    def books(db):
+        reception.book(db, user(db, booker.username), form(slot), now=at_time("2026-11-24"))
+
+    def cancels_the_day(db):
+        roster.cancel_day(db, NEXT, user(db, "dangban"), "值班校领导临时出差")
+
+    outcome = _interleaved(path, books, cancels_the_day, roster, "get_day", monkeypatch)
+    assert outcome["second"] == "ok", outcome
+    assert "接待日已取消" in outcome["first"], outcome
+    assert demo_db.execute(
+        "SELECT count(*) FROM bookings WHERE date = ? AND status != 'cancelled'", [NEXT.isoformat()]
+    ).fetchone() == (0,)
+
+    # the list: a day full, someone joins as it is cancelled
+    later = dt.date(2026, 12, 9)
+    fill_the_day(demo_db, later, at_time("2026-11-25"))  # its booking opens on 25 Nov
+    waiter = visitors(demo_db, 1, later)[0]
+    monkeypatch.undo()
+
+    def joins(db):
+        waitlist.join(db, user(db, waiter.username), wish(date=later), now=at_time("2026-11-25"))
+
+    def cancels_that_day(db):
+        roster.cancel_day(db, later, user(db, "dangban"), "校领导集中学习")
+
+    outcome = _interleaved(path, joins, cancels_that_day, waitlist, "_day_open", monkeypatch)
+    assert outcome["second"] == "ok", outcome
+    assert "接待日已取消" in outcome["first"], outcome
+    assert demo_db.execute(
+        "SELECT count(*) FROM waitlist WHERE date = ? AND state = 'waiting'", [later.isoformat()]
+    ).fetchone() == (0,)
