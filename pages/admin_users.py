@@ -28,7 +28,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     roles = st.multiselect(
         "角色",
         list(ROLE_LABELS),
-        format_func=ROLE_LABELS.get,
+        format_func=ROLE_LABELS.__getitem__,
         default=["visitor"],
         select_all=False,
         key="new_roles",
@@ -95,7 +95,7 @@ if target:
         roles = st.multiselect(
             "角色",
             list(ROLE_LABELS),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             default=sorted({r.role for r in explicit}),
             select_all=False,
         )
@@ -158,7 +158,7 @@ if target:
                     "单位",
                     unit_ids,
                     index=unit_ids.index(person.unit_id) if person.unit_id in unit_ids else None,
-                    format_func={u.id: u.name for u in units}.get,
+                    format_func={u.id: u.name for u in units}.__getitem__,
                     placeholder="选择单位",
                     key=f"fix_unit_{target.id}",
                 )

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import audit, config, dates, text
-from .db import write
+from .db import inserted_id, write
 from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
@@ -288,7 +288,7 @@ def create_user(
             "VALUES (?, ?, ?, ?, ?)",
             [username, person_id, display_name, hash_password(password) if password else None, dates.stamp()],
         )
-        user_id = cur.lastrowid
+        user_id = inserted_id(cur)
         for r in roles:
             db.execute(
                 "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
+from sqlite_utils.db import Table
 
 from . import config
 from .chain import COLUMNS, GENESIS, entry_hash
@@ -1169,6 +1170,15 @@ def after_commit(db: Database, action: Callable[[], None]) -> None:
         action()
 
 
+def inserted_id(source: sqlite3.Cursor | Table) -> int:
+    """The rowid the INSERT just run on ``source`` (a cursor, or a table after ``.insert()``) made.
+    Both type it ``int | None``: None only when nothing was inserted, which is a bug here."""
+    rowid = source.lastrowid if isinstance(source, sqlite3.Cursor) else source.last_rowid
+    if rowid is None:
+        raise RuntimeError("nothing was inserted")
+    return rowid
+
+
 @contextmanager
 def snapshot(db: Database) -> Iterator[Database]:
     """A read transaction: every query inside sees the database as of its first read, whatever
@@ -1236,6 +1246,17 @@ def _begin_immediate(db: Database) -> None:
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
+
+
+def kept_setting(db: Database, key: str, make: Callable[[], str]) -> str:
+    """The setting ``key``; the first time it is asked for, ``make()``'s value, kept. Processes
+    asking at once keep one value: the first insert wins, the others read it."""
+    found = get_setting(db, key)
+    if found is not None:
+        return found
+    with write(db, housekeeping=True):
+        db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [key, make()])
+        return db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0]
 
 
 def set_setting(db: Database, key: str, value: str) -> None:

@@ -218,9 +218,10 @@ def search(
             )
             for r in rows
         ]
-    where, params = (None, [])
+    case_where: str | None = None
+    case_params: list = []
     if "case" in kinds:  # every case the viewer may see, withdrawn ones too unless states are named
-        where, params = cases.filter_clause(
+        case_where, case_params = cases.filter_clause(
             viewer,
             scope="all",
             states=case_states,
@@ -229,15 +230,15 @@ def search(
             since=since,
             until=until,
         )
-    if where is not None:
+    if case_where is not None:
         results.case_total, rows = _matches(
             db,
             "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, c.raiser_name",
             "search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1",
             "c.contact_date DESC, c.id DESC",
             expression,
-            where,
-            params,
+            case_where,
+            case_params,
             limit,
         )
         results.cases = [
