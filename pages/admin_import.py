@@ -1,3 +1,4 @@
+import pandas as pd
 import streamlit as st
 
 from pages import common
@@ -37,6 +38,44 @@ def show_rows(title: str, found, key: str) -> None:
         key=f"{key}_download",
         icon=":material/download:",
     )
+
+
+def show_decoded(found: imports.Decoded | None) -> None:
+    """The rows as the import read them, before anything is written: a wrong encoding (garbled
+    names) or a column in the wrong place shows here."""
+    if found is None or not found.header:
+        return
+    shown_first = min(imports.PREVIEW_FIRST, found.total)
+    st.markdown("**文件内容预览（尚未写入）**")
+    st.caption(
+        f"按 {found.encoding} 读取，共 {found.total:,} 行数据。下表是前 {shown_first} 行"
+        + (
+            f"和全部 {found.flagged:,} 行有错误或提示的行"
+            if found.flagged == found.flagged_shown and found.flagged
+            else ""
+        )
+        + (
+            f"和有错误或提示的行中的前 {found.flagged_shown} 行（共 {found.flagged:,} 行，见下方清单）"
+            if found.flagged > found.flagged_shown
+            else ""
+        )
+        + "。请核对各列内容和文字是否正确：文字乱码说明编码不对，内容错位说明列不对。"
+    )
+    columns = [h or f"（第 {i + 1} 列，无表头）" for i, h in enumerate(found.header)]
+    columns = [f"{c}（文件中的列）" if c in ("行", "问题") else c for c in columns]
+    frame = pd.DataFrame(
+        [
+            {"行": r.row, **dict(zip(columns, r.cells, strict=False)), "问题": "；".join(r.problems)}
+            for r in found.rows
+        ]
+    )
+    colours = ["background-color: #fde2e1" if any(p.startswith("错误") for p in r.problems)
+               else "background-color: #fff4ce" if r.problems else "" for r in found.rows]  # fmt: skip
+
+    def colour(table: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({c: colours for c in table.columns}, index=table.index)
+
+    st.dataframe(frame.style.apply(colour, axis=None), hide_index=True, width="stretch", key="import_decoded")
 
 
 def forget_preview() -> None:
@@ -99,8 +138,10 @@ if upload is not None:
         if rejected.warnings:
             st.warning(f"另有 {len(rejected.warnings)} 行有提示（改正错误后这些行会照常导入）：")
             show_rows("提示清单", rejected.warnings, "warnings")
+        show_decoded(getattr(rejected, "decoded", None))
         st.stop()
     assert prepared is not None  # the cache holds the refusal or the preview
+    show_decoded(prepared.decoded)
     preview = prepared.preview()
     if preview.warnings:
         st.warning(f"{len(preview.warnings)} 行有提示：这些行会照常导入。")

@@ -1,9 +1,8 @@
 import math
 
-import pandas as pd
 import streamlit as st
 
-from pages import case_widgets, common
+from pages import case_desk, case_widgets, common
 from portal import activities, cache, cases, dates, links, navigation, org, ratings, submissions
 from portal.errors import PortalError
 from portal.policy import policy
@@ -14,13 +13,15 @@ TABLE_PAGE = 200
 user = common.require(__file__)
 
 st.title("意见建议办理")
-linked = common.linked("no", "意见建议", lambda db, no: cases.find_by_number(db, no, user), select="c_case")
+linked = common.linked("no", "意见建议", lambda db, no: case_desk.merged_link(db, no, user), select="c_case")
 if linked is not None and st.session_state.get("c_scope_link") != linked.number:
     st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
     if not cases.can_handle(user, linked) and user.has("cadre"):
         st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := st.session_state.pop("case_notice", None):
     st.success(notice)
+if merged := st.session_state.pop("c_merged_notice", None):  # a link to a merged duplicate
+    st.info(merged, icon=":material/merge:")
 handler = user.has("admin") or bool(user.departments)
 scope = "handle"
 if (
@@ -50,23 +51,24 @@ else:
 # --- filters -------------------------------------------------------------------------------
 with common.database() as db:
     units = {u.id: u.name for u in org.list_units(db)}
-cols = st.columns(5)
-state_pick = cols[0].multiselect(
+# every state a chip of its own, all in sight (a multiselect's chips were cut off beside the others)
+state_pick = st.pills(
     "状态",
     list(cases.STATES),
+    selection_mode="multi",
     default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
     format_func=cases.STATE_LABELS.__getitem__,
     key=f"c_states_{scope}",
-    select_all=True,  # a filter: every state at once makes sense
 )
+cols = st.columns(4)
 # "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
-source = cols[1].selectbox(
+source = cols[0].selectbox(
     "来源", ["all", *cases.SOURCES], format_func=lambda s: cases.SOURCE_LABELS.get(s, "全部"), key="c_src"
 )
-unit_id = cols[2].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
-overdue_only = cols[3].checkbox("只看逾期", key="c_overdue")
+unit_id = cols[1].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
+overdue_only = cols[2].checkbox("只看逾期", key="c_overdue")
 # answered, not rated by the raiser in time: the department's 回访 is due (portal/ratings.py)
-followup_only = scope == "handle" and cols[4].checkbox("只看待回访", key="c_followup")
+followup_only = scope == "handle" and cols[3].checkbox("只看待回访", key="c_followup")
 
 with common.database() as db:
     try:
@@ -111,6 +113,8 @@ filters = (scope, tuple(state_pick), source, unit_id, overdue_only, followup_onl
 same_filters = st.session_state.get("c_filters") == filters
 st.session_state["c_filters"] = filters
 kept: list = []
+if (following := st.session_state.pop(case_desk.NEXT_KEY, None)) is not None:  # e.g. the case merged into
+    st.session_state["c_case"] = following
 on_screen = st.session_state.get("c_case")
 if same_filters and on_screen and on_screen not in {c.id for c in found}:
     try:
@@ -128,33 +132,7 @@ pages = max(1, math.ceil(len(found) / TABLE_PAGE))
 page_key = f"c_page_{scope}_{len(found)}"
 page_no = min(int(st.session_state.get(page_key, 1)), pages)
 shown = found[(page_no - 1) * TABLE_PAGE : page_no * TABLE_PAGE]
-table = pd.DataFrame(
-    [
-        {
-            "编号": c.number,
-            "状态": c.state_label,
-            "办理期限": c.due_date.isoformat(),
-            "提醒": c.flag,
-            "来源变动": c.alert,
-            "来源": c.source_label,
-            "责任部门": c.responsible_dept,
-            "承办单位": c.handling_unit_name,
-            "干部": c.cadre_name,
-            "意见建议": c.content[:60],
-        }
-        for c in shown
-    ]
-)
-ROW_STYLE = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
-row_styles = [ROW_STYLE.get("overdue" if c.overdue else "risk" if c.at_risk else "", "") for c in shown]
-
-
-def _colour(frame: pd.DataFrame) -> pd.DataFrame:
-    """All rows' styles at once (one call, not one per row)."""
-    return pd.DataFrame({col: row_styles for col in frame.columns}, index=frame.index)
-
-
-st.dataframe(table.style.apply(_colour, axis=None), hide_index=True, width="stretch")
+case_desk.case_table(shown, f"c_table_{scope}", departments=user.has("admin") or len(user.departments) > 1)
 if pages > 1:
     st.caption(f"第 {page_no}/{pages} 页，每页 {TABLE_PAGE} 件（按办理期限排序）")
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
@@ -244,6 +222,7 @@ def case_panel(case: cases.Case) -> None:
                 )
         st.markdown("**意见建议**")
         st.text(case.content)
+        case_desk.merged_panel(case, user, _act)  # merged into another, or others into this one
         case_widgets.answers(case, user)  # every answer in order, with its rating
         if scope == "handle":
             case_widgets.followup_form(case, user, "case_notice")
@@ -273,6 +252,14 @@ def case_panel(case: cases.Case) -> None:
             for form in ("refer", "start", "progress", "transfer", "answer", "close", "reopen"):
                 common.form_token(f"{form}_{case.id}")  # this rendering's tokens (see _act)
             if case.is_open:
+                # the answer first: from the list to a sent answer in a few keys (Tab, type, Tab, Enter)
+                reply = case_desk.answer_box(case, user)
+                if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
+                    _act(
+                        lambda db, i: cases.answer(db, i, reply, user),
+                        done=f"{case.number} 已答复。",
+                        form="answer",
+                    )
                 c1, c2 = st.columns(2)
                 with c1:
                     choices = [0, *units]
@@ -321,13 +308,6 @@ def case_panel(case: cases.Case) -> None:
                             content=f"{dept}:{why}",
                             clear=f"transfer_note_{case.id}",
                         )
-                reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
-                if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
-                    _act(
-                        lambda db, i: cases.answer(db, i, reply, user),
-                        done=f"{case.number} 已答复。",
-                        form="answer",
-                    )
             elif case.state == "answered" and st.button(
                 "办结", icon=":material/task_alt:", key=f"close_{case.id}"
             ):
@@ -342,9 +322,14 @@ def case_panel(case: cases.Case) -> None:
                         content=reason,
                         clear=f"reopen_reason_{case.id}",
                     )
+            case_desk.note_form(case, user, _act)
+            if case.is_open and case.merged_into is None:
+                case_desk.merge_form(case, user, _act)
         elif scope == "cadre" and case.answer:
             with common.database() as db:
                 cases.mark_read(db, case.id, user)
 
 
 case_panel(case)
+if scope == "handle":
+    case_desk.templates_manager(user)

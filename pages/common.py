@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TypedDict, TypeGuard, TypeVar
@@ -57,7 +58,20 @@ def client_address() -> str:
 def resolve_user() -> User | None:
     """The user of this browser session: from the server-side state, else the signed cookie,
     else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
-    client's address for what this rerun writes to the audit log."""
+    client's address for what this rerun writes to the audit log. The entry script resolves it first
+    in every run; ``require`` reuses that answer (``_this_run``) instead of reading the session again."""
+    _this_run.user = _UNRESOLVED  # never another run's (or session's) answer, even if resolving fails
+    _this_run.user = _resolve_user()
+    return _this_run.user
+
+
+# The user the entry script resolved at the start of the run on this thread (a run's script, its
+# callbacks and its page all run on one thread; the entry script runs first and sets it every time).
+_this_run = threading.local()
+_UNRESOLVED = object()
+
+
+def _resolve_user() -> User | None:
     audit.set_address(client_address())
     with database() as db:
         session_id = st.session_state.get("session_id")
@@ -246,7 +260,8 @@ def refused_pages(user: User) -> list[st.Page]:
 
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
-    user = resolve_user()
+    found = getattr(_this_run, "user", _UNRESOLVED)  # this run's answer: a User, None, or not yet
+    user = found if found is None or isinstance(found, User) else resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
         st.error(REFUSAL)

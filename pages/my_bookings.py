@@ -4,6 +4,7 @@ from pages import case_widgets, common
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
+    booking_ics,
     cancel_dialog,
     leave_dialog,
     offer_box,
@@ -79,7 +80,7 @@ with common.database() as db:
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
     closes = {b.id: bookings.window(db, b.date).closes for b in mine if b.status == "booked"}
-    ics = {b.id: reception.booking_ics(db, user, b.id) for b in mine if b.date >= dates.today()}
+    ics = {b.id for b in mine if b.date >= dates.today()}
     consented = {b.id for b in mine if publication.booking_consent(db, b.id)}
 
 waiting = [e for e in entries if e.waiting]
@@ -140,7 +141,7 @@ def card(b: bookings.Booking) -> None:
         if b.id in ics and b.status == "booked":
             st.download_button(
                 "下载日历文件（.ics，可选）",
-                data=common.owned(user, ics[b.id]),
+                data=common.owned(user, booking_ics(user, b.id)),
                 file_name=f"接待日预约-{b.code}.ics",
                 mime="text/calendar",
                 icon=":material/calendar_add_on:",

@@ -6,6 +6,7 @@ from pages import common
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
+    booking_ics,
     cancel_dialog,
     leave_dialog,
     offer_box,
@@ -176,7 +177,6 @@ if mine is not None:
     common.fresh_form(form_name)  # a new form after a cancel is a new rendering
     with common.database() as db:
         cancellable = bookings.can_cancel(db, user, mine)
-        ics = reception.booking_ics(db, user, mine.id)
     if said := st.session_state.pop("offer_notice", None):
         st.success(said)
     with st.container(border=True):
@@ -188,7 +188,7 @@ if mine is not None:
             st.caption("已过取消截止时间，如需取消请联系党办或校办。")
     st.download_button(
         "下载日历文件（.ics，可选）",
-        data=common.owned(user, ics),
+        data=common.owned(user, booking_ics(user, mine.id)),
         file_name=f"接待日预约-{mine.code}.ics",
         mime="text/calendar",
         icon=":material/calendar_add_on:",

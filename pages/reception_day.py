@@ -143,7 +143,7 @@ if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-charact
         typed = c1.text_input(
             "按预约编号签到", max_chars=6, placeholder="6 位预约编号，如 AB23CD", key="checkin_code"
         )
-        if c2.form_submit_button("签到", icon=":material/how_to_reg:"):
+        if c2.form_submit_button("确定", icon=":material/how_to_reg:"):  # not 签到: the visitor's button is
             try:
                 with common.database() as db:
                     done = reception_day.check_in_code(db, user, typed)

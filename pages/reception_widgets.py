@@ -52,6 +52,17 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
         st.text(notice)
 
 
+def booking_ics(user: User, booking_id: int) -> Callable[[], bytes]:
+    """The booking's .ics, built when the button is tapped (it carries the QR code as a PNG: too much
+    work for every rerun of a page in a booking rush)."""
+
+    def build() -> bytes:
+        with common.database() as db:
+            return reception.booking_ics(db, user, booking_id)
+
+    return build
+
+
 def checkin_code(b: bookings.Booking) -> None:
     """The booking's check-in QR code (made on the server): staff scan it with a phone's camera."""
     st.image(

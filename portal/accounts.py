@@ -314,7 +314,12 @@ def set_roles(db: Database, user_id: int, roles: list[Role], actor_id: int | Non
 
 def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = None) -> None:
     with write(db):
-        db.execute("UPDATE users SET is_active = ? WHERE id = ?", [int(active), user_id])
+        # since when: the retention rule anonymises an account disabled long enough (portal/retention.py)
+        db.execute(
+            "UPDATE users SET is_active = ?, disabled_at = CASE WHEN ? THEN NULL "
+            "ELSE COALESCE(disabled_at, ?) END WHERE id = ?",
+            [int(active), int(active), dates.stamp(), user_id],
+        )
         ended = 0
         if not active:
             ended = db.execute(

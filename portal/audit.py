@@ -264,12 +264,15 @@ ACTION_LABELS: dict[str, str] = {
     "token.issue": "签发接口令牌",
     "token.revoke": "撤销接口令牌",
     "notify.retry": "重发失败消息",
+    "case.template": "保存常用答复",
+    "case.template_deleted": "删除常用答复",
     "personal_data.export": "导出本人数据",
     "personal_data.correct": "更正个人信息",
     "consent.give": "同意公开答复",
     "consent.withdraw": "撤回公开答复的同意",
     "publication.publish": "公开答复",
     "publication.unpublish": "撤下公开的答复",
+    "retention.purge": "按保存期限处理个人信息",
 }
 _PREFIX_LABELS = {
     "import.": "数据导入",
@@ -297,6 +300,7 @@ CATEGORIES: dict[str, str] = {
     "personal_data.": "个人信息",
     "consent.": "答复公开",
     "publication.": "答复公开",
+    "retention.": "个人信息",
 }
 
 

@@ -68,7 +68,13 @@ ACTION_LABELS = {
     "flagged": "来源变动提醒",
     "acknowledged": "已核实来源变动",
     "relinked": "关联新的联系活动记录",
+    "noted": "内部备注",  # portal/case_notes.py: the departments' and administrators' only
+    "merged": "合并至他件办理",  # portal/case_merge.py
+    "merged_with": "合并重复件",
+    "unmerged": "撤销合并",
 }
+# steps only those who handle the case read: never its raiser, its cadre or a supervising department
+PRIVATE_ACTIONS = ("noted",)
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
 NOTE_MAX = 1000
@@ -101,6 +107,7 @@ class Case(BaseModel):
     withdraw_reason: str = ""
     alert: str = ""  # a change at the source the department should look at (activity voided or edited)
     supervisor: str = ""  # the department supervising it (督办) after repeated 不满意
+    merged_into: int | None = None  # a duplicate handled with that case (portal/case_merge.py)
     created_at: str
     updated_at: str
     # as of the day the case was read (``on``); None once answered
@@ -311,6 +318,7 @@ class CaseFilter(TypedDict, total=False):
     overdue_only: bool
     on: dt.date | None
     followup_cutoff: dt.date | None
+    include_merged: bool
 
 
 # an answered case whose latest answer has no rating (``case_ratings``, portal/ratings.py)
@@ -338,6 +346,10 @@ def filter_clause(viewer: User, **filters: Unpack[CaseFilter]) -> tuple[str | No
         params += named
     elif not filters.get("include_withdrawn"):  # withdrawn cases are shown only when asked for
         where.append("c.state != 'withdrawn'")
+    if filters.get("scope", "handle") == "handle" and not filters.get("include_merged"):
+        # a duplicate merged into another is no work of its own until it is answered with it
+        where.append(f"NOT (c.merged_into IS NOT NULL AND c.state IN ({','.join('?' * len(OPEN_STATES))}))")
+        params += OPEN_STATES
     if filters.get("overdue_only"):
         where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
         params += OPEN_STATES
@@ -381,13 +393,18 @@ def of_activity(db: Database, activity_id: int) -> list[Case]:
 
 
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
-    get_case(db, case_id, viewer)  # visibility
+    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``) only for
+    those who handle the case."""
+    case = get_case(db, case_id, viewer)  # visibility
+    hidden = () if can_handle(viewer, case) else PRIVATE_ACTIONS
+    marks = ",".join("?" * len(hidden)) or "''"
     return [
         CaseEvent(**r)
         for r in db.query(
             "SELECT e.*, COALESCE(u.display_name, '') AS user_name FROM case_events e "
-            "LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? ORDER BY e.id",
-            [case_id],
+            "LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? "
+            f"AND e.action NOT IN ({marks}) ORDER BY e.id",
+            [case_id, *hidden],
         )
     ]
 
@@ -437,6 +454,53 @@ def _event(
         [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
     )
     notify_events.case_event(db, case_id, action)
+    if action in _CARRIED:
+        _carry(db, case_id, action, at or dates.stamp(), actor_id)
+
+
+# the steps of a case that the duplicates merged into it take with it (portal/case_merge.py)
+_CARRIED = ("referred", "started", "transferred", "answered", "closed")
+
+
+def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | None) -> None:
+    """The duplicates merged into ``case_id`` follow its step: while open they take its state, unit
+    and department; its answer answers each (their raisers are told, as by ``answer``); its 办结
+    closes those answered with it. Their own history says so."""
+    followers = list(db.query("SELECT * FROM cases WHERE merged_into = ? ORDER BY id", [case_id]))
+    if not followers:
+        return
+    lead = _row(db, case_id)
+    note = f"随 {lead['number']} {ACTION_LABELS[action]}"
+    for dup in followers:
+        if action == "answered" and dup["state"] in OPEN_STATES:
+            _set(db, dup["id"], state="answered", answer=lead["answer"], answered_at=at)
+            record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, lead["answer"])
+        elif action == "closed" and dup["state"] == "answered":
+            _set(db, dup["id"], state="closed", closed_at=at)
+            _quiet_event(db, dup["id"], actor_id, "closed", "answered", "closed", note, at)
+        elif action in ("referred", "started", "transferred") and dup["state"] in OPEN_STATES:
+            follows = {"state": lead["state"], "handling_unit_id": lead["handling_unit_id"]}
+            follows["responsible_dept"] = lead["responsible_dept"]
+            _set(db, dup["id"], **follows)
+            _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
+
+
+def _quiet_event(
+    db: Database,
+    case_id: int,
+    actor_id: int | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    note: str,
+    at: str,
+) -> None:
+    """A step in the history that tells nobody (a duplicate following the case it was merged into)."""
+    db.execute(
+        "INSERT INTO case_events (case_id, at, user_id, action, from_state, to_state, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [case_id, at, actor_id, action, from_state, to_state, note],
+    )
 
 
 def record_history(
@@ -915,6 +979,19 @@ def reopen_row(db: Database, row: dict, actor_id: int | None, reason: str, at: s
     its history. Returns the new deadline. For ``reopen`` and for a 不满意 (``portal.ratings``)."""
     today = dt.date.fromisoformat(at[:10]) if at else dates.today()
     due = workdays.due_date(db, today, row["deadline_days"])
+    if row.get("merged_into"):  # reopened on its own: a merged duplicate is handled by itself again
+        lead = db.execute("SELECT number FROM cases WHERE id = ?", [row["merged_into"]]).fetchone()
+        _set(db, row["id"], merged_into=None)
+        _quiet_event(
+            db,
+            row["id"],
+            actor_id,
+            "unmerged",
+            row["state"],
+            row["state"],
+            f"不再随 {lead[0]} 办理",
+            at=at or dates.stamp(),
+        )
     _set(
         db,
         row["id"],

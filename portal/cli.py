@@ -258,20 +258,55 @@ def backup(file: str) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option(
+    "--from-replica", "replica", metavar="URL|DIR", help="从 Litestream 副本恢复（地址或副本文件夹）"
+)
+@click.option(
+    "--litestream-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="从此 Litestream 配置文件为本数据库指定的副本恢复",
+)
+@click.option(
+    "--timestamp", metavar="TIME", help="恢复到此时刻的状态（RFC 3339，例如 2026-11-24T08:00:00+08:00）"
+)
 @click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
-def restore(file: str, yes: bool) -> None:
-    """Replace the database with a backup (stop the server first); older schemas migrate forward."""
+def restore(
+    file: str | None, replica: str | None, litestream_config: str | None, timestamp: str | None, yes: bool
+) -> None:
+    """Replace the database with a backup FILE, or with the Litestream replica's latest state
+    (stop the server first); older schemas migrate forward."""
     from . import backups
 
+    if sum(x is not None for x in (file, replica, litestream_config)) != 1:
+        fail("请给出一个来源：备份文件 FILE、--from-replica URL|DIR 或 --litestream-config FILE")
+    if timestamp and file:
+        fail("--timestamp 只用于从副本恢复")
+    fetched = None
     try:
-        backups.check(Path(file))
+        if file:
+            backups.check(Path(file))
+            source, path = file, Path(file)
+        else:
+            fetched = backups.fetch_replica(
+                replica,
+                litestream_config=Path(litestream_config) if litestream_config else None,
+                timestamp=timestamp,
+            )
+            path = fetched[1]
+            source = f"副本 {replica or litestream_config}" + (
+                f"（{timestamp} 时的状态）" if timestamp else ""
+            )
+            backups.check(path)
+        if not yes:
+            click.confirm(f"用 {source} 覆盖 {config.db_path()}？", abort=True)
+        backups.restore(path)
     except PortalError as exc:
         fail(exc.message)
-    if not yes:
-        click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
-    backups.restore(Path(file))
-    click.echo(f"已从 {file} 恢复到 {config.db_path()}")
+    finally:
+        if fetched is not None:  # the fetched copy goes, whatever happened
+            fetched[0].cleanup()
+    click.echo(f"已从 {source} 恢复到 {config.db_path()}")
 
 
 @cli.group()
@@ -708,6 +743,31 @@ def audit_purge(before: str | None) -> None:
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"已清理操作日志 {removed} 条")
+
+
+@cli.command("purge")
+@click.option("--apply", "apply_", is_flag=True, help="执行（不加此项只列出将要处理的记录，不做任何修改）")
+def purge_command(apply_: bool) -> None:
+    """Carry out the retention rules (docs/security.md): a dry run unless --apply."""
+    from . import retention
+
+    with jobs.run("retention.purge") as job, open_db() as db:
+        outcomes = retention.run(db, apply=apply_)
+        failed = [o for o in outcomes if o.error]
+        job.summary = "；".join(o.describe() for o in outcomes if o.count or o.error) or "没有到期的记录"
+        job.failed = bool(failed) and apply_
+    click.echo("按保存期限处理个人信息" + ("：" if apply_ else "（演练，未做任何修改；加 --apply 执行）："))
+    for o in outcomes:
+        setting = f"［{o.rule.setting}］" if o.rule.setting else ""
+        click.echo(f"  · {o.describe()}{setting}")
+    total = sum(o.count for o in outcomes)
+    click.echo(
+        ("已处理" if apply_ else "将处理")
+        + f" {total} 条"
+        + ("，已记入操作日志。" if apply_ and total else "。")
+    )
+    if failed:
+        sys.exit(3)
 
 
 def main() -> None:  # pragma: no cover

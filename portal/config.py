@@ -133,6 +133,14 @@ class Settings(BaseModel):
     log_format: Literal["json", "plain"] = _setting("json", "PORTAL_LOG_FORMAT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _setting("INFO", "PORTAL_LOG_LEVEL")
     audit_keep_days: int = _setting(365, "PORTAL_AUDIT_KEEP_DAYS", ge=180, le=36500)
+    # SQLite's automatic checkpoint, in WAL pages, on each connection (SQLite's default: 1000). With
+    # Litestream replicating the database, 10000 leaves checkpoints to Litestream (docs/deployment.md)
+    # and still bounds the WAL if Litestream stops; 0 turns them off.
+    wal_autocheckpoint: int = _setting(1000, "PORTAL_WAL_AUTOCHECKPOINT", ge=0, le=1_000_000)
+    # how long personal data is kept (portal/retention.py, ``portal purge``; docs/security.md)
+    bookings_keep_days: int = _setting(3 * 365, "PORTAL_BOOKINGS_KEEP_DAYS", ge=30, le=36500)
+    cases_keep_days: int = _setting(3 * 365, "PORTAL_CASES_KEEP_DAYS", ge=30, le=36500)
+    accounts_keep_days: int = _setting(2 * 365, "PORTAL_ACCOUNTS_KEEP_DAYS", ge=0, le=36500)
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)

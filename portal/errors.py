@@ -115,6 +115,7 @@ class ImportRejected(PortalError):
     ):
         self.errors = errors
         self.warnings = warnings or []
+        self.decoded: object = None  # the rows as the importer read them, when it has them (imports.Decoded)
         super().__init__(message or f"导入被拒绝：共 {len(errors)} 处错误，数据库未作任何修改。")
 
     def report(self) -> str:

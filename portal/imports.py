@@ -152,6 +152,53 @@ def register(importer: Importer) -> Importer:
     return importer
 
 
+PREVIEW_FIRST = 10  # the file's first rows, as read, whatever they hold
+PREVIEW_FLAGGED = 100  # then the rows with an error or a warning, up to this many
+PREVIEW_CELL = 200  # characters of a cell shown
+
+
+@dataclass
+class DecodedRow:
+    row: int  # as the spreadsheet numbers it
+    cells: list[str]  # one per header column, as read
+    problems: list[str]  # "错误：…" / "提示：…", by column
+
+
+@dataclass
+class Decoded:
+    """What the file holds as the import read it, before anything is written: the encoding, the
+    header, the first rows and every row with an error or a warning — so that a file read in the
+    wrong encoding, or a column in the wrong place, is seen in the preview and not in the database."""
+
+    encoding: str
+    header: list[str]
+    rows: list[DecodedRow]
+    total: int  # data rows in the file
+    flagged: int  # rows with an error or a warning
+    flagged_shown: int
+
+
+def decoded(sheet: Sheet, errors: list[RowError], warnings: list[RowError]) -> Decoded:
+    said: dict[int, list[str]] = {}
+    for kind, found in (("错误", errors), ("提示", warnings)):
+        for e in found:
+            said.setdefault(e.row, []).append(f"{kind}：" + (f"“{e.column}”" if e.column else "") + e.reason)
+    flagged = [n for n, _ in sheet.rows if n in said]
+    wanted = {n for n, _ in sheet.rows[:PREVIEW_FIRST]} | set(flagged[:PREVIEW_FLAGGED])
+    return Decoded(
+        encoding=sheet.encoding,
+        header=list(sheet.header),
+        rows=[
+            DecodedRow(n, [c[:PREVIEW_CELL] for c in sheet.texts(row)], said.get(n, []))
+            for n, row in sheet.rows
+            if n in wanted
+        ],
+        total=len(sheet.rows),
+        flagged=len(flagged),
+        flagged_shown=min(len(flagged), PREVIEW_FLAGGED),
+    )
+
+
 @dataclass
 class Prepared:
     """A validated file, ready to write: the preview, and what ``commit`` applies."""
@@ -164,6 +211,7 @@ class Prepared:
     warnings: list[RowError]
     counts: Counter
     parked_at: str | None = None  # while parked (``park``): the file holding ``items``
+    decoded: Decoded | None = None  # the rows as read, for the preview
 
     def park(self) -> Prepared:
         """The same file with its parsed rows moved to a private temporary file: what the import page
@@ -234,7 +282,9 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
     sheet = read_sheet(filename, data)
     missing = [c.name for c in importer.columns if c.required and c.name not in sheet.header]
     if missing:
-        raise ImportRejected([RowError(1, m, "缺少必填列") for m in missing])
+        rejected = ImportRejected([RowError(1, m, "缺少必填列") for m in missing])
+        rejected.decoded = decoded(sheet, [], [])  # the header and rows as read show what is wrong
+        raise rejected
     if not sheet.rows:
         raise ImportRejected([RowError(2, "", "文件中没有数据行")])
     items, errors, warnings = importer.parse(db, sheet)
@@ -246,7 +296,9 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
             len(errors),
             extra={"kind": kind, "file": filename, "rows": len(sheet.rows), "errors": len(errors)},
         )
-        raise ImportRejected(_by_row(errors), warnings=_by_row(warnings))
+        rejected = ImportRejected(_by_row(errors), warnings=_by_row(warnings))
+        rejected.decoded = decoded(sheet, errors, warnings)
+        raise rejected
     return Prepared(
         kind=kind,
         filename=filename,
@@ -255,6 +307,7 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
         items=items,
         warnings=_by_row(warnings),
         counts=importer.preview(db, items),
+        decoded=decoded(sheet, [], warnings),
     )
 
 

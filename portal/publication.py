@@ -29,6 +29,7 @@ from . import audit, dates, scrub, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
+from .notify import events as notify_events
 
 CONSENT_LABEL = (
     "同意在隐去姓名、工号/学号、联系方式等个人信息后，公开本次反映事项及其答复（选填，可随时撤回）"
@@ -340,6 +341,7 @@ def publish(
         number = db.execute("SELECT number FROM cases WHERE id = ?", [case_id]).fetchone()[0]
         kept = f"；保留（经确认与个人无关）：{_describe(hits)}" if hits else ""
         audit.record(db, user.id, "publication.publish", f"{number}{kept}"[:500])
+        notify_events.published(db, case_id)
     return _get(db, case_id)
 
 

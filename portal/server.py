@@ -11,7 +11,8 @@
 * Security headers, a Content-Security-Policy among them, on every HTTP response,
   500s included.
 * Streamlit's media files (``/media/…``: the record forms and exports behind download
-  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's).
+  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's); an
+  upload (``/_stcore/upload_file/…``) needs a live user who may open a page with an uploader.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import browser, config, downloads, logs, seeds, sessions
+from . import browser, config, downloads, logs, seeds, sessions, uploads
 from .cookies import set_session_cookie
 from .db import open_db
 
@@ -133,9 +134,14 @@ def _live_user(scope: Scope):
     return live[1] if live else None
 
 
+# Streamlit's upload route: /_stcore/upload_file/{session id}/{file id}
+_UPLOAD = "/_stcore/upload_file/"
+
+
 class SessionGate:
-    """Downloads (Streamlit's ``/media/`` files) are served to the user they were built for, and
-    ``/_stcore/metrics`` to administrators.
+    """Downloads (Streamlit's ``/media/`` files) are served to the user they were built for,
+    ``/_stcore/metrics`` to administrators, and uploads are taken only from a user who may open
+    a page with an uploader (``portal.uploads``).
 
     A download link is a bearer URL: without this, anyone who learns it (a shared screen, a
     proxy log, the browser history of a shared computer) fetches the record form while it is
@@ -149,6 +155,14 @@ class SessionGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope.get("path", "")
+            # refused before Streamlit reads a byte of the body: nothing is kept
+            if (
+                path.startswith(_UPLOAD)
+                and scope.get("method") in ("PUT", "DELETE")
+                and not await self._may_upload(scope)
+            ):
+                await PlainTextResponse("无权上传文件：请先登录。", status_code=403)(scope, receive, send)
+                return
             # Streamlit's media endpoint only: /static/media/ holds the page's own fonts, which the
             # login page must load before anyone has a session
             if path.startswith("/media/") or path.endswith("/_stcore/metrics"):
@@ -163,6 +177,15 @@ class SessionGate:
                     await self._owned_media(user.id, scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _may_upload(scope: Scope) -> bool:
+        """An upload reaches Streamlit only from a live user who may open a page with an uploader
+        (``portal.uploads``); Streamlit itself asks only that the session is live — the login
+        page's is."""
+        from starlette.concurrency import run_in_threadpool
+
+        return uploads.may_upload(await run_in_threadpool(_live_user, scope))
 
     async def _owned_media(self, user_id: int, scope: Scope, receive: Receive, send: Send) -> None:
         """The file, whole, if a page built these bytes for ``user_id``; else 403.

@@ -73,6 +73,7 @@ class Tab:
         self.states: dict[str, WidgetState] = {}
         self.widgets: dict[str, Widget] = {}
         self.ws = None
+        self.session_id = ""  # Streamlit's id of this tab's session (uploads are addressed to it)
         self._fragment = ""
 
     async def open(self, timeout: float = 60) -> Run:
@@ -133,6 +134,7 @@ class Tab:
             kind = fwd.WhichOneof("type")
             if kind == "new_session":  # sent as each script run starts
                 run.starts += 1
+                self.session_id = fwd.new_session.initialize.session_id or self.session_id
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._element(fwd.delta.new_element, run, fwd.delta.fragment_id)
             elif kind == "script_finished" and fwd.script_finished in _DONE:

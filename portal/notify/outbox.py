@@ -56,6 +56,7 @@ EVENTS = {
     "case.due": "case",
     "case.overdue": "case",
     "case.answered": "answer",
+    "case.published": "answer",
     "quota.behind": "quota",
 }
 STATE_LABELS = {"pending": "待发送", "sent": "已发送", "dead": "发送失败", "skipped": "已取消"}

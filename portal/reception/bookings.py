@@ -209,8 +209,9 @@ def upcoming_days(db: Database, now: dt.date | None = None, weeks: int = 8) -> l
 def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo]:
     """The day's slots with seats taken (and ``mine`` for ``user``'s own booking); none for a day
     not on the roster, cancelled or a holiday."""
-    found = roster.get_day(db, day)
-    if found is None or found.cancelled or not roster.is_working_day(db, day):
+    # light reads: the grid is drawn on every rerun of 预约接待, for every open day
+    found = db.execute("SELECT status FROM duty_days WHERE date = ?", [day.isoformat()]).fetchone()
+    if found is None or found[0] == "cancelled" or not roster.is_working_day(db, day):
         return []
     tpl = load_template(db)
     taken = dict(
@@ -219,14 +220,20 @@ def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo
             [day.isoformat()],
         ).fetchall()
     )
-    held = mine_on(db, user, day) if user is not None else None
+    held = None
+    if user is not None:
+        row = db.execute(
+            "SELECT slot FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
+            [user.id, day.isoformat()],
+        ).fetchone()
+        held = row[0] if row else None
     return [
         SlotInfo(
             slot=s,
             label=tpl.slot_label(s),
             capacity=tpl.visits_per_slot,
             taken=taken.get(s, 0),
-            mine=held is not None and held.slot == s,
+            mine=held == s,
         )
         for s in tpl.slots
     ]

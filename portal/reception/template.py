@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -159,7 +160,13 @@ class DayTemplate(BaseModel):
 
 
 def load_template(db: Database) -> DayTemplate:
-    raw = get_setting(db, SETTING_KEY)
+    """The template as stored (one indexed read; parsed and validated once per stored value)."""
+    return _parsed(get_setting(db, SETTING_KEY))
+
+
+@lru_cache(maxsize=8)
+def _parsed(raw: str | None) -> DayTemplate:
+    # shared by every caller: never changed in place (``model_copy`` makes a changed one)
     return DayTemplate.model_validate_json(raw) if raw else DayTemplate()
 
 

@@ -477,3 +477,18 @@ def test_every_download_is_its_owners():
             if not owned:
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_every_page_with_an_uploader_is_known_to_the_upload_gate():
+    """The server takes uploads only from users who may open a page in ``uploads.UPLOAD_PAGES``
+    (portal/uploads.py): a page with an ``st.file_uploader`` missing there would have its
+    uploads refused, and one listed without an uploader would let its users upload for nothing."""
+    from portal import uploads
+
+    with_uploader = {
+        f"pages/{path.name}"
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader"
+    }
+    assert with_uploader == set(uploads.UPLOAD_PAGES)

@@ -137,9 +137,9 @@ def test_the_department_sees_the_flag_on_its_list(demo_db):
     goto(at, "pages/cases.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    numbers = list(table["编号"])
+    numbers = [link.split("no=")[1] for link in table["编号"]]  # each number a link to its case
     assert in_hand.number in numbers and untouched.number not in numbers
-    row = table[table["编号"] == in_hand.number].iloc[0]
+    row = table.iloc[numbers.index(in_hand.number)]
     assert "联系活动已作废" in row["来源变动"]
     at.selectbox(key="c_case").set_value(in_hand.id).run()
     assert "联系活动已作废" in texts(at) and "重复录入" in texts(at)

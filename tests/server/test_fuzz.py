@@ -49,6 +49,7 @@ ROUTES: dict[str, list[str]] = {
     "/auth/cas/login": ["next"],
     "/auth/cas/callback": ["ticket", "next"],
     "/auth/cas/logout": [],
+    "/auth/oidc/landed": [],
     "/api/v1/roster": API_QUERY,
     "/api/v1/bookings": API_QUERY,
     "/api/v1/quota/cadres/{staff_no}": API_QUERY,
@@ -170,7 +171,8 @@ def _who(world) -> list[tuple[dict[str, str], list[str]]]:
         ({}, VALUES),
         (
             {
-                "Cookie": f"{config.SESSION_COOKIE}=x.y.z; streamlit_xsrf=1",
+                "Cookie": f"{config.SESSION_COOKIE}=x.y.z; streamlit_xsrf=1; portal_oidc_next=%ff.x",
+                "Referer": "http://127.0.0.1/%ff%00?next=//evil.example",
                 "Authorization": "Bearer cpt_\x00",
                 "X-Forwarded-For": "1' OR '1'='1, ::ffff:999.1.1.1, 2001:db8::1%eth0",
                 "X-Forwarded-Host": "evil.example",
@@ -334,6 +336,6 @@ def test_no_page_fails_on_hostile_query_values(world):
         await tab.close()
 
     asyncio.run(fuzz())
-    assert not failures, "\n".join(f[:200] for f in failures[:40])
+    assert not failures, "\n".join([*(f[:200] for f in failures[:40]), *tracebacks(log, start)[:3]])
     assert not tracebacks(log, start), tracebacks(log, start)[:5]
     assert runs > 300, runs

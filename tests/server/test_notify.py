@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, dates, links, navigation, quota, ratings, reception
+from portal import accounts, cases, dates, links, navigation, publication, quota, ratings, reception
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
 from portal.reception import bans, roster, waitlist
@@ -305,6 +305,10 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         raiser_name=visitor.display_name,
     )
     cases.answer(db, case.id, "已维修。", dangban)
+    # the answer published with the visitor's consent (答复公开): he is told
+    publication.record_consent(db, visitor, given=True, case_id=case.id)
+    draft = publication.draft(db, dangban, case.id)
+    publication.publish(db, dangban, case.id, draft.question, draft.answer)
     # a cadre behind pace who opted in
     behind = next(
         r
