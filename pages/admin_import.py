@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import account_files, common
 from portal import config, imports, submissions
 from portal.errors import ImportRejected, PortalError
 from portal.tabular import write_xlsx_template
@@ -97,8 +97,15 @@ if done is not None and done[0] == kind:
     if report.warnings:
         st.warning(f"以下 {len(report.warnings)} 行已导入，但有提示：")
         show_rows("提示清单", report.warnings, "result_warnings")
-    if report.secrets:
-        st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
+    if report.opened:  # their initial passwords as files, each downloaded once; none on screen
+        account_files.offer(
+            admin, report.opened, key=f"import_{st.session_state.get('import_upload_round', 0)}"
+        )
+        st.dataframe(
+            [{"账号": a.username, "姓名": a.name, "角色": a.roles} for a in report.opened],
+            hide_index=True,
+            width="stretch",
+        )
     if st.button("导入另一个文件", icon=":material/upload_file:"):
         st.session_state.pop("import_done", None)
         forget_preview()

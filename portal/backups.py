@@ -161,6 +161,14 @@ def configured_database(binary: str, litestream_config: Path) -> str:
     )
 
 
+def shown(replica: str) -> str:
+    """A replica address as printed: a password in it (``sftp://user:secret@host/…``) hidden."""
+    parts = urlsplit(replica)
+    if parts.password:
+        return replica.replace(f":{parts.password}@", ":***@", 1)
+    return replica
+
+
 def fetch_replica(
     replica: str | None = None, *, litestream_config: Path | None = None, timestamp: str | None = None
 ) -> tuple[tempfile.TemporaryDirectory, Path]:
@@ -200,5 +208,7 @@ def fetch_replica(
     if done.returncode != 0 or not out.is_file():
         folder.cleanup()
         reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["没有输出"]
+        if replica is not None:
+            reason = [reason[0].replace(replica, shown(replica))]
         raise BackupError(f"从副本恢复失败（litestream 退出码 {done.returncode}）：{reason[0][:300]}")
     return folder, out

@@ -21,6 +21,15 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+DEMO_WARNING = (
+    "警告：本数据库中仍有使用公开演示密码 demo1234 的演示账号（包括管理员 admin），任何能访问本平台的人都能登录。"
+    "正式使用前请用 portal init 新建数据库，或修改这些账号的密码。\n"
+    "WARNING: demo accounts (the administrator admin among them) still have the published demo password "
+    "demo1234: anyone who reaches the portal can log in. Start from a new database (portal init) or change "
+    "their passwords before real use."
+)
+
+
 def check_settings() -> None:
     """Every command starts by checking the settings: a bad value stops it here, named, in
     Chinese and English (exit status 2), before it touches anything."""
@@ -112,7 +121,12 @@ def demo(seed: int, scale: int, force: bool) -> None:
 
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
-@click.option("--address", default="0.0.0.0", show_default=True)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="监听地址：默认只有本机可访问（由 nginx 转发）；0.0.0.0 对所有网络开放",
+)
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
     from . import sso
@@ -122,6 +136,10 @@ def serve(port: int, address: str) -> None:
     except sso.PublicUrlMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    with open_db() as db:
+        demo_exposed = accounts.demo_passwords_in_use(db)
+    if demo_exposed:
+        click.echo(DEMO_WARNING, err=True)
     from .server import serve as run
 
     run(port=port, address=address)
@@ -179,7 +197,8 @@ def user_add(
     try:
         # linked to the person with this 工号, and named after him or her when --name is absent
         with open_db() as db:
-            created = accounts.create_user(db, username, display_name, password, role_list)
+            # an initial password, as an administrator's: changed at the first login
+            created = accounts.create_user(db, username, display_name, password, role_list, must_change=True)
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"已建立账号 {created.username}（{'、'.join(r.label for r in created.roles) or '无角色'}）")
@@ -294,7 +313,7 @@ def restore(
                 timestamp=timestamp,
             )
             path = fetched[1]
-            source = f"副本 {replica or litestream_config}" + (
+            source = f"副本 {backups.shown(replica) if replica else litestream_config}" + (
                 f"（{timestamp} 时的状态）" if timestamp else ""
             )
             backups.check(path)

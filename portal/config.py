@@ -152,6 +152,10 @@ class Settings(BaseModel):
     login_concurrency: int = _setting(4, "PORTAL_LOGIN_CONCURRENCY", ge=1, le=256)
     login_wait: float = _setting(10.0, "PORTAL_LOGIN_WAIT", gt=0, le=600)
     password_login: bool = _setting(True, "PORTAL_PASSWORD_LOGIN", secrets=("portal", "password_login"))
+    # Local passwords: at least this long, and holding this many of the four classes of characters
+    # (lower-case letters, upper-case letters, digits, other characters).
+    password_min_length: int = _setting(8, "PORTAL_PASSWORD_MIN_LENGTH", ge=6, le=64)
+    password_classes: int = _setting(3, "PORTAL_PASSWORD_CLASSES", ge=1, le=4)
 
     # --- campus single sign-on (CAS) ----------------------------------------------------------
     cas_server_url: str = _setting("", "PORTAL_CAS_SERVER_URL", secrets=("cas", "server_url"))

@@ -1079,6 +1079,31 @@ def m029_retention(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS users_disabled ON users(disabled_at) WHERE is_active = 0")
 
 
+@migrations()
+def m030_session_end_reasons(db: Database) -> None:
+    """Why a session ended (portal/sessions.py ENDED: logout, password_changed, password_reset,
+    disabled, single_logout, unlinked; idle and expired when it ended by itself), so the login page can
+    say so. Sessions ended before have none (shown as a logout)."""
+    if "ended_reason" not in {c[1] for c in db.execute("PRAGMA table_info(sessions)")}:
+        db.execute("ALTER TABLE sessions ADD COLUMN ended_reason TEXT")
+
+
+@migrations()
+def m031_password_flags(db: Database) -> None:
+    """Two flags on an account's password (portal/accounts.py): ``must_change_password`` (an initial or
+    reset password, set by someone else than its holder: changed at the first login) and
+    ``demo_password`` (the demo's published password, set by ``portal demo``: the console and the login
+    page warn while one is in use). Changing or resetting the password clears ``demo_password``."""
+    found = {c[1] for c in db.execute("PRAGMA table_info(users)")}
+    if "must_change_password" not in found:
+        db.execute("ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
+    if "demo_password" not in found:
+        db.execute("ALTER TABLE users ADD COLUMN demo_password INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS users_demo_password ON users(demo_password) WHERE demo_password = 1"
+    )
+
+
 # --- connecting --------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from sqlite_utils import Database
 
 from . import accounts, audit, dates, org, submissions, text
+from .account_notices import NewAccount
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
@@ -59,11 +60,16 @@ class ImportReport:
     rows: int
     counts: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (account, initial password)
+    opened: list[NewAccount] = field(default_factory=list)  # new accounts with their initial passwords
     dry_run: bool = False
     warnings: list[RowError] = field(default_factory=list)
     repeated: bool = False  # the same confirm again: nothing was imported this time
     write_seconds: float = 0.0  # how long the final write transaction held the lock
+
+    @property
+    def secrets(self) -> list[tuple[str, str]]:
+        """(account, initial password) of each new account."""
+        return [(a.username, a.password) for a in self.opened]
 
     def summary(self) -> str:
         parts = [
@@ -637,6 +643,11 @@ class CadreImporter(Importer):
 # --- 账号 ----------------------------------------------------------------------------------
 
 
+def _opened(item: _AccountRow, password: str) -> NewAccount:
+    roles = "、".join(r.label for r in item.roles if r.role != "cadre")
+    return NewAccount(item.staff_no, item.name, password, roles)
+
+
 @dataclass
 class _AccountRow:
     row: int
@@ -664,8 +675,8 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (12 characters of 62: 71 bits), so they need no memory-hard hash to
-# resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
 _INITIAL_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -763,7 +774,8 @@ class AccountImporter(Importer):
         )
         people = _ids_by(db, "people", "staff_no", (i.staff_no for i in fresh))
         db.conn.executemany(
-            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at, must_change_password) "
+            "VALUES (?, ?, ?, ?, ?, 1)",
             ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
         )
         users = _ids_by(db, "users", "username", (i.staff_no for i in fresh))
@@ -777,7 +789,7 @@ class AccountImporter(Importer):
             "user.create",
             (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
-        report.secrets.extend((i.staff_no, i.password) for i in fresh)
+        report.opened.extend(_opened(i, i.password) for i in fresh)
         report.counts["created"] += len(fresh)
         done = {i.staff_no for i in fresh}
         return [i for i in items if i.staff_no not in done]
@@ -806,8 +818,11 @@ class AccountImporter(Importer):
                 if password_hash is None:  # created by someone else since the preview: hash here
                     password = accounts.generate_password()
                     password_hash = accounts.hash_password(password)
-                db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, made.id])
-                report.secrets.append((item.staff_no, password))
+                db.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
+                    [password_hash, made.id],
+                )
+                report.opened.append(_opened(item, password))
                 report.counts["created"] += 1
                 continue
             state = self._state(db, item)
@@ -817,9 +832,9 @@ class AccountImporter(Importer):
             accounts.set_roles(db, user.id, explicit, actor_id)
             db.execute("UPDATE users SET person_id = ? WHERE id = ?", [person.id, user.id])
             report.counts["updated"] += 1
-        if report.secrets:
+        if report.opened:
             report.notes.append(
-                f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。"
+                f"新建账号 {len(report.opened)} 个：请下载账号清单和账号开通通知（只能下载一次），转交本人并提醒首次登录后修改密码。"
             )
 
 

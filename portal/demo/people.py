@@ -219,6 +219,7 @@ def accounts(db: Database, ctx: DemoContext) -> str:
                     "person_id": person_id,
                     "display_name": name,
                     "password_hash": ctx.password_hash,
+                    "demo_password": 1,  # the published demo password: warned about until changed
                     "is_active": 1,
                     "created_at": now,
                 }
@@ -281,6 +282,7 @@ def accounts(db: Database, ctx: DemoContext) -> str:
                 "person_id": r["id"],
                 "display_name": r["name"],
                 "password_hash": ctx.password_hash,
+                "demo_password": 1,
                 "is_active": 1,
                 "created_at": now,
             }
