@@ -250,8 +250,8 @@ if asked := common.pending("reset_password"):
             )
             st.code(password, language=None)
             st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
-            roles = "、".join(r.label for r in account.roles) if account else ""
-            reset = NewAccount(asked["username"], account.display_name if account else "", password, roles)
+            held = "、".join(r.label for r in account.roles) if account else ""
+            reset = NewAccount(asked["username"], account.display_name if account else "", password, held)
             st.session_state["_opened"] = (reset, f"opened_{secrets.token_hex(4)}")  # offered until taken
             account_files.offer(admin, [reset], key=st.session_state["_opened"][1])
         except PortalError as exc:
