@@ -9,6 +9,7 @@ sqlite-utils' ``transform`` (``_widen_check``), never by editing ``sqlite_master
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from sqlite_utils import Database, Migrations
@@ -35,26 +36,64 @@ def _script(db: Database, sql: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {buf!r}")
 
 
+# ON DELETE actions that dropping a referenced table would run on the rows that reference it.
+_CASCADING = ("CASCADE", "SET NULL", "SET DEFAULT")
+
+
 def _widen_check(db: Database, table: str, old: str, new: str) -> None:
-    """Replace the CHECK ``old`` of ``table`` by the wider ``new`` in the table's declared SQL:
-    SQLite's documented procedure for a constraint change every stored row still passes. A rebuild
-    through a new table would need ``PRAGMA foreign_keys=OFF``, which cannot change inside the
-    migration's transaction, and would drop the triggers others put on the table. Re-runnable."""
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
-    if new in sql:
+    """Replace the CHECK ``old`` of ``table`` by the wider ``new``: every stored row still passes.
+
+    SQLite cannot change a constraint in place, so the table is rebuilt as sqlite-utils'
+    ``table.transform()`` rebuilds one: a new table, the rows copied with their rowids, the old table
+    dropped, the new one renamed, its indexes made again. ``transform()`` has no parameter for a CHECK;
+    sqlite-utils' documented way for such a change is to run ``transform_sql()``'s statements edited
+    (here the CHECK in its CREATE TABLE) and add what it leaves out: the triggers on the table (the
+    search index's, the guards other features put there), which dropping the old table removes.
+
+    ``PRAGMA foreign_keys`` cannot be turned off inside the migration's transaction. As
+    ``transform()`` does there, the check of the rows that reference the table waits
+    (``defer_foreign_keys``) until the rebuild is whole and ``foreign_key_check`` then finds none
+    broken; a reference that would cascade (ON DELETE CASCADE, SET NULL, SET DEFAULT) is refused before
+    anything changes, since dropping the old table would run it. Re-runnable."""
+    target = db.table(table)
+    checks = {f"CHECK ({check.check})" for check in target.checks}
+    if new in checks:
         return
-    if old not in sql:
+    if old not in checks:
         raise RuntimeError(f"{table}: the CHECK to widen is not the one the migrations created: {old}")
-    version = db.execute("PRAGMA schema_version").fetchone()[0]
-    db.execute("PRAGMA writable_schema = ON")
+    if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+        cascading = [
+            f"{other.name}.{', '.join(fk.columns)} (ON DELETE {fk.on_delete})"
+            for other in db.tables
+            for fk in other.foreign_keys
+            if fk.other_table == table and fk.on_delete in _CASCADING
+        ]
+        if cascading:
+            raise RuntimeError(
+                f"{table}: rebuilding it would run {', '.join(cascading)} on the rows that reference it"
+            )
+    triggers = [trigger.sql for trigger in target.triggers]
+    # transform_sql() writes a numeric default back quoted (DEFAULT '0'): given as a number it stays one
+    numbers = {
+        column.name: int(column.default_value)
+        for column in target.columns
+        if column.default_value is not None and re.fullmatch(r"-?\d+", column.default_value)
+    }
+    statements = target.transform_sql(defaults=numbers)
+    create = statements[0]  # CREATE TABLE "<table>_new_…" (…): the rows go there, then it takes the name
+    if create.count(old) != 1:
+        raise RuntimeError(f"{table}: sqlite-utils wrote the CHECK to widen otherwise: {create}")
+    statements[0] = create.replace(old, new)
+    deferred = db.execute("PRAGMA defer_foreign_keys").fetchone()[0]
+    db.execute("PRAGMA defer_foreign_keys = ON")
     try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
-            [sql.replace(old, new), table],
-        )
-        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection reloads the schema
+        for sql in [*statements, *triggers]:
+            db.execute(sql)
+        if db.execute("PRAGMA foreign_key_check").fetchall():
+            raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed rebuilding {table}")
     finally:
-        db.execute("PRAGMA writable_schema = OFF")
+        if not deferred:  # turning it off also forgets what the drop counted: the check above saw it through
+            db.execute("PRAGMA defer_foreign_keys = OFF")
 
 
 @migrations()
@@ -489,7 +528,8 @@ def m012_case_withdrawal(db: Database) -> None:
     """Cases can be withdrawn (已撤销) when the activity that raised them is voided or loses the opinion,
     and flagged to the department when it already acted on them (portal/cases.py ``withdraw_for_activity``).
 
-    The ``state`` CHECK gains 'withdrawn' (``_widen_check``: every existing row still passes).
+    The ``state`` CHECK gains 'withdrawn' (``_widen_check``: the table rebuilt, every existing row
+    still passes).
     Re-runnable (a renumbered migration may run again on a database that has it).
     """
     _widen_check(
