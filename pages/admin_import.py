@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import account_files, common
 from portal import config, imports, submissions
 from portal.errors import ImportRejected, PortalError
 from portal.tabular import write_xlsx_template
@@ -97,8 +97,15 @@ if done is not None and done[0] == kind:
     if report.warnings:
         st.warning(f"以下 {len(report.warnings)} 行已导入，但有提示：")
         show_rows("提示清单", report.warnings, "result_warnings")
-    if report.secrets:
-        st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
+    if report.opened:  # their initial passwords as files, each downloaded once; none on screen
+        account_files.offer(
+            admin, report.opened, key=f"import_{st.session_state.get('import_upload_round', 0)}"
+        )
+        st.dataframe(
+            [{"账号": a.username, "姓名": a.name, "角色": a.roles} for a in report.opened],
+            hide_index=True,
+            width="stretch",
+        )
     if st.button("导入另一个文件", icon=":material/upload_file:"):
         st.session_state.pop("import_done", None)
         forget_preview()
@@ -114,6 +121,8 @@ if upload is not None:
         st.error(f"文件过大（上限 {config.settings().max_upload_bytes // 1024 // 1024} MB）")
         st.stop()
     digest = imports.file_digest(kind, data)
+    # (file digest, the parked preview, or the refusal, and the confirm form's token)
+    cached: tuple[str, imports.Prepared | None, ImportRejected | None, str | None] | None
     cached = st.session_state.get("import_prepared")
     if cached is None or cached[0] != digest:
         forget_preview()
@@ -121,8 +130,8 @@ if upload is not None:
         # rows wait on disk, not in the session, until 确认导入
         try:
             with common.database() as db:
-                prepared = imports.prepare(db, kind, upload.name, data).park()
-                cached = (digest, prepared, None, submissions.new_token())
+                parked = imports.prepare(db, kind, upload.name, data).park()
+                cached = (digest, parked, None, submissions.new_token())
         except ImportRejected as exc:
             cached = (digest, None, exc, None)
         except PortalError as exc:
@@ -133,11 +142,12 @@ if upload is not None:
     if rejected is not None:
         st.error(rejected.message)
         show_rows("错误清单", rejected.errors, "errors")
-        if getattr(rejected, "warnings", None):
+        if rejected.warnings:
             st.warning(f"另有 {len(rejected.warnings)} 行有提示（改正错误后这些行会照常导入）：")
             show_rows("提示清单", rejected.warnings, "warnings")
         show_decoded(getattr(rejected, "decoded", None))
         st.stop()
+    assert prepared is not None  # the cache holds the refusal or the preview
     show_decoded(prepared.decoded)
     preview = prepared.preview()
     if preview.warnings:

@@ -14,9 +14,10 @@ from portal import cache, cases, dates, kpis, links, periods, publication, ratin
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.policy import RATING_LABELS, RATINGS, policy
+from portal.quota import Colour
 
 RATING_ICONS = {"satisfied": ":material/sentiment_satisfied:", "basic": ":material/sentiment_neutral:"}
-RATING_COLOURS = {"satisfied": "green", "basic": "blue", "unsatisfied": "red"}
+RATING_COLOURS: dict[str, Colour] = {"satisfied": "green", "basic": "blue", "unsatisfied": "red"}
 
 
 def answers(case: cases.Case, viewer: User) -> list[cases.Answer]:
@@ -71,12 +72,13 @@ def rating_form(case: cases.Case, user: User, notice_key: str) -> None:
     if found.rating is not None:
         st.info(ratings.what_happened(found.rating, case), icon=":material/info:")
         return
-    if not found.unrated:
+    answer = found.answer
+    if answer is None or not found.unrated:
         return
     if not found.raiser_may_rate():
         st.caption("评价期限已过，办理部门会回访您，了解您对答复的意见。")
         return
-    answer_id = found.answer.id
+    answer_id = answer.id
     with st.container(border=True, key=f"rate_{case.id}"):
         st.markdown("**请评价这次答复**")
         st.caption(
@@ -118,7 +120,8 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
     """The department's 回访 of the latest answer, once it awaits one."""
     with common.database() as db:
         found = ratings.standing(db, case, user)
-    if not found.unrated or not cases.can_handle(user, case):
+    answer = found.answer
+    if answer is None or not found.unrated or not cases.can_handle(user, case):
         return
     if not found.followup_due():
         if found.followup_from is not None:
@@ -136,14 +139,14 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
         method = cols[0].selectbox(
             "回访方式",
             list(ratings.METHODS),
-            format_func=ratings.METHOD_LABELS.get,
+            format_func=ratings.METHOD_LABELS.__getitem__,
             key=f"fu_method_{case.id}",
         )
         caller = cols[1].text_input("回访人", value=user.display_name, key=f"fu_caller_{case.id}")
         held = cols[2].date_input(
             "回访日期",
             value=dates.today(),
-            min_value=dates.parse_date(found.answer.at[:10], "答复日期"),
+            min_value=dates.parse_date(answer.at[:10], "答复日期"),
             max_value=dates.today(),
             format="YYYY-MM-DD",
             key=f"fu_day_{case.id}",
@@ -164,7 +167,7 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
 
             _run(
                 "followup",
-                common.form_token(f"followup_{case.id}_{found.answer.id}"),
+                common.form_token(f"followup_{case.id}_{answer.id}"),
                 lambda db: (
                     ratings.follow_up(
                         db, case.id, choice, user, method=method, caller=caller, held_on=held, comment=comment

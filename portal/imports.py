@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from sqlite_utils import Database
 
 from . import accounts, audit, dates, org, submissions, text
+from .account_notices import NewAccount
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
@@ -59,11 +60,16 @@ class ImportReport:
     rows: int
     counts: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (account, initial password)
+    opened: list[NewAccount] = field(default_factory=list)  # new accounts with their initial passwords
     dry_run: bool = False
     warnings: list[RowError] = field(default_factory=list)
     repeated: bool = False  # the same confirm again: nothing was imported this time
     write_seconds: float = 0.0  # how long the final write transaction held the lock
+
+    @property
+    def secrets(self) -> list[tuple[str, str]]:
+        """(account, initial password) of each new account."""
+        return [(a.username, a.password) for a in self.opened]
 
     def summary(self) -> str:
         parts = [
@@ -296,8 +302,7 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
             len(errors),
             extra={"kind": kind, "file": filename, "rows": len(sheet.rows), "errors": len(errors)},
         )
-        rejected = ImportRejected(_by_row(errors))
-        rejected.warnings = _by_row(warnings)
+        rejected = ImportRejected(_by_row(errors), warnings=_by_row(warnings))
         rejected.decoded = decoded(sheet, errors, warnings)
         raise rejected
     return Prepared(
@@ -448,7 +453,8 @@ class UnitImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         for row, values in sheet.rows:
             name = _field(text.name, values.get("单位名称"), "单位名称", row, errors, 60)
             kind_text = check_text(values.get("单位类型"), "单位类型", row, errors, required=True)
@@ -468,7 +474,7 @@ class UnitImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             row = db.execute("SELECT kind, code FROM units WHERE name = ?", [item.name]).fetchone()
             if row is None:
@@ -519,7 +525,8 @@ class CadreImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         names: dict[str, tuple[str, int]] = {}
         units: dict = {}
         for row, v in sheet.rows:
@@ -568,7 +575,7 @@ class CadreImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             person = org.person_by_staff_no(db, item.staff_no)
             post = None
@@ -581,7 +588,7 @@ class CadreImporter(Importer):
                     ),
                     None,
                 )
-            if post is None:
+            if person is None or post is None:
                 counts["created"] += 1
                 continue
             wanted_tags = sorted(set(item.tags) - {"school_leader", "middle_cadre", "cpc_member"})
@@ -636,6 +643,11 @@ class CadreImporter(Importer):
 # --- 账号 ----------------------------------------------------------------------------------
 
 
+def _opened(item: _AccountRow, password: str) -> NewAccount:
+    roles = "、".join(r.label for r in item.roles if r.role != "cadre")
+    return NewAccount(item.staff_no, item.name, password, roles)
+
+
 @dataclass
 class _AccountRow:
     row: int
@@ -663,8 +675,8 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (12 characters of 62: 71 bits), so they need no memory-hard hash to
-# resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
 _INITIAL_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -686,7 +698,8 @@ class AccountImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         units: dict = {}
         for row, v in sheet.rows:
             staff_no = _field(text.code, v.get("工号"), "工号", row, errors)
@@ -776,7 +789,7 @@ class AccountImporter(Importer):
             "user.create",
             (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
-        report.secrets.extend((i.staff_no, i.password) for i in fresh)
+        report.opened.extend(_opened(i, i.password) for i in fresh)
         report.counts["created"] += len(fresh)
         done = {i.staff_no for i in fresh}
         return [i for i in items if i.staff_no not in done]
@@ -809,7 +822,7 @@ class AccountImporter(Importer):
                     "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
                     [password_hash, made.id],
                 )
-                report.secrets.append((item.staff_no, password))
+                report.opened.append(_opened(item, password))
                 report.counts["created"] += 1
                 continue
             state = self._state(db, item)
@@ -819,9 +832,9 @@ class AccountImporter(Importer):
             accounts.set_roles(db, user.id, explicit, actor_id)
             db.execute("UPDATE users SET person_id = ? WHERE id = ?", [person.id, user.id])
             report.counts["updated"] += 1
-        if report.secrets:
+        if report.opened:
             report.notes.append(
-                f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。"
+                f"新建账号 {len(report.opened)} 个：请下载账号清单和账号开通通知（只能下载一次），转交本人并提醒首次登录后修改密码。"
             )
 
 
@@ -851,7 +864,9 @@ class _Cadres:
         return hit[0]
 
 
-def _college(db: Database, code: str, name: str, cache: dict) -> tuple[str | None, str | None]:
+def _college(
+    db: Database, code: str, name: str, cache: dict[str, org.Unit | None]
+) -> tuple[str | None, str | None]:
     """(canonical code, the sheet's own code when it differs) of a 联系学院 target: the college's name,
     found by its 单位编码 or name in 对象编号, else by 对象名称."""
     for ref in (code, name):
@@ -885,8 +900,10 @@ class AssignmentImporter(Importer):
     def parse(self, db, sheet):
         from . import assignments
 
-        items, errors = [], []
-        cadres, units = _Cadres(db), {}
+        items = []
+        errors: list[RowError] = []
+        cadres = _Cadres(db)
+        units: dict[str, org.Unit | None] = {}
         keys = []
         for row, v in sheet.rows:
             staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
@@ -967,7 +984,7 @@ class AssignmentImporter(Importer):
         return found
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item, _, _ in items:
             row = db.execute(
                 "SELECT target_name, start_date, end_date FROM assignments WHERE cadre_id = ? AND kind = ? "
@@ -1063,7 +1080,9 @@ class ActivityImporter(Importer):
     def parse(self, db, sheet):
         from . import activities
 
-        items, errors, warnings = [], [], []
+        items = []
+        errors: list[RowError] = []
+        warnings: list[RowError] = []
         cadres = _Cadres(db)
         resolver = activities.TargetResolver(db)
         for row, v in sheet.rows:
@@ -1132,7 +1151,7 @@ class ActivityImporter(Importer):
 
     def preview(self, db, items):
         existing = self._existing(db, items)
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             old = existing.get(item.key)
             if old is None:

@@ -204,3 +204,24 @@ def test_a_good_file_is_previewed_then_confirmed(demo_db):
     assert list(shown["单位名称"]) == ["新能源学院"] and "UTF-8" in texts(at)
     next(b for b in at.button if b.label == "确认导入").click().run()
     assert org.unit_by_name(demo_db, "新能源学院") is not None
+
+
+def test_new_accounts_come_as_files_to_download_once_never_as_a_table_of_passwords(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("accounts").run()
+    at.file_uploader[0].upload(
+        "accounts.csv",
+        "工号,姓名,角色\nn2026001,新同学甲,师生\nn2026002,新同学乙,师生\n".encode(),
+        "text/csv",
+    ).run()
+    next(b for b in at.button if b.label == "确认导入").click().run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "账号清单（Excel）" in labels and "账号开通通知（Word，每人一页）" in labels
+    assert "只能下载一次" in texts(at)
+    shown = [d.value for d in at.dataframe]
+    listed = next(d for d in shown if "账号" in d.columns)
+    assert list(listed["姓名"]) == ["新同学甲", "新同学乙"] and "初始密码" not in listed.columns
+    held = {v for d in shown for col in d.columns for v in d[col].astype(str)}
+    assert not any(len(v) == 12 and v.isalnum() and not v.isdigit() for v in held - {"n2026001", "n2026002"})
