@@ -4,6 +4,8 @@ when LibreOffice is installed)."""
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from pages import common
@@ -54,7 +56,7 @@ def offer(admin: User, opened: list[NewAccount], key: str) -> None:
             st.download_button(
                 f"{label}：已下载" if taken else label,
                 disabled=taken,
-                data=common.owned(admin, lambda name=name, build=build: once(name, build), once=True),
+                data=common.owned(admin, functools.partial(once, name, build), once=True),
                 file_name=file_name,
                 mime=mime,
                 icon=":material/download:",

@@ -121,6 +121,8 @@ if upload is not None:
         st.error(f"文件过大（上限 {config.settings().max_upload_bytes // 1024 // 1024} MB）")
         st.stop()
     digest = imports.file_digest(kind, data)
+    # (file digest, the parked preview, or the refusal, and the confirm form's token)
+    cached: tuple[str, imports.Prepared | None, ImportRejected | None, str | None] | None
     cached = st.session_state.get("import_prepared")
     if cached is None or cached[0] != digest:
         forget_preview()
@@ -128,8 +130,8 @@ if upload is not None:
         # rows wait on disk, not in the session, until 确认导入
         try:
             with common.database() as db:
-                prepared = imports.prepare(db, kind, upload.name, data).park()
-                cached = (digest, prepared, None, submissions.new_token())
+                parked = imports.prepare(db, kind, upload.name, data).park()
+                cached = (digest, parked, None, submissions.new_token())
         except ImportRejected as exc:
             cached = (digest, None, exc, None)
         except PortalError as exc:
@@ -140,11 +142,12 @@ if upload is not None:
     if rejected is not None:
         st.error(rejected.message)
         show_rows("错误清单", rejected.errors, "errors")
-        if getattr(rejected, "warnings", None):
+        if rejected.warnings:
             st.warning(f"另有 {len(rejected.warnings)} 行有提示（改正错误后这些行会照常导入）：")
             show_rows("提示清单", rejected.warnings, "warnings")
         show_decoded(getattr(rejected, "decoded", None))
         st.stop()
+    assert prepared is not None  # the cache holds the refusal or the preview
     show_decoded(prepared.decoded)
     preview = prepared.preview()
     if preview.warnings:

@@ -35,7 +35,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     roles = st.multiselect(
         "角色",
         list(ROLE_LABELS),
-        format_func=ROLE_LABELS.get,
+        format_func=ROLE_LABELS.__getitem__,
         default=["visitor"],
         select_all=False,
         key="new_roles",
@@ -106,7 +106,7 @@ if target:
         roles = st.multiselect(
             "角色",
             list(ROLE_LABELS),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             default=sorted({r.role for r in explicit}),
             select_all=False,
         )
@@ -169,7 +169,7 @@ if target:
                     "单位",
                     unit_ids,
                     index=unit_ids.index(person.unit_id) if person.unit_id in unit_ids else None,
-                    format_func={u.id: u.name for u in units}.get,
+                    format_func={u.id: u.name for u in units}.__getitem__,
                     placeholder="选择单位",
                     key=f"fix_unit_{target.id}",
                 )
@@ -250,8 +250,8 @@ if asked := common.pending("reset_password"):
             )
             st.code(password, language=None)
             st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
-            roles = "、".join(r.label for r in account.roles) if account else ""
-            reset = NewAccount(asked["username"], account.display_name if account else "", password, roles)
+            held = "、".join(r.label for r in account.roles) if account else ""
+            reset = NewAccount(asked["username"], account.display_name if account else "", password, held)
             st.session_state["_opened"] = (reset, f"opened_{secrets.token_hex(4)}")  # offered until taken
             account_files.offer(admin, [reset], key=st.session_state["_opened"][1])
         except PortalError as exc:

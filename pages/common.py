@@ -9,8 +9,8 @@ import base64
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol, TypedDict, TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
@@ -309,25 +309,30 @@ def refused_pages(user: User) -> list[st.Page]:
 
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
-    user = getattr(_this_run, "user", _UNRESOLVED)
-    if user is _UNRESOLVED:
-        user = resolve_user()
+    found = getattr(_this_run, "user", _UNRESOLVED)  # this run's answer: a User, None, or not yet
+    user = found if found is None or isinstance(found, User) else resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
         st.error(REFUSAL)
         st.stop()
-    return user  # type: ignore[return-value]
+    return user
 
 
 # What an action acts on (the override to remove, the day to cancel) is chosen with no default.
 # Streamlit sends a choice back as the label the user saw; when that label has left the list (the
 # first tap of a double tap removed or renamed it) the choice falls back to the default, and with
 # a default the second tap acted on the first entry. With none it falls back to nothing.
-TARGET = {"index": None, "placeholder": "请选择"}
+class Target(TypedDict):
+    index: None
+    placeholder: str
 
 
-def chosen(value: object, what: str) -> bool:
-    """Whether the target of an action is chosen; if not, say which choice is missing."""
+TARGET: Target = {"index": None, "placeholder": "请选择"}
+
+
+def chosen(value: T | None, what: str) -> TypeGuard[T]:
+    """Whether the target of an action is chosen (``value`` is then not None); if not, say which
+    choice is missing."""
     if value is None:
         st.error(f"请选择{what}")
         return False
@@ -386,7 +391,7 @@ def md(text: object) -> str:
 FIGURE_WIDTH = 128  # px: three figures a line on a 390 px phone, all of them on one line on a desktop
 
 
-def figures(items: dict[str, object]) -> None:
+def figures(items: Mapping[str, int | float | str | None]) -> None:
     """A row of figures (label → value) that wraps: two or three a line on a phone, where
     ``st.columns`` would stack them one per line and fill the first screen with numbers."""
     with st.container(horizontal=True, gap="medium"):
@@ -402,6 +407,12 @@ def show_error(exc: PortalError) -> None:
         st.text("\n".join(lines[1:]))
 
 
+class _Place(Protocol):
+    """What ``st.empty()`` returns, as far as FieldErrors uses it (its class is not public API)."""
+
+    def container(self) -> AbstractContextManager[object]: ...
+
+
 class FieldErrors:
     """A submitted form's problems, all at once: each under its input, and every one in a list
     under the submit button (where the user is looking).
@@ -411,7 +422,7 @@ class FieldErrors:
     named as the service names them in ``ValidationError.problems``."""
 
     def __init__(self) -> None:
-        self.places: dict[str, object] = {}
+        self.places: dict[str, _Place] = {}
 
     def under(self, *fields: str) -> None:
         place = st.empty()
@@ -425,7 +436,7 @@ class FieldErrors:
             if p.field in self.places:
                 beside.setdefault(p.field, []).append(p.message)
         for field, messages in beside.items():
-            with self.places[field].container():  # type: ignore[attr-defined]
+            with self.places[field].container():
                 for message in messages:
                     st.error(md(message), icon=":material/error:")
         if len(problems) == 1:

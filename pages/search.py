@@ -21,7 +21,7 @@ sees_activities = not activities.scope_of(user).empty
 with st.expander("筛选", icon=":material/filter_list:"):
     span = st.date_input(
         "日期范围（活动日期 / 反映日期）",
-        value=(),
+        value=[],  # a range, none chosen
         max_value=dates.today(),
         format="YYYY-MM-DD",
         key="search_span",
@@ -32,7 +32,7 @@ with st.expander("筛选", icon=":material/filter_list:"):
     states = st.multiselect(
         "意见建议办理状态",
         list(cases.STATES),
-        format_func=cases.STATE_LABELS.get,
+        format_func=cases.STATE_LABELS.__getitem__,
         key="search_states",
         select_all=True,
     )

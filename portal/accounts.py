@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import audit, config, dates, text
-from .db import write
+from .db import inserted_id, write
 from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
@@ -344,7 +344,7 @@ def create_user(
                 int(bool(must_change and password is not None)),
             ],
         )
-        user_id = cur.lastrowid
+        user_id = inserted_id(cur)
         for r in roles:
             db.execute(
                 "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",

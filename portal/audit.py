@@ -359,7 +359,8 @@ def search(
 ) -> Page:
     """Entries newest first, filtered in SQL; ``total`` counts all matches, ``entries`` one page.
     ``address`` matches from its start (``10.1.`` finds a network), ``outcome`` exactly."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if actor.strip():
         where.append(
             "(u.username = ? COLLATE NOCASE OR u.display_name LIKE ? ESCAPE '\\' OR a.actor LIKE ? ESCAPE '\\')"

@@ -190,9 +190,10 @@ def fetch_replica(
         command += ["-timestamp", timestamp]
     if litestream_config is not None:
         command += ["-config", str(litestream_config)]
-    command.append(
-        replica_source(replica) if replica is not None else configured_database(binary, litestream_config)
-    )
+    if replica is not None:
+        command.append(replica_source(replica))
+    elif litestream_config is not None:  # one of the two, checked above
+        command.append(configured_database(binary, litestream_config))
     try:
         done = subprocess.run(
             command,

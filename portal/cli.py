@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import accounts, api_tokens, audit, config, imports, jobs, logs, seeds
+from . import __version__, accounts, api_tokens, audit, config, imports, jobs, logs, seeds
 from .db import open_db
 from .errors import ImportRejected, PortalError
 
 log = logging.getLogger("portal.cli")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -55,7 +56,7 @@ def report_names() -> None:
     type=click.Path(dir_okay=False),
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
-@click.version_option(package_name="contact-portal")
+@click.version_option(__version__, prog_name="portal")
 @click.pass_context
 def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""

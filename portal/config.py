@@ -38,6 +38,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -380,9 +381,20 @@ class Settings(BaseModel):
 # --- reading --------------------------------------------------------------------------------
 
 
+def _source(field: FieldInfo) -> tuple[str, str, str]:
+    """(variable, secrets.toml section, key) a field is read from, as ``_setting`` recorded them in
+    its ``json_schema_extra`` (section and key empty: secrets.toml has no place for it)."""
+    extra = field.json_schema_extra
+    env = extra.get("env") if isinstance(extra, dict) else None
+    place = (extra.get("secrets") if isinstance(extra, dict) else None) or ["", ""]
+    if not isinstance(env, str) or not isinstance(place, list) or len(place) != 2:
+        raise TypeError(f"a setting not declared with _setting(): {field}")
+    return env, str(place[0]), str(place[1])
+
+
 def environment_names() -> list[str]:
     """Every variable ``Settings`` reads, in declaration order."""
-    return [f.json_schema_extra["env"] for f in Settings.model_fields.values()]  # type: ignore[index]
+    return [_source(f)[0] for f in Settings.model_fields.values()]
 
 
 _SECRETS = os.path.join(".streamlit", "secrets.toml")
@@ -424,8 +436,8 @@ def read(environ: dict[str, str] | None = None, secrets: dict[str, Any] | None =
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for field in Settings.model_fields.values():
-        extra = field.json_schema_extra or {}
-        names = [extra["env"], *(k for k, v in DEPRECATED.items() if v == extra["env"])]  # type: ignore[index]
+        variable, section, key = _source(field)
+        names = [variable, *(k for k, v in DEPRECATED.items() if v == variable)]
         given = {n: env[n] for n in names if env.get(n, "").strip()}
         if len(set(given.values())) > 1:
             problems.append(
@@ -435,7 +447,6 @@ def read(environ: dict[str, str] | None = None, secrets: dict[str, Any] | None =
         if given:
             raw[names[0]] = next(iter(given.values()))
             continue
-        section, _, key = ".".join(extra.get("secrets", [])).partition(".")  # type: ignore[arg-type]
         if section and isinstance(secrets.get(section), dict) and key in secrets[section]:
             value = secrets[section][key]
             if value not in ("", None):
@@ -498,7 +509,7 @@ def _problem(error: Any, raw: dict[str, Any]) -> str:
     return f"{name} = {shown}：{why}"
 
 
-_FIELD_BY_ENV = {f.json_schema_extra["env"]: n for n, f in Settings.model_fields.items()}  # type: ignore[index]
+_FIELD_BY_ENV = {_source(f)[0]: n for n, f in Settings.model_fields.items()}
 _cached: tuple[Any, Settings] | None = None
 
 
@@ -539,9 +550,7 @@ def describe(found: Settings | None = None) -> list[tuple[str, str, str]]:
     secrets = _load_secrets(path)
     rows = []
     for name, field in Settings.model_fields.items():
-        extra = field.json_schema_extra or {}
-        variable = extra["env"]  # type: ignore[index]
-        section, key = (list(extra.get("secrets", [])) + ["", ""])[:2]  # type: ignore[arg-type]
+        variable, section, key = _source(field)
         if variable in env or any(env.get(old) for old, new in DEPRECATED.items() if new == variable):
             source = "environment"
         elif section and key in (secrets.get(section) or {}):

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
+from sqlite_utils.db import Table
 
 from . import config
 from .chain import COLUMNS, GENESIS, entry_hash
@@ -1257,7 +1258,7 @@ def open_db(path: str | Path | None = None) -> Iterator[Database]:
     key = _file_key(target)
     known = key is not None and key in _set_up and target.exists()
     identity = _identity(target) if known else None
-    db = _take(key, identity) if known and identity is not None else None
+    db = _take(key, identity) if key is not None and identity is not None else None
     if db is None:
         db = connect(target, shared=known)
     try:
@@ -1269,7 +1270,7 @@ def open_db(path: str | Path | None = None) -> Iterator[Database]:
     except BaseException:
         db.close()
         raise
-    if known and identity is not None:
+    if key is not None and identity is not None:  # known: only a known file has an identity here
         _give_back(key, identity, db)
     else:
         db.close()
@@ -1315,6 +1316,15 @@ def after_commit(db: Database, action: Callable[[], None]) -> None:
         _AFTER_COMMIT.setdefault(db, []).append(action)
     else:
         action()
+
+
+def inserted_id(source: sqlite3.Cursor | Table) -> int:
+    """The rowid the INSERT just run on ``source`` (a cursor, or a table after ``.insert()``) made.
+    Both type it ``int | None``: None only when nothing was inserted, which is a bug here."""
+    rowid = source.lastrowid if isinstance(source, sqlite3.Cursor) else source.last_rowid
+    if rowid is None:
+        raise RuntimeError("nothing was inserted")
+    return rowid
 
 
 @contextmanager
@@ -1384,6 +1394,17 @@ def _begin_immediate(db: Database) -> None:
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
+
+
+def kept_setting(db: Database, key: str, make: Callable[[], str]) -> str:
+    """The setting ``key``; the first time it is asked for, ``make()``'s value, kept. Processes
+    asking at once keep one value: the first insert wins, the others read it."""
+    found = get_setting(db, key)
+    if found is not None:
+        return found
+    with write(db, housekeeping=True):
+        db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [key, make()])
+        return db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0]
 
 
 def set_setting(db: Database, key: str, value: str) -> None:

@@ -302,8 +302,7 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
             len(errors),
             extra={"kind": kind, "file": filename, "rows": len(sheet.rows), "errors": len(errors)},
         )
-        rejected = ImportRejected(_by_row(errors))
-        rejected.warnings = _by_row(warnings)
+        rejected = ImportRejected(_by_row(errors), warnings=_by_row(warnings))
         rejected.decoded = decoded(sheet, errors, warnings)
         raise rejected
     return Prepared(
@@ -454,7 +453,8 @@ class UnitImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         for row, values in sheet.rows:
             name = _field(text.name, values.get("单位名称"), "单位名称", row, errors, 60)
             kind_text = check_text(values.get("单位类型"), "单位类型", row, errors, required=True)
@@ -474,7 +474,7 @@ class UnitImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             row = db.execute("SELECT kind, code FROM units WHERE name = ?", [item.name]).fetchone()
             if row is None:
@@ -525,7 +525,8 @@ class CadreImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         names: dict[str, tuple[str, int]] = {}
         units: dict = {}
         for row, v in sheet.rows:
@@ -574,7 +575,7 @@ class CadreImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             person = org.person_by_staff_no(db, item.staff_no)
             post = None
@@ -587,7 +588,7 @@ class CadreImporter(Importer):
                     ),
                     None,
                 )
-            if post is None:
+            if person is None or post is None:
                 counts["created"] += 1
                 continue
             wanted_tags = sorted(set(item.tags) - {"school_leader", "middle_cadre", "cpc_member"})
@@ -697,7 +698,8 @@ class AccountImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         units: dict = {}
         for row, v in sheet.rows:
             staff_no = _field(text.code, v.get("工号"), "工号", row, errors)
@@ -862,7 +864,9 @@ class _Cadres:
         return hit[0]
 
 
-def _college(db: Database, code: str, name: str, cache: dict) -> tuple[str | None, str | None]:
+def _college(
+    db: Database, code: str, name: str, cache: dict[str, org.Unit | None]
+) -> tuple[str | None, str | None]:
     """(canonical code, the sheet's own code when it differs) of a 联系学院 target: the college's name,
     found by its 单位编码 or name in 对象编号, else by 对象名称."""
     for ref in (code, name):
@@ -896,8 +900,10 @@ class AssignmentImporter(Importer):
     def parse(self, db, sheet):
         from . import assignments
 
-        items, errors = [], []
-        cadres, units = _Cadres(db), {}
+        items = []
+        errors: list[RowError] = []
+        cadres = _Cadres(db)
+        units: dict[str, org.Unit | None] = {}
         keys = []
         for row, v in sheet.rows:
             staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
@@ -978,7 +984,7 @@ class AssignmentImporter(Importer):
         return found
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item, _, _ in items:
             row = db.execute(
                 "SELECT target_name, start_date, end_date FROM assignments WHERE cadre_id = ? AND kind = ? "
@@ -1074,7 +1080,9 @@ class ActivityImporter(Importer):
     def parse(self, db, sheet):
         from . import activities
 
-        items, errors, warnings = [], [], []
+        items = []
+        errors: list[RowError] = []
+        warnings: list[RowError] = []
         cadres = _Cadres(db)
         resolver = activities.TargetResolver(db)
         for row, v in sheet.rows:
@@ -1143,7 +1151,7 @@ class ActivityImporter(Importer):
 
     def preview(self, db, items):
         existing = self._existing(db, items)
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             old = existing.get(item.key)
             if old is None:

@@ -706,7 +706,7 @@ def correct(
         if current.person_id is not None:
             columns = {k: v for k, v in changes.items() if k in ("name", "phone", "kind", "unit_id")}
             if columns:
-                db["people"].update(current.person_id, columns)
+                db.table("people").update(current.person_id, columns)
         if "phone" in changes:
             said.append(f"手机号 {current.phone_masked or '无'} → {mask(str(changes['phone'])) or '无'}")
         if "kind" in changes:

@@ -280,12 +280,13 @@ class Policy(BaseModel):
     def rule_problems(self, rule_set: RuleSet) -> list[str]:
         """What in a rule set does not fit this policy's vocabulary (systems, subtypes, tags, departments)."""
         problems: list[str] = []
-        ids = [r.id for r in [*rule_set.rules, *rule_set.institutional]]
+        every: list[Rule | InstitutionalRule] = [*rule_set.rules, *rule_set.institutional]
+        ids = [r.id for r in every]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             problems.append(f"规则编号重复：{'、'.join(dupes)}")
         systems = {s.name: s for s in self.systems}
-        for rule in [*rule_set.rules, *rule_set.institutional]:
+        for rule in every:
             system = systems.get(rule.system)
             if system is None:
                 problems.append(f"规则 {rule.id}：制度“{rule.system}”不存在")
@@ -313,7 +314,8 @@ class Policy(BaseModel):
         return RuleSet(rules=self.rules, institutional=self.institutional)
 
     def rule(self, rule_id: str) -> Rule | InstitutionalRule:
-        for r in [*self.rules, *self.institutional]:
+        every: list[Rule | InstitutionalRule] = [*self.rules, *self.institutional]
+        for r in every:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)

@@ -150,9 +150,9 @@ def record_consent(
         audit.record(db, user.id, "consent.give" if given else "consent.withdraw", what)
         if not given:
             affected = (
-                [r[0] for r in db.execute("SELECT id FROM cases WHERE booking_id = ?", [booking_id])]
-                if booking_id is not None
-                else [case_id]
+                [case_id]
+                if case_id is not None
+                else [r[0] for r in db.execute("SELECT id FROM cases WHERE booking_id = ?", [booking_id])]
             )
             for cid in affected:
                 _take_down(db, cid, user.id, WITHDRAWN_BY_RAISER)
@@ -161,7 +161,9 @@ def record_consent(
 def _in_force(db: Database, booking_id: int | None, case_id: int | None) -> bool:
     if case_id is not None:
         return consents(db, [case_id]).get(case_id, False)
-    return booking_consent(db, booking_id)  # type: ignore[arg-type]
+    if booking_id is not None:
+        return booking_consent(db, booking_id)
+    raise ValueError("a consent is about one booking or one case")
 
 
 def consents(db: Database, case_ids: list[int]) -> dict[int, bool]:

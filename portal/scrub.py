@@ -220,9 +220,9 @@ def scrub(text: str, known: Known | None = None) -> Result:
     names = frozenset(n.strip() for n in known.names if len(n.strip()) >= 2) | frozenset(
         n for n in known.everyone if len(n) >= 3
     )
-    pattern = _alternation(names)
-    if pattern is not None:
-        text = sub("name", pattern, "某某", text)
+    names_pattern = _alternation(names)
+    if names_pattern is not None:
+        text = sub("name", names_pattern, "某某", text)
     text = sub("name", _CALLED, lambda m: m.group(1) + "某某", text)
     text = sub_titled(text, hits)
     return Result(text, hits)

@@ -253,9 +253,10 @@ def search(
             limit,
         )
         results.activities = [_activity_hit(r, query) for r in rows]
-    where, params = (None, [])
+    case_where: str | None = None
+    case_params: list = []
     if "case" in kinds:  # every case the viewer may see, withdrawn ones too unless states are named
-        where, params = cases.filter_clause(
+        case_where, case_params = cases.filter_clause(
             viewer,
             scope="all",
             states=case_states,
@@ -264,7 +265,7 @@ def search(
             since=since,
             until=until,
         )
-    if where is not None:
+    if case_where is not None:
         results.case_total, rows = _matches(
             db,
             "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, "
@@ -272,8 +273,8 @@ def search(
             "search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1",
             "c.contact_date DESC, c.id DESC",
             expression,
-            where,
-            params,
+            case_where,
+            case_params,
             limit,
         )
         results.cases = [_case_hit(r, query, viewer) for r in rows]

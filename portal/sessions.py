@@ -31,7 +31,7 @@ from sqlite_utils import Database
 
 from . import audit, config, dates
 from .accounts import User, get_user
-from .db import get_setting, open_db, write
+from .db import kept_setting, open_db, write
 from .errors import PortalError
 
 log = logging.getLogger("portal")
@@ -58,15 +58,7 @@ def secret_key(db: Database) -> str:
     configured = config.settings().secret_key
     if configured is not None:
         return configured.get_secret_value()
-    key = get_setting(db, "secret_key")
-    if key is None:
-        with write(db, housekeeping=True):
-            db.execute(
-                "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)",
-                [secrets.token_urlsafe(48)],
-            )
-        key = get_setting(db, "secret_key")
-    return key  # type: ignore[return-value]
+    return kept_setting(db, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 def start(db: Database, user_id: int, sso_key: str | None = None) -> tuple[str, str]:

@@ -31,7 +31,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import config
@@ -331,7 +331,12 @@ def _feed(archive: zipfile.ZipFile, name: str, target: _Target) -> Iterator[None
 
     _no_dtd(archive, name)
     parser = etree.XMLParser(
-        target=target, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        # lxml-stubs types a target's arguments as str | bytes; lxml gives an XML target str
+        target=target,  # type: ignore[arg-type]
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
     )
     with archive.open(name) as fh:
         while chunk := fh.read(_CHUNK):
@@ -603,14 +608,15 @@ class _Sheet(_Target):
         elif tag == _T:
             self._text = None
         elif tag == _C and self._cell is not None:
-            self._store()
+            if self._values is not None:  # always: a cell is read only inside its row
+                self._store(self._cell, self._values)
             self._cell = None
         elif tag == _ROW and self._values is not None:
             self.rows.append((self.number, self._values))
             self._values = None
 
-    def _store(self) -> None:
-        col, kind, style = self._cell
+    def _store(self, cell: tuple[int, str, int], values: list[object]) -> None:
+        col, kind, style = cell
         if col >= MAX_COLUMNS:
             return
         raw = self._value
@@ -630,7 +636,6 @@ class _Sheet(_Target):
             value = _number(raw)
             if style in self.dates:
                 value = _excel_date(value, self.date1904)
-        values = self._values
         if col >= len(values):
             values.extend([None] * (col + 1 - len(values)))
         values[col] = value
@@ -662,19 +667,22 @@ def check_text(
     return text
 
 
-def write_xlsx_template(columns: list[str], example: list[object] | None = None) -> bytes:
+def write_xlsx_template(columns: Sequence[str], example: Sequence[object] | None = None) -> bytes:
     """A template users download and fill: the header row, and one example row when given."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
-    ws.append(columns)
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
+    ws.append(list(columns))
     if example:
         ws.append([str(v) for v in example])
         for cell in ws[2]:
             cell.data_type = "s"  # text as typed: 工号 keeps leading zeros, dates stay as written
     for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(12, len(col) * 3)
+        ws.column_dimensions[get_column_letter(i)].width = max(12, len(col) * 3)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

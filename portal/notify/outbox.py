@@ -363,7 +363,8 @@ _SQL = (
 def entries(
     db: Database, *, state: str | None = None, user_id: int | None = None, limit: int = 500
 ) -> list[Entry]:
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if state is not None:
         where.append("o.state = ?")
         params.append(state)

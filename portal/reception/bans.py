@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from .. import audit, dates, periods, text
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import NotFound, ValidationError
 from ..notify import events as notify_events
 from .access import require_manager
@@ -128,18 +128,20 @@ def apply_rule(db: Database, user_ids: list[int], day: dt.date, tpl: DayTemplate
             days = "、".join(dates.format_date(d, weekday=False) for _, d in found)
             reason = f"{period.label}预约后未到 {len(found)} 次（{days}）"
             until = day + dt.timedelta(weeks=tpl.no_show_weeks)
-            ban_id = db.execute(
-                "INSERT INTO booking_bans (user_id, starts, until, reason, basis, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    user_id,
-                    day.isoformat(),
-                    until.isoformat(),
-                    reason,
-                    json.dumps([i for i, _ in found]),
-                    dates.stamp(),
-                ],
-            ).lastrowid
+            ban_id = inserted_id(
+                db.execute(
+                    "INSERT INTO booking_bans (user_id, starts, until, reason, basis, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        user_id,
+                        day.isoformat(),
+                        until.isoformat(),
+                        reason,
+                        json.dumps([i for i, _ in found]),
+                        dates.stamp(),
+                    ],
+                )
+            )
             notify_events.booking_ban(db, ban_id)
             made.append(ban_id)
     return made

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
 from . import bans, ical, roster, waitlist
@@ -308,7 +308,7 @@ def book(
     outcome = submissions.once(
         db, token, "booking", lambda: _book(db, user, data, now, rng).id, user_id=user.id
     )
-    return _load(db, outcome.object_id)
+    return _load(db, outcome.made_id)
 
 
 def _book(
@@ -356,23 +356,25 @@ def _book(
                 free = [s for s in range(1, tpl.visits_per_slot + 1) if s not in taken]
                 if not free:
                     raise Conflict(SEAT_TAKEN)
-                booking_id = db.execute(
-                    "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
-                    "group_size, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
-                    [
-                        _new_code(rng),
-                        day.isoformat(),
-                        data.slot,
-                        free[0],
-                        user.id,
-                        values["category"],
-                        values["subject"],
-                        values["description"],
-                        values["phone"],
-                        values["group_size"],
-                        now.isoformat(timespec="seconds"),
-                    ],
-                ).lastrowid
+                booking_id = inserted_id(
+                    db.execute(
+                        "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
+                        "group_size, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
+                        [
+                            _new_code(rng),
+                            day.isoformat(),
+                            data.slot,
+                            free[0],
+                            user.id,
+                            values["category"],
+                            values["subject"],
+                            values["description"],
+                            values["phone"],
+                            values["group_size"],
+                            now.isoformat(timespec="seconds"),
+                        ],
+                    )
+                )
                 waitlist.booked_directly(db, user.id, day, now)
                 if data.publish_consent:
                     publication.record_consent(db, user, given=True, booking_id=booking_id)

@@ -314,7 +314,7 @@ def _clip(value: str, limit: int) -> str:
 
 def activity_fields(db: Database, day: dt.date) -> dict:
     """The activity's fields from the day's recorded receptions (ActivityInput's names)."""
-    found = roster.get_day(db, day)
+    found = roster.require_day(db, day)
     received = [b for b in day_bookings(db, day) if b.status == "received"]
     handed_items = [
         r[0]
@@ -380,7 +380,7 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
     """Write the day's 接待日 activity from its receptions; ``handed`` (booking id, department,
     opinion item) is a new hand-over: its item joins the activity's opinions and so opens its
     case, raised by the visitor. Returns the activity's id."""
-    found = roster.get_day(db, day)
+    found = roster.require_day(db, day)
     with write(db):
         fields = activity_fields(db, day)
         raisers = _raisers(db, day, handed)

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from .. import dates, states, submissions, text, workdays
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..notify import events as notify_events
 from . import bans
@@ -243,21 +243,23 @@ def _join(db: Database, user: User, data: WaitInput, now: dt.datetime | None) ->
             raise Conflict("该接待日还有空余时段，请直接预约")
         if data.slot is not None and free[data.slot]:
             raise Conflict(f"时段 {tpl.slot_label(data.slot)} 还有空位，请直接预约")
-        return db.execute(
-            "INSERT INTO waitlist (date, slot, user_id, category, subject, description, phone, group_size, "
-            "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)",
-            [
-                day.isoformat(),
-                data.slot,
-                user.id,
-                data.category,
-                subject,
-                description,
-                phone,
-                data.group_size,
-                _stamp(now),
-            ],
-        ).lastrowid
+        return inserted_id(
+            db.execute(
+                "INSERT INTO waitlist (date, slot, user_id, category, subject, description, phone, group_size, "
+                "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)",
+                [
+                    day.isoformat(),
+                    data.slot,
+                    user.id,
+                    data.category,
+                    subject,
+                    description,
+                    phone,
+                    data.group_size,
+                    _stamp(now),
+                ],
+            )
+        )
 
 
 def leave(db: Database, user: User, entry_id: int, *, now: dt.datetime | None = None) -> Entry:
@@ -315,24 +317,26 @@ def fill(
             if _cannot_take(db, w, day, now):
                 continue
             seat = free[slot].pop(0)
-            booking_id = db.execute(
-                "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
-                "group_size, status, created_at, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
-                [
-                    new_code(db),
-                    day.isoformat(),
-                    slot,
-                    seat,
-                    w["user_id"],
-                    w["category"],
-                    w["subject"],
-                    w["description"],
-                    w["phone"],
-                    w["group_size"],
-                    _stamp(now),
-                    _stamp(tpl.confirm_by(day)) if offer else None,
-                ],
-            ).lastrowid
+            booking_id = inserted_id(
+                db.execute(
+                    "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
+                    "group_size, status, created_at, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
+                    [
+                        new_code(db),
+                        day.isoformat(),
+                        slot,
+                        seat,
+                        w["user_id"],
+                        w["category"],
+                        w["subject"],
+                        w["description"],
+                        w["phone"],
+                        w["group_size"],
+                        _stamp(now),
+                        _stamp(tpl.confirm_by(day)) if offer else None,
+                    ],
+                )
+            )
             db.execute(
                 "UPDATE waitlist SET state = 'promoted', ended_at = ?, booking_id = ?, end_reason = ? WHERE id = ?",
                 [_stamp(now), booking_id, "已递补" if not offer else "已递补，待确认", w["id"]],
