@@ -10,7 +10,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from pages import common
-from portal import cache, cases, dates, kpis, links, periods, publication, ratings, submissions
+from portal import cache, cases, dates, kpis, links, periods, publication, ratings, sessions, submissions
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.policy import RATING_LABELS, RATINGS, policy
@@ -274,19 +274,37 @@ def publish_consent(
     published: bool = False,
 ) -> None:
     """The raiser's own, separate and revocable word about 答复公开 (PIPL Art. 25): a box of its own,
-    its full wording one tap away, acted on when changed (withdrawing takes a published answer down)."""
+    its full wording one tap away, acted on when the person changes it (withdrawing takes a published
+    answer down).
+
+    Only a tap on the box records a word (``on_change``); the box always shows the word in force. A
+    box compared with the database instead took a tick this tab still showed for a new word: a
+    consent withdrawn in another tab was given again, unasked, by this tab's next run."""
     key = f"consent_{'case' if case_id is not None else 'booking'}_{case_id or booking_id}"
-    wanted = st.checkbox(
-        "同意隐去个人信息后公开答复（可随时撤回）", value=given, key=key, help=publication.CONSENT_WORDING
+    st.session_state[key] = given  # the word in force, whatever this tab showed before
+    st.checkbox(
+        "同意隐去个人信息后公开答复（可随时撤回）",
+        key=key,
+        help=publication.CONSENT_WORDING,
+        on_change=_consent_changed,
+        args=(viewer, key, case_id, booking_id),
     )
     if published and given:
         st.caption("本件的答复已在“答复公开”栏目公开（已隐去个人信息）；取消勾选即撤回同意，立即撤下。")
-    if wanted != given:
-        with common.database() as db:
-            publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
-        st.session_state["consent_notice"] = (
-            "已同意：答复办结后可在隐去个人信息后公开。"
-            if wanted
-            else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")
-        )
-        st.rerun()
+
+
+def _consent_changed(viewer: User, key: str, case_id: int | None, booking_id: int | None) -> None:
+    """The person ticked or cleared the box (a callback: runs before the page, once per tap)."""
+    wanted = bool(st.session_state.get(key))
+    with common.database() as db:
+        # the session is checked again: a callback runs before the page's own check
+        who = sessions.resume(db, st.session_state.get("session_id", ""))
+        if who is None or who.id != viewer.id:
+            return  # the page sends the person to the login
+        published = case_id is not None and bool(publication.published_case_ids(db, [case_id]))
+        publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
+    st.session_state["consent_notice"] = (
+        "已同意：答复办结后可在隐去个人信息后公开。"
+        if wanted
+        else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")
+    )
