@@ -473,8 +473,7 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
     note = f"随 {lead['number']} {ACTION_LABELS[action]}"
     for dup in followers:
         if action == "answered" and dup["state"] in OPEN_STATES:
-            _set(db, dup["id"], state="answered", answer=lead["answer"], answered_at=at)
-            record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, lead["answer"])
+            answer_duplicate(db, dup, lead, at, actor_id)
         elif action == "closed" and dup["state"] == "answered":
             _set(db, dup["id"], state="closed", closed_at=at)
             _quiet_event(db, dup["id"], actor_id, "closed", "answered", "closed", note, at)
@@ -483,6 +482,14 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
             follows["responsible_dept"] = lead["responsible_dept"]
             _set(db, dup["id"], **follows)
             _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
+
+
+def answer_duplicate(db: Database, dup: dict, lead: dict, at: str, actor_id: int | None) -> None:
+    """Answer the open duplicate ``dup`` with the answer of ``lead``, the case it was merged into
+    (its raiser is told, as by ``answer``), inside the caller's transaction."""
+    text = lead["answer"]
+    _set(db, dup["id"], state="answered", answer=text, answered_at=at)
+    record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, text)
 
 
 def _quiet_event(
