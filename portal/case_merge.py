@@ -3,8 +3,9 @@
 The duplicate keeps its number, its raiser and its own history; it follows the case it was merged
 into (``cases.merged_into``): while that one is open the duplicate takes its state, unit and
 department and leaves the department's lists (it is no work of its own); the answer of that case
-answers the duplicate too (its raiser is told and rates it as any answer, ``portal.ratings``); its
-办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
+answers the duplicate too (its raiser is told and rates it as any answer, ``portal.ratings``), with the
+duplicate's own number and raiser's name where it names those of that case
+(``cases.answered_as_duplicate``); its 办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
 it was merged into (pages/cases.py). A duplicate reopened on its own (its raiser not satisfied) is
 handled by itself again (``cases.reopen_row``), as after ``unmerge``.
 

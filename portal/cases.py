@@ -484,10 +484,22 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
             _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
 
 
+def answered_as_duplicate(text: str, lead: dict, dup: dict) -> str:
+    """The answer of ``lead`` as the raiser of ``dup``, merged into it, reads it: where it names the
+    lead's number or its raiser (a 常用答复's {编号} and {提出人}, or typed), it names the duplicate's own,
+    so that one raiser is never shown another's name, nor a number he cannot open. A one-character name
+    is left alone (it would change other words)."""
+    text = text.replace(lead["number"], dup["number"])
+    name = lead["raiser_name"] or ""
+    if len(name) > 1 and name != dup["raiser_name"]:
+        text = text.replace(name, dup["raiser_name"] or "提出人")
+    return text
+
+
 def answer_duplicate(db: Database, dup: dict, lead: dict, at: str, actor_id: int | None) -> None:
     """Answer the open duplicate ``dup`` with the answer of ``lead``, the case it was merged into
     (its raiser is told, as by ``answer``), inside the caller's transaction."""
-    text = lead["answer"]
+    text = answered_as_duplicate(lead["answer"], lead, dup)
     _set(db, dup["id"], state="answered", answer=text, answered_at=at)
     record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, text)
 
