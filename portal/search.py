@@ -6,7 +6,7 @@ match — 食 as well as 食堂 or 食堂卫生 (the trigram tokenizer cannot fi
 characters). Latin words, numbers and codes (C-CS, 2026-0221, 工号) are tokens as usual.
 
 Writes to activities and cases only note the changed rows (triggers → ``search_queue``, see the
-migration in db.py); ``refresh`` indexes them, and ``search`` refreshes first, so results are
+migration in migrations.py); ``refresh`` indexes them, and ``search`` refreshes first, so results are
 never stale and no write path has to remember the index.
 """
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .. import accounts, answer_templates
+from .. import answer_templates
+from .context import account
 from .people import DEPARTMENT_ACCOUNTS
 
 TEMPLATES = {
@@ -37,7 +38,7 @@ TEMPLATES = {
 def build(db: Database, ctx) -> str:
     made = 0
     for dept, templates in TEMPLATES.items():
-        clerk = accounts.find_user(db, DEPARTMENT_ACCOUNTS[dept])
+        clerk = account(db, DEPARTMENT_ACCOUNTS[dept])
         for title, body in templates:
             answer_templates.save_template(db, clerk, dept, title, body)
             made += 1

@@ -222,3 +222,40 @@ def test_what_the_release_issued_still_works(release):
         assert outbox.get_prefs(db, student.id).email == "student@example.edu.cn"
         queued = outbox.entries(db, user_id=student.id)
         assert [e.message.subject for e in queued] == ["您反映的问题已答复"]
+
+
+def _shape(db: Database) -> dict[str, dict[str, object]]:
+    """Every table as SQLite enforces it: columns (type, NOT NULL, default, key), CHECKs, foreign keys
+    with their actions, indexes and triggers — whatever text the schema holds them in."""
+    found: dict[str, dict[str, object]] = {}
+    for table in db.tables:
+        if table.name.startswith(("search_index", "sqlite_")) or table.name == "_sqlite_migrations":
+            continue
+        found[table.name] = {
+            "columns": sorted((c.name, c.type, c.notnull, c.default_value, c.is_pk) for c in table.columns),
+            "checks": sorted((c.column, re.sub(r"\s+", " ", c.check)) for c in table.checks),
+            "foreign keys": sorted(
+                (fk.column, fk.other_table, fk.other_column, fk.on_delete, fk.on_update)
+                for fk in table.foreign_keys
+            ),
+            "indexes": sorted((i.name, tuple(i.columns), i.unique, i.partial) for i in table.indexes),
+            "triggers": sorted(t.name for t in table.triggers),
+        }
+    return found
+
+
+def test_an_upgraded_database_has_the_schema_of_a_new_one(release, tmp_path):
+    """The migrations a release ran (its CHECKs widened by editing the schema table) and those a new
+    database runs (the same CHECKs widened by rebuilding the table) end in the same constraints, keys,
+    indexes and triggers."""
+    _, path, _, _ = release
+    with open_db(path) as upgraded, open_db(tmp_path / "new.sqlite3") as new:
+        old_shape, new_shape = _shape(upgraded), _shape(new)
+    assert old_shape.keys() == new_shape.keys()
+    differences = {
+        (table, part): (old_shape[table][part], new_shape[table][part])
+        for table in new_shape
+        for part in new_shape[table]
+        if old_shape[table][part] != new_shape[table][part]
+    }
+    assert not differences

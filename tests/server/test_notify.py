@@ -725,8 +725,9 @@ def test_nothing_is_queued_for_an_account_already_disabled(demo_db, smtp):
 
 def test_the_skipped_state_migration_keeps_queued_messages_and_may_run_again(tmp_path):
     from portal import db as portal_db
+    from portal import migrations as schema
 
-    (migration,) = [f for name, f in vars(portal_db).items() if name.endswith("_notify_skipped")]
+    (migration,) = [f for name, f in vars(schema).items() if name.endswith("_notify_skipped")]
     handle = portal_db.connect(tmp_path / "old.sqlite3")
     with portal_db.write(handle):
         portal_db.migrations.apply(handle, stop_before=migration.__name__)
