@@ -193,7 +193,9 @@ class Satisfaction(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rate_within: int = Field(default=10, ge=1, le=60)  # the raiser rates within N working days of the answer
+    rate_within: int = Field(
+        default=5, ge=1, le=60
+    )  # the raiser rates within N working days (never past followup_after)
     followup_after: int = Field(default=5, ge=0, le=60)  # unrated after N working days: the office's 回访
     on_unsatisfied: list[OnUnsatisfied] = Field(
         default=[OnUnsatisfied(times=1, action="reopen"), OnUnsatisfied(times=2, action="supervise")],

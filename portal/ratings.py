@@ -2,7 +2,8 @@
 
 * The person who raised the case rates the latest answer — 满意 / 基本满意 / 不满意, with a comment
   (required for 不满意: the department must know what to do again) — within
-  ``satisfaction.rate_within`` working days of it (``rate``), on 我的诉求 or from the answer's message.
+  ``satisfaction.rate_within`` working days of it, never past the start of the 回访 (``rate``), on
+  我的诉求 or from the answer's message.
 * An answer left unrated ``satisfaction.followup_after`` working days (at once when the raiser has no
   account) awaits the responsible department's 回访 (``follow_up``: 电话 / 面谈 / 其他, the person's view
   as a rating, who made it and when), which counts as the rating. Never earlier: a department does not
@@ -109,10 +110,18 @@ def _answer_day(case: cases.Case) -> dt.date | None:
     return dt.date.fromisoformat(case.answered_at[:10]) if case.answered_at else None
 
 
+def rating_days() -> int:
+    """The raiser's own window, in working days after the answer: ``rate_within``, but never past the day
+    the 回访 begins (``followup_after``) — a department must not rate its own answer (and so its own
+    满意率) while the person may still do so, nor take the rating out of his or her hands."""
+    sat = policy().satisfaction
+    return min(sat.rate_within, sat.followup_after)
+
+
 def rate_by(db: Database, case: cases.Case) -> dt.date | None:
     """The last day the raiser may rate the latest answer (None: not answered)."""
     day = _answer_day(case)
-    return None if day is None else workdays.due_date(db, day, policy().satisfaction.rate_within)
+    return None if day is None else workdays.due_date(db, day, rating_days())
 
 
 def followup_from(db: Database, case: cases.Case) -> dt.date | None:
@@ -283,7 +292,7 @@ def rate(db: Database, case_id: int, rating: str, actor: User, comment: str = ""
         assert rate_by is not None  # an answer standing unrated has its window
         if dates.today() > rate_by:
             raise Conflict(
-                f"答复后 {policy().satisfaction.rate_within} 个工作日内（至 "
+                f"答复后 {rating_days()} 个工作日内（至 "
                 f"{dates.format_date(rate_by, weekday=False)}）可以评价，现已超过期限；办理部门会回访您"
             )
         return _record(db, row, answer, rating, comment, actor.id, via="raiser")
