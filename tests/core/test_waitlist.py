@@ -190,27 +190,3 @@ def test_more_visits_per_slot_go_to_the_people_waiting(demo_db):
     assert reception.mine_on(demo_db, first, dt.date(2026, 12, 2)).slot == "08:30"
     assert reception.mine_on(demo_db, second, NEXT) is not None
     assert waitlist.waiting_count(demo_db, NEXT) == 0
-
-
-def test_a_visitor_checked_in_is_never_cancelled_afterwards_as_an_unconfirmed_offer(demo_db, monkeypatch):
-    """An offered place its holder never confirmed, but who came on the day and was checked in (the QR
-    code opens 签到 directly, which does not run the clock): the clock running later must not cancel a
-    visitor already at the desk — the 接待记录 could then no longer be written (该预约已取消)."""
-    from portal.reception import day as reception_day
-
-    held = fill_the_day(demo_db)
-    came = visitors(demo_db, 1)[0]
-    waitlist.join(demo_db, came, wish(), now=NOW)
-    reception.cancel(demo_db, holder(demo_db, held["08:30"]), held["08:30"].id, now=NOW)
-    offered = reception.mine_on(demo_db, came, NEXT)
-    assert offered.awaiting_confirmation
-    monkeypatch.setenv("PORTAL_TODAY", f"{NEXT.isoformat()}T08:40:00")
-    reception_day.check_in(demo_db, user(demo_db, "dangban"), offered.id)
-    waitlist.sweep(demo_db, now=at(NEXT.isoformat(), "08:45"))
-    kept = reception.get_booking(demo_db, came, offered.id)
-    assert (kept.status, bool(kept.checked_in_at), kept.awaiting_confirmation) == ("booked", True, False)
-    record = reception_day.ReceptionRecord(outcome="answered", answer="当面答复")
-    assert (
-        reception_day.record_reception(demo_db, user(demo_db, "dangban"), offered.id, record).status
-        == "received"
-    )
