@@ -192,3 +192,20 @@ def test_a_duplicates_raiser_reads_the_answer_with_his_own_number_and_name(db, p
     assert cases.get_case(db, late.id, people["second"]).answer.startswith(
         f"second同学：您好！您反映的问题（{late.number}）"
     )
+
+
+def test_who_does_not_handle_the_case_reads_no_duplicates_raiser_or_words_in_its_history(db, people):
+    """The case's history says what went into it; the duplicate's raiser and words are for those who
+    handle it (they see the duplicate itself), not for a supervising department or the case's cadre,
+    who may not open the duplicate."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "实验室通风橱不工作")
+    dup = _raised(db, people, "second", "化学楼通风橱坏了，身体不适")
+    db.execute("UPDATE cases SET supervisor = '学工部' WHERE id = ?", [lead.id])  # 学工部 supervises it
+    case_merge.merge(db, dup.id, lead.number, clerk, "同一台通风橱")
+    handled = next(e.note for e in cases.events(db, lead.id, clerk) if e.action == "merged_with")
+    assert "second" in handled and "身体不适" in handled  # the department's own record keeps them
+    with pytest.raises(NotFound):
+        cases.get_case(db, dup.id, people["xuegong"])
+    seen = next(e.note for e in cases.events(db, lead.id, people["xuegong"]) if e.action == "merged_with")
+    assert seen == f"合并 {dup.number}"
