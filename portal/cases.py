@@ -473,8 +473,7 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
     note = f"随 {lead['number']} {ACTION_LABELS[action]}"
     for dup in followers:
         if action == "answered" and dup["state"] in OPEN_STATES:
-            _set(db, dup["id"], state="answered", answer=lead["answer"], answered_at=at)
-            record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, lead["answer"])
+            answer_duplicate(db, dup, lead, at, actor_id)
         elif action == "closed" and dup["state"] == "answered":
             _set(db, dup["id"], state="closed", closed_at=at)
             _quiet_event(db, dup["id"], actor_id, "closed", "answered", "closed", note, at)
@@ -483,6 +482,26 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
             follows["responsible_dept"] = lead["responsible_dept"]
             _set(db, dup["id"], **follows)
             _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
+
+
+def answered_as_duplicate(text: str, lead: dict, dup: dict) -> str:
+    """The answer of ``lead`` as the raiser of ``dup``, merged into it, reads it: where it names the
+    lead's number or its raiser (a 常用答复's {编号} and {提出人}, or typed), it names the duplicate's own,
+    so that one raiser is never shown another's name, nor a number he cannot open. A one-character name
+    is left alone (it would change other words)."""
+    text = text.replace(lead["number"], dup["number"])
+    name = lead["raiser_name"] or ""
+    if len(name) > 1 and name != dup["raiser_name"]:
+        text = text.replace(name, dup["raiser_name"] or "提出人")
+    return text
+
+
+def answer_duplicate(db: Database, dup: dict, lead: dict, at: str, actor_id: int | None) -> None:
+    """Answer the open duplicate ``dup`` with the answer of ``lead``, the case it was merged into
+    (its raiser is told, as by ``answer``), inside the caller's transaction."""
+    text = answered_as_duplicate(lead["answer"], lead, dup)
+    _set(db, dup["id"], state="answered", answer=text, answered_at=at)
+    record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, text)
 
 
 def _quiet_event(

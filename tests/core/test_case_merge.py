@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, case_merge, cases, ratings, search
+from portal import accounts, answer_templates, case_merge, cases, ratings, search
 from portal.accounts import Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.notify import outbox
@@ -133,3 +133,62 @@ def test_what_cannot_be_merged(db, people):
         case_merge.merge(db, fourth.id, third.number, clerk)  # into a duplicate: go to its case
     case_merge.unmerge(db, third.id, clerk, "不是同一栋楼")
     assert cases.get_case(db, third.id, clerk).merged_into is None
+
+
+def test_cases_merged_into_a_duplicate_are_answered_with_it_when_it_goes_into_an_answered_case(db, people):
+    """C went into B, then B into A, already answered: C's raiser is answered too. C was left 已登记,
+    merged into an answered case (so off every list) and never answered."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "三号楼电梯停运")
+    middle = _raised(db, people, "second", "三号楼电梯不能用")
+    last = _raised(db, people, "second", "三号楼电梯又坏了")
+    case_merge.merge(db, last.id, middle.number, clerk)
+    cases.answer(db, lead.id, "电梯已修复", clerk)
+    case_merge.merge(db, middle.id, lead.number, clerk)
+    for case in (middle, last):
+        seen = cases.get_case(db, case.id, people["second"])
+        assert (seen.state, seen.answer, seen.merged_into) == ("answered", "电梯已修复", lead.id)
+    assert _answers_to(db, people["second"]) == 2  # one message for each of the cases he raised
+    assert [c.number for c in case_merge.merged_cases(db, lead.id, clerk)] == [middle.number, last.number]
+
+
+def test_cases_merged_into_a_duplicate_follow_the_open_case_it_goes_into(db, people):
+    clerk = people["dangban"]
+    admin = accounts.create_user(db, "root", "root", "Passw0rd!x", [Role(role="admin")])
+    lead = _raised(db, people, "first", "辅导员不回消息", dept="学工部")
+    unit = db.execute("INSERT INTO units (name, kind) VALUES ('学生工作处', 'department')").lastrowid
+    cases.refer(db, lead.id, unit, people["xuegong"])
+    middle = _raised(db, people, "second", "辅导员联系不上")
+    last = _raised(db, people, "second", "找不到辅导员")
+    case_merge.merge(db, last.id, middle.number, clerk)
+    case_merge.merge(db, middle.id, lead.number, admin)  # across departments: an administrator
+    for case in (middle, last):
+        seen = cases.get_case(db, case.id, admin)
+        assert (seen.state, seen.responsible_dept, seen.handling_unit_id) == ("referred", "学工部", unit)
+    cases.answer(db, lead.id, "已提醒辅导员及时回复", people["xuegong"])
+    assert cases.get_case(db, last.id, people["second"]).state == "answered"
+
+
+def test_a_duplicates_raiser_reads_the_answer_with_his_own_number_and_name(db, people):
+    """An answer written for the case it went into (a 常用答复 with {编号} and {提出人}, or typed) names
+    that case's raiser: the duplicate's raiser gets it with his own number and name, never another's."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "洗衣机坏了")
+    dup = _raised(db, people, "second", "洗衣房机器不转")
+    case_merge.merge(db, dup.id, lead.number, clerk)
+    template = answer_templates.save_template(
+        db, clerk, "党办", "已报修", "{提出人}同学：您好！您反映的问题（{编号}）已报修。"
+    )
+    text = answer_templates.fill(template, cases.get_case(db, lead.id, clerk))
+    cases.answer(db, lead.id, text + "如有问题请联系first。", clerk)
+    mine = cases.get_case(db, dup.id, people["second"])
+    expected = f"second同学：您好！您反映的问题（{dup.number}）已报修。如有问题请联系second。"
+    assert mine.answer == expected
+    assert [a.body for a in cases.answers(db, dup.id, people["second"])] == [expected]
+    assert "first" not in mine.answer and lead.number not in mine.answer
+    # merged into a case answered already: the same
+    late = _raised(db, people, "second", "洗衣机还是坏的")
+    case_merge.merge(db, late.id, lead.number, clerk)
+    assert cases.get_case(db, late.id, people["second"]).answer.startswith(
+        f"second同学：您好！您反映的问题（{late.number}）"
+    )
