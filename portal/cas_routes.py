@@ -33,8 +33,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import audit, config, navigation, provisioning, sessions, sso
-from .cookies import set_session_cookie
+from . import audit, navigation, provisioning, sessions, sso
+from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
 from .db import open_db, write
 from .errors import AuthError
 
@@ -88,7 +88,7 @@ def _state_matches(request: Request, settings: sso.CasSettings, state: str) -> b
 
 def _logged_in(request: Request) -> bool:
     with open_db() as db:
-        return sessions.resume_from_cookie(db, request.cookies.get(config.SESSION_COOKIE)) is not None
+        return sessions.resume_from_cookie(db, request_session_cookie(request)) is not None
 
 
 def _configured() -> sso.CasSettings | Response:
@@ -222,13 +222,13 @@ def logout(request: Request) -> Response:
         return settings
     if request.method != "POST" or not _same_origin_post(request, settings):
         return _page(LOGOUT_HERE, 405 if request.method != "POST" else 403)
-    cookie = request.cookies.get(config.SESSION_COOKIE)
+    cookie = request_session_cookie(request)
     with open_db() as db:
         sessions.end(db, cookie=cookie)  # audited there (logout)
     back = settings.client().build_logout_url(settings.public_url + "/")
     # a page, not a redirect: the form-action of the page that posted allows only our own origin
     response = _page("已退出联系师生服务平台，正在退出统一身份认证……", 200, go=back, refresh=True)
-    response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    delete_session_cookie(request, response)
     return response
 
 
