@@ -88,6 +88,17 @@ def _follow(db: Database, row: dict, lead: dict, actor: User, now: str, note: st
     cases.set_fields(db, row["id"], **fields)
     state = fields.get("state", row["state"])
     cases.record_history(db, row["id"], "merged", row["state"], state, now, actor.id, note)
+    if (
+        state in OPEN_STATES
+        and lead["handling_unit_id"]
+        and lead["handling_unit_id"] != row["handling_unit_id"]
+    ):
+        # referred with it now, as a duplicate merged before the referral is when the case is referred
+        # (``cases._carry``): the response rate counts it (kpis.RESPONSE_ACTIONS)
+        unit = db.execute("SELECT name FROM units WHERE id = ?", [lead["handling_unit_id"]]).fetchone()
+        cases.record_history(
+            db, row["id"], "referred", state, state, now, actor.id, f"随 {lead['number']} 转办至{unit[0]}"
+        )
     if state in OPEN_STATES and lead["state"] in ("answered", "closed"):  # answered already: so is it
         cases.answer_duplicate(db, {**row, **fields}, lead, now, actor.id)
 

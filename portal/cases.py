@@ -393,12 +393,13 @@ def of_activity(db: Database, activity_id: int) -> list[Case]:
 
 
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
-    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``) only for
-    those who handle the case."""
+    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``), and the
+    raiser and words of a duplicate merged into it (``merged_with``), only for those who handle the case."""
     case = get_case(db, case_id, viewer)  # visibility
-    hidden = () if can_handle(viewer, case) else PRIVATE_ACTIONS
+    handles = can_handle(viewer, case)
+    hidden = () if handles else PRIVATE_ACTIONS
     marks = ",".join("?" * len(hidden)) or "''"
-    return [
+    found = [
         CaseEvent(**r)
         for r in db.query(
             "SELECT e.*, COALESCE(u.display_name, '') AS user_name FROM case_events e "
@@ -407,6 +408,11 @@ def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
             [case_id, *hidden],
         )
     ]
+    if not handles:  # a duplicate merged in is named by its number only: its raiser and words are not theirs
+        for e in found:
+            if e.action == "merged_with":
+                e.note = e.note.split("（", 1)[0]
+    return found
 
 
 def answers(db: Database, case_id: int, viewer: User) -> list[Answer]:

@@ -192,3 +192,56 @@ def test_a_duplicates_raiser_reads_the_answer_with_his_own_number_and_name(db, p
     assert cases.get_case(db, late.id, people["second"]).answer.startswith(
         f"second同学：您好！您反映的问题（{late.number}）"
     )
+
+
+def test_who_does_not_handle_the_case_reads_no_duplicates_raiser_or_words_in_its_history(db, people):
+    """The case's history says what went into it; the duplicate's raiser and words are for those who
+    handle it (they see the duplicate itself), not for a supervising department or the case's cadre,
+    who may not open the duplicate."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "实验室通风橱不工作")
+    dup = _raised(db, people, "second", "化学楼通风橱坏了，身体不适")
+    db.execute("UPDATE cases SET supervisor = '学工部' WHERE id = ?", [lead.id])  # 学工部 supervises it
+    case_merge.merge(db, dup.id, lead.number, clerk, "同一台通风橱")
+    handled = next(e.note for e in cases.events(db, lead.id, clerk) if e.action == "merged_with")
+    assert "second" in handled and "身体不适" in handled  # the department's own record keeps them
+    with pytest.raises(NotFound):
+        cases.get_case(db, dup.id, people["xuegong"])
+    seen = next(e.note for e in cases.events(db, lead.id, people["xuegong"]) if e.action == "merged_with")
+    assert seen == f"合并 {dup.number}"
+
+
+def test_a_duplicate_merged_into_a_referred_case_is_referred_with_it_for_the_response_rate(
+    db, people, monkeypatch
+):
+    """按期响应率 counts a referral, a progress note or the answer (docs/rules.md). A duplicate merged into
+    a case already referred is referred to that unit at the merge, as one merged before the referral is
+    when the case is referred; it counted as never responded to until the late answer."""
+    from portal import kpis
+
+    def on(day: str) -> None:
+        monkeypatch.setenv("PORTAL_TODAY", f"{day}T10:00:00")
+
+    clerk = people["dangban"]
+    unit = db.execute("INSERT INTO units (name, kind) VALUES ('后勤处', 'department')").lastrowid
+    on("2026-11-02")
+    lead = cases.open_case(
+        db, source="reception", content="浴室漏水", responsible_dept="党办", contact_date=dt.date(2026, 11, 2)
+    )
+    on("2026-11-03")
+    cases.refer(db, lead.id, unit, clerk)
+    dup = cases.open_case(
+        db,
+        source="reception",
+        content="浴室地面积水",
+        responsible_dept="党办",
+        contact_date=dt.date(2026, 11, 3),
+    )
+    on("2026-11-04")
+    merged = case_merge.merge(db, dup.id, lead.number, clerk)
+    assert (merged.state, merged.handling_unit_id) == ("referred", unit)
+    assert "转办" in [e.action_label for e in cases.events(db, dup.id, clerk)]
+    on("2026-11-20")
+    cases.answer(db, lead.id, "已修好", clerk)
+    report = kpis.compute(db, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
+    assert report.row("党办").rate("respond").text == "100.0%（2/2）"
