@@ -111,11 +111,11 @@ if pending:
 
 st.subheader("导入修订后的规则文件")
 st.caption(
-    "规则文件为 UTF-8 编码的 TOML 文本，格式与系统内置的 policy.toml 中的 [[rules]]、[[institutional]] 部分相同。"
+    "规则文件为 UTF-8 编码的 TOML 文本，格式与系统内置的 `policy.toml` 中的 `[[rules]]`、`[[institutional]]` 部分相同。"
     "可先下载内置文件，修改后再上传。"
 )
 st.download_button(
-    "下载内置规则文件（policy.toml）",
+    "下载内置规则文件",
     common.owned(user, rulesets.bundled_toml()),
     file_name="policy.toml",
     mime="application/toml",

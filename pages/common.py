@@ -264,6 +264,18 @@ def figures(items: dict[str, object]) -> None:
             st.metric(label, value, width=FIGURE_WIDTH)
 
 
+def phone_only(name: str):
+    """A block shown on a phone's narrow screen only (portal/data/portal.css hides it on wider
+    ones): for what a phone shows in place of a wide chart or table. Both are sent; a screen
+    reader meets only the one shown."""
+    return st.container(key=f"phone_only_{name}")
+
+
+def desktop_only(name: str):
+    """A block shown on screens wider than a phone only (see ``phone_only``)."""
+    return st.container(key=f"desktop_only_{name}")
+
+
 def show_error(exc: PortalError) -> None:
     """A service's Chinese message; multi-line reports are shown as plain text, never as HTML."""
     lines = str(exc.report() if hasattr(exc, "report") else exc.message).splitlines()
