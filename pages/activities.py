@@ -54,10 +54,8 @@ with common.database() as db:
             "单位", [None, *units], format_func=lambda k: "全部" if k is None else units[k], key="f_unit"
         )
     system = cols[-3].selectbox("制度", ["全部", *activities.systems_for(user)], key="f_system")
-    since = cols[-2].date_input(
-        "起始日期", value=today - dt.timedelta(days=365), format="YYYY-MM-DD", key="f_since"
-    )
-    until = cols[-1].date_input("截止日期", value=today, format="YYYY-MM-DD", key="f_until")
+    since = cols[-2].date_input("起始日期", value=today - dt.timedelta(days=365), key="f_since")
+    until = cols[-1].date_input("截止日期", value=today, key="f_until")
     voided = st.checkbox("包括已作废的记录", key="f_voided")
     filters = activities.ActivityFilter(
         cadre_id=cadre_id,
@@ -80,11 +78,9 @@ with common.database() as db:
 
 pages = max(1, math.ceil(listing.total / PAGE_SIZE))
 st.caption(f"共 {listing.total:,} 条，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 条，最新的在前）")
-st.dataframe(
-    pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS)),
-    hide_index=True,
-    width="stretch",
-)
+table = pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS))
+table["日期"] = pd.to_datetime(table["日期"]).dt.date
+st.dataframe(table, column_config={"日期": common.date_column("日期")}, hide_index=True, width="stretch")
 if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 
@@ -172,7 +168,7 @@ def record_panel(rows: list[tuple]) -> None:
     """One record: choosing another reruns this panel only, not the list and its count."""
     if notice := st.session_state.pop("activity_notice", None):
         st.success(notice)
-    labels = {r[0]: f"{r[0]}｜{r[1]}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}  # the page shown
+    labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
     chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key="chosen")
     with common.database() as db:
         try:
@@ -245,9 +241,7 @@ def record_panel(rows: list[tuple]) -> None:
         st.stop()
 
     with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
-        day = st.date_input(
-            "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
-        )
+        day = st.date_input("日期", value=activity.date, max_value=today, key=f"e_date_{chosen}")
         place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
         counterpart = st.text_input(
             "联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}"

@@ -100,7 +100,7 @@ if kind and not held:
     st.warning(f"该干部还没有{kind}，请先请责任部门在“联系对象”中设置。")
 
 with st.form("activity_form", clear_on_submit=False):
-    day = st.date_input("日期", value=today, max_value=today, format="YYYY-MM-DD", key="date")
+    day = st.date_input("日期", value=today, max_value=today, key="date")
     place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
     codes: list[str] = []
     if kind:

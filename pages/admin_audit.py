@@ -22,7 +22,6 @@ with st.container(horizontal=True):
         "日期范围",
         value=(dates.today() - dt.timedelta(days=30), dates.today()),
         max_value=dates.today(),
-        format="YYYY-MM-DD",
         key="audit_span",
     )
     text = st.text_input("内容包含", key="audit_text")
@@ -60,7 +59,7 @@ st.dataframe(
             "时间": dates.format_stamp(e.at),
             "操作人": e.actor,
             "操作": e.label,
-            "内容": e.detail,
+            "内容": dates.in_words(e.detail),
         }
         for e in page.entries
     ],

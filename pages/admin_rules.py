@@ -123,7 +123,7 @@ st.download_button(
 )
 with st.form("load_rules"):
     upload = st.file_uploader("规则文件", type=["toml"], key="rules_file")
-    effective = st.date_input("施行日期", value=today, format="YYYY-MM-DD", key="effective_from")
+    effective = st.date_input("施行日期", value=today, key="effective_from")
     note = st.text_input("说明（如：2027年修订）", max_chars=200, key="rules_note")
     submitted = st.form_submit_button("检查并导入", type="primary")
 if submitted:

@@ -129,7 +129,7 @@ table = pd.DataFrame(
         {
             "编号": c.number,
             "状态": c.state_label,
-            "办理期限": c.due_date.isoformat(),
+            "办理期限": c.due_date,
             "提醒": c.flag,
             "来源变动": c.alert,
             "来源": c.source_label,
@@ -150,7 +150,12 @@ def _colour(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({col: row_styles for col in frame.columns}, index=frame.index)
 
 
-st.dataframe(table.style.apply(_colour, axis=None), hide_index=True, width="stretch")
+st.dataframe(
+    table.style.apply(_colour, axis=None),
+    column_config={"办理期限": common.date_column("办理期限")},
+    hide_index=True,
+    width="stretch",
+)
 if pages > 1:
     st.caption(f"第 {page_no}/{pages} 页，每页 {TABLE_PAGE} 件（按办理期限排序）")
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)

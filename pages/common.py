@@ -264,6 +264,12 @@ def figures(items: dict[str, object]) -> None:
             st.metric(label, value, width=FIGURE_WIDTH)
 
 
+def date_column(label: str, **kwargs):
+    """A table column of dates shown as 2026年12月6日 (Streamlit's default is 2026-12-06); the
+    column still sorts as dates. Give the table ``datetime.date`` values, not text."""
+    return st.column_config.DateColumn(label, format="YYYY年M月D日", **kwargs)
+
+
 def phone_only(name: str):
     """A block shown on a phone's narrow screen only (portal/data/portal.css hides it on wider
     ones): for what a phone shows in place of a wide chart or table. Both are sent; a screen

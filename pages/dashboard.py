@@ -64,7 +64,7 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
                     pd.DataFrame(
                         [
                             {
-                                "日期": a.date.isoformat(),
+                                "日期": a.date,
                                 "制度": a.system,
                                 "类别": a.subtype,
                                 "联系对象": a.counterpart_text,
@@ -74,6 +74,7 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
                             for a in counted
                         ]
                     ),
+                    column_config={"日期": common.date_column("日期")},
                     hide_index=True,
                     width="stretch",
                     key=f"counted-{key}",

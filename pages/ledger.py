@@ -14,7 +14,7 @@ TAB_ROWS = 500
 def _latest_table(rows: list[ledger.LedgerRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "日期": [r.date.isoformat() for r in rows],
+            "日期": [r.date for r in rows],
             "领导干部": [r.cadre_name for r in rows],
             "职务": [r.title for r in rows],
             "单位": [r.unit for r in rows],
@@ -57,8 +57,8 @@ cols = st.columns(3)
 department = cols[0].selectbox(
     "责任部门", choices, format_func=lambda d: d or "全校（全部制度）", key="l_dept"
 )
-since = cols[1].date_input("起始日期", value=year_start, format="YYYY-MM-DD", key="l_since")
-until = cols[2].date_input("截止日期", value=today, format="YYYY-MM-DD", key="l_until")
+since = cols[1].date_input("起始日期", value=year_start, key="l_since")
+until = cols[2].date_input("截止日期", value=today, key="l_until")
 
 if department not in choices:  # the cache below holds no user: rights are checked before asking it
     st.stop()
@@ -142,7 +142,9 @@ for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
             st.caption(f"{system}：{size:,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
         else:
             st.caption(f"{system}：{size} 条，最近的在前")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame, column_config={"日期": common.date_column("日期")}, hide_index=True, width="stretch"
+        )
 
 if until - since > dt.timedelta(days=800):
     st.warning("所选期间超过两年，台账较大，导出可能需要一些时间。")

@@ -86,7 +86,9 @@ def _booking_form_errors(page, base: str) -> str:
 
     page.goto(f"{base}/reception_book", wait_until="networkidle")
     settle(page)
-    page.get_by_role("button", name=FREE_SLOT).first.click()
+    page.locator("[data-testid=stRadio] label").last.click()  # a day not booked yet (the first may be)
+    settle(page)
+    page.get_by_role("button", name=FREE_SLOT, disabled=False).first.click()
     settle(page)
     page.get_by_role("button", name="提交预约").click()
     settle(page)
