@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal.db import open_db  # noqa: E402
-from tests.test_db import statements_of_open  # noqa: E402
+from tests.core.test_db import statements_of_open  # noqa: E402
 
 TARGET_STATEMENTS = 3
 TARGET_MEDIAN_MS = 1.0

@@ -6,6 +6,8 @@ is its own:
 
 * reading the sheet with ``portal.tabular.read_sheet`` (time, peak RSS added while reading), against
   openpyxl's read-only mode — what the importer used before (time, peak RSS);
+* an .xlsx "element bomb" (tests/hostile.py: 440 KB, one row of ten million empty cells): refused,
+  how fast, peak RSS added;
 * ``imports.prepare`` (read + validate + preview counts: no transaction) and ``imports.commit``
   (the one write transaction: how long other writers would wait).
 
@@ -32,6 +34,7 @@ os.environ.setdefault("PORTAL_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
 
 from portal import demo, imports, tabular  # noqa: E402
 from portal.db import open_db  # noqa: E402
+from portal.errors import ImportRejected  # noqa: E402
 
 COLUMNS = [
     "工号",
@@ -92,6 +95,13 @@ def _child(task: str, data: bytes, path: str, out) -> None:
     if task == "portal":
         sheet = tabular.read_sheet("activities.xlsx", data)
         rows = len(sheet.rows)
+    elif task == "bomb":
+        try:
+            tabular.read_sheet("bomb.xlsx", data)
+            extra = "READ (not refused)"
+        except ImportRejected as exc:
+            extra = exc.message
+        rows = 0
     elif task == "openpyxl":
         from openpyxl import load_workbook
 
@@ -150,14 +160,25 @@ def main(argv: list[str]) -> int:
         ok = n == rows
         n2, secs2, mem2, _ = measure("openpyxl", data)
         print(f"read (openpyxl read-only, before): {n2:,} rows in {secs2:.1f} s, peak RSS +{mem2:.0f} MB")
+        from tests.hostile import xlsx_element_bomb
+
+        bomb = xlsx_element_bomb()
+        _, secs_b, mem_b, said = measure("bomb", bomb)
+        refused = said.startswith("文件过大")
+        print(
+            f"element bomb ({len(bomb) / 1024:.0f} KB .xlsx, one row of 10,000,000 empty cells): "
+            f"{'refused' if refused else 'NOT refused'} in {secs_b:.2f} s, peak RSS +{mem_b:.0f} MB ({said})"
+        )
         n3, secs3, mem3, extra = measure("import", data, path)
         print(f"import: {secs3:.1f} s in all, peak RSS +{mem3:.0f} MB; {extra}")
         commit_s = float(extra.split("final write transaction ")[1].split(" s")[0]) if extra else 99
         print(
             f"targets: reading bounded (< 1,000 MB: {'met' if mem < 1000 else 'MISSED'}); "
+            f"the bomb refused within 1 s and 50 MB ({'met' if refused and secs_b < 1 and mem_b < 50 else 'MISSED'}); "
             f"final write transaction < 5 s ({'met' if commit_s < 5 else 'MISSED'})"
         )
-        return 0 if ok and mem < 1000 and commit_s < 5 else 1
+        bomb_ok = refused and secs_b < 1 and mem_b < 50
+        return 0 if ok and mem < 1000 and commit_s < 5 and bomb_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts, feeds, provisioning
+from portal import accounts, config, dates, feeds, personal_data, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -55,10 +55,32 @@ for name, label in feeds.FEEDS.items():
     st.text(label)
     st.code(feed_urls[name], language=None, wrap_lines=True)  # no sideways scroll on a phone
 
+st.subheader("我的数据")
+st.caption(
+    "本平台保存的与您有关的全部信息——账号和登录记录、预约和候补、提出的意见建议及其答复和评价、"
+    "列为联系对象的联系活动、发给您的消息——可以下载一份副本（.zip：可阅读的 Excel 工作簿和 JSON 文件）。"
+    "副本只提供给您本人，每次生成都记入操作日志。发现信息有误，请联系管理员更正。"
+)
+if common.arrived():  # a copy made on an earlier visit is not offered again
+    st.session_state.pop("my_data", None)
+if st.button("生成我的数据副本", icon=":material/folder_zip:", key="my_data_make"):
+    with common.database() as db:
+        st.session_state["my_data"] = personal_data.export(db, user)
+if copy := st.session_state.get("my_data"):
+    st.download_button(
+        "下载我的数据（.zip）",
+        data=common.owned(user, copy),
+        file_name=f"我的数据-{user.username}-{dates.today().isoformat()}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        key="my_data_download",
+    )
+
 st.subheader("消息通知")
+quiet = config.settings().quiet_hours_text
 st.caption(
     "预约确认和变动、接待日前一天的提醒、值班安排、意见建议的交办和答复等消息，可以发到您常用的地方。"
-    "晚上 22:00 至次日 7:30 只发送紧急消息（如当天或次日的接待日取消）。"
+    + (f"每天 {quiet} 只发送紧急消息（如当天或次日的接待日取消），其余消息顺延到之后发送。" if quiet else "")
 )
 with common.database() as db:
     prefs = outbox.get_prefs(db, user.id)

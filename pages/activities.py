@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, config, dates, org, record_form, states, submissions
+from portal import activities, cases, config, dates, links, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,7 +33,7 @@ user = common.require(__file__)
 
 st.title("联系活动记录")
 linked = common.linked(
-    "id", "联系活动记录", lambda db, i: activities.get_activity(db, int(i), user), select="chosen"
+    "id", "联系活动记录", lambda db, i: activities.get_activity(db, links.parse_id(i), user), select="chosen"
 )
 today = dates.today()
 staff = activities.can_log_for_others(user)
@@ -105,9 +105,9 @@ elif listing.total:
 
 # --- batch export --------------------------------------------------------------------------
 with st.expander("批量导出记录表（按上面的筛选条件）", icon=":material/folder_zip:"):
-    too_many = listing.total > config.MAX_EXPORT_FORMS
+    too_many = listing.total > config.settings().max_export_forms
     if too_many:
-        st.warning(record_form.too_many_forms(listing.total, config.MAX_EXPORT_FORMS))
+        st.warning(record_form.too_many_forms(listing.total, config.settings().max_export_forms))
     with_pdf = False
     if record_form.soffice():
         with_pdf = st.checkbox("同时生成 PDF（较慢）", key="export_pdf")
@@ -134,7 +134,7 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
                     until=until,
                     pdf=with_pdf,
                     progress=advance,
-                    max_forms=config.MAX_EXPORT_FORMS,
+                    max_forms=config.settings().max_export_forms,
                 )
         except PortalError as exc:
             Path(zip_path).unlink(missing_ok=True)
@@ -240,25 +240,34 @@ def record_panel(rows: list[tuple]) -> None:
     if activity.voided:
         st.stop()
 
+    errors = common.FieldErrors()  # a refused edit shows every problem at once, each under its field
     with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
         day = st.date_input("日期", value=activity.date, max_value=today, key=f"e_date_{chosen}")
+        errors.under("date")
         place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
+        errors.under("place")
         counterpart = st.text_input(
             "联系对象", value=activity.counterpart_text, key=f"e_counterpart_{chosen}"
         )
+        errors.under("counterpart_text", "target_codes")
         hours = activity.hours
         if (activity.system, activity.subtype) == activities.HOURS_SUBTYPE:
             hours = st.number_input(
                 "课时", 0.5, 8.0, value=max(activity.hours, 0.5), step=0.5, key=f"e_hours_{chosen}"
             )
+            errors.under("hours")
         participants = st.text_input("参加人员", value=activity.participants, key=f"e_participants_{chosen}")
+        errors.under("participants")
         content = st.text_area("联系工作开展情况", value=activity.content, key=f"e_content_{chosen}")
+        errors.under("content")
         opinions = st.text_area(
             "联系对象反映的意见和建议（每行一条；新增的将转办，删除的将撤销或提醒责任部门）",
             value="\n".join(activity.opinions),
             key=f"e_opinions_{chosen}",
         )
+        errors.under("opinions")
         followup = st.text_area("落实情况", value=activity.followup, key=f"e_followup_{chosen}")
+        errors.under("followup")
         if st.form_submit_button("保存修改", icon=":material/save:"):
             changes = {
                 "date": day,
@@ -280,7 +289,7 @@ def record_panel(rows: list[tuple]) -> None:
                         user_id=user.id,
                     )
             except PortalError as exc:
-                common.show_error(exc)
+                errors.show(exc)
             else:
                 # the whole page again (the list above shows the change), with the message
                 st.session_state["activity_notice"] = "已保存修改，原内容保留在修改记录中。"

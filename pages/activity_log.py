@@ -99,25 +99,37 @@ with common.database() as db:
 if kind and not held:
     st.warning(f"该干部还没有{kind}，请先请责任部门在“联系对象”中设置。")
 
+errors = common.FieldErrors()  # a refused save shows every problem at once, each under its field
 with st.form("activity_form", clear_on_submit=False):
     day = st.date_input("日期", value=today, max_value=today, key="date")
+    errors.under("date")
     place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
+    errors.under("place")
     codes: list[str] = []
+    names: dict[str, str] = {}
     if kind:
         labels = {
             a.target_code: f"{a.target_name}（{a.start_date} 起{'，至 ' + str(a.end_date) if a.end_date else ''}）"
             for a in held
         }
-        codes = st.multiselect(f"{kind}", list(labels), format_func=labels.get, key="targets")
+        names = labels
+        codes = st.multiselect(
+            f"{kind}", list(labels), format_func=labels.get, key="targets", select_all=False
+        )
     elif colleagues:
-        codes = st.multiselect("谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts")
+        names = colleagues
+        codes = st.multiselect(
+            "谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts", select_all=False
+        )
         extra = st.text_input("其他谈话对象的工号（多个以 ; 分隔）", key="extra_codes")
         codes += [c.strip() for c in extra.replace("；", ";").split(";") if c.strip()]
+    errors.under("target_codes")
     counterpart = st.text_input(
         "联系对象（打印在记录表上；不填则用所选对象的名称）",
         max_chars=activities.LIMITS["counterpart_text"],
         key="counterpart",
     )
+    errors.under("counterpart_text")
     hours = 0.0
     if (system, subtype) == activities.HOURS_SUBTYPE:
         hours = st.number_input(
@@ -128,13 +140,32 @@ with st.form("activity_form", clear_on_submit=False):
             step=0.5,
             key="hours",
         )
+        errors.under("hours")
     participants = st.text_input("参加人员", max_chars=activities.LIMITS["participants"], key="participants")
+    errors.under("participants")
     content = st.text_area("联系工作开展情况", max_chars=activities.LIMITS["content"], key="content")
+    errors.under("content")
     opinions = st.text_area(
         "联系对象反映的意见和建议（每行一条，每条转交责任部门办理）", height=120, key="opinions"
     )
+    errors.under("opinions")
     followup = st.text_area("落实情况（当场答复的写明答复内容）", key="followup")
+    errors.under("followup")
     submitted = st.form_submit_button("保存", type="primary", icon=":material/save:")
+
+
+def save(data: activities.ActivityInput) -> None:
+    """Save the form once (its token); the result then replaces the form."""
+    try:
+        with common.database() as db:
+            submissions.once(
+                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
+            )
+    except PortalError as exc:
+        errors.show(exc)
+    else:
+        st.rerun()
+
 
 if submitted:
     data = activities.ActivityInput(
@@ -151,12 +182,16 @@ if submitted:
         opinions=[line for line in opinions.splitlines() if line.strip()],
         followup=followup,
     )
-    try:
-        with common.database() as db:
-            submissions.once(
-                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
-            )
-    except PortalError as exc:
-        common.show_error(exc)
+    if len(codes) > activities.MANY_TARGETS:  # an official record naming many targets: asked first
+        common.ask("many_targets", data=data.model_dump(mode="json"), names=[names.get(c, c) for c in codes])
     else:
-        st.rerun()  # the result replaces the form
+        save(data)
+
+if asked := common.pending("many_targets"):
+    lines = [
+        f"本次记录将列出以下 {len(asked['names'])} 个联系对象，并打印在记录表上：",
+        *(f"· {name}" for name in asked["names"]),
+        "请确认每一个都参加了本次联系活动；如有误，请取消后修改选择。",
+    ]
+    if details := common.confirmed("many_targets", "确认联系对象", lines, ok="确认保存"):
+        save(activities.ActivityInput.model_validate(details["data"]))

@@ -8,7 +8,10 @@ from portal import audit, dates
 admin = common.require(__file__)
 
 st.title("操作日志")
-st.caption("系统记录的每一次管理操作（只读）。按操作人、类别、日期和内容筛选，最新的在前。")
+st.caption(
+    "系统记录的每一次登录、退出和管理操作（只读，不可更改）：时间、操作人、来源地址和结果。"
+    "按操作人、类别、地址、日期和内容筛选，最新的在前。"
+)
 
 with st.container(horizontal=True):
     actor = st.text_input("操作人（账号或姓名）", key="audit_actor")
@@ -24,10 +27,17 @@ with st.container(horizontal=True):
         max_value=dates.today(),
         key="audit_span",
     )
+    address = st.text_input("来源地址（开头相同即可，如 10.1.）", max_chars=64, key="audit_address")
+    outcome = st.selectbox(
+        "结果",
+        ["", *audit.OUTCOMES],
+        format_func=lambda o: audit.OUTCOMES.get(o, "全部"),
+        key="audit_outcome",
+    )
     text = st.text_input("内容包含", key="audit_text")
 
 since, until = (span[0], span[-1]) if isinstance(span, tuple) and span else (None, None)
-filters = (actor, category, since, until, text)
+filters = (actor, category, address, outcome, since, until, text)
 if st.session_state.get("audit_filters") != filters:  # a new filter starts at the first page
     st.session_state["audit_filters"] = filters
     st.session_state["audit_page"] = 0
@@ -41,6 +51,8 @@ with common.database() as db:
         since=since,
         until=until,
         text=text,
+        address=address,
+        outcome=outcome,
         offset=page_no * audit.PAGE_SIZE,
     )
 
@@ -58,7 +70,9 @@ st.dataframe(
         {
             "时间": dates.format_stamp(e.at),
             "操作人": e.actor,
+            "来源地址": e.address or "—",
             "操作": e.label,
+            "结果": e.outcome_label,
             "内容": dates.in_words(e.detail),
         }
         for e in page.entries

@@ -71,8 +71,8 @@ round_ = st.session_state.get("import_upload_round", 0)
 upload = st.file_uploader("选择文件", type=["csv", "txt", "xlsx"], key=f"upload_{kind}_{round_}")
 if upload is not None:
     data = upload.getvalue()
-    if len(data) > config.MAX_UPLOAD_BYTES:
-        st.error(f"文件过大（上限 {config.MAX_UPLOAD_BYTES // 1024 // 1024} MB）")
+    if len(data) > config.settings().max_upload_bytes:
+        st.error(f"文件过大（上限 {config.settings().max_upload_bytes // 1024 // 1024} MB）")
         st.stop()
     digest = imports.file_digest(kind, data)
     cached = st.session_state.get("import_prepared")

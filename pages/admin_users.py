@@ -3,7 +3,7 @@ import math
 import streamlit as st
 
 from pages import common
-from portal import accounts, api_tokens, provisioning, submissions
+from portal import accounts, api_tokens, org, personal_data, provisioning, submissions
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
@@ -14,11 +14,27 @@ admin = common.require(__file__)
 
 st.title("账号管理")
 
-with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user", clear_on_submit=True):
-    username = st.text_input("账号（工号或学号）")
-    name = st.text_input("姓名")
-    roles = st.multiselect("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=["visitor"])
-    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments])
+NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
+if made := st.session_state.pop("_new_account", None):  # said once, above the emptied form
+    st.success(f"账号 {common.md(made[0])} 已建立。初始密码（仅显示这一次）：")
+    st.code(made[1], language=None)
+errors = common.FieldErrors()
+with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
+    username = st.text_input("账号（工号或学号）", key="new_username")
+    errors.under("username")
+    name = st.text_input("姓名", key="new_name")
+    errors.under("display_name")
+    # no select-all in these lists: every role at once (管理员 included) is never what is meant
+    roles = st.multiselect(
+        "角色",
+        list(ROLE_LABELS),
+        format_func=ROLE_LABELS.get,
+        default=["visitor"],
+        select_all=False,
+        key="new_roles",
+    )
+    department = st.selectbox("责任部门（部门角色必选）", ["", *policy().departments], key="new_department")
+    errors.under("roles")
     if st.form_submit_button("新建", type="primary"):
         # exactly once per form and inputs: a double click must not turn into "账号已存在" and lose the
         # password; the password stays in this browser session only (never stored in clear)
@@ -36,11 +52,14 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
                     ),
                     user_id=admin.id,
                 )
-            st.session_state[f"_password_{token}"] = password
-            st.success(f"账号 {common.md(username.strip())} 已建立。初始密码（仅显示这一次）：")
-            st.code(password, language=None)
         except PortalError as exc:
-            common.show_error(exc)
+            errors.show(exc)
+        else:
+            st.session_state[f"_password_{token}"] = password
+            st.session_state["_new_account"] = (username.strip(), password)
+            for key in NEW_ACCOUNT:  # an empty form for the next account
+                del st.session_state[key]
+            st.rerun()
 
 search = st.text_input("查找账号（账号或姓名）", key="user_search")
 # every account, a page at a time (counted and paged in SQL); a new search starts at page 1
@@ -74,12 +93,17 @@ if target:
     explicit = [r for r in target.roles if r.role != "cadre" or r.department]
     with st.form("edit_roles"):
         roles = st.multiselect(
-            "角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, default=sorted({r.role for r in explicit})
+            "角色",
+            list(ROLE_LABELS),
+            format_func=ROLE_LABELS.get,
+            default=sorted({r.role for r in explicit}),
+            select_all=False,
         )
         depts = st.multiselect(
             "责任部门（部门角色）",
             policy().departments,
             default=[r.department for r in explicit if r.role == "department"],
+            select_all=False,
         )
         if st.form_submit_button("保存角色"):
             role_list = [Role(role=r) for r in roles if r != "department"]
@@ -102,6 +126,101 @@ if target:
         with common.database() as db:
             accounts.set_active(db, target.id, True, admin.id)  # enabling harms nobody: at once
         st.rerun()
+
+    # PIPL Art. 46: a person's details corrected on request, with a reason, audited (numbers masked)
+    with st.expander("更正个人信息（姓名、手机号、人员类别、单位）", icon=":material/badge:"):
+        with common.database() as db:
+            person = personal_data.details(db, target.id)
+            units = org.list_units(db)
+        fixes = common.FieldErrors()
+        with st.form(f"correct_{target.id}"):
+            new_name = st.text_input("姓名", value=person.name, max_chars=40, key=f"fix_name_{target.id}")
+            fixes.under("name")
+            if person.person_id is not None:
+                new_phone = st.text_input(
+                    "手机号（留空则不变）",
+                    placeholder=f"现为 {person.phone_masked}" if person.phone_masked else "现无手机号",
+                    max_chars=20,
+                    key=f"fix_phone_{target.id}",
+                )
+                drop_phone = st.checkbox("删除手机号", key=f"fix_drop_{target.id}")
+                fixes.under("phone")
+                kinds = list(personal_data.PERSON_KINDS)
+                new_kind = st.selectbox(
+                    "人员类别",
+                    kinds,
+                    index=kinds.index(person.kind) if person.kind in kinds else 0,
+                    key=f"fix_kind_{target.id}",
+                )
+                fixes.under("kind")
+                unit_ids = [u.id for u in units]
+                new_unit = st.selectbox(
+                    "单位",
+                    unit_ids,
+                    index=unit_ids.index(person.unit_id) if person.unit_id in unit_ids else None,
+                    format_func={u.id: u.name for u in units}.get,
+                    placeholder="选择单位",
+                    key=f"fix_unit_{target.id}",
+                )
+                fixes.under("unit")
+            else:
+                st.caption("该账号没有对应的人员信息，只能更正显示姓名。")
+            reason = st.text_input(
+                "更正原因（必填，记入操作日志）",
+                max_chars=personal_data.REASON_MAX,
+                key=f"fix_reason_{target.id}",
+            )
+            fixes.under("reason")
+            if st.form_submit_button("保存更正"):
+                changes: dict = {"name": new_name}
+                if person.person_id is not None:
+                    changes.update(kind=new_kind, unit_id=new_unit)
+                    if drop_phone:
+                        changes["phone"] = ""
+                    elif new_phone.strip():
+                        changes["phone"] = new_phone
+                try:
+                    with common.database() as db:
+                        personal_data.correct(db, admin, target.id, reason=reason, **changes)
+                except PortalError as exc:
+                    fixes.show(exc)
+                else:
+                    st.success("个人信息已更正，已记入操作日志。")
+
+    # which campus identities reach this account: the only way to an administrator's or a
+    # department's account by single sign-on (portal/provisioning.py)
+    st.markdown("**统一身份认证关联**")
+    st.caption(
+        "普通账号按工号/学号自动对应统一身份认证，无需关联；管理员和部门账号只有在这里关联后，"
+        "才能通过统一身份认证登录（同名的统一身份认证账号不会自动进入）。关联和解除都记入操作日志。"
+    )
+    with common.database() as db:
+        target_links = provisioning.links(db, target.id)
+    for item in target_links:
+        l1, l2 = st.columns([3, 1])
+        l1.text(
+            f"{item.staff_no}（{item.linked_at[:16].replace('T', ' ')} 由 {item.linked_by or '命令行'} 关联）"
+        )
+        if l2.button("解除关联", key=f"unlink_{item.staff_no}"):
+            try:
+                with common.database() as db:
+                    provisioning.unlink(db, item.staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.rerun()
+    with st.form(f"link_{target.id}", clear_on_submit=True):
+        staff_no = st.text_input("统一身份认证账号（工号/学号）", max_chars=64)
+        if st.form_submit_button("关联"):
+            try:
+                with common.database() as db:
+                    provisioning.link(db, target.username, staff_no, admin.id)
+            except PortalError as exc:
+                common.show_error(exc)
+            else:
+                st.success(
+                    f"已关联：统一身份认证账号 {common.md(staff_no.strip())} 可登录账号 {common.md(target.username)}。"
+                )
 
 # destructive actions ask first (pages/common.py: ask / confirmed)
 if asked := common.pending("reset_password"):
@@ -156,7 +275,10 @@ st.caption(
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
     scopes = st.multiselect(
-        "权限范围", list(api_tokens.SCOPES), format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}"
+        "权限范围",
+        list(api_tokens.SCOPES),
+        format_func=lambda s: f"{s}：{api_tokens.SCOPES[s]}",
+        select_all=False,  # a token gets the scopes its caller needs, chosen one by one
     )
     days = st.number_input("有效期（天）", min_value=1, max_value=api_tokens.MAX_DAYS, value=180)
     if st.form_submit_button("签发令牌", type="primary"):

@@ -1,11 +1,24 @@
 import streamlit as st
 
 from pages import charts, common
-from portal import assessment, cache, dates
+from portal import assessment, cache, dates, kpis
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _kpis(count: str, figures: kpis.Figures | None) -> dict[str, object]:
+    """A unit's (as 承办单位) or a cadre's (his or her contacts') KPI columns."""
+    if figures is None:
+        return {count: 0, "办结率": "—", "按期办结率": "—", "满意率": "—"}
+    return {
+        count: figures.cases,
+        "办结率": figures.rate("resolve").percent,
+        "按期办结率": figures.rate("on_time").percent,
+        "满意率": figures.rate("satisfaction").percent,
+    }
+
 
 user = common.require(__file__)
 
@@ -69,7 +82,7 @@ def unit_report() -> None:
 with cols[1]:
     unit_report()
 
-tabs = st.tabs(["热力图", "单位排名", "干部排名"])
+tabs = st.tabs(["热力图", "单位排名", "干部排名", "意见建议办理"])
 with tabs[0]:
     order = [u.unit for u in result.units]
     heat = assessment.heat_rows(result)
@@ -107,6 +120,7 @@ with tabs[1]:
                 "未完成": u.tally.missed,
                 "进行中": u.tally.in_progress,
                 "完成率": u.tally.rate_text,
+                **_kpis("承办意见建议", u.handled),
             }
             for u in result.units
         ],
@@ -126,9 +140,28 @@ with tabs[2]:
                 "未完成": c.tally.missed,
                 "进行中": c.tally.in_progress,
                 "完成率": c.tally.rate_text,
+                **_kpis("联系中反映的意见建议", c.contacts),
             }
             for c in result.cadres
         ],
         hide_index=True,
         width="stretch",
     )
+with tabs[3]:
+    st.caption(
+        f"{year}年反映的意见建议，办理和评价统计到今天（不计入完成率和排名）。单位排名、干部排名中另列各单位承办、"
+        "各干部联系中反映的意见建议的办结率、按期办结率和满意率。"
+    )
+    if result.departments is not None:
+        st.dataframe(
+            [
+                {
+                    "责任部门": r.label,
+                    "受理": r.cases,
+                    **{kpis.RATE_LABELS[name]: rate.text for name, rate in r.rates.items()},
+                }
+                for r in [*result.departments.rows, result.departments.total]
+            ],
+            hide_index=True,
+            width="stretch",
+        )

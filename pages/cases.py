@@ -1,10 +1,9 @@
 import math
 
-import pandas as pd
 import streamlit as st
 
-from pages import common
-from portal import activities, cache, cases, dates, links, navigation, org, submissions
+from pages import case_desk, case_widgets, common
+from portal import activities, cache, cases, dates, links, navigation, org, ratings, submissions
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -14,13 +13,15 @@ TABLE_PAGE = 200
 user = common.require(__file__)
 
 st.title("意见建议办理")
-linked = common.linked("no", "意见建议", lambda db, no: cases.find_by_number(db, no, user), select="c_case")
+linked = common.linked("no", "意见建议", lambda db, no: case_desk.merged_link(db, no, user), select="c_case")
 if linked is not None and st.session_state.get("c_scope_link") != linked.number:
     st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
     if not cases.can_handle(user, linked) and user.has("cadre"):
         st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := st.session_state.pop("case_notice", None):
     st.success(notice)
+if merged := st.session_state.pop("c_merged_notice", None):  # a link to a merged duplicate
+    st.info(merged, icon=":material/merge:")
 handler = user.has("admin") or bool(user.departments)
 scope = "handle"
 if (
@@ -50,20 +51,24 @@ else:
 # --- filters -------------------------------------------------------------------------------
 with common.database() as db:
     units = {u.id: u.name for u in org.list_units(db)}
-cols = st.columns(4)
-state_pick = cols[0].multiselect(
+# every state a chip of its own, all in sight (a multiselect's chips were cut off beside the others)
+state_pick = st.pills(
     "状态",
     list(cases.STATES),
+    selection_mode="multi",
     default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
     format_func=cases.STATE_LABELS.get,
     key=f"c_states_{scope}",
 )
+cols = st.columns(4)
 # "all" and 0 rather than None: AppTest cannot serialise a selectbox whose value is None
-source = cols[1].selectbox(
+source = cols[0].selectbox(
     "来源", ["all", *cases.SOURCES], format_func=lambda s: cases.SOURCE_LABELS.get(s, "全部"), key="c_src"
 )
-unit_id = cols[2].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
-overdue_only = cols[3].checkbox("只看逾期", key="c_overdue")
+unit_id = cols[1].selectbox("承办单位", [0, *units], format_func=lambda k: units.get(k, "全部"), key="c_unit")
+overdue_only = cols[2].checkbox("只看逾期", key="c_overdue")
+# answered, not rated by the raiser in time: the department's 回访 is due (portal/ratings.py)
+followup_only = scope == "handle" and cols[3].checkbox("只看待回访", key="c_followup")
 
 with common.database() as db:
     try:
@@ -72,15 +77,16 @@ with common.database() as db:
         found = list(  # a copy: the page adds a linked case to it
             cache.memo(
                 db,
-                ("cases", user.id, scope, tuple(state_pick), source, unit_id, overdue_only),
+                ("cases", user.id, scope, tuple(state_pick), source, unit_id, overdue_only, followup_only),
                 lambda: cases.list_cases(
                     db,
                     user,
                     scope=scope,
-                    states=state_pick or None,
+                    states=None if followup_only else state_pick or None,
                     source=None if source == "all" else source,
                     handling_unit_id=unit_id or None,
                     overdue_only=overdue_only,
+                    followup_cutoff=ratings.followup_cutoff(db) if followup_only else None,
                 ),
             )
         )
@@ -103,10 +109,12 @@ common.figures(
 
 # the case on screen stays on screen when an action (here or in another tab) takes it out of the
 # unchanged filter (answered, transferred); a new filter shows what it selects
-filters = (scope, tuple(state_pick), source, unit_id, overdue_only)
+filters = (scope, tuple(state_pick), source, unit_id, overdue_only, followup_only)
 same_filters = st.session_state.get("c_filters") == filters
 st.session_state["c_filters"] = filters
 kept: list = []
+if (following := st.session_state.pop(case_desk.NEXT_KEY, None)) is not None:  # e.g. the case merged into
+    st.session_state["c_case"] = following
 on_screen = st.session_state.get("c_case")
 if same_filters and on_screen and on_screen not in {c.id for c in found}:
     try:
@@ -124,38 +132,7 @@ pages = max(1, math.ceil(len(found) / TABLE_PAGE))
 page_key = f"c_page_{scope}_{len(found)}"
 page_no = min(int(st.session_state.get(page_key, 1)), pages)
 shown = found[(page_no - 1) * TABLE_PAGE : page_no * TABLE_PAGE]
-table = pd.DataFrame(
-    [
-        {
-            "编号": c.number,
-            "状态": c.state_label,
-            "办理期限": c.due_date,
-            "提醒": c.flag,
-            "来源变动": c.alert,
-            "来源": c.source_label,
-            "责任部门": c.responsible_dept,
-            "承办单位": c.handling_unit_name,
-            "干部": c.cadre_name,
-            "意见建议": c.content[:60],
-        }
-        for c in shown
-    ]
-)
-ROW_STYLE = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
-row_styles = [ROW_STYLE.get("overdue" if c.overdue else "risk" if c.at_risk else "", "") for c in shown]
-
-
-def _colour(frame: pd.DataFrame) -> pd.DataFrame:
-    """All rows' styles at once (one call, not one per row)."""
-    return pd.DataFrame({col: row_styles for col in frame.columns}, index=frame.index)
-
-
-st.dataframe(
-    table.style.apply(_colour, axis=None),
-    column_config={"办理期限": common.date_column("办理期限")},
-    hide_index=True,
-    width="stretch",
-)
+case_desk.case_table(shown, f"c_table_{scope}", departments=user.has("admin") or len(user.departments) > 1)
 if pages > 1:
     st.caption(f"第 {page_no}/{pages} 页，每页 {TABLE_PAGE} 件（按办理期限排序）")
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
@@ -170,7 +147,7 @@ st.download_button(
 
 # --- one case ----------------------------------------------------------------------------
 shown = [*kept, *found]
-# a case by its number and words, not its state (tests/test_house.py: a label a tap changes makes
+# a case by its number and words, not its state (tests/core/test_house.py: a label a tap changes makes
 # the second tap fall back to another case); the state heads the panel below and the table above
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")
@@ -225,7 +202,8 @@ def case_panel(case: cases.Case) -> None:
                     f"来源：{case.source_label}{('（' + case.system + '）') if case.system else ''}",
                     f"联系日期：{dates.format_date(case.contact_date)}",
                     f"干部：{case.cadre_name or '—'}　提出人：{case.raiser_name or '—'}",
-                    f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}",
+                    f"责任部门：{case.responsible_dept}　承办单位：{case.handling_unit_name or '未转办'}"
+                    + (f"　督办：{case.supervisor}" if case.supervisor else ""),
                     f"办理期限：{dates.format_date(case.due_date)}（{case.deadline_days} 个工作日）"
                     + (f"　重新办理 {case.reopen_count} 次" if case.reopen_count else ""),
                 ]
@@ -244,10 +222,11 @@ def case_panel(case: cases.Case) -> None:
                 )
         st.markdown("**意见建议**")
         st.text(case.content)
-        if case.answer:
-            st.markdown("**答复**")
-            st.text(case.answer)
-            st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
+        case_desk.merged_panel(case, user, _act)  # merged into another, or others into this one
+        case_widgets.answers(case, user)  # every answer in order, with its rating
+        if scope == "handle":
+            case_widgets.followup_form(case, user, "case_notice")
+            case_widgets.urge_form(case, user, "case_notice")
 
         with common.database() as db:
             history = cases.events(db, case.id, user)
@@ -273,6 +252,14 @@ def case_panel(case: cases.Case) -> None:
             for form in ("refer", "start", "progress", "transfer", "answer", "close", "reopen"):
                 common.form_token(f"{form}_{case.id}")  # this rendering's tokens (see _act)
             if case.is_open:
+                # the answer first: from the list to a sent answer in a few keys (Tab, type, Tab, Enter)
+                reply = case_desk.answer_box(case, user)
+                if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
+                    _act(
+                        lambda db, i: cases.answer(db, i, reply, user),
+                        done=f"{case.number} 已答复。",
+                        form="answer",
+                    )
                 c1, c2 = st.columns(2)
                 with c1:
                     choices = [0, *units]
@@ -321,19 +308,12 @@ def case_panel(case: cases.Case) -> None:
                             content=f"{dept}:{why}",
                             clear=f"transfer_note_{case.id}",
                         )
-                reply = st.text_area("答复内容（将同时送达干部和提出人）", key=f"answer_{case.id}")
-                if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
-                    _act(
-                        lambda db, i: cases.answer(db, i, reply, user),
-                        done=f"{case.number} 已答复。",
-                        form="answer",
-                    )
             elif case.state == "answered" and st.button(
                 "办结", icon=":material/task_alt:", key=f"close_{case.id}"
             ):
                 _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
             if reopenable:
-                reason = st.text_input("提出人不满意时：重新办理原因", key=f"reopen_reason_{case.id}")
+                reason = st.text_input("重新办理原因", key=f"reopen_reason_{case.id}")
                 if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
                     _act(
                         lambda db, i: cases.reopen(db, i, reason, user),
@@ -342,9 +322,14 @@ def case_panel(case: cases.Case) -> None:
                         content=reason,
                         clear=f"reopen_reason_{case.id}",
                     )
+            case_desk.note_form(case, user, _act)
+            if case.is_open and case.merged_into is None:
+                case_desk.merge_form(case, user, _act)
         elif scope == "cadre" and case.answer:
             with common.database() as db:
                 cases.mark_read(db, case.id, user)
 
 
 case_panel(case)
+if scope == "handle":
+    case_desk.templates_manager(user)

@@ -7,19 +7,32 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 from sqlite_utils import Database
 
-from portal import accounts, browser, config, downloads, navigation, provisioning, sessions, sso, submissions
+from portal import (
+    accounts,
+    audit,
+    browser,
+    config,
+    downloads,
+    navigation,
+    oidc_routes,
+    provisioning,
+    sessions,
+    sso,
+    submissions,
+)
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
-from portal.errors import AuthError, PortalError
+from portal.errors import PortalError, Problem
 
 T = TypeVar("T")
 
@@ -31,15 +44,43 @@ def database() -> Iterator[Database]:
         yield db
 
 
+def client_address() -> str:
+    """The browser's address, as ``portal serve`` decided it for this connection
+    (``portal.addresses``: ``X-Forwarded-For`` only from a trusted proxy). Streamlit hides a
+    loopback peer (None): a connection with headers but no address is this host's."""
+    address = st.context.ip_address
+    if isinstance(address, str) and address:
+        return address
+    headers = st.context.headers
+    return "127.0.0.1" if isinstance(headers, Mapping) and len(headers) else ""  # none: no browser (AppTest)
+
+
 def resolve_user() -> User | None:
     """The user of this browser session: from the server-side state, else the signed cookie,
-    else campus single sign-on (``st.login``) mapped to an account by 工号."""
+    else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
+    client's address for what this rerun writes to the audit log. The entry script resolves it first
+    in every run; ``require`` reuses that answer (``_this_run``) instead of reading the session again."""
+    _this_run.user = _resolve_user()
+    return _this_run.user
+
+
+# The user the entry script resolved at the start of the run on this thread (a run's script, its
+# callbacks and its page all run on one thread; the entry script runs first and sets it every time).
+_this_run = threading.local()
+_UNRESOLVED = object()
+
+
+def _resolve_user() -> User | None:
+    audit.set_address(client_address())
     with database() as db:
         session_id = st.session_state.get("session_id")
         if session_id:
             user = sessions.resume(db, session_id)
             if user is not None:
                 return user
+            ended = sessions.why_ended(db, session_id)
+            if ended is not None:
+                audit.record(db, ended[0], "session.end", ended[1])
             st.session_state.pop("session_id", None)
             st.session_state["notice"] = "登录已超时或已在别处退出，请重新登录。"
         live = sessions.resume_from_cookie(db, st.context.cookies.get(config.SESSION_COOKIE))
@@ -62,27 +103,39 @@ def _sso_user(db: Database) -> User | None:
     if not logged_in:
         return None
     settings = sso.oidc_settings(st.secrets.get("portal", {}))
+    identity = sso.identity_from_claims(dict(st.user), settings)
     try:
-        user = provisioning.account_for(db, sso.identity_from_claims(dict(st.user), settings))
+        user = provisioning.account_for(db, identity)
     except PortalError as exc:
         st.session_state["notice"] = exc.message
+        if st.session_state.get("oidc_refused") != identity.staff_no:  # once, not on every rerun
+            st.session_state["oidc_refused"] = identity.staff_no
+            why = exc.message[:200]
+            audit.record(db, None, "login.oidc", why, outcome="refused", actor=identity.staff_no[:64])
         return None
     issued = str(st.user.get("iat") or st.user.get("nonce") or "")
-    session_id = sessions.for_identity(db, user.id, sessions.oidc_key(str(st.user.get("sub", "")), issued))
+    key = sessions.oidc_key(str(st.user.get("sub", "")), issued)
+    new = not sessions.known_identity(db, key)
+    session_id = sessions.for_identity(db, user.id, key)
+    if session_id is not None and new:
+        audit.record(db, user.id, "login.oidc", identity.staff_no)
     if session_id is None:
         st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
         return None
     st.session_state["session_id"] = session_id
     st.session_state["pending_claim"] = sessions.new_claim(db, session_id)  # downloads need the cookie
+    # the page the login was started from (oidc_routes keeps it in a cookie): followed once
+    link = oidc_routes.deep_link(st.context.cookies.get(oidc_routes.NEXT_COOKIE))
+    if link:
+        st.session_state["pending_deep_link"] = link
+        st.session_state["pending_oidc_landed"] = True
     return user
 
 
 def login(username: str, password: str) -> User:
     """Check the password, open a session, and arrange for the browser to get its cookie."""
     with database() as db:
-        user = accounts.authenticate(db, username, password)
-        if not user.has("admin") and not sso.password_login_enabled():
-            raise AuthError("本平台已改用统一身份认证登录，请点击“统一身份认证登录”")
+        user = accounts.authenticate(db, username, password, password_login=sso.password_login_enabled())
         session_id, claim = sessions.start(db, user.id)
     st.session_state["session_id"] = session_id
     st.session_state["pending_claim"] = claim
@@ -90,21 +143,28 @@ def login(username: str, password: str) -> User:
 
 
 def logout() -> None:
-    """End the portal session; a session opened by CAS also logs out of CAS (``/auth/cas/logout``)."""
+    """End the portal session on the server; then the browser leaves the campus identity too: a
+    session opened by CAS through ``/auth/cas/logout`` (a same-origin POST), one opened by OIDC through
+    Streamlit's ``/auth/logout``, which sends it to the provider's end_session_endpoint when the
+    provider has one (RP-initiated logout)."""
     with database() as db:
         session_id = st.session_state.get("session_id")
-        via_cas = session_id is not None and sessions.opened_by(db, session_id) == "cas"
+        opened_by = sessions.opened_by(db, session_id) if session_id is not None else None
         sessions.end(db, session_id=session_id)
     st.session_state.clear()
-    if via_cas:
+    if opened_by == "cas":
         st.session_state["pending_navigation"] = "/auth/cas/logout"
+        return
+    try:
+        oidc = bool(st.user.is_logged_in)
+    except (AttributeError, KeyError):
+        oidc = False
+    if oidc:
+        # our own link, not st.logout(): st.logout's redirect raced the rerun that follows it, and
+        # the rerun's page change cancelled it now and then (the provider's session stayed open)
+        st.session_state["pending_navigation"] = "/auth/logout"
     else:
         st.session_state["pending_logout"] = True
-    try:
-        if st.user.is_logged_in:
-            st.logout()
-    except (AttributeError, KeyError):
-        pass
 
 
 def send_pending_browser_actions() -> None:
@@ -114,11 +174,15 @@ def send_pending_browser_actions() -> None:
     no inline script but ``portal.browser``'s), and the URL holds nothing but a server-made
     one-time token.
     """
+    if "pending_deep_link" in st.session_state:
+        return  # this run switches pages (follow_deep_link): the next run loads them
     claim = st.session_state.pop("pending_claim", None)
     if claim:
         _load_hidden("/auth/claim?" + urlencode({"t": claim}))
     if st.session_state.pop("pending_logout", False):
         _load_hidden(config.LOGOUT_PATH)
+    if st.session_state.pop("pending_oidc_landed", False):
+        _load_hidden("/auth/oidc/landed")
     target = st.session_state.pop("pending_navigation", None)
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)
@@ -134,6 +198,17 @@ def start_cas_login() -> None:
     st.rerun()
 
 
+def follow_deep_link(user: User) -> None:
+    """After an OIDC login, open the page the login was started from (``/cases?no=…``), once."""
+    target = st.session_state.pop("pending_deep_link", None)
+    if not target:
+        return
+    path, _, query = target.partition("?")
+    spec = next((p for p in navigation.PAGES if f"/{p.url_path}" == path), None)
+    if spec is not None and navigation.can_open(user, spec):
+        st.switch_page(str(config.ROOT / spec.path), query_params=dict(parse_qsl(query)))
+
+
 def _navigate_from_browser(path: str) -> None:
     """Open one of our routes in the whole window (``portal.browser``: the CSP allows this
     script by its hash)."""
@@ -143,7 +218,7 @@ def _navigate_from_browser(path: str) -> None:
 
 def public_base() -> str:
     """The portal's address as the browser sees it (``PORTAL_PUBLIC_URL`` when set)."""
-    configured = sso.public_url()
+    configured = config.settings().public_url
     if configured:
         return configured
     headers = st.context.headers
@@ -184,7 +259,9 @@ def refused_pages(user: User) -> list[st.Page]:
 
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
-    user = resolve_user()
+    user = getattr(_this_run, "user", _UNRESOLVED)
+    if user is _UNRESOLVED:
+        user = resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
         st.error(REFUSAL)
@@ -290,6 +367,39 @@ def show_error(exc: PortalError) -> None:
         st.text("\n".join(lines[1:]))
 
 
+class FieldErrors:
+    """A submitted form's problems, all at once: each under its input, and every one in a list
+    under the submit button (where the user is looking).
+
+    Streamlit draws a form before the script knows what its submit brings, so ``under(field)``
+    leaves an empty place right after an input, and ``show`` fills the places afterwards. Fields are
+    named as the service names them in ``ValidationError.problems``."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, object] = {}
+
+    def under(self, *fields: str) -> None:
+        place = st.empty()
+        for field in fields:
+            self.places[field] = place
+
+    def show(self, exc: PortalError) -> None:
+        problems = getattr(exc, "problems", None) or [Problem("", exc.message)]
+        beside: dict[str, list[str]] = {}
+        for p in problems:
+            if p.field in self.places:
+                beside.setdefault(p.field, []).append(p.message)
+        for field, messages in beside.items():
+            with self.places[field].container():  # type: ignore[attr-defined]
+                for message in messages:
+                    st.error(md(message), icon=":material/error:")
+        if len(problems) == 1:
+            st.error(md(problems[0].message))
+            return
+        st.error(f"有 {len(problems)} 处需要修改，请改正后再提交：")
+        st.text("\n".join(f"· {p.message}" for p in problems))
+
+
 def linked(param: str, what: str, find: Callable[[Database, str], T], select: str | None = None) -> T | None:
     """The object a link names (``?param=value``, see ``portal.links``) when the user may see it.
 
@@ -303,7 +413,7 @@ def linked(param: str, what: str, find: Callable[[Database, str], T], select: st
     try:
         with database() as db:
             found = find(db, value)
-    except (PortalError, ValueError):
+    except (PortalError, ValueError, OverflowError):  # OverflowError: a number no SQLite column holds
         st.error(f"无法打开链接：{what} {md(value[:40])} 不存在，或您没有查看的权限。")
         return None
     seen = st.session_state.setdefault("_links_opened", {})

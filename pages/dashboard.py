@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from pages import charts, common
-from portal import cache, dates, quota
+from pages import case_widgets, charts, common
+from portal import cache, dates, links, quota
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -91,9 +91,12 @@ with common.database() as db:
         st.info("您的账号不是干部，没有个人工作台。")
         st.stop()
     if len(choices) > 1:
-        linked = st.query_params.get("cadre", "")  # from 干部任务总览 or a shared link
-        if linked.isdigit() and int(linked) in choices and "dashboard_cadre" not in st.session_state:
-            st.session_state["dashboard_cadre"] = int(linked)
+        try:  # from 干部任务总览 or a shared link
+            linked = links.parse_id(st.query_params.get("cadre", ""))
+        except ValueError:
+            linked = None
+        if linked in choices and "dashboard_cadre" not in st.session_state:
+            st.session_state["dashboard_cadre"] = linked
         person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
     else:
         person_id = next(iter(choices))
@@ -179,6 +182,8 @@ if data.monthly:
     st.vega_lite_chart(spec, width="stretch", key="monthly")
 else:
     st.info("还没有联系活动记录。")
+
+case_widgets.contact_ratings(user, person_id)
 
 st.subheader("以往期间")
 past = data.past

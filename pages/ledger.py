@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cache, dates, ledger, periods
+from portal import cache, dates, kpis, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,6 +37,25 @@ def _counts_table(book: ledger.Ledger, group: str) -> pd.DataFrame:
         [
             {"": k, **{s: counter.get(s, 0) for s in book.systems}, "合计": sum(counter.values())}
             for k, counter in book.counts(group).items()
+        ]
+    )
+
+
+def _kpi_table(report: kpis.Report) -> pd.DataFrame:
+    """One row per group: each rate with the counts behind it (95.2%（40/42）), then the ratings."""
+    return pd.DataFrame(
+        [
+            {
+                kpis.GROUP_LABELS[report.by]: r.label,
+                "受理": r.cases,
+                **{kpis.RATE_LABELS[name]: rate.text for name, rate in r.rates.items()},
+                "满意": r.satisfied,
+                "基本满意": r.basic,
+                "不满意": r.unsatisfied,
+                "待评价": r.awaiting,
+                "未评价": r.unrated,
+            }
+            for r in [*report.rows, report.total]
         ]
     )
 
@@ -95,7 +114,9 @@ st.download_button(
     key="l_export",
 )
 
-tabs = st.tabs([ledger.DUTIES_TAB, ledger.SUMMARY_TAB, *book.systems], default=book.opening_tab)
+tabs = st.tabs(
+    [ledger.DUTIES_TAB, ledger.SUMMARY_TAB, ledger.KPI_TAB, *book.systems], default=book.opening_tab
+)
 with tabs[0]:
     if not book.duties:
         st.info("所选部门没有负责的学校层面制度。")
@@ -133,9 +154,45 @@ def summary() -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+@st.fragment
+def kpi_panel() -> None:
+    """三率 and 回访率 of the ledger's cases (portal/kpis.py): the figures, a table by department, unit or
+    cadre, and the trend by month; 统计方式 reruns this panel only."""
+    with common.database() as db:
+        reports = cache.memo(db, ("ledger-kpis", *args), lambda: ledger.kpi_reports(db, book))
+    total = reports["department"].total
+    st.caption(
+        f"{common.md(book.name)}办理的意见建议中，{dates.format_date(book.since)} 至 {dates.format_date(book.until)} "
+        f"反映的 {total.cases} 件（不含已撤销）；办理和评价情况统计到今天。各项指标的口径见下方说明。"
+    )
+    common.figures({kpis.RATE_LABELS[name]: rate.text for name, rate in total.rates.items()})
+    by = st.radio(
+        "统计方式",
+        ["department", "unit", "cadre"],
+        format_func=lambda k: f"按{kpis.GROUP_LABELS[k]}",
+        horizontal=True,
+        key="l_kpi_by",
+    )
+    st.dataframe(_kpi_table(reports[by]), hide_index=True, width="stretch")
+    trend = reports["month"]
+    if trend.rows:
+        st.markdown("**各月趋势（按反映月份）**")
+        frame = pd.DataFrame(
+            {kpis.RATE_LABELS[name]: [r.rate(name).value for r in trend.rows] for name in kpis.RATES},
+            index=[r.key for r in trend.rows],
+        )
+        st.line_chart(frame * 100, x_label="月份", y_label="%")
+        st.dataframe(_kpi_table(trend), hide_index=True, width="stretch")
+    with st.expander("指标口径"):
+        for line in kpis.definitions().values():
+            st.text(line)
+
+
 with tabs[1]:
     summary()
-for tab, (system, frame) in zip(tabs[2:], system_tables.items(), strict=True):
+with tabs[2]:
+    kpi_panel()
+for tab, (system, frame) in zip(tabs[3:], system_tables.items(), strict=True):
     with tab:
         size = book.sizes[system]
         if size > TAB_ROWS:

@@ -21,7 +21,7 @@ if cas and st.button("统一身份认证登录", icon=":material/badge:", type="
 if oidc and st.button(
     "统一身份认证登录（OIDC）" if cas else "统一身份认证登录", icon=":material/badge:", key="oidc_login"
 ):
-    st.login()
+    st.login()  # the page it was started from is kept (portal/oidc_routes.py)
 
 
 def password_form() -> None:

@@ -38,7 +38,12 @@ if user is None:
 menu = {
     section: [
         st.Page(
-            ROOT / p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.path == "pages/home.py"
+            ROOT / p.path,
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url_path,
+            default=p.path == "pages/home.py",
+            visibility="hidden" if p.hidden else "visible",
         )
         for p in specs
     ]
@@ -52,5 +57,6 @@ with st.sidebar:
         common.logout()
         st.rerun()
 page = st.navigation(menu, expanded=True)  # every section open: no English “View 6 more”
+common.follow_deep_link(user)  # once, after an OIDC login started on another page
 common.entering(page.url_path)
 page.run()

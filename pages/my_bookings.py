@@ -1,9 +1,18 @@
 import streamlit as st
 
-from pages import common
-from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import dates, links, reception
-from portal.reception import bookings
+from pages import case_widgets, common
+from pages.reception_widgets import (
+    ask_to_cancel,
+    booking_card,
+    booking_ics,
+    cancel_dialog,
+    leave_dialog,
+    offer_box,
+    waiting_card,
+)
+from portal import dates, links, publication, reception, states
+from portal.errors import PortalError
+from portal.reception import actions, bookings, waitlist
 
 user = common.require(__file__)
 
@@ -16,15 +25,81 @@ def _mine(booking: bookings.Booking) -> bookings.Booking:
 
 st.title("我的预约")
 
-if notice := st.session_state.pop("notice", None):
+if notice := (
+    st.session_state.pop("notice", None)
+    or st.session_state.pop("offer_notice", None)
+    or st.session_state.pop("consent_notice", None)
+):
     st.success(notice)
+
+
+def reminder_link(token: str) -> None:
+    """A one-tap link of the day-before reminder (确认前往 acts on opening; 取消预约 asks here first)."""
+    try:
+        with common.database() as db:
+            pending = actions.read(db, user, token)
+            if pending.action == "confirm" and pending.used_at is None:
+                pending = actions.use(db, user, token)
+                st.success(
+                    f"已确认前往：{dates.format_date(pending.booking.date)} {pending.booking.slot_label}，"
+                    f"请按时到达，出示签到二维码签到（预约编号 {pending.booking.code}）。",
+                    icon=":material/task_alt:",
+                )
+                return
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    b = pending.booking
+    if pending.used_at:
+        st.info(f"提醒中的“{pending.label}”链接已于 {dates.format_stamp(pending.used_at)} 使用过。")
+        return
+    with st.container(border=True, key="reminder_cancel"):
+        st.markdown("**取消这个预约吗？**")
+        st.text(f"{dates.format_date(b.date)} {b.slot_label}　预约编号 {b.code}")
+        st.caption("取消后该时段会让给候补的师生；如需再来，请重新预约。")
+        reason = st.text_input("取消原因（选填）", max_chars=200, key="reminder_cancel_reason")
+        if st.button("确认取消预约", type="primary", key="reminder_cancel_confirm"):
+            try:
+                with common.database() as db:
+                    actions.use(db, user, token, reason=reason)
+            except PortalError as exc:
+                common.show_error(exc)
+                return
+            st.session_state["notice"] = f"预约 {b.code} 已取消，名额已让给候补的师生。"
+            st.rerun()
+
+
+if token := st.query_params.get("act"):
+    reminder_link(token)
 
 linked = common.linked("code", "您的预约", lambda db, code: _mine(bookings.find_by_code(db, user, code)))
 with common.database() as db:
+    if common.arrived():  # offers not confirmed in time pass on, closed lists end (cheap when none)
+        waitlist.sweep(db)
+    entries = waitlist.my_entries(db, user)
     mine = reception.my_bookings(db, user)
     cancellable = {b.id for b in mine if bookings.can_cancel(db, user, b)}
     closes = {b.id: bookings.window(db, b.date).closes for b in mine if b.status == "booked"}
-    ics = {b.id: reception.booking_ics(db, user, b.id) for b in mine if b.date >= dates.today()}
+    ics = {b.id for b in mine if b.date >= dates.today()}
+    consented = {b.id for b in mine if publication.booking_consent(db, b.id)}
+
+waiting = [e for e in entries if e.waiting]
+if waiting:
+    st.subheader(f"候补中（{len(waiting)}）")
+    for e in waiting:
+        waiting_card(e)
+
+
+def left(e: waitlist.Entry) -> None:
+    st.session_state["notice"] = f"已退出 {dates.format_date(e.date)} 的候补。"
+
+
+leave_dialog(user, left)
+ended = [e for e in entries if not e.waiting]
+if ended:
+    with st.expander(f"候补记录（{len(ended)}）"):
+        for e in ended:
+            waiting_card(e)
 
 if not mine:
     st.info("您还没有预约接待。")
@@ -36,6 +111,7 @@ def card(b: bookings.Booking) -> None:
     """One booking, its state first; everything on screen (no table to scroll sideways)."""
     with st.container(border=True, key=f"booking_{b.id}"):
         booking_card(b)
+        offer_box(user, b)
         if b.status == "received":
             st.text(f"接待结果：{b.outcome_label}" + (f"\n{b.answer}" if b.answer else ""))
         for case in b.cases:
@@ -53,6 +129,8 @@ def card(b: bookings.Booking) -> None:
                 icon=":material/link:",
                 query_params=link.params,
             )
+        if b.status != "cancelled" and not b.cases:  # once a case exists, its consent is on 我的诉求
+            case_widgets.publish_consent(user, b.id in consented, booking_id=b.id)
         if b.id in cancellable:
             ask_to_cancel(b)
         elif b.status == "booked" and b.id in closes:
@@ -63,7 +141,7 @@ def card(b: bookings.Booking) -> None:
         if b.id in ics and b.status == "booked":
             st.download_button(
                 "下载日历文件（.ics，可选）",
-                data=common.owned(user, ics[b.id]),
+                data=common.owned(user, booking_ics(user, b.id)),
                 file_name=f"接待日预约-{b.code}.ics",
                 mime="text/calendar",
                 icon=":material/calendar_add_on:",
@@ -77,19 +155,20 @@ if linked is not None:  # a link opens its booking first, on its own
     st.subheader(f"预约 {linked.code}")
     card(next(b for b in mine if b.id == linked.id))
     mine = [b for b in mine if b.id != linked.id]
-coming = [b for b in mine if b.date >= today]
-past = [b for b in mine if b.date < today]
-if coming:
-    st.subheader(f"即将到来（{len(coming)}）")
-    for b in coming:
+heads = bookings.sorted_mine(mine, today)
+if heads.coming:
+    st.subheader(f"即将到来（{len(heads.coming)}）")
+    for b in heads.coming:
         card(b)
 else:
     st.info("您没有即将到来的预约。")
     common.page_link("pages/reception_book.py", label="预约接待", icon=":material/event_available:")
-if past:
-    with st.expander(f"以往的预约（{len(past)}）", expanded=not coming):
-        for b in past:
-            card(b)
+# cancelled and past bookings under their own headings, folded while something is coming
+for title, group in ((states.booking_label("cancelled"), heads.cancelled), ("以往的预约", heads.past)):
+    if group:
+        with st.expander(f"{title}（{len(group)}）", expanded=not heads.coming):
+            for b in group:
+                card(b)
 
 
 def cancelled(b: bookings.Booking) -> None:

@@ -1,8 +1,7 @@
 import streamlit as st
 
-from pages import common
-from portal import cases, dates, states
-from portal.errors import PortalError
+from pages import case_widgets, common
+from portal import cases, dates, publication, states
 
 user = common.require(__file__)
 
@@ -15,13 +14,15 @@ def _mine(case: cases.Case) -> cases.Case:
 
 st.title("我的诉求")
 st.caption("您在接待日、座谈等联系活动中反映的意见建议，办理进度和答复都在这里。")
-if notice := st.session_state.pop("my_case_notice", None):
+if notice := st.session_state.pop("my_case_notice", None) or st.session_state.pop("consent_notice", None):
     st.success(notice)
 
 linked = common.linked("no", "您提出的意见建议", lambda db, no: _mine(cases.find_by_number(db, no, user)))
 with common.database() as db:
     mine = cases.list_cases(db, user, scope="mine")
     unread = {c.id for c in cases.unread_answers(db, user)}
+    consented = publication.consents(db, [c.id for c in mine])
+    published = publication.published_case_ids(db, [c.id for c in mine])
 
 if not mine:
     st.info("您还没有提交过需要办理的意见建议。")
@@ -32,17 +33,6 @@ if unread:
 
 OPEN = set(states.CASE_OPEN_STATES)
 COLOURS = {"answered": "green", "closed": "gray"}
-
-
-def act(fn, *args, done: str) -> None:
-    try:
-        with common.database() as db:
-            fn(db, *args)
-    except PortalError as exc:
-        common.show_error(exc)
-    else:
-        st.session_state["my_case_notice"] = done
-        st.rerun()
 
 
 def card(case: cases.Case) -> None:
@@ -60,27 +50,19 @@ def card(case: cases.Case) -> None:
         )
         st.markdown("**您反映的问题**")
         st.text(case.content)
-        if not case.answer:
-            st.caption("正在办理中，答复后会显示在这里。")
-            return
-        st.markdown("**答复**")
-        st.text(case.answer)
-        st.caption(f"答复时间：{dates.format_stamp(case.answered_at)}")
+        if case.supervisor:
+            st.caption(f"本件由{case.supervisor}督办。")
+        if case.state != "withdrawn":
+            case_widgets.publish_consent(
+                user, consented.get(case.id, False), case_id=case.id, published=case.id in published
+            )
         with common.database() as db:
             if case.id in unread:
                 cases.mark_read(db, case.id, user)
-            last_day = cases.reopen_deadline(db, case)
-            reopenable = cases.can_reopen(db, case)
-            satisfied = any(e.action == "satisfied" for e in cases.events(db, case.id, user))
-        if case.state not in ("answered", "closed") or not reopenable:
+        if not case_widgets.answers(case, user):
+            st.caption("正在办理中，答复后会显示在这里。")
             return
-        if not satisfied:
-            st.caption(f"请在 {dates.format_date(last_day)} 前告诉我们您是否满意；不满意可申请重新办理。")
-            if st.button("满意", icon=":material/thumb_up:", key=f"ok_{case.id}"):
-                act(cases.confirm, case.id, True, user, done="感谢您的反馈，此件已办结。")
-        why = st.text_input("不满意的原因", key=f"why_{case.id}")
-        if st.button("不满意，申请重新办理", icon=":material/replay:", key=f"again_{case.id}"):
-            act(cases.confirm, case.id, False, user, why, done="已申请重新办理，办理部门会再次答复您。")
+        case_widgets.rating_form(case, user, "my_case_notice")
 
 
 # new answers first, then open cases, then the rest; newest first within each

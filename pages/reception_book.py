@@ -3,10 +3,18 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from pages.reception_widgets import ask_to_cancel, booking_card, cancel_dialog
-from portal import cache, dates, org, reception, sessions
-from portal.errors import Conflict, PortalError
-from portal.reception import bookings, roster
+from pages.reception_widgets import (
+    ask_to_cancel,
+    booking_card,
+    booking_ics,
+    cancel_dialog,
+    leave_dialog,
+    offer_box,
+    waiting_card,
+)
+from portal import cache, dates, org, publication, reception, sessions
+from portal.errors import Conflict, PortalError, ValidationError
+from portal.reception import bans, bookings, roster, waitlist
 
 user = common.require(__file__)
 
@@ -16,7 +24,13 @@ st.caption(
     "5 个工作日内反馈落实情况（第十二条）。每人每个接待日限预约一次。"
 )
 
-FIELDS = ("category", "subject", "description", "group")  # the form's widget keys, reset after booking
+FIELDS = (
+    "category",
+    "subject",
+    "description",
+    "group",
+    "publish_consent",
+)  # the form's widget keys, reset after booking
 
 
 def notice(where: str) -> None:
@@ -27,6 +41,15 @@ def notice(where: str) -> None:
         st.session_state.pop("book_notice")
         getattr(st, said[1])(said[2])
 
+
+with common.database() as db:
+    if common.arrived():  # offers not confirmed in time pass on, closed lists end (cheap when none)
+        waitlist.sweep(db)
+    banned = bans.active_ban(db, user.id)
+if banned is not None:  # the no-show rule: why, and until when
+    st.error(banned.describe(), icon=":material/block:")
+    common.page_link("pages/my_bookings.py", label="查看我的预约", icon=":material/event_note:")
+    st.stop()
 
 with common.database() as db:
     # the days and their template do not change between two bookers: shared for a few seconds,
@@ -40,6 +63,7 @@ with common.database() as db:
     profile_phone = org.get_person(db, user.person_id).phone if user.person_id else ""
     held = {d.date: reception.mine_on(db, user, d.date) for d in open_days}
     grids = {d.date: reception.slots(db, d.date, user) for d in open_days}
+    waits = {d.date: waitlist.waiting_on(db, user, d.date) for d in open_days if held[d.date] is None}
 
 if not open_days:
     st.info("目前没有开放预约的接待日。")
@@ -65,8 +89,10 @@ def day_state(d: roster.DutyDay) -> str:
     mine = held[d.date]
     if mine is not None:
         return f"已预约 {mine.slot_label}"
+    if waits.get(d.date) is not None:
+        return f"候补第 {waits[d.date].position} 位"
     free = sum(1 for s in grids[d.date] if s.free)
-    return f"余 {free} 个时段" if free else "已约满"
+    return f"余 {free} 个时段" if free else "已约满，可候补"
 
 
 def moved_on() -> None:
@@ -94,6 +120,7 @@ st.caption(f"地点：{common.md(day.place)}　预约截止：{dates.format_date
 
 mine = held[day.date]
 grid = grids[day.date]
+waiting = waits.get(day.date)
 
 
 def pick(day_iso: str, slot: str) -> None:
@@ -150,16 +177,18 @@ if mine is not None:
     common.fresh_form(form_name)  # a new form after a cancel is a new rendering
     with common.database() as db:
         cancellable = bookings.can_cancel(db, user, mine)
-        ics = reception.booking_ics(db, user, mine.id)
+    if said := st.session_state.pop("offer_notice", None):
+        st.success(said)
     with st.container(border=True):
         booking_card(mine)
+        offer_box(user, mine)
         if cancellable:
             ask_to_cancel(mine)
         else:
             st.caption("已过取消截止时间，如需取消请联系党办或校办。")
     st.download_button(
         "下载日历文件（.ics，可选）",
-        data=common.owned(user, ics),
+        data=common.owned(user, booking_ics(user, mine.id)),
         file_name=f"接待日预约-{mine.code}.ics",
         mime="text/calendar",
         icon=":material/calendar_add_on:",
@@ -169,6 +198,10 @@ if mine is not None:
     with st.expander("该接待日各时段"):
         slot_grid(None)
 else:
+    if waiting is not None:
+        st.subheader("您在该接待日的候补")
+        waiting_card(waiting)
+        st.caption("也可以直接预约下方仍有空位的时段，预约后自动退出候补。")
     st.subheader("2. 选择时段")
     st.caption("点选一个可预约的时段；标“已满”的不能选，标“我的预约”的是您已约的时段。")
     notice("grid")
@@ -185,12 +218,79 @@ def cancelled(b: bookings.Booking) -> None:
     st.session_state["book_notice"] = ("grid", "success", f"预约 {b.code} 已取消，该时段已释放。")
 
 
+def left(e: waitlist.Entry) -> None:
+    st.session_state["book_notice"] = ("grid", "success", f"已退出 {dates.format_date(e.date)} 的候补。")
+
+
 cancel_dialog(user, cancelled)
+leave_dialog(user, left)
 if mine is not None:
     st.stop()
 
+
+def wait_form(options: list[str]) -> None:
+    """加入候补: the booking form's fields and the wish (any slot, or one full slot)."""
+    form = f"wait_{day.date.isoformat()}"
+    with common.database() as db:
+        ahead = waitlist.waiting_count(db, day.date)
+    st.caption(
+        f"目前有 {ahead} 人候补。有人取消时，按登记先后把名额递补给时段合适的候补人，并立即通知；"
+        f"{dates.format_date(tpl.confirm_by(day.date).date())} {tpl.confirm_time} 前递补的名额须在此之前确认前往，"
+        "逾期让给下一位。预约截止后候补自动结束。"
+    )
+    with st.form(form):
+        wish = st.selectbox(
+            "候补时段",
+            options,
+            format_func=lambda s: tpl.slot_label(s) if s else "任一时段",
+            key=f"{form}_slot",
+        )
+        category = st.selectbox(
+            "反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key=f"{form}_category"
+        )
+        subject = st.text_input("反映事项（简要）", max_chars=100, key=f"{form}_subject")
+        description = st.text_area("具体情况（选填）", max_chars=2000, key=f"{form}_description")
+        phone = st.text_input(
+            "联系电话（手机号或校内分机）", value=profile_phone, max_chars=20, key=f"{form}_phone"
+        )
+        group = st.number_input(
+            "来访人数", min_value=1, max_value=tpl.max_group, value=1, step=1, key=f"{form}_group"
+        )
+        if st.form_submit_button("加入候补", type="primary", icon=":material/hourglass_top:"):
+            if category is None:
+                st.error("请选择反映事项类别。")
+                return
+            data = waitlist.WaitInput(
+                date=day.date,
+                slot=wish or None,
+                category=category,
+                subject=subject,
+                description=description,
+                phone=phone,
+                group_size=int(group),
+            )
+            try:
+                with common.database() as db:
+                    made = waitlist.join(db, user, data, token=common.form_token(form))
+            except PortalError as exc:
+                common.show_error(exc)
+                return
+            common.fresh_form(form)
+            st.session_state.pop("wait_open", None)
+            st.session_state["book_notice"] = (
+                "grid",
+                "success",
+                f"已加入候补（{made.wish}），当前排在第 {made.position} 位。递补后会通知您，也可在“我的预约”查看。",
+            )
+            st.rerun()
+
+
+full = [s.slot for s in grid if not s.free]
 if not any(s.free for s in grid):
-    st.warning("该接待日已约满，请选择其他接待日。")
+    if waiting is None:
+        st.warning("该接待日已约满。可以加入候补，有人取消时按先后递补；也可以选择其他接待日。")
+        st.subheader("3. 加入候补")
+        wait_form(["", *full])
     st.stop()
 
 
@@ -199,21 +299,17 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
     the booking, or why not — instead of running once to book and again to show it. In a rush
     that is half the server's work per booking. What the callback says goes through session_state."""
     state = st.session_state
-    if slot is None:
-        if not slot_lost:  # (a lost slot is explained above the grid)
-            state["book_notice"] = ("form", "error", "请先在上方选择一个时段。")
-        return
-    if state.get("category") is None:
-        state["book_notice"] = ("form", "error", "请选择反映事项类别。")
+    if slot is None and slot_lost:  # explained above the grid
         return
     data = reception.BookingInput(
         date=dt.date.fromisoformat(day_iso),
-        slot=slot,
-        category=state["category"],
+        slot=slot or "",  # none chosen: the service says so, with every other problem of the form
+        category=state.get("category") or "",
         subject=state.get("subject", ""),
         description=state.get("description", ""),
         phone=state.get(f"phone_{day_iso}", ""),
         group_size=int(state.get("group", 1)),
+        publish_consent=bool(state.get("publish_consent", False)),
     )
     try:
         with common.database() as db:
@@ -232,6 +328,8 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
             state.pop("slot_choice", None)
             return
         state["book_notice"] = ("form", "error", exc.message)
+    except ValidationError as exc:
+        state["book_problems"] = exc.problems  # all of them, each shown beside its field
     except PortalError as exc:
         state["book_notice"] = ("form", "error", exc.message)
     else:
@@ -243,17 +341,23 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
 
 st.subheader("3. 填写反映事项")
 token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more
+errors = common.FieldErrors()
 with st.form("booking"):
     if picked is None:
         st.text("已选时段：尚未选择（请在上方点选一个时段）")
     else:
         st.text(f"已选时段：{dates.format_date(day.date)} {tpl.slot_label(picked)}　{day.leader_name}")
+    errors.under("slot")
     st.selectbox("反映事项类别", reception.CATEGORIES, index=None, placeholder="请选择类别", key="category")
+    errors.under("category")
     st.text_input("反映事项（简要）", max_chars=100, key="subject")
+    errors.under("subject")
     st.text_area("具体情况（选填）", max_chars=2000, key="description")
+    errors.under("description")
     st.text_input(
         "联系电话（手机号或校内分机）", value=profile_phone, max_chars=20, key=f"phone_{day.date.isoformat()}"
     )
+    errors.under("phone")
     st.number_input(
         f"来访人数（集体反映请推选不超过 {tpl.max_group} 名代表）",
         min_value=1,
@@ -261,6 +365,11 @@ with st.form("booking"):
         value=1,
         step=1,
         key="group",
+    )
+    errors.under("group_size")
+    # a consent of its own (PIPL Art. 25), never ticked in advance; booking does not depend on it
+    st.checkbox(
+        publication.CONSENT_LABEL, value=False, key="publish_consent", help=publication.CONSENT_WORDING
     )
     st.form_submit_button(
         "提交预约",
@@ -270,3 +379,15 @@ with st.form("booking"):
         args=(day.date.isoformat(), picked, lost is not None, token),
     )
 notice("form")
+if problems := st.session_state.pop("book_problems", None):
+    errors.show(ValidationError(problems=problems))
+
+if waiting is None and full:  # a full slot of a day with room: its own waiting list, asked for first
+    if st.session_state.get("wait_open") == day.date.isoformat():
+        st.subheader("加入候补")
+        wait_form(full)
+    elif st.button(
+        "想约的时段已满？加入候补", icon=":material/hourglass_top:", type="tertiary", key="wait_open_btn"
+    ):
+        st.session_state["wait_open"] = day.date.isoformat()
+        st.rerun()

@@ -6,7 +6,7 @@ from pages import common
 from pages.reception_widgets import ask_to_cancel, cancel_dialog, visit_card
 from portal import dates, reception, states
 from portal.errors import PortalError
-from portal.reception import bookings
+from portal.reception import bookings, waitlist
 from portal.reception import day as reception_day
 
 user = common.require(__file__)
@@ -51,7 +51,12 @@ duty = next(d for d in days if d.date == day)
 
 try:
     with common.database() as db:
+        if common.arrived():  # offers not confirmed in time pass on, closed lists end (cheap when none)
+            waitlist.sweep(db)
         items = reception.day_list(db, user, day)
+        queue = waitlist.day_entries(db, day)
+        # full numbers only for the reception staff of that day (who may have to call), masked otherwise
+        numbers = reception_day.numbers_to_call(db, user, day)
 except PortalError as exc:
     common.show_error(exc)
     st.stop()
@@ -89,6 +94,27 @@ with st.expander("表格视图（全部字段）", icon=":material/table:"):
         width="stretch",
     )
 
+if queue:  # the day's waiting list: who waits (in order) and what became of those who did
+    waiting_now = [e for e in queue if e.waiting]
+    with st.expander(f"候补名单（候补中 {len(waiting_now)} 人）", icon=":material/hourglass_top:"):
+        st.dataframe(
+            [
+                {
+                    "名次": str(e.position) if e.position else "",
+                    "候补人": e.visitor_name,
+                    "时段": e.wish,
+                    "人数": e.group_size,
+                    "事项": f"［{e.category}］{e.subject}",
+                    "登记时间": dates.format_stamp(e.created_at),
+                    "状态": e.state_label,
+                    "结果": e.end_reason + (f"（{e.booking_code}）" if e.booking_code else ""),
+                }
+                for e in queue
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
 
 def run(fn, *args, done: str) -> None:
     try:
@@ -111,6 +137,24 @@ def cancelled(b: bookings.Booking) -> None:
     st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
 
 
+if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-character code can be typed too
+    with st.form("checkin_by_code", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        typed = c1.text_input(
+            "按预约编号签到", max_chars=6, placeholder="6 位预约编号，如 AB23CD", key="checkin_code"
+        )
+        if c2.form_submit_button("签到", icon=":material/how_to_reg:"):
+            try:
+                with common.database() as db:
+                    done = reception_day.check_in_code(db, user, typed)
+                st.session_state["day_notice"] = (
+                    f"{done.visitor_name} 已签到（{done.slot_label}，{done.code}）。"
+                )
+                st.rerun()
+            except PortalError as exc:
+                common.show_error(exc)
+
+
 if open_items:
     st.subheader("办理来访")
     choice = {b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}" for b in open_items}
@@ -119,9 +163,11 @@ if open_items:
     with st.container(border=True):
         st.text(
             f"状态：{b.status_label}\n预约编号：{b.code}\n来访人：{b.visitor_name}（{b.visitor_staff_no}，{b.visitor_unit}），{b.group_size} 人\n"
-            f"联系电话：{b.phone}\n反映事项：［{b.category}］{b.subject}"
+            f"联系电话：{numbers.get(b.id, b.phone)}\n反映事项：［{b.category}］{b.subject}"
             + (f"\n具体情况：{b.description}" if b.description else "")
         )
+        if b.id not in numbers:
+            st.caption("完整的联系电话只在接待日当天向党办、校办工作人员和值班校领导显示。")
         c1, c2 = st.columns(2)
         waiting = b.status == "booked" and not b.checked_in_at
         if (waiting or b.status == "no_show") and c1.button(

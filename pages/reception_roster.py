@@ -7,7 +7,8 @@ from pages.reception_widgets import change_card, duty_day_card
 from portal import dates, periods, reception, submissions
 from portal.accounts import User
 from portal.errors import PortalError, ValidationError
-from portal.reception import roster
+from portal.reception import bans, roster
+from portal.reception.template import NO_SHOW_PERIODS
 
 CHANGE_CARDS = 30  # 变更记录 as cards: the latest; the whole in the table view
 
@@ -123,8 +124,8 @@ cancelled = {
     if d.cancelled
 }
 
-tab_plan, tab_swap, tab_sub, tab_cancel, tab_place, tab_history, tab_settings = st.tabs(
-    ["排班", "对调", "替班", "取消与恢复", "更改地点", "变更记录", "接待日设置"]
+tab_plan, tab_swap, tab_sub, tab_cancel, tab_place, tab_history, tab_bans, tab_settings = st.tabs(
+    ["排班", "对调", "替班", "取消与恢复", "更改地点", "变更记录", "预约限制", "接待日设置"]
 )
 
 with tab_plan:
@@ -282,6 +283,33 @@ with tab_history:
             width="stretch",
         )
 
+with tab_bans:  # the no-show rule's restrictions; 党办/校办 lift one with a reason (audited)
+    with common.database() as db:
+        rule = bans.rule_text(reception.load_template(db))
+        in_force = bans.list_bans(db, user)
+    st.caption(f"未到规则：{rule}在“完成本日接待”时计算；本人在“预约接待”页看到原因和期限。")
+    if not in_force:
+        st.info("目前没有预约受限的师生。")
+    for ban in in_force:
+        with st.container(border=True, key=f"ban_{ban.id}"):
+            st.markdown(f"**{common.md(ban.user_name)}（{common.md(ban.staff_no)}）**")
+            st.text(f"原因：{ban.reason}\n限制至：{dates.format_date(ban.last_day)}（含）")
+    if in_force:
+        choices = {b.id: f"{b.user_name}（{b.staff_no}）" for b in in_force}
+        with st.form("lift_ban"):
+            ban_id = st.selectbox(
+                "解除谁的限制", list(choices), format_func=choices.get, key="lift_ban", **common.TARGET
+            )
+            why = st.text_input("解除原因（记入操作日志）", max_chars=200, key="lift_reason")
+            if st.form_submit_button("解除限制") and common.chosen(ban_id, "要解除的预约限制"):
+                try:
+                    with common.database() as db:
+                        lifted = bans.lift(db, user, ban_id, why)
+                    st.session_state["roster_notice"] = f"已解除 {lifted.user_name} 的预约限制。"
+                    st.rerun()
+                except PortalError as exc:
+                    common.show_error(exc)
+
 with tab_settings:
     with common.database() as db:
         tpl = reception.load_template(db)
@@ -301,6 +329,23 @@ with tab_settings:
             "接待日前几天截止", 0, 14, tpl.cutoff_days_before, key="tpl_cutoff_days"
         )
         cutoff_time = c3.text_input("截止时间", value=tpl.cutoff_time, key="tpl_cutoff_time")
+        c1, c2 = st.columns(2)
+        confirm_days = c1.number_input(
+            "候补递补：接待日前几天须确认", 0, 14, tpl.confirm_days_before, key="tpl_confirm_days"
+        )
+        confirm_time = c2.text_input("确认截止时间", value=tpl.confirm_time, key="tpl_confirm_time")
+        c1, c2, c3 = st.columns(3)
+        no_show_period = c1.selectbox(
+            "未到规则：统计期间",
+            list(NO_SHOW_PERIODS),
+            index=list(NO_SHOW_PERIODS).index(tpl.no_show_period),
+            format_func=NO_SHOW_PERIODS.get,
+            key="tpl_no_show_period",
+        )
+        no_show_limit = c2.number_input(
+            "未到几次受限（0：不限制）", 0, 20, tpl.no_show_limit, key="tpl_no_show"
+        )
+        no_show_weeks = c3.number_input("受限几周", 1, 52, tpl.no_show_weeks, key="tpl_no_show_weeks")
         rotation = st.text_input(
             "轮值顺序（校领导工号，以逗号分隔；未列出的按工号排在后面）",
             value="，".join(tpl.rotation),
@@ -319,6 +364,11 @@ with tab_settings:
                     "cutoff_days_before": int(cutoff_days),
                     "cutoff_time": cutoff_time.strip(),
                     "rotation": [r.strip() for r in rotation.replace("，", ",").split(",") if r.strip()],
+                    "confirm_days_before": int(confirm_days),
+                    "confirm_time": confirm_time.strip(),
+                    "no_show_limit": int(no_show_limit),
+                    "no_show_period": no_show_period,
+                    "no_show_weeks": int(no_show_weeks),
                 }
                 if any(len(s) != 2 for s in data["sessions"]):
                     raise ValidationError("接待时段应写成 08:30-11:30，多个以逗号分隔")

@@ -16,16 +16,23 @@ from pages import common
 from portal import dates, reception
 from portal.accounts import User
 from portal.errors import PortalError
-from portal.reception import bookings, roster
+from portal.reception import bookings, roster, waitlist
 
 CANCEL_KEY = "cancelling_booking"  # the booking whose cancel dialog is open
-STATE_COLOURS = {"booked": "blue", "received": "green", "cancelled": "gray", "no_show": "orange"}
+STATE_COLOURS = {
+    "awaiting": "orange",
+    "booked": "blue",
+    "received": "green",
+    "cancelled": "gray",
+    "no_show": "orange",
+}
 DAY_COLOURS = {"scheduled": "green", "cancelled": "gray"}
 
 
 def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     """The booking, its state first, every field of the confirmation as text."""
-    st.badge(b.status_label, color=STATE_COLOURS.get(b.status, "gray"))
+    colour = STATE_COLOURS["awaiting"] if b.awaiting_confirmation else STATE_COLOURS.get(b.status, "gray")
+    st.badge(b.status_label, color=colour)
     st.markdown(f"**{common.md(dates.format_date(b.date))}　{common.md(b.slot_label)}**")
     lines = [f"{k}：{v}" for k, v in bookings.confirmation(b)]
     if details and b.status == "booked":
@@ -33,11 +40,35 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     st.text("\n".join(lines))
     if details and b.description:
         st.text(f"具体情况：{b.description}")
+    if details and b.status == "booked" and not b.checked_in_at:
+        checkin_code(b)
     if b.cancel_note:
         st.text(f"取消：{b.cancel_note}")
+    if b.confirmed_at and b.status == "booked":
+        st.caption(f"已于 {dates.format_stamp(b.confirmed_at)} 确认前往")
     for notice in b.notices:
         st.warning("接待日安排有变动", icon=":material/info:")
         st.text(notice)
+
+
+def booking_ics(user: User, booking_id: int) -> Callable[[], bytes]:
+    """The booking's .ics, built when the button is tapped (it carries the QR code as a PNG: too much
+    work for every rerun of a page in a booking rush)."""
+
+    def build() -> bytes:
+        with common.database() as db:
+            return reception.booking_ics(db, user, booking_id)
+
+    return build
+
+
+def checkin_code(b: bookings.Booking) -> None:
+    """The booking's check-in QR code (made on the server): staff scan it with a phone's camera."""
+    st.image(
+        bookings.checkin_qr(b),
+        caption=f"签到二维码（预约编号 {b.code}）：到达后出示给工作人员扫码",
+        width=180,
+    )
 
 
 def visit_card(b: bookings.Booking) -> None:
@@ -129,4 +160,67 @@ def _dialog(user: User, b: bookings.Booking, on_done: Callable[[bookings.Booking
         st.rerun()
     if right.button("不取消了", key=f"cancel_back_{b.id}"):
         st.session_state.pop(CANCEL_KEY, None)
+        st.rerun()
+
+
+# --- the waiting list (候补) -------------------------------------------------------------------
+
+LEAVE_KEY = "leave_waitlist"
+
+
+def waiting_card(e: waitlist.Entry) -> None:
+    """One waiting entry: its state first; the position while it waits, how it ended otherwise."""
+    with st.container(border=True, key=f"waitlist_{e.id}"):
+        st.badge(e.state_label, color="violet" if e.waiting else "gray")
+        st.markdown(f"**{common.md(dates.format_date(e.date))}　候补：{common.md(e.wish)}**")
+        lines = [f"反映事项：［{e.category}］{e.subject}", f"登记时间：{dates.format_stamp(e.created_at)}"]
+        if e.waiting:
+            lines.insert(
+                0, f"当前排在候补名单第 {e.position} 位。有人取消时按登记先后递补，递补后会通知您确认。"
+            )
+        else:
+            lines.append(
+                f"结果：{e.end_reason}" + (f"（预约编号 {e.booking_code}）" if e.booking_code else "")
+            )
+        st.text("\n".join(lines))
+        if e.waiting and st.button("退出候补", icon=":material/logout:", key=f"leave_{e.id}"):
+            common.ask(LEAVE_KEY, entry_id=e.id, day=e.date.isoformat(), wish=e.wish)
+
+
+def leave_dialog(user: User, on_done: Callable[[waitlist.Entry], None]) -> None:
+    """The confirmation of 退出候补; leaves once confirmed."""
+    asked = common.pending(LEAVE_KEY)
+    lines = [
+        f"确定退出 {dates.format_date(asked['day'])}（{asked['wish']}）的候补吗？" if asked else "",
+        "退出后名次不再保留；再次候补将排在名单末尾。",
+    ]
+    details = common.confirmed(LEAVE_KEY, "退出候补", lines, ok="确认退出")
+    if details is None:
+        return
+    try:
+        with common.database() as db:
+            done = waitlist.leave(db, user, details["entry_id"])
+    except PortalError as exc:
+        common.show_error(exc)
+        return
+    on_done(done)
+    st.rerun()
+
+
+def offer_box(user: User, b: bookings.Booking) -> None:
+    """A place offered from the waiting list: until when it is held, and 确认前往 (one tap)."""
+    if not b.awaiting_confirmation:
+        return
+    st.warning(
+        f"候补递补：已为您保留该时段，请于 {b.confirm_deadline} 前确认前往；逾期未确认，名额将让给下一位候补。",
+        icon=":material/schedule:",
+    )
+    if st.button("确认前往", type="primary", icon=":material/task_alt:", key=f"confirm_{b.id}"):
+        try:
+            with common.database() as db:
+                waitlist.confirm(db, user, b.id)
+        except PortalError as exc:
+            common.show_error(exc)
+            return
+        st.session_state["offer_notice"] = f"已确认前往（预约编号 {b.code}），请按时到达。"
         st.rerun()

@@ -29,7 +29,11 @@ with st.expander("筛选", icon=":material/filter_list:"):
         "制度", ["", *policy().system_names], format_func=lambda s: s or "全部", key="search_system"
     )
     states = st.multiselect(
-        "意见建议办理状态", list(cases.STATES), format_func=cases.STATE_LABELS.get, key="search_states"
+        "意见建议办理状态",
+        list(cases.STATES),
+        format_func=cases.STATE_LABELS.get,
+        key="search_states",
+        select_all=True,
     )
     include_voided = sees_activities and st.checkbox("包括已作废的活动记录", key="search_voided")
 

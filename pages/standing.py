@@ -8,7 +8,7 @@ user = common.require(__file__)
 st.title("干部任务总览")
 st.caption(
     "在任干部对照本月、本学期、本学年、本年度各项任务的完成情况，落后最多的排在前面。"
-    "点击“工作台”查看该干部的详细情况。"
+    "点击“工作台”查看该干部的详细情况。右侧为本年度该干部联系活动中师生所提意见建议的件数、按期办结率和满意率。"
 )
 with common.database() as db:
     units = {u.id: u.name for u in org.list_units(db)}
@@ -49,6 +49,7 @@ table = [
         "未完成": row.missed,
         "工作台": f"/dashboard?cadre={row.person_id}",
         **{c: row.cells[c].text if c in row.cells else "—" for c in result.columns},
+        **dict(zip(standing.KPI_LABELS, standing.kpi_cells(row), strict=True)),
     }
     for row in result.rows
 ]

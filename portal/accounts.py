@@ -7,6 +7,7 @@ Roles: 师生 (visitor), 干部 (cadre), 部门 (department, with the department
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
@@ -20,9 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import config, dates, text
+from . import audit, config, dates, text
 from .db import write
-from .errors import AuthError, NotFound, ValidationError
+from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
 ROLE_LABELS = {"visitor": "师生", "cadre": "干部", "department": "部门", "admin": "管理员"}
@@ -30,10 +31,12 @@ ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
 LOGIN_FAILED = "账号或密码错误"
 LOCKED = "登录失败次数过多，请 {minutes} 分钟后再试"
 BUSY = "登录人数较多，请稍后再试"
+SSO_ONLY = "本平台已改用统一身份认证登录，请点击“统一身份认证登录”"
 
 # OWASP's argon2id minimum (m=19 MiB, t=2, p=1): the library's default takes 64 MiB per check,
 # which let 40 parallel logins grow the server by 1.8 GB. Older hashes are upgraded on login.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_hasher = HASHER
 
 
 class VerificationSlots:
@@ -46,7 +49,7 @@ class VerificationSlots:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        if not self._slots.acquire(timeout=config.LOGIN_WAIT_SECONDS):
+        if not self._slots.acquire(timeout=config.settings().login_wait):
             raise AuthError(BUSY)
         try:
             yield
@@ -54,7 +57,15 @@ class VerificationSlots:
             self._slots.release()
 
 
-_verification_slot = VerificationSlots(config.LOGIN_CONCURRENCY)
+_slots: VerificationSlots | None = None
+
+
+def _verification_slot() -> contextlib.AbstractContextManager[None]:
+    """The process's slots, made at first use (the settings are checked by then)."""
+    global _slots
+    if _slots is None:
+        _slots = VerificationSlots(config.settings().login_concurrency)
+    return _slots()
 
 
 class Role(BaseModel):
@@ -248,20 +259,30 @@ def create_user(
 ) -> User:
     """A new account. Without ``person_id`` it is linked to the person whose 工号 is the account
     name, if there is one; ``display_name`` None takes that person's name (else the account name)."""
-    username = text.code(username, "账号", 64)
-    person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+    found = Problems()  # every problem of the form at once, each under its field
+    with found.field("username"):
+        username = text.code(username, "账号", 64)
+    person = None
+    if not found.found:
+        person = db.execute("SELECT id, name FROM people WHERE staff_no = ?", [username]).fetchone()
+        if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            found.add("username", f"账号“{username}”已存在")
     if person_id is None and person is not None:
         person_id = person[0]
     if display_name is None:
-        display_name = person[1] if person is not None else username
-    display_name = text.name(display_name, "姓名")
+        display_name = person[1] if person is not None else str(username)
+    with found.field("display_name"):
+        display_name = text.name(display_name, "姓名")
     roles = roles or []
-    _validate_roles(roles)
+    with found.field("roles"):
+        _validate_roles(roles)
     if password is not None:
-        check_password_strength(password)
+        with found.field("password"):
+            check_password_strength(password)
+    found.check()
     with write(db):
         if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise ValidationError(f"账号“{username}”已存在")
+            raise ValidationError(problems=[Problem("username", f"账号“{username}”已存在")])  # meanwhile
         cur = db.execute(
             "INSERT INTO users (username, person_id, display_name, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -273,7 +294,7 @@ def create_user(
                 "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
                 [user_id, r.role, r.department],
             )
-        audit(db, actor_id, "user.create", f"{username} {[r.label for r in roles]}")
+        audit.record(db, actor_id, "user.create", f"{username} {[r.label for r in roles]}")
     return get_user(db, user_id)
 
 
@@ -287,19 +308,25 @@ def set_roles(db: Database, user_id: int, roles: list[Role], actor_id: int | Non
                 "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
                 [user_id, r.role, r.department],
             )
-        audit(db, actor_id, "user.roles", f"{user_id} {[r.label for r in roles]}")
+        audit.record(db, actor_id, "user.roles", f"{user_id} {[r.label for r in roles]}")
     return get_user(db, user_id)
 
 
 def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = None) -> None:
     with write(db):
-        db.execute("UPDATE users SET is_active = ? WHERE id = ?", [int(active), user_id])
+        # since when: the retention rule anonymises an account disabled long enough (portal/retention.py)
+        db.execute(
+            "UPDATE users SET is_active = ?, disabled_at = CASE WHEN ? THEN NULL "
+            "ELSE COALESCE(disabled_at, ?) END WHERE id = ?",
+            [int(active), int(active), dates.stamp(), user_id],
+        )
+        ended = 0
         if not active:
-            db.execute(
+            ended = db.execute(
                 "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
                 [dates.stamp(), user_id],
-            )
-        audit(db, actor_id, "user.active" if active else "user.disable", str(user_id))
+            ).rowcount
+        audit.record(db, actor_id, "user.active" if active else "user.disable", f"{user_id}{_ended(ended)}")
 
 
 def reset_password(
@@ -314,11 +341,11 @@ def reset_password(
     with write(db):
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user.id])
         db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
-        db.execute(
+        ended = db.execute(
             "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
             [dates.stamp(), user.id],
-        )
-        audit(db, actor_id, "user.reset_password", user.username)
+        ).rowcount
+        audit.record(db, actor_id, "user.reset_password", f"{user.username}{_ended(ended)}")
     return password
 
 
@@ -336,16 +363,21 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
         new_hash = hash_password(new) if ok else None
     if not ok:
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise ValidationError("原密码不正确")
     with write(db):
         db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
-        db.execute(
+        ended = db.execute(
             "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
             [dates.stamp(), user_id, keep_session],
-        )
-        audit(db, user_id, "user.change_password", "")
+        ).rowcount
+        audit.record(db, user_id, "user.change_password", _ended(ended).removeprefix("；"))
+
+
+def _ended(sessions: int) -> str:
+    """How many of the account's sessions an action ended, for its audit entry."""
+    return f"；结束登录 {sessions} 个" if sessions else ""
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -357,6 +389,18 @@ def _verify(password_hash: str, password: str) -> bool:
 
 # Verifying against this when the account is unknown keeps the timing the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash, verify and judge stored hashes with ``hasher`` from now on; returns the one it replaces.
+
+    The product never calls it: the tests do (tests/conftest.py), with argon2id at tiny parameters,
+    so that a thousand logins do not each spend 19 MiB and tens of milliseconds. A stored hash
+    carries its own parameters, so hashes made by either hasher verify under both."""
+    global _hasher, _DUMMY_HASH
+    previous, _hasher = _hasher, hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password-0")
+    return previous
 
 
 def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
@@ -379,9 +423,9 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
                 raise AuthError(LOCKED.format(minutes=minutes))
             failures = 0  # the lock has run out: a fresh count
         failures += 1
-        locks = failures >= config.LOCKOUT_THRESHOLD
+        locks = failures >= config.settings().lockout_threshold
         locked_until_text = (
-            (now + dt.timedelta(seconds=config.LOCKOUT_SECONDS)).isoformat(timespec="seconds")
+            (now + dt.timedelta(seconds=config.settings().lockout_seconds)).isoformat(timespec="seconds")
             if locks
             else None
         )
@@ -394,11 +438,13 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     return locks
 
 
-def authenticate(db: Database, username: str, password: str) -> User:
+def authenticate(db: Database, username: str, password: str, *, password_login: bool = True) -> User:
     """The user, or ``AuthError`` with one message for a wrong name and a wrong password.
 
     After ``LOCKOUT_THRESHOLD`` failures in a row the name is locked for
-    ``LOCKOUT_SECONDS`` — names that do not exist lock the same way.
+    ``LOCKOUT_SECONDS`` — names that do not exist lock the same way. With ``password_login``
+    off (``PORTAL_PASSWORD_LOGIN=0``) only administrators may log in with a password. Every
+    attempt is audited (``login.password``) with its outcome and, when it failed, why.
     """
     username = (username or "").strip()
     if not username or not password:
@@ -409,36 +455,33 @@ def authenticate(db: Database, username: str, password: str) -> User:
             "SELECT id, password_hash, is_active FROM users WHERE username = ?", [username]
         ).fetchone()
         ok = _verify(row[1], password) if row and row[1] else _verify(_DUMMY_HASH, password) and False
+        right = bool(ok)
         ok = bool(ok and row[2])
         new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(row[1]) else None
+    typed = "".join(ch if ch.isprintable() else "?" for ch in username)[:64]
     if not ok:
+        if row is None:
+            why = "账号不存在"
+        elif not row[1]:
+            why = "账号没有本平台密码"
+        elif right:
+            why = "账号已停用"
+        else:
+            why = "密码错误"
         if locks:
-            raise AuthError(LOCKED.format(minutes=config.LOCKOUT_SECONDS // 60))
+            why += "；账号已锁定"
+        audit.record(db, row[0] if row else None, "login.password", why, outcome="failed", actor=typed)
+        if locks:
+            raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise AuthError(LOGIN_FAILED)
+    user = get_user(db, row[0])
+    if not password_login and not user.has("admin"):
+        audit.record(db, user.id, "login.password", "仅允许统一身份认证登录", outcome="refused")
+        raise AuthError(SSO_ONLY)
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
         if new_hash:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, row[0]])
-    return get_user(db, row[0])
-
-
-def user_for_sso(db: Database, staff_no: str) -> User:
-    """The account of a campus single-sign-on identity, matched by 工号."""
-    staff_no = (staff_no or "").strip()
-    rows = list(
-        db.query(
-            _USER_SQL + "WHERE u.username = ? OR p.staff_no = ? ORDER BY u.username = ? DESC LIMIT 1",
-            [staff_no, staff_no, staff_no],
-        )
-    )
-    if not staff_no or not rows or not rows[0]["is_active"]:
-        raise AuthError("统一身份认证通过，但本平台没有与该工号对应的有效账号，请联系管理员")
-    return _user_from_row(db, rows[0])
-
-
-def audit(db: Database, actor_id: int | None, action: str, detail: str) -> None:
-    db.execute(
-        "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",
-        [dates.stamp(), actor_id, action, detail],
-    )
+        audit.record(db, row[0], "login.password", "")
+    return user

@@ -27,10 +27,10 @@ from typing import ClassVar, TypedDict, Unpack
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import accounts, cases, dates, states, text
+from . import audit, cases, dates, states, text
 from .accounts import User
 from .db import write
-from .errors import NotFound, PermissionDenied, ValidationError
+from .errors import NotFound, PermissionDenied, Problem, ValidationError
 from .policy import policy
 
 # Which assignment kind a subtype's targets come from (docs/rules.md §3: "visits name the target").
@@ -50,6 +50,9 @@ HOURS_SUBTYPE = ("讲思政课", "思政课授课")
 MIN_HOURS, MAX_HOURS = 0.5, 8.0
 EARLIEST = dt.date(2000, 1, 1)
 MAX_OPINIONS = 20
+# A record naming more targets than this is saved only after the person confirms the list: the
+# record and its Word form are official, and one tap once named every college of a cadre.
+MANY_TARGETS = 3
 LIMITS = {
     "place": 100,
     "counterpart_text": 500,
@@ -475,8 +478,9 @@ def _target_names(db: Database, data: ActivityInput, codes: list[str]) -> list[s
 
 
 def _raise(found: list[tuple[str, str]]) -> None:
+    """Refuse an input with every problem found, each under its field (the form shows them beside it)."""
     if found:
-        raise ValidationError("；".join(dict.fromkeys(m for _, m in found)))
+        raise ValidationError(problems=[Problem(f, m) for f, m in dict.fromkeys(found)])
 
 
 # --- cases for opinions raised -------------------------------------------------------------
@@ -797,7 +801,7 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
         )
         _record(db, activity_id, actor.id, "voided")
         cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
-        accounts.audit(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
+        audit.record(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 
 

@@ -3,54 +3,104 @@ the portal's own server. docs/api.md describes them; ``/api/v1/openapi.json`` to
 
 A request carries ``Authorization: Bearer <token>``; the token's scope decides what it reads
 (``portal.api_tokens``). Wrong tokens are rate-limited per client address: after
-``WRONG_TOKEN_LIMIT`` refusals within ``WRONG_TOKEN_WINDOW`` seconds that address gets 429
-until the window has passed. Any other path under ``/api/`` is a real 404, never the app shell.
+``WRONG_TOKEN_LIMIT`` refusals within ``WRONG_TOKEN_WINDOW`` seconds that address (an IPv6 caller:
+its /64 network) gets 429 until the window has passed; the limiter's memory is bounded. Any other path under ``/api/`` is a real 404, never the app shell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import api_tokens, cases, dates, feeds, org, quota
+from . import api_tokens, cases, dates, feeds, kpis, org, quota
 from .accounts import Role, User
 from .db import open_db
-from .errors import NotFound, PortalError
+from .errors import NotFound, PortalError, ValidationError
+from .policy import policy
 from .reception import bookings, roster
 
 WRONG_TOKEN_LIMIT = 10
 WRONG_TOKEN_WINDOW = 60.0
+# Callers remembered at most (≈ 1 KB each: 10 MB when full): a flood of new addresses pushes out the callers whose
+# last wrong token is oldest, never more memory.
+WRONG_TOKEN_CALLERS = 10_000
+
+
+def caller_key(address: str) -> str:
+    """Who is counted: an IPv4 address (an IPv4-mapped IPv6 address is its IPv4 address), or an
+    IPv6 caller's /64 network — one host holds a whole /64 and may speak from any address of it."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 class WrongTokenLimiter:
-    """Refusals per client address in a sliding window (one server process: memory is enough)."""
+    """Refusals per caller (``caller_key``) in a sliding window (one server process: memory is enough).
 
-    def __init__(self, limit: int = WRONG_TOKEN_LIMIT, window: float = WRONG_TOKEN_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
+    Only failures are remembered, at most ``limit`` moments per caller, and in the order of their
+    latest failure: a caller whose failures have all left the window is swept from the front, and
+    past ``capacity`` callers the least recent one goes (what a flood of addresses can push out is a
+    caller with older failures, never the memory bound)."""
+
+    def __init__(
+        self,
+        limit: int = WRONG_TOKEN_LIMIT,
+        window: float = WRONG_TOKEN_WINDOW,
+        capacity: int = WRONG_TOKEN_CALLERS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.capacity, self._clock = limit, window, capacity, clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._seen[key]
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def _trim(self, q: deque[float], now: float) -> deque[float]:
         while q and now - q[0] > self.window:
             q.popleft()
         return q
 
-    def blocked(self, key: str) -> bool:
+    def blocked(self, address: str) -> bool:
+        key = caller_key(address)
         with self._lock:
-            return len(self._trim(key, time.monotonic())) >= self.limit
+            q = self._seen.get(key)
+            if q is None:
+                return False
+            if not self._trim(q, self._clock()):
+                del self._seen[key]
+                return False
+            return len(q) >= self.limit
 
-    def failed(self, key: str) -> None:
+    def failed(self, address: str) -> None:
+        key = caller_key(address)
         with self._lock:
-            now = time.monotonic()
-            self._trim(key, now).append(now)
+            now = self._clock()
+            q = self._seen.pop(key, None) or deque(maxlen=self.limit)
+            self._trim(q, now).append(now)
+            self._seen[key] = q  # the most recent failure last
+            while self._seen:  # sweep the front: callers whose latest failure has left the window
+                first = next(iter(self._seen.values()))
+                if now - first[-1] <= self.window:
+                    break
+                self._seen.popitem(last=False)
+            while len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
 
 
 limiter = WrongTokenLimiter()
@@ -61,21 +111,24 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-_PROXIES = ("127.0.0.1", "::1")
-
-
 def _client(request: Request) -> str:
-    """The caller's address; behind the local reverse proxy, the address nginx appended last to
-    ``X-Forwarded-For`` (earlier entries are whatever the caller sent, so they are not trusted)."""
-    host = request.client.host if request.client else "?"
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if host in _PROXIES and forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return host
+    """The caller's address, as ``portal serve`` decided it for this request
+    (``portal.request_log``: ``X-Forwarded-For`` only from a trusted proxy)."""
+    return request.client.host if request.client else "?"
+
+
+# Dates the API answers for: a date near the calendar's end (9999-12-31) would overflow the
+# default window ("eight weeks later"), and no roster, booking or quota lies outside these.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
-    return dates.parse_date(value, what) if value else None
+    if not value:
+        return None
+    day = dates.parse_date(value, what)
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(f"{what} 超出范围（{EARLIEST.year}–{LATEST.year} 年）")
+    return day
 
 
 def endpoint(scope: str):
@@ -146,6 +199,9 @@ def get_bookings(db, request: Request):
             "phone": b.phone_masked,
             "status": b.status,
             "checked_in": b.checked_in_at is not None,
+            "confirmed": b.confirmed_at is not None,  # 确认前往 (an offered place accepted, or the reminder)
+            "awaiting_confirmation": b.awaiting_confirmation,  # offered from the waiting list, held until confirm_by
+            "confirm_by": b.confirm_by,
             "leader": b.leader_name,
             "place": b.place,
         }
@@ -213,6 +269,34 @@ def get_open_cases(db, request: Request):
     return json.loads(cases.to_json(found))
 
 
+@endpoint("kpis")
+def get_kpis(db, request: Request):
+    """三率 and 回访率 (portal/kpis.py) of the cases raised in a period: ``by`` department (default),
+    unit, cadre or month; ``period`` (2026, 2026-2027-1, 2026-11 …) or ``from``/``to``; optionally one
+    ``department``'s cases."""
+    q = request.query_params
+    unknown = set(q) - {"by", "period", "from", "to", "department"}
+    if unknown:
+        raise ValidationError(f"未知的参数：{'、'.join(sorted(unknown))[:60]}")
+    department = q.get("department") or None
+    if department is not None and department not in policy().departments:
+        raise ValidationError(f"责任部门“{department[:20]}”不在部门列表中")
+    since, until = kpis.period_range(
+        db, q.get("period"), _date(q.get("from"), "from"), _date(q.get("to"), "to")
+    )
+    report = kpis.compute(db, by=q.get("by") or "department", since=since, until=until, department=department)
+    return {
+        "by": report.by,
+        "from": report.since.isoformat(),
+        "to": report.until.isoformat(),
+        "as_of": report.on.isoformat(),
+        "department": department,
+        "definitions": kpis.definitions(),
+        "rows": [r.as_dict() for r in report.rows],
+        "total": report.total.as_dict(),
+    }
+
+
 def openapi(request: Request) -> Response:
     from .api_spec import SPEC
 
@@ -228,10 +312,14 @@ def feed(request: Request) -> Response:
     if name not in feeds.FEEDS:
         return Response(status_code=404)
     with open_db() as db:
-        user = feeds.user_for_token(db, request.path_params["token"])
+        token = request.path_params["token"]
+        user = feeds.user_for_token(db, token)
         if user is None:
-            return Response(status_code=404)
-        body = feeds.render(db, user, name)
+            if not feeds.is_legacy(db, token):
+                return Response(status_code=404)
+            body = feeds.resubscribe_notice(db, name)  # an address of the earlier form: say so
+        else:
+            body = feeds.render(db, user, name)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
@@ -246,6 +334,7 @@ def routes() -> list[Route]:
         Route("/api/v1/quota/cadres/{staff_no}", get_cadre_quota, methods=["GET"]),
         Route("/api/v1/quota/units/{unit}", get_unit_quota, methods=["GET"]),
         Route("/api/v1/cases", get_open_cases, methods=["GET"]),
+        Route("/api/v1/kpis", get_kpis, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         Route("/api/{rest:path}", not_found),
         Route("/feeds/{token}/{name}.ics", feed, methods=["GET"]),

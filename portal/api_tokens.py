@@ -14,7 +14,7 @@ import secrets
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import accounts, dates, text
+from . import audit, dates, text
 from .db import write
 from .errors import NotFound, ValidationError
 
@@ -23,6 +23,7 @@ SCOPES = {
     "bookings": "某日的接待日预约",
     "quota": "干部和单位的任务完成情况",
     "cases": "各部门未办结的意见建议",
+    "kpis": "意见建议办理指标（三率、回访率）",
 }
 PREFIX = "cpt_"
 MAX_DAYS = 366 * 2
@@ -73,7 +74,7 @@ def issue(
             "VALUES (?, ?, ?, ?, ?, ?)",
             [name, _digest(token), json.dumps(sorted(set(scopes))), actor_id, dates.stamp(), expires],
         )
-        accounts.audit(db, actor_id, "api.issue", f"#{cur.lastrowid} {name} {sorted(set(scopes))} {days}d")
+        audit.record(db, actor_id, "api.issue", f"#{cur.lastrowid} {name} {sorted(set(scopes))} {days}d")
     return get(db, cur.lastrowid), token
 
 
@@ -95,7 +96,7 @@ def revoke(db: Database, token_id: int, actor_id: int | None) -> None:
             "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             [dates.stamp(), token_id],
         )
-        accounts.audit(db, actor_id, "api.revoke", f"#{token_id}")
+        audit.record(db, actor_id, "api.revoke", f"#{token_id}")
 
 
 class Refused(Exception):
@@ -123,10 +124,17 @@ def check(db: Database, token: str, scope: str, what: str) -> ApiToken:
     with write(db):
         if problem is None:
             db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [dates.stamp(), found.id])
-            accounts.audit(db, None, "api.use", f"#{found.id} {what}"[:500])
+            audit.record(db, None, "api.use", what[:500], actor=f"接口令牌 #{found.id} {found.name}"[:100])
         else:
-            ident = f"#{found.id}" if found else "?"
-            accounts.audit(db, None, "api.refused", f"{ident} {problem.message} {what}"[:500])
+            ident = f"接口令牌 #{found.id} {found.name}" if found else "未知令牌"
+            audit.record(
+                db,
+                None,
+                "api.refused",
+                f"{problem.message} {what}"[:500],
+                outcome="refused",
+                actor=ident[:100],
+            )
     if problem is not None:
         raise problem
     return found  # type: ignore[return-value]

@@ -10,6 +10,9 @@ over that year's periods, met or not, rolled up per cadre and per unit.
   (a cadre with posts in two units counts in both for the rules of each).
 * The heatmap is units × systems, the same rate per cell; units are ranked by rate, then by
   rules met (ties share a rank).
+* Beside the quotas, how what teachers and students raised was handled (portal/kpis.py, cases raised
+  in the year): each unit as undertaking unit (承办单位) and, for the units that are responsible
+  departments, as such; each cadre over the cases raised in his or her contacts. Shown, not ranked.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import dates, quota, sheets
+from . import dates, kpis, quota, sheets, unit_names
 from .accounts import User
 from .errors import PermissionDenied, ValidationError
 from .policy import policy
@@ -62,6 +65,7 @@ class CadreScore:
     tally: Tally
     results: list[quota.QuotaResult] = field(default_factory=list)
     rank: int = 0
+    contacts: kpis.Figures | None = None  # the cases raised in his or her contacts this year
 
     @property
     def missed(self) -> list[quota.QuotaResult]:
@@ -74,6 +78,8 @@ class UnitScore:
     cadres: int
     tally: Tally
     rank: int = 0
+    handled: kpis.Figures | None = None  # the cases it undertook (承办单位) raised this year
+    responsible: kpis.Figures | None = None  # those it answers for as a responsible department
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Assessment:
     units: list[UnitScore]
     heat: dict[tuple[str, str], Tally]  # (unit, system)
     total: Tally
+    departments: kpis.Report | None = None  # the responsible departments' KPIs for the year
 
     def unit(self, name: str) -> UnitScore:
         for u in self.units:
@@ -142,7 +149,25 @@ def assess(db: Database, year: int, *, on: dt.date | None = None) -> Assessment:
     units = [UnitScore(u, len(unit_people[u]), t) for u, t in unit_tally.items()]
     _rank(units, lambda u: (u.tally.rate or 0.0, u.tally.met))
     systems = [s for s in policy().system_names if any(k[1] == s for k in heat)]
-    return Assessment(year, as_of, systems, cadres, units, dict(heat), total)
+    result = Assessment(year, as_of, systems, cadres, units, dict(heat), total)
+    _add_kpis(db, result)
+    return result
+
+
+def _add_kpis(db: Database, a: Assessment) -> None:
+    """The year's KPIs beside the quotas: each unit as 承办单位 and as responsible department, each cadre."""
+    since, until = dt.date(a.year, 1, 1), a.on
+    year = kpis.reports(db, ("unit", "cadre", "department"), since=since, until=until)
+    by_unit = {r.label: r for r in year["unit"].rows if r.key}
+    by_cadre = {r.key: r for r in year["cadre"].rows}
+    a.departments = year["department"]
+    carried = {m.unit_name: m.policy_name for m in unit_names.resolve(db).values() if m.unit_id}
+    for u in a.units:
+        u.handled = by_unit.get(u.unit)
+        if u.unit in carried:
+            u.responsible = a.departments.row(carried[u.unit])
+    for c in a.cadres:
+        c.contacts = by_cadre.get(c.person_id)
 
 
 def assess_for(db: Database, viewer: User, year: int, *, on: dt.date | None = None) -> Assessment:
@@ -185,13 +210,25 @@ def export_xlsx(a: Assessment) -> bytes:
             ("未完成", 9),
             ("进行中", 9),
             ("完成率", 9),
+            *_kpi_columns("承办意见建议"),
         ],
         sub,
     )
     for u in a.units:
         t = u.tally
         ws.append(
-            [u.rank, u.unit, u.cadres, t.assessed, t.met, t.missed, t.in_progress, _pct(t)], formats={8: "0%"}
+            [
+                u.rank,
+                u.unit,
+                u.cadres,
+                t.assessed,
+                t.met,
+                t.missed,
+                t.in_progress,
+                _pct(t),
+                *_kpi_cells(u.handled),
+            ],
+            formats={8: "0%", **_kpi_formats(9)},
         )
 
     ws = sheets.add_sheet(
@@ -238,6 +275,7 @@ def export_xlsx(a: Assessment) -> bytes:
             ("进行中", 9),
             ("完成率", 9),
             ("未完成的制度", 60),
+            *_kpi_columns("联系中反映的意见建议"),
         ],
         sub,
     )
@@ -245,8 +283,20 @@ def export_xlsx(a: Assessment) -> bytes:
         t = c.tally
         missed = "；".join(f"{r.title}（{r.period_label}）" for r in c.missed)
         ws.append(
-            [c.rank, c.staff_no, c.name, c.unit, t.assessed, t.met, t.missed, t.in_progress, _pct(t), missed],
-            formats={9: "0%"},
+            [
+                c.rank,
+                c.staff_no,
+                c.name,
+                c.unit,
+                t.assessed,
+                t.met,
+                t.missed,
+                t.in_progress,
+                _pct(t),
+                missed,
+                *_kpi_cells(c.contacts),
+            ],
+            formats={9: "0%", **_kpi_formats(11)},
         )
 
     ws = sheets.add_sheet(
@@ -285,7 +335,30 @@ def export_xlsx(a: Assessment) -> bytes:
                     STATUS_LABELS[r.status],
                 ]
             )
+    if a.departments is not None:
+        kpis.add_sheet(
+            wb,
+            a.departments,
+            "意见建议办理",
+            f"{a.year}年度各责任部门意见建议办理指标（三率、回访率）",
+            f"{a.year}年反映的意见建议，办理和评价统计到 {dates.format_date(a.on, weekday=False)}",
+        )
     return sheets.to_bytes(wb)
+
+
+def _kpi_columns(count: str) -> list[tuple[str, float]]:
+    """The KPI columns beside a unit's (as 承办单位) and a cadre's (his or her contacts' cases) figures."""
+    return [(count, 10), ("办结率", 8), ("按期办结率", 9), ("满意率", 8)]
+
+
+def _kpi_cells(f: kpis.Figures | None) -> list[object]:
+    if f is None:
+        return [0, None, None, None]
+    return [f.cases, f.rate("resolve").value, f.rate("on_time").value, f.rate("satisfaction").value]
+
+
+def _kpi_formats(first: int) -> dict[int, str]:
+    return {first + 1: "0.0%", first + 2: "0.0%", first + 3: "0.0%"}
 
 
 def _num(x: float) -> float | int:
@@ -324,6 +397,25 @@ def _table(doc, header: list[str], rows: list[list[object]]) -> None:
         cells = table.add_row().cells
         for cell, value in zip(cells, values, strict=True):
             cell.text = "" if value is None else str(value)
+
+
+def _kpi_sentence(a: Assessment, score: UnitScore) -> str:
+    """How the unit handled what was raised in the year, in one paragraph (its counts behind each rate)."""
+    f = score.handled
+    if f is None or not f.cases:
+        text = f"{a.year}年本单位没有承办意见建议。"
+    else:
+        text = (
+            f"{a.year}年本单位承办意见建议 {f.cases} 件，办结率 {f.rate('resolve').text}，"
+            f"按期办结率 {f.rate('on_time').text}；答复评价 {f.rated} 次（满意 {f.satisfied}、基本满意 {f.basic}、"
+            f"不满意 {f.unsatisfied}），满意率 {f.rate('satisfaction').text}，未评价 {f.unrated} 次。"
+        )
+    if score.responsible is not None:
+        text += (
+            f"本单位作为责任部门负责办理的 {score.responsible.cases} 件意见建议的各项指标见下表"
+            "（按期响应率、办结率、按期办结率、满意率、回访率）。"
+        )
+    return text + "下表为本单位领导干部联系活动中师生所提意见建议的办理情况。"
 
 
 def unit_report_docx(a: Assessment, unit: str) -> bytes:
@@ -379,6 +471,31 @@ def unit_report_docx(a: Assessment, unit: str) -> bytes:
         )
     else:
         doc.add_paragraph("无。")
+    doc.add_paragraph("四、意见建议办理情况")
+    doc.add_paragraph(_kpi_sentence(a, score))
+    if score.responsible is not None:
+        _table(
+            doc,
+            ["指标", "比率", "计算"],
+            [
+                [kpis.RATE_LABELS[n], r.percent, f"{r.done}/{r.due}"]
+                for n, r in score.responsible.rates.items()
+            ],
+        )
+    _table(
+        doc,
+        ["姓名", "联系中反映的意见建议", "办结率", "按期办结率", "满意率"],
+        [
+            [
+                c.name,
+                c.contacts.cases if c.contacts else 0,
+                c.contacts.rate("resolve").percent if c.contacts else "—",
+                c.contacts.rate("on_time").percent if c.contacts else "—",
+                c.contacts.rate("satisfaction").percent if c.contacts else "—",
+            ]
+            for c in people
+        ],
+    )
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -19,7 +19,7 @@ import datetime as dt
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import accounts, dates, org, quota, text
+from . import audit, dates, org, quota, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -172,7 +172,7 @@ def save_target(db: Database, data: TargetInput, actor: User | None) -> tuple[Co
             )
             outcome = "updated"
         if outcome != "unchanged" and actor is not None:
-            accounts.audit(db, actor.id, f"target.{outcome}", f"{data.kind} {code} {name}")
+            audit.record(db, actor.id, f"target.{outcome}", f"{data.kind} {code} {name}")
     return get_target(db, data.kind, code), outcome  # type: ignore[return-value]
 
 
@@ -280,7 +280,7 @@ def save_assignment(db: Database, data: AssignmentInput, actor: User | None) -> 
             assignment_id, outcome = row[0], "updated"
             db["assignments"].update(assignment_id, values)
         if outcome != "unchanged" and actor is not None:
-            accounts.audit(db, actor.id, f"assignment.{outcome}", f"{data.cadre_id} {data.kind} {code}")
+            audit.record(db, actor.id, f"assignment.{outcome}", f"{data.cadre_id} {data.kind} {code}")
     return get_assignment(db, assignment_id), outcome
 
 
@@ -299,7 +299,7 @@ def end_assignment(db: Database, assignment_id: int, end_date: dt.date, actor: U
         raise ValidationError("结束日期早于开始日期")
     with write(db):
         db.execute("UPDATE assignments SET end_date = ? WHERE id = ?", [end_date.isoformat(), assignment_id])
-        accounts.audit(db, actor.id, "assignment.end", f"{assignment_id} {end_date}")
+        audit.record(db, actor.id, "assignment.end", f"{assignment_id} {end_date}")
     return get_assignment(db, assignment_id)
 
 

@@ -14,9 +14,12 @@ Who may do what:
 
 * staff of the case's responsible department, and administrators: refer, start, record
   progress, answer (from any open state: a question answered on the spot), close, reopen;
-* the visitor who raised it: read the answer, then say satisfied (closes it) or not satisfied
-  (reopens it) within ``deadlines.reopen_within`` working days of the answer;
-* the cadre whose contact raised it: read it, and its answer.
+* the visitor who raised it: read each answer and rate it (``portal.ratings``: 满意 closes it, 不满意
+  sends it back or to 督办 by the policy's rule); the department records a 回访 when he has not;
+* the cadre whose contact raised it: read it, its answers and their ratings;
+* the department supervising it (督办, after repeated 不满意): read it and add 督办意见.
+
+Every answer is kept whole and numbered (``answers``); the row holds the latest.
 
 Every change appends a row to ``case_events`` (append-only: triggers refuse updates and
 deletes). A reopened case is due ``deadline_days`` working days after the day it reopened.
@@ -53,7 +56,11 @@ ACTION_LABELS = {
     "progress": "办理进展",
     "answered": "答复",
     "closed": "办结",
-    "satisfied": "提出人表示满意",
+    "satisfied": "提出人表示满意",  # before m020; now ``rated``
+    "rated": "提出人评价",
+    "followed_up": "回访",
+    "supervised": "转督办",
+    "urged": "督办意见",
     "reopened": "重新办理",
     "read": "已阅答复",
     "due_changed": "办理期限调整",
@@ -61,7 +68,13 @@ ACTION_LABELS = {
     "flagged": "来源变动提醒",
     "acknowledged": "已核实来源变动",
     "relinked": "关联新的联系活动记录",
+    "noted": "内部备注",  # portal/case_notes.py: the departments' and administrators' only
+    "merged": "合并至他件办理",  # portal/case_merge.py
+    "merged_with": "合并重复件",
+    "unmerged": "撤销合并",
 }
+# steps only those who handle the case read: never its raiser, its cadre or a supervising department
+PRIVATE_ACTIONS = ("noted",)
 CONTENT_MAX = 2000
 ANSWER_MAX = 5000
 NOTE_MAX = 1000
@@ -93,6 +106,8 @@ class Case(BaseModel):
     withdrawn_at: str | None = None
     withdraw_reason: str = ""
     alert: str = ""  # a change at the source the department should look at (activity voided or edited)
+    supervisor: str = ""  # the department supervising it (督办) after repeated 不满意
+    merged_into: int | None = None  # a duplicate handled with that case (portal/case_merge.py)
     created_at: str
     updated_at: str
     # as of the day the case was read (``on``); None once answered
@@ -143,6 +158,23 @@ class CaseEvent(BaseModel):
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+
+class Answer(BaseModel):
+    """One answer the case was given, whole: the first, then one after each reopen (``seq`` 1, 2 …)."""
+
+    id: int
+    case_id: int
+    seq: int
+    body: str
+    at: str
+    user_id: int | None = None
+    user_name: str = ""
+    truncated: bool = False  # from before m019: the history had kept only its first 1,000 characters
+
+    @property
+    def title(self) -> str:
+        return f"第 {self.seq} 次答复"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -205,10 +237,17 @@ def can_handle(user: User, case: Case | dict) -> bool:
     return user.has("admin") or dept in user.departments
 
 
+def supervises(user: User, case: Case | dict) -> bool:
+    """Staff of the department supervising the case (督办)."""
+    supervisor = case["supervisor"] if isinstance(case, dict) else case.supervisor
+    return bool(supervisor) and supervisor in user.departments
+
+
 def can_view(user: User, case: Case | dict) -> bool:
     get = case.get if isinstance(case, dict) else lambda k: getattr(case, k)
     return (
         can_handle(user, case)
+        or supervises(user, case)
         or (user.person_id is not None and get("cadre_id") == user.person_id)
         or get("raised_by") == user.id
     )
@@ -231,7 +270,8 @@ def find_by_number(db: Database, number: str, viewer: User) -> Case:
 def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tuple[str | None, list]:
     """Which cases ``viewer`` sees, as an SQL condition on ``cases`` (aliased ``alias``); None: none.
 
-    ``scope``: ``handle`` — the viewer's departments' cases (all for an administrator);
+    ``scope``: ``handle`` — the viewer's departments' cases, and those they supervise (all for an
+    administrator);
     ``cadre`` — cases raised in the viewer's own contacts; ``mine`` — cases the viewer raised;
     ``all`` — the union of the three (what ``can_view`` allows).
     """
@@ -242,8 +282,9 @@ def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tup
         if viewer.has("admin"):
             clauses.append("1")
         elif viewer.departments:
-            clauses.append(f"{alias}.responsible_dept IN ({','.join('?' * len(viewer.departments))})")
-            params += viewer.departments
+            marks = ",".join("?" * len(viewer.departments))
+            clauses.append(f"({alias}.responsible_dept IN ({marks}) OR {alias}.supervisor IN ({marks}))")
+            params += [*viewer.departments, *viewer.departments]
     if scope in ("cadre", "all") and viewer.person_id is not None:
         clauses.append(f"{alias}.cadre_id = ?")
         params.append(viewer.person_id)
@@ -259,7 +300,9 @@ class CaseFilter(TypedDict, total=False):
     """Which cases a list holds: the keyword arguments ``filter_clause`` and ``list_cases`` share
     (each one optional). ``scope`` as in ``visibility_clause`` (default ``handle``); withdrawn
     cases (已撤销) only when ``states`` names them, or with ``include_withdrawn`` when no state is
-    named; ``since``/``until`` bound the contact date; ``on`` is the day ``overdue_only`` counts from."""
+    named; ``since``/``until`` bound the contact date; ``on`` is the day ``overdue_only`` counts from;
+    ``followup_cutoff``: only answered cases awaiting a 回访 — the latest answer not rated and given on or
+    before that day, or on any day when the raiser has no account (``portal.ratings.followup_cutoff``)."""
 
     scope: str
     states: list[str] | None
@@ -273,6 +316,15 @@ class CaseFilter(TypedDict, total=False):
     until: dt.date | None
     overdue_only: bool
     on: dt.date | None
+    followup_cutoff: dt.date | None
+    include_merged: bool
+
+
+# an answered case whose latest answer has no rating (``case_ratings``, portal/ratings.py)
+UNRATED = (
+    "c.state IN ('answered', 'closed') AND NOT EXISTS (SELECT 1 FROM case_ratings r WHERE r.answer_id = "
+    "(SELECT max(a.id) FROM case_answers a WHERE a.case_id = c.id))"
+)
 
 
 def filter_clause(viewer: User, **filters: Unpack[CaseFilter]) -> tuple[str | None, list]:
@@ -293,11 +345,18 @@ def filter_clause(viewer: User, **filters: Unpack[CaseFilter]) -> tuple[str | No
         params += named
     elif not filters.get("include_withdrawn"):  # withdrawn cases are shown only when asked for
         where.append("c.state != 'withdrawn'")
+    if filters.get("scope", "handle") == "handle" and not filters.get("include_merged"):
+        # a duplicate merged into another is no work of its own until it is answered with it
+        where.append(f"NOT (c.merged_into IS NOT NULL AND c.state IN ({','.join('?' * len(OPEN_STATES))}))")
+        params += OPEN_STATES
     if filters.get("overdue_only"):
         where.append(f"c.state IN ({','.join('?' * len(OPEN_STATES))})")
         params += OPEN_STATES
         where.append("c.due_date < ?")
         params.append((filters.get("on") or dates.today()).isoformat())
+    if (cutoff := filters.get("followup_cutoff")) is not None:
+        where.append(f"{UNRATED} AND (c.raised_by IS NULL OR substr(c.answered_at, 1, 10) <= ?)")
+        params.append(cutoff.isoformat())
     since, until = filters.get("since"), filters.get("until")
     for condition, value in (
         ("c.source = ?", filters.get("source") or None),
@@ -333,12 +392,30 @@ def of_activity(db: Database, activity_id: int) -> list[Case]:
 
 
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
-    get_case(db, case_id, viewer)  # visibility
+    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``) only for
+    those who handle the case."""
+    case = get_case(db, case_id, viewer)  # visibility
+    hidden = () if can_handle(viewer, case) else PRIVATE_ACTIONS
+    marks = ",".join("?" * len(hidden)) or "''"
     return [
         CaseEvent(**r)
         for r in db.query(
             "SELECT e.*, COALESCE(u.display_name, '') AS user_name FROM case_events e "
-            "LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? ORDER BY e.id",
+            "LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? "
+            f"AND e.action NOT IN ({marks}) ORDER BY e.id",
+            [case_id, *hidden],
+        )
+    ]
+
+
+def answers(db: Database, case_id: int, viewer: User) -> list[Answer]:
+    """Every answer of the case, whole, in the order given (whoever may see the case)."""
+    get_case(db, case_id, viewer)  # visibility
+    return [
+        Answer(**r)
+        for r in db.query(
+            "SELECT a.*, COALESCE(u.display_name, '') AS user_name FROM case_answers a "
+            "LEFT JOIN users u ON u.id = a.user_id WHERE a.case_id = ? ORDER BY a.seq",
             [case_id],
         )
     ]
@@ -376,6 +453,53 @@ def _event(
         [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
     )
     notify_events.case_event(db, case_id, action)
+    if action in _CARRIED:
+        _carry(db, case_id, action, at or dates.stamp(), actor_id)
+
+
+# the steps of a case that the duplicates merged into it take with it (portal/case_merge.py)
+_CARRIED = ("referred", "started", "transferred", "answered", "closed")
+
+
+def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | None) -> None:
+    """The duplicates merged into ``case_id`` follow its step: while open they take its state, unit
+    and department; its answer answers each (their raisers are told, as by ``answer``); its 办结
+    closes those answered with it. Their own history says so."""
+    followers = list(db.query("SELECT * FROM cases WHERE merged_into = ? ORDER BY id", [case_id]))
+    if not followers:
+        return
+    lead = _row(db, case_id)
+    note = f"随 {lead['number']} {ACTION_LABELS[action]}"
+    for dup in followers:
+        if action == "answered" and dup["state"] in OPEN_STATES:
+            _set(db, dup["id"], state="answered", answer=lead["answer"], answered_at=at)
+            record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, lead["answer"])
+        elif action == "closed" and dup["state"] == "answered":
+            _set(db, dup["id"], state="closed", closed_at=at)
+            _quiet_event(db, dup["id"], actor_id, "closed", "answered", "closed", note, at)
+        elif action in ("referred", "started", "transferred") and dup["state"] in OPEN_STATES:
+            follows = {"state": lead["state"], "handling_unit_id": lead["handling_unit_id"]}
+            follows["responsible_dept"] = lead["responsible_dept"]
+            _set(db, dup["id"], **follows)
+            _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
+
+
+def _quiet_event(
+    db: Database,
+    case_id: int,
+    actor_id: int | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    note: str,
+    at: str,
+) -> None:
+    """A step in the history that tells nobody (a duplicate following the case it was merged into)."""
+    db.execute(
+        "INSERT INTO case_events (case_id, at, user_id, action, from_state, to_state, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [case_id, at, actor_id, action, from_state, to_state, note],
+    )
 
 
 def record_history(
@@ -390,7 +514,8 @@ def record_history(
 ) -> None:
     """Append one past step, dated ``at``, to a case's history, as the services would have
     recorded it then: for histories written elsewhere (the demo's backdated cases, a migration).
-    It checks the step's vocabulary only; the caller keeps the case row in step with it."""
+    An answer (``answered``, its text the note) is numbered among the case's answers as ``answer``
+    does. It checks the step's vocabulary only; the caller keeps the case row in step with it."""
     if action not in ACTION_LABELS:
         raise ValidationError(f"未知的办理动作：{action}")
     for s in (from_state, to_state):
@@ -398,6 +523,12 @@ def record_history(
             raise ValidationError(f"未知的办理状态：{s}")
     if db.execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone() is None:
         raise NotFound("意见建议不存在")
+    if action == "answered":
+        db.execute(
+            "INSERT INTO case_answers (case_id, seq, body, at, user_id) VALUES (?, "
+            "(SELECT COALESCE(max(seq), 0) + 1 FROM case_answers WHERE case_id = ?), ?, ?, ?)",
+            [case_id, case_id, note, at, actor_id],
+        )
     _event(db, case_id, actor_id, action, from_state, to_state, note, at)
 
 
@@ -679,6 +810,18 @@ def _load_for_change(db: Database, case_id: int, actor: User) -> dict:
     return row
 
 
+def row_for_change(db: Database, case_id: int, actor: User) -> dict:
+    """The case's row for a change ``actor`` makes inside his transaction (NotFound unless he may see
+    it): for the modules that act on cases (portal/ratings.py)."""
+    return _load_for_change(db, case_id, actor)
+
+
+def set_fields(db: Database, case_id: int, **fields) -> None:
+    """Change columns of the case's row (and its ``updated_at``) inside the caller's transaction; the
+    caller writes the step into the history (``record_history``)."""
+    _set(db, case_id, **fields)
+
+
 def _require_handler(actor: User, row: dict) -> None:
     if not can_handle(actor, row):
         raise PermissionDenied(f"只有{row['responsible_dept']}的工作人员或系统管理员可以办理此件")
@@ -795,8 +938,10 @@ def answer(db: Database, case_id: int, answer_text: str, actor: User) -> Case:
         row = _load_for_change(db, case_id, actor)
         _require_handler(actor, row)
         _require_state(row, OPEN_STATES, "答复")
-        _set(db, case_id, state="answered", answer=answer_text, answered_at=dates.stamp())
-        _event(db, case_id, actor.id, "answered", row["state"], "answered", answer_text[:NOTE_MAX])
+        now = dates.stamp()
+        _set(db, case_id, state="answered", answer=answer_text, answered_at=now)
+        # every answer whole and numbered (case_answers), the row keeps the latest (issue 19 item 13)
+        record_history(db, case_id, "answered", row["state"], "answered", now, actor.id, answer_text)
     return get_case(db, case_id, actor)
 
 
@@ -825,9 +970,25 @@ def can_reopen(db: Database, case: Case, on: dt.date | None = None) -> bool:
     return last is not None and (on or dates.today()) <= last
 
 
-def _reopen(db: Database, row: dict, actor: User, reason: str) -> None:
-    today = dates.today()
+def reopen_row(db: Database, row: dict, actor_id: int | None, reason: str, at: str | None = None) -> dt.date:
+    """Reopen the case ``row`` (办理中, due ``deadline_days`` working days from the day it reopens: today,
+    or that of ``at`` for a backdated history), inside the caller's transaction; the reason goes into
+    its history. Returns the new deadline. For ``reopen`` and for a 不满意 (``portal.ratings``)."""
+    today = dt.date.fromisoformat(at[:10]) if at else dates.today()
     due = workdays.due_date(db, today, row["deadline_days"])
+    if row.get("merged_into"):  # reopened on its own: a merged duplicate is handled by itself again
+        lead = db.execute("SELECT number FROM cases WHERE id = ?", [row["merged_into"]]).fetchone()
+        _set(db, row["id"], merged_into=None)
+        _quiet_event(
+            db,
+            row["id"],
+            actor_id,
+            "unmerged",
+            row["state"],
+            row["state"],
+            f"不再随 {lead[0]} 办理",
+            at=at or dates.stamp(),
+        )
     _set(
         db,
         row["id"],
@@ -839,41 +1000,20 @@ def _reopen(db: Database, row: dict, actor: User, reason: str) -> None:
     _event(
         db,
         row["id"],
-        actor.id,
+        actor_id,
         "reopened",
         row["state"],
         "in_progress",
         f"{reason}（新的办理期限：{due.isoformat()}）",
+        at,
     )
-
-
-def confirm(db: Database, case_id: int, satisfied: bool, actor: User, note: str = "") -> Case:
-    """The visitor who raised the case says whether the answer satisfies him: satisfied closes
-    it; not satisfied reopens it (办理中, due again) within ``deadlines.reopen_within``."""
-    note = _note(note, "意见", required=not satisfied)
-    with write(db):
-        row = _load_for_change(db, case_id, actor)
-        if row["raised_by"] != actor.id:
-            raise PermissionDenied("只有提出人本人可以确认办理结果")
-        case = _cases(db, [row])[0]
-        _require_state(row, ("answered", "closed"), "确认办理结果")
-        if satisfied:
-            if row["state"] == "answered":
-                _set(db, case_id, state="closed", closed_at=dates.stamp())
-            _event(db, case_id, actor.id, "satisfied", row["state"], "closed", note)
-        else:
-            if not can_reopen(db, case):
-                last = reopen_deadline(db, case)
-                raise Conflict(
-                    f"答复后 {policy().deadlines.reopen_within} 个工作日内（至 {last}）可申请重新办理，现已超过期限"
-                )
-            _reopen(db, row, actor, f"提出人不满意：{note}")
-    return get_case(db, case_id, actor)
+    return due
 
 
 def reopen(db: Database, case_id: int, reason: str, actor: User) -> Case:
-    """The department reopens an answered case for a raiser who is not satisfied (a visitor
-    without an account, or one who phoned); the same time limit applies."""
+    """The department reopens an answered case on its own account (the answer proved wrong or
+    incomplete) within ``deadlines.reopen_within`` working days of the answer. A raiser who is not
+    satisfied says so by his rating, or through the department's 回访 (``portal.ratings``)."""
     reason = _note(reason, "重新办理原因", required=True)
     with write(db):
         row = _load_for_change(db, case_id, actor)
@@ -881,7 +1021,7 @@ def reopen(db: Database, case_id: int, reason: str, actor: User) -> Case:
         _require_state(row, ("answered", "closed"), "重新办理")
         if not can_reopen(db, _cases(db, [row])[0]):
             raise Conflict(f"已超过答复后 {policy().deadlines.reopen_within} 个工作日的重新办理期限")
-        _reopen(db, row, actor, reason)
+        reopen_row(db, row, actor.id, reason)
     return get_case(db, case_id, actor)
 
 

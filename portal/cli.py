@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
+import logging
 import sys
 from pathlib import Path
 
 import click
 
-from . import accounts, config, imports, seeds
-from .db import connect, migrate, open_db
+from . import accounts, api_tokens, audit, config, imports, jobs, logs, seeds
+from .db import open_db
 from .errors import ImportRejected, PortalError
+
+log = logging.getLogger("portal.cli")
 
 
 def fail(message: str) -> None:
@@ -19,12 +20,30 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def check_settings() -> None:
+    """Every command starts by checking the settings: a bad value stops it here, named, in
+    Chinese and English (exit status 2), before it touches anything."""
+    try:
+        config.settings()
+    except config.SettingsError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(2)
+
+
+def report_names() -> None:
+    """Say which variables are spelt the old way or are no setting at all (a typo is otherwise
+    silently ignored)."""
+    for old in config.deprecated_names():
+        log.warning("设置已更名 / setting renamed: %s", old)
+    for name in config.unknown_names():
+        log.warning("未知的设置 %s（拼写错误？）/ unknown setting %s (misspelt?)", name, name)
+
+
 @click.group()
 @click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
-    envvar="PORTAL_DB",
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
 @click.version_option(package_name="contact-portal")
@@ -32,10 +51,25 @@ def fail(message: str) -> None:
 def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""
     if db_path:
-        os.environ["PORTAL_DB"] = str(Path(db_path).resolve())
-    if ctx.invoked_subcommand != "restore" and not config.db_path().exists():
+        config.use_database(db_path)
+    check_settings()
+    handler = logs.setup()
+    ctx.call_on_close(lambda: logs.teardown(handler))
+    report_names()
+    origin = audit.from_command_line()
+    ctx.call_on_close(lambda: audit.end_command_line(origin))
+    if ctx.invoked_subcommand in ("restore", "config"):
+        return
+    if not config.db_path().exists():
         with open_db() as db:  # a new database starts seeded, whichever command makes it
             seeds.seed(db)
+
+
+@cli.command("config")
+def config_command() -> None:
+    """Check the settings and print those in force, and where each came from (secrets hidden)."""
+    for variable, value, source in config.describe():
+        click.echo(f"{variable}={value}\t# {source}")
 
 
 @cli.command()
@@ -80,6 +114,13 @@ def demo(seed: int, scale: int, force: bool) -> None:
 @click.option("--address", default="0.0.0.0", show_default=True)
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
+    from . import sso
+
+    try:
+        sso.require_public_url(sso.cas_settings())
+    except sso.PublicUrlMissing as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     from .server import serve as run
 
     run(port=port, address=address)
@@ -156,20 +197,63 @@ def user_reset(username: str, password: str | None) -> None:
     click.echo(f"账号 {username} 的密码已重置。" + ("" if password else f"新密码：{new}"))
 
 
+@user.command("link")
+@click.argument("username")
+@click.argument("identity")
+def user_link(username: str, identity: str) -> None:
+    """Let the campus identity IDENTITY (工号/学号) log into USERNAME: the only way to an administrator's
+    or a department's account by single sign-on (audited)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.link(db, username, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已关联：统一身份认证账号 {identity} 可登录账号 {username}")
+
+
+@user.command("unlink")
+@click.argument("identity")
+def user_unlink(identity: str) -> None:
+    """Remove the link of the campus identity IDENTITY (audited; the sessions it opened end)."""
+    from . import provisioning
+
+    try:
+        with open_db() as db:
+            provisioning.unlink(db, identity)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已解除统一身份认证账号 {identity} 的关联")
+
+
+@user.command("links")
+@click.argument("username", required=False)
+def user_links(username: str | None) -> None:
+    """List the campus identities linked to accounts (all, or USERNAME's)."""
+    from . import provisioning
+
+    with open_db() as db:
+        found = accounts.find_user(db, username) if username else None
+        if username and found is None:
+            fail(f"账号“{username}”不存在")
+        for item in provisioning.links(db, found.id if found else None):
+            click.echo(f"{item.staff_no}\t{item.username}\t{item.linked_at}\t{item.linked_by or '命令行'}")
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup(file: str) -> None:
-    """Write a consistent copy of the live database (safe while the server runs)."""
-    target = Path(file)
-    if target.exists():
-        fail(f"{target} 已存在，未覆盖")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open_db() as db:
-        dest = sqlite3.connect(str(target))
-        with dest:
-            db.conn.backup(dest)
-        dest.close()
-    click.echo(f"已备份到 {target}")
+    """Write a consistent copy of the live database (safe while the server runs), mode 0600."""
+    from . import backups
+
+    try:
+        with jobs.run("backup") as job:
+            backups.backup(Path(file))
+            job.summary = str(file)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已备份到 {file}（仅属主可读写；含密钥，请加密后再复制到其他主机）")
 
 
 @cli.command()
@@ -177,27 +261,15 @@ def backup(file: str) -> None:
 @click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
 def restore(file: str, yes: bool) -> None:
     """Replace the database with a backup (stop the server first); older schemas migrate forward."""
-    source = sqlite3.connect(f"file:{Path(file).resolve()}?mode=ro", uri=True)
+    from . import backups
+
     try:
-        ok = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        is_portal = (
-            source.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
-            is not None
-        )
-    except sqlite3.DatabaseError:
-        ok = is_portal = False
-    if not (ok and is_portal):
-        source.close()
-        fail(f"{file} 不是完好的本平台数据库备份，未作任何修改")
+        backups.check(Path(file))
+    except PortalError as exc:
+        fail(exc.message)
     if not yes:
         click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
-    db = connect()
-    with db.conn:
-        source.backup(db.conn)
-    source.close()
-    migrate(db)
-    seeds.seed(db)  # a backup from before the seeds moved out of the migrations
-    db.close()
+    backups.restore(Path(file))
     click.echo(f"已从 {file} 恢复到 {config.db_path()}")
 
 
@@ -469,7 +541,9 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
         if cfg is None:
             click.echo("未配置 PORTAL_SMTP_HOST，不发送提醒邮件", err=True)
         else:
-            sent = notify.send(cfg, notify.reminders(cfg, found))
+            with jobs.run("cases.remind") as job:
+                sent = notify.send(cfg, notify.reminders(cfg, found))
+                job.summary = f"已发送督办提醒邮件 {sent} 封"
             click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
 
 
@@ -527,6 +601,139 @@ def ledger_command(department: str, start: str, end: str | None, out: str) -> No
     click.echo(f"{book.name} {since} 至 {until}：{counts}；学校层面制度 {len(book.duties)} 项；已写入 {out}")
 
 
+@cli.group("token")
+def token_group() -> None:
+    """API tokens for other campus systems (docs/api.md): issue, list, revoke."""
+
+
+@token_group.command("issue")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(sorted(api_tokens.SCOPES)),
+    help="权限范围（可多次给出）",
+)
+@click.option("--days", default=180, show_default=True, help=f"有效期（天，至多 {api_tokens.MAX_DAYS}）")
+def token_issue(name: str, scopes: tuple[str, ...], days: int) -> None:
+    """Issue a token; it is printed once, on stdout (only its hash is kept)."""
+    try:
+        with open_db() as db:
+            record, token = api_tokens.issue(db, name, list(scopes), days, None)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(
+        f"已签发令牌 #{record.id}（{record.name}，{'、'.join(record.scopes)}，有效至 {record.expires_at}）",
+        err=True,
+    )
+    click.echo(token)
+
+
+@token_group.command("list")
+def token_list() -> None:
+    """Every token: id, name, scopes, state, expiry, last use (never the token itself)."""
+    with open_db() as db:
+        found = api_tokens.list_tokens(db)
+    for t in found:
+        click.echo(
+            f"{t.id}\t{t.name}\t{','.join(t.scopes)}\t{t.state_label}\t{t.expires_at}\t{t.last_used_at or '未使用'}"
+        )
+    click.echo(f"共 {len(found)} 个令牌", err=True)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id: it stops working at once."""
+    try:
+        with open_db() as db:
+            api_tokens.revoke(db, token_id, None)
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已撤销令牌 #{token_id}")
+
+
+@cli.command("provisioning")
+@click.argument("state", type=click.Choice(["on", "off", "status"]), default="status")
+def provisioning_command(state: str) -> None:
+    """自动开通师生账号: whether single sign-on opens a 师生 account for an unknown person."""
+    from . import provisioning
+
+    with open_db() as db:
+        if state != "status":
+            provisioning.set_enabled(db, state == "on", None)
+        on = provisioning.enabled(db)
+    click.echo("自动开通师生账号：" + ("已开启" if on else "已关闭"))
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log (操作日志): verify its hash chain; purge entries past the retention period."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every entry's link to the one before; report the first broken one (exit 3)."""
+    with open_db() as db:
+        verdict = audit.verify(db)
+    if not verdict.ok:
+        log.error("audit chain broken at #%s", verdict.broken_at, extra={"broken_at": verdict.broken_at})
+        fail_with = f"操作日志的哈希链在第 {verdict.broken_at} 条断开：{verdict.reason}（此前 {verdict.entries - 1} 条完好）"
+        click.echo(fail_with, err=True)
+        sys.exit(3)
+    anchor = f"，自锚点 #{verdict.anchor_id} 起" if verdict.anchor_id else ""
+    click.echo(f"操作日志完好：{verdict.entries} 条{anchor}；最新 #{verdict.head_id} {verdict.head_hash}")
+    log.info(
+        "audit chain verified",
+        extra={"entries": verdict.entries, "head_id": verdict.head_id, "head_hash": verdict.head_hash},
+    )
+
+
+@audit_group.command("purge")
+@click.option(
+    "--before", help="清理此日期之前的记录 YYYY-MM-DD（默认按 PORTAL_AUDIT_KEEP_DAYS；至少保留 180 天）"
+)
+def audit_purge(before: str | None) -> None:
+    """Remove entries older than the retention period; the chain stays verifiable from its anchor."""
+    from . import dates
+
+    try:
+        day = dates.parse_date(before, "--before") if before else None
+        with jobs.run("audit.purge") as job, open_db() as db:
+            removed = audit.purge(db, day)
+            job.summary = f"已清理操作日志 {removed} 条"
+    except PortalError as exc:
+        fail(exc.message)
+    click.echo(f"已清理操作日志 {removed} 条")
+
+
+@cli.command("purge")
+@click.option("--apply", "apply_", is_flag=True, help="执行（不加此项只列出将要处理的记录，不做任何修改）")
+def purge_command(apply_: bool) -> None:
+    """Carry out the retention rules (docs/security.md): a dry run unless --apply."""
+    from . import retention
+
+    with jobs.run("retention.purge") as job, open_db() as db:
+        outcomes = retention.run(db, apply=apply_)
+        failed = [o for o in outcomes if o.error]
+        job.summary = "；".join(o.describe() for o in outcomes if o.count or o.error) or "没有到期的记录"
+        job.failed = bool(failed) and apply_
+    click.echo("按保存期限处理个人信息" + ("：" if apply_ else "（演练，未做任何修改；加 --apply 执行）："))
+    for o in outcomes:
+        setting = f"［{o.rule.setting}］" if o.rule.setting else ""
+        click.echo(f"  · {o.describe()}{setting}")
+    total = sum(o.count for o in outcomes)
+    click.echo(
+        ("已处理" if apply_ else "将处理")
+        + f" {total} 条"
+        + ("，已记入操作日志。" if apply_ and total else "。")
+    )
+    if failed:
+        sys.exit(3)
+
+
 def main() -> None:  # pragma: no cover
 
     cli()
@@ -545,11 +752,12 @@ def notify_run(once: bool, interval: int) -> None:
     from .notify import dispatch
 
     if not once:
-        click.echo(f"通知发送服务已启动，每 {interval} 秒一轮（Ctrl+C 停止）", err=True)
+        log.info("通知发送服务已启动，每 %s 秒一轮（Ctrl+C 停止）", interval)
         dispatch.run_forever(open_db, interval)
         return
-    with open_db() as db:
+    with jobs.run("notify.run") as job, open_db() as db:
         report = dispatch.run_once(db)
+        job.summary, job.failed = report.describe(), report.went_wrong
     click.echo(report.describe())
     if report.dead:
         sys.exit(2)  # a timer's failure shows in `systemctl status`

@@ -17,7 +17,7 @@ def set_session_cookie(request: Request, response: Response, value: str) -> None
     response.set_cookie(
         config.SESSION_COOKIE,
         value,
-        max_age=config.SESSION_MAX_AGE,
+        max_age=config.settings().session_max_age,
         path="/",
         httponly=True,
         samesite="strict",

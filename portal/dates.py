@@ -8,10 +8,10 @@ Beijing time whatever the server's own zone.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from zoneinfo import ZoneInfo
 
+from . import config
 from .errors import ValidationError
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -26,7 +26,7 @@ WEEKDAYS = "一二三四五六日"
 
 def now() -> dt.datetime:
     real = dt.datetime.now(TZ)
-    pinned = os.environ.get("PORTAL_TODAY")
+    pinned = config.pinned_now()
     if pinned:
         if len(pinned) > 10:  # a date and a time of day
             return dt.datetime.fromisoformat(pinned).replace(tzinfo=TZ)

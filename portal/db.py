@@ -2,7 +2,8 @@
 
 * A connection per unit of work (``open_db()``), never shared across threads:
   Streamlit reruns a script on other threads, and sqlite3 connections refuse that.
-* Set-up once per file and process: WAL (it persists in the file) and the migration check;
+* Set-up once per file and process: the file readable by its owner only (0600), WAL (it
+  persists in the file) and the migration check;
   per connection: foreign keys on, ``synchronous = NORMAL``, a busy timeout.
 * ``write(db)`` is the only way services write: it starts with ``BEGIN IMMEDIATE``
   so that check-then-insert (a booking's capacity) cannot race, and rolls back on
@@ -14,16 +15,21 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
 from . import config
+from .chain import COLUMNS, GENESIS, entry_hash
 from .errors import Busy
 
 BUSY_TIMEOUT_MS = 5000
@@ -666,6 +672,412 @@ def m018_notify_skipped(db: Database) -> None:
     )
 
 
+@migrations()
+def m019_case_answers(db: Database) -> None:
+    """Every answer a case is given, whole and numbered (1, 2 … after each reopen): the case row holds
+    only the latest, and the history kept the first 1,000 characters of each (issue 19 item 13).
+
+    Filled from the history: each 答复 step is an answer; the latest is taken whole from the case row,
+    earlier ones as the history kept them (``truncated`` = 1 when that was 1,000 characters, all the
+    history ever held). Append-only, like the history. Re-runnable."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS case_answers (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            seq INTEGER NOT NULL,                -- 1, 2 … in the order given
+            body TEXT NOT NULL,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            truncated INTEGER NOT NULL DEFAULT 0, -- 1: only the first 1,000 characters survived (before m019)
+            UNIQUE (case_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS case_answers_user ON case_answers(user_id);
+        CREATE TRIGGER IF NOT EXISTS case_answers_append_only_u BEFORE UPDATE ON case_answers
+            BEGIN SELECT RAISE(ABORT, '答复只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS case_answers_append_only_d BEFORE DELETE ON case_answers
+            BEGIN SELECT RAISE(ABORT, '答复只能追加，不能删除'); END;
+        """,
+    )
+    if db.execute("SELECT 1 FROM case_answers LIMIT 1").fetchone():
+        return
+    rows = db.execute(
+        "SELECT e.case_id, e.at, e.user_id, e.note, c.answer, "
+        "row_number() OVER (PARTITION BY e.case_id ORDER BY e.id), "
+        "count(*) OVER (PARTITION BY e.case_id) "
+        "FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.action = 'answered' ORDER BY e.id"
+    ).fetchall()
+    for case_id, at, user_id, note, latest, seq, total in rows:
+        whole = seq == total and latest and latest.startswith(note)
+        body = latest if whole else note
+        db.execute(
+            "INSERT INTO case_answers (case_id, seq, body, at, user_id, truncated) VALUES (?, ?, ?, ?, ?, ?)",
+            [case_id, seq, body, at, user_id, int(not whole and len(note) >= 1000)],
+        )
+
+
+@migrations()
+def m020_case_ratings(db: Database) -> None:
+    """满意度 and 回访 (portal/ratings.py): each answer is rated once — 满意 / 基本满意 / 不满意 — by the
+    person who raised the case, or through the office's 回访 (follow-up: how, whom, when); a case sent
+    to 督办 names the supervising department.
+
+    Earlier ratings are kept meaningful: a raiser's 满意 (satisfied) becomes 满意 of the answer it
+    followed; a raiser's 重新办理 (提出人不满意：…) becomes 不满意 with its reason; a department's
+    重新办理 for a raiser who was not satisfied (the old page's 提出人不满意时) becomes a 回访 (方式 其他)
+    recording 不满意. Re-runnable."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS case_ratings (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            answer_id INTEGER NOT NULL UNIQUE REFERENCES case_answers(id),  -- once per answer
+            rating TEXT NOT NULL CHECK (rating IN ('satisfied', 'basic', 'unsatisfied')),
+            comment TEXT NOT NULL DEFAULT '',
+            via TEXT NOT NULL CHECK (via IN ('raiser', 'followup')),
+            method TEXT CHECK (method IN ('phone', 'meeting', 'other')),   -- 回访: 电话 / 面谈 / 其他
+            caller TEXT NOT NULL DEFAULT '',     -- 回访: who made it
+            held_at TEXT,                        -- 回访: when it took place
+            outcome TEXT NOT NULL CHECK (outcome IN ('closed', 'reopened', 'supervised')),
+            user_id INTEGER REFERENCES users(id),  -- who recorded it: the raiser, or the office's clerk
+            at TEXT NOT NULL,
+            CHECK ((via = 'followup') = (method IS NOT NULL))
+        );
+        CREATE INDEX IF NOT EXISTS case_ratings_case ON case_ratings(case_id);
+        CREATE INDEX IF NOT EXISTS case_ratings_user ON case_ratings(user_id);
+        CREATE TRIGGER IF NOT EXISTS case_ratings_append_only_u BEFORE UPDATE ON case_ratings
+            BEGIN SELECT RAISE(ABORT, '评价只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS case_ratings_append_only_d BEFORE DELETE ON case_ratings
+            BEGIN SELECT RAISE(ABORT, '评价只能追加，不能删除'); END;
+        """,
+    )
+    if "supervisor" not in {r[1] for r in db.execute("PRAGMA table_info(cases)")}:
+        # the department that supervises (督办) a case sent there by a 不满意; '' when none
+        db.execute("ALTER TABLE cases ADD COLUMN supervisor TEXT NOT NULL DEFAULT ''")
+    if db.execute("SELECT 1 FROM case_ratings LIMIT 1").fetchone():
+        return
+    answers = {(c, seq): i for i, c, seq in db.execute("SELECT id, case_id, seq FROM case_answers")}
+    given: dict[int, int] = {}  # case -> answers given so far, walking its history in order
+    rated: set[int] = set()
+    for case_id, action, at, user_id, note in db.execute(
+        "SELECT case_id, action, at, user_id, note FROM case_events "
+        "WHERE action IN ('answered', 'satisfied', 'reopened') ORDER BY case_id, id"
+    ).fetchall():
+        if action == "answered":
+            given[case_id] = given.get(case_id, 0) + 1
+            continue
+        answer = answers.get((case_id, given.get(case_id, 0)))
+        if answer is None or answer in rated:
+            continue
+        reason = note.split("（新的办理期限")[0]
+        if action == "satisfied":
+            row = ["satisfied", "" if note == "满意" else note, "raiser", None, "", None, "closed"]
+        elif reason.startswith("提出人不满意："):
+            row = ["unsatisfied", reason.removeprefix("提出人不满意："), "raiser", None, "", None, "reopened"]
+        else:
+            row = ["unsatisfied", reason, "followup", "other", "", at, "reopened"]
+        rating, comment, via, method, caller, held_at, outcome = row
+        db.execute(
+            "INSERT INTO case_ratings (case_id, answer_id, rating, comment, via, method, caller, held_at, "
+            "outcome, user_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, answer, rating, comment, via, method, caller, held_at, outcome, user_id, at],
+        )
+        rated.add(answer)
+
+
+@migrations()
+def m021_audit_chain(db: Database) -> None:
+    """The audit log (portal/audit.py) says from where and with what outcome, and becomes
+    append-only and tamper-evident:
+
+    * ``actor`` (who, when there is no account: the name typed at a failed login, the command
+      line's user, an API token), ``address`` (the client's, portal/addresses.py), ``outcome``
+      (ok, failed, refused);
+    * ``hash`` chains each entry to the one before (portal/chain.py); the existing rows are
+      chained here, once, in id order;
+    * triggers refuse every UPDATE and every DELETE but the retention purge's: ``audit_anchor``
+      (one row) keeps the last purged entry's id and hash, from which the remaining chain is
+      verified; it only moves forward, to an entry at least 179 days old whose hash it copies.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE audit_log ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok'
+            CHECK (outcome IN ('ok', 'failed', 'refused'));
+        ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE INDEX audit_log_address ON audit_log(address);
+        CREATE TABLE audit_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            anchor_id INTEGER NOT NULL DEFAULT 0,    -- the last entry purged (0: none yet)
+            anchor_hash TEXT NOT NULL,               -- its hash: the chain goes on from here
+            purged_at TEXT
+        );
+        """,
+    )
+    db.execute("INSERT INTO audit_anchor (id, anchor_id, anchor_hash) VALUES (1, 0, ?)", [GENESIS])
+    previous = GENESIS
+    rows = db.execute(f"SELECT id, {', '.join(COLUMNS)} FROM audit_log ORDER BY id").fetchall()
+    for row in rows:
+        previous = entry_hash(previous, row[1:])
+        db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])
+    _script(
+        db,
+        """
+        CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_purge_only BEFORE DELETE ON audit_log
+        WHEN OLD.id > (SELECT anchor_id FROM audit_anchor WHERE id = 1)
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log entries are removed only by the retention purge');
+        END;
+        CREATE TRIGGER audit_anchor_forward BEFORE UPDATE ON audit_anchor
+        WHEN NEW.id IS NOT 1 OR NEW.anchor_id < OLD.anchor_id
+            OR NEW.anchor_hash IS NOT (SELECT hash FROM audit_log WHERE id = NEW.anchor_id)
+            OR (SELECT at FROM audit_log WHERE id = NEW.anchor_id) >= date('now', '-179 days')
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor moves forward only, to an entry kept 180 days');
+        END;
+        CREATE TRIGGER audit_anchor_kept BEFORE DELETE ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is kept');
+        END;
+        CREATE TRIGGER audit_anchor_single BEFORE INSERT ON audit_anchor
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit anchor is one row');
+        END;
+        """,
+    )
+
+
+@migrations()
+def m022_job_runs(db: Database) -> None:
+    """What the scheduled jobs did (portal/jobs.py): one row per run of ``portal notify run``,
+    ``portal cases --remind``, ``portal backup``, ``portal audit purge`` …, so that a failed run is
+    visible to monitoring on the health route (portal/health.py), not only as an exit status once.
+    The 企业微信 access token is kept here between runs, with its expiry, as WeCom asks
+    (portal/notify/channels.py)."""
+    _script(
+        db,
+        """
+        CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,                   -- notify.run, cases.remind, backup …
+            started_at TEXT NOT NULL,
+            finished_at TEXT,                    -- NULL: running (or killed)
+            outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'ok', 'failed')),
+            summary TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX job_runs_job ON job_runs(job, started_at);
+        CREATE TABLE wecom_tokens (
+            key TEXT PRIMARY KEY,                -- API, corp id and agent id
+            token TEXT NOT NULL,
+            expires_at REAL NOT NULL             -- Unix time
+        );
+        """,
+    )
+
+
+@migrations()
+def m023_reception_waitlist(db: Database) -> None:
+    """The reception day's waiting list, no-show limits and the reminder's one-tap links
+    (portal/reception/waitlist.py, bans.py, actions.py).
+
+    * ``waitlist``: one person waiting for a day (``slot`` NULL: any slot), with what a booking
+      needs, promoted into the first place that frees; one waiting entry per person and day.
+    * ``bookings.confirm_by`` / ``confirmed_at``: a place offered from the waiting list is held
+      until ``confirm_by``; ``confirmed_at`` is the holder's 确认前往 (an offer accepted, or the
+      day-before reminder's link).
+    * ``booking_bans``: no booking until ``until``, from the no-show rule; lifted with a reason.
+    * ``booking_links``: the single-use links of the reminder (确认前往, 取消预约).
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE waitlist (
+            id INTEGER PRIMARY KEY,              -- the order of the list
+            date TEXT NOT NULL REFERENCES duty_days(date),
+            slot TEXT,                           -- NULL: any slot of the day
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            category TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL,
+            group_size INTEGER NOT NULL DEFAULT 1 CHECK (group_size BETWEEN 1 AND 3),
+            state TEXT NOT NULL DEFAULT 'waiting'
+                CHECK (state IN ('waiting', 'promoted', 'left', 'expired', 'day_cancelled')),
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT NOT NULL DEFAULT '',
+            booking_id INTEGER REFERENCES bookings(id)
+        );
+        CREATE UNIQUE INDEX waitlist_one_per_day ON waitlist(user_id, date) WHERE state = 'waiting';
+        CREATE INDEX waitlist_queue ON waitlist(date, id) WHERE state = 'waiting';
+        CREATE INDEX waitlist_user ON waitlist(user_id, date);
+        CREATE INDEX waitlist_date ON waitlist(date, state);
+        CREATE INDEX waitlist_booking ON waitlist(booking_id);
+        ALTER TABLE bookings ADD COLUMN confirm_by TEXT;
+        ALTER TABLE bookings ADD COLUMN confirmed_at TEXT;
+        CREATE INDEX bookings_offers ON bookings(confirm_by)
+            WHERE confirm_by IS NOT NULL AND confirmed_at IS NULL AND status = 'booked';
+        CREATE TABLE booking_bans (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            starts TEXT NOT NULL,                -- the day completed that made it
+            until TEXT NOT NULL,                 -- booking again from this day
+            reason TEXT NOT NULL,
+            basis TEXT NOT NULL DEFAULT '[]',    -- JSON: the no-show bookings it counted
+            created_at TEXT NOT NULL,
+            lifted_at TEXT,
+            lifted_by INTEGER REFERENCES users(id),
+            lift_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX booking_bans_user ON booking_bans(user_id, until);
+        CREATE INDEX booking_bans_lifted_by ON booking_bans(lifted_by);
+        CREATE TABLE booking_links (
+            nonce TEXT PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES bookings(id),
+            action TEXT NOT NULL CHECK (action IN ('confirm', 'cancel')),
+            created_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX booking_links_booking ON booking_links(booking_id);
+        """,
+    )
+
+
+@migrations()
+def m024_sso_links(db: Database) -> None:
+    """Campus identities an administrator linked to an account by hand (portal/provisioning.py): the
+    only way an administrator's or a department's account is reached by single sign-on."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sso_links (
+            staff_no TEXT PRIMARY KEY,           -- the identity's 工号/学号, exactly as the provider sends it
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            linked_by INTEGER REFERENCES users(id),
+            linked_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sso_links_user ON sso_links(user_id);
+        CREATE INDEX IF NOT EXISTS sso_links_linked_by ON sso_links(linked_by);
+        """,
+    )
+
+
+@migrations()
+def m025_case_kpi_indexes(db: Database) -> None:
+    """The KPIs (portal/kpis.py) read a period's cases by contact date and each case's first response
+    (its earliest 转办, 进展 or 答复 step) from the history: an index for each."""
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_contact_date ON cases(contact_date);
+        CREATE INDEX IF NOT EXISTS case_events_case_action ON case_events(case_id, action, at);
+        """,
+    )
+
+
+@migrations()
+def m026_feed_token_digest(db: Database) -> None:
+    """A calendar feed's address no longer starts with the user id (portal/feeds.py): a request
+    finds its user by the SHA-256 of its token, noted here when the address is shown (never the
+    token itself). Addresses of the earlier form stop; feeds.py says so to calendar apps."""
+    if "token_hash" not in {c[1] for c in db.execute("PRAGMA table_info(feed_keys)")}:
+        db.execute("ALTER TABLE feed_keys ADD COLUMN token_hash TEXT")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS feed_keys_token ON feed_keys(token_hash)")
+
+
+@migrations()
+def m027_answer_publication(db: Database) -> None:
+    """答复公开 (portal/publication.py): the raisers' consents to publish the answer to what they raised,
+    with the words they saw (append-only: the evidence; the latest word about a case or its booking
+    is in force), and the answers published, de-identified and edited (blanked when taken down)."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS publish_consents (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            booking_id INTEGER REFERENCES bookings(id),
+            case_id INTEGER REFERENCES cases(id),
+            given INTEGER NOT NULL CHECK (given IN (0, 1)),     -- 1 consents, 0 withdraws
+            wording TEXT NOT NULL,                               -- what the person was shown
+            at TEXT NOT NULL,
+            CHECK ((booking_id IS NULL) != (case_id IS NULL))
+        );
+        CREATE INDEX IF NOT EXISTS publish_consents_case ON publish_consents(case_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_booking ON publish_consents(booking_id);
+        CREATE INDEX IF NOT EXISTS publish_consents_user ON publish_consents(user_id);
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_u BEFORE UPDATE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能修改'); END;
+        CREATE TRIGGER IF NOT EXISTS publish_consents_append_only_d BEFORE DELETE ON publish_consents
+            BEGIN SELECT RAISE(ABORT, '同意记录只能追加，不能删除'); END;
+        CREATE TABLE IF NOT EXISTS publications (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+            question TEXT NOT NULL,              -- de-identified and edited ('' once taken down)
+            answer TEXT NOT NULL,
+            department TEXT NOT NULL,
+            source TEXT NOT NULL,
+            published_by INTEGER REFERENCES users(id),
+            published_at TEXT NOT NULL,
+            withdrawn_at TEXT,                   -- taken down: by the raiser's withdrawal or by 党办/校办
+            withdrawn_by INTEGER REFERENCES users(id),
+            withdraw_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS publications_live ON publications(published_at) WHERE withdrawn_at IS NULL;
+        CREATE INDEX IF NOT EXISTS publications_published_by ON publications(published_by);
+        CREATE INDEX IF NOT EXISTS publications_withdrawn_by ON publications(withdrawn_by);
+        """,
+    )
+
+
+@migrations()
+def m028_case_desk(db: Database) -> None:
+    """What departments do all day (portal/case_merge.py, portal/answer_templates.py): a duplicate case
+    merged into another follows it (``merged_into``: its raiser is answered with it, and its number
+    still leads to it); 常用答复, each department's own answer templates. Re-runnable."""
+    if "merged_into" not in {r[1] for r in db.execute("PRAGMA table_info(cases)")}:
+        db.execute("ALTER TABLE cases ADD COLUMN merged_into INTEGER REFERENCES cases(id)")
+    _script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS cases_merged_into ON cases(merged_into);
+        CREATE TABLE IF NOT EXISTS answer_templates (
+            id INTEGER PRIMARY KEY,
+            department TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL,
+            UNIQUE (department, title)
+        );
+        CREATE INDEX IF NOT EXISTS answer_templates_user ON answer_templates(updated_by);
+        """,
+    )
+
+
+@migrations()
+def m029_retention(db: Database) -> None:
+    """Retention (portal/retention.py): an account remembers since when it is disabled, so the rule for
+    people who left can count from then. Accounts disabled already count from this migration (never
+    from an earlier, unknown day: they are kept the whole period from now)."""
+    if "disabled_at" not in {c[1] for c in db.execute("PRAGMA table_info(users)")}:
+        db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+    db.execute(
+        "UPDATE users SET disabled_at = strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+8 hours') "
+        "WHERE is_active = 0 AND disabled_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS users_disabled ON users(disabled_at) WHERE is_active = 0")
+
+
 # --- connecting --------------------------------------------------------------------------
 
 
@@ -675,7 +1087,15 @@ def _target(path: str | Path | None) -> Path:
 
 def _file_key(target: Path) -> str | None:
     """The file's identity for this process's set-up cache (None: an in-memory database)."""
-    return None if str(target) == ":memory:" else str(target.resolve())
+    if str(target) == ":memory:":
+        return None
+    return _resolved(str(target)) if target.is_absolute() else str(target.resolve())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(absolute: str) -> str:
+    # an absolute path's real path (symlinks followed) on every open_db was 3 % of a booking rush
+    return str(Path(absolute).resolve())
 
 
 # Files this process has set up: WAL switched on (it persists in the file) and migrations
@@ -683,7 +1103,7 @@ def _file_key(target: Path) -> str | None:
 _set_up: set[str] = set()
 
 
-def connect(path: str | Path | None = None) -> Database:
+def connect(path: str | Path | None = None, *, shared: bool = False) -> Database:
     """A new connection with the per-connection pragmas. Prefer ``open_db()``.
 
     The busy timeout comes with ``sqlite3.connect``; foreign keys and ``synchronous`` hold for
@@ -693,9 +1113,10 @@ def connect(path: str | Path | None = None) -> Database:
     target = _target(path)
     key = _file_key(target)
     first = key is not None and (key not in _set_up or not target.exists())
-    if key is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000)
+    if first:
+        private_file(target)
+    # ``shared``: kept in open_db's pool and used by one thread at a time, not always the same one
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not shared)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
@@ -703,6 +1124,27 @@ def connect(path: str | Path | None = None) -> Database:
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode = WAL")
     return db
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` readable by its owner only (0600), creating it empty if missing.
+
+    The database holds password hashes, the secret key and robot secrets: whatever the umask of
+    the shell or job that first opens it, it is never readable by other local users. SQLite gives
+    its ``-wal`` and ``-shm`` files the database file's permissions; a file another release made
+    0644 is narrowed here too (and its ``-wal``/``-shm`` with it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for found in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if found.stat().st_mode & 0o077:
+                os.chmod(found, 0o600)
+        except OSError:  # not there, or not ours (a read-only copy): SQLite will say what matters
+            pass
 
 
 def migrate(db: Database) -> None:
@@ -717,21 +1159,93 @@ def migrate(db: Database) -> None:
         migrations.apply(db)
 
 
+# Idle connections kept for the next unit of work. A new connection parses the whole schema on its
+# first statement (≈ 170 tables, indexes, triggers and FTS tables: 1–5 ms, 15 % of a booking rush's
+# server CPU when every rerun opened two or three); a kept one has it parsed. One unit of work uses a
+# connection at a time, on whichever thread it runs (Streamlit reruns hop threads): it is taken out
+# of the pool for the unit and put back after, with no transaction open. A connection is kept only for
+# the file it was opened on (device and inode: a file restored or made anew gets fresh ones), in the
+# process that opened it (a forked child never touches its parent's), and only after a unit that ended
+# normally. At most ``POOL_SIZE`` are kept, the least recently used closed first.
+POOL_SIZE = 16
+_pool: list[
+    tuple[str, tuple[int, int], Database]
+] = []  # (file key, (st_dev, st_ino), connection), oldest first
+_pool_lock = threading.Lock()
+_pool_pid = os.getpid()
+_inherited: list = []  # a parent's connections after a fork: never used, never closed here
+
+
+def _identity(target: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(target)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _take(key: str, identity: tuple[int, int]) -> Database | None:
+    global _pool_pid
+    with _pool_lock:
+        if _pool_pid != os.getpid():  # forked: the parent's connections are not ours to use
+            _inherited.extend(_pool)
+            _pool.clear()
+            _pool_pid = os.getpid()
+        for i in range(len(_pool) - 1, -1, -1):
+            if _pool[i][0] == key:
+                _, kept_identity, db = _pool.pop(i)
+                if kept_identity == identity:
+                    return db
+                db.close()  # the file was replaced
+    return None
+
+
+def _give_back(key: str, identity: tuple[int, int], db: Database) -> None:
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+    except sqlite3.ProgrammingError:  # closed by the unit itself
+        return
+    with _pool_lock:
+        if _pool_pid != os.getpid():
+            db.close()
+            return
+        _pool.append((key, identity, db))
+        while len(_pool) > POOL_SIZE:
+            _pool.pop(0)[2].close()
+
+
+def close_pool() -> None:
+    """Close every kept connection (before a file is replaced in place, e.g. a restore)."""
+    with _pool_lock:
+        while _pool:
+            _pool.pop()[2].close()
+
+
 @contextmanager
 def open_db(path: str | Path | None = None) -> Iterator[Database]:
-    """One unit of work: a fresh connection, closed afterwards. The first time this process
-    opens a file, the file is set up (WAL) and migrated; later opens only connect."""
+    """One unit of work: a connection of its own for the unit (kept for the next one when it ends
+    normally). The first time this process opens a file, the file is set up (WAL) and migrated;
+    later opens only connect, or reuse a kept connection."""
     target = _target(path)
     key = _file_key(target)
     known = key is not None and key in _set_up and target.exists()
-    db = connect(target)
+    identity = _identity(target) if known else None
+    db = _take(key, identity) if known and identity is not None else None
+    if db is None:
+        db = connect(target, shared=known)
     try:
         if not known:
             migrate(db)
             if key is not None:
                 _set_up.add(key)
         yield db
-    finally:
+    except BaseException:
+        db.close()
+        raise
+    if known and identity is not None:
+        _give_back(key, identity, db)
+    else:
         db.close()
 
 
@@ -756,9 +1270,25 @@ def write(db: Database, *, housekeeping: bool = False) -> Iterator[Database]:
     except BaseException:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
+        _AFTER_COMMIT.pop(db, None)
         raise
     else:
         db.execute("COMMIT")
+        for action in _AFTER_COMMIT.pop(db, []):
+            action()
+
+
+# What to do once the transaction in progress has committed (and never if it rolls back).
+_AFTER_COMMIT: weakref.WeakKeyDictionary[Database, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
+def after_commit(db: Database, action: Callable[[], None]) -> None:
+    """Run ``action`` when the current ``write()`` commits, or now outside of one: what reports
+    a change outside the database (a log line) must not report one that was rolled back."""
+    if db.conn.in_transaction:
+        _AFTER_COMMIT.setdefault(db, []).append(action)
+    else:
+        action()
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -13,8 +15,57 @@ class PortalError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input of a form: the input's name (as the service calls it, e.g.
+    ``subject``; empty for the form as a whole) and the Chinese message."""
+
+    field: str
+    message: str
+
+
 class ValidationError(PortalError):
-    """Input that cannot be accepted; nothing was written."""
+    """Input that cannot be accepted; nothing was written.
+
+    ``problems`` names every field at fault, so that a form shows them all at once, each beside its
+    input; the message joins them. Raised with a message alone, it is one problem of the whole form.
+    """
+
+    def __init__(self, message: str | None = None, *, problems: list[Problem] | None = None):
+        found = list(problems or [])
+        if message is None:
+            message = "；".join(dict.fromkeys(p.message for p in found))
+        super().__init__(message)
+        self.problems = found or [Problem("", message)]
+
+
+class Problems:
+    """Every problem of one input, collected before anything is refused::
+
+    found = Problems()
+    with found.field("subject"):
+        subject = text.free_text(...)  # a ValidationError here is noted under "subject"
+    if not slot:
+        found.add("slot", "请选择时段")
+    found.check()  # raises one ValidationError naming them all
+    """
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.found.append(Problem(field, message))
+
+    @contextmanager
+    def field(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        except ValidationError as exc:
+            self.found += [Problem(p.field or name, p.message) for p in exc.problems]
+
+    def check(self) -> None:
+        if self.found:
+            raise ValidationError(problems=self.found)
 
 
 class NotFound(PortalError):

@@ -3,13 +3,22 @@
 Three feeds per user: ``duty.ics`` (the school leader's own duty days), ``roster.ics`` (the
 whole duty roster) and ``bookings.ics`` (the user's own bookings). Calendar apps poll them.
 
-The token is ``<user id>-<HMAC-SHA256 of the user id and a generation, keyed by the
-installation's secret>``: nothing secret is stored, and "reset my feed links" bumps the
-generation so every old URL stops working. A disabled account's feeds stop too.
+The token is an HMAC-SHA256 of the user id and a generation, keyed by the installation's secret
+(43 characters, URL-safe): it says nothing about whose it is. ``feed_keys`` keeps, per user, the
+generation and the SHA-256 of the token in force (never the token), by which a request finds its
+user; the token is then computed again and compared, so a changed secret key stops every address.
+"Reset my feed links" bumps the generation so every old URL stops working. A disabled account's
+feeds stop too.
 
-Every event keeps its UID and carries a SEQUENCE that grows with each change (a swap, a
-substitution, a change of place, a cancellation; a booking's cancellation or visit), so
-calendar apps replace the event instead of showing it twice.
+Addresses of the earlier form, ``<user id>-<HMAC>`` (the id in front, readable by anyone holding
+the address or reading a proxy's log), open nothing any more: a genuine one gets a calendar holding
+a single notice — 订阅地址已更换，请在“我的账号”重新订阅 — which is what a calendar app shows its
+user, in place of the events; a forged one gets 404 (docs/api.md).
+
+Every event keeps its UID (``ical.uid``: unique per installation) and carries a SEQUENCE that grows
+with each change (a swap, a substitution, a change of place, a cancellation; a booking's
+cancellation or visit), so calendar apps replace the event instead of showing it twice. An event
+carries no subject of a visit: calendars leave the portal (a phone's cloud calendar, a shared one).
 """
 
 from __future__ import annotations
@@ -18,10 +27,11 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 
 from sqlite_utils import Database
 
-from . import accounts, dates, sessions
+from . import accounts, audit, dates, sessions
 from .accounts import User
 from .db import write
 from .reception import ical
@@ -31,6 +41,9 @@ from .reception.template import load_template
 
 FEEDS = {"duty": "我的接待日值班", "roster": "接待日安排", "bookings": "我的接待日预约"}
 _PAST, _FUTURE = dt.timedelta(days=180), dt.timedelta(days=366)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_LEGACY = re.compile(r"([0-9]{1,18})-([A-Za-z0-9_-]{43})")
+RESUBSCRIBE = "日历订阅地址已更换，请重新订阅"
 
 
 def _generation(db: Database, user_id: int) -> int:
@@ -38,15 +51,39 @@ def _generation(db: Database, user_id: int) -> int:
     return row[0] if row else 1
 
 
-def _mac(db: Database, user_id: int, generation: int) -> str:
-    digest = hmac.new(
-        sessions.secret_key(db).encode(), f"feed|{user_id}|{generation}".encode(), hashlib.sha256
-    ).digest()
+def _mac(db: Database, message: str) -> str:
+    digest = hmac.new(sessions.secret_key(db).encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def _token(db: Database, user_id: int, generation: int) -> str:
+    # "feed2": never the message the earlier addresses signed, whose MAC they show
+    return _mac(db, f"feed2|{user_id}|{generation}")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def token_for(db: Database, user_id: int) -> str:
-    return f"{user_id}-{_mac(db, user_id, _generation(db, user_id))}"
+    """The user's token in force; its digest is noted in ``feed_keys`` so a request finds the user."""
+    generation = _generation(db, user_id)
+    token = _token(db, user_id, generation)
+    digest = _digest(token)
+    row = db.execute("SELECT token_hash FROM feed_keys WHERE user_id = ?", [user_id]).fetchone()
+    if row is None or row[0] != digest:
+        with write(db, housekeeping=True):
+            db.execute(
+                "INSERT INTO feed_keys (user_id, generation, token_hash) VALUES (?, ?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash",
+                [user_id, generation, digest],
+            )
+    return token
+
+
+def legacy_token(db: Database, user_id: int) -> str:
+    """The address's token as it was before (``<user id>-<HMAC>``): recognised only to say so."""
+    return f"{user_id}-{_mac(db, f'feed|{user_id}|{_generation(db, user_id)}')}"
 
 
 def reset(db: Database, user_id: int) -> str:
@@ -54,25 +91,56 @@ def reset(db: Database, user_id: int) -> str:
     with write(db):
         db.execute(
             "INSERT INTO feed_keys (user_id, generation) VALUES (?, 2) "
-            "ON CONFLICT(user_id) DO UPDATE SET generation = generation + 1",
+            "ON CONFLICT(user_id) DO UPDATE SET generation = generation + 1, token_hash = NULL",
             [user_id],
         )
-        accounts.audit(db, user_id, "feed.reset", "")
+        audit.record(db, user_id, "feed.reset", "")
     return token_for(db, user_id)
 
 
-def user_for_token(db: Database, token: str) -> User | None:
-    head, _, mac = (token or "").partition("-")
-    if not head.isdigit() or not mac or len(token) > 100:
-        return None
-    user_id = int(head)
-    if not hmac.compare_digest(mac, _mac(db, user_id, _generation(db, user_id))):
-        return None
+def _active(db: Database, user_id: int) -> User | None:
     try:
         user = accounts.get_user(db, user_id)
     except Exception:
         return None
     return user if user.is_active else None
+
+
+def user_for_token(db: Database, token: str) -> User | None:
+    """The user whose feed ``token`` opens, or None (unknown, reset, secret changed, account disabled)."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    row = db.execute(
+        "SELECT user_id, generation FROM feed_keys WHERE token_hash = ?", [_digest(token)]
+    ).fetchone()
+    if row is None or not hmac.compare_digest(token, _token(db, row[0], row[1])):
+        return None
+    return _active(db, row[0])
+
+
+def is_legacy(db: Database, token: str) -> bool:
+    """Whether ``token`` is a genuine address of the earlier form, of an account still active."""
+    found = _LEGACY.fullmatch(token) if isinstance(token, str) else None
+    if found is None:
+        return False
+    user_id = int(found.group(1))
+    if not hmac.compare_digest(token, legacy_token(db, user_id)):
+        return False
+    return _active(db, user_id) is not None
+
+
+def resubscribe_notice(db: Database, name: str) -> bytes:
+    """What an address of the earlier form gets instead of its events: one all-day notice, today."""
+    today = dates.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    notice = ical.Event(
+        uid=ical.uid(db, "notice", name),
+        start=today,
+        end=today + dt.timedelta(days=1),
+        summary=f"{RESUBSCRIBE}（{FEEDS[name]}）",
+        description="为保护个人信息，本平台的日历订阅地址已更换，旧地址不再提供日程。"
+        "请登录平台，在“我的账号 → 日历订阅”复制新的地址重新订阅，并删除本订阅。",
+    )
+    return ical.calendar([notice], f"{FEEDS[name]}（{RESUBSCRIBE}）", dates.now())
 
 
 def urls(db: Database, user: User, base: str) -> dict[str, str]:
@@ -118,7 +186,7 @@ def duty_ics(db: Database, user: User) -> bytes:
             begin, finish = tpl.day_bounds(day)
             events.append(
                 ical.Event(
-                    uid=f"duty-{day.isoformat()}-{user.person_id}@contact-portal",
+                    uid=ical.uid(db, "duty", f"{day.isoformat()}-{user.person_id}"),
                     start=begin,
                     end=finish,
                     summary=(f"接待日值班（{d.booked} 个预约）" if not d.cancelled else "接待日（已取消）")
@@ -143,7 +211,7 @@ def roster_ics(db: Database) -> bytes:
         title = f"{d.leader_name}（{d.leader_title}）" if d.leader_title else d.leader_name
         events.append(
             ical.Event(
-                uid=f"roster-{d.date.isoformat()}@contact-portal",
+                uid=ical.uid(db, "roster", d.date.isoformat()),
                 start=begin,
                 end=finish,
                 summary=f"校领导接待日：{title}" if not d.cancelled else f"校领导接待日（已取消）：{title}",
@@ -166,12 +234,12 @@ def bookings_ics(db: Database, user: User) -> bytes:
         later = sum(1 for at, _, _ in changes.get(b.date.isoformat(), []) if at >= b.created_at)
         events.append(
             ical.Event(
-                uid=f"booking-{b.code}@contact-portal",
+                uid=ical.uid(db, "booking", b.code),
                 start=start,
                 end=end,
                 summary=f"校领导接待日来访（{b.leader_name}）",
                 location=b.place,
-                description=f"预约编号 {b.code}\n反映事项：{b.subject}",
+                description=f"预约编号 {b.code}",
                 cancelled=b.status == "cancelled" or b.day_status == "cancelled",
                 sequence=later + (0 if b.status == "booked" and not b.checked_in_at else 1),
             )

@@ -1,13 +1,14 @@
 """Chinese for the English that Streamlit's frontend hard-codes.
 
 Streamlit has no locale setting: the file uploader says "Drag and drop files here", "Upload" and
-"5MB per file", an empty table says "empty", a selectbox "Choose an option", a text box "Press Enter
-to apply", and a mistyped URL "Page not found … Running the app's main page". The server
+"5MB per file", an empty table says "empty", a selectbox "Choose an option", a multiselect's first
+row "Select all", a text box "Press Enter to apply", and a mistyped URL "Page not found … Running the
+app's main page". The server
 (portal/server.py) serves the few frontend files that hold those strings with the strings
 translated, through its own routes in front of Streamlit's static files; nothing else changes.
 
 Each replacement names the file it belongs to and must match there. ``check()`` lists the ones that
-no longer match the installed Streamlit (tests/test_frontend_zh.py fails on any, so an upgrade that
+no longer match the installed Streamlit (tests/core/test_frontend_zh.py fails on any, so an upgrade that
 moves a string is noticed, and the file is then served as Streamlit ships it).
 """
 
@@ -71,7 +72,6 @@ REPLACEMENTS = [
     _text("DataFrame", "Dataframe column menu", "列菜单"),
     _text("DataFrame", "Copy column name", "复制列名"),
     _text("DataFrame", "Clear selection", "取消选择"),
-    _text("DataFrame", "Select all", "全选", keys="label"),
     _text("DataFrame", "No data", "无数据"),
     # the toolbar of tables and charts; charts' own actions
     _text("Toolbar", "Fullscreen", "全屏", keys="label"),
@@ -102,8 +102,6 @@ REPLACEMENTS = [
     _text("Multiselect", "Clear all", "全部清除"),
     _text("Multiselect", "Selected values", "已选项"),
     Replacement("Multiselect", r"`Remove \$\{e\}`", "`移除 ${e}`"),
-    _text("Multiselect", "Select all", "全选"),
-    Replacement("Multiselect", r"`Select \$\{p\.length\} matches`", "`选择全部 ${p.length} 个匹配项`"),
     Replacement("Multiselect", r"`You can only select up to \$\{t\.maxSelections\} \$\{e\}\. Remove an option first\.`",
                 "`最多只能选择 ${t.maxSelections} 项，请先移除一项。`"),
     Replacement("Multiselect", r"locale:`en-US`", "locale:`zh-CN`"),
@@ -138,6 +136,11 @@ REPLACEMENTS = [
     _text("TextInput", "Clear entry", "清除"),
     _text("TextInput", "Show password", "显示密码"),
     _text("TextInput", "Hide password", "隐藏密码"),
+    Replacement("Multiselect", r"label:`Select all`", "label:`全选`"),
+    Replacement("Multiselect", r"label:`Select \$\{([^`{}]+)\} matches`", "label:`选择全部 ${\\1} 个匹配项`"),
+    Replacement("Multiselect", r"label:`Add: \$\{([^`{}]+)\}`", "label:`添加：${\\1}`"),
+    Replacement("DataFrame", r"label:`Select all`", "label:`全选`"),
+    Replacement("Selectbox", r"label:`Add: \$\{([^`{}]+)\}`", "label:`添加：${\\1}`"),
     Replacement("InputInstructions", r"a\?`submit form`:`apply`", "a?`提交`:`确认`"),
     Replacement("InputInstructions", r"`Press \$\{(\w+\(\)\?`⌘`:`Ctrl`)\}\+Enter to \$\{e\}`", "`按 ${\\1}+回车键${e}`"),
     Replacement("InputInstructions", r"`Press Enter to \$\{e\}`", "`按回车键${e}`"),

@@ -3,7 +3,7 @@
 A lower module (``workdays``) must not call up into a feature (``cases``): it announces the
 change here, inside the transaction that made it, and each interested feature registers its
 hook when it is imported. So a module that changes the calendar (the 校历与工作日 page, the CLI)
-imports the features that listen; ``tests/test_house.py`` checks that none is missing.
+imports the features that listen; ``tests/core/test_house.py`` checks that none is missing.
 """
 
 from __future__ import annotations

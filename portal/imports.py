@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import pickle
 import secrets
@@ -35,10 +36,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlite_utils import Database
 
-from . import accounts, dates, org, submissions, text
+from . import accounts, audit, dates, org, submissions, text
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
+
+log = logging.getLogger("portal.imports")
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,13 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
         raise ImportRejected([RowError(2, "", "文件中没有数据行")])
     items, errors, warnings = importer.parse(db, sheet)
     if errors:
+        log.info(
+            "import %s %s refused: %d errors",
+            kind,
+            filename,
+            len(errors),
+            extra={"kind": kind, "file": filename, "rows": len(sheet.rows), "errors": len(errors)},
+        )
         rejected = ImportRejected(_by_row(errors))
         rejected.warnings = _by_row(warnings)
         raise rejected
@@ -273,7 +283,7 @@ def commit(
         started = time.perf_counter()
         with write(db):
             importer.apply(db, items, report, actor_id, staged)
-            accounts.audit(
+            audit.record(
                 db, actor_id, f"import.{prepared.kind}", f"{prepared.filename}: {report.summary()}"[:500]
             )
         report.write_seconds = time.perf_counter() - started
@@ -289,6 +299,19 @@ def commit(
         if staged is not None:
             staged.undo()
         return ImportReport.from_json(outcome.result)
+    log.info(
+        "import %s %s: %s",
+        prepared.kind,
+        prepared.filename,
+        report.summary(),
+        extra={
+            "kind": prepared.kind,
+            "file": prepared.filename,
+            "rows": prepared.rows,
+            "user_id": actor_id,
+            "write_seconds": round(report.write_seconds, 3),
+        },
+    )
     return report
 
 
@@ -694,12 +717,11 @@ class AccountImporter(Importer):
             "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
             ((users[i.staff_no], r.role, r.department) for i in fresh for r in i.roles if r.role != "cadre"),
         )
-        db.conn.executemany(
-            "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, 'user.create', ?)",
-            (
-                (now, actor_id, f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}")
-                for i in fresh
-            ),
+        audit.record_many(
+            db,
+            actor_id,
+            "user.create",
+            (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
         report.secrets.extend((i.staff_no, i.password) for i in fresh)
         report.counts["created"] += len(fresh)

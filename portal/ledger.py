@@ -7,8 +7,11 @@ shown (``latest_rows``) or exported (``iter_rows``); then the institution-level 
 days held, 党外人士座谈会, retiree briefings, party branches without a contact, contact points
 shared or kept under a year), judged by ``portal.quota.compute_institutional``.
 
+The cases its department answers, in the KPIs (三率 and 回访率, portal/kpis.py: ``kpi_reports``), per
+department, undertaking unit, cadre and month.
+
 ``export_xlsx`` lays it out as a paper 台账 would be: a title row, the department and range,
-a bold frozen header, set column widths; one sheet per system, then the summaries.
+a bold frozen header, set column widths; one sheet per system, then the summaries and the KPIs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import dates, periods, sheets
+from . import dates, kpis, periods, sheets
 from .accounts import User
 from .db import snapshot
 from .errors import PermissionDenied, ValidationError
@@ -59,7 +62,8 @@ class DutyRow:
     details: list[str] = field(default_factory=list)
 
 
-DUTIES_TAB, SUMMARY_TAB = "学校层面制度落实", "汇总"
+DUTIES_TAB, SUMMARY_TAB, KPI_TAB = "学校层面制度落实", "汇总", "意见建议办理（三率）"
+KPI_GROUPS = ("department", "unit", "cadre", "month")
 
 
 @dataclass
@@ -316,6 +320,14 @@ def _duties(db: Database, department: str, since: dt.date, until: dt.date) -> li
     ]
 
 
+def kpi_reports(db: Database, book: Ledger) -> dict[str, kpis.Report]:
+    """The ledger's cases in the KPIs (portal/kpis.py): those of its department (every department for
+    the whole university) raised in its period, per department, undertaking unit, cadre and month."""
+    return kpis.reports(
+        db, KPI_GROUPS, since=book.since, until=book.until, department=book.department or None
+    )
+
+
 # --- the workbook ---------------------------------------------------------------------------
 
 ACTIVITY_COLUMNS = [
@@ -410,5 +422,13 @@ def export_xlsx(db: Database, ledger: Ledger) -> bytes:
                 d.status_label,
                 "\n".join(d.details[:50]) + (f"\n……共 {len(d.details)} 项" if len(d.details) > 50 else ""),
             ]
+        )
+    for by, report in kpi_reports(db, ledger).items():
+        kpis.add_sheet(
+            wb,
+            report,
+            f"三率按{kpis.GROUP_LABELS[by]}" if by != "month" else "三率按月趋势",
+            f"{ledger.name}意见建议办理指标（按{kpis.GROUP_LABELS[by]}；按反映日期统计，截至今日）",
+            span,
         )
     return sheets.to_bytes(wb)

@@ -13,14 +13,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from . import sso
+from . import config
 
-DEFAULT_BASE_URL = "http://localhost:8501"
+DEFAULT_BASE_URL = config.DEFAULT_PUBLIC_URL
 
 
 def base_url() -> str:
     """The portal's public address (``PORTAL_PUBLIC_URL`` or ``[cas] public_url``), else the default."""
-    return (sso.public_url().strip() or DEFAULT_BASE_URL).rstrip("/")
+    return config.settings().base_url
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger number is no row's id, and SQLite refuses it
+
+
+def parse_id(value: str) -> int:
+    """The row id a link names (``?id=123``): ASCII digits within SQLite's integers, else
+    ``ValueError`` — ``str.isdigit`` accepts ² and ١, ``int()`` a number no column can hold."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not a row id: {text[:40]!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -61,3 +73,14 @@ def duty_day(day: dt.date) -> Link:
 def reception_day(day: dt.date) -> Link:
     """A duty day's list of visitors, for the leader on duty and 党办/校办 (接待当日)."""
     return Link("pages/reception_day.py", {"date": day.isoformat()})
+
+
+def checkin(code: str) -> Link:
+    """A booking's check-in (the QR code on its confirmation): staff check the visitor in with one tap;
+    the visitor himself sees his booking; anyone else, nothing."""
+    return Link("pages/checkin.py", {"code": code})
+
+
+def booking_action(token: str) -> Link:
+    """A one-tap link of the day-before reminder (确认前往, 取消预约): signed, single-use, its owner's."""
+    return Link("pages/my_bookings.py", {"act": token})

@@ -6,6 +6,7 @@ A page is shown to a user holding any of its roles; every page checks again when
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 
 from .accounts import User
@@ -24,6 +25,7 @@ class PageSpec:
     description: str = ""  # what the home page says the page is for
     departments: frozenset[str] | None = None  # department role limited to these (None: any)
     cadre_levels: frozenset[str] | None = None  # cadre role limited to posts of these levels (None: any)
+    hidden: bool = False  # reached by its links only (a QR code), never listed in the menu
 
     @property
     def url_path(self) -> str:
@@ -67,6 +69,14 @@ PAGES: list[PageSpec] = [
         cadre_levels=frozenset({"校级"}),  # school leaders take the duty days (第十一条)
     ),
     PageSpec(
+        "pages/checkin.py",
+        "签到",
+        ":material/qr_code_scanner:",
+        ALL_ROLES,
+        "预约接待",
+        hidden=True,  # the QR code of a booking opens it: staff check in, the visitor sees his booking
+    ),
+    PageSpec(
         "pages/dashboard.py",
         "我的工作台",
         ":material/dashboard:",
@@ -106,6 +116,14 @@ PAGES: list[PageSpec] = [
         frozenset({"visitor", "cadre"}),
         "预约接待",
         "查看所反映意见建议的办理进度和答复，确认是否满意",
+    ),
+    PageSpec(
+        "pages/answers.py",
+        "答复公开",
+        ":material/campaign:",
+        ALL_ROLES,
+        "预约接待",
+        "经提出人同意、隐去个人信息后公开的意见建议答复，可检索；党办、校办在此审核公开",
     ),
     PageSpec(
         "pages/cases.py",
@@ -253,3 +271,21 @@ def pages_for(user: User) -> dict[str, list[PageSpec]]:
         if can_open(user, page):
             menu.setdefault(page.section, []).append(page)
     return {s: pages for s, pages in menu.items() if pages}
+
+
+def return_path(value: str | None) -> str:
+    """Where to land after a login (CAS, OIDC): one of the pages above with its query
+    (``/cases?no=…``), never another site and never one of the server's own routes (``/auth/claim``
+    would trade a token an attacker chose for the attacker's session cookie); else ``/``."""
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 500:
+        return "/"
+    if not value.isprintable():
+        return "/"
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path not in _LANDINGS:
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query and parts.path != "/" else "")
+
+
+_LANDINGS = frozenset({"/", *(f"/{page.url_path}" for page in PAGES)})

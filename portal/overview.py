@@ -2,7 +2,8 @@
 
 师生 see their next reception-day booking and new answers to what they raised; 干部 the rules
 behind pace in the periods running today, and their duty day; 党办/校办 the next reception day;
-部门 and administrators overdue and at-risk cases; administrators a holiday year not yet loaded.
+部门 and administrators overdue and at-risk cases and answers awaiting a 回访; administrators a holiday
+year not yet loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import cases, dates, links, quota, unit_names, workdays
+from . import cases, dates, links, quota, ratings, unit_names, workdays
 from .accounts import User
 from .reception import access, bookings, roster
 
@@ -96,6 +97,16 @@ def reminders(db: Database, user: User, on: dt.date | None = None) -> list[Remin
                 Reminder.about(
                     f"即将到期（1 个工作日内）的意见建议 {figures['at_risk']} 件",
                     links.case(at_risk[0].number),
+                    "warning",
+                )
+            )
+        awaiting = ratings.awaiting_followup(db, user, on)
+        if awaiting:  # answered, not rated by the raiser in time: the department calls (回访)
+            first = min(awaiting, key=lambda c: (c.answered_at or "", c.number))
+            found.append(
+                Reminder.about(
+                    f"答复后提出人未评价、待回访的意见建议 {len(awaiting)} 件",
+                    links.case(first.number),
                     "warning",
                 )
             )

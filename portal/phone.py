@@ -13,25 +13,27 @@ one place is accepted everywhere and stored the same way:
 
 from __future__ import annotations
 
-import os
 import re
+from functools import lru_cache
 
+from . import config
 from .errors import ValidationError
 
-DEFAULT_EXTENSION = r"\d{4,5}"
+DEFAULT_EXTENSION = r"\d{4,5}"  # config.Settings.phone_extension's default
 MAX_DIGITS = 20
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")  # spaces and every kind of dash people type
 
 
 def extension_pattern() -> re.Pattern[str]:
-    """The campus extension rule in force (read each time: tests and deployments may set it);
-    an expression that does not compile falls back to the default."""
-    raw = os.environ.get("PORTAL_PHONE_EXTENSION") or DEFAULT_EXTENSION
-    try:
-        return re.compile(raw)
-    except re.error:
-        return re.compile(DEFAULT_EXTENSION)
+    """The campus extension rule in force (``PORTAL_PHONE_EXTENSION``, checked at start: an
+    expression that does not compile is refused there)."""
+    return _compiled(config.settings().phone_extension)
+
+
+@lru_cache(maxsize=8)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def normalize(value: object, what: str = "联系电话", required: bool = True) -> str:

@@ -169,6 +169,80 @@ class Deadlines(BaseModel):
         return {"reception": self.reception, "symposium": self.symposium}.get(source, self.other)
 
 
+RATINGS = ("satisfied", "basic", "unsatisfied")
+RATING_LABELS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+UnsatisfiedAction = Literal["reopen", "supervise", "close"]
+UNSATISFIED_ACTION_LABELS = {"reopen": "退回责任部门重新办理", "supervise": "转督办", "close": "办结"}
+
+
+class OnUnsatisfied(BaseModel):
+    """What the ``times``-th 不满意 of a case (and every later one, until a rule with a higher
+    ``times``) does: ``reopen`` — back to its department, reopened with the comment; ``supervise`` —
+    reopened as well, and supervised (督办) by ``Satisfaction.supervisors``; ``close`` — 办结 as it
+    stands, recorded 不满意 (no more rounds)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    times: int = Field(ge=1, le=20)
+    action: UnsatisfiedAction
+
+
+class Satisfaction(BaseModel):
+    """满意度 and 回访 (docs/rules.md §9): how answers are rated, when the office follows up, and
+    what a 不满意 does. Working days on the calendar of the deadlines."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_within: int = Field(default=10, ge=1, le=60)  # the raiser rates within N working days of the answer
+    followup_after: int = Field(default=5, ge=0, le=60)  # unrated after N working days: the office's 回访
+    on_unsatisfied: list[OnUnsatisfied] = Field(
+        default=[OnUnsatisfied(times=1, action="reopen"), OnUnsatisfied(times=2, action="supervise")],
+        min_length=1,
+    )
+    supervisors: list[str] = [
+        "党办",
+        "校办",
+    ]  # 督办: the first of these that is not the case's own department
+
+    @model_validator(mode="after")
+    def _rules(self) -> Satisfaction:
+        times = [r.times for r in self.on_unsatisfied]
+        if 1 not in times:
+            raise ValueError("满意度规则 on_unsatisfied 须有 times = 1（第一次不满意）的一条")
+        if len(set(times)) != len(times):
+            raise ValueError("满意度规则 on_unsatisfied 的 times 重复")
+        if any(r.action == "supervise" for r in self.on_unsatisfied) and not self.supervisors:
+            raise ValueError("转督办须在 supervisors 中列出督办部门")
+        return self
+
+    def on(self, times: int) -> UnsatisfiedAction:
+        """The action of the ``times``-th 不满意 of a case."""
+        return max((r for r in self.on_unsatisfied if r.times <= times), key=lambda r: r.times).action
+
+    def supervisor_for(self, department: str) -> str:
+        return next((d for d in self.supervisors if d != department), self.supervisors[0])
+
+
+class Kpis(BaseModel):
+    """The rates a department, an undertaking unit and a cadre are judged by (docs/rules.md §10)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    respond_within: int = Field(
+        default=2, ge=0, le=30
+    )  # 按期响应: referred or answered within N working days
+    # the ratings 满意率 counts as satisfied, as the pages name them
+    counts_as_satisfied: list[Literal["满意", "基本满意", "不满意"]] = Field(
+        default=["满意", "基本满意"], min_length=1
+    )
+
+    @property
+    def satisfied(self) -> list[str]:
+        """``counts_as_satisfied`` as stored ratings (satisfied, basic …)."""
+        codes = {label: code for code, label in RATING_LABELS.items()}
+        return [codes[label] for label in self.counts_as_satisfied]
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -179,6 +253,8 @@ class Policy(BaseModel):
     unit_fallbacks: dict[str, list[str]] = {}
     systems: list[System]
     deadlines: Deadlines = Deadlines()
+    satisfaction: Satisfaction = Satisfaction()
+    kpis: Kpis = Kpis()
     rules: list[Rule] = []
     institutional: list[InstitutionalRule] = []
 
@@ -191,6 +267,9 @@ class Policy(BaseModel):
             unknown = set(s.departments) - set(self.departments)
             if unknown:
                 raise ValueError(f"制度“{s.name}”的责任部门不在部门列表中：{sorted(unknown)}")
+        unknown = set(self.satisfaction.supervisors) - set(self.departments)
+        if unknown:
+            raise ValueError(f"督办部门不在部门列表中：{sorted(unknown)}")
         problems = self.rule_problems(
             RuleSet.model_construct(rules=self.rules, institutional=self.institutional)
         )

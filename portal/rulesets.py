@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError as PydanticError
 from sqlite_utils import Database
 
-from . import dates, text
+from . import audit, dates, text
 from .db import write
 from .errors import ValidationError
 from .policy import RuleSet, policy
@@ -101,9 +101,8 @@ def save_rule_set(
             "INSERT INTO rule_sets (effective_from, content, note, loaded_at, loaded_by) VALUES (?, ?, ?, ?, ?)",
             [effective_from.isoformat(), content, note, dates.stamp(), actor_id],
         )
-        from . import accounts
 
-        accounts.audit(db, actor_id, "rules.load", f"#{cur.lastrowid} {effective_from.isoformat()}")
+        audit.record(db, actor_id, "rules.load", f"#{cur.lastrowid} {effective_from.isoformat()}")
     return _stored(db, cur.lastrowid)
 
 
@@ -118,9 +117,8 @@ def withdraw_rule_set(db: Database, rule_set_id: int, today: dt.date, actor_id: 
                 "已施行的规则不能撤销（过去的期间按它考核）；如需调整，请导入新的修订并设定施行日期"
             )
         db.execute("DELETE FROM rule_sets WHERE id = ?", [rule_set_id])
-        from . import accounts
 
-        accounts.audit(db, actor_id, "rules.withdraw", f"#{rule_set_id} {row[0]}")
+        audit.record(db, actor_id, "rules.withdraw", f"#{rule_set_id} {row[0]}")
 
 
 def _decode(content: str) -> RuleSet:

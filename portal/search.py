@@ -22,6 +22,7 @@ from . import activities, cases, states
 from .accounts import User
 from .db import write
 from .errors import ValidationError
+from .text import EMOJI_JOINERS, control_character
 
 BATCH = 2000
 LIMIT = 50
@@ -60,7 +61,9 @@ _ACTIVITY_BODY = """
     FROM activities a JOIN people p ON p.id = a.cadre_id WHERE a.id IN ({ids})
 """
 _CASE_BODY = """
-    SELECT c.id * 2 + 1, c.number, c.raiser_name, c.content, c.answer, c.responsible_dept, c.system,
+    SELECT c.id * 2 + 1, c.number, c.raiser_name, c.content,
+           COALESCE((SELECT group_concat(a.body, ' ') FROM case_answers a WHERE a.case_id = c.id), c.answer),
+           c.responsible_dept, c.system,
            COALESCE(p.name, ''), COALESCE(p.staff_no, ''), COALESCE(u.name, '')
     FROM cases c LEFT JOIN people p ON p.id = c.cadre_id LEFT JOIN units u ON u.id = c.handling_unit_id
     WHERE c.id IN ({ids})
@@ -179,6 +182,9 @@ def search(
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise ValidationError(f"检索词过长（最多 {MAX_QUERY} 个字符）")
+    if control_character(query, allow=EMOJI_JOINERS) is not None:
+        # FTS5 ends a string at a NUL byte ("unterminated string"); nothing indexed holds one anyway
+        raise ValidationError("检索词含有不可见的控制字符，请删除后重试")
     results = Results(query)
     expression = match_expression(query)
     if expression is None:

@@ -11,7 +11,8 @@
 * Security headers, a Content-Security-Policy among them, on every HTTP response,
   500s included.
 * Streamlit's media files (``/media/…``: the record forms and exports behind download
-  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's).
+  buttons) and ``/_stcore/metrics`` need a live session cookie (metrics: an admin's); an
+  upload (``/_stcore/upload_file/…``) needs a live user who may open a page with an uploader.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 
@@ -31,7 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import browser, config, downloads, seeds, sessions
+from . import browser, config, downloads, logs, seeds, sessions, uploads
 from .cookies import set_session_cookie
 from .db import open_db
 
@@ -131,9 +134,14 @@ def _live_user(scope: Scope):
     return live[1] if live else None
 
 
+# Streamlit's upload route: /_stcore/upload_file/{session id}/{file id}
+_UPLOAD = "/_stcore/upload_file/"
+
+
 class SessionGate:
-    """Downloads (Streamlit's ``/media/`` files) are served to the user they were built for, and
-    ``/_stcore/metrics`` to administrators.
+    """Downloads (Streamlit's ``/media/`` files) are served to the user they were built for,
+    ``/_stcore/metrics`` to administrators, and uploads are taken only from a user who may open
+    a page with an uploader (``portal.uploads``).
 
     A download link is a bearer URL: without this, anyone who learns it (a shared screen, a
     proxy log, the browser history of a shared computer) fetches the record form while it is
@@ -147,6 +155,14 @@ class SessionGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope.get("path", "")
+            # refused before Streamlit reads a byte of the body: nothing is kept
+            if (
+                path.startswith(_UPLOAD)
+                and scope.get("method") in ("PUT", "DELETE")
+                and not await self._may_upload(scope)
+            ):
+                await PlainTextResponse("无权上传文件：请先登录。", status_code=403)(scope, receive, send)
+                return
             # Streamlit's media endpoint only: /static/media/ holds the page's own fonts, which the
             # login page must load before anyone has a session
             if path.startswith("/media/") or path.endswith("/_stcore/metrics"):
@@ -161,6 +177,15 @@ class SessionGate:
                     await self._owned_media(user.id, scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _may_upload(scope: Scope) -> bool:
+        """An upload reaches Streamlit only from a live user who may open a page with an uploader
+        (``portal.uploads``); Streamlit itself asks only that the session is live — the login
+        page's is."""
+        from starlette.concurrency import run_in_threadpool
+
+        return uploads.may_upload(await run_in_threadpool(_live_user, scope))
 
     async def _owned_media(self, user_id: int, scope: Scope, receive: Receive, send: Send) -> None:
         """The file, whole, if a page built these bytes for ``user_id``; else 403.
@@ -199,6 +224,25 @@ class SessionGate:
 
 def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+class StreamlitLogoutGuard:
+    """Streamlit's own ``/auth/logout`` (``st.logout``, OIDC) answers any GET: a link on another site
+    would end the person's identity cookie and, through the provider's end_session_endpoint, the
+    provider's session (logout CSRF). It is let through from the portal's own pages (and a typed
+    address) only, as the browser tells it (Sec-Fetch-Site)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/auth/logout":
+            site = Request(scope).headers.get("sec-fetch-site")
+            if site is not None and site not in ("same-origin", "none"):
+                refusal = PlainTextResponse("请在联系师生服务平台的页面中点击“退出登录”。", status_code=403)
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _same_origin(request: Request) -> bool:
@@ -335,12 +379,14 @@ def site_title() -> str:
 
 
 def routes() -> list[Route]:
-    from . import api, cas_routes
+    from . import api, cas_routes, health, oidc_routes
 
     return [
+        Route("/health", health.route, methods=["GET"]),
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
         Route(config.LOGOUT_PATH, logout, methods=["GET", "POST"]),
         *cas_routes.routes(),
+        *oidc_routes.routes(),
         *api.routes(),
     ]
 
@@ -349,12 +395,33 @@ def build_app():
     import streamlit as st
     from starlette.middleware import Middleware
 
+    from . import oidc_routes
+    from .request_log import RequestLog
+
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionGate), Middleware(ChineseFrontend)],
+        # RequestLog first: it decides the client's address for everything below it
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(SecurityHeaders),
+            Middleware(StreamlitLogoutGuard),
+            Middleware(oidc_routes.KeepDeepLink),
+            Middleware(SessionGate),
+            Middleware(ChineseFrontend),
+        ],
+        lifespan=_lifespan,
         on_script_error=show_script_error,
     )
+
+
+@asynccontextmanager
+async def _lifespan(app: object) -> AsyncIterator[None]:
+    """Once Streamlit and uvicorn have set up their loggers, bring them under ours."""
+    logs.adopt()
+    log.info("portal serve ready", extra={"pid": os.getpid()})
+    yield
+    log.info("portal serve stopping")
 
 
 def show_script_error(exc: Exception) -> bool:
@@ -379,7 +446,7 @@ SERVER_CONFIG = {
     "browser.gatherUsageStats": False,
     "server.enableXsrfProtection": True,
     "server.enableCORS": True,
-    "server.maxUploadSize": max(1, config.MAX_UPLOAD_BYTES // (1024 * 1024)),
+    "server.maxUploadSize": 5,  # serve() sets it from PORTAL_MAX_UPLOAD_BYTES
     "server.fileWatcherType": "none",
     "server.runOnSave": False,
     "client.toolbarMode": "minimal",
@@ -440,7 +507,7 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     threads take turns on the GIL anyway, so more arenas buy no speed here. An explicit
     ``MALLOC_ARENA_MAX`` wins; elsewhere than glibc this does nothing.
     """
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    if config.malloc_arenas_set():
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -453,6 +520,20 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
 
+    import uvicorn.config
+
+    # The client's address is decided by portal.addresses (request_log.RequestLog), from
+    # PORTAL_TRUSTED_PROXIES: uvicorn's own X-Forwarded-For reading (trusting 127.0.0.1 and ::1)
+    # is switched off, and its log lines go through our handler (it would install its own).
+    config.for_libraries(FORWARDED_ALLOW_IPS="")
+    uvicorn.config.LOGGING_CONFIG.clear()
+    uvicorn.config.LOGGING_CONFIG.update(logs.uvicorn_config())
+    log.info(
+        "portal serve starting on %s:%s",
+        address,
+        port,
+        extra={"trusted_proxies": ",".join(str(n) for n in config.settings().trusted_proxies)},
+    )
     limit_malloc_arenas()
     with open_db() as db:  # migrate, seed and make the secret before the first request
         seeds.seed(db)
@@ -461,4 +542,12 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
     app = build_app()
     preload()
     gc.freeze()  # what is loaded by now lives as long as the server: keep it out of every collection
-    app.run(config={**SERVER_CONFIG, "server.port": port, "server.address": address})
+    upload_mb = max(1, config.settings().max_upload_bytes // (1024 * 1024))
+    app.run(
+        config={
+            **SERVER_CONFIG,
+            "server.maxUploadSize": upload_mb,
+            "server.port": port,
+            "server.address": address,
+        }
+    )

@@ -23,14 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 import threading
 
 from itsdangerous import BadSignature, TimestampSigner
 from sqlite_utils import Database
 
-from . import config, dates
+from . import audit, config, dates
 from .accounts import User, get_user
 from .db import get_setting, open_db, write
 from .errors import PortalError
@@ -56,9 +55,9 @@ def _digest(token: str) -> str:
 
 def secret_key(db: Database) -> str:
     """``PORTAL_SECRET_KEY``, else a random key made once and kept in the database."""
-    env = os.environ.get("PORTAL_SECRET_KEY")
-    if env:
-        return env
+    configured = config.settings().secret_key
+    if configured is not None:
+        return configured.get_secret_value()
     key = get_setting(db, "secret_key")
     if key is None:
         with write(db, housekeeping=True):
@@ -106,6 +105,11 @@ def for_identity(db: Database, user_id: int, sso_key: str) -> str | None:
     return live[0] if live else None
 
 
+def known_identity(db: Database, sso_key: str) -> bool:
+    """Whether a session was ever opened with this identity (a reload resumes it: no new login)."""
+    return db.execute("SELECT 1 FROM sessions WHERE sso_key = ?", [sso_key]).fetchone() is not None
+
+
 def open_with_cookie(db: Database, user_id: int, sso_key: str) -> tuple[str, str]:
     """A new session for a server route that sets the cookie itself (CAS): (session id, cookie value)."""
     session_id, claim_token = start(db, user_id, sso_key)
@@ -136,9 +140,9 @@ def purge(db: Database) -> int:
     Sessions opened by single sign-on are kept until past their maximum age (plus a day):
     while the row exists, the same identity cannot open a new session behind the idle timeout.
     """
-    now = dates.now()
-    idle_before = (now - dt.timedelta(seconds=config.SESSION_IDLE_SECONDS)).isoformat(timespec="seconds")
-    old_before = (now - dt.timedelta(seconds=config.SESSION_MAX_AGE + 86400)).isoformat(timespec="seconds")
+    now, limits = dates.now(), config.settings()
+    idle_before = (now - dt.timedelta(seconds=limits.session_idle)).isoformat(timespec="seconds")
+    old_before = (now - dt.timedelta(seconds=limits.session_max_age + 86400)).isoformat(timespec="seconds")
     with write(db, housekeeping=True):
         cur = db.execute(
             "DELETE FROM sessions WHERE created_at < ? OR (sso_key IS NULL AND "
@@ -170,8 +174,9 @@ def _live(db: Database, where: str, value: str) -> tuple[str, User] | None:
         noted = _seen.get(key)
     created = dt.datetime.fromisoformat(row[2])
     last_seen = max(dt.datetime.fromisoformat(row[3]), dt.datetime.fromisoformat(noted or row[3]))
-    idle = (now - last_seen).total_seconds() > config.SESSION_IDLE_SECONDS
-    too_old = (now - created).total_seconds() > config.SESSION_MAX_AGE
+    limits = config.settings()
+    idle = (now - last_seen).total_seconds() > limits.session_idle
+    too_old = (now - created).total_seconds() > limits.session_max_age
     if idle or too_old:
         return None  # over by its own timestamps: nothing needs writing to refuse it
     if now - last_seen > _TOUCH_EVERY:
@@ -235,7 +240,9 @@ def resume_from_cookie(db: Database, cookie: str | None) -> tuple[str, User] | N
     if not cookie:
         return None
     try:
-        token = TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.SESSION_MAX_AGE).decode()
+        token = (
+            TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.settings().session_max_age).decode()
+        )
     except BadSignature:  # SignatureExpired is a BadSignature
         return None
     return _live(db, "s.token_hash", _digest(token))
@@ -281,13 +288,59 @@ def claim(db: Database, claim_token: str | None) -> str | None:
 
 
 def end(db: Database, session_id: str | None = None, cookie: str | None = None) -> None:
-    """Log out: end the session known by id or by cookie."""
+    """Log out: end the session known by id or by cookie (audited as ``logout``)."""
     if cookie and not session_id:
         live = resume_from_cookie(db, cookie)
         session_id = live[0] if live else None
     if not session_id:
         return
     with write(db, housekeeping=True):
-        db.execute(
+        ended = db.execute(
             "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
-        )
+        ).rowcount
+        if ended:
+            user_id, key = db.execute(
+                "SELECT user_id, sso_key FROM sessions WHERE id = ?", [session_id]
+            ).fetchone()
+            how = {"cas": "统一身份认证（CAS）登录", "oidc": "统一身份认证（OIDC）登录"}
+            audit.record(db, user_id, "logout", how.get((key or "").split(":", 1)[0], "密码登录"))
+
+
+def why_ended(db: Database, session_id: str) -> tuple[int, str] | None:
+    """(user id, why) for a session that ended by itself — idle too long, past its maximum age, its
+    account disabled — or None (still live, gone, or ended by a logout already audited)."""
+    row = db.execute(
+        "SELECT s.user_id, s.created_at, s.last_seen, s.ended_at, u.is_active "
+        "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+        [session_id],
+    ).fetchone()
+    if row is None or row[3] is not None:
+        return None
+    if not row[4]:
+        return row[0], "账号已停用"
+    now, limits = dates.now(), config.settings()
+    with _seen_lock:
+        noted = _seen.get((_db_file(db), session_id))
+    last_seen = max(dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(noted or row[2]))
+    if (now - dt.datetime.fromisoformat(row[1])).total_seconds() > limits.session_max_age:
+        return row[0], f"超过最长登录时间（{limits.session_max_age // 60} 分钟）"
+    if (now - last_seen).total_seconds() > limits.session_idle:
+        return row[0], f"闲置超时（{limits.session_idle // 60} 分钟无操作）"
+    return None
+
+
+def username_for_cookie(db: Database, cookie: str | None) -> str:
+    """The account name of a live session's cookie, for the request log ('' when none). Cheap and
+    without side effects: it neither resumes the session nor notes it as seen."""
+    if not cookie:
+        return ""
+    try:
+        token = TimestampSigner(secret_key(db)).unsign(cookie, max_age=config.settings().session_max_age)
+    except BadSignature:
+        return ""
+    row = db.execute(
+        "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = ? AND s.ended_at IS NULL",
+        [_digest(token.decode())],
+    ).fetchone()
+    return row[0] if row else ""

@@ -3,7 +3,8 @@
 The overview a department or 组织部 needs instead of opening one cadre's dashboard at a time:
 one row per cadre, one cell per (rule, period), filterable by unit, level and state, sorted by
 how far behind the cadre is. The judgement is the quota engine's (``quota.compute``); this module
-only arranges it.
+only arranges it. Beside the rules, this year's KPIs of the cases raised in each cadre's contacts
+(portal/kpis.py; a department sees those of the cases it handles).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import dates, periods, quota
+from . import dates, kpis, periods, quota
 from .accounts import User
 from .errors import PermissionDenied
 
@@ -45,6 +46,7 @@ class Row:
     units: str
     levels: frozenset[str]
     cells: dict[str, Cell] = field(default_factory=dict)  # by column label
+    contacts: kpis.Figures | None = None  # this year's cases raised in his or her contacts
 
     @property
     def behind(self) -> int:
@@ -133,7 +135,27 @@ def standing(
         or (state == "attention" and (row.behind or row.missed))
     ]
     kept.sort(key=lambda row: (-row.missed, -row.shortfall, -row.behind, row.staff_no))
+    year = kpis.compute(
+        db,
+        by="cadre",
+        since=dt.date(on.year, 1, 1),
+        until=on,
+        department=None if viewer.has("admin") else viewer.departments,
+    )
+    for row in kept:
+        row.contacts = year.row(row.person_id)
     return Standing(on=on, columns=list(columns), rows=kept, systems=systems)
+
+
+KPI_LABELS = ("意见建议（本年）", "按期办结率", "满意率")
+
+
+def kpi_cells(row: Row) -> list[object]:
+    """The cadre's contacts' cases this year: how many, 按期办结率 and 满意率 (with their counts)."""
+    f = row.contacts
+    if f is None:
+        return [0, "—", "—"]
+    return [f.cases, f.rate("on_time").text, f.rate("satisfaction").text]
 
 
 def workbook(result: Standing) -> bytes:
@@ -142,6 +164,7 @@ def workbook(result: Standing) -> bytes:
 
     columns = [("工号", 12), ("姓名", 10), ("单位", 24), ("滞后项", 8), ("未完成项", 8)]
     columns += [(c, 16) for c in result.columns]
+    columns += [(c, 14) for c in KPI_LABELS]
     wb, ws = sheets.workbook_sheet(
         "干部任务总览", f"干部任务总览（截至 {dates.format_date(result.on)}）", columns
     )
@@ -155,6 +178,7 @@ def workbook(result: Standing) -> bytes:
                     row.behind,
                     row.missed,
                     *[row.cells[c].text if c in row.cells else "" for c in result.columns],
+                    *kpi_cells(row),
                 ]
             )
         )

@@ -6,14 +6,18 @@ What real files look like, and what this module does about it:
   a BOM and tabs; others save UTF-8 with or without a BOM. The encoding is decided by the BOM,
   else by strict decoding as UTF-8, then GB18030 (a superset of GBK: 4-byte characters such as
   𠀀 survive) — never a guess that could produce mojibake. The separator is a comma or a tab.
-* .xlsx is read by a small streaming reader (lxml ``iterparse``): number formats are seen by
+* .xlsx is read by a small streaming reader (lxml parser targets): number formats are seen by
   id, so date cells using the zh-CN built-in formats (31 = ``yyyy"年"m"月"d"日"``, referenced
   without a ``<numFmt>`` entry) come back as dates, where general readers see a bare number.
 * Hostile files: the declared uncompressed size of every part is checked before anything is
   parsed (a zip inflates no further than it declares: zipfile stops there and the CRC check
-  fails), as is its compression ratio; a part with a DTD (billion laughs, XXE) is refused; rows
-  are counted while reading and reading stops at the limit; any damage becomes one Chinese
-  message (``ImportRejected``), never a traceback.
+  fails), as is its compression ratio; a part with a DTD (billion laughs, XXE) is refused. The
+  parts are read through parser targets, which build no tree (``iterparse`` builds a whole
+  ``<row>`` before yielding it: one row of ten million empty cells, 440 KB zipped, took 1.2 GB),
+  and everything is counted as it starts: elements per part and per row, cells per row (Excel's
+  16,384 columns) and per file, rows, characters per cell, cell formats; reading stops at the
+  first limit passed. Any damage becomes one Chinese message (``ImportRejected``), never a
+  traceback.
 
 Rows come back with the row number the spreadsheet shows (header = its row), so that error
 reports point where the user looks.
@@ -40,6 +44,14 @@ MAX_CELL = 5_000
 MAX_COLUMNS = 200
 MAX_XLSX_BYTES = 400 * 1024 * 1024  # all parts together, uncompressed
 MAX_RATIO = 100  # real sheets deflate 5–30×; bombs thousands of times
+# Counted while parsing, so that a small file cannot make the parse long or large: Excel and WPS
+# write at most 16,384 columns a row and 64,000 cell formats; 5 million cells is 200,000 rows of 25.
+MAX_ROW_CELLS = 16_384
+MAX_CELLS = 5_000_000
+MAX_ELEMENTS = 4 * MAX_CELLS  # any element of one part (a cell is two or three: <c>, <v>, <is><t>)
+MAX_ROW_ELEMENTS = 4 * MAX_ROW_CELLS  # any element inside one <row>
+MAX_STYLES = 64_000
+MAX_TEXT = 32_767  # characters of one cell: Excel's own limit
 ENCODINGS_TRIED = "UTF-8、GB18030（含 GBK）、UTF-16"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -103,8 +115,8 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
     name = filename.lower()
     if not data:
         raise _refuse("文件是空的")
-    if len(data) > config.MAX_UPLOAD_BYTES:
-        limit = config.MAX_UPLOAD_BYTES / 1024 / 1024
+    if len(data) > config.settings().max_upload_bytes:
+        limit = config.settings().max_upload_bytes / 1024 / 1024
         raise _refuse(f"文件过大（{len(data) / 1024 / 1024:.1f} MB，上限 {limit:g} MB）", "文件过大")
     if name.endswith(".xlsx"):
         table = _read_xlsx(data)
@@ -210,6 +222,8 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # where Excel and WPS reference them by id only (no <numFmt> entry in styles.xml)
 DATE_FORMAT_IDS = frozenset({14, 15, 16, 17, 22, 27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 55, 56, 57, 58})
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_ROW, _C, _V, _IS, _T = (f"{_NS}{name}" for name in ("row", "c", "v", "is", "t"))
+_CHUNK = 64 * 1024
 
 
 def _check_zip(data: bytes) -> zipfile.ZipFile:
@@ -256,51 +270,173 @@ def _no_dtd(archive: zipfile.ZipFile, name: str) -> None:
         pos = end + 2
 
 
-def _parse(archive: zipfile.ZipFile, name: str, tag: str):
-    """Stream the elements ``tag`` of one part; the caller clears them."""
+class _Target:
+    """An lxml parser target: lxml calls ``start``/``data``/``end`` as it reads and builds no tree,
+    so memory stays that of one chunk and what the target keeps, whatever the part holds. Every
+    element counts towards ``MAX_ELEMENTS``: a part of millions of empty elements is refused early."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+
+    def start(self, tag: str, attrib) -> None:
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise _refuse(f"文件中的元素超过 {MAX_ELEMENTS:,} 个（疑似恶意构造的文件），已拒绝", "文件过大")
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+    @staticmethod
+    def _collect(parts: list[str], text: str) -> None:
+        """Add a piece of one cell's text; a cell longer than Excel allows is refused."""
+        parts.append(text)
+        if (len(text) if len(parts) == 1 else sum(map(len, parts))) > MAX_TEXT:
+            raise _refuse(f"单元格内容超过 {MAX_TEXT:,} 个字符（Excel 的上限），已拒绝", "文件过大")
+
+
+class _Stop(Exception):
+    """A target found what it was reading for: the rest of the part is not read."""
+
+
+def _feed(archive: zipfile.ZipFile, name: str, target: _Target) -> Iterator[None]:
+    """Stream one part through ``target`` in chunks, yielding after each (the sheet's rows leave
+    the target there). A DTD is refused before parsing."""
     from lxml import etree
 
     _no_dtd(archive, name)
+    parser = etree.XMLParser(
+        target=target, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     with archive.open(name) as fh:
-        for _, elem in etree.iterparse(
-            fh,
-            events=("end",),
-            tag=tag,
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-        ):
-            yield elem
+        while chunk := fh.read(_CHUNK):
+            parser.feed(chunk)
+            yield
+    parser.close()
+    yield
+
+
+def _read_part(archive: zipfile.ZipFile, name: str, target: _Target) -> None:
+    try:
+        for _ in _feed(archive, name, target):
+            pass
+    except _Stop:
+        pass
+
+
+class _Workbook(_Target):
+    """xl/workbook.xml: the first sheet's relationship id and the date system."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sheet_rid: str | None = None
+        self.date1904 = False
+
+    def start(self, tag: str, attrib) -> None:
+        super().start(tag, attrib)
+        if tag == f"{_NS}workbookPr":
+            self.date1904 = attrib.get("date1904") in ("1", "true")
+        elif tag == f"{_NS}sheet" and self.sheet_rid is None:
+            self.sheet_rid = attrib.get(f"{_REL_NS}id")
+
+
+class _Relationship(_Target):
+    def __init__(self, rid: str) -> None:
+        super().__init__()
+        self.rid, self.target = rid, None
+
+    def start(self, tag: str, attrib) -> None:
+        super().start(tag, attrib)
+        if tag == f"{_PKG_REL}Relationship" and attrib.get("Id") == self.rid:
+            self.target = attrib.get("Target", "")
+            raise _Stop
 
 
 def _first_sheet(archive: zipfile.ZipFile) -> tuple[str, bool]:
     """The path of the first worksheet and whether the workbook counts dates from 1904."""
-    sheet_rid, date1904 = None, False
-    for elem in _parse(archive, "xl/workbook.xml", (f"{_NS}workbookPr", f"{_NS}sheet")):
-        if elem.tag == f"{_NS}workbookPr":
-            date1904 = elem.get("date1904") in ("1", "true")
-        elif sheet_rid is None:
-            sheet_rid = elem.get(f"{_REL_NS}id")
-    if sheet_rid is None:
+    book = _Workbook()
+    _read_part(archive, "xl/workbook.xml", book)
+    if book.sheet_rid is None:
         raise _refuse("工作簿中没有工作表")
-    for elem in _parse(archive, "xl/_rels/workbook.xml.rels", f"{_PKG_REL}Relationship"):
-        if elem.get("Id") == sheet_rid:
-            target = elem.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            return path, date1904
-    raise _refuse("工作簿结构不完整（找不到第一个工作表）")
+    rel = _Relationship(book.sheet_rid)
+    _read_part(archive, "xl/_rels/workbook.xml.rels", rel)
+    if rel.target is None:
+        raise _refuse("工作簿结构不完整（找不到第一个工作表）")
+    target = rel.target
+    return (target.lstrip("/") if target.startswith("/") else "xl/" + target), book.date1904
+
+
+class _SharedStrings(_Target):
+    """xl/sharedStrings.xml: each ``<si>``'s text, rich text runs joined, phonetic guides (<rPh>,
+    拼音/振假名) left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.strings: list[str] = []
+        self._parts: list[str] = []
+        self._in_t = False
+        self._in_phonetic = 0
+
+    def start(self, tag: str, attrib) -> None:
+        super().start(tag, attrib)
+        if tag == f"{_NS}t":
+            self._in_t = not self._in_phonetic
+        elif tag == f"{_NS}rPh":
+            self._in_phonetic += 1
+        elif tag == f"{_NS}si":
+            self._parts = []
+            if len(self.strings) >= MAX_CELLS:
+                raise _refuse(f"共享字符串超过 {MAX_CELLS:,} 个，已拒绝", "文件过大")
+
+    def data(self, text: str) -> None:
+        if self._in_t:
+            self._collect(self._parts, text)
+
+    def end(self, tag: str) -> None:
+        if tag == f"{_NS}t":
+            self._in_t = False
+        elif tag == f"{_NS}rPh":
+            self._in_phonetic -= 1
+        elif tag == f"{_NS}si":
+            self.strings.append("".join(self._parts))
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
     if "xl/sharedStrings.xml" not in archive.namelist():
         return []
-    out = []
-    for si in _parse(archive, "xl/sharedStrings.xml", f"{_NS}si"):
-        # rich text runs joined; phonetic guides (<rPh>, 拼音/振假名) left out
-        out.append("".join(t.text or "" for t in si.iter(f"{_NS}t") if t.getparent().tag != f"{_NS}rPh"))
-        si.clear()
-    return out
+    target = _SharedStrings()
+    _read_part(archive, "xl/sharedStrings.xml", target)
+    return target.strings
+
+
+class _Styles(_Target):
+    """xl/styles.xml: the custom number formats and, in order, the cell formats' number formats."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.custom: dict[int, str] = {}
+        self.formats: list[int] = []
+        self._in_xfs = False
+
+    def start(self, tag: str, attrib) -> None:
+        super().start(tag, attrib)
+        if tag == f"{_NS}numFmt":
+            self.custom[int(attrib.get("numFmtId", "0"))] = attrib.get("formatCode", "")
+        elif tag == f"{_NS}cellXfs":
+            self._in_xfs = True
+        elif tag == f"{_NS}xf" and self._in_xfs:
+            if len(self.formats) >= MAX_STYLES:
+                raise _refuse(f"单元格格式超过 {MAX_STYLES:,} 种（Excel 的上限），已拒绝")
+            self.formats.append(int(attrib.get("numFmtId", "0")))
+
+    def end(self, tag: str) -> None:
+        if tag == f"{_NS}cellXfs":
+            self._in_xfs = False
 
 
 def _date_styles(archive: zipfile.ZipFile) -> set[int]:
@@ -309,20 +445,16 @@ def _date_styles(archive: zipfile.ZipFile) -> set[int]:
 
     if "xl/styles.xml" not in archive.namelist():
         return set()
-    custom: dict[int, str] = {}
+    styles = _Styles()
+    _read_part(archive, "xl/styles.xml", styles)
     out: set[int] = set()
-    index = 0
-    for elem in _parse(archive, "xl/styles.xml", (f"{_NS}numFmt", f"{_NS}cellXfs")):
-        if elem.tag == f"{_NS}numFmt":
-            custom[int(elem.get("numFmtId", "0"))] = elem.get("formatCode", "")
-            continue
-        for index, xf in enumerate(elem.iterchildren(f"{_NS}xf")):
-            fmt = int(xf.get("numFmtId", "0"))
-            if fmt in custom:
-                if is_date_format(custom[fmt]) and not _is_time_only(custom[fmt]):
-                    out.add(index)
-            elif fmt in DATE_FORMAT_IDS:
+    for index, fmt in enumerate(styles.formats):
+        if fmt in styles.custom:
+            code = styles.custom[fmt]
+            if is_date_format(code) and not _is_time_only(code):
                 out.add(index)
+        elif fmt in DATE_FORMAT_IDS:
+            out.add(index)
     return out
 
 
@@ -364,7 +496,7 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[object]]]:
         raise
     except Exception as exc:  # noqa: BLE001 — any failure reading an untrusted file is the file's damage
         raise _damaged(exc) from None
-    return _guarded(_xlsx_rows(archive, sheet_path, strings, dates, date1904))
+    return _guarded(_xlsx_rows(archive, sheet_path, _Sheet(strings, dates, date1904)))
 
 
 def _damaged(exc: Exception) -> ImportRejected:
@@ -380,48 +512,115 @@ def _guarded(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, li
         raise _damaged(exc) from None
 
 
-def _xlsx_rows(archive, path, strings, dates, date1904) -> Iterator[tuple[int, list[object]]]:
-    c_tag, v_tag, is_tag, t_tag = f"{_NS}c", f"{_NS}v", f"{_NS}is", f"{_NS}t"
-    number = 0
-    count = 0
-    for row in _parse(archive, path, f"{_NS}row"):
-        number = int(row.get("r") or number + 1)
-        count += 1
-        if count > MAX_ROWS + 1:
-            raise _refuse(f"行数超过上限 {MAX_ROWS:,}，请分成几个文件导入", "文件过大")
-        values: list[object] = []
-        for position, cell in enumerate(row.iterchildren(c_tag)):
-            col = _column(cell.get("r"), position)
-            if col >= MAX_COLUMNS:
-                continue
-            kind = cell.get("t", "n")
-            if kind == "inlineStr":
-                node = cell.find(is_tag)
-                value: object = "".join(t.text or "" for t in node.iter(t_tag)) if node is not None else ""
-            else:
-                v = cell.find(v_tag)
-                raw = v.text if v is not None else None
-                if raw is None:
-                    value = None
-                elif kind == "s":
-                    value = strings[int(raw)]
-                elif kind == "b":
-                    value = raw == "1"
-                elif kind in ("str", "e"):
-                    value = raw
-                elif kind == "d":
-                    value = dt.datetime.fromisoformat(raw)
-                else:
-                    value = _number(raw)
-                    if int(cell.get("s") or 0) in dates:
-                        value = _excel_date(value, date1904)
-            if col >= len(values):
-                values.extend([None] * (col + 1 - len(values)))
-            values[col] = value
-        yield number, values
-        row.clear()
-        while row.getprevious() is not None:
-            del row.getparent()[0]
+class _Sheet(_Target):
+    """The first worksheet, row by row: each finished row waits in ``rows`` until ``_xlsx_rows``
+    takes it. Cells are counted as they start, per row (``MAX_ROW_CELLS``) and per file
+    (``MAX_CELLS``), so a row of ten million empty cells is refused at its 16,385th."""
+
+    def __init__(self, strings: list[str], dates: set[int], date1904: bool) -> None:
+        super().__init__()
+        self.strings, self.dates, self.date1904 = strings, dates, date1904
+        self.rows: list[tuple[int, list[object]]] = []
+        self.number = 0  # the spreadsheet's row number
+        self.count = 0  # rows read
+        self.cells = 0
+        self._values: list[object] | None = None  # the row being read
+        self._row_cells = 0
+        self._row_elements = 0
+        self._cell: tuple[int, str, int] | None = None  # column, type, style of the cell being read
+        self._value: str | None = None  # a <v>'s text
+        self._inline: list[str] | None = None  # an inline string's text
+        self._text: list[str] | None = None  # where character data goes now
+
+    def start(self, tag: str, attrib) -> None:
+        super().start(tag, attrib)
+        if self._values is not None:
+            self._row_elements += 1
+            if self._row_elements > MAX_ROW_ELEMENTS:
+                raise _refuse(
+                    f"第 {self.number} 行的元素超过 {MAX_ROW_ELEMENTS:,} 个，疑似恶意构造的文件，已拒绝",
+                    "文件过大",
+                )
+        if tag == _C:
+            if self._values is None:
+                return
+            self._row_cells += 1
+            self.cells += 1
+            if self._row_cells > MAX_ROW_CELLS:
+                raise _refuse(
+                    f"第 {self.number} 行的单元格超过 {MAX_ROW_CELLS:,} 个（Excel 每行最多 {MAX_ROW_CELLS:,} 列），"
+                    "疑似恶意构造的文件，已拒绝",
+                    "文件过大",
+                )
+            if self.cells > MAX_CELLS:
+                raise _refuse(f"单元格超过 {MAX_CELLS:,} 个，请分成几个文件导入", "文件过大")
+            self._cell = (
+                _column(attrib.get("r"), self._row_cells - 1),
+                attrib.get("t", "n"),
+                int(attrib.get("s") or 0),
+            )
+            self._value, self._inline = None, None
+        elif tag == _V and self._cell is not None:
+            self._text = []
+        elif tag == _IS and self._cell is not None:
+            self._inline = []
+        elif tag == _T and self._inline is not None:
+            self._text = self._inline
+        elif tag == _ROW:
+            self.number = int(attrib.get("r") or self.number + 1)
+            self.count += 1
+            if self.count > MAX_ROWS + 1:
+                raise _refuse(f"行数超过上限 {MAX_ROWS:,}，请分成几个文件导入", "文件过大")
+            self._values, self._row_cells, self._row_elements = [], 0, 0
+
+    def data(self, text: str) -> None:
+        if self._text is not None:
+            self._collect(self._text, text)
+
+    def end(self, tag: str) -> None:
+        if tag == _V and self._text is not None:
+            self._value, self._text = "".join(self._text), None
+        elif tag == _T:
+            self._text = None
+        elif tag == _C and self._cell is not None:
+            self._store()
+            self._cell = None
+        elif tag == _ROW and self._values is not None:
+            self.rows.append((self.number, self._values))
+            self._values = None
+
+    def _store(self) -> None:
+        col, kind, style = self._cell
+        if col >= MAX_COLUMNS:
+            return
+        raw = self._value
+        if kind == "inlineStr":
+            value: object = "".join(self._inline) if self._inline is not None else ""
+        elif raw is None:
+            value = None
+        elif kind == "s":
+            value = self.strings[int(raw)]
+        elif kind == "b":
+            value = raw == "1"
+        elif kind in ("str", "e"):
+            value = raw
+        elif kind == "d":
+            value = dt.datetime.fromisoformat(raw)
+        else:
+            value = _number(raw)
+            if style in self.dates:
+                value = _excel_date(value, self.date1904)
+        values = self._values
+        if col >= len(values):
+            values.extend([None] * (col + 1 - len(values)))
+        values[col] = value
+
+
+def _xlsx_rows(archive, path, sheet: _Sheet) -> Iterator[tuple[int, list[object]]]:
+    for _ in _feed(archive, path, sheet):
+        if sheet.rows:
+            yield from sheet.rows
+            sheet.rows = []
 
 
 def check_text(

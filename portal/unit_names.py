@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import accounts
+from . import audit
 from .db import write
 from .errors import NotFound
 from .policy import policy
@@ -102,11 +102,11 @@ def set_mapping(db: Database, policy_name: str, unit_id: int | None, actor_id: i
             "ON CONFLICT (policy_name) DO UPDATE SET unit_id = excluded.unit_id",
             [policy_name, unit_id],
         )
-        accounts.audit(db, actor_id, "policy_unit.set", f"{policy_name} → {unit_id}")
+        audit.record(db, actor_id, "policy_unit.set", f"{policy_name} → {unit_id}")
 
 
 def clear_mapping(db: Database, policy_name: str, actor_id: int | None) -> None:
     """Back to the automatic resolution."""
     with write(db):
         db.execute("DELETE FROM policy_unit_names WHERE policy_name = ?", [policy_name])
-        accounts.audit(db, actor_id, "policy_unit.clear", policy_name)
+        audit.record(db, actor_id, "policy_unit.clear", policy_name)

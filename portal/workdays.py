@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import dates, hooks, tabular, text
+from . import audit, dates, hooks, tabular, text
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 
@@ -341,9 +341,8 @@ def load_year(
         raise ValidationError(f"年份 {year} 不在 2000～2100 之间")
     with write(db):
         _replace_year(db, year, rows, f"file:{label}"[:80])
-        from . import accounts
 
-        accounts.audit(db, actor_id, "calendar.load", f"{year} {label}"[:200])
+        audit.record(db, actor_id, "calendar.load", f"{year} {label}"[:200])
         recomputed = hooks.calendar_changed(db)
     return LoadResult(
         year=year,
@@ -397,9 +396,8 @@ def set_override(
             "ON CONFLICT(date) DO UPDATE SET is_workday = excluded.is_workday, note = excluded.note",
             [day.isoformat(), int(bool(is_workday)), note],
         )
-        from . import accounts
 
-        accounts.audit(db, actor_id, "calendar.override", f"{day.isoformat()} {TYPE_LABELS[int(is_workday)]}")
+        audit.record(db, actor_id, "calendar.override", f"{day.isoformat()} {TYPE_LABELS[int(is_workday)]}")
         hooks.calendar_changed(db)
 
 
@@ -407,8 +405,6 @@ def remove_override(db: Database, day: dt.date, actor_id: int | None = None) -> 
     with write(db):
         gone = db.execute("DELETE FROM calendar_overrides WHERE date = ?", [day.isoformat()]).rowcount > 0
         if gone:
-            from . import accounts
-
-            accounts.audit(db, actor_id, "calendar.override_removed", day.isoformat())
+            audit.record(db, actor_id, "calendar.override_removed", day.isoformat())
             hooks.calendar_changed(db)
     return gone

@@ -1,16 +1,22 @@
-"""Shared fixtures: a fresh database per test, the demo university, and AppTest helpers."""
+"""Shared fixtures: a fresh database per test, the demo university, and AppTest helpers; each
+test's tier from the folder it sits in."""
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import shutil
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from portal import config, demo, seeds
+from portal import accounts, config, demo, seeds
 from portal.db import open_db
+
+pytest_plugins = ["tests.skips"]  # in CI a skipped test fails (tests/skips.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' clock: a Tuesday morning, the day before a reception day. A date alone would take the
@@ -32,15 +38,83 @@ KINDS_OF_USER = {
 }
 
 
+# The tiers, by what a test needs (README: Tests). A test's tier is the folder it sits in, applied
+# as a marker: ``pytest -m "core or pages"`` runs the fast tier. Registered in pyproject.toml.
+TIERS = ("core", "pages", "server", "browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            folder = item.path.relative_to(here).parts[0]
+            if folder in TIERS:
+                item.add_marker(folder)
+            if folder == "browser":
+                # with pytest -n … --dist loadgroup one process runs a browser file's tests one after
+                # another (the browser tests come first: a process goes on to the next browser file
+                # with the same server and Chromium), while the other processes run the rest
+                item.add_marker(pytest.mark.xdist_group(f"browser/{item.path.stem}"))
+
+
+class _ReadOnce:
+    """An installed distribution whose name and metadata are read from disk once."""
+
+    def __init__(self, dist: importlib.metadata.Distribution) -> None:
+        self._dist = dist
+
+    @functools.cached_property
+    def metadata(self):
+        return self._dist.metadata
+
+    @functools.cached_property
+    def name(self) -> str:
+        return self._dist.name
+
+    def __getattr__(self, attr: str):
+        return getattr(self._dist, attr)
+
+
+_distributions = importlib.metadata.distributions
+
+
+@functools.cache
+def _installed() -> tuple[_ReadOnce, ...]:
+    return tuple(_ReadOnce(d) for d in _distributions())
+
+
+def _distributions_read_once(**kwargs):
+    return iter(_installed()) if not kwargs else _distributions(**kwargs)
+
+
+# Every AppTest looks for Streamlit components in the metadata of every installed distribution
+# (≈0.2 s, parsing ~100 METADATA files), and the pages tier makes some 700 AppTests. Nothing is
+# installed during a test run: the list and each one's metadata are read once per process.
+importlib.metadata.distributions = _distributions_read_once
+
+# Passwords in this process are hashed with argon2id at its smallest parameters (8 KiB, one pass):
+# the real hasher (accounts.HASHER, 19 MiB and tens of milliseconds a check) in every login of
+# every test cost minutes. The demo built here gets such hashes too; a `portal serve` the tests
+# start hashes as in production (and upgrades them on login). Tests of the real hasher's
+# parameters are marked ``real_hasher``.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+accounts.use_hasher(CHEAP_HASHER)
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
+def _isolated(tmp_path, monkeypatch, request):
     """Every test gets its own database file and a pinned clock (``NOW``)."""
     monkeypatch.setenv("PORTAL_DB", str(tmp_path / "portal.sqlite3"))
     monkeypatch.setenv("PORTAL_TODAY", NOW)
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield
+    if request.node.get_closest_marker("real_hasher"):
+        previous = accounts.use_hasher(accounts.HASHER)
+        yield
+        accounts.use_hasher(previous)
+    else:
+        yield
 
 
 @pytest.fixture
@@ -124,6 +198,41 @@ def texts(at: AppTest) -> str:
         for el in getattr(at, kind):
             parts.append(str(getattr(el, "value", getattr(el, "label", ""))))
     return "\n".join(parts)
+
+
+INPUTS = {
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "button",
+}
+
+
+def _drawn(node) -> list:
+    """The elements under ``node`` depth first, in the order the page draws them."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out.append(child)
+        out += _drawn(child)
+    return out
+
+
+def errors_under(at: AppTest, key: str) -> list[str]:
+    """The error messages drawn right under the input ``key``, before the next input (as typed:
+    markdown escapes removed)."""
+    drawn = _drawn(at.main)
+    start = next(i for i, e in enumerate(drawn) if getattr(e, "key", None) == key)
+    found = []
+    for e in drawn[start + 1 :]:
+        if e.type in INPUTS:
+            break
+        if e.type == "error":
+            found.append(e.value.replace("\\", ""))
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 
@@ -128,3 +129,101 @@ def malformed_files() -> list[tuple[str, bytes]]:
         ("units.html", b"<html><script>alert(1)</script></html>"),
         ("noext", "单位名称,单位类型\n教务处,部门\n".encode()),
     ]
+
+
+# Values for a URL's path segments and query parameters (issue 19 §10): numbers too large for SQLite
+# or a date, digits that are not ASCII (str.isdigit says yes, int() says no), dates at the calendar's
+# edges, control characters, surrogates, markup, traversal, header injection, very long values.
+URL_VALUES = [
+    "",
+    "0",
+    "-1",
+    "1e999",
+    "99999999999999999999999",
+    "1" * 30,
+    "1" * 30 + "-x",
+    "9" * 400,
+    "²",
+    "²-x",
+    "١٢٣",
+    "１２３",
+    "⑨",
+    "9999-12-31",
+    "0001-01-01",
+    "0000-00-00",
+    "2026-02-30",
+    "2026-11-24T10:00",
+    "NaN",
+    "inf",
+    "\x00",
+    "a\x00b",
+    "%00",
+    "\ud800",
+    "\U000f0000",
+    "\u202e",
+    "测" * 3000,
+    "x" * 10000,
+    "../../etc/passwd",
+    "..\\..\\win.ini",
+    "<script>alert(1)</script>",
+    "' OR '1'='1",
+    "{{7*7}}",
+    "\r\nSet-Cookie: a=b",
+    "//evil.example",
+    "https://evil.example/",
+    "/auth/claim?t=x",
+    "2026-0221",
+    "AB23CD",
+    "admin",
+    "10000001",
+    "1-x",
+    "-",
+    "--",
+    "1--1",
+    "a" * 64 + "-" + "b" * 64,
+]
+# Already percent-encoded: bytes that are not UTF-8, overlong forms, broken escapes.
+RAW_URL_VALUES = ["%ff", "%C0%AF", "%C2%B2-x", "%E6%B5%8B%ZZ", "%", "%%", "%ed%a0%80", "%F4%90%80%80"]
+
+
+def xlsx_parts(sheet_xml: bytes) -> bytes:
+    """A minimal workbook (the parts a reader needs) whose first sheet is ``sheet_xml``."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0"?><workbook {ns} {rel}><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        zf.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return out.getvalue()
+
+
+@functools.cache
+def xlsx_element_bomb(cells: int = 10_000_000, elements: tuple[bytes, ...] = (b"<c/>", b"<c />")) -> bytes:
+    """A small .xlsx whose one row holds ``cells`` empty cells: 440 KB for ten million, a
+    compression ratio of 92 (the two spellings of an empty cell mixed at random, 31 to 1), under
+    a zip-bomb check's threshold; a reader that builds a whole row before looking at it needs
+    gigabytes. ``elements``: what the row is made of (any element, not only cells)."""
+    import random
+
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    head = (
+        b'<?xml version="1.0"?><worksheet ' + ns + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    )
+    head += "单位名称".encode() + b"</t></is></c>"
+    weights = [31] + [1] * (len(elements) - 1)
+    body = b"".join(random.Random(1).choices(elements, weights=weights, k=cells))
+    return xlsx_parts(head + body + b"</row></sheetData></worksheet>")

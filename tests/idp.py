@@ -10,13 +10,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import html
+import http.cookiejar
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -85,16 +90,22 @@ def free_port() -> int:
 
 
 def cas_python() -> Path:
-    """The CAS server's interpreter, building its virtual environment on first use."""
+    """The CAS server's interpreter, building its virtual environment on first use.
+
+    Test processes run side by side (pytest-xdist): the first builds it under a file lock, the
+    others wait for it and then use it."""
     python = CAS_VENV / "bin" / "python"
     marker = CAS_VENV / ".installed"
-    if not (marker.exists() and marker.read_text() == CAS_REQUIREMENT):
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(CAS_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", CAS_REQUIREMENT],
-            check=True,
-        )
-        marker.write_text(CAS_REQUIREMENT)
+    CAS_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(CAS_VENV.parent / "cas-server-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (marker.exists() and marker.read_text() == CAS_REQUIREMENT):
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(CAS_VENV)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", CAS_REQUIREMENT],
+                check=True,
+            )
+            marker.write_text(CAS_REQUIREMENT)
     return python
 
 
@@ -169,3 +180,31 @@ class CasServer:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def cas_ticket_redirect(login_url: str, username: str, password: str, cookies=None) -> str:
+    """``username`` logs in at the CAS server's ``login_url`` (it names the service) in a client of
+    its own: the address the CAS server sends back to, ticket included, never followed."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(cookies or http.cookiejar.CookieJar()), _NoRedirect
+    )
+
+    def send(data: dict | None = None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with opener.open(login_url, data=body, timeout=20) as r:
+                return r.status, r.headers, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+
+    status, headers, page = send()
+    if status != 302:
+        fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+        status, headers, _ = send({**fields, "username": username, "password": password})
+    assert status == 302, f"the CAS server did not log {username} in"
+    return headers["location"]

@@ -51,17 +51,34 @@ class Run:
 class Tab:
     """One browser tab: a WebSocket session of the app, logged in by cookie."""
 
-    def __init__(self, base_url: str, cookie: str | None = None, page: str = ""):
+    def __init__(
+        self,
+        base_url: str,
+        cookie: str | None = None,
+        page: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        source: str | None = None,
+        query: str = "",
+    ):
+        """``headers``: sent with the WebSocket handshake (a proxy's ``X-Forwarded-For``);
+        ``source``: the local address to connect from (``127.0.0.9``: a peer that is no proxy);
+        ``query``: the address's query string (``no=2026-0221``), as a browser sends it."""
         self.url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.cookie = cookie
         self.page = page
+        self.headers = dict(headers or {})
+        self.source = source
+        self.query = query
         self.states: dict[str, WidgetState] = {}
         self.widgets: dict[str, Widget] = {}
         self.ws = None
+        self.session_id = ""  # Streamlit's id of this tab's session (uploads are addressed to it)
         self._fragment = ""
 
     async def open(self, timeout: float = 60) -> Run:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {**self.headers, **({"Cookie": self.cookie} if self.cookie else {})}
+        extra = {"local_addr": (self.source, 0)} if self.source else {}
         self.ws = await websockets.connect(
             self.url,
             additional_headers=headers,
@@ -69,6 +86,7 @@ class Tab:
             max_size=2**26,
             open_timeout=timeout,
             ping_interval=None,
+            **extra,
         )
         return await self.rerun(timeout=timeout)
 
@@ -94,13 +112,13 @@ class Tab:
         self._fragment = w.fragment_id
         return await self.rerun([WidgetState(id=w.id, trigger_value=True)], timeout=timeout)
 
-    async def goto(self, page: str, timeout: float = 60) -> Run:
-        self.page, self.states = page, {}
+    async def goto(self, page: str, timeout: float = 60, query: str = "") -> Run:
+        self.page, self.states, self.query = page, {}, query
         return await self.rerun(timeout=timeout)
 
     async def rerun(self, extra: list[WidgetState] | None = None, timeout: float = 60) -> Run:
         msg = BackMsg()
-        msg.rerun_script.query_string = ""
+        msg.rerun_script.query_string = self.query
         msg.rerun_script.page_name = self.page
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *(extra or [])])
         fragment, self._fragment = self._fragment, ""
@@ -116,6 +134,7 @@ class Tab:
             kind = fwd.WhichOneof("type")
             if kind == "new_session":  # sent as each script run starts
                 run.starts += 1
+                self.session_id = fwd.new_session.initialize.session_id or self.session_id
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._element(fwd.delta.new_element, run, fwd.delta.fragment_id)
             elif kind == "script_finished" and fwd.script_finished in _DONE:

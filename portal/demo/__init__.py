@@ -7,7 +7,8 @@ made. Only the CLI and the tests use this package: the domain modules never impo
 * ``calendar`` — semesters and the official holiday years;
 * ``contacts`` — contact assignments, the departments' lists, a year of contact activities;
 * ``reception`` — the duty roster, bookings and the reception days held;
-* ``cases`` — the cases opened above, moved along as departments handled them.
+* ``cases`` — the cases opened above, moved along as departments handled them;
+* ``publications`` — consents to publish answers, the answers 党办/校办 published (答复公开).
 
 Every demo account's password is ``DEMO_PASSWORD``.
 """
@@ -21,7 +22,7 @@ from sqlite_utils import Database
 
 from ..accounts import hash_password
 from ..db import write
-from . import calendar, cases, contacts, people, reception
+from . import calendar, cases, contacts, people, publications, reception
 from .context import DemoContext
 from .people import DEMO_PASSWORD, DEPARTMENT_ACCOUNTS
 
@@ -34,6 +35,7 @@ STEPS: list[Callable[[Database, DemoContext], str]] = [
     contacts.build,
     reception.build,
     cases.build,
+    publications.build,
 ]
 
 
@@ -41,7 +43,9 @@ def build(db: Database, seed: int = 1, scale: int = 1) -> list[str]:
     """Fill an empty database with the demo university; returns one line per step."""
     if scale < 1 or scale > 50:
         raise ValueError("scale must be between 1 and 50")
-    ctx = DemoContext(rng=random.Random(seed), scale=scale, password_hash=hash_password(DEMO_PASSWORD))
+    ctx = DemoContext(
+        rng=random.Random(seed), scale=scale, seed=seed, password_hash=hash_password(DEMO_PASSWORD)
+    )
     summary = []
     with write(db):
         for step in STEPS:

@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from .. import activities, cases, dates, workdays
+from .. import activities, cases, dates, ratings, workdays
 from .people import DEPARTMENT_ACCOUNTS
 
 ANSWERS = [
@@ -52,7 +52,21 @@ def build(db: Database, ctx) -> str:
         return "意见建议办理：无"
     lo = min(dt.date.fromisoformat(r["contact_date"]) for r in rows)
     cal = workdays.calendar(db, lo, today + dt.timedelta(days=60))
-    tally = dict.fromkeys(("answered", "closed", "overdue", "late", "read", "reopened"), 0)
+    tally = dict.fromkeys(
+        (
+            "answered",
+            "closed",
+            "overdue",
+            "late",
+            "read",
+            "reopened",
+            "rated",
+            "followed_up",
+            "unsatisfied",
+            "supervised",
+        ),
+        0,
+    )
 
     def after(day: dt.date, n: int) -> dt.date:
         return min(cal.due(day, max(0, n)), yesterday)  # the demo's history is all in the past
@@ -71,6 +85,16 @@ def build(db: Database, ctx) -> str:
             cases.record_history(db, cid, action, state, to, _stamp(day, 10 + len(action) % 6), user, note)
             state = to
 
+        def flush(cid: int = cid, fields: dict = fields) -> None:
+            """The row as the history has left it (a rating reads it and moves it on)."""
+            nonlocal state
+            fields["state"] = state
+            fields["updated_at"] = _stamp(today, 9)
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            db.execute(f"UPDATE cases SET {cols} WHERE id = ?", [*fields.values(), cid])
+            fields.clear()
+            state = db.execute("SELECT state FROM cases WHERE id = ?", [cid]).fetchone()[0]
+
         past = due < today
         roll = rng.random()
         if past:
@@ -88,7 +112,8 @@ def build(db: Database, ctx) -> str:
         if plan == "new":
             continue
         unit = rng.choice(unit_ids)
-        refer_day = after(contact, 1)
+        # most are referred the next working day; some wait longer (按期响应 within 2 working days)
+        refer_day = after(contact, 1 if rng.random() < 0.85 else rng.randint(3, 5))
         move("referred", refer_day, "referred", "转办至承办单位")
         fields["handling_unit_id"] = unit
         if plan in ("referred",) or (plan == "stuck" and rng.random() < 0.4):
@@ -115,49 +140,93 @@ def build(db: Database, ctx) -> str:
                     if rng.random() < 0.6:
                         move(state, after(answer_day, 1), "read", user=reader)
                         tally["read"] += 1
-                if plan != "answered" and rng.random() < 0.7 and after(answer_day, 3) < today:
-                    close_day = after(answer_day, 3)
-                    if r["raised_by"] and rng.random() < 0.8:
-                        move("closed", close_day, "satisfied", "满意", user=r["raised_by"])
-                    else:
-                        move("closed", close_day, "closed")
+                flush()
+                _rate(db, ctx, r, actor, answer_day, cal, today, tally)
+                state = db.execute("SELECT state FROM cases WHERE id = ?", [cid]).fetchone()[0]
+                if (
+                    state == "answered"
+                    and plan != "answered"
+                    and rng.random() < 0.3
+                    and after(answer_day, 3) < today
+                ):
+                    close_day = after(answer_day, 3)  # closed by the department, the rating still to come
+                    move("closed", close_day, "closed")
                     fields["closed_at"] = _stamp(close_day, 17)
-                    tally["closed"] += 1
         tally["overdue"] += state in ("referred", "in_progress") and past
-        fields["state"] = state
-        fields["updated_at"] = _stamp(today, 9)
-        cols = ", ".join(f"{k} = ?" for k in fields)
-        db.execute(f"UPDATE cases SET {cols} WHERE id = ?", [*fields.values(), cid])
-
-    # one visitor was not satisfied with the answer and asked again
-    unhappy = db.execute(
-        "SELECT id, state, deadline_days FROM cases WHERE raised_by IS NOT NULL AND state = 'answered' "
-        "ORDER BY id LIMIT 1"
-    ).fetchone()
-    if unhappy:
-        reopened_on = yesterday
-        due = cal.due(reopened_on, unhappy[2])
-        cases.record_history(
-            db,
-            unhappy[0],
-            "reopened",
-            "answered",
-            "in_progress",
-            _stamp(reopened_on, 11),
-            db.execute("SELECT raised_by FROM cases WHERE id = ?", [unhappy[0]]).fetchone()[0],
-            f"提出人不满意：问题没有真正解决（新的办理期限：{due.isoformat()}）",
-        )
-        db.execute(
-            "UPDATE cases SET state = 'in_progress', reopen_count = reopen_count + 1, due_date = ? WHERE id = ?",
-            [due.isoformat(), unhappy[0]],
-        )
-        tally["reopened"] = 1
+        flush()
+    tally["closed"] = db.execute("SELECT count(*) FROM cases WHERE state = 'closed'").fetchone()[0]
+    tally["reopened"] = db.execute("SELECT count(*) FROM cases WHERE reopen_count > 0").fetchone()[0]
     at_risk = _recent_symposium(db, today)
     return (
         f"意见建议 {len(rows) + at_risk} 件：已答复 {tally['answered']} 件（逾期答复 {tally['late']}），"
         f"已办结 {tally['closed']} 件，逾期未答复 {tally['overdue']} 件，临期 {at_risk} 件以上，"
-        f"答复已阅 {tally['read']} 次，重新办理 {tally['reopened']} 件"
+        f"答复已阅 {tally['read']} 次，评价 {tally['rated']} 次（回访 {tally['followed_up']} 次，"
+        f"不满意 {tally['unsatisfied']} 次），重新办理 {tally['reopened']} 件，督办 {tally['supervised']} 件"
     )
+
+
+# how people rate answers: mostly satisfied, some basically, a few not
+RATING_WEIGHTS = {"satisfied": 62, "basic": 28, "unsatisfied": 10}
+UNHAPPY = ["问题没有真正解决，希望再核实", "答复太笼统，没有具体时间", "高峰期仍然排队，请再想办法"]
+
+
+def _rate(
+    db: Database,
+    ctx,
+    r: dict,
+    actor: int,
+    answer_day: dt.date,
+    cal: workdays.WorkCalendar,
+    today: dt.date,
+    tally: dict,
+) -> None:
+    """Rate the case's answers as people would: the raiser within a few working days, else the
+    department's 回访 once the window passed, else nobody yet (待评价 / 未评价). A 不满意 sends the case
+    back (and the second to 督办): answered again a few working days later, and rated again."""
+    rng = ctx.rng
+    cid = r["id"]
+    for _ in range(3):
+        rating = rng.choices(list(RATING_WEIGHTS), weights=list(RATING_WEIGHTS.values()))[0]
+        comment = rng.choice(UNHAPPY) if rating == "unsatisfied" else ""
+        rater_day = cal.due(answer_day, rng.randint(0, 4))
+        followup_day = cal.due(answer_day, rng.randint(6, 9))
+        if r["raised_by"] and rng.random() < 0.6 and rater_day < today:
+            ratings.record(db, cid, rating, _stamp(rater_day, 20), r["raised_by"], comment=comment)
+            day = rater_day
+        elif followup_day < today and rng.random() < 0.75:
+            method = rng.choice(["phone", "phone", "phone", "meeting", "other"])
+            caller = db.execute("SELECT display_name FROM users WHERE id = ?", [actor]).fetchone()[0]
+            ratings.record(
+                db,
+                cid,
+                rating,
+                _stamp(followup_day, 15),
+                actor,
+                comment=comment or ("电话回访，提出人表示问题已解决" if method == "phone" else ""),
+                method=method,
+                caller=caller,
+            )
+            tally["followed_up"] += 1
+            day = followup_day
+        else:
+            return
+        tally["rated"] += 1
+        if rating != "unsatisfied":
+            return
+        tally["unsatisfied"] += 1
+        row = db.execute("SELECT state, supervisor FROM cases WHERE id = ?", [cid]).fetchone()
+        tally["supervised"] += bool(row[1])
+        answer_day = cal.due(day, rng.randint(2, 4))
+        if row[0] != "in_progress" or answer_day >= today:
+            return  # 办理中 again, due soon
+        text = rng.choice(ANSWERS)
+        cases.record_history(
+            db, cid, "answered", "in_progress", "answered", _stamp(answer_day, 16), actor, text
+        )
+        db.execute(
+            "UPDATE cases SET state = 'answered', answer = ?, answered_at = ? WHERE id = ?",
+            [text, _stamp(answer_day, 16), cid],
+        )
 
 
 def _recent_symposium(db: Database, today: dt.date) -> int:

@@ -28,6 +28,7 @@ class StaffNumbers:
 class DemoContext:
     rng: random.Random
     scale: int
+    seed: int = 0  # for a step's own generator: draws added later leave ``rng``'s sequence as it was
     password_hash: str = ""
     ids: StaffNumbers = field(default_factory=StaffNumbers)
     units: dict[str, int] = field(default_factory=dict)  # unit name -> id

@@ -1,20 +1,27 @@
 """Demo step: the reception day, deterministic from ``ctx.rng``.
 
 The current semester's roster; every past Wednesday received, with bookings answered on the
-spot, handed to 党办/校办 (cases), and a few no-shows; bookings
-for the coming Wednesday and the one after, some cancelled; a substitution after people booked
-(they see it on their booking) and one later day cancelled.
+spot, handed to 党办/校办 (cases), and a few no-shows — one person missed the last three and may not
+book for four weeks (the no-show rule); bookings for the coming Wednesday and the one after, some
+cancelled, with a waiting list whose first people got the places freed (and confirmed them) and one
+who still waits for a slot nobody gave up; a substitution after people booked (they see it
+on their booking) and one later day cancelled.
+
+What this step adds beyond the original draws comes from its own generator (``extra``), so the
+shared one (``ctx.rng``) — and so every later step's data — is drawn exactly as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import random
 
 from sqlite_utils import Database
 
 from .. import accounts, dates, periods
 from ..errors import PortalError
-from ..reception import bookings, day, roster
+from ..reception import bookings, day, roster, waitlist
 from ..reception.template import load_template
 
 # Demo visitors whose accounts the README names: they have something to see in 我的预约.
@@ -97,7 +104,10 @@ def build(db: Database, ctx) -> str:
     days = roster.list_roster(db, sem.teaching_start, sem.teaching_end, include_cancelled=False)
     made = received = handed = no_show = cancelled = 0
     start_of_today = dt.datetime.combine(today, dt.time(0, 0), dates.TZ)
-    for d in [d for d in days if d.date < today]:
+    extra = random.Random(ctx.seed * 7919 + 21)  # issue 21's additions draw from their own generator
+    absentee = pool[-1]  # books the last three past days and never comes
+    past = [d for d in days if d.date < today]
+    for d in past:
         for uid, slot in zip(
             rng.sample(pool, rng.randint(2, 5)), sorted(rng.sample(tpl.slots, 5)), strict=False
         ):
@@ -124,6 +134,22 @@ def build(db: Database, ctx) -> str:
                 day.record_reception(db, staff, b.id, rec)
             received += 1
             handed += rec.outcome == "handed"
+        if d in past[-3:]:
+            free = [s.slot for s in bookings.slots(db, d.date) if s.free]
+            data = bookings.BookingInput(
+                date=d.date,
+                slot=extra.choice(free),
+                category="其他",
+                subject="图书馆自习座位预约规则",
+                phone=phone(absentee),
+            )
+            try:
+                bookings.book(
+                    db, user(absentee), data, now=tpl.opens_at(d.date) + dt.timedelta(hours=9), rng=extra
+                )
+                made += 1
+            except PortalError:
+                pass
         before = db.execute("SELECT count(*) FROM bookings WHERE status = 'no_show'").fetchone()[0]
         day.finish_day(db, staff, d.date)
         no_show += db.execute("SELECT count(*) FROM bookings WHERE status = 'no_show'").fetchone()[0] - before
@@ -140,7 +166,26 @@ def build(db: Database, ctx) -> str:
             if (b := book(uid, first.date, slot, start_of_today))
         ]
         made += len(ours)
-        for b in rng.sample(ours[len(named) :], min(2, len(ours) - len(named))):
+        victims = rng.sample(ours[len(named) :], min(2, len(ours) - len(named)))
+        # the waiting list: two wait for the slots about to free, one for a slot that stays taken
+        kept = [b for b in ours if b not in victims]
+        waiters = [u for u in extra.sample(pool, 12) if u not in crowd][:3]
+        for uid, b in zip(waiters, [*victims, *kept[-1:]], strict=False):
+            moment = min(
+                dt.datetime.fromisoformat(b.created_at) + dt.timedelta(minutes=30),
+                tpl.closes_at(first.date) - dt.timedelta(minutes=2),
+            )
+            category = extra.choice(list(SUBJECTS))
+            wish = waitlist.WaitInput(
+                date=first.date,
+                slot=b.slot,
+                category=category,
+                subject=extra.choice(SUBJECTS[category]),
+                phone=phone(uid),
+            )
+            with contextlib.suppress(PortalError):
+                waitlist.join(db, user(uid), wish, now=moment)
+        for b in victims:
             moment = dt.datetime.fromisoformat(b.created_at) + dt.timedelta(hours=1)
             bookings.cancel(
                 db,
@@ -149,6 +194,10 @@ def build(db: Database, ctx) -> str:
                 now=min(moment, tpl.closes_at(first.date) - dt.timedelta(minutes=1)),
             )
             cancelled += 1
+        for x in bookings.day_bookings(db, first.date):  # those promoted said they will come
+            if x.awaiting_confirmation:
+                moment = dt.datetime.fromisoformat(x.created_at) + dt.timedelta(minutes=20)
+                waitlist.confirm(db, user(x.user_id), x.id, now=min(moment, tpl.confirm_by(first.date)))
     if len(coming) > 1:  # the one after: a few bookings, then the leader is replaced
         second = coming[1]
         for uid, slot in zip(rng.sample(pool, 4), rng.sample(tpl.slots, 4), strict=False):
@@ -159,7 +208,10 @@ def build(db: Database, ctx) -> str:
         )
     if len(coming) > 5:
         roster.cancel_day(db, coming[5].date, staff, "学校召开年度工作会议，本周接待日暂停一次")
+    waiting = db.execute("SELECT count(*) FROM waitlist").fetchone()[0]
+    restricted = db.execute("SELECT count(*) FROM booking_bans").fetchone()[0]
     return (
         f"接待日：{sem.name}排班 {len(plan.created)} 天（节假日跳过 {len(plan.skipped)} 天），"
-        f"预约 {made} 个（已接待 {received}，其中转办 {handed}；未到 {no_show}；取消 {cancelled}）"
+        f"预约 {made} 个（已接待 {received}，其中转办 {handed}；未到 {no_show}；取消 {cancelled}），"
+        f"候补 {waiting} 人次，预约受限 {restricted} 人"
     )

@@ -18,15 +18,16 @@ lists numbers, deadlines and the handling unit, never the opinion text (mail lea
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import TYPE_CHECKING, Protocol
 
-from .. import dates
+from .. import config, dates
 
 if TYPE_CHECKING:  # features import portal.notify.events: no import of a feature at run time
     from ..cases import Case
@@ -44,6 +45,7 @@ class SmtpConfig:
     user: str = ""
     password: str = ""
     sender: str = "portal@localhost"
+    sender_name: str = "联系师生服务平台"
     everyone: list[str] = field(default_factory=list)
     departments: dict[str, list[str]] = field(default_factory=dict)
 
@@ -51,31 +53,36 @@ class SmtpConfig:
         return list(dict.fromkeys([*self.departments.get(department, []), *self.everyone]))
 
 
-def _addresses(text: str) -> list[str]:
-    return [a.strip() for a in text.split(",") if a.strip()]
-
-
 def config_from_env(env: Mapping[str, str] | None = None) -> SmtpConfig | None:
-    """The SMTP configuration, or None when mail is off (no ``PORTAL_SMTP_HOST``)."""
-    env = os.environ if env is None else env
-    host = env.get("PORTAL_SMTP_HOST", "").strip()
-    if not host:
+    """The SMTP configuration (of the settings in force, or of ``env``'s variables), or None when
+    mail is off (no ``PORTAL_SMTP_HOST``)."""
+    found = config.settings() if env is None else config.read(dict(env), {})
+    if not found.smtp_host.strip():
         return None
-    departments: dict[str, list[str]] = {}
-    for part in env.get("PORTAL_NOTIFY_DEPARTMENTS", "").split(";"):
-        if "=" in part:
-            name, addrs = part.split("=", 1)
-            departments[name.strip()] = _addresses(addrs)
     return SmtpConfig(
-        host=host,
-        port=int(env.get("PORTAL_SMTP_PORT", "25")),
-        starttls=env.get("PORTAL_SMTP_STARTTLS", "0") in ("1", "true", "yes"),
-        user=env.get("PORTAL_SMTP_USER", ""),
-        password=env.get("PORTAL_SMTP_PASSWORD", ""),
-        sender=env.get("PORTAL_SMTP_FROM", "portal@localhost"),
-        everyone=_addresses(env.get("PORTAL_NOTIFY_TO", "")),
-        departments=departments,
+        host=found.smtp_host.strip(),
+        port=found.smtp_port,
+        starttls=found.smtp_starttls,
+        user=found.smtp_user,
+        password=found.smtp_password.get_secret_value(),
+        sender=found.smtp_from,
+        sender_name=found.smtp_from_name.strip(),
+        everyone=list(found.notify_to),
+        departments={k: list(v) for k, v in found.notify_departments.items()},
     )
+
+
+def new_message(cfg: SmtpConfig, to: str, subject: str) -> EmailMessage:
+    """A message with the headers mail servers and clients expect: the sender's display name
+    (``PORTAL_SMTP_FROM_NAME``), ``Date`` and a unique ``Message-ID`` (spam filters mark mail
+    without them, and replies and threads need them)."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = formataddr((cfg.sender_name, cfg.sender)) if cfg.sender_name else cfg.sender
+    msg["To"] = to
+    msg["Date"] = format_datetime(dt.datetime.now(dates.TZ))  # the real time of sending, +0800
+    msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or "localhost")
+    return msg
 
 
 def reminders(cfg: SmtpConfig, cases: list[Case]) -> list[EmailMessage]:
@@ -98,10 +105,11 @@ def reminders(cfg: SmtpConfig, cases: list[Case]) -> list[EmailMessage]:
         for c in sorted(found, key=lambda c: (c.due_date, c.number)):
             unit = f"，承办单位：{c.handling_unit_name}" if c.handling_unit_name else ""
             lines.append(f"{c.number}  {c.state_label}  期限 {c.due_date.isoformat()}  {c.flag}{unit}")
-        msg = EmailMessage()
-        msg["Subject"] = f"【督办提醒】{dept}：逾期 {len(overdue)} 件，临期 {len(found) - len(overdue)} 件"
-        msg["From"] = cfg.sender
-        msg["To"] = ", ".join(to)
+        msg = new_message(
+            cfg,
+            ", ".join(to),
+            f"【督办提醒】{dept}：逾期 {len(overdue)} 件，临期 {len(found) - len(overdue)} 件",
+        )
         msg.set_content("\n".join(lines))
         messages.append(msg)
     return messages

@@ -16,16 +16,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import os
+import logging
 import time
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .. import dates
+from .. import config, dates, jobs
 from ..db import write
 from . import channels, outbox, scan
+
+log = logging.getLogger("portal.notify")
 
 BACKOFF_SECONDS = [60, 300, 1800, 7200, 21600]
 CLAIM_SECONDS = 300  # a row being sent is invisible to other dispatchers this long
@@ -41,6 +44,12 @@ class Report:
     purged: int = 0  # sent long ago
     skipped: int = 0  # the recipient's account was disabled meanwhile
 
+    @property
+    def went_wrong(self) -> bool:
+        """A run counts as failed when messages died, or when some failed and none went out (a
+        channel is down or misconfigured)."""
+        return bool(self.dead or (self.failed and not self.sent))
+
     def describe(self) -> str:
         return (
             f"新增 {self.queued} 条，发送 {self.sent} 条，失败待重试 {self.failed} 条，"
@@ -50,15 +59,12 @@ class Report:
 
 
 def max_attempts() -> int:
-    return max(1, int(os.environ.get("PORTAL_NOTIFY_MAX_ATTEMPTS", "6")))
+    return config.settings().notify_max_attempts
 
 
 def quiet_hours() -> tuple[dt.time, dt.time] | None:
-    raw = os.environ.get("PORTAL_QUIET_HOURS", "22:00-07:30").strip()
-    if not raw or raw.lower() == "off":
-        return None
-    start, end = raw.split("-", 1)
-    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+    """(start, end) in Beijing time, or None when there are none (``PORTAL_QUIET_HOURS=off``)."""
+    return config.settings().quiet_hours
 
 
 def in_quiet_hours(moment: dt.datetime) -> bool:
@@ -71,7 +77,7 @@ def in_quiet_hours(moment: dt.datetime) -> bool:
 
 
 def keep_days() -> int:
-    return max(1, int(os.environ.get("PORTAL_NOTIFY_KEEP_DAYS", "90")))
+    return config.settings().notify_keep_days
 
 
 def purge(db: Database, now: dt.datetime) -> int:
@@ -98,7 +104,7 @@ def _send(db: Database, entry: outbox.Entry) -> None:
     if entry.channel == "email":
         channels.send_email(address, msg)
     elif entry.channel == "wecom":
-        channels.send_wecom(address, msg)
+        channels.send_wecom(db, address, msg)
     elif entry.channel == "wecom_robot":
         channels.send_wecom_robot(address, msg)
     elif entry.channel == "dingtalk":
@@ -162,10 +168,18 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
                         entry.id,
                     ],
                 )
+            fields = {
+                "message_id": entry.id,
+                "event": entry.event,
+                "channel": entry.channel,
+                "attempts": attempts,
+            }
             if dead:
                 report.dead += 1
+                log.error("message %s is a dead letter: %s", entry.id, exc, extra=fields)
             else:
                 report.failed += 1
+                log.warning("message %s not sent, retried in %s s: %s", entry.id, wait, exc, extra=fields)
             continue
         with write(db):
             db.execute(
@@ -174,12 +188,28 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
                 [_stamp(dates.now()), entry.id],
             )
         report.sent += 1
+        log.info(
+            "message %s sent",
+            entry.id,
+            extra={
+                "message_id": entry.id,
+                "event": entry.event,
+                "channel": entry.channel,
+                "user_id": entry.user_id,
+            },
+        )
+    log.info("notify run: %s", report.describe(), extra=dataclasses.asdict(report))
     return report
 
 
 def run_forever(open_db, interval: float = 60.0) -> None:  # pragma: no cover - a loop for a service
-    """Dispatch every ``interval`` seconds until stopped (a connection per round)."""
+    """Dispatch every ``interval`` seconds until stopped (a connection per round; each round a job
+    run, so that a failing round shows on the health route and the loop goes on)."""
     while True:
-        with open_db() as db:
-            run_once(db)
+        try:
+            with jobs.run("notify.run") as job, open_db() as db:
+                report = run_once(db)
+                job.summary, job.failed = report.describe(), report.went_wrong
+        except Exception:  # noqa: BLE001 - recorded and logged by jobs.run; the next round retries
+            pass
         time.sleep(interval)

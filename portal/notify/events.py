@@ -5,7 +5,9 @@
   leaders concerned (roster published or changed) and, when a day is cancelled or its leader or
   place changes, everyone holding a booking that day;
 * ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened, transferred or
-  reopened goes to its department's staff, an answer to the person who raised it (else the cadre).
+  reopened goes to its department's staff, an answer to the person who raised it (else the cadre), with
+  the link where he rates it; a case sent to 督办 to the supervising department, its 督办意见 back to
+  the responsible one.
 
 Messages never carry what someone raised (the opinion, the booking's subject): they leave the
 portal. They carry the number and a link, and the link opens the rest after login. Names are read
@@ -56,10 +58,25 @@ def booking(db: Database, booking_id: int, what: str) -> None:
         msg = message(
             f"【接待日预约】预约成功（{b['code']}）",
             f"您已预约 {when} 的校领导接待日，值班校领导：{b['leader']}，地点：{b['place']}。"
-            f"预约编号 {b['code']}，请提前 10 分钟到达，凭预约编号签到。",
+            f"预约编号 {b['code']}，请提前 10 分钟到达，出示签到二维码或报预约编号签到。",
             links.booking(b["code"]),
+            qr=links.checkin(b["code"]),
         )
         emit(db, "booking.confirmed", [b["user_id"]], msg, key=f"booking.confirmed:{booking_id}")
+    elif what == "lapsed":
+        msg = message(
+            f"【接待日预约】候补名额已失效（{b['code']}）",
+            f"您候补递补的 {when} 接待日名额（预约编号 {b['code']}）未在确认期限前确认，已让给下一位候补。",
+            links.booking(b["code"]),
+        )
+        emit(
+            db,
+            "booking.cancelled",
+            [b["user_id"]],
+            msg,
+            key=f"booking.lapsed:{booking_id}",
+            urgent=_urgent(day),
+        )
     elif what == "cancelled":
         msg = message(
             f"【接待日预约】预约已取消（{b['code']}）",
@@ -74,6 +91,79 @@ def booking(db: Database, booking_id: int, what: str) -> None:
             key=f"booking.cancelled:{booking_id}",
             urgent=_urgent(day),
         )
+
+
+def waitlist_promoted(db: Database, booking_id: int, *, offer: bool) -> None:
+    """A place of the waiting list given to its next person: told at once (urgent when the day is near)."""
+    b = _booking_row(db, booking_id)
+    if b is None:
+        return
+    day = dt.date.fromisoformat(b["date"])
+    when = f"{dates.format_date(day)} {_slot(db, b['slot'])}"
+    row = db.execute("SELECT confirm_by FROM bookings WHERE id = ?", [booking_id]).fetchone()
+    if offer and row and row[0]:
+        deadline = dt.datetime.fromisoformat(row[0])
+        ask = (
+            f"请于 {dates.format_date(deadline.date())} {deadline:%H:%M} 前登录确认前往，"
+            "逾期未确认名额将让给下一位候补。"
+        )
+    else:
+        ask = "名额已为您预约；如不能前来，请在预约截止前取消，以便让给他人。"
+    emit(
+        db,
+        "waitlist.promoted",
+        [b["user_id"]],
+        message(
+            f"【接待日预约】候补成功（{b['code']}）",
+            f"有人取消了预约，您已递补 {when} 的校领导接待日，值班校领导：{b['leader']}，地点：{b['place']}。"
+            f"预约编号 {b['code']}。{ask}",
+            links.booking(b["code"]),
+        ),
+        key=f"waitlist.promoted:{booking_id}",
+        urgent=True,  # a place held for a few hours: quiet hours must not eat them
+    )
+
+
+def waitlist_ended(db: Database, entry_id: int) -> None:
+    """A waiting entry ended without a place (booking closed, the day cancelled)."""
+    rows = list(db.query("SELECT id, date, user_id, end_reason FROM waitlist WHERE id = ?", [entry_id]))
+    if not rows:
+        return
+    w = rows[0]
+    day = dt.date.fromisoformat(w["date"])
+    emit(
+        db,
+        "waitlist.ended",
+        [w["user_id"]],
+        message(
+            "【接待日预约】候补结束",
+            f"您在 {dates.format_date(day)} 接待日的候补已结束：{w['end_reason']}。如有需要，请预约其他接待日。",
+            links.Link("pages/my_bookings.py"),
+        ),
+        key=f"waitlist.ended:{entry_id}",
+        urgent=_urgent(day),
+    )
+
+
+def booking_ban(db: Database, ban_id: int) -> None:
+    """The no-show rule applied: the person is told why and until when."""
+    rows = list(db.query("SELECT user_id, until, reason FROM booking_bans WHERE id = ?", [ban_id]))
+    if not rows:
+        return
+    r = rows[0]
+    until = dt.date.fromisoformat(r["until"])
+    emit(
+        db,
+        "booking.restricted",
+        [r["user_id"]],
+        message(
+            "【接待日预约】预约受限",
+            f"因{r['reason']}，{dates.format_date(until - dt.timedelta(days=1))}（含）前不能预约接待。"
+            "如有异议，请联系党办或校办。",
+            links.Link("pages/reception_book.py"),
+        ),
+        key=f"booking.restricted:{ban_id}",
+    )
 
 
 def _leader_name(db: Database, person_id: int | None) -> str:
@@ -149,11 +239,11 @@ def duty_change(
 
 def case_event(db: Database, case_id: int, action: str) -> None:
     """After ``cases._event``: the case row is already as the change left it."""
-    if action not in ("opened", "transferred", "reopened", "answered"):
+    if action not in ("opened", "transferred", "reopened", "answered", "supervised", "urged"):
         return
     rows = list(
         db.query(
-            "SELECT c.id, c.number, c.source, c.responsible_dept, c.due_date, c.raised_by, c.cadre_id, "
+            "SELECT c.id, c.number, c.source, c.responsible_dept, c.supervisor, c.due_date, c.raised_by, c.cadre_id, "
             "(SELECT max(id) FROM case_events e WHERE e.case_id = c.id) AS event_id FROM cases c WHERE c.id = ?",
             [case_id],
         )
@@ -163,12 +253,43 @@ def case_event(db: Database, case_id: int, action: str) -> None:
     c = rows[0]
     key = f"case.{action}:{c['event_id']}"
     due = dates.format_date(c["due_date"])
+    # a deadline already past is said so, never "请于 <a past day> 前答复"
+    late = dt.date.fromisoformat(str(c["due_date"])[:10]) < dates.today()
+    by = f"答复期限 {due} 已过，请尽快" if late else f"请于 {due} 前"
+    if action == "supervised":  # after repeated 不满意: the supervising department is told
+        emit(
+            db,
+            "case.assigned",
+            department_users(db, c["supervisor"]),
+            message(
+                f"【意见建议督办】{c['number']}",
+                f"提出人对意见建议（编号 {c['number']}）的答复多次不满意，已转{c['supervisor']}督办，"
+                f"由{c['responsible_dept']}"
+                + (f"尽快重新答复（答复期限 {due} 已过）。" if late else f"于 {due} 前重新答复。"),
+                links.case(c["number"]),
+            ),
+            key=key,
+        )
+        return
+    if action == "urged":
+        emit(
+            db,
+            "case.assigned",
+            department_users(db, c["responsible_dept"]),
+            message(
+                f"【意见建议督办】{c['number']}",
+                f"{c['supervisor'] or '督办部门'}对意见建议（编号 {c['number']}）提出了督办意见，请登录查看。",
+                links.case(c["number"]),
+            ),
+            key=key,
+        )
+        return
     if action in ("opened", "transferred", "reopened"):
         text = (
-            f"意见建议（编号 {c['number']}）需重新办理，请于 {due} 前再次答复。"
+            f"意见建议（编号 {c['number']}）需重新办理，{by}再次答复。"
             if action == "reopened"
             else f"有一件来自{SOURCE_LABELS.get(c['source'], '联系活动')}的意见建议（编号 {c['number']}）交由"
-            f"{c['responsible_dept']}办理，请于 {due} 前答复。"
+            f"{c['responsible_dept']}办理，{by}答复。"
         )
         emit(
             db,
@@ -186,7 +307,8 @@ def case_event(db: Database, case_id: int, action: str) -> None:
         raiser or person_users(db, c["cadre_id"]),
         message(
             f"【意见建议答复】{c['number']} 已答复",
-            f"{whose}意见建议（编号 {c['number']}）已由{c['responsible_dept']}答复，请登录查看答复内容。",
+            f"{whose}意见建议（编号 {c['number']}）已由{c['responsible_dept']}答复，请登录查看答复内容"
+            + ("，并评价是否满意。" if raiser else "。"),
             links.case(c["number"], raiser=bool(raiser)),
         ),
         key=key,

@@ -12,7 +12,6 @@ ends as a dead letter, which an administrator can see and send again.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, links
+from .. import audit, config, dates, links
 from ..accounts import User
 from ..db import write
 from ..errors import PermissionDenied, ValidationError
@@ -47,6 +46,9 @@ EVENTS = {
     "booking.changed": "booking",
     "booking.cancelled": "booking",
     "booking.reminder": "reminder",
+    "waitlist.promoted": "booking",
+    "waitlist.ended": "booking",
+    "booking.restricted": "booking",
     "duty.reminder": "reminder",
     "roster.published": "roster",
     "roster.changed": "roster",
@@ -82,13 +84,29 @@ class Message:
     subject: str
     text: str
     url: str
+    qr: str = ""  # a link the message carries as a QR code too (a booking's check-in)
+    actions: tuple[tuple[str, str], ...] = ()  # one-tap links: (label, url)
 
     def payload(self) -> str:
-        return json.dumps({"subject": self.subject, "text": self.text, "url": self.url}, ensure_ascii=False)
+        body: dict = {"subject": self.subject, "text": self.text, "url": self.url}
+        if self.qr:
+            body["qr"] = self.qr
+        if self.actions:
+            body["actions"] = [list(a) for a in self.actions]
+        return json.dumps(body, ensure_ascii=False)
 
     @classmethod
     def from_payload(cls, payload: str) -> Message:
-        return cls(**json.loads(payload))
+        found = json.loads(payload)
+        found["actions"] = tuple(tuple(a) for a in found.get("actions", ()))
+        return cls(**found)
+
+    def lines(self) -> str:
+        """The one-tap links and the check-in link as plain lines (every channel carries them)."""
+        out = [f"{label}：{url}" for label, url in self.actions]
+        if self.qr:
+            out.append(f"签到链接（到达后出示其二维码）：{self.qr}")
+        return "\n".join(out)
 
 
 class Entry(BaseModel):
@@ -124,8 +142,7 @@ class Entry(BaseModel):
 
 
 def default_channel() -> str:
-    value = os.environ.get("PORTAL_NOTIFY_DEFAULT_CHANNEL", "none").strip() or "none"
-    return value if value in ("none", "email", "wecom") else "none"
+    return config.settings().notify_default_channel
 
 
 def get_prefs(db: Database, user_id: int) -> Prefs:
@@ -149,8 +166,7 @@ def get_prefs(db: Database, user_id: int) -> Prefs:
 
 def webhook_hosts() -> set[str]:
     """Hosts a robot address may point at: the server posts there, so never anywhere a user types."""
-    raw = os.environ.get("PORTAL_WEBHOOK_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
-    return {h.strip().lower() for h in raw.split(",") if h.strip()}
+    return set(config.settings().webhook_hosts)
 
 
 def _webhook(url: str, channel: str) -> str:
@@ -220,7 +236,7 @@ def address(db: Database, user_id: int, channel: str) -> str:
     prefs = get_prefs(db, user_id)
     username = db.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
     if channel == "email":
-        domain = os.environ.get("PORTAL_NOTIFY_EMAIL_DOMAIN", "").strip()
+        domain = config.settings().notify_email_domain.strip()
         return prefs.email or (f"{username[0]}@{domain}" if username and domain else "")
     if channel == "wecom":
         return prefs.wecom_userid or (username[0] if username else "")  # 企业微信 userid is usually the 工号
@@ -316,8 +332,21 @@ def emit(
     return added
 
 
-def message(subject: str, text: str, link: links.Link) -> Message:
-    return Message(subject=subject, text=text, url=link.url)
+def message(
+    subject: str,
+    text: str,
+    link: links.Link,
+    *,
+    qr: links.Link | None = None,
+    actions: list[tuple[str, links.Link]] | None = None,
+) -> Message:
+    return Message(
+        subject=subject,
+        text=text,
+        url=link.url,
+        qr=qr.url if qr is not None else "",
+        actions=tuple((label, target.url) for label, target in actions or ()),
+    )
 
 
 # --- reading and the dead letters ------------------------------------------------------------
@@ -381,5 +410,5 @@ def retry(db: Database, ids: list[int], actor: User | None, now: str | None = No
             f"WHERE state = 'dead' AND id IN ({','.join('?' * len(ids))})",
             [now or dates.stamp(), *ids],
         )
-        accounts.audit(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
+        audit.record(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
     return cur.rowcount

@@ -3,7 +3,9 @@
 * the day before a reception day: each visitor who booked, and the leader on duty;
 * a case due tomorrow (one working day left): its department's staff;
 * a case overdue: its department's staff and 督办 (the administrators, who see every case), once per deadline;
-* a rule behind pace once 80 % of its period has gone: the cadre, if he or she opted in.
+* a rule behind pace once 80 % of its period has gone: the cadre, if he or she opted in;
+* the waiting list's clock (``waitlist.sweep``, on every run, not only every scan): places offered
+  and not confirmed in time pass to the next person waiting, and lists whose booking has closed end.
 
 This module reads the features; none of them imports it.
 """
@@ -11,15 +13,17 @@ This module reads the features; none of them imports it.
 from __future__ import annotations
 
 import datetime as dt
-import os
+import logging
 
 from sqlite_utils import Database
 
-from .. import cases, dates, links, quota
+from .. import cases, config, dates, links, quota
 from ..accounts import Role, User
 from ..db import get_setting, set_setting
-from ..reception import roster
+from ..reception import actions, roster, waitlist
 from .outbox import admin_users, department_users, emit, message, person_users
+
+log = logging.getLogger("portal.notify")
 
 BEHIND_SHARE = 0.8
 _SYSTEM = User(id=0, username="system", display_name="系统", roles=[Role(role="admin")])
@@ -45,10 +49,21 @@ def reminders_before_the_day(db: Database, today: dt.date) -> int:
     from ..reception.template import load_template
 
     tpl = load_template(db)
-    for b in db.query(
-        "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked'",
-        [tomorrow.isoformat()],
+    for b in list(
+        db.query(
+            "SELECT id, code, slot, user_id FROM bookings WHERE date = ? AND status = 'booked' AND checked_in_at IS NULL",
+            [tomorrow.isoformat()],
+        )
     ):
+        key = f"booking.reminder:{b['id']}:{tomorrow.isoformat()}"
+        if db.execute("SELECT 1 FROM notify_outbox WHERE dedupe_key = ? LIMIT 1", [key]).fetchone():
+            continue  # queued already (its links were made then)
+        # one-tap links (signed, single-use, their owner's): a place nobody will use goes back to the
+        # waiting list before the cut-off
+        acts = [
+            (label, links.booking_action(actions.token_for(db, b["id"], a)))
+            for a, label in actions.ACTIONS.items()
+        ]
         added += emit(
             db,
             "booking.reminder",
@@ -56,10 +71,13 @@ def reminders_before_the_day(db: Database, today: dt.date) -> int:
             message(
                 f"【接待日提醒】明天接待（{b['code']}）",
                 f"您预约了 {when} {tpl.slot_label(b['slot'])} 的校领导接待日，值班校领导：{day.leader_name}，"
-                f"地点：{day.place}。请提前 10 分钟到达，凭预约编号 {b['code']} 签到。",
+                f"地点：{day.place}。请提前 10 分钟到达，出示签到二维码或报预约编号 {b['code']} 签到。"
+                "能来请点“确认前往”；不能来请点“取消预约”，名额将让给候补的师生。",
                 links.booking(b["code"]),
+                qr=links.checkin(b["code"]),
+                actions=acts,
             ),
-            key=f"booking.reminder:{b['id']}:{tomorrow.isoformat()}",
+            key=key,
         )
     return added
 
@@ -123,7 +141,7 @@ def behind_pace(db: Database, today: dt.date) -> int:
 
 
 def scan_every() -> dt.timedelta:
-    return dt.timedelta(minutes=max(0, int(os.environ.get("PORTAL_NOTIFY_SCAN_MINUTES", "60"))))
+    return dt.timedelta(minutes=config.settings().notify_scan_minutes)
 
 
 def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
@@ -133,9 +151,19 @@ def enqueue_due(db: Database, now: dt.datetime | None = None) -> int:
     minute scans at most every ``PORTAL_NOTIFY_SCAN_MINUTES`` (default 60); each occurrence is queued once.
     """
     now = now or dates.now()
+    before = db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0]
+    waitlist.sweep(db, now)  # its messages count as queued
+    swept = db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0] - before
     last = get_setting(db, "notify.last_scan")
     if last is not None and now - dt.datetime.fromisoformat(last) < scan_every():
-        return 0
+        return swept
     set_setting(db, "notify.last_scan", now.isoformat(timespec="seconds"))
     today = now.astimezone(dates.TZ).date()
-    return reminders_before_the_day(db, today) + case_deadlines(db, today) + behind_pace(db, today)
+    found = {
+        "reception_reminders": reminders_before_the_day(db, today),
+        "case_deadlines": case_deadlines(db, today),
+        "behind_pace": behind_pace(db, today),
+        "waitlist": swept,
+    }
+    log.info("scheduled events queued: %d", sum(found.values()), extra=found)
+    return sum(found.values())

@@ -4,6 +4,9 @@
 * ``roster`` — which school leader is on duty on which Wednesday; swaps, substitutions, cancellations; .ics.
 * ``bookings`` — booking a slot (never twice: ``BEGIN IMMEDIATE`` + unique indexes), cancelling, my bookings.
 * ``day`` — the day's list, check-in, no-shows, recording receptions, the leader's 接待日 activity.
+* ``waitlist`` — the waiting list (候补): joining, leaving, places handed on in the transaction that
+  freed them, offers confirmed or lapsed.
+* ``bans`` — the no-show rule (未到): restrictions made when a day is completed, lifted with a reason.
 * ``access`` — who may do what.
 """
 
@@ -35,7 +38,8 @@ from .roster import (
     substitute,
     swap,
 )
-from .template import DayTemplate, load_template, save_template
+from .template import DayTemplate, load_template
+from .waitlist import save_template
 
 __all__ = [
     "CATEGORIES",

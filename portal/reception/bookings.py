@@ -17,21 +17,19 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, states, submissions, text
+from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import write
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
-from . import ical, roster
+from . import bans, ical, roster, waitlist
 from .access import can_book, can_manage
-from .template import DayTemplate, load_template
+from .template import CATEGORIES, DayTemplate, load_template
+from .waitlist import CODE_ALPHABET, CODE_LENGTH
 
-CATEGORIES = ["教学", "科研", "人事", "学生事务", "后勤保障", "其他"]
 STATUS_LABELS = states.BOOKING_STATUS_LABELS
 OUTCOME_LABELS = {"answered": "当场答复", "handed": "转交办理"}
 CASE_STATE_LABELS = states.CASE_STATE_LABELS
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
-CODE_LENGTH = 6
 SEAT_TAKEN = "该时段已约满，请选择其他时段"
 ONE_PER_DAY = "您在该接待日已有一个预约（每人每天限预约一次）；如需改期，请先取消原预约"
 
@@ -44,6 +42,8 @@ class BookingInput(BaseModel):
     description: str = ""
     phone: str
     group_size: int = 1
+    # a consent of its own, never ticked in advance: publish the answer without the name (答复公开)
+    publish_consent: bool = False
 
 
 class CaseInfo(BaseModel):
@@ -73,6 +73,8 @@ class Booking(BaseModel):
     category: str
     subject: str
     description: str = ""
+    # masked (138****5678) wherever a booking is read: the full number goes only to the reception
+    # staff of that day, who may have to call (``portal.reception.day.numbers_to_call``)
     phone: str
     group_size: int
     status: str
@@ -81,6 +83,8 @@ class Booking(BaseModel):
     cancel_reason: str = ""
     cancelled_by: int | None = None
     checked_in_at: str | None = None
+    confirm_by: str | None = None  # a place offered from the waiting list, held until then
+    confirmed_at: str | None = None  # 确认前往
     outcome: str | None = None
     answer: str = ""
     # the day as it is now
@@ -96,14 +100,29 @@ class Booking(BaseModel):
 
     @property
     def status_label(self) -> str:
-        return states.booking_label(self.status, bool(self.checked_in_at))
+        return states.booking_label(self.status, bool(self.checked_in_at), self.awaiting_confirmation)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """A place offered from the waiting list, not confirmed yet."""
+        return self.status == "booked" and self.confirm_by is not None and self.confirmed_at is None
+
+    @property
+    def confirm_deadline(self) -> str:
+        """2026年12月1日（星期二） 12:00 — until when an offered place is held."""
+        if self.confirm_by is None:
+            return ""
+        return _moment(dt.datetime.fromisoformat(self.confirm_by))
 
     @property
     def cancel_note(self) -> str:
         """Who cancelled and why, as the visitor and 党办/校办 read it ('' unless cancelled)."""
         if self.status != "cancelled":
             return ""
-        who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
+        if self.cancelled_by is None and self.confirm_by is not None and self.confirmed_at is None:
+            who = "未按时确认，系统取消"  # an offer from the waiting list that lapsed
+        else:
+            who = "本人取消" if self.cancelled_by in (None, self.user_id) else "接待日管理人员取消"
         when = f"{dates.format_stamp(self.cancelled_at)} " if self.cancelled_at else ""
         return f"{when}{who}" + (f"，原因：{self.cancel_reason}" if self.cancel_reason else "")
 
@@ -190,8 +209,9 @@ def upcoming_days(db: Database, now: dt.date | None = None, weeks: int = 8) -> l
 def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo]:
     """The day's slots with seats taken (and ``mine`` for ``user``'s own booking); none for a day
     not on the roster, cancelled or a holiday."""
-    found = roster.get_day(db, day)
-    if found is None or found.cancelled or not roster.is_working_day(db, day):
+    # light reads: the grid is drawn on every rerun of 预约接待, for every open day
+    found = db.execute("SELECT status FROM duty_days WHERE date = ?", [day.isoformat()]).fetchone()
+    if found is None or found[0] == "cancelled" or not roster.is_working_day(db, day):
         return []
     tpl = load_template(db)
     taken = dict(
@@ -200,14 +220,20 @@ def slots(db: Database, day: dt.date, user: User | None = None) -> list[SlotInfo
             [day.isoformat()],
         ).fetchall()
     )
-    held = mine_on(db, user, day) if user is not None else None
+    held = None
+    if user is not None:
+        row = db.execute(
+            "SELECT slot FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
+            [user.id, day.isoformat()],
+        ).fetchone()
+        held = row[0] if row else None
     return [
         SlotInfo(
             slot=s,
             label=tpl.slot_label(s),
             capacity=tpl.visits_per_slot,
             taken=taken.get(s, 0),
-            mine=held is not None and held.slot == s,
+            mine=held == s,
         )
         for s in tpl.slots
     ]
@@ -226,22 +252,28 @@ def mine_on(db: Database, user: User, day: dt.date) -> Booking | None:
 
 
 def _validated(db: Database, data: BookingInput, tpl: DayTemplate) -> dict:
+    """The form's values, clean; else one ValidationError naming every field at fault."""
+    found = Problems()
+    if not data.slot:
+        found.add("slot", "请选择一个时段")
+    elif data.slot not in tpl.slots:
+        found.add("slot", f"时段“{data.slot[:10]}”不是接待时段")
     if data.category not in CATEGORIES:
-        raise ValidationError(f"请选择反映事项的类别：{'、'.join(CATEGORIES)}")
-    if data.slot not in tpl.slots:
-        raise ValidationError(f"时段“{data.slot[:10]}”不是接待时段")
+        found.add("category", f"请选择反映事项类别：{'、'.join(CATEGORIES)}")
+    values: dict = {"category": data.category, "group_size": data.group_size}
+    with found.field("subject"):
+        values["subject"] = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
+    with found.field("description"):
+        values["description"] = text.free_text(data.description, "具体情况", 2000)
+    with found.field("phone"):
+        values["phone"] = text.phone(data.phone, "联系电话")
     if not 1 <= data.group_size <= tpl.max_group:
-        raise ValidationError(
-            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）"
+        found.add(
+            "group_size",
+            f"来访人数应为 1–{tpl.max_group} 人（集体反映问题请推选不超过 {tpl.max_group} 名代表）",
         )
-    subject = text.free_text(data.subject, "反映事项", 100, required=True).replace("\n", " ")
-    return {
-        "category": data.category,
-        "subject": subject,
-        "description": text.free_text(data.description, "具体情况", 2000),
-        "phone": text.phone(data.phone, "联系电话"),
-        "group_size": data.group_size,
-    }
+    found.check()
+    return values
 
 
 def _new_code(rng: random.Random | None) -> str:
@@ -303,6 +335,7 @@ def _book(
         raise ValidationError(f"{dates.format_date(day)}的预约已于 {_moment(tpl.closes_at(day))} 截止")
     if user.person_id is not None and user.person_id == found.leader_id:
         raise ValidationError("您是当天的值班校领导，不能预约自己的接待日")
+    bans.refuse_if_banned(db, user.id, now.date())
     for attempt in range(5):
         try:
             with write(db):
@@ -339,6 +372,9 @@ def _book(
                         now.isoformat(timespec="seconds"),
                     ],
                 ).lastrowid
+                waitlist.booked_directly(db, user.id, day, now)
+                if data.publish_consent:
+                    publication.record_consent(db, user, given=True, booking_id=booking_id)
                 notify_events.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
@@ -377,7 +413,8 @@ def cancel(
         )
         notify_events.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:
-            accounts.audit(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+            audit.record(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
+        waitlist.fill(db, booking.date, now)  # the place freed goes to the first person waiting
     return _load(db, booking_id)
 
 
@@ -401,6 +438,7 @@ def _views(db: Database, rows: list[dict]) -> list[Booking]:
     for r in rows:
         r = dict(r)
         r["slot_label"] = tpl.slot_label(r["slot"])
+        r["phone"] = text.mask_phone(r["phone"])
         r["answer"] = r["answer"] or ""
         r["notices"] = [
             c.describe()
@@ -457,6 +495,34 @@ def my_bookings(db: Database, user: User, *, include_cancelled: bool = True) -> 
     return coming + [b for b in found if b.date < today]
 
 
+class MyBookings(BaseModel):
+    """One's bookings under the headings 我的预约 shows: what will happen, what was cancelled (by the
+    holder, by 党办/校办, or with its day), and what is over (received, missed, or past)."""
+
+    coming: list[Booking] = []
+    cancelled: list[Booking] = []
+    past: list[Booking] = []
+
+
+def will_happen(booking: Booking, today: dt.date) -> bool:
+    """Still to come: booked (checked in or not) for today or later, on a day that stands."""
+    return booking.status == "booked" and booking.date >= today and booking.day_status != "cancelled"
+
+
+def sorted_mine(found: list[Booking], today: dt.date | None = None) -> MyBookings:
+    """``my_bookings`` under their headings, each in the order given (coming: nearest first)."""
+    today = today or dates.today()
+    out = MyBookings()
+    for b in found:
+        if will_happen(b, today):
+            out.coming.append(b)
+        elif b.status == "cancelled" or b.day_status == "cancelled":
+            out.cancelled.append(b)
+        else:
+            out.past.append(b)
+    return out
+
+
 def day_bookings(db: Database, day: dt.date) -> list[Booking]:
     """Every booking of a day (permission is the caller's: see ``portal.reception.day``)."""
     return _views(
@@ -494,17 +560,31 @@ def confirmation(booking: Booking) -> list[tuple[str, str]]:
     ]
 
 
+def checkin_url(booking: Booking) -> str:
+    """The link of the booking's QR code: 接待当日's check-in for staff, the booking for its holder."""
+    return links.checkin(booking.code).url
+
+
+def checkin_qr(booking: Booking) -> str:
+    """The check-in QR code as SVG (made on the server; cached per link)."""
+    return qr.svg(checkin_url(booking))
+
+
 def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
     booking = get_booking(db, user, booking_id)
     tpl = load_template(db)
     start, end = tpl.slot_bounds(booking.date, booking.slot)
     event = ical.Event(
-        uid=f"booking-{booking.code}@contact-portal",
+        uid=ical.uid(db, "booking", booking.code),
         start=start,
         end=end,
         summary=f"校领导接待日来访（{booking.leader_name}）",
         location=booking.place,
-        description=f"预约编号 {booking.code}\n反映事项：{booking.subject}\n请提前 10 分钟到达，凭预约编号签到。",
+        # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
+        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
+        f"\n签到链接：{checkin_url(booking)}",
         cancelled=booking.status == "cancelled",
+        url=checkin_url(booking),
+        image=b"" if booking.status == "cancelled" else qr.png(checkin_url(booking)),
     )
     return ical.calendar([event], "接待日预约", dates.now())

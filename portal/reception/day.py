@@ -21,8 +21,8 @@ from .. import activities, cases, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
-from . import roster
-from .access import SUBTYPE, SYSTEM, can_manage, managing_departments
+from . import bans, roster
+from .access import SUBTYPE, SYSTEM, can_manage, managing_departments, may_call
 from .bookings import Booking, _load, day_bookings
 from .template import load_template
 
@@ -71,6 +71,19 @@ def day_list(db: Database, user: User, day: dt.date) -> list[Booking]:
     return day_bookings(db, day)
 
 
+def numbers_to_call(db: Database, user: User, day: dt.date) -> dict[int, str]:
+    """The visitors' full telephone numbers of ``day`` (booking id → number) for the reception staff of
+    that day (``access.may_call``), else none: every list shows them masked."""
+    found = _require_day(db, user, day)
+    if not may_call(user, day, found.leader_id, dates.today()):
+        return {}
+    return dict(
+        db.execute(
+            "SELECT id, phone FROM bookings WHERE date = ? AND status != 'cancelled'", [day.isoformat()]
+        ).fetchall()
+    )
+
+
 # --- the day's actions -----------------------------------------------------------------------
 
 
@@ -94,7 +107,55 @@ def check_in(db: Database, user: User, booking_id: int) -> Booking:
             "UPDATE bookings SET status = 'booked', checked_in_at = ? WHERE id = ?",
             [dates.stamp(), booking_id],
         )
+        if booking.status == "no_show":  # a 未到 corrected: a restriction it made may end
+            bans.corrected(db, booking_id)
     return _load(db, booking_id)
+
+
+def find_for_checkin(db: Database, user: User, code: str) -> tuple[Booking, bool]:
+    """The booking a check-in link (its QR code) or a typed code names, and whether ``user`` may check
+    it in: 党办/校办 and the leader on duty may; its holder only sees it; to anyone else it does not exist."""
+    typed = text.free_text(code, "预约编号", 20, multiline=False).upper()
+    row = db.execute("SELECT id FROM bookings WHERE code = ?", [typed]).fetchone()
+    if row is None:
+        raise NotFound(f"预约编号 {typed} 不存在，请核对")
+    booking = _load(db, row[0])
+    if can_run_day(db, user, booking.date):
+        return booking, True
+    if booking.user_id == user.id:
+        return booking, False
+    raise NotFound(f"预约编号 {typed} 不存在，请核对")
+
+
+def checkin_problem(booking: Booking, today: dt.date | None = None) -> str:
+    """Why this booking cannot be checked in now ('' when it can), said to the staff member who scanned it."""
+    today = today or dates.today()
+    who = f"{booking.visitor_name}（{booking.code}）"
+    if booking.date != today:
+        return (
+            f"{who}预约的是{dates.format_date(booking.date)}的接待日，不是今天"
+            f"（{dates.format_date(today)}），不能签到"
+        )
+    if booking.day_status == "cancelled":
+        return "今天的接待日已取消"
+    if booking.status == "cancelled":
+        return f"{who}的预约已取消，不能签到" + (f"（{booking.cancel_note}）" if booking.cancel_note else "")
+    if booking.status == "received":
+        return f"{who}已接待完毕"
+    if booking.checked_in_at:
+        return f"{who}已于 {booking.checked_in_at[11:16]} 签到，无需重复签到"
+    return ""
+
+
+def check_in_code(db: Database, user: User, code: str) -> Booking:
+    """Check in by the booking's code (the QR link or typed): today's bookings only, once."""
+    booking, may = find_for_checkin(db, user, code)
+    if not may:
+        raise PermissionDenied("只有党办、校办工作人员和当天值班的校领导可以办理签到")
+    problem = checkin_problem(booking)
+    if problem:
+        raise ValidationError(problem)
+    return check_in(db, user, booking.id)
 
 
 def slot_ended(db: Database, booking: Booking, now: dt.datetime | None = None) -> bool:
@@ -161,6 +222,7 @@ class FinishPlan(BaseModel):
     later: list[Booking] = []  # slot not over yet: stay 待接待, still receivable
     unrecorded: list[Booking] = []  # checked in but not recorded: the day cannot be closed yet
     has_record: bool = False  # the day's 接待日 activity exists already (it is updated)
+    rule: str = ""  # the no-show rule, applied to the day's 未到
 
     def describe(self) -> list[str]:
         lines = []
@@ -176,6 +238,8 @@ class FinishPlan(BaseModel):
                 f"时段尚未结束的 {len(self.later)} 个预约保持不变，仍可签到和接待："
                 + "、".join(f"{b.slot_label} {b.visitor_name}" for b in self.later)
             )
+        if self.rule:
+            lines.append(f"按未到规则（{self.rule.rstrip('。')}）计算当天未到者的预约限制，本人会收到通知。")
         lines.append(
             ("更新" if self.has_record else "生成")
             + "值班校领导当天的“接待日”联系活动记录（来访师生、开展情况、转交的意见建议），可下载记录表。"
@@ -192,6 +256,7 @@ def finish_plan(db: Database, user: User, day: dt.date, now: dt.datetime | None 
         later=[b for b in waiting if not b.checked_in_at and not slot_ended(db, b, now)],
         unrecorded=[b for b in waiting if b.checked_in_at],
         has_record=found.activity_id is not None,
+        rule=bans.rule_text(load_template(db)) if load_template(db).no_show_limit else "",
     )
 
 
@@ -217,6 +282,14 @@ def finish_day(db: Database, user: User, day: dt.date, *, now: dt.datetime | Non
                 "UPDATE bookings SET status = 'no_show' WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
                 [b.id],
             )
+        # the no-show rule, for everyone marked 未到 that day (marked now or earlier by hand)
+        absent = [
+            r[0]
+            for r in db.execute(
+                "SELECT user_id FROM bookings WHERE date = ? AND status = 'no_show'", [day.isoformat()]
+            )
+        ]
+        bans.apply_rule(db, absent, day)
         return sync_activity(db, user, day)
 
 

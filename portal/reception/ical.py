@@ -3,14 +3,44 @@
 Times are written in UTC (``...Z``) so no VTIMEZONE block is needed and every calendar
 program shows them in its own zone. Text is escaped (``\\ ; , newline``) and lines are
 folded at 75 octets without splitting a UTF-8 character.
+
+Every event's UID names this installation (``uid``: a random id made once and kept in the
+database, so a restored backup keeps its UIDs): two installations — two universities, or a test
+copy beside production — never give two events the same UID, which a calendar app subscribed to
+both would merge.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
+from sqlite_utils import Database
+
+from ..db import get_setting, write
+
 PRODID = "-//Contact Portal//联系师生服务平台//ZH"
+INSTALLATION_KEY = "installation.id"
+
+
+def installation_id(db: Database) -> str:
+    """This installation's random id (16 hex digits), made the first time it is asked for."""
+    found = get_setting(db, INSTALLATION_KEY)
+    if found is None:
+        with write(db, housekeeping=True):
+            db.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                [INSTALLATION_KEY, secrets.token_hex(8)],
+            )
+        found = get_setting(db, INSTALLATION_KEY)
+    return found  # type: ignore[return-value]
+
+
+def uid(db: Database, kind: str, key: str) -> str:
+    """An event's UID: ``<kind>-<key>@<installation id>.contact-portal`` (RFC 5545: globally unique)."""
+    return f"{kind}-{key}@{installation_id(db)}.contact-portal"
 
 
 @dataclass(frozen=True)
@@ -23,6 +53,8 @@ class Event:
     description: str = ""
     cancelled: bool = False
     sequence: int = 0  # revision: calendar apps take a higher SEQUENCE as a change of the same UID
+    url: str = ""  # the event's link (URL property): a booking's check-in
+    image: bytes = b""  # a PNG attached inline (ATTACH, base64): the check-in QR code
 
 
 def escape(text: str) -> str:
@@ -78,6 +110,13 @@ def calendar(events: list[Event], name: str, stamp: dt.datetime) -> bytes:
             lines.append(f"LOCATION:{escape(e.location)}")
         if e.description:
             lines.append(f"DESCRIPTION:{escape(e.description)}")
+        if e.url:
+            lines.append(f"URL:{e.url}")
+        if e.image:
+            data = base64.b64encode(e.image).decode("ascii")
+            lines.append(
+                f"ATTACH;FMTTYPE=image/png;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=checkin.png:{data}"
+            )
         lines.append("STATUS:CANCELLED" if e.cancelled else "STATUS:CONFIRMED")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

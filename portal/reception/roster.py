@@ -16,12 +16,12 @@ from collections import Counter
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import accounts, dates, states, text
+from .. import audit, dates, states, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
 from ..notify import events as notify_events
-from . import ical
+from . import ical, waitlist
 from .access import can_manage, require_manager
 from .template import WEDNESDAY, load_template
 
@@ -318,7 +318,7 @@ def plan(
             last = pick
             result.created.append(_require_day(db, day))
         if actor is not None:
-            accounts.audit(
+            audit.record(
                 db,
                 actor_id,
                 "reception.plan",
@@ -366,7 +366,7 @@ def swap(db: Database, first: dt.date, second: dt.date, actor: User, note: str =
         _log(db, first, actor.id, "swap", a.leader_id, b.leader_id, joined)
         joined = f"与{dates.format_date(first, weekday=False)}对调" + (f"，{note}" if note else "")
         _log(db, second, actor.id, "swap", b.leader_id, a.leader_id, joined)
-        accounts.audit(db, actor.id, "reception.swap", f"{first} ⇄ {second}")
+        audit.record(db, actor.id, "reception.swap", f"{first} ⇄ {second}")
 
 
 def substitute(db: Database, day: dt.date, leader_id: int, actor: User, note: str = "") -> None:
@@ -388,11 +388,12 @@ def substitute(db: Database, day: dt.date, leader_id: int, actor: User, note: st
     with write(db):
         db.execute("UPDATE duty_days SET leader_id = ? WHERE date = ?", [leader_id, day.isoformat()])
         _log(db, day, actor.id, "substitute", current.leader_id, leader_id, note)
-        accounts.audit(db, actor.id, "reception.substitute", f"{day}: {current.leader_id} → {leader_id}")
+        audit.record(db, actor.id, "reception.substitute", f"{day}: {current.leader_id} → {leader_id}")
 
 
 def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
-    """Cancel a day still to come; its bookings are cancelled and their holders see why.
+    """Cancel a day still to come; its bookings are cancelled and their holders see why; its
+    waiting list ends and the people on it are told.
 
     Returns how many bookings were cancelled.
     """
@@ -411,7 +412,8 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
             "WHERE date = ? AND status = 'booked'",
             [dates.stamp(), f"接待日已取消（{reason}）", actor.id, day.isoformat()],
         )
-        accounts.audit(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
+        waitlist.close(db, day, "day_cancelled", f"接待日已取消（{reason}）")
+        audit.record(db, actor.id, "reception.cancel_day", f"{day}: {reason[:100]}")
     return cur.rowcount
 
 
@@ -428,7 +430,7 @@ def restore_day(db: Database, day: dt.date, actor: User, note: str = "") -> None
     with write(db):
         db.execute("UPDATE duty_days SET status = 'scheduled', note = '' WHERE date = ?", [day.isoformat()])
         _log(db, day, actor.id, "restore", None, current.leader_id, note)
-        accounts.audit(db, actor.id, "reception.restore_day", str(day))
+        audit.record(db, actor.id, "reception.restore_day", str(day))
 
 
 def change_place(db: Database, day: dt.date, place: str, actor: User) -> None:
@@ -440,6 +442,7 @@ def change_place(db: Database, day: dt.date, place: str, actor: User) -> None:
     with write(db):
         db.execute("UPDATE duty_days SET place = ? WHERE date = ?", [place, day.isoformat()])
         _log(db, day, actor.id, "place", None, None, f"{current.place} → {place}")
+        audit.record(db, actor.id, "reception.place", f"{day}: {current.place} → {place}"[:300])
 
 
 # --- calendars -------------------------------------------------------------------------------
@@ -459,7 +462,7 @@ def leader_ics(
         begin, finish = tpl.day_bounds(d.date)
         events.append(
             ical.Event(
-                uid=f"duty-{d.date.isoformat()}-{leader_id}@contact-portal",
+                uid=ical.uid(db, "duty", f"{d.date.isoformat()}-{leader_id}"),
                 start=begin,
                 end=finish,
                 summary=f"接待日值班（{d.booked} 个预约）" if not d.cancelled else "接待日（已取消）",

@@ -10,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlite_utils import Database
 
-from .. import accounts, dates, text
+from .. import audit, dates, text
 from ..db import get_setting, set_setting, write
 from ..errors import ValidationError
 
 SETTING_KEY = "reception.template"
 WEDNESDAY = 2  # 第十一条: 每周三全天
 MAX_GROUP_LIMIT = 3  # the schema's CHECK (group_size BETWEEN 1 AND 3)
+CATEGORIES = ["教学", "科研", "人事", "学生事务", "后勤保障", "其他"]  # what a visitor comes about
+NO_SHOW_PERIODS = {"semester": "一个学期", "academic_year": "一个学年", "year": "一个自然年"}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -42,6 +46,15 @@ class DayTemplate(BaseModel):
     cutoff_days_before: int = Field(1, ge=0, le=14)  # and closes that many days before …
     cutoff_time: str = "17:00"  # … at this time (default: the Tuesday before at 17:00)
     rotation: list[str] = []  # school leaders' 工号 in rotation order; others follow by 工号
+    # the waiting list (候补): a place offered before this moment must be confirmed by it (default:
+    # 12:00 the day before); one offered later is booked outright. The list itself runs until the cut-off.
+    confirm_days_before: int = Field(1, ge=0, le=14)
+    confirm_time: str = "12:00"
+    # the no-show rule (未到): ``no_show_limit`` no-shows within a ``no_show_period`` (applied when a
+    # day is completed) → no booking for ``no_show_weeks`` weeks; 0 switches the rule off
+    no_show_limit: int = Field(3, ge=0, le=20)
+    no_show_period: Literal["semester", "academic_year", "year"] = "semester"
+    no_show_weeks: int = Field(4, ge=1, le=52)
 
     @field_validator("place")
     @classmethod
@@ -51,7 +64,7 @@ class DayTemplate(BaseModel):
         except ValidationError as exc:
             raise ValueError(exc.message) from None
 
-    @field_validator("cutoff_time")
+    @field_validator("cutoff_time", "confirm_time")
     @classmethod
     def _time(cls, value: str) -> str:
         if not _HHMM.match(value):
@@ -78,6 +91,9 @@ class DayTemplate(BaseModel):
             raise ValueError("时段长度不足一个预约时段")
         if self.cutoff_days_before >= self.open_days_before:
             raise ValueError("预约开放时间须早于截止时间")
+        sample = dt.date(2026, 1, 7)
+        if self.confirm_by(sample) > self.closes_at(sample):
+            raise ValueError("候补确认截止时间不能晚于预约截止时间")
         return self
 
     # --- what the template means ---------------------------------------------------------
@@ -107,6 +123,11 @@ class DayTemplate(BaseModel):
         h, m = _minutes(self.cutoff_time) // 60, _minutes(self.cutoff_time) % 60
         return dt.datetime.combine(day - dt.timedelta(days=self.cutoff_days_before), dt.time(h, m), dates.TZ)
 
+    def confirm_by(self, day: dt.date) -> dt.datetime:
+        """Until when a place offered from the waiting list is held unconfirmed (the day before, 12:00)."""
+        h, m = _minutes(self.confirm_time) // 60, _minutes(self.confirm_time) % 60
+        return dt.datetime.combine(day - dt.timedelta(days=self.confirm_days_before), dt.time(h, m), dates.TZ)
+
     def day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         start = _minutes(self.sessions[0][0])
         end = _minutes(self.sessions[-1][1])
@@ -127,12 +148,25 @@ class DayTemplate(BaseModel):
         return (
             f"{sessions}，每 {self.slot_minutes} 分钟一个时段，每个时段接待 {self.visits_per_slot} 批，"
             f"每批最多 {self.max_group} 人；提前 {self.open_days_before} 天开放预约，"
-            f"接待日前 {self.cutoff_days_before} 天 {self.cutoff_time} 截止"
+            f"接待日前 {self.cutoff_days_before} 天 {self.cutoff_time} 截止；"
+            f"候补递补须在接待日前 {self.confirm_days_before} 天 {self.confirm_time} 前确认"
+            + (
+                f"；{NO_SHOW_PERIODS[self.no_show_period]}内未到 {self.no_show_limit} 次，"
+                f"{self.no_show_weeks} 周内不能预约"
+                if self.no_show_limit
+                else "；未到不限制预约"
+            )
         )
 
 
 def load_template(db: Database) -> DayTemplate:
-    raw = get_setting(db, SETTING_KEY)
+    """The template as stored (one indexed read; parsed and validated once per stored value)."""
+    return _parsed(get_setting(db, SETTING_KEY))
+
+
+@lru_cache(maxsize=8)
+def _parsed(raw: str | None) -> DayTemplate:
+    # shared by every caller: never changed in place (``model_copy`` makes a changed one)
     return DayTemplate.model_validate_json(raw) if raw else DayTemplate()
 
 
@@ -153,7 +187,7 @@ def save_template(db: Database, template: DayTemplate | dict, actor_id: int | No
         raise ValidationError("轮值顺序中有重复的工号")
     with write(db):
         set_setting(db, SETTING_KEY, tpl.model_dump_json())
-        accounts.audit(db, actor_id, "reception.template", json.dumps(tpl.model_dump(), ensure_ascii=False))
+        audit.record(db, actor_id, "reception.template", json.dumps(tpl.model_dump(), ensure_ascii=False))
     return tpl
 
 

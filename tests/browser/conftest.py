@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from portal import demo
-from tests.browser.serving import CHROMIUM_ARGS, login, running_server, settle  # noqa: F401 (re-exported)
+from tests.browser.serving import (  # noqa: F401 (re-exported)
+    CHROMIUM_ARGS,
+    login,
+    running_server,
+    session_cookie,
+    settle,
+    wait_for_session,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -122,8 +129,10 @@ def tap_twice(button, gap_ms: int, page) -> None:
     """Two taps on ``button`` ``gap_ms`` apart, as a person's double tap: the second reaches the
     server before, during or after the first one's run, with what the page showed before the first
     was answered. Returns once both are answered."""
-    button.evaluate(f"(b) => {{ b.click(); setTimeout(() => b.click(), {gap_ms}); }}")
-    page.wait_for_timeout(gap_ms + 500)
+    # the promise resolves once the second tap is made; settle then waits for its answer
+    button.evaluate(
+        f"(b) => new Promise((done) => {{ b.click(); setTimeout(() => {{ b.click(); done(); }}, {gap_ms}); }})"
+    )
     settle(page)
 
 
@@ -182,12 +191,7 @@ def phone_login(page, base: str, username: str) -> None:
     page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name="联系师生服务平台").wait_for()
     settle(page)
-    # the HttpOnly session cookie is set by a background request; pages opened by URL need it
-    page.wait_for_function("() => true")
-    for _ in range(50):
-        if any(c["name"] == "portal_session" for c in page.context.cookies()):
-            break
-        page.wait_for_timeout(100)
+    wait_for_session(page)  # pages opened by URL need the HttpOnly cookie a hidden frame sets
 
 
 def open_page(page, base: str, path: str, heading: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def running_server(
     port = free_port()
     if prepare is not None:
         prepare(db_path, f"http://127.0.0.1:{port}")
-    with live.serve(db_path, port=port, cwd=cwd, **{"PORTAL_TODAY": TODAY, **(extra_env or {})}) as base:
+    # the portal's public address, as docs/deployment.md sets it (CAS refuses to run without one)
+    env = {"PORTAL_TODAY": TODAY, "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+    with live.serve(db_path, port=port, cwd=cwd, **env) as base:
         yield {"url": base, "db": db_path}
 
 
@@ -63,7 +66,11 @@ CHROMIUM_ARGS = [
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished the rerun in flight (typing during one can be lost)."""
+    """Wait until Streamlit has finished the rerun in flight (typing during one can be lost).
+
+    The page shows nothing between a widget's message leaving and the server's answer starting
+    (the app's state stays "notRunning" until the server says it runs): the short pause covers
+    that round trip on 127.0.0.1, and the wait below is for the run itself."""
     page.wait_for_timeout(150)
     page.wait_for_function(
         "() => { const app = document.querySelector('[data-testid=stApp]');"
@@ -71,10 +78,26 @@ def settle(page) -> None:
     )
 
 
+def session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "portal_session"), None)
+
+
+def wait_for_session(page, present: bool = True, seconds: float = 30) -> None:
+    """Wait until the browser holds the session cookie (``present``) or no longer does: after a
+    login or a logout the page has run, and a hidden frame then sets or clears the HttpOnly cookie
+    that downloads and pages opened by URL need (portal/browser.py)."""
+    deadline = time.monotonic() + seconds
+    while (session_cookie(page) is not None) != present:
+        assert time.monotonic() < deadline, f"the session cookie was {'never set' if present else 'kept'}"
+        time.sleep(0.05)
+
+
 def login(page, base: str, username: str, password: str = demo.DEMO_PASSWORD) -> None:
+    """Log in through the form; returns once the app shows the user in and holds the session cookie."""
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_label("账号（工号或学号）").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("button", name="退出登录").wait_for()
     settle(page)
+    wait_for_session(page)

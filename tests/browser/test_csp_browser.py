@@ -13,8 +13,7 @@ def test_the_app_works_under_its_content_security_policy(server, page):
     base = server["url"]
     response = page.goto(base + "/", wait_until="networkidle")
     assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
-    login(page, base, "admin")
-    page.wait_for_timeout(800)  # the hidden claim frame
+    login(page, base, "admin")  # returns once the hidden claim frame has set the cookie
     assert any(c["name"] == "portal_session" for c in page.context.cookies()), "no session cookie"
     for path, text in [
         ("/dashboard", "我的工作台"),

@@ -3,7 +3,7 @@ browser of the person it was built for, and not for a plain request without that
 cookie, nor for another person logged in, nor after logout. /_stcore/metrics answers an
 administrator's session only."""
 
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import login, settle, wait_for_session
 from tests.live import http
 
 
@@ -19,7 +19,6 @@ def test_a_record_forms_link_needs_the_owners_session(server, browser, page):
     try:
         stranger = other.new_page()
         login(stranger, base, "10000002")
-        stranger.wait_for_timeout(800)
         theirs = _cookie(stranger)
     finally:
         other.close()
@@ -51,7 +50,7 @@ def test_a_record_forms_link_needs_the_owners_session(server, browser, page):
 
     page.get_by_role("button", name="退出登录").click()
     page.get_by_role("button", name="登录").wait_for()
-    page.wait_for_timeout(800)  # the hidden logout frame
+    wait_for_session(page, present=False)  # the hidden logout frame has cleared the cookie
     status, _, body = http("GET", url, {"Cookie": cookie})  # the old cookie after logout
     assert status == 403 and body[:2] != b"PK"
 
@@ -60,10 +59,8 @@ def test_metrics_answer_an_administrator_only(server, page):
     base = server["url"]
     assert http("GET", base + "/_stcore/metrics")[0] == 403
     login(page, base, "2023000001")
-    page.wait_for_timeout(800)
     assert http("GET", base + "/_stcore/metrics", {"Cookie": _cookie(page)})[0] == 403  # a student
     page.context.clear_cookies()
     login(page, base, "admin")
-    page.wait_for_timeout(800)
     status, _, body = http("GET", base + "/_stcore/metrics", {"Cookie": _cookie(page)})
     assert status == 200 and b"session" in body

@@ -133,7 +133,7 @@ def look(page, where: tuple[str, str, str], *, deep: bool, out: Path | None, vie
     """What the page as it stands shows: English, axe; then (``deep``) what hovering, the first
     Tab and opened menus show. The screenshot is taken before anything is hovered or opened."""
     settle(page)
-    page.wait_for_timeout(300)
+    page.wait_for_load_state("networkidle")  # images and fonts the run asked for
     seen: set = set()
     found = [Finding(*where, "english", e) for e in a11y.english_strings(page, seen=seen)]
     found += [Finding(*where, "axe", v) for v in a11y.axe_violations(page)]

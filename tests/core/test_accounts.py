@@ -1,0 +1,108 @@
+import pytest
+
+from portal import accounts, config, org, provisioning, sessions, sso
+from portal.accounts import Role
+from portal.errors import AuthError, ValidationError
+
+
+def make_user(db, username="t001", password="secret123", roles=None):
+    return accounts.create_user(db, username, "测试用户", password, roles or [Role(role="visitor")])
+
+
+def test_passwords_are_argon2id_hashes(db):
+    make_user(db)
+    stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$")
+    assert "secret123" not in stored
+
+
+def test_login_ok_and_same_message_for_wrong_user_and_wrong_password(db):
+    make_user(db)
+    assert accounts.authenticate(db, "t001", "secret123").username == "t001"
+    with pytest.raises(AuthError) as wrong_password:
+        accounts.authenticate(db, "t001", "nope12345")
+    with pytest.raises(AuthError) as wrong_user:
+        accounts.authenticate(db, "nobody", "nope12345")
+    assert wrong_password.value.message == wrong_user.value.message == accounts.LOGIN_FAILED
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(db):
+    make_user(db)
+    for _ in range(config.settings().lockout_threshold - 1):
+        with pytest.raises(AuthError, match="账号或密码错误"):
+            accounts.authenticate(db, "t001", "bad-pass1")
+    with pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "t001", "bad-pass1")
+    with pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "t001", "secret123")
+    # an unknown name locks the same way, revealing nothing
+    for _ in range(config.settings().lockout_threshold):
+        with pytest.raises(AuthError):
+            accounts.authenticate(db, "ghost", "bad-pass1")
+    with pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "ghost", "bad-pass1")
+    # an administrator's reset unlocks
+    accounts.reset_password(db, "t001", "newpass123")
+    assert accounts.authenticate(db, "t001", "newpass123").username == "t001"
+
+
+def test_disabled_account_cannot_log_in(db):
+    user = make_user(db)
+    accounts.set_active(db, user.id, False)
+    with pytest.raises(AuthError):
+        accounts.authenticate(db, "t001", "secret123")
+
+
+def test_password_strength_and_username_rules(db):
+    with pytest.raises(ValidationError, match="至少 8 位"):
+        make_user(db, password="a1")
+    with pytest.raises(ValidationError, match="字母和数字"):
+        make_user(db, password="abcdefghij")
+    with pytest.raises(ValidationError, match="账号只能"):
+        make_user(db, username="<script>")
+    make_user(db)
+    with pytest.raises(ValidationError, match="已存在"):
+        make_user(db)
+
+
+def test_department_role_needs_a_responsible_department(db):
+    with pytest.raises(ValidationError, match="责任部门"):
+        make_user(db, roles=[Role(role="department", department="食堂")])
+    user = make_user(db, roles=[Role(role="department", department="教务处"), Role(role="visitor")])
+    assert user.departments == ["教务处"] and user.has("visitor")
+
+
+def test_cadre_role_follows_from_a_current_post(db):
+    unit, _ = org.save_unit(db, "教务处", "department")
+    person, _ = org.save_person(db, "10010001", "李四")
+    user = accounts.create_user(db, "10010001", "李四", "secret123", [Role(role="visitor")], person.id)
+    assert not user.has("cadre")
+    org.save_post(db, person.id, unit.id, "教务处处长", "正处", ["principal"])
+    assert accounts.get_user(db, user.id).has("cadre")
+
+
+def test_sessions_resume_end_and_expire(db, monkeypatch):
+    user = make_user(db)
+    session_id, claim = sessions.start(db, user.id)
+    assert sessions.resume(db, session_id).id == user.id
+    cookie = sessions.claim(db, claim)
+    assert cookie and sessions.claim(db, claim) is None  # one time only
+    assert sessions.resume_from_cookie(db, cookie)[1].id == user.id
+    assert sessions.resume_from_cookie(db, cookie[:-2] + "xx") is None  # bad signature
+    sessions.end(db, session_id=session_id)
+    assert sessions.resume(db, session_id) is None
+    assert sessions.resume_from_cookie(db, cookie) is None
+    # inactivity
+    session_id, _ = sessions.start(db, user.id)
+    monkeypatch.setenv("PORTAL_SESSION_IDLE", "60")
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T10:05:00")  # five idle minutes after NOW
+    assert sessions.resume(db, session_id) is None
+
+
+def test_sso_identity_maps_to_account_by_staff_no(db):
+    person, _ = org.save_person(db, "30000001", "王五")
+    accounts.create_user(db, "30000001", "王五", None, [Role(role="visitor")], person.id)
+    found = provisioning.account_for(db, sso.Identity(source="cas", staff_no="30000001"))
+    assert found.display_name == "王五"
+    with pytest.raises(AuthError, match="没有与该工号对应"):
+        provisioning.account_for(db, sso.Identity(source="cas", staff_no="99999999"))
