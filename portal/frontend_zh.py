@@ -146,6 +146,10 @@ REPLACEMENTS = [
     Replacement("InputInstructions", r"`Press Enter to \$\{e\}`", "`按回车键${e}`"),
     # headings, the app's frame: skip link, sidebar, navigation, dialogs, tabs, errors
     _text("StreamlitMarkdown", "Link to heading", "链接到此标题"),
+    # a help icon's name: "Help for 联系电话" → 联系电话的说明
+    Replacement("StreamlitMarkdown", r"m\(t\)\?`Help`:`Help for \$\{t\.replaceAll\(/\\s\+/g,` `\)\}`",
+                "m(t)?`说明`:`${t}的说明`"),
+    Replacement("StreamlitMarkdown", r"ariaLabel:c=`Help`", "ariaLabel:c=`说明`"),
     _text("index", "Skip to main content", "跳到主要内容"),
     _text("index", "Sidebar", "侧边栏", keys=LABEL),
     _text("index", "Collapse sidebar", "收起侧边栏"),
@@ -193,8 +197,14 @@ def patched() -> dict[str, bytes]:
 
 def check() -> list[str]:
     """The replacements that match no chunk of the installed Streamlit (empty when all is well)."""
-    return [
-        f"{r.file}: {r.pattern}"
-        for r in REPLACEMENTS
-        if not any(re.search(r.pattern, p.read_text(encoding="utf-8")) for p in _chunks(r.file))
-    ]
+    missing = []
+    for r in REPLACEMENTS:
+        sources = [p.read_text(encoding="utf-8") for p in _chunks(r.file)]
+        if not any(re.search(r.pattern, source) for source in sources):
+            missing.append(f"{r.file}: {r.pattern}")
+            continue
+        try:  # the Chinese is a replacement template: a stray backslash would stop the server
+            re.sub(r.pattern, r.chinese, next(s for s in sources if re.search(r.pattern, s)))
+        except re.error as exc:
+            missing.append(f"{r.file}: {r.chinese}: {exc}")
+    return missing

@@ -364,7 +364,9 @@ def _record(
     step = "rated" if via == "raiser" else "followed_up"
     words = RATING_LABELS[rating] + (f"：{comment}" if comment else "")
     if via == "followup":
-        words = f"{METHOD_LABELS[method]}回访（{caller}，{held_at}）：{words}"
+        words = (
+            f"{METHOD_LABELS[method]}回访（{caller}，{dates.format_date(held_at, weekday=False)}）：{words}"
+        )
     if rating != "unsatisfied":
         outcome = "closed"
         if row["state"] == "answered":

@@ -12,7 +12,7 @@ import re
 from portal import accounts
 from portal.db import open_db
 from portal.reception import roster
-from tests.browser.conftest import PHONE, FREE_SLOT, handed_over, open_page, phone_login, settle
+from tests.browser.conftest import FREE_SLOT, PHONE, handed_over, open_page, phone_login, settle
 
 THUMB = 44  # px: the height a thumb hits without a second try (Apple's and Android's guidance)
 DAY = dt.date(2026, 11, 25)  # the coming reception day
