@@ -16,7 +16,8 @@ from tests.conftest import KINDS_OF_USER
 ALLOWED_WORDS = {
     "Excel", "Word", "WPS", "PDF", "CSV", "TSV", "UTF", "GBK", "GB", "Unicode", "xlsx", "docx", "zip",
     "ics", "webcal", "https", "http", "API", "JSON", "OpenAPI", "OIDC", "CAS", "SMTP", "KB", "MB",
-    "ID", "IP", "URL", "Token", "token", "Esc", "PNG",
+    "ID", "IP", "URL", "Token", "token", "PNG",
+    "Esc", "Tab", "Enter", "Shift", "Ctrl",  # keys, named as on the keyboard
 }  # fmt: skip
 # the demo's account names (admin, dangban …): data the tour's users typed, not the interface's
 ALLOWED_WORDS |= {name for name in KINDS_OF_USER.values() if not name.isdigit()}

@@ -113,6 +113,7 @@ def test_what_a_thumb_taps_is_44_px_tall_and_headings_are_small(server, phone):
 
 def test_the_check_sees_a_small_target(server, phone):
     phone_login(phone, server["url"], "30000001")
+    phone.get_by_test_id("stPageLink-NavLink").first.wait_for()
     phone.evaluate(
         "() => { const b = document.querySelector('[data-testid=stMain] [data-testid=stPageLink-NavLink]'); b.style.setProperty('min-height', '20px', 'important'); b.style.setProperty('height', '20px', 'important'); }"
     )
