@@ -128,7 +128,7 @@ async def rush(urls: list[str], cookies: list[str], pids: list[int]) -> dict:
         elif any("预约成功" in s for s in res.successes):
             booked += 1
         elif res.errors or res.warnings:  # refused, or the day filled up before the form
-            reason = (res.errors or res.warnings)[0].split("（")[0]
+            reason = SLOT.sub("…", (res.errors or res.warnings)[0].split("（")[0].split("。")[0])
             refused[reason] = refused.get(reason, 0) + 1
         else:
             failed.append(f"submit: no answer on the page: {res.texts[-3:]}"[:200])

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import common
-from portal import accounts, config, dates, feeds, personal_data, provisioning
+from portal import config, dates, feeds, personal_data, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
 
@@ -19,22 +19,8 @@ if identity_only:
     st.caption("本账号通过统一身份认证登录，没有本平台的密码；如需密码登录，请联系管理员重置密码。")
 else:
     st.subheader("修改密码")
-    with st.form("change_password", clear_on_submit=True):
-        old = st.text_input("原密码", type="password")
-        new = st.text_input("新密码（至少 8 位，含字母和数字）", type="password")
-        again = st.text_input("再次输入新密码", type="password")
-        if st.form_submit_button("修改密码", type="primary"):
-            if new != again:
-                st.error("两次输入的新密码不一致")
-            else:
-                try:
-                    with common.database() as db:
-                        accounts.change_password(
-                            db, user.id, old, new, keep_session=st.session_state.get("session_id")
-                        )
-                    st.success("密码已修改，您在其他设备或窗口的登录已退出。")
-                except PortalError as exc:
-                    common.show_error(exc)
+    if common.password_form(user):
+        st.success("密码已修改，您在其他设备或窗口的登录已退出。")
 
 
 st.subheader("日历订阅")
@@ -42,6 +28,7 @@ st.caption(
     "把下面的地址添加到手机或电脑日历（“订阅日历”“添加日历 → 从网址”），接待日的安排和变更会自动同步；"
     "个别日历程序只认 https:// 开头的地址，把 webcal:// 换成 https:// 即可。"
     "地址相当于密码，请勿转发；如已泄露，点“重置订阅地址”，旧地址立即失效。"
+    f"为保护个人信息，订阅地址已不含账号编号：如日历中出现“{feeds.RESUBSCRIBE}”，请复制下面的新地址重新订阅，并删除旧的订阅。"
 )
 if st.button("重置订阅地址", icon=":material/restart_alt:"):
     with common.database() as db:

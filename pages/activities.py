@@ -63,14 +63,15 @@ with common.database() as db:
         unit_id=unit_id,
         since=since,
         until=until,
+        include_voided=voided,
     )
     # counted and paged in SQL: one page of plain rows, never the whole window as models;
     # a change of filter starts again at page 1 (the page number's key follows the filters)
-    page_key = "f_page_" + hashlib.sha1(repr((filters, voided)).encode()).hexdigest()[:12]
+    page_key = "f_page_" + hashlib.sha1(repr(filters).encode()).hexdigest()[:12]
     page_no = int(st.session_state.get(page_key, 1))
     try:
         listing = activities.page_activities(
-            db, user, include_voided=voided, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters
+            db, user, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters
         )
     except PortalError as exc:
         common.show_error(exc)
@@ -87,7 +88,7 @@ if pages > 1:
 
 def _export_listed() -> bytes:
     with common.database() as db:
-        found = activities.list_activities(db, user, include_voided=voided, limit=EXPORT_LIMIT, **filters)
+        found = activities.list_activities(db, user, limit=EXPORT_LIMIT, **filters)
     return activities.export_xlsx(found)
 
 
@@ -142,11 +143,11 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
         else:
             bar.progress(1.0, text=f"已生成 {result.count} 份")
             st.session_state["export_zip_path"] = zip_path
-    zip_path = st.session_state.get("export_zip_path")
-    if zip_path and Path(zip_path).exists():
+    ready = st.session_state.get("export_zip_path")
+    if ready and Path(ready).exists():
         st.download_button(
             "下载压缩包",
-            data=common.owned(user, lambda: Path(zip_path).read_bytes()),  # read from disk when clicked
+            data=common.owned(user, Path(ready).read_bytes),  # read from disk when clicked
             file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
             mime="application/zip",
             icon=":material/download:",
@@ -169,7 +170,7 @@ def record_panel(rows: list[tuple]) -> None:
     if notice := st.session_state.pop("activity_notice", None):
         st.success(notice)
     labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
-    chosen = st.selectbox("查看记录", list(labels), format_func=labels.get, key="chosen")
+    chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key="chosen")
     with common.database() as db:
         try:
             activity = activities.get_activity(db, chosen, user)

@@ -59,7 +59,7 @@ def _show_result(activity_id: int) -> None:
 
 
 if done is not None:
-    _show_result(done.object_id)
+    _show_result(done.made_id)
     if st.button("记录下一条", type="primary", icon=":material/add:", key="next_activity"):
         common.fresh_form(FORM)
         for key in FORM_KEYS:  # an empty form for the next record
@@ -70,11 +70,12 @@ if done is not None:
 today = dates.today()
 with common.database() as db:
     systems = activities.systems_for(user)
+    cadre_id: int | None
     if activities.can_log_for_others(user):
         cadres = org.list_cadres(db, on=today)
         own = [c for c in cadres if c.person_id == user.person_id]
         choices = {c.person_id: f"{c.name}（{c.staff_no}）{c.title_on(today)}" for c in [*own, *cadres]}
-        cadre_id = st.selectbox("领导干部", list(choices), format_func=choices.get, key="cadre")
+        cadre_id = st.selectbox("领导干部", list(choices), format_func=choices.__getitem__, key="cadre")
         st.caption(f"代为记录时，系统会记下录入人：{common.md(user.display_name)}")
     else:
         cadre_id = user.person_id
@@ -114,12 +115,16 @@ with st.form("activity_form", clear_on_submit=False):
         }
         names = labels
         codes = st.multiselect(
-            f"{kind}", list(labels), format_func=labels.get, key="targets", select_all=False
+            f"{kind}", list(labels), format_func=labels.__getitem__, key="targets", select_all=False
         )
     elif colleagues:
         names = colleagues
         codes = st.multiselect(
-            "谈话对象", list(colleagues), format_func=colleagues.get, key="counterparts", select_all=False
+            "谈话对象",
+            list(colleagues),
+            format_func=colleagues.__getitem__,
+            key="counterparts",
+            select_all=False,
         )
         extra = st.text_input("其他谈话对象的工号（多个以 ; 分隔）", key="extra_codes")
         codes += [c.strip() for c in extra.replace("；", ";").split(";") if c.strip()]

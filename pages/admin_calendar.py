@@ -183,7 +183,7 @@ if overrides:
     labels = {o.date: f"{dates.format_date(o.date)} {o.type_label}" for o in overrides}
     # no default: what an action removes is chosen, never fallen back to (common.TARGET)
     gone = st.selectbox(
-        "撤销调整", list(labels), format_func=labels.get, key="override_remove", **common.TARGET
+        "撤销调整", list(labels), format_func=labels.__getitem__, key="override_remove", **common.TARGET
     )
     if st.button("撤销", key="override_remove_button") and common.chosen(gone, "要撤销的调整"):
         with common.database() as db:

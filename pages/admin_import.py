@@ -1,6 +1,7 @@
+import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import account_files, common
 from portal import config, imports, submissions
 from portal.errors import ImportRejected, PortalError
 from portal.tabular import write_xlsx_template
@@ -39,6 +40,44 @@ def show_rows(title: str, found, key: str) -> None:
     )
 
 
+def show_decoded(found: imports.Decoded | None) -> None:
+    """The rows as the import read them, before anything is written: a wrong encoding (garbled
+    names) or a column in the wrong place shows here."""
+    if found is None or not found.header:
+        return
+    shown_first = min(imports.PREVIEW_FIRST, found.total)
+    st.markdown("**文件内容预览（尚未写入）**")
+    st.caption(
+        f"按 {found.encoding} 读取，共 {found.total:,} 行数据。下表是前 {shown_first} 行"
+        + (
+            f"和全部 {found.flagged:,} 行有错误或提示的行"
+            if found.flagged == found.flagged_shown and found.flagged
+            else ""
+        )
+        + (
+            f"和有错误或提示的行中的前 {found.flagged_shown} 行（共 {found.flagged:,} 行，见下方清单）"
+            if found.flagged > found.flagged_shown
+            else ""
+        )
+        + "。请核对各列内容和文字是否正确：文字乱码说明编码不对，内容错位说明列不对。"
+    )
+    columns = [h or f"（第 {i + 1} 列，无表头）" for i, h in enumerate(found.header)]
+    columns = [f"{c}（文件中的列）" if c in ("行", "问题") else c for c in columns]
+    frame = pd.DataFrame(
+        [
+            {"行": r.row, **dict(zip(columns, r.cells, strict=False)), "问题": "；".join(r.problems)}
+            for r in found.rows
+        ]
+    )
+    colours = ["background-color: #fde2e1" if any(p.startswith("错误") for p in r.problems)
+               else "background-color: #fff4ce" if r.problems else "" for r in found.rows]  # fmt: skip
+
+    def colour(table: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({c: colours for c in table.columns}, index=table.index)
+
+    st.dataframe(frame.style.apply(colour, axis=None), hide_index=True, width="stretch", key="import_decoded")
+
+
 def forget_preview() -> None:
     """Drop the preview held for this session, and the parsed rows it parked on disk."""
     held = st.session_state.pop("import_prepared", None)
@@ -58,8 +97,15 @@ if done is not None and done[0] == kind:
     if report.warnings:
         st.warning(f"以下 {len(report.warnings)} 行已导入，但有提示：")
         show_rows("提示清单", report.warnings, "result_warnings")
-    if report.secrets:
-        st.dataframe([{"账号": u, "初始密码": p} for u, p in report.secrets], hide_index=True)
+    if report.opened:  # their initial passwords as files, each downloaded once; none on screen
+        account_files.offer(
+            admin, report.opened, key=f"import_{st.session_state.get('import_upload_round', 0)}"
+        )
+        st.dataframe(
+            [{"账号": a.username, "姓名": a.name, "角色": a.roles} for a in report.opened],
+            hide_index=True,
+            width="stretch",
+        )
     if st.button("导入另一个文件", icon=":material/upload_file:"):
         st.session_state.pop("import_done", None)
         forget_preview()
@@ -75,6 +121,8 @@ if upload is not None:
         st.error(f"文件过大（上限 {config.settings().max_upload_bytes // 1024 // 1024} MB）")
         st.stop()
     digest = imports.file_digest(kind, data)
+    # (file digest, the parked preview, or the refusal, and the confirm form's token)
+    cached: tuple[str, imports.Prepared | None, ImportRejected | None, str | None] | None
     cached = st.session_state.get("import_prepared")
     if cached is None or cached[0] != digest:
         forget_preview()
@@ -82,8 +130,8 @@ if upload is not None:
         # rows wait on disk, not in the session, until 确认导入
         try:
             with common.database() as db:
-                prepared = imports.prepare(db, kind, upload.name, data).park()
-                cached = (digest, prepared, None, submissions.new_token())
+                parked = imports.prepare(db, kind, upload.name, data).park()
+                cached = (digest, parked, None, submissions.new_token())
         except ImportRejected as exc:
             cached = (digest, None, exc, None)
         except PortalError as exc:
@@ -94,10 +142,13 @@ if upload is not None:
     if rejected is not None:
         st.error(rejected.message)
         show_rows("错误清单", rejected.errors, "errors")
-        if getattr(rejected, "warnings", None):
+        if rejected.warnings:
             st.warning(f"另有 {len(rejected.warnings)} 行有提示（改正错误后这些行会照常导入）：")
             show_rows("提示清单", rejected.warnings, "warnings")
+        show_decoded(getattr(rejected, "decoded", None))
         st.stop()
+    assert prepared is not None  # the cache holds the refusal or the preview
+    show_decoded(prepared.decoded)
     preview = prepared.preview()
     if preview.warnings:
         st.warning(f"{len(preview.warnings)} 行有提示：这些行会照常导入。")

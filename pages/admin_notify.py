@@ -52,7 +52,7 @@ if not dead:
 table(dead, 尝试次数="attempts", 失败原因="last_error")
 labels = {e.id: f"{e.id}　{e.user_name}　{e.message.subject}" for e in dead}
 chosen = st.multiselect(
-    "选择要重新发送的消息", list(labels), format_func=labels.get, key="notify_pick", select_all=True
+    "选择要重新发送的消息", list(labels), format_func=labels.__getitem__, key="notify_pick", select_all=True
 )
 c1, c2 = st.columns(2)
 again: list[int] = []

@@ -94,10 +94,18 @@ st.dataframe(
     key="versions",
 )
 
-pending = {s.id: s.label for s in history if s.id is not None and s.effective_from > today}
+pending = {
+    s.id: s.label
+    for s in history
+    if s.id is not None and s.effective_from is not None and s.effective_from > today
+}
 if pending:
     chosen = st.selectbox(
-        "撤销尚未施行的修订", list(pending), format_func=pending.get, key="withdraw_choice", **common.TARGET
+        "撤销尚未施行的修订",
+        list(pending),
+        format_func=pending.__getitem__,
+        key="withdraw_choice",
+        **common.TARGET,
     )
     if st.button("撤销此修订", key="withdraw") and common.chosen(chosen, "要撤销的修订"):
         try:

@@ -1,9 +1,11 @@
 import math
+import secrets
 
 import streamlit as st
 
-from pages import common
+from pages import account_files, common
 from portal import accounts, api_tokens, org, personal_data, provisioning, submissions
+from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
@@ -15,9 +17,14 @@ admin = common.require(__file__)
 st.title("账号管理")
 
 NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
-if made := st.session_state.pop("_new_account", None):  # said once, above the emptied form
-    st.success(f"账号 {common.md(made[0])} 已建立。初始密码（仅显示这一次）：")
-    st.code(made[1], language=None)
+if common.arrived():  # the files of accounts made on an earlier visit are not offered again
+    st.session_state.pop("_opened", None)
+if (shown := st.session_state.pop("_new_account", None)) is not None:  # said once, above the emptied form
+    st.success(f"账号 {common.md(shown.username)} 已建立。初始密码（仅显示这一次）：")
+    st.code(shown.password, language=None)
+    st.caption("本人用初始密码首次登录后，须先修改密码才能使用平台。")
+if opened := st.session_state.get("_opened"):  # its 账号开通通知, until downloaded or the page is left
+    account_files.offer(admin, [opened[0]], key=opened[1])
 errors = common.FieldErrors()
 with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
     username = st.text_input("账号（工号或学号）", key="new_username")
@@ -28,7 +35,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
     roles = st.multiselect(
         "角色",
         list(ROLE_LABELS),
-        format_func=ROLE_LABELS.get,
+        format_func=ROLE_LABELS.__getitem__,
         default=["visitor"],
         select_all=False,
         key="new_roles",
@@ -56,7 +63,11 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
             errors.show(exc)
         else:
             st.session_state[f"_password_{token}"] = password
-            st.session_state["_new_account"] = (username.strip(), password)
+            made = NewAccount(
+                username.strip(), name.strip(), password, "、".join(ROLE_LABELS[r] for r in roles)
+            )
+            st.session_state["_new_account"] = made
+            st.session_state["_opened"] = (made, f"opened_{secrets.token_hex(4)}")
             for key in NEW_ACCOUNT:  # an empty form for the next account
                 del st.session_state[key]
             st.rerun()
@@ -95,7 +106,7 @@ if target:
         roles = st.multiselect(
             "角色",
             list(ROLE_LABELS),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             default=sorted({r.role for r in explicit}),
             select_all=False,
         )
@@ -158,7 +169,7 @@ if target:
                     "单位",
                     unit_ids,
                     index=unit_ids.index(person.unit_id) if person.unit_id in unit_ids else None,
-                    format_func={u.id: u.name for u in units}.get,
+                    format_func={u.id: u.name for u in units}.__getitem__,
                     placeholder="选择单位",
                     key=f"fix_unit_{target.id}",
                 )
@@ -232,11 +243,17 @@ if asked := common.pending("reset_password"):
         try:
             with common.database() as db:
                 password = accounts.reset_password(db, asked["username"], actor_id=admin.id)
+                account = accounts.find_user(db, asked["username"])
             st.success(
                 f"账号 {common.md(asked['username'])} 的密码已重置，账号已解锁，原有登录已失效。"
                 "新密码（仅显示这一次）："
             )
             st.code(password, language=None)
+            st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
+            held = "、".join(r.label for r in account.roles) if account else ""
+            reset = NewAccount(asked["username"], account.display_name if account else "", password, held)
+            st.session_state["_opened"] = (reset, f"opened_{secrets.token_hex(4)}")  # offered until taken
+            account_files.offer(admin, [reset], key=st.session_state["_opened"][1])
         except PortalError as exc:
             common.show_error(exc)
 if asked := common.pending("disable_account"):

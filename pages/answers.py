@@ -67,7 +67,7 @@ chosen = st.selectbox(
     "待公开的意见建议",
     list(labels),
     index=None,
-    format_func=labels.get,
+    format_func=labels.__getitem__,
     placeholder="选择一件",
     key="publish_case",
 )

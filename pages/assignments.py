@@ -72,7 +72,7 @@ with tab_list:
     if ending:
         with st.form("end_form"):
             end_id = st.selectbox(
-                "结束联系", list(ending), format_func=ending.get, key="end_id", **common.TARGET
+                "结束联系", list(ending), format_func=ending.__getitem__, key="end_id", **common.TARGET
             )
             end_day = st.date_input("结束日期", value=today, key="end_date")
             if st.form_submit_button("结束联系") and common.chosen(end_id, "要结束的联系"):
@@ -97,9 +97,9 @@ with tab_edit:
         else:
             options = {}
     with st.form("assign_form"):
-        cadre_id = st.selectbox("领导干部", list(names), format_func=names.get, key="a_cadre")
+        cadre_id = st.selectbox("领导干部", list(names), format_func=names.__getitem__, key="a_cadre")
         if options:
-            code = st.selectbox("对象", list(options), format_func=options.get, key="a_code")
+            code = st.selectbox("对象", list(options), format_func=options.__getitem__, key="a_code")
             name = ""
         else:
             code = st.text_input("对象编号（固定编号，如班级代码）", key="a_code_text")

@@ -90,9 +90,11 @@ def merged_link(db, number: str, viewer: User) -> cases.Case:
     lead = case_merge.lead_of(db, found, viewer) if cases.can_handle(viewer, found) else None
     if lead is None:
         return found
-    st.session_state["c_merged_notice"] = (
-        f"{found.number} 已合并至 {lead.number} 办理，已为您打开 {lead.number}。"
-    )
+    if st.session_state.get("_merged_told") != found.number:  # said once, not on every rerun of the link
+        st.session_state["_merged_told"] = found.number
+        st.session_state["c_merged_notice"] = (
+            f"{found.number} 已合并至 {lead.number} 办理，已为您打开 {lead.number}。"
+        )
     return lead
 
 

@@ -10,13 +10,14 @@ import streamlit as st
 from sqlite_utils import Database
 
 from pages import common
-from portal import cache, cases, dates, kpis, links, periods, publication, ratings, submissions
+from portal import cache, cases, dates, kpis, links, periods, publication, ratings, sessions, submissions
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.policy import RATING_LABELS, RATINGS, policy
+from portal.quota import Colour
 
 RATING_ICONS = {"satisfied": ":material/sentiment_satisfied:", "basic": ":material/sentiment_neutral:"}
-RATING_COLOURS = {"satisfied": "green", "basic": "blue", "unsatisfied": "red"}
+RATING_COLOURS: dict[str, Colour] = {"satisfied": "green", "basic": "blue", "unsatisfied": "red"}
 
 
 def answers(case: cases.Case, viewer: User) -> list[cases.Answer]:
@@ -71,12 +72,13 @@ def rating_form(case: cases.Case, user: User, notice_key: str) -> None:
     if found.rating is not None:
         st.info(ratings.what_happened(found.rating, case), icon=":material/info:")
         return
-    if not found.unrated:
+    answer = found.answer
+    if answer is None or not found.unrated:
         return
     if not found.raiser_may_rate():
         st.caption("评价期限已过，办理部门会回访您，了解您对答复的意见。")
         return
-    answer_id = found.answer.id
+    answer_id = answer.id
     with st.container(border=True, key=f"rate_{case.id}"):
         st.markdown("**请评价这次答复**")
         st.caption(
@@ -118,7 +120,8 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
     """The department's 回访 of the latest answer, once it awaits one."""
     with common.database() as db:
         found = ratings.standing(db, case, user)
-    if not found.unrated or not cases.can_handle(user, case):
+    answer = found.answer
+    if answer is None or not found.unrated or not cases.can_handle(user, case):
         return
     if not found.followup_due():
         if found.followup_from is not None:
@@ -136,14 +139,14 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
         method = cols[0].selectbox(
             "回访方式",
             list(ratings.METHODS),
-            format_func=ratings.METHOD_LABELS.get,
+            format_func=ratings.METHOD_LABELS.__getitem__,
             key=f"fu_method_{case.id}",
         )
         caller = cols[1].text_input("回访人", value=user.display_name, key=f"fu_caller_{case.id}")
         held = cols[2].date_input(
             "回访日期",
             value=dates.today(),
-            min_value=dates.parse_date(found.answer.at[:10], "答复日期"),
+            min_value=dates.parse_date(answer.at[:10], "答复日期"),
             max_value=dates.today(),
             key=f"fu_day_{case.id}",
         )
@@ -163,7 +166,7 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
 
             _run(
                 "followup",
-                common.form_token(f"followup_{case.id}_{found.answer.id}"),
+                common.form_token(f"followup_{case.id}_{answer.id}"),
                 lambda db: (
                     ratings.follow_up(
                         db, case.id, choice, user, method=method, caller=caller, held_on=held, comment=comment
@@ -273,19 +276,37 @@ def publish_consent(
     published: bool = False,
 ) -> None:
     """The raiser's own, separate and revocable word about 答复公开 (PIPL Art. 25): a box of its own,
-    its full wording one tap away, acted on when changed (withdrawing takes a published answer down)."""
+    its full wording one tap away, acted on when the person changes it (withdrawing takes a published
+    answer down).
+
+    Only a tap on the box records a word (``on_change``); the box always shows the word in force. A
+    box compared with the database instead took a tick this tab still showed for a new word: a
+    consent withdrawn in another tab was given again, unasked, by this tab's next run."""
     key = f"consent_{'case' if case_id is not None else 'booking'}_{case_id or booking_id}"
-    wanted = st.checkbox(
-        "同意隐去个人信息后公开答复（可随时撤回）", value=given, key=key, help=publication.CONSENT_WORDING
+    st.session_state[key] = given  # the word in force, whatever this tab showed before
+    st.checkbox(
+        "同意隐去个人信息后公开答复（可随时撤回）",
+        key=key,
+        help=publication.CONSENT_WORDING,
+        on_change=_consent_changed,
+        args=(viewer, key, case_id, booking_id),
     )
     if published and given:
         st.caption("本件的答复已在“答复公开”栏目公开（已隐去个人信息）；取消勾选即撤回同意，立即撤下。")
-    if wanted != given:
-        with common.database() as db:
-            publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
-        st.session_state["consent_notice"] = (
-            "已同意：答复办结后可在隐去个人信息后公开。"
-            if wanted
-            else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")
-        )
-        st.rerun()
+
+
+def _consent_changed(viewer: User, key: str, case_id: int | None, booking_id: int | None) -> None:
+    """The person ticked or cleared the box (a callback: runs before the page, once per tap)."""
+    wanted = bool(st.session_state.get(key))
+    with common.database() as db:
+        # the session is checked again: a callback runs before the page's own check
+        who = sessions.resume(db, st.session_state.get("session_id", ""))
+        if who is None or who.id != viewer.id:
+            return  # the page sends the person to the login
+        published = case_id is not None and bool(publication.published_case_ids(db, [case_id]))
+        publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
+    st.session_state["consent_notice"] = (
+        "已同意：答复办结后可在隐去个人信息后公开。"
+        if wanted
+        else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")
+    )

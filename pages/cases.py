@@ -57,7 +57,7 @@ state_pick = st.pills(
     list(cases.STATES),
     selection_mode="multi",
     default=list(cases.OPEN_STATES) if scope == "handle" else list(cases.STATES),
-    format_func=cases.STATE_LABELS.get,
+    format_func=cases.STATE_LABELS.__getitem__,
     key=f"c_states_{scope}",
 )
 cols = st.columns(4)
@@ -150,7 +150,7 @@ shown = [*kept, *found]
 # a case by its number and words, not its state (tests/core/test_house.py: a label a tap changes makes
 # the second tap fall back to another case); the state heads the panel below and the table above
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
-chosen = st.selectbox("查看和办理", list(labels), format_func=labels.get, key="c_case")
+chosen = st.selectbox("查看和办理", list(labels), format_func=labels.__getitem__, key="c_case")
 case = next(c for c in shown if c.id == chosen)
 if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty (_act)
     st.session_state.pop(cleared, None)

@@ -11,7 +11,7 @@ from portal import quota
 SEGMENTS = 10
 
 
-def state_color(state: str) -> str:
+def state_color(state: str) -> quota.Colour:
     """Streamlit's colour name for a result's state (for badges and coloured text)."""
     return quota.STATE_COLORS.get(state, ("gray", ""))[0]
 

@@ -9,8 +9,8 @@ import base64
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol, TypedDict, TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
@@ -60,6 +60,7 @@ def resolve_user() -> User | None:
     else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
     client's address for what this rerun writes to the audit log. The entry script resolves it first
     in every run; ``require`` reuses that answer (``_this_run``) instead of reading the session again."""
+    _this_run.user = _UNRESOLVED  # never another run's (or session's) answer, even if resolving fails
     _this_run.user = _resolve_user()
     return _this_run.user
 
@@ -73,21 +74,26 @@ _UNRESOLVED = object()
 def _resolve_user() -> User | None:
     audit.set_address(client_address())
     with database() as db:
+        notice = None
         session_id = st.session_state.get("session_id")
         if session_id:
             user = sessions.resume(db, session_id)
             if user is not None:
                 return user
-            ended = sessions.why_ended(db, session_id)
-            if ended is not None:
-                audit.record(db, ended[0], "session.end", ended[1])
+            # why it ended, for the login page (one that ended by itself is audited here, once)
+            notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
             st.session_state.pop("session_id", None)
-            st.session_state["notice"] = "登录已超时或已在别处退出，请重新登录。"
-        live = sessions.resume_from_cookie(db, st.context.cookies.get(config.SESSION_COOKIE))
+        cookie = st.context.cookies.get(config.SESSION_COOKIE)
+        live = sessions.resume_from_cookie(db, cookie)
         if live is not None:
             st.session_state["session_id"] = live[0]
             return live[1]
-        return _sso_user(db)
+        if notice is None and cookie:  # a reload with the cookie of a session that has ended
+            notice = sessions.ended_notice(db, cookie=cookie)
+        user = _sso_user(db)
+        if user is None and notice:
+            st.session_state.setdefault("notice", notice)
+        return user
 
 
 def _sso_user(db: Database) -> User | None:
@@ -152,6 +158,7 @@ def logout() -> None:
         opened_by = sessions.opened_by(db, session_id) if session_id is not None else None
         sessions.end(db, session_id=session_id)
     st.session_state.clear()
+    st.session_state["notice"] = "您已退出登录。"
     if opened_by == "cas":
         st.session_state["pending_navigation"] = "/auth/cas/logout"
         return
@@ -165,6 +172,49 @@ def logout() -> None:
         st.session_state["pending_navigation"] = "/auth/logout"
     else:
         st.session_state["pending_logout"] = True
+
+
+def password_form(user: User) -> bool:
+    """The form that changes one's own password (我的账号, and the forced change after an initial or
+    reset password); True once changed. The rule in force is said on the form."""
+    with st.form("change_password", clear_on_submit=True):
+        old = st.text_input("原密码", type="password", max_chars=128)
+        new = st.text_input(f"新密码（{accounts.password_rule()}）", type="password", max_chars=128)
+        again = st.text_input("再次输入新密码", type="password", max_chars=128)
+        if not st.form_submit_button("修改密码", type="primary"):
+            return False
+    if new != again:
+        st.error("两次输入的新密码不一致")
+        return False
+    try:
+        with database() as db:
+            accounts.change_password(db, user.id, old, new, keep_session=st.session_state.get("session_id"))
+    except PortalError as exc:
+        show_error(exc)
+        return False
+    return True
+
+
+def must_change_password(user: User) -> bool:
+    """Whether this session must change its password before anything else: an initial or reset
+    password, in a session that password opened (single sign-on never used it)."""
+    if not user.must_change_password:
+        return False
+    session_id = st.session_state.get("session_id")
+    with database() as db:
+        return session_id is not None and sessions.opened_by(db, session_id) is None
+
+
+def demo_warning() -> str | None:
+    """The login page's warning while demo accounts keep the published demo password."""
+    with database() as db:
+        exposed = accounts.demo_passwords_in_use(db)
+    if not exposed:
+        return None
+    return (
+        "本平台仍有使用公开演示密码的演示账号（包括管理员 admin），任何人都能用它们登录。"
+        "演示账号只用于试用：正式使用前请用 portal init 新建数据库，或修改这些账号的密码。"
+    )
 
 
 def send_pending_browser_actions() -> None:
@@ -259,25 +309,30 @@ def refused_pages(user: User) -> list[st.Page]:
 
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
-    user = getattr(_this_run, "user", _UNRESOLVED)
-    if user is _UNRESOLVED:
-        user = resolve_user()
+    found = getattr(_this_run, "user", _UNRESOLVED)  # this run's answer: a User, None, or not yet
+    user = found if found is None or isinstance(found, User) else resolve_user()
     spec = navigation.spec(page_file)
     if user is None or spec is None or not navigation.can_open(user, spec):
         st.error(REFUSAL)
         st.stop()
-    return user  # type: ignore[return-value]
+    return user
 
 
 # What an action acts on (the override to remove, the day to cancel) is chosen with no default.
 # Streamlit sends a choice back as the label the user saw; when that label has left the list (the
 # first tap of a double tap removed or renamed it) the choice falls back to the default, and with
 # a default the second tap acted on the first entry. With none it falls back to nothing.
-TARGET = {"index": None, "placeholder": "请选择"}
+class Target(TypedDict):
+    index: None
+    placeholder: str
 
 
-def chosen(value: object, what: str) -> bool:
-    """Whether the target of an action is chosen; if not, say which choice is missing."""
+TARGET: Target = {"index": None, "placeholder": "请选择"}
+
+
+def chosen(value: T | None, what: str) -> TypeGuard[T]:
+    """Whether the target of an action is chosen (``value`` is then not None); if not, say which
+    choice is missing."""
     if value is None:
         st.error(f"请选择{what}")
         return False
@@ -287,14 +342,17 @@ def chosen(value: object, what: str) -> bool:
 Downloadable = bytes | str | Callable[[], bytes | str]
 
 
-def owned(user: User, data: Downloadable) -> bytes | Callable[[], bytes]:
+def owned(user: User, data: Downloadable, *, once: bool = False) -> bytes | Callable[[], bytes]:
     """A download button's ``data``, served to ``user`` only (``portal.downloads``): pass every
     ``st.download_button``'s data through this. A function (a file built when clicked) stays a
-    function; text is sent as UTF-8, as Streamlit would."""
+    function; text is sent as UTF-8, as Streamlit would. ``once``: served a single time (files
+    holding initial passwords)."""
     uid = user.id
 
     def as_bytes(value: bytes | str) -> bytes:
-        return downloads.built(uid, value.encode("utf-8") if isinstance(value, str) else bytes(value))
+        return downloads.built(
+            uid, value.encode("utf-8") if isinstance(value, str) else bytes(value), once=once
+        )
 
     if callable(data):
         return lambda: as_bytes(data())
@@ -333,7 +391,7 @@ def md(text: object) -> str:
 FIGURE_WIDTH = 128  # px: three figures a line on a 390 px phone, all of them on one line on a desktop
 
 
-def figures(items: dict[str, object]) -> None:
+def figures(items: Mapping[str, int | float | str | None]) -> None:
     """A row of figures (label → value) that wraps: two or three a line on a phone, where
     ``st.columns`` would stack them one per line and fill the first screen with numbers."""
     with st.container(horizontal=True, gap="medium"):
@@ -367,6 +425,12 @@ def show_error(exc: PortalError) -> None:
         st.text("\n".join(lines[1:]))
 
 
+class _Place(Protocol):
+    """What ``st.empty()`` returns, as far as FieldErrors uses it (its class is not public API)."""
+
+    def container(self) -> AbstractContextManager[object]: ...
+
+
 class FieldErrors:
     """A submitted form's problems, all at once: each under its input, and every one in a list
     under the submit button (where the user is looking).
@@ -376,7 +440,7 @@ class FieldErrors:
     named as the service names them in ``ValidationError.problems``."""
 
     def __init__(self) -> None:
-        self.places: dict[str, object] = {}
+        self.places: dict[str, _Place] = {}
 
     def under(self, *fields: str) -> None:
         place = st.empty()
@@ -390,7 +454,7 @@ class FieldErrors:
             if p.field in self.places:
                 beside.setdefault(p.field, []).append(p.message)
         for field, messages in beside.items():
-            with self.places[field].container():  # type: ignore[attr-defined]
+            with self.places[field].container():
                 for message in messages:
                     st.error(md(message), icon=":material/error:")
         if len(problems) == 1:

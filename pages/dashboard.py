@@ -91,13 +91,16 @@ with common.database() as db:
         st.info("您的账号不是干部，没有个人工作台。")
         st.stop()
     if len(choices) > 1:
+        linked: int | None
         try:  # from 干部任务总览 or a shared link
             linked = links.parse_id(st.query_params.get("cadre", ""))
         except ValueError:
             linked = None
         if linked in choices and "dashboard_cadre" not in st.session_state:
             st.session_state["dashboard_cadre"] = linked
-        person_id = st.selectbox("查看干部", list(choices), format_func=choices.get, key="dashboard_cadre")
+        person_id = st.selectbox(
+            "查看干部", list(choices), format_func=choices.__getitem__, key="dashboard_cadre"
+        )
     else:
         person_id = next(iter(choices))
     try:

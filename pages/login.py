@@ -10,6 +10,8 @@ st.caption("领导干部联系师生 · 接待日预约 · 意见建议办理")
 notice = st.session_state.pop("notice", None)
 if notice:
     st.info(notice)
+if warning := common.demo_warning():
+    st.warning(warning, icon=":material/warning:")
 
 cas = sso.cas_settings() is not None
 try:

@@ -35,6 +35,24 @@ if user is None:
     page.run()
     st.stop()
 
+if common.must_change_password(user):
+    # an initial or reset password: the change page at every address, nothing else (a link opened
+    # meanwhile opens once the password is changed)
+    change = [
+        st.Page(ROOT / "pages/change_password.py", title="修改密码", icon=":material/password:", default=True)
+    ]
+    change += [
+        st.Page(ROOT / "pages/change_password.py", title="修改密码", url_path=p.url_path, visibility="hidden")
+        for p in navigation.PAGES
+        if p.path != "pages/home.py"
+    ]
+    with st.sidebar:
+        if st.button("退出登录", icon=":material/logout:", key="logout"):
+            common.logout()
+            st.rerun()
+    st.navigation(change).run()
+    st.stop()
+
 menu = {
     section: [
         st.Page(

@@ -2,6 +2,7 @@ import streamlit as st
 
 from pages import case_widgets, common
 from portal import cases, dates, publication, states
+from portal.quota import Colour
 
 user = common.require(__file__)
 
@@ -32,7 +33,7 @@ if unread:
     st.info(f"有 {len(unread)} 件诉求收到了新的答复。", icon=":material/mark_email_unread:")
 
 OPEN = set(states.CASE_OPEN_STATES)
-COLOURS = {"answered": "green", "closed": "gray"}
+COLOURS: dict[str, Colour] = {"answered": "green", "closed": "gray"}
 
 
 def card(case: cases.Case) -> None:

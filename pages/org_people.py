@@ -71,9 +71,13 @@ with tab_names:
     if user.has("admin"):
         with st.form("policy_name_form"):
             name = st.selectbox("政策中的名称", list(mapping), key="policy_name_choice")
-            choices = {None: "本校没有此单位", **{u.id: u.name for u in units}, -1: "恢复自动对应"}
+            choices: dict[int | None, str] = {
+                None: "本校没有此单位",
+                **{u.id: u.name for u in units},
+                -1: "恢复自动对应",
+            }
             unit_id = st.selectbox(
-                "对应的本校单位", list(choices), format_func=choices.get, key="policy_name_unit"
+                "对应的本校单位", list(choices), format_func=choices.__getitem__, key="policy_name_unit"
             )
             save = st.form_submit_button("保存对应", type="primary")
         if save:

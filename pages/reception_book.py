@@ -89,8 +89,8 @@ def day_state(d: roster.DutyDay) -> str:
     mine = held[d.date]
     if mine is not None:
         return f"已预约 {mine.slot_label}"
-    if waits.get(d.date) is not None:
-        return f"候补第 {waits[d.date].position} 位"
+    if (wait := waits.get(d.date)) is not None:
+        return f"候补第 {wait.position} 位"
     free = sum(1 for s in grids[d.date] if s.free)
     return f"余 {free} 个时段" if free else "已约满，可候补"
 
@@ -323,7 +323,7 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
             state["book_notice"] = (
                 "grid",
                 "error",
-                f"您选择的时段 {tpl.slot_label(slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
+                f"您选择的时段 {tpl.slot_label(data.slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
             )
             state.pop("slot_choice", None)
             return

@@ -44,7 +44,7 @@ if link is not None and st.session_state.get("day_link") != link:
 if link is not None and "day" not in st.session_state:
     default = link
 chosen = st.selectbox(
-    "接待日", list(labels), index=list(labels).index(default), format_func=labels.get, key="day"
+    "接待日", list(labels), index=list(labels).index(default), format_func=labels.__getitem__, key="day"
 )
 day = dt.date.fromisoformat(chosen)
 duty = next(d for d in days if d.date == day)
@@ -143,7 +143,7 @@ if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-charact
         typed = c1.text_input(
             "按预约编号签到", max_chars=6, placeholder="6 位预约编号，如 AB23CD", key="checkin_code"
         )
-        if c2.form_submit_button("签到", icon=":material/how_to_reg:"):
+        if c2.form_submit_button("确定", icon=":material/how_to_reg:"):  # not 签到: the visitor's button is
             try:
                 with common.database() as db:
                     done = reception_day.check_in_code(db, user, typed)
@@ -158,7 +158,7 @@ if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-charact
 if open_items:
     st.subheader("办理来访")
     choice = {b.id: f"{b.slot_label}　{b.visitor_name}　{b.subject}" for b in open_items}
-    booking_id = st.selectbox("来访人", list(choice), format_func=choice.get, key="visitor")
+    booking_id = st.selectbox("来访人", list(choice), format_func=choice.__getitem__, key="visitor")
     b = next(x for x in open_items if x.id == booking_id)
     with st.container(border=True):
         st.text(
@@ -212,12 +212,12 @@ if open_items:
         dept = st.selectbox("转交部门", reception_day.managing_departments(), key=f"dept_{b.id}")
         if st.form_submit_button("保存接待记录", type="primary", icon=":material/save:"):
             record = reception.ReceptionRecord(outcome=outcome, answer=answer, issue=issue, department=dept)
-            done = (
+            said = (
                 "已记录：当面答复。"
                 if outcome == "answered"
                 else f"已记录并转交{dept}办理，5 个工作日内反馈。"
             )
-            run(reception.record_reception, b.id, record, done=done)
+            run(reception.record_reception, b.id, record, done=said)
 
 st.subheader("本日接待记录")
 st.caption(

@@ -160,16 +160,19 @@ with tab_plan:
                 common.show_error(exc)
 
 with tab_swap, st.form("swap"):
-    a = st.selectbox("接待日", list(scheduled), format_func=scheduled.get, key="swap_a", **common.TARGET)
+    a = st.selectbox(
+        "接待日", list(scheduled), format_func=scheduled.__getitem__, key="swap_a", **common.TARGET
+    )
     b = st.selectbox(
-        "与此接待日对调", list(scheduled), format_func=scheduled.get, key="swap_b", **common.TARGET
+        "与此接待日对调", list(scheduled), format_func=scheduled.__getitem__, key="swap_b", **common.TARGET
     )
     note = st.text_input("说明", max_chars=200, key="swap_note")
-    if st.form_submit_button("对调值班校领导") and common.chosen(a and b, "要对调的两个接待日"):
+    pair = (a, b) if a and b else None
+    if st.form_submit_button("对调值班校领导") and common.chosen(pair, "要对调的两个接待日"):
         act(
             roster.swap,
-            dt.date.fromisoformat(a),
-            dt.date.fromisoformat(b),
+            dt.date.fromisoformat(pair[0]),
+            dt.date.fromisoformat(pair[1]),
             user,
             note,
             done="已对调。",
@@ -178,14 +181,14 @@ with tab_swap, st.form("swap"):
 
 with tab_sub:
     day_key = st.selectbox(
-        "接待日", list(scheduled), format_func=scheduled.get, key="sub_day", **common.TARGET
+        "接待日", list(scheduled), format_func=scheduled.__getitem__, key="sub_day", **common.TARGET
     )
     if day_key:
         with common.database() as db:
             leaders = roster.school_leaders(db, dt.date.fromisoformat(day_key))
         names = {x.person_id: f"{x.name}（{x.title}）" for x in leaders}
         with st.form("substitute"):
-            leader = st.selectbox("替班校领导", list(names), format_func=names.get, key="sub_leader")
+            leader = st.selectbox("替班校领导", list(names), format_func=names.__getitem__, key="sub_leader")
             note = st.text_input("说明（如：原值班校领导出差）", max_chars=200, key="sub_note")
             if st.form_submit_button("替班"):
                 act(
@@ -201,7 +204,11 @@ with tab_sub:
 with tab_cancel:
     with st.form("cancel_day"):
         day_key = st.selectbox(
-            "取消接待日", list(scheduled), format_func=scheduled.get, key="cancel_day", **common.TARGET
+            "取消接待日",
+            list(scheduled),
+            format_func=scheduled.__getitem__,
+            key="cancel_day",
+            **common.TARGET,
         )
         reason = st.text_input("取消原因（预约人会看到）", max_chars=200, key="cancel_reason")
         if st.form_submit_button("取消该接待日") and common.chosen(day_key, "接待日"):
@@ -230,7 +237,11 @@ with tab_cancel:
     if cancelled:
         with st.form("restore_day"):
             day_key = st.selectbox(
-                "恢复接待日", list(cancelled), format_func=cancelled.get, key="restore_day", **common.TARGET
+                "恢复接待日",
+                list(cancelled),
+                format_func=cancelled.__getitem__,
+                key="restore_day",
+                **common.TARGET,
             )
             if st.form_submit_button("恢复") and common.chosen(day_key, "要恢复的接待日"):
                 act(
@@ -243,7 +254,7 @@ with tab_cancel:
 
 with tab_place, st.form("place"):
     day_key = st.selectbox(
-        "接待日", list(scheduled), format_func=scheduled.get, key="place_day", **common.TARGET
+        "接待日", list(scheduled), format_func=scheduled.__getitem__, key="place_day", **common.TARGET
     )
     new_place = st.text_input("新的接待地点（预约人会看到变动）", max_chars=100, key="place_new")
     if st.form_submit_button("更改地点") and common.chosen(day_key, "接待日"):
@@ -298,7 +309,11 @@ with tab_bans:  # the no-show rule's restrictions; 党办/校办 lift one with a
         choices = {b.id: f"{b.user_name}（{b.staff_no}）" for b in in_force}
         with st.form("lift_ban"):
             ban_id = st.selectbox(
-                "解除谁的限制", list(choices), format_func=choices.get, key="lift_ban", **common.TARGET
+                "解除谁的限制",
+                list(choices),
+                format_func=choices.__getitem__,
+                key="lift_ban",
+                **common.TARGET,
             )
             why = st.text_input("解除原因（记入操作日志）", max_chars=200, key="lift_reason")
             if st.form_submit_button("解除限制") and common.chosen(ban_id, "要解除的预约限制"):
@@ -339,7 +354,7 @@ with tab_settings:
             "未到规则：统计期间",
             list(NO_SHOW_PERIODS),
             index=list(NO_SHOW_PERIODS).index(tpl.no_show_period),
-            format_func=NO_SHOW_PERIODS.get,
+            format_func=NO_SHOW_PERIODS.__getitem__,
             key="tpl_no_show_period",
         )
         no_show_limit = c2.number_input(
@@ -354,9 +369,12 @@ with tab_settings:
         if st.form_submit_button("保存设置"):
             try:
                 pairs = [p.strip() for p in sessions.replace("，", ",").split(",") if p.strip()]
+                spans = [tuple(x.strip() for x in p.replace("–", "-").split("-", 1)) for p in pairs]
+                if any(len(s) != 2 for s in spans):
+                    raise ValidationError("接待时段应写成 08:30-11:30，多个以逗号分隔")
                 data = {
                     "place": place,
-                    "sessions": [tuple(x.strip() for x in p.replace("–", "-").split("-", 1)) for p in pairs],
+                    "sessions": spans,
                     "slot_minutes": int(slot_minutes),
                     "visits_per_slot": int(visits),
                     "max_group": int(max_group),
@@ -370,8 +388,6 @@ with tab_settings:
                     "no_show_period": no_show_period,
                     "no_show_weeks": int(no_show_weeks),
                 }
-                if any(len(s) != 2 for s in data["sessions"]):
-                    raise ValidationError("接待时段应写成 08:30-11:30，多个以逗号分隔")
                 with common.database() as db:
                     reception.save_template(db, data, user.id)
                 st.session_state["roster_notice"] = "接待日设置已保存。"

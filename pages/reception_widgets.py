@@ -16,17 +16,18 @@ from pages import common
 from portal import dates, reception
 from portal.accounts import User
 from portal.errors import PortalError
+from portal.quota import Colour
 from portal.reception import bookings, roster, waitlist
 
 CANCEL_KEY = "cancelling_booking"  # the booking whose cancel dialog is open
-STATE_COLOURS = {
+STATE_COLOURS: dict[str, Colour] = {
     "awaiting": "orange",
     "booked": "blue",
     "received": "green",
     "cancelled": "gray",
     "no_show": "orange",
 }
-DAY_COLOURS = {"scheduled": "green", "cancelled": "gray"}
+DAY_COLOURS: dict[str, Colour] = {"scheduled": "green", "cancelled": "gray"}
 
 
 def booking_card(b: bookings.Booking, *, details: bool = True) -> None:

@@ -3,7 +3,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, dates, search
+from portal import activities, cases, dates, navigation, search
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -21,7 +21,7 @@ sees_activities = not activities.scope_of(user).empty
 with st.expander("筛选", icon=":material/filter_list:"):
     span = st.date_input(
         "日期范围（活动日期 / 反映日期）",
-        value=(),
+        value=[],  # a range, none chosen
         max_value=dates.today(),
         key="search_span",
     )
@@ -31,7 +31,7 @@ with st.expander("筛选", icon=":material/filter_list:"):
     states = st.multiselect(
         "意见建议办理状态",
         list(cases.STATES),
-        format_func=cases.STATE_LABELS.get,
+        format_func=cases.STATE_LABELS.__getitem__,
         key="search_states",
         select_all=True,
     )
@@ -62,26 +62,36 @@ except PortalError as exc:
     st.stop()
 
 
+def highlighted(hit: search.Hit) -> str:
+    """The snippet as markdown: every piece escaped (user text is never markup), the matches bold."""
+    return "".join(
+        f":orange-background[**{common.md(piece)}**]" if match else common.md(piece)
+        for piece, match in hit.marks
+    )
+
+
 def show(hits: list[search.Hit], total: int, what: str) -> None:
+    """Each result a card: what it is and its state, a link that opens it, the words around the
+    match with the match in bold, and a line of context."""
     if not hits:
         st.info(f"没有找到包含“{common.md(found.query)}”的{what}。")
         return
     more = f"，显示最新的 {len(hits)} 条，请增加检索词或筛选条件" if total > len(hits) else ""
     st.caption(f"共 {total} 条{more}。")
-    st.dataframe(
-        [
-            {
-                "编号": h.ref,
-                "日期": dates.format_date(dt.date.fromisoformat(h.date[:10]), weekday=False),
-                "标题": h.title,
-                "状态": h.state,
-                "相关内容": h.snippet,
-            }
-            for h in hits
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    for h in hits:
+        with st.container(border=True, key=f"hit_{h.kind}_{h.id}"):
+            with st.container(horizontal=True, gap="small"):
+                st.badge(h.kind_label, color="blue" if h.kind == "case" else "violet")
+                st.badge(h.state, color="gray")
+                st.caption(dates.format_date(dt.date.fromisoformat(h.date[:10])))
+            if navigation.can_open(user, h.link.page):
+                common.page_link(h.link.page, label=h.title, query_params=h.link.params)
+            else:
+                st.text(h.title)
+            if h.marks:
+                st.markdown((f"{h.where}：" if h.where else "") + highlighted(h))
+            if h.about:
+                st.caption(common.md(h.about))
 
 
 labels = [f"意见建议（{found.case_total}）"]

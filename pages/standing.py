@@ -24,7 +24,10 @@ with st.container(horizontal=True):
         "级别", ["", *standing.LEVELS], format_func=lambda v: v or "全部级别", key="standing_level"
     )
     state = st.selectbox(
-        "状态", list(standing.STATE_FILTERS), format_func=standing.STATE_FILTERS.get, key="standing_state"
+        "状态",
+        list(standing.STATE_FILTERS),
+        format_func=standing.STATE_FILTERS.__getitem__,
+        key="standing_state",
     )
 
 with common.database() as db, st.spinner("正在计算……"):

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import secrets
-import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import audit, config, dates, text
-from .db import write
+from .db import inserted_id, write
 from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
@@ -87,6 +85,7 @@ class User(BaseModel):
     is_active: bool = True
     roles: list[Role] = []
     cadre_levels: list[str] = []  # levels (校级, 正处, 副处) of the posts held today
+    must_change_password: bool = False  # an initial or reset password: changed before anything else
 
     def has(self, *roles: str) -> bool:
         return any(r.role in roles for r in self.roles)
@@ -103,22 +102,65 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_CLASSES = {  # the four classes of characters the rule counts
+    "小写字母": str.islower,
+    "大写字母": str.isupper,
+    "数字": lambda c: c.isascii() and c.isdigit(),
+    "其他字符": lambda c: not (c.isascii() and c.isalnum()),
+}
+_COUNTS = "一二三四"
+# Generated passwords: no look-alikes (1 I l, 0 O o), and only symbols that survive being read out
+# and typed on a phone.
+_LOWER, _UPPER, _DIGITS, _SYMBOLS = (
+    "abcdefghijkmnpqrstuvwxyz",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "23456789",
+    "#%+-=@_",
+)
+
+
+def password_rule() -> str:
+    """The rule in force, as the forms say it (PORTAL_PASSWORD_MIN_LENGTH, PORTAL_PASSWORD_CLASSES)."""
+    rule = config.settings()
+    return (
+        f"至少 {rule.password_min_length} 位，含大写字母、小写字母、数字、其他字符中的至少"
+        f"{_COUNTS[rule.password_classes - 1]}类"
+    )
+
+
 def check_password_strength(password: str) -> None:
-    if len(password) < 8:
-        raise ValidationError("密码至少 8 位")
+    rule = config.settings()
     if len(password) > 128:
         raise ValidationError("密码不能超过 128 位")
-    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        raise ValidationError("密码须同时包含字母和数字")
+    held = sum(any(test(c) for c in password) for test in _CLASSES.values())
+    if len(password) < rule.password_min_length or held < rule.password_classes:
+        raise ValidationError(f"密码须{password_rule()}")
 
 
 def generate_password() -> str:
-    """A random initial password that satisfies the strength rule."""
-    alphabet = string.ascii_letters + string.digits
+    """A random initial password that satisfies the rule in force, without look-alike characters."""
+    rule = config.settings()
+    groups = [_LOWER, _UPPER, _DIGITS, _SYMBOLS][: max(3, rule.password_classes)]
+    length = max(12, rule.password_min_length)
     while True:
-        pw = "".join(secrets.choice(alphabet) for _ in range(12))
-        if re.search(r"[A-Za-z]", pw) and re.search(r"\d", pw):
-            return pw
+        chosen = [secrets.choice(g) for g in groups]  # one of each class used
+        chosen += [secrets.choice("".join(groups)) for _ in range(length - len(chosen))]
+        secrets.SystemRandom().shuffle(chosen)
+        password = "".join(chosen)
+        try:
+            check_password_strength(password)
+        except ValidationError:
+            continue
+        return password
+
+
+def demo_passwords_in_use(db: Database) -> bool:
+    """Whether an active account still has the demo's published password (``portal demo`` flags its
+    accounts; changing or resetting the password clears the flag): one indexed lookup."""
+    return (
+        db.execute("SELECT 1 FROM users WHERE demo_password = 1 AND is_active = 1 LIMIT 1").fetchone()
+        is not None
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -161,12 +203,13 @@ def _user_from_row(db: Database, row: dict) -> User:
         is_active=bool(row["is_active"]),
         roles=_roles_of(db, row["id"], levels),
         cadre_levels=levels,
+        must_change_password=bool(row.get("must_change_password")),
     )
 
 
 _USER_SQL = (
     "SELECT u.id, u.username, u.display_name, u.person_id, u.is_active, u.password_hash, "
-    "p.staff_no FROM users u LEFT JOIN people p ON p.id = u.person_id "
+    "u.must_change_password, p.staff_no FROM users u LEFT JOIN people p ON p.id = u.person_id "
 )
 
 
@@ -256,9 +299,15 @@ def create_user(
     roles: list[Role] | None = None,
     person_id: int | None = None,
     actor_id: int | None = None,
+    must_change: bool | None = None,
 ) -> User:
     """A new account. Without ``person_id`` it is linked to the person whose 工号 is the account
-    name, if there is one; ``display_name`` None takes that person's name (else the account name)."""
+    name, if there is one; ``display_name`` None takes that person's name (else the account name).
+
+    ``must_change``: the password is an initial one, to be changed at the first login; by default
+    when an administrator (``actor_id``) set it for someone else. The command line says so itself."""
+    if must_change is None:
+        must_change = password is not None and actor_id is not None
     found = Problems()  # every problem of the form at once, each under its field
     with found.field("username"):
         username = text.code(username, "账号", 64)
@@ -284,11 +333,18 @@ def create_user(
         if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise ValidationError(problems=[Problem("username", f"账号“{username}”已存在")])  # meanwhile
         cur = db.execute(
-            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [username, person_id, display_name, hash_password(password) if password else None, dates.stamp()],
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at, "
+            "must_change_password) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                username,
+                person_id,
+                display_name,
+                hash_password(password) if password else None,
+                dates.stamp(),
+                int(bool(must_change and password is not None)),
+            ],
         )
-        user_id = cur.lastrowid
+        user_id = inserted_id(cur)
         for r in roles:
             db.execute(
                 "INSERT OR IGNORE INTO user_roles (user_id, role, department) VALUES (?, ?, ?)",
@@ -323,7 +379,7 @@ def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = 
         ended = 0
         if not active:
             ended = db.execute(
-                "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                "UPDATE sessions SET ended_at = ?, ended_reason = 'disabled' WHERE user_id = ? AND ended_at IS NULL",
                 [dates.stamp(), user_id],
             ).rowcount
         audit.record(db, actor_id, "user.active" if active else "user.disable", f"{user_id}{_ended(ended)}")
@@ -339,10 +395,14 @@ def reset_password(
     password = password or generate_password()
     check_password_strength(password)
     with write(db):
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(password), user.id])
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 1, demo_password = 0 WHERE id = ?",
+            [hash_password(password), user.id],
+        )
         db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
         ended = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'password_reset' "
+            "WHERE user_id = ? AND ended_at IS NULL",
             [dates.stamp(), user.id],
         ).rowcount
         audit.record(db, actor_id, "user.reset_password", f"{user.username}{_ended(ended)}")
@@ -356,6 +416,8 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
     if not row or not row[0]:
         raise ValidationError("原密码不正确")
     check_password_strength(new)
+    if new == old:
+        raise ValidationError("新密码不能与原密码相同")
     with _verification_slot():
         # the old password is a guess like a login's: counted first, under the same lockout
         locks = _take_attempt(db, row[1], dates.now())
@@ -367,9 +429,13 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
         raise ValidationError("原密码不正确")
     with write(db):
         db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, user_id])
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 0, demo_password = 0 WHERE id = ?",
+            [new_hash, user_id],
+        )
         ended = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'password_changed' "
+            "WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
             [dates.stamp(), user_id, keep_session],
         ).rowcount
         audit.record(db, user_id, "user.change_password", _ended(ended).removeprefix("；"))

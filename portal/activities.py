@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from . import audit, cases, dates, states, text
 from .accounts import User
-from .db import write
+from .db import inserted_id, write
 from .errors import NotFound, PermissionDenied, Problem, ValidationError
 from .policy import policy
 
@@ -251,7 +251,8 @@ def scope_clause(scope: Scope, alias: str = "a") -> tuple[str, list]:
     """The scope as an SQL condition on ``activities`` (aliased ``alias``) and its parameters."""
     if scope.everything:
         return "1 = 1", []
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     if scope.systems:
         parts.append(f"{alias}.system IN ({', '.join('?' * len(scope.systems))})")
         params.extend(sorted(scope.systems))
@@ -440,8 +441,9 @@ def normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
     return _normalised(db, data)
 
 
-def _normalised(db: Database, data: ActivityInput) -> dict:
-    """The row's values: clean texts, 联系对象 derived from the targets when left empty."""
+def _normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
+    """The row's values (clean texts, 联系对象 derived from the targets when left empty) and the
+    target codes."""
     codes = [c.strip() for c in data.target_codes if c.strip()]
     counterpart = _clean(data.counterpart_text)
     if not counterpart and codes:
@@ -699,13 +701,15 @@ def insert_activity(
     row, codes = _normalised(db, data)
     now = dates.stamp()
     with write(db):
-        activity_id = db.execute(
-            "INSERT INTO activities (cadre_id, system, subtype, date, place, counterpart_text, hours, participants, "
-            "content, opinions, followup, source, import_key, entered_by, created_at, updated_at) "
-            "VALUES (:cadre_id, :system, :subtype, :date, :place, :counterpart_text, :hours, :participants, "
-            ":content, :opinions, :followup, :source, :key, :entered_by, :now, :now)",
-            {**row, "key": key, "entered_by": actor_id, "now": now},
-        ).lastrowid
+        activity_id = inserted_id(
+            db.execute(
+                "INSERT INTO activities (cadre_id, system, subtype, date, place, counterpart_text, hours, participants, "
+                "content, opinions, followup, source, import_key, entered_by, created_at, updated_at) "
+                "VALUES (:cadre_id, :system, :subtype, :date, :place, :counterpart_text, :hours, :participants, "
+                ":content, :opinions, :followup, :source, :key, :entered_by, :now, :now)",
+                {**row, "key": key, "entered_by": actor_id, "now": now},
+            )
+        )
         for code in codes:
             db.execute(
                 "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from . import audit, dates, text
 from .accounts import User
 from .cases import ANSWER_MAX, Case
-from .db import write
+from .db import inserted_id, write
 from .errors import NotFound, PermissionDenied, Problems, ValidationError
 from .policy import policy
 
@@ -70,10 +70,12 @@ def save_template(
             ).fetchone()[0]
             if held >= PER_DEPARTMENT:
                 raise ValidationError(f"每个部门最多 {PER_DEPARTMENT} 条常用答复，请先删除不再使用的")
-            template_id = db.execute(
-                "INSERT INTO answer_templates (department, title, body, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [department, title, body, actor.id, now],
-            ).lastrowid
+            template_id = inserted_id(
+                db.execute(
+                    "INSERT INTO answer_templates (department, title, body, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    [department, title, body, actor.id, now],
+                )
+            )
         else:
             _get(db, template_id, department)
             db.execute(

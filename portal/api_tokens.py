@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import audit, dates, text
-from .db import write
+from .db import inserted_id, write
 from .errors import NotFound, ValidationError
 
 SCOPES = {
@@ -74,8 +74,8 @@ def issue(
             "VALUES (?, ?, ?, ?, ?, ?)",
             [name, _digest(token), json.dumps(sorted(set(scopes))), actor_id, dates.stamp(), expires],
         )
-        audit.record(db, actor_id, "api.issue", f"#{cur.lastrowid} {name} {sorted(set(scopes))} {days}d")
-    return get(db, cur.lastrowid), token
+        audit.record(db, actor_id, "api.issue", f"#{inserted_id(cur)} {name} {sorted(set(scopes))} {days}d")
+    return get(db, inserted_id(cur)), token
 
 
 def get(db: Database, token_id: int) -> ApiToken:
@@ -121,20 +121,20 @@ def check(db: Database, token: str, scope: str, what: str) -> ApiToken:
         problem = Refused(403, f"令牌无权读取“{SCOPES.get(scope, scope)}”")
     else:
         problem = None
-    with write(db):
-        if problem is None:
+    if problem is None:
+        assert found is not None  # without a problem the token was found
+        with write(db):
             db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [dates.stamp(), found.id])
             audit.record(db, None, "api.use", what[:500], actor=f"接口令牌 #{found.id} {found.name}"[:100])
-        else:
-            ident = f"接口令牌 #{found.id} {found.name}" if found else "未知令牌"
-            audit.record(
-                db,
-                None,
-                "api.refused",
-                f"{problem.message} {what}"[:500],
-                outcome="refused",
-                actor=ident[:100],
-            )
-    if problem is not None:
-        raise problem
-    return found  # type: ignore[return-value]
+        return found
+    ident = f"接口令牌 #{found.id} {found.name}" if found else "未知令牌"
+    with write(db):
+        audit.record(
+            db,
+            None,
+            "api.refused",
+            f"{problem.message} {what}"[:500],
+            outcome="refused",
+            actor=ident[:100],
+        )
+    raise problem

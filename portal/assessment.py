@@ -422,16 +422,17 @@ def unit_report_docx(a: Assessment, unit: str) -> bytes:
     """《年度联系师生工作考核情况》 for one unit: its figures, rank, cadres, and what was missed.
     python-docx writes text as XML text nodes, so user text needs no escaping."""
     from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     score = a.unit(unit)
     people = sorted(a.cadres_of(unit), key=lambda c: (c.rank, c.staff_no))
     doc = Document()
     _font(doc.styles["Normal"], 11)
     title = doc.add_paragraph()
-    title.alignment = 1
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(title.add_run(f"{a.year}年度领导干部联系师生工作考核情况"), 16, True)
     sub = doc.add_paragraph()
-    sub.alignment = 1
+    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(sub.add_run(unit), 13, True)
     t = score.tally
     doc.add_paragraph(

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from . import audit, dates, org, quota, text
 from .accounts import User
-from .db import write
+from .db import inserted_id, write
 from .errors import NotFound, PermissionDenied, ValidationError
 from .policy import policy
 
@@ -161,7 +161,7 @@ def save_target(db: Database, data: TargetInput, actor: User | None) -> tuple[Co
     with write(db):
         current = get_target(db, data.kind, code)
         if current is None:
-            db["contact_targets"].insert({"kind": data.kind, "code": code, **values})
+            db.table("contact_targets").insert({"kind": data.kind, "code": code, **values})
             outcome = "created"
         elif (current.name, current.unit_id, current.note, int(current.active)) == tuple(values.values()):
             outcome = "unchanged"
@@ -173,7 +173,10 @@ def save_target(db: Database, data: TargetInput, actor: User | None) -> tuple[Co
             outcome = "updated"
         if outcome != "unchanged" and actor is not None:
             audit.record(db, actor.id, f"target.{outcome}", f"{data.kind} {code} {name}")
-    return get_target(db, data.kind, code), outcome  # type: ignore[return-value]
+        saved = get_target(db, data.kind, code)
+    if saved is None:  # written just now, in the same transaction
+        raise NotFound("联系对象记录不存在")
+    return saved, outcome
 
 
 # --- assignments ---------------------------------------------------------------------------
@@ -194,7 +197,8 @@ def list_assignments(
 ) -> list[Assignment]:
     """Assignments the viewer may see (None: no check, for services): admins all, departments
     the kinds they keep, a cadre his own."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if viewer is not None and not viewer.has("admin"):
         kinds = managed_kinds(viewer)
         parts = []
@@ -268,17 +272,17 @@ def save_assignment(db: Database, data: AssignmentInput, actor: User | None) -> 
             [data.cadre_id, data.kind, code],
         ).fetchone()
         if row is None:
-            assignment_id = (
-                db["assignments"]
-                .insert({"cadre_id": data.cadre_id, "kind": data.kind, "target_code": code, **values})
-                .last_pk
+            assignment_id = inserted_id(
+                db.table("assignments").insert(
+                    {"cadre_id": data.cadre_id, "kind": data.kind, "target_code": code, **values}
+                )
             )
             outcome = "created"
         elif tuple(row[1:]) == tuple(values.values()):
             assignment_id, outcome = row[0], "unchanged"
         else:
             assignment_id, outcome = row[0], "updated"
-            db["assignments"].update(assignment_id, values)
+            db.table("assignments").update(assignment_id, values)
         if outcome != "unchanged" and actor is not None:
             audit.record(db, actor.id, f"assignment.{outcome}", f"{data.cadre_id} {data.kind} {code}")
     return get_assignment(db, assignment_id), outcome
@@ -331,6 +335,7 @@ def warnings(
                 continue
             kind = rule.target_kind
             count = sum(a.kind == kind for a in mine)
+            assert rule.max is not None  # Rule's validator: assignment_bounds has an upper bound
             if rule.min <= count <= rule.max:
                 continue
             out.append(

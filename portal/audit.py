@@ -246,6 +246,8 @@ ACTION_LABELS: dict[str, str] = {
     "activity.void": "作废联系活动",
     "assignment.end": "结束联系关系",
     "user.provision": "统一身份认证自动开通账号",
+    "user.sso_link": "关联统一身份认证",
+    "user.sso_unlink": "解除统一身份认证关联",
     "sso.auto_provision": "设置自动开通师生账号",
     "sso.cas_login": "统一身份认证登录",
     "sso.cas_refused": "统一身份认证票据被拒",
@@ -286,7 +288,7 @@ CATEGORIES: dict[str, str] = {
     "rules.": "规则",
     "activity.": "联系活动",
     "assignment.": "联系对象",
-    "target.": "联系对象",
+    "target.": "联系对象名单",
     "import.": "数据导入",
     "case.": "意见建议",
     "api.": "接口",
@@ -297,10 +299,10 @@ CATEGORIES: dict[str, str] = {
     "sso.": "统一身份认证",
     "feed.": "日历订阅",
     "audit.": "操作日志",
-    "personal_data.": "个人信息",
-    "consent.": "答复公开",
+    "personal_data.": "个人信息查阅和更正",
+    "consent.": "答复公开的同意",
     "publication.": "答复公开",
-    "retention.": "个人信息",
+    "retention.": "个人信息保存期限",
 }
 
 
@@ -357,7 +359,8 @@ def search(
 ) -> Page:
     """Entries newest first, filtered in SQL; ``total`` counts all matches, ``entries`` one page.
     ``address`` matches from its start (``10.1.`` finds a network), ``outcome`` exactly."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if actor.strip():
         where.append(
             "(u.username = ? COLLATE NOCASE OR u.display_name LIKE ? ESCAPE '\\' OR a.actor LIKE ? ESCAPE '\\')"

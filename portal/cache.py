@@ -25,7 +25,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 48
 # Entries per kind (the key's first item): a whole university's ledger is ≈ 100 MB in memory,
 # so only a few of those; one cadre's dashboard is small.
-KIND_LIMITS = {"ledger": 4, "ledger-tables": 4, "assessment": 3, "cases": 16}
+KIND_LIMITS: dict[Hashable, int] = {"ledger": 4, "ledger-tables": 4, "assessment": 3, "cases": 16}
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
@@ -43,12 +43,12 @@ def memo(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T
     with _lock:
         if full in _entries:
             _entries.move_to_end(full)
-            return _entries[full]  # type: ignore[return-value]
+            return _entries[full]  # type: ignore[return-value]  # what compute() made for this key
         guard = _computing.setdefault(full, threading.Lock())
     with guard:
         with _lock:
             if full in _entries:
-                return _entries[full]  # type: ignore[return-value]
+                return _entries[full]  # type: ignore[return-value]  # what compute() made for this key
         value = compute()
         with _lock:
             _entries[full] = value
@@ -84,7 +84,7 @@ def recent(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T], se
     with _lock:
         hit = _recent.get(full)
         if hit is not None and now - hit[0] < seconds:
-            return hit[1]  # type: ignore[return-value]
+            return hit[1]  # type: ignore[return-value]  # what compute() made for this key
     value = compute()
     with _lock:
         _recent[full] = (now, value)

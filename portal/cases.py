@@ -36,7 +36,7 @@ from sqlite_utils import Database
 
 from . import dates, hooks, states, text, workdays
 from .accounts import User
-from .db import write
+from .db import inserted_id, write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .notify import events as notify_events
 from .policy import policy
@@ -137,7 +137,7 @@ class Case(BaseModel):
     @property
     def flag(self) -> str:
         """逾期 / 临期 / '' — what supervision shows beside the deadline."""
-        if self.overdue:
+        if self.days_left is not None and self.days_left < 0:  # overdue
             return f"逾期 {-self.days_left} 个工作日"
         if self.at_risk:
             return "今日到期" if self.days_left == 0 else f"临期（剩 {self.days_left} 个工作日）"
@@ -277,7 +277,8 @@ def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tup
     """
     if scope not in ("handle", "cadre", "mine", "all"):
         raise ValueError(scope)
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if scope in ("handle", "all"):
         if viewer.has("admin"):
             clauses.append("1")
@@ -593,30 +594,32 @@ def open_case(
         unit_name = _check_unit(db, handling_unit_id)
         now = dates.stamp()
         number = _next_number(db, contact_date.year)
-        case_id = db.execute(
-            "INSERT INTO cases (number, source, activity_id, booking_id, cadre_id, raised_by, raiser_name, "
-            "content, system, responsible_dept, handling_unit_id, state, contact_date, deadline_days, "
-            "due_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                number,
-                source,
-                activity_id,
-                booking_id,
-                cadre_id,
-                raised_by,
-                raiser_name,
-                content,
-                system,
-                responsible_dept,
-                handling_unit_id,
-                "referred" if handling_unit_id else "registered",
-                contact_date.isoformat(),
-                deadline_days,
-                due.isoformat(),
-                now,
-                now,
-            ],
-        ).lastrowid
+        case_id = inserted_id(
+            db.execute(
+                "INSERT INTO cases (number, source, activity_id, booking_id, cadre_id, raised_by, raiser_name, "
+                "content, system, responsible_dept, handling_unit_id, state, contact_date, deadline_days, "
+                "due_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    number,
+                    source,
+                    activity_id,
+                    booking_id,
+                    cadre_id,
+                    raised_by,
+                    raiser_name,
+                    content,
+                    system,
+                    responsible_dept,
+                    handling_unit_id,
+                    "referred" if handling_unit_id else "registered",
+                    contact_date.isoformat(),
+                    deadline_days,
+                    due.isoformat(),
+                    now,
+                    now,
+                ],
+            )
+        )
         _event(db, case_id, actor_id, "opened", None, "registered", f"责任部门：{responsible_dept}", now)
         if handling_unit_id:
             _event(db, case_id, actor_id, "referred", "registered", "referred", f"转办至{unit_name}", now)
@@ -668,7 +671,7 @@ def open_for_activity(
         raise NotFound("联系活动不存在")
     system, subtype, day, cadre_id = activity
     raisers = raisers or {}
-    opened = []
+    opened: list[int] = []
     with write(db):
         for item in items:
             raiser = raisers.get(item, Raiser())
@@ -693,7 +696,7 @@ def open_for_activity(
                 raiser_name=raiser.name,
                 actor_id=actor_id,
             )
-            opened.append(getattr(case, "id", case))
+            opened.append(case.id)
     return opened
 
 

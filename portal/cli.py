@@ -5,19 +5,29 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import accounts, api_tokens, audit, config, imports, jobs, logs, seeds
+from . import __version__, accounts, api_tokens, audit, config, imports, jobs, logs, seeds
 from .db import open_db
 from .errors import ImportRejected, PortalError
 
 log = logging.getLogger("portal.cli")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
+
+
+DEMO_WARNING = (
+    "警告：本数据库中仍有使用公开演示密码 demo1234 的演示账号（包括管理员 admin），任何能访问本平台的人都能登录。"
+    "正式使用前请用 portal init 新建数据库，或修改这些账号的密码。\n"
+    "WARNING: demo accounts (the administrator admin among them) still have the published demo password "
+    "demo1234: anyone who reaches the portal can log in. Start from a new database (portal init) or change "
+    "their passwords before real use."
+)
 
 
 def check_settings() -> None:
@@ -46,7 +56,7 @@ def report_names() -> None:
     type=click.Path(dir_okay=False),
     help="数据库文件（默认 db/portal.sqlite3，或环境变量 PORTAL_DB）",
 )
-@click.version_option(package_name="contact-portal")
+@click.version_option(__version__, prog_name="portal")
 @click.pass_context
 def cli(ctx: click.Context, db_path: str | None) -> None:
     """联系师生服务平台 command line."""
@@ -111,7 +121,12 @@ def demo(seed: int, scale: int, force: bool) -> None:
 
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
-@click.option("--address", default="0.0.0.0", show_default=True)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="监听地址：默认只有本机可访问（由 nginx 转发）；0.0.0.0 对所有网络开放",
+)
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
     from . import sso
@@ -121,6 +136,10 @@ def serve(port: int, address: str) -> None:
     except sso.PublicUrlMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    with open_db() as db:
+        demo_exposed = accounts.demo_passwords_in_use(db)
+    if demo_exposed:
+        click.echo(DEMO_WARNING, err=True)
     from .server import serve as run
 
     run(port=port, address=address)
@@ -178,7 +197,8 @@ def user_add(
     try:
         # linked to the person with this 工号, and named after him or her when --name is absent
         with open_db() as db:
-            created = accounts.create_user(db, username, display_name, password, role_list)
+            # an initial password, as an administrator's: changed at the first login
+            created = accounts.create_user(db, username, display_name, password, role_list, must_change=True)
     except PortalError as exc:
         fail(exc.message)
     click.echo(f"已建立账号 {created.username}（{'、'.join(r.label for r in created.roles) or '无角色'}）")
@@ -257,20 +277,55 @@ def backup(file: str) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option(
+    "--from-replica", "replica", metavar="URL|DIR", help="从 Litestream 副本恢复（地址或副本文件夹）"
+)
+@click.option(
+    "--litestream-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="从此 Litestream 配置文件为本数据库指定的副本恢复",
+)
+@click.option(
+    "--timestamp", metavar="TIME", help="恢复到此时刻的状态（RFC 3339，例如 2026-11-24T08:00:00+08:00）"
+)
 @click.option("--yes", is_flag=True, help="不再确认，直接覆盖当前数据库")
-def restore(file: str, yes: bool) -> None:
-    """Replace the database with a backup (stop the server first); older schemas migrate forward."""
+def restore(
+    file: str | None, replica: str | None, litestream_config: str | None, timestamp: str | None, yes: bool
+) -> None:
+    """Replace the database with a backup FILE, or with the Litestream replica's latest state
+    (stop the server first); older schemas migrate forward."""
     from . import backups
 
+    if sum(x is not None for x in (file, replica, litestream_config)) != 1:
+        fail("请给出一个来源：备份文件 FILE、--from-replica URL|DIR 或 --litestream-config FILE")
+    if timestamp and file:
+        fail("--timestamp 只用于从副本恢复")
+    fetched = None
     try:
-        backups.check(Path(file))
+        if file:
+            backups.check(Path(file))
+            source, path = file, Path(file)
+        else:
+            fetched = backups.fetch_replica(
+                replica,
+                litestream_config=Path(litestream_config) if litestream_config else None,
+                timestamp=timestamp,
+            )
+            path = fetched[1]
+            source = f"副本 {backups.shown(replica) if replica else litestream_config}" + (
+                f"（{timestamp} 时的状态）" if timestamp else ""
+            )
+            backups.check(path)
+        if not yes:
+            click.confirm(f"用 {source} 覆盖 {config.db_path()}？", abort=True)
+        backups.restore(path)
     except PortalError as exc:
         fail(exc.message)
-    if not yes:
-        click.confirm(f"用 {file} 覆盖 {config.db_path()}？", abort=True)
-    backups.restore(Path(file))
-    click.echo(f"已从 {file} 恢复到 {config.db_path()}")
+    finally:
+        if fetched is not None:  # the fetched copy goes, whatever happened
+            fetched[0].cleanup()
+    click.echo(f"已从 {source} 恢复到 {config.db_path()}")
 
 
 @cli.group()

@@ -38,6 +38,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -132,6 +133,10 @@ class Settings(BaseModel):
     log_format: Literal["json", "plain"] = _setting("json", "PORTAL_LOG_FORMAT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _setting("INFO", "PORTAL_LOG_LEVEL")
     audit_keep_days: int = _setting(365, "PORTAL_AUDIT_KEEP_DAYS", ge=180, le=36500)
+    # SQLite's automatic checkpoint, in WAL pages, on each connection (SQLite's default: 1000). With
+    # Litestream replicating the database, 10000 leaves checkpoints to Litestream (docs/deployment.md)
+    # and still bounds the WAL if Litestream stops; 0 turns them off.
+    wal_autocheckpoint: int = _setting(1000, "PORTAL_WAL_AUTOCHECKPOINT", ge=0, le=1_000_000)
     # how long personal data is kept (portal/retention.py, ``portal purge``; docs/security.md)
     bookings_keep_days: int = _setting(3 * 365, "PORTAL_BOOKINGS_KEEP_DAYS", ge=30, le=36500)
     cases_keep_days: int = _setting(3 * 365, "PORTAL_CASES_KEEP_DAYS", ge=30, le=36500)
@@ -147,6 +152,10 @@ class Settings(BaseModel):
     login_concurrency: int = _setting(4, "PORTAL_LOGIN_CONCURRENCY", ge=1, le=256)
     login_wait: float = _setting(10.0, "PORTAL_LOGIN_WAIT", gt=0, le=600)
     password_login: bool = _setting(True, "PORTAL_PASSWORD_LOGIN", secrets=("portal", "password_login"))
+    # Local passwords: at least this long, and holding this many of the four classes of characters
+    # (lower-case letters, upper-case letters, digits, other characters).
+    password_min_length: int = _setting(8, "PORTAL_PASSWORD_MIN_LENGTH", ge=6, le=64)
+    password_classes: int = _setting(3, "PORTAL_PASSWORD_CLASSES", ge=1, le=4)
 
     # --- campus single sign-on (CAS) ----------------------------------------------------------
     cas_server_url: str = _setting("", "PORTAL_CAS_SERVER_URL", secrets=("cas", "server_url"))
@@ -372,9 +381,20 @@ class Settings(BaseModel):
 # --- reading --------------------------------------------------------------------------------
 
 
+def _source(field: FieldInfo) -> tuple[str, str, str]:
+    """(variable, secrets.toml section, key) a field is read from, as ``_setting`` recorded them in
+    its ``json_schema_extra`` (section and key empty: secrets.toml has no place for it)."""
+    extra = field.json_schema_extra
+    env = extra.get("env") if isinstance(extra, dict) else None
+    place = (extra.get("secrets") if isinstance(extra, dict) else None) or ["", ""]
+    if not isinstance(env, str) or not isinstance(place, list) or len(place) != 2:
+        raise TypeError(f"a setting not declared with _setting(): {field}")
+    return env, str(place[0]), str(place[1])
+
+
 def environment_names() -> list[str]:
     """Every variable ``Settings`` reads, in declaration order."""
-    return [f.json_schema_extra["env"] for f in Settings.model_fields.values()]  # type: ignore[index]
+    return [_source(f)[0] for f in Settings.model_fields.values()]
 
 
 _SECRETS = os.path.join(".streamlit", "secrets.toml")
@@ -416,8 +436,8 @@ def read(environ: dict[str, str] | None = None, secrets: dict[str, Any] | None =
     raw: dict[str, Any] = {}
     problems: list[str] = []
     for field in Settings.model_fields.values():
-        extra = field.json_schema_extra or {}
-        names = [extra["env"], *(k for k, v in DEPRECATED.items() if v == extra["env"])]  # type: ignore[index]
+        variable, section, key = _source(field)
+        names = [variable, *(k for k, v in DEPRECATED.items() if v == variable)]
         given = {n: env[n] for n in names if env.get(n, "").strip()}
         if len(set(given.values())) > 1:
             problems.append(
@@ -427,7 +447,6 @@ def read(environ: dict[str, str] | None = None, secrets: dict[str, Any] | None =
         if given:
             raw[names[0]] = next(iter(given.values()))
             continue
-        section, _, key = ".".join(extra.get("secrets", [])).partition(".")  # type: ignore[arg-type]
         if section and isinstance(secrets.get(section), dict) and key in secrets[section]:
             value = secrets[section][key]
             if value not in ("", None):
@@ -490,7 +509,7 @@ def _problem(error: Any, raw: dict[str, Any]) -> str:
     return f"{name} = {shown}：{why}"
 
 
-_FIELD_BY_ENV = {f.json_schema_extra["env"]: n for n, f in Settings.model_fields.items()}  # type: ignore[index]
+_FIELD_BY_ENV = {_source(f)[0]: n for n, f in Settings.model_fields.items()}
 _cached: tuple[Any, Settings] | None = None
 
 
@@ -531,9 +550,7 @@ def describe(found: Settings | None = None) -> list[tuple[str, str, str]]:
     secrets = _load_secrets(path)
     rows = []
     for name, field in Settings.model_fields.items():
-        extra = field.json_schema_extra or {}
-        variable = extra["env"]  # type: ignore[index]
-        section, key = (list(extra.get("secrets", [])) + ["", ""])[:2]  # type: ignore[arg-type]
+        variable, section, key = _source(field)
         if variable in env or any(env.get(old) for old, new in DEPRECATED.items() if new == variable):
             source = "environment"
         elif section and key in (secrets.get(section) or {}):

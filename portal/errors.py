@@ -107,10 +107,15 @@ class RowError:
 
 
 class ImportRejected(PortalError):
-    """An import with bad rows: nothing was written; ``errors`` names every bad row."""
+    """An import with bad rows: nothing was written; ``errors`` names every bad row, ``warnings``
+    what would have been accepted with a warning."""
 
-    def __init__(self, errors: list[RowError], message: str | None = None):
+    def __init__(
+        self, errors: list[RowError], message: str | None = None, *, warnings: list[RowError] | None = None
+    ):
         self.errors = errors
+        self.warnings = warnings or []
+        self.decoded: object = None  # the rows as the importer read them, when it has them (imports.Decoded)
         super().__init__(message or f"导入被拒绝：共 {len(errors)} 处错误，数据库未作任何修改。")
 
     def report(self) -> str:

@@ -106,8 +106,9 @@ def _active(db: Database, user_id: int) -> User | None:
     return user if user.is_active else None
 
 
-def user_for_token(db: Database, token: str) -> User | None:
-    """The user whose feed ``token`` opens, or None (unknown, reset, secret changed, account disabled)."""
+def user_for_token(db: Database, token: object) -> User | None:
+    """The user whose feed ``token`` (as the address gave it: anything) opens, or None (unknown,
+    reset, secret changed, account disabled)."""
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return None
     row = db.execute(
@@ -118,10 +119,10 @@ def user_for_token(db: Database, token: str) -> User | None:
     return _active(db, row[0])
 
 
-def is_legacy(db: Database, token: str) -> bool:
+def is_legacy(db: Database, token: object) -> bool:
     """Whether ``token`` is a genuine address of the earlier form, of an account still active."""
     found = _LEGACY.fullmatch(token) if isinstance(token, str) else None
-    if found is None:
+    if found is None or not isinstance(token, str):
         return False
     user_id = int(found.group(1))
     if not hmac.compare_digest(token, legacy_token(db, user_id)):
@@ -247,11 +248,11 @@ def bookings_ics(db: Database, user: User) -> bytes:
     return ical.calendar(events, FEEDS["bookings"], dates.now())
 
 
-def render(db: Database, user: User, name: str) -> bytes | None:
+def render(db: Database, user: User, name: str) -> bytes:
     if name == "duty":
         return duty_ics(db, user)
     if name == "roster":
         return roster_ics(db)
     if name == "bookings":
         return bookings_ics(db, user)
-    return None
+    raise KeyError(f"no feed named {name!r}")

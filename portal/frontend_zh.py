@@ -19,10 +19,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-# Found without importing Streamlit: the core stays UI-free.
-JS_DIR = (
-    Path(importlib.util.find_spec("streamlit").submodule_search_locations[0]) / "static" / "static" / "js"
-)
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lies, found without importing it: the core stays UI-free."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{name} is not installed")
+    return Path(spec.submodule_search_locations[0])
+
+
+JS_DIR = _package_dir("streamlit") / "static" / "static" / "js"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from sqlite_utils import Database
 
 from . import accounts, audit, dates, org, submissions, text
+from .account_notices import NewAccount
 from .db import write
 from .errors import ImportRejected, RowError, ValidationError
 from .tabular import Sheet, cell_text, check_text, read_sheet, split_list
@@ -59,11 +60,16 @@ class ImportReport:
     rows: int
     counts: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (account, initial password)
+    opened: list[NewAccount] = field(default_factory=list)  # new accounts with their initial passwords
     dry_run: bool = False
     warnings: list[RowError] = field(default_factory=list)
     repeated: bool = False  # the same confirm again: nothing was imported this time
     write_seconds: float = 0.0  # how long the final write transaction held the lock
+
+    @property
+    def secrets(self) -> list[tuple[str, str]]:
+        """(account, initial password) of each new account."""
+        return [(a.username, a.password) for a in self.opened]
 
     def summary(self) -> str:
         parts = [
@@ -152,6 +158,53 @@ def register(importer: Importer) -> Importer:
     return importer
 
 
+PREVIEW_FIRST = 10  # the file's first rows, as read, whatever they hold
+PREVIEW_FLAGGED = 100  # then the rows with an error or a warning, up to this many
+PREVIEW_CELL = 200  # characters of a cell shown
+
+
+@dataclass
+class DecodedRow:
+    row: int  # as the spreadsheet numbers it
+    cells: list[str]  # one per header column, as read
+    problems: list[str]  # "错误：…" / "提示：…", by column
+
+
+@dataclass
+class Decoded:
+    """What the file holds as the import read it, before anything is written: the encoding, the
+    header, the first rows and every row with an error or a warning — so that a file read in the
+    wrong encoding, or a column in the wrong place, is seen in the preview and not in the database."""
+
+    encoding: str
+    header: list[str]
+    rows: list[DecodedRow]
+    total: int  # data rows in the file
+    flagged: int  # rows with an error or a warning
+    flagged_shown: int
+
+
+def decoded(sheet: Sheet, errors: list[RowError], warnings: list[RowError]) -> Decoded:
+    said: dict[int, list[str]] = {}
+    for kind, found in (("错误", errors), ("提示", warnings)):
+        for e in found:
+            said.setdefault(e.row, []).append(f"{kind}：" + (f"“{e.column}”" if e.column else "") + e.reason)
+    flagged = [n for n, _ in sheet.rows if n in said]
+    wanted = {n for n, _ in sheet.rows[:PREVIEW_FIRST]} | set(flagged[:PREVIEW_FLAGGED])
+    return Decoded(
+        encoding=sheet.encoding,
+        header=list(sheet.header),
+        rows=[
+            DecodedRow(n, [c[:PREVIEW_CELL] for c in sheet.texts(row)], said.get(n, []))
+            for n, row in sheet.rows
+            if n in wanted
+        ],
+        total=len(sheet.rows),
+        flagged=len(flagged),
+        flagged_shown=min(len(flagged), PREVIEW_FLAGGED),
+    )
+
+
 @dataclass
 class Prepared:
     """A validated file, ready to write: the preview, and what ``commit`` applies."""
@@ -164,6 +217,7 @@ class Prepared:
     warnings: list[RowError]
     counts: Counter
     parked_at: str | None = None  # while parked (``park``): the file holding ``items``
+    decoded: Decoded | None = None  # the rows as read, for the preview
 
     def park(self) -> Prepared:
         """The same file with its parsed rows moved to a private temporary file: what the import page
@@ -234,7 +288,9 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
     sheet = read_sheet(filename, data)
     missing = [c.name for c in importer.columns if c.required and c.name not in sheet.header]
     if missing:
-        raise ImportRejected([RowError(1, m, "缺少必填列") for m in missing])
+        rejected = ImportRejected([RowError(1, m, "缺少必填列") for m in missing])
+        rejected.decoded = decoded(sheet, [], [])  # the header and rows as read show what is wrong
+        raise rejected
     if not sheet.rows:
         raise ImportRejected([RowError(2, "", "文件中没有数据行")])
     items, errors, warnings = importer.parse(db, sheet)
@@ -246,8 +302,8 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
             len(errors),
             extra={"kind": kind, "file": filename, "rows": len(sheet.rows), "errors": len(errors)},
         )
-        rejected = ImportRejected(_by_row(errors))
-        rejected.warnings = _by_row(warnings)
+        rejected = ImportRejected(_by_row(errors), warnings=_by_row(warnings))
+        rejected.decoded = decoded(sheet, errors, warnings)
         raise rejected
     return Prepared(
         kind=kind,
@@ -257,6 +313,7 @@ def prepare(db: Database, kind: str, filename: str, data: bytes) -> Prepared:
         items=items,
         warnings=_by_row(warnings),
         counts=importer.preview(db, items),
+        decoded=decoded(sheet, [], warnings),
     )
 
 
@@ -396,7 +453,8 @@ class UnitImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         for row, values in sheet.rows:
             name = _field(text.name, values.get("单位名称"), "单位名称", row, errors, 60)
             kind_text = check_text(values.get("单位类型"), "单位类型", row, errors, required=True)
@@ -416,7 +474,7 @@ class UnitImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             row = db.execute("SELECT kind, code FROM units WHERE name = ?", [item.name]).fetchone()
             if row is None:
@@ -467,7 +525,8 @@ class CadreImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         names: dict[str, tuple[str, int]] = {}
         units: dict = {}
         for row, v in sheet.rows:
@@ -516,7 +575,7 @@ class CadreImporter(Importer):
         return items, errors, []
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             person = org.person_by_staff_no(db, item.staff_no)
             post = None
@@ -529,7 +588,7 @@ class CadreImporter(Importer):
                     ),
                     None,
                 )
-            if post is None:
+            if person is None or post is None:
                 counts["created"] += 1
                 continue
             wanted_tags = sorted(set(item.tags) - {"school_leader", "middle_cadre", "cpc_member"})
@@ -584,6 +643,11 @@ class CadreImporter(Importer):
 # --- 账号 ----------------------------------------------------------------------------------
 
 
+def _opened(item: _AccountRow, password: str) -> NewAccount:
+    roles = "、".join(r.label for r in item.roles if r.role != "cadre")
+    return NewAccount(item.staff_no, item.name, password, roles)
+
+
 @dataclass
 class _AccountRow:
     row: int
@@ -611,8 +675,8 @@ def _json_list(values) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-# Initial passwords are random (12 characters of 62: 71 bits), so they need no memory-hard hash to
-# resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
+# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
 _INITIAL_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -634,7 +698,8 @@ class AccountImporter(Importer):
     ]
 
     def parse(self, db, sheet):
-        items, errors = [], []
+        items = []
+        errors: list[RowError] = []
         units: dict = {}
         for row, v in sheet.rows:
             staff_no = _field(text.code, v.get("工号"), "工号", row, errors)
@@ -709,7 +774,8 @@ class AccountImporter(Importer):
         )
         people = _ids_by(db, "people", "staff_no", (i.staff_no for i in fresh))
         db.conn.executemany(
-            "INSERT INTO users (username, person_id, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (username, person_id, display_name, password_hash, created_at, must_change_password) "
+            "VALUES (?, ?, ?, ?, ?, 1)",
             ((i.staff_no, people[i.staff_no], i.name, i.password_hash, now) for i in fresh),
         )
         users = _ids_by(db, "users", "username", (i.staff_no for i in fresh))
@@ -723,7 +789,7 @@ class AccountImporter(Importer):
             "user.create",
             (f"{i.staff_no} {[r.label for r in i.roles if r.role != 'cadre']}" for i in fresh),
         )
-        report.secrets.extend((i.staff_no, i.password) for i in fresh)
+        report.opened.extend(_opened(i, i.password) for i in fresh)
         report.counts["created"] += len(fresh)
         done = {i.staff_no for i in fresh}
         return [i for i in items if i.staff_no not in done]
@@ -752,8 +818,11 @@ class AccountImporter(Importer):
                 if password_hash is None:  # created by someone else since the preview: hash here
                     password = accounts.generate_password()
                     password_hash = accounts.hash_password(password)
-                db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, made.id])
-                report.secrets.append((item.staff_no, password))
+                db.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
+                    [password_hash, made.id],
+                )
+                report.opened.append(_opened(item, password))
                 report.counts["created"] += 1
                 continue
             state = self._state(db, item)
@@ -763,9 +832,9 @@ class AccountImporter(Importer):
             accounts.set_roles(db, user.id, explicit, actor_id)
             db.execute("UPDATE users SET person_id = ? WHERE id = ?", [person.id, user.id])
             report.counts["updated"] += 1
-        if report.secrets:
+        if report.opened:
             report.notes.append(
-                f"新建账号 {len(report.secrets)} 个，初始密码见下表，请妥善转交本人并提醒修改。"
+                f"新建账号 {len(report.opened)} 个：请下载账号清单和账号开通通知（只能下载一次），转交本人并提醒首次登录后修改密码。"
             )
 
 
@@ -795,7 +864,9 @@ class _Cadres:
         return hit[0]
 
 
-def _college(db: Database, code: str, name: str, cache: dict) -> tuple[str | None, str | None]:
+def _college(
+    db: Database, code: str, name: str, cache: dict[str, org.Unit | None]
+) -> tuple[str | None, str | None]:
     """(canonical code, the sheet's own code when it differs) of a 联系学院 target: the college's name,
     found by its 单位编码 or name in 对象编号, else by 对象名称."""
     for ref in (code, name):
@@ -829,8 +900,10 @@ class AssignmentImporter(Importer):
     def parse(self, db, sheet):
         from . import assignments
 
-        items, errors = [], []
-        cadres, units = _Cadres(db), {}
+        items = []
+        errors: list[RowError] = []
+        cadres = _Cadres(db)
+        units: dict[str, org.Unit | None] = {}
         keys = []
         for row, v in sheet.rows:
             staff_no = check_text(v.get("工号"), "工号", row, errors, required=True, max_len=30)
@@ -911,7 +984,7 @@ class AssignmentImporter(Importer):
         return found
 
     def preview(self, db, items):
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item, _, _ in items:
             row = db.execute(
                 "SELECT target_name, start_date, end_date FROM assignments WHERE cadre_id = ? AND kind = ? "
@@ -1007,7 +1080,9 @@ class ActivityImporter(Importer):
     def parse(self, db, sheet):
         from . import activities
 
-        items, errors, warnings = [], [], []
+        items = []
+        errors: list[RowError] = []
+        warnings: list[RowError] = []
         cadres = _Cadres(db)
         resolver = activities.TargetResolver(db)
         for row, v in sheet.rows:
@@ -1076,7 +1151,7 @@ class ActivityImporter(Importer):
 
     def preview(self, db, items):
         existing = self._existing(db, items)
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for item in items:
             old = existing.get(item.key)
             if old is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from . import dates
-from .db import open_db, write
+from .db import inserted_id, open_db, write
 
 log = logging.getLogger("portal.jobs")
 
@@ -42,7 +42,7 @@ def run(job: str) -> Iterator[Run]:
     in its own transactions is not undone by the record, nor the record by a failing block)."""
     with open_db() as db, write(db, housekeeping=True):
         cursor = db.execute("INSERT INTO job_runs (job, started_at) VALUES (?, ?)", [job, dates.stamp()])
-    current = Run(job, cursor.lastrowid or 0)
+    current = Run(job, inserted_id(cursor))
     log.info("%s started", job, extra={"job": job})
     try:
         yield current

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -180,8 +181,8 @@ def _deadline_tables(db: Database, since: dt.date, until: dt.date, on: dt.date) 
     hi = max(until, on) + dt.timedelta(days=longest * 3 + 60)
     cal = workdays.calendar(db, since, hi)
     # the working days after ``since``, in order: the n-th one after a day is a look-up, not a walk
-    working = [since + dt.timedelta(days=i) for i in range(1, (hi - since).days + 1)]
-    working = [d.isoformat() for d in working if cal.is_working(d)]
+    days = [since + dt.timedelta(days=i) for i in range(1, (hi - since).days + 1)]
+    working = [d.isoformat() for d in days if cal.is_working(d)]
 
     def after(day: dt.date, n: int) -> str:
         return day.isoformat() if n == 0 else working[bisect.bisect_right(working, day.isoformat()) + n - 1]
@@ -328,9 +329,9 @@ def reports(
              )
         {answer_sums}
     """
-    found: dict[str, dict[object, Figures]] = {g: {} for g in groups}
+    found: dict[str, dict[str | int | None, Figures]] = {g: {} for g in groups}
 
-    def figures(by: str, key: object) -> Figures:
+    def figures(by: str, key: str | int | None) -> Figures:
         if key not in found[by]:
             found[by][key] = Figures(key=key, label="")
         return found[by][key]
@@ -363,7 +364,7 @@ def reports(
         rows = list(found[by].values())
         for row in rows:
             row.label = labels.get(row.key, "")
-        rows.sort(key=lambda r, by=by: _order(by, r))
+        rows.sort(key=functools.partial(_order, by))
         total = Figures(key=None, label="合计")
         for row in rows:
             for name in _COUNT_FIELDS:

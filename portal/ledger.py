@@ -404,7 +404,7 @@ def export_xlsx(db: Database, ledger: Ledger) -> bytes:
         ws = sheets.add_sheet(wb, f"按{label}汇总", f"联系活动按{label}汇总", columns, span)
         for k, counter in table.items():
             ws.append([k, *(counter.get(s, 0) for s in ledger.systems), sum(counter.values())])
-        totals = Counter()
+        totals: Counter[str] = Counter()
         for counter in table.values():
             totals.update(counter)
         ws.append(["合计", *(totals.get(s, 0) for s in ledger.systems), sum(totals.values())])

@@ -241,8 +241,8 @@ def spec(path: str) -> PageSpec | None:
     return None
 
 
-def can_open(user: User | None, page: PageSpec | str) -> bool:
-    page = spec(page) if isinstance(page, str) else page
+def can_open(user: User | None, page_or_path: PageSpec | str) -> bool:
+    page = spec(page_or_path) if isinstance(page_or_path, str) else page_or_path
     if user is None or page is None:
         return False
     for role in user.roles:

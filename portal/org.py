@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import config, text
-from .db import write
+from .db import inserted_id, write
 from .errors import NotFound, ValidationError
 from .policy import policy
 
@@ -141,7 +141,7 @@ def save_unit(
                 "INSERT INTO units (name, kind, policy_name, code) VALUES (?, ?, ?, ?)",
                 [name, kind, policy_name, code],
             )
-            unit = Unit(id=cur.lastrowid, name=name, kind=kind, policy_name=policy_name, code=code)
+            unit = Unit(id=inserted_id(cur), name=name, kind=kind, policy_name=policy_name, code=code)
             return unit, "created"
         new_policy_name = policy_name if policy_name is not None else row[2]
         new_code = code if code is not None else row[3]
@@ -197,8 +197,8 @@ def save_person(
                 "INSERT INTO people (staff_no, name, unit_id, phone, kind, cpc_member) VALUES (?, ?, ?, ?, ?, ?)",
                 [staff_no, name, unit_id, phone or "", kind or "教职工", int(bool(cpc_member))],
             )
-            return get_person(db, cur.lastrowid), "created"
-        changes = {"name": name}
+            return get_person(db, inserted_id(cur)), "created"
+        changes: dict[str, object] = {"name": name}
         if unit_id is not None:
             changes["unit_id"] = unit_id
         if phone is not None:
@@ -210,7 +210,7 @@ def save_person(
         current = existing.model_dump()
         if all(current[k] == v for k, v in changes.items()):
             return existing, "unchanged"
-        db["people"].update(
+        db.table("people").update(
             existing.id, {k: int(v) if isinstance(v, bool) else v for k, v in changes.items()}
         )
         return get_person(db, existing.id), "updated"
@@ -313,10 +313,10 @@ def save_post(
             [person_id, unit_id, title],
         ).fetchone()
         if row is None:
-            post_id = (
-                db["cadre_posts"]
-                .insert({"person_id": person_id, "unit_id": unit_id, "title": title, **values})
-                .last_pk
+            post_id = inserted_id(
+                db.table("cadre_posts").insert(
+                    {"person_id": person_id, "unit_id": unit_id, "title": title, **values}
+                )
             )
             outcome = "created"
         else:
@@ -327,7 +327,7 @@ def save_post(
             same = (row[1], row[2], row[3], row[4]) == tuple(values.values()) and old_charges == charges
             if same:
                 return post_id, "unchanged"
-            db["cadre_posts"].update(post_id, values)
+            db.table("cadre_posts").update(post_id, values)
             outcome = "updated"
         db.execute("DELETE FROM post_charges WHERE post_id = ?", [post_id])
         for unit in charges:

@@ -296,9 +296,17 @@ def period_containing(db: Database, kind: str, day: dt.date) -> Period:
     raise ValidationError(f"未知的期间类型“{kind}”")
 
 
+# The years a period key may name: those of the API's dates (portal/api.py). Past them the calendar
+# overflows (the month after December 9999, a deadline after 31 December 9999).
+KEY_YEARS = range(1900, 3000)
+
+
 def period_from_key(db: Database, key: str) -> Period:
     """``2026-11`` month, ``2026`` year, ``2026-2027`` academic year, ``2026-2027-1`` semester."""
     key = (key or "").strip()
+    first = re.match(r"\d{4}", key)
+    if first is not None and int(first[0]) not in KEY_YEARS:
+        raise ValidationError(f"期间“{key[:30]}”超出范围（{KEY_YEARS.start}–{KEY_YEARS.stop - 1} 年）")
     if match := _SEMESTER_KEY.fullmatch(key):
         if int(match[2]) == int(match[1]) + 1:
             return semester_period(get_semester(db, key))

@@ -70,8 +70,8 @@ def collect(db: Database, user_id: int) -> list[Section]:
     """Every record the portal holds about the account ``user_id`` and its person."""
     user = get_user(db, user_id)
     account = db.execute(
-        "SELECT username, display_name, is_active, created_at, last_login_at, password_hash IS NOT NULL "
-        "FROM users WHERE id = ?",
+        "SELECT username, display_name, is_active, created_at, last_login_at, password_hash IS NOT NULL, "
+        "disabled_at FROM users WHERE id = ?",
         [user_id],
     ).fetchone()
     person = None
@@ -100,6 +100,7 @@ def collect(db: Database, user_id: int) -> list[Section]:
                 ("password", "本平台密码"),
                 ("created_at", "开通时间"),
                 ("last_login_at", "最近登录"),
+                ("disabled_at", "停用时间"),
             ],
             [
                 {
@@ -119,6 +120,7 @@ def collect(db: Database, user_id: int) -> list[Section]:
                     "password": "已设置（仅存其哈希值）" if account[5] else "无（统一身份认证登录）",
                     "created_at": _stamp(account[3]),
                     "last_login_at": _stamp(account[4]),
+                    "disabled_at": _stamp(account[6]),
                 }
             ],
             "账号、与之对应的人员信息（手机号完整显示：这是您本人的数据）。密码只保存其哈希值，无法导出。",
@@ -704,7 +706,7 @@ def correct(
         if current.person_id is not None:
             columns = {k: v for k, v in changes.items() if k in ("name", "phone", "kind", "unit_id")}
             if columns:
-                db["people"].update(current.person_id, columns)
+                db.table("people").update(current.person_id, columns)
         if "phone" in changes:
             said.append(f"手机号 {current.phone_masked or '无'} → {mask(str(changes['phone'])) or '无'}")
         if "kind" in changes:

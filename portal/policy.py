@@ -193,7 +193,9 @@ class Satisfaction(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rate_within: int = Field(default=10, ge=1, le=60)  # the raiser rates within N working days of the answer
+    rate_within: int = Field(
+        default=5, ge=1, le=60
+    )  # the raiser rates within N working days (never past followup_after)
     followup_after: int = Field(default=5, ge=0, le=60)  # unrated after N working days: the office's 回访
     on_unsatisfied: list[OnUnsatisfied] = Field(
         default=[OnUnsatisfied(times=1, action="reopen"), OnUnsatisfied(times=2, action="supervise")],
@@ -280,12 +282,13 @@ class Policy(BaseModel):
     def rule_problems(self, rule_set: RuleSet) -> list[str]:
         """What in a rule set does not fit this policy's vocabulary (systems, subtypes, tags, departments)."""
         problems: list[str] = []
-        ids = [r.id for r in [*rule_set.rules, *rule_set.institutional]]
+        every: list[Rule | InstitutionalRule] = [*rule_set.rules, *rule_set.institutional]
+        ids = [r.id for r in every]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             problems.append(f"规则编号重复：{'、'.join(dupes)}")
         systems = {s.name: s for s in self.systems}
-        for rule in [*rule_set.rules, *rule_set.institutional]:
+        for rule in every:
             system = systems.get(rule.system)
             if system is None:
                 problems.append(f"规则 {rule.id}：制度“{rule.system}”不存在")
@@ -313,7 +316,8 @@ class Policy(BaseModel):
         return RuleSet(rules=self.rules, institutional=self.institutional)
 
     def rule(self, rule_id: str) -> Rule | InstitutionalRule:
-        for r in [*self.rules, *self.institutional]:
+        every: list[Rule | InstitutionalRule] = [*self.rules, *self.institutional]
+        for r in every:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)

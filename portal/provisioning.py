@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import accounts, audit, dates, org, sso, text
+from . import accounts, audit, dates, org, sessions, sso, text
 from .accounts import Role, User
 from .db import get_setting, set_setting, write
 from .errors import AuthError, NotFound, ValidationError
@@ -152,10 +152,7 @@ def unlink(db: Database, staff_no: str, actor_id: int | None = None) -> None:
             raise NotFound(f"统一身份认证账号 {staff_no.strip()} 没有关联任何账号")
         db.execute("DELETE FROM sso_links WHERE staff_no = ?", [staff_no.strip()])
         # what the link opened ends with it (password sessions of the account stay)
-        db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND sso_key IS NOT NULL AND ended_at IS NULL",
-            [dates.stamp(), row[0]],
-        )
+        sessions.end_all(db, row[0], "unlinked", sso_only=True)
         audit.record(db, actor_id, "user.sso_unlink", f"{row[1]} ← {staff_no.strip()}")
 
 

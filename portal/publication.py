@@ -29,6 +29,7 @@ from . import audit, dates, scrub, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
+from .notify import events as notify_events
 
 CONSENT_LABEL = (
     "同意在隐去姓名、工号/学号、联系方式等个人信息后，公开本次反映事项及其答复（选填，可随时撤回）"
@@ -149,9 +150,9 @@ def record_consent(
         audit.record(db, user.id, "consent.give" if given else "consent.withdraw", what)
         if not given:
             affected = (
-                [r[0] for r in db.execute("SELECT id FROM cases WHERE booking_id = ?", [booking_id])]
-                if booking_id is not None
-                else [case_id]
+                [case_id]
+                if case_id is not None
+                else [r[0] for r in db.execute("SELECT id FROM cases WHERE booking_id = ?", [booking_id])]
             )
             for cid in affected:
                 _take_down(db, cid, user.id, WITHDRAWN_BY_RAISER)
@@ -160,7 +161,9 @@ def record_consent(
 def _in_force(db: Database, booking_id: int | None, case_id: int | None) -> bool:
     if case_id is not None:
         return consents(db, [case_id]).get(case_id, False)
-    return booking_consent(db, booking_id)  # type: ignore[arg-type]
+    if booking_id is not None:
+        return booking_consent(db, booking_id)
+    raise ValueError("a consent is about one booking or one case")
 
 
 def consents(db: Database, case_ids: list[int]) -> dict[int, bool]:
@@ -338,6 +341,7 @@ def publish(
         number = db.execute("SELECT number FROM cases WHERE id = ?", [case_id]).fetchone()[0]
         kept = f"；保留（经确认与个人无关）：{_describe(hits)}" if hits else ""
         audit.record(db, user.id, "publication.publish", f"{number}{kept}"[:500])
+        notify_events.published(db, case_id)
     return _get(db, case_id)
 
 

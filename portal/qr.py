@@ -12,19 +12,22 @@ from functools import lru_cache
 
 import segno
 
-_OPTIONS = {"error": "m", "micro": False, "mask": 0}
+
+def _code(data: str) -> segno.QRCode:
+    """Error correction level M, never a Micro QR code, the mask fixed (above)."""
+    return segno.make(data, error="m", micro=False, mask=0)
 
 
 @lru_cache(maxsize=512)
 def svg(data: str, scale: int = 4) -> str:
     """An SVG document of the code (dark modules on white, a quiet zone of 4 modules)."""
     out = io.BytesIO()
-    segno.make(data, **_OPTIONS).save(out, kind="svg", scale=scale, xmldecl=False, svgns=True, light="#fff")
+    _code(data).save(out, kind="svg", scale=scale, xmldecl=False, svgns=True, light="#fff")
     return out.getvalue().decode("utf-8")
 
 
 @lru_cache(maxsize=128)
 def png(data: str, scale: int = 6) -> bytes:
     out = io.BytesIO()
-    segno.make(data, **_OPTIONS).save(out, kind="png", scale=scale, light="#fff")
+    _code(data).save(out, kind="png", scale=scale, light="#fff")
     return out.getvalue()

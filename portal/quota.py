@@ -28,6 +28,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlite_utils import Database
 
@@ -42,7 +43,8 @@ STATUS_LABELS = {"met": "已完成", "in_progress": "进行中", "missed": "未�
 BEHIND_LABEL = "进度滞后"
 # One colour per state of a result, the same on every page, chart and sheet: green met, blue under
 # way, amber behind the pace, red missed, grey not assessed — (Streamlit colour name, hex).
-STATE_COLORS: dict[str, tuple[str, str]] = {
+Colour = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+STATE_COLORS: dict[str, tuple[Colour, str]] = {
     "已完成": ("green", "#21a366"),
     "进行中": ("blue", "#1c83e1"),
     BEHIND_LABEL: ("orange", "#f08c00"),
@@ -320,8 +322,8 @@ def _ordinal(day: str) -> int:
 def _held_days(posts: list[_Post], lo: str, hi: str) -> int:
     """Days of [lo, hi] during which any of the posts was held (overlaps counted once)."""
     if len(posts) == 1:  # the usual case
-        a, b = posts[0].overlap_days(lo, hi)
-        return _ordinal(b) - _ordinal(a) + 1
+        span = posts[0].overlap_days(lo, hi)
+        return _ordinal(span[1]) - _ordinal(span[0]) + 1 if span else 0
     spans = sorted(s for p in posts if (s := p.overlap_days(lo, hi)))
     total, cur_a, cur_b = 0, None, None
     for a, b in spans:
@@ -411,7 +413,7 @@ def _judge(
         targets = people.counterparts(rule, qualifying, person_id, hi)
         note = "" if targets else "没有需要谈话的对象"
     visits: dict[str, int] = defaultdict(int)
-    ids: set[int] = set()
+    visit_ids: set[int] = set()
     for day, subtype, code, n, aid in data.targets_between(person_id, rule.system, lo, hi):
         # a visit counts for a target only while it was assigned (history imports keep visits
         # made after an assignment ended: they count for count-type rules, not here)
@@ -422,10 +424,10 @@ def _judge(
         ):
             visits[code] += n
             if aid is not None:
-                ids.add(aid)
+                visit_ids.add(aid)
     covered = sum(1 for c in targets if visits.get(c, 0) >= rule.min)
     missing = [name for c, name in targets.items() if visits.get(c, 0) < rule.min]
-    return float(len(targets)), float(covered), sorted(ids), missing, note
+    return float(len(targets)), float(covered), sorted(visit_ids), missing, note
 
 
 def _status(rule: Rule, period: Period, on: dt.date, required: float, done: float) -> tuple[str, float]:
@@ -937,7 +939,7 @@ def _institutional(
         details = [] if ids else [f"{per.label}尚无{'、'.join(subtypes)}记录"]
         return _inst_result(rule, per, on, rule.min, float(len(ids)), details=details, activity_ids=ids)
     if rule.kind == "duty_days":
-        days = duty_wednesdays(db, per.start, per.end)
+        duty_days = duty_wednesdays(db, per.start, per.end)
         held: dict[str, int] = {}
         for d, aid in db.execute(
             f"SELECT date, id FROM activities WHERE voided_at IS NULL AND system = ? AND subtype IN ({marks}) "
@@ -945,17 +947,17 @@ def _institutional(
             [rule.system, *subtypes, lo, upto],
         ):
             held.setdefault(d, aid)
-        past = [d for d in days if d <= on]
-        missing = [d for d in past if d.isoformat() not in held]
+        past = [d for d in duty_days if d <= on]
+        not_held = [d for d in past if d.isoformat() not in held]
         warning = workdays.calendar_warning(db, per.start, per.end)
         return _inst_result(
             rule,
             per,
             on,
-            float(len(days)),
-            float(len(past) - len(missing)),
+            float(len(duty_days)),
+            float(len(past) - len(not_held)),
             expected=float(len(past)),
-            details=[f"{dates.format_date(d)}没有接待记录" for d in missing],
+            details=[f"{dates.format_date(d)}没有接待记录" for d in not_held],
             activity_ids=sorted(held[d.isoformat()] for d in past if d.isoformat() in held),
             warning=warning,
         )

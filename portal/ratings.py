@@ -2,7 +2,8 @@
 
 * The person who raised the case rates the latest answer — 满意 / 基本满意 / 不满意, with a comment
   (required for 不满意: the department must know what to do again) — within
-  ``satisfaction.rate_within`` working days of it (``rate``), on 我的诉求 or from the answer's message.
+  ``satisfaction.rate_within`` working days of it, never past the start of the 回访 (``rate``), on
+  我的诉求 or from the answer's message.
 * An answer left unrated ``satisfaction.followup_after`` working days (at once when the raiser has no
   account) awaits the responsible department's 回访 (``follow_up``: 电话 / 面谈 / 其他, the person's view
   as a rating, who made it and when), which counts as the rating. Never earlier: a department does not
@@ -26,7 +27,7 @@ from sqlite_utils import Database
 
 from . import cases, dates, text, workdays
 from .accounts import User
-from .db import write
+from .db import inserted_id, write
 from .errors import Conflict, PermissionDenied, ValidationError
 from .policy import RATING_LABELS, RATINGS, UNSATISFIED_ACTION_LABELS, policy
 
@@ -109,10 +110,18 @@ def _answer_day(case: cases.Case) -> dt.date | None:
     return dt.date.fromisoformat(case.answered_at[:10]) if case.answered_at else None
 
 
+def rating_days() -> int:
+    """The raiser's own window, in working days after the answer: ``rate_within``, but never past the day
+    the 回访 begins (``followup_after``) — a department must not rate its own answer (and so its own
+    满意率) while the person may still do so, nor take the rating out of his or her hands."""
+    sat = policy().satisfaction
+    return min(sat.rate_within, sat.followup_after)
+
+
 def rate_by(db: Database, case: cases.Case) -> dt.date | None:
     """The last day the raiser may rate the latest answer (None: not answered)."""
     day = _answer_day(case)
-    return None if day is None else workdays.due_date(db, day, policy().satisfaction.rate_within)
+    return None if day is None else workdays.due_date(db, day, rating_days())
 
 
 def followup_from(db: Database, case: cases.Case) -> dt.date | None:
@@ -246,7 +255,7 @@ def of_contacts(
         elif c.state not in ("answered", "closed"):
             state = "重新办理中"
         else:
-            state = "未评价" if c.raised_by is None or c.answered_at[:10] <= cutoff else "待评价"
+            state = "未评价" if c.raised_by is None or (c.answered_at or "")[:10] <= cutoff else "待评价"
         out.append(ContactRating(c, rating, n, state))
     out.sort(key=lambda r: (r.case.answered_at or "", r.case.number), reverse=True)
     return out
@@ -278,13 +287,15 @@ def rate(db: Database, case_id: int, rating: str, actor: User, comment: str = ""
             raise PermissionDenied("只有提出人本人可以评价答复")
         case = cases.get_case(db, case_id, actor)
         found = standing(db, case, actor)
-        _require_unrated(found)
-        if dates.today() > found.rate_by:
+        answer = _require_unrated(found)
+        rate_by = found.rate_by
+        assert rate_by is not None  # an answer standing unrated has its window
+        if dates.today() > rate_by:
             raise Conflict(
-                f"答复后 {policy().satisfaction.rate_within} 个工作日内（至 "
-                f"{dates.format_date(found.rate_by, weekday=False)}）可以评价，现已超过期限；办理部门会回访您"
+                f"答复后 {rating_days()} 个工作日内（至 "
+                f"{dates.format_date(rate_by, weekday=False)}）可以评价，现已超过期限；办理部门会回访您"
             )
-        return _record(db, row, found.answer, rating, comment, actor.id, via="raiser")
+        return _record(db, row, answer, rating, comment, actor.id, via="raiser")
 
 
 def follow_up(
@@ -313,18 +324,18 @@ def follow_up(
             raise PermissionDenied(f"只有{row['responsible_dept']}的工作人员或系统管理员可以记录回访")
         case = cases.get_case(db, case_id, actor)
         found = standing(db, case, actor)
-        _require_unrated(found)
+        answer = _require_unrated(found)
         if not found.followup_due():
             raise Conflict(
                 f"提出人可在答复后 {policy().satisfaction.followup_after} 个工作日内自行评价，"
                 f"{dates.format_date(found.followup_from, weekday=False)} 起仍未评价的再回访"
             )
-        if held_on > dates.today() or held_on.isoformat() < found.answer.at[:10]:
+        if held_on > dates.today() or held_on.isoformat() < answer.at[:10]:
             raise ValidationError("回访日期须在答复之后、今天或以前")
         return _record(
             db,
             row,
-            found.answer,
+            answer,
             rating,
             comment,
             actor.id,
@@ -335,13 +346,15 @@ def follow_up(
         )
 
 
-def _require_unrated(found: Standing) -> None:
+def _require_unrated(found: Standing) -> cases.Answer:
+    """The latest answer, if it stands unrated (else Conflict, saying why)."""
     if found.answer is None:
         raise Conflict("此件还没有答复，答复后才能评价")
     if found.rating is not None:
         raise Conflict(f"此次答复已评价：{found.rating.summary}")
     if not found.standing_answer:
         raise Conflict("此件正在重新办理，再次答复后才能评价")
+    return found.answer
 
 
 def _record(
@@ -363,7 +376,7 @@ def _record(
     case_id = row["id"]
     step = "rated" if via == "raiser" else "followed_up"
     words = RATING_LABELS[rating] + (f"：{comment}" if comment else "")
-    if via == "followup":
+    if via == "followup" and method is not None:  # follow_up checked the method
         words = (
             f"{METHOD_LABELS[method]}回访（{caller}，{dates.format_date(held_at, weekday=False)}）：{words}"
         )
@@ -414,11 +427,13 @@ def _record(
                     f"第 {times} 次不满意，转{supervisor}督办，{row['responsible_dept']}重新办理",
                 )
                 outcome = "supervised"
-    rid = db.execute(
-        "INSERT INTO case_ratings (case_id, answer_id, rating, comment, via, method, caller, held_at, outcome, "
-        "user_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [case_id, answer.id, rating, comment, via, method, caller, held_at, outcome, actor_id, at],
-    ).lastrowid
+    rid = inserted_id(
+        db.execute(
+            "INSERT INTO case_ratings (case_id, answer_id, rating, comment, via, method, caller, held_at, outcome, "
+            "user_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, answer.id, rating, comment, via, method, caller, held_at, outcome, actor_id, at],
+        )
+    )
     found = next(db.query("SELECT *, '' AS user_name FROM case_ratings WHERE id = ?", [rid]))
     return Rating(**found)
 

@@ -353,10 +353,10 @@ def export_forms(
             # when the caller asked for them
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            sink = target if target is not None else io.BytesIO()
+            sink: Path | io.BytesIO = target if target is not None else io.BytesIO()
             with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:  # .docx are zips already
                 for path in [*written, *pdfs]:
                     z.write(path, path.name)
-            if target is None:
-                result.data = sink.getvalue()  # type: ignore[union-attr]
+            if isinstance(sink, io.BytesIO):
+                result.data = sink.getvalue()
     return result

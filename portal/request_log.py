@@ -28,14 +28,19 @@ from .db import open_db
 
 log = logging.getLogger("portal.request")
 
-_FEED_TOKEN = re.compile(r"^/feeds/[^/]+/")
+_FEED_NAME = re.compile(r"^/feeds/+[^/]+/([A-Za-z]+\.ics)$")
 _USER_SECONDS = 60.0  # a session's user is looked up once a minute per cookie, not per request
 _USERS_KEPT = 4096
 
 
 def shown_path(path: str) -> str:
-    """The path as logged: a feed's token hidden, at most 300 characters."""
-    return _FEED_TOKEN.sub("/feeds/…/", path)[:300]
+    """The path as logged, at most 300 characters. Under ``/feeds/`` only the feed's file name is kept
+    (``/feeds/…/roster.ics``): whatever else a request put there may be a token, however the path
+    was cut (no file name, a doubled slash, a tail)."""
+    if path.startswith("/feeds/"):
+        found = _FEED_NAME.match(path)
+        return f"/feeds/…/{found[1]}" if found else "/feeds/…"
+    return path[:300]
 
 
 class RequestLog:

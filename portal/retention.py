@@ -77,7 +77,9 @@ class Outcome:
 
 def _known(db: Database, user_id: int | None, *extra: str) -> scrub.Known:
     """What identifies the account's person: name, 工号/学号, account name, telephone, unit."""
-    names, numbers, units = set(extra), set(), set()
+    names: set[str] = set(extra)
+    numbers: set[str] = set()
+    units: set[str] = set()
     if user_id is not None:
         row = db.execute(
             "SELECT u.username, u.display_name, p.name, p.staff_no, p.phone, un.name FROM users u "
@@ -110,7 +112,7 @@ def _bookings(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
             fields = {"phone": "", "description": "", "subject": scrub.scrub(row[2], known).text}
             if table == "bookings":
                 fields.update(cancel_reason="", answer=scrub.scrub(row[3] or "", known).text)
-            db[table].update(row[0], fields)
+            db.table(table).update(row[0], fields)
         count += len(rows)
     db.execute(
         "DELETE FROM booking_links WHERE booking_id IN (SELECT id FROM bookings WHERE date < ?)", [day]
@@ -128,7 +130,7 @@ def _cases(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
     ).fetchall()
     for case_id, raised_by, raiser_name, content in rows:
         known = _known(db, raised_by, raiser_name)
-        db["cases"].update(
+        db.table("cases").update(
             case_id, {"raised_by": None, "raiser_name": "", "content": scrub.scrub(content, known).text}
         )
     return len(rows)

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticError
 from sqlite_utils import Database
 
 from . import audit, dates, text
-from .db import write
+from .db import inserted_id, write
 from .errors import ValidationError
 from .policy import RuleSet, policy
 
@@ -40,7 +40,7 @@ class StoredRuleSet:
 
     @property
     def label(self) -> str:
-        if self.id is None:
+        if self.id is None or self.effective_from is None:  # a stored revision has both
             return "内置规则（policy.toml）"
         return f"修订 #{self.id}（{self.effective_from.isoformat()} 起施行）"
 
@@ -102,8 +102,8 @@ def save_rule_set(
             [effective_from.isoformat(), content, note, dates.stamp(), actor_id],
         )
 
-        audit.record(db, actor_id, "rules.load", f"#{cur.lastrowid} {effective_from.isoformat()}")
-    return _stored(db, cur.lastrowid)
+        audit.record(db, actor_id, "rules.load", f"#{inserted_id(cur)} {effective_from.isoformat()}")
+    return _stored(db, inserted_id(cur))
 
 
 def withdraw_rule_set(db: Database, rule_set_id: int, today: dt.date, actor_id: int | None = None) -> None:

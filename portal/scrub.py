@@ -3,16 +3,19 @@
 ``scrub(text, known)`` returns the text with each of these replaced by a neutral word, and the list
 of what it hid (``Hit``: the kind and the text found):
 
-* telephone numbers — mainland mobiles however written (``+86 138-1234-5678``, full-width digits),
-  landlines with an area code, and numbers after 电话/手机/分机/联系方式 (campus extensions);
-* e-mail addresses, 身份证号, QQ and 微信 accounts after their label;
-* 工号/学号 and other account numbers after their label, and any run of seven or more digits
-  (a student number, a staff number, an unlabelled telephone number);
+* telephone numbers — mainland mobiles however written (``+86 138-1234-5678``, ``(138)1234.5678``,
+  ``1 3 8 …``, full-width digits, digits written out: 一三八…, 幺三八…), landlines with an area code,
+  and the whole number after 电话/手机/分机/联系方式 (campus extensions), whatever separates its digits;
+* e-mail addresses (``＠`` and ``。`` too), 身份证号 (full-width, split), QQ and 微信 accounts after their label;
+* 工号/学号 and other account numbers after their label (``学号是 2021 110 123``, written out), and any
+  run of seven or more digits, or of seven written-out digits (a student number, a staff number, an
+  unlabelled telephone number);
 * grade and class (``2023级``, ``3班``), dormitory buildings and rooms (``5号楼302室``);
 * names: the people of the case (``known.names``: the raiser, the visitor, the cadre, the handlers),
   everyone the portal knows whose name has three characters or more (``known.everyone``: two-character
-  names are ordinary words too often — 文明, 高明), a surname before a title (张老师 → 某老师), and the
-  name after 我叫/姓名;
+  names are ordinary words too often — 文明, 高明), also written with spaces (王 芳) or with the dot
+  of a name of several parts typed another way or left out (阿依努尔•吐尔逊, 阿依努尔吐尔逊, and
+  阿依努尔 alone), a surname before a title (张老师 → 某老师), and the name after 我叫/姓名;
 * the units that would point at the person (``known.units``: the raiser's own), and their numbers
   (``known.numbers``: 工号, telephone number, account name) wherever they appear.
 
@@ -58,43 +61,65 @@ _TITLES = (
 )
 _CN = r"[\u4e00-\u9fff]"
 _D = r"\d"  # any decimal digit, full-width included (str patterns are Unicode)
+# a digit as people also write it out: 一三八…, 二〇二三…, 幺 (how 1 is read out on the telephone)
+_N = r"[\d〇零一二三四五六七八九幺]"
+_NUMERALS = "〇零一二三四五六七八九幺"
+# what people put between the digits of one number: spaces, dashes, dots, brackets
+_SEP = r"[\s\-－—.．·()（）]{1,2}"
 
 # (kind, pattern, replacement); applied in this order, each on what the ones before left
 _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "（邮箱已隐去）"),
+    (
+        "email",
+        re.compile(
+            r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s*[@＠]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+"
+            r"(?:\s*[.．。]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+)*"
+        ),
+        "（邮箱已隐去）",
+    ),
     (
         "id_card",
-        re.compile(r"(?<!\d)\d{6}(?:19|20|１９|２０)\d{9}[\dXx](?!\d)"),
+        re.compile(r"(?<!\d)\d{6}[\s\-－]?(?:19|20|１９|２０)\d{6}[\s\-－]?\d{3}[\dXxＸｘ](?![\dA-Za-z])"),
         "（证件号已隐去）",
     ),
     (
         "account",
-        re.compile(r"(?i)(QQ|微信|wechat|vx|weixin)(号|账号)?\s*[:：]?\s*[A-Za-z0-9_\-]{5,30}"),
+        re.compile(r"(?i)(QQ|微\s*信|wechat|vx|weixin)(号|账号)?\s*[:：]?\s*[A-Za-z0-9_\-]{5,30}"),
         r"\1\2（已隐去）",
     ),
     (
         "phone",
+        # a mainland mobile however written: +86, full-width or written-out digits, any separators
         re.compile(
-            rf"(?<!{_D})(?:\+?(?:86|８６)[\s\-－]?)?[1１][3-9３-９]{_D}(?:[\s\-－]?{_D}){{8}}(?!{_D})"
+            rf"(?<!{_N})(?:\+?(?:86|８６)[\s\-－]?)?[(（]?[1１一幺](?:{_SEP})?[3-9３-９三四五六七八九]"
+            rf"(?:(?:{_SEP})?{_N}){{9}}(?!{_N})"
         ),
         "（电话已隐去）",
     ),
-    ("phone", re.compile(rf"(?<!{_D})[0０]{_D}{{2,3}}[\s\-－]?{_D}{{7,8}}(?!{_D})"), "（电话已隐去）"),
     (
         "phone",
+        re.compile(rf"(?<!{_D})[(（]?[0０]{_D}{{2,3}}[)）]?[\s\-－]?{_D}{{3,4}}[\s\-－]?{_D}{{4}}(?!{_D})"),
+        "（电话已隐去）",
+    ),
+    (
+        "phone",
+        # after its label, the whole number: every digit up to the end of the number, whatever stands between
         re.compile(
-            rf"(电话|手机|分机|座机|联系方式|联系电话|(?i:tel))(号码?)?\s*[:：]?\s*{_D}(?:[\s\-－]?{_D}){{2,7}}"
+            rf"(电话|手机|分机|座机|联系方式|联系电话|(?i:tel))(号码?)?\s*(?:[:：是为]\s*)?"
+            rf"[(（]?{_N}(?:(?:{_SEP})?{_N}){{2,19}}"
         ),
         r"\1\2（已隐去）",
     ),
     (
         "number",
         re.compile(
-            r"(工号|学号|职工号|教工号|考生号|证号|账号|编号)\s*[:：]?\s*[A-Za-z]{0,3}\d[A-Za-z0-9]{3,19}"
+            r"(工号|学号|职工号|教工号|考生号|证号|账号|编号)\s*(?:[:：是为]\s*)?(?:[A-Za-z]{1,3}[\s\-－]?)?"
+            rf"{_N}(?:[A-Za-z]|[\s\-－]?{_N}){{3,19}}"
         ),
         r"\1（已隐去）",
     ),
     ("number", re.compile(rf"(?<!{_D}){_D}{{7,}}(?!{_D})"), "（编号已隐去）"),
+    ("number", re.compile(rf"(?<![{_NUMERALS}])[{_NUMERALS}]{{7,}}(?![{_NUMERALS}])"), "（编号已隐去）"),
     ("class", re.compile(r"(?:\d{2,4}|[零〇一二三四五六七八九]{2,4})\s*级"), "某级"),
     ("class", re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*班(?![车次级长])"), "某班"),
     ("room", re.compile(r"\d{1,3}\s*(号楼|栋|幢|号公寓)"), r"某\1"),
@@ -187,6 +212,46 @@ def _alternation(words: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in chosen))
 
 
+# What may stand between the characters of a written name: spaces (王 芳) and the dot of names such as
+# 阿依努尔·吐尔逊, however it is typed (· • ・ ‧ ･ ．), or left out.
+_NAME_GAP = re.compile(r"(?<=[\u3400-\u9fff])[\s·•・‧∙⋅･.．]+(?=[\u3400-\u9fff])")
+_NAME_DOTS = re.compile(r"[\s·•・‧∙⋅･.．]+")
+
+
+@lru_cache(maxsize=8)
+def _name_forms(names: frozenset[str], shortest: int) -> frozenset[str]:
+    """The names as they are looked for (``_sub_names``: without their gaps), of ``shortest``
+    characters or more; a name of several parts (阿依努尔·吐尔逊) also by each part of three characters
+    or more, which is how its bearer is called (阿依努尔同学)."""
+    forms: set[str] = set()
+    for name in names:
+        parts = [p for p in _NAME_DOTS.split(name.strip()) if p]
+        whole = "".join(parts)
+        if len(whole) >= shortest:
+            forms.add(whole)
+        if len(parts) > 1:
+            forms.update(p for p in parts if len(p) >= max(3, shortest))
+    return frozenset(forms)
+
+
+def _sub_names(pattern: re.Pattern[str], text: str, hits: list[Hit]) -> str:
+    """Replace each name ``pattern`` finds with 某某, also where spaces or a dot stand between its
+    characters (王 芳, 阿依努尔 • 吐尔逊): names are looked for in the text without those gaps, and
+    each one found is replaced in the text as written."""
+    kept: list[int] = []  # the position in ``text`` of each character of the gapless text
+    start = 0
+    for gap in _NAME_GAP.finditer(text):
+        kept.extend(range(start, gap.start()))
+        start = gap.end()
+    kept.extend(range(start, len(text)))
+    gapless = "".join(text[i] for i in kept) if len(kept) < len(text) else text
+    spans = [(kept[m.start()], kept[m.end() - 1] + 1) for m in pattern.finditer(gapless)]
+    hits.extend(Hit("name", text[begin:end]) for begin, end in spans)
+    for begin, end in reversed(spans):
+        text = text[:begin] + "某某" + text[end:]
+    return text
+
+
 def _unit_word(unit: str) -> str:
     return "某学院" if unit.endswith("学院") else "某单位"
 
@@ -217,12 +282,9 @@ def scrub(text: str, known: Known | None = None) -> Result:
     units = _alternation(frozenset(u.strip() for u in known.units if len(u.strip()) >= 2))
     if units is not None:
         text = sub("unit", units, lambda m: _unit_word(m.group(0)), text)
-    names = frozenset(n.strip() for n in known.names if len(n.strip()) >= 2) | frozenset(
-        n for n in known.everyone if len(n) >= 3
-    )
-    pattern = _alternation(names)
-    if pattern is not None:
-        text = sub("name", pattern, "某某", text)
+    names_pattern = _alternation(_name_forms(frozenset(known.names), 2) | _name_forms(known.everyone, 3))
+    if names_pattern is not None:
+        text = _sub_names(names_pattern, text, hits)
     text = sub("name", _CALLED, lambda m: m.group(1) + "某某", text)
     text = sub_titled(text, hits)
     return Result(text, hits)

@@ -6,7 +6,7 @@ match — 食 as well as 食堂 or 食堂卫生 (the trigram tokenizer cannot fi
 characters). Latin words, numbers and codes (C-CS, 2026-0221, 工号) are tokens as usual.
 
 Writes to activities and cases only note the changed rows (triggers → ``search_queue``, see the
-migration in db.py); ``refresh`` indexes them, and ``search`` refreshes first, so results are
+migration in migrations.py); ``refresh`` indexes them, and ``search`` refreshes first, so results are
 never stale and no write path has to remember the index.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import activities, cases, states
+from . import activities, cases, links, states
 from .accounts import User
 from .db import write
 from .errors import ValidationError
@@ -114,15 +114,27 @@ def rebuild(db: Database) -> int:
 # --- searching ------------------------------------------------------------------------------
 
 
+KIND_LABELS = {"case": "意见建议", "activity": "联系活动"}
+SNIPPET_WIDTH = 120  # characters around the first match: a sentence or two, not a fragment
+
+
 @dataclass(frozen=True)
 class Hit:
     kind: str  # activity / case
     id: int
     date: str  # the activity's date, the case's contact date
-    title: str  # 听课 · 张三 / 2026-0221 · 学工部
+    title: str  # 2026-0221 / 听课（思政课听课）· 张三
     state: str  # 已作废 for a voided activity, the case's state label
     snippet: str  # the matching text around the first term, plain
     ref: str  # a number or an id a user can quote
+    link: links.Link  # what opens it for this viewer
+    marks: tuple[tuple[str, bool], ...] = ()  # ``snippet`` in pieces, True for a piece the query matched
+    where: str = ""  # which part of it matched: 意见建议, 答复, 开展情况 …
+    about: str = ""  # a line of context: who answers a case, whose activity it is
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
 
 
 @dataclass
@@ -134,7 +146,41 @@ class Results:
     case_total: int = 0
 
 
-def snippet(text: str, query: str, width: int = 40) -> str:
+def _terms(query: str) -> list[str]:
+    return [t for t in query.split() if any(ch.isalnum() for ch in t)]
+
+
+def marked(text: str, query: str, width: int = SNIPPET_WIDTH) -> tuple[tuple[str, bool], ...]:
+    """About ``width`` characters of ``text`` around the first query term found in it, in pieces:
+    (text, True) for each occurrence of any term, (text, False) between them. Plain text: the page
+    decides how to show a match (it escapes the pieces first)."""
+    window = snippet(text, query, width)
+    terms = sorted({t.lower() for t in _terms(query)}, key=len, reverse=True)
+    if not terms:
+        return ((window, False),) if window else ()
+    found = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for hit in found.finditer(window):
+        if hit.start() > at:
+            pieces.append((window[at : hit.start()], False))
+        pieces.append((hit.group(), True))
+        at = hit.end()
+    if at < len(window):
+        pieces.append((window[at:], False))
+    return tuple(pieces)
+
+
+def _best(fields: list[tuple[str, str]], query: str) -> tuple[str, str]:
+    """(label, text) of the first field holding a query term; else the first that is not empty."""
+    terms = [t.lower() for t in _terms(query)]
+    for label, value in fields:
+        if value and any(t in " ".join(value.split()).lower() for t in terms):
+            return label, value
+    return next(((label, value) for label, value in fields if value), ("", ""))
+
+
+def snippet(text: str, query: str, width: int = SNIPPET_WIDTH) -> str:
     """About ``width`` characters of ``text`` around the first query term found in it."""
     flat = " ".join(text.split())
     lower = flat.lower()
@@ -206,21 +252,11 @@ def search(
             params,
             limit,
         )
-        results.activities = [
-            Hit(
-                kind="activity",
-                id=r[0],
-                date=r[1],
-                title=f"{r[2]}（{r[3]}）· {r[4]}",
-                state=states.activity_label(bool(r[5])),
-                snippet=snippet(" ".join(x for x in (r[6], r[7], r[8], r[9], r[4]) if x), query),
-                ref=f"活动 #{r[0]}",
-            )
-            for r in rows
-        ]
-    where, params = (None, [])
+        results.activities = [_activity_hit(r, query) for r in rows]
+    case_where: str | None = None
+    case_params: list = []
     if "case" in kinds:  # every case the viewer may see, withdrawn ones too unless states are named
-        where, params = cases.filter_clause(
+        case_where, case_params = cases.filter_clause(
             viewer,
             scope="all",
             states=case_states,
@@ -229,27 +265,63 @@ def search(
             since=since,
             until=until,
         )
-    if where is not None:
+    if case_where is not None:
         results.case_total, rows = _matches(
             db,
-            "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, c.raiser_name",
+            "SELECT c.id, c.contact_date, c.number, c.responsible_dept, c.state, c.content, c.answer, "
+            "c.raiser_name, c.raised_by, c.cadre_id, c.supervisor",
             "search_index s JOIN cases c ON c.id = s.rowid / 2 AND s.rowid % 2 = 1",
             "c.contact_date DESC, c.id DESC",
             expression,
-            where,
-            params,
+            case_where,
+            case_params,
             limit,
         )
-        results.cases = [
-            Hit(
-                kind="case",
-                id=r[0],
-                date=r[1],
-                title=f"{r[2]} · {r[3]}",
-                state=states.case_label(r[4]),
-                snippet=snippet(" ".join(x for x in (r[5], r[6], r[7]) if x), query),
-                ref=r[2],
-            )
-            for r in rows
-        ]
+        results.cases = [_case_hit(r, query, viewer) for r in rows]
     return results
+
+
+def _activity_hit(r: tuple, query: str) -> Hit:
+    activity_id, day, system, subtype, cadre, voided, counterpart, content, opinions, followup = r
+    where, text = _best(
+        [("开展情况", content), ("意见建议", opinions), ("落实情况", followup), ("联系对象", counterpart)],
+        query,
+    )
+    marks = marked(text, query)
+    return Hit(
+        kind="activity",
+        id=activity_id,
+        date=day,
+        title=f"{system}（{subtype}）· {cadre}",
+        state=states.activity_label(bool(voided)),
+        snippet="".join(piece for piece, _ in marks),
+        ref=f"活动 #{activity_id}",
+        link=links.activity(activity_id),
+        marks=marks,
+        where=where,
+        about=f"联系对象：{counterpart}" if counterpart and where != "联系对象" else "",
+    )
+
+
+def _case_hit(r: tuple, query: str, viewer: User) -> Hit:
+    case_id, day, number, dept, state, content, answer, raiser, raised_by, cadre_id, supervisor = r
+    where, text = _best([("意见建议", content), ("答复", answer or "")], query)
+    marks = marked(text, query)
+    row = {"responsible_dept": dept, "supervisor": supervisor, "cadre_id": cadre_id, "raised_by": raised_by}
+    handles = cases.can_handle(viewer, row) or cases.supervises(viewer, row)
+    own_contact = viewer.person_id is not None and cadre_id == viewer.person_id
+    # the raiser reads it on 我的诉求; whoever handles it, supervises it or whose contact raised it, on 意见建议办理
+    raiser_only = raised_by == viewer.id and not (handles or own_contact)
+    return Hit(
+        kind="case",
+        id=case_id,
+        date=day,
+        title=number,  # its words are the snippet below it
+        state=states.case_label(state),
+        snippet="".join(piece for piece, _ in marks),
+        ref=number,
+        link=links.case(number, raiser=raiser_only),
+        marks=marks,
+        where=where,
+        about="　".join(filter(None, [f"{dept}负责", f"提出人：{raiser}" if raiser else ""])),
+    )

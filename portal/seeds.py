@@ -1,6 +1,6 @@
 """The reference data every database starts with, each part seeded by the module that owns it.
 
-``db.py`` knows the schema only. ``portal init``, ``portal serve`` (before the first request)
+``migrations.py`` knows the schema only. ``portal init``, ``portal serve`` (before the first request)
 and ``portal demo`` run ``seed(db)``; it is idempotent and adds only what is missing.
 """
 

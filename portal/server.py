@@ -215,8 +215,11 @@ class SessionGate:
         if start is None:
             return
         served = bytes(body)
-        if start["status"] == 200 and not downloads.may_fetch(user_id, served):
-            await PlainTextResponse("无权下载此文件。", status_code=403)(scope, receive, send)
+        if start["status"] == 200 and not downloads.may_fetch(user_id, served, serving=not head):
+            refusal = (
+                "此文件只能下载一次，已经下载过。" if downloads.spent(user_id, served) else "无权下载此文件。"
+            )
+            await PlainTextResponse(refusal, status_code=403)(scope, receive, send)
             return
         await send(start)
         await send({"type": "http.response.body", "body": b"" if head else served})
@@ -516,7 +519,7 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
-def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
+def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
 

@@ -31,7 +31,7 @@ from sqlite_utils import Database
 
 from . import audit, config, dates
 from .accounts import User, get_user
-from .db import get_setting, open_db, write
+from .db import kept_setting, open_db, write
 from .errors import PortalError
 
 log = logging.getLogger("portal")
@@ -58,15 +58,7 @@ def secret_key(db: Database) -> str:
     configured = config.settings().secret_key
     if configured is not None:
         return configured.get_secret_value()
-    key = get_setting(db, "secret_key")
-    if key is None:
-        with write(db, housekeeping=True):
-            db.execute(
-                "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)",
-                [secrets.token_urlsafe(48)],
-            )
-        key = get_setting(db, "secret_key")
-    return key  # type: ignore[return-value]
+    return kept_setting(db, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 def start(db: Database, user_id: int, sso_key: str | None = None) -> tuple[str, str]:
@@ -128,7 +120,7 @@ def end_identity(db: Database, sso_key: str) -> bool:
     """Single logout: end the live session opened by this identity; False if there is none."""
     with write(db, housekeeping=True):
         cur = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE sso_key = ? AND ended_at IS NULL",
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'single_logout' WHERE sso_key = ? AND ended_at IS NULL",
             [dates.stamp(), sso_key],
         )
     return cur.rowcount > 0
@@ -288,7 +280,8 @@ def claim(db: Database, claim_token: str | None) -> str | None:
 
 
 def end(db: Database, session_id: str | None = None, cookie: str | None = None) -> None:
-    """Log out: end the session known by id or by cookie (audited as ``logout``)."""
+    """Log out: end the session known by id or by cookie (audited as ``logout``; another window of the
+    session is then told 已在其他地方退出登录)."""
     if cookie and not session_id:
         live = resume_from_cookie(db, cookie)
         session_id = live[0] if live else None
@@ -296,7 +289,8 @@ def end(db: Database, session_id: str | None = None, cookie: str | None = None) 
         return
     with write(db, housekeeping=True):
         ended = db.execute(
-            "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [dates.stamp(), session_id]
+            "UPDATE sessions SET ended_at = ?, ended_reason = 'logout' WHERE id = ? AND ended_at IS NULL",
+            [dates.stamp(), session_id],
         ).rowcount
         if ended:
             user_id, key = db.execute(
@@ -306,27 +300,88 @@ def end(db: Database, session_id: str | None = None, cookie: str | None = None) 
             audit.record(db, user_id, "logout", how.get((key or "").split(":", 1)[0], "密码登录"))
 
 
-def why_ended(db: Database, session_id: str) -> tuple[int, str] | None:
-    """(user id, why) for a session that ended by itself — idle too long, past its maximum age, its
-    account disabled — or None (still live, gone, or ended by a logout already audited)."""
+# Why a session ended, as the login page says it (sessions.ended_reason; the two a session reaches by
+# itself are worked out from its timestamps).
+ENDED = {
+    "logout": "您已在其他地方退出登录，请重新登录。",
+    "password_changed": "密码已更改，请用新密码重新登录。",
+    "password_reset": "管理员已重置您的密码，请用新密码登录。",
+    "disabled": "账号已停用，请联系管理员。",
+    "single_logout": "您已在统一身份认证退出（在其他系统中退出），请重新登录。",
+    "unlinked": "统一身份认证关联已解除，请联系管理员。",
+}
+
+
+def _by_itself(reason: str) -> str:
+    limits = config.settings()
+    if reason == "idle":
+        return f"会话已超时（{limits.session_idle // 60} 分钟无操作），请重新登录。"
+    return f"登录已超过最长登录时间（{limits.session_max_age // 60} 分钟），请重新登录。"
+
+
+def end_all(db: Database, user_id: int, reason: str, keep: str | None = None, sso_only: bool = False) -> int:
+    """End every live session of an account (but ``keep``), for ``reason`` (a key of ``ENDED``); inside
+    the caller's transaction. Returns how many ended."""
+    if reason not in ENDED:
+        raise ValueError(reason)
+    return db.execute(
+        "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE user_id = ? AND ended_at IS NULL "
+        f"AND id IS NOT ?{' AND sso_key IS NOT NULL' if sso_only else ''}",
+        [dates.stamp(), reason, user_id, keep],
+    ).rowcount
+
+
+def settle(db: Database, session_id: str) -> str | None:
+    """Why a session that is no longer live ended: a key of ``ENDED``, ``idle`` or ``expired`` (None:
+    still live, or unknown). A session that ended by itself — idle too long, past its maximum age —
+    is marked ended here and audited (``session.end``), once."""
     row = db.execute(
-        "SELECT s.user_id, s.created_at, s.last_seen, s.ended_at, u.is_active "
+        "SELECT s.user_id, s.created_at, s.last_seen, s.ended_at, s.ended_reason, u.is_active "
         "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
         [session_id],
     ).fetchone()
-    if row is None or row[3] is not None:
+    if row is None:
         return None
-    if not row[4]:
-        return row[0], "账号已停用"
-    now, limits = dates.now(), config.settings()
-    with _seen_lock:
-        noted = _seen.get((_db_file(db), session_id))
-    last_seen = max(dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(noted or row[2]))
-    if (now - dt.datetime.fromisoformat(row[1])).total_seconds() > limits.session_max_age:
-        return row[0], f"超过最长登录时间（{limits.session_max_age // 60} 分钟）"
-    if (now - last_seen).total_seconds() > limits.session_idle:
-        return row[0], f"闲置超时（{limits.session_idle // 60} 分钟无操作）"
-    return None
+    if row[3] is not None:
+        return row[4] or "logout"
+    if not row[5]:
+        reason, detail = "disabled", "账号已停用"
+    else:
+        now, limits = dates.now(), config.settings()
+        with _seen_lock:
+            noted = _seen.get((_db_file(db), session_id))
+        last_seen = max(dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(noted or row[2]))
+        if (now - dt.datetime.fromisoformat(row[1])).total_seconds() > limits.session_max_age:
+            reason, detail = "expired", f"超过最长登录时间（{limits.session_max_age // 60} 分钟）"
+        elif (now - last_seen).total_seconds() > limits.session_idle:
+            reason, detail = "idle", f"闲置超时（{limits.session_idle // 60} 分钟无操作）"
+        else:
+            return None
+    with write(db, housekeeping=True):
+        if db.execute(
+            "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
+            [dates.stamp(), reason, session_id],
+        ).rowcount:
+            audit.record(db, row[0], "session.end", detail)
+    return reason
+
+
+def ended_notice(db: Database, session_id: str | None = None, cookie: str | None = None) -> str | None:
+    """What the login page says about a session that has ended (known by id, or by the browser's
+    cookie after a reload): 会话已超时, 已在其他地方退出登录, 密码已更改 … None: nothing to say."""
+    if session_id is None and cookie:
+        try:
+            token = TimestampSigner(secret_key(db)).unsign(cookie).decode()
+        except BadSignature:
+            return None
+        row = db.execute("SELECT id FROM sessions WHERE token_hash = ?", [_digest(token)]).fetchone()
+        if row is None:  # purged long after it ended
+            return _by_itself("expired")
+        session_id = row[0]
+    reason = settle(db, session_id) if session_id else None
+    if reason is None:
+        return None
+    return ENDED.get(reason) or _by_itself(reason)
 
 
 def username_for_cookie(db: Database, cookie: str | None) -> str:

@@ -16,15 +16,18 @@ nothing, and no apostrophe is added (that would change the user's text).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
-from typing import IO
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
+from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.dimensions import DimensionHolder
 
 from . import text
 
@@ -36,7 +39,7 @@ _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 # Named styles: a cell given a named style shares one style record; the data rows' kinds
 # (``台账逾期`` red, ``台账提醒`` amber) are named styles too.
-STYLES = {
+STYLES: dict[str, dict[str, Any]] = {
     "台账标题": {
         "font": Font(bold=True, size=14),
         "alignment": Alignment(horizontal="center", vertical="center"),
@@ -71,7 +74,9 @@ def safe_cell(value: object) -> object:
         return value
     value = text.xml_safe(value)
     if value.startswith("="):
-        cell = Cell(None, value=value)  # ws.append adopts a Cell as it is
+        # a cell of no sheet yet: ws.append adopts it, setting its sheet, row and column
+        # (types-openpyxl types the sheet as required; openpyxl takes None)
+        cell = Cell(None, row=1, column=1, value=value)  # type: ignore[arg-type]
         cell.data_type = "s"
         return cell
     return value
@@ -91,34 +96,36 @@ class _Cell(Cell):
     the error message with the cell's repr; a cheap repr keeps that from costing ~30 % of the export."""
 
     __slots__ = ("_sid",)
+    _value: object  # openpyxl's slot behind ``value``, set directly for plain text and numbers
 
     def __repr__(self) -> str:
         return "<台账单元格>"
 
     def fix_style(self) -> None:
         """Look the style up once: the cell keeps its style for every row it is reused in."""
-        self._sid = Cell.style_id.fget(self)
+        self._sid = super().style_id
 
     @property
     def style_id(self) -> int:
         return self._sid
 
     def put(self, value: object) -> None:
-        kind = type(value)
-        if kind is str:
+        if type(value) is str:
             self._value, self.data_type = text.xml_safe(value), "s"  # always text, never a formula
-        elif kind is int or kind is float or value is None:
+        elif type(value) is int or type(value) is float or value is None:
             self._value, self.data_type = value, "n"
         else:
             if isinstance(value, Cell):  # from safe_cell
                 value = value.value
-            self.value = value  # dates, booleans…: openpyxl may give a date its number format
+            # dates, booleans, Decimal…: openpyxl converts them (a date gets its number format)
+            # and refuses any other type itself (ValueError: Cannot convert … to Excel)
+            self.value = value  # type: ignore[assignment]
             if isinstance(value, str):
                 self.data_type = "s"
             self.fix_style()
 
 
-class _Row(list):
+class _Row(list[_Cell]):
     """A row of ready ``_Cell`` objects (see ``_StreamedWorksheet``)."""
 
 
@@ -127,9 +134,17 @@ class _StreamedWorksheet(WriteOnlyWorksheet):
     value-by-value conversion ``ws.append`` does (it tries each cell as a plain value first,
     fails, then builds a fresh cell after every styled one) — a third of the export's time."""
 
+    # Set by Worksheet._setup, which the write-only worksheet borrows; types-openpyxl leaves them out.
+    column_dimensions: DimensionHolder
+    row_dimensions: DimensionHolder
+    merged_cells: MultiCellRange
+    conditional_formatting: ConditionalFormattingList
+
     def _values_to_row(self, values, row_idx):  # noqa: ANN001, ANN202 - openpyxl's signature
         if type(values) is not _Row:
-            yield from super()._values_to_row(values, row_idx)
+            # openpyxl's private generator of a row's cells, absent from types-openpyxl (the pin
+            # on openpyxl's minor version guards it)
+            yield from super()._values_to_row(values, row_idx)  # type: ignore[misc]
             return
         for cell in values:
             cell.row = row_idx
@@ -145,13 +160,13 @@ def _style(wb: Workbook, name: str) -> str:
 class Sheet:
     """One 台账 sheet being written: rows go below the header with ``append``."""
 
-    def __init__(self, wb: Workbook, ws: WriteOnlyWorksheet, width: int, header: int) -> None:
+    def __init__(self, wb: Workbook, ws: _StreamedWorksheet, width: int, header: int) -> None:
         self.wb, self.ws, self.width, self.header = wb, ws, width, header
         self.rows = 0  # data rows appended so far
         # one styled cell per (kind, column, number format), reused row after row: the
         # write-only worksheet writes each cell out before it takes the next value
         self._cells: dict[tuple[str, int, str | None], _Cell] = {}
-        self._rows: dict[tuple[str, int], list[_Cell]] = {}
+        self._rows: dict[tuple[str, int], _Row] = {}
 
     @property
     def title(self) -> str:
@@ -169,7 +184,7 @@ class Sheet:
             self._cells[key] = cell
         return cell
 
-    def _plain_row(self, kind: str, n: int) -> list[_Cell]:
+    def _plain_row(self, kind: str, n: int) -> _Row:
         """The cells of a row of ``kind`` without number formats, ``n`` (≥ width) wide."""
         cells = self._rows.get((kind, n))
         if cells is None:
@@ -209,12 +224,13 @@ def add_sheet(
     wb: Workbook,
     name: str,
     title: str,
-    columns: list[tuple[str, float]],
+    columns: Sequence[tuple[str, float]],
     subtitle: str = "",
 ) -> Sheet:
     """A new sheet with the 台账 layout; data rows go below with ``Sheet.append``."""
     ws = _StreamedWorksheet(parent=wb, title=sheet_title(name))
-    wb._add_sheet(ws)  # what wb.create_sheet does, with our worksheet class
+    # what wb.create_sheet does, with our worksheet class (a private method types-openpyxl leaves out)
+    wb._add_sheet(ws)  # type: ignore[attr-defined]
     width = max(1, len(columns))
     last = get_column_letter(width)
     # layout first: the write-only sheet writes columns and panes before the first row
@@ -248,7 +264,7 @@ def new_workbook() -> Workbook:
 
 
 def workbook_sheet(
-    name: str, title: str, columns: list[tuple[str, float]], subtitle: str = ""
+    name: str, title: str, columns: Sequence[tuple[str, float]], subtitle: str = ""
 ) -> tuple[Workbook, Sheet]:
     wb = new_workbook()
     return wb, add_sheet(wb, name, title, columns, subtitle)

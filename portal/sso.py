@@ -70,9 +70,8 @@ class CasSettings:
     name_attribute: str = "cn"
     kind_attribute: str = ""
     timeout: float = 10.0
-    logout_from: tuple[
-        str, ...
-    ] = ()  # addresses or networks single logout may come from; empty: the CAS host's
+    # the networks (an address is a /32 or /128) single logout may come from; empty: the CAS host's
+    logout_from: tuple[config.Network, ...] = ()
 
     def client(self) -> cassyy.CASClient:
         return cassyy.CASClient.from_base_url(

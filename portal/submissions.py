@@ -33,6 +33,13 @@ class Outcome:
     result: Any
     created: bool
 
+    @property
+    def made_id(self) -> int:
+        """The id of the one object a form of this kind creates (a booking, an activity)."""
+        if self.object_id is None:
+            raise ValueError("this submission created no object")
+        return self.object_id
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(18)

@@ -31,7 +31,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import config
@@ -60,6 +60,11 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 class Sheet:
     header: list[str]
     rows: list[tuple[int, Row]]  # (spreadsheet row number, {column: value})
+    encoding: str = ""  # how the file was read: UTF-8, GB18030（含 GBK）, UTF-16, Excel 工作簿
+
+    def texts(self, row: Row) -> list[str]:
+        """A row's cells as the preview shows them (dates ISO), one per header column."""
+        return [cell_text(row.get(h)) if h else "" for h in self.header]
 
 
 class Row(Mapping):
@@ -119,14 +124,17 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
         limit = config.settings().max_upload_bytes / 1024 / 1024
         raise _refuse(f"文件过大（{len(data) / 1024 / 1024:.1f} MB，上限 {limit:g} MB）", "文件过大")
     if name.endswith(".xlsx"):
-        table = _read_xlsx(data)
+        table, encoding = _read_xlsx(data), "Excel 工作簿（.xlsx）"
     elif name.endswith((".csv", ".txt", ".tsv")):
-        table = _read_text(data)
+        text, encoding = decode(data)
+        table = _read_text(text)
     else:
         raise _refuse(
             "只接受 .csv、.txt 或 .xlsx 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）", "文件类型不受支持"
         )
-    return _sheet(table)
+    sheet = _sheet(table)
+    sheet.encoding = encoding
+    return sheet
 
 
 def _sheet(table: Iterator[tuple[int, list[object]]]) -> Sheet:
@@ -162,6 +170,19 @@ def _sheet(table: Iterator[tuple[int, list[object]]]) -> Sheet:
 
 def decode_text(data: bytes) -> str:
     """The text of an uploaded text file: BOM first, then strict UTF-8, then strict GB18030."""
+    return decode(data)[0]
+
+
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "gb18030": "GB18030（含 GBK）",
+}
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, the name of the encoding it was read in) of an uploaded text file (``decode_text``)."""
     for bom, encoding in (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -169,11 +190,11 @@ def decode_text(data: bytes) -> str:
     ):
         if data.startswith(bom):
             try:
-                return data[len(bom) :].decode(encoding)
+                return data[len(bom) :].decode(encoding), ENCODING_NAMES[encoding]
             except UnicodeDecodeError:
                 raise _refuse(f"文件开头标明为 {encoding.upper()} 编码，但内容无法按此编码读取") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), ENCODING_NAMES["utf-8"]
     except UnicodeDecodeError as exc:
         # UTF-8 with a few damaged bytes would often still "decode" as GB18030, as mojibake: when
         # most of its Chinese reads as UTF-8, it is a damaged UTF-8 file, not a GBK one
@@ -184,7 +205,7 @@ def decode_text(data: bytes) -> str:
                 f"文件是 UTF-8 编码，但第 {line} 行有损坏的字节（已尝试 {ENCODINGS_TRIED}）；请检查该行后重新保存"
             ) from None
     try:
-        return data.decode("gb18030")
+        return data.decode("gb18030"), ENCODING_NAMES["gb18030"]
     except UnicodeDecodeError:
         pass
     raise _refuse(
@@ -192,8 +213,7 @@ def decode_text(data: bytes) -> str:
     )
 
 
-def _read_text(data: bytes) -> Iterator[tuple[int, list[object]]]:
-    text = decode_text(data)
+def _read_text(text: str) -> Iterator[tuple[int, list[object]]]:
     if "\x00" in text:
         raise _refuse("文件含有二进制内容，不是文本 CSV")
     first = text.split("\n", 1)[0]
@@ -311,7 +331,12 @@ def _feed(archive: zipfile.ZipFile, name: str, target: _Target) -> Iterator[None
 
     _no_dtd(archive, name)
     parser = etree.XMLParser(
-        target=target, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        # lxml-stubs types a target's arguments as str | bytes; lxml gives an XML target str
+        target=target,  # type: ignore[arg-type]
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
     )
     with archive.open(name) as fh:
         while chunk := fh.read(_CHUNK):
@@ -583,14 +608,15 @@ class _Sheet(_Target):
         elif tag == _T:
             self._text = None
         elif tag == _C and self._cell is not None:
-            self._store()
+            if self._values is not None:  # always: a cell is read only inside its row
+                self._store(self._cell, self._values)
             self._cell = None
         elif tag == _ROW and self._values is not None:
             self.rows.append((self.number, self._values))
             self._values = None
 
-    def _store(self) -> None:
-        col, kind, style = self._cell
+    def _store(self, cell: tuple[int, str, int], values: list[object]) -> None:
+        col, kind, style = cell
         if col >= MAX_COLUMNS:
             return
         raw = self._value
@@ -610,7 +636,6 @@ class _Sheet(_Target):
             value = _number(raw)
             if style in self.dates:
                 value = _excel_date(value, self.date1904)
-        values = self._values
         if col >= len(values):
             values.extend([None] * (col + 1 - len(values)))
         values[col] = value
@@ -642,19 +667,22 @@ def check_text(
     return text
 
 
-def write_xlsx_template(columns: list[str], example: list[object] | None = None) -> bytes:
+def write_xlsx_template(columns: Sequence[str], example: Sequence[object] | None = None) -> bytes:
     """A template users download and fill: the header row, and one example row when given."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
-    ws.append(columns)
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
+    ws.append(list(columns))
     if example:
         ws.append([str(v) for v in example])
         for cell in ws[2]:
             cell.data_type = "s"  # text as typed: 工号 keeps leading zeros, dates stay as written
     for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(12, len(col) * 3)
+        ws.column_dimensions[get_column_letter(i)].width = max(12, len(col) * 3)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

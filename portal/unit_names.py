@@ -50,8 +50,8 @@ def resolve(db: Database) -> dict[str, Mapping]:
     """Every policy unit name → the unit carrying it here (``unit_id`` None: none)."""
     pol = policy()
     units = list(db.execute("SELECT id, name, policy_name FROM units ORDER BY id"))
-    by_name = {name: (uid, name) for uid, name, _ in units}
-    by_policy = {}
+    by_name: dict[str, tuple[int, str]] = {name: (uid, name) for uid, name, _ in units}
+    by_policy: dict[str, tuple[int, str]] = {}
     for uid, name, pname in units:
         if pname:
             by_policy.setdefault(pname, (uid, name))

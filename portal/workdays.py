@@ -23,7 +23,7 @@ the year being loaded; days not listed follow Monday–Friday. Loading replaces 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -324,6 +324,7 @@ def load_year(
     passes ``data`` with its ``filename`` (and any ``source``, ignored). ``year`` None: the
     year of the dates in the file. All-or-nothing.
     """
+    numbered: Sequence[tuple[int, Mapping[str, object]]]
     if data is not None:
         sheet = tabular.read_sheet(filename or "upload.csv", data)
         numbered = sheet.rows

@@ -58,7 +58,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 class _ReadOnce:
-    """An installed distribution whose name and metadata are read from disk once."""
+    """An installed distribution whose name, metadata and file list are read from disk once."""
 
     def __init__(self, dist: importlib.metadata.Distribution) -> None:
         self._dist = dist
@@ -70,6 +70,10 @@ class _ReadOnce:
     @functools.cached_property
     def name(self) -> str:
         return self._dist.name
+
+    @functools.cached_property
+    def files(self):
+        return self._dist.files
 
     def __getattr__(self, attr: str):
         return getattr(self._dist, attr)
@@ -88,7 +92,8 @@ def _distributions_read_once(**kwargs):
 
 
 # Every AppTest looks for Streamlit components in the metadata of every installed distribution
-# (≈0.2 s, parsing ~100 METADATA files), and the pages tier makes some 700 AppTests. Nothing is
+# and the file lists of the likely ones (≈0.2 s, parsing ~100 METADATA files and Streamlit's RECORD
+# of thousands of lines), and the pages tier makes some 700 AppTests. Nothing is
 # installed during a test run: the list and each one's metadata are read once per process.
 importlib.metadata.distributions = _distributions_read_once
 

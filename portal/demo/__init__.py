@@ -8,7 +8,8 @@ made. Only the CLI and the tests use this package: the domain modules never impo
 * ``contacts`` — contact assignments, the departments' lists, a year of contact activities;
 * ``reception`` — the duty roster, bookings and the reception days held;
 * ``cases`` — the cases opened above, moved along as departments handled them;
-* ``publications`` — consents to publish answers, the answers 党办/校办 published (答复公开).
+* ``publications`` — consents to publish answers, the answers 党办/校办 published (答复公开);
+* ``desk`` — the departments' 常用答复 (answer templates).
 
 Every demo account's password is ``DEMO_PASSWORD``.
 """
@@ -22,7 +23,7 @@ from sqlite_utils import Database
 
 from ..accounts import hash_password
 from ..db import write
-from . import calendar, cases, contacts, people, publications, reception
+from . import calendar, cases, contacts, desk, people, publications, reception
 from .context import DemoContext
 from .people import DEMO_PASSWORD, DEPARTMENT_ACCOUNTS
 
@@ -36,6 +37,7 @@ STEPS: list[Callable[[Database, DemoContext], str]] = [
     reception.build,
     cases.build,
     publications.build,
+    desk.build,
 ]
 
 

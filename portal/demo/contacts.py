@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -171,7 +172,9 @@ def build(db: Database, ctx) -> str:
         "AND id NOT IN (SELECT person_id FROM cadre_posts) ORDER BY id"
     ):
         staff_by_unit.setdefault(r["unit_id"], []).append(r)
-    talents, reps, branches = {}, [], {}
+    talents: dict[int, list[dict]] = {}
+    reps: list[dict] = []
+    branches: dict[int, list[tuple[str, str]]] = {}
     for college in colleges:
         short = college["name"].removesuffix("学院")
         staff = staff_by_unit.get(college["id"], [])
@@ -227,7 +230,7 @@ def build(db: Database, ctx) -> str:
                 "note": note,
             }
         )
-    db["contact_targets"].insert_all(targets, batch_size=500)
+    db.table("contact_targets").insert_all(targets, batch_size=500)
 
     # --- assignments --------------------------------------------------------------------
     assignments: list[dict] = []
@@ -326,7 +329,7 @@ def build(db: Database, ctx) -> str:
         if key not in seen:
             seen.add(key)
             unique.append(a)
-    db["assignments"].insert_all(unique, batch_size=500)
+    db.table("assignments").insert_all(unique, batch_size=500)
     by_cadre: dict[int, list[dict]] = {}
     for a in unique:
         by_cadre.setdefault(a["cadre_id"], []).append(a)
@@ -347,7 +350,7 @@ def build(db: Database, ctx) -> str:
         return min(d, today)
 
     def log(
-        c: _Cadre, system: str, subtype: str, day: dt.date, codes: list[str] = (), hours: float = 0
+        c: _Cadre, system: str, subtype: str, day: dt.date, codes: Sequence[str] = (), hours: float = 0
     ) -> None:
         kind = activities.TARGET_KINDS.get((system, subtype))
         names = []
@@ -513,7 +516,7 @@ def build(db: Database, ctx) -> str:
             for i in range(0, len(team), 3):
                 if rng.random() < c.pace:
                     log(c, "谈心谈话", "谈心谈话", day_between(*year), team[i : i + 3])
-    db["activities"].insert_all(rows, batch_size=1000)
+    db.table("activities").insert_all(rows, batch_size=1000)
     db.conn.executemany("INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", targets_rows)
     codes_of: dict[int, list[str]] = {}
     for activity_id, code in targets_rows:

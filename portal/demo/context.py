@@ -5,6 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from sqlite_utils import Database
+
+from .. import accounts
+
 
 class StaffNumbers:
     """The next 工号/学号 of each kind of person."""
@@ -35,3 +39,11 @@ class DemoContext:
     leaders: list[int] = field(default_factory=list)  # person ids, in LEADERS order
     cadres: list[int] = field(default_factory=list)  # every cadre's person id
     visitors: list[int] = field(default_factory=list)  # user ids of staff and students
+
+
+def account(db: Database, username: str) -> accounts.User:
+    """A demo account an earlier step made (the accounts step makes every named one)."""
+    user = accounts.find_user(db, username)
+    if user is None:
+        raise LookupError(f"the demo has no account {username!r}")
+    return user

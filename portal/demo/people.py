@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 
 from sqlite_utils import Database
 
 from .. import dates
+from ..db import inserted_id
 from .context import DemoContext
 
 DEMO_PASSWORD = "demo1234"
@@ -115,18 +117,17 @@ def org(db: Database, ctx: DemoContext) -> str:
     colleges = list(COLLEGES)
     for k in range(2, ctx.scale + 1):
         colleges += [f"{c[:-2]}（{k}分院）学院" for c in COLLEGES]
-    db["units"].insert({"name": LEADERSHIP_UNIT, "kind": "department", "policy_name": None})
+    db.table("units").insert({"name": LEADERSHIP_UNIT, "kind": "department", "policy_name": None})
     for name in colleges:
-        db["units"].insert({"name": name, "kind": "college", "policy_name": None})
+        db.table("units").insert({"name": name, "kind": "college", "policy_name": None})
     for name, policy_name, _ in DEPARTMENTS:
-        db["units"].insert({"name": name, "kind": "department", "policy_name": policy_name})
+        db.table("units").insert({"name": name, "kind": "department", "policy_name": policy_name})
     ctx.units = {r["name"]: r["id"] for r in db.query("SELECT id, name FROM units")}
     start = "2020-09-01"
 
     def person(kind: str, unit: str, cpc: bool, person_kind: str = "教职工") -> int:
-        return (
-            db["people"]
-            .insert(
+        return inserted_id(
+            db.table("people").insert(
                 {
                     "staff_no": ids.take(kind),
                     "name": _name(rng),
@@ -136,15 +137,13 @@ def org(db: Database, ctx: DemoContext) -> str:
                     "cpc_member": int(cpc),
                 }
             )
-            .last_pk
         )
 
     def post(
-        person_id: int, unit: str, title: str, level: str, tags: list[str], charges: list[str] = ()
+        person_id: int, unit: str, title: str, level: str, tags: list[str], charges: Sequence[str] = ()
     ) -> None:
-        post_id = (
-            db["cadre_posts"]
-            .insert(
+        post_id = inserted_id(
+            db.table("cadre_posts").insert(
                 {
                     "person_id": person_id,
                     "unit_id": ctx.units[unit],
@@ -155,14 +154,13 @@ def org(db: Database, ctx: DemoContext) -> str:
                     "end_date": None,
                 }
             )
-            .last_pk
         )
         for charge in charges:
-            db["post_charges"].insert({"post_id": post_id, "unit_id": ctx.units[charge]})
+            db.table("post_charges").insert({"post_id": post_id, "unit_id": ctx.units[charge]})
         ctx.cadres.append(person_id)
 
     # leaders: their charge also covers some colleges, round robin
-    college_share = {i: [] for i in range(len(LEADERS))}
+    college_share: dict[int, list[str]] = {i: [] for i in range(len(LEADERS))}
     for i, college in enumerate(colleges):
         college_share[i % len(LEADERS)].append(college)
     for i, (title, tags, charges) in enumerate(LEADERS):
@@ -214,23 +212,22 @@ def accounts(db: Database, ctx: DemoContext) -> str:
     users: list[dict] = []
 
     def account(username: str, name: str, person_id: int | None) -> int:
-        return (
-            db["users"]
-            .insert(
+        return inserted_id(
+            db.table("users").insert(
                 {
                     "username": username,
                     "person_id": person_id,
                     "display_name": name,
                     "password_hash": ctx.password_hash,
+                    "demo_password": 1,  # the published demo password: warned about until changed
                     "is_active": 1,
                     "created_at": now,
                 }
             )
-            .last_pk
         )
 
     def role(user_id: int, role_name: str, department: str = "") -> None:
-        db["user_roles"].insert({"user_id": user_id, "role": role_name, "department": department})
+        db.table("user_roles").insert({"user_id": user_id, "role": role_name, "department": department})
 
     role(account("admin", "系统管理员", None), "admin")
     for dept, username in DEPARTMENT_ACCOUNTS.items():
@@ -273,7 +270,7 @@ def accounts(db: Database, ctx: DemoContext) -> str:
                 "cpc_member": 1,
             }
         )
-    db["people"].insert_all(people, batch_size=500)
+    db.table("people").insert_all(people, batch_size=500)
     rows = db.query(
         "SELECT id, staff_no, name FROM people WHERE kind IN ('教职工', '学生') "
         "AND id NOT IN (SELECT person_id FROM cadre_posts)"
@@ -285,11 +282,12 @@ def accounts(db: Database, ctx: DemoContext) -> str:
                 "person_id": r["id"],
                 "display_name": r["name"],
                 "password_hash": ctx.password_hash,
+                "demo_password": 1,
                 "is_active": 1,
                 "created_at": now,
             }
         )
-    db["users"].insert_all(users, batch_size=500)
+    db.table("users").insert_all(users, batch_size=500)
     db.execute(
         "INSERT INTO user_roles (user_id, role, department) SELECT id, 'visitor', '' FROM users "
         "WHERE id NOT IN (SELECT user_id FROM user_roles)"

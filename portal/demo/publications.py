@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from .. import accounts, publication
+from .context import account
 from .people import DEPARTMENT_ACCOUNTS
 
 CONSENTING = 6  # of the answered cases raised by visitors, this many raisers consent
@@ -20,8 +21,8 @@ def build(db: Database, ctx) -> str:
         "WHERE state IN ('answered', 'closed') AND raised_by IS NOT NULL ORDER BY id LIMIT ?",
         [CONSENTING],
     ).fetchall()
-    editors = {d: accounts.find_user(db, DEPARTMENT_ACCOUNTS[d]) for d in ("党办", "校办")}
-    made = []
+    editors = {d: account(db, DEPARTMENT_ACCOUNTS[d]) for d in ("党办", "校办")}
+    made: list[tuple[accounts.User, int]] = []
     for n, (case_id, raised_by, booking_id, dept) in enumerate(rows):
         raiser = accounts.get_user(db, raised_by)
         if booking_id is not None and n % 2 == 0:  # ticked on the booking form

@@ -23,6 +23,7 @@ from .. import accounts, dates, periods
 from ..errors import PortalError
 from ..reception import bookings, day, roster, waitlist
 from ..reception.template import load_template
+from .context import account
 
 # Demo visitors whose accounts the README names: they have something to see in 我的预约.
 NAMED_VISITORS = ["2023000001", "30000001"]
@@ -69,7 +70,7 @@ def build(db: Database, ctx) -> str:
     tpl = load_template(db)
     sem = periods.semester_containing(db, today)
     plan = roster.plan_semester(db, sem.key, None)
-    staff = accounts.find_user(db, "dangban")
+    staff = account(db, "dangban")
     named = [u.id for u in (accounts.find_user(db, n) for n in NAMED_VISITORS) if u is not None]
     pool = [uid for uid in ctx.visitors if uid not in named]
     users: dict[int, accounts.User] = {}

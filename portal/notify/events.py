@@ -4,6 +4,8 @@
 * ``duty_change(db, day, action, old_leader, new_leader)`` — after a row of ``duty_changes``: the
   leaders concerned (roster published or changed) and, when a day is cancelled or its leader or
   place changes, everyone holding a booking that day;
+* ``published(db, case_id)`` — the raiser, when the answer he or she consented to publish is published
+  (答复公开), with where to withdraw;
 * ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened, transferred or
   reopened goes to its department's staff, an answer to the person who raised it (else the cadre), with
   the link where he rates it; a case sent to 督办 to the supervising department, its 督办意见 back to
@@ -312,4 +314,25 @@ def case_event(db: Database, case_id: int, action: str) -> None:
             links.case(c["number"], raiser=bool(raiser)),
         ),
         key=key,
+    )
+
+
+def published(db: Database, case_id: int) -> None:
+    """The raiser is told that the answer he or she consented to publish is public now, and where to
+    withdraw the consent (which takes it down at once)."""
+    row = db.execute("SELECT number, raised_by FROM cases WHERE id = ?", [case_id]).fetchone()
+    if row is None or row[1] is None:
+        return
+    number, raiser = row
+    emit(
+        db,
+        "case.published",
+        [raiser],
+        message(
+            f"【答复公开】{number} 的答复已公开",
+            f"按您的同意，意见建议（编号 {number}）的问题和答复已在“答复公开”栏目公开，您的姓名、编号、联系方式等"
+            "个人信息已隐去。如需撤回同意，请登录在“我的诉求”取消勾选，已公开的内容会立即撤下。",
+            links.case(number, raiser=True),
+        ),
+        key=f"case.published:{case_id}:{dates.stamp()}",
     )

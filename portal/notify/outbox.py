@@ -56,6 +56,7 @@ EVENTS = {
     "case.due": "case",
     "case.overdue": "case",
     "case.answered": "answer",
+    "case.published": "answer",
     "quota.behind": "quota",
 }
 STATE_LABELS = {"pending": "待发送", "sent": "已发送", "dead": "发送失败", "skipped": "已取消"}
@@ -362,7 +363,8 @@ _SQL = (
 def entries(
     db: Database, *, state: str | None = None, user_id: int | None = None, limit: int = 500
 ) -> list[Entry]:
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if state is not None:
         where.append("o.state = ?")
         params.append(state)

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from .. import audit, dates, periods, text
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import NotFound, ValidationError
 from ..notify import events as notify_events
 from .access import require_manager
@@ -128,30 +128,35 @@ def apply_rule(db: Database, user_ids: list[int], day: dt.date, tpl: DayTemplate
             days = "、".join(dates.format_date(d, weekday=False) for _, d in found)
             reason = f"{period.label}预约后未到 {len(found)} 次（{days}）"
             until = day + dt.timedelta(weeks=tpl.no_show_weeks)
-            ban_id = db.execute(
-                "INSERT INTO booking_bans (user_id, starts, until, reason, basis, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    user_id,
-                    day.isoformat(),
-                    until.isoformat(),
-                    reason,
-                    json.dumps([i for i, _ in found]),
-                    dates.stamp(),
-                ],
-            ).lastrowid
+            ban_id = inserted_id(
+                db.execute(
+                    "INSERT INTO booking_bans (user_id, starts, until, reason, basis, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        user_id,
+                        day.isoformat(),
+                        until.isoformat(),
+                        reason,
+                        json.dumps([i for i, _ in found]),
+                        dates.stamp(),
+                    ],
+                )
+            )
             notify_events.booking_ban(db, ban_id)
             made.append(ban_id)
     return made
 
 
-def corrected(db: Database, booking_id: int) -> int:
-    """A 未到 turned into a visit (checked in late): a restriction that counted it and no longer
-    reaches the limit is lifted. Inside the caller's transaction; returns how many were lifted."""
+def corrected(db: Database, booking_id: int, actor: User) -> int:
+    """A 未到 turned into a visit (checked in late, or received and recorded at once): a restriction
+    that counted it and no longer reaches the limit is lifted — by ``actor``'s correction, and audited
+    as a lift by hand is. Inside the caller's transaction; returns how many were lifted."""
     tpl = load_template(db)
     lifted = 0
     for row in db.query(
-        "SELECT id, basis FROM booking_bans WHERE lifted_at IS NULL AND EXISTS "
+        "SELECT b.id, b.basis, b.until, COALESCE(p.staff_no, u.username) AS staff_no, "
+        "COALESCE(p.name, u.display_name) AS user_name FROM booking_bans b JOIN users u ON u.id = b.user_id "
+        "LEFT JOIN people p ON p.id = u.person_id WHERE b.lifted_at IS NULL AND EXISTS "
         "(SELECT 1 FROM json_each(basis) WHERE value = ?)",
         [booking_id],
     ):
@@ -162,8 +167,14 @@ def corrected(db: Database, booking_id: int) -> int:
         ).fetchone()[0]
         if still < max(1, tpl.no_show_limit):
             db.execute(
-                "UPDATE booking_bans SET lifted_at = ?, lift_reason = ? WHERE id = ?",
-                [dates.stamp(), AUTO_LIFT, row["id"]],
+                "UPDATE booking_bans SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
+                [dates.stamp(), actor.id, AUTO_LIFT, row["id"]],
+            )
+            audit.record(
+                db,
+                actor.id,
+                "reception.lift_ban",
+                f"{row['staff_no']} {row['user_name']}（至 {row['until']}）：{AUTO_LIFT}",
             )
             lifted += 1
     return lifted

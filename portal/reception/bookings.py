@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
 from ..notify import events as notify_events
 from . import bans, ical, roster, waitlist
@@ -308,7 +308,7 @@ def book(
     outcome = submissions.once(
         db, token, "booking", lambda: _book(db, user, data, now, rng).id, user_id=user.id
     )
-    return _load(db, outcome.object_id)
+    return _load(db, outcome.made_id)
 
 
 def _book(
@@ -339,6 +339,7 @@ def _book(
     for attempt in range(5):
         try:
             with write(db):
+                waitlist.refuse_unless_still_open(db, user, day, "预约")
                 mine = db.execute(
                     "SELECT code FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
                     [user.id, day.isoformat()],
@@ -355,23 +356,25 @@ def _book(
                 free = [s for s in range(1, tpl.visits_per_slot + 1) if s not in taken]
                 if not free:
                     raise Conflict(SEAT_TAKEN)
-                booking_id = db.execute(
-                    "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
-                    "group_size, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
-                    [
-                        _new_code(rng),
-                        day.isoformat(),
-                        data.slot,
-                        free[0],
-                        user.id,
-                        values["category"],
-                        values["subject"],
-                        values["description"],
-                        values["phone"],
-                        values["group_size"],
-                        now.isoformat(timespec="seconds"),
-                    ],
-                ).lastrowid
+                booking_id = inserted_id(
+                    db.execute(
+                        "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
+                        "group_size, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
+                        [
+                            _new_code(rng),
+                            day.isoformat(),
+                            data.slot,
+                            free[0],
+                            user.id,
+                            values["category"],
+                            values["subject"],
+                            values["description"],
+                            values["phone"],
+                            values["group_size"],
+                            now.isoformat(timespec="seconds"),
+                        ],
+                    )
+                )
                 waitlist.booked_directly(db, user.id, day, now)
                 if data.publish_consent:
                     publication.record_consent(db, user, given=True, booking_id=booking_id)
@@ -391,21 +394,21 @@ def cancel(
 ) -> Booking:
     """Cancel a booking: its holder before the cut-off, 党办/校办 until the day is over."""
     now = _now(now)
-    booking = get_booking(db, user, booking_id)
-    manager = can_manage(user)
-    if booking.user_id != user.id and not manager:
-        raise PermissionDenied("只能取消本人的预约")
-    if booking.status != "booked":
-        raise ValidationError(f"该预约{booking.status_label}，不能取消")
-    if booking.checked_in_at:
-        raise ValidationError("来访人已签到，不能取消")
-    closes = load_template(db).closes_at(booking.date)
-    if booking.user_id == user.id and not manager and now >= closes:
-        raise ValidationError(f"已过取消截止时间（{_moment(closes)}），如确需取消请联系党办或校办")
-    if manager and booking.date < now.date():
-        raise ValidationError("接待日已经过去，不能取消；未到的预约请标记为“未到”")
     reason = text.free_text(reason, "取消原因", 200).replace("\n", " ")
-    with write(db):
+    manager = can_manage(user)
+    with write(db):  # read and checked under the write lock: a check-in meanwhile is seen
+        booking = get_booking(db, user, booking_id)
+        if booking.user_id != user.id and not manager:
+            raise PermissionDenied("只能取消本人的预约")
+        if booking.status != "booked":
+            raise ValidationError(f"该预约{booking.status_label}，不能取消")
+        if booking.checked_in_at:
+            raise ValidationError("来访人已签到，不能取消")
+        closes = load_template(db).closes_at(booking.date)
+        if booking.user_id == user.id and not manager and now >= closes:
+            raise ValidationError(f"已过取消截止时间（{_moment(closes)}），如确需取消请联系党办或校办")
+        if manager and booking.date < now.date():
+            raise ValidationError("接待日已经过去，不能取消；未到的预约请标记为“未到”")
         db.execute(
             "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = ? "
             "WHERE id = ? AND status = 'booked'",

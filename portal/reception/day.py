@@ -99,16 +99,18 @@ def _on_the_day(db: Database, user: User, booking_id: int, what: str) -> Booking
 
 def check_in(db: Database, user: User, booking_id: int) -> Booking:
     """The visitor has arrived (a no-show who turns up late is checked in too)."""
-    booking = _on_the_day(db, user, booking_id, "签到")
-    if booking.status not in ("booked", "no_show") or (booking.status == "booked" and booking.checked_in_at):
-        raise ValidationError(f"该预约{booking.status_label}，不能签到")
-    with write(db):
+    with write(db):  # read and checked under the write lock: a cancellation meanwhile is seen
+        booking = _on_the_day(db, user, booking_id, "签到")
+        if booking.status not in ("booked", "no_show") or (
+            booking.status == "booked" and booking.checked_in_at
+        ):
+            raise ValidationError(f"该预约{booking.status_label}，不能签到")
         db.execute(
             "UPDATE bookings SET status = 'booked', checked_in_at = ? WHERE id = ?",
             [dates.stamp(), booking_id],
         )
         if booking.status == "no_show":  # a 未到 corrected: a restriction it made may end
-            bans.corrected(db, booking_id)
+            bans.corrected(db, booking_id, user)
     return _load(db, booking_id)
 
 
@@ -164,14 +166,14 @@ def slot_ended(db: Database, booking: Booking, now: dt.datetime | None = None) -
 
 
 def mark_no_show(db: Database, user: User, booking_id: int, *, now: dt.datetime | None = None) -> Booking:
-    booking = _on_the_day(db, user, booking_id, "标记未到")
-    if booking.status != "booked" or booking.checked_in_at:
-        raise ValidationError(f"该预约{booking.status_label}，不能标记为未到")
-    if not slot_ended(db, booking, now):
-        raise ValidationError(
-            f"该预约的时段（{booking.slot_label}）尚未结束，不能标记为未到；来访人不来时可取消该预约"
-        )
-    with write(db):
+    with write(db):  # read and checked under the write lock: a cancellation meanwhile is seen
+        booking = _on_the_day(db, user, booking_id, "标记未到")
+        if booking.status != "booked" or booking.checked_in_at:
+            raise ValidationError(f"该预约{booking.status_label}，不能标记为未到")
+        if not slot_ended(db, booking, now):
+            raise ValidationError(
+                f"该预约的时段（{booking.slot_label}）尚未结束，不能标记为未到；来访人不来时可取消该预约"
+            )
         db.execute("UPDATE bookings SET status = 'no_show' WHERE id = ?", [booking_id])
     return _load(db, booking_id)
 
@@ -182,32 +184,34 @@ def default_issue(booking: Booking) -> str:
 
 def record_reception(db: Database, user: User, booking_id: int, record: ReceptionRecord) -> Booking:
     """Record one reception; a hand-over opens a case; the day's activity follows in the same transaction."""
-    booking = _on_the_day(db, user, booking_id, "记录接待情况")
-    if booking.status == "received":
-        raise ValidationError("该来访已记录接待情况")
-    if booking.status not in ("booked", "no_show"):
-        raise ValidationError(f"该预约{booking.status_label}，不能记录接待情况")
-    answer = text.free_text(
-        record.answer, "答复内容" if record.outcome == "answered" else "现场说明", ANSWER_LIMIT
-    )
-    if record.outcome == "answered" and not answer:
-        raise ValidationError("请填写当面答复的内容")
-    issue = ""
-    if record.outcome == "handed":
-        if record.department not in managing_departments():
-            raise ValidationError(f"转交办理的部门应为{'或'.join(managing_departments())}")
-        issue = text.free_text(
-            record.issue or default_issue(booking), "转办事项", activities.LIMITS["opinion"] - 60
+    with write(db):  # read and checked under the write lock: a cancellation meanwhile is seen
+        booking = _on_the_day(db, user, booking_id, "记录接待情况")
+        if booking.status == "received":
+            raise ValidationError("该来访已记录接待情况")
+        if booking.status not in ("booked", "no_show"):
+            raise ValidationError(f"该预约{booking.status_label}，不能记录接待情况")
+        answer = text.free_text(
+            record.answer, "答复内容" if record.outcome == "answered" else "现场说明", ANSWER_LIMIT
         )
-        if not issue:
-            raise ValidationError("请填写转交办理的事项")
-    stamp = dates.stamp()
-    with write(db):
+        if record.outcome == "answered" and not answer:
+            raise ValidationError("请填写当面答复的内容")
+        issue = ""
+        if record.outcome == "handed":
+            if record.department not in managing_departments():
+                raise ValidationError(f"转交办理的部门应为{'或'.join(managing_departments())}")
+            issue = text.free_text(
+                record.issue or default_issue(booking), "转办事项", activities.LIMITS["opinion"] - 60
+            )
+            if not issue:
+                raise ValidationError("请填写转交办理的事项")
+        stamp = dates.stamp()
         db.execute(
             "UPDATE bookings SET status = 'received', checked_in_at = COALESCE(checked_in_at, ?), outcome = ?, "
             "answer = ? WHERE id = ?",
             [stamp, record.outcome, answer, booking_id],
         )
+        if booking.status == "no_show":  # came late and was received at once: the 未到 is corrected
+            bans.corrected(db, booking_id, user)
         handed = None
         if record.outcome == "handed":
             handed = (booking_id, record.department, _opinion_item(booking, issue))
@@ -310,7 +314,7 @@ def _clip(value: str, limit: int) -> str:
 
 def activity_fields(db: Database, day: dt.date) -> dict:
     """The activity's fields from the day's recorded receptions (ActivityInput's names)."""
-    found = roster.get_day(db, day)
+    found = roster.require_day(db, day)
     received = [b for b in day_bookings(db, day) if b.status == "received"]
     handed_items = [
         r[0]
@@ -376,7 +380,7 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
     """Write the day's 接待日 activity from its receptions; ``handed`` (booking id, department,
     opinion item) is a new hand-over: its item joins the activity's opinions and so opens its
     case, raised by the visitor. Returns the activity's id."""
-    found = roster.get_day(db, day)
+    found = roster.require_day(db, day)
     with write(db):
         fields = activity_fields(db, day)
         raisers = _raisers(db, day, handed)

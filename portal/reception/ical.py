@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from ..db import get_setting, write
+from ..db import kept_setting
 
 PRODID = "-//Contact Portal//联系师生服务平台//ZH"
 INSTALLATION_KEY = "installation.id"
@@ -27,15 +27,7 @@ INSTALLATION_KEY = "installation.id"
 
 def installation_id(db: Database) -> str:
     """This installation's random id (16 hex digits), made the first time it is asked for."""
-    found = get_setting(db, INSTALLATION_KEY)
-    if found is None:
-        with write(db, housekeeping=True):
-            db.execute(
-                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
-                [INSTALLATION_KEY, secrets.token_hex(8)],
-            )
-        found = get_setting(db, INSTALLATION_KEY)
-    return found  # type: ignore[return-value]
+    return kept_setting(db, INSTALLATION_KEY, lambda: secrets.token_hex(8))
 
 
 def uid(db: Database, kind: str, key: str) -> str:

@@ -130,10 +130,11 @@ def calendar_warnings(db: Database, start: dt.date, end: dt.date, viewer: User |
     from .. import workdays
 
     years = workdays.unloaded_years(db, start, end)
-    if not years:
+    warning = workdays.fallback_warning(years)
+    if warning is None:
         return []
     if viewer is None or viewer.has("admin"):
-        return [workdays.fallback_warning(years)]
+        return [warning]
     if can_manage(viewer):
         listed = "、".join(f"{y} 年" for y in years)
         return [
@@ -199,7 +200,8 @@ def list_roster(
     leader_id: int | None = None,
     include_cancelled: bool = True,
 ) -> list[DutyDay]:
-    sql, params = _DAY_SQL + "WHERE d.date BETWEEN ? AND ?", [start.isoformat(), end.isoformat()]
+    sql = _DAY_SQL + "WHERE d.date BETWEEN ? AND ?"
+    params: list[object] = [start.isoformat(), end.isoformat()]
     if leader_id is not None:
         sql += " AND d.leader_id = ?"
         params.append(leader_id)
@@ -213,7 +215,8 @@ def get_day(db: Database, day: dt.date) -> DutyDay | None:
     return DutyDay(**rows[0]) if rows else None
 
 
-def _require_day(db: Database, day: dt.date) -> DutyDay:
+def require_day(db: Database, day: dt.date) -> DutyDay:
+    """The duty day of ``day`` (NotFound: none is scheduled)."""
     found = get_day(db, day)
     if found is None:
         raise NotFound(f"{dates.format_date(day)}没有接待日安排")
@@ -316,7 +319,7 @@ def plan(
             _log(db, day, actor_id, "plan", None, pick)
             counts[pick] += 1
             last = pick
-            result.created.append(_require_day(db, day))
+            result.created.append(require_day(db, day))
         if actor is not None:
             audit.record(
                 db,
@@ -336,7 +339,7 @@ def plan_semester(db: Database, key: str, actor: User | None, place: str | None 
 
 
 def _changeable(db: Database, day: dt.date, what: str) -> DutyDay:
-    found = _require_day(db, day)
+    found = require_day(db, day)
     if day < dates.today():
         raise ValidationError(f"{dates.format_date(day)}已经过去，不能{what}")
     return found

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from .. import dates, states, submissions, text, workdays
 from ..accounts import User
-from ..db import write
+from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..notify import events as notify_events
 from . import bans
@@ -160,6 +160,21 @@ def _day_open(db: Database, day: dt.date) -> bool:
     return row is not None and row[0] == "scheduled" and workdays.is_working_day(db, day)
 
 
+def refuse_unless_still_open(db: Database, user: User, day: dt.date, what: str) -> None:
+    """Inside a booking's or a waiting entry's write: the day as it stands under the write lock.
+    What was checked before the lock (a booking rush waits for it for seconds) may have changed
+    meanwhile: the day cancelled, or handed to this very person as its leader on duty."""
+    row = db.execute(
+        "SELECT status, note, leader_id FROM duty_days WHERE date = ?", [day.isoformat()]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"{dates.format_date(day)}没有接待日安排")
+    if row[0] == "cancelled":
+        raise ValidationError(f"{dates.format_date(day)}的接待日已取消" + (f"（{row[1]}）" if row[1] else ""))
+    if user.person_id is not None and user.person_id == row[2]:
+        raise ValidationError(f"您是当天的值班校领导，不能{what}自己的接待日")
+
+
 def list_open(tpl: DayTemplate, day: dt.date, now: dt.datetime) -> bool:
     """People may wait, and places are handed on, while booking is open."""
     return tpl.opens_at(day) <= now < tpl.closes_at(day)
@@ -212,6 +227,7 @@ def _join(db: Database, user: User, data: WaitInput, now: dt.datetime | None) ->
         raise ValidationError("您是当天的值班校领导，不能候补自己的接待日")
     bans.refuse_if_banned(db, user.id, now.date())
     with write(db):
+        refuse_unless_still_open(db, user, day, "候补")
         if db.execute(
             "SELECT 1 FROM bookings WHERE user_id = ? AND date = ? AND status != 'cancelled'",
             [user.id, day.isoformat()],
@@ -227,21 +243,23 @@ def _join(db: Database, user: User, data: WaitInput, now: dt.datetime | None) ->
             raise Conflict("该接待日还有空余时段，请直接预约")
         if data.slot is not None and free[data.slot]:
             raise Conflict(f"时段 {tpl.slot_label(data.slot)} 还有空位，请直接预约")
-        return db.execute(
-            "INSERT INTO waitlist (date, slot, user_id, category, subject, description, phone, group_size, "
-            "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)",
-            [
-                day.isoformat(),
-                data.slot,
-                user.id,
-                data.category,
-                subject,
-                description,
-                phone,
-                data.group_size,
-                _stamp(now),
-            ],
-        ).lastrowid
+        return inserted_id(
+            db.execute(
+                "INSERT INTO waitlist (date, slot, user_id, category, subject, description, phone, group_size, "
+                "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)",
+                [
+                    day.isoformat(),
+                    data.slot,
+                    user.id,
+                    data.category,
+                    subject,
+                    description,
+                    phone,
+                    data.group_size,
+                    _stamp(now),
+                ],
+            )
+        )
 
 
 def leave(db: Database, user: User, entry_id: int, *, now: dt.datetime | None = None) -> Entry:
@@ -299,24 +317,26 @@ def fill(
             if _cannot_take(db, w, day, now):
                 continue
             seat = free[slot].pop(0)
-            booking_id = db.execute(
-                "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
-                "group_size, status, created_at, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
-                [
-                    new_code(db),
-                    day.isoformat(),
-                    slot,
-                    seat,
-                    w["user_id"],
-                    w["category"],
-                    w["subject"],
-                    w["description"],
-                    w["phone"],
-                    w["group_size"],
-                    _stamp(now),
-                    _stamp(tpl.confirm_by(day)) if offer else None,
-                ],
-            ).lastrowid
+            booking_id = inserted_id(
+                db.execute(
+                    "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "
+                    "group_size, status, created_at, confirm_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
+                    [
+                        new_code(db),
+                        day.isoformat(),
+                        slot,
+                        seat,
+                        w["user_id"],
+                        w["category"],
+                        w["subject"],
+                        w["description"],
+                        w["phone"],
+                        w["group_size"],
+                        _stamp(now),
+                        _stamp(tpl.confirm_by(day)) if offer else None,
+                    ],
+                )
+            )
             db.execute(
                 "UPDATE waitlist SET state = 'promoted', ended_at = ?, booking_id = ?, end_reason = ? WHERE id = ?",
                 [_stamp(now), booking_id, "已递补" if not offer else "已递补，待确认", w["id"]],

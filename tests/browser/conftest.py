@@ -128,11 +128,33 @@ def handed_over(db_path, username: str, content: str):
 def tap_twice(button, gap_ms: int, page) -> None:
     """Two taps on ``button`` ``gap_ms`` apart, as a person's double tap: the second reaches the
     server before, during or after the first one's run, with what the page showed before the first
-    was answered. Returns once both are answered."""
-    # the promise resolves once the second tap is made; settle then waits for its answer
-    button.evaluate(
-        f"(b) => new Promise((done) => {{ b.click(); setTimeout(() => {{ b.click(); done(); }}, {gap_ms}); }})"
+    was answered. Returns once both are answered: the page watches its run state from the first tap
+    on, and after the second waits for the run then in flight, or one it starts, to end (if none
+    starts within 2 s, the second tap had nothing left to act on)."""
+    answered = button.evaluate(
+        """(b, gap) => new Promise((done) => {
+            const app = document.querySelector('[data-testid=stApp]');
+            const running = () => app.getAttribute('data-test-script-state') === 'running';
+            let second = false, ran = false;
+            const check = () => {
+                if (!second) return;
+                if (running()) { ran = true; return; }
+                if (ran) { watch.disconnect(); done(true); }
+            };
+            const watch = new MutationObserver(check);
+            watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+            b.click();
+            setTimeout(() => {
+                b.click();
+                second = true;
+                ran = running();
+                setTimeout(() => { check(); if (!ran) { watch.disconnect(); done(true); } }, 2000);
+            }, gap);
+            setTimeout(() => done(false), 120000);
+        })""",
+        gap_ms,
     )
+    assert answered, "the page never finished answering the taps"
     settle(page)
 
 

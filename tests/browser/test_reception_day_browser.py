@@ -68,7 +68,9 @@ def test_a_double_tap_on_checkin_checks_in_the_visitor_chosen_and_no_other(mid_m
     for gap_ms, (_, name) in zip((40, 90), waiting[1:3], strict=True):
         choose(page, "来访人", name)
         settle(page)
-        tap_twice(page.get_by_role("button", name="签到"), gap_ms, page)
+        # the chosen visitor's 签到 (not the form's 签到 by booking code above the list)
+        checkin = page.get_by_test_id("stBaseButton-secondary").filter(has_text="签到")
+        tap_twice(checkin, gap_ms, page)
     with sqlite3.connect(mid_morning["db"]) as conn:
         checked = {
             i

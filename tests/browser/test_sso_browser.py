@@ -412,3 +412,43 @@ def test_a_cross_site_link_to_the_oidc_logout_ends_nothing(sso_portal, oidc_prov
     assert any(c["name"] == "_streamlit_user" for c in page.context.cookies())
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_role("button", name="退出登录").wait_for()
+
+
+def test_an_oidc_callback_from_another_browser_logs_nobody_in(sso_portal, page, browser):
+    """Login CSRF on the OIDC path: Streamlit's callback checks its state against its own session
+    cookie (Authlib), so a callback URL with a fresh code of the attacker's login, opened in the
+    victim's browser, opens nothing — while in the attacker's own browser it logs in. No gap to close
+    here; this keeps it so."""
+    base = sso_portal["url"]
+    other = browser.new_context(locale="zh-CN")
+    try:
+        attacker = other.new_page()
+        kept: list[str] = []
+
+        def keep(route):
+            # the provider's answer to the attacker's choice: a redirect to our callback, kept unused
+            if route.request.method != "POST":
+                route.continue_()
+                return
+            answer = route.fetch(max_redirects=0)
+            kept.append(answer.headers.get("location", ""))
+            route.abort()
+
+        attacker.route("**/oauth2/authorize*", keep)
+        attacker.goto(base + "/", wait_until="networkidle")
+        attacker.get_by_role("button", name="统一身份认证登录（OIDC）").click()
+        attacker.get_by_role("button", name="oidc-30000002").click()
+        for _ in range(50):
+            if kept:
+                break
+            attacker.wait_for_timeout(100)
+        assert kept and "code=" in kept[0]
+        page.goto(kept[0], wait_until="networkidle")
+        page.goto(base + "/", wait_until="networkidle")
+        page.get_by_role("button", name="统一身份认证登录（OIDC）").wait_for()
+        assert not page.get_by_role("button", name="退出登录").count()
+        assert not any(c["name"] in ("_streamlit_user", "portal_session") for c in page.context.cookies())
+        attacker.goto(kept[0], wait_until="networkidle")  # the same address, in the browser that asked
+        attacker.get_by_role("button", name="退出登录").wait_for()
+    finally:
+        other.close()

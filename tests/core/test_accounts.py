@@ -5,7 +5,7 @@ from portal.accounts import Role
 from portal.errors import AuthError, ValidationError
 
 
-def make_user(db, username="t001", password="secret123", roles=None):
+def make_user(db, username="t001", password="Secret123", roles=None):
     return accounts.create_user(db, username, "测试用户", password, roles or [Role(role="visitor")])
 
 
@@ -13,12 +13,12 @@ def test_passwords_are_argon2id_hashes(db):
     make_user(db)
     stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$")
-    assert "secret123" not in stored
+    assert "Secret123" not in stored
 
 
 def test_login_ok_and_same_message_for_wrong_user_and_wrong_password(db):
     make_user(db)
-    assert accounts.authenticate(db, "t001", "secret123").username == "t001"
+    assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
     with pytest.raises(AuthError) as wrong_password:
         accounts.authenticate(db, "t001", "nope12345")
     with pytest.raises(AuthError) as wrong_user:
@@ -34,7 +34,7 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(db):
     with pytest.raises(AuthError, match="分钟后再试"):
         accounts.authenticate(db, "t001", "bad-pass1")
     with pytest.raises(AuthError, match="分钟后再试"):
-        accounts.authenticate(db, "t001", "secret123")
+        accounts.authenticate(db, "t001", "Secret123")
     # an unknown name locks the same way, revealing nothing
     for _ in range(config.settings().lockout_threshold):
         with pytest.raises(AuthError):
@@ -42,21 +42,21 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(db):
     with pytest.raises(AuthError, match="分钟后再试"):
         accounts.authenticate(db, "ghost", "bad-pass1")
     # an administrator's reset unlocks
-    accounts.reset_password(db, "t001", "newpass123")
-    assert accounts.authenticate(db, "t001", "newpass123").username == "t001"
+    accounts.reset_password(db, "t001", "Newpass123")
+    assert accounts.authenticate(db, "t001", "Newpass123").username == "t001"
 
 
 def test_disabled_account_cannot_log_in(db):
     user = make_user(db)
     accounts.set_active(db, user.id, False)
     with pytest.raises(AuthError):
-        accounts.authenticate(db, "t001", "secret123")
+        accounts.authenticate(db, "t001", "Secret123")
 
 
 def test_password_strength_and_username_rules(db):
     with pytest.raises(ValidationError, match="至少 8 位"):
         make_user(db, password="a1")
-    with pytest.raises(ValidationError, match="字母和数字"):
+    with pytest.raises(ValidationError, match="三类"):
         make_user(db, password="abcdefghij")
     with pytest.raises(ValidationError, match="账号只能"):
         make_user(db, username="<script>")
@@ -75,7 +75,7 @@ def test_department_role_needs_a_responsible_department(db):
 def test_cadre_role_follows_from_a_current_post(db):
     unit, _ = org.save_unit(db, "教务处", "department")
     person, _ = org.save_person(db, "10010001", "李四")
-    user = accounts.create_user(db, "10010001", "李四", "secret123", [Role(role="visitor")], person.id)
+    user = accounts.create_user(db, "10010001", "李四", "Secret123", [Role(role="visitor")], person.id)
     assert not user.has("cadre")
     org.save_post(db, person.id, unit.id, "教务处处长", "正处", ["principal"])
     assert accounts.get_user(db, user.id).has("cadre")

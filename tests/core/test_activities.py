@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
@@ -51,7 +52,7 @@ def fake_cases(monkeypatch):
 
     def open_case(db, **kw):
         calls.append(kw)
-        return len(calls)
+        return SimpleNamespace(id=len(calls))  # what the caller reads of the Case it returns
 
     monkeypatch.setattr(cases, "open_case", open_case)  # on the real module: never swap the module
     return calls

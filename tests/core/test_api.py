@@ -142,3 +142,23 @@ def test_behind_the_proxy_each_caller_is_limited_alone(client, demo_db, monkeypa
     assert client.get("/api/v1/roster", headers=blocked).status_code == 429
     spoofed = {**_auth(good), "X-Forwarded-For": "10.0.0.9, 10.0.0.7"}  # what nginx appends is what counts
     assert client.get("/api/v1/roster", headers=spoofed).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/kpis?period=9999",
+        "/api/v1/kpis?period=9999-12",
+        "/api/v1/kpis?period=9998-9999-2",
+        "/api/v1/kpis?period=0001-01",
+        "/api/v1/quota/cadres/10000001?period=9999-12",
+        "/api/v1/quota/cadres/10000001?period=0001-01",
+    ],
+)
+def test_a_period_outside_the_calendars_years_is_a_400_in_chinese(client, demo_db, path):
+    """A period key the calendar cannot hold (a year past 9999 at the month's end, the deadline table
+    after 31 Dec 9999) was a 500 with a traceback in the log; like a date, it answers 400 in Chinese."""
+    token = _issue(demo_db, ["kpis", "quota"])
+    r = client.get(path, headers=_auth(token))
+    assert r.status_code == 400, r.text
+    assert "1900–2999" in r.json()["error"]

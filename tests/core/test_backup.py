@@ -67,3 +67,12 @@ def test_a_restore_onto_a_new_database_writes_it_0600(tmp_path, monkeypatch):
     assert mode(fresh) == 0o600, oct(mode(fresh))
     leftovers = [p.name for p in fresh.parent.iterdir() if not p.name.startswith("portal.sqlite3")]
     assert leftovers == []
+
+
+def test_a_replica_address_is_printed_without_its_password():
+    from portal import backups
+
+    assert backups.shown("sftp://portal:s3cret@backup.example.edu.cn/srv/portal") == (
+        "sftp://portal:***@backup.example.edu.cn/srv/portal"
+    )
+    assert backups.shown("/mnt/replica/portal") == "/mnt/replica/portal"

@@ -34,9 +34,9 @@ def test_import_reports_rows_and_exits_non_zero(tmp_path):
 
 
 def test_user_add_admin_and_reset(tmp_path):
-    result = run("user", "add", "root", "--admin", "--name", "管理员", input="secret123\nsecret123\n")
+    result = run("user", "add", "root", "--admin", "--name", "管理员", input="Secret123\nSecret123\n")
     assert result.exit_code == 0 and "管理员" in result.output
-    result = run("user", "add", "root", "--admin", input="secret123\nsecret123\n")
+    result = run("user", "add", "root", "--admin", input="Secret123\nSecret123\n")
     assert result.exit_code == 1 and "已存在" in result.output
     result = run("user", "reset-password", "root")
     assert result.exit_code == 0 and "新密码" in result.output

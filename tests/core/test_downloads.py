@@ -12,6 +12,8 @@ from portal import downloads
 @pytest.fixture(autouse=True)
 def register(monkeypatch):
     monkeypatch.setattr(downloads, "_built", {})
+    monkeypatch.setattr(downloads, "_once", {})
+    monkeypatch.setattr(downloads, "_spent", set())
     clock = [1000.0]
     monkeypatch.setattr(downloads.time, "monotonic", lambda: clock[0])
     return clock
@@ -45,3 +47,22 @@ def test_the_register_never_holds_more_than_its_limit(monkeypatch, register):
     assert len(downloads._built) <= 100
     assert downloads.may_fetch(249, b"file 249")  # the newest are kept
     assert not downloads.may_fetch(0, b"file 0")
+
+
+def test_a_single_time_download_is_served_once_to_its_owner_only(register):
+    """New accounts' passwords (pages/account_files.py): one click's delivery spends the file (the
+    button's check and its download, within seconds); a rerun of the page that builds the same bytes
+    does not renew it; a HEAD does not start the clock; nobody else ever has it."""
+    passwords = b"PK\x03\x04 initial passwords"
+    downloads.built(7, passwords, once=True)
+    assert not downloads.may_fetch(8, passwords)
+    register[0] += 600
+    assert downloads.may_fetch(7, passwords, serving=False)  # HEAD: checked, not spent
+    assert downloads.may_fetch(7, passwords)  # the button's check
+    register[0] += 1
+    assert downloads.may_fetch(7, passwords)  # the download itself
+    register[0] += downloads.ONCE_GRACE_S
+    assert not downloads.may_fetch(7, passwords) and downloads.spent(7, passwords)
+    downloads.built(7, passwords, once=True)  # the page's next run, the same bytes
+    assert not downloads.may_fetch(7, passwords)
+    assert not downloads.spent(8, passwords)

@@ -49,7 +49,7 @@ def test_bad_names_everywhere(org_db, value):
     assert_refused(org_db, org.save_person, org_db, "10099999", value)
     assert_refused(org_db, org.save_post, org_db, 1, unit_id(org_db), value, "正处", [])
     assert_refused(
-        org_db, accounts.create_user, org_db, "newuser1", value, "secret123", [Role(role="visitor")]
+        org_db, accounts.create_user, org_db, "newuser1", value, "Secret123", [Role(role="visitor")]
     )
     if value.encode("utf-8", "ignore").decode() == value:  # a lone surrogate cannot be in a file at all
         cell = '"' + value.replace('"', '""') + '"'
@@ -66,7 +66,7 @@ def test_bad_names_everywhere(org_db, value):
 @pytest.mark.parametrize("value", hostile.BAD_CODES, ids=range(len(hostile.BAD_CODES)))
 def test_bad_codes_everywhere(org_db, value):
     assert_refused(org_db, org.save_person, org_db, value, "张三")
-    assert_refused(org_db, accounts.create_user, org_db, value, "张三", "secret123", [Role(role="visitor")])
+    assert_refused(org_db, accounts.create_user, org_db, value, "张三", "Secret123", [Role(role="visitor")])
     body = hostile.csv_bytes(
         "工号,姓名,单位,职务,级别", f'"{value.replace(chr(34), chr(34) * 2)}",张三,教务处,副处长,副处'
     )

@@ -119,6 +119,43 @@ def test_no_import_circle_among_the_portal_modules():
     assert _circles(import_graph()) == []
 
 
+def _schema_edits(path) -> list[str]:
+    """SQL in code (not in a docstring) that switches ``PRAGMA writable_schema`` on."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    return [
+        f"{node.lineno}: {node.value.strip()[:60]}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and "writable_schema" in node.value.lower()
+    ]
+
+
+def test_no_module_edits_the_schema_table():
+    """A table that ``ALTER TABLE`` cannot change is rebuilt through sqlite-utils' transform
+    (portal/migrations.py), never edited in ``sqlite_master`` under ``PRAGMA writable_schema``, where a
+    slip corrupts the file and no foreign key, trigger or constraint is checked."""
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for folder in ("portal", "pages")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (found := _schema_edits(path))
+    }
+    assert not offenders, offenders
+
+
+def test_the_schema_edit_check_sees_one(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('"""No PRAGMA writable_schema here."""\ndb.execute("PRAGMA writable_schema = ON")\n')
+    assert [f.split(":")[0] for f in _schema_edits(module)] == ["2"]
+
+
 def test_the_circle_check_sees_a_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

@@ -299,3 +299,20 @@ def test_a_zip_that_lies_about_its_size_stops_where_it_said(db):
     with pytest.raises(ImportRejected) as exc:
         imports.run_import(db, "units", "u.xlsx", lying_bomb())
     assert "文件" in exc.value.report() and names(db) == []
+
+
+def test_the_preview_holds_the_first_rows_and_every_flagged_row_as_read():
+    from portal import imports
+    from portal.errors import RowError
+
+    lines = ["单位名称,单位类型"] + [f"学院{n},学院" for n in range(1, 400)]
+    sheet = tabular.read_sheet("u.csv", "\n".join(lines).encode("gb18030"))
+    assert sheet.encoding.startswith("GB18030")
+    warned = [RowError(n, "单位类型", "提示") for n in range(50, 400, 2)]
+    found = imports.decoded(sheet, [RowError(300, "单位名称", "重复")], warned)
+    assert found.total == 399 and found.flagged == len(warned)  # row 300, refused as well, is one of them
+    numbers = [r.row for r in found.rows]
+    assert numbers[:10] == list(range(2, 12))
+    assert len(numbers) == 10 + imports.PREVIEW_FLAGGED and found.flagged_shown == imports.PREVIEW_FLAGGED
+    assert next(r for r in found.rows if r.row == 50).cells == ["学院49", "学院"]
+    assert tabular.read_sheet("u.xlsx", valid_xlsx()).encoding.startswith("Excel")

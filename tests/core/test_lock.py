@@ -127,3 +127,15 @@ def test_ci_installed_exactly_the_locked_versions():
         if n in locked and Version(v) != locked[n]
     )
     assert not missing and not differ, (missing, differ)
+
+
+def test_every_documented_install_of_the_portal_uses_the_lock():
+    """README.md and docs/ install the portal only with the lock as constraints, so a server, an
+    upgrade and CI get the versions the release was tested with."""
+    unlocked = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for command in re.findall(r"pip install [^`&|;]*", line):
+                if " -e " in f" {command} " and "requirements.lock" not in command:
+                    unlocked.append(f"{path.relative_to(ROOT)}:{n}: {command.strip()}")
+    assert not unlocked, "\n".join(unlocked)

@@ -53,14 +53,14 @@ def _storm(path, username: str, password: str, workers: int = WORKERS) -> list[s
 
 def test_parallel_wrong_guesses_check_no_more_passwords_than_the_threshold(db, tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_LOCKOUT_THRESHOLD", "5")
-    accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
     calls = _counting_verify(monkeypatch)
     outcomes = _storm(tmp_path / "portal.sqlite3", "t001", "wrong-guess1")
     assert len(outcomes) == WORKERS and "ok" not in outcomes
     assert len(calls) <= 5, f"{len(calls)} passwords were checked with a threshold of 5"
     # the account is locked now, even for the right password, and nothing more is checked
     with pytest.raises(AuthError, match="分钟后再试"):
-        accounts.authenticate(db, "t001", "secret123")
+        accounts.authenticate(db, "t001", "Secret123")
     assert len(calls) <= 5
 
 
@@ -74,15 +74,15 @@ def test_parallel_guesses_on_an_unknown_name_lock_it_the_same_way(db, tmp_path, 
 
 
 def test_a_right_password_after_a_few_failures_still_logs_in_and_resets(db):
-    accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
     for _ in range(config.settings().lockout_threshold - 1):
         with pytest.raises(AuthError, match="账号或密码错误"):
             accounts.authenticate(db, "t001", "bad-pass1")
-    assert accounts.authenticate(db, "t001", "secret123").username == "t001"
+    assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
     for _ in range(config.settings().lockout_threshold - 1):  # the count started again
         with pytest.raises(AuthError, match="账号或密码错误"):
             accounts.authenticate(db, "t001", "bad-pass1")
-    assert accounts.authenticate(db, "t001", "secret123").username == "t001"
+    assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
 
 
 # --- item 9: argon2id parameters, rehash on login, bounded verifications ---------------------
@@ -99,7 +99,7 @@ def _params(stored: str) -> dict:
 
 @pytest.mark.real_hasher
 def test_new_hashes_use_owasp_argon2id_parameters(db):
-    accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
     stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$")
     assert _params(stored) == OWASP
@@ -107,24 +107,24 @@ def test_new_hashes_use_owasp_argon2id_parameters(db):
 
 @pytest.mark.real_hasher
 def test_an_old_64_mib_hash_is_rehashed_on_the_next_successful_login(db):
-    accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
-    old = PasswordHasher().hash("secret123")  # argon2-cffi's default: 64 MiB, t=3, p=4
+    accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
+    old = PasswordHasher().hash("Secret123")  # argon2-cffi's default: 64 MiB, t=3, p=4
     db.execute("UPDATE users SET password_hash = ? WHERE username = 't001'", [old])
     db.conn.commit()
     with pytest.raises(AuthError):
         accounts.authenticate(db, "t001", "wrong-pass1")
     assert db.execute("SELECT password_hash FROM users").fetchone()[0] == old  # a failure changes nothing
-    accounts.authenticate(db, "t001", "secret123")
+    accounts.authenticate(db, "t001", "Secret123")
     stored = db.execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored != old and _params(stored) == OWASP
-    assert accounts.authenticate(db, "t001", "secret123").username == "t001"
+    assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
 
 
 def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(db, tmp_path, monkeypatch):
     import time
 
     for i in range(WORKERS):
-        accounts.create_user(db, f"u{i:03d}", "测试用户", "secret123", [Role(role="visitor")])
+        accounts.create_user(db, f"u{i:03d}", "测试用户", "Secret123", [Role(role="visitor")])
     monkeypatch.setattr(accounts, "_verification_slot", accounts.VerificationSlots(2))
     monkeypatch.setenv("PORTAL_LOGIN_WAIT", "0.3")
     running, peak, lock = [0], [0], threading.Lock()
@@ -149,7 +149,7 @@ def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(d
         with open_db(tmp_path / "portal.sqlite3") as conn:
             barrier.wait()
             try:
-                accounts.authenticate(conn, f"u{i:03d}", "secret123")
+                accounts.authenticate(conn, f"u{i:03d}", "Secret123")
                 outcomes.append("ok")
             except AuthError as exc:
                 outcomes.append(exc.message)
@@ -170,7 +170,7 @@ def test_concurrent_verifications_are_bounded_and_the_excess_is_asked_to_retry(d
 def test_guessing_the_old_password_on_the_change_form_is_limited_the_same_way(db, tmp_path, monkeypatch):
     """A stolen session must not be a way round the lockout: 我的账号 checks passwords too."""
     monkeypatch.setenv("PORTAL_LOCKOUT_THRESHOLD", "5")
-    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    user = accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
     calls = _counting_verify(monkeypatch)
     barrier = threading.Barrier(WORKERS)
     messages: list[str] = []
@@ -179,7 +179,7 @@ def test_guessing_the_old_password_on_the_change_form_is_limited_the_same_way(db
         with open_db(tmp_path / "portal.sqlite3") as conn:
             barrier.wait()
             try:
-                accounts.change_password(conn, user.id, f"guess-{i:04d}", "newpass123")
+                accounts.change_password(conn, user.id, f"guess-{i:04d}", "Newpass123")
             except PortalError as exc:
                 messages.append(exc.message)
 
@@ -192,4 +192,4 @@ def test_guessing_the_old_password_on_the_change_form_is_limited_the_same_way(db
     assert len(calls) <= 5, f"{len(calls)} old passwords were checked with a threshold of 5"
     assert any("分钟后再试" in m for m in messages)
     with pytest.raises(AuthError, match="分钟后再试"):
-        accounts.authenticate(db, "t001", "secret123")
+        accounts.authenticate(db, "t001", "Secret123")

@@ -96,3 +96,24 @@ def test_the_rule_is_data_and_can_be_switched_off(demo_db):
     with pytest.raises(ValidationError, match="候补确认截止时间不能晚于预约截止时间"):
         reception.save_template(demo_db, {**tpl.model_dump(), "confirm_time": "18:00"})
     assert accounts is not None
+
+
+def test_a_late_visitor_received_without_a_check_in_is_no_longer_restricted_and_the_lift_is_audited(demo_db):
+    """接待当日 offers 记录接待情况 for a 未到 too (he came late and was received at once, without 签到):
+    the 未到 is corrected all the same, so the restriction it made ends — and a restriction ended by a
+    correction is in the audit log, with who corrected it, like one lifted by hand."""
+    late = visitors(demo_db, 1)[0]
+    absent = []
+    for day in PAST:
+        absent.append(booked_on(demo_db, late, day))
+        finish(demo_db, day)
+    assert bans.active_ban(demo_db, late.id) is not None
+    leader = user(demo_db, "dangban")
+    record = reception_day.ReceptionRecord(outcome="answered", answer="当面说明了选课安排")
+    received = reception_day.record_reception(demo_db, leader, absent[-1].id, record)
+    assert received.status == "received"
+    assert bans.active_ban(demo_db, late.id) is None
+    logged = audit.search(demo_db, category="reception.", actor="dangban").entries
+    assert any(e.action == "reception.lift_ban" and bans.AUTO_LIFT in e.detail for e in logged), [
+        (e.action, e.detail) for e in logged
+    ]

@@ -129,3 +129,16 @@ def test_a_correction_needs_an_administrator_a_reason_and_valid_values(demo_db):
         personal_data.correct(demo_db, admin, user.id, name=before.name, reason="核对")
     assert personal_data.details(demo_db, user.id) == before
     assert not audit.search(demo_db, category="personal_data.").entries
+
+
+def test_docs_formats_lists_exactly_the_kinds_of_record_of_the_copy(demo_db):
+    import re
+
+    from portal import config
+
+    doc = (config.ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- personal-data -->", 1)[1].split("<!-- /personal-data -->", 1)[0]
+    documented = re.findall(r"^\| `json/(\w+)\.json` \| (\S+) \|", table, re.M)
+    cadre = accounts.find_user(demo_db, "10000001")  # a cadre: every kind, his own activities included
+    made = [(s.key, s.title) for s in personal_data.collect(demo_db, cadre.id)]
+    assert documented == made

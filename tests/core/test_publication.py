@@ -79,7 +79,9 @@ def test_only_dangban_and_xiaoban_choose_what_is_published(demo_db):
     assert case["id"] in {c.case_id for c in publication.candidates(demo_db, xiaoban)}
 
 
-def test_the_draft_hides_the_raiser_and_publishing_makes_it_readable_by_everyone(demo_db):
+def test_the_draft_hides_the_raiser_and_publishing_makes_it_readable_by_everyone(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_NOTIFY_DEFAULT_CHANNEL", "email")
+    monkeypatch.setenv("PORTAL_NOTIFY_EMAIL_DOMAIN", "hpu.edu.cn")
     case = _answered(demo_db)
     raiser = _raiser(demo_db, case)
     publication.record_consent(
@@ -102,10 +104,16 @@ def test_the_draft_hides_the_raiser_and_publishing_makes_it_readable_by_everyone
     found = publication.search(demo_db, "")
     assert found.items[0].case_id == case["id"] and found.total == before + 1
     assert [p.case_id for p in publication.search(demo_db, "已核实").items] == [case["id"]]
+    word = draft.question.split("反映：", 1)[-1][:6]
     assert publication.search(demo_db, "没有这样的内容").total == 0
     assert publication.search(demo_db, "\x00%_\\").total == 0  # hostile terms are plain characters
     entries = audit.search(demo_db, category="publication.").entries
     assert entries[0].label == "公开答复" and case["number"] in entries[0].detail
+    told = demo_db.execute(
+        "SELECT user_id, payload FROM notify_outbox WHERE event = 'case.published' ORDER BY id DESC"
+    ).fetchone()
+    assert told[0] == raiser.id and case["number"] in told[1] and "我的诉求" in told[1]
+    assert word not in told[1]  # the message carries no part of what was raised
 
 
 def test_text_that_still_identifies_the_raiser_is_refused(demo_db):

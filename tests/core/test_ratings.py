@@ -147,14 +147,41 @@ def test_the_supervisor_of_a_school_office_case_is_the_other_office():
 
 
 def test_the_raiser_rates_within_the_window(db, people, monkeypatch):
-    case = _answered(db, people)  # answered Tue 11-24; 10 working days: Tue 12-08
-    _on(monkeypatch, D(2026, 12, 8))
+    case = _answered(db, people)  # answered Tue 11-24; 5 working days: Tue 12-01
+    _on(monkeypatch, D(2026, 12, 1))
     assert ratings.standing(
         db, cases.get_case(db, case.id, people["visitor"]), people["visitor"]
     ).raiser_may_rate()
-    _on(monkeypatch, D(2026, 12, 9))
-    with pytest.raises(Conflict, match="超过期限"):
+    _on(monkeypatch, D(2026, 12, 2))
+    with pytest.raises(Conflict, match="5 个工作日内.*超过期限"):
         ratings.rate(db, case.id, "satisfied", people["visitor"])
+
+
+@pytest.mark.parametrize(("rate_within", "followup_after"), [(10, 5), (5, 5), (3, 5), (10, 0)])
+def test_the_department_never_rates_an_answer_while_its_raiser_still_may(
+    db, people, monkeypatch, rate_within, followup_after
+):
+    """docs/rules.md §9: a department cannot rate its own answer while the person may still do so. With the
+    shipped policy (the raiser's 10 working days, the 回访 after 5) the department could record its 回访 —
+    满意, say — from the 6th working day while the raiser's form still said 请在…前评价 until the 10th, and
+    the raiser then found 此次答复已评价. However the two numbers are set, no day allows both."""
+    changed = policy().model_copy(
+        update={
+            "satisfaction": policy().satisfaction.model_copy(
+                update={"rate_within": rate_within, "followup_after": followup_after}
+            )
+        }
+    )
+    monkeypatch.setattr(ratings, "policy", lambda: changed)
+    case = _answered(db, people)
+    both = []
+    for n in range(25):
+        day = TODAY + dt.timedelta(days=n)
+        _on(monkeypatch, day)
+        found = ratings.standing(db, cases.get_case(db, case.id, people["visitor"]), people["visitor"])
+        if found.raiser_may_rate() and found.followup_due():
+            both.append(day)
+    assert both == []
 
 
 # --- 回访 ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 
@@ -34,7 +35,12 @@ def fake_cases(monkeypatch):
     from portal import cases
 
     calls = []
-    monkeypatch.setattr(cases, "open_case", lambda db, **kw: calls.append(kw) or len(calls))
+
+    def open_case(db, **kw):
+        calls.append(kw)
+        return SimpleNamespace(id=len(calls))  # what the caller reads of the Case it returns
+
+    monkeypatch.setattr(cases, "open_case", open_case)
     return calls
 
 

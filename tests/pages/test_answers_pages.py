@@ -93,3 +93,29 @@ def test_consent_on_my_cases_then_dangban_publishes_and_everyone_reads_until_it_
     assert "（经核实）" not in texts(reader)
     reader.text_input(key="answers_query").input("经核实").run()
     assert "没有找到公开的答复" in texts(reader)
+
+
+def test_a_consent_withdrawn_in_another_tab_is_not_given_again_by_this_one(demo_db):
+    """PIPL Art. 25: a consent is the person's own act. A tab of 我的诉求 left open with the box ticked
+    took its stale tick for a new word on its next run: a consent withdrawn in another tab was given
+    again, unasked (and the other way round, a consent given elsewhere withdrawn, its answer taken down)."""
+    case_id, number, raiser = _a_raised_case(demo_db)
+    person = accounts.find_user(demo_db, raiser)
+    tab = goto(login(raiser), "pages/my_cases.py").run()
+    tab.checkbox(key=f"consent_case_{case_id}").check().run()
+    assert publication.consents(demo_db, [case_id])[case_id]
+    publication.record_consent(demo_db, person, given=False, case_id=case_id)  # the other tab
+    tab.run()  # anything done in this tab: a rerun
+    assert not tab.exception, tab.exception
+    assert not publication.consents(demo_db, [case_id])[case_id]
+    assert tab.checkbox(key=f"consent_case_{case_id}").value is False  # the box shows the word in force
+    publication.record_consent(demo_db, person, given=True, case_id=case_id)  # given in the other tab
+    tab.run()
+    assert publication.consents(demo_db, [case_id])[case_id]
+    assert tab.checkbox(key=f"consent_case_{case_id}").value is True
+    words = demo_db.execute(
+        "SELECT given FROM publish_consents WHERE case_id = ? ORDER BY id", [case_id]
+    ).fetchall()
+    assert [w[0] for w in words] == [1, 0, 1]  # the three acts, none added by the stale tab
+    tab.checkbox(key=f"consent_case_{case_id}").uncheck().run()  # and a tap still counts
+    assert not publication.consents(demo_db, [case_id])[case_id]

@@ -75,4 +75,4 @@ def test_idle_session_returns_to_login(demo_db, monkeypatch):
     monkeypatch.setenv("PORTAL_SESSION_IDLE", "60")
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T10:05:00")  # five idle minutes after NOW
     at.run()
-    assert "登录已超时" in texts(at)
+    assert "会话已超时" in texts(at)

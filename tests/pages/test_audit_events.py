@@ -66,7 +66,7 @@ def test_logout_and_a_timed_out_session_are_audited(demo_db, monkeypatch):
     monkeypatch.setenv("PORTAL_SESSION_IDLE", "60")
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T10:05:00")
     at.run()
-    assert "登录已超时" in texts(at)
+    assert "会话已超时" in texts(at)
     ended = _log(demo_db, "session.")
     assert (
         len(ended) == 1 and ended[0][3] == "闲置超时（1 分钟无操作）" and ended[0][2].startswith("30000001")

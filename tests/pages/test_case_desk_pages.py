@@ -63,7 +63,7 @@ def test_a_template_fills_the_answer_which_is_sent_as_edited(demo_db, raised):
     next(b for b in at.button if b.label == "保存").click().run()
     assert not at.exception, at.exception
     dangban = accounts.find_user(demo_db, "dangban")
-    (template,) = answer_templates.list_templates(demo_db, "党办")
+    template = next(t for t in answer_templates.list_templates(demo_db, "党办") if t.title == "转后勤")
     _open(at, case)
     at.selectbox(key=f"template_{case.id}").set_value(template.id).run()
     filled = at.text_area(key=f"answer_{case.id}").value

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from portal import accounts
-from portal.demo import DEMO_PASSWORD
 from tests.conftest import goto, login, texts
 from tests.quota_fixtures import Org
 
@@ -23,21 +22,21 @@ def university(db):
     org.assign(leader, "结对子", "K1")
     org.assign(leader, "结对子", "K2")
     accounts.create_user(
-        db, org.staff_no(leader), "张明远", DEMO_PASSWORD, [accounts.Role(role="visitor")], leader
+        db, org.staff_no(leader), "张明远", "Demo-1234", [accounts.Role(role="visitor")], leader
     )
     accounts.create_user(
-        db, org.staff_no(other), "李文华", DEMO_PASSWORD, [accounts.Role(role="visitor")], other
+        db, org.staff_no(other), "李文华", "Demo-1234", [accounts.Role(role="visitor")], other
     )
     accounts.create_user(
-        db, "xc", "宣传部", DEMO_PASSWORD, [accounts.Role(role="department", department="宣传部")]
+        db, "xc", "宣传部", "Demo-1234", [accounts.Role(role="department", department="宣传部")]
     )
-    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    accounts.create_user(db, "boss", "管理员", "Demo-1234", [accounts.Role(role="admin")])
     db.conn.commit()
     return org, leader, other
 
 
 def open_dashboard(username: str):
-    at = login(username)
+    at = login(username, "Demo-1234")
     goto(at, "pages/dashboard.py").run()
     assert not at.exception, at.exception
     return at

@@ -207,6 +207,8 @@ def test_creating_an_account_twice_creates_it_once_and_keeps_showing_its_passwor
         assert not at.error, [e.value for e in at.error]
         assert "初始密码（仅显示这一次）" in texts(at)
         assert at.text_input[0].value == ""
+        labels = [b.label for b in at.get("download_button")]
+        assert "账号开通通知（Word，每人一页）" in labels  # to print and hand over, downloaded once
         shown = at.code[0].value
     assert accounts.authenticate(demo_db, "20269999", shown).username == "20269999"
     assert demo_db.execute("SELECT count(*) FROM users WHERE username = '20269999'").fetchone()[0] == 1

@@ -13,7 +13,7 @@ def test_import_page_shows_row_errors_and_writes_nothing(demo_db):
     at.file_uploader[0].upload("cadres.csv", bad, "text/csv").run()
     assert not at.exception
     assert "导入被拒绝" in texts(at)
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["行", "列", "原因"])
     assert list(table["行"]) == [2, 3] and list(table["列"]) == ["单位", "级别"]
     assert demo_db.execute("SELECT count(*) FROM cadre_posts").fetchone()[0] == before
 
@@ -158,3 +158,70 @@ def test_a_parked_preview_whose_file_is_gone_asks_to_upload_again(demo_db):
     else:
         raise AssertionError("a lost preview imported")
     assert org.unit_by_name(demo_db, "丙学院") is None
+
+
+def _decoded(at):
+    """The preview of the rows as read (its key), as a table."""
+    return next(d.value for d in at.dataframe if list(d.value.columns)[-1:] == ["问题"])
+
+
+def test_the_preview_shows_the_rows_as_read_before_anything_is_written(demo_db):
+    """A GBK file: its first rows and every row with a problem, decoded, before 确认导入."""
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("units").run()
+    rows = [f"新建学院{n},学院" for n in range(1, 13)] + ["新建处室,不是类型"]
+    data = ("单位名称,单位类型\n" + "\n".join(rows) + "\n").encode("gbk")
+    at.file_uploader[0].upload("units.csv", data, "text/csv").run()
+    assert not at.exception, at.exception
+    shown = _decoded(at)
+    assert list(shown.columns) == ["行", "单位名称", "单位类型", "问题"]
+    assert list(shown["行"]) == [*range(2, 12), 14]  # the first ten, then the row refused
+    assert list(shown["单位名称"])[:2] == ["新建学院1", "新建学院2"]  # decoded, not garbled
+    assert "错误" in shown["问题"].iloc[-1] and shown["问题"].iloc[0] == ""
+    assert "GB18030" in texts(at) and "共 13 行数据" in texts(at)
+    assert org.unit_by_name(demo_db, "新建学院1") is None
+
+
+def test_a_file_with_the_wrong_columns_shows_what_it_holds(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("units").run()
+    at.file_uploader[0].upload("units.csv", "名称,类型\n新能源学院,学院\n".encode(), "text/csv").run()
+    assert "导入被拒绝" in texts(at)
+    shown = _decoded(at)
+    assert list(shown.columns) == ["行", "名称", "类型", "问题"] and list(shown["名称"]) == ["新能源学院"]
+
+
+def test_a_good_file_is_previewed_then_confirmed(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("units").run()
+    at.file_uploader[0].upload(
+        "units.csv", "单位名称,单位类型\n新能源学院,学院\n".encode("utf-8-sig"), "text/csv"
+    ).run()
+    shown = _decoded(at)
+    assert list(shown["单位名称"]) == ["新能源学院"] and "UTF-8" in texts(at)
+    next(b for b in at.button if b.label == "确认导入").click().run()
+    assert org.unit_by_name(demo_db, "新能源学院") is not None
+
+
+def test_new_accounts_come_as_files_to_download_once_never_as_a_table_of_passwords(demo_db):
+    at = login("admin")
+    goto(at, "pages/admin_import.py").run()
+    at.selectbox[0].select("accounts").run()
+    at.file_uploader[0].upload(
+        "accounts.csv",
+        "工号,姓名,角色\nn2026001,新同学甲,师生\nn2026002,新同学乙,师生\n".encode(),
+        "text/csv",
+    ).run()
+    next(b for b in at.button if b.label == "确认导入").click().run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "账号清单（Excel）" in labels and "账号开通通知（Word，每人一页）" in labels
+    assert "只能下载一次" in texts(at)
+    shown = [d.value for d in at.dataframe]
+    listed = next(d for d in shown if "账号" in d.columns)
+    assert list(listed["姓名"]) == ["新同学甲", "新同学乙"] and "初始密码" not in listed.columns
+    held = {v for d in shown for col in d.columns for v in d[col].astype(str)}
+    assert not any(len(v) == 12 and v.isalnum() and not v.isdigit() for v in held - {"n2026001", "n2026002"})

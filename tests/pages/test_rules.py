@@ -129,12 +129,11 @@ def test_past_periods_keep_the_rules_then_in_force(db):
 
 def test_the_rules_page_lists_articles_and_loads_a_revision(db):
     from portal import accounts
-    from portal.demo import DEMO_PASSWORD
     from tests.conftest import goto, login, texts
 
-    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    accounts.create_user(db, "boss", "管理员", "Demo-1234", [accounts.Role(role="admin")])
     db.conn.commit()
-    at = login("boss")
+    at = login("boss", "Demo-1234")
     goto(at, "pages/admin_rules.py").run()
     assert not at.exception, at.exception
     rules = next(f.value for f in at.dataframe if "适用对象" in f.value.columns)

@@ -94,6 +94,8 @@ def test_rebuild_gives_the_same_answers(demo_db):
 
 
 def test_the_search_page_shows_hits_for_a_department(demo_db):
+    """Each result says what it is, opens its object, and shows the words around the match with the
+    match highlighted; a case's title is its number, not "2026-0270 · 党办" beside a 编号 column."""
     at = login("dangban")
     goto(at, "pages/search.py").run()
     assert not at.exception, at.exception
@@ -101,19 +103,60 @@ def test_the_search_page_shows_hits_for_a_department(demo_db):
     assert not at.exception, at.exception
     labels = [t.label for t in at.tabs]
     assert labels[0].startswith("意见建议（") and labels[1].startswith("联系活动（")
-    frame = at.dataframe[0].value
-    assert list(frame.columns) == ["编号", "日期", "标题", "状态", "相关内容"]
-    assert all("食堂" in s for s in frame["相关内容"])
+    case_tab, activity_tab = at.tabs
+    links = [(p.proto.page, p.proto.query_string, p.value) for p in case_tab.get("page_link")]
+    assert links and all(page.endswith("cases") and query.startswith("no=") for page, query, _ in links)
+    assert all(label == query.removeprefix("no=") for _, query, label in links)  # the number, once
+    assert any(m.value == ":blue-badge[意见建议]" for m in case_tab.markdown)  # what kind of object
+    snippets = [m.value for m in case_tab.markdown if "食堂" in m.value]
+    assert snippets and all(":orange-background[**食堂**]" in m for m in snippets)
+    assert all(len(m) > 20 for m in snippets)  # a sentence, not a few characters
+    opened = [(p.proto.page, p.proto.query_string) for p in activity_tab.get("page_link")]
+    assert opened and all(page.endswith("activities") and query.startswith("id=") for page, query in opened)
+    assert any(m.value == ":violet-badge[联系活动]" for m in activity_tab.markdown)
     assert "共 " in texts(at)
 
 
 def test_the_search_page_for_a_student_searches_his_own_cases(demo_db):
+    """The person who raised a case finds it, and its link opens it where he reads it: 我的诉求."""
     at = login("2023000001")
     goto(at, "pages/search.py").run()
     assert not at.exception, at.exception
     at.text_input(key="search_query").input("食堂").run()
     assert not at.exception, at.exception
-    assert [t.label for t in at.tabs] == [f"意见建议（{len(at.dataframe[0].value) if at.dataframe else 0}）"]
+    shown = at.get("page_link")
+    results = [p for p in shown if p.proto.query_string.startswith("no=")]
+    assert [t.label for t in at.tabs] == [f"意见建议（{len(results)}）"]
+    assert all(p.proto.page.endswith("my_cases") for p in results)
+
+
+def test_a_hit_is_marked_without_letting_user_text_become_markup(demo_db):
+    visitor = accounts.find_user(demo_db, "30000001")
+    dangban = accounts.find_user(demo_db, "dangban")
+    case = cases.open_case(
+        demo_db,
+        source="reception",
+        content="二食堂的饭菜<script>alert(1)</script>[点我](http://evil.example) **太咸**",
+        responsible_dept="党办",
+        contact_date=dt.date(2026, 11, 18),
+        raised_by=visitor.id,
+    )
+    (hit,) = [h for h in search.search(demo_db, dangban, "食堂 太咸").cases if h.id == case.id]
+    assert ("食堂", True) in hit.marks and ("太咸", True) in hit.marks
+    assert "".join(piece for piece, _ in hit.marks) == hit.snippet
+    at = login("dangban")
+    goto(at, "pages/search.py").run()
+    at.text_input(key="search_query").input("食堂 太咸").run()
+    (shown,) = [m.value for m in at.markdown if "点我" in m.value]
+    assert "<script>" not in shown and "\\<script\\>" in shown  # escaped: shown as typed, inert
+    assert "\\[点我\\]\\(http" in shown  # no link
+
+
+def test_a_snippet_is_the_field_that_matched_around_the_match():
+    text = "前言" * 100 + "食堂晚餐窗口开放时间偏短" + "结语" * 100
+    pieces = search.marked(text, "晚餐 食堂")
+    assert [p for p, hit in pieces if hit] == ["食堂", "晚餐"]
+    assert 100 <= len("".join(p for p, _ in pieces)) <= search.SNIPPET_WIDTH + 12
 
 
 def test_the_search_narrows_as_the_lists_do(demo_db):

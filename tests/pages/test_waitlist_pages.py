@@ -156,3 +156,20 @@ def test_the_reminders_cancel_link_asks_on_the_page_before_it_cancels(demo_db):
     other.query_params["act"] = actions.token_for(demo_db, b.id, "confirm")
     goto(other, "pages/my_bookings.py").run()
     assert any("另一位预约人" in e.value for e in other.error)
+
+
+def test_the_six_character_code_can_be_typed_on_the_day(demo_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-25T09:10:00")
+    day = dt.date(2026, 11, 25)
+    b = next(x for x in bookings.day_bookings(demo_db, day) if x.status == "booked" and not x.checked_in_at)
+    later = next(x for x in bookings.day_bookings(demo_db, NEXT) if x.status == "booked")
+    at = login("dangban")
+    goto(at, "pages/reception_day.py").run()
+    at.text_input(key="checkin_code").input(later.code)  # another day's code: refused, with why
+    next(x for x in at.button if x.label == "确定").click().run()
+    assert any("不是今天" in e.value for e in at.error)
+    at.text_input(key="checkin_code").input(b.code.lower())
+    next(x for x in at.button if x.label == "确定").click().run()
+    assert not at.exception, at.exception
+    assert any(f"{b.visitor_name} 已签到" in s.value for s in at.success)
+    assert reception.get_booking(demo_db, accounts.find_user(demo_db, "dangban"), b.id).checked_in_at

@@ -163,12 +163,11 @@ def test_cli_load(tmp_path):
 
 def test_the_calendar_page_warns_loads_a_year_and_keeps_overrides(db):
     from portal import accounts
-    from portal.demo import DEMO_PASSWORD
     from tests.conftest import goto, login, texts
 
-    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    accounts.create_user(db, "boss", "管理员", "Demo-1234", [accounts.Role(role="admin")])
     db.conn.commit()
-    at = login("boss")
+    at = login("boss", "Demo-1234")
     goto(at, "pages/admin_calendar.py").run()
     assert not at.exception, at.exception
     assert any("2027 年" in w.value and "周一至周五" in w.value for w in at.warning)
@@ -202,14 +201,13 @@ def test_removing_an_override_needs_a_choice_and_never_falls_back_to_the_first(d
     choice that had just left the list (the first tap of a double tap removed it) fell back to the
     first override, which the second tap removed."""
     from portal import accounts
-    from portal.demo import DEMO_PASSWORD
     from tests.conftest import goto, login, texts
 
-    accounts.create_user(db, "boss", "管理员", DEMO_PASSWORD, [accounts.Role(role="admin")])
+    accounts.create_user(db, "boss", "管理员", "Demo-1234", [accounts.Role(role="admin")])
     workdays.set_override(db, D(2026, 12, 2), False, "校庆日")
     workdays.set_override(db, D(2026, 12, 9), False, "运动会")
     db.conn.commit()
-    at = login("boss")
+    at = login("boss", "Demo-1234")
     goto(at, "pages/admin_calendar.py").run()
     assert at.selectbox(key="override_remove").value is None
     at.button(key="override_remove_button").click().run()

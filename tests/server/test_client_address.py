@@ -136,3 +136,23 @@ def test_health_shows_dead_letters_and_failed_jobs_to_this_host_only(site):
     assert found["jobs"]["notify.run"]["last_outcome"] == "failed"
     status, body = _get(running.base, "/health", {}, UNTRUSTED)
     assert status == 200 and json.loads(body) == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/feeds/secrettoken/roster.ics", "/feeds/…/roster.ics"),
+        ("/feeds/secrettoken", "/feeds/…"),  # the file name lost by a calendar app or a copy
+        ("/feeds/secrettoken/", "/feeds/…"),
+        ("/feeds//secrettoken/roster.ics", "/feeds/…/roster.ics"),
+        ("/feeds/secrettoken/roster.ics/extra", "/feeds/…"),
+        ("/feeds/secrettoken.ics", "/feeds/…"),
+        ("/cases", "/cases"),
+    ],
+)
+def test_a_feed_token_never_reaches_the_log_however_the_path_is_cut(path, shown):
+    """A calendar feed's address is a password: whatever form a request gives it (no file name, a
+    doubled slash, a tail), the log shows none of it."""
+    from portal.request_log import shown_path
+
+    assert shown_path(path) == shown

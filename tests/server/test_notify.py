@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, dates, links, navigation, quota, ratings, reception
+from portal import accounts, cases, dates, links, navigation, publication, quota, ratings, reception
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
 from portal.reception import bans, roster, waitlist
@@ -305,6 +305,10 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         raiser_name=visitor.display_name,
     )
     cases.answer(db, case.id, "已维修。", dangban)
+    # the answer published with the visitor's consent (答复公开): he is told
+    publication.record_consent(db, visitor, given=True, case_id=case.id)
+    draft = publication.draft(db, dangban, case.id)
+    publication.publish(db, dangban, case.id, draft.question, draft.answer)
     # a cadre behind pace who opted in
     behind = next(
         r
@@ -721,8 +725,9 @@ def test_nothing_is_queued_for_an_account_already_disabled(demo_db, smtp):
 
 def test_the_skipped_state_migration_keeps_queued_messages_and_may_run_again(tmp_path):
     from portal import db as portal_db
+    from portal import migrations as schema
 
-    (migration,) = [f for name, f in vars(portal_db).items() if name.endswith("_notify_skipped")]
+    (migration,) = [f for name, f in vars(schema).items() if name.endswith("_notify_skipped")]
     handle = portal_db.connect(tmp_path / "old.sqlite3")
     with portal_db.write(handle):
         portal_db.migrations.apply(handle, stop_before=migration.__name__)

@@ -108,12 +108,12 @@ def test_a_500_keeps_the_security_headers():
 
 
 def test_changing_ones_password_ends_ones_other_sessions(db):
-    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
-    other_user = accounts.create_user(db, "t002", "别人", "secret123", [Role(role="visitor")])
+    user = accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
+    other_user = accounts.create_user(db, "t002", "别人", "Secret123", [Role(role="visitor")])
     here, _ = sessions.start(db, user.id)
     phone, _ = sessions.start(db, user.id)
     someone_else, _ = sessions.start(db, other_user.id)
-    accounts.change_password(db, user.id, "secret123", "newpass123", keep_session=here)
+    accounts.change_password(db, user.id, "Secret123", "Newpass123", keep_session=here)
     assert sessions.resume(db, here) is not None  # the tab where it was changed stays logged in
     assert sessions.resume(db, phone) is None
     assert sessions.resume(db, someone_else) is not None
@@ -125,8 +125,8 @@ def test_changing_the_password_on_the_page_logs_out_the_other_tab(demo_db):
     goto(first, "pages/account.py").run()
     old, new, again = first.text_input[0], first.text_input[1], first.text_input[2]
     old.input(demo.DEMO_PASSWORD)
-    new.input("newpass123")
-    again.input("newpass123")
+    new.input("Newpass123")
+    again.input("Newpass123")
     next(b for b in first.button if b.label == "修改密码").click().run()
     assert any("密码已修改" in s.value for s in first.success), [e.value for e in first.error]
     first.run()
@@ -168,7 +168,7 @@ def test_serve_loads_what_the_pages_need_before_the_first_visitor():
 def test_a_single_sign_on_session_gets_its_cookie_too(db):
     """OIDC sessions open without a claim; downloads need the cookie, so one is issued for them,
     timed from its own issue (the session itself may be hours old)."""
-    user = accounts.create_user(db, "t001", "测试用户", "secret123", [Role(role="visitor")])
+    user = accounts.create_user(db, "t001", "测试用户", "Secret123", [Role(role="visitor")])
     session_id, _ = sessions.start(db, user.id)
     db.execute(
         "UPDATE sessions SET created_at = ?, last_seen = ? WHERE id = ?",
