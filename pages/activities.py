@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, config, dates, links, org, record_form, states, submissions
+from portal import activities, builds, cases, config, dates, links, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -22,11 +22,31 @@ def _form_docx(activity_id: int) -> bytes:
         return record_form.render_record_form(db, activity_id, user)
 
 
-def _drop_export() -> None:
-    """The previous zip of this session goes when a new one is made."""
-    old = st.session_state.pop("export_zip_path", None)
-    if old:
-        Path(old).unlink(missing_ok=True)
+def _export_forms(params: tuple, progress: builds.Progress) -> Path:
+    """The zip of the record forms the filters name, written to a private temporary file (the
+    build keeps its path, and removes the file when it is forgotten)."""
+    cadre_id, unit_id, system, since, until, with_pdf = params
+    handle, zip_path = tempfile.mkstemp(prefix="portal-forms-", suffix=".zip")
+    os.close(handle)
+    try:
+        with common.database() as db:  # the build's own connection, on its own thread
+            record_form.export_forms(
+                db,
+                user,
+                zip_path,
+                cadre=cadre_id,
+                unit_id=unit_id,
+                system=system,
+                since=since,
+                until=until,
+                pdf=with_pdf,
+                progress=progress,
+                max_forms=config.settings().max_export_forms,
+            )
+    except BaseException:
+        Path(zip_path).unlink(missing_ok=True)
+        raise
+    return Path(zip_path)
 
 
 user = common.require(__file__)
@@ -112,47 +132,18 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
     with_pdf = False
     if record_form.soffice():
         with_pdf = st.checkbox("同时生成 PDF（较慢）", key="export_pdf")
-    if st.button("生成压缩包", icon=":material/archive:", key="export", disabled=too_many):
-        bar = st.progress(0.0, text="正在生成记录表…")
-
-        def advance(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"正在生成记录表：{done}/{total}")
-
-        # written to a temporary file, not kept in the session: only its path is
-        _drop_export()
-        handle, zip_path = tempfile.mkstemp(prefix="portal-forms-", suffix=".zip")
-        os.close(handle)
-        try:
-            with common.database() as db:
-                result = record_form.export_forms(
-                    db,
-                    user,
-                    zip_path,
-                    cadre=cadre_id,
-                    unit_id=unit_id,
-                    system=filters["system"],
-                    since=since,
-                    until=until,
-                    pdf=with_pdf,
-                    progress=advance,
-                    max_forms=config.settings().max_export_forms,
-                )
-        except PortalError as exc:
-            Path(zip_path).unlink(missing_ok=True)
-            common.show_error(exc)
-        else:
-            bar.progress(1.0, text=f"已生成 {result.count} 份")
-            st.session_state["export_zip_path"] = zip_path
-    ready = st.session_state.get("export_zip_path")
-    if ready and Path(ready).exists():
-        st.download_button(
-            "下载压缩包",
-            data=common.owned(user, Path(ready).read_bytes),  # read from disk when clicked
-            file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-            key="export_download",
-        )
+    params = (cadre_id, unit_id, filters["system"], since, until, with_pdf)
+    common.built_file(
+        user,
+        "forms",
+        params,
+        lambda progress: _export_forms(params, progress),  # in the background: ≈ 20 ms a form
+        build_label="生成压缩包",
+        download_label="下载压缩包",
+        file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
+        mime="application/zip",
+        disabled=too_many,
+    )
 
 # --- one record ----------------------------------------------------------------------------
 rows = list(listing.rows)

@@ -121,14 +121,14 @@ def monthly_spec(rows: list[dict], systems: list[str]) -> dict:
     present += sorted({r["system"] for r in rows} - set(present))
     months = sorted({r["month"] for r in rows})
     values = [{"月份": month_label(r["month"]), "制度": r["system"], "活动数": r["count"]} for r in rows]
-    busiest = max(months, key=lambda m: sum(r["count"] for r in rows if r["month"] == m), default=None)
-    total = sum(r["count"] for r in rows)
-    described = (
-        f"各月联系活动：{month_label(months[0])}至{month_label(months[-1])}共 {total} 条，"
-        f"最多的是{month_label(busiest)}（{sum(r['count'] for r in rows if r['month'] == busiest)} 条）。"
-        if months
-        else "还没有联系活动。"
-    )
+    per_month = {m: sum(r["count"] for r in rows if r["month"] == m) for m in months}
+    described = "还没有联系活动。"
+    if months:
+        busiest = max(months, key=per_month.__getitem__)
+        described = (
+            f"各月联系活动：{month_label(months[0])}至{month_label(months[-1])}共 {sum(per_month.values())} 条，"
+            f"最多的是{month_label(busiest)}（{per_month[busiest]} 条）。"
+        )
     return readable(
         {
             "data": {"values": values},

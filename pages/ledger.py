@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cache, dates, kpis, ledger, periods
+from portal import builds, cache, dates, kpis, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,9 +27,9 @@ def _latest_table(rows: list[ledger.LedgerRow]) -> pd.DataFrame:
     )
 
 
-def _export(book: ledger.Ledger) -> bytes:
-    with common.database() as db:
-        return ledger.export_xlsx(db, book)
+def _export(book: ledger.Ledger, progress: builds.Progress) -> bytes:
+    with common.database() as db:  # the build's own connection, on its own thread
+        return ledger.export_xlsx(db, book, progress=progress)
 
 
 def _counts_table(book: ledger.Ledger, group: str) -> pd.DataFrame:
@@ -105,13 +105,15 @@ st.caption(
     f"{common.md(book.name)}负责的制度：{'、'.join(book.systems)}。"
     f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {book.total:,} 条（不含已作废）。"
 )
-st.download_button(
-    "导出 Excel 台账",
-    data=common.owned(user, lambda: _export(book)),  # built when clicked, not on every rerun
+common.built_file(
+    user,
+    "ledger",
+    (department, since, until),
+    lambda progress: _export(book, progress),  # in the background: 11–18 s for a whole university
+    build_label="生成 Excel 台账",
+    download_label="下载 Excel 台账",
     file_name=f"工作台账-{book.name}-{book.since.isoformat()}至{book.until.isoformat()}.xlsx",
     mime=XLSX_MIME,
-    icon=":material/download:",
-    key="l_export",
 )
 
 tabs = st.tabs(
