@@ -121,6 +121,13 @@ def answer_box(case: cases.Case, user: User) -> str:
             on_change=fill,
             **common.TARGET,
         )
+    with common.database() as db:
+        followers = [c for c in case_merge.merged_cases(db, case.id, user) if c.is_open]
+    if followers:
+        st.caption(
+            f"本件合并了 {len(followers)} 件（{'、'.join(c.number for c in followers)}），答复同时送达各件的提出人；"
+            f"答复中的“{case.number}”和提出人姓名，在各件中换成该件自己的编号和提出人姓名。"
+        )
     return st.text_area("答复内容（将同时送达干部和提出人）", key=key, height=140)
 
 

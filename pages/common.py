@@ -22,6 +22,7 @@ from portal import (
     browser,
     builds,
     config,
+    cookies,
     downloads,
     navigation,
     oidc_routes,
@@ -56,6 +57,18 @@ def client_address() -> str:
     return "127.0.0.1" if isinstance(headers, Mapping) and len(headers) else ""  # none: no browser (AppTest)
 
 
+def browser_session_cookie() -> str | None:
+    """The session cookie this browser sent (``portal.cookies``: behind HTTPS the ``__Host-`` one only,
+    which no sibling host of the campus domain can set). HTTPS as the browser reached the portal: the
+    WebSocket's ``Origin``, the proxy's ``X-Forwarded-Proto``, or ``PORTAL_PUBLIC_URL``."""
+    headers = st.context.headers
+    headers = headers if isinstance(headers, Mapping) else {}
+    https = (headers.get("origin") or "").startswith("https://") or headers.get(
+        "x-forwarded-proto"
+    ) == "https"
+    return cookies.session_cookie(st.context.cookies or {}, cookies.secure_site(https))
+
+
 def resolve_user() -> User | None:
     """The user of this browser session: from the server-side state, else the signed cookie,
     else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
@@ -84,7 +97,7 @@ def _resolve_user() -> User | None:
             # why it ended, for the login page (one that ended by itself is audited here, once)
             notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
             st.session_state.pop("session_id", None)
-        cookie = st.context.cookies.get(config.SESSION_COOKIE)
+        cookie = browser_session_cookie()
         live = sessions.resume_from_cookie(db, cookie)
         if live is not None:
             st.session_state["session_id"] = live[0]

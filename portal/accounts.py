@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from . import audit, config, dates, text
-from .db import inserted_id, write
+from .db import inserted_id, kept_setting, write
 from .errors import AuthError, NotFound, Problem, Problems, ValidationError
 from .policy import policy
 
@@ -504,6 +504,22 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     return locks
 
 
+def unknown_name(db: Database, typed: str) -> str:
+    """How the audit log names a login name that is no account: its first character and a short keyed
+    digest (``H…（未知账号 #3f9c2a）``). Such a name is often the password typed into the 账号 box;
+    the log is append-only, kept half a year and copied to syslog, so the text typed never goes there —
+    the digest still shows the same wrong name coming back."""
+    import hashlib
+    import hmac
+
+    key = kept_setting(db, "audit_name_key", lambda: secrets.token_urlsafe(32)).encode()
+    digest = hmac.new(
+        key, b"login-name\0" + typed.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
+    shown = typed[:1] if typed[:1].isprintable() else "?"
+    return f"{shown}…（未知账号 #{digest[:6]}）"
+
+
 def authenticate(db: Database, username: str, password: str, *, password_login: bool = True) -> User:
     """The user, or ``AuthError`` with one message for a wrong name and a wrong password.
 
@@ -528,6 +544,7 @@ def authenticate(db: Database, username: str, password: str, *, password_login: 
     if not ok:
         if row is None:
             why = "账号不存在"
+            typed = unknown_name(db, username)
         elif not row[1]:
             why = "账号没有本平台密码"
         elif right:

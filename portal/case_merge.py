@@ -3,13 +3,14 @@
 The duplicate keeps its number, its raiser and its own history; it follows the case it was merged
 into (``cases.merged_into``): while that one is open the duplicate takes its state, unit and
 department and leaves the department's lists (it is no work of its own); the answer of that case
-answers the duplicate too (its raiser is told and rates it as any answer, ``portal.ratings``); its
-办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
+answers the duplicate too (its raiser is told and rates it as any answer, ``portal.ratings``), with the
+duplicate's own number and raiser's name where it names those of that case
+(``cases.answered_as_duplicate``); its 办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
 it was merged into (pages/cases.py). A duplicate reopened on its own (its raiser not satisfied) is
 handled by itself again (``cases.reopen_row``), as after ``unmerge``.
 
 Both cases must be the actor's to handle; the duplicate must be open, and the case it goes into live
-(not withdrawn) and not itself merged. Cases already merged into the duplicate move with it.
+(not withdrawn) and not itself merged. Cases already merged into the duplicate move with it and follow it the same way.
 """
 
 from __future__ import annotations
@@ -58,37 +59,11 @@ def merge(db: Database, case_id: int, into: str, actor: User, note: str = "") ->
         now = dates.stamp()
         raiser = dup["raiser_name"] or "提出人未记名"
         why = f"；{note}" if note else ""
-        # cases merged into the duplicate go with it: one level only, each following the live case
-        for row in db.query("SELECT id, number, state FROM cases WHERE merged_into = ?", [dup["id"]]):
-            cases.set_fields(db, row["id"], merged_into=lead["id"])
-            cases.record_history(
-                db,
-                row["id"],
-                "merged",
-                row["state"],
-                row["state"],
-                now,
-                actor.id,
-                f"随 {dup['number']} 合并至 {lead['number']}",
-            )
-        cases.set_fields(
-            db,
-            dup["id"],
-            merged_into=lead["id"],
-            responsible_dept=lead["responsible_dept"],
-            handling_unit_id=lead["handling_unit_id"],
-            **({"state": lead["state"]} if lead["state"] in OPEN_STATES else {}),
-        )
-        cases.record_history(
-            db,
-            dup["id"],
-            "merged",
-            dup["state"],
-            dup["state"],
-            now,
-            actor.id,
-            f"与 {lead['number']} 为同一事项，合并办理{why}",
-        )
+        # cases merged into the duplicate go with it, one level only: each follows the live case as the
+        # duplicate does (an open one takes its state, or its answer)
+        for row in list(db.query("SELECT * FROM cases WHERE merged_into = ? ORDER BY id", [dup["id"]])):
+            _follow(db, row, lead, actor, now, f"随 {dup['number']} 合并至 {lead['number']}")
+        _follow(db, dup, lead, actor, now, f"与 {lead['number']} 为同一事项，合并办理{why}")
         cases.record_history(
             db,
             lead["id"],
@@ -99,11 +74,33 @@ def merge(db: Database, case_id: int, into: str, actor: User, note: str = "") ->
             actor.id,
             f"合并 {dup['number']}（{raiser}：{dup['content'][:60]}）{why}",
         )
-        if lead["state"] in ("answered", "closed"):  # answered already: the duplicate's raiser is now
-            state = dup["state"]
-            cases.set_fields(db, dup["id"], state="answered", answer=lead["answer"], answered_at=now)
-            cases.record_history(db, dup["id"], "answered", state, "answered", now, actor.id, lead["answer"])
     return cases.get_case(db, case_id, actor)
+
+
+def _follow(db: Database, row: dict, lead: dict, actor: User, now: str, note: str) -> None:
+    """The case ``row`` is merged into ``lead``: while open it takes its state, unit and department;
+    when ``lead`` was answered already, its answer answers it at once (its raiser is told)."""
+    fields: dict = {"merged_into": lead["id"]}
+    if row["state"] in OPEN_STATES:
+        fields |= {"responsible_dept": lead["responsible_dept"], "handling_unit_id": lead["handling_unit_id"]}
+        if lead["state"] in OPEN_STATES:
+            fields["state"] = lead["state"]
+    cases.set_fields(db, row["id"], **fields)
+    state = fields.get("state", row["state"])
+    cases.record_history(db, row["id"], "merged", row["state"], state, now, actor.id, note)
+    if (
+        state in OPEN_STATES
+        and lead["handling_unit_id"]
+        and lead["handling_unit_id"] != row["handling_unit_id"]
+    ):
+        # referred with it now, as a duplicate merged before the referral is when the case is referred
+        # (``cases._carry``): the response rate counts it (kpis.RESPONSE_ACTIONS)
+        unit = db.execute("SELECT name FROM units WHERE id = ?", [lead["handling_unit_id"]]).fetchone()
+        cases.record_history(
+            db, row["id"], "referred", state, state, now, actor.id, f"随 {lead['number']} 转办至{unit[0]}"
+        )
+    if state in OPEN_STATES and lead["state"] in ("answered", "closed"):  # answered already: so is it
+        cases.answer_duplicate(db, {**row, **fields}, lead, now, actor.id)
 
 
 def unmerge(db: Database, case_id: int, actor: User, note: str = "") -> Case:

@@ -393,12 +393,13 @@ def of_activity(db: Database, activity_id: int) -> list[Case]:
 
 
 def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
-    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``) only for
-    those who handle the case."""
+    """The case's history as ``viewer`` may read it: internal notes (``PRIVATE_ACTIONS``), and the
+    raiser and words of a duplicate merged into it (``merged_with``), only for those who handle the case."""
     case = get_case(db, case_id, viewer)  # visibility
-    hidden = () if can_handle(viewer, case) else PRIVATE_ACTIONS
+    handles = can_handle(viewer, case)
+    hidden = () if handles else PRIVATE_ACTIONS
     marks = ",".join("?" * len(hidden)) or "''"
-    return [
+    found = [
         CaseEvent(**r)
         for r in db.query(
             "SELECT e.*, COALESCE(u.display_name, '') AS user_name FROM case_events e "
@@ -407,6 +408,11 @@ def events(db: Database, case_id: int, viewer: User) -> list[CaseEvent]:
             [case_id, *hidden],
         )
     ]
+    if not handles:  # a duplicate merged in is named by its number only: its raiser and words are not theirs
+        for e in found:
+            if e.action == "merged_with":
+                e.note = e.note.split("（", 1)[0]
+    return found
 
 
 def answers(db: Database, case_id: int, viewer: User) -> list[Answer]:
@@ -473,8 +479,7 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
     note = f"随 {lead['number']} {ACTION_LABELS[action]}"
     for dup in followers:
         if action == "answered" and dup["state"] in OPEN_STATES:
-            _set(db, dup["id"], state="answered", answer=lead["answer"], answered_at=at)
-            record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, lead["answer"])
+            answer_duplicate(db, dup, lead, at, actor_id)
         elif action == "closed" and dup["state"] == "answered":
             _set(db, dup["id"], state="closed", closed_at=at)
             _quiet_event(db, dup["id"], actor_id, "closed", "answered", "closed", note, at)
@@ -483,6 +488,26 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
             follows["responsible_dept"] = lead["responsible_dept"]
             _set(db, dup["id"], **follows)
             _quiet_event(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
+
+
+def answered_as_duplicate(text: str, lead: dict, dup: dict) -> str:
+    """The answer of ``lead`` as the raiser of ``dup``, merged into it, reads it: where it names the
+    lead's number or its raiser (a 常用答复's {编号} and {提出人}, or typed), it names the duplicate's own,
+    so that one raiser is never shown another's name, nor a number he cannot open. A one-character name
+    is left alone (it would change other words)."""
+    text = text.replace(lead["number"], dup["number"])
+    name = lead["raiser_name"] or ""
+    if len(name) > 1 and name != dup["raiser_name"]:
+        text = text.replace(name, dup["raiser_name"] or "提出人")
+    return text
+
+
+def answer_duplicate(db: Database, dup: dict, lead: dict, at: str, actor_id: int | None) -> None:
+    """Answer the open duplicate ``dup`` with the answer of ``lead``, the case it was merged into
+    (its raiser is told, as by ``answer``), inside the caller's transaction."""
+    text = answered_as_duplicate(lead["answer"], lead, dup)
+    _set(db, dup["id"], state="answered", answer=text, answered_at=at)
+    record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, text)
 
 
 def _quiet_event(

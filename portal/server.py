@@ -35,7 +35,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import browser, config, downloads, logs, seeds, sessions, uploads
-from .cookies import set_session_cookie
+from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal")
@@ -126,7 +126,7 @@ class SecurityHeaders:
 
 
 def _live_user(scope: Scope):
-    cookie = Request(scope).cookies.get(config.SESSION_COOKIE)
+    cookie = request_session_cookie(Request(scope))
     if not cookie:
         return None
     with open_db() as db:
@@ -225,10 +225,6 @@ class SessionGate:
         await send({"type": "http.response.body", "body": b"" if head else served})
 
 
-def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-
-
 class StreamlitLogoutGuard:
     """Streamlit's own ``/auth/logout`` (``st.logout``, OIDC) answers any GET: a link on another site
     would end the person's identity cookie and, through the provider's end_session_endpoint, the
@@ -283,9 +279,9 @@ def logout(request: Request) -> Response:
     if not _from_our_page(request):
         return JSONResponse({"ok": False}, status_code=403)
     with open_db() as db:
-        sessions.end(db, cookie=request.cookies.get(config.SESSION_COOKIE))
+        sessions.end(db, cookie=request_session_cookie(request))
     response: Response = JSONResponse({"ok": True}) if request.method == "POST" else HTMLResponse("")
-    response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    delete_session_cookie(request, response)
     return response
 
 

@@ -104,8 +104,13 @@ class Booking(BaseModel):
 
     @property
     def awaiting_confirmation(self) -> bool:
-        """A place offered from the waiting list, not confirmed yet."""
-        return self.status == "booked" and self.confirm_by is not None and self.confirmed_at is None
+        """A place offered from the waiting list, not confirmed yet (a visitor checked in has come)."""
+        return (
+            self.status == "booked"
+            and self.confirm_by is not None
+            and self.confirmed_at is None
+            and self.checked_in_at is None
+        )
 
     @property
     def confirm_deadline(self) -> str:

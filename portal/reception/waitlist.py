@@ -399,7 +399,7 @@ def due(db: Database, now: dt.datetime) -> bool:
     """Whether ``sweep`` has anything to do (two indexed reads: cheap enough for a page load)."""
     if db.execute(
         "SELECT 1 FROM bookings WHERE confirm_by IS NOT NULL AND confirmed_at IS NULL AND status = 'booked' "
-        "AND confirm_by <= ? LIMIT 1",
+        "AND checked_in_at IS NULL AND confirm_by <= ? LIMIT 1",
         [_stamp(now)],
     ).fetchone():
         return True
@@ -408,8 +408,8 @@ def due(db: Database, now: dt.datetime) -> bool:
 
 
 def sweep(db: Database, now: dt.datetime | None = None) -> int:
-    """Cancel the offers not confirmed in time (their places pass on), and close the lists whose
-    booking has closed. Returns how many bookings and entries it changed."""
+    """Cancel the offers not confirmed in time (their places pass on) — never one whose holder came and
+    was checked in meanwhile — and close the lists whose booking has closed. Returns how many bookings and entries it changed."""
     now = now or dates.now()
     if not due(db, now):
         return 0
@@ -418,14 +418,14 @@ def sweep(db: Database, now: dt.datetime | None = None) -> int:
     with write(db):
         lapsed = db.execute(
             "SELECT id, date, confirm_by FROM bookings WHERE confirm_by IS NOT NULL AND confirmed_at IS NULL "
-            "AND status = 'booked' AND confirm_by <= ? ORDER BY confirm_by, id",
+            "AND status = 'booked' AND checked_in_at IS NULL AND confirm_by <= ? ORDER BY confirm_by, id",
             [_stamp(now)],
         ).fetchall()
         for booking_id, _day, confirm_by in lapsed:
             deadline = dt.datetime.fromisoformat(confirm_by)
             db.execute(
                 "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, cancelled_by = NULL "
-                "WHERE id = ? AND status = 'booked'",
+                "WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
                 [_stamp(now), f"候补递补后未在 {_moment(deadline)} 前确认，名额已让给下一位候补", booking_id],
             )
             notify_events.booking(db, booking_id, "lapsed")

@@ -106,3 +106,27 @@ def test_sso_identity_maps_to_account_by_staff_no(db):
     assert found.display_name == "王五"
     with pytest.raises(AuthError, match="没有与该工号对应"):
         provisioning.account_for(db, sso.Identity(source="cas", staff_no="99999999"))
+
+
+def test_a_password_typed_as_the_account_name_never_reaches_the_audit_log_or_the_logs(db, caplog):
+    """Typing the password into the 账号 box (autofill, haste) is the commonest login mistake. The audit log
+    is append-only and kept at least 180 days, read by every administrator on 操作日志 and copied to
+    journald/syslog: a name that is no account is kept masked — enough to see the same wrong name come
+    back (and from where), never the text typed."""
+    import logging
+
+    from portal import audit
+
+    make_user(db)
+    caplog.set_level(logging.INFO, logger="portal.audit")
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            accounts.authenticate(db, "Hx7!qLw9zR", "Hx7!qLw9zR")
+    with pytest.raises(AuthError):
+        accounts.authenticate(db, "t001", "wrong-pass1")
+    entries = list(reversed(audit.search(db, category="login.").entries))
+    stored = "".join(f"{e.actor} {e.detail}" for e in entries)
+    assert "Hx7!qLw9zR" not in stored and "Hx7!qLw9zR" not in caplog.text
+    unknown = [e.actor for e in entries if e.detail == "账号不存在"]
+    assert len(unknown) == 2 and unknown[0] == unknown[1] and unknown[0].startswith("H…（未知账号 #")
+    assert entries[-1].actor.startswith("t001（")  # a real account is named as always

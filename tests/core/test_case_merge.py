@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, case_merge, cases, ratings, search
+from portal import accounts, answer_templates, case_merge, cases, ratings, search
 from portal.accounts import Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.notify import outbox
@@ -133,3 +133,115 @@ def test_what_cannot_be_merged(db, people):
         case_merge.merge(db, fourth.id, third.number, clerk)  # into a duplicate: go to its case
     case_merge.unmerge(db, third.id, clerk, "不是同一栋楼")
     assert cases.get_case(db, third.id, clerk).merged_into is None
+
+
+def test_cases_merged_into_a_duplicate_are_answered_with_it_when_it_goes_into_an_answered_case(db, people):
+    """C went into B, then B into A, already answered: C's raiser is answered too. C was left 已登记,
+    merged into an answered case (so off every list) and never answered."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "三号楼电梯停运")
+    middle = _raised(db, people, "second", "三号楼电梯不能用")
+    last = _raised(db, people, "second", "三号楼电梯又坏了")
+    case_merge.merge(db, last.id, middle.number, clerk)
+    cases.answer(db, lead.id, "电梯已修复", clerk)
+    case_merge.merge(db, middle.id, lead.number, clerk)
+    for case in (middle, last):
+        seen = cases.get_case(db, case.id, people["second"])
+        assert (seen.state, seen.answer, seen.merged_into) == ("answered", "电梯已修复", lead.id)
+    assert _answers_to(db, people["second"]) == 2  # one message for each of the cases he raised
+    assert [c.number for c in case_merge.merged_cases(db, lead.id, clerk)] == [middle.number, last.number]
+
+
+def test_cases_merged_into_a_duplicate_follow_the_open_case_it_goes_into(db, people):
+    clerk = people["dangban"]
+    admin = accounts.create_user(db, "root", "root", "Passw0rd!x", [Role(role="admin")])
+    lead = _raised(db, people, "first", "辅导员不回消息", dept="学工部")
+    unit = db.execute("INSERT INTO units (name, kind) VALUES ('学生工作处', 'department')").lastrowid
+    cases.refer(db, lead.id, unit, people["xuegong"])
+    middle = _raised(db, people, "second", "辅导员联系不上")
+    last = _raised(db, people, "second", "找不到辅导员")
+    case_merge.merge(db, last.id, middle.number, clerk)
+    case_merge.merge(db, middle.id, lead.number, admin)  # across departments: an administrator
+    for case in (middle, last):
+        seen = cases.get_case(db, case.id, admin)
+        assert (seen.state, seen.responsible_dept, seen.handling_unit_id) == ("referred", "学工部", unit)
+    cases.answer(db, lead.id, "已提醒辅导员及时回复", people["xuegong"])
+    assert cases.get_case(db, last.id, people["second"]).state == "answered"
+
+
+def test_a_duplicates_raiser_reads_the_answer_with_his_own_number_and_name(db, people):
+    """An answer written for the case it went into (a 常用答复 with {编号} and {提出人}, or typed) names
+    that case's raiser: the duplicate's raiser gets it with his own number and name, never another's."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "洗衣机坏了")
+    dup = _raised(db, people, "second", "洗衣房机器不转")
+    case_merge.merge(db, dup.id, lead.number, clerk)
+    template = answer_templates.save_template(
+        db, clerk, "党办", "已报修", "{提出人}同学：您好！您反映的问题（{编号}）已报修。"
+    )
+    text = answer_templates.fill(template, cases.get_case(db, lead.id, clerk))
+    cases.answer(db, lead.id, text + "如有问题请联系first。", clerk)
+    mine = cases.get_case(db, dup.id, people["second"])
+    expected = f"second同学：您好！您反映的问题（{dup.number}）已报修。如有问题请联系second。"
+    assert mine.answer == expected
+    assert [a.body for a in cases.answers(db, dup.id, people["second"])] == [expected]
+    assert "first" not in mine.answer and lead.number not in mine.answer
+    # merged into a case answered already: the same
+    late = _raised(db, people, "second", "洗衣机还是坏的")
+    case_merge.merge(db, late.id, lead.number, clerk)
+    assert cases.get_case(db, late.id, people["second"]).answer.startswith(
+        f"second同学：您好！您反映的问题（{late.number}）"
+    )
+
+
+def test_who_does_not_handle_the_case_reads_no_duplicates_raiser_or_words_in_its_history(db, people):
+    """The case's history says what went into it; the duplicate's raiser and words are for those who
+    handle it (they see the duplicate itself), not for a supervising department or the case's cadre,
+    who may not open the duplicate."""
+    clerk = people["dangban"]
+    lead = _raised(db, people, "first", "实验室通风橱不工作")
+    dup = _raised(db, people, "second", "化学楼通风橱坏了，身体不适")
+    db.execute("UPDATE cases SET supervisor = '学工部' WHERE id = ?", [lead.id])  # 学工部 supervises it
+    case_merge.merge(db, dup.id, lead.number, clerk, "同一台通风橱")
+    handled = next(e.note for e in cases.events(db, lead.id, clerk) if e.action == "merged_with")
+    assert "second" in handled and "身体不适" in handled  # the department's own record keeps them
+    with pytest.raises(NotFound):
+        cases.get_case(db, dup.id, people["xuegong"])
+    seen = next(e.note for e in cases.events(db, lead.id, people["xuegong"]) if e.action == "merged_with")
+    assert seen == f"合并 {dup.number}"
+
+
+def test_a_duplicate_merged_into_a_referred_case_is_referred_with_it_for_the_response_rate(
+    db, people, monkeypatch
+):
+    """按期响应率 counts a referral, a progress note or the answer (docs/rules.md). A duplicate merged into
+    a case already referred is referred to that unit at the merge, as one merged before the referral is
+    when the case is referred; it counted as never responded to until the late answer."""
+    from portal import kpis
+
+    def on(day: str) -> None:
+        monkeypatch.setenv("PORTAL_TODAY", f"{day}T10:00:00")
+
+    clerk = people["dangban"]
+    unit = db.execute("INSERT INTO units (name, kind) VALUES ('后勤处', 'department')").lastrowid
+    on("2026-11-02")
+    lead = cases.open_case(
+        db, source="reception", content="浴室漏水", responsible_dept="党办", contact_date=dt.date(2026, 11, 2)
+    )
+    on("2026-11-03")
+    cases.refer(db, lead.id, unit, clerk)
+    dup = cases.open_case(
+        db,
+        source="reception",
+        content="浴室地面积水",
+        responsible_dept="党办",
+        contact_date=dt.date(2026, 11, 3),
+    )
+    on("2026-11-04")
+    merged = case_merge.merge(db, dup.id, lead.number, clerk)
+    assert (merged.state, merged.handling_unit_id) == ("referred", unit)
+    assert "转办" in [e.action_label for e in cases.events(db, dup.id, clerk)]
+    on("2026-11-20")
+    cases.answer(db, lead.id, "已修好", clerk)
+    report = kpis.compute(db, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
+    assert report.row("党办").rate("respond").text == "100.0%（2/2）"

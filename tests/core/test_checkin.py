@@ -103,3 +103,25 @@ def test_cancelling_from_the_reminder_hands_the_place_to_the_waiting_list(demo_d
     assert reception.mine_on(demo_db, waiting, NEXT).slot == "11:00"
     with pytest.raises(ValidationError, match="使用过"):
         actions.use(demo_db, holder(demo_db, b), token, now=at("2026-12-01", "08:05"))
+
+
+def test_a_visitor_checked_in_is_never_cancelled_afterwards_as_an_unconfirmed_offer(demo_db, monkeypatch):
+    """An offered place its holder never confirmed, but who came on the day and was checked in (the QR
+    code opens 签到 directly, which does not run the clock): the clock running later must not cancel a
+    visitor already at the desk — the 接待记录 could then no longer be written (该预约已取消)."""
+    held = fill_the_day(demo_db)
+    came = visitors(demo_db, 1)[0]
+    waitlist.join(demo_db, came, wish(), now=NOW)
+    reception.cancel(demo_db, holder(demo_db, held["08:30"]), held["08:30"].id, now=NOW)
+    offered = reception.mine_on(demo_db, came, NEXT)
+    assert offered.awaiting_confirmation
+    monkeypatch.setenv("PORTAL_TODAY", f"{NEXT.isoformat()}T08:40:00")
+    reception_day.check_in(demo_db, user(demo_db, "dangban"), offered.id)
+    waitlist.sweep(demo_db, now=at(NEXT.isoformat(), "08:45"))
+    kept = reception.get_booking(demo_db, came, offered.id)
+    assert (kept.status, bool(kept.checked_in_at), kept.awaiting_confirmation) == ("booked", True, False)
+    record = reception_day.ReceptionRecord(outcome="answered", answer="当面答复")
+    assert (
+        reception_day.record_reception(demo_db, user(demo_db, "dangban"), offered.id, record).status
+        == "received"
+    )

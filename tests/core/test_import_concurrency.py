@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from portal import accounts, dates, imports, reception
+from portal import accounts, audit, dates, imports, reception
 from portal.db import open_db
 
 DAY = dt.date(2026, 12, 2)
@@ -61,7 +61,7 @@ def test_a_failing_final_transaction_leaves_nothing_of_the_file(demo_db, monkeyp
         seen.append(db.execute("SELECT count(*) FROM activities WHERE voided_at IS NULL").fetchone()[0])
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports.audit, "record", failing_audit)
+    monkeypatch.setattr(audit, "record", failing_audit)
     with pytest.raises(RuntimeError):
         imports.run_import(demo_db, "activities", "a.csv", data)
     assert seen == [live_before + 450]

@@ -5,14 +5,21 @@ Run through the README's test command, so CI fails on a type error as it does on
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import tomllib
+
+import pytest
 
 from tests.conftest import ROOT
 
 
 def test_mypy_finds_no_error():
+    if importlib.util.find_spec("mypy") is None:
+        pytest.fail(
+            "mypy is not installed: it is in the test extras (pip install -e '.[test]' -c requirements.lock)"
+        )
     result = subprocess.run(
         [sys.executable, "-m", "mypy"],  # files and settings: pyproject.toml
         cwd=ROOT,

@@ -421,6 +421,36 @@ def test_the_state_is_single_use_and_signed(campus):
     assert again.cookie(config.SESSION_COOKIE) is None
 
 
+def test_two_logins_started_in_two_tabs_both_finish(campus):
+    """Two tabs of one browser at the CAS login page (a bookmark and a link from a message, opened
+    logged out): the second tab's login replaced the first one's state, and logging in in the first
+    tab ended on 登录请求已过期，或不是从本浏览器发起的."""
+    browser = Browser()
+    first = browser.get(campus["portal"] + "/auth/cas/login?" + urllib.parse.urlencode({"next": "/my_cases"}))
+    second = browser.get(campus["portal"] + "/auth/cas/login?" + urllib.parse.urlencode({"next": "/account"}))
+    assert first[0] == second[0] == 302
+    _, _, page = browser.get(first[1]["location"])  # the first tab's CAS login form
+    fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    fields.update(username="30000001", password=PASSWORD)
+    status, headers, _ = browser.get(first[1]["location"], fields)
+    assert status == 302
+    status, headers, page = browser.get(headers["location"])
+    assert status == 303 and headers["location"] == "/my_cases", page
+    assert sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE)) is not None
+    # the second tab goes on: CAS knows the person now and sends a ticket straight back
+    status, headers, _ = browser.get(second[1]["location"])
+    assert status == 302
+    status, headers, _ = browser.get(headers["location"])
+    assert status == 303 and headers["location"] == "/account"
+    # each state serves once: a new ticket for the first tab's finished login opens nothing new
+    count = campus["db"].execute("SELECT count(*) FROM sessions").fetchone()[0]
+    status, headers, _ = browser.get(first[1]["location"])
+    assert status == 302 and "ticket=ST-" in headers["location"]
+    assert browser.get(headers["location"])[0] == 303  # logged in already: lands, nothing opened
+    assert campus["db"].execute("SELECT count(*) FROM sessions").fetchone()[0] == count
+    assert browser.cookie("portal_cas_state") is None  # no login pending any more
+
+
 def test_next_never_names_the_portals_own_routes():
     """§1.3, second path: ``next=/auth/claim?t=…`` sent the victim, once logged in, to trade the
     attacker's claim token for the attacker's session cookie."""
