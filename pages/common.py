@@ -227,7 +227,7 @@ def demo_warning() -> str | None:
         return None
     return (
         "本平台仍有使用公开演示密码的演示账号（包括管理员 admin），任何人都能用它们登录。"
-        "演示账号只用于试用：正式使用前请用 portal init 新建数据库，或修改这些账号的密码。"
+        "演示账号只用于试用：正式使用前请用 `portal init` 新建数据库，或修改这些账号的密码。"
     )
 
 
