@@ -197,11 +197,13 @@ def callback(request: Request) -> Response:
     return response
 
 
-def _end_by_ticket(settings: sso.CasSettings, address: str | None, logout_request: str) -> int:
-    if not sso.may_send_logout(settings, address):
-        log.warning("single logout refused from %s", address)
-        _audit(None, "session.end", "统一身份认证单点退出：来源地址不是 CAS 服务器", "refused")
-        return 403
+def _refuse_logout(address: str | None) -> Response:
+    log.warning("single logout refused from %s", address)
+    _audit(None, "session.end", "统一身份认证单点退出：来源地址不是 CAS 服务器", "refused")
+    return Response(status_code=403)
+
+
+def _end_by_ticket(logout_request: str) -> None:
     ticket = sso.logout_ticket(logout_request)
     if ticket:
         key = sessions.cas_key(ticket)
@@ -209,20 +211,32 @@ def _end_by_ticket(settings: sso.CasSettings, address: str | None, logout_reques
             owner = db.execute("SELECT user_id FROM sessions WHERE sso_key = ?", [key]).fetchone()
             if sessions.end_identity(db, key):
                 audit.record(db, owner[0] if owner else None, "session.end", "统一身份认证单点退出")
-    return 200
+
+
+# A SAML LogoutRequest is a few hundred bytes; the form holding it is read only up to this.
+_LOGOUT_BODY_MAX = 64 * 1024
 
 
 async def single_logout(request: Request) -> Response:
     """CAS single logout: the CAS server posts a SAML LogoutRequest naming the ticket. The address is
     the client's as ``portal serve`` decided it (``portal.addresses``: X-Forwarded-For only from a
-    trusted proxy), so behind nginx it is the CAS server's own."""
+    trusted proxy), so behind nginx it is the CAS server's own. It is checked before a byte of the
+    body is read, and the body is read up to ``_LOGOUT_BODY_MAX``: anyone may post here, and a
+    request the portal then read whole could make it hold any amount of memory."""
     settings = sso.cas_settings()
     if settings is None:
         return Response(status_code=404)
-    form = await request.form()
     address = request.client.host if request.client else None
-    status = await run_in_threadpool(_end_by_ticket, settings, address, str(form.get("logoutRequest", "")))
-    return Response(status_code=status)
+    if not await run_in_threadpool(sso.may_send_logout, settings, address):
+        return await run_in_threadpool(_refuse_logout, address)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > _LOGOUT_BODY_MAX:
+            return Response(status_code=413)
+    form = urllib.parse.parse_qs(body.decode("utf-8", errors="replace"))
+    await run_in_threadpool(_end_by_ticket, (form.get("logoutRequest") or [""])[0])
+    return Response(status_code=200)
 
 
 def _origin(url: str) -> str:

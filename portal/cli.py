@@ -574,7 +574,7 @@ def quota(
 @click.option("--remind", is_flag=True, help="按 PORTAL_SMTP_* 配置给责任部门发督办提醒邮件")
 def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) -> None:
     """Open cases by deadline, for the daily supervision job (意见建议督办)."""
-    from . import cases, dates, notify
+    from . import case_messages, cases, dates, notify
     from .accounts import Role, User
 
     day = dates.parse_date(on, "--on") if on else dates.today()
@@ -597,7 +597,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
             click.echo("未配置 PORTAL_SMTP_HOST，不发送提醒邮件", err=True)
         else:
             with jobs.run("cases.remind") as job:
-                sent = notify.send(cfg, notify.reminders(cfg, found))
+                sent = notify.send(cfg, case_messages.digests(cfg, found))
                 job.summary = f"已发送督办提醒邮件 {sent} 封"
             click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
 

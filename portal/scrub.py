@@ -27,6 +27,7 @@ nickname, a description that fits one person — is the editor's to remove.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -302,6 +303,21 @@ def sub_titled(text: str, hits: list[Hit]) -> str:
         return "某" + m.group(1)
 
     return _TITLED.sub(one, text)
+
+
+_AS_DIGITS = str.maketrans("〇零一幺二三四五六七八九", "001123456789")
+
+
+def plain_digits(text: str) -> str:
+    """The letters and digits of ``text`` with every digit as an ASCII one — full-width (１３８), written
+    out (一三八, 幺三八) or plain — so that a number is recognised however it was written."""
+    out = []
+    for ch in text.translate(_AS_DIGITS):
+        if ch.isdecimal():
+            out.append(str(unicodedata.digit(ch)))
+        elif ch.isalnum():
+            out.append(ch)
+    return "".join(out)
 
 
 def check(text: str, known: Known | None = None) -> list[Hit]:

@@ -9,6 +9,7 @@ import http.cookiejar
 import http.server
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -546,6 +547,33 @@ def test_single_logout_is_accepted_only_from_the_cas_servers_addresses(campus, m
         headers={"X-Forwarded-For": "192.0.2.7"},
     )
     assert status == 200 and sessions.resume_from_cookie(campus["db"], cookie) is None
+
+
+def _post_head(base: str, length: int, sent: bytes, headers: str = "") -> bytes:
+    """A POST to the callback announcing ``length`` bytes of form and sending only ``sent``: what the
+    server answers within five seconds (b"" when it waits for the rest)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            f"POST {sso.CALLBACK_PATH} HTTP/1.1\r\nHost: {host}\r\n{headers}"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+            + sent
+        )
+        try:
+            return conn.recv(200)
+        except TimeoutError:
+            return b""
+
+
+def test_single_logout_from_elsewhere_is_refused_before_its_body_is_read(campus):
+    """Anyone may post to the callback: the source was checked only after the whole form had been read
+    into memory, so a stranger announcing 100 MB held the request (and then the memory) as long as
+    he liked. Now a stranger is refused at once, and even the CAS server's form is read up to 64 KB."""
+    answer = _post_head(campus["portal"], 100_000_000, b"logoutRequest=", "X-Forwarded-For: 192.0.2.7\r\n")
+    assert answer.startswith(b"HTTP/1.1 403"), answer
+    answer = _post_head(campus["portal"], 100_000_000, b"logoutRequest=" + b"x" * 70_000)  # from CAS's host
+    assert answer.startswith(b"HTTP/1.1 413"), answer
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
