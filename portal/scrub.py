@@ -73,7 +73,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     (
         "email",
         re.compile(
-            r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s*[@＠]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+"
+            # from the start of the run only: tried at every character of a long run, it took seconds
+            r"(?<![A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-])[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s*[@＠]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+"
             r"(?:\s*[.．。]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+)*"
         ),
         "（邮箱已隐去）",
