@@ -576,7 +576,7 @@ def quota(
 @click.option("--remind", is_flag=True, help="按 PORTAL_SMTP_* 配置给责任部门发督办提醒邮件")
 def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) -> None:
     """Open cases by deadline, for the daily supervision job (意见建议督办)."""
-    from . import case_messages, cases, dates, notify
+    from . import case_export, case_messages, cases, dates, notify
     from .accounts import Role, User
 
     day = dates.parse_date(on, "--on") if on else dates.today()
@@ -584,7 +584,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
     with open_db() as db:
         found = cases.list_cases(db, system, states=list(cases.OPEN_STATES), overdue_only=overdue, on=day)
     if as_json:
-        click.echo(cases.to_json(found))
+        click.echo(case_export.to_json(found))
     else:
         for c in found:
             unit = c.handling_unit_name or "-"
