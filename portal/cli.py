@@ -9,7 +9,18 @@ from typing import NoReturn
 
 import click
 
-from . import __version__, accounts, api_tokens, audit, config, imports, jobs, logs, seeds
+from . import (
+    __version__,
+    accounts,
+    api_tokens,
+    audit,
+    case_actions,  # noqa: F401 - listens to calendar changes (portal calendar load)
+    config,
+    imports,
+    jobs,
+    logs,
+    seeds,
+)
 from .db import open_db
 from .errors import ImportRejected, PortalError
 
