@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TypedDict, TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -20,7 +20,9 @@ from portal import (
     accounts,
     audit,
     browser,
+    builds,
     config,
+    cookies,
     downloads,
     navigation,
     oidc_routes,
@@ -55,6 +57,18 @@ def client_address() -> str:
     return "127.0.0.1" if isinstance(headers, Mapping) and len(headers) else ""  # none: no browser (AppTest)
 
 
+def browser_session_cookie() -> str | None:
+    """The session cookie this browser sent (``portal.cookies``: behind HTTPS the ``__Host-`` one only,
+    which no sibling host of the campus domain can set). HTTPS as the browser reached the portal: the
+    WebSocket's ``Origin``, the proxy's ``X-Forwarded-Proto``, or ``PORTAL_PUBLIC_URL``."""
+    headers = st.context.headers
+    headers = headers if isinstance(headers, Mapping) else {}
+    https = (headers.get("origin") or "").startswith("https://") or headers.get(
+        "x-forwarded-proto"
+    ) == "https"
+    return cookies.session_cookie(st.context.cookies or {}, cookies.secure_site(https))
+
+
 def resolve_user() -> User | None:
     """The user of this browser session: from the server-side state, else the signed cookie,
     else campus single sign-on (``st.login``) mapped to an account by 工号. Also notes the
@@ -83,7 +97,7 @@ def _resolve_user() -> User | None:
             # why it ended, for the login page (one that ended by itself is audited here, once)
             notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
             st.session_state.pop("session_id", None)
-        cookie = st.context.cookies.get(config.SESSION_COOKIE)
+        cookie = browser_session_cookie()
         live = sessions.resume_from_cookie(db, cookie)
         if live is not None:
             st.session_state["session_id"] = live[0]
@@ -213,7 +227,7 @@ def demo_warning() -> str | None:
         return None
     return (
         "本平台仍有使用公开演示密码的演示账号（包括管理员 admin），任何人都能用它们登录。"
-        "演示账号只用于试用：正式使用前请用 portal init 新建数据库，或修改这些账号的密码。"
+        "演示账号只用于试用：正式使用前请用 `portal init` 新建数据库，或修改这些账号的密码。"
     )
 
 
@@ -397,6 +411,77 @@ def figures(items: Mapping[str, int | float | str | None]) -> None:
     with st.container(horizontal=True, gap="medium"):
         for label, value in items.items():
             st.metric(label, value, width=FIGURE_WIDTH)
+
+
+def built_file(
+    user: User,
+    name: str,
+    params: Hashable,
+    work: builds.Work,
+    *,
+    build_label: str,
+    download_label: str,
+    file_name: str,
+    mime: str,
+    disabled: bool = False,
+) -> builds.Build | None:
+    """A file that takes a while to build (portal.builds): ``build_label`` (生成…) starts it, a
+    progress bar with the time left shows while it builds in the background, then
+    ``download_label`` offers it. ``params`` are what the file is built from (a department and
+    dates): other params, another file. While it builds the button is off, and a second click that
+    gets through anyway (a double tap, a second tab) gets the running build, not a second one."""
+    key = (name, user.id, params)
+    build = builds.find(key)
+    running = build is not None and build.running
+    if st.button(build_label, icon=":material/build:", key=f"build_{name}", disabled=disabled or running):
+        build = builds.start(key, user.id, work)
+        running = build.running
+    if build is None:
+        return None
+    if running:
+        build_progress(key)
+    elif build.error:
+        st.error(build.error)
+    else:
+        st.download_button(
+            download_label,
+            data=owned(user, build.read),  # read when clicked
+            file_name=file_name,
+            mime=mime,
+            icon=":material/download:",
+            key=f"build_{name}_download",
+        )
+        st.caption(f"已生成（{build.size() / 1e6:.1f} MB），一小时内可下载；条件改变后请重新生成。")
+    return build
+
+
+@st.fragment(run_every=1.0)
+def build_progress(key: Hashable) -> None:
+    """The progress of a build, redrawn every second; once it is done the whole page runs again
+    (the download shows and the redrawing stops)."""
+    build = builds.find(key)
+    if build is None or not build.running:
+        st.rerun()
+    assert build is not None
+    st.progress(build.fraction, text=f"正在生成：{build.describe()}")
+
+
+def date_column(label: str, **kwargs):
+    """A table column of dates shown as 2026年12月6日 (Streamlit's default is 2026-12-06); the
+    column still sorts as dates. Give the table ``datetime.date`` values, not text."""
+    return st.column_config.DateColumn(label, format="YYYY年M月D日", **kwargs)
+
+
+def phone_only(name: str):
+    """A block shown on a phone's narrow screen only (portal/data/portal.css hides it on wider
+    ones): for what a phone shows in place of a wide chart or table. Both are sent; a screen
+    reader meets only the one shown."""
+    return st.container(key=f"phone_only_{name}")
+
+
+def desktop_only(name: str):
+    """A block shown on screens wider than a phone only (see ``phone_only``)."""
+    return st.container(key=f"desktop_only_{name}")
 
 
 def show_error(exc: PortalError) -> None:

@@ -1,10 +1,11 @@
 """CAS single sign-on as routes of the portal's own server (``st.App``).
 
-* ``GET /auth/cas/login?next=/path`` sends the browser to the CAS login page. It sets a short-lived
-  signed cookie holding a random *state* and puts the same state in the service URL, so that the
-  callback opens a session only in the browser that started the login (login CSRF: a link carrying
-  a fresh ticket of someone else's account opens nothing). ``next`` (where to land afterwards) is
-  one of the portal's pages, never one of its routes.
+* ``GET /auth/cas/login?next=/path`` sends the browser to the CAS login page. It puts a random
+  *state* in the service URL and adds it to a signed cookie holding the logins this browser started
+  (up to four, ten minutes each: a login started in a second tab leaves the first one's valid), so
+  that the callback opens a session only in the browser that started the login (login CSRF: a link
+  carrying a fresh ticket of someone else's account opens nothing). ``next`` (where to land
+  afterwards) is one of the portal's pages, never one of its routes.
 * ``GET /auth/cas/callback?state=…&ticket=…`` checks the state, validates the service ticket with
   the CAS server against the service URL built from ``PORTAL_PUBLIC_URL`` (never from a request
   header), finds the account, starts the same portal session as password login (the HttpOnly
@@ -25,16 +26,17 @@ import hmac
 import html
 import logging
 import secrets
+import time
 import urllib.parse
 
-from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import audit, config, navigation, provisioning, sessions, sso
-from .cookies import set_session_cookie
+from . import audit, navigation, provisioning, sessions, sso
+from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
 from .db import open_db, write
 from .errors import AuthError
 
@@ -48,6 +50,7 @@ LOGOUT_HERE = "请在联系师生服务平台的页面中点击“退出登录�
 
 STATE_COOKIE = "portal_cas_state"
 STATE_SECONDS = 600  # a login at the CAS server must be finished within ten minutes
+STATES_KEPT = 4  # logins started in other tabs of the browser and not finished yet
 _STATE_SALT = "portal.cas.state"
 _NO_STORE = {"cache-control": "no-store"}
 
@@ -70,25 +73,56 @@ def _state_cookie(settings: sso.CasSettings) -> str:
     return ("__Host-" if settings.secure else "") + STATE_COOKIE
 
 
-def _signer() -> TimestampSigner:
+def _serializer() -> URLSafeSerializer:
     with open_db() as db:
-        return TimestampSigner(sessions.secret_key(db), salt=_STATE_SALT)
+        return URLSafeSerializer(sessions.secret_key(db), salt=_STATE_SALT)
+
+
+def _pending(request: Request, settings: sso.CasSettings) -> list[tuple[str, float]]:
+    """The logins this browser started and has not finished: (state, when started), the signed
+    cookie's, younger than ``STATE_SECONDS``. Several, so that a login started in a second tab does
+    not make the first tab's fail."""
+    cookie = request.cookies.get(_state_cookie(settings), "")
+    try:
+        held = _serializer().loads(cookie) if cookie else []
+    except BadSignature:
+        return []
+    now = time.time()
+    if not isinstance(held, list):
+        return []
+    return [
+        (str(state), float(started))
+        for state, started in (item for item in held if isinstance(item, list) and len(item) == 2)
+        if isinstance(started, int | float) and 0 <= now - started <= STATE_SECONDS
+    ]
+
+
+def _keep_pending(response: Response, settings: sso.CasSettings, pending: list[tuple[str, float]]) -> None:
+    """Set the state cookie to ``pending`` (deleted when none is left)."""
+    name = _state_cookie(settings)
+    if not pending:
+        response.delete_cookie(name, path="/", secure=settings.secure, httponly=True, samesite="lax")
+        return
+    response.set_cookie(
+        name,
+        _serializer().dumps([[state, started] for state, started in pending[-STATES_KEPT:]]),
+        max_age=STATE_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",  # sent when the CAS server sends the browser back (a cross-site navigation)
+        secure=settings.secure,
+    )
 
 
 def _state_matches(request: Request, settings: sso.CasSettings, state: str) -> bool:
-    cookie = request.cookies.get(_state_cookie(settings), "")
-    if not state or not cookie:
+    if not state:
         return False
-    try:
-        held = _signer().unsign(cookie, max_age=STATE_SECONDS).decode()
-    except BadSignature:  # SignatureExpired is one
-        return False
-    return hmac.compare_digest(held.encode(), state.encode())
+    return any(hmac.compare_digest(held.encode(), state.encode()) for held, _ in _pending(request, settings))
 
 
 def _logged_in(request: Request) -> bool:
     with open_db() as db:
-        return sessions.resume_from_cookie(db, request.cookies.get(config.SESSION_COOKIE)) is not None
+        return sessions.resume_from_cookie(db, request_session_cookie(request)) is not None
 
 
 def _configured() -> sso.CasSettings | Response:
@@ -112,15 +146,7 @@ def login(request: Request) -> Response:
         status_code=302,
         headers=_NO_STORE,
     )
-    response.set_cookie(
-        _state_cookie(settings),
-        _signer().sign(state).decode(),
-        max_age=STATE_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="lax",  # sent when the CAS server sends the browser back (a cross-site navigation)
-        secure=settings.secure,
-    )
+    _keep_pending(response, settings, [*_pending(request, settings), (state, time.time())])
     return response
 
 
@@ -166,17 +192,18 @@ def callback(request: Request) -> Response:
     # a redirect, not a page at this address: the ticket leaves the address bar and the history
     response = RedirectResponse(next_path, status_code=303, headers=_NO_STORE)
     set_session_cookie(request, response, cookie)
-    response.delete_cookie(
-        _state_cookie(settings), path="/", secure=settings.secure, httponly=True, samesite="lax"
-    )
+    # this login's state is spent; logins started in other tabs stay pending
+    _keep_pending(response, settings, [p for p in _pending(request, settings) if p[0] != state])
     return response
 
 
-def _end_by_ticket(settings: sso.CasSettings, address: str | None, logout_request: str) -> int:
-    if not sso.may_send_logout(settings, address):
-        log.warning("single logout refused from %s", address)
-        _audit(None, "session.end", "统一身份认证单点退出：来源地址不是 CAS 服务器", "refused")
-        return 403
+def _refuse_logout(address: str | None) -> Response:
+    log.warning("single logout refused from %s", address)
+    _audit(None, "session.end", "统一身份认证单点退出：来源地址不是 CAS 服务器", "refused")
+    return Response(status_code=403)
+
+
+def _end_by_ticket(logout_request: str) -> None:
     ticket = sso.logout_ticket(logout_request)
     if ticket:
         key = sessions.cas_key(ticket)
@@ -184,20 +211,32 @@ def _end_by_ticket(settings: sso.CasSettings, address: str | None, logout_reques
             owner = db.execute("SELECT user_id FROM sessions WHERE sso_key = ?", [key]).fetchone()
             if sessions.end_identity(db, key):
                 audit.record(db, owner[0] if owner else None, "session.end", "统一身份认证单点退出")
-    return 200
+
+
+# A SAML LogoutRequest is a few hundred bytes; the form holding it is read only up to this.
+_LOGOUT_BODY_MAX = 64 * 1024
 
 
 async def single_logout(request: Request) -> Response:
     """CAS single logout: the CAS server posts a SAML LogoutRequest naming the ticket. The address is
     the client's as ``portal serve`` decided it (``portal.addresses``: X-Forwarded-For only from a
-    trusted proxy), so behind nginx it is the CAS server's own."""
+    trusted proxy), so behind nginx it is the CAS server's own. It is checked before a byte of the
+    body is read, and the body is read up to ``_LOGOUT_BODY_MAX``: anyone may post here, and a
+    request the portal then read whole could make it hold any amount of memory."""
     settings = sso.cas_settings()
     if settings is None:
         return Response(status_code=404)
-    form = await request.form()
     address = request.client.host if request.client else None
-    status = await run_in_threadpool(_end_by_ticket, settings, address, str(form.get("logoutRequest", "")))
-    return Response(status_code=status)
+    if not await run_in_threadpool(sso.may_send_logout, settings, address):
+        return await run_in_threadpool(_refuse_logout, address)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > _LOGOUT_BODY_MAX:
+            return Response(status_code=413)
+    form = urllib.parse.parse_qs(body.decode("utf-8", errors="replace"))
+    await run_in_threadpool(_end_by_ticket, (form.get("logoutRequest") or [""])[0])
+    return Response(status_code=200)
 
 
 def _origin(url: str) -> str:
@@ -222,13 +261,13 @@ def logout(request: Request) -> Response:
         return settings
     if request.method != "POST" or not _same_origin_post(request, settings):
         return _page(LOGOUT_HERE, 405 if request.method != "POST" else 403)
-    cookie = request.cookies.get(config.SESSION_COOKIE)
+    cookie = request_session_cookie(request)
     with open_db() as db:
         sessions.end(db, cookie=cookie)  # audited there (logout)
     back = settings.client().build_logout_url(settings.public_url + "/")
     # a page, not a redirect: the form-action of the page that posted allows only our own origin
     response = _page("已退出联系师生服务平台，正在退出统一身份认证……", 200, go=back, refresh=True)
-    response.delete_cookie(config.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    delete_session_cookie(request, response)
     return response
 
 

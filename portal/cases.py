@@ -34,11 +34,10 @@ from typing import TypedDict, Unpack
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import dates, hooks, states, text, workdays
+from . import case_messages, dates, hooks, states, text, workdays
 from .accounts import User
 from .db import inserted_id, write
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .notify import events as notify_events
 from .policy import policy
 
 # the states and their labels live in portal.states (one vocabulary for every page)
@@ -459,7 +458,7 @@ def _event(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [case_id, at or dates.stamp(), actor_id, action, from_state, to_state, note],
     )
-    notify_events.case_event(db, case_id, action)
+    case_messages.case_event(db, case_id, action)
     if action in _CARRIED:
         _carry(db, case_id, action, at or dates.stamp(), actor_id)
 

@@ -42,11 +42,13 @@ def check_settings() -> None:
 
 def report_names() -> None:
     """Say which variables are spelt the old way or are no setting at all (a typo is otherwise
-    silently ignored)."""
+    silently ignored), and which values were accepted but are probably not meant."""
     for old in config.deprecated_names():
         log.warning("设置已更名 / setting renamed: %s", old)
     for name in config.unknown_names():
         log.warning("未知的设置 %s（拼写错误？）/ unknown setting %s (misspelt?)", name, name)
+    for warning in config.warnings():
+        log.warning("%s", warning)
 
 
 @click.group()
@@ -574,7 +576,7 @@ def quota(
 @click.option("--remind", is_flag=True, help="按 PORTAL_SMTP_* 配置给责任部门发督办提醒邮件")
 def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) -> None:
     """Open cases by deadline, for the daily supervision job (意见建议督办)."""
-    from . import cases, dates, notify
+    from . import case_messages, cases, dates, notify
     from .accounts import Role, User
 
     day = dates.parse_date(on, "--on") if on else dates.today()
@@ -597,7 +599,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
             click.echo("未配置 PORTAL_SMTP_HOST，不发送提醒邮件", err=True)
         else:
             with jobs.run("cases.remind") as job:
-                sent = notify.send(cfg, notify.reminders(cfg, found))
+                sent = notify.send(cfg, case_messages.digests(cfg, found))
                 job.summary = f"已发送督办提醒邮件 {sent} 封"
             click.echo(f"已发送督办提醒邮件 {sent} 封", err=True)
 

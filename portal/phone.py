@@ -56,8 +56,11 @@ def normalize(value: object, what: str = "联系电话", required: bool = True) 
 
 
 def mask(value: str) -> str:
-    """138****1234 — numbers in lists are masked; a short extension shows its last two digits."""
-    if len(value) >= 7:
+    """138****1234 — numbers in lists are masked: a mobile number (or one of 11 digits or more, with
+    its area code) shows its first three and last four digits; anything shorter — an extension, a
+    local landline a campus accepts through ``PORTAL_PHONE_EXTENSION`` — its last two only (the first
+    three and the last four of a 7-digit number are the whole number)."""
+    if len(value) >= 11:
         return value[:3] + "*" * (len(value) - 7) + value[-4:]
     if len(value) >= 4:
         return "*" * (len(value) - 2) + value[-2:]

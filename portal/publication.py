@@ -25,11 +25,12 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import audit, dates, scrub, text
+from . import audit, dates, links, scrub, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, ValidationError
-from .notify import events as notify_events
+from .notify.outbox import emit, message
+from .policy import policy
 
 CONSENT_LABEL = (
     "同意在隐去姓名、工号/学号、联系方式等个人信息后，公开本次反映事项及其答复（选填，可随时撤回）"
@@ -44,6 +45,8 @@ TEXT_MAX = 5000
 PAGE_SIZE = 20
 PUBLISHABLE = ("answered", "closed")
 SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其他联系"}
+# the system whose departments (党办, 校办) run the reception day: they choose what is published
+RECEPTION_SYSTEM = "接待日"
 
 # the consent in force for a case: the latest word about the case or about the booking it came from
 _CONSENT = (
@@ -108,9 +111,7 @@ class Page(BaseModel):
 def publishers() -> list[str]:
     """The departments that choose what is published: 党办 and 校办, who run the reception day and
     coordinate what is raised (the policy's departments of system 接待日)."""
-    from .reception.access import managing_departments  # lazily: the reception records consents here
-
-    return managing_departments()
+    return policy().system(RECEPTION_SYSTEM).departments
 
 
 def may_publish(user: User) -> bool:
@@ -341,13 +342,35 @@ def publish(
         number = db.execute("SELECT number FROM cases WHERE id = ?", [case_id]).fetchone()[0]
         kept = f"；保留（经确认与个人无关）：{_describe(hits)}" if hits else ""
         audit.record(db, user.id, "publication.publish", f"{number}{kept}"[:500])
-        notify_events.published(db, case_id)
+        _tell_published(db, case_id)
     return _get(db, case_id)
 
 
+def _tell_published(db: Database, case_id: int) -> None:
+    """The raiser is told that the answer he or she consented to publish is public now, and where to
+    withdraw the consent (which takes it down at once)."""
+    row = db.execute("SELECT number, raised_by FROM cases WHERE id = ?", [case_id]).fetchone()
+    if row is None or row[1] is None:
+        return
+    number, raiser = row
+    emit(
+        db,
+        "case.published",
+        [raiser],
+        message(
+            f"【答复公开】{number} 的答复已公开",
+            f"按您的同意，意见建议（编号 {number}）的问题和答复已在“答复公开”栏目公开，您的姓名、编号、联系方式等"
+            "个人信息已隐去。如需撤回同意，请登录在“我的诉求”取消勾选，已公开的内容会立即撤下。",
+            links.case(number, raiser=True),
+        ),
+        key=f"case.published:{case_id}:{dates.stamp()}",
+    )
+
+
 def _is_known(hit: scrub.Hit, known: scrub.Known) -> bool:
-    digits = "".join(ch for ch in hit.text if ch.isalnum())
-    return any(n and n in digits for n in known.numbers)
+    """Whether a number found is one of the case's people's own, however it was written (１３８…, 一三八…)."""
+    digits = scrub.plain_digits(hit.text)
+    return any(own and own in digits for own in map(scrub.plain_digits, known.numbers))
 
 
 def _take_down(db: Database, case_id: int, actor_id: int | None, reason: str) -> bool:

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import addresses, audit, config, logs, sessions
+from . import addresses, audit, logs, sessions
+from .cookies import request_session_cookie
 from .db import open_db
 
 log = logging.getLogger("portal.request")
@@ -55,7 +56,7 @@ class RequestLog:
         logs.adopt()  # a library logger created since the last request comes under our handler
         scope = decide_client(scope)
         address = scope["client"][0] if scope.get("client") else ""
-        user = await self._user(HTTPConnection(scope).cookies.get(config.SESSION_COOKIE))
+        user = await self._user(request_session_cookie(HTTPConnection(scope)))
         token = audit.set_address(address)
         started, status = time.perf_counter(), 0
 

@@ -18,7 +18,7 @@ One rule per kind of record (``RULES``; docs/security.md lists them with their s
   person's name and 工号 go too unless he or she held a cadre post (a cadre's name stays on the
   official work records and the assessments that count them). Rows that others' records point at
   stay, anonymised, so nothing is counted differently.
-* **messages** — sent messages ``PORTAL_NOTIFY_KEEP_DAYS`` after sending (``notify.dispatch.purge``,
+* **messages** — sent messages ``PORTAL_NOTIFY_KEEP_DAYS`` after sending (``notify.outbox.purge``,
   which ``portal notify run`` also applies);
 * **sessions** — sessions that can never be live again (``sessions.purge``);
 * **forms** — the exactly-once tokens of submitted forms (``submissions.purge``);
@@ -45,6 +45,7 @@ from sqlite_utils import Database
 from . import audit, config, dates, scrub, sessions, submissions
 from .db import write
 from .errors import PortalError
+from .notify import outbox
 
 ANONYMOUS_USER = "已注销用户"
 ANONYMOUS_PERSON = "已注销人员"
@@ -169,9 +170,7 @@ def _accounts(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
 
 
 def _messages(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
-    from .notify import dispatch  # lazily: the dispatcher imports every channel
-
-    return dispatch.purge(db, now)
+    return outbox.purge(db, now)
 
 
 def _sessions(db: Database, cutoff: dt.date, now: dt.datetime) -> int:

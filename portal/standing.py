@@ -100,7 +100,7 @@ def standing(
     kind_titles = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
 
     holders: dict[int, tuple[set[str], set[str]]] = {}
-    for post in quota._load_posts(db):
+    for post in quota.load_posts(db):
         if not post.active_on(on.isoformat()):
             continue
         if unit_id is not None and post.unit_id != unit_id:

@@ -25,12 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from .. import config, dates
-
-if TYPE_CHECKING:  # features import portal.notify.events: no import of a feature at run time
-    from ..cases import Case
 
 
 class Transport(Protocol):
@@ -83,36 +80,6 @@ def new_message(cfg: SmtpConfig, to: str, subject: str) -> EmailMessage:
     msg["Date"] = format_datetime(dt.datetime.now(dates.TZ))  # the real time of sending, +0800
     msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or "localhost")
     return msg
-
-
-def reminders(cfg: SmtpConfig, cases: list[Case]) -> list[EmailMessage]:
-    """One digest per department with overdue or at-risk cases (and someone to send it to)."""
-    by_dept: dict[str, list[Case]] = {}
-    for c in cases:
-        if c.is_open and (c.overdue or c.at_risk):
-            by_dept.setdefault(c.responsible_dept, []).append(c)
-    messages = []
-    for dept, found in sorted(by_dept.items()):
-        to = cfg.recipients(dept)
-        if not to:
-            continue
-        overdue = [c for c in found if c.overdue]
-        lines = [
-            f"{dept}：截至 {dates.format_date(dates.today())}，有 {len(overdue)} 件意见建议逾期未答复，"
-            f"{len(found) - len(overdue)} 件即将到期。请登录联系师生服务平台“意见建议办理”页面办理。",
-            "",
-        ]
-        for c in sorted(found, key=lambda c: (c.due_date, c.number)):
-            unit = f"，承办单位：{c.handling_unit_name}" if c.handling_unit_name else ""
-            lines.append(f"{c.number}  {c.state_label}  期限 {c.due_date.isoformat()}  {c.flag}{unit}")
-        msg = new_message(
-            cfg,
-            ", ".join(to),
-            f"【督办提醒】{dept}：逾期 {len(overdue)} 件，临期 {len(found) - len(overdue)} 件",
-        )
-        msg.set_content("\n".join(lines))
-        messages.append(msg)
-    return messages
 
 
 def send(cfg: SmtpConfig, messages: list[EmailMessage], transport: Transport | None = None) -> int:

@@ -76,22 +76,6 @@ def in_quiet_hours(moment: dt.datetime) -> bool:
     return start <= now or now < end if start > end else start <= now < end
 
 
-def keep_days() -> int:
-    return config.settings().notify_keep_days
-
-
-def purge(db: Database, now: dt.datetime) -> int:
-    """Forget messages sent (or skipped) more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay
-    until handled). A skipped row's ``next_attempt_at`` is when it was skipped."""
-    cutoff = _stamp(now - dt.timedelta(days=keep_days()))
-    with write(db):
-        return db.execute(
-            "DELETE FROM notify_outbox WHERE (state = 'sent' AND sent_at < ?) "
-            "OR (state = 'skipped' AND next_attempt_at < ?)",
-            [cutoff, cutoff],
-        ).rowcount
-
-
 def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dates.TZ).isoformat(timespec="seconds")
 
@@ -120,7 +104,7 @@ def run_once(db: Database, now: dt.datetime | None = None, *, scan_events: bool 
         report.queued = scan.enqueue_due(db, now)
     quiet = in_quiet_hours(now)
     stamp = _stamp(now)
-    report.purged = purge(db, now)
+    report.purged = outbox.purge(db, now)
     due = list(
         db.query(
             "SELECT id, next_attempt_at, urgent FROM notify_outbox WHERE state = 'pending' AND next_attempt_at <= ? "

@@ -1,7 +1,8 @@
 """The notification outbox: who gets which message on which channel, written in the caller's transaction.
 
-A service that changes something calls ``events`` inside its ``write(db)``; ``emit`` adds one row per
-recipient and channel to ``notify_outbox`` in that same transaction, so a message exists exactly when
+A feature that changes something says so inside its ``write(db)`` (its own messages module: what each
+change says, and to whom); ``emit`` adds one row per recipient and channel to ``notify_outbox`` in that
+same transaction, so a message exists exactly when
 the change does (a rolled-back booking sends nothing). ``portal notify run`` (``dispatch``) sends them.
 
 Each user chooses a channel and the topics he or she does not want on 我的账号 (``notify_prefs``);
@@ -11,6 +12,7 @@ ends as a dead letter, which an administrator can see and send again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -414,3 +416,19 @@ def retry(db: Database, ids: list[int], actor: User | None, now: str | None = No
         )
         audit.record(db, actor.id if actor else None, "notify.retry", f"{cur.rowcount} 条")
     return cur.rowcount
+
+
+def keep_days() -> int:
+    return config.settings().notify_keep_days
+
+
+def purge(db: Database, now: dt.datetime) -> int:
+    """Forget messages sent (or skipped) more than ``PORTAL_NOTIFY_KEEP_DAYS`` ago (dead letters stay
+    until handled). A skipped row's ``next_attempt_at`` is when it was skipped."""
+    cutoff = (now - dt.timedelta(days=keep_days())).astimezone(dates.TZ).isoformat(timespec="seconds")
+    with write(db):
+        return db.execute(
+            "DELETE FROM notify_outbox WHERE (state = 'sent' AND sent_at < ?) "
+            "OR (state = 'skipped' AND next_attempt_at < ?)",
+            [cutoff, cutoff],
+        ).rowcount

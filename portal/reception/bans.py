@@ -24,7 +24,7 @@ from .. import audit, dates, periods, text
 from ..accounts import User
 from ..db import inserted_id, write
 from ..errors import NotFound, ValidationError
-from ..notify import events as notify_events
+from . import messages
 from .access import require_manager
 from .template import NO_SHOW_PERIODS, DayTemplate, load_template
 
@@ -142,7 +142,7 @@ def apply_rule(db: Database, user_ids: list[int], day: dt.date, tpl: DayTemplate
                     ],
                 )
             )
-            notify_events.booking_ban(db, ban_id)
+            messages.booking_ban(db, ban_id)
             made.append(ban_id)
     return made
 

@@ -21,8 +21,7 @@ from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
-from ..notify import events as notify_events
-from . import bans, ical, roster, waitlist
+from . import bans, ical, messages, roster, waitlist
 from .access import can_book, can_manage
 from .template import CATEGORIES, DayTemplate, load_template
 from .waitlist import CODE_ALPHABET, CODE_LENGTH
@@ -383,7 +382,7 @@ def _book(
                 waitlist.booked_directly(db, user.id, day, now)
                 if data.publish_consent:
                     publication.record_consent(db, user, given=True, booking_id=booking_id)
-                notify_events.booking(db, booking_id, "confirmed")
+                messages.booking(db, booking_id, "confirmed")
             return _load(db, booking_id)
         except sqlite3.IntegrityError as exc:
             conflict = _translate(exc)
@@ -419,7 +418,7 @@ def cancel(
             "WHERE id = ? AND status = 'booked'",
             [now.isoformat(timespec="seconds"), reason, user.id, booking_id],
         )
-        notify_events.booking(db, booking_id, "cancelled")
+        messages.booking(db, booking_id, "cancelled")
         if booking.user_id != user.id:
             audit.record(db, user.id, "reception.cancel_booking", f"{booking.code}: {reason[:100]}")
         waitlist.fill(db, booking.date, now)  # the place freed goes to the first person waiting

@@ -20,8 +20,7 @@ from .. import audit, dates, states, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
-from ..notify import events as notify_events
-from . import ical, waitlist
+from . import ical, messages, waitlist
 from .access import can_manage, require_manager
 from .template import WEDNESDAY, load_template
 
@@ -266,7 +265,7 @@ def _log(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [day.isoformat(), dates.stamp(), actor_id, action, old, new, note],
     )
-    notify_events.duty_change(db, day, action, old, new)
+    messages.duty_change(db, day, action, old, new)
 
 
 def plan(

@@ -28,8 +28,7 @@ from .. import dates, states, submissions, text, workdays
 from ..accounts import User
 from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
-from ..notify import events as notify_events
-from . import bans
+from . import bans, messages
 from .access import can_book
 from .template import CATEGORIES, DayTemplate, load_template
 from .template import save_template as _save_template
@@ -341,7 +340,7 @@ def fill(
                 "UPDATE waitlist SET state = 'promoted', ended_at = ?, booking_id = ?, end_reason = ? WHERE id = ?",
                 [_stamp(now), booking_id, "已递补" if not offer else "已递补，待确认", w["id"]],
             )
-            notify_events.waitlist_promoted(db, booking_id, offer=offer)
+            messages.waitlist_promoted(db, booking_id, offer=offer)
             made.append(booking_id)
             if not any(free.values()):
                 break
@@ -428,7 +427,7 @@ def sweep(db: Database, now: dt.datetime | None = None) -> int:
                 "WHERE id = ? AND status = 'booked' AND checked_in_at IS NULL",
                 [_stamp(now), f"候补递补后未在 {_moment(deadline)} 前确认，名额已让给下一位候补", booking_id],
             )
-            notify_events.booking(db, booking_id, "lapsed")
+            messages.booking(db, booking_id, "lapsed")
             changed += 1
         for day in dict.fromkeys(d for _, d, _ in lapsed):
             changed += len(fill(db, dt.date.fromisoformat(day), now, tpl))
@@ -455,7 +454,7 @@ def close(db: Database, day: dt.date, state: str, reason: str, now: dt.datetime 
                 "UPDATE waitlist SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?",
                 [state, _stamp(now), reason, entry_id],
             )
-            notify_events.waitlist_ended(db, entry_id)
+            messages.waitlist_ended(db, entry_id)
     return len(ids)
 
 

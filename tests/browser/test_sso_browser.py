@@ -203,12 +203,13 @@ def test_oidc_logout_ends_the_session(sso_portal, page):
     latest = "SELECT ended_at FROM sessions WHERE sso_key LIKE 'oidc:%' ORDER BY rowid DESC LIMIT 1"
     assert _query(sso_portal["db"], latest) == [(None,)]
     page.get_by_role("button", name="退出登录").click()
-    # st.logout may pass through the provider's end-session page (RP-initiated logout)
+    # 退出登录 always passes through the provider's end-session page (RP-initiated logout). Waiting
+    # for the portal's own login button instead raced the browser's way there: the portal shows
+    # that button for a moment before the browser leaves, and the next goto was then interrupted.
     end_session = page.get_by_role("button", name="End session")
-    end_session.or_(page.get_by_role("button", name="统一身份认证登录（OIDC）")).first.wait_for()
-    if end_session.count():
-        end_session.click()
-        page.wait_for_load_state("networkidle")
+    end_session.wait_for()
+    end_session.click()
+    page.wait_for_load_state("networkidle")
     page.goto(base + "/", wait_until="networkidle")
     page.get_by_role("button", name="统一身份认证登录（OIDC）").wait_for()
     assert _query(sso_portal["db"], latest)[0][0] is not None

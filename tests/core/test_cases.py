@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from portal import accounts, cases, ratings, workdays
+from portal import accounts, case_messages, cases, ratings, workdays
 from portal.accounts import Role
 from portal.cli import cli
 from portal.demo import DEPARTMENT_ACCOUNTS
@@ -398,7 +398,7 @@ def test_reminders_go_to_each_department_through_the_transport(demo_db):
     cfg = notify.SmtpConfig(host="localhost", departments={"学工部": ["xg@example.edu.cn"]})
     outbox = Outbox()
     assert (
-        notify.send(cfg, notify.reminders(cfg, listed), transport=outbox) == 1
+        notify.send(cfg, case_messages.digests(cfg, listed), transport=outbox) == 1
     )  # only 学工部 has an address
     msg = outbox.sent[0]
     flagged = [c for c in listed if c.responsible_dept == "学工部" and (c.overdue or c.at_risk)]

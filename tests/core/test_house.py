@@ -156,6 +156,48 @@ def test_the_schema_edit_check_sees_one(tmp_path):
     assert [f.split(":")[0] for f in _schema_edits(module)] == ["2"]
 
 
+def with_packages(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph with what Python runs too: importing ``pkg.module`` from outside ``pkg`` runs
+    ``pkg/__init__.py`` first, and with it every name the package hands on. A circle through a
+    package's ``__init__`` fails at import time as surely as a direct one."""
+    out = {module: set(targets) for module, targets in graph.items()}
+    for module, targets in graph.items():
+        for target in targets:
+            parts = target.split(".")
+            for n in range(1, len(parts)):
+                package = ".".join(parts[:n])
+                if not module.startswith(package + ".") and package in graph:
+                    out[module].add(package)
+    return out
+
+
+def test_no_import_circle_through_a_package():
+    """A lower layer never reaches a feature's package whose ``__init__`` brings the caller back."""
+    assert _circles(with_packages(import_graph())) == []
+
+
+def test_the_package_circle_check_sees_one():
+    graph = {"a": {"b.low"}, "b": {"b.low", "b.high"}, "b.low": set(), "b.high": {"a"}}
+    assert _circles(graph) == []
+    assert _circles(with_packages(graph)) == [["a", "b", "b.high"]]
+
+
+# The layer that sends the features' messages: the dispatcher (``portal notify run``) and the scans of
+# what is due, which read the features (tomorrow's bookings, open cases, quotas). Each feature writes its
+# own messages to the outbox below it (portal/notify/outbox.py); only the command line runs the sending.
+SENDING = {"portal.notify.dispatch", "portal.notify.scan"}
+ABOVE_SENDING = {"portal.cli", "portal.__main__"}
+
+
+def test_no_feature_imports_the_layer_that_sends_its_messages():
+    graph = with_packages(import_graph())
+    reaching = {module for module in graph if _reach(graph, module) & SENDING} - SENDING
+    assert reaching <= ABOVE_SENDING, sorted(reaching - ABOVE_SENDING)
+    assert not _reach(graph, "portal.notify.outbox") & {
+        m for m in graph if "portal.notify.outbox" in graph[m]
+    }
+
+
 def test_the_circle_check_sees_a_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -510,7 +552,10 @@ def test_every_download_is_its_owners():
                 continue
             data = next((k.value for k in node.keywords if k.arg == "data"), None)
             data = data if data is not None else (node.args[1] if len(node.args) > 1 else None)
-            owned = isinstance(data, ast.Call) and getattr(data.func, "attr", "") == "owned"
+            owned = isinstance(data, ast.Call) and "owned" in (
+                getattr(data.func, "attr", ""),
+                getattr(data.func, "id", ""),
+            )
             if not owned:
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders

@@ -64,6 +64,21 @@ def test_masking_hides_the_middle_and_short_extensions():
     assert phone.mask("8123") == "**23"
 
 
+@pytest.mark.parametrize(
+    "number",
+    ["3987654", "39876543", "039139876", "0391398765"],  # local landlines, with and without area code
+)
+def test_a_campus_that_accepts_landlines_gets_them_masked_too(monkeypatch, number):
+    """PORTAL_PHONE_EXTENSION may let 7- or 8-digit numbers in (docs/configuration.md): the mask kept the
+    first three and the last four digits whatever the length, so a 7-digit number was shown whole
+    and an 8-digit one but for a digit, in every list, export and message."""
+    monkeypatch.setenv("PORTAL_PHONE_EXTENSION", r"\d{4,5}|\d{7,10}")
+    stored = phone.normalize(number)
+    shown = phone.mask(stored)
+    assert len(shown) == len(stored) and sum(ch.isdigit() for ch in shown) <= 2, shown
+    assert phone.mask(shown) == shown  # masking twice changes nothing
+
+
 def test_bookings_people_and_the_accounts_import_share_the_rule(demo_db):
     bad = "12000000000"  # eleven digits, but no mainland mobile number starts with 12
     visitor = accounts.find_user(demo_db, "2023000002")

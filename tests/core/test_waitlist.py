@@ -190,3 +190,19 @@ def test_more_visits_per_slot_go_to_the_people_waiting(demo_db):
     assert reception.mine_on(demo_db, first, dt.date(2026, 12, 2)).slot == "08:30"
     assert reception.mine_on(demo_db, second, NEXT) is not None
     assert waitlist.waiting_count(demo_db, NEXT) == 0
+
+
+def test_the_dispatchers_run_hands_on_a_lapsed_offer(demo_db):
+    """``portal notify run`` runs the waiting list's clock on every run, not only every scan."""
+    from portal.notify import scan
+
+    held = fill_the_day(demo_db)
+    first, second = visitors(demo_db, 2)
+    waitlist.join(demo_db, first, wish(), now=NOW)
+    waitlist.join(demo_db, second, wish(), now=NOW)
+    reception.cancel(demo_db, holder(demo_db, held["16:00"]), held["16:00"].id, now=NOW)
+    offered = reception.mine_on(demo_db, first, NEXT)
+    scan.enqueue_due(demo_db, at("2026-12-01", "11:00"))  # a scan: sets the scan clock
+    scan.enqueue_due(demo_db, at("2026-12-01", "12:01"))  # within the hour: no scan, but the sweep runs
+    assert reception.get_booking(demo_db, first, offered.id).status == "cancelled"
+    assert reception.mine_on(demo_db, second, NEXT).slot == "16:00"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import time
 
 import pytest
 
@@ -100,8 +101,15 @@ def test_every_request_is_one_json_line_with_its_user_and_address(site):
     )
     assert status == 200
     _get(running.base, "/feeds/1-secrettoken/roster.ics", {}, UNTRUSTED)
-    lines = [json.loads(line) for line in running.log.read_text().splitlines() if line.startswith("{")]
-    requests = [r for r in lines if r["logger"] == "portal.request"]
+    # the request's line is written once its response has gone out: wait for both lines
+    deadline = time.monotonic() + 30
+    while True:
+        lines = [json.loads(line) for line in running.log.read_text().splitlines() if line.startswith("{")]
+        requests = [r for r in lines if r["logger"] == "portal.request"]
+        paths = [r["path"] for r in requests]
+        if "/health" in paths and any(p.startswith("/feeds/") for p in paths) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     health = next(r for r in requests if r["path"] == "/health")
     assert health["status"] == 200 and health["user"] == "t001" and health["address"] == "198.51.100.7"
     assert health["method"] == "GET" and health["duration_ms"] >= 0 and health["time"].endswith("+08:00")

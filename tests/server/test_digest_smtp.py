@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal import accounts, cases
+from portal import accounts, case_messages, cases
 
 
 def test_reminders_through_smtplib_to_a_fake_server_on_localhost(demo_db):
@@ -46,7 +46,7 @@ def test_reminders_through_smtplib_to_a_fake_server_on_localhost(demo_db):
         listed = cases.list_cases(
             demo_db, accounts.find_user(demo_db, "admin"), states=list(cases.OPEN_STATES)
         )
-        messages = notify.reminders(cfg, listed)
+        messages = case_messages.digests(cfg, listed)
         assert notify.send(cfg, messages) == len(messages) > 1
         server.shutdown()
     assert len(received) == len(messages)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, notify, reception
+from portal import accounts, case_messages, cases, notify, reception
 from portal.notify import dispatch, outbox
 from tests.idp import free_port
 
@@ -89,7 +89,7 @@ def test_the_reminder_digest_carries_them_too(demo_db, smtp, monkeypatch):
     monkeypatch.setenv("PORTAL_SMTP_FROM_NAME", "河南理工大学 联系师生服务平台")
     cfg = notify.config_from_env()
     listed = cases.list_cases(demo_db, accounts.find_user(demo_db, "admin"), states=list(cases.OPEN_STATES))
-    assert notify.send(cfg, notify.reminders(cfg, listed)) > 0
+    assert notify.send(cfg, case_messages.digests(cfg, listed)) > 0
     msg = smtp.messages[0]
     assert parseaddr(str(msg["From"]))[0] == "河南理工大学 联系师生服务平台"
     assert msg["Date"] and msg["Message-ID"]

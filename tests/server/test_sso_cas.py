@@ -9,6 +9,7 @@ import http.cookiejar
 import http.server
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -421,6 +422,36 @@ def test_the_state_is_single_use_and_signed(campus):
     assert again.cookie(config.SESSION_COOKIE) is None
 
 
+def test_two_logins_started_in_two_tabs_both_finish(campus):
+    """Two tabs of one browser at the CAS login page (a bookmark and a link from a message, opened
+    logged out): the second tab's login replaced the first one's state, and logging in in the first
+    tab ended on 登录请求已过期，或不是从本浏览器发起的."""
+    browser = Browser()
+    first = browser.get(campus["portal"] + "/auth/cas/login?" + urllib.parse.urlencode({"next": "/my_cases"}))
+    second = browser.get(campus["portal"] + "/auth/cas/login?" + urllib.parse.urlencode({"next": "/account"}))
+    assert first[0] == second[0] == 302
+    _, _, page = browser.get(first[1]["location"])  # the first tab's CAS login form
+    fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    fields.update(username="30000001", password=PASSWORD)
+    status, headers, _ = browser.get(first[1]["location"], fields)
+    assert status == 302
+    status, headers, page = browser.get(headers["location"])
+    assert status == 303 and headers["location"] == "/my_cases", page
+    assert sessions.resume_from_cookie(campus["db"], browser.cookie(config.SESSION_COOKIE)) is not None
+    # the second tab goes on: CAS knows the person now and sends a ticket straight back
+    status, headers, _ = browser.get(second[1]["location"])
+    assert status == 302
+    status, headers, _ = browser.get(headers["location"])
+    assert status == 303 and headers["location"] == "/account"
+    # each state serves once: a new ticket for the first tab's finished login opens nothing new
+    count = campus["db"].execute("SELECT count(*) FROM sessions").fetchone()[0]
+    status, headers, _ = browser.get(first[1]["location"])
+    assert status == 302 and "ticket=ST-" in headers["location"]
+    assert browser.get(headers["location"])[0] == 303  # logged in already: lands, nothing opened
+    assert campus["db"].execute("SELECT count(*) FROM sessions").fetchone()[0] == count
+    assert browser.cookie("portal_cas_state") is None  # no login pending any more
+
+
 def test_next_never_names_the_portals_own_routes():
     """§1.3, second path: ``next=/auth/claim?t=…`` sent the victim, once logged in, to trade the
     attacker's claim token for the attacker's session cookie."""
@@ -516,6 +547,33 @@ def test_single_logout_is_accepted_only_from_the_cas_servers_addresses(campus, m
         headers={"X-Forwarded-For": "192.0.2.7"},
     )
     assert status == 200 and sessions.resume_from_cookie(campus["db"], cookie) is None
+
+
+def _post_head(base: str, length: int, sent: bytes, headers: str = "") -> bytes:
+    """A POST to the callback announcing ``length`` bytes of form and sending only ``sent``: what the
+    server answers within five seconds (b"" when it waits for the rest)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            f"POST {sso.CALLBACK_PATH} HTTP/1.1\r\nHost: {host}\r\n{headers}"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+            + sent
+        )
+        try:
+            return conn.recv(200)
+        except TimeoutError:
+            return b""
+
+
+def test_single_logout_from_elsewhere_is_refused_before_its_body_is_read(campus):
+    """Anyone may post to the callback: the source was checked only after the whole form had been read
+    into memory, so a stranger announcing 100 MB held the request (and then the memory) as long as
+    he liked. Now a stranger is refused at once, and even the CAS server's form is read up to 64 KB."""
+    answer = _post_head(campus["portal"], 100_000_000, b"logoutRequest=", "X-Forwarded-For: 192.0.2.7\r\n")
+    assert answer.startswith(b"HTTP/1.1 403"), answer
+    answer = _post_head(campus["portal"], 100_000_000, b"logoutRequest=" + b"x" * 70_000)  # from CAS's host
+    assert answer.startswith(b"HTTP/1.1 413"), answer
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):

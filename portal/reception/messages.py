@@ -1,19 +1,17 @@
-"""What each event says, and to whom. The services call these inside their own ``write(db)``:
+"""What the reception day's changes say, and to whom: written to the outbox inside the transaction
+of the change (``portal.notify.outbox``), so a message exists exactly when the change does.
 
-* ``booking(db, id, "confirmed" | "cancelled")`` — the person who booked;
+* ``booking(db, id, "confirmed" | "cancelled" | "lapsed")`` — the person who booked;
+* ``waitlist_promoted`` / ``waitlist_ended`` — a place handed on from the waiting list, or a waiting
+  entry ended without one;
+* ``booking_ban`` — the no-show rule applied: why and until when;
 * ``duty_change(db, day, action, old_leader, new_leader)`` — after a row of ``duty_changes``: the
   leaders concerned (roster published or changed) and, when a day is cancelled or its leader or
-  place changes, everyone holding a booking that day;
-* ``published(db, case_id)`` — the raiser, when the answer he or she consented to publish is published
-  (答复公开), with where to withdraw;
-* ``case_event(db, case_id, action)`` — after a row of ``case_events``: a case opened, transferred or
-  reopened goes to its department's staff, an answer to the person who raised it (else the cadre), with
-  the link where he rates it; a case sent to 督办 to the supervising department, its 督办意见 back to
-  the responsible one.
+  place changes, everyone holding a booking that day.
 
-Messages never carry what someone raised (the opinion, the booking's subject): they leave the
-portal. They carry the number and a link, and the link opens the rest after login. Names are read
-with SQL, not through the feature modules, which import this one.
+Messages never carry what someone raised (the booking's subject): they leave the portal. They carry
+the booking's code and a link, which opens the rest after login. The rows are read with SQL: the
+modules that call these import this one.
 """
 
 from __future__ import annotations
@@ -23,9 +21,8 @@ import datetime as dt
 from sqlite_utils import Database
 
 from .. import dates, links
-from .outbox import department_users, emit, message, person_users
-
-SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其他联系"}
+from ..notify.outbox import emit, message, person_users
+from .template import load_template
 
 
 def _urgent(day: dt.date) -> bool:
@@ -34,8 +31,6 @@ def _urgent(day: dt.date) -> bool:
 
 
 def _slot(db: Database, slot: str) -> str:
-    from ..reception.template import load_template  # lazily: the reception package imports this module
-
     return load_template(db).slot_label(slot)
 
 
@@ -237,102 +232,3 @@ def duty_change(
                 key=f"{key}:booking:{b['id']}",
                 urgent=urgent,
             )
-
-
-def case_event(db: Database, case_id: int, action: str) -> None:
-    """After ``cases._event``: the case row is already as the change left it."""
-    if action not in ("opened", "transferred", "reopened", "answered", "supervised", "urged"):
-        return
-    rows = list(
-        db.query(
-            "SELECT c.id, c.number, c.source, c.responsible_dept, c.supervisor, c.due_date, c.raised_by, c.cadre_id, "
-            "(SELECT max(id) FROM case_events e WHERE e.case_id = c.id) AS event_id FROM cases c WHERE c.id = ?",
-            [case_id],
-        )
-    )
-    if not rows:
-        return
-    c = rows[0]
-    key = f"case.{action}:{c['event_id']}"
-    due = dates.format_date(c["due_date"])
-    # a deadline already past is said so, never "请于 <a past day> 前答复"
-    late = dt.date.fromisoformat(str(c["due_date"])[:10]) < dates.today()
-    by = f"答复期限 {due} 已过，请尽快" if late else f"请于 {due} 前"
-    if action == "supervised":  # after repeated 不满意: the supervising department is told
-        emit(
-            db,
-            "case.assigned",
-            department_users(db, c["supervisor"]),
-            message(
-                f"【意见建议督办】{c['number']}",
-                f"提出人对意见建议（编号 {c['number']}）的答复多次不满意，已转{c['supervisor']}督办，"
-                f"由{c['responsible_dept']}"
-                + (f"尽快重新答复（答复期限 {due} 已过）。" if late else f"于 {due} 前重新答复。"),
-                links.case(c["number"]),
-            ),
-            key=key,
-        )
-        return
-    if action == "urged":
-        emit(
-            db,
-            "case.assigned",
-            department_users(db, c["responsible_dept"]),
-            message(
-                f"【意见建议督办】{c['number']}",
-                f"{c['supervisor'] or '督办部门'}对意见建议（编号 {c['number']}）提出了督办意见，请登录查看。",
-                links.case(c["number"]),
-            ),
-            key=key,
-        )
-        return
-    if action in ("opened", "transferred", "reopened"):
-        text = (
-            f"意见建议（编号 {c['number']}）需重新办理，{by}再次答复。"
-            if action == "reopened"
-            else f"有一件来自{SOURCE_LABELS.get(c['source'], '联系活动')}的意见建议（编号 {c['number']}）交由"
-            f"{c['responsible_dept']}办理，{by}答复。"
-        )
-        emit(
-            db,
-            "case.assigned",
-            department_users(db, c["responsible_dept"]),
-            message(f"【意见建议交办】{c['number']}", text, links.case(c["number"])),
-            key=key,
-        )
-        return
-    raiser = [c["raised_by"]] if c["raised_by"] else []
-    whose = "您反映的" if raiser else "您联系活动中师生反映的"
-    emit(
-        db,
-        "case.answered",
-        raiser or person_users(db, c["cadre_id"]),
-        message(
-            f"【意见建议答复】{c['number']} 已答复",
-            f"{whose}意见建议（编号 {c['number']}）已由{c['responsible_dept']}答复，请登录查看答复内容"
-            + ("，并评价是否满意。" if raiser else "。"),
-            links.case(c["number"], raiser=bool(raiser)),
-        ),
-        key=key,
-    )
-
-
-def published(db: Database, case_id: int) -> None:
-    """The raiser is told that the answer he or she consented to publish is public now, and where to
-    withdraw the consent (which takes it down at once)."""
-    row = db.execute("SELECT number, raised_by FROM cases WHERE id = ?", [case_id]).fetchone()
-    if row is None or row[1] is None:
-        return
-    number, raiser = row
-    emit(
-        db,
-        "case.published",
-        [raiser],
-        message(
-            f"【答复公开】{number} 的答复已公开",
-            f"按您的同意，意见建议（编号 {number}）的问题和答复已在“答复公开”栏目公开，您的姓名、编号、联系方式等"
-            "个人信息已隐去。如需撤回同意，请登录在“我的诉求”取消勾选，已公开的内容会立即撤下。",
-            links.case(number, raiser=True),
-        ),
-        key=f"case.published:{case_id}:{dates.stamp()}",
-    )
