@@ -53,12 +53,28 @@ SESSION_COOKIE = "portal_session"
 LOGOUT_PATH = "/auth/end"
 
 PREFIX = "PORTAL_"
+# The accent colour of an installation that has not set its own: a neutral blue, 6.9:1 on white
+NEUTRAL_COLOR = "#1F5C99"
+LOGO_MAX_BYTES = 256 * 1024
+LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}  # and SVG (text)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.1/32,::1/128"
 # Names that are no longer settings of their own, and the setting that replaced them.
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
 # The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
 PERSON_KINDS = ("教职工", "学生", "离退休", "其他")
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two colours given as #RRGGBB (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 class SettingsError(Exception):
@@ -141,6 +157,11 @@ class Settings(BaseModel):
     bookings_keep_days: int = _setting(3 * 365, "PORTAL_BOOKINGS_KEEP_DAYS", ge=30, le=36500)
     cases_keep_days: int = _setting(3 * 365, "PORTAL_CASES_KEEP_DAYS", ge=30, le=36500)
     accounts_keep_days: int = _setting(2 * 365, "PORTAL_ACCOUNTS_KEEP_DAYS", ge=0, le=36500)
+
+    # --- the school's name, logo and colour (portal/branding.py) -----------------------------
+    school_name: str = _setting("", "PORTAL_SCHOOL_NAME", max_length=40)
+    school_logo: Path | None = _setting(None, "PORTAL_SCHOOL_LOGO")
+    school_color: str = _setting(NEUTRAL_COLOR, "PORTAL_SCHOOL_COLOR")
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
@@ -323,6 +344,49 @@ class Settings(BaseModel):
         if not _EMAIL.fullmatch(value.strip()):
             raise ValueError("应为电子邮件地址 / must be an e-mail address")
         return value.strip()
+
+    @field_validator("school_name")
+    @classmethod
+    def _school(cls, value: str) -> str:
+        value = value.strip()
+        if any(c in value for c in "<>\r\n\t"):
+            raise ValueError("只能是一行文字 / must be one line of plain text")
+        return value
+
+    @field_validator("school_logo")
+    @classmethod
+    def _logo(cls, value: Path | None) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        try:
+            data = value.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"读不到这个文件 / cannot read the file: {exc.strerror}") from None
+        if len(data) > LOGO_MAX_BYTES:
+            raise ValueError(
+                f"文件 {len(data) // 1024} KB，超过 {LOGO_MAX_BYTES // 1024} KB / larger than {LOGO_MAX_BYTES // 1024} KB"
+            )
+        if not (any(data.startswith(sign) for sign in LOGO_KINDS) or b"<svg" in data[:2048]):
+            raise ValueError("应为 PNG、JPEG 或 SVG 图片 / must be a PNG, JPEG or SVG image")
+        if b"<svg" in data[:2048] and re.search(rb"<script|\son\w+\s*=|javascript:", data, re.I):
+            raise ValueError("SVG 图片不能含脚本 / an SVG logo must hold no script")
+        return value
+
+    @field_validator("school_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            raise ValueError(
+                "应为 #RRGGBB 形式的颜色，如 #1F5C99 / must be a colour as #RRGGBB, e.g. #1F5C99"
+            )
+        ratio = contrast(value, "#FFFFFF")
+        if ratio < 4.5:
+            raise ValueError(
+                f"与白色的对比度只有 {ratio:.1f}:1，文字和按钮难以看清，至少应为 4.5:1（请用更深的颜色） / "
+                f"contrast with white is {ratio:.1f}:1, at least 4.5:1 is needed (use a darker colour)"
+            )
+        return value.upper()
 
     @field_validator("phone_extension")
     @classmethod

@@ -374,7 +374,9 @@ def _opens_a_page(scope: Scope) -> bool:
 
 def site_title() -> str:
     """The browser's title for the portal before the app has run (the app then sets its own)."""
-    return "联系师生服务平台"
+    from . import branding
+
+    return branding.brand().title
 
 
 def routes() -> list[Route]:
@@ -515,6 +517,14 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def theme() -> dict[str, str]:
+    """Streamlit's theme options from the settings: the accent colour is the school's
+    (``PORTAL_SCHOOL_COLOR``: buttons, links, the chosen tab, focus rings)."""
+    from . import branding
+
+    return {"theme.primaryColor": branding.brand().color}
+
+
 def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     """Run the app with our routes until stopped (blocking)."""
     import threading
@@ -545,6 +555,7 @@ def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     app.run(
         config={
             **SERVER_CONFIG,
+            **theme(),
             "server.maxUploadSize": upload_mb,
             "server.port": port,
             "server.address": address,
