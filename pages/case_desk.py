@@ -65,7 +65,7 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool) -> None:
         row_height=ROW_HEIGHT,
         column_config={
             "编号": st.column_config.LinkColumn("编号", display_text=r"no=(.*)$", width=92),
-            "意见建议": st.column_config.TextColumn("意见建议", width="large"),
+            "意见建议": st.column_config.TextColumn("意见建议", width=360),
             "状态": st.column_config.TextColumn("状态", width=72),
             "办理期限": common.date_column("办理期限", width=112),
             "提醒": st.column_config.TextColumn("提醒", width="small"),
