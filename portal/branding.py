@@ -8,7 +8,6 @@ the official form's head). Unset, they are neutral: no school named, no logo, a 
 from __future__ import annotations
 
 import base64
-import mimetypes
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,7 +59,7 @@ def brand() -> Brand:
     if s.school_logo is not None:
         try:
             logo = _data_url(s.school_logo, s.school_logo.stat().st_mtime_ns)
-        except OSError:  # checked at start; gone since: no logo rather than no page
+        except (OSError, ValueError):  # checked at start; gone or spoilt since: no logo rather than no page
             logo = None
     return Brand(school=s.school_name, color=s.school_color, logo=logo)
 
@@ -68,7 +67,6 @@ def brand() -> Brand:
 @lru_cache(maxsize=4)
 def _data_url(path: Path, mtime: int) -> str:
     """The logo file as a data: URL (read again only when the file changes)."""
-    data = path.read_bytes()
-    kind = next((k for sign, k in config.LOGO_KINDS.items() if data.startswith(sign)), None)
-    kind = kind or mimetypes.guess_type(path.name)[0] or "image/svg+xml"
-    return f"data:{kind};base64," + base64.b64encode(data).decode("ascii")
+    data = config.read_logo(path)
+    # checked again: the file may have been replaced since the start (ValueError: no logo)
+    return f"data:{config.logo_kind(data)};base64," + base64.b64encode(data).decode("ascii")

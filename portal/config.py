@@ -56,7 +56,17 @@ PREFIX = "PORTAL_"
 # The accent colour of an installation that has not set its own: a neutral blue, 6.9:1 on white
 NEUTRAL_COLOR = "#1F5C99"
 LOGO_MAX_BYTES = 256 * 1024
+LOGO_MAX_SIDE = 2048  # pixels: a 256 KB PNG can still unpack to a picture that stalls a phone
 LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}  # and SVG (text)
+# an SVG file: an optional XML declaration, comments and doctype, then the <svg> element itself
+_SVG_ROOT = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>\[]*>\s*)?<svg[\s>]", re.S
+)
+# what would make an SVG more than a picture (a browser runs none of it inside <img>, but the file
+# may be opened by itself, and an administrator's setting is no place for it)
+_SVG_ACTIVE = re.compile(
+    rb"<script|<foreignObject|<!ENTITY|\son\w+\s*=|javascript:|<iframe|<embed|<object", re.I
+)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.1/32,::1/128"
 # Trusted proxies: a network wider than these is refused (it holds much of the Internet: any client
@@ -68,6 +78,48 @@ PROXY_WARNED_WIDER_THAN = {4: 24, 6: 64}
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
 # The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
 PERSON_KINDS = ("教职工", "学生", "离退休", "其他")
+
+
+def logo_kind(data: bytes) -> str:
+    """The MIME type of a logo file's bytes, or ValueError saying why they are not a small picture
+    (PNG or JPEG that decodes, at most LOGO_MAX_SIDE pixels a side; or an SVG without script)."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValueError(
+            f"文件 {len(data) // 1024} KB，超过 {LOGO_MAX_BYTES // 1024} KB / larger than {LOGO_MAX_BYTES // 1024} KB"
+        )
+    kind = next((k for sign, k in LOGO_KINDS.items() if data.startswith(sign)), None)
+    if kind is not None:
+        import io
+
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                size = image.size
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise ValueError("图片已损坏，无法读取 / the picture is damaged") from None
+        if max(size) > LOGO_MAX_SIDE:
+            raise ValueError(
+                f"图片 {size[0]}×{size[1]} 像素，每边至多 {LOGO_MAX_SIDE} 像素 / at most {LOGO_MAX_SIDE} pixels a side"
+            )
+        return kind
+    if _SVG_ROOT.match(data):
+        if _SVG_ACTIVE.search(data):
+            raise ValueError("SVG 图片不能含脚本 / an SVG logo must hold no script")
+        return "image/svg+xml"
+    raise ValueError("应为 PNG、JPEG 或 SVG 图片 / must be a PNG, JPEG or SVG image")
+
+
+def read_logo(path: Path) -> bytes:
+    """A logo file's bytes, at most one more than LOGO_MAX_BYTES (a device such as /dev/zero or a
+    huge file is never read whole); OSError for what is not a regular file."""
+    import stat
+
+    with path.open("rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise IsADirectoryError(21, "不是普通文件 / not a regular file")
+        return file.read(LOGO_MAX_BYTES + 1)
 
 
 def contrast(one: str, other: str) -> float:
@@ -377,17 +429,10 @@ class Settings(BaseModel):
         if value is None or not str(value).strip():
             return None
         try:
-            data = value.read_bytes()
+            data = read_logo(value)
         except OSError as exc:
             raise ValueError(f"读不到这个文件 / cannot read the file: {exc.strerror}") from None
-        if len(data) > LOGO_MAX_BYTES:
-            raise ValueError(
-                f"文件 {len(data) // 1024} KB，超过 {LOGO_MAX_BYTES // 1024} KB / larger than {LOGO_MAX_BYTES // 1024} KB"
-            )
-        if not (any(data.startswith(sign) for sign in LOGO_KINDS) or b"<svg" in data[:2048]):
-            raise ValueError("应为 PNG、JPEG 或 SVG 图片 / must be a PNG, JPEG or SVG image")
-        if b"<svg" in data[:2048] and re.search(rb"<script|\son\w+\s*=|javascript:", data, re.I):
-            raise ValueError("SVG 图片不能含脚本 / an SVG logo must hold no script")
+        logo_kind(data)
         return value
 
     @field_validator("school_color")

@@ -352,7 +352,7 @@ class ChineseFrontend:
                 if not message.get("more_body"):
                     page = bytes(body)
                     if shell.MARKER.encode() in page:
-                        page = shell.patch(page.decode("utf-8"), site_title()).encode("utf-8")
+                        page = shell.patch(page.decode("utf-8"), site_title(), site_icon()).encode("utf-8")
                     headers = [
                         (k, v)
                         for k, v in start.get("headers", [])
@@ -377,6 +377,13 @@ def site_title() -> str:
     from . import branding
 
     return branding.brand().title
+
+
+def site_icon() -> str:
+    """The tab's icon before the app has run: the school's colour, as the app's own (a data: URL)."""
+    from . import branding
+
+    return branding.brand().favicon
 
 
 def routes() -> list[Route]:

@@ -39,6 +39,22 @@ def test_set_it_names_the_school_everywhere(monkeypatch, tmp_path):
     assert "A61B29" in __import__("base64").b64decode(brand.favicon.split(",", 1)[1]).decode()
 
 
+def test_the_first_page_a_browser_loads_has_the_schools_title_and_icon(monkeypatch):
+    """Streamlit's shell says "Streamlit" with Streamlit's logo until the app has run."""
+    from portal import shell
+
+    monkeypatch.setenv("PORTAL_SCHOOL_NAME", "河南理工大学")
+    monkeypatch.setenv("PORTAL_SCHOOL_COLOR", "#A61B29")
+    streamlit_shell = (
+        '<html lang="en"><head><title>Streamlit</title><link rel="shortcut icon" href="./favicon.png" />'
+        '</head><body><noscript>You need to enable JavaScript</noscript><div id="root"></div></body></html>'
+    )
+    page = shell.patch(streamlit_shell, server.site_title(), server.site_icon())
+    assert "<title>河南理工大学联系师生服务平台</title>" in page
+    assert f'<link rel="shortcut icon" href="{branding.brand().favicon}" />' in page
+    assert "favicon.png" not in page
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "says"),
     [
@@ -60,10 +76,21 @@ def test_a_logo_must_be_a_small_picture_without_script(monkeypatch, tmp_path):
         ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (config.LOGO_MAX_BYTES + 1), "超过 256 KB"),
         ("logo.gif", b"GIF89a" + b"0" * 100, "PNG、JPEG 或 SVG"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "不能含脚本"),
+        ("logo2.svg", b'<svg><foreignObject><iframe src="https://x"/></foreignObject></svg>', "不能含脚本"),
+        # a web page that merely mentions <svg> is not a picture
+        ("logo.html", b"<html><body><svg></svg><img src=x></body></html>", "PNG、JPEG 或 SVG"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "已损坏"),
     ]:
         (tmp_path / name).write_bytes(body)
         monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(tmp_path / name))
         with pytest.raises(config.SettingsError, match=says):
+            config.settings()
+    monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(png(tmp_path / "huge.png", size=config.LOGO_MAX_SIDE + 1)))
+    with pytest.raises(config.SettingsError, match="每边至多 2048 像素"):
+        config.settings()
+    for not_a_file in ("/dev/zero", str(tmp_path)):  # never read whole, never a hang at start
+        monkeypatch.setenv("PORTAL_SCHOOL_LOGO", not_a_file)
+        with pytest.raises(config.SettingsError, match="读不到"):
             config.settings()
     (tmp_path / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>')
     monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(tmp_path / "ok.svg"))
