@@ -40,7 +40,7 @@ for name, label in feeds.FEEDS.items():
     if name == "duty" and "校级" not in user.cadre_levels:
         continue
     st.text(label)
-    st.code(feed_urls[name], language=None)
+    st.code(feed_urls[name], language=None, wrap_lines=True)  # no sideways scroll on a phone
 
 st.subheader("我的数据")
 st.caption(

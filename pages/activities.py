@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import activities, cases, config, dates, links, org, record_form, states, submissions
+from portal import activities, builds, cases, config, dates, links, org, record_form, states, submissions
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -22,11 +22,31 @@ def _form_docx(activity_id: int) -> bytes:
         return record_form.render_record_form(db, activity_id, user)
 
 
-def _drop_export() -> None:
-    """The previous zip of this session goes when a new one is made."""
-    old = st.session_state.pop("export_zip_path", None)
-    if old:
-        Path(old).unlink(missing_ok=True)
+def _export_forms(params: tuple, progress: builds.Progress) -> Path:
+    """The zip of the record forms the filters name, written to a private temporary file (the
+    build keeps its path, and removes the file when it is forgotten)."""
+    cadre_id, unit_id, system, since, until, with_pdf = params
+    handle, zip_path = tempfile.mkstemp(prefix="portal-forms-", suffix=".zip")
+    os.close(handle)
+    try:
+        with common.database() as db:  # the build's own connection, on its own thread
+            record_form.export_forms(
+                db,
+                user,
+                zip_path,
+                cadre=cadre_id,
+                unit_id=unit_id,
+                system=system,
+                since=since,
+                until=until,
+                pdf=with_pdf,
+                progress=progress,
+                max_forms=config.settings().max_export_forms,
+            )
+    except BaseException:
+        Path(zip_path).unlink(missing_ok=True)
+        raise
+    return Path(zip_path)
 
 
 user = common.require(__file__)
@@ -54,10 +74,8 @@ with common.database() as db:
             "单位", [None, *units], format_func=lambda k: "全部" if k is None else units[k], key="f_unit"
         )
     system = cols[-3].selectbox("制度", ["全部", *activities.systems_for(user)], key="f_system")
-    since = cols[-2].date_input(
-        "起始日期", value=today - dt.timedelta(days=365), format="YYYY-MM-DD", key="f_since"
-    )
-    until = cols[-1].date_input("截止日期", value=today, format="YYYY-MM-DD", key="f_until")
+    since = cols[-2].date_input("起始日期", value=today - dt.timedelta(days=365), key="f_since")
+    until = cols[-1].date_input("截止日期", value=today, key="f_until")
     voided = st.checkbox("包括已作废的记录", key="f_voided")
     filters = activities.ActivityFilter(
         cadre_id=cadre_id,
@@ -81,11 +99,9 @@ with common.database() as db:
 
 pages = max(1, math.ceil(listing.total / PAGE_SIZE))
 st.caption(f"共 {listing.total:,} 条，第 {min(page_no, pages)}/{pages} 页（每页 {PAGE_SIZE} 条，最新的在前）")
-st.dataframe(
-    pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS)),
-    hide_index=True,
-    width="stretch",
-)
+table = pd.DataFrame(listing.rows, columns=list(activities.ActivityPage.COLUMNS))
+table["日期"] = pd.to_datetime(table["日期"]).dt.date
+st.dataframe(table, column_config={"日期": common.date_column("日期")}, hide_index=True, width="stretch")
 if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 
@@ -116,47 +132,18 @@ with st.expander("批量导出记录表（按上面的筛选条件）", icon=":m
     with_pdf = False
     if record_form.soffice():
         with_pdf = st.checkbox("同时生成 PDF（较慢）", key="export_pdf")
-    if st.button("生成压缩包", icon=":material/archive:", key="export", disabled=too_many):
-        bar = st.progress(0.0, text="正在生成记录表…")
-
-        def advance(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"正在生成记录表：{done}/{total}")
-
-        # written to a temporary file, not kept in the session: only its path is
-        _drop_export()
-        handle, zip_path = tempfile.mkstemp(prefix="portal-forms-", suffix=".zip")
-        os.close(handle)
-        try:
-            with common.database() as db:
-                result = record_form.export_forms(
-                    db,
-                    user,
-                    zip_path,
-                    cadre=cadre_id,
-                    unit_id=unit_id,
-                    system=filters["system"],
-                    since=since,
-                    until=until,
-                    pdf=with_pdf,
-                    progress=advance,
-                    max_forms=config.settings().max_export_forms,
-                )
-        except PortalError as exc:
-            Path(zip_path).unlink(missing_ok=True)
-            common.show_error(exc)
-        else:
-            bar.progress(1.0, text=f"已生成 {result.count} 份")
-            st.session_state["export_zip_path"] = zip_path
-    ready = st.session_state.get("export_zip_path")
-    if ready and Path(ready).exists():
-        st.download_button(
-            "下载压缩包",
-            data=common.owned(user, Path(ready).read_bytes),  # read from disk when clicked
-            file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-            key="export_download",
-        )
+    params = (cadre_id, unit_id, filters["system"], since, until, with_pdf)
+    common.built_file(
+        user,
+        "forms",
+        params,
+        lambda progress: _export_forms(params, progress),  # in the background: ≈ 20 ms a form
+        build_label="生成压缩包",
+        download_label="下载压缩包",
+        file_name=f"联系师生工作记录表_{today.isoformat()}.zip",
+        mime="application/zip",
+        disabled=too_many,
+    )
 
 # --- one record ----------------------------------------------------------------------------
 rows = list(listing.rows)
@@ -173,7 +160,7 @@ def record_panel(rows: list[tuple]) -> None:
     """One record: choosing another reruns this panel only, not the list and its count."""
     if notice := st.session_state.pop("activity_notice", None):
         st.success(notice)
-    labels = {r[0]: f"{r[0]}｜{r[1]}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}  # the page shown
+    labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
     chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key="chosen")
     with common.database() as db:
         try:
@@ -247,9 +234,7 @@ def record_panel(rows: list[tuple]) -> None:
 
     errors = common.FieldErrors()  # a refused edit shows every problem at once, each under its field
     with st.expander("修改", icon=":material/edit:"), st.form(f"edit_form_{chosen}"):
-        day = st.date_input(
-            "日期", value=activity.date, max_value=today, format="YYYY-MM-DD", key=f"e_date_{chosen}"
-        )
+        day = st.date_input("日期", value=activity.date, max_value=today, key=f"e_date_{chosen}")
         errors.under("date")
         place = st.text_input("地点", value=activity.place, key=f"e_place_{chosen}")
         errors.under("place")

@@ -102,7 +102,7 @@ if kind and not held:
 
 errors = common.FieldErrors()  # a refused save shows every problem at once, each under its field
 with st.form("activity_form", clear_on_submit=False):
-    day = st.date_input("日期", value=today, max_value=today, format="YYYY-MM-DD", key="date")
+    day = st.date_input("日期", value=today, max_value=today, key="date")
     errors.under("date")
     place = st.text_input("地点", max_chars=activities.LIMITS["place"], key="place")
     errors.under("place")

@@ -25,7 +25,6 @@ with st.container(horizontal=True):
         "日期范围",
         value=(dates.today() - dt.timedelta(days=30), dates.today()),
         max_value=dates.today(),
-        format="YYYY-MM-DD",
         key="audit_span",
     )
     address = st.text_input("来源地址（开头相同即可，如 10.1.）", max_chars=64, key="audit_address")
@@ -74,7 +73,7 @@ st.dataframe(
             "来源地址": e.address or "—",
             "操作": e.label,
             "结果": e.outcome_label,
-            "内容": e.detail,
+            "内容": dates.in_words(e.detail),
         }
         for e in page.entries
     ],

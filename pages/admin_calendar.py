@@ -43,16 +43,20 @@ st.dataframe(
             {
                 "学期编号": s.key,
                 "名称": s.name,
-                "学期开始": s.start_date.isoformat(),
-                "学期结束": s.end_date.isoformat(),
-                "教学开始": s.teaching_start.isoformat(),
-                "教学结束": s.teaching_end.isoformat(),
+                "学期开始": s.start_date,
+                "学期结束": s.end_date,
+                "教学开始": s.teaching_start,
+                "教学结束": s.teaching_end,
                 "教学周数": len(s.teaching_weeks),
-                "假期": "；".join(f"{name} {a.isoformat()}～{b.isoformat()}" for name, a, b in s.vacations),
+                "假期": "；".join(
+                    f"{name} {dates.format_date(a, weekday=False)}～{dates.format_date(b, weekday=False)}"
+                    for name, a, b in s.vacations
+                ),
             }
             for s in sems
         ]
     ),
+    column_config={k: common.date_column(k) for k in ("学期开始", "学期结束", "教学开始", "教学结束")},
     hide_index=True,
     width="stretch",
     key="semesters",
@@ -72,19 +76,14 @@ with st.form("semester_form"):
     if base is None:
         new_key = st.text_input("学期编号（如 2028-2029-1）", key="semester_key")
     c1, c2 = st.columns(2)
-    start = c1.date_input(
-        "学期开始", value=base.start_date if base else None, format="YYYY-MM-DD", key="sem_start"
-    )
-    end = c2.date_input("学期结束", value=base.end_date if base else None, format="YYYY-MM-DD", key="sem_end")
+    start = c1.date_input("学期开始", value=base.start_date if base else None, key="sem_start")
+    end = c2.date_input("学期结束", value=base.end_date if base else None, key="sem_end")
     t_start = c1.date_input(
         "教学开始（第 1 教学周）",
         value=base.teaching_start if base else None,
-        format="YYYY-MM-DD",
         key="sem_tstart",
     )
-    t_end = c2.date_input(
-        "教学结束", value=base.teaching_end if base else None, format="YYYY-MM-DD", key="sem_tend"
-    )
+    t_end = c2.date_input("教学结束", value=base.teaching_end if base else None, key="sem_tend")
     save = st.form_submit_button("保存学期", type="primary")
 if save:
     key = choice if base is not None else new_key.strip()
@@ -168,7 +167,7 @@ if overrides:
     )
 with st.form("override_form"):
     c1, c2 = st.columns(2)
-    day = c1.date_input("日期", value=today, format="YYYY-MM-DD", key="override_day")
+    day = c1.date_input("日期", value=today, key="override_day")
     kind = c2.radio("类型", list(workdays.TYPES), horizontal=True, key="override_kind")
     note = st.text_input("说明", max_chars=100, key="override_note")
     add = st.form_submit_button("保存调整", type="primary")

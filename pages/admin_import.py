@@ -174,4 +174,4 @@ with st.expander(f"{importer.label}表的格式", expanded=upload is None):
         file_name=f"{importer.label}导入模板.xlsx",
         icon=":material/download:",
     )
-    st.caption("各列的详细说明、可接受的写法和示例见项目文档 docs/formats.md。")
+    st.caption("各列的详细说明、可接受的写法和示例见项目文档 `docs/formats.md`。")

@@ -9,7 +9,7 @@ user = common.require(__file__)
 
 st.title("消息通知")
 st.caption(
-    "预约、排班、意见建议等消息经电子邮件、企业微信、钉钉发出（portal notify run 定时发送）。"
+    "预约、排班、意见建议等消息经电子邮件、企业微信、钉钉发出（由服务器定时运行 `portal notify run` 发送）。"
     "多次发送失败的消息列在下面，检查地址或配置后可重新发送；收件人账号停用后不再发送的消息记为“已取消”。"
 )
 if notice := st.session_state.pop("notify_notice", None):

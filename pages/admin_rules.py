@@ -119,11 +119,11 @@ if pending:
 
 st.subheader("导入修订后的规则文件")
 st.caption(
-    "规则文件为 UTF-8 编码的 TOML 文本，格式与系统内置的 policy.toml 中的 [[rules]]、[[institutional]] 部分相同。"
+    "规则文件为 UTF-8 编码的 TOML 文本，格式与系统内置的 `policy.toml` 中的 `[[rules]]`、`[[institutional]]` 部分相同。"
     "可先下载内置文件，修改后再上传。"
 )
 st.download_button(
-    "下载内置规则文件（policy.toml）",
+    "下载内置规则文件",
     common.owned(user, rulesets.bundled_toml()),
     file_name="policy.toml",
     mime="application/toml",
@@ -131,7 +131,7 @@ st.download_button(
 )
 with st.form("load_rules"):
     upload = st.file_uploader("规则文件", type=["toml"], key="rules_file")
-    effective = st.date_input("施行日期", value=today, format="YYYY-MM-DD", key="effective_from")
+    effective = st.date_input("施行日期", value=today, key="effective_from")
     note = st.text_input("说明（如：2027年修订）", max_chars=200, key="rules_note")
     submitted = st.form_submit_button("检查并导入", type="primary")
 if submitted:

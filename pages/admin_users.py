@@ -287,7 +287,7 @@ if wanted != provisioning_on:
 
 st.subheader("接口令牌（API）")
 st.caption(
-    "供校内其他系统只读调用 /api/v1/ 接口，用法见 docs/api.md。令牌只在签发时显示一次，平台只保存其摘要；每次调用都记入审计日志。"
+    "供校内其他系统只读调用 `/api/v1/` 接口，用法见 `docs/api.md`。令牌只在签发时显示一次，平台只保存其摘要；每次调用都记入审计日志。"
 )
 with st.form("issue_token", clear_on_submit=True):
     token_name = st.text_input("用途（调用方）", max_chars=60, placeholder="如：一站式服务大厅、接待前台")
@@ -303,7 +303,7 @@ with st.form("issue_token", clear_on_submit=True):
             with common.database() as db:
                 record, token = api_tokens.issue(db, token_name, scopes, int(days), admin.id)
             st.success(f"令牌 #{record.id} 已签发。请立即复制保存（仅显示这一次）：")
-            st.code(token, language=None)
+            st.code(token, language=None, wrap_lines=True)
         except PortalError as exc:
             common.show_error(exc)
 with common.database() as db:

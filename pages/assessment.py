@@ -85,9 +85,29 @@ with cols[1]:
 tabs = st.tabs(["热力图", "单位排名", "干部排名", "意见建议办理"])
 with tabs[0]:
     order = [u.unit for u in result.units]
-    st.vega_lite_chart(
-        charts.heatmap_spec(assessment.heat_rows(result), order, result.systems), width="stretch", key="heat"
-    )
+    heat = assessment.heat_rows(result)
+    with common.desktop_only("heat"):
+        st.vega_lite_chart(charts.heatmap_spec(heat, order, result.systems), width="stretch", key="heat")
+    with common.phone_only("heat"):
+        # a phone holds no 11-column heatmap: one unit at a time, its systems as rows
+        unit = st.selectbox("单位（按完成率排名）", order, key="a_heat_unit")
+        st.dataframe(
+            [
+                {"制度": r["制度"], "完成率": r["完成率"], "完成": f"{r['已完成']}/{r['考核项']}"}
+                for system in result.systems
+                for r in heat
+                if r["单位"] == unit and r["制度"] == system
+            ],
+            column_config={
+                # red below half, green above, as the heatmap
+                "完成率": st.column_config.ProgressColumn(
+                    "完成率", format="percent", min_value=0, max_value=1, color="auto"
+                )
+            },
+            hide_index=True,
+            width="stretch",
+            key="heat_phone",
+        )
 with tabs[1]:
     st.dataframe(
         [

@@ -19,12 +19,15 @@ def assignment_rows(items: list[assignments.Assignment]) -> list[dict]:
             "对象类型": a.kind,
             "对象编号": a.target_code,
             "对象名称": a.target_name,
-            "开始日期": a.start_date.isoformat(),
-            "结束日期": a.end_date.isoformat() if a.end_date else "",
+            "开始日期": a.start_date,
+            "结束日期": a.end_date,
             "状态": "在联系" if a.active_on(today) else "已结束",
         }
         for a in items
     ]
+
+
+DATE_COLUMNS = {"开始日期": common.date_column("开始日期"), "结束日期": common.date_column("结束日期")}
 
 
 def warning_rows(items: list[assignments.BoundWarning]) -> list[dict]:
@@ -39,7 +42,7 @@ if not kinds:  # a cadre: his or her own, read-only
         mine = assignments.list_assignments(db, user, cadre_id=user.person_id)
         notes = assignments.warnings(db, user)
     st.caption("本人的联系对象由党办、校办、组织部、统战部、老干部工作处维护；如有出入请联系相应部门。")
-    st.dataframe(assignment_rows(mine), hide_index=True, width="stretch")
+    st.dataframe(assignment_rows(mine), column_config=DATE_COLUMNS, hide_index=True, width="stretch")
     if notes:
         st.subheader("与实施办法不一致之处")
         st.dataframe(warning_rows(notes), hide_index=True, width="stretch")
@@ -64,14 +67,14 @@ with tab_list:
             db, user, cadre_id=who, kind=None if kind == "全部" else kind, active_on=today if active else None
         )
     st.caption(f"共 {len(shown)} 条")
-    st.dataframe(assignment_rows(shown), hide_index=True, width="stretch")
+    st.dataframe(assignment_rows(shown), column_config=DATE_COLUMNS, hide_index=True, width="stretch")
     ending = {a.id: f"{a.cadre_name}｜{a.kind}｜{a.target_name}" for a in shown if a.active_on(today)}
     if ending:
         with st.form("end_form"):
             end_id = st.selectbox(
                 "结束联系", list(ending), format_func=ending.__getitem__, key="end_id", **common.TARGET
             )
-            end_day = st.date_input("结束日期", value=today, format="YYYY-MM-DD", key="end_date")
+            end_day = st.date_input("结束日期", value=today, key="end_date")
             if st.form_submit_button("结束联系") and common.chosen(end_id, "要结束的联系"):
                 try:
                     with common.database() as db:
@@ -101,7 +104,7 @@ with tab_edit:
         else:
             code = st.text_input("对象编号（固定编号，如班级代码）", key="a_code_text")
             name = st.text_input("对象名称（打印在记录表上，如 计算机2023级1班）", key="a_name")
-        start = st.date_input("开始日期", value=today, format="YYYY-MM-DD", key="a_start")
+        start = st.date_input("开始日期", value=today, key="a_start")
         if st.form_submit_button("保存", type="primary"):
             try:
                 with common.database() as db:

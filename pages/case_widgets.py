@@ -148,7 +148,6 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
             value=dates.today(),
             min_value=dates.parse_date(answer.at[:10], "答复日期"),
             max_value=dates.today(),
-            format="YYYY-MM-DD",
             key=f"fu_day_{case.id}",
         )
         choice = st.radio(
@@ -241,7 +240,7 @@ def contact_ratings(viewer: User, person_id: int) -> None:
         [
             {
                 "编号": r.case.number,
-                "联系日期": r.case.contact_date.isoformat(),
+                "联系日期": r.case.contact_date,
                 "意见建议": r.case.content[:40],
                 "责任部门": r.case.responsible_dept,
                 "办理状态": r.case.state_label,
@@ -258,7 +257,10 @@ def contact_ratings(viewer: User, person_id: int) -> None:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"查看": st.column_config.LinkColumn("查看", display_text="打开")},
+        column_config={
+            "联系日期": common.date_column("联系日期"),
+            "查看": st.column_config.LinkColumn("查看", display_text="打开"),
+        },
         key="contact_ratings",
     )
     if len(rows) > 200:

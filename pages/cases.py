@@ -240,7 +240,7 @@ def case_panel(case: cases.Case) -> None:
                         "操作": e.action_label,
                         "状态": cases.STATE_LABELS.get(e.to_state or "", ""),
                         "操作人": e.user_name or "系统",
-                        "说明": e.note,
+                        "说明": dates.in_words(e.note),  # older notes wrote ISO dates
                     }
                     for e in history
                 ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TypedDict, TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -20,6 +20,7 @@ from portal import (
     accounts,
     audit,
     browser,
+    builds,
     config,
     cookies,
     downloads,
@@ -226,7 +227,7 @@ def demo_warning() -> str | None:
         return None
     return (
         "本平台仍有使用公开演示密码的演示账号（包括管理员 admin），任何人都能用它们登录。"
-        "演示账号只用于试用：正式使用前请用 portal init 新建数据库，或修改这些账号的密码。"
+        "演示账号只用于试用：正式使用前请用 `portal init` 新建数据库，或修改这些账号的密码。"
     )
 
 
@@ -410,6 +411,77 @@ def figures(items: Mapping[str, int | float | str | None]) -> None:
     with st.container(horizontal=True, gap="medium"):
         for label, value in items.items():
             st.metric(label, value, width=FIGURE_WIDTH)
+
+
+def built_file(
+    user: User,
+    name: str,
+    params: Hashable,
+    work: builds.Work,
+    *,
+    build_label: str,
+    download_label: str,
+    file_name: str,
+    mime: str,
+    disabled: bool = False,
+) -> builds.Build | None:
+    """A file that takes a while to build (portal.builds): ``build_label`` (生成…) starts it, a
+    progress bar with the time left shows while it builds in the background, then
+    ``download_label`` offers it. ``params`` are what the file is built from (a department and
+    dates): other params, another file. While it builds the button is off, and a second click that
+    gets through anyway (a double tap, a second tab) gets the running build, not a second one."""
+    key = (name, user.id, params)
+    build = builds.find(key)
+    running = build is not None and build.running
+    if st.button(build_label, icon=":material/build:", key=f"build_{name}", disabled=disabled or running):
+        build = builds.start(key, user.id, work)
+        running = build.running
+    if build is None:
+        return None
+    if running:
+        build_progress(key)
+    elif build.error:
+        st.error(build.error)
+    else:
+        st.download_button(
+            download_label,
+            data=owned(user, build.read),  # read when clicked
+            file_name=file_name,
+            mime=mime,
+            icon=":material/download:",
+            key=f"build_{name}_download",
+        )
+        st.caption(f"已生成（{build.size() / 1e6:.1f} MB），一小时内可下载；条件改变后请重新生成。")
+    return build
+
+
+@st.fragment(run_every=1.0)
+def build_progress(key: Hashable) -> None:
+    """The progress of a build, redrawn every second; once it is done the whole page runs again
+    (the download shows and the redrawing stops)."""
+    build = builds.find(key)
+    if build is None or not build.running:
+        st.rerun()
+    assert build is not None
+    st.progress(build.fraction, text=f"正在生成：{build.describe()}")
+
+
+def date_column(label: str, **kwargs):
+    """A table column of dates shown as 2026年12月6日 (Streamlit's default is 2026-12-06); the
+    column still sorts as dates. Give the table ``datetime.date`` values, not text."""
+    return st.column_config.DateColumn(label, format="YYYY年M月D日", **kwargs)
+
+
+def phone_only(name: str):
+    """A block shown on a phone's narrow screen only (portal/data/portal.css hides it on wider
+    ones): for what a phone shows in place of a wide chart or table. Both are sent; a screen
+    reader meets only the one shown."""
+    return st.container(key=f"phone_only_{name}")
+
+
+def desktop_only(name: str):
+    """A block shown on screens wider than a phone only (see ``phone_only``)."""
+    return st.container(key=f"desktop_only_{name}")
 
 
 def show_error(exc: PortalError) -> None:

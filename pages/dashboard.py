@@ -4,6 +4,7 @@ import streamlit as st
 from pages import case_widgets, charts, common
 from portal import cache, dates, links, quota
 from portal.errors import PortalError
+from portal.policy import policy
 
 KIND_TITLES = {"month": "本月", "semester": "本学期", "academic_year": "本学年", "year": "本年度"}
 
@@ -63,7 +64,7 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
                     pd.DataFrame(
                         [
                             {
-                                "日期": a.date.isoformat(),
+                                "日期": a.date,
                                 "制度": a.system,
                                 "类别": a.subtype,
                                 "联系对象": a.counterpart_text,
@@ -73,6 +74,7 @@ def show_result(result: quota.QuotaResult, activities: dict[int, quota.CountedAc
                             for a in counted
                         ]
                     ),
+                    column_config={"日期": common.date_column("日期")},
                     hide_index=True,
                     width="stretch",
                     key=f"counted-{key}",
@@ -179,10 +181,8 @@ for tab, (kind, period) in zip(tabs, data.current.items(), strict=True):
 
 st.subheader("各月联系活动")
 if data.monthly:
-    chart = pd.DataFrame(data.monthly).pivot_table(
-        index="month", columns="system", values="count", fill_value=0
-    )
-    st.bar_chart(chart, x_label="月份", y_label="活动数")
+    spec = charts.monthly_spec(data.monthly, policy().system_names)
+    st.vega_lite_chart(spec, width="stretch", key="monthly")
 else:
     st.info("还没有联系活动记录。")
 

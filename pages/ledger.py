@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cache, dates, kpis, ledger, periods
+from portal import builds, cache, dates, kpis, ledger, periods
 from portal.errors import PortalError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -14,7 +14,7 @@ TAB_ROWS = 500
 def _latest_table(rows: list[ledger.LedgerRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "日期": [r.date.isoformat() for r in rows],
+            "日期": [r.date for r in rows],
             "领导干部": [r.cadre_name for r in rows],
             "职务": [r.title for r in rows],
             "单位": [r.unit for r in rows],
@@ -27,9 +27,9 @@ def _latest_table(rows: list[ledger.LedgerRow]) -> pd.DataFrame:
     )
 
 
-def _export(book: ledger.Ledger) -> bytes:
-    with common.database() as db:
-        return ledger.export_xlsx(db, book)
+def _export(book: ledger.Ledger, progress: builds.Progress) -> bytes:
+    with common.database() as db:  # the build's own connection, on its own thread
+        return ledger.export_xlsx(db, book, progress=progress)
 
 
 def _counts_table(book: ledger.Ledger, group: str) -> pd.DataFrame:
@@ -76,8 +76,8 @@ cols = st.columns(3)
 department = cols[0].selectbox(
     "责任部门", choices, format_func=lambda d: d or "全校（全部制度）", key="l_dept"
 )
-since = cols[1].date_input("起始日期", value=year_start, format="YYYY-MM-DD", key="l_since")
-until = cols[2].date_input("截止日期", value=today, format="YYYY-MM-DD", key="l_until")
+since = cols[1].date_input("起始日期", value=year_start, key="l_since")
+until = cols[2].date_input("截止日期", value=today, key="l_until")
 
 if department not in choices:  # the cache below holds no user: rights are checked before asking it
     st.stop()
@@ -105,13 +105,15 @@ st.caption(
     f"{common.md(book.name)}负责的制度：{'、'.join(book.systems)}。"
     f"{dates.format_date(book.since)} 至 {dates.format_date(book.until)}，联系活动 {book.total:,} 条（不含已作废）。"
 )
-st.download_button(
-    "导出 Excel 台账",
-    data=common.owned(user, lambda: _export(book)),  # built when clicked, not on every rerun
+common.built_file(
+    user,
+    "ledger",
+    (department, since, until),
+    lambda progress: _export(book, progress),  # in the background: 11–18 s for a whole university
+    build_label="生成 Excel 台账",
+    download_label="下载 Excel 台账",
     file_name=f"工作台账-{book.name}-{book.since.isoformat()}至{book.until.isoformat()}.xlsx",
     mime=XLSX_MIME,
-    icon=":material/download:",
-    key="l_export",
 )
 
 tabs = st.tabs(
@@ -199,7 +201,9 @@ for tab, (system, frame) in zip(tabs[3:], system_tables.items(), strict=True):
             st.caption(f"{system}：{size:,} 条，显示最近 {TAB_ROWS} 条；完整台账请导出 Excel。")
         else:
             st.caption(f"{system}：{size} 条，最近的在前")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame, column_config={"日期": common.date_column("日期")}, hide_index=True, width="stretch"
+        )
 
 if until - since > dt.timedelta(days=800):
     st.warning("所选期间超过两年，台账较大，导出可能需要一些时间。")

@@ -47,11 +47,13 @@ with tab_cadres:
                 "级别": p.level,
                 "标签": "、".join(tag_names.get(t, t) for t in sorted(p.all_tags)),
                 "分管单位": "、".join(p.charges),
-                "任职开始": p.start_date.isoformat(),
+                "任职开始": p.start_date,
             }
             if not text or any(text in str(v) for v in row.values()):
                 rows.append(row)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(
+        rows, column_config={"任职开始": common.date_column("任职开始")}, hide_index=True, width="stretch"
+    )
 with tab_names:
     st.caption(
         "《实施办法》用简称指称单位（党办、校办、学工部、研工部……）。下表是这些名称对应的本校单位；"

@@ -69,6 +69,7 @@ def checkin_code(b: bookings.Booking) -> None:
         bookings.checkin_qr(b),
         caption=f"签到二维码（预约编号 {b.code}）：到达后出示给工作人员扫码",
         width=180,
+        alt=f"预约 {b.code} 的签到二维码",  # a screen reader says what the picture is
     )
 
 

@@ -23,7 +23,6 @@ with st.expander("筛选", icon=":material/filter_list:"):
         "日期范围（活动日期 / 反映日期）",
         value=[],  # a range, none chosen
         max_value=dates.today(),
-        format="YYYY-MM-DD",
         key="search_span",
     )
     system = st.selectbox(

@@ -130,10 +130,17 @@ def password_rule() -> str:
     )
 
 
+# The password every account of ``portal demo`` has, published in the README: never anyone's own.
+DEMO_PASSWORD = "demo1234"
+
+
 def check_password_strength(password: str) -> None:
     rule = config.settings()
     if len(password) > 128:
         raise ValidationError("密码不能超过 128 位")
+    if password.casefold() == DEMO_PASSWORD:
+        # anyone can read it; and a change or reset clears the demo warning (demo_passwords_in_use)
+        raise ValidationError("不能使用公开的演示密码，请另设密码")
     held = sum(any(test(c) for c in password) for test in _CLASSES.values())
     if len(password) < rule.password_min_length or held < rule.password_classes:
         raise ValidationError(f"密码须{password_rule()}")

@@ -73,11 +73,13 @@ def check_settings() -> None:
 
 def report_names() -> None:
     """Say which variables are spelt the old way or are no setting at all (a typo is otherwise
-    silently ignored)."""
+    silently ignored), and which values were accepted but are probably not meant."""
     for old in config.deprecated_names():
         log.warning("设置已更名 / setting renamed: %s", old)
     for name in config.unknown_names():
         log.warning("未知的设置 %s（拼写错误？）/ unknown setting %s (misspelt?)", name, name)
+    for warning in config.warnings():
+        log.warning("%s", warning)
 
 
 @click.group()

@@ -55,6 +55,11 @@ LOGOUT_PATH = "/auth/end"
 PREFIX = "PORTAL_"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.1/32,::1/128"
+# Trusted proxies: a network wider than these is refused (it holds much of the Internet: any client
+# could write the address the audit log, the API's limiter and /health believe); one wider than a
+# single subnet (/24, /64) is accepted with a warning at start (every host in it can do the same).
+PROXY_REFUSED_WIDER_THAN = {4: 8, 6: 16}
+PROXY_WARNED_WIDER_THAN = {4: 24, 6: 64}
 # Names that are no longer settings of their own, and the setting that replaced them.
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
 # The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
@@ -242,6 +247,19 @@ class Settings(BaseModel):
                     "(e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128)"
                 ) from None
         return found
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[Network]) -> list[Network]:
+        for network in value:
+            if network.prefixlen < PROXY_REFUSED_WIDER_THAN[network.version]:
+                raise ValueError(
+                    f"{network} 包含几乎所有地址：任何客户端都能伪造自己的地址（操作日志、接口限流、/health 都以它为准），"
+                    "请只列出反向代理本身的地址 / "
+                    f"{network} holds almost every address: any client could fake its own address (the audit "
+                    "log, the API limiter and /health believe it); list the reverse proxies' own addresses"
+                )
+        return value
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod
@@ -563,6 +581,23 @@ def describe(found: Settings | None = None) -> list[tuple[str, str, str]]:
             continue
         rows.append((variable, shown(value), source))
     return rows
+
+
+def _count(network: Network) -> str:
+    total = network.num_addresses
+    return f"{total:,}" if total < 10**12 else f"2^{network.max_prefixlen - network.prefixlen}"
+
+
+def warnings(found: Settings | None = None) -> list[str]:
+    """Values accepted, but probably not meant: a trusted-proxy network wider than one subnet."""
+    found = found or settings()
+    return [
+        f"PORTAL_TRUSTED_PROXIES 中的 {n} 含 {_count(n)} 个地址：其中任何主机都能伪造客户端的地址，"
+        f"请只列出反向代理本身的地址 / {n} in PORTAL_TRUSTED_PROXIES holds {_count(n)} addresses: "
+        "any host in it can fake a client's address; list the reverse proxies' own addresses"
+        for n in found.trusted_proxies
+        if n.prefixlen < PROXY_WARNED_WIDER_THAN[n.version]
+    ]
 
 
 def unknown_names() -> list[str]:

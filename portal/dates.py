@@ -86,6 +86,22 @@ def format_date(day: dt.date | str | None, weekday: bool = True) -> str:
     return f"{text}（星期{WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
+_ISO_DATE = re.compile(r"(?<![\d-])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![\d-])")
+
+
+def in_words(text: str) -> str:
+    """A stored text (a log entry's details) with its ISO dates as people read them:
+    2026-12-30 → 2026年12月30日. Other numbers (case 2026-0221) stay as they are."""
+
+    def word(m: re.Match) -> str:
+        try:
+            return format_date(dt.date(int(m[1]), int(m[2]), int(m[3])), weekday=False)
+        except ValueError:
+            return m[0]
+
+    return _ISO_DATE.sub(word, text or "")
+
+
 def format_stamp(value: str | None) -> str:
     """2026年11月25日 14:30 from a stored timestamp."""
     if not value:

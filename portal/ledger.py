@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -103,6 +103,7 @@ class Ledger:
 
 
 COUNT_KEYS = ("unit", "cadre", "semester", "month")
+PROGRESS_EVERY = 500  # rows between two reports of an export's progress
 
 
 def departments_for(viewer: User) -> list[str]:
@@ -358,10 +359,16 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def export_xlsx(db: Database, ledger: Ledger) -> bytes:
+def export_xlsx(db: Database, ledger: Ledger, progress: Callable[[int, int], None] | None = None) -> bytes:
     """The ledger as a workbook: every activity of each system, the four summaries and the duties.
     Rows are read one at a time in one read transaction, and the summaries counted from the rows
-    written, so the sheets agree with each other even while others write."""
+    written, so the sheets agree with each other even while others write. ``progress(done,
+    total)`` hears of the rows written (every ``PROGRESS_EVERY``) and of the workbook saved."""
+    # the activities, then saving the workbook: about as long as writing a fifth of them
+    total = ledger.total + max(1, ledger.total // 5)
+    written = 0
+    if progress:
+        progress(0, total)
     wb = sheets.new_workbook()
     span = f"{ledger.name}　{dates.format_date(ledger.since, weekday=False)} 至 {dates.format_date(ledger.until, weekday=False)}"
     tallies: dict[str, dict[str, Counter]] = {k: defaultdict(Counter) for k in COUNT_KEYS}
@@ -371,6 +378,9 @@ def export_xlsx(db: Database, ledger: Ledger) -> bytes:
         for system in ledger.systems:
             ws = sheets.add_sheet(wb, system, f"领导干部联系师生工作台账（{system}）", ACTIVITY_COLUMNS, span)
             for i, r in enumerate(iter_rows(db, ledger, system, labels), start=1):
+                written += 1
+                if progress and written % PROGRESS_EVERY == 0:
+                    progress(min(written, ledger.total), total)
                 for key in ("unit", "semester", "month"):
                     tallies[key][getattr(r, key)][system] += 1
                 tallies["cadre"][f"{r.cadre_name}（{r.staff_no}）"][system] += 1
@@ -429,4 +439,9 @@ def export_xlsx(db: Database, ledger: Ledger) -> bytes:
             f"{ledger.name}意见建议办理指标（按{kpis.GROUP_LABELS[by]}；按反映日期统计，截至今日）",
             span,
         )
-    return sheets.to_bytes(wb)
+    if progress:
+        progress(ledger.total, total)
+    data = sheets.to_bytes(wb)
+    if progress:
+        progress(total, total)
+    return data

@@ -368,8 +368,9 @@ def _tell_published(db: Database, case_id: int) -> None:
 
 
 def _is_known(hit: scrub.Hit, known: scrub.Known) -> bool:
-    digits = "".join(ch for ch in hit.text if ch.isalnum())
-    return any(n and n in digits for n in known.numbers)
+    """Whether a number found is one of the case's people's own, however it was written (１３８…, 一三八…)."""
+    digits = scrub.plain_digits(hit.text)
+    return any(own and own in digits for own in map(scrub.plain_digits, known.numbers))
 
 
 def _take_down(db: Database, case_id: int, actor_id: int | None, reason: str) -> bool:

@@ -377,7 +377,9 @@ def _record(
     step = "rated" if via == "raiser" else "followed_up"
     words = RATING_LABELS[rating] + (f"：{comment}" if comment else "")
     if via == "followup" and method is not None:  # follow_up checked the method
-        words = f"{METHOD_LABELS[method]}回访（{caller}，{held_at}）：{words}"
+        words = (
+            f"{METHOD_LABELS[method]}回访（{caller}，{dates.format_date(held_at, weekday=False)}）：{words}"
+        )
     if rating != "unsatisfied":
         outcome = "closed"
         if row["state"] == "answered":

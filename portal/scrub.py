@@ -72,7 +72,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     (
         "email",
         re.compile(
-            r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s*[@＠]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+"
+            # from the start of the run only: tried at every character of a long run, it took seconds
+            r"(?<![A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-])[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s*[@＠]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+"
             r"(?:\s*[.．。]\s*[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+)*"
         ),
         "（邮箱已隐去）",
@@ -302,6 +303,21 @@ def sub_titled(text: str, hits: list[Hit]) -> str:
         return "某" + m.group(1)
 
     return _TITLED.sub(one, text)
+
+
+_AS_DIGITS = str.maketrans("〇零一幺二三四五六七八九", "001123456789")
+
+
+def plain_digits(text: str) -> str:
+    """The letters and digits of ``text`` with every digit as an ASCII one — full-width (１３８), written
+    out (一三八, 幺三八) or plain — so that a number is recognised however it was written."""
+    out = []
+    for ch in text.translate(_AS_DIGITS):
+        if ch.isdecimal():
+            out.append(str(int(ch)))  # int() reads any decimal digit: １ → 1
+        elif ch.isalnum():
+            out.append(ch)
+    return "".join(out)
 
 
 def check(text: str, known: Known | None = None) -> list[Hit]:

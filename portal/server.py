@@ -56,6 +56,7 @@ from . import (
     search,
     seeds,
     sessions,
+    shell,
     uploads,
 )
 from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
@@ -305,28 +306,91 @@ def logout(request: Request) -> Response:
 
 
 class ChineseFrontend:
-    """Serves Streamlit's frontend files that hard-code English translated (portal/frontend_zh.py).
+    """Serves Streamlit's frontend in Chinese: the files that hard-code English translated
+    (portal/frontend_zh.py), its shell page in Chinese with the portal's stylesheet, and that
+    stylesheet (portal/shell.py).
 
-    A middleware, not a route: Streamlit reserves ``/static/`` for itself. Only GETs of the few
-    translated files are answered here; everything else passes untouched.
+    A middleware, not a route: Streamlit reserves ``/static/`` for itself and answers every page
+    address with its shell. Only GETs of these files and of pages are touched; everything else
+    passes untouched.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.files = {f"/static/js/{name}": body for name, body in frontend_zh.patched().items()}
+        self.files = {
+            f"/static/js/{name}": (b"text/javascript; charset=utf-8", body)
+            for name, body in frontend_zh.patched().items()
+        }
+        self.files[shell.stylesheet_path()] = (b"text/css; charset=utf-8", shell.stylesheet())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = self.files.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if body is None or scope.get("method") not in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        headers = [
-            (b"content-type", b"text/javascript; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"public, max-age=31536000, immutable"),  # the names carry a content hash
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+        found = self.files.get(scope.get("path", ""))
+        if found is not None:
+            kind, body = found
+            headers = [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"public, max-age=31536000, immutable"),  # the names carry a content hash
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+            return
+        if scope["method"] == "GET" and _opens_a_page(scope):
+            await self._shell(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _shell(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A page opened in the browser: Streamlit's shell made the portal's (asked for
+        uncompressed, to be read); any other answer passes as it comes."""
+        inner = {
+            **scope,
+            "headers": [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"],
+        }
+        start: Message | None = None
+        body = bytearray()
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                kind = dict((k.lower(), v) for k, v in message.get("headers", [])).get(b"content-type", b"")
+                if not kind.startswith(b"text/html"):
+                    await send(message)
+                    return
+                start = message
+            elif start is None:
+                await send(message)
+            else:
+                body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    page = bytes(body)
+                    if shell.MARKER.encode() in page:
+                        page = shell.patch(page.decode("utf-8"), site_title()).encode("utf-8")
+                    headers = [
+                        (k, v)
+                        for k, v in start.get("headers", [])
+                        if k.lower() not in (b"content-length", b"etag", b"last-modified")
+                    ]
+                    await send({**start, "headers": [*headers, (b"content-length", str(len(page)).encode())]})
+                    await send({"type": "http.response.body", "body": page})
+
+        await self.app(inner, receive, keep)
+
+
+def _opens_a_page(scope: Scope) -> bool:
+    """A browser opening a page (its shell), not a script asking for data or a file."""
+    headers = {k.lower(): v for k, v in scope.get("headers", [])}
+    if headers.get(b"sec-fetch-dest") in (b"document", b"iframe"):
+        return True
+    return headers.get(b"accept", b"").startswith(b"text/html")
+
+
+def site_title() -> str:
+    """The browser's title for the portal before the app has run (the app then sets its own)."""
+    return "联系师生服务平台"
 
 
 def routes() -> list[Route]:

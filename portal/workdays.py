@@ -142,7 +142,7 @@ def fallback_warning(years: Iterable[int]) -> str | None:
     listed = "、".join(f"{y} 年" for y in years)
     return (
         f"{listed}的法定节假日和调休安排尚未导入，这些日期暂按周一至周五计算工作日，可能不准确。"
-        "请管理员在“校历与工作日”页面（或用 portal calendar load）导入国务院办公厅公布的安排。"
+        "请管理员在“校历与工作日”页面（或在服务器上运行 `portal calendar load`）导入国务院办公厅公布的安排。"
     )
 
 

@@ -1,15 +1,21 @@
-"""Chinese everywhere, nothing from the internet: every page of three kinds of user at phone size,
-checked for Streamlit's English defaults and for requests to any host but the portal's.
+"""Chinese everywhere, accessible, nothing from the internet: the login page and every page of three
+kinds of user at phone size, checked for English (in text, labels a screen reader speaks,
+tooltips, opened menus, the first Tab), for axe-core's serious and critical WCAG 2.2 AA violations
+and for requests to any host but the portal's (tests/browser/tour.py, tests/browser/a11y.py).
 `python -m tests.browser.tour` runs the whole set (every role, desktop and phone) with screenshots."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.browser.conftest import login, settle
 from tests.browser.tour import tour
 
 
-def test_no_english_and_no_foreign_host_on_any_page(server, browser):
-    findings = tour(browser, server, roles=["student", "dept_jiaowu", "admin"], viewports=["phone"])
+@pytest.mark.timeout(900)  # an administrator's 20 pages, each hovered, opened and checked by axe
+@pytest.mark.parametrize("role", ["visitor", "student", "dept_jiaowu", "admin"])
+def test_no_english_no_violation_and_no_foreign_host_on_any_page(server, browser, role):
+    findings = tour(browser, server, roles=[role], viewports=["phone"])
     assert findings == [], "\n".join(map(str, findings))
 
 

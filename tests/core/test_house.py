@@ -594,7 +594,10 @@ def test_every_download_is_its_owners():
                 continue
             data = next((k.value for k in node.keywords if k.arg == "data"), None)
             data = data if data is not None else (node.args[1] if len(node.args) > 1 else None)
-            owned = isinstance(data, ast.Call) and getattr(data.func, "attr", "") == "owned"
+            owned = isinstance(data, ast.Call) and "owned" in (
+                getattr(data.func, "attr", ""),
+                getattr(data.func, "id", ""),
+            )
             if not owned:
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders

@@ -86,3 +86,20 @@ def test_the_demo_password_is_flagged_until_changed(demo_db, tmp_path):
     demo_db.conn.commit()
     accounts.reset_password(demo_db, "2023000001", actor_id=admin.id)
     assert not accounts.demo_passwords_in_use(demo_db)
+
+
+def test_the_published_demo_password_is_nobodys_own(demo_db, monkeypatch):
+    """A change or reset clears the demo warning (login page, console), so neither may set the demo's
+    published password again: with a rule of two classes (PORTAL_PASSWORD_CLASSES=2) an administrator
+    could reset admin to demo1234 and the warning went away with the password still public."""
+    monkeypatch.setenv("PORTAL_PASSWORD_CLASSES", "2")
+    admin = accounts.find_user(demo_db, "admin")
+    for published in ("demo1234", "Demo1234", "DEMO1234"):
+        with pytest.raises(ValidationError, match="演示密码"):
+            accounts.reset_password(demo_db, "2023000001", published, actor_id=admin.id)
+        with pytest.raises(ValidationError, match="演示密码"):
+            accounts.change_password(demo_db, admin.id, "demo1234", published)
+        with pytest.raises(ValidationError, match="演示密码"):
+            accounts.create_user(demo_db, "t900", "测试", published, actor_id=admin.id)
+    assert accounts.authenticate(demo_db, "2023000001", "demo1234")  # unchanged
+    assert accounts.demo_passwords_in_use(demo_db)

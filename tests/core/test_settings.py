@@ -152,3 +152,28 @@ def test_the_docs_give_each_settings_default():
             assert default == "", (env, default)
         else:
             assert cell.split("`")[1] == default, (env, cell, default)
+
+
+@pytest.mark.parametrize("everyone", ["0.0.0.0/0", "::/0", "127.0.0.1/32, 0.0.0.0/0", "128.0.0.0/1"])
+def test_trusting_every_address_as_a_proxy_is_refused_at_start(everyone, monkeypatch):
+    """A proxy network that holds the whole Internet lets any client write the address the audit log,
+    the API's limiter and /health believe: refused by every command, named, with why."""
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", everyone)
+    with pytest.raises(config.SettingsError) as refused:
+        config.settings()
+    assert "PORTAL_TRUSTED_PROXIES" in refused.value.message
+    assert "任何客户端都能伪造自己的地址" in refused.value.message
+    result = CliRunner().invoke(cli, ["config"])
+    assert result.exit_code == 2 and "PORTAL_TRUSTED_PROXIES" in result.output
+
+
+def test_a_very_wide_proxy_network_is_warned_about_at_start(monkeypatch):
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32,10.0.0.0/8,2001:db8::/32")
+    assert [str(n) for n in config.settings().trusted_proxies][1:] == ["10.0.0.0/8", "2001:db8::/32"]
+    result = CliRunner().invoke(cli, ["config"])
+    assert result.exit_code == 0, result.output
+    assert "PORTAL_TRUSTED_PROXIES 中的 10.0.0.0/8 含 16,777,216 个地址" in result.output
+    assert "2001:db8::/32" in result.output
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32,::1/128,10.0.8.0/29")
+    result = CliRunner().invoke(cli, ["config"])
+    assert result.exit_code == 0 and "PORTAL_TRUSTED_PROXIES 中的" not in result.output

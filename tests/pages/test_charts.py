@@ -8,6 +8,7 @@ import json
 
 from pages import charts
 from portal import accounts, assessment, quota
+from portal.policy import policy
 from tests.conftest import goto, login
 
 GREEN, BLUE, AMBER, RED, GREY = (
@@ -47,11 +48,40 @@ def test_a_finished_task_is_a_green_bar_and_a_missed_one_red():
 
 def test_the_overview_chart_uses_the_same_colours_and_keeps_its_legend_in_view():
     spec = charts.overview_spec([])
-    scale = spec["encoding"]["color"]["scale"]
+    bars, names = spec["layer"]
+    scale = bars["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         s: hex for s, (_, hex) in quota.STATE_COLORS.items()
     }
-    assert spec["encoding"]["color"]["legend"]["orient"] == "bottom"
+    assert bars["encoding"]["color"]["legend"]["orient"] == "bottom"
+    # the task's name is written above its bar, not on an axis beside it: the bar keeps the width
+    assert spec["encoding"]["y"]["axis"] is None and names["encoding"]["text"]["field"] == "任务"
+
+
+def test_a_chart_describes_itself_in_chinese_and_keeps_vegas_english_quiet():
+    spec = charts.readable({"mark": "bar"}, "各月联系活动：……")
+    assert spec["description"] == "各月联系活动：……"
+    assert spec["config"]["aria"] is False  # no "X-axis titled …", "bar" read out
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_the_monthly_chart_names_every_system_in_its_own_colour_and_months_in_chinese():
+    systems = policy().system_names
+    rows = [
+        {"month": f"2026-{m:02d}", "system": s, "count": 1 + i % 3}
+        for m in (1, 2)
+        for i, s in enumerate(systems)
+    ]
+    spec = charts.monthly_spec(rows, systems)
+    color = spec["encoding"]["color"]
+    assert color["scale"]["domain"] == systems  # all eleven, in the policy's order
+    assert len(set(color["scale"]["range"])) == len(systems) == 11  # no two systems share a colour
+    assert color["legend"]["labelLimit"] >= 8 * 14  # 联系离退休老同志 whole
+    assert spec["encoding"]["y"]["sort"] == ["2026年1月", "2026年2月"]
+    assert spec["description"].startswith("各月联系活动：2026年1月至2026年2月共")
+    # a cadre who has not recorded every system gets the same colour for a system as everyone
+    some = charts.monthly_spec([r for r in rows if r["system"] in systems[3:5]], systems)
+    assert some["encoding"]["color"]["scale"]["range"] == color["scale"]["range"][3:5]
 
 
 def test_every_unit_of_the_heatmap_has_a_horizontal_label(demo_db):
@@ -61,6 +91,8 @@ def test_every_unit_of_the_heatmap_has_a_horizontal_label(demo_db):
     assert spec["height"] == charts.HEAT_ROW * len(units)
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False  # no unit left unlabelled
     assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
+    assert spec["encoding"]["x"]["axis"]["labelLimit"] == 0  # never cut short …
+    assert "substring(datum.label, 0, 4)" in spec["encoding"]["x"]["axis"]["labelExpr"]  # … but wrapped
     assert [t["field"] for t in spec["encoding"]["tooltip"]] == ["单位", "制度", "完成率", "已完成", "考核项"]
     assert spec["encoding"]["color"]["scale"]["range"] == [RED, AMBER, GREEN]
 
@@ -78,4 +110,4 @@ def test_the_dashboard_paints_each_task_in_its_state(demo_db):
     ):
         assert any(charts.progress_bar(r) in b for b in bars), r.title
     chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert chart["encoding"]["color"]["legend"]["orient"] == "bottom"
+    assert chart["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"
