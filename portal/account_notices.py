@@ -37,9 +37,8 @@ class NewAccount:
 
 def workbook(accounts: list[NewAccount], made_by: str, on: dt.date | None = None) -> bytes:
     """新开通账号清单: one row per account, its initial password beside it."""
-    from . import (
-        sheets,
-    )  # here: openpyxl loads only for a workbook, not for every importer
+    # here: openpyxl loads only for a workbook, not for every importer
+    from . import sheets
 
     wb, ws = sheets.workbook_sheet(
         "新开通账号",

@@ -828,9 +828,8 @@ EXPORT_COLUMNS = [
 def export_xlsx(found: list[Activity], title: str = "联系活动记录") -> bytes:
     """The listed activities as a workbook, every text exactly as typed (text cells: a value such
     as ``=HYPERLINK(…)`` is shown, never run); the safe replacement for a table's CSV download."""
-    from . import (
-        sheets,
-    )  # here: openpyxl loads only for a workbook, not for every importer
+    # here: openpyxl loads only for a workbook, not for every importer
+    from . import sheets
 
     wb, ws = sheets.workbook_sheet("联系活动", title, EXPORT_COLUMNS, subtitle=f"共 {len(found)} 条")
     for a in found:

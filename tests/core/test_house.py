@@ -223,7 +223,8 @@ def test_every_import_inside_a_function_says_why():
     states: a circle it breaks, or a heavy library a command or module must not load for nothing."""
     offenders = {
         str(path.relative_to(ROOT)): found
-        for path in sorted((ROOT / "portal").rglob("*.py"))
+        for folder in ("portal", "pages")
+        for path in sorted((ROOT / folder).rglob("*.py"))
         if (found := _unexplained_imports_in_functions(path))
     }
     assert not offenders, offenders
