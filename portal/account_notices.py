@@ -37,6 +37,7 @@ class NewAccount:
 
 def workbook(accounts: list[NewAccount], made_by: str, on: dt.date | None = None) -> bytes:
     """新开通账号清单: one row per account, its initial password beside it."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     wb, ws = sheets.workbook_sheet(
@@ -51,6 +52,7 @@ def workbook(accounts: list[NewAccount], made_by: str, on: dt.date | None = None
 
 
 def _font(run, size: float, bold: bool = False) -> None:
+    # here: python-docx loads only when notices are made; every import of a file imports this module
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -62,6 +64,7 @@ def _font(run, size: float, bold: bool = False) -> None:
 
 def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
     """账号开通通知: one printable page per person."""
+    # here: python-docx loads only when notices are made; every import of a file imports this module
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
@@ -104,7 +107,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
 
 def notices_pdf(docx: bytes) -> bytes | None:
     """The notices as PDF, or None when LibreOffice is not installed."""
-    from .record_form import soffice, to_pdf
+    from .record_form import soffice, to_pdf  # here: the record form loads docxtpl and Word's templates
 
     if soffice() is None:
         return None
