@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 import threading
 from collections.abc import Iterator
@@ -529,9 +531,6 @@ def unknown_name(db: Database, typed: str) -> str:
     digest (``H…（未知账号 #3f9c2a）``). Such a name is often the password typed into the 账号 box;
     the log is append-only, kept half a year and copied to syslog, so the text typed never goes there —
     the digest still shows the same wrong name coming back."""
-    import hashlib
-    import hmac
-
     key = kept_setting(db, "audit_name_key", lambda: secrets.token_urlsafe(32)).encode()
     digest = hmac.new(
         key, b"login-name\0" + typed.encode("utf-8", "surrogatepass"), hashlib.sha256

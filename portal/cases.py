@@ -1185,6 +1185,7 @@ def export_rows(cases: list[Case]) -> list[list]:
 
 def export_xlsx(cases: list[Case], title: str = "意见建议办理督办台账", on: dt.date | None = None) -> bytes:
     """The supervision list as a workbook: title row, header, overdue rows in red."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     wb, ws = sheets.workbook_sheet(

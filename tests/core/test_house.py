@@ -198,6 +198,49 @@ def test_no_feature_imports_the_layer_that_sends_its_messages():
     }
 
 
+def _unexplained_imports_in_functions(path) -> list[str]:
+    """Imports inside a function without a comment saying why: on the import's line, or on the
+    line above it (or above the imports it is grouped with)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for function in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            above = node.lineno - 2
+            while above >= 0 and lines[above].strip().startswith(("import ", "from ")):
+                above -= 1
+            said = "#" in lines[node.end_lineno - 1] or (above >= 0 and lines[above].strip().startswith("#"))
+            if not said:
+                found.append(f"{node.lineno}: {lines[node.lineno - 1].strip()}")
+    return sorted(set(found))
+
+
+def test_every_import_inside_a_function_says_why():
+    """An import belongs at the top of its module. One inside a function is there for a reason it
+    states: a circle it breaks, or a heavy library a command or module must not load for nothing."""
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for folder in ("portal", "pages")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (found := _unexplained_imports_in_functions(path))
+    }
+    assert not offenders, offenders
+
+
+def test_the_import_reason_check_sees_one_without(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def a():\n    import json  # here: only for a\n\n"
+        "def b():\n    # here: both, only for b\n    import csv\n    import io\n\n"
+        "def c():\n    import re\n",
+        encoding="utf-8",
+    )
+    assert _unexplained_imports_in_functions(module) == ["10: import re"]
+
+
 def test_the_circle_check_sees_a_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
