@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import dates, links
+from . import branding, dates, links
 
 TITLE = "账号开通通知"
 BODY_FONT = "宋体"
@@ -78,7 +78,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
         greeting = document.add_paragraph()
         _font(greeting.add_run(f"{a.name}：" if a.name else "您好："), 12)
         intro = document.add_paragraph()
-        _font(intro.add_run("您在联系师生服务平台的账号已经开通，登录信息如下："), 12)
+        _font(intro.add_run(f"您在{branding.brand().title}的账号已经开通，登录信息如下："), 12)
         table = document.add_table(rows=0, cols=2)
         table.style = "Table Grid"
         for label, value in (
@@ -97,7 +97,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
             _font(document.add_paragraph().add_run(line), 11)
         signed = document.add_paragraph()
         signed.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _font(signed.add_run(f"联系师生服务平台　{day}"), 11)
+        _font(signed.add_run(f"{branding.brand().title}　{day}"), 11)
         if n < len(accounts) - 1:
             document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     out = io.BytesIO()

@@ -30,7 +30,7 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.utils import get_column_letter
 from sqlite_utils import Database
 
-from . import dates, kpis, quota, sheets, unit_names
+from . import branding, dates, kpis, quota, sheets, unit_names
 from .accounts import User
 from .errors import PermissionDenied, ValidationError
 from .policy import policy
@@ -427,7 +427,7 @@ def unit_report_docx(a: Assessment, unit: str) -> bytes:
     _font(doc.styles["Normal"], 11)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(f"{a.year}年度领导干部联系师生工作考核情况"), 16, True)
+    _font(title.add_run(branding.brand().headed(f"{a.year}年度领导干部联系师生工作考核情况")), 16, True)
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(sub.add_run(unit), 13, True)

@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __path__ as core
 from . import (
     api,
+    branding,
     browser,
     cas_routes,
     config,
@@ -368,7 +369,7 @@ class ChineseFrontend:
                 if not message.get("more_body"):
                     page = bytes(body)
                     if shell.MARKER.encode() in page:
-                        page = shell.patch(page.decode("utf-8"), site_title()).encode("utf-8")
+                        page = shell.patch(page.decode("utf-8"), site_title(), site_icon()).encode("utf-8")
                     headers = [
                         (k, v)
                         for k, v in start.get("headers", [])
@@ -390,7 +391,12 @@ def _opens_a_page(scope: Scope) -> bool:
 
 def site_title() -> str:
     """The browser's title for the portal before the app has run (the app then sets its own)."""
-    return "联系师生服务平台"
+    return branding.brand().title
+
+
+def site_icon() -> str:
+    """The tab's icon before the app has run: the school's colour, as the app's own (a data: URL)."""
+    return branding.brand().favicon
 
 
 def routes() -> list[Route]:
@@ -511,6 +517,12 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def theme() -> dict[str, str]:
+    """Streamlit's theme options from the settings: the accent colour is the school's
+    (``PORTAL_SCHOOL_COLOR``: buttons, links, the chosen tab, focus rings)."""
+    return {"theme.primaryColor": branding.brand().color}
+
+
 def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     """Run the app with our routes until stopped (blocking)."""
     # The client's address is decided by portal.addresses (request_log.RequestLog), from
@@ -537,6 +549,7 @@ def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     app.run(
         config={
             **SERVER_CONFIG,
+            **theme(),
             "server.maxUploadSize": upload_mb,
             "server.port": port,
             "server.address": address,
