@@ -19,9 +19,11 @@ docs/configuration.md documents the same list (tests/test_settings.py keeps them
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
 import os
 import re
+import stat
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -89,8 +91,7 @@ def logo_kind(data: bytes) -> str:
         )
     kind = next((k for sign, k in LOGO_KINDS.items() if data.startswith(sign)), None)
     if kind is not None:
-        import io
-
+        # here: Pillow only when a logo is set (config is read by every command)
         from PIL import Image, UnidentifiedImageError
 
         try:
@@ -114,8 +115,6 @@ def logo_kind(data: bytes) -> str:
 def read_logo(path: Path) -> bytes:
     """A logo file's bytes, at most one more than LOGO_MAX_BYTES (a device such as /dev/zero or a
     huge file is never read whole); OSError for what is not a regular file."""
-    import stat
-
     with path.open("rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise IsADirectoryError(21, "不是普通文件 / not a regular file")

@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __path__ as core
 from . import (
     api,
+    branding,
     browser,
     cas_routes,
     config,
@@ -390,15 +391,11 @@ def _opens_a_page(scope: Scope) -> bool:
 
 def site_title() -> str:
     """The browser's title for the portal before the app has run (the app then sets its own)."""
-    from . import branding
-
     return branding.brand().title
 
 
 def site_icon() -> str:
     """The tab's icon before the app has run: the school's colour, as the app's own (a data: URL)."""
-    from . import branding
-
     return branding.brand().favicon
 
 
@@ -523,8 +520,6 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 def theme() -> dict[str, str]:
     """Streamlit's theme options from the settings: the accent colour is the school's
     (``PORTAL_SCHOOL_COLOR``: buttons, links, the chosen tab, focus rings)."""
-    from . import branding
-
     return {"theme.primaryColor": branding.brand().color}
 
 
