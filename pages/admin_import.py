@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import account_files, common
-from portal import config, imports, submissions
+from portal import config, imports, sheets, submissions
 from portal.errors import ImportRejected, PortalError
 from portal.tabular import write_xlsx_template
 
@@ -20,8 +20,6 @@ importer = imports.IMPORTERS[kind]
 
 def table_bytes(rows: list[dict]) -> bytes:
     """Errors or warnings as an .xlsx the admin can hand back to whoever keeps the sheet."""
-    from portal import sheets
-
     wb, ws = sheets.workbook_sheet("导入问题", "导入问题清单", [("行", 8), ("列", 14), ("原因", 80)])
     for r in rows:
         ws.append(sheets.safe_row([r["行"], r["列"], r["原因"]]))

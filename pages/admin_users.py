@@ -237,7 +237,7 @@ if target:
 if asked := common.pending("reset_password"):
     lines = [
         f"账号：{asked['username']}",
-        "将生成新的初始密码（仅显示一次），原密码失效，该账号所有已登录的会话随即退出。",
+        "将生成新的初始密码（仅显示一次），原密码失效，该账号所有已登录的会话随即退出，日历订阅地址同时更换。",
     ]
     if common.confirmed("reset_password", "确认重置密码", lines, ok="确认重置"):
         try:

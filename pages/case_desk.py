@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import pandas as pd
@@ -21,18 +22,32 @@ CASE_KEY = "c_case"  # the 查看和办理 choice: the case on screen
 NEXT_KEY = "c_case_next"  # the case to put on screen on the next run (set after the choice is drawn)
 
 
+def _picked(selection) -> int | None:
+    """The row a table's selection names: a click on a cell selects that cell, one on the row's box the
+    row; None when nothing is selected (a second click on what was selected unselects it)."""
+    rows = [cell[0] for cell in selection.get("cells", [])] or list(selection.get("rows", []))
+    return rows[0] if rows else None
+
+
 def _open_row(key: str, ids: list[int]) -> None:
     """A row clicked: its case goes on screen. ``ids`` are the rows as that rendering showed them,
     so a list changed meanwhile (another clerk's answer) never opens the case now in that row."""
-    rows = st.session_state[key]["selection"]["rows"]
-    if rows and rows[0] < len(ids):
-        st.session_state[CASE_KEY] = ids[rows[0]]
+    row = _picked(st.session_state[key]["selection"])
+    if row is not None and 0 <= row < len(ids):
+        st.session_state[CASE_KEY] = ids[row]
 
 
-def case_table(shown: list[cases.Case], key: str, *, departments: bool) -> None:
+def case_table(shown: list[cases.Case], key: str, *, departments: bool, on_screen: int | None = None) -> None:
     """The list: each case's words readable in it (wrapped over three lines), its number a link that
     opens it (in a new tab), and a click on a row opens it below. ``departments``: the viewer sees
-    several departments' cases, so the table names each one's."""
+    several departments' cases, so the table names each one's. ``on_screen``: the case shown below.
+
+    A click anywhere in a row opens its case (a cell's click selects the cell; only the row's box
+    selected the row, and a click on its words did nothing). A row left selected is the case on screen,
+    never another: a case opened another way (its number, a link, 打开 after a merge) left the row
+    clicked earlier selected, and a click on it only unselected it. The table is a widget of its own for
+    each list of rows (``key`` with their ids), so a click made on a list since replaced acts on that
+    list's rows, or on nothing, never on the row now at that place."""
     alerts = any(c.alert for c in shown)  # 来源变动 gets its column when a row has one
     rows = []
     for c in shown:
@@ -51,6 +66,14 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool) -> None:
             row["责任部门"] = c.responsible_dept
         rows.append(row)
     table = pd.DataFrame(rows)
+    ids = [c.id for c in shown]
+    key = f"{key}_{hashlib.blake2b(repr(ids).encode(), digest_size=6).hexdigest()}"
+    held = st.session_state.get(key)
+    picked = _picked(held["selection"]) if held is not None else None
+    if picked is not None and (picked >= len(ids) or ids[picked] != on_screen):
+        # selected, but not the case on screen (opened by its number, a link, 打开): the row of that one
+        selected = [ids.index(on_screen)] if on_screen in ids else []
+        st.session_state[key] = {"selection": {"rows": selected, "columns": [], "cells": []}}
     styles = [ROW_STYLE.get("overdue" if c.overdue else "risk" if c.at_risk else "", "") for c in shown]
 
     def colour(frame: pd.DataFrame) -> pd.DataFrame:
@@ -73,8 +96,8 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool) -> None:
             "干部": st.column_config.TextColumn("干部", width=64),
         },
         key=key,
-        on_select=lambda ids=[c.id for c in shown]: _open_row(key, ids),
-        selection_mode="single-row",
+        on_select=lambda: _open_row(key, ids),
+        selection_mode="single-cell",
     )
     st.caption(
         "点击一行，在下方查看和办理；点击编号，在新标签页中打开。键盘：Tab 到“查看和办理”，输入编号后按回车。"

@@ -144,7 +144,15 @@ pages = max(1, math.ceil(len(found) / TABLE_PAGE))
 page_key = f"c_page_{scope}_{len(found)}"
 page_no = min(int(st.session_state.get(page_key, 1)), pages)
 shown = found[(page_no - 1) * TABLE_PAGE : page_no * TABLE_PAGE]
-case_desk.case_table(shown, f"c_table_{scope}", departments=user.has("admin") or len(user.departments) > 1)
+# the case the panel below shows: the one chosen, else (a filter left it out) the first of the list
+choosable = [c.id for c in [*kept, *found]]
+showing = on_screen if on_screen in choosable else choosable[0]
+case_desk.case_table(
+    shown,
+    f"c_table_{scope}",
+    departments=user.has("admin") or len(user.departments) > 1,
+    on_screen=showing,
+)
 if pages > 1:
     st.caption(f"第 {page_no}/{pages} 页，每页 {TABLE_PAGE} 件（按办理期限排序）")
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)

@@ -5,7 +5,6 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -24,6 +23,7 @@ from portal import (
     config,
     cookies,
     downloads,
+    links,
     navigation,
     oidc_routes,
     provisioning,
@@ -281,24 +281,18 @@ def _navigate_from_browser(path: str) -> None:
 
 
 def public_base() -> str:
-    """The portal's address as the browser sees it (``PORTAL_PUBLIC_URL`` when set)."""
+    """The portal's address as the browser sees it: ``PORTAL_PUBLIC_URL`` when set, else the host a
+    trusted proxy names (``X-Forwarded-Host``, which ``portal.request_log`` drops from any other peer),
+    else the default. Never the request's own ``Host``: a client writes that."""
     configured = config.settings().public_url
-    if configured:
-        return configured
     headers = st.context.headers
-    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:8501"
+    host = headers.get("x-forwarded-host") if isinstance(headers, Mapping) else None
+    if configured or not host:
+        return links.base_url()
     scheme = headers.get("x-forwarded-proto") or "http"
     return f"{scheme}://{host}"
 
 
-# The favicon, inline: a page icon from Streamlit's Material set is fetched from fonts.gstatic.com,
-# which an intranet cannot reach; a data URL costs no request at all.
-FAVICON = "data:image/svg+xml;base64," + base64.b64encode(
-    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-    b'<rect width="64" height="64" rx="14" fill="#b71c1c"/>'
-    b'<circle cx="22" cy="24" r="8" fill="#fff"/><circle cx="42" cy="24" r="8" fill="#fff"/>'
-    b'<path d="M7 52c1-11 7-16 15-16s14 5 15 16zM27 52c1-11 7-16 15-16s14 5 15 16z" fill="#fff"/></svg>'
-).decode("ascii")
 REFUSAL = "您没有访问此页面的权限。"
 
 

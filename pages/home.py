@@ -1,11 +1,11 @@
 import streamlit as st
 
 from pages import common
-from portal import navigation, overview
+from portal import branding, navigation, overview
 
 user = common.require(__file__)
 
-st.title("联系师生服务平台")
+st.title(branding.brand().title)
 st.write(f"{common.md(user.display_name)}，您好。")
 st.caption(
     "依据《河南理工大学领导干部联系师生实施办法（修订）》：11 项联系师生制度、接待日、意见建议办理与年度考核。"

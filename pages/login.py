@@ -1,11 +1,16 @@
 import streamlit as st
 
 from pages import common
-from portal import sso
+from portal import branding, sso
 from portal.errors import AuthError
 
-st.title("联系师生服务平台")
-st.caption("领导干部联系师生 · 接待日预约 · 意见建议办理")
+brand = branding.brand()
+if brand.logo:
+    st.image(brand.logo, width=72, alt=f"{brand.school or branding.SITE}标志")
+if brand.school:
+    st.markdown(f"**{common.md(brand.school)}**")
+st.title(branding.SITE)
+st.write(branding.PURPOSE)
 
 notice = st.session_state.pop("notice", None)
 if notice:
@@ -18,10 +23,16 @@ try:
     oidc = "auth" in st.secrets
 except FileNotFoundError:
     oidc = False
+# the campus sign-in first, as the way in for everyone who has a campus account
+if cas or oidc:
+    st.caption("校内师生、干部请用统一身份认证（学校统一的账号和密码）登录。")
 if cas and st.button("统一身份认证登录", icon=":material/badge:", type="primary", key="cas_login"):
     common.start_cas_login()
 if oidc and st.button(
-    "统一身份认证登录（OIDC）" if cas else "统一身份认证登录", icon=":material/badge:", key="oidc_login"
+    "统一身份认证登录（OIDC）" if cas else "统一身份认证登录",
+    icon=":material/badge:",
+    type="secondary" if cas else "primary",
+    key="oidc_login",
 ):
     st.login()  # the page it was started from is kept (portal/oidc_routes.py)
 

@@ -15,9 +15,10 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 
 from pages import common  # noqa: E402
-from portal import navigation  # noqa: E402
+from portal import branding, navigation  # noqa: E402
 
-st.set_page_config(page_title="联系师生服务平台", page_icon=common.FAVICON, layout="wide")
+brand = branding.brand()
+st.set_page_config(page_title=brand.title, page_icon=brand.favicon, layout="wide")
 
 user = common.resolve_user()
 common.send_pending_browser_actions()
@@ -69,7 +70,9 @@ menu = {
 }
 menu[""] = [*menu.get("", []), *common.refused_pages(user)]
 with st.sidebar:
-    st.markdown("**联系师生服务平台**")
+    if brand.logo:
+        st.logo(brand.logo, size="large")
+    st.markdown(f"**{common.md(brand.title)}**")
     st.caption(f"{common.md(user.display_name)}（{'、'.join(r.label for r in user.roles) or '无角色'}）")
     if st.button("退出登录", icon=":material/logout:", key="logout"):
         common.logout()

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import dates, links
+from . import branding, dates, links
 
 TITLE = "账号开通通知"
 BODY_FONT = "宋体"
@@ -37,6 +37,7 @@ class NewAccount:
 
 def workbook(accounts: list[NewAccount], made_by: str, on: dt.date | None = None) -> bytes:
     """新开通账号清单: one row per account, its initial password beside it."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     wb, ws = sheets.workbook_sheet(
@@ -51,6 +52,7 @@ def workbook(accounts: list[NewAccount], made_by: str, on: dt.date | None = None
 
 
 def _font(run, size: float, bold: bool = False) -> None:
+    # here: python-docx loads only when notices are made; every import of a file imports this module
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -62,6 +64,7 @@ def _font(run, size: float, bold: bool = False) -> None:
 
 def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
     """账号开通通知: one printable page per person."""
+    # here: python-docx loads only when notices are made; every import of a file imports this module
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
@@ -75,7 +78,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
         greeting = document.add_paragraph()
         _font(greeting.add_run(f"{a.name}：" if a.name else "您好："), 12)
         intro = document.add_paragraph()
-        _font(intro.add_run("您在联系师生服务平台的账号已经开通，登录信息如下："), 12)
+        _font(intro.add_run(f"您在{branding.brand().title}的账号已经开通，登录信息如下："), 12)
         table = document.add_table(rows=0, cols=2)
         table.style = "Table Grid"
         for label, value in (
@@ -94,7 +97,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
             _font(document.add_paragraph().add_run(line), 11)
         signed = document.add_paragraph()
         signed.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _font(signed.add_run(f"联系师生服务平台　{day}"), 11)
+        _font(signed.add_run(f"{branding.brand().title}　{day}"), 11)
         if n < len(accounts) - 1:
             document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     out = io.BytesIO()
@@ -104,7 +107,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
 
 def notices_pdf(docx: bytes) -> bytes | None:
     """The notices as PDF, or None when LibreOffice is not installed."""
-    from .record_form import soffice, to_pdf
+    from .record_form import soffice, to_pdf  # here: the record form loads docxtpl and Word's templates
 
     if soffice() is None:
         return None

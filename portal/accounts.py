@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 import threading
 from collections.abc import Iterator
@@ -395,7 +397,8 @@ def set_active(db: Database, user_id: int, active: bool, actor_id: int | None = 
 def reset_password(
     db: Database, username: str, password: str | None = None, actor_id: int | None = None
 ) -> str:
-    """Set a new password (generated when none is given), unlock the account, end its sessions."""
+    """Set a new password (generated when none is given), unlock the account, end its sessions and
+    replace its calendar-feed addresses."""
     user = find_user(db, username)
     if user is None:
         raise NotFound(f"账号“{username}”不存在")
@@ -407,6 +410,7 @@ def reset_password(
             [hash_password(password), user.id],
         )
         db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
+        _new_feed_addresses(db, user.id)
         ended = db.execute(
             "UPDATE sessions SET ended_at = ?, ended_reason = 'password_reset' "
             "WHERE user_id = ? AND ended_at IS NULL",
@@ -446,6 +450,17 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
             [dates.stamp(), user_id, keep_session],
         ).rowcount
         audit.record(db, user_id, "user.change_password", _ended(ended).removeprefix("；"))
+
+
+def _new_feed_addresses(db: Database, user_id: int) -> None:
+    """The account's calendar-feed addresses stop working (as ``portal.feeds.reset``, which imports
+    this module): a password reset means the account was, or may have been, in other hands, and whoever
+    held it could copy the addresses from 我的账号; the owner subscribes again with the new ones."""
+    db.execute(
+        "INSERT INTO feed_keys (user_id, generation) VALUES (?, 2) "
+        "ON CONFLICT(user_id) DO UPDATE SET generation = generation + 1, token_hash = NULL",
+        [user_id],
+    )
 
 
 def _ended(sessions: int) -> str:
@@ -516,9 +531,6 @@ def unknown_name(db: Database, typed: str) -> str:
     digest (``H…（未知账号 #3f9c2a）``). Such a name is often the password typed into the 账号 box;
     the log is append-only, kept half a year and copied to syslog, so the text typed never goes there —
     the digest still shows the same wrong name coming back."""
-    import hashlib
-    import hmac
-
     key = kept_setting(db, "audit_name_key", lambda: secrets.token_urlsafe(32)).encode()
     digest = hmac.new(
         key, b"login-name\0" + typed.encode("utf-8", "surrogatepass"), hashlib.sha256

@@ -31,6 +31,8 @@ from . import audit, case_opening, dates, states, text
 from .accounts import User
 from .db import inserted_id, write
 from .errors import NotFound, PermissionDenied, Problem, ValidationError
+from .org import unit_by_ref
+from .periods import period_from_key
 from .policy import policy
 
 # Which assignment kind a subtype's targets come from (docs/rules.md §3: "visits name the target").
@@ -194,8 +196,6 @@ def import_key(
 
 def period_range(db: Database, key: str) -> tuple[dt.date, dt.date]:
     """First and last day of a period key (``portal.periods``: 2026, 2026-03, 2026-2027, 2026-2027-1)."""
-    from .periods import period_from_key
-
     period = period_from_key(db, key)
     return period.start, period.end
 
@@ -350,8 +350,6 @@ class TargetResolver:
 
     def _college(self, code: str) -> str | None:
         if code not in self.units:
-            from .org import unit_by_ref
-
             unit = unit_by_ref(self.db, code)
             self.units[code] = unit.name if unit is not None and unit.kind == "college" else None
         return self.units[code]
@@ -832,6 +830,7 @@ EXPORT_COLUMNS = [
 def export_xlsx(found: list[Activity], title: str = "联系活动记录") -> bytes:
     """The listed activities as a workbook, every text exactly as typed (text cells: a value such
     as ``=HYPERLINK(…)`` is shown, never run); the safe replacement for a table's CSV download."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     wb, ws = sheets.workbook_sheet("联系活动", title, EXPORT_COLUMNS, subtitle=f"共 {len(found)} 条")

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from . import api_tokens, case_export, cases, dates, feeds, kpis, org, quota
 from .accounts import Role, User
+from .api_spec import SPEC
 from .db import open_db
 from .errors import NotFound, PortalError, ValidationError
 from .policy import policy
@@ -298,8 +299,6 @@ def get_kpis(db, request: Request):
 
 
 def openapi(request: Request) -> Response:
-    from .api_spec import SPEC
-
     return JSONResponse(SPEC)
 
 

@@ -22,9 +22,15 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.utils import get_column_letter
 from sqlite_utils import Database
 
-from . import dates, kpis, quota, sheets, unit_names
+from . import branding, dates, kpis, quota, sheets, unit_names
 from .accounts import User
 from .errors import PermissionDenied, ValidationError
 from .policy import policy
@@ -192,9 +198,6 @@ def _pct(t: Tally) -> float | None:
 
 
 def export_xlsx(a: Assessment) -> bytes:
-    from openpyxl.formatting.rule import ColorScaleRule
-    from openpyxl.utils import get_column_letter
-
     wb = sheets.new_workbook()
     sub = f"统计截至 {dates.format_date(a.on, weekday=False)}；完成率 = 已完成 ÷ 考核项（进行中的期间计为尚未完成）"
     ws = sheets.add_sheet(
@@ -369,9 +372,6 @@ def _num(x: float) -> float | int:
 
 
 def _font(run_or_style, size: float | None = None, bold: bool | None = None) -> None:
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
     font = run_or_style.font
     font.name = "宋体"
     rpr = run_or_style.element.get_or_add_rPr()
@@ -421,16 +421,13 @@ def _kpi_sentence(a: Assessment, score: UnitScore) -> str:
 def unit_report_docx(a: Assessment, unit: str) -> bytes:
     """《年度联系师生工作考核情况》 for one unit: its figures, rank, cadres, and what was missed.
     python-docx writes text as XML text nodes, so user text needs no escaping."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     score = a.unit(unit)
     people = sorted(a.cadres_of(unit), key=lambda c: (c.rank, c.staff_no))
     doc = Document()
     _font(doc.styles["Normal"], 11)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(f"{a.year}年度领导干部联系师生工作考核情况"), 16, True)
+    _font(title.add_run(branding.brand().headed(f"{a.year}年度领导干部联系师生工作考核情况")), 16, True)
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(sub.add_run(unit), 13, True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from . import dates, sheets
+from . import dates
 from .cases import Case
 
 EXPORT_COLUMNS = [
@@ -55,6 +55,9 @@ def export_rows(cases: list[Case]) -> list[list]:
 
 def export_xlsx(cases: list[Case], title: str = "意见建议办理督办台账", on: dt.date | None = None) -> bytes:
     """The supervision list as a workbook: title row, header, overdue rows in red."""
+    # here: openpyxl loads only for a workbook, not for every importer
+    from . import sheets
+
     wb, ws = sheets.workbook_sheet(
         "督办", title, EXPORT_COLUMNS, subtitle=f"截至 {dates.format_date(on or dates.today())}"
     )

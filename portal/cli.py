@@ -1,7 +1,13 @@
-"""``portal`` — the command line for the IT office and for scheduled jobs."""
+"""``portal`` — the command line for the IT office and for scheduled jobs.
+
+A command that needs a heavy library (Streamlit, openpyxl, python-docx, docxtpl) imports the module
+that uses it when it runs, so the others — ``portal notify run --once``, started every minute by a
+timer — start without it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import sys
 from pathlib import Path
@@ -14,15 +20,31 @@ from . import (
     accounts,
     api_tokens,
     audit,
+    backups,
     case_actions,  # noqa: F401 - listens to calendar changes (portal calendar load)
+    case_export,
+    case_messages,
+    cases,
     config,
+    dates,
     imports,
     jobs,
     logs,
+    notify,
+    org,
+    provisioning,
+    retention,
     seeds,
+    sessions,
+    sso,
+    workdays,
 )
+from . import quota as quotas
+from .accounts import Role, User
 from .db import open_db
 from .errors import ImportRejected, PortalError
+from .notify import dispatch, outbox
+from .reception import roster
 
 log = logging.getLogger("portal.cli")
 
@@ -99,8 +121,6 @@ def config_command() -> None:
 def init() -> None:
     """Create the database or migrate it to the current schema."""
     with open_db() as db:
-        from . import sessions
-
         sessions.secret_key(db)
         added = seeds.seed(db)  # holidays (and years a newer chinesecalendar brings), semesters
     click.echo(f"数据库已就绪：{config.db_path()}")
@@ -114,7 +134,7 @@ def init() -> None:
 @click.option("--force", is_flag=True, help="数据库已有数据时先清空")
 def demo(seed: int, scale: int, force: bool) -> None:
     """Fill the database with a believable demo university."""
-    from . import demo as demo_data
+    from . import demo as demo_data  # per command: the demo university is for demos and tests only
 
     path = config.db_path()
     if path.exists():
@@ -142,8 +162,6 @@ def demo(seed: int, scale: int, force: bool) -> None:
 )
 def serve(port: int, address: str) -> None:
     """Start the production server (app, login routes, /_stcore/health)."""
-    from . import sso
-
     try:
         sso.require_public_url(sso.cas_settings())
     except sso.PublicUrlMissing as exc:
@@ -153,7 +171,7 @@ def serve(port: int, address: str) -> None:
         demo_exposed = accounts.demo_passwords_in_use(db)
     if demo_exposed:
         click.echo(DEMO_WARNING, err=True)
-    from .server import serve as run
+    from .server import serve as run  # per command: Streamlit and uvicorn load only to serve
 
     run(port=port, address=address)
 
@@ -236,8 +254,6 @@ def user_reset(username: str, password: str | None) -> None:
 def user_link(username: str, identity: str) -> None:
     """Let the campus identity IDENTITY (工号/学号) log into USERNAME: the only way to an administrator's
     or a department's account by single sign-on (audited)."""
-    from . import provisioning
-
     try:
         with open_db() as db:
             provisioning.link(db, username, identity)
@@ -250,8 +266,6 @@ def user_link(username: str, identity: str) -> None:
 @click.argument("identity")
 def user_unlink(identity: str) -> None:
     """Remove the link of the campus identity IDENTITY (audited; the sessions it opened end)."""
-    from . import provisioning
-
     try:
         with open_db() as db:
             provisioning.unlink(db, identity)
@@ -264,8 +278,6 @@ def user_unlink(identity: str) -> None:
 @click.argument("username", required=False)
 def user_links(username: str | None) -> None:
     """List the campus identities linked to accounts (all, or USERNAME's)."""
-    from . import provisioning
-
     with open_db() as db:
         found = accounts.find_user(db, username) if username else None
         if username and found is None:
@@ -278,8 +290,6 @@ def user_links(username: str | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup(file: str) -> None:
     """Write a consistent copy of the live database (safe while the server runs), mode 0600."""
-    from . import backups
-
     try:
         with jobs.run("backup") as job:
             backups.backup(Path(file))
@@ -308,8 +318,6 @@ def restore(
 ) -> None:
     """Replace the database with a backup FILE, or with the Litestream replica's latest state
     (stop the server first); older schemas migrate forward."""
-    from . import backups
-
     if sum(x is not None for x in (file, replica, litestream_config)) != 1:
         fail("请给出一个来源：备份文件 FILE、--from-replica URL|DIR 或 --litestream-config FILE")
     if timestamp and file:
@@ -350,7 +358,7 @@ def forms() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="写到此文件（默认 templates/record_form.docx）")
 def forms_template(out: str | None) -> None:
     """Rebuild the record-form template from portal/record_template.py."""
-    from . import record_template
+    from . import record_template  # per command: python-docx loads only to build the template
 
     path = record_template.write_template(Path(out) if out else record_template.TEMPLATE_PATH)
     click.echo(f"记录表模板已生成：{path}")
@@ -366,7 +374,7 @@ def forms_template(out: str | None) -> None:
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要安装 LibreOffice）")
 def forms_export(out: str, cadre: str | None, period: str | None, system: str | None, pdf: bool) -> None:
     """Write one record form per activity, named by date, name and system."""
-    from . import record_form
+    from . import record_form  # per command: docxtpl and Word load only to write forms
 
     try:
         with open_db() as db:
@@ -392,8 +400,6 @@ def calendar() -> None:
 @click.option("--days", "working_days", required=True, type=int, help="工作日数，如 5 或 10")
 def calendar_due(day: str, working_days: int) -> None:
     """Print the deadline: the end of the N-th working day after DAY (YYYY-MM-DD)."""
-    from . import dates, workdays
-
     try:
         start = dates.parse_date(day)
         with open_db() as db:
@@ -411,8 +417,6 @@ def calendar_due(day: str, working_days: int) -> None:
 @click.option("--year", type=int, help="年份（默认取文件中的日期所在年份）")
 def calendar_load(file: str, year: int | None) -> None:
     """Load a year's official arrangement (CSV/.xlsx with 日期, 类型, 名称)."""
-    from . import workdays
-
     try:
         with open_db() as db:
             result = workdays.load_year(db, year, Path(file))
@@ -426,8 +430,6 @@ def calendar_load(file: str, year: int | None) -> None:
 @calendar.command("years")
 def calendar_years() -> None:
     """List the years whose official arrangement is loaded."""
-    from . import workdays
-
     with open_db() as db:
         for info in workdays.loaded_years(db):
             click.echo(f"{info.year}\t{info.source}\t休息日 {info.holidays}\t调休工作日 {info.workdays}")
@@ -444,12 +446,6 @@ def reception() -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 def reception_roster(start: str | None, end: str | None, as_json: bool) -> None:
     """Print the roster: date, the leader's 工号 and name per duty day."""
-    import datetime as dt
-    import json
-
-    from . import dates
-    from .reception import roster
-
     try:
         first = dates.parse_date(start, "开始日期") if start else dates.today()
         last = dates.parse_date(end, "结束日期") if end else first + dt.timedelta(weeks=8)
@@ -484,9 +480,6 @@ def reception_roster(start: str | None, end: str | None, as_json: bool) -> None:
 @click.option("--place", help="接待地点（默认取接待日设置）")
 def reception_plan(semester: str | None, start: str | None, end: str | None, place: str | None) -> None:
     """Put a school leader on every working Wednesday not yet on the roster (days already planned stay)."""
-    from . import dates
-    from .reception import roster
-
     if not semester and not (start and end):
         fail("请给出 --semester，或 --from 和 --to")
     try:
@@ -514,9 +507,6 @@ def reception_plan(semester: str | None, start: str | None, end: str | None, pla
 @click.option("--out", type=click.Path(dir_okay=False), help="写到此文件（默认输出到屏幕）")
 def reception_ics(staff_no: str, out: str | None) -> None:
     """A school leader's duty days as an iCalendar (.ics) file."""
-    from . import org
-    from .reception import roster
-
     with open_db() as db:
         person = org.person_by_staff_no(db, staff_no)
         if person is None:
@@ -545,19 +535,14 @@ def quota(
     institutional: bool,
 ) -> None:
     """Quotas per cadre, rule and period (every period overlapping [since, on])."""
-    import json
-
-    from . import dates
-    from . import quota as engine
-
     try:
         on_day = dates.parse_date(on, "截至日期") if on else dates.today()
         since_day = dates.parse_date(since, "开始日期") if since else None
         with open_db() as db:
             if institutional:
-                duties = engine.compute_institutional(db, period=period, since=since_day, on=on_day)
+                duties = quotas.compute_institutional(db, period=period, since=since_day, on=on_day)
             else:
-                results = engine.compute(db, staff_no=staff_no, period=period, since=since_day, on=on_day)
+                results = quotas.compute(db, staff_no=staff_no, period=period, since=since_day, on=on_day)
     except PortalError as exc:
         fail(exc.message)
     if institutional:
@@ -569,7 +554,7 @@ def quota(
                 click.echo(f"    {line}")
         return
     if as_json:
-        click.echo(json.dumps(engine.report_json(results), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(quotas.report_json(results), ensure_ascii=False, indent=1))
         return
     click.echo("工号\t姓名\t规则\t期间\t要求\t完成\t状态")
     for r in results:
@@ -587,9 +572,6 @@ def quota(
 @click.option("--remind", is_flag=True, help="按 PORTAL_SMTP_* 配置给责任部门发督办提醒邮件")
 def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) -> None:
     """Open cases by deadline, for the daily supervision job (意见建议督办)."""
-    from . import case_export, case_messages, cases, dates, notify
-    from .accounts import Role, User
-
     day = dates.parse_date(on, "--on") if on else dates.today()
     system = User(id=0, username="system", display_name="定时任务", roles=[Role(role="admin")])
     with open_db() as db:
@@ -623,7 +605,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
 )
 def assess_command(year: int, out: str, word_dir: str | None) -> None:
     """Annual assessment (年度考核): per cadre and unit, heatmap and ranking, as a workbook."""
-    from . import assessment
+    from . import assessment  # per command: openpyxl and python-docx load only for the assessment
 
     try:
         with open_db() as db:
@@ -652,8 +634,7 @@ def assess_command(year: int, out: str, word_dir: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Excel 文件（.xlsx）")
 def ledger_command(department: str, start: str, end: str | None, out: str) -> None:
     """A responsible department's ledger (工作台账) as a workbook, one sheet per system."""
-    from . import dates, ledger
-    from .accounts import Role, User
+    from . import ledger  # per command: openpyxl (its workbook) stays out of every other command's start
 
     system = User(id=0, username="system", display_name="命令行", roles=[Role(role="admin")])
     try:
@@ -727,8 +708,6 @@ def token_revoke(token_id: int) -> None:
 @click.argument("state", type=click.Choice(["on", "off", "status"]), default="status")
 def provisioning_command(state: str) -> None:
     """自动开通师生账号: whether single sign-on opens a 师生 account for an unknown person."""
-    from . import provisioning
-
     with open_db() as db:
         if state != "status":
             provisioning.set_enabled(db, state == "on", None)
@@ -765,8 +744,6 @@ def audit_verify() -> None:
 )
 def audit_purge(before: str | None) -> None:
     """Remove entries older than the retention period; the chain stays verifiable from its anchor."""
-    from . import dates
-
     try:
         day = dates.parse_date(before, "--before") if before else None
         with jobs.run("audit.purge") as job, open_db() as db:
@@ -781,8 +758,6 @@ def audit_purge(before: str | None) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="执行（不加此项只列出将要处理的记录，不做任何修改）")
 def purge_command(apply_: bool) -> None:
     """Carry out the retention rules (docs/security.md): a dry run unless --apply."""
-    from . import retention
-
     with jobs.run("retention.purge") as job, open_db() as db:
         outcomes = retention.run(db, apply=apply_)
         failed = [o for o in outcomes if o.error]
@@ -817,8 +792,6 @@ def notify_group() -> None:
 @click.option("--interval", default=60, show_default=True, help="持续运行时每轮间隔的秒数")
 def notify_run(once: bool, interval: int) -> None:
     """Queue the scheduled reminders and send every message whose time has come."""
-    from .notify import dispatch
-
     if not once:
         log.info("通知发送服务已启动，每 %s 秒一轮（Ctrl+C 停止）", interval)
         dispatch.run_forever(open_db, interval)
@@ -834,8 +807,6 @@ def notify_run(once: bool, interval: int) -> None:
 @notify_group.command("dead")
 def notify_dead() -> None:
     """List the messages that could not be sent (dead letters)."""
-    from .notify import outbox
-
     with open_db() as db:
         found = outbox.dead_letters(db, None)
     for e in found:
@@ -850,8 +821,6 @@ def notify_dead() -> None:
 @click.option("--all", "every", is_flag=True, help="重发全部发送失败的消息")
 def notify_retry(ids: tuple[int, ...], every: bool) -> None:
     """Queue dead letters again (by id, or --all); the next run sends them."""
-    from .notify import outbox
-
     with open_db() as db:
         chosen = [e.id for e in outbox.dead_letters(db, None)] if every else list(ids)
         count = outbox.retry(db, chosen, None)

@@ -19,9 +19,11 @@ docs/configuration.md documents the same list (tests/test_settings.py keeps them
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
 import os
 import re
+import stat
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +55,20 @@ SESSION_COOKIE = "portal_session"
 LOGOUT_PATH = "/auth/end"
 
 PREFIX = "PORTAL_"
+# The accent colour of an installation that has not set its own: a neutral blue, 6.9:1 on white
+NEUTRAL_COLOR = "#1F5C99"
+LOGO_MAX_BYTES = 256 * 1024
+LOGO_MAX_SIDE = 2048  # pixels: a 256 KB PNG can still unpack to a picture that stalls a phone
+LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}  # and SVG (text)
+# an SVG file: an optional XML declaration, comments and doctype, then the <svg> element itself
+_SVG_ROOT = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>\[]*>\s*)?<svg[\s>]", re.S
+)
+# what would make an SVG more than a picture (a browser runs none of it inside <img>, but the file
+# may be opened by itself, and an administrator's setting is no place for it)
+_SVG_ACTIVE = re.compile(
+    rb"<script|<foreignObject|<!ENTITY|\son\w+\s*=|javascript:|<iframe|<embed|<object", re.I
+)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.1/32,::1/128"
 # Trusted proxies: a network wider than these is refused (it holds much of the Internet: any client
@@ -64,6 +80,57 @@ PROXY_WARNED_WIDER_THAN = {4: 24, 6: 64}
 DEPRECATED = {"PORTAL_BASE_URL": "PORTAL_PUBLIC_URL"}
 # The kinds of people (people.kind); single sign-on maps the campus's 人员类别 onto them.
 PERSON_KINDS = ("教职工", "学生", "离退休", "其他")
+
+
+def logo_kind(data: bytes) -> str:
+    """The MIME type of a logo file's bytes, or ValueError saying why they are not a small picture
+    (PNG or JPEG that decodes, at most LOGO_MAX_SIDE pixels a side; or an SVG without script)."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValueError(
+            f"文件 {len(data) // 1024} KB，超过 {LOGO_MAX_BYTES // 1024} KB / larger than {LOGO_MAX_BYTES // 1024} KB"
+        )
+    kind = next((k for sign, k in LOGO_KINDS.items() if data.startswith(sign)), None)
+    if kind is not None:
+        # here: Pillow only when a logo is set (config is read by every command)
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                size = image.size
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise ValueError("图片已损坏，无法读取 / the picture is damaged") from None
+        if max(size) > LOGO_MAX_SIDE:
+            raise ValueError(
+                f"图片 {size[0]}×{size[1]} 像素，每边至多 {LOGO_MAX_SIDE} 像素 / at most {LOGO_MAX_SIDE} pixels a side"
+            )
+        return kind
+    if _SVG_ROOT.match(data):
+        if _SVG_ACTIVE.search(data):
+            raise ValueError("SVG 图片不能含脚本 / an SVG logo must hold no script")
+        return "image/svg+xml"
+    raise ValueError("应为 PNG、JPEG 或 SVG 图片 / must be a PNG, JPEG or SVG image")
+
+
+def read_logo(path: Path) -> bytes:
+    """A logo file's bytes, at most one more than LOGO_MAX_BYTES (a device such as /dev/zero or a
+    huge file is never read whole); OSError for what is not a regular file."""
+    with path.open("rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise IsADirectoryError(21, "不是普通文件 / not a regular file")
+        return file.read(LOGO_MAX_BYTES + 1)
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG's contrast ratio of two colours given as #RRGGBB (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 class SettingsError(Exception):
@@ -146,6 +213,11 @@ class Settings(BaseModel):
     bookings_keep_days: int = _setting(3 * 365, "PORTAL_BOOKINGS_KEEP_DAYS", ge=30, le=36500)
     cases_keep_days: int = _setting(3 * 365, "PORTAL_CASES_KEEP_DAYS", ge=30, le=36500)
     accounts_keep_days: int = _setting(2 * 365, "PORTAL_ACCOUNTS_KEEP_DAYS", ge=0, le=36500)
+
+    # --- the school's name, logo and colour (portal/branding.py) -----------------------------
+    school_name: str = _setting("", "PORTAL_SCHOOL_NAME", max_length=40)
+    school_logo: Path | None = _setting(None, "PORTAL_SCHOOL_LOGO")
+    school_color: str = _setting(NEUTRAL_COLOR, "PORTAL_SCHOOL_COLOR")
 
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
@@ -341,6 +413,42 @@ class Settings(BaseModel):
         if not _EMAIL.fullmatch(value.strip()):
             raise ValueError("应为电子邮件地址 / must be an e-mail address")
         return value.strip()
+
+    @field_validator("school_name")
+    @classmethod
+    def _school(cls, value: str) -> str:
+        value = value.strip()
+        if any(c in value for c in "<>\r\n\t"):
+            raise ValueError("只能是一行文字 / must be one line of plain text")
+        return value
+
+    @field_validator("school_logo")
+    @classmethod
+    def _logo(cls, value: Path | None) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        try:
+            data = read_logo(value)
+        except OSError as exc:
+            raise ValueError(f"读不到这个文件 / cannot read the file: {exc.strerror}") from None
+        logo_kind(data)
+        return value
+
+    @field_validator("school_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            raise ValueError(
+                "应为 #RRGGBB 形式的颜色，如 #1F5C99 / must be a colour as #RRGGBB, e.g. #1F5C99"
+            )
+        ratio = contrast(value, "#FFFFFF")
+        if ratio < 4.5:
+            raise ValueError(
+                f"与白色的对比度只有 {ratio:.1f}:1，文字和按钮难以看清，至少应为 4.5:1（请用更深的颜色） / "
+                f"contrast with white is {ratio:.1f}:1, at least 4.5:1 is needed (use a darker colour)"
+            )
+        return value.upper()
 
     @field_validator("phone_extension")
     @classmethod

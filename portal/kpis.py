@@ -476,6 +476,7 @@ def sheet_values(row: Figures) -> list[object]:
 
 def add_sheet(wb, report: Report, name: str, title: str, subtitle: str) -> None:
     """``report`` as a sheet of ``wb`` (portal/sheets.py layout): one row per group, then 合计."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     ws = sheets.add_sheet(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from . import dates, kpis, periods, sheets
+from . import dates, kpis, periods, quota, sheets
 from .accounts import User
 from .db import snapshot
 from .errors import PermissionDenied, ValidationError
@@ -301,8 +301,6 @@ def latest(db: Database, book: Ledger, limit: int) -> dict[str, list[LedgerRow]]
 
 
 def _duties(db: Database, department: str, since: dt.date, until: dt.date) -> list[DutyRow]:
-    from . import quota
-
     found = quota.compute_institutional(
         db, since=since, on=until, departments=[department] if department else None
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import urllib.parse
 
 from itsdangerous import BadSignature, TimestampSigner
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -70,7 +71,6 @@ class KeepDeepLink:
         if path == "/":
             await self.app(scope, receive, send)
             return
-        from starlette.concurrency import run_in_threadpool
 
         value = (await run_in_threadpool(_signer)).sign(path).decode()
         carrier = Response()

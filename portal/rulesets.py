@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from . import audit, dates, text
 from .db import inserted_id, write
 from .errors import ValidationError
-from .policy import RuleSet, policy
+from .policy import POLICY_FILE, RuleSet, policy
 
 MAX_FILE_BYTES = 512 * 1024
 _cache: dict[str, RuleSet] = {}  # by content: ids repeat across databases (tests, restores)
@@ -165,6 +165,4 @@ def rule_set_on(db: Database, day: dt.date) -> RuleSet:
 
 def bundled_toml() -> bytes:
     """The bundled policy file, for an administrator to download, edit and load back."""
-    from .policy import POLICY_FILE
-
     return POLICY_FILE.read_bytes()

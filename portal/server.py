@@ -21,22 +21,49 @@ import base64
 import ctypes
 import gc
 import hashlib
+import importlib
 import logging
 import os
+import pkgutil
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 
+import streamlit
+import streamlit as st
+import uvicorn.config
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import browser, config, downloads, logs, seeds, sessions, uploads
+from . import __path__ as core
+from . import (
+    api,
+    branding,
+    browser,
+    cas_routes,
+    config,
+    downloads,
+    frontend_zh,
+    health,
+    logs,
+    oidc_routes,
+    search,
+    seeds,
+    sessions,
+    shell,
+    uploads,
+)
 from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
-from .db import open_db
+from .db import is_locked, open_db
+from .errors import Busy
+from .request_log import RequestLog
 
 log = logging.getLogger("portal")
 
@@ -44,8 +71,6 @@ log = logging.getLogger("portal")
 @cache
 def _inline_script_hashes() -> str:
     """CSP hashes of the inline scripts in Streamlit's own index.html (one tiny flag today)."""
-    import streamlit
-
     try:
         html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
     except OSError:
@@ -166,8 +191,6 @@ class SessionGate:
             # Streamlit's media endpoint only: /static/media/ holds the page's own fonts, which the
             # login page must load before anyone has a session
             if path.startswith("/media/") or path.endswith("/_stcore/metrics"):
-                from starlette.concurrency import run_in_threadpool
-
                 user = await run_in_threadpool(_live_user, scope)
                 allowed = user is not None and (not path.endswith("/metrics") or user.has("admin"))
                 if not allowed:
@@ -183,8 +206,6 @@ class SessionGate:
         """An upload reaches Streamlit only from a live user who may open a page with an uploader
         (``portal.uploads``); Streamlit itself asks only that the session is live — the login
         page's is."""
-        from starlette.concurrency import run_in_threadpool
-
         return uploads.may_upload(await run_in_threadpool(_live_user, scope))
 
     async def _owned_media(self, user_id: int, scope: Scope, receive: Receive, send: Send) -> None:
@@ -296,8 +317,6 @@ class ChineseFrontend:
     """
 
     def __init__(self, app: ASGIApp) -> None:
-        from . import frontend_zh, shell
-
         self.app = app
         self.files = {
             f"/static/js/{name}": (b"text/javascript; charset=utf-8", body)
@@ -328,8 +347,6 @@ class ChineseFrontend:
     async def _shell(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A page opened in the browser: Streamlit's shell made the portal's (asked for
         uncompressed, to be read); any other answer passes as it comes."""
-        from . import shell
-
         inner = {
             **scope,
             "headers": [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"],
@@ -352,7 +369,7 @@ class ChineseFrontend:
                 if not message.get("more_body"):
                     page = bytes(body)
                     if shell.MARKER.encode() in page:
-                        page = shell.patch(page.decode("utf-8"), site_title()).encode("utf-8")
+                        page = shell.patch(page.decode("utf-8"), site_title(), site_icon()).encode("utf-8")
                     headers = [
                         (k, v)
                         for k, v in start.get("headers", [])
@@ -374,12 +391,15 @@ def _opens_a_page(scope: Scope) -> bool:
 
 def site_title() -> str:
     """The browser's title for the portal before the app has run (the app then sets its own)."""
-    return "联系师生服务平台"
+    return branding.brand().title
+
+
+def site_icon() -> str:
+    """The tab's icon before the app has run: the school's colour, as the app's own (a data: URL)."""
+    return branding.brand().favicon
 
 
 def routes() -> list[Route]:
-    from . import api, cas_routes, health, oidc_routes
-
     return [
         Route("/health", health.route, methods=["GET"]),
         Route("/auth/claim", claim_cookie, methods=["GET", "POST"]),
@@ -391,12 +411,6 @@ def routes() -> list[Route]:
 
 
 def build_app():
-    import streamlit as st
-    from starlette.middleware import Middleware
-
-    from . import oidc_routes
-    from .request_log import RequestLog
-
     return st.App(
         str(config.ENTRY_SCRIPT),
         routes=routes(),
@@ -425,11 +439,6 @@ async def _lifespan(app: object) -> AsyncIterator[None]:
 
 def show_script_error(exc: Exception) -> bool:
     """An unexpected error: the details go to the server log, the user gets a Chinese message."""
-    import streamlit as st
-
-    from .db import is_locked
-    from .errors import Busy
-
     if isinstance(exc, Busy) or is_locked(exc):
         log.warning("database busy in a page: %s", exc)
         st.error(Busy.MESSAGE)
@@ -464,8 +473,6 @@ SERVER_CONFIG = {
 def _index_for_search() -> None:
     """Bring the search index up to date in the background (after an upgrade or a bulk import the
     first search would otherwise pay for it)."""
-    from . import search
-
     try:
         with open_db() as db:
             search.refresh(db)
@@ -479,11 +486,6 @@ def preload() -> list[str]:
     Pages import what they need when they first run: openpyxl, docxtpl, jinja2, lxml … Left to
     the first visitor of 年度考核 after a restart, that was ≈ 0.3 s on top of the page
     (bench/page_bench.py). Importing here also keeps these modules out of every collection."""
-    import importlib
-    import pkgutil
-
-    from . import __path__ as core
-
     loaded = []
     for found in pkgutil.walk_packages(core, prefix=f"{__package__}."):
         if found.name.endswith("__main__"):
@@ -515,12 +517,14 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def theme() -> dict[str, str]:
+    """Streamlit's theme options from the settings: the accent colour is the school's
+    (``PORTAL_SCHOOL_COLOR``: buttons, links, the chosen tab, focus rings)."""
+    return {"theme.primaryColor": branding.brand().color}
+
+
 def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     """Run the app with our routes until stopped (blocking)."""
-    import threading
-
-    import uvicorn.config
-
     # The client's address is decided by portal.addresses (request_log.RequestLog), from
     # PORTAL_TRUSTED_PROXIES: uvicorn's own X-Forwarded-For reading (trusting 127.0.0.1 and ::1)
     # is switched off, and its log lines go through our handler (it would install its own).
@@ -545,6 +549,7 @@ def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     app.run(
         config={
             **SERVER_CONFIG,
+            **theme(),
             "server.maxUploadSize": upload_mb,
             "server.port": port,
             "server.address": address,

@@ -29,7 +29,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.dimensions import DimensionHolder
 
-from . import text
+from . import branding, text
 
 _THIN = Side(style="thin", color="999999")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -239,7 +239,7 @@ def add_sheet(
     header = 3 if subtitle else 2
     ws.freeze_panes = f"A{header + 1}"
     ws.row_dimensions[1].height = 28
-    head = WriteOnlyCell(ws, value=title)
+    head = WriteOnlyCell(ws, value=branding.brand().headed(title))  # 河南理工大学……台账
     head.style = _style(wb, "台账标题")
     ws.append([head])
     ws.merged_cells.add(f"A1:{last}1")

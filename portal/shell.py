@@ -35,9 +35,13 @@ def stylesheet_path() -> str:
     return STYLESHEET_PATH.format(hash=hashlib.sha256(stylesheet()).hexdigest()[:12])
 
 
-def patch(page: str, title: str) -> str:
-    """Streamlit's shell in Chinese, titled ``title``, with the portal's stylesheet last."""
+def patch(page: str, title: str, icon: str | None = None) -> str:
+    """Streamlit's shell in Chinese, titled ``title``, with the tab's ``icon`` (a data: URL; not
+    Streamlit's logo while the app starts) and the portal's stylesheet last."""
     page = page.replace('<html lang="en">', '<html lang="zh-CN">', 1)
+    if icon:
+        link = f'<link rel="shortcut icon" href="{html.escape(icon)}" />'
+        page = re.sub(r'<link rel="shortcut icon"[^>]*>', lambda _: link, page, count=1)
     page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
     page = re.sub(
         r"<noscript>.*?</noscript>",

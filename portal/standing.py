@@ -160,6 +160,7 @@ def kpi_cells(row: Row) -> list[object]:
 
 def workbook(result: Standing) -> bytes:
     """The overview as an .xlsx (text cells; the sheet a department prints or forwards)."""
+    # here: openpyxl loads only for a workbook, not for every importer
     from . import sheets
 
     columns = [("工号", 12), ("姓名", 10), ("单位", 24), ("滞后项", 8), ("未完成项", 8)]

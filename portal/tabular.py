@@ -327,7 +327,7 @@ class _Stop(Exception):
 def _feed(archive: zipfile.ZipFile, name: str, target: _Target) -> Iterator[None]:
     """Stream one part through ``target`` in chunks, yielding after each (the sheet's rows leave
     the target there). A DTD is refused before parsing."""
-    from lxml import etree
+    from lxml import etree  # here: lxml loads only for an .xlsx file, never for a CSV
 
     _no_dtd(archive, name)
     parser = etree.XMLParser(
@@ -466,7 +466,7 @@ class _Styles(_Target):
 
 def _date_styles(archive: zipfile.ZipFile) -> set[int]:
     """Indices of the cell formats (cellXfs) that show a date."""
-    from openpyxl.styles.numbers import is_date_format
+    from openpyxl.styles.numbers import is_date_format  # here: openpyxl loads only for an .xlsx file
 
     if "xl/styles.xml" not in archive.namelist():
         return set()
@@ -669,6 +669,7 @@ def check_text(
 
 def write_xlsx_template(columns: Sequence[str], example: Sequence[object] | None = None) -> bytes:
     """A template users download and fill: the header row, and one example row when given."""
+    # here: openpyxl loads only when a template is downloaded, not for every file read
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet

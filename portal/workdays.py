@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import chinese_calendar
 from sqlite_utils import Database
 
 from . import audit, dates, hooks, tabular, text
@@ -202,8 +203,6 @@ def special_days(db: Database, year: int) -> list[SpecialDay]:
 
 def package_rows(year: int) -> list[dict]:
     """The official arrangement of ``year`` as the chinesecalendar package knows it ([] if it does not)."""
-    import chinese_calendar
-
     rows = [
         {"date": d, "is_workday": 0, "name": HOLIDAY_NAMES.get(name, name)}
         for d, name in chinese_calendar.holidays.items()
@@ -218,8 +217,6 @@ def package_rows(year: int) -> list[dict]:
 
 
 def package_years() -> list[int]:
-    import chinese_calendar
-
     years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
     return sorted(years)
 

@@ -16,7 +16,7 @@ from collections import Counter
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, states, text
+from .. import audit, dates, periods, states, text, workdays
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, ValidationError
@@ -102,8 +102,6 @@ class PlanResult(BaseModel):
 
 
 def is_working_day(db: Database, day: dt.date) -> bool:
-    from .. import workdays
-
     return workdays.is_working_day(db, day)
 
 
@@ -126,8 +124,6 @@ def calendar_warnings(db: Database, start: dt.date, end: dt.date, viewer: User |
     to load the year; 党办/校办, who plan the days, are told what it means for the roster; students
     and staff are told nothing (there is nothing they could do about it).
     """
-    from .. import workdays
-
     years = workdays.unloaded_years(db, start, end)
     warning = workdays.fallback_warning(years)
     if warning is None:
@@ -145,8 +141,6 @@ def calendar_warnings(db: Database, start: dt.date, end: dt.date, viewer: User |
 
 def semester_bounds(db: Database, key: str) -> tuple[dt.date, dt.date, str]:
     """The teaching weeks (first and last teaching day) and the name of a semester."""
-    from .. import periods
-
     sem = periods.get_semester(db, key)
     return _date(sem.teaching_start), _date(sem.teaching_end), sem.name
 

@@ -22,11 +22,17 @@ def _desk(page, server, username: str = "dangban") -> None:
 
 
 def _row_of(page, number: str) -> int:
-    """The row of the list (0 first) that holds case ``number``, from the grid's accessible table."""
-    numbers = page.get_by_test_id("data-grid-canvas").first.evaluate(
-        "c => [...c.querySelectorAll('tbody tr')].map(r => r.querySelector('td') ? r.querySelector('td').textContent : '')"
-    )
-    return next(i for i, text in enumerate(numbers) if number in text)
+    """The row of the list (0 first) that holds case ``number``, from the grid's accessible table, once
+    the grid drawn for the list now on the page holds it (a new list is a new grid: its table comes a
+    moment after it)."""
+    for _ in range(100):
+        numbers = page.get_by_test_id("data-grid-canvas").first.evaluate(
+            "c => [...c.querySelectorAll('tbody tr')].map(r => r.querySelector('td') ? r.querySelector('td').textContent : '')"
+        )
+        if any(number in text for text in numbers):
+            return next(i for i, text in enumerate(numbers) if number in text)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no row of the list holds {number}: {numbers}")
 
 
 def _answered(db_path, number: str) -> tuple[str, str]:
@@ -103,3 +109,36 @@ def test_from_the_list_to_a_sent_answer_with_the_keyboard_alone(server, page):
     page.keyboard.press("Enter")
     page.get_by_text(f"{made.number} 已答复").first.wait_for(timeout=10_000)
     assert _answered(server["db"], made.number) == ("answered", "已请后勤处今天更换灯管。")
+
+
+def _click_row(page, row: int) -> None:
+    grid = page.get_by_test_id("data-grid-canvas").first.bounding_box()
+    page.mouse.click(grid["x"] + 300, grid["y"] + HEADER + row * ROW_HEIGHT + ROW_HEIGHT / 2)
+
+
+def _open_by_number(page, number: str) -> None:
+    box = page.get_by_test_id("stSelectbox").filter(has_text="查看和办理").locator("input")
+    box.click()
+    page.keyboard.type(number)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading").filter(has_text=number).wait_for(timeout=10_000)
+    settle(page)
+
+
+def test_a_click_on_a_row_opens_its_case_whatever_was_opened_in_between(server, page):
+    """A row clicked, then another case opened by its number (or a link, or 打开 after a merge): a click
+    on the first row again opens its case. The table kept the first click's row selected, so the second
+    click on it only unselected it and nothing opened."""
+    first = handed_over(server["db"], "2023000008", "教学楼三楼饮水机没有热水。")
+    second = handed_over(server["db"], "2023000009", "操场跑道有积水，雨后无法上体育课。")
+    _desk(page, server)
+    page.get_by_test_id("stButtonGroup").get_by_role("button", name="已转办").click()
+    settle(page)
+    page.get_by_test_id("stButtonGroup").get_by_role("button", name="办理中").click()
+    settle(page)
+    _click_row(page, _row_of(page, first.number))
+    page.get_by_role("heading").filter(has_text=first.number).wait_for(timeout=10_000)
+    settle(page)
+    _open_by_number(page, second.number)
+    _click_row(page, _row_of(page, first.number))
+    page.get_by_role("heading").filter(has_text=first.number).wait_for(timeout=10_000)

@@ -170,3 +170,20 @@ def test_calendar_uids_are_unique_per_installation(tmp_path, demo_db):
     body = feeds.render(demo_db, user, "roster")
     uids = set(_parse(body))
     assert uids and all(u.endswith(mine.split("@", 1)[1]) for u in uids)
+
+
+def test_a_password_reset_by_an_administrator_stops_the_old_feed_links(client, demo_db):
+    """A reset password means the account was (or may have been) in other hands: whoever held it could
+    copy the calendar addresses from 我的账号, and they kept working after the reset (personal data:
+    the account's bookings and duty days)."""
+    user = accounts.find_user(demo_db, "2023000001")
+    admin = accounts.find_user(demo_db, "admin")
+    old = _path(demo_db, user, "bookings")
+    assert client.get(old).status_code == 200
+    accounts.reset_password(demo_db, user.username, actor_id=admin.id)
+    assert client.get(old).status_code == 404
+    assert client.get(_path(demo_db, user, "bookings")).status_code == 200  # the new address works
+    # set by an administrator's command (portal reset-password NAME --password ...): the same
+    old = _path(demo_db, user, "roster")
+    accounts.reset_password(demo_db, user.username, "Xq7#pL2v!mZ9rT4w")
+    assert client.get(old).status_code == 404

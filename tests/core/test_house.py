@@ -198,6 +198,49 @@ def test_no_feature_imports_the_layer_that_sends_its_messages():
     }
 
 
+def _unexplained_imports_in_functions(path) -> list[str]:
+    """Imports inside a function without a comment saying why: on the import's line, or on the
+    line above it (or above the imports it is grouped with)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for function in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            above = node.lineno - 2
+            while above >= 0 and lines[above].strip().startswith(("import ", "from ")):
+                above -= 1
+            said = "#" in lines[node.end_lineno - 1] or (above >= 0 and lines[above].strip().startswith("#"))
+            if not said:
+                found.append(f"{node.lineno}: {lines[node.lineno - 1].strip()}")
+    return sorted(set(found))
+
+
+def test_every_import_inside_a_function_says_why():
+    """An import belongs at the top of its module. One inside a function is there for a reason it
+    states: a circle it breaks, or a heavy library a command or module must not load for nothing."""
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for folder in ("portal", "pages")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (found := _unexplained_imports_in_functions(path))
+    }
+    assert not offenders, offenders
+
+
+def test_the_import_reason_check_sees_one_without(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def a():\n    import json  # here: only for a\n\n"
+        "def b():\n    # here: both, only for b\n    import csv\n    import io\n\n"
+        "def c():\n    import re\n",
+        encoding="utf-8",
+    )
+    assert _unexplained_imports_in_functions(module) == ["10: import re"]
+
+
 def test_the_circle_check_sees_a_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -596,3 +639,34 @@ def test_every_page_with_an_uploader_is_known_to_the_upload_gate():
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader"
     }
     assert with_uploader == set(uploads.UPLOAD_PAGES)
+
+
+# The address (URL path) of every page: users bookmark them and messages link to them, so a page
+# renamed to say what it holds keeps its address (navigation.PageSpec.address).
+ADDRESSES = {
+    "account", "activities", "activity_log", "admin_audit", "admin_calendar", "admin_import",
+    "admin_notify", "admin_rules", "admin_users", "answers", "assessment", "assignments", "cases",
+    "checkin", "dashboard", "home", "ledger", "my_bookings", "my_cases", "org_people",
+    "reception_book", "reception_day", "reception_roster", "search", "standing",
+}  # fmt: skip
+
+
+def test_the_pages_are_named_for_what_they_hold():
+    """记录联系活动 is a form, 联系活动记录 the list of what was recorded: the files said the opposite."""
+    from portal import navigation
+
+    titles = {page.path: page.title for page in navigation.PAGES}
+    assert titles["pages/activity_form.py"] == "记录联系活动"
+    assert titles["pages/activities.py"] == "联系活动记录"
+    assert not (ROOT / "pages/activity_log.py").exists()
+    assert all((ROOT / path).is_file() for path in titles)
+
+
+def test_every_page_keeps_the_address_users_bookmarked():
+    from portal import links, navigation
+
+    assert {page.url_path for page in navigation.PAGES} == ADDRESSES
+    assert navigation.spec("pages/activity_form.py").url_path == "activity_log"
+    for page in navigation.PAGES:
+        assert links.Link(page.path, {"id": "1"}).path == f"/{page.url_path}?id=1"
+        assert navigation.return_path(f"/{page.url_path}?id=1") == f"/{page.url_path}?id=1"
