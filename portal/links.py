@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from . import config
+from . import config, navigation
 
 DEFAULT_BASE_URL = config.DEFAULT_PUBLIC_URL
 
@@ -42,8 +42,9 @@ class Link:
 
     @property
     def path(self) -> str:
-        """``/cases?no=2026-0221`` (the page's URL path is its file name, as in navigation.PageSpec)."""
-        name = self.page.removeprefix("pages/").removesuffix(".py")
+        """``/cases?no=2026-0221`` (the page's address, navigation.PageSpec.url_path)."""
+        found = navigation.spec(self.page)
+        name = found.url_path if found is not None else self.page.removeprefix("pages/").removesuffix(".py")
         return f"/{name}" + (f"?{urlencode(self.params)}" if self.params else "")
 
     @property

@@ -26,10 +26,11 @@ class PageSpec:
     departments: frozenset[str] | None = None  # department role limited to these (None: any)
     cadre_levels: frozenset[str] | None = None  # cadre role limited to posts of these levels (None: any)
     hidden: bool = False  # reached by its links only (a QR code), never listed in the menu
+    address: str = ""  # the URL path when it is not the file's name (a page renamed keeps its bookmarks)
 
     @property
     def url_path(self) -> str:
-        return self.path.removeprefix("pages/").removesuffix(".py")
+        return self.address or self.path.removeprefix("pages/").removesuffix(".py")
 
 
 PAGES: list[PageSpec] = [
@@ -85,12 +86,13 @@ PAGES: list[PageSpec] = [
         "本月、本学期、本学年、本年度各项联系师生任务的完成情况、进度和截止时间",
     ),
     PageSpec(
-        "pages/activity_log.py",
+        "pages/activity_form.py",
         "记录联系活动",
         ":material/edit_note:",
         frozenset({"cadre", "department", "admin"}),
         "我的工作",
         "按 11 项制度记录联系活动（部门可代干部录入本部门负责的制度），意见建议自动转办",
+        address="activity_log",  # the form's address before its file was named for what it holds
     ),
     PageSpec(
         "pages/activities.py",

@@ -617,3 +617,34 @@ def test_every_page_with_an_uploader_is_known_to_the_upload_gate():
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader"
     }
     assert with_uploader == set(uploads.UPLOAD_PAGES)
+
+
+# The address (URL path) of every page: users bookmark them and messages link to them, so a page
+# renamed to say what it holds keeps its address (navigation.PageSpec.address).
+ADDRESSES = {
+    "account", "activities", "activity_log", "admin_audit", "admin_calendar", "admin_import",
+    "admin_notify", "admin_rules", "admin_users", "answers", "assessment", "assignments", "cases",
+    "checkin", "dashboard", "home", "ledger", "my_bookings", "my_cases", "org_people",
+    "reception_book", "reception_day", "reception_roster", "search", "standing",
+}  # fmt: skip
+
+
+def test_the_pages_are_named_for_what_they_hold():
+    """记录联系活动 is a form, 联系活动记录 the list of what was recorded: the files said the opposite."""
+    from portal import navigation
+
+    titles = {page.path: page.title for page in navigation.PAGES}
+    assert titles["pages/activity_form.py"] == "记录联系活动"
+    assert titles["pages/activities.py"] == "联系活动记录"
+    assert not (ROOT / "pages/activity_log.py").exists()
+    assert all((ROOT / path).is_file() for path in titles)
+
+
+def test_every_page_keeps_the_address_users_bookmarked():
+    from portal import links, navigation
+
+    assert {page.url_path for page in navigation.PAGES} == ADDRESSES
+    assert navigation.spec("pages/activity_form.py").url_path == "activity_log"
+    for page in navigation.PAGES:
+        assert links.Link(page.path, {"id": "1"}).path == f"/{page.url_path}?id=1"
+        assert navigation.return_path(f"/{page.url_path}?id=1") == f"/{page.url_path}?id=1"

@@ -62,7 +62,7 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
     assert [s for s, *_ in EACH_SYSTEM] == policy().system_names
     leader = accounts.find_user(demo_db, "10000001")
     at = login("10000001")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     for system, subtype, widget, kind in EACH_SYSTEM:
         at.selectbox(key="system").select(system).run()
         at.selectbox(key="subtype").select(subtype).run()
@@ -100,7 +100,7 @@ def test_a_leader_logs_one_activity_of_each_system(demo_db, fake_cases):
 
 def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):
     at = login("10010001")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     at.selectbox(key="system").select("讲思政课").run()
     at.selectbox(key="subtype").select("集体备课").run()
     before = count(demo_db)
@@ -111,7 +111,7 @@ def test_validation_errors_show_in_chinese_and_save_nothing(demo_db):
 
 def test_department_logs_on_behalf_only_for_its_systems(demo_db):
     at = login("jiaowu")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     assert at.selectbox(key="system").options == ["讲思政课", "听课"]
     cadre = org.person_by_staff_no(demo_db, "10010005")
     at.selectbox(key="cadre").select(cadre.id).run()
@@ -215,7 +215,7 @@ def test_naming_more_than_three_targets_asks_first_and_select_all_is_not_offered
     held = assignments.list_assignments(demo_db, cadre_id=leader.person_id, kind="联系学院")
     assert len(held) > activities.MANY_TARGETS
     at = login("10000003")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     at.selectbox(key="system").select("联系基层").run()
     at.selectbox(key="subtype").select("联系学院").run()
     box = at.multiselect(key="targets")
@@ -241,7 +241,7 @@ def test_three_targets_or_fewer_save_at_once(demo_db):
     leader = accounts.find_user(demo_db, "10000003")
     held = assignments.list_assignments(demo_db, cadre_id=leader.person_id, kind="联系学院")
     at = login("10000003")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     at.selectbox(key="system").select("联系基层").run()
     at.selectbox(key="subtype").select("联系学院").run()
     for a in held[: activities.MANY_TARGETS]:
@@ -255,7 +255,7 @@ def test_three_targets_or_fewer_save_at_once(demo_db):
 
 def test_every_problem_of_a_refused_record_shows_at_once_beside_its_field(demo_db):
     at = login("10000003")
-    goto(at, "pages/activity_log.py").run()
+    goto(at, "pages/activity_form.py").run()
     at.selectbox(key="system").select("联系基层").run()
     at.selectbox(key="subtype").select("联系学院").run()
     at.text_area(key="opinions").input("\n".join(f"第{n}条意见" for n in range(activities.MAX_OPINIONS + 1)))

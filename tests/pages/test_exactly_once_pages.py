@@ -86,8 +86,8 @@ def _events(db, case: cases.Case, action: str) -> int:
 
 def test_saving_twice_creates_one_activity_and_one_case(demo_db):
     before = _counts(demo_db)
-    at = _page("10000001", "pages/activity_log.py")
-    again = _page("10000001", "pages/activity_log.py", same_form_as=at, form="activity")
+    at = _page("10000001", "pages/activity_form.py")
+    again = _page("10000001", "pages/activity_form.py", same_form_as=at, form="activity")
     _fill_symposium(at)
     _fill_symposium(again)
     _save(at)
@@ -102,7 +102,7 @@ def test_saving_twice_creates_one_activity_and_one_case(demo_db):
 
 def test_a_new_entry_starts_an_empty_form_that_saves_again(demo_db):
     before = _counts(demo_db)
-    at = _page("10000001", "pages/activity_log.py")
+    at = _page("10000001", "pages/activity_form.py")
     _fill_symposium(at)
     _save(at)
     at.run()
