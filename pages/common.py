@@ -23,6 +23,7 @@ from portal import (
     config,
     cookies,
     downloads,
+    links,
     navigation,
     oidc_routes,
     provisioning,
@@ -280,12 +281,14 @@ def _navigate_from_browser(path: str) -> None:
 
 
 def public_base() -> str:
-    """The portal's address as the browser sees it (``PORTAL_PUBLIC_URL`` when set)."""
+    """The portal's address as the browser sees it: ``PORTAL_PUBLIC_URL`` when set, else the host a
+    trusted proxy names (``X-Forwarded-Host``, which ``portal.request_log`` drops from any other peer),
+    else the default. Never the request's own ``Host``: a client writes that."""
     configured = config.settings().public_url
-    if configured:
-        return configured
     headers = st.context.headers
-    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:8501"
+    host = headers.get("x-forwarded-host") if isinstance(headers, Mapping) else None
+    if configured or not host:
+        return links.base_url()
     scheme = headers.get("x-forwarded-proto") or "http"
     return f"{scheme}://{host}"
 

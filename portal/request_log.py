@@ -122,15 +122,23 @@ def _username(cookie: str) -> str:
         return sessions.username_for_cookie(db, cookie)
 
 
+# What only a proxy may say about how the portal was reached: from any other peer these are the
+# client's own words, dropped before a route or page reads them (the address a page shows, the
+# cookie's name behind HTTPS, the same-origin check).
+PROXY_HEADERS = frozenset({b"x-forwarded-host", b"x-forwarded-proto"})
+
+
 def decide_client(scope: Scope) -> Scope:
     """The scope with its client decided (``portal.addresses``) and, from a trusted proxy, the
-    scheme it was reached by (``X-Forwarded-Proto``)."""
+    scheme it was reached by (``X-Forwarded-Proto``); from any other peer without ``PROXY_HEADERS``."""
     peer = scope.get("client")
     headers = scope.get("headers", [])
     forwarded = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
     address = addresses.client_address(peer[0] if peer else None, forwarded)
     decided = {**scope, "client": (address, peer[1] if peer else 0)}
-    if peer and addresses.is_trusted(addresses.parse(peer[0])):
+    if not (peer and addresses.is_trusted(addresses.parse(peer[0]))):
+        decided["headers"] = [(k, v) for k, v in headers if k not in PROXY_HEADERS]
+    else:
         proto = next((v.decode("latin-1").strip() for k, v in headers if k == b"x-forwarded-proto"), "")
         if proto in ("http", "https"):
             decided["scheme"] = proto if scope["type"] == "http" else proto.replace("http", "ws")

@@ -155,6 +155,8 @@ class Tab:
             run.exception = f"{el.exception.type}: {el.exception.message}"
         elif kind in ("text", "markdown"):
             run.texts.append(getattr(el, kind).body)
+        elif kind == "code":
+            run.texts.append(el.code.code_text)
         elif kind in ("selectbox", "text_input", "text_area", "number_input", "button", "radio", "checkbox"):
             w = getattr(el, kind)
             options = list(getattr(w, "options", []))

@@ -164,3 +164,34 @@ def test_a_feed_token_never_reaches_the_log_however_the_path_is_cut(path, shown)
     from portal.request_log import shown_path
 
     assert shown_path(path) == shown
+
+
+def _feed_addresses(base: str, cookie: str, headers: dict[str, str], source: str | None = None) -> list[str]:
+    async def visit():
+        tab = Tab(base, cookie, page="account", headers=headers, source=source)
+        try:
+            return await tab.open()
+        finally:
+            await tab.close()
+
+    run = asyncio.run(visit())
+    assert run.exception is None, run.exception
+    return [t for t in run.texts if t.startswith("webcal://")]
+
+
+def test_feed_addresses_take_the_portals_address_from_a_trusted_proxy_only(db, tmp_path):
+    """With PORTAL_PUBLIC_URL unset, 我的账号's calendar addresses were built from whatever
+    ``X-Forwarded-Host`` a client sent, from any peer: an address the portal shows must never come
+    from a client's header. From nginx on this host (a trusted proxy, which overwrites the header),
+    its host is used; from any other peer the header is dropped before the app sees it."""
+    accounts.create_user(db, "t001", "测试用户", "Passw0rd1", [Role(role="admin")])
+    path = tmp_path / "portal.sqlite3"
+    with server(path) as running, open_db(path) as live:
+        _, claim = sessions.start(live, accounts.find_user(live, "t001").id)
+        cookie = f"portal_session={sessions.claim(live, claim)}"
+        forged = {"X-Forwarded-Host": "portal.attacker.example"}
+        shown = _feed_addresses(running.base, cookie, forged, source=UNTRUSTED)
+        assert shown and all(a.startswith("webcal://localhost:8501/feeds/") for a in shown), shown
+        proxied = {"X-Forwarded-Host": "portal.example.edu.cn"}
+        shown = _feed_addresses(running.base, cookie, proxied)
+        assert shown and all(a.startswith("webcal://portal.example.edu.cn/feeds/") for a in shown), shown
