@@ -670,3 +670,60 @@ def test_every_page_keeps_the_address_users_bookmarked():
     for page in navigation.PAGES:
         assert links.Link(page.path, {"id": "1"}).path == f"/{page.url_path}?id=1"
         assert navigation.return_path(f"/{page.url_path}?id=1") == f"/{page.url_path}?id=1"
+
+
+def _messages_read_to_tell_errors_apart(source: str) -> list[int]:
+    """Lines where code looks inside an exception's message (``exc.message.startswith(…)``,
+    ``"…" in exc.message``, ``exc.message == …``) instead of catching a type."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inner = node.func.value
+            if node.func.attr in ("startswith", "endswith", "find", "index", "count") and (
+                isinstance(inner, ast.Attribute)
+                and inner.attr == "message"
+                or isinstance(inner, ast.Call)
+                and getattr(inner.func, "id", "") == "str"
+            ):
+                found.append(node.lineno)
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Attribute) and s.attr == "message" for s in sides):
+                found.append(node.lineno)
+    return found
+
+
+def test_no_page_reads_an_error_message_to_tell_errors_apart():
+    """A page that treats one refusal differently (a seat taken meanwhile: choose another slot) catches
+    its type (``errors.SeatTaken``); the message is for the user and may be reworded."""
+    offenders = {
+        path.name: lines
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        if (lines := _messages_read_to_tell_errors_apart(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders, offenders
+
+
+def test_the_message_check_sees_one():
+    source = (
+        "try:\n    book()\nexcept Conflict as exc:\n"
+        "    if exc.message.startswith(SEAT_TAKEN):\n        pass\n"
+        "    if '约满' in exc.message:\n        pass\n    st.error(exc.message)\n"
+    )
+    assert _messages_read_to_tell_errors_apart(source) == [4, 6]
+
+
+def test_no_page_calls_a_streamlit_function_named_by_data():
+    """``getattr(st, kind)(text)`` on what session state holds calls whatever attribute the value
+    names: pages say a notice through a fixed table of kinds (``pages/state.py``)."""
+    offenders = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "getattr"
+                and getattr(node.args[0], "id", "") == "st"
+                and not isinstance(node.args[1], ast.Constant)
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders
