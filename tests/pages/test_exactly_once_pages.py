@@ -8,7 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from portal import accounts, activities, case_actions, case_opening, cases, states, submissions
+from portal import (
+    accounts,
+    activities,
+    activity_recording,
+    case_actions,
+    case_opening,
+    cases,
+    states,
+    submissions,
+)
 from portal.db import open_db
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import errors_under, goto, login, texts
@@ -127,7 +136,9 @@ def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tm
         opinions=["宿舍楼道灯坏了"],
     )
     before = _counts(demo_db)
-    outcomes, errors = _race(path, "activity", lambda db: activities.log_activity(db, data, leader).id)
+    outcomes, errors = _race(
+        path, "activity", lambda db: activity_recording.log_activity(db, data, leader).id
+    )
     assert not errors, errors
     assert sum(o.created for o in outcomes) == 1 and len({o.object_id for o in outcomes}) == 1
     assert _counts(demo_db) == (before[0] + 1, before[1] + 1)
