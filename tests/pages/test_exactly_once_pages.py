@@ -15,6 +15,7 @@ from portal import (
     case_actions,
     case_opening,
     cases,
+    dates,
     states,
     submissions,
 )
@@ -130,7 +131,7 @@ def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tm
         cadre_id=leader.person_id,
         system="座谈",
         subtype="学生座谈",
-        date=activities.dates.today(),
+        date=dates.today(),
         place="图书馆报告厅",
         content="与学生代表座谈",
         opinions=["宿舍楼道灯坏了"],
