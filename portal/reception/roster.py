@@ -348,14 +348,14 @@ def swap(db: Database, first: dt.date, second: dt.date, actor: User, note: str =
     note = _note(note)
     if first == second:
         raise ValidationError("请选择两个不同的接待日")
-    a, b = _changeable(db, first, "对调"), _changeable(db, second, "对调")
-    if a.cancelled or b.cancelled:
-        raise ValidationError("已取消的接待日不能对调")
-    if a.leader_id == b.leader_id:
-        raise ValidationError("两天的值班校领导是同一人，无需对调")
-    _eligible(db, b.leader_id, first)
-    _eligible(db, a.leader_id, second)
-    with write(db):
+    with write(db):  # decided on the roster as it is now: another change may have landed meanwhile
+        a, b = _changeable(db, first, "对调"), _changeable(db, second, "对调")
+        if a.cancelled or b.cancelled:
+            raise ValidationError("已取消的接待日不能对调")
+        if a.leader_id == b.leader_id:
+            raise ValidationError("两天的值班校领导是同一人，无需对调")
+        _eligible(db, b.leader_id, first)
+        _eligible(db, a.leader_id, second)
         db.execute("UPDATE duty_days SET leader_id = ? WHERE date = ?", [b.leader_id, first.isoformat()])
         db.execute("UPDATE duty_days SET leader_id = ? WHERE date = ?", [a.leader_id, second.isoformat()])
         joined = f"与{dates.format_date(second, weekday=False)}对调" + (f"，{note}" if note else "")
@@ -369,19 +369,19 @@ def substitute(db: Database, day: dt.date, leader_id: int, actor: User, note: st
     """Another school leader takes the day (替班)."""
     require_manager(actor)
     note = _note(note)
-    current = _changeable(db, day, "替班")
-    if current.cancelled:
-        raise ValidationError("已取消的接待日不能替班，请先恢复")
-    if current.leader_id == leader_id:
-        raise ValidationError("替班的校领导与原值班校领导相同")
-    _eligible(db, leader_id, day)
-    if db.execute(
-        "SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND u.person_id = ? "
-        "AND b.status != 'cancelled'",
-        [day.isoformat(), leader_id],
-    ).fetchone():
-        raise ValidationError("该校领导当天本人有预约来访，不能替班")
-    with write(db):
+    with write(db):  # decided on the roster and bookings as they are now (see swap)
+        current = _changeable(db, day, "替班")
+        if current.cancelled:
+            raise ValidationError("已取消的接待日不能替班，请先恢复")
+        if current.leader_id == leader_id:
+            raise ValidationError("替班的校领导与原值班校领导相同")
+        _eligible(db, leader_id, day)
+        if db.execute(
+            "SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.date = ? AND u.person_id = ? "
+            "AND b.status != 'cancelled'",
+            [day.isoformat(), leader_id],
+        ).fetchone():
+            raise ValidationError("该校领导当天本人有预约来访，不能替班")
         db.execute("UPDATE duty_days SET leader_id = ? WHERE date = ?", [leader_id, day.isoformat()])
         _log(db, day, actor.id, "substitute", current.leader_id, leader_id, note)
         audit.record(db, actor.id, "reception.substitute", f"{day}: {current.leader_id} → {leader_id}")
@@ -395,10 +395,10 @@ def cancel_day(db: Database, day: dt.date, actor: User, reason: str) -> int:
     """
     require_manager(actor)
     reason = _note(reason, required=True)
-    current = _changeable(db, day, "取消")
-    if current.cancelled:
-        raise ValidationError("该接待日已经取消")
-    with write(db):
+    with write(db):  # decided on the day as it is now (see swap): cancelled once, its people told once
+        current = _changeable(db, day, "取消")
+        if current.cancelled:
+            raise ValidationError("该接待日已经取消")
         db.execute(
             "UPDATE duty_days SET status = 'cancelled', note = ? WHERE date = ?", [reason, day.isoformat()]
         )
@@ -417,13 +417,13 @@ def restore_day(db: Database, day: dt.date, actor: User, note: str = "") -> None
     """Undo a cancellation (bookings cancelled with the day stay cancelled: people book again)."""
     require_manager(actor)
     note = _note(note)
-    current = _changeable(db, day, "恢复")
-    if not current.cancelled:
-        raise ValidationError("该接待日没有取消")
-    if not is_working_day(db, day):
-        raise ValidationError(f"{dates.format_date(day)}不是工作日，不能恢复接待")
-    _eligible(db, current.leader_id, day)
-    with write(db):
+    with write(db):  # decided on the day as it is now (see swap)
+        current = _changeable(db, day, "恢复")
+        if not current.cancelled:
+            raise ValidationError("该接待日没有取消")
+        if not is_working_day(db, day):
+            raise ValidationError(f"{dates.format_date(day)}不是工作日，不能恢复接待")
+        _eligible(db, current.leader_id, day)
         db.execute("UPDATE duty_days SET status = 'scheduled', note = '' WHERE date = ?", [day.isoformat()])
         _log(db, day, actor.id, "restore", None, current.leader_id, note)
         audit.record(db, actor.id, "reception.restore_day", str(day))
@@ -432,10 +432,10 @@ def restore_day(db: Database, day: dt.date, actor: User, note: str = "") -> None
 def change_place(db: Database, day: dt.date, place: str, actor: User) -> None:
     require_manager(actor)
     place = text.name(place, "接待地点", 100)
-    current = _changeable(db, day, "更改地点")
-    if current.place == place:
-        return
-    with write(db):
+    with write(db):  # the place it had, as it is now, goes into the history (see swap)
+        current = _changeable(db, day, "更改地点")
+        if current.place == place:
+            return
         db.execute("UPDATE duty_days SET place = ? WHERE date = ?", [place, day.isoformat()])
         _log(db, day, actor.id, "place", None, None, f"{current.place} → {place}")
         audit.record(db, actor.id, "reception.place", f"{day}: {current.place} → {place}"[:300])
