@@ -2,7 +2,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
@@ -13,7 +13,7 @@ from pages.reception_widgets import (
     waiting_card,
 )
 from portal import cache, dates, org, publication, reception, sessions
-from portal.errors import Conflict, PortalError, ValidationError
+from portal.errors import PortalError, SeatTaken, ValidationError
 from portal.reception import bans, bookings, roster, waitlist
 
 user = common.require(__file__)
@@ -36,10 +36,10 @@ FIELDS = (
 def notice(where: str) -> None:
     """What the previous run did (slot taken meanwhile, cancelled, a form refused), said once,
     where the user is looking: above the slots or below the form. (预约成功 is said by the card.)"""
-    said = st.session_state.get("book_notice")
-    if said and said[0] == where:
-        st.session_state.pop("book_notice")
-        getattr(st, said[1])(said[2])
+    said = state.BOOK_NOTICE.get()
+    if said is not None and said.where == where:
+        state.BOOK_NOTICE.pop()
+        said.show()
 
 
 with common.database() as db:
@@ -215,11 +215,11 @@ else:
 def cancelled(b: bookings.Booking) -> None:
     moved_on()
     common.fresh_form(f"booking_{b.date.isoformat()}")
-    st.session_state["book_notice"] = ("grid", "success", f"预约 {b.code} 已取消，该时段已释放。")
+    state.BOOK_NOTICE.set(state.Notice(f"预约 {b.code} 已取消，该时段已释放。", where="grid"))
 
 
 def left(e: waitlist.Entry) -> None:
-    st.session_state["book_notice"] = ("grid", "success", f"已退出 {dates.format_date(e.date)} 的候补。")
+    state.BOOK_NOTICE.set(state.Notice(f"已退出 {dates.format_date(e.date)} 的候补。", where="grid"))
 
 
 cancel_dialog(user, cancelled)
@@ -277,10 +277,11 @@ def wait_form(options: list[str]) -> None:
                 return
             common.fresh_form(form)
             st.session_state.pop("wait_open", None)
-            st.session_state["book_notice"] = (
-                "grid",
-                "success",
-                f"已加入候补（{made.wish}），当前排在第 {made.position} 位。递补后会通知您，也可在“我的预约”查看。",
+            state.BOOK_NOTICE.set(
+                state.Notice(
+                    f"已加入候补（{made.wish}），当前排在第 {made.position} 位。递补后会通知您，也可在“我的预约”查看。",
+                    where="grid",
+                )
             )
             st.rerun()
 
@@ -298,45 +299,45 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
     """提交预约, run before the page (a callback): the page then runs once and shows what came of it —
     the booking, or why not — instead of running once to book and again to show it. In a rush
     that is half the server's work per booking. What the callback says goes through session_state."""
-    state = st.session_state
+    kept = st.session_state
     if slot is None and slot_lost:  # explained above the grid
         return
     data = reception.BookingInput(
         date=dt.date.fromisoformat(day_iso),
         slot=slot or "",  # none chosen: the service says so, with every other problem of the form
-        category=state.get("category") or "",
-        subject=state.get("subject", ""),
-        description=state.get("description", ""),
-        phone=state.get(f"phone_{day_iso}", ""),
-        group_size=int(state.get("group", 1)),
-        publish_consent=bool(state.get("publish_consent", False)),
+        category=kept.get("category") or "",
+        subject=kept.get("subject", ""),
+        description=kept.get("description", ""),
+        phone=kept.get(f"phone_{day_iso}", ""),
+        group_size=int(kept.get("group", 1)),
+        publish_consent=bool(kept.get("publish_consent", False)),
     )
     try:
         with common.database() as db:
             # the session is checked again here: the callback runs before the page's own check
-            who = sessions.resume(db, state.get("session_id", ""))
+            who = sessions.resume(db, kept.get("session_id", ""))
             if who is None:
                 return  # the page sends the user to the login
             made = reception.book(db, who, data, token=token)
-    except Conflict as exc:
-        if exc.message.startswith(bookings.SEAT_TAKEN):
-            state["book_notice"] = (
-                "grid",
-                "error",
+    except SeatTaken:
+        state.BOOK_NOTICE.set(
+            state.Notice(
                 f"您选择的时段 {tpl.slot_label(data.slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
+                "error",
+                where="grid",
             )
-            state.pop("slot_choice", None)
-            return
-        state["book_notice"] = ("form", "error", exc.message)
+        )
+        kept.pop("slot_choice", None)
+        return
     except ValidationError as exc:
-        state["book_problems"] = exc.problems  # all of them, each shown beside its field
+        kept["book_problems"] = exc.problems  # all of them, each shown beside its field
     except PortalError as exc:
-        state["book_notice"] = ("form", "error", exc.message)
+        state.BOOK_NOTICE.set(state.Notice(exc.message, "error", where="form"))
     else:
         for key in FIELDS:
-            state.pop(key, None)
-        state.pop("slot_choice", None)
-        state["just_booked"] = made.code
+            kept.pop(key, None)
+        kept.pop("slot_choice", None)
+        kept["just_booked"] = made.code
 
 
 st.subheader("3. 填写反映事项")

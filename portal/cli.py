@@ -22,6 +22,8 @@ from . import (
     api_tokens,
     audit,
     backups,
+    case_actions,  # noqa: F401 - listens to calendar changes (portal calendar load)
+    case_export,
     case_messages,
     cases,
     config,
@@ -581,7 +583,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
     with open_db() as db:
         found = cases.list_cases(db, system, states=list(cases.OPEN_STATES), overdue_only=overdue, on=day)
     if as_json:
-        click.echo(cases.to_json(found))
+        click.echo(case_export.to_json(found))
     else:
         for c in found:
             unit = c.handling_unit_name or "-"

@@ -80,6 +80,16 @@ class Conflict(PortalError):
     """The action collides with the current state (a slot taken, a duplicate)."""
 
 
+class SeatTaken(Conflict):
+    """The slot asked for has no seat left (another visitor took the last one meanwhile): the booking
+    page asks for another slot above the grid instead of refusing the form. Nothing was booked."""
+
+    MESSAGE = "该时段已约满，请选择其他时段"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.MESSAGE)
+
+
 class Busy(PortalError):
     """The database stayed locked by other writers past the write deadline; nothing was written."""
 

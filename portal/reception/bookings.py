@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from .. import audit, dates, links, publication, qr, states, submissions, text
 from ..accounts import User
 from ..db import inserted_id, write
-from ..errors import Conflict, NotFound, PermissionDenied, Problems, ValidationError
+from ..errors import Conflict, NotFound, PermissionDenied, Problems, SeatTaken, ValidationError
 from . import bans, ical, messages, roster, waitlist
 from .access import can_book, can_manage
 from .template import CATEGORIES, DayTemplate, load_template
@@ -29,7 +29,7 @@ from .waitlist import CODE_ALPHABET, CODE_LENGTH
 STATUS_LABELS = states.BOOKING_STATUS_LABELS
 OUTCOME_LABELS = {"answered": "当场答复", "handed": "转交办理"}
 CASE_STATE_LABELS = states.CASE_STATE_LABELS
-SEAT_TAKEN = "该时段已约满，请选择其他时段"
+SEAT_TAKEN = SeatTaken.MESSAGE
 ONE_PER_DAY = "您在该接待日已有一个预约（每人每天限预约一次）；如需改期，请先取消原预约"
 
 
@@ -290,7 +290,7 @@ def _translate(exc: sqlite3.IntegrityError) -> Conflict | None:
     if "bookings.user_id" in message:
         return Conflict(ONE_PER_DAY)
     if "bookings.seat" in message or "bookings.slot" in message:
-        return Conflict(SEAT_TAKEN)
+        return SeatTaken()
     return None
 
 
@@ -303,8 +303,8 @@ def book(
     rng: random.Random | None = None,
     token: str | None = None,
 ) -> Booking:
-    """Book exactly ``data.slot`` for ``user`` — never another slot; raises Conflict when that slot is
-    full or the user already booked the day.
+    """Book exactly ``data.slot`` for ``user`` — never another slot; raises ``SeatTaken`` (a
+    ``Conflict``) when that slot is full, ``Conflict`` when the user already booked the day.
 
     ``token`` is the booking form's rendering (``portal.submissions``): a resubmit of the same
     rendering books nothing and returns the booking the first submit made.
@@ -359,7 +359,7 @@ def _book(
                 }
                 free = [s for s in range(1, tpl.visits_per_slot + 1) if s not in taken]
                 if not free:
-                    raise Conflict(SEAT_TAKEN)
+                    raise SeatTaken()
                 booking_id = inserted_id(
                     db.execute(
                         "INSERT INTO bookings (code, date, slot, seat, user_id, category, subject, description, phone, "

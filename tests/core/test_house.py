@@ -266,6 +266,28 @@ def test_whoever_changes_the_calendar_has_every_calendar_hook_registered():
         assert owners <= _reach(graph, module), (module, owners - _reach(graph, module))
 
 
+def test_the_command_line_has_every_calendar_hook_registered_when_it_starts():
+    """``portal calendar load`` changes the calendar: the modules that listen must be imported when the
+    command line starts, not only reachable through an import inside some other command's function."""
+    owners = sorted(
+        _module_name(path)
+        for path in (ROOT / "portal").rglob("*.py")
+        if "@hooks.on_calendar_change" in path.read_text(encoding="utf-8")
+    )
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import portal.cli, portal.hooks; print(sorted({h.__module__ for h in portal.hooks._calendar_hooks}))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert owners and found == str(owners)
+
+
 def test_the_demo_is_imported_only_by_the_cli_and_the_tests():
     """Benchmarks (bench/) and tests build the demo too; the product's modules and pages never do."""
     graph = import_graph(("portal", "pages"))
@@ -648,3 +670,60 @@ def test_every_page_keeps_the_address_users_bookmarked():
     for page in navigation.PAGES:
         assert links.Link(page.path, {"id": "1"}).path == f"/{page.url_path}?id=1"
         assert navigation.return_path(f"/{page.url_path}?id=1") == f"/{page.url_path}?id=1"
+
+
+def _messages_read_to_tell_errors_apart(source: str) -> list[int]:
+    """Lines where code looks inside an exception's message (``exc.message.startswith(…)``,
+    ``"…" in exc.message``, ``exc.message == …``) instead of catching a type."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inner = node.func.value
+            if node.func.attr in ("startswith", "endswith", "find", "index", "count") and (
+                isinstance(inner, ast.Attribute)
+                and inner.attr == "message"
+                or isinstance(inner, ast.Call)
+                and getattr(inner.func, "id", "") == "str"
+            ):
+                found.append(node.lineno)
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Attribute) and s.attr == "message" for s in sides):
+                found.append(node.lineno)
+    return found
+
+
+def test_no_page_reads_an_error_message_to_tell_errors_apart():
+    """A page that treats one refusal differently (a seat taken meanwhile: choose another slot) catches
+    its type (``errors.SeatTaken``); the message is for the user and may be reworded."""
+    offenders = {
+        path.name: lines
+        for path in sorted((ROOT / "pages").glob("*.py"))
+        if (lines := _messages_read_to_tell_errors_apart(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders, offenders
+
+
+def test_the_message_check_sees_one():
+    source = (
+        "try:\n    book()\nexcept Conflict as exc:\n"
+        "    if exc.message.startswith(SEAT_TAKEN):\n        pass\n"
+        "    if '约满' in exc.message:\n        pass\n    st.error(exc.message)\n"
+    )
+    assert _messages_read_to_tell_errors_apart(source) == [4, 6]
+
+
+def test_no_page_calls_a_streamlit_function_named_by_data():
+    """``getattr(st, kind)(text)`` on what session state holds calls whatever attribute the value
+    names: pages say a notice through a fixed table of kinds (``pages/state.py``)."""
+    offenders = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "getattr"
+                and getattr(node.args[0], "id", "") == "st"
+                and not isinstance(node.args[1], ast.Constant)
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from portal import accounts, activities, cases, dates, overview, reception, workdays
 from portal.cli import cli
-from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from portal.errors import Conflict, NotFound, PermissionDenied, SeatTaken, ValidationError
 from portal.reception import bookings, ical, roster
 from portal.reception import day as reception_day
 from tests.conftest import goto, login
@@ -165,10 +165,11 @@ def test_book_confirm_and_cancel_frees_the_seat(demo_db):
     )
     assert fields["联系电话"] == "138****1234"
     assert "BEGIN:VEVENT" in reception.booking_ics(demo_db, a, made.id).decode()
-    with pytest.raises(Conflict, match="约满"):
+    with pytest.raises(SeatTaken, match="约满"):  # a type the page tells apart (asks for another slot)
         reception.book(demo_db, b, form(slot=slot), now=at("2026-11-24"))
-    with pytest.raises(Conflict, match="每人每天限预约一次"):
+    with pytest.raises(Conflict, match="每人每天限预约一次") as other:
         reception.book(demo_db, a, form(slot=free_slot(demo_db, NEXT)), now=at("2026-11-24"))
+    assert not isinstance(other.value, SeatTaken)
     cancelled = reception.cancel(demo_db, a, made.id, now=at("2026-11-30"), reason="临时出差\n下周再约")
     assert cancelled.status_label == "已取消"
     # the optional reason is recorded with who cancelled, and shown
