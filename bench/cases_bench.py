@@ -24,7 +24,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PORTAL_TODAY", "2026-11-24")
 
-from portal import accounts, assessment, cases, demo, ledger, workdays  # noqa: E402
+from portal import (  # noqa: E402
+    accounts,
+    assessment,
+    case_actions,
+    case_export,
+    case_opening,
+    cases,
+    demo,
+    ledger,
+    workdays,
+)
 from portal.db import open_db, write  # noqa: E402
 from portal.policy import policy  # noqa: E402
 
@@ -51,7 +61,7 @@ def main() -> None:
         start = time.perf_counter()
         with write(db):
             for _ in range(args.cases):
-                cases.open_case(
+                case_opening.open_case(
                     db,
                     source=rng.choice(cases.SOURCES),
                     content="食堂、宿舍、实验室条件改善的建议" * rng.randint(1, 4),
@@ -71,11 +81,13 @@ def main() -> None:
             f"  open {len(listed)}, overdue {sum(c.overdue for c in listed)}, at risk {sum(c.at_risk for c in listed)}"
         )
         every = cases.list_cases(db, admin)
-        timed(f"supervision workbook ({len(every)} cases)", cases.export_xlsx, every)
+        timed(f"supervision workbook ({len(every)} cases)", case_export.export_xlsx, every)
         db.execute(
             "INSERT INTO calendar_overrides (date, is_workday, note) VALUES ('2026-11-25', 0, 'bench')"
         )
-        changed, t_re = timed("recompute_due_dates after a calendar change", cases.recompute_due_dates, db)
+        changed, t_re = timed(
+            "recompute_due_dates after a calendar change", case_actions.recompute_due_dates, db
+        )
         print(f"  due dates changed: {changed}")
         workdays.remove_override(db, dt.date(2026, 11, 25))
         book, _ = timed(

@@ -37,7 +37,7 @@ os.environ["PORTAL_TODAY"] = "2026-08-31"
 from quota_bench import bulk_activities  # noqa: E402
 from rush_bench import cpu_seconds, rss_mb, server  # noqa: E402
 
-from portal import accounts, cases, config, demo, sessions  # noqa: E402
+from portal import accounts, case_opening, cases, config, demo, sessions  # noqa: E402
 from portal.db import open_db, write  # noqa: E402
 from portal.policy import policy  # noqa: E402
 from tests.stclient import Tab  # noqa: E402
@@ -62,7 +62,7 @@ def build(path: Path) -> None:
         depts = policy().departments
         with write(db):
             for _ in range(4000):
-                cases.open_case(
+                case_opening.open_case(
                     db,
                     source=rng.choice(cases.SOURCES),
                     content="食堂、宿舍、实验室条件改善的建议" * rng.randint(1, 4),

@@ -9,7 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from pages import common, state
-from portal import activities, builds, cases, config, dates, links, org, record_form, states, submissions
+from portal import (
+    activities,
+    builds,
+    case_opening,
+    config,
+    dates,
+    links,
+    org,
+    record_form,
+    states,
+    submissions,
+)
 from portal.errors import PortalError
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -300,7 +311,7 @@ def record_panel(rows: list[tuple]) -> None:
 
     if (asked := common.pending("void")) and asked["activity_id"] == chosen:
         with common.database() as db:
-            withdrawn, flagged = cases.withdrawal_preview(db, chosen)
+            withdrawn, flagged = case_opening.withdrawal_preview(db, chosen)
         lines = [
             f"作废：{dates.format_date(activity.date)} {activity.system}—{activity.subtype}（编号 {chosen}）",
             f"作废原因：{asked['reason']}",

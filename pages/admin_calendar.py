@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from portal import cases, dates, periods, workdays  # noqa: F401 - cases listens to calendar changes
+from portal import case_actions, dates, periods, workdays  # noqa: F401 - case_actions listens to calendar changes
 from portal.errors import PortalError, ValidationError
 
 user = common.require(__file__)

@@ -3,7 +3,19 @@ import math
 import streamlit as st
 
 from pages import case_desk, case_widgets, common, state
-from portal import activities, cache, cases, dates, links, navigation, org, ratings, submissions
+from portal import (
+    activities,
+    cache,
+    case_actions,
+    case_export,
+    cases,
+    dates,
+    links,
+    navigation,
+    org,
+    ratings,
+    submissions,
+)
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -148,7 +160,7 @@ if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 st.download_button(
     "导出 Excel",
-    data=common.owned(user, lambda: cases.export_xlsx(found)),  # built when clicked, not on every rerun
+    data=common.owned(user, lambda: case_export.export_xlsx(found)),  # built when clicked, not on every rerun
     file_name=f"意见建议督办-{dates.today().isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",
@@ -196,7 +208,11 @@ def case_panel(case: cases.Case) -> None:
                 and cases.can_handle(user, case)
                 and st.button("已核实，继续办理", icon=":material/fact_check:", key=f"ack_{case.id}")
             ):
-                _act(lambda db, i: cases.acknowledge(db, i, user), done=f"{case.number} 已核实。", form="ack")
+                _act(
+                    lambda db, i: case_actions.acknowledge(db, i, user),
+                    done=f"{case.number} 已核实。",
+                    form="ack",
+                )
         if case.state == "withdrawn":
             st.info(f"{case.state_label}（{dates.format_stamp(case.withdrawn_at)}）", icon=":material/block:")
             st.text(case.withdraw_reason)
@@ -241,7 +257,7 @@ def case_panel(case: cases.Case) -> None:
         with common.database() as db:
             history = cases.events(db, case.id, user)
             may_handle = cases.can_handle(user, case)
-            reopenable = case.state in ("answered", "closed") and cases.can_reopen(db, case)
+            reopenable = case.state in ("answered", "closed") and case_actions.can_reopen(db, case)
         with st.expander(f"办理记录（{len(history)}）", icon=":material/history:"):
             st.dataframe(
                 [
@@ -266,7 +282,7 @@ def case_panel(case: cases.Case) -> None:
                 reply = case_desk.answer_box(case, user)
                 if st.button("提交答复", type="primary", icon=":material/send:", key=f"answer_btn_{case.id}"):
                     _act(
-                        lambda db, i: cases.answer(db, i, reply, user),
+                        lambda db, i: case_actions.answer(db, i, reply, user),
                         done=f"{case.number} 已答复。",
                         form="answer",
                     )
@@ -286,7 +302,7 @@ def case_panel(case: cases.Case) -> None:
                             st.error("请选择承办单位")
                         else:
                             _act(
-                                lambda db, i: cases.refer(db, i, target, user, note),
+                                lambda db, i: case_actions.refer(db, i, target, user, note),
                                 done="已转办。",
                                 form="refer",
                                 content=f"{target}:{note}",
@@ -296,11 +312,15 @@ def case_panel(case: cases.Case) -> None:
                     if case.state == "referred" and st.button(
                         "承办单位已开始办理", icon=":material/play_arrow:", key=f"start_{case.id}"
                     ):
-                        _act(lambda db, i: cases.start(db, i, user), done="已标记为办理中。", form="start")
+                        _act(
+                            lambda db, i: case_actions.start(db, i, user),
+                            done="已标记为办理中。",
+                            form="start",
+                        )
                     progress = st.text_input("办理进展", key=f"progress_{case.id}")
                     if st.button("记录进展", icon=":material/add_comment:", key=f"progress_btn_{case.id}"):
                         _act(
-                            lambda db, i: cases.add_progress(db, i, progress, user),
+                            lambda db, i: case_actions.add_progress(db, i, progress, user),
                             done="已记录办理进展。",
                             form="progress",
                             content=progress,
@@ -312,7 +332,7 @@ def case_panel(case: cases.Case) -> None:
                     why = st.text_input("移交说明", key=f"transfer_note_{case.id}")
                     if st.button("移交", key=f"transfer_{case.id}"):
                         _act(
-                            lambda db, i: cases.transfer(db, i, dept, user, why),
+                            lambda db, i: case_actions.transfer(db, i, dept, user, why),
                             done=f"{case.number} 已移交{dept}。",
                             form="transfer",
                             content=f"{dept}:{why}",
@@ -321,12 +341,16 @@ def case_panel(case: cases.Case) -> None:
             elif case.state == "answered" and st.button(
                 "办结", icon=":material/task_alt:", key=f"close_{case.id}"
             ):
-                _act(lambda db, i: cases.close(db, i, user), done=f"{case.number} 已办结。", form="close")
+                _act(
+                    lambda db, i: case_actions.close(db, i, user),
+                    done=f"{case.number} 已办结。",
+                    form="close",
+                )
             if reopenable:
                 reason = st.text_input("重新办理原因", key=f"reopen_reason_{case.id}")
                 if st.button("重新办理", icon=":material/replay:", key=f"reopen_{case.id}"):
                     _act(
-                        lambda db, i: cases.reopen(db, i, reason, user),
+                        lambda db, i: case_actions.reopen(db, i, reason, user),
                         done=f"{case.number} 已重新办理。",
                         form="reopen",
                         content=reason,
@@ -337,7 +361,7 @@ def case_panel(case: cases.Case) -> None:
                 case_desk.merge_form(case, user, _act)
         elif scope == "cadre" and case.answer:
             with common.database() as db:
-                cases.mark_read(db, case.id, user)
+                case_actions.mark_read(db, case.id, user)
 
 
 case_panel(case)

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages import case_widgets, common, state
-from portal import cases, dates, publication, states
+from portal import case_actions, cases, dates, publication, states
 from portal.quota import Colour
 
 user = common.require(__file__)
@@ -59,7 +59,7 @@ def card(case: cases.Case) -> None:
             )
         with common.database() as db:
             if case.id in unread:
-                cases.mark_read(db, case.id, user)
+                case_actions.mark_read(db, case.id, user)
         if not case_widgets.answers(case, user):
             st.caption("正在办理中，答复后会显示在这里。")
             return

@@ -10,7 +10,7 @@ and ``activity_history``:
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
   row void with a reason — nothing is ever hard-deleted. Both keep the cases consistent: an
   opinion removed (or the whole activity voided) withdraws its case if no department acted on
-  it yet, else flags it to the department (``cases.withdraw_for_activity``).
+  it yet, else flags it to the department (``case_opening.withdraw_for_activity``).
 * Row-level scope: a cadre sees and edits only his or her own; department staff see and
   log on behalf of cadres only for the systems their department runs (第四条); admins all.
 """
@@ -27,7 +27,7 @@ from typing import ClassVar, TypedDict, Unpack
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import audit, cases, dates, states, text
+from . import audit, case_opening, dates, states, text
 from .accounts import User
 from .db import inserted_id, write
 from .errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -493,7 +493,7 @@ def _case_contents(db: Database, activity_id: int) -> list[str]:
         r[0]
         for r in db.execute(
             "SELECT content FROM cases c WHERE activity_id = ? AND state != 'withdrawn' AND NOT EXISTS "
-            f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND {cases.FLAGGED_ON_ITS_RECORD}) ORDER BY id",
+            f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND {case_opening.FLAGGED_ON_ITS_RECORD}) ORDER BY id",
             [activity_id],
         )
     ]
@@ -691,10 +691,10 @@ def insert_activity(
     *,
     key: str | None = None,
     open_cases: bool = True,
-    raisers: dict[str, cases.Raiser] | None = None,
+    raisers: dict[str, case_opening.Raiser] | None = None,
 ) -> int:
     """Validate and insert without a permission check (imports and other services use it).
-    Each opinion item opens a case (``cases.open_for_activity``), except in imported history."""
+    Each opinion item opens a case (``case_opening.open_for_activity``), except in imported history."""
     _raise(problems(db, data))
     row, codes = _normalised(db, data)
     now = dates.stamp()
@@ -714,16 +714,18 @@ def insert_activity(
             )
         _record(db, activity_id, actor_id, "created")
         if open_cases:
-            cases.open_for_activity(db, activity_id, split_opinions(row["opinions"]), actor_id, raisers)
+            case_opening.open_for_activity(
+                db, activity_id, split_opinions(row["opinions"]), actor_id, raisers
+            )
     return activity_id
 
 
 def log_activity(
-    db: Database, data: ActivityInput, actor: User, *, raisers: dict[str, cases.Raiser] | None = None
+    db: Database, data: ActivityInput, actor: User, *, raisers: dict[str, case_opening.Raiser] | None = None
 ) -> Activity:
     """Record one contact activity: the cadre himself, or staff of a department that runs the system.
 
-    Each opinion item raised becomes its own case (``cases.open_for_activity``); ``raisers``
+    Each opinion item raised becomes its own case (``case_opening.open_for_activity``); ``raisers``
     names who raised an item when the contact knows it (a reception's visitor and booking).
     """
     _require(scope_of(actor), data.cadre_id, data.system, "记录")
@@ -737,13 +739,13 @@ def update_activity(
     changes: dict,
     actor: User,
     *,
-    raisers: dict[str, cases.Raiser] | None = None,
+    raisers: dict[str, case_opening.Raiser] | None = None,
 ) -> Activity:
     """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
 
     An opinion item removed or rewritten withdraws its case (or flags it when the department has
-    acted on it: ``cases.withdraw_for_activity``); new items open new cases
-    (``cases.open_for_activity``, with ``raisers`` as in ``log_activity``).
+    acted on it: ``case_opening.withdraw_for_activity``); new items open new cases
+    (``case_opening.open_for_activity``, with ``raisers`` as in ``log_activity``).
     """
     current = _load(db, activity_id)
     scope = scope_of(actor)
@@ -778,11 +780,11 @@ def update_activity(
             )
         _record(db, activity_id, actor.id, "edited")
         if removed:
-            cases.withdraw_for_activity(
+            case_opening.withdraw_for_activity(
                 db, activity_id, actor.id, "联系活动修改时删除了此条意见建议", contents=removed
             )
         fresh = [i for i in new_items if i not in old_items]
-        cases.open_for_activity(db, activity_id, fresh, actor.id, raisers)
+        case_opening.open_for_activity(db, activity_id, fresh, actor.id, raisers)
     return _load(db, activity_id)
 
 
@@ -802,7 +804,7 @@ def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> A
             [dates.stamp(), reason, dates.stamp(), activity_id],
         )
         _record(db, activity_id, actor.id, "voided")
-        cases.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
+        case_opening.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
         audit.record(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
     return _load(db, activity_id)
 

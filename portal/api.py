@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import api_tokens, cases, dates, feeds, kpis, org, quota
+from . import api_tokens, case_export, cases, dates, feeds, kpis, org, quota
 from .accounts import Role, User
 from .api_spec import SPEC
 from .db import open_db
@@ -267,7 +267,7 @@ def get_unit_quota(db, request: Request):
 def get_open_cases(db, request: Request):
     department = request.query_params.get("department") or None
     found = cases.list_cases(db, _SYSTEM, states=list(cases.OPEN_STATES), department=department)
-    return json.loads(cases.to_json(found))
+    return json.loads(case_export.to_json(found))
 
 
 @endpoint("kpis")

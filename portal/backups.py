@@ -9,16 +9,23 @@
   replica Litestream keeps (another disk, an SFTP host, an S3-compatible store; docs/deployment.md):
   ``litestream restore`` fetches the latest state (or the state at a moment) into a private
   temporary folder beside the database, which is checked the same way, copied in and removed.
+* A restore never runs under a server: ``portal serve`` holds a shared lock on ``<database>.lock``
+  while it runs (``serving``), a restore an exclusive one (``restoring``); whichever comes second is
+  refused with why. The lock is the kernel's (``flock``): a server killed leaves none behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,9 +95,53 @@ def check(path: Path) -> None:
         raise BackupError(f"{path} 不是完好的本平台数据库备份，未作任何修改")
 
 
+def lock_path() -> Path:
+    db = config.db_path()
+    return db.with_name(db.name + ".lock")
+
+
+@contextmanager
+def _locked(kind: int, refusal: str) -> Iterator[None]:
+    path = lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(refusal) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def serving() -> contextlib.AbstractContextManager[None]:
+    """Held by ``portal serve`` while it runs (shared: several servers may use one database)."""
+    return _locked(
+        fcntl.LOCK_SH,
+        f"{config.db_path()} 正在恢复（portal restore），恢复完成后再启动服务。\n"
+        f"{config.db_path()} is being restored (portal restore): start the server once it is done.",
+    )
+
+
+def restoring() -> contextlib.AbstractContextManager[None]:
+    """Held by a restore while it runs: refused while a server uses the database."""
+    return _locked(
+        fcntl.LOCK_EX,
+        f"portal serve 正在使用 {config.db_path()}：请先停止服务（如 systemctl stop portal），再恢复；恢复后再启动。"
+        "数据库未作任何修改。\n"
+        f"portal serve is using {config.db_path()}: stop it first, restore, then start it again. Nothing was changed.",
+    )
+
+
 def restore(source: Path) -> None:
-    """Replace the database's content with ``source`` (checked first; stop the server before)."""
+    """Replace the database's content with ``source`` (checked first); refused while a server runs."""
     check(source)
+    with restoring():
+        _copy_in(source)
+
+
+def _copy_in(source: Path) -> None:
     private_file(config.db_path())
     src = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
     db = connect()

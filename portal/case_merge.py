@@ -5,9 +5,9 @@ into (``cases.merged_into``): while that one is open the duplicate takes its sta
 department and leaves the department's lists (it is no work of its own); the answer of that case
 answers the duplicate too (its raiser is told and rates it as any answer, ``portal.ratings``), with the
 duplicate's own number and raiser's name where it names those of that case
-(``cases.answered_as_duplicate``); its 办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
+(``case_history.answered_as_duplicate``); its 办结 closes it. Its number still leads there: a link or a search hit for the duplicate opens the case
 it was merged into (pages/cases.py). A duplicate reopened on its own (its raiser not satisfied) is
-handled by itself again (``cases.reopen_row``), as after ``unmerge``.
+handled by itself again (``case_actions.reopen_row``), as after ``unmerge``.
 
 Both cases must be the actor's to handle; the duplicate must be open, and the case it goes into live
 (not withdrawn) and not itself merged. Cases already merged into the duplicate move with it and follow it the same way.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from . import cases, dates, text
+from . import case_history, cases, dates, text
 from .accounts import User
 from .cases import OPEN_STATES, Case
 from .db import write
@@ -64,7 +64,7 @@ def merge(db: Database, case_id: int, into: str, actor: User, note: str = "") ->
         for row in list(db.query("SELECT * FROM cases WHERE merged_into = ? ORDER BY id", [dup["id"]])):
             _follow(db, row, lead, actor, now, f"随 {dup['number']} 合并至 {lead['number']}")
         _follow(db, dup, lead, actor, now, f"与 {lead['number']} 为同一事项，合并办理{why}")
-        cases.record_history(
+        case_history.record_history(
             db,
             lead["id"],
             "merged_with",
@@ -85,22 +85,22 @@ def _follow(db: Database, row: dict, lead: dict, actor: User, now: str, note: st
         fields |= {"responsible_dept": lead["responsible_dept"], "handling_unit_id": lead["handling_unit_id"]}
         if lead["state"] in OPEN_STATES:
             fields["state"] = lead["state"]
-    cases.set_fields(db, row["id"], **fields)
+    case_history.set_fields(db, row["id"], **fields)
     state = fields.get("state", row["state"])
-    cases.record_history(db, row["id"], "merged", row["state"], state, now, actor.id, note)
+    case_history.record_history(db, row["id"], "merged", row["state"], state, now, actor.id, note)
     if (
         state in OPEN_STATES
         and lead["handling_unit_id"]
         and lead["handling_unit_id"] != row["handling_unit_id"]
     ):
         # referred with it now, as a duplicate merged before the referral is when the case is referred
-        # (``cases._carry``): the response rate counts it (kpis.RESPONSE_ACTIONS)
+        # (``case_history._carry``): the response rate counts it (kpis.RESPONSE_ACTIONS)
         unit = db.execute("SELECT name FROM units WHERE id = ?", [lead["handling_unit_id"]]).fetchone()
-        cases.record_history(
+        case_history.record_history(
             db, row["id"], "referred", state, state, now, actor.id, f"随 {lead['number']} 转办至{unit[0]}"
         )
     if state in OPEN_STATES and lead["state"] in ("answered", "closed"):  # answered already: so is it
-        cases.answer_duplicate(db, {**row, **fields}, lead, now, actor.id)
+        case_history.answer_duplicate(db, {**row, **fields}, lead, now, actor.id)
 
 
 def unmerge(db: Database, case_id: int, actor: User, note: str = "") -> Case:
@@ -114,8 +114,8 @@ def unmerge(db: Database, case_id: int, actor: User, note: str = "") -> Case:
         if not dup["merged_into"]:
             raise Conflict(f"{dup['number']} 没有合并到他件")
         lead = db.execute("SELECT number FROM cases WHERE id = ?", [dup["merged_into"]]).fetchone()[0]
-        cases.set_fields(db, case_id, merged_into=None)
-        cases.record_history(
+        case_history.set_fields(db, case_id, merged_into=None)
+        case_history.record_history(
             db,
             case_id,
             "unmerged",

@@ -32,7 +32,7 @@ SOURCE_LABELS = {"reception": "接待日", "symposium": "座谈", "other": "其�
 
 
 def case_event(db: Database, case_id: int, action: str) -> None:
-    """After ``cases._event``: the case row is already as the change left it."""
+    """After ``case_history.add_step``: the case row is already as the change left it."""
     if action not in ("opened", "transferred", "reopened", "answered", "supervised", "urged"):
         return
     rows = list(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from . import cases, dates, text
+from . import case_history, cases, dates, text
 from .accounts import User
 from .cases import Case, CaseEvent
 from .db import write
@@ -27,7 +27,9 @@ def add_note(db: Database, case_id: int, note: str, actor: User) -> Case:
         row = cases.row_for_change(db, case_id, actor)
         if not cases.can_handle(actor, row):
             raise PermissionDenied(f"只有{row['responsible_dept']}的工作人员或系统管理员可以添加内部备注")
-        cases.record_history(db, case_id, "noted", row["state"], row["state"], dates.stamp(), actor.id, note)
+        case_history.record_history(
+            db, case_id, "noted", row["state"], row["state"], dates.stamp(), actor.id, note
+        )
     return cases.get_case(db, case_id, actor)
 
 

@@ -6,6 +6,7 @@ timer — start without it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,6 +22,8 @@ from . import (
     api_tokens,
     audit,
     backups,
+    case_actions,  # noqa: F401 - listens to calendar changes (portal calendar load)
+    case_export,
     case_messages,
     cases,
     config,
@@ -165,13 +168,18 @@ def serve(port: int, address: str) -> None:
     except sso.PublicUrlMissing as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
-    with open_db() as db:
-        demo_exposed = accounts.demo_passwords_in_use(db)
-    if demo_exposed:
-        click.echo(DEMO_WARNING, err=True)
-    from .server import serve as run  # per command: Streamlit and uvicorn load only to serve
+    with contextlib.ExitStack() as held:
+        try:  # held until the server stops: no `portal restore` under it, and none under way now
+            held.enter_context(backups.serving())
+        except PortalError as exc:
+            fail(exc.message)
+        with open_db() as db:
+            demo_exposed = accounts.demo_passwords_in_use(db)
+        if demo_exposed:
+            click.echo(DEMO_WARNING, err=True)
+        from .server import serve as run  # per command: Streamlit and uvicorn load only to serve
 
-    run(port=port, address=address)
+        run(port=port, address=address)
 
 
 @cli.command("import")
@@ -575,7 +583,7 @@ def cases_command(overdue: bool, on: str | None, as_json: bool, remind: bool) ->
     with open_db() as db:
         found = cases.list_cases(db, system, states=list(cases.OPEN_STATES), overdue_only=overdue, on=day)
     if as_json:
-        click.echo(cases.to_json(found))
+        click.echo(case_export.to_json(found))
     else:
         for c in found:
             unit = c.handling_unit_name or "-"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import cases, dates, text, workdays
+from . import case_actions, case_history, cases, dates, text, workdays
 from .accounts import User
 from .db import inserted_id, write
 from .errors import Conflict, PermissionDenied, ValidationError
@@ -383,8 +383,8 @@ def _record(
     if rating != "unsatisfied":
         outcome = "closed"
         if row["state"] == "answered":
-            cases.set_fields(db, case_id, state="closed", closed_at=at)
-        cases.record_history(db, case_id, step, row["state"], "closed", at, actor_id, words)
+            case_history.set_fields(db, case_id, state="closed", closed_at=at)
+        case_history.record_history(db, case_id, step, row["state"], "closed", at, actor_id, words)
     else:
         times = (
             1
@@ -394,12 +394,12 @@ def _record(
         )
         action = policy().satisfaction.on(times)
         to_state = "closed" if action == "close" else "in_progress"
-        cases.record_history(db, case_id, step, row["state"], row["state"], at, actor_id, words)
+        case_history.record_history(db, case_id, step, row["state"], row["state"], at, actor_id, words)
         if action == "close":
             outcome = "closed"
             if row["state"] == "answered":
-                cases.set_fields(db, case_id, state="closed", closed_at=at)
-            cases.record_history(
+                case_history.set_fields(db, case_id, state="closed", closed_at=at)
+            case_history.record_history(
                 db,
                 case_id,
                 "closed",
@@ -411,12 +411,12 @@ def _record(
             )
         else:
             who = "提出人" if via == "raiser" else "回访"
-            cases.reopen_row(db, row, actor_id, f"{who}不满意（第 {times} 次）：{comment}", at)
+            case_actions.reopen_row(db, row, actor_id, f"{who}不满意（第 {times} 次）：{comment}", at)
             outcome = "reopened"
             if action == "supervise":
                 supervisor = policy().satisfaction.supervisor_for(row["responsible_dept"])
-                cases.set_fields(db, case_id, supervisor=supervisor)
-                cases.record_history(
+                case_history.set_fields(db, case_id, supervisor=supervisor)
+                case_history.record_history(
                     db,
                     case_id,
                     "supervised",
@@ -490,5 +490,7 @@ def urge(db: Database, case_id: int, note: str, actor: User) -> cases.Case:
         row = cases.row_for_change(db, case_id, actor)
         if not (cases.supervises(actor, row) or (actor.has("admin") and row["supervisor"])):
             raise PermissionDenied("只有督办部门的工作人员可以填写督办意见")
-        cases.record_history(db, case_id, "urged", row["state"], row["state"], dates.stamp(), actor.id, note)
+        case_history.record_history(
+            db, case_id, "urged", row["state"], row["state"], dates.stamp(), actor.id, note
+        )
     return cases.get_case(db, case_id, actor)

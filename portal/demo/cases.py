@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from .. import activities, cases, dates, ratings, workdays
+from .. import activities, case_history, dates, ratings, workdays
 from .people import DEPARTMENT_ACCOUNTS
 
 ANSWERS = [
@@ -82,7 +82,9 @@ def build(db: Database, ctx) -> str:
             to: str, day: dt.date, action: str, note: str = "", user: int | None = actor, cid: int = cid
         ) -> None:
             nonlocal state
-            cases.record_history(db, cid, action, state, to, _stamp(day, 10 + len(action) % 6), user, note)
+            case_history.record_history(
+                db, cid, action, state, to, _stamp(day, 10 + len(action) % 6), user, note
+            )
             state = to
 
         def flush(cid: int = cid, fields: dict = fields) -> None:
@@ -220,7 +222,7 @@ def _rate(
         if row[0] != "in_progress" or answer_day >= today:
             return  # 办理中 again, due soon
         text = rng.choice(ANSWERS)
-        cases.record_history(
+        case_history.record_history(
             db, cid, "answered", "in_progress", "answered", _stamp(answer_day, 16), actor, text
         )
         db.execute(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .. import activities, cases, dates
+from .. import activities, case_opening, dates
 from ..errors import PortalError
 
 START = "2025-09-01"
@@ -548,7 +548,7 @@ def _open_cases(db: Database, rows: list[dict]) -> int:
     for r in rows:
         for item in activities.split_opinions(r["opinions"]):
             try:
-                opened += len(cases.open_for_activity(db, r["id"], [item], r["entered_by"]))
+                opened += len(case_opening.open_for_activity(db, r["id"], [item], r["entered_by"]))
             except PortalError:
                 continue
     return opened

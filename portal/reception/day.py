@@ -5,8 +5,8 @@ reception is recorded as answered on the spot (第十二条: 能答复的当面�
 党办/校办, which opens a case due in 5 working days. The same entries make the duty
 leader's one 接待日 activity of the day — visitors listed, 联系工作开展情况 summarised, the
 handed-over issues as its opinions — and so its record form. The activities service opens the
-case of a hand-over as it opens every opinion's (``cases.open_for_activity``); the reception
-tells it who raised the item (``cases.Raiser``: the visitor, the booking, 党办 or 校办).
+case of a hand-over as it opens every opinion's (``case_opening.open_for_activity``); the reception
+tells it who raised the item (``case_opening.Raiser``: the visitor, the booking, 党办 or 校办).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import activities, cases, dates, text
+from .. import activities, case_opening, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -358,11 +358,13 @@ def activity_fields(db: Database, day: dt.date) -> dict:
     }
 
 
-def _raisers(db: Database, day: dt.date, handed: tuple[int, str, str] | None) -> dict[str, cases.Raiser]:
+def _raisers(
+    db: Database, day: dt.date, handed: tuple[int, str, str] | None
+) -> dict[str, case_opening.Raiser]:
     """Who raised each handed-over item of the day: the bookings whose cases are open already
     (a fresh activity after a void must not open them again), and ``handed``."""
     raisers = {
-        content: cases.Raiser(booking_id=booking_id)
+        content: case_opening.Raiser(booking_id=booking_id)
         for content, booking_id in db.execute(
             "SELECT c.content, c.booking_id FROM cases c JOIN bookings b ON b.id = c.booking_id WHERE b.date = ?",
             [day.isoformat()],
@@ -370,7 +372,7 @@ def _raisers(db: Database, day: dt.date, handed: tuple[int, str, str] | None) ->
     }
     if handed is not None:
         booking = _load(db, handed[0])
-        raisers[handed[2]] = cases.Raiser(
+        raisers[handed[2]] = case_opening.Raiser(
             booking_id=booking.id, user_id=booking.user_id, name=booking.visitor_name, department=handed[1]
         )
     return raisers

@@ -108,12 +108,12 @@ def handed_over(db_path, username: str, content: str):
     reception day of 2026-11-18."""
     import datetime as dt
 
-    from portal import accounts, cases
+    from portal import accounts, case_opening
     from portal.db import open_db
 
     with open_db(db_path) as db:
         visitor = accounts.find_user(db, username)
-        return cases.open_case(
+        return case_opening.open_case(
             db,
             source="reception",
             content=content,

@@ -3,14 +3,14 @@ with a reason sends the case back to 党办 and the card says so; the next answe
 
 import sqlite3
 
-from portal import accounts, cases, links
+from portal import accounts, case_actions, links
 from portal.db import open_db
 from tests.browser.conftest import fits, handed_over, phone_login, settle
 
 
 def _answer(db_path, case_id: int, text: str) -> None:
     with open_db(db_path) as db:
-        cases.answer(db, case_id, text, accounts.find_user(db, "dangban"))
+        case_actions.answer(db, case_id, text, accounts.find_user(db, "dangban"))
 
 
 def _rate(page, card, rating: str, comment: str = "") -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from portal import cases
+from portal import case_opening
 from portal.db import open_db
 from tests.browser.conftest import login, settle
 
@@ -17,7 +17,7 @@ OPINION = '=HYPERLINK("http://evil.example/","点我查看详情")'
 
 def test_tables_offer_no_csv_download(server, page):
     with open_db(server["db"]) as db:
-        cases.open_case(
+        case_opening.open_case(
             db, source="other", content=OPINION, responsible_dept="党办", contact_date=dt.date(2026, 11, 20)
         )
     login(page, server["url"], "dangban")

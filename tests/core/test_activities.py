@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal import accounts, activities, cases, imports, org
+from portal import accounts, activities, case_opening, imports, org
 from portal.activities import ActivityInput
 from portal.errors import ImportRejected, PermissionDenied, ValidationError
 
@@ -45,8 +45,7 @@ def lecture(db, staff_no="10010001", **kw):
 
 @pytest.fixture
 def fake_cases(monkeypatch):
-    """Record open_case calls (the cases feature owns portal.cases; here only its contract matters)."""
-    from portal import cases
+    """Record open_case calls (the cases feature owns portal.case_opening; here only its contract matters)."""
 
     calls = []
 
@@ -54,7 +53,7 @@ def fake_cases(monkeypatch):
         calls.append(kw)
         return SimpleNamespace(id=len(calls))  # what the caller reads of the Case it returns
 
-    monkeypatch.setattr(cases, "open_case", open_case)  # on the real module: never swap the module
+    monkeypatch.setattr(case_opening, "open_case", open_case)  # on the real module: never swap the module
     return calls
 
 
@@ -242,7 +241,7 @@ def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases
     # an edit that adds an item opens one more, carrying who raised it when the caller knows
     count = len(fake_cases)
     visitor = user(demo_db, "2023000001")
-    raisers = {"食堂排队": cases.Raiser(user_id=visitor.id, name="张同学", department="校办")}
+    raisers = {"食堂排队": case_opening.Raiser(user_id=visitor.id, name="张同学", department="校办")}
     activities.update_activity(
         demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me, raisers=raisers
     )
@@ -340,8 +339,6 @@ def test_period_keys(demo_db):
 
 def test_opinions_become_cases_in_the_cases_feature(demo_db):
     """With the real portal.cases: one case per item, due by docs/rules.md §5, linked to the activity."""
-    from portal import cases  # noqa: F401  (the cases feature must be present)
-
     me = user(demo_db, "10010001")
     saved = activities.log_activity(
         demo_db,

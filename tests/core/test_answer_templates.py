@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, answer_templates, cases
+from portal import accounts, answer_templates, case_opening
 from portal.accounts import Role
 from portal.errors import NotFound, PermissionDenied, ValidationError
 
@@ -33,7 +33,7 @@ def test_a_department_keeps_edits_and_deletes_its_templates(db, people):
     assert answer_templates.list_templates(db, "学工部") == []
     answer_templates.save_template(db, clerk, "党办", "转后勤处", made.body + "请留意通知。", made.id)
     assert "转后勤处" in [t.title for t in answer_templates.list_templates(db, "党办")]
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="热水",

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, activities, assignments, cases
+from portal import accounts, activities, assignments, case_actions, cases
 from portal.db import write
 from portal.errors import NotFound, PermissionDenied
 from portal.reception import bookings, day, roster
@@ -127,7 +127,7 @@ def actions(w):
         ),
         # cases (第十二条): the responsible department handles, the visitor reads his own
         "read a 党办 case raised by someone else": lambda u: cases.get_case(db, w["case"], u),
-        "answer a 党办 case": lambda u: cases.answer(db, w["case"], "已协调解决，特此答复。", u),
+        "answer a 党办 case": lambda u: case_actions.answer(db, w["case"], "已协调解决，特此答复。", u),
     }
 
 

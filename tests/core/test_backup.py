@@ -76,3 +76,15 @@ def test_a_replica_address_is_printed_without_its_password():
         "sftp://portal:***@backup.example.edu.cn/srv/portal"
     )
     assert backups.shown("/mnt/replica/portal") == "/mnt/replica/portal"
+
+
+def test_the_server_does_not_start_while_a_restore_runs(tmp_path, monkeypatch):
+    """The other half of the lock tests/server/test_restore_while_serving.py proves: `portal serve`
+    started during a restore would open a database being replaced."""
+    from portal import backups, server
+
+    assert run("init").exit_code == 0
+    monkeypatch.setattr(server, "serve", lambda **_: pytest.fail("the server started during a restore"))
+    with backups.restoring():
+        result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1 and "正在恢复" in result.output, result.output

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, cases
+from portal import accounts, case_actions, case_opening, cases
 from portal import db as database
 from portal.accounts import Role
 
@@ -29,7 +29,7 @@ def people(db):
 
 def _answered_twice(db, people):
     clerk, visitor = people["clerk"], people["visitor"]
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="食堂晚餐时间太短",
@@ -37,9 +37,9 @@ def _answered_twice(db, people):
         contact_date=TODAY,
         raised_by=visitor.id,
     )
-    cases.answer(db, case.id, LONG, clerk)
-    cases.reopen(db, case.id, "提出人电话反映仍未落实", clerk)
-    cases.answer(db, case.id, "第二次答复：已与后勤处确认具体时间。", clerk)
+    case_actions.answer(db, case.id, LONG, clerk)
+    case_actions.reopen(db, case.id, "提出人电话反映仍未落实", clerk)
+    case_actions.answer(db, case.id, "第二次答复：已与后勤处确认具体时间。", clerk)
     return case
 
 

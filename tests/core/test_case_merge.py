@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, answer_templates, case_merge, cases, ratings, search
+from portal import accounts, answer_templates, case_actions, case_merge, case_opening, cases, ratings, search
 from portal.accounts import Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.notify import outbox
@@ -34,7 +34,7 @@ def people(db, monkeypatch):
 
 
 def _raised(db, people, who: str, content: str, dept: str = "党办"):
-    return cases.open_case(
+    return case_opening.open_case(
         db,
         source="reception",
         content=content,
@@ -62,10 +62,10 @@ def test_a_merged_duplicate_follows_its_case_and_both_raisers_are_answered(db, p
     unit = db.execute("SELECT id FROM units LIMIT 1").fetchone()
     if unit is None:
         unit = [db.execute("INSERT INTO units (name, kind) VALUES ('后勤处', 'department')").lastrowid]
-    cases.refer(db, lead.id, unit[0], clerk)
+    case_actions.refer(db, lead.id, unit[0], clerk)
     followed = cases.get_case(db, dup.id, people["second"])
     assert (followed.state, followed.handling_unit_id) == ("referred", unit[0])  # its raiser sees it move
-    cases.answer(db, lead.id, "已更换热水器", clerk)
+    case_actions.answer(db, lead.id, "已更换热水器", clerk)
     for case, raiser in ((lead, people["first"]), (dup, people["second"])):
         seen = cases.get_case(db, case.id, raiser)
         assert (seen.state, seen.answer) == ("answered", "已更换热水器")
@@ -92,7 +92,7 @@ def test_both_numbers_stay_findable(db, people):
 def test_merging_into_a_case_already_answered_answers_the_duplicate_at_once(db, people):
     clerk = people["dangban"]
     lead = _raised(db, people, "first", "操场灯不亮")
-    cases.answer(db, lead.id, "已报修，本周修好", clerk)
+    case_actions.answer(db, lead.id, "已报修，本周修好", clerk)
     dup = _raised(db, people, "second", "操场晚上太黑")
     case_merge.merge(db, dup.id, lead.number, clerk)
     seen = cases.get_case(db, dup.id, people["second"])
@@ -105,7 +105,7 @@ def test_a_duplicate_whose_raiser_is_not_satisfied_is_handled_on_its_own_again(d
     lead = _raised(db, people, "first", "食堂饭菜太咸")
     dup = _raised(db, people, "second", "二食堂菜太咸")
     case_merge.merge(db, dup.id, lead.number, clerk)
-    cases.answer(db, lead.id, "已要求食堂少放盐", clerk)
+    case_actions.answer(db, lead.id, "已要求食堂少放盐", clerk)
     ratings.rate(db, dup.id, "unsatisfied", people["second"], "二食堂没有改")
     back = cases.get_case(db, dup.id, clerk)
     assert back.state == "in_progress" and back.merged_into is None
@@ -123,7 +123,7 @@ def test_what_cannot_be_merged(db, people):
         case_merge.merge(db, dup.id, other.number, clerk)  # another department's case
     with pytest.raises(NotFound):
         case_merge.merge(db, other.id, lead.number, clerk)
-    cases.answer(db, dup.id, "已修复", clerk)
+    case_actions.answer(db, dup.id, "已修复", clerk)
     with pytest.raises(Conflict):
         case_merge.merge(db, dup.id, lead.number, clerk)  # answered already: nothing left to merge
     third = _raised(db, people, "second", "宿舍网络又断了")
@@ -143,7 +143,7 @@ def test_cases_merged_into_a_duplicate_are_answered_with_it_when_it_goes_into_an
     middle = _raised(db, people, "second", "三号楼电梯不能用")
     last = _raised(db, people, "second", "三号楼电梯又坏了")
     case_merge.merge(db, last.id, middle.number, clerk)
-    cases.answer(db, lead.id, "电梯已修复", clerk)
+    case_actions.answer(db, lead.id, "电梯已修复", clerk)
     case_merge.merge(db, middle.id, lead.number, clerk)
     for case in (middle, last):
         seen = cases.get_case(db, case.id, people["second"])
@@ -157,7 +157,7 @@ def test_cases_merged_into_a_duplicate_follow_the_open_case_it_goes_into(db, peo
     admin = accounts.create_user(db, "root", "root", "Passw0rd!x", [Role(role="admin")])
     lead = _raised(db, people, "first", "辅导员不回消息", dept="学工部")
     unit = db.execute("INSERT INTO units (name, kind) VALUES ('学生工作处', 'department')").lastrowid
-    cases.refer(db, lead.id, unit, people["xuegong"])
+    case_actions.refer(db, lead.id, unit, people["xuegong"])
     middle = _raised(db, people, "second", "辅导员联系不上")
     last = _raised(db, people, "second", "找不到辅导员")
     case_merge.merge(db, last.id, middle.number, clerk)
@@ -165,7 +165,7 @@ def test_cases_merged_into_a_duplicate_follow_the_open_case_it_goes_into(db, peo
     for case in (middle, last):
         seen = cases.get_case(db, case.id, admin)
         assert (seen.state, seen.responsible_dept, seen.handling_unit_id) == ("referred", "学工部", unit)
-    cases.answer(db, lead.id, "已提醒辅导员及时回复", people["xuegong"])
+    case_actions.answer(db, lead.id, "已提醒辅导员及时回复", people["xuegong"])
     assert cases.get_case(db, last.id, people["second"]).state == "answered"
 
 
@@ -180,7 +180,7 @@ def test_a_duplicates_raiser_reads_the_answer_with_his_own_number_and_name(db, p
         db, clerk, "党办", "已报修", "{提出人}同学：您好！您反映的问题（{编号}）已报修。"
     )
     text = answer_templates.fill(template, cases.get_case(db, lead.id, clerk))
-    cases.answer(db, lead.id, text + "如有问题请联系first。", clerk)
+    case_actions.answer(db, lead.id, text + "如有问题请联系first。", clerk)
     mine = cases.get_case(db, dup.id, people["second"])
     expected = f"second同学：您好！您反映的问题（{dup.number}）已报修。如有问题请联系second。"
     assert mine.answer == expected
@@ -225,12 +225,12 @@ def test_a_duplicate_merged_into_a_referred_case_is_referred_with_it_for_the_res
     clerk = people["dangban"]
     unit = db.execute("INSERT INTO units (name, kind) VALUES ('后勤处', 'department')").lastrowid
     on("2026-11-02")
-    lead = cases.open_case(
+    lead = case_opening.open_case(
         db, source="reception", content="浴室漏水", responsible_dept="党办", contact_date=dt.date(2026, 11, 2)
     )
     on("2026-11-03")
-    cases.refer(db, lead.id, unit, clerk)
-    dup = cases.open_case(
+    case_actions.refer(db, lead.id, unit, clerk)
+    dup = case_opening.open_case(
         db,
         source="reception",
         content="浴室地面积水",
@@ -242,6 +242,6 @@ def test_a_duplicate_merged_into_a_referred_case_is_referred_with_it_for_the_res
     assert (merged.state, merged.handling_unit_id) == ("referred", unit)
     assert "转办" in [e.action_label for e in cases.events(db, dup.id, clerk)]
     on("2026-11-20")
-    cases.answer(db, lead.id, "已修好", clerk)
+    case_actions.answer(db, lead.id, "已修好", clerk)
     report = kpis.compute(db, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
     assert report.row("党办").rate("respond").text == "100.0%（2/2）"

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from portal import accounts, case_notes, cases, search
+from portal import accounts, case_actions, case_export, case_notes, case_opening, cases, search
 from portal.accounts import Role
 from portal.errors import PermissionDenied
 from portal.notify import outbox
@@ -32,7 +32,7 @@ def setting(db, monkeypatch):
         "admin": user("admin", [{"role": "admin"}]),
         "visitor": user("visitor", [{"role": "visitor"}]),
     }
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="宿舍热水器坏了",
@@ -56,8 +56,8 @@ def test_a_note_is_kept_in_the_history_for_the_department_and_administrators_onl
         assert all(NOTE not in e.note for e in cases.events(db, case.id, people[who]))
     assert db.execute("SELECT count(*) FROM notify_outbox").fetchone()[0] == queued  # nobody told
     seen = cases.get_case(db, case.id, people["visitor"])
-    assert NOTE not in json.dumps(cases.export_rows([seen]), ensure_ascii=False)
-    assert NOTE not in cases.to_json([seen])  # what the API's /api/v1/cases serves
+    assert NOTE not in json.dumps(case_export.export_rows([seen]), ensure_ascii=False)
+    assert NOTE not in case_export.to_json([seen])  # what the API's /api/v1/cases serves
     assert search.search(db, people["visitor"], "王科长").cases == []
     assert search.search(db, people["dangban"], "王科长").cases == []  # notes are not indexed at all
 
@@ -72,8 +72,8 @@ def test_only_those_who_handle_the_case_may_note_it(db, setting):
 
 def test_a_closed_case_may_still_be_noted(db, setting):
     people, case = setting
-    cases.answer(db, case.id, "已维修", people["dangban"])
-    cases.close(db, case.id, people["dangban"])
+    case_actions.answer(db, case.id, "已维修", people["dangban"])
+    case_actions.close(db, case.id, people["dangban"])
     case_notes.add_note(db, case.id, "提出人来电致谢", people["dangban"])
     assert cases.get_case(db, case.id, people["dangban"]).state == "closed"
     assert [e.note for e in case_notes.notes(db, case.id, people["dangban"])] == ["提出人来电致谢"]

@@ -12,7 +12,17 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from portal import accounts, case_messages, cases, ratings, workdays
+from portal import (
+    accounts,
+    case_actions,
+    case_export,
+    case_history,
+    case_messages,
+    case_opening,
+    cases,
+    ratings,
+    workdays,
+)
 from portal.accounts import Role
 from portal.cli import cli
 from portal.demo import DEPARTMENT_ACCOUNTS
@@ -25,7 +35,7 @@ TODAY = D(2026, 11, 24)  # PORTAL_TODAY in tests
 def _open(db, **kw):
     args = dict(source="other", content="食堂晚餐时间太短", responsible_dept="党办", contact_date=TODAY)
     args.update(kw)
-    return cases.open_case(db, **args)
+    return case_opening.open_case(db, **args)
 
 
 @pytest.fixture
@@ -92,14 +102,14 @@ def test_bad_input_is_refused_and_writes_nothing(db, kw, message):
 def test_recomputed_after_a_calendar_change_and_recorded(db, people):
     open_one = _open(db)  # 11-24 + 10 working days
     answered = _open(db)
-    cases.answer(db, answered.id, "已答复", people["dangban"])
+    case_actions.answer(db, answered.id, "已答复", people["dangban"])
     assert open_one.due_date == D(2026, 12, 8)
     workdays.set_override(db, D(2026, 11, 25), False, "校庆放假")  # calls recompute_due_dates
     assert cases.get_case(db, open_one.id, people["admin"]).due_date == D(2026, 12, 9)
     assert cases.get_case(db, answered.id, people["admin"]).due_date == D(2026, 12, 8)
     last = cases.events(db, open_one.id, people["admin"])[-1]
     assert last.action == "due_changed" and "2026-12-08 → 2026-12-09" in last.note
-    assert cases.recompute_due_dates(db) == 0  # nothing left to change
+    assert case_actions.recompute_due_dates(db) == 0  # nothing left to change
     workdays.remove_override(db, D(2026, 11, 25))
     assert cases.get_case(db, open_one.id, people["admin"]).due_date == D(2026, 12, 8)
 
@@ -129,13 +139,13 @@ def test_the_full_path_with_history(db, people):
     unit = db["units"].insert({"name": "后勤处（集团）", "kind": "department"}).last_pk
     case = _open(db, raised_by=people["visitor"].id, raiser_name="王小明", actor_id=clerk.id)
     assert (case.number, case.state, case.state_label) == ("2026-0001", "registered", "已登记")
-    case = cases.refer(db, case.id, unit, clerk, "请核实")
+    case = case_actions.refer(db, case.id, unit, clerk, "请核实")
     assert (case.state_label, case.handling_unit_name) == ("已转办", "后勤处（集团）")
-    case = cases.start(db, case.id, clerk)
-    case = cases.add_progress(db, case.id, "已与后勤沟通", clerk)
-    case = cases.answer(db, case.id, "晚餐延长到 19:30", clerk)
+    case = case_actions.start(db, case.id, clerk)
+    case = case_actions.add_progress(db, case.id, "已与后勤沟通", clerk)
+    case = case_actions.answer(db, case.id, "晚餐延长到 19:30", clerk)
     assert case.state == "answered" and case.answer == "晚餐延长到 19:30" and case.days_left is None
-    case = cases.close(db, case.id, clerk)
+    case = case_actions.close(db, case.id, clerk)
     assert case.state_label == "已办结" and case.closed_at
     history = cases.events(db, case.id, clerk)
     assert [e.action for e in history] == ["opened", "referred", "started", "progress", "answered", "closed"]
@@ -160,7 +170,7 @@ def test_history_is_append_only(db, people):
 
 def test_a_backdated_history_step_is_checked_and_shown(db, people):
     case = _open(db)
-    cases.record_history(
+    case_history.record_history(
         db, case.id, "referred", "registered", "referred", "2026-11-20T10:00:00+08:00", None, "转办"
     )
     assert [(e.action, e.at[:10]) for e in cases.events(db, case.id, people["admin"])][-1] == (
@@ -169,23 +179,29 @@ def test_a_backdated_history_step_is_checked_and_shown(db, people):
     )
     before = db.execute("SELECT count(*) FROM case_events").fetchone()[0]
     with pytest.raises(ValidationError, match="未知的办理动作"):
-        cases.record_history(db, case.id, "teleported", "registered", "referred", "2026-11-20T10:00:00+08:00")
+        case_history.record_history(
+            db, case.id, "teleported", "registered", "referred", "2026-11-20T10:00:00+08:00"
+        )
     with pytest.raises(ValidationError, match="未知的办理状态"):
-        cases.record_history(db, case.id, "referred", "registered", "lost", "2026-11-20T10:00:00+08:00")
+        case_history.record_history(
+            db, case.id, "referred", "registered", "lost", "2026-11-20T10:00:00+08:00"
+        )
     with pytest.raises(NotFound):
-        cases.record_history(db, 999, "referred", "registered", "referred", "2026-11-20T10:00:00+08:00")
+        case_history.record_history(
+            db, 999, "referred", "registered", "referred", "2026-11-20T10:00:00+08:00"
+        )
     assert db.execute("SELECT count(*) FROM case_events").fetchone()[0] == before
 
 
 def test_only_the_responsible_department_and_admins_handle_a_case(db, people):
     case = _open(db, raised_by=people["visitor"].id)
     with pytest.raises(NotFound):  # another department does not even see it
-        cases.answer(db, case.id, "答复", people["xuanchuan"])
+        case_actions.answer(db, case.id, "答复", people["xuanchuan"])
     with pytest.raises(PermissionDenied):  # the visitor sees it but may not answer it
-        cases.answer(db, case.id, "答复", people["visitor"])
+        case_actions.answer(db, case.id, "答复", people["visitor"])
     with pytest.raises(NotFound):
         cases.get_case(db, case.id, people["other"])
-    assert cases.answer(db, case.id, "管理员答复", people["admin"]).state == "answered"
+    assert case_actions.answer(db, case.id, "管理员答复", people["admin"]).state == "answered"
     assert cases.list_cases(db, people["xuanchuan"]) == []
     assert [c.id for c in cases.list_cases(db, people["dangban"])] == [case.id]
 
@@ -200,52 +216,52 @@ def test_a_cadre_sees_cases_from_his_contacts_read_only(demo_db):
     assert row[0] in [c.id for c in cases.list_cases(demo_db, cadre, scope="cadre")]
     assert cases.get_case(demo_db, row[0], cadre).id == row[0]
     with pytest.raises(PermissionDenied):
-        cases.answer(demo_db, row[0], "我自己答复", cadre)
+        case_actions.answer(demo_db, row[0], "我自己答复", cadre)
 
 
 def test_transitions_out_of_order_are_refused(db, people):
     clerk = people["dangban"]
     case = _open(db)
     with pytest.raises(Conflict, match="已转办"):
-        cases.start(db, case.id, clerk)  # not referred yet
+        case_actions.start(db, case.id, clerk)  # not referred yet
     with pytest.raises(Conflict):
-        cases.close(db, case.id, clerk)  # not answered
-    cases.answer(db, case.id, "当场答复", clerk)  # a question answered on the spot
+        case_actions.close(db, case.id, clerk)  # not answered
+    case_actions.answer(db, case.id, "当场答复", clerk)  # a question answered on the spot
     with pytest.raises(Conflict):
-        cases.answer(db, case.id, "再答复一次", clerk)
+        case_actions.answer(db, case.id, "再答复一次", clerk)
     with pytest.raises(ValidationError):
-        cases.add_progress(db, case.id, "", clerk)
+        case_actions.add_progress(db, case.id, "", clerk)
     assert [e.action for e in cases.events(db, case.id, clerk)] == ["opened", "answered"]
 
 
 def test_the_department_reopens_within_the_window(db, people, monkeypatch):
     clerk = people["dangban"]
     case = _open(db, raised_by=people["visitor"].id)
-    cases.answer(db, case.id, "已处理", clerk)
+    case_actions.answer(db, case.id, "已处理", clerk)
     with pytest.raises(ValidationError):
-        cases.reopen(db, case.id, "", clerk)  # say why
+        case_actions.reopen(db, case.id, "", clerk)  # say why
     with pytest.raises(NotFound):  # another department's case
-        cases.reopen(db, case.id, "再看看", people["xuanchuan"])
+        case_actions.reopen(db, case.id, "再看看", people["xuanchuan"])
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-26")
-    again = cases.reopen(db, case.id, "答复有误，重新核实", clerk)
+    again = case_actions.reopen(db, case.id, "答复有误，重新核实", clerk)
     assert again.state == "in_progress" and again.reopen_count == 1
     assert again.due_date == D(2026, 12, 10)  # 10 working days from the day it reopened
     assert cases.events(db, case.id, clerk)[-1].action == "reopened"
     # answered again; after the window it can no longer be reopened
-    cases.answer(db, case.id, "再次处理", clerk)
+    case_actions.answer(db, case.id, "再次处理", clerk)
     monkeypatch.setenv("PORTAL_TODAY", "2026-12-11")
     with pytest.raises(Conflict, match="超过"):
-        cases.reopen(db, case.id, "电话反映仍未解决", clerk)
+        case_actions.reopen(db, case.id, "电话反映仍未解决", clerk)
 
 
 def test_a_reopened_case_keeps_its_base_when_recomputed(db, people, monkeypatch):
     clerk, visitor = people["dangban"], people["visitor"]
     case = _open(db, raised_by=visitor.id, contact_date=D(2026, 11, 2))
-    cases.answer(db, case.id, "已处理", clerk)
+    case_actions.answer(db, case.id, "已处理", clerk)
     monkeypatch.setenv("PORTAL_TODAY", "2026-11-26")
     ratings.rate(db, case.id, "unsatisfied", visitor, "未解决")
     due = cases.get_case(db, case.id, clerk).due_date
-    assert cases.recompute_due_dates(db) == 0
+    assert case_actions.recompute_due_dates(db) == 0
     assert cases.get_case(db, case.id, clerk).due_date == due
 
 
@@ -268,13 +284,13 @@ def test_the_answer_reaches_both_cadre_and_visitor(demo_db):
             demo_db.execute("SELECT id FROM users WHERE person_id = ?", [leader]).fetchone()[0],
         )
     visitor, cadre = accounts.get_user(demo_db, row[1]), accounts.get_user(demo_db, row[2])
-    cases.answer(demo_db, row[0], "已协调解决", clerk)
+    case_actions.answer(demo_db, row[0], "已协调解决", clerk)
     for reader in (visitor, cadre):
         assert row[0] in [c.id for c in cases.unread_answers(demo_db, reader)]
-        assert cases.mark_read(demo_db, row[0], reader)
-        assert not cases.mark_read(demo_db, row[0], reader)  # once
+        assert case_actions.mark_read(demo_db, row[0], reader)
+        assert not case_actions.mark_read(demo_db, row[0], reader)  # once
         assert row[0] not in [c.id for c in cases.unread_answers(demo_db, reader)]
-    assert not cases.mark_read(demo_db, row[0], clerk)  # the department is not a reader
+    assert not case_actions.mark_read(demo_db, row[0], clerk)  # the department is not a reader
 
 
 # --- supervision ------------------------------------------------------------------------------------
@@ -328,7 +344,7 @@ def test_the_list_takes_the_search_filters_and_refuses_a_misspelt_one(demo_db):
 def test_export_opens_back_with_overdue_rows_marked(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     listed = cases.list_cases(demo_db, admin)
-    wb = load_workbook(io.BytesIO(cases.export_xlsx(listed)))
+    wb = load_workbook(io.BytesIO(case_export.export_xlsx(listed)))
     ws = wb.active
     assert ws["A1"].value == "意见建议办理督办台账"
     header = [c.value for c in ws[3]]
@@ -341,7 +357,7 @@ def test_export_opens_back_with_overdue_rows_marked(demo_db):
 
 def test_export_neutralises_formulas(db, people):
     case = _open(db, content='=HYPERLINK("http://x")')
-    wb = load_workbook(io.BytesIO(cases.export_xlsx([cases.get_case(db, case.id, people["admin"])])))
+    wb = load_workbook(io.BytesIO(case_export.export_xlsx([cases.get_case(db, case.id, people["admin"])])))
     # kept exactly as typed, as a text cell: Excel shows it and runs nothing
     assert wb.active["G4"].value == '=HYPERLINK("http://x")' and wb.active["G4"].data_type == "s"
 
@@ -421,16 +437,16 @@ def test_days_left_agree_with_the_calendar_module(db):
 def test_a_misrouted_case_is_transferred_with_its_deadline(db, people):
     case = _open(db, raised_by=people["visitor"].id)
     with pytest.raises(NotFound):
-        cases.transfer(db, case.id, "党办", people["xuanchuan"])
-    moved = cases.transfer(db, case.id, "宣传部", people["dangban"], "属宣传工作")
+        case_actions.transfer(db, case.id, "党办", people["xuanchuan"])
+    moved = case_actions.transfer(db, case.id, "宣传部", people["dangban"], "属宣传工作")
     assert moved.responsible_dept == "宣传部" and moved.due_date == case.due_date
     with pytest.raises(NotFound):  # 党办 no longer handles (or sees) it
-        cases.answer(db, case.id, "答复", people["dangban"])
-    assert cases.answer(db, case.id, "已答复", people["xuanchuan"]).state == "answered"
+        case_actions.answer(db, case.id, "答复", people["dangban"])
+    assert case_actions.answer(db, case.id, "已答复", people["xuanchuan"]).state == "answered"
     assert [e.action for e in cases.events(db, case.id, people["admin"])] == [
         "opened",
         "transferred",
         "answered",
     ]
     with pytest.raises(ValidationError):
-        cases.transfer(db, _open(db).id, "保卫处", people["dangban"])
+        case_actions.transfer(db, _open(db).id, "保卫处", people["dangban"])

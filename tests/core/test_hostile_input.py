@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from portal import accounts, activities, cases, dates, imports, org
+from portal import accounts, activities, case_actions, case_opening, dates, imports, org
 from portal.accounts import Role
 from portal.errors import PortalError
 from portal.reception import bookings
@@ -245,7 +245,7 @@ def test_bad_bookings(demo_db, people, changes):
 def test_bad_case_text(demo_db, people, value):
     assert_refused(
         demo_db,
-        cases.open_case,
+        case_opening.open_case,
         demo_db,
         source="other",
         content=value,
@@ -256,7 +256,7 @@ def test_bad_case_text(demo_db, people, value):
         "SELECT id FROM cases WHERE responsible_dept = '党办' AND state IN ('registered', 'referred', 'in_progress') "
         "LIMIT 1"
     ).fetchone()[0]
-    assert_refused(demo_db, cases.answer, demo_db, open_case, value, people["dangban"])
+    assert_refused(demo_db, case_actions.answer, demo_db, open_case, value, people["dangban"])
 
 
 def test_bad_case_fields(demo_db):
@@ -267,4 +267,4 @@ def test_bad_case_fields(demo_db):
         base = dict(
             source="other", content="意见", responsible_dept="党办", contact_date=dt.date(2026, 11, 20)
         )
-        assert_refused(demo_db, cases.open_case, demo_db, **{**base, **kwargs})
+        assert_refused(demo_db, case_opening.open_case, demo_db, **{**base, **kwargs})

@@ -266,6 +266,28 @@ def test_whoever_changes_the_calendar_has_every_calendar_hook_registered():
         assert owners <= _reach(graph, module), (module, owners - _reach(graph, module))
 
 
+def test_the_command_line_has_every_calendar_hook_registered_when_it_starts():
+    """``portal calendar load`` changes the calendar: the modules that listen must be imported when the
+    command line starts, not only reachable through an import inside some other command's function."""
+    owners = sorted(
+        _module_name(path)
+        for path in (ROOT / "portal").rglob("*.py")
+        if "@hooks.on_calendar_change" in path.read_text(encoding="utf-8")
+    )
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import portal.cli, portal.hooks; print(sorted({h.__module__ for h in portal.hooks._calendar_hooks}))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert owners and found == str(owners)
+
+
 def test_the_demo_is_imported_only_by_the_cli_and_the_tests():
     """Benchmarks (bench/) and tests build the demo too; the product's modules and pages never do."""
     graph = import_graph(("portal", "pages"))

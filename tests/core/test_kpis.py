@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, cases, kpis, ratings
+from portal import accounts, case_actions, case_opening, kpis, ratings
 from portal.accounts import Role
 from portal.errors import ValidationError
 from portal.policy import policy
@@ -38,7 +38,7 @@ def university(db, monkeypatch):
     cadre = db["people"].insert({"staff_no": "10000001", "name": "王书记"}).last_pk
 
     def case(dept, day, **kw):
-        return cases.open_case(
+        return case_opening.open_case(
             db,
             source="reception" if dept == "党办" else "other",
             content="意见",
@@ -56,20 +56,20 @@ def university(db, monkeypatch):
     c6 = case("教务处", D(2026, 11, 2))
     c7 = case("教务处", D(2026, 11, 2))
     _on(monkeypatch, D(2026, 11, 3))
-    cases.refer(db, c1, unit, dangban)
-    cases.answer(db, c5, "已解决", jiaowu)
-    cases.answer(db, c6, "已解决", jiaowu)
+    case_actions.refer(db, c1, unit, dangban)
+    case_actions.answer(db, c5, "已解决", jiaowu)
+    case_actions.answer(db, c6, "已解决", jiaowu)
     db.execute("UPDATE cases SET state = 'withdrawn' WHERE id = ?", [c7])
     _on(monkeypatch, D(2026, 11, 5))
-    cases.refer(db, c2, unit, dangban)  # a day late
+    case_actions.refer(db, c2, unit, dangban)  # a day late
     _on(monkeypatch, D(2026, 11, 6))
-    cases.answer(db, c1, "已解决", dangban)
+    case_actions.answer(db, c1, "已解决", dangban)
     ratings.rate(db, c1, "satisfied", visitor)
     _on(monkeypatch, D(2026, 11, 10))
-    cases.answer(db, c2, "已解决", dangban)  # a day late
+    case_actions.answer(db, c2, "已解决", dangban)  # a day late
     ratings.rate(db, c2, "unsatisfied", visitor, "没解决")
     _on(monkeypatch, D(2026, 11, 12))
-    cases.answer(db, c2, "再答复", dangban)
+    case_actions.answer(db, c2, "再答复", dangban)
     ratings.rate(db, c2, "basic", visitor)
     _on(monkeypatch, D(2026, 11, 23))
     c4 = case("党办", D(2026, 11, 23))
@@ -125,7 +125,7 @@ def test_per_unit_cadre_and_month(db, university):
 
 def test_an_answer_still_in_its_window_is_awaiting_not_satisfied(db, university, monkeypatch):
     c4 = university["ids"][3]
-    cases.answer(db, c4, "已解决", accounts.find_user(db, "dangban"))
+    case_actions.answer(db, c4, "已解决", accounts.find_user(db, "dangban"))
     dangban = _november(db).row("党办")
     assert (dangban.awaiting, dangban.unrated, dangban.rate("satisfaction").due) == (1, 0, 3)
     _on(monkeypatch, D(2026, 12, 2))  # 5 working days later
@@ -152,11 +152,11 @@ def test_deadlines_follow_the_working_day_calendar(db, monkeypatch):
         db, "dangban", "dangban", "Passw0rd!x", [Role(role="department", department="党办")]
     )
     _on(monkeypatch, D(2026, 9, 30))
-    made = cases.open_case(
+    made = case_opening.open_case(
         db, source="reception", content="x", responsible_dept="党办", contact_date=D(2026, 9, 30)
     )
     _on(monkeypatch, D(2026, 10, 9))
-    cases.answer(db, made.id, "已解决", clerk)
+    case_actions.answer(db, made.id, "已解决", clerk)
     _on(monkeypatch, D(2026, 11, 24))
     row = kpis.compute(db, since=D(2026, 9, 1), until=D(2026, 9, 30)).row("党办")
     assert row.rate("on_time").text == "100.0%（1/1）"

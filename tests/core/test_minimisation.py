@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import accounts, activities, api_tokens, cases, feeds, phone, record_form, server
+from portal import accounts, activities, api_tokens, case_export, cases, feeds, phone, record_form, server
 from portal.errors import PermissionDenied
 from portal.reception import bookings, roster
 from portal.reception import day as reception_day
@@ -118,7 +118,7 @@ def test_no_full_number_leaves_through_the_api_feeds_exports_forms_or_messages(d
     out += [("search", r[0]) for r in demo_db.execute("SELECT body FROM search_index")]
     admin = accounts.find_user(demo_db, "admin")
     every_case = cases.list_cases(demo_db, admin)
-    out.append(("cases.xlsx", _office_text(cases.export_xlsx(every_case))))
+    out.append(("cases.xlsx", _office_text(case_export.export_xlsx(every_case))))
     reception_days = activities.list_activities(demo_db, admin, system="接待日")
     out.append(("activities.xlsx", _office_text(activities.export_xlsx(reception_days))))
     for a in reception_days[:5]:

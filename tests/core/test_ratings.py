@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, cases, ratings
+from portal import accounts, case_actions, case_opening, cases, ratings
 from portal import db as database
 from portal.accounts import Role
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -34,7 +34,7 @@ def people(db):
 
 
 def _answered(db, people, *, raised_by="visitor", day=TODAY):
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="食堂晚餐时间太短",
@@ -42,7 +42,7 @@ def _answered(db, people, *, raised_by="visitor", day=TODAY):
         contact_date=day,
         raised_by=people[raised_by].id if raised_by else None,
     )
-    cases.answer(db, case.id, "晚餐延长到 19:30", people["dangban"])
+    case_actions.answer(db, case.id, "晚餐延长到 19:30", people["dangban"])
     return case
 
 
@@ -70,7 +70,7 @@ def test_only_the_raiser_rates_and_only_an_answered_case(db, people):
     for someone in ("other", "dangban"):
         with pytest.raises((PermissionDenied, NotFound)):
             ratings.rate(db, case.id, "satisfied", people[someone])
-    fresh = cases.open_case(
+    fresh = case_opening.open_case(
         db,
         source="other",
         content="x",
@@ -101,7 +101,7 @@ def test_unsatisfied_reopens_then_supervises_each_answer_rated_again(db, people,
     assert outbox.department_users(db, "党办") == [clerk.id]
 
     _on(monkeypatch, D(2026, 11, 26))
-    cases.answer(db, case.id, "周末也延长到 19:30", clerk)
+    case_actions.answer(db, case.id, "周末也延长到 19:30", clerk)
     second = ratings.rate(db, case.id, "unsatisfied", visitor, "还是排队")
     assert second.outcome == "supervised" and second.answer_id != first.answer_id
     now = cases.get_case(db, case.id, visitor)
@@ -119,7 +119,7 @@ def test_unsatisfied_reopens_then_supervises_each_answer_rated_again(db, people,
         "supervised",
         "urged",
     ]
-    cases.answer(db, case.id, "第三次答复", clerk)
+    case_actions.answer(db, case.id, "第三次答复", clerk)
     assert ratings.rate(db, case.id, "basic", visitor).outcome == "closed"
     assert db.execute("SELECT count(*) FROM case_ratings WHERE case_id = ?", [case.id]).fetchone()[0] == 3
 
@@ -255,7 +255,7 @@ def test_a_cadre_reads_the_latest_rating_of_each_case_from_his_contacts(db, peop
         ("nobody", None),
         ("reopened", "visitor"),
     ):
-        case = cases.open_case(
+        case = case_opening.open_case(
             db,
             source="reception",
             content=name,
@@ -264,7 +264,7 @@ def test_a_cadre_reads_the_latest_rating_of_each_case_from_his_contacts(db, peop
             cadre_id=cadre,
             raised_by=people[raised_by].id if raised_by else None,
         )
-        cases.answer(db, case.id, "答复", people["dangban"])
+        case_actions.answer(db, case.id, "答复", people["dangban"])
         made[name] = case.id
     ratings.rate(db, made["rated"], "satisfied", people["visitor"])
     ratings.rate(db, made["reopened"], "unsatisfied", people["visitor"], "没解决")

@@ -11,7 +11,18 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from portal import accounts, assignments, cases, imports, org, record_form, sheets, text
+from portal import (
+    accounts,
+    assignments,
+    case_export,
+    case_opening,
+    cases,
+    imports,
+    org,
+    record_form,
+    sheets,
+    text,
+)
 from portal.accounts import Role
 from portal.assignments import AssignmentInput, TargetInput
 from portal.errors import ImportRejected, ValidationError
@@ -40,13 +51,13 @@ def test_a_workbook_keeps_text_that_looks_like_a_formula_as_text():
 def test_the_case_export_round_trips_an_opinion_that_looks_like_a_formula(db):
     admin = accounts.create_user(db, "admin1", "管理员", "Passw0rd!x", [Role(role="admin")])
     opened = [
-        cases.open_case(
+        case_opening.open_case(
             db, source="other", content=value, responsible_dept="党办", contact_date=dt.date(2026, 11, 24)
         )
         for value in LOOKS_LIKE_FORMULAS
     ]
     listed = [cases.get_case(db, c.id, admin) for c in opened]
-    ws = load_workbook(io.BytesIO(cases.export_xlsx(listed))).active
+    ws = load_workbook(io.BytesIO(case_export.export_xlsx(listed))).active
     column = [c.value for c in ws[3]].index("反映内容") + 1 if "反映内容" in [c.value for c in ws[3]] else 7
     values = [ws.cell(row=4 + i, column=column) for i in range(len(listed))]
     assert [v.value for v in values] == LOOKS_LIKE_FORMULAS

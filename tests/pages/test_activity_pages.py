@@ -32,7 +32,7 @@ EACH_SYSTEM = [
 def fake_cases(monkeypatch):
     """Record open_case calls on the real module (never swap the module: whatever imports it meanwhile
     would keep the fake for the rest of the run)."""
-    from portal import cases
+    from portal import case_opening
 
     calls = []
 
@@ -40,7 +40,7 @@ def fake_cases(monkeypatch):
         calls.append(kw)
         return SimpleNamespace(id=len(calls))  # what the caller reads of the Case it returns
 
-    monkeypatch.setattr(cases, "open_case", open_case)
+    monkeypatch.setattr(case_opening, "open_case", open_case)
     return calls
 
 

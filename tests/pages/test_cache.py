@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from portal import accounts, activities, assessment, cache, cases, ledger, quota, reception
+from portal import accounts, activities, assessment, cache, case_actions, cases, ledger, quota, reception
 from portal.db import data_stamp, write
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login
@@ -169,7 +169,7 @@ def test_the_cached_supervision_list_shows_another_sessions_answer_on_its_next_r
     # another session (the admin) answers one of 党办's open cases
     admin = accounts.find_user(demo_db, "admin")
     victim = next(c for c in real(demo_db, admin, department="党办") if c.is_open)
-    cases.answer(demo_db, victim.id, "已协调解决。", admin)
+    case_actions.answer(demo_db, victim.id, "已协调解决。", admin)
     at.run()
     assert {m.label: m.value for m in at.metric}["未答复"] == str(int(before) - 1)
     assert len(listed) == read + 1

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from pages.common import answer_key
-from portal import accounts, answer_templates, cases
+from portal import accounts, answer_templates, case_opening, cases
 from tests.conftest import goto, login, texts
 
 DAY = dt.date(2026, 11, 18)
@@ -19,7 +19,7 @@ def raised(demo_db):
 
     def case(username: str, content: str) -> cases.Case:
         visitor = accounts.find_user(demo_db, username)
-        return cases.open_case(
+        return case_opening.open_case(
             demo_db,
             source="reception",
             content=content,

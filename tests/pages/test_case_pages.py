@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts, cases, states
+from portal import accounts, case_actions, case_opening, cases, states
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login, texts
 
@@ -18,7 +18,7 @@ def visitor_case(demo_db):
     """An open case of 党办 raised by a visitor at a reception, as the reception feature opens it."""
     visitor = accounts.find_user(demo_db, "30000001")
     leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="reception",
         content="图书馆自习室晚上十点关门太早",
@@ -61,7 +61,7 @@ def test_another_department_does_not_see_the_case(demo_db, visitor_case):
 
 def test_the_visitor_reads_the_answer_and_is_not_satisfied(demo_db, visitor_case):
     case, visitor = visitor_case
-    cases.answer(
+    case_actions.answer(
         demo_db, case.id, "自下周起自习室延长到二十二点三十分", accounts.find_user(demo_db, "dangban")
     )
     assert case.id in [c.id for c in cases.unread_answers(demo_db, visitor)]
@@ -152,7 +152,7 @@ def test_answering_the_last_case_in_the_filter_keeps_it_on_screen(demo_db):
         "IS NOT NULL) ORDER BY id LIMIT 1"
     ).fetchone()[0]
     leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="symposium",
         content="实验室夜间门禁太早",
@@ -176,7 +176,7 @@ def test_answering_the_last_case_in_the_filter_keeps_it_on_screen(demo_db):
 def test_the_raiser_and_the_department_see_every_answer_in_order(demo_db):
     clerk = accounts.find_user(demo_db, "dangban")
     visitor = accounts.find_user(demo_db, "30000001")
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="reception",
         content="图书馆自习室晚上十点关门太早",
@@ -184,9 +184,9 @@ def test_the_raiser_and_the_department_see_every_answer_in_order(demo_db):
         contact_date=cases.dates.today(),
         raised_by=visitor.id,
     )
-    cases.answer(demo_db, case.id, LONG_ANSWER, clerk)
-    cases.reopen(demo_db, case.id, "提出人电话反映仍未落实", clerk)
-    cases.answer(demo_db, case.id, "第二次答复：周末也延长。", clerk)
+    case_actions.answer(demo_db, case.id, LONG_ANSWER, clerk)
+    case_actions.reopen(demo_db, case.id, "提出人电话反映仍未落实", clerk)
+    case_actions.answer(demo_db, case.id, "第二次答复：周末也延长。", clerk)
 
     at = login("30000001")
     at.query_params["no"] = case.number

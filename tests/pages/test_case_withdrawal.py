@@ -10,7 +10,7 @@ import io
 import openpyxl
 import pytest
 
-from portal import accounts, activities, cases, overview, states
+from portal import accounts, activities, case_actions, case_export, cases, overview, states
 from portal.activities import ActivityInput
 from portal.demo import DEPARTMENT_ACCOUNTS
 from portal.errors import PortalError
@@ -57,7 +57,7 @@ def test_voiding_withdraws_untouched_cases_and_flags_those_in_hand(demo_db):
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     in_hand = _of(demo_db, saved.id)["食堂排队太久"]
     unit = demo_db.execute("SELECT id FROM units WHERE kind = 'department' LIMIT 1").fetchone()[0]
-    cases.refer(demo_db, in_hand.id, unit, xgb)
+    case_actions.refer(demo_db, in_hand.id, unit, xgb)
 
     activities.void_activity(demo_db, saved.id, "重复录入", me)
 
@@ -70,7 +70,7 @@ def test_voiding_withdraws_untouched_cases_and_flags_those_in_hand(demo_db):
     assert flagged.state == "referred" and "联系活动已作废" in flagged.alert and "重复录入" in flagged.alert
     assert _events(demo_db, flagged.id)[-1][0] == "flagged"
 
-    sheet = openpyxl.load_workbook(io.BytesIO(cases.export_xlsx(cases.list_cases(demo_db, xgb)))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(case_export.export_xlsx(cases.list_cases(demo_db, xgb)))).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = next(r for r in rows if "编号" in r)
     flagged_row = next(r for r in rows if r[0] == flagged.number)
@@ -88,13 +88,13 @@ def test_a_withdrawn_case_accepts_no_more_handling(demo_db):
     case = _of(demo_db, saved.id)["自习室座位不足"]
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     with pytest.raises(PortalError, match="已撤销"):
-        cases.answer(demo_db, case.id, "已处理", xgb)
+        case_actions.answer(demo_db, case.id, "已处理", xgb)
 
 
 def test_editing_opinions_withdraws_flags_and_opens_as_needed(demo_db):
     saved, me = _symposium(demo_db, ["自习室座位不足", "食堂排队太久", "宿舍热水不稳定"])
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
-    cases.add_progress(demo_db, _of(demo_db, saved.id)["食堂排队太久"].id, "已联系后勤", xgb)
+    case_actions.add_progress(demo_db, _of(demo_db, saved.id)["食堂排队太久"].id, "已联系后勤", xgb)
 
     activities.update_activity(demo_db, saved.id, {"opinions": ["宿舍热水不稳定", "图书馆开放时间短"]}, me)
     now = _of(demo_db, saved.id)
@@ -129,7 +129,7 @@ def test_the_department_sees_the_flag_on_its_list(demo_db):
     saved, me = _symposium(demo_db, ["自习室座位不足", "食堂排队太久"])
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     in_hand = _of(demo_db, saved.id)["食堂排队太久"]
-    cases.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
+    case_actions.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
     untouched = _of(demo_db, saved.id)["自习室座位不足"]
     activities.void_activity(demo_db, saved.id, "重复录入", me)
 
@@ -196,7 +196,7 @@ def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
     saved, me = _symposium(demo_db, ["自习室座位不足", "食堂排队太久"])
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     in_hand = _of(demo_db, saved.id)["食堂排队太久"]
-    cases.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
+    case_actions.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
     activities.update_activity(demo_db, saved.id, {"opinions": ["自习室座位不足"]}, me)
     assert _of(demo_db, saved.id)["食堂排队太久"].alert
 
@@ -214,7 +214,7 @@ def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
     assert _of(demo_db, saved.id)["食堂排队太久"].alert == ""
     assert len(cases.of_activity(demo_db, saved.id)) == 2
     with pytest.raises(PortalError, match="没有需要核实"):
-        cases.acknowledge(demo_db, in_hand.id, xgb)
+        case_actions.acknowledge(demo_db, in_hand.id, xgb)
 
 
 def test_the_migration_may_run_again(db):

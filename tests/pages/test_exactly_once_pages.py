@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from portal import accounts, activities, cases, states, submissions
+from portal import accounts, activities, case_actions, case_opening, cases, states, submissions
 from portal.db import open_db
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import errors_under, goto, login, texts
@@ -135,7 +135,7 @@ def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tm
 
 def _open_case(db) -> cases.Case:
     leader = db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
-    return cases.open_case(
+    return case_opening.open_case(
         db,
         source="symposium",
         content="图书馆自习室晚上十点关门太早",
@@ -230,7 +230,9 @@ def test_racing_answers_with_one_token_answer_once_and_all_see_it(demo_db, tmp_p
     case = _open_case(demo_db)
     path = tmp_path / "portal.sqlite3"
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
-    outcomes, errors = _race(path, "answer", lambda db: cases.answer(db, case.id, "已延长开放", xgb).id)
+    outcomes, errors = _race(
+        path, "answer", lambda db: case_actions.answer(db, case.id, "已延长开放", xgb).id
+    )
     assert not errors, errors  # no 此件当前为“已答复” for the resubmits
     assert sum(o.created for o in outcomes) == 1 and {o.object_id for o in outcomes} == {case.id}
     assert _events(demo_db, case, "answered") == 1

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, cases, links, overview
+from portal import accounts, case_actions, case_opening, links, overview
 from portal.demo import DEMO_PASSWORD
 from tests.conftest import app, goto, login, texts
 
@@ -20,7 +20,7 @@ def answered_case(demo_db):
     """A 党办 case raised by a visitor, already answered (so it is not in the page's default open filter)."""
     visitor = accounts.find_user(demo_db, "30000001")
     dangban = accounts.find_user(demo_db, "dangban")
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="reception",
         content="图书馆自习室晚上十点关门太早",
@@ -30,7 +30,7 @@ def answered_case(demo_db):
         raised_by=visitor.id,
         raiser_name=visitor.display_name,
     )
-    cases.answer(demo_db, case.id, "已协调延长至十一点。", dangban)
+    case_actions.answer(demo_db, case.id, "已协调延长至十一点。", dangban)
     return case
 
 

@@ -174,12 +174,12 @@ def test_the_record_form_is_rendered_only_when_downloaded(demo_db, monkeypatch):
 
 
 def test_the_supervision_list_shows_a_page_of_cases_and_keeps_the_overdue_red(demo_db):
-    from portal import cases
+    from portal import case_opening
     from portal.db import write
 
     with write(demo_db):
         for i in range(260):
-            cases.open_case(
+            case_opening.open_case(
                 demo_db,
                 source="other",
                 content=f"第 {i} 条建议",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from portal import accounts, cases, dates
+from portal import accounts, case_actions, cases, dates
 from tests.conftest import goto, login, texts
 
 
@@ -31,7 +31,7 @@ def test_a_case_handed_over_after_its_deadline_does_not_ask_for_a_past_date(demo
         if c.due_date < dates.today()
     )
     target = "校办" if overdue.responsible_dept != "校办" else "党办"
-    cases.transfer(demo_db, overdue.id, target, admin, "属校办职责")
+    case_actions.transfer(demo_db, overdue.id, target, admin, "属校办职责")
     payload = demo_db.execute(
         "SELECT payload FROM notify_outbox WHERE event = 'case.assigned' ORDER BY id DESC LIMIT 1"
     ).fetchone()[0]

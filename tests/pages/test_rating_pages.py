@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts, cases, links, ratings
+from portal import accounts, case_actions, case_opening, cases, links, ratings
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login, texts
 
 
 def _case(db, *, raised_by=None, dept="党办"):
-    return cases.open_case(
+    return case_opening.open_case(
         db,
         source="reception",
         content="图书馆自习室晚上十点关门太早",
@@ -38,7 +38,7 @@ def _my_case(username: str, number: str):
 def test_the_raiser_rates_from_the_link_once_per_answer(demo_db, clerk):
     visitor = accounts.find_user(demo_db, "30000001")
     case = _case(demo_db, raised_by=visitor.id)
-    cases.answer(demo_db, case.id, "自下周起延长到二十二点三十分", clerk)
+    case_actions.answer(demo_db, case.id, "自下周起延长到二十二点三十分", clerk)
     at = _my_case("30000001", case.number)
     assert "请评价这次答复" in texts(at)
     assert at.radio(key=f"rating_{case.id}").options == ["满意", "基本满意", "不满意"]
@@ -56,7 +56,7 @@ def test_the_raiser_rates_from_the_link_once_per_answer(demo_db, clerk):
     assert not [r for r in at.radio if r.key == f"rating_{case.id}"]  # rated: the form is gone
     assert cases.get_case(demo_db, case.id, visitor).state == "in_progress"
 
-    cases.answer(demo_db, case.id, "周末也延长到二十二点三十分", clerk)  # a new answer is rated again
+    case_actions.answer(demo_db, case.id, "周末也延长到二十二点三十分", clerk)  # a new answer is rated again
     at = _my_case("30000001", case.number)
     at.radio(key=f"rating_{case.id}").set_value("satisfied")
     at.button(key=f"rate_btn_{case.id}").click().run()
@@ -67,7 +67,7 @@ def test_the_raiser_rates_from_the_link_once_per_answer(demo_db, clerk):
 
 def test_the_department_finds_and_records_a_followup(demo_db, clerk):
     case = _case(demo_db)  # raised by someone without an account: the 回访 is due once answered
-    cases.answer(demo_db, case.id, "已协调图书馆延长开放时间", clerk)
+    case_actions.answer(demo_db, case.id, "已协调图书馆延长开放时间", clerk)
     at = login(DEPARTMENT_ACCOUNTS["党办"])
     assert "答复后提出人未评价、待回访的意见建议" in texts(at)  # the home page's 待办
     goto(at, "pages/cases.py").run()
@@ -99,7 +99,7 @@ def test_a_supervised_case_reaches_the_supervising_office(demo_db, clerk):
     visitor = accounts.find_user(demo_db, "30000001")
     case = _case(demo_db, raised_by=visitor.id)
     for words in ("第一次", "第二次"):
-        cases.answer(demo_db, case.id, f"{words}答复", clerk)
+        case_actions.answer(demo_db, case.id, f"{words}答复", clerk)
         ratings.rate(demo_db, case.id, "unsatisfied", visitor, "没解决")
     at = _my_case("30000001", case.number)
     assert "已转校办督办" in texts(at)
@@ -127,7 +127,7 @@ def test_the_leader_on_duty_sees_how_his_visitors_rated_the_answers(demo_db, cle
     his dashboard sees only the cases it handles."""
     leader = demo_db.execute("SELECT id FROM people WHERE staff_no = '10000001'").fetchone()[0]
     visitor = accounts.find_user(demo_db, "30000001")
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="reception",
         content="图书馆自习室晚上十点关门太早",
@@ -137,7 +137,7 @@ def test_the_leader_on_duty_sees_how_his_visitors_rated_the_answers(demo_db, cle
         system="接待日",
         raised_by=visitor.id,
     )
-    cases.answer(demo_db, case.id, "自下周起延长到二十二点三十分", clerk)
+    case_actions.answer(demo_db, case.id, "自下周起延长到二十二点三十分", clerk)
     ratings.rate(demo_db, case.id, "basic", visitor, "希望周末也延长")
     at = login("10000001")
     goto(at, "pages/dashboard.py").run()

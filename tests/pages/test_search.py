@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, activities, cases, search
+from portal import accounts, activities, case_opening, cases, search
 from portal.errors import ValidationError
 from tests.conftest import goto, login, texts
 
@@ -133,7 +133,7 @@ def test_the_search_page_for_a_student_searches_his_own_cases(demo_db):
 def test_a_hit_is_marked_without_letting_user_text_become_markup(demo_db):
     visitor = accounts.find_user(demo_db, "30000001")
     dangban = accounts.find_user(demo_db, "dangban")
-    case = cases.open_case(
+    case = case_opening.open_case(
         demo_db,
         source="reception",
         content="二食堂的饭菜<script>alert(1)</script>[点我](http://evil.example) **太咸**",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from portal import accounts, cases, reception, states
+from portal import accounts, case_opening, cases, reception, states
 from tests.conftest import goto, login, texts
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -62,7 +62,7 @@ def test_a_visitors_case_reads_the_same_on_every_page(demo_db):
             "WHERE b.status = 'received' ORDER BY b.id LIMIT 1"
         ).fetchone()
         visitor = accounts.find_user(demo_db, row[1])
-        case = cases.open_case(
+        case = case_opening.open_case(
             demo_db,
             source="reception",
             content="宿舍热水供应时间太短",

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 import streamlit as st
 
-from portal import accounts, cases, navigation
+from portal import accounts, case_opening, navigation
 from tests.conftest import goto, login
 
 OPINION = '=HYPERLINK("http://evil.example/","点我查看详情")'
@@ -21,7 +21,7 @@ OPINION = '=HYPERLINK("http://evil.example/","点我查看详情")'
 def test_every_table_shows_text_as_typed_and_offers_no_csv_download(demo_db, username, sees_it):
     """The department (意见建议办理's list) and the student who raised it (his pages show cards)."""
     student = accounts.find_user(demo_db, "2023000001")
-    cases.open_case(
+    case_opening.open_case(
         demo_db,
         source="reception",
         content=OPINION,

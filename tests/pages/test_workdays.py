@@ -111,9 +111,9 @@ def test_loading_tells_the_features_that_listen_to_calendar_changes(db, monkeypa
 
 
 def test_the_cases_feature_listens_to_calendar_changes():
-    from portal import cases
+    from portal import case_actions
 
-    assert cases.recompute_due_dates in hooks._calendar_hooks
+    assert case_actions.recompute_due_dates in hooks._calendar_hooks
 
 
 def test_the_universitys_override_wins(db):

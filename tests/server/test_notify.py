@@ -17,7 +17,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal import accounts, cases, dates, links, navigation, publication, quota, ratings, reception
+from portal import (
+    accounts,
+    case_actions,
+    case_opening,
+    cases,
+    dates,
+    links,
+    navigation,
+    publication,
+    quota,
+    ratings,
+    reception,
+)
 from portal.errors import ValidationError
 from portal.notify import dispatch, outbox
 from portal.reception import bans, roster, waitlist
@@ -294,7 +306,7 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
     planned = roster.plan(db, dt.date(2027, 3, 3), dt.date(2027, 3, 3), dangban).created[0]
     # a case assigned to 党办, answered to the visitor who raised it
     visitor = accounts.find_user(db, "30000001")
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="宿舍热水器坏了",
@@ -304,7 +316,7 @@ def test_every_event_reaches_smtp_once_with_a_working_link(demo_db, smtp, monkey
         raised_by=visitor.id,
         raiser_name=visitor.display_name,
     )
-    cases.answer(db, case.id, "已维修。", dangban)
+    case_actions.answer(db, case.id, "已维修。", dangban)
     # the answer published with the visitor's consent (答复公开): he is told
     publication.record_consent(db, visitor, given=True, case_id=case.id)
     draft = publication.draft(db, dangban, case.id)
@@ -661,7 +673,7 @@ def test_two_dispatchers_at_once_send_each_message_once(demo_db, smtp, tmp_path)
 def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp):
     db = demo_db
     people = email_for(db, "dangban", "30000003")
-    case = cases.open_case(
+    case = case_opening.open_case(
         db,
         source="reception",
         content="食堂排队太久",
@@ -671,7 +683,7 @@ def test_a_case_reopened_by_its_raiser_goes_back_to_the_department(demo_db, smtp
         raised_by=people["30000003"].id,
         raiser_name="提出人",
     )
-    cases.answer(db, case.id, "已增加窗口。", people["dangban"])
+    case_actions.answer(db, case.id, "已增加窗口。", people["dangban"])
     ratings.rate(db, case.id, "unsatisfied", people["30000003"], "高峰期仍然排队")
     dispatch.run_once(db, at(9), scan_events=False)
     subjects = [s for s, _ in mail_to(smtp, "dangban@example.edu.cn")]
