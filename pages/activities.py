@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import (
     activities,
     activity_export,
@@ -66,7 +66,10 @@ user = common.require(__file__)
 
 st.title("联系活动记录")
 linked = common.linked(
-    "id", "联系活动记录", lambda db, i: activities.get_activity(db, links.parse_id(i), user), select="chosen"
+    "id",
+    "联系活动记录",
+    lambda db, i: activities.get_activity(db, links.parse_id(i), user),
+    select=state.ACTIVITY,
 )
 today = dates.today()
 staff = activities.can_log_for_others(user)
@@ -174,7 +177,7 @@ def record_panel(rows: list[tuple]) -> None:
     if notice := st.session_state.pop("activity_notice", None):
         st.success(notice)
     labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
-    chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key="chosen")
+    chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key=state.ACTIVITY.name)
     with common.database() as db:
         try:
             activity = activities.get_activity(db, chosen, user)
