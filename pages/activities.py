@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import (
     activities,
+    activity_export,
+    activity_recording,
     builds,
     case_opening,
     config,
@@ -64,7 +66,10 @@ user = common.require(__file__)
 
 st.title("联系活动记录")
 linked = common.linked(
-    "id", "联系活动记录", lambda db, i: activities.get_activity(db, links.parse_id(i), user), select="chosen"
+    "id",
+    "联系活动记录",
+    lambda db, i: activities.get_activity(db, links.parse_id(i), user),
+    select=state.ACTIVITY,
 )
 today = dates.today()
 staff = activities.can_log_for_others(user)
@@ -120,7 +125,7 @@ if pages > 1:
 def _export_listed() -> bytes:
     with common.database() as db:
         found = activities.list_activities(db, user, limit=EXPORT_LIMIT, **filters)
-    return activities.export_xlsx(found)
+    return activity_export.export_xlsx(found)
 
 
 if listing.total > EXPORT_LIMIT:
@@ -172,7 +177,7 @@ def record_panel(rows: list[tuple]) -> None:
     if notice := st.session_state.pop("activity_notice", None):
         st.success(notice)
     labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
-    chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key="chosen")
+    chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key=state.ACTIVITY.name)
     with common.database() as db:
         try:
             activity = activities.get_activity(db, chosen, user)
@@ -288,7 +293,7 @@ def record_panel(rows: list[tuple]) -> None:
                         db,
                         common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
                         "activity_edit",
-                        lambda: activities.update_activity(db, chosen, changes, user).id,
+                        lambda: activity_recording.update_activity(db, chosen, changes, user).id,
                         user_id=user.id,
                     )
             except PortalError as exc:
@@ -321,7 +326,7 @@ def record_panel(rows: list[tuple]) -> None:
         if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
             try:
                 with common.database() as db:
-                    activities.void_activity(db, chosen, asked["reason"], user)
+                    activity_recording.void_activity(db, chosen, asked["reason"], user)
             except PortalError as exc:
                 common.show_error(exc)
             else:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import answer_templates, case_merge, case_notes, cases, dates, links
 from portal.accounts import User
 from portal.errors import PortalError
@@ -18,8 +18,6 @@ from portal.policy import policy
 ROW_HEIGHT = 72  # px: over 4rem, so a cell's text wraps (Streamlit allows it then): three lines of it
 ROWS_SHOWN = 7  # the list's height in rows; it scrolls beyond
 ROW_STYLE = {"overdue": "color: #b00020; background-color: #fde2e1", "risk": "background-color: #fff4ce"}
-CASE_KEY = "c_case"  # the 查看和办理 choice: the case on screen
-NEXT_KEY = "c_case_next"  # the case to put on screen on the next run (set after the choice is drawn)
 
 
 def _picked(selection) -> int | None:
@@ -34,7 +32,7 @@ def _open_row(key: str, ids: list[int]) -> None:
     so a list changed meanwhile (another clerk's answer) never opens the case now in that row."""
     row = _picked(st.session_state[key]["selection"])
     if row is not None and 0 <= row < len(ids):
-        st.session_state[CASE_KEY] = ids[row]
+        state.CASE.set(ids[row])
 
 
 def case_table(shown: list[cases.Case], key: str, *, departments: bool, on_screen: int | None = None) -> None:
@@ -113,11 +111,9 @@ def merged_link(db, number: str, viewer: User) -> cases.Case:
     lead = case_merge.lead_of(db, found, viewer) if cases.can_handle(viewer, found) else None
     if lead is None:
         return found
-    if st.session_state.get("_merged_told") != found.number:  # said once, not on every rerun of the link
-        st.session_state["_merged_told"] = found.number
-        st.session_state["c_merged_notice"] = (
-            f"{found.number} 已合并至 {lead.number} 办理，已为您打开 {lead.number}。"
-        )
+    if state.MERGED_TOLD.get() != found.number:  # said once, not on every rerun of the link
+        state.MERGED_TOLD.set(found.number)
+        state.MERGED_NOTICE.set(f"{found.number} 已合并至 {lead.number} 办理，已为您打开 {lead.number}。")
     return lead
 
 
@@ -209,7 +205,7 @@ def merge_form(case: cases.Case, user: User, act: Act) -> None:
 
     def merge(db, case_id: int) -> cases.Case:
         merged = case_merge.merge(db, case_id, asked["into"], user, asked["note"])
-        st.session_state[NEXT_KEY] = merged.merged_into  # the case it went into comes on screen
+        state.NEXT_CASE.set(merged.merged_into)  # the case it went into comes on screen
         return merged
 
     if common.confirmed("merge", "确认合并", lines, ok="确认合并"):
@@ -253,7 +249,7 @@ def merged_panel(case: cases.Case, user: User, act: Act) -> None:
 
 
 def _show(case_id: int) -> None:
-    st.session_state[CASE_KEY] = case_id
+    state.CASE.set(case_id)
 
 
 def templates_manager(user: User) -> None:
@@ -291,7 +287,7 @@ def templates_manager(user: User) -> None:
                 except PortalError as exc:
                     errors.show(exc)
                 else:
-                    st.session_state["case_notice"] = f"常用答复“{title.strip()}”已保存。"
+                    state.CASE_NOTICE.set(f"常用答复“{title.strip()}”已保存。")
                     st.rerun()
         if current is not None and st.button(
             "删除这一条", icon=":material/delete:", key=f"tpl_delete_{pick}"
@@ -299,5 +295,5 @@ def templates_manager(user: User) -> None:
             with common.database() as db:
                 answer_templates.delete_template(db, user, current.id)
             st.session_state.pop(f"tpl_pick_{dept}", None)
-            st.session_state["case_notice"] = f"常用答复“{current.title}”已删除。"
+            state.CASE_NOTICE.set(f"常用答复“{current.title}”已删除。")
             st.rerun()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlite_utils import Database
 
-from pages import common
+from pages import common, state
 from portal import cache, cases, dates, kpis, links, periods, publication, ratings, sessions, submissions
 from portal.accounts import User
 from portal.errors import PortalError
@@ -49,7 +49,7 @@ def _run(
     kind: str,
     token: str,
     create: Callable[[Database], int],
-    notice_key: str,
+    notice_key: state.Key[str],
     notice: Callable[[], str],
     user: User,
 ) -> None:
@@ -58,14 +58,14 @@ def _run(
     try:
         with common.database() as db:
             submissions.once(db, token, kind, lambda: create(db), user_id=user.id)
-        st.session_state[notice_key] = notice()
+        notice_key.set(notice())
     except PortalError as exc:
         common.show_error(exc)
         return
     st.rerun()
 
 
-def rating_form(case: cases.Case, user: User, notice_key: str) -> None:
+def rating_form(case: cases.Case, user: User, notice_key: state.Key[str]) -> None:
     """The raiser's rating of the latest answer while its window is open; else what came of it."""
     with common.database() as db:
         found = ratings.standing(db, case, user)
@@ -116,7 +116,7 @@ def rating_form(case: cases.Case, user: User, notice_key: str) -> None:
             )
 
 
-def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
+def followup_form(case: cases.Case, user: User, notice_key: state.Key[str]) -> None:
     """The department's 回访 of the latest answer, once it awaits one."""
     with common.database() as db:
         found = ratings.standing(db, case, user)
@@ -178,7 +178,7 @@ def followup_form(case: cases.Case, user: User, notice_key: str) -> None:
             )
 
 
-def urge_form(case: cases.Case, user: User, notice_key: str) -> None:
+def urge_form(case: cases.Case, user: User, notice_key: state.Key[str]) -> None:
     """The supervising department's 督办意见."""
     if not cases.supervises(user, case):
         return
@@ -300,12 +300,12 @@ def _consent_changed(viewer: User, key: str, case_id: int | None, booking_id: in
     wanted = bool(st.session_state.get(key))
     with common.database() as db:
         # the session is checked again: a callback runs before the page's own check
-        who = sessions.resume(db, st.session_state.get("session_id", ""))
+        who = sessions.resume(db, state.SESSION_ID.get(""))
         if who is None or who.id != viewer.id:
             return  # the page sends the person to the login
         published = case_id is not None and bool(publication.published_case_ids(db, [case_id]))
         publication.record_consent(db, viewer, given=wanted, case_id=case_id, booking_id=booking_id)
-    st.session_state["consent_notice"] = (
+    state.CONSENT_NOTICE.set(
         "已同意：答复办结后可在隐去个人信息后公开。"
         if wanted
         else "已撤回同意" + ("，已公开的内容已撤下。" if published else "。")

@@ -2,7 +2,7 @@ import math
 
 import streamlit as st
 
-from pages import case_desk, case_widgets, common
+from pages import case_desk, case_widgets, common, state
 from portal import (
     activities,
     cache,
@@ -25,14 +25,16 @@ TABLE_PAGE = 200
 user = common.require(__file__)
 
 st.title("意见建议办理")
-linked = common.linked("no", "意见建议", lambda db, no: case_desk.merged_link(db, no, user), select="c_case")
+linked = common.linked(
+    "no", "意见建议", lambda db, no: case_desk.merged_link(db, no, user), select=state.CASE
+)
 if linked is not None and st.session_state.get("c_scope_link") != linked.number:
     st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
     if not cases.can_handle(user, linked) and user.has("cadre"):
         st.session_state["c_scope"] = "我的联系活动中提出的"
-if notice := st.session_state.pop("case_notice", None):
+if notice := state.CASE_NOTICE.pop():
     st.success(notice)
-if merged := st.session_state.pop("c_merged_notice", None):  # a link to a merged duplicate
+if merged := state.MERGED_NOTICE.pop():  # a link to a merged duplicate
     st.info(merged, icon=":material/merge:")
 handler = user.has("admin") or bool(user.departments)
 scope = "handle"
@@ -125,15 +127,15 @@ filters = (scope, tuple(state_pick), source, unit_id, overdue_only, followup_onl
 same_filters = st.session_state.get("c_filters") == filters
 st.session_state["c_filters"] = filters
 kept: list = []
-if (following := st.session_state.pop(case_desk.NEXT_KEY, None)) is not None:  # e.g. the case merged into
-    st.session_state["c_case"] = following
-on_screen = st.session_state.get("c_case")
+if (following := state.NEXT_CASE.pop()) is not None:  # e.g. the case merged into
+    state.CASE.set(following)
+on_screen = state.CASE.get()
 if same_filters and on_screen and on_screen not in {c.id for c in found}:
     try:
         with common.database() as db:
             kept = [cases.get_case(db, on_screen, user)]
     except PortalError:
-        st.session_state.pop("c_case", None)
+        state.CASE.pop()
 
 if not found and not kept:
     st.info("没有符合条件的意见建议。")
@@ -170,7 +172,7 @@ shown = [*kept, *found]
 # a case by its number and words, not its state (tests/core/test_house.py: a label a tap changes makes
 # the second tap fall back to another case); the state heads the panel below and the table above
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
-chosen = st.selectbox("查看和办理", list(labels), format_func=labels.__getitem__, key="c_case")
+chosen = st.selectbox("查看和办理", list(labels), format_func=labels.__getitem__, key=state.CASE.name)
 case = next(c for c in shown if c.id == chosen)
 if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty (_act)
     st.session_state.pop(cleared, None)
@@ -186,7 +188,7 @@ def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") 
     except PortalError as exc:
         common.show_error(exc)
         return
-    st.session_state["case_notice"] = done
+    state.CASE_NOTICE.set(done)
     if clear:  # the text box of the note just recorded starts empty
         st.session_state["c_clear"] = clear
     st.rerun()
@@ -249,8 +251,8 @@ def case_panel(case: cases.Case) -> None:
         case_desk.merged_panel(case, user, _act)  # merged into another, or others into this one
         case_widgets.answers(case, user)  # every answer in order, with its rating
         if scope == "handle":
-            case_widgets.followup_form(case, user, "case_notice")
-            case_widgets.urge_form(case, user, "case_notice")
+            case_widgets.followup_form(case, user, state.CASE_NOTICE)
+            case_widgets.urge_form(case, user, state.CASE_NOTICE)
 
         with common.database() as db:
             history = cases.events(db, case.id, user)

@@ -9,12 +9,13 @@ import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol, TypedDict, TypeGuard, TypeVar
+from typing import Any, Protocol, TypedDict, TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 from sqlite_utils import Database
 
+from pages import state
 from portal import (
     accounts,
     audit,
@@ -89,24 +90,24 @@ def _resolve_user() -> User | None:
     audit.set_address(client_address())
     with database() as db:
         notice = None
-        session_id = st.session_state.get("session_id")
+        session_id = state.SESSION_ID.get()
         if session_id:
             user = sessions.resume(db, session_id)
             if user is not None:
                 return user
             # why it ended, for the login page (one that ended by itself is audited here, once)
             notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
-            st.session_state.pop("session_id", None)
+            state.SESSION_ID.pop()
         cookie = browser_session_cookie()
         live = sessions.resume_from_cookie(db, cookie)
         if live is not None:
-            st.session_state["session_id"] = live[0]
+            state.SESSION_ID.set(live[0])
             return live[1]
         if notice is None and cookie:  # a reload with the cookie of a session that has ended
             notice = sessions.ended_notice(db, cookie=cookie)
         user = _sso_user(db)
         if user is None and notice:
-            st.session_state.setdefault("notice", notice)
+            state.NOTICE.setdefault(notice)
         return user
 
 
@@ -127,9 +128,9 @@ def _sso_user(db: Database) -> User | None:
     try:
         user = provisioning.account_for(db, identity)
     except PortalError as exc:
-        st.session_state["notice"] = exc.message
-        if st.session_state.get("oidc_refused") != identity.staff_no:  # once, not on every rerun
-            st.session_state["oidc_refused"] = identity.staff_no
+        state.NOTICE.set(exc.message)
+        if state.OIDC_REFUSED.get() != identity.staff_no:  # once, not on every rerun
+            state.OIDC_REFUSED.set(identity.staff_no)
             why = exc.message[:200]
             audit.record(db, None, "login.oidc", why, outcome="refused", actor=identity.staff_no[:64])
         return None
@@ -140,15 +141,15 @@ def _sso_user(db: Database) -> User | None:
     if session_id is not None and new:
         audit.record(db, user.id, "login.oidc", identity.staff_no)
     if session_id is None:
-        st.session_state["notice"] = "登录已超时或已退出，请重新通过统一身份认证登录。"
+        state.NOTICE.set("登录已超时或已退出，请重新通过统一身份认证登录。")
         return None
-    st.session_state["session_id"] = session_id
-    st.session_state["pending_claim"] = sessions.new_claim(db, session_id)  # downloads need the cookie
+    state.SESSION_ID.set(session_id)
+    state.PENDING_CLAIM.set(sessions.new_claim(db, session_id))  # downloads need the cookie
     # the page the login was started from (oidc_routes keeps it in a cookie): followed once
     link = oidc_routes.deep_link(st.context.cookies.get(oidc_routes.NEXT_COOKIE))
     if link:
-        st.session_state["pending_deep_link"] = link
-        st.session_state["pending_oidc_landed"] = True
+        state.PENDING_DEEP_LINK.set(link)
+        state.PENDING_OIDC_LANDED.set(True)
     return user
 
 
@@ -157,8 +158,8 @@ def login(username: str, password: str) -> User:
     with database() as db:
         user = accounts.authenticate(db, username, password, password_login=sso.password_login_enabled())
         session_id, claim = sessions.start(db, user.id)
-    st.session_state["session_id"] = session_id
-    st.session_state["pending_claim"] = claim
+    state.SESSION_ID.set(session_id)
+    state.PENDING_CLAIM.set(claim)
     return user
 
 
@@ -168,13 +169,13 @@ def logout() -> None:
     Streamlit's ``/auth/logout``, which sends it to the provider's end_session_endpoint when the
     provider has one (RP-initiated logout)."""
     with database() as db:
-        session_id = st.session_state.get("session_id")
+        session_id = state.SESSION_ID.get()
         opened_by = sessions.opened_by(db, session_id) if session_id is not None else None
         sessions.end(db, session_id=session_id)
     st.session_state.clear()
-    st.session_state["notice"] = "您已退出登录。"
+    state.NOTICE.set("您已退出登录。")
     if opened_by == "cas":
-        st.session_state["pending_navigation"] = "/auth/cas/logout"
+        state.PENDING_NAVIGATION.set("/auth/cas/logout")
         return
     try:
         oidc = bool(st.user.is_logged_in)
@@ -183,9 +184,9 @@ def logout() -> None:
     if oidc:
         # our own link, not st.logout(): st.logout's redirect raced the rerun that follows it, and
         # the rerun's page change cancelled it now and then (the provider's session stayed open)
-        st.session_state["pending_navigation"] = "/auth/logout"
+        state.PENDING_NAVIGATION.set("/auth/logout")
     else:
-        st.session_state["pending_logout"] = True
+        state.PENDING_LOGOUT.set(True)
 
 
 def password_form(user: User) -> bool:
@@ -202,7 +203,7 @@ def password_form(user: User) -> bool:
         return False
     try:
         with database() as db:
-            accounts.change_password(db, user.id, old, new, keep_session=st.session_state.get("session_id"))
+            accounts.change_password(db, user.id, old, new, keep_session=state.SESSION_ID.get())
     except PortalError as exc:
         show_error(exc)
         return False
@@ -214,7 +215,7 @@ def must_change_password(user: User) -> bool:
     password, in a session that password opened (single sign-on never used it)."""
     if not user.must_change_password:
         return False
-    session_id = st.session_state.get("session_id")
+    session_id = state.SESSION_ID.get()
     with database() as db:
         return session_id is not None and sessions.opened_by(db, session_id) is None
 
@@ -238,16 +239,16 @@ def send_pending_browser_actions() -> None:
     no inline script but ``portal.browser``'s), and the URL holds nothing but a server-made
     one-time token.
     """
-    if "pending_deep_link" in st.session_state:
+    if state.PENDING_DEEP_LINK.held():
         return  # this run switches pages (follow_deep_link): the next run loads them
-    claim = st.session_state.pop("pending_claim", None)
+    claim = state.PENDING_CLAIM.pop()
     if claim:
         _load_hidden("/auth/claim?" + urlencode({"t": claim}))
-    if st.session_state.pop("pending_logout", False):
+    if state.PENDING_LOGOUT.pop():
         _load_hidden(config.LOGOUT_PATH)
-    if st.session_state.pop("pending_oidc_landed", False):
+    if state.PENDING_OIDC_LANDED.pop():
         _load_hidden("/auth/oidc/landed")
-    target = st.session_state.pop("pending_navigation", None)
+    target = state.PENDING_NAVIGATION.pop()
     if target in NAVIGATION_TARGETS:
         _navigate_from_browser(target)
 
@@ -258,13 +259,13 @@ def _load_hidden(path: str) -> None:
 
 
 def start_cas_login() -> None:
-    st.session_state["pending_navigation"] = "/auth/cas/login"
+    state.PENDING_NAVIGATION.set("/auth/cas/login")
     st.rerun()
 
 
 def follow_deep_link(user: User) -> None:
     """After an OIDC login, open the page the login was started from (``/cases?no=…``), once."""
-    target = st.session_state.pop("pending_deep_link", None)
+    target = state.PENDING_DEEP_LINK.pop()
     if not target:
         return
     path, _, query = target.partition("?")
@@ -369,15 +370,14 @@ def owned(user: User, data: Downloadable, *, once: bool = False) -> bytes | Call
 
 def entering(url_path: str) -> None:
     """Note which page this run shows (called by the entry script before it runs the page)."""
-    state = st.session_state
-    state["_arrived"] = state.get("_page") != url_path
-    state["_page"] = url_path
+    state.ARRIVED.set(state.PAGE.get() != url_path)
+    state.PAGE.set(url_path)
 
 
 def arrived() -> bool:
     """Whether this run is the first of a visit to the page: the user came from another page (or
     signed in). What a page keeps for "the result you just saw" ends there."""
-    return bool(st.session_state.get("_arrived", True))
+    return bool(state.ARRIVED.get(True))
 
 
 def page_link(page: str, **kwargs) -> None:
@@ -525,7 +525,9 @@ class FieldErrors:
         st.text("\n".join(f"· {p.message}" for p in problems))
 
 
-def linked(param: str, what: str, find: Callable[[Database, str], T], select: str | None = None) -> T | None:
+def linked(
+    param: str, what: str, find: Callable[[Database, str], T], select: state.Key[Any] | None = None
+) -> T | None:
     """The object a link names (``?param=value``, see ``portal.links``) when the user may see it.
 
     ``find`` is the service's own lookup, which checks visibility; anything it refuses becomes a
@@ -541,10 +543,10 @@ def linked(param: str, what: str, find: Callable[[Database, str], T], select: st
     except (PortalError, ValueError, OverflowError):  # OverflowError: a number no SQLite column holds
         st.error(f"无法打开链接：{what} {md(value[:40])} 不存在，或您没有查看的权限。")
         return None
-    seen = st.session_state.setdefault("_links_opened", {})
-    if select is not None and seen.get(select) != value:
-        seen[select] = value
-        st.session_state[select] = getattr(found, "id", found)
+    seen = state.LINKS_OPENED.setdefault({})
+    if select is not None and seen.get(select.name) != value:
+        seen[select.name] = value
+        select.set(getattr(found, "id", found))
     return found
 
 
@@ -554,10 +556,7 @@ def form_token(form: str) -> str:
     Pass it to the creating service through ``submissions.once``. It stays the same across reruns —
     so a double click or a resubmit finds what the first submit made — until ``fresh_form``.
     """
-    key = f"_form_token_{form}"
-    if key not in st.session_state:
-        st.session_state[key] = submissions.new_token()
-    return st.session_state[key]
+    return state.FORM_TOKENS.of(form).setdefault(submissions.new_token())
 
 
 def form_token_for(form: str, *values: object) -> str:
@@ -567,7 +566,7 @@ def form_token_for(form: str, *values: object) -> str:
 
 def fresh_form(form: str) -> None:
     """The user asks for a new, empty form: the next submit may create again."""
-    st.session_state.pop(f"_form_token_{form}", None)
+    state.FORM_TOKENS.of(form).pop()
 
 
 # --- confirming destructive actions -------------------------------------------------------------
@@ -579,19 +578,19 @@ def fresh_form(form: str) -> None:
 def ask(key: str, **details: object) -> None:
     """Remember that the user asked for the destructive action ``key`` (with its details) and
     open its confirmation dialog on the next run."""
-    st.session_state[f"_confirm_{key}"] = details
-    st.session_state.pop(answer_key(key), None)
+    state.CONFIRMS.of(key).set(details)
+    state.CONFIRMED.of(key).pop()
     st.rerun()
 
 
 def pending(key: str) -> dict | None:
     """The details of an action waiting for confirmation."""
-    return st.session_state.get(f"_confirm_{key}")
+    return state.CONFIRMS.of(key).get()
 
 
 def _drop(key: str) -> None:
-    st.session_state.pop(f"_confirm_{key}", None)
-    st.session_state.pop(answer_key(key), None)
+    state.CONFIRMS.of(key).pop()
+    state.CONFIRMED.of(key).pop()
 
 
 def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None:
@@ -600,7 +599,7 @@ def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None
     details = pending(key)
     if details is None:
         return None
-    if st.session_state.get(answer_key(key)):
+    if state.CONFIRMED.of(key).get():
         _drop(key)
         return details
 
@@ -611,7 +610,7 @@ def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None
         st.text("\n".join(lines))
         c1, c2 = st.columns(2)
         if c1.button(ok, type="primary", key=f"_ok_{key}"):
-            st.session_state[answer_key(key)] = True
+            state.CONFIRMED.of(key).set(True)
             st.rerun()
         if c2.button("取消", key=f"_no_{key}"):
             _drop(key)
@@ -624,4 +623,4 @@ def confirmed(key: str, title: str, lines: list[str], *, ok: str) -> dict | None
 def answer_key(key: str) -> str:
     """The session_state key the dialog's 确认 sets (tests answer the dialog through it: AppTest
     cannot reach buttons inside ``st.dialog``)."""
-    return f"_confirmed_{key}"
+    return state.CONFIRMED.of(key).name

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import branding, sso
 from portal.errors import AuthError
 
@@ -12,7 +12,7 @@ if brand.school:
 st.title(branding.SITE)
 st.write(branding.PURPOSE)
 
-notice = st.session_state.pop("notice", None)
+notice = state.NOTICE.pop()
 if notice:
     st.info(notice)
 if warning := common.demo_warning():

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import case_widgets, common
+from pages import case_widgets, common, state
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
@@ -25,11 +25,7 @@ def _mine(booking: bookings.Booking) -> bookings.Booking:
 
 st.title("我的预约")
 
-if notice := (
-    st.session_state.pop("notice", None)
-    or st.session_state.pop("offer_notice", None)
-    or st.session_state.pop("consent_notice", None)
-):
+if notice := (state.NOTICE.pop() or state.OFFER_NOTICE.pop() or state.CONSENT_NOTICE.pop()):
     st.success(notice)
 
 
@@ -65,7 +61,7 @@ def reminder_link(token: str) -> None:
             except PortalError as exc:
                 common.show_error(exc)
                 return
-            st.session_state["notice"] = f"预约 {b.code} 已取消，名额已让给候补的师生。"
+            state.NOTICE.set(f"预约 {b.code} 已取消，名额已让给候补的师生。")
             st.rerun()
 
 
@@ -91,7 +87,7 @@ if waiting:
 
 
 def left(e: waitlist.Entry) -> None:
-    st.session_state["notice"] = f"已退出 {dates.format_date(e.date)} 的候补。"
+    state.NOTICE.set(f"已退出 {dates.format_date(e.date)} 的候补。")
 
 
 leave_dialog(user, left)
@@ -173,7 +169,7 @@ for title, group in ((states.booking_label("cancelled"), heads.cancelled), ("以
 
 def cancelled(b: bookings.Booking) -> None:
     common.fresh_form(f"booking_{b.date.isoformat()}")
-    st.session_state["notice"] = f"预约 {b.code} 已取消。"
+    state.NOTICE.set(f"预约 {b.code} 已取消。")
 
 
 cancel_dialog(user, cancelled)

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import case_widgets, common
+from pages import case_widgets, common, state
 from portal import case_actions, cases, dates, publication, states
 from portal.quota import Colour
 
@@ -15,7 +15,7 @@ def _mine(case: cases.Case) -> cases.Case:
 
 st.title("我的诉求")
 st.caption("您在接待日、座谈等联系活动中反映的意见建议，办理进度和答复都在这里。")
-if notice := st.session_state.pop("my_case_notice", None) or st.session_state.pop("consent_notice", None):
+if notice := state.MY_CASE_NOTICE.pop() or state.CONSENT_NOTICE.pop():
     st.success(notice)
 
 linked = common.linked("no", "您提出的意见建议", lambda db, no: _mine(cases.find_by_number(db, no, user)))
@@ -63,7 +63,7 @@ def card(case: cases.Case) -> None:
         if not case_widgets.answers(case, user):
             st.caption("正在办理中，答复后会显示在这里。")
             return
-        case_widgets.rating_form(case, user, "my_case_notice")
+        case_widgets.rating_form(case, user, state.MY_CASE_NOTICE)
 
 
 # new answers first, then open cases, then the rest; newest first within each

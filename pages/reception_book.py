@@ -177,7 +177,7 @@ if mine is not None:
     common.fresh_form(form_name)  # a new form after a cancel is a new rendering
     with common.database() as db:
         cancellable = bookings.can_cancel(db, user, mine)
-    if said := st.session_state.pop("offer_notice", None):
+    if said := state.OFFER_NOTICE.pop():
         st.success(said)
     with st.container(border=True):
         booking_card(mine)
@@ -315,7 +315,7 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
     try:
         with common.database() as db:
             # the session is checked again here: the callback runs before the page's own check
-            who = sessions.resume(db, kept.get("session_id", ""))
+            who = sessions.resume(db, state.SESSION_ID.get(""))
             if who is None:
                 return  # the page sends the user to the login
             made = reception.book(db, who, data, token=token)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import dates, reception
 from portal.accounts import User
 from portal.errors import PortalError
@@ -224,5 +224,5 @@ def offer_box(user: User, b: bookings.Booking) -> None:
         except PortalError as exc:
             common.show_error(exc)
             return
-        st.session_state["offer_notice"] = f"已确认前往（预约编号 {b.code}），请按时到达。"
+        state.OFFER_NOTICE.set(f"已确认前往（预约编号 {b.code}），请按时到达。")
         st.rerun()

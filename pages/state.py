@@ -24,8 +24,8 @@ class Key(Generic[T]):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def get(self) -> T | None:
-        return st.session_state.get(self.name)
+    def get(self, default: T | None = None) -> T | None:
+        return st.session_state.get(self.name, default)
 
     def set(self, value: T) -> None:
         st.session_state[self.name] = value
@@ -33,6 +33,9 @@ class Key(Generic[T]):
     def pop(self) -> T | None:
         """The value, removed (what is said once)."""
         return st.session_state.pop(self.name, None)
+
+    def setdefault(self, value: T) -> T:
+        return st.session_state.setdefault(self.name, value)
 
     def held(self) -> bool:
         return self.name in st.session_state
@@ -71,5 +74,39 @@ class Notice:
         say[self.kind](self.text, icon=self.icon)  # a fixed table: a value kept in state calls nothing else
 
 
-# --- 预约接待 (pages/reception_book.py) -------------------------------------------------------------
+# --- the session: pages/common.py, for every page ----------------------------------------------------
+SESSION_ID: Key[str] = Key("session_id")  # the signed-in session (portal.sessions), checked on every run
+NOTICE: Key[str] = Key("notice")  # said once by the next page shown: the login page, 我的预约
+OIDC_REFUSED: Key[str] = Key("oidc_refused")  # the campus identity whose refusal was logged (once)
+# what the next run does in the browser (pages/common.after_login): set by a login, a logout, a link
+PENDING_CLAIM: Key[str] = Key("pending_claim")  # the claim a hidden frame trades for the session cookie
+PENDING_DEEP_LINK: Key[str] = Key("pending_deep_link")  # the page a link asked for before the login
+PENDING_OIDC_LANDED: Key[bool] = Key("pending_oidc_landed")
+PENDING_NAVIGATION: Key[str] = Key("pending_navigation")  # a server route the browser goes to (a logout)
+PENDING_LOGOUT: Key[bool] = Key("pending_logout")
+
+# --- where the user is and what he is doing: pages/common.py ----------------------------------------
+PAGE: Key[str] = Key("_page")  # the page this run shows (its address)
+ARRIVED: Key[bool] = Key("_arrived")  # this run is the first of a visit to the page
+LINKS_OPENED: Key[dict[str, str]] = Key("_links_opened")  # per choice a link set, the value it set
+FORM_TOKENS: Keys[str] = Keys("_form_token_")  # per form, this rendering's exactly-once token
+CONFIRMS: Keys[dict[str, Any]] = Keys("_confirm_")  # per destructive action asked for, its details
+CONFIRMED: Keys[bool] = Keys("_confirmed_")  # per action, its dialog's 确认 (tests answer through it)
+
+# --- 预约接待, 我的预约 (pages/reception_book.py, my_bookings.py, reception_widgets.py) ----------------
 BOOK_NOTICE: Key[Notice] = Key("book_notice")  # above the slots ("grid") or below the form ("form")
+OFFER_NOTICE: Key[str] = Key("offer_notice")  # a place offered from the waiting list, confirmed
+CONSENT_NOTICE: Key[str] = Key("consent_notice")  # consent to publish the answer, given or withdrawn
+
+# --- 意见建议办理, 我的诉求 (pages/cases.py, case_desk.py, case_widgets.py, my_cases.py) ---------------
+CASE: Key[int] = Key("c_case")  # the case on screen (the 查看和办理 choice)
+NEXT_CASE: Key[int | None] = Key(
+    "c_case_next"
+)  # the case to put on screen next run (after the choice is drawn)
+CASE_NOTICE: Key[str] = Key("case_notice")  # what the last action on 意见建议办理 did
+MY_CASE_NOTICE: Key[str] = Key("my_case_notice")  # what the last rating on 我的诉求 did
+MERGED_NOTICE: Key[str] = Key("c_merged_notice")  # a link to a merged duplicate opened the case it went into
+MERGED_TOLD: Key[str] = Key("_merged_told")  # the duplicate that was said (once per link)
+
+# --- 联系活动记录 (pages/activities.py; a link sets it through pages/common.linked) --------------------
+ACTIVITY: Key[int] = Key("chosen")  # the activity on screen

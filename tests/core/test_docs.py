@@ -52,3 +52,18 @@ def test_every_core_module_is_in_the_layout():
         if module.name in ("__init__.py", "__main__.py"):
             continue
         assert f"`{module.name}`" in layout, module.name
+
+
+def test_the_readme_shows_three_small_pictures_of_the_portal():
+    """Booking on a phone, 我的工作台 and 意见建议办理, made by tests/browser/readme_shots.py: each
+    picture the README shows exists, is a PNG and stays small enough for a repository."""
+    root = Path(__file__).resolve().parents[2]
+    shown = re.findall(r"!\[([^\]]+)\]\(([^)\s]+)\)|<img [^>]*src=\"([^\"]+)\"", README)
+    paths = [m[1] or m[2] for m in shown]
+    for name in ("docs/img/booking-phone.png", "docs/img/dashboard.png", "docs/img/case-desk.png"):
+        assert name in paths, f"README.md does not show {name}"
+    for path in paths:
+        picture = root / path
+        assert picture.is_file(), path
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert picture.stat().st_size <= 200 * 1024, f"{path}: {picture.stat().st_size // 1024} KB"

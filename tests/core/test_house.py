@@ -727,3 +727,91 @@ def test_no_page_calls_a_streamlit_function_named_by_data():
             ):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders
+
+
+def _session_keys(folder: Path) -> dict[str, dict[str, set[str]]]:
+    """Per page module of ``folder``: the session-state keys it reads or writes by name (``used``) and
+    the keys of its widgets (``widgets``). A key built with an f-string counts by its fixed text
+    (``_confirm_{}``); a module constant (``CASE_KEY``, ``case_desk.NEXT_KEY``) by its value."""
+    trees = {path.stem: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.py"))}
+    constants = {
+        name: {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+        }
+        for name, tree in trees.items()
+    }
+
+    def key(module: str, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        if isinstance(node, ast.Name):
+            return constants[module].get(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return constants.get(node.value.id, {}).get(node.attr)
+        return None
+
+    def is_state(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "session_state"
+
+    found: dict[str, dict[str, set[str]]] = {}
+    for module, tree in trees.items():
+        keys: dict[str, set[str]] = {"used": set(), "widgets": set()}
+        for node in ast.walk(tree):
+            named, kind = None, "used"
+            if isinstance(node, ast.Subscript) and is_state(node.value):
+                named = key(module, node.slice)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and is_state(node.func.value)
+                and node.func.attr in ("get", "pop", "setdefault")
+                and node.args
+            ):
+                named = key(module, node.args[0])
+            elif isinstance(node, ast.Compare) and any(is_state(c) for c in node.comparators):
+                named = key(module, node.left)
+            elif isinstance(node, ast.keyword) and node.arg == "key":
+                named, kind = key(module, node.value), "widgets"
+            if named is not None:
+                keys[kind].add(named)
+        found[module] = keys
+    return found
+
+
+def _keys_shared_outside_the_accessor(folder: Path) -> dict[str, list[str]]:
+    """Keys a page reads or writes by name (not its own widget's) that another page also uses."""
+    found = {m: k for m, k in _session_keys(folder).items() if m != "state"}
+    shared: dict[str, list[str]] = {}
+    for module, keys in found.items():
+        for name in sorted(keys["used"] - keys["widgets"]):
+            others = [m for m, k in found.items() if m != module and name in k["used"] | k["widgets"]]
+            if others:
+                shared.setdefault(name, sorted({module, *others}))
+    return shared
+
+
+def test_a_session_key_shared_by_pages_goes_through_the_accessor():
+    """What one page keeps for another (a notice said on the next page, the case a link opens, the
+    session itself, kept by pages/common.py for every page) is named once, typed, in pages/state.py;
+    a widget's key read on its own page only may stay there."""
+    assert _keys_shared_outside_the_accessor(ROOT / "pages") == {}
+
+
+def test_the_shared_key_check_sees_one(tmp_path):
+    (tmp_path / "a.py").write_text(
+        'import streamlit as st\nNEXT = "next"\nst.session_state["said"] = "保存了"\n'
+        'st.session_state[NEXT] = 3\nst.radio("日", [1], key="day")\nst.session_state.pop("day", None)\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "b.py").write_text(
+        "import streamlit as st\nimport a\nif said := st.session_state.pop('said', None):\n    st.success(said)\n"
+        "st.session_state.pop(a.NEXT, None)\nst.selectbox('日', [1], key='day')\n",
+        encoding="utf-8",
+    )
+    assert _keys_shared_outside_the_accessor(tmp_path) == {"next": ["a", "b"], "said": ["a", "b"]}
