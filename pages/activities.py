@@ -11,6 +11,8 @@ import streamlit as st
 from pages import common, state
 from portal import (
     activities,
+    activity_export,
+    activity_recording,
     builds,
     case_opening,
     config,
@@ -123,7 +125,7 @@ if pages > 1:
 def _export_listed() -> bytes:
     with common.database() as db:
         found = activities.list_activities(db, user, limit=EXPORT_LIMIT, **filters)
-    return activities.export_xlsx(found)
+    return activity_export.export_xlsx(found)
 
 
 if listing.total > EXPORT_LIMIT:
@@ -291,7 +293,7 @@ def record_panel(rows: list[tuple]) -> None:
                         db,
                         common.form_token_for(f"edit_{chosen}", sorted(changes.items())),
                         "activity_edit",
-                        lambda: activities.update_activity(db, chosen, changes, user).id,
+                        lambda: activity_recording.update_activity(db, chosen, changes, user).id,
                         user_id=user.id,
                     )
             except PortalError as exc:
@@ -324,7 +326,7 @@ def record_panel(rows: list[tuple]) -> None:
         if common.confirmed("void", "确认作废联系活动记录", lines, ok="确认作废"):
             try:
                 with common.database() as db:
-                    activities.void_activity(db, chosen, asked["reason"], user)
+                    activity_recording.void_activity(db, chosen, asked["reason"], user)
             except PortalError as exc:
                 common.show_error(exc)
             else:

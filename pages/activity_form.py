@@ -1,7 +1,17 @@
 import streamlit as st
 
 from pages import common
-from portal import activities, assignments, cases, dates, navigation, org, record_form, submissions
+from portal import (
+    activities,
+    activity_recording,
+    assignments,
+    cases,
+    dates,
+    navigation,
+    org,
+    record_form,
+    submissions,
+)
 from portal.errors import PortalError
 from portal.policy import policy
 
@@ -164,7 +174,7 @@ def save(data: activities.ActivityInput) -> None:
     try:
         with common.database() as db:
             submissions.once(
-                db, token, FORM, lambda: activities.log_activity(db, data, user).id, user_id=user.id
+                db, token, FORM, lambda: activity_recording.log_activity(db, data, user).id, user_id=user.id
             )
     except PortalError as exc:
         errors.show(exc)

@@ -4,7 +4,7 @@ import secrets
 import streamlit as st
 
 from pages import account_files, common, state
-from portal import accounts, api_tokens, org, personal_data, provisioning, submissions
+from portal import accounts, api_tokens, org, personal_corrections, provisioning, submissions
 from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
@@ -141,7 +141,7 @@ if target:
     # PIPL Art. 46: a person's details corrected on request, with a reason, audited (numbers masked)
     with st.expander("更正个人信息（姓名、手机号、人员类别、单位）", icon=":material/badge:"):
         with common.database() as db:
-            person = personal_data.details(db, target.id)
+            person = personal_corrections.details(db, target.id)
             units = org.list_units(db)
         fixes = common.FieldErrors()
         with st.form(f"correct_{target.id}"):
@@ -156,7 +156,7 @@ if target:
                 )
                 drop_phone = st.checkbox("删除手机号", key=f"fix_drop_{target.id}")
                 fixes.under("phone")
-                kinds = list(personal_data.PERSON_KINDS)
+                kinds = list(personal_corrections.PERSON_KINDS)
                 new_kind = st.selectbox(
                     "人员类别",
                     kinds,
@@ -178,7 +178,7 @@ if target:
                 st.caption("该账号没有对应的人员信息，只能更正显示姓名。")
             reason = st.text_input(
                 "更正原因（必填，记入操作日志）",
-                max_chars=personal_data.REASON_MAX,
+                max_chars=personal_corrections.REASON_MAX,
                 key=f"fix_reason_{target.id}",
             )
             fixes.under("reason")
@@ -192,7 +192,7 @@ if target:
                         changes["phone"] = new_phone
                 try:
                     with common.database() as db:
-                        personal_data.correct(db, admin, target.id, reason=reason, **changes)
+                        personal_corrections.correct(db, admin, target.id, reason=reason, **changes)
                 except PortalError as exc:
                     fixes.show(exc)
                 else:

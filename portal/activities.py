@@ -4,7 +4,7 @@ One row of ``activities`` is one contact of one cadre under one of the eleven sy
 (第三条). The services here are the only writers of ``activities``, ``activity_targets``
 and ``activity_history``:
 
-* ``log_activity`` validates in Chinese, keeps who entered it, names the targets or
+* ``log_activity`` (``activity_recording``) validates in Chinese, keeps who entered it, names the targets or
   counterparts in ``activity_targets`` (what the per-target quota rules read), writes the
   first history entry, and opens one case per opinion item raised (docs/rules.md §5).
 * ``update_activity`` keeps a history snapshot of every change; ``void_activity`` marks a
@@ -13,6 +13,11 @@ and ``activity_history``:
   it yet, else flags it to the department (``case_opening.withdraw_for_activity``).
 * Row-level scope: a cadre sees and edits only his or her own; department staff see and
   log on behalf of cadres only for the systems their department runs (第四条); admins all.
+
+This module holds what an activity is, who may see which, and the reading (``get_activity``,
+``list_activities``, ``page_activities``, ``history``). Beside it: ``activity_validation`` (every problem
+of an input, in Chinese; the targets of imported rows), ``activity_recording`` (the writers: ``log_activity``,
+``update_activity``, ``void_activity``, ``insert_activity``), ``activity_export`` (the list as a workbook).
 """
 
 from __future__ import annotations
@@ -27,11 +32,9 @@ from typing import ClassVar, TypedDict, Unpack
 from pydantic import BaseModel, Field
 from sqlite_utils import Database
 
-from . import audit, case_opening, dates, states, text
+from . import states
 from .accounts import User
-from .db import inserted_id, write
-from .errors import NotFound, PermissionDenied, Problem, ValidationError
-from .org import unit_by_ref
+from .errors import NotFound, PermissionDenied
 from .periods import period_from_key
 from .policy import policy
 
@@ -262,241 +265,9 @@ def scope_clause(scope: Scope, alias: str = "a") -> tuple[str, list]:
     return "(" + (" OR ".join(parts) or "0") + ")", params
 
 
-def _require(scope: Scope, cadre_id: int, system: str, what: str) -> None:
+def require_scope(scope: Scope, cadre_id: int, system: str, what: str) -> None:
     if not scope.covers(cadre_id, system):
         raise PermissionDenied(f"您无权{what}此联系活动：只能处理本人的记录，或本部门负责的制度的记录")
-
-
-# --- validation ----------------------------------------------------------------------------
-
-
-def _clean(text: str) -> str:
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def problems(
-    db: Database, data: ActivityInput, today: dt.date | None = None, *, targets: bool = True
-) -> list[tuple[str, str]]:
-    """Every problem of an input as (field, Chinese message); empty when it may be saved.
-
-    ``targets`` False leaves out whether the targets fit the cadre's assignments: an imported
-    row is history, and ``TargetResolver`` reports those as warnings instead."""
-    today = today or dates.today()
-    out: list[tuple[str, str]] = []
-    pol = policy()
-    cadre = db.execute("SELECT staff_no FROM people WHERE id = ?", [data.cadre_id]).fetchone()
-    if cadre is None:
-        out.append(("cadre_id", "领导干部不存在"))
-    elif not db.execute("SELECT 1 FROM cadre_posts WHERE person_id = ? LIMIT 1", [data.cadre_id]).fetchone():
-        out.append(("cadre_id", "此人没有干部职务记录，不能记录联系活动"))
-    if data.system not in pol.system_names:
-        out.append(("system", f"未知的制度“{data.system[:20]}”，应为：{'、'.join(pol.system_names)}"))
-    elif data.subtype not in pol.system(data.system).subtypes:
-        out.append(
-            (
-                "subtype",
-                f"“{data.system}”没有类别“{data.subtype[:20]}”，应为：{'、'.join(pol.system(data.system).subtypes)}",
-            )
-        )
-    if data.date > today:
-        out.append(("date", f"日期 {data.date.isoformat()} 在今天之后：只能记录已经开展的联系活动"))
-    elif data.date < EARLIEST:
-        out.append(("date", f"日期 {data.date.isoformat()} 过早"))
-    if data.source not in SOURCES:
-        out.append(("source", f"未知来源“{data.source}”"))
-    # texts: control characters and lengths
-    for name in ("place", "counterpart_text", "participants", "content", "followup"):
-        try:
-            text.free_text(getattr(data, name), FIELD_LABELS[name], LIMITS[name])
-        except ValidationError as exc:
-            out.append((name, exc.message))
-    if data.source == "form" and not _clean(data.content):
-        out.append(("content", "请填写联系工作开展情况"))
-    items = [_clean(o) for o in data.opinions if _clean(o)]
-    if len(items) > MAX_OPINIONS:
-        out.append(("opinions", f"意见建议最多 {MAX_OPINIONS} 条"))
-    for n, item in enumerate(items, start=1):
-        try:
-            text.free_text(item, f"第 {n} 条意见建议", LIMITS["opinion"])
-        except ValidationError as exc:
-            out.append(("opinions", exc.message))
-    # class hours only for 思政课授课
-    if (data.system, data.subtype) == HOURS_SUBTYPE:
-        if not (MIN_HOURS <= data.hours <= MAX_HOURS) or not float(data.hours * 2).is_integer():
-            out.append(("hours", f"思政课授课的课时应在 {MIN_HOURS:g}–{MAX_HOURS:g} 之间，以 0.5 为单位"))
-    elif data.hours:
-        out.append(("hours", "只有“讲思政课—思政课授课”填写课时"))
-    if targets and data.system in pol.system_names:
-        out.extend(_target_problems(db, data))
-    return out
-
-
-class TargetResolver:
-    """The 对象编号 of imported rows matched to the cadre's assignments, with a warning for each
-    one that does not fit (history is imported as it was; see ``portal.imports``).
-
-    A code matches an assignment by its code or by the 对象编号 the assignments sheet used
-    (``source_code``); a 联系学院 may also be named by its 单位编码 or name."""
-
-    def __init__(self, db: Database):
-        self.db = db
-        self.assigned: dict[tuple[int, str], list[tuple]] = {}
-        for cadre_id, kind, code, source, name, start, end in db.execute(
-            "SELECT cadre_id, kind, target_code, source_code, target_name, start_date, end_date FROM assignments"
-        ):
-            self.assigned.setdefault((cadre_id, kind), []).append((code, source, name, start, end))
-        self.people = {staff_no: pid for pid, staff_no in db.execute("SELECT id, staff_no FROM people")}
-        self.units: dict[str, str | None] = {}
-
-    def _college(self, code: str) -> str | None:
-        if code not in self.units:
-            unit = unit_by_ref(self.db, code)
-            self.units[code] = unit.name if unit is not None and unit.kind == "college" else None
-        return self.units[code]
-
-    def resolve(self, data: ActivityInput) -> tuple[list[str], list[str]]:
-        """(codes to store, warnings) for one row."""
-        codes = list(dict.fromkeys(c.strip() for c in data.target_codes if c.strip()))
-        warnings: list[str] = []
-        if len(codes) != len([c for c in data.target_codes if c.strip()]):
-            warnings.append("对象编号有重复，已合并")
-        if data.system in COUNTERPART_SYSTEMS:
-            if not codes:
-                warnings.append("未填写谈话对象的工号：已导入，计入次数，不计入逐人谈心谈话的要求")
-            for code in codes:
-                pid = self.people.get(code)
-                if pid is None:
-                    warnings.append(f"谈话对象工号“{code[:30]}”不存在：已导入，不计入逐人谈心谈话的要求")
-                elif pid == data.cadre_id:
-                    warnings.append("谈话对象是本人：已导入，不计入逐人谈心谈话的要求")
-            return codes, warnings
-        kind = TARGET_KINDS.get((data.system, data.subtype))
-        if kind is None:
-            if codes:
-                warnings.append(f"“{data.system}—{data.subtype}”不需要对象编号，已忽略")
-            return [], warnings
-        if not codes:
-            warnings.append(f"未填写对象编号：已导入，计入次数类要求，不计入逐个{kind}的要求")
-        day = data.date.isoformat()
-        out = []
-        for code in codes:
-            mine = self.assigned.get((data.cadre_id, kind), [])
-            hit = next((a for a in mine if code in (a[0], a[1])), None)
-            if hit is None and kind == "联系学院" and (college := self._college(code)) is not None:
-                hit = next((a for a in mine if a[0] == college), None)
-                code = college
-            if hit is None:
-                warnings.append(f"“{code[:30]}”不是该干部的{kind}：已导入，不计入逐个{kind}的要求")
-                out.append(code)
-                continue
-            out.append(hit[0])
-            if not (hit[3] <= day and (hit[4] is None or day <= hit[4])):
-                period = f"{hit[3]} 至 {hit[4]}" if hit[4] else f"{hit[3]} 起"
-                warnings.append(
-                    f"{day} 时“{hit[2]}”不是该干部的{kind}（联系期 {period}）：已导入，不计入逐个{kind}的要求"
-                )
-        return out, warnings
-
-
-def _target_problems(db: Database, data: ActivityInput) -> list[tuple[str, str]]:
-    codes = [c.strip() for c in data.target_codes if c.strip()]
-    if len(set(codes)) != len(codes):
-        return [("target_codes", "对象编号重复")]
-    kind = TARGET_KINDS.get((data.system, data.subtype))
-    if data.system in COUNTERPART_SYSTEMS:
-        if not codes:
-            return [("target_codes", "请选择谈话对象（按工号）")]
-        out = []
-        for code in codes:
-            row = db.execute("SELECT id FROM people WHERE staff_no = ?", [code]).fetchone()
-            if row is None:
-                out.append(("target_codes", f"谈话对象工号“{code[:30]}”不存在"))
-            elif row[0] == data.cadre_id:
-                out.append(("target_codes", "谈话对象不能是本人"))
-        return out
-    if kind is None:
-        return [("target_codes", f"“{data.system}—{data.subtype}”不需要选择联系对象编号")] if codes else []
-    if not codes:
-        return [("target_codes", f"请选择本次{data.subtype}的{kind}（须为本人的联系对象）")]
-    day = data.date.isoformat()
-    out = []
-    for code in codes:
-        row = db.execute(
-            "SELECT start_date, end_date, target_name FROM assignments "
-            "WHERE cadre_id = ? AND kind = ? AND target_code = ?",
-            [data.cadre_id, kind, code],
-        ).fetchone()
-        if row is None:
-            out.append(("target_codes", f"“{code[:30]}”不是该干部的{kind}"))
-        elif not (row[0] <= day and (row[1] is None or day <= row[1])):
-            period = f"{row[0]} 至 {row[1]}" if row[1] else f"{row[0]} 起"
-            out.append(("target_codes", f"{day} 时“{row[2]}”不是该干部的{kind}（联系期 {period}）"))
-    return out
-
-
-def normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
-    """The ``activities`` row of an input and its target codes (imports write them in bulk)."""
-    return _normalised(db, data)
-
-
-def _normalised(db: Database, data: ActivityInput) -> tuple[dict, list[str]]:
-    """The row's values (clean texts, 联系对象 derived from the targets when left empty) and the
-    target codes."""
-    codes = [c.strip() for c in data.target_codes if c.strip()]
-    counterpart = _clean(data.counterpart_text)
-    if not counterpart and codes:
-        counterpart = "、".join(_target_names(db, data, codes))
-    return {
-        "cadre_id": data.cadre_id,
-        "system": data.system,
-        "subtype": data.subtype,
-        "date": data.date.isoformat(),
-        "place": _clean(data.place),
-        "counterpart_text": counterpart,
-        "hours": float(data.hours),
-        "participants": _clean(data.participants),
-        "content": _clean(data.content),
-        "opinions": join_opinions([_clean(o) for o in data.opinions if _clean(o)]),
-        "followup": _clean(data.followup),
-        "source": data.source,
-    }, codes
-
-
-def _target_names(db: Database, data: ActivityInput, codes: list[str]) -> list[str]:
-    names = []
-    kind = TARGET_KINDS.get((data.system, data.subtype))
-    for code in codes:
-        if data.system in COUNTERPART_SYSTEMS:
-            row = db.execute("SELECT name FROM people WHERE staff_no = ?", [code]).fetchone()
-        else:
-            row = db.execute(
-                "SELECT target_name FROM assignments WHERE cadre_id = ? AND kind = ? AND target_code = ?",
-                [data.cadre_id, kind, code],
-            ).fetchone()
-        names.append(row[0] if row else code)
-    return names
-
-
-def _raise(found: list[tuple[str, str]]) -> None:
-    """Refuse an input with every problem found, each under its field (the form shows them beside it)."""
-    if found:
-        raise ValidationError(problems=[Problem(f, m) for f, m in dict.fromkeys(found)])
-
-
-# --- cases for opinions raised -------------------------------------------------------------
-
-
-def _case_contents(db: Database, activity_id: int) -> list[str]:
-    """The opinion items the activity's cases stand for (not a withdrawn case, nor one flagged when
-    its item was removed: it is the department's to finish, no longer the activity's item)."""
-    return [
-        r[0]
-        for r in db.execute(
-            "SELECT content FROM cases c WHERE activity_id = ? AND state != 'withdrawn' AND NOT EXISTS "
-            f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND {case_opening.FLAGGED_ON_ITS_RECORD}) ORDER BY id",
-            [activity_id],
-        )
-    ]
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -516,7 +287,7 @@ def _activity(row: dict) -> Activity:
     return Activity(**row)
 
 
-def _load(db: Database, activity_id: int) -> Activity:
+def load_activity(db: Database, activity_id: int) -> Activity:
     rows = list(db.query(_SQL + "WHERE a.id = ?", [activity_id]))
     if not rows:
         raise NotFound("联系活动记录不存在")
@@ -524,8 +295,8 @@ def _load(db: Database, activity_id: int) -> Activity:
 
 
 def get_activity(db: Database, activity_id: int, viewer: User) -> Activity:
-    activity = _load(db, activity_id)
-    _require(scope_of(viewer), activity.cadre_id, activity.system, "查看")
+    activity = load_activity(db, activity_id)
+    require_scope(scope_of(viewer), activity.cadre_id, activity.system, "查看")
     return activity
 
 
@@ -640,219 +411,3 @@ def history(db: Database, activity_id: int, viewer: User) -> list[HistoryEntry]:
         [activity_id],
     )
     return [HistoryEntry(**{**r, "snapshot": json.loads(r["snapshot"])}) for r in rows]
-
-
-# --- writing -------------------------------------------------------------------------------
-
-
-def _snapshot(db: Database, activity_id: int) -> str:
-    row = dict(next(iter(db.query("SELECT * FROM activities WHERE id = ?", [activity_id]))))
-    row["target_codes"] = [
-        r[0]
-        for r in db.execute(
-            "SELECT target_code FROM activity_targets WHERE activity_id = ? ORDER BY target_code",
-            [activity_id],
-        )
-    ]
-    return json.dumps(row, ensure_ascii=False)
-
-
-def record_history(
-    db: Database, ids: list[int], actor_id: int | None, action: str, *, as_live: bool = False
-) -> None:
-    """History entries for many activities in one statement (imports): the same snapshot as
-    ``_snapshot`` — every column and the sorted target codes — built by SQLite. ``as_live``: the
-    rows are staged (hidden until their import commits) and are recorded as they will then be."""
-    if not ids:
-        return
-    columns = [r[1] for r in db.execute("PRAGMA table_info(activities)")]
-    live = {"voided_at", "void_reason"} if as_live else set()
-    pairs = ", ".join(f"'{c}', NULL" if c in live else f"'{c}', a.{c}" for c in columns)
-    db.execute(
-        "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) "
-        f"SELECT a.id, ?, ?, ?, json_object({pairs}, 'target_codes', json((SELECT json_group_array(target_code) "
-        "FROM (SELECT target_code FROM activity_targets t WHERE t.activity_id = a.id ORDER BY target_code)))) "
-        "FROM activities a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.id",
-        [dates.stamp(), actor_id, action, json.dumps(ids)],
-    )
-
-
-def _record(db: Database, activity_id: int, actor_id: int | None, action: str) -> None:
-    db.execute(
-        "INSERT INTO activity_history (activity_id, at, user_id, action, snapshot) VALUES (?, ?, ?, ?, ?)",
-        [activity_id, dates.stamp(), actor_id, action, _snapshot(db, activity_id)],
-    )
-
-
-def insert_activity(
-    db: Database,
-    data: ActivityInput,
-    actor_id: int | None,
-    *,
-    key: str | None = None,
-    open_cases: bool = True,
-    raisers: dict[str, case_opening.Raiser] | None = None,
-) -> int:
-    """Validate and insert without a permission check (imports and other services use it).
-    Each opinion item opens a case (``case_opening.open_for_activity``), except in imported history."""
-    _raise(problems(db, data))
-    row, codes = _normalised(db, data)
-    now = dates.stamp()
-    with write(db):
-        activity_id = inserted_id(
-            db.execute(
-                "INSERT INTO activities (cadre_id, system, subtype, date, place, counterpart_text, hours, participants, "
-                "content, opinions, followup, source, import_key, entered_by, created_at, updated_at) "
-                "VALUES (:cadre_id, :system, :subtype, :date, :place, :counterpart_text, :hours, :participants, "
-                ":content, :opinions, :followup, :source, :key, :entered_by, :now, :now)",
-                {**row, "key": key, "entered_by": actor_id, "now": now},
-            )
-        )
-        for code in codes:
-            db.execute(
-                "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
-            )
-        _record(db, activity_id, actor_id, "created")
-        if open_cases:
-            case_opening.open_for_activity(
-                db, activity_id, split_opinions(row["opinions"]), actor_id, raisers
-            )
-    return activity_id
-
-
-def log_activity(
-    db: Database, data: ActivityInput, actor: User, *, raisers: dict[str, case_opening.Raiser] | None = None
-) -> Activity:
-    """Record one contact activity: the cadre himself, or staff of a department that runs the system.
-
-    Each opinion item raised becomes its own case (``case_opening.open_for_activity``); ``raisers``
-    names who raised an item when the contact knows it (a reception's visitor and booking).
-    """
-    _require(scope_of(actor), data.cadre_id, data.system, "记录")
-    activity_id = insert_activity(db, data, actor.id, raisers=raisers)
-    return _load(db, activity_id)
-
-
-def update_activity(
-    db: Database,
-    activity_id: int,
-    changes: dict,
-    actor: User,
-    *,
-    raisers: dict[str, case_opening.Raiser] | None = None,
-) -> Activity:
-    """Change fields of an activity (any of ActivityInput's but the cadre); history keeps each version.
-
-    An opinion item removed or rewritten withdraws its case (or flags it when the department has
-    acted on it: ``case_opening.withdraw_for_activity``); new items open new cases
-    (``case_opening.open_for_activity``, with ``raisers`` as in ``log_activity``).
-    """
-    current = _load(db, activity_id)
-    scope = scope_of(actor)
-    _require(scope, current.cadre_id, current.system, "修改")
-    if current.voided:
-        raise ValidationError("该记录已作废，不能修改")
-    unknown = set(changes) - (set(ActivityInput.model_fields) - {"source"})
-    if unknown:
-        raise ValidationError(f"不能修改的字段：{'、'.join(sorted(unknown))}")
-    if "cadre_id" in changes and changes["cadre_id"] != current.cadre_id:
-        raise ValidationError("不能更改联系活动所属的领导干部；请作废后重新记录")
-    data = ActivityInput.model_validate({**current.as_input().model_dump(), **changes})
-    _require(scope, data.cadre_id, data.system, "修改")
-    _raise(problems(db, data))
-    row, codes = _normalised(db, data)
-    new_items = split_opinions(row["opinions"])
-    registered = _case_contents(db, activity_id)
-    # an item taken out (or rewritten) loses its case: withdrawn if untouched, else flagged
-    removed = [c for c in registered if c not in new_items]
-    old_items = set(current.opinions) | set(registered)
-    with write(db):
-        db.execute(
-            "UPDATE activities SET system = :system, subtype = :subtype, date = :date, place = :place, "
-            "counterpart_text = :counterpart_text, hours = :hours, participants = :participants, "
-            "content = :content, opinions = :opinions, followup = :followup, updated_at = :now WHERE id = :id",
-            {**row, "now": dates.stamp(), "id": activity_id},
-        )
-        db.execute("DELETE FROM activity_targets WHERE activity_id = ?", [activity_id])
-        for code in codes:
-            db.execute(
-                "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)", [activity_id, code]
-            )
-        _record(db, activity_id, actor.id, "edited")
-        if removed:
-            case_opening.withdraw_for_activity(
-                db, activity_id, actor.id, "联系活动修改时删除了此条意见建议", contents=removed
-            )
-        fresh = [i for i in new_items if i not in old_items]
-        case_opening.open_for_activity(db, activity_id, fresh, actor.id, raisers)
-    return _load(db, activity_id)
-
-
-def void_activity(db: Database, activity_id: int, reason: str, actor: User) -> Activity:
-    """Mark an activity void with a reason: it stops counting, stays in the records and history."""
-    current = _load(db, activity_id)
-    _require(scope_of(actor), current.cadre_id, current.system, "作废")
-    reason = _clean(reason)
-    if not reason:
-        raise ValidationError("请填写作废原因")
-    text.free_text(reason, "作废原因", 500)
-    if current.voided:
-        raise ValidationError("该记录已经作废")
-    with write(db):
-        db.execute(
-            "UPDATE activities SET voided_at = ?, void_reason = ?, updated_at = ? WHERE id = ?",
-            [dates.stamp(), reason, dates.stamp(), activity_id],
-        )
-        _record(db, activity_id, actor.id, "voided")
-        case_opening.withdraw_for_activity(db, activity_id, actor.id, f"联系活动已作废：{reason}")
-        audit.record(db, actor.id, "activity.void", f"{activity_id}: {reason[:100]}")
-    return _load(db, activity_id)
-
-
-EXPORT_COLUMNS = [
-    ("编号", 8),
-    ("日期", 12),
-    ("领导干部", 10),
-    ("工号", 11),
-    ("制度", 12),
-    ("类别", 14),
-    ("地点", 16),
-    ("联系对象", 22),
-    ("参加人员", 18),
-    ("联系工作开展情况", 40),
-    ("意见和建议", 40),
-    ("落实情况", 30),
-    ("录入人", 10),
-    ("状态", 8),
-]
-
-
-def export_xlsx(found: list[Activity], title: str = "联系活动记录") -> bytes:
-    """The listed activities as a workbook, every text exactly as typed (text cells: a value such
-    as ``=HYPERLINK(…)`` is shown, never run); the safe replacement for a table's CSV download."""
-    # here: openpyxl loads only for a workbook, not for every importer
-    from . import sheets
-
-    wb, ws = sheets.workbook_sheet("联系活动", title, EXPORT_COLUMNS, subtitle=f"共 {len(found)} 条")
-    for a in found:
-        ws.append(
-            sheets.safe_row(
-                [
-                    a.id,
-                    a.date.isoformat(),
-                    a.cadre_name,
-                    a.cadre_staff_no,
-                    a.system,
-                    a.subtype,
-                    a.place,
-                    a.counterpart_text,
-                    a.participants,
-                    a.content,
-                    a.opinions_text,
-                    a.followup,
-                    a.entered_by_name,
-                    states.activity_label(True) if a.voided else "",
-                ]
-            )
-        )
-    return sheets.to_bytes(wb)

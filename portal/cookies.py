@@ -8,14 +8,22 @@ attacker's own session, it put a logged-out visitor of the portal in the attacke
 his booking, telephone number and opinions then landed (login CSRF by cookie tossing). A browser
 accepts a ``__Host-`` cookie only from the portal's own host, over HTTPS. Over plain http (a test
 machine, the quickstart) no prefix is possible and the plain name is used.
+
+The cookies of an OIDC login get the same prefix behind HTTPS (``HostOnlyCookies``): Streamlit names
+its own (``_streamlit_user``, the signed identity that opens a portal session; ``_streamlit_user_tokens``;
+``_streamlit_session``, Authlib's login state) plainly and without ``Secure``, and ``portal_oidc_next``
+is ours. Planted by a sibling host, the first put a visitor in the attacker's account, the second let
+the attacker's authorisation code do the same, the third chose the page the visitor landed on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import config
 
@@ -62,3 +70,68 @@ def set_session_cookie(request: HTTPConnection, response: Response, value: str) 
 def delete_session_cookie(request: HTTPConnection, response: Response) -> None:
     secure = secure_site(is_https(request))
     response.delete_cookie(cookie_name(secure), path="/", httponly=True, samesite="strict", secure=secure)
+
+
+PREFIX = "__Host-"
+OIDC_NEXT = "portal_oidc_next"  # portal.oidc_routes: the page an OIDC login was started from
+# Streamlit's st.login cookies (and their chunks, ``_streamlit_user_tokens__1``…) and ours
+HOST_ONLY_FAMILIES = ("_streamlit_user", "_streamlit_session", OIDC_NEXT)
+
+
+def _in_family(name: str) -> bool:
+    return any(name == f or name.startswith(f + "_") for f in HOST_ONLY_FAMILIES)
+
+
+def _read_host_only(header: str) -> str:
+    """A ``Cookie`` header as the app may read it: a family's plain names dropped (anyone on the
+    domain can set those), its ``__Host-`` ones under the plain name the app knows."""
+    kept = []
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if _in_family(name):
+            continue
+        if name.startswith(PREFIX) and _in_family(name[len(PREFIX) :]):
+            name = name[len(PREFIX) :]
+        if name:
+            kept.append(f"{name}={value}")
+    return "; ".join(kept)
+
+
+def _set_host_only(cookie: str) -> str:
+    """A family's ``Set-Cookie`` as a ``__Host-`` cookie: Secure, ``Path=/``, no ``Domain``."""
+    pair, *attributes = [a.strip() for a in cookie.split(";")]
+    name = pair.partition("=")[0]
+    if not _in_family(name):
+        return cookie
+    kept = [a for a in attributes if a.partition("=")[0].strip().lower() not in ("domain", "path", "secure")]
+    return "; ".join([PREFIX + pair, *kept, "Path=/", "Secure"])
+
+
+class HostOnlyCookies:
+    """Behind HTTPS, ``HOST_ONLY_FAMILIES`` go out as ``__Host-`` cookies and only those are read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not secure_site(is_https(HTTPConnection(scope))):
+            await self.app(scope, receive, send)
+            return
+        headers = []
+        for key, value in scope.get("headers", []):
+            if key == b"cookie":
+                value = _read_host_only(value.decode("latin-1")).encode("latin-1")
+            headers.append((key, value))
+        scope = {**scope, "headers": headers}
+
+        async def renamed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                made = out.getlist("set-cookie")
+                if any(_in_family(c.partition("=")[0]) for c in made):
+                    del out["set-cookie"]
+                    for cookie in made:
+                        out.append("set-cookie", _set_host_only(cookie))
+            await send(message)
+
+        await self.app(scope, receive, renamed)

@@ -27,11 +27,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import config, navigation, sessions
+from . import config, cookies, navigation, sessions
 from .cookies import is_https
 from .db import open_db
 
-NEXT_COOKIE = "portal_oidc_next"
+NEXT_COOKIE = cookies.OIDC_NEXT  # behind HTTPS __Host-portal_oidc_next (cookies.HostOnlyCookies)
 NEXT_SECONDS = 600
 STREAMLIT_LOGIN = "/auth/login"
 _SALT = "portal.oidc.next"

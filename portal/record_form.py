@@ -175,7 +175,9 @@ def renderer() -> FormRenderer:
 def render_record_form(db: Database, activity_id: int, viewer: User | None = None) -> bytes:
     """The filled record form (.docx bytes) of one activity; with ``viewer``, scope is checked."""
     activity = (
-        activities.get_activity(db, activity_id, viewer) if viewer else activities._load(db, activity_id)
+        activities.get_activity(db, activity_id, viewer)
+        if viewer
+        else activities.load_activity(db, activity_id)
     )
     return renderer().render(form_context(db, activity))
 
@@ -237,7 +239,9 @@ def to_pdf(docx_files: list[Path], out_dir: Path, timeout: int = 300) -> list[Pa
 
 def record_form_pdf(db: Database, activity_id: int, viewer: User | None = None) -> bytes:
     activity = (
-        activities.get_activity(db, activity_id, viewer) if viewer else activities._load(db, activity_id)
+        activities.get_activity(db, activity_id, viewer)
+        if viewer
+        else activities.load_activity(db, activity_id)
     )
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / form_filename(activity)

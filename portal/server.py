@@ -49,6 +49,7 @@ from . import (
     browser,
     cas_routes,
     config,
+    cookies,
     downloads,
     frontend_zh,
     health,
@@ -417,6 +418,7 @@ def build_app():
         # RequestLog first: it decides the client's address for everything below it
         middleware=[
             Middleware(RequestLog),
+            Middleware(cookies.HostOnlyCookies),  # behind HTTPS: st.login's cookies __Host- as ours
             Middleware(SecurityHeaders),
             Middleware(StreamlitLogoutGuard),
             Middleware(oidc_routes.KeepDeepLink),

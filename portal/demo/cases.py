@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from .. import activities, case_history, dates, ratings, workdays
+from .. import activities, activity_recording, case_history, dates, ratings, workdays
 from .people import DEPARTMENT_ACCOUNTS
 
 ANSWERS = [
@@ -244,7 +244,7 @@ def _recent_symposium(db: Database, today: dt.date) -> int:
     if secretary is None:
         return 0
     opinions = ["考试周图书馆自习座位不够用，希望延长开放时间", "食堂晚餐供应时间希望延长到 19:30"]
-    activities.insert_activity(
+    activity_recording.insert_activity(
         db,
         activities.ActivityInput(
             cadre_id=secretary[0],

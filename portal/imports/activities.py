@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .. import activities, dates
+from .. import activities, activity_recording, activity_validation, dates
 from ..db import write
 from ..errors import RowError, ValidationError
 from ..tabular import cell_text, check_text, split_list
@@ -40,7 +40,7 @@ _REFRESHED = ("place", "counterpart_text", "hours", "participants", "opinions", 
 class _ActivityRow:
     row: int
     key: str
-    values: dict  # the activities row (activities.normalised)
+    values: dict  # the activities row (activity_validation.normalised)
     codes: list[str]
 
 
@@ -75,7 +75,7 @@ class ActivityImporter(Importer):
         errors: list[RowError] = []
         warnings: list[RowError] = []
         cadres = Cadres(db)
-        resolver = activities.TargetResolver(db)
+        resolver = activity_validation.TargetResolver(db)
         for row, v in sheet.rows:
             found: list[RowError] = []
             staff_no = check_text(v.get("工号"), "工号", row, found, required=True, max_len=30)
@@ -113,13 +113,13 @@ class ActivityImporter(Importer):
                 followup=texts["落实情况"],
                 source="import",
             )
-            for field_name, message in activities.problems(db, data, targets=False):
+            for field_name, message in activity_validation.problems(db, data, targets=False):
                 errors.append(RowError(row, _ACTIVITY_COLUMNS.get(field_name, ""), message))
             resolved, notes = resolver.resolve(data)
             warnings.extend(RowError(row, "对象编号", note) for note in notes)
             data = data.model_copy(update={"target_codes": resolved})
             key = activities.import_key(staff_no, day, system, subtype, codes, texts["开展情况"])
-            values, clean_codes = activities.normalised(db, data)
+            values, clean_codes = activity_validation.normalised(db, data)
             items.append(_ActivityRow(row, key, values, clean_codes))
         duplicate_keys(
             [(i.row, (i.key,)) for i in items], errors, "工号、日期、制度、类别、对象编号、开展情况"
@@ -195,7 +195,9 @@ class ActivityImporter(Importer):
                         "INSERT INTO activity_targets (activity_id, target_code) VALUES (?, ?)",
                         ((ids[i.key], code) for i in chunk for code in i.codes),
                     )
-                    activities.record_history(db, list(ids.values()), actor_id, "created", as_live=True)
+                    activity_recording.record_history(
+                        db, list(ids.values()), actor_id, "created", as_live=True
+                    )
         except sqlite3.IntegrityError:
             staged.undo()
             raise ValidationError(
@@ -230,7 +232,7 @@ class ActivityImporter(Importer):
                 f"UPDATE activities SET {', '.join(f'{f} = ?' for f in _REFRESHED)}, updated_at = ? WHERE id = ?",
                 [*(item.values[f] for f in _REFRESHED), now, activity_id],
             )
-        activities.record_history(db, [a for a, _ in changed], actor_id, "edited")
+        activity_recording.record_history(db, [a for a, _ in changed], actor_id, "edited")
         report.counts["created"] += created
         report.counts["updated"] += len(changed)
         report.counts["unchanged"] += len(rest) - len(changed)

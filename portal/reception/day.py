@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import activities, case_opening, dates, text
+from .. import activities, activity_recording, case_opening, dates, text
 from ..accounts import User
 from ..db import write
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -395,11 +395,13 @@ def sync_activity(db: Database, user: User, day: dt.date, handed: tuple[int, str
                 # visitors' cases (already open) move to it rather than staying on the void one
                 current = None
         if current is None:
-            made = activities.log_activity(db, activities.ActivityInput(**fields), user, raisers=raisers)
+            made = activity_recording.log_activity(
+                db, activities.ActivityInput(**fields), user, raisers=raisers
+            )
             activity_id = made.id
             db.execute("UPDATE duty_days SET activity_id = ? WHERE date = ?", [activity_id, day.isoformat()])
         else:
             activity_id = current.id
             changes = {k: v for k, v in fields.items() if k not in ("cadre_id", "source")}
-            activities.update_activity(db, activity_id, changes, user, raisers=raisers)
+            activity_recording.update_activity(db, activity_id, changes, user, raisers=raisers)
     return activity_id

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal import accounts, activities, case_opening, imports, org
+from portal import accounts, activities, activity_recording, case_opening, imports, org
 from portal.activities import ActivityInput
 from portal.errors import ImportRejected, PermissionDenied, ValidationError
 
@@ -60,7 +60,7 @@ def fake_cases(monkeypatch):
 def test_cadre_logs_his_own_with_targets_history_and_who_entered_it(demo_db):
     leader = user(demo_db, "10000001")
     code, name = assigned(demo_db, "10000001", "高层次人才")
-    saved = activities.log_activity(
+    saved = activity_recording.log_activity(
         demo_db,
         ActivityInput(
             cadre_id=leader.person_id,
@@ -99,7 +99,7 @@ def test_cadre_logs_his_own_with_targets_history_and_who_entered_it(demo_db):
 def test_validation_messages_are_chinese_and_nothing_is_written(demo_db, change, message):
     before = demo_db.execute("SELECT count(*) FROM activities").fetchone()[0]
     with pytest.raises(ValidationError, match=message):
-        activities.log_activity(demo_db, lecture(demo_db, **change), user(demo_db, "10010001"))
+        activity_recording.log_activity(demo_db, lecture(demo_db, **change), user(demo_db, "10010001"))
     assert demo_db.execute("SELECT count(*) FROM activities").fetchone()[0] == before
 
 
@@ -120,10 +120,10 @@ def test_validation_messages_are_chinese_and_nothing_is_written(demo_db, change,
 def test_class_hours_only_half_to_eight_for_ideology_lessons(demo_db, hours, ok):
     data = lecture(demo_db, "10000001", system="讲思政课", subtype="思政课授课", hours=hours)
     if ok:
-        assert activities.log_activity(demo_db, data, user(demo_db, "10000001")).hours == hours
+        assert activity_recording.log_activity(demo_db, data, user(demo_db, "10000001")).hours == hours
     else:
         with pytest.raises(ValidationError, match="课时应在 0.5–8 之间"):
-            activities.log_activity(demo_db, data, user(demo_db, "10000001"))
+            activity_recording.log_activity(demo_db, data, user(demo_db, "10000001"))
 
 
 def test_targets_must_be_the_cadres_own_and_current(demo_db):
@@ -131,50 +131,58 @@ def test_targets_must_be_the_cadres_own_and_current(demo_db):
     others_code, _ = assigned(demo_db, "10000002", "结对子")
     data = lecture(demo_db, "10000001", system="联系基层", subtype="结对子", target_codes=[others_code])
     with pytest.raises(ValidationError, match="不是该干部的结对子"):
-        activities.log_activity(demo_db, data, leader)
+        activity_recording.log_activity(demo_db, data, leader)
     with pytest.raises(ValidationError, match="请选择本次结对子的结对子"):
-        activities.log_activity(demo_db, data.model_copy(update={"target_codes": []}), leader)
+        activity_recording.log_activity(demo_db, data.model_copy(update={"target_codes": []}), leader)
     own, _ = assigned(demo_db, "10000001", "结对子")
     before_start = data.model_copy(update={"target_codes": [own], "date": dt.date(2025, 8, 1)})
     with pytest.raises(ValidationError, match="联系期 2025-09-01 起"):
-        activities.log_activity(demo_db, before_start, leader)
-    assert activities.log_activity(demo_db, data.model_copy(update={"target_codes": [own]}), leader).id
+        activity_recording.log_activity(demo_db, before_start, leader)
+    assert activity_recording.log_activity(
+        demo_db, data.model_copy(update={"target_codes": [own]}), leader
+    ).id
 
 
 def test_talks_name_people_by_staff_number_not_oneself(demo_db):
     leader = user(demo_db, "10000001")
     data = lecture(demo_db, "10000001", system="谈心谈话", subtype="谈心谈话")
     with pytest.raises(ValidationError, match="请选择谈话对象"):
-        activities.log_activity(demo_db, data, leader)
+        activity_recording.log_activity(demo_db, data, leader)
     with pytest.raises(ValidationError, match="不存在"):
-        activities.log_activity(demo_db, data.model_copy(update={"target_codes": ["99999999"]}), leader)
+        activity_recording.log_activity(
+            demo_db, data.model_copy(update={"target_codes": ["99999999"]}), leader
+        )
     with pytest.raises(ValidationError, match="不能是本人"):
-        activities.log_activity(demo_db, data.model_copy(update={"target_codes": ["10000001"]}), leader)
-    saved = activities.log_activity(demo_db, data.model_copy(update={"target_codes": ["10000002"]}), leader)
+        activity_recording.log_activity(
+            demo_db, data.model_copy(update={"target_codes": ["10000001"]}), leader
+        )
+    saved = activity_recording.log_activity(
+        demo_db, data.model_copy(update={"target_codes": ["10000002"]}), leader
+    )
     assert saved.counterpart_text == org.person_by_staff_no(demo_db, "10000002").name
 
 
 def test_a_cadre_cannot_log_see_edit_or_void_anothers(demo_db):
     me, other = user(demo_db, "10010001"), user(demo_db, "10010002")
     with pytest.raises(PermissionDenied):
-        activities.log_activity(demo_db, lecture(demo_db, "10010002"), me)
-    theirs = activities.log_activity(demo_db, lecture(demo_db, "10010002"), other)
+        activity_recording.log_activity(demo_db, lecture(demo_db, "10010002"), me)
+    theirs = activity_recording.log_activity(demo_db, lecture(demo_db, "10010002"), other)
     with pytest.raises(PermissionDenied):
         activities.get_activity(demo_db, theirs.id, me)
     with pytest.raises(PermissionDenied):
-        activities.update_activity(demo_db, theirs.id, {"place": "改"}, me)
+        activity_recording.update_activity(demo_db, theirs.id, {"place": "改"}, me)
     with pytest.raises(PermissionDenied):
-        activities.void_activity(demo_db, theirs.id, "不是我的", me)
+        activity_recording.void_activity(demo_db, theirs.id, "不是我的", me)
     assert all(a.cadre_id == me.person_id for a in activities.list_activities(demo_db, me))
     assert theirs.id not in {a.id for a in activities.list_activities(demo_db, me, cadre_id=other.person_id)}
 
 
 def test_departments_log_on_behalf_and_see_only_their_systems(demo_db):
     jiaowu, dangban = user(demo_db, "jiaowu"), user(demo_db, "dangban")
-    saved = activities.log_activity(demo_db, lecture(demo_db), jiaowu)
+    saved = activity_recording.log_activity(demo_db, lecture(demo_db), jiaowu)
     assert saved.entered_by == jiaowu.id and saved.cadre_staff_no == "10010001"
     with pytest.raises(PermissionDenied):
-        activities.log_activity(demo_db, lecture(demo_db, system="座谈", subtype="学生座谈"), jiaowu)
+        activity_recording.log_activity(demo_db, lecture(demo_db, system="座谈", subtype="学生座谈"), jiaowu)
     assert {a.system for a in activities.list_activities(demo_db, jiaowu)} == {"听课", "讲思政课"}
     assert {a.system for a in activities.list_activities(demo_db, dangban)} <= {
         "调查研究",
@@ -194,19 +202,19 @@ def test_departments_log_on_behalf_and_see_only_their_systems(demo_db):
 
 def test_edits_keep_history_and_void_keeps_the_row(demo_db):
     me = user(demo_db, "10010001")
-    saved = activities.log_activity(demo_db, lecture(demo_db, place="理科楼"), me)
-    edited = activities.update_activity(
+    saved = activity_recording.log_activity(demo_db, lecture(demo_db, place="理科楼"), me)
+    edited = activity_recording.update_activity(
         demo_db, saved.id, {"place": "工科楼", "followup": "已反馈教务处"}, me
     )
     assert edited.place == "工科楼"
     with pytest.raises(ValidationError, match="不能更改"):
-        activities.update_activity(demo_db, saved.id, {"cadre_id": person(demo_db, "10010002")}, me)
+        activity_recording.update_activity(demo_db, saved.id, {"cadre_id": person(demo_db, "10010002")}, me)
     with pytest.raises(ValidationError, match="作废原因"):
-        activities.void_activity(demo_db, saved.id, "  ", me)
-    voided = activities.void_activity(demo_db, saved.id, "重复录入", me)
+        activity_recording.void_activity(demo_db, saved.id, "  ", me)
+    voided = activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
     assert voided.voided and voided.void_reason == "重复录入"
     with pytest.raises(ValidationError, match="已作废"):
-        activities.update_activity(demo_db, saved.id, {"place": "又改"}, me)
+        activity_recording.update_activity(demo_db, saved.id, {"place": "又改"}, me)
     history = activities.history(demo_db, saved.id, me)
     assert [h.action for h in history] == ["created", "edited", "voided"]
     assert [h.snapshot["place"] for h in history] == ["理科楼", "工科楼", "工科楼"]
@@ -217,7 +225,7 @@ def test_edits_keep_history_and_void_keeps_the_row(demo_db):
 def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases):
     me = user(demo_db, "10010001")
     data = lecture(demo_db, system="座谈", subtype="学生座谈", opinions=["自习座位不足", "  ", "热水不稳定"])
-    saved = activities.log_activity(demo_db, data, me)
+    saved = activity_recording.log_activity(demo_db, data, me)
     assert saved.opinions == ["自习座位不足", "热水不稳定"]
     assert saved.opinions_text == "1. 自习座位不足\n2. 热水不稳定"
     assert [c["content"] for c in fake_cases] == ["自习座位不足", "热水不稳定"]
@@ -227,14 +235,14 @@ def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases
         first["activity_id"] == saved.id and first["cadre_id"] == me.person_id and first["actor_id"] == me.id
     )
     assert first["contact_date"] == TODAY and first["system"] == "座谈"
-    activities.log_activity(
+    activity_recording.log_activity(
         demo_db, data.model_copy(update={"subtype": "教师座谈", "opinions": ["经费"]}), me
     )
     assert fake_cases[-1]["responsible_dept"] == "宣传部"
-    activities.log_activity(demo_db, lecture(demo_db, opinions=["投影仪暗"]), me)
+    activity_recording.log_activity(demo_db, lecture(demo_db, opinions=["投影仪暗"]), me)
     assert fake_cases[-1]["source"] == "other" and fake_cases[-1]["responsible_dept"] == "教务处"
     leader = user(demo_db, "10000001")
-    activities.log_activity(
+    activity_recording.log_activity(
         demo_db, lecture(demo_db, "10000001", system="接待日", subtype="接待", opinions=["宿舍"]), leader
     )
     assert fake_cases[-1]["source"] == "reception" and fake_cases[-1]["responsible_dept"] == "党办"
@@ -242,7 +250,7 @@ def test_each_opinion_opens_a_case_with_the_right_department(demo_db, fake_cases
     count = len(fake_cases)
     visitor = user(demo_db, "2023000001")
     raisers = {"食堂排队": case_opening.Raiser(user_id=visitor.id, name="张同学", department="校办")}
-    activities.update_activity(
+    activity_recording.update_activity(
         demo_db, saved.id, {"opinions": [*saved.opinions, "食堂排队"]}, me, raisers=raisers
     )
     assert len(fake_cases) == count + 1 and fake_cases[-1]["content"] == "食堂排队"
@@ -340,7 +348,7 @@ def test_period_keys(demo_db):
 def test_opinions_become_cases_in_the_cases_feature(demo_db):
     """With the real portal.cases: one case per item, due by docs/rules.md §5, linked to the activity."""
     me = user(demo_db, "10010001")
-    saved = activities.log_activity(
+    saved = activity_recording.log_activity(
         demo_db,
         lecture(demo_db, system="座谈", subtype="学生座谈", opinions=["自习座位不足", "热水不稳定"]),
         me,
@@ -354,7 +362,7 @@ def test_opinions_become_cases_in_the_cases_feature(demo_db):
         ("symposium", "自习座位不足", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
         ("symposium", "热水不稳定", "学工部", me.person_id, "座谈", TODAY.isoformat(), 10),
     ]
-    activities.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
+    activity_recording.update_activity(demo_db, saved.id, {"opinions": ["自习座位不足"]}, me)
     states_now = demo_db.execute(
         "SELECT state FROM cases WHERE activity_id = ? ORDER BY id", [saved.id]
     ).fetchall()
@@ -375,9 +383,9 @@ def test_a_logged_activity_counts_at_once_and_a_voided_one_stops_counting(demo_d
         return row.done
 
     before = done()
-    saved = activities.log_activity(demo_db, lecture(demo_db), me)
+    saved = activity_recording.log_activity(demo_db, lecture(demo_db), me)
     assert done() == before + 1
-    activities.void_activity(demo_db, saved.id, "误录", me)
+    activity_recording.void_activity(demo_db, saved.id, "误录", me)
     assert done() == before
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, activities, assignments, case_actions, cases
+from portal import accounts, activities, activity_recording, assignments, case_actions, cases
 from portal.db import write
 from portal.errors import NotFound, PermissionDenied
 from portal.reception import bookings, day, roster
@@ -98,7 +98,7 @@ def actions(w):
             place="教学楼",
             content="随堂听课",
         )
-        return activities.log_activity(db, data, user)
+        return activity_recording.log_activity(db, data, user)
 
     return {
         # reception (第十一、十二条): visitors see their own bookings only; 党办/校办 run the day
@@ -109,7 +109,7 @@ def actions(w):
         "cancel a reception day": lambda u: roster.cancel_day(db, w["booking_day"], u, "测试取消"),
         # activities (第四条): own rows; departments for their systems only
         "read a 听课 record of another cadre": lambda u: activities.get_activity(db, w["lecture"], u),
-        "void a 听课 record of another cadre": lambda u: activities.void_activity(
+        "void a 听课 record of another cadre": lambda u: activity_recording.void_activity(
             db, w["lecture"], "测试作废", u
         ),
         "read a 谈心谈话 record of another cadre": lambda u: activities.get_activity(db, w["talk"], u),

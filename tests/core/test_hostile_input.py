@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from portal import accounts, activities, case_actions, case_opening, dates, imports, org
+from portal import accounts, activities, activity_recording, case_actions, case_opening, dates, imports, org
 from portal.accounts import Role
 from portal.errors import PortalError
 from portal.reception import bookings
@@ -213,7 +213,9 @@ BAD_ACTIVITIES = [
 
 @pytest.mark.parametrize("changes", BAD_ACTIVITIES, ids=range(len(BAD_ACTIVITIES)))
 def test_bad_activities(demo_db, people, changes):
-    assert_refused(demo_db, activities.log_activity, demo_db, _activity(people, **changes), people["cadre"])
+    assert_refused(
+        demo_db, activity_recording.log_activity, demo_db, _activity(people, **changes), people["cadre"]
+    )
 
 
 BAD_BOOKINGS = [

@@ -13,7 +13,18 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import accounts, activities, api_tokens, case_export, cases, feeds, phone, record_form, server
+from portal import (
+    accounts,
+    activities,
+    activity_export,
+    api_tokens,
+    case_export,
+    cases,
+    feeds,
+    phone,
+    record_form,
+    server,
+)
 from portal.errors import PermissionDenied
 from portal.reception import bookings, roster
 from portal.reception import day as reception_day
@@ -120,7 +131,7 @@ def test_no_full_number_leaves_through_the_api_feeds_exports_forms_or_messages(d
     every_case = cases.list_cases(demo_db, admin)
     out.append(("cases.xlsx", _office_text(case_export.export_xlsx(every_case))))
     reception_days = activities.list_activities(demo_db, admin, system="接待日")
-    out.append(("activities.xlsx", _office_text(activities.export_xlsx(reception_days))))
+    out.append(("activities.xlsx", _office_text(activity_export.export_xlsx(reception_days))))
     for a in reception_days[:5]:
         out.append(
             (f"record form {a.id}", _office_text(record_form.render_record_form(demo_db, a.id, admin)))

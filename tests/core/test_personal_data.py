@@ -11,7 +11,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from portal import accounts, audit, personal_data
+from portal import accounts, audit, personal_corrections, personal_data
 from portal.errors import PermissionDenied, ValidationError
 
 RAISER = "2023000016"  # a student of the demo university with two bookings and a case he raised
@@ -88,9 +88,9 @@ def test_every_export_is_audited(demo_db):
 def test_an_administrator_corrects_a_persons_details_with_the_change_audited(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     user = accounts.find_user(demo_db, RAISER)
-    before = personal_data.details(demo_db, user.id)
+    before = personal_corrections.details(demo_db, user.id)
     unit = demo_db.execute("SELECT id, name FROM units WHERE id != ? LIMIT 1", [before.unit_id]).fetchone()
-    after = personal_data.correct(
+    after = personal_corrections.correct(
         demo_db,
         admin,
         user.id,
@@ -118,16 +118,18 @@ def test_an_administrator_corrects_a_persons_details_with_the_change_audited(dem
 def test_a_correction_needs_an_administrator_a_reason_and_valid_values(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     user = accounts.find_user(demo_db, RAISER)
-    before = personal_data.details(demo_db, user.id)
+    before = personal_corrections.details(demo_db, user.id)
     with pytest.raises(PermissionDenied):
-        personal_data.correct(demo_db, accounts.find_user(demo_db, "dangban"), user.id, name="某", reason="x")
+        personal_corrections.correct(
+            demo_db, accounts.find_user(demo_db, "dangban"), user.id, name="某", reason="x"
+        )
     with pytest.raises(ValidationError) as refused:
-        personal_data.correct(demo_db, admin, user.id, phone="12000000000", kind="校友", reason="")
+        personal_corrections.correct(demo_db, admin, user.id, phone="12000000000", kind="校友", reason="")
     fields = {p.field for p in refused.value.problems}
     assert {"phone", "kind", "reason"} <= fields
     with pytest.raises(ValidationError, match="没有需要更正"):
-        personal_data.correct(demo_db, admin, user.id, name=before.name, reason="核对")
-    assert personal_data.details(demo_db, user.id) == before
+        personal_corrections.correct(demo_db, admin, user.id, name=before.name, reason="核对")
+    assert personal_corrections.details(demo_db, user.id) == before
     assert not audit.search(demo_db, category="personal_data.").entries
 
 

@@ -11,7 +11,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from portal import accounts, activities, org, record_form, record_template
+from portal import accounts, activities, activity_recording, org, record_form, record_template
 from portal.activities import ActivityInput
 from portal.cli import cli
 
@@ -78,7 +78,7 @@ def hostile_activity(db):
         participants="宣传部 张三 & 学工部",
         **HOSTILE,
     )
-    return activities.log_activity(db, data, leader)
+    return activity_recording.log_activity(db, data, leader)
 
 
 def test_form_shows_each_value_exactly_hostile_text_included(demo_db):
@@ -101,7 +101,7 @@ def test_form_shows_each_value_exactly_hostile_text_included(demo_db):
 
 def test_fast_rendering_has_the_same_content_as_a_fresh_docxtemplate(demo_db):
     saved = hostile_activity(demo_db)
-    context = record_form.form_context(demo_db, activities._load(demo_db, saved.id))
+    context = record_form.form_context(demo_db, activities.load_activity(demo_db, saved.id))
     fast = zipfile.ZipFile(io.BytesIO(record_form.FormRenderer().render(context)))
     fresh = zipfile.ZipFile(io.BytesIO(record_form.render_fresh(context)))
     assert fast.namelist() == fresh.namelist()

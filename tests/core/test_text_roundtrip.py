@@ -158,7 +158,7 @@ def test_an_imported_cell_with_an_rtl_override_is_a_row_error(demo_db):
 
 
 def test_the_activity_list_export_keeps_text_exactly(demo_db):
-    from portal import activities
+    from portal import activities, activity_export
 
     admin = accounts.find_user(demo_db, "admin")
     found = activities.list_activities(
@@ -168,7 +168,7 @@ def test_the_activity_list_export_keeps_text_exactly(demo_db):
     found[0] = found[0].model_copy(
         update={"content": LOOKS_LIKE_FORMULAS[0], "place": LOOKS_LIKE_FORMULAS[3]}
     )
-    ws = load_workbook(io.BytesIO(activities.export_xlsx(found))).active
+    ws = load_workbook(io.BytesIO(activity_export.export_xlsx(found))).active
     row = [c for c in ws[4]]
     assert row[0].value == found[0].id
     assert row[9].value == LOOKS_LIKE_FORMULAS[0] and row[9].data_type == "s"

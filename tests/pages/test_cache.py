@@ -8,7 +8,18 @@ import re
 
 import pytest
 
-from portal import accounts, activities, assessment, cache, case_actions, cases, ledger, quota, reception
+from portal import (
+    accounts,
+    activities,
+    activity_recording,
+    assessment,
+    cache,
+    case_actions,
+    cases,
+    ledger,
+    quota,
+    reception,
+)
 from portal.db import data_stamp, write
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import goto, login
@@ -84,7 +95,7 @@ def test_the_cached_ledger_shows_another_sessions_write_on_its_next_rerun(demo_d
         "SELECT id FROM activities WHERE voided_at IS NULL AND date >= ? ORDER BY date DESC LIMIT 1",
         [since.isoformat()],
     ).fetchone()[0]
-    activities.void_activity(demo_db, victim, "重复录入", admin)
+    activity_recording.void_activity(demo_db, victim, "重复录入", admin)
     at.run()
     assert _ledger_count(at) == shown - 1
     assert len(built) == 2
@@ -109,7 +120,7 @@ def test_the_cached_dashboard_follows_a_new_activity_and_keeps_department_scope(
     assert len(computed) == 1  # the second run came from the cache
     me = accounts.find_user(demo_db, "10010001")
     victim = activities.page_activities(demo_db, me, limit=1).rows[0][0]
-    activities.void_activity(demo_db, victim, "重复录入", me)  # a write by another session
+    activity_recording.void_activity(demo_db, victim, "重复录入", me)  # a write by another session
     at.run()
     assert len(computed) == 2
     # a department sees only its systems: another cache entry, not the cadre's

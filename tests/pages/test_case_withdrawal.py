@@ -10,7 +10,16 @@ import io
 import openpyxl
 import pytest
 
-from portal import accounts, activities, case_actions, case_export, cases, overview, states
+from portal import (
+    accounts,
+    activities,
+    activity_recording,
+    case_actions,
+    case_export,
+    cases,
+    overview,
+    states,
+)
 from portal.activities import ActivityInput
 from portal.demo import DEPARTMENT_ACCOUNTS
 from portal.errors import PortalError
@@ -21,7 +30,7 @@ TODAY = dt.date(2026, 11, 24)
 
 def _symposium(db, opinions: list[str]) -> tuple[activities.Activity, accounts.User]:
     me = accounts.find_user(db, "10010001")
-    saved = activities.log_activity(
+    saved = activity_recording.log_activity(
         db,
         ActivityInput(
             cadre_id=me.person_id,
@@ -59,7 +68,7 @@ def test_voiding_withdraws_untouched_cases_and_flags_those_in_hand(demo_db):
     unit = demo_db.execute("SELECT id FROM units WHERE kind = 'department' LIMIT 1").fetchone()[0]
     case_actions.refer(demo_db, in_hand.id, unit, xgb)
 
-    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
 
     now = _of(demo_db, saved.id)
     withdrawn, flagged = now["自习室座位不足"], now["食堂排队太久"]
@@ -84,7 +93,7 @@ def test_voiding_withdraws_untouched_cases_and_flags_those_in_hand(demo_db):
 
 def test_a_withdrawn_case_accepts_no_more_handling(demo_db):
     saved, me = _symposium(demo_db, ["自习室座位不足"])
-    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
     case = _of(demo_db, saved.id)["自习室座位不足"]
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     with pytest.raises(PortalError, match="已撤销"):
@@ -96,7 +105,9 @@ def test_editing_opinions_withdraws_flags_and_opens_as_needed(demo_db):
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     case_actions.add_progress(demo_db, _of(demo_db, saved.id)["食堂排队太久"].id, "已联系后勤", xgb)
 
-    activities.update_activity(demo_db, saved.id, {"opinions": ["宿舍热水不稳定", "图书馆开放时间短"]}, me)
+    activity_recording.update_activity(
+        demo_db, saved.id, {"opinions": ["宿舍热水不稳定", "图书馆开放时间短"]}, me
+    )
     now = _of(demo_db, saved.id)
     assert now["自习室座位不足"].state == "withdrawn"  # removed, nobody acted: withdrawn
     assert "修改" in now["自习室座位不足"].withdraw_reason
@@ -106,7 +117,7 @@ def test_editing_opinions_withdraws_flags_and_opens_as_needed(demo_db):
     assert now["宿舍热水不稳定"].state == "registered" and not now["宿舍热水不稳定"].alert  # kept as it was
     assert now["图书馆开放时间短"].state == "registered"  # new: a new case
     # editing again with the same items changes nothing
-    activities.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
+    activity_recording.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
     assert len(cases.of_activity(demo_db, saved.id)) == 4
     assert len(_events(demo_db, now["食堂排队太久"].id)) == 3  # opened, progress, flagged once
 
@@ -119,7 +130,7 @@ def test_the_department_no_longer_counts_or_is_reminded_of_withdrawn_cases(demo_
         cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES)))["open"]
         == before["open"] + 1
     )
-    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
     assert cases.counts(cases.list_cases(demo_db, xgb, states=list(cases.OPEN_STATES))) == before
     assert cases.counts(cases.list_cases(demo_db, xgb))["open"] == before["open"]
     assert all("撤销" not in r.text for r in overview.reminders(demo_db, xgb))
@@ -131,7 +142,7 @@ def test_the_department_sees_the_flag_on_its_list(demo_db):
     in_hand = _of(demo_db, saved.id)["食堂排队太久"]
     case_actions.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
     untouched = _of(demo_db, saved.id)["自习室座位不足"]
-    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
 
     at = login(DEPARTMENT_ACCOUNTS["学工部"])
     goto(at, "pages/cases.py").run()
@@ -187,7 +198,7 @@ def test_a_visitors_request_from_a_booking_is_flagged_not_withdrawn(demo_db):
         "UPDATE cases SET booking_id = ?, raised_by = ? WHERE activity_id = ?", [*booking, saved.id]
     )
     demo_db.conn.commit()
-    activities.void_activity(demo_db, saved.id, "重复录入", me)
+    activity_recording.void_activity(demo_db, saved.id, "重复录入", me)
     case = _of(demo_db, saved.id)["自习室座位不足"]
     assert case.state == "registered" and "联系活动已作废" in case.alert
 
@@ -197,7 +208,7 @@ def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
     xgb = accounts.find_user(demo_db, DEPARTMENT_ACCOUNTS["学工部"])
     in_hand = _of(demo_db, saved.id)["食堂排队太久"]
     case_actions.add_progress(demo_db, in_hand.id, "已联系后勤", xgb)
-    activities.update_activity(demo_db, saved.id, {"opinions": ["自习室座位不足"]}, me)
+    activity_recording.update_activity(demo_db, saved.id, {"opinions": ["自习室座位不足"]}, me)
     assert _of(demo_db, saved.id)["食堂排队太久"].alert
 
     at = login(DEPARTMENT_ACCOUNTS["学工部"])
@@ -210,7 +221,7 @@ def test_the_department_checks_a_flag_and_it_stays_checked(demo_db):
     assert _events(demo_db, in_hand.id)[-1][0] == "acknowledged"
     assert not any("需核实" in r.text for r in overview.reminders(demo_db, xgb))
     # a later edit of the activity neither flags it again nor opens it anew
-    activities.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
+    activity_recording.update_activity(demo_db, saved.id, {"place": "图书馆"}, me)
     assert _of(demo_db, saved.id)["食堂排队太久"].alert == ""
     assert len(cases.of_activity(demo_db, saved.id)) == 2
     with pytest.raises(PortalError, match="没有需要核实"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pages.common import answer_key
-from portal import accounts, activities
+from portal import accounts, activities, activity_recording
 from portal.activities import ActivityInput
 from portal.reception import roster
 from tests.conftest import goto, login, texts
@@ -27,7 +27,7 @@ def _dialog_text(at) -> str:
 
 def test_voiding_asks_and_lists_what_becomes_of_the_cases(demo_db):
     me = accounts.find_user(demo_db, "10010001")
-    saved = activities.log_activity(
+    saved = activity_recording.log_activity(
         demo_db,
         ActivityInput(
             cadre_id=me.person_id,

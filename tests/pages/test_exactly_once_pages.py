@@ -8,7 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from portal import accounts, activities, case_actions, case_opening, cases, states, submissions
+from portal import (
+    accounts,
+    activities,
+    activity_recording,
+    case_actions,
+    case_opening,
+    cases,
+    dates,
+    states,
+    submissions,
+)
 from portal.db import open_db
 from portal.demo import DEPARTMENT_ACCOUNTS
 from tests.conftest import errors_under, goto, login, texts
@@ -121,13 +131,15 @@ def test_racing_submits_of_one_form_create_one_activity_and_one_case(demo_db, tm
         cadre_id=leader.person_id,
         system="座谈",
         subtype="学生座谈",
-        date=activities.dates.today(),
+        date=dates.today(),
         place="图书馆报告厅",
         content="与学生代表座谈",
         opinions=["宿舍楼道灯坏了"],
     )
     before = _counts(demo_db)
-    outcomes, errors = _race(path, "activity", lambda db: activities.log_activity(db, data, leader).id)
+    outcomes, errors = _race(
+        path, "activity", lambda db: activity_recording.log_activity(db, data, leader).id
+    )
     assert not errors, errors
     assert sum(o.created for o in outcomes) == 1 and len({o.object_id for o in outcomes}) == 1
     assert _counts(demo_db) == (before[0] + 1, before[1] + 1)

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from portal import accounts, activities, ledger
+from portal import accounts, activity_recording, ledger
 from portal.demo import DEPARTMENT_ACCOUNTS
 from portal.errors import PermissionDenied
 from portal.policy import policy
@@ -53,7 +53,9 @@ def test_voided_activities_are_left_out(demo_db):
     clerk = _user(demo_db, "教务处")
     before = ledger.build(demo_db, clerk, department="教务处", since=SINCE, until=UNTIL)
     victim = ledger.latest_rows(demo_db, before, "听课", 1)[0]
-    activities.void_activity(demo_db, victim.activity_id, "重复录入", accounts.find_user(demo_db, "admin"))
+    activity_recording.void_activity(
+        demo_db, victim.activity_id, "重复录入", accounts.find_user(demo_db, "admin")
+    )
     after = ledger.build(demo_db, clerk, department="教务处", since=SINCE, until=UNTIL)
     assert after.total == before.total - 1 and after.sizes["听课"] == before.sizes["听课"] - 1
     assert victim.activity_id not in {r.activity_id for r in ledger.iter_rows(demo_db, after, "听课")}

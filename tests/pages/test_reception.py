@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from portal import accounts, activities, cases, dates, overview, reception, workdays
+from portal import accounts, activity_recording, cases, dates, overview, reception, workdays
 from portal.cli import cli
 from portal.errors import Conflict, NotFound, PermissionDenied, SeatTaken, ValidationError
 from portal.reception import bookings, ical, roster
@@ -384,7 +384,7 @@ def test_a_day_recorded_again_after_its_activity_was_voided_opens_no_case_twice(
     handed = reception.ReceptionRecord(outcome="handed", answer="已说明情况")
     reception.record_reception(demo_db, dangban, first.id, handed)
     voided = roster.get_day(demo_db, COMING).activity_id
-    activities.void_activity(demo_db, voided, "重新整理记录", accounts.find_user(demo_db, "admin"))
+    activity_recording.void_activity(demo_db, voided, "重新整理记录", accounts.find_user(demo_db, "admin"))
     reception.record_reception(demo_db, dangban, second.id, handed)
     fresh = roster.get_day(demo_db, COMING).activity_id
     assert fresh != voided
@@ -404,7 +404,7 @@ def test_a_visitors_case_follows_the_reception_recorded_again_after_a_void(demo_
     reception.record_reception(demo_db, dangban, first.id, reception.ReceptionRecord(outcome="handed"))
     voided = roster.get_day(demo_db, COMING).activity_id
     (case,) = cases.of_activity(demo_db, voided)
-    activities.void_activity(demo_db, voided, "重新整理记录", admin)
+    activity_recording.void_activity(demo_db, voided, "重新整理记录", admin)
     assert "联系活动已作废" in cases.get_case(demo_db, case.id, dangban).alert
 
     reception.record_reception(
@@ -422,7 +422,7 @@ def test_a_visitors_case_follows_the_reception_recorded_again_after_a_void(demo_
     assert not any("需核实" in r.text for r in overview.reminders(demo_db, dangban))
 
     # the new record voided in turn: the department is told again, and the case follows a third one
-    activities.void_activity(demo_db, fresh, "日期填错", admin)
+    activity_recording.void_activity(demo_db, fresh, "日期填错", admin)
     assert "日期填错" in cases.get_case(demo_db, case.id, dangban).alert
     third = reception.finish_day(demo_db, dangban, COMING)
     assert cases.get_case(demo_db, case.id, dangban).activity_id == third

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, activities, case_opening, cases, search
+from portal import accounts, activities, activity_recording, case_opening, cases, search
 from portal.errors import ValidationError
 from tests.conftest import goto, login, texts
 
@@ -52,10 +52,12 @@ def test_new_and_changed_text_is_found_at_once(demo_db):
     admin = accounts.find_user(demo_db, "admin")
     activity = activities.list_activities(demo_db, admin, limit=1)[0]
     assert search.search(demo_db, admin, "澡堂热水").activity_total == 0
-    activities.update_activity(demo_db, activity.id, {"followup": "已协调后勤处解决澡堂热水问题"}, admin)
+    activity_recording.update_activity(
+        demo_db, activity.id, {"followup": "已协调后勤处解决澡堂热水问题"}, admin
+    )
     found = search.search(demo_db, admin, "澡堂热水")
     assert [h.id for h in found.activities] == [activity.id]
-    activities.void_activity(demo_db, activity.id, "重复录入", admin)
+    activity_recording.void_activity(demo_db, activity.id, "重复录入", admin)
     assert search.search(demo_db, admin, "澡堂热水").activity_total == 0
     assert search.search(demo_db, admin, "澡堂热水", include_voided=True).activities[0].state == "已作废"
 
