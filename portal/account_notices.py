@@ -74,7 +74,7 @@ def notices(accounts: list[NewAccount], on: dt.date | None = None) -> bytes:
     for n, a in enumerate(accounts):
         title = document.add_paragraph()
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(title.add_run(TITLE), 18, bold=True)
+        _font(title.add_run(branding.brand().headed(TITLE)), 18, bold=True)  # 河南理工大学账号开通通知
         greeting = document.add_paragraph()
         _font(greeting.add_run(f"{a.name}：" if a.name else "您好："), 12)
         intro = document.add_paragraph()

@@ -121,4 +121,5 @@ def test_exported_workbooks_and_reports_are_headed_with_the_school(monkeypatch, 
             account_notices.notices([account_notices.NewAccount("30009999", "张三", "Abcd2345", "师生")])
         )
     )
+    assert notice.paragraphs[0].text == "河南理工大学账号开通通知"
     assert any("河南理工大学联系师生服务平台" in p.text for p in notice.paragraphs)
