@@ -48,6 +48,17 @@ def offer(admin: User, opened: list[NewAccount], key: str) -> None:
             made[name] = build()
         return made[name]
 
+    files = [  # each file's build is in the audit log: who took the initial passwords, from where
+        (
+            name,
+            label,
+            file_name,
+            mime,
+            common.audited(admin, "user.account_files", f"{label}：{len(opened)} 个账号", build),
+        )
+        for name, label, file_name, mime, build in files
+    ]
+
     with st.container(horizontal=True, gap="small"):
         for name, label, file_name, mime, build in files:
             # no rerun on the click (it would cancel the download it starts); the next run sees the

@@ -133,7 +133,9 @@ if listing.total > EXPORT_LIMIT:
 elif listing.total:
     st.download_button(
         "导出 Excel",
-        data=common.owned(user, _export_listed),  # built when clicked, not on every rerun
+        data=common.owned(  # built when clicked, not on every rerun; audited then
+            user, common.audited(user, "activity.export", f"联系活动记录 {listing.total} 条", _export_listed)
+        ),
         file_name=f"联系活动记录_{today.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",

@@ -160,7 +160,12 @@ if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
 st.download_button(
     "导出 Excel",
-    data=common.owned(user, lambda: case_export.export_xlsx(found)),  # built when clicked, not on every rerun
+    data=common.owned(  # built when clicked, not on every rerun; audited then
+        user,
+        common.audited(
+            user, "case.export", f"意见建议台账 {len(found)} 件", lambda: case_export.export_xlsx(found)
+        ),
+    ),
     file_name=f"意见建议督办-{dates.today().isoformat()}.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",
