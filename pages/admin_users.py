@@ -9,6 +9,7 @@ from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
+from portal.settings import PERSON_KINDS
 
 PAGE_SIZE = 100
 
@@ -156,7 +157,7 @@ if target:
                 )
                 drop_phone = st.checkbox("删除手机号", key=f"fix_drop_{target.id}")
                 fixes.under("phone")
-                kinds = list(personal_corrections.PERSON_KINDS)
+                kinds = list(PERSON_KINDS)
                 new_kind = st.selectbox(
                     "人员类别",
                     kinds,

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from .. import accounts, audit, dates, org, text
 from ..account_notices import NewAccount
 from ..errors import RowError, ValidationError
+from ..settings import PERSON_KINDS
 from ..tabular import check_text, split_list
 from .cells import duplicate_keys, unit_cell, validated
 from .staging import Column, Importer, ids_by, json_list
@@ -78,8 +79,8 @@ class AccountImporter(Importer):
             unit_name = check_text(v.get("单位"), "单位", row, errors)
             unit = unit_cell(db, unit_name, "单位", row, errors, units) if unit_name else None
             kind = check_text(v.get("人员类别"), "人员类别", row, errors) or None
-            if kind and kind not in org.PERSON_KINDS:
-                errors.append(RowError(row, "人员类别", f"应为 {'、'.join(org.PERSON_KINDS)} 之一"))
+            if kind and kind not in PERSON_KINDS:
+                errors.append(RowError(row, "人员类别", f"应为 {'、'.join(PERSON_KINDS)} 之一"))
             phone = validated(text.phone, v.get("手机号"), "手机号", row, errors, False) or None
             items.append(_AccountRow(row, staff_no, name, roles, unit.id if unit else None, kind, phone))
         duplicate_keys([(i.row, (i.staff_no,)) for i in items], errors, "工号")
