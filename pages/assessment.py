@@ -57,7 +57,10 @@ if not result.cadres:
 cols = st.columns(2)
 cols[0].download_button(
     "导出 Excel（排名、热力图、干部、明细）",
-    data=common.owned(user, lambda: assessment.export_xlsx(result)),
+    data=common.owned(
+        user,
+        common.audited(user, "assessment.export", f"{year}年度考核", lambda: assessment.export_xlsx(result)),
+    ),
     file_name=f"{year}年度考核.xlsx",
     mime=XLSX_MIME,
     icon=":material/download:",

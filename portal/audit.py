@@ -269,6 +269,12 @@ ACTION_LABELS: dict[str, str] = {
     "case.template": "保存常用答复",
     "case.template_deleted": "删除常用答复",
     "personal_data.export": "导出本人数据",
+    "case.export": "导出意见建议台账",
+    "case.followup": "记录回访",
+    "case.urge": "填写督办意见",
+    "activity.export": "导出联系活动记录",
+    "assessment.export": "导出年度考核",
+    "user.account_files": "下载新开通账号文件（含初始密码）",
     "personal_data.correct": "更正个人信息",
     "consent.give": "同意公开答复",
     "consent.withdraw": "撤回公开答复的同意",
@@ -303,6 +309,7 @@ CATEGORIES: dict[str, str] = {
     "consent.": "答复公开的同意",
     "publication.": "答复公开",
     "retention.": "个人信息保存期限",
+    "assessment.": "年度考核",
 }
 
 

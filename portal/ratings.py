@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import case_actions, case_history, cases, dates, text, workdays
+from . import audit, case_actions, case_history, cases, dates, text, workdays
 from .accounts import User
 from .db import inserted_id, write
 from .errors import Conflict, PermissionDenied, ValidationError
@@ -332,6 +332,13 @@ def follow_up(
             )
         if held_on > dates.today() or held_on.isoformat() < answer.at[:10]:
             raise ValidationError("回访日期须在答复之后、今天或以前")
+        # 操作日志 names the case and the outcome; the person's words stay in the case's history
+        audit.record(
+            db,
+            actor.id,
+            "case.followup",
+            f"{row['number']}：{METHOD_LABELS[method]}回访，{RATING_LABELS[rating]}",
+        )
         return _record(
             db,
             row,
@@ -493,4 +500,5 @@ def urge(db: Database, case_id: int, note: str, actor: User) -> cases.Case:
         case_history.record_history(
             db, case_id, "urged", row["state"], row["state"], dates.stamp(), actor.id, note
         )
+        audit.record(db, actor.id, "case.urge", str(row["number"]))  # the opinion itself: in the history
     return cases.get_case(db, case_id, actor)

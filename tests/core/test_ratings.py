@@ -335,3 +335,26 @@ def test_old_satisfied_and_reopen_steps_become_ratings(tmp_path):
         (1, 2, "satisfied", "raiser", None, "", "closed"),
         (2, 1, "unsatisfied", "followup", "other", "电话反映仍未落实", "reopened"),
     ]
+
+
+def test_followup_and_urging_appear_in_the_audit_log(db, people, monkeypatch):
+    """回访 and 督办 are what a department does to a case on its own word: 操作日志 names who did it, to
+    which case, with what outcome (the person's words stay in the case's history, not the log)."""
+    from portal import audit
+
+    clerk, visitor = people["dangban"], people["visitor"]
+    case = _answered(db, people)
+    _on(monkeypatch, D(2026, 12, 2))
+    ratings.follow_up(db, case.id, "unsatisfied", clerk, method="phone", comment="电话 13812345678 再联系")
+    logged = [(e.action, e.actor, e.detail) for e in audit.search(db, limit=50).entries]
+    assert [e for e in logged if e[0] == "case.followup"] == [
+        ("case.followup", "dangban（dangban）", f"{case.number}：电话回访，不满意")
+    ], logged
+    assert audit.action_label("case.followup") == "记录回访"
+    # answered again, rated 不满意 again: 校办 supervises and adds its 督办意见
+    case_actions.answer(db, case.id, "周末也延长到 19:30", clerk)
+    ratings.rate(db, case.id, "unsatisfied", visitor, "还是排队")
+    ratings.urge(db, case.id, "请本周内落实", people["xiaoban"])
+    logged = [(e.action, e.detail) for e in audit.search(db, limit=50).entries]
+    assert ("case.urge", case.number) in logged, logged
+    assert audit.action_label("case.urge") == "填写督办意见"
