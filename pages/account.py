@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import config, dates, feeds, personal_data, provisioning
 from portal.errors import PortalError
 from portal.notify import outbox
@@ -49,11 +49,11 @@ st.caption(
     "副本只提供给您本人，每次生成都记入操作日志。发现信息有误，请联系管理员更正。"
 )
 if common.arrived():  # a copy made on an earlier visit is not offered again
-    st.session_state.pop("my_data", None)
+    state.MY_DATA.pop()
 if st.button("生成我的数据副本", icon=":material/folder_zip:", key="my_data_make"):
     with common.database() as db:
-        st.session_state["my_data"] = personal_data.export(db, user)
-if copy := st.session_state.get("my_data"):
+        state.MY_DATA.set(personal_data.export(db, user))
+if copy := state.MY_DATA.get():
     st.download_button(
         "下载我的数据（.zip）",
         data=common.owned(user, copy),

@@ -8,7 +8,7 @@ import functools
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import account_notices, dates, downloads, record_form
 from portal.account_notices import NewAccount
 from portal.accounts import User
@@ -41,7 +41,7 @@ def offer(admin: User, opened: list[NewAccount], key: str) -> None:
         )  # fmt: skip
     # built when first clicked (a thousand notices take a while), then the same bytes: a second click
     # asks for a file already served, which the server refuses
-    made: dict[str, bytes] = st.session_state.setdefault(f"_files_{key}", {})
+    made: dict[str, bytes] = state.FILES.of(key).setdefault({})
 
     def once(name: str, build) -> bytes:
         if name not in made:

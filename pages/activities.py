@@ -176,7 +176,7 @@ if not rows:
 @st.fragment
 def record_panel(rows: list[tuple]) -> None:
     """One record: choosing another reruns this panel only, not the list and its count."""
-    if notice := st.session_state.pop("activity_notice", None):
+    if notice := state.ACTIVITY_NOTICE.pop():
         st.success(notice)
     labels = {r[0]: f"{r[0]}｜{dates.format_date(r[1], weekday=False)}｜{r[2]}｜{r[3]}—{r[4]}" for r in rows}
     chosen = st.selectbox("查看记录", list(labels), format_func=labels.__getitem__, key=state.ACTIVITY.name)
@@ -221,13 +221,13 @@ def record_panel(rows: list[tuple]) -> None:
     if record_form.soffice() and c2.button("生成 PDF", icon=":material/picture_as_pdf:", key="make_pdf"):
         try:
             with common.database() as db:
-                st.session_state["pdf"] = (chosen, record_form.record_form_pdf(db, chosen, user))
+                state.ACTIVITY_PDF.set((chosen, record_form.record_form_pdf(db, chosen, user)))
         except PortalError as exc:
             common.show_error(exc)
-    if st.session_state.get("pdf", (None,))[0] == chosen:
+    if (made := state.ACTIVITY_PDF.get()) is not None and made[0] == chosen:
         c2.download_button(
             "下载记录表（PDF）",
-            common.owned(user, st.session_state["pdf"][1]),
+            common.owned(user, made[1]),
             file_name=record_form.form_filename(activity, "pdf"),
             mime="application/pdf",
             key="download_pdf",
@@ -302,7 +302,7 @@ def record_panel(rows: list[tuple]) -> None:
                 errors.show(exc)
             else:
                 # the whole page again (the list above shows the change), with the message
-                st.session_state["activity_notice"] = "已保存修改，原内容保留在修改记录中。"
+                state.ACTIVITY_NOTICE.set("已保存修改，原内容保留在修改记录中。")
                 st.rerun()
 
     with st.expander("作废", icon=":material/block:"):
@@ -333,7 +333,7 @@ def record_panel(rows: list[tuple]) -> None:
                 common.show_error(exc)
             else:
                 st.session_state.pop(f"void_reason_{chosen}", None)
-                st.session_state["activity_notice"] = "已作废。记录仍保留，不再计入完成情况。"
+                state.ACTIVITY_NOTICE.set("已作废。记录仍保留，不再计入完成情况。")
                 st.rerun()
 
 

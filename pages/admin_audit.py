@@ -2,7 +2,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import audit, dates
 
 admin = common.require(__file__)
@@ -38,10 +38,10 @@ with st.container(horizontal=True):
 
 since, until = (span[0], span[-1]) if isinstance(span, tuple) and span else (None, None)
 filters = (actor, category, address, outcome, since, until, text)
-if st.session_state.get("audit_filters") != filters:  # a new filter starts at the first page
-    st.session_state["audit_filters"] = filters
-    st.session_state["audit_page"] = 0
-page_no = st.session_state.get("audit_page", 0)
+if state.AUDIT_FILTERS.get() != filters:  # a new filter starts at the first page
+    state.AUDIT_FILTERS.set(filters)
+    state.AUDIT_PAGE.set(0)
+page_no = state.AUDIT_PAGE.get(0)
 
 with common.database() as db:
     page = audit.search(
@@ -82,8 +82,8 @@ st.dataframe(
 )
 with st.container(horizontal=True):
     if st.button("上一页", disabled=page_no == 0, key="audit_prev", icon=":material/chevron_left:"):
-        st.session_state["audit_page"] = page_no - 1
+        state.AUDIT_PAGE.set(page_no - 1)
         st.rerun()
     if st.button("下一页", disabled=page_no >= last_page, key="audit_next", icon=":material/chevron_right:"):
-        st.session_state["audit_page"] = page_no + 1
+        state.AUDIT_PAGE.set(page_no + 1)
         st.rerun()

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import case_actions, dates, periods, workdays  # noqa: F401 - case_actions listens to calendar changes
 from portal.errors import PortalError, ValidationError
 
@@ -25,13 +25,13 @@ with common.database() as db:
     overrides = workdays.overrides(db)
 if warning:
     st.warning(warning, icon=":material/warning:")
-if notice := st.session_state.pop("calendar_notice", None):
+if notice := state.CALENDAR_NOTICE.pop():
     st.success(notice)
 
 
 def done(message: str) -> None:
     """Show the change on a fresh run, so the tables above include it."""
-    st.session_state["calendar_notice"] = message
+    state.CALENDAR_NOTICE.set(message)
     st.rerun()
 
 

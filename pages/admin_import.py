@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import account_files, common
+from pages import account_files, common, state
 from portal import config, imports, sheets, submissions
 from portal.errors import ImportRejected, PortalError
 from portal.tabular import write_xlsx_template
@@ -78,13 +78,13 @@ def show_decoded(found: imports.Decoded | None) -> None:
 
 def forget_preview() -> None:
     """Drop the preview held for this session, and the parsed rows it parked on disk."""
-    held = st.session_state.pop("import_prepared", None)
+    held = state.IMPORT_PREPARED.pop()
     if held is not None and held[1] is not None:
         held[1].discard()
 
 
 # the result of the last confirm stays on the page; the preview it came from is gone
-done = st.session_state.get("import_done")
+done = state.IMPORT_DONE.get()
 if done is not None and done[0] == kind:
     report: imports.ImportReport = done[1]
     if report.repeated:
@@ -96,22 +96,20 @@ if done is not None and done[0] == kind:
         st.warning(f"以下 {len(report.warnings)} 行已导入，但有提示：")
         show_rows("提示清单", report.warnings, "result_warnings")
     if report.opened:  # their initial passwords as files, each downloaded once; none on screen
-        account_files.offer(
-            admin, report.opened, key=f"import_{st.session_state.get('import_upload_round', 0)}"
-        )
+        account_files.offer(admin, report.opened, key=f"import_{state.IMPORT_ROUND.get(0)}")
         st.dataframe(
             [{"账号": a.username, "姓名": a.name, "角色": a.roles} for a in report.opened],
             hide_index=True,
             width="stretch",
         )
     if st.button("导入另一个文件", icon=":material/upload_file:"):
-        st.session_state.pop("import_done", None)
+        state.IMPORT_DONE.pop()
         forget_preview()
-        st.session_state["import_upload_round"] = st.session_state.get("import_upload_round", 0) + 1
+        state.IMPORT_ROUND.set(state.IMPORT_ROUND.get(0) + 1)
         st.rerun()
     st.stop()
 
-round_ = st.session_state.get("import_upload_round", 0)
+round_ = state.IMPORT_ROUND.get(0)
 upload = st.file_uploader("选择文件", type=["csv", "txt", "xlsx"], key=f"upload_{kind}_{round_}")
 if upload is not None:
     data = upload.getvalue()
@@ -121,7 +119,7 @@ if upload is not None:
     digest = imports.file_digest(kind, data)
     # (file digest, the parked preview, or the refusal, and the confirm form's token)
     cached: tuple[str, imports.Prepared | None, ImportRejected | None, str | None] | None
-    cached = st.session_state.get("import_prepared")
+    cached = state.IMPORT_PREPARED.get()
     if cached is None or cached[0] != digest:
         forget_preview()
         # computed once per uploaded file (not on every rerun); reads only, locks nothing; the parsed
@@ -135,7 +133,7 @@ if upload is not None:
         except PortalError as exc:
             common.show_error(exc)
             st.stop()
-        st.session_state["import_prepared"] = cached
+        state.IMPORT_PREPARED.set(cached)
     _, prepared, rejected, token = cached
     if rejected is not None:
         st.error(rejected.message)
@@ -160,7 +158,7 @@ if upload is not None:
         except PortalError as exc:
             common.show_error(exc)
         else:
-            st.session_state["import_done"] = (kind, report)
+            state.IMPORT_DONE.set((kind, report))
             forget_preview()
             st.rerun()
 

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import dates
 from portal.errors import PortalError
 from portal.notify import outbox
@@ -12,14 +12,14 @@ st.caption(
     "预约、排班、意见建议等消息经电子邮件、企业微信、钉钉发出（由服务器定时运行 `portal notify run` 发送）。"
     "多次发送失败的消息列在下面，检查地址或配置后可重新发送；收件人账号停用后不再发送的消息记为“已取消”。"
 )
-if notice := st.session_state.pop("notify_notice", None):
+if notice := state.NOTIFY_NOTICE.pop():
     st.success(notice)
 
 with common.database() as db:
     figures = outbox.counts(db)
     dead = outbox.dead_letters(db, user)
     skipped = outbox.skipped(db, user)
-common.figures({label: figures[state] for state, label in outbox.STATE_LABELS.items()})
+common.figures({label: figures[kind] for kind, label in outbox.STATE_LABELS.items()})
 
 
 def table(entries: list, **last: str) -> None:
@@ -67,5 +67,5 @@ if again:
     except PortalError as exc:
         common.show_error(exc)
     else:
-        st.session_state["notify_notice"] = f"已重新排队 {count} 条，下一轮发送时送出。"
+        state.NOTIFY_NOTICE.set(f"已重新排队 {count} 条，下一轮发送时送出。")
         st.rerun()

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import dates, rulesets
 from portal.errors import PortalError
 from portal.policy import KIND_LABELS, PERIOD_LABELS, policy
@@ -15,7 +15,7 @@ st.caption(
     "自施行日期起开始的考核期间按新规则考核，此前的期间仍按当时有效的规则。"
 )
 
-if notice := st.session_state.pop("rules_notice", None):
+if notice := state.RULES_NOTICE.pop():
     st.success(notice)
 with common.database() as db:
     history = rulesets.history(db)
@@ -114,7 +114,7 @@ if pending:
         except PortalError as exc:
             common.show_error(exc)
         else:
-            st.session_state["rules_notice"] = f"已撤销 {pending[chosen]}。"
+            state.RULES_NOTICE.set(f"已撤销 {pending[chosen]}。")
             st.rerun()
 
 st.subheader("导入修订后的规则文件")
@@ -145,7 +145,7 @@ if submitted:
         except PortalError as exc:
             common.show_error(exc)
         else:
-            st.session_state["rules_notice"] = (
+            state.RULES_NOTICE.set(
                 f"已导入 {stored.label}：个人规则 {len(rule_set.rules)} 条，学校层面规则 {len(rule_set.institutional)} 条。"
             )
             st.rerun()

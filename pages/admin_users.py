@@ -3,7 +3,7 @@ import secrets
 
 import streamlit as st
 
-from pages import account_files, common
+from pages import account_files, common, state
 from portal import accounts, api_tokens, org, personal_corrections, provisioning, submissions
 from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
@@ -18,12 +18,12 @@ st.title("账号管理")
 
 NEW_ACCOUNT = ("new_username", "new_name", "new_roles", "new_department")
 if common.arrived():  # the files of accounts made on an earlier visit are not offered again
-    st.session_state.pop("_opened", None)
-if (shown := st.session_state.pop("_new_account", None)) is not None:  # said once, above the emptied form
+    state.OPENED.pop()
+if (shown := state.NEW_ACCOUNT.pop()) is not None:  # said once, above the emptied form
     st.success(f"账号 {common.md(shown.username)} 已建立。初始密码（仅显示这一次）：")
     st.code(shown.password, language=None)
     st.caption("本人用初始密码首次登录后，须先修改密码才能使用平台。")
-if opened := st.session_state.get("_opened"):  # its 账号开通通知, until downloaded or the page is left
+if opened := state.OPENED.get():  # its 账号开通通知, until downloaded or the page is left
     account_files.offer(admin, [opened[0]], key=opened[1])
 errors = common.FieldErrors()
 with st.expander("新建账号", icon=":material/person_add:"), st.form("create_user"):
@@ -49,7 +49,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
         try:
             with common.database() as db:
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
-                password = st.session_state.get(f"_password_{token}") or accounts.generate_password()
+                password = state.PASSWORDS.of(token).get() or accounts.generate_password()
                 submissions.once(
                     db,
                     token,
@@ -62,12 +62,12 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
         except PortalError as exc:
             errors.show(exc)
         else:
-            st.session_state[f"_password_{token}"] = password
+            state.PASSWORDS.of(token).set(password)
             made = NewAccount(
                 username.strip(), name.strip(), password, "、".join(ROLE_LABELS[r] for r in roles)
             )
-            st.session_state["_new_account"] = made
-            st.session_state["_opened"] = (made, f"opened_{secrets.token_hex(4)}")
+            state.NEW_ACCOUNT.set(made)
+            state.OPENED.set((made, f"opened_{secrets.token_hex(4)}"))
             for key in NEW_ACCOUNT:  # an empty form for the next account
                 del st.session_state[key]
             st.rerun()
@@ -252,8 +252,9 @@ if asked := common.pending("reset_password"):
             st.caption("本人用这个密码登录后，须先修改密码才能使用平台。")
             held = "、".join(r.label for r in account.roles) if account else ""
             reset = NewAccount(asked["username"], account.display_name if account else "", password, held)
-            st.session_state["_opened"] = (reset, f"opened_{secrets.token_hex(4)}")  # offered until taken
-            account_files.offer(admin, [reset], key=st.session_state["_opened"][1])
+            offered = (reset, f"opened_{secrets.token_hex(4)}")
+            state.OPENED.set(offered)  # offered until taken
+            account_files.offer(admin, [reset], key=offered[1])
         except PortalError as exc:
             common.show_error(exc)
 if asked := common.pending("disable_account"):

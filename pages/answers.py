@@ -2,7 +2,7 @@ import math
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import publication
 from portal.errors import PortalError
 
@@ -13,7 +13,7 @@ st.caption(
     "师生反映的意见建议办结后，经提出人本人单独同意，隐去姓名、工号/学号、联系方式等个人信息，由党办、校办审核后在此公开。"
     "提出人可随时撤回同意，撤回后立即撤下。多个词用空格分开，须同时出现。"
 )
-if said := st.session_state.pop("answers_notice", None):
+if said := state.ANSWERS_NOTICE.pop():
     st.success(said)
 
 query = st.text_input("检索", placeholder="例如：食堂　或　宿舍 热水", max_chars=100, key="answers_query")
@@ -43,7 +43,7 @@ for item in found.items:
                     except PortalError as exc:
                         common.show_error(exc)
                     else:
-                        st.session_state["answers_notice"] = "已撤下。"
+                        state.ANSWERS_NOTICE.set("已撤下。")
                         st.rerun()
 if pages > 1:
     st.number_input("页码", min_value=1, max_value=pages, step=1, key=page_key)
@@ -108,6 +108,6 @@ with st.form(f"publish_{chosen}"):
         except PortalError as exc:
             common.show_error(exc)
         else:
-            st.session_state["answers_notice"] = f"{draft.number} 的答复已公开。"
+            state.ANSWERS_NOTICE.set(f"{draft.number} 的答复已公开。")
             st.session_state.pop("publish_case", None)
             st.rerun()

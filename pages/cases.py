@@ -28,8 +28,8 @@ st.title("意见建议办理")
 linked = common.linked(
     "no", "意见建议", lambda db, no: case_desk.merged_link(db, no, user), select=state.CASE
 )
-if linked is not None and st.session_state.get("c_scope_link") != linked.number:
-    st.session_state["c_scope_link"] = linked.number  # once: then the user's choice of view wins
+if linked is not None and state.CASE_SCOPE_LINK.get() != linked.number:
+    state.CASE_SCOPE_LINK.set(linked.number)  # once: then the user's choice of view wins
     if not cases.can_handle(user, linked) and user.has("cadre"):
         st.session_state["c_scope"] = "我的联系活动中提出的"
 if notice := state.CASE_NOTICE.pop():
@@ -124,8 +124,8 @@ common.figures(
 # the case on screen stays on screen when an action (here or in another tab) takes it out of the
 # unchanged filter (answered, transferred); a new filter shows what it selects
 filters = (scope, tuple(state_pick), source, unit_id, overdue_only, followup_only)
-same_filters = st.session_state.get("c_filters") == filters
-st.session_state["c_filters"] = filters
+same_filters = state.CASE_FILTERS.get() == filters
+state.CASE_FILTERS.set(filters)
 kept: list = []
 if (following := state.NEXT_CASE.pop()) is not None:  # e.g. the case merged into
     state.CASE.set(following)
@@ -179,7 +179,7 @@ shown = [*kept, *found]
 labels = {c.id: f"{c.number}　{c.content[:30]}" for c in shown}
 chosen = st.selectbox("查看和办理", list(labels), format_func=labels.__getitem__, key=state.CASE.name)
 case = next(c for c in shown if c.id == chosen)
-if cleared := st.session_state.pop("c_clear", None):  # a note just recorded: its box starts empty (_act)
+if cleared := state.CASE_NOTE_CLEARED.pop():  # a note just recorded: its box starts empty (_act)
     st.session_state.pop(cleared, None)
 
 
@@ -195,7 +195,7 @@ def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") 
         return
     state.CASE_NOTICE.set(done)
     if clear:  # the text box of the note just recorded starts empty
-        st.session_state["c_clear"] = clear
+        state.CASE_NOTE_CLEARED.set(clear)
     st.rerun()
 
 

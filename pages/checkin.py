@@ -4,7 +4,7 @@ his or her own booking and the code to show; anyone else learns nothing. Not in 
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from pages.reception_widgets import booking_card, visit_card
 from portal import dates
 from portal.errors import PortalError
@@ -32,7 +32,7 @@ if not staff:  # the visitor himself: his booking and the code to show at the de
     st.stop()
 
 day_link = {"date": dates.today().isoformat()}
-if said := st.session_state.pop("checkin_notice", None):
+if said := state.CHECKIN_NOTICE.pop():
     st.success(said, icon=":material/how_to_reg:")
     visit_card(booking)
     common.page_link(
@@ -56,7 +56,5 @@ if st.button(
     except PortalError as exc:
         common.show_error(exc)
         st.stop()
-    st.session_state["checkin_notice"] = (
-        f"{done.visitor_name} 已签到（{done.slot_label}，预约编号 {done.code}）。"
-    )
+    state.CHECKIN_NOTICE.set(f"{done.visitor_name} 已签到（{done.slot_label}，预约编号 {done.code}）。")
     st.rerun()

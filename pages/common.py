@@ -35,7 +35,7 @@ from portal import (
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
-from portal.errors import PortalError, Problem
+from portal.errors import ImportRejected, PortalError, Problem, ValidationError
 
 T = TypeVar("T")
 
@@ -495,7 +495,7 @@ def desktop_only(name: str):
 
 def show_error(exc: PortalError) -> None:
     """A service's Chinese message; multi-line reports are shown as plain text, never as HTML."""
-    lines = str(exc.report() if hasattr(exc, "report") else exc.message).splitlines()
+    lines = (exc.report() if isinstance(exc, ImportRejected) else exc.message).splitlines()
     st.error(lines[0] if lines else "操作失败")
     if len(lines) > 1:
         st.text("\n".join(lines[1:]))
@@ -524,7 +524,7 @@ class FieldErrors:
             self.places[field] = place
 
     def show(self, exc: PortalError) -> None:
-        problems = getattr(exc, "problems", None) or [Problem("", exc.message)]
+        problems = exc.problems if isinstance(exc, ValidationError) else [Problem("", exc.message)]
         beside: dict[str, list[str]] = {}
         for p in problems:
             if p.field in self.places:

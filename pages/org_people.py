@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from portal import dates, org, unit_names
 from portal.errors import PortalError
 from portal.policy import policy
@@ -12,7 +12,7 @@ with common.database() as db:
     units = org.list_units(db)
     cadres = org.list_cadres(db, on=dates.today())
     mapping = unit_names.resolve(db)
-if notice := st.session_state.pop("org_notice", None):
+if notice := state.ORG_NOTICE.pop():
     st.success(notice)
 
 missing = [m.policy_name for m in mapping.values() if m.how == "missing"]
@@ -90,5 +90,5 @@ with tab_names:
             except PortalError as exc:
                 common.show_error(exc)
             else:
-                st.session_state["org_notice"] = f"已保存“{name}”的对应。"
+                state.ORG_NOTICE.set(f"已保存“{name}”的对应。")
                 st.rerun()

@@ -97,7 +97,7 @@ def day_state(d: roster.DutyDay) -> str:
 
 def moved_on() -> None:
     """Another day chosen: the confirmation of the booking just made has been seen."""
-    st.session_state.pop("just_booked", None)
+    state.JUST_BOOKED.pop()
 
 
 if common.arrived():  # a new visit of the page: an old confirmation is not news
@@ -124,7 +124,7 @@ waiting = waits.get(day.date)
 
 
 def pick(day_iso: str, slot: str) -> None:
-    st.session_state["slot_choice"] = (day_iso, slot)
+    state.SLOT_CHOICE.set((day_iso, slot))
 
 
 def slot_grid(picked: str | None) -> None:
@@ -159,18 +159,18 @@ def slot_grid(picked: str | None) -> None:
                     )
 
 
-choice = st.session_state.get("slot_choice")
+choice = state.SLOT_CHOICE.get()
 picked = choice[1] if choice and choice[0] == day.date.isoformat() and mine is None else None
 lost = None  # the slot chosen earlier, filled by someone else since
 if picked and not any(s.slot == picked and s.free for s in grid):
     # filled while the user was typing: say so and let the user choose; never move to another slot
     lost, picked = picked, None
-    st.session_state.pop("slot_choice", None)
+    state.SLOT_CHOICE.pop()
 
 if mine is not None:
     # the user's booking of that day, instead of an empty form
     st.subheader("您在该接待日的预约")
-    if st.session_state.get("just_booked") == mine.code:
+    if state.JUST_BOOKED.get() == mine.code:
         # said on every run until the user moves on, not once: a second tap on 提交预约 runs the
         # page again, and a confirmation shown once would be gone before it was read
         st.success(f"预约成功，预约编号 {mine.code}。请按时到达，凭预约编号签到；预约详情见下方。")
@@ -276,7 +276,7 @@ def wait_form(options: list[str]) -> None:
                 common.show_error(exc)
                 return
             common.fresh_form(form)
-            st.session_state.pop("wait_open", None)
+            state.WAIT_OPEN.pop()
             state.BOOK_NOTICE.set(
                 state.Notice(
                     f"已加入候补（{made.wish}），当前排在第 {made.position} 位。递补后会通知您，也可在“我的预约”查看。",
@@ -327,17 +327,17 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
                 where="grid",
             )
         )
-        kept.pop("slot_choice", None)
+        state.SLOT_CHOICE.pop()
         return
     except ValidationError as exc:
-        kept["book_problems"] = exc.problems  # all of them, each shown beside its field
+        state.BOOK_PROBLEMS.set(exc.problems)  # all of them, each shown beside its field
     except PortalError as exc:
         state.BOOK_NOTICE.set(state.Notice(exc.message, "error", where="form"))
     else:
         for key in FIELDS:
             kept.pop(key, None)
-        kept.pop("slot_choice", None)
-        kept["just_booked"] = made.code
+        state.SLOT_CHOICE.pop()
+        state.JUST_BOOKED.set(made.code)
 
 
 st.subheader("3. 填写反映事项")
@@ -380,15 +380,15 @@ with st.form("booking"):
         args=(day.date.isoformat(), picked, lost is not None, token),
     )
 notice("form")
-if problems := st.session_state.pop("book_problems", None):
+if problems := state.BOOK_PROBLEMS.pop():
     errors.show(ValidationError(problems=problems))
 
 if waiting is None and full:  # a full slot of a day with room: its own waiting list, asked for first
-    if st.session_state.get("wait_open") == day.date.isoformat():
+    if state.WAIT_OPEN.get() == day.date.isoformat():
         st.subheader("加入候补")
         wait_form(full)
     elif st.button(
         "想约的时段已满？加入候补", icon=":material/hourglass_top:", type="tertiary", key="wait_open_btn"
     ):
-        st.session_state["wait_open"] = day.date.isoformat()
+        state.WAIT_OPEN.set(day.date.isoformat())
         st.rerun()

@@ -2,7 +2,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from pages.reception_widgets import ask_to_cancel, cancel_dialog, visit_card
 from portal import dates, reception, states
 from portal.errors import PortalError
@@ -14,7 +14,7 @@ today = dates.today()
 
 st.title("接待当日")
 
-notice = st.session_state.pop("day_notice", None)
+notice = state.DAY_NOTICE.pop()
 if notice:
     st.success(notice)
 
@@ -38,8 +38,8 @@ labels = {d.date.isoformat(): f"{dates.format_date(d.date)}　{d.leader_name}" f
 past_or_today = [d.date.isoformat() for d in days if d.date <= today]
 default = past_or_today[-1] if past_or_today else days[0].date.isoformat()
 link = common.linked("date", "接待日", lambda db, v: _runs(dt.date.fromisoformat(v).isoformat()))
-if link is not None and st.session_state.get("day_link") != link:
-    st.session_state["day_link"] = link  # the first time: open the linked day, then the user's choice wins
+if link is not None and state.DAY_LINK.get() != link:
+    state.DAY_LINK.set(link)  # the first time: open the linked day, then the user's choice wins
     st.session_state.pop("day", None)
 if link is not None and "day" not in st.session_state:
     default = link
@@ -120,7 +120,7 @@ def run(fn, *args, done: str) -> None:
     try:
         with common.database() as db:
             fn(db, user, *args)
-        st.session_state["day_notice"] = done
+        state.DAY_NOTICE.set(done)
         st.rerun()
     except PortalError as exc:
         common.show_error(exc)
@@ -134,7 +134,7 @@ if duty.cancelled or day > today:
 
 
 def cancelled(b: bookings.Booking) -> None:
-    st.session_state["day_notice"] = f"已取消 {b.visitor_name} 的预约（{b.code}）。"
+    state.DAY_NOTICE.set(f"已取消 {b.visitor_name} 的预约（{b.code}）。")
 
 
 if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-character code can be typed too
@@ -147,9 +147,7 @@ if day == today:  # the visitor's QR code opens 签到 on a phone; the 6-charact
             try:
                 with common.database() as db:
                     done = reception_day.check_in_code(db, user, typed)
-                st.session_state["day_notice"] = (
-                    f"{done.visitor_name} 已签到（{done.slot_label}，{done.code}）。"
-                )
+                state.DAY_NOTICE.set(f"{done.visitor_name} 已签到（{done.slot_label}，{done.code}）。")
                 st.rerun()
             except PortalError as exc:
                 common.show_error(exc)
@@ -225,7 +223,7 @@ st.caption(
 )
 
 
-@st.dialog("完成本日接待", on_dismiss=lambda: st.session_state.pop("finishing", None))
+@st.dialog("完成本日接待", on_dismiss=state.FINISHING.drop)
 def confirm_finish(plan: reception_day.FinishPlan) -> None:
     st.markdown("**确认后将：**")
     for line in plan.describe():
@@ -237,21 +235,21 @@ def confirm_finish(plan: reception_day.FinishPlan) -> None:
         )
     left, right = st.columns(2)
     if left.button("确认完成", type="primary", disabled=bool(plan.unrecorded), key="finish_confirm"):
-        st.session_state.pop("finishing", None)
+        state.FINISHING.pop()
         done = "本日接待已完成，接待日记录已生成。"
         if plan.later:
             done += f"时段尚未结束的 {len(plan.later)} 个预约仍可接待。"
         run(reception.finish_day, day, done=done)
     if right.button("返回", key="finish_back"):
-        st.session_state.pop("finishing", None)
+        state.FINISHING.pop()
         st.rerun()
 
 
 if st.button(
     "完成本日接待…", key="finish", help="时段已结束、未签到的预约标记为未到，生成接待日记录；先确认再执行"
 ):
-    st.session_state["finishing"] = day.isoformat()
-if st.session_state.get("finishing") == day.isoformat():
+    state.FINISHING.set(day.isoformat())
+if state.FINISHING.get() == day.isoformat():
     with common.database() as db:
         confirm_finish(reception_day.finish_plan(db, user, day))
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import common
+from pages import common, state
 from pages.reception_widgets import change_card, duty_day_card
 from portal import dates, periods, reception, submissions
 from portal.accounts import User
@@ -24,7 +24,7 @@ today = dates.today()
 st.title("接待日安排")
 st.caption("校领导按统一安排，轮流在每周三全天接待学校师生员工来访（第十一条）。节假日的周三不安排接待。")
 
-notice = st.session_state.pop("roster_notice", None)
+notice = state.ROSTER_NOTICE.pop()
 if notice:
     st.success(notice)
 
@@ -107,7 +107,7 @@ def act(fn, *args, done: str, form: str) -> None:
             submissions.once(
                 db, common.form_token_for(form, *inputs), f"roster_{form}", change, user_id=user.id
             )
-        st.session_state["roster_notice"] = done
+        state.ROSTER_NOTICE.set(done)
         st.rerun()
     except PortalError as exc:
         common.show_error(exc)
@@ -228,9 +228,7 @@ with tab_cancel:
             try:
                 with common.database() as db:
                     n = roster.cancel_day(db, dt.date.fromisoformat(asked["day"]), user, asked["reason"])
-                st.session_state["roster_notice"] = (
-                    f"已取消，{n} 个预约随之取消，预约人可在“我的预约”中看到。"
-                )
+                state.ROSTER_NOTICE.set(f"已取消，{n} 个预约随之取消，预约人可在“我的预约”中看到。")
                 st.rerun()
             except PortalError as exc:
                 common.show_error(exc)
@@ -320,7 +318,7 @@ with tab_bans:  # the no-show rule's restrictions; 党办/校办 lift one with a
                 try:
                     with common.database() as db:
                         lifted = bans.lift(db, user, ban_id, why)
-                    st.session_state["roster_notice"] = f"已解除 {lifted.user_name} 的预约限制。"
+                    state.ROSTER_NOTICE.set(f"已解除 {lifted.user_name} 的预约限制。")
                     st.rerun()
                 except PortalError as exc:
                     common.show_error(exc)
@@ -390,7 +388,7 @@ with tab_settings:
                 }
                 with common.database() as db:
                     reception.save_template(db, data, user.id)
-                st.session_state["roster_notice"] = "接待日设置已保存。"
+                state.ROSTER_NOTICE.set("接待日设置已保存。")
                 st.rerun()
             except PortalError as exc:
                 common.show_error(exc)

@@ -19,7 +19,6 @@ from portal.errors import PortalError
 from portal.quota import Colour
 from portal.reception import bookings, roster, waitlist
 
-CANCEL_KEY = "cancelling_booking"  # the booking whose cancel dialog is open
 STATE_COLOURS: dict[str, Colour] = {
     "awaiting": "orange",
     "booked": "blue",
@@ -122,26 +121,26 @@ def change_card(c: roster.DutyChange, key: str) -> None:
 def ask_to_cancel(b: bookings.Booking) -> None:
     """The 取消预约 button; the dialog opens on the next runs until confirmed or dismissed."""
     if st.button("取消预约", icon=":material/event_busy:", key=f"cancel_{b.id}"):
-        st.session_state[CANCEL_KEY] = b.id
+        state.CANCELLING.set(b.id)
 
 
 def cancel_dialog(user: User, on_done: Callable[[bookings.Booking], None]) -> None:
     """Show the confirmation while the session names a booking to cancel (kept in session state so
     the dialog's own buttons survive the rerun they cause)."""
-    booking_id = st.session_state.get(CANCEL_KEY)
+    booking_id = state.CANCELLING.get()
     if booking_id is None:
         return
     try:
         with common.database() as db:
             b = reception.get_booking(db, user, booking_id)
     except PortalError:
-        st.session_state.pop(CANCEL_KEY, None)
+        state.CANCELLING.pop()
         return
     _dialog(user, b, on_done)
 
 
 def _dismissed() -> None:
-    st.session_state.pop(CANCEL_KEY, None)
+    state.CANCELLING.pop()
 
 
 @st.dialog("取消预约", on_dismiss=_dismissed)
@@ -157,11 +156,11 @@ def _dialog(user: User, b: bookings.Booking, on_done: Callable[[bookings.Booking
         except PortalError as exc:
             common.show_error(exc)
             return
-        st.session_state.pop(CANCEL_KEY, None)
+        state.CANCELLING.pop()
         on_done(done)
         st.rerun()
     if right.button("不取消了", key=f"cancel_back_{b.id}"):
-        st.session_state.pop(CANCEL_KEY, None)
+        state.CANCELLING.pop()
         st.rerun()
 
 

@@ -819,3 +819,15 @@ def test_the_shared_key_check_sees_one(tmp_path):
         encoding="utf-8",
     )
     assert _keys_shared_outside_the_accessor(tmp_path) == {"next": ["a", "b"], "said": ["a", "b"]}
+
+
+def test_a_page_keeps_state_by_name_only_for_its_own_widgets():
+    """What a page keeps for its next run (a notice said once, a filter, a dialog left open, a file
+    made) is declared in pages/state.py with its type, like what it keeps for other pages; only the
+    keys of its own widgets are written on the page itself."""
+    kept = {
+        module: sorted(keys["used"] - keys["widgets"])
+        for module, keys in _session_keys(ROOT / "pages").items()
+        if module != "state" and keys["used"] - keys["widgets"]
+    }
+    assert kept == {}

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from portal import imports, tabular, workdays
 from portal.errors import ImportRejected, PortalError
+from portal.tabular import limits
 
 UNITS = "单位名称,单位类型\n计算机科学与技术学院,学院\n𠀀研究所,部门\n"
 CADRES = "工号,姓名,单位,职务,级别,任职开始\n"
@@ -229,7 +230,7 @@ def test_hostile_holiday_calendar_upload_is_refused(db, hostile, what):
 
 
 def test_rows_are_bounded_while_reading(monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_ROWS", 5)
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
     data = ("单位名称,单位类型\n" + "".join(f"单位{i},部门\n" for i in range(1000))).encode()
     with pytest.raises(ImportRejected, match="行数"):
         tabular.read_sheet("u.csv", data)

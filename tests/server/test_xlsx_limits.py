@@ -17,6 +17,7 @@ import pytest
 
 from portal import tabular
 from portal.errors import ImportRejected
+from portal.tabular import limits
 from tests.hostile import xlsx_element_bomb, xlsx_parts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def test_the_bomb_is_what_the_issue_describes():
     data = xlsx_element_bomb()
     sheet = zipfile.ZipFile(__import__("io").BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")
     assert len(data) < 460 * 1024
-    assert 80 < sheet.file_size / sheet.compress_size < tabular.MAX_RATIO  # under the zip-bomb check
+    assert 80 < sheet.file_size / sheet.compress_size < limits.MAX_RATIO  # under the zip-bomb check
 
 
 def test_a_row_of_ten_million_empty_cells_is_refused_in_bounded_memory(tmp_path):
@@ -102,7 +103,7 @@ def _sheet(rows: int, columns: int) -> bytes:
 
 
 def test_cells_are_counted_per_file(monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_CELLS", 1000)
+    monkeypatch.setattr(limits, "MAX_CELLS", 1000)
     tabular.read_sheet("ok.xlsx", _sheet(50, 20))  # exactly 1,000 cells
     with pytest.raises(ImportRejected, match="单元格超过 1,000 个"):
         tabular.read_sheet("big.xlsx", _sheet(51, 20))
