@@ -35,7 +35,7 @@ from portal import (
 from portal.accounts import User
 from portal.browser import NAVIGATION_TARGETS
 from portal.db import open_db
-from portal.errors import PortalError, Problem
+from portal.errors import ImportRejected, PortalError, Problem, ValidationError
 
 T = TypeVar("T")
 
@@ -253,9 +253,13 @@ def send_pending_browser_actions() -> None:
         _navigate_from_browser(target)
 
 
+# a hidden frame's name for a screen reader (Streamlit's default title is "st.iframe"); out of the Tab order
+HIDDEN_FRAME = "后台处理（无内容）"
+
+
 def _load_hidden(path: str) -> None:
     with st.sidebar:
-        st.iframe(path, height=1)
+        st.iframe(path, height=1, alt=HIDDEN_FRAME, tab_index=-1)
 
 
 def start_cas_login() -> None:
@@ -278,7 +282,12 @@ def _navigate_from_browser(path: str) -> None:
     """Open one of our routes in the whole window (``portal.browser``: the CSP allows this
     script by its hash)."""
     with st.sidebar:
-        st.iframe("<script>" + browser.navigation_script(path) + "</script>", height=1)
+        st.iframe(
+            "<script>" + browser.navigation_script(path) + "</script>",
+            height=1,
+            alt=HIDDEN_FRAME,
+            tab_index=-1,
+        )
 
 
 def public_base() -> str:
@@ -495,7 +504,7 @@ def desktop_only(name: str):
 
 def show_error(exc: PortalError) -> None:
     """A service's Chinese message; multi-line reports are shown as plain text, never as HTML."""
-    lines = str(exc.report() if hasattr(exc, "report") else exc.message).splitlines()
+    lines = (exc.report() if isinstance(exc, ImportRejected) else exc.message).splitlines()
     st.error(lines[0] if lines else "操作失败")
     if len(lines) > 1:
         st.text("\n".join(lines[1:]))
@@ -524,7 +533,7 @@ class FieldErrors:
             self.places[field] = place
 
     def show(self, exc: PortalError) -> None:
-        problems = getattr(exc, "problems", None) or [Problem("", exc.message)]
+        problems = exc.problems if isinstance(exc, ValidationError) else [Problem("", exc.message)]
         beside: dict[str, list[str]] = {}
         for p in problems:
             if p.field in self.places:

@@ -518,12 +518,25 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
             else None
         )
         db.execute(
-            "INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, ?, ?) "
+            "INSERT INTO login_attempts (username, failures, locked_until, last_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
-            "locked_until = excluded.locked_until",
-            [username, failures, locked_until_text],
+            "locked_until = excluded.locked_until, last_at = excluded.last_at",
+            [username, failures, locked_until_text, now.isoformat(timespec="seconds")],
         )
     return locks
+
+
+ATTEMPTS_KEEP_DAYS = 30  # a failed-login count outlives its lockout by far: kept a month for review
+
+
+def purge_attempts(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
+    """Delete the failed-login counts whose last attempt was before ``cutoff`` (none noted: from before
+    the upgrade), unless a lock of theirs is still in force; returns how many."""
+    return db.execute(
+        "DELETE FROM login_attempts WHERE (last_at IS NULL OR last_at < ?) "
+        "AND (locked_until IS NULL OR locked_until < ?)",
+        [cutoff.isoformat(), now.isoformat(timespec="seconds")],
+    ).rowcount
 
 
 def unknown_name(db: Database, typed: str) -> str:

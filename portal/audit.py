@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import config, dates
+from . import config, dates, scrub
 from .chain import COLUMNS, GENESIS, entry_hash
 from .db import after_commit, write
 from .errors import ValidationError
@@ -115,7 +115,8 @@ def record_many(
         row = db.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         previous = row[0] if row else _anchor(db)[1]
         for detail in details:
-            values = (at, actor_id, who, action, detail, where, outcome)
+            # a reason is free text: a telephone number typed into it is kept masked, as lists show it
+            values = (at, actor_id, who, action, scrub.mask_phones(detail), where, outcome)
             previous = entry_hash(previous, values)
             entries.append((values, previous))
         db.conn.executemany(

@@ -1119,3 +1119,13 @@ def m031_password_flags(db: Database) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS users_demo_password ON users(demo_password) WHERE demo_password = 1"
     )
+
+
+@migrations()
+def m032_login_attempt_times(db: Database) -> None:
+    """When a name's last failed login was (``login_attempts.last_at``), so that ``portal purge`` deletes a
+    count past its period (portal/retention.py): the names typed at failed logins — mistyped ones, e-mail
+    addresses, passwords typed into the 账号 box — were kept for ever. Counts from before have none and
+    go at the next purge unless a lock of theirs is still in force."""
+    if "last_at" not in {c[1] for c in db.execute("PRAGMA table_info(login_attempts)")}:
+        db.execute("ALTER TABLE login_attempts ADD COLUMN last_at TEXT")

@@ -21,6 +21,8 @@ One rule per kind of record (``RULES``; docs/security.md lists them with their s
 * **messages** — sent messages ``PORTAL_NOTIFY_KEEP_DAYS`` after sending (``notify.outbox.purge``,
   which ``portal notify run`` also applies);
 * **sessions** — sessions that can never be live again (``sessions.purge``);
+* **login attempts** — failed-login counts, with the name typed, ``accounts.ATTEMPTS_KEEP_DAYS`` after the
+  last failure, unless their lock is still in force (``accounts.purge_attempts``);
 * **forms** — the exactly-once tokens of submitted forms (``submissions.purge``);
 * **audit** — the audit log past ``PORTAL_AUDIT_KEEP_DAYS`` (at least 180 days, ``audit.purge``).
 
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import audit, config, dates, scrub, sessions, submissions
+from . import accounts, audit, config, dates, scrub, sessions, submissions
 from .db import write
 from .errors import PortalError
 from .notify import outbox
@@ -177,6 +179,10 @@ def _sessions(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
     return sessions.purge(db)
 
 
+def _login_attempts(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
+    return accounts.purge_attempts(db, cutoff, now)
+
+
 def _forms(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
     return submissions.purge(db, now.replace(tzinfo=None))
 
@@ -220,6 +226,14 @@ RULES: list[Rule] = [
     ),
     Rule(
         "sessions", "登录会话", "删除已结束或已过期的会话", "PORTAL_SESSION_MAX_AGE", lambda: None, _sessions
+    ),
+    Rule(
+        "login_attempts",
+        "失败登录计数",
+        f"删除最后一次失败登录在 {accounts.ATTEMPTS_KEEP_DAYS} 天前的计数（含所输入的账号名）；锁定未到期的保留",
+        "",
+        lambda: accounts.ATTEMPTS_KEEP_DAYS,
+        _login_attempts,
     ),
     Rule(
         "forms",

@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .phone import mask
+
 KIND_LABELS = {
     "phone": "电话号码",
     "email": "电子邮箱",
@@ -323,3 +325,26 @@ def plain_digits(text: str) -> str:
 def check(text: str, known: Known | None = None) -> list[Hit]:
     """What in ``text`` (an edited draft) still looks like it identifies a person."""
     return scrub(text, known).hits
+
+
+# one pass over all of them: a number masked by one must not be found again (and cut) by the next
+_PHONES = re.compile("|".join(f"(?:{pattern.pattern})" for kind, pattern, _ in _PATTERNS if kind == "phone"))
+_NUMBER_START = re.compile(rf"[+(（]|{_N}")
+
+
+def mask_phones(text: str) -> str:
+    """``text`` with every telephone number ``scrub`` finds in it masked as lists show numbers
+    (``phone.mask``: 139****5678, an extension ***23), however it was written (spaced, +86, full-width,
+    written out); a label before it (电话：) stays. For free text kept where a masked number is enough:
+    the audit log's reasons."""
+
+    def one(m: re.Match[str]) -> str:
+        whole = m.group(0)
+        start = _NUMBER_START.search(whole)
+        at = start.start() if start else 0
+        digits = plain_digits(whole[at:])
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]
+        return whole[:at] + mask(digits)
+
+    return _PHONES.sub(one, text)

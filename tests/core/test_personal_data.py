@@ -4,6 +4,7 @@ person's details with a reason, audited without full numbers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -144,3 +145,32 @@ def test_docs_formats_lists_exactly_the_kinds_of_record_of_the_copy(demo_db):
     cadre = accounts.find_user(demo_db, "10000001")  # a cadre: every kind, his own activities included
     made = [(s.key, s.title) for s in personal_data.collect(demo_db, cadre.id)]
     assert documented == made
+
+
+def test_telephone_numbers_typed_into_reasons_are_masked_in_the_audit_log(demo_db):
+    """A reason is free text: 更正原因 "本人来电 139 1234 5678 申请", 取消原因 "请回电 +86 138-0013-8000",
+    "联系电话：0391-3987654". The audit log is kept for years and read by auditors: it held those
+    numbers whole, where every list and export shows 139****5678."""
+    from portal.reception import roster
+
+    admin = accounts.find_user(demo_db, "admin")
+    user = accounts.find_user(demo_db, RAISER)
+    personal_corrections.correct(
+        demo_db, admin, user.id, name="张晓明", reason="本人来电 139 1234 5678 申请，座机 0391-3987654"
+    )
+    day = roster.next_duty_day(demo_db, dt.date(2026, 11, 26))
+    dangban = accounts.find_user(demo_db, "dangban")
+    roster.cancel_day(
+        demo_db,
+        day.date,
+        dangban,
+        "校领导出差，有疑问请回电 +86 138-0013-8000 或 手机 一三七一二三四五六七八",
+    )
+    details = [e.detail for e in audit.search(demo_db, limit=20).entries]
+    corrected = next(d for d in details if "申请" in d)
+    cancelled = next(d for d in details if "出差" in d)
+    assert "139****5678" in corrected and "0391" not in corrected.replace("***", ""), corrected
+    assert "12345678" not in corrected.replace(" ", "") and "3987654" not in corrected, corrected
+    assert "138****8000" in cancelled and "00138" not in cancelled.replace("-", ""), cancelled
+    assert "一三七一二三四五六七八" not in cancelled and "137****5678" in cancelled, cancelled
+    assert audit.verify(demo_db).broken_at is None  # the chain holds what was stored

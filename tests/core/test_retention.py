@@ -164,3 +164,25 @@ def test_the_command_line_runs_a_dry_run_unless_told_to_apply(demo_db, later):
     entry = audit.search(demo_db, category="retention.").entries[0]
     assert entry.actor.startswith("命令行")
     assert dates.today() == dt.date(2030, 6, 1)
+
+
+def test_failed_login_counts_are_purged_after_their_period(demo_db, monkeypatch):
+    """login_attempts holds every name typed at a failed login — a real account's, a mistyped one, an
+    e-mail address, often a password typed into the 账号 box — and kept it for ever. It now notes when
+    the last attempt was, and ``portal purge`` deletes a count older than its period (a lock still in
+    force stays)."""
+    from portal.errors import AuthError
+
+    monkeypatch.setenv("PORTAL_TODAY", "2026-11-24T09:00:00")
+    for typed in ("2023000016", "zhangsan@example.edu.cn", "MyPassw0rd!"):
+        with pytest.raises(AuthError):
+            accounts.authenticate(demo_db, typed, "wrong-password-1")
+    held = {r[0] for r in demo_db.execute("SELECT username FROM login_attempts")}
+    assert {"2023000016", "zhangsan@example.edu.cn", "MyPassw0rd!"} <= held
+    monkeypatch.setenv("PORTAL_TODAY", "2026-12-10T09:00:00")  # a fresh failure, within the period
+    with pytest.raises(AuthError):
+        accounts.authenticate(demo_db, "2023000017", "wrong-password-1")
+    monkeypatch.setenv("PORTAL_TODAY", "2027-01-05T09:00:00")
+    outcomes = {o.rule.key: o for o in retention.run(demo_db, apply=True)}
+    assert outcomes["login_attempts"].count == 3
+    assert {r[0] for r in demo_db.execute("SELECT username FROM login_attempts")} == {"2023000017"}
