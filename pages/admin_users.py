@@ -4,7 +4,7 @@ import secrets
 import streamlit as st
 
 from pages import account_files, common, state
-from portal import accounts, api_tokens, org, personal_corrections, provisioning, submissions
+from portal import accounts, api_tokens, org, passwords, personal_corrections, provisioning, submissions
 from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
@@ -50,7 +50,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
         try:
             with common.database() as db:
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
-                password = state.PASSWORDS.of(token).get() or accounts.generate_password()
+                password = state.PASSWORDS.of(token).get() or passwords.generate_password()
                 submissions.once(
                     db,
                     token,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 
-from .. import accounts, audit, dates, org, text
+from .. import accounts, audit, dates, org, passwords, text
 from ..account_notices import NewAccount
 from ..errors import RowError, ValidationError
 from ..settings import PERSON_KINDS
@@ -35,7 +35,7 @@ class _AccountRow:
     password_hash: str | None = None
 
 
-# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# Initial passwords are random (passwords.generate_password: 12 characters or more, ≥ 69 bits), so
 # they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
@@ -159,7 +159,7 @@ class AccountImporter(Importer):
         existing = {r[0].lower() for r in db.execute("SELECT username FROM users")}
         for item in items:
             if item.password_hash is None and item.staff_no.lower() not in existing:
-                item.password = accounts.generate_password()
+                item.password = passwords.generate_password()
                 item.password_hash = _INITIAL_HASHER.hash(item.password)
 
     def apply(self, db, items, report, actor_id, staged=None):
@@ -176,7 +176,7 @@ class AccountImporter(Importer):
                 password_hash = item.password_hash
                 password = item.password
                 if password_hash is None:  # created by someone else since the preview: hash here
-                    password = accounts.generate_password()
+                    password = passwords.generate_password()
                     password_hash = accounts.hash_password(password)
                 db.execute(
                     "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
