@@ -253,9 +253,13 @@ def send_pending_browser_actions() -> None:
         _navigate_from_browser(target)
 
 
+# a hidden frame's name for a screen reader (Streamlit's default title is "st.iframe"); out of the Tab order
+HIDDEN_FRAME = "后台处理（无内容）"
+
+
 def _load_hidden(path: str) -> None:
     with st.sidebar:
-        st.iframe(path, height=1)
+        st.iframe(path, height=1, alt=HIDDEN_FRAME, tab_index=-1)
 
 
 def start_cas_login() -> None:
@@ -278,7 +282,12 @@ def _navigate_from_browser(path: str) -> None:
     """Open one of our routes in the whole window (``portal.browser``: the CSP allows this
     script by its hash)."""
     with st.sidebar:
-        st.iframe("<script>" + browser.navigation_script(path) + "</script>", height=1)
+        st.iframe(
+            "<script>" + browser.navigation_script(path) + "</script>",
+            height=1,
+            alt=HIDDEN_FRAME,
+            tab_index=-1,
+        )
 
 
 def public_base() -> str:

@@ -161,6 +161,9 @@ REPLACEMENTS = [
     _text("index", "Collapse sidebar", "收起侧边栏"),
     _text("index", "Expand sidebar", "展开侧边栏"),
     _text("index", "App pages", "页面导航"),
+    # st.logo (the school's, PORTAL_SCHOOL_LOGO): its picture's alt and an icon logo's name
+    _text("index", "Logo", "标志", keys="alt"),
+    _text("index", "App Logo", "标志"),
     _text("index", "Close", "关闭", keys=LABEL),
     _text("index", "Main menu", "主菜单"),
     _text("index", "Notifications", "通知", keys=LABEL),

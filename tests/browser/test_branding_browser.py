@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 
-from tests.browser.conftest import _tab, running_server, settle
+from tests.browser import a11y
+from tests.browser.conftest import _tab, login, running_server, settle
 from tests.core.test_branding import png
 
 SCHOOL = {"PORTAL_SCHOOL_NAME": "河南理工大学", "PORTAL_SCHOOL_COLOR": "#A61B29"}
@@ -33,3 +34,14 @@ def test_the_login_page_is_the_schools(browser, request, tmp_path):
         )
         assert colour == "rgb(166, 27, 41)", colour
         page.context.close()
+
+        # after login: the logo at the top of the menu, named in Chinese (Streamlit's alt is "Logo")
+        desktop = next(_tab(browser, request, viewport={"width": 1366, "height": 900}))
+        login(desktop, server["url"], "2023000001")
+        sidebar = desktop.get_by_test_id("stSidebar")
+        sidebar.get_by_text("河南理工大学联系师生服务平台").wait_for()
+        settle(desktop)
+        logo = desktop.locator("img.stLogo, [data-testid=stSidebarLogo] img, [data-testid=stLogo]").first
+        assert logo.is_visible() and logo.get_attribute("src").startswith("data:image/png")
+        assert not a11y.english_strings(desktop), a11y.english_strings(desktop)
+        desktop.context.close()
