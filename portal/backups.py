@@ -124,13 +124,14 @@ def serving() -> contextlib.AbstractContextManager[None]:
     )
 
 
-def restoring() -> contextlib.AbstractContextManager[None]:
-    """Held by a restore while it runs: refused while a server uses the database."""
+def restoring(doing: str = "恢复", english: str = "restore") -> contextlib.AbstractContextManager[None]:
+    """Held by what replaces the database (a restore, ``portal demo --force``) while it runs: refused
+    while a server uses the database."""
     return _locked(
         fcntl.LOCK_EX,
-        f"portal serve 正在使用 {config.db_path()}：请先停止服务（如 systemctl stop portal），再恢复；恢复后再启动。"
+        f"portal serve 正在使用 {config.db_path()}：请先停止服务（如 systemctl stop portal），再{doing}；完成后再启动。"
         "数据库未作任何修改。\n"
-        f"portal serve is using {config.db_path()}: stop it first, restore, then start it again. Nothing was changed.",
+        f"portal serve is using {config.db_path()}: stop it first, {english}, then start it again. Nothing was changed.",
     )
 
 

@@ -50,17 +50,22 @@ def demo(seed: int, scale: int, force: bool) -> None:
     from .. import demo as demo_data  # per command: the demo university is for demos and tests only
 
     path = config.db_path()
-    if path.exists():
+    with contextlib.ExitStack() as held:
+        try:  # never under a running server: it would go on with the file deleted here
+            held.enter_context(backups.restoring("重建演示数据", "rebuild the demo"))
+        except PortalError as exc:
+            fail(exc.message)
+        if path.exists():
+            with open_db() as db:
+                populated = db.execute("SELECT count(*) FROM units").fetchone()[0] > 0
+            if populated and not force:
+                click.echo(f"数据库 {path} 已有数据，未作修改（使用 --force 清空后重建）。")
+                return
+            if populated:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
         with open_db() as db:
-            populated = db.execute("SELECT count(*) FROM units").fetchone()[0] > 0
-        if populated and not force:
-            click.echo(f"数据库 {path} 已有数据，未作修改（使用 --force 清空后重建）。")
-            return
-        if populated:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-    with open_db() as db:
-        summary = demo_data.build(db, seed=seed, scale=scale)  # its calendar step seeds
+            summary = demo_data.build(db, seed=seed, scale=scale)  # its calendar step seeds
     for line in summary:
         click.echo(line)
 

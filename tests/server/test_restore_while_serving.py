@@ -46,3 +46,21 @@ def test_a_restore_is_refused_while_the_server_runs_on_the_database(db, tmp_path
     restored = _restore(path, backup)  # the server stopped: the restore goes ahead
     assert restored.returncode == 0, restored.stderr
     assert _users(path) == {"before"}
+
+
+def test_the_demo_is_not_rebuilt_under_a_running_server(db, tmp_path):
+    """`portal demo --force` deleted the database file and its WAL under the running server: the server
+    went on writing to a file no longer there, the new demo beside it."""
+    accounts.create_user(db, "kept", "保留", "Passw0rd1", [Role(role="admin")])
+    db.execute("INSERT INTO units (name, kind) VALUES ('测试学院', 'college')")
+    path = tmp_path / "portal.sqlite3"
+    with server(path):
+        refused = subprocess.run(
+            [sys.executable, "-m", "portal", "--db", str(path), "demo", "--force"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode != 0
+        assert "portal serve" in refused.stderr and "停止" in refused.stderr, refused.stderr
+        assert _users(path) == {"kept"}
