@@ -11,8 +11,8 @@
   at-risk cases in one e-mail.
 
 Messages never carry what someone raised (the opinion): they leave the portal. They carry the number
-and a link, and the link opens the rest after login. Rows are read with SQL: ``portal.cases`` calls
-this module inside its transactions, so this module does not import it.
+and a link, and the link opens the rest after login. Rows are read with SQL: ``portal.case_history`` calls
+this module inside the cases' transactions, so this module imports no module of the cases.
 """
 
 from __future__ import annotations
