@@ -4,11 +4,12 @@ import secrets
 import streamlit as st
 
 from pages import account_files, common, state
-from portal import accounts, api_tokens, org, personal_corrections, provisioning, submissions
+from portal import accounts, api_tokens, org, passwords, personal_corrections, provisioning, submissions
 from portal.account_notices import NewAccount
 from portal.accounts import ROLE_LABELS, Role
 from portal.errors import NotFound, PermissionDenied, PortalError
 from portal.policy import policy
+from portal.settings import PERSON_KINDS
 
 PAGE_SIZE = 100
 
@@ -49,7 +50,7 @@ with st.expander("新建账号", icon=":material/person_add:"), st.form("create_
         try:
             with common.database() as db:
                 role_list = [Role(role=r, department=department if r == "department" else "") for r in roles]
-                password = state.PASSWORDS.of(token).get() or accounts.generate_password()
+                password = state.PASSWORDS.of(token).get() or passwords.generate_password()
                 submissions.once(
                     db,
                     token,
@@ -156,7 +157,7 @@ if target:
                 )
                 drop_phone = st.checkbox("删除手机号", key=f"fix_drop_{target.id}")
                 fixes.under("phone")
-                kinds = list(personal_corrections.PERSON_KINDS)
+                kinds = list(PERSON_KINDS)
                 new_kind = st.selectbox(
                     "人员类别",
                     kinds,

@@ -27,6 +27,7 @@ from portal import (
     links,
     navigation,
     oidc_routes,
+    passwords,
     provisioning,
     sessions,
     sso,
@@ -194,7 +195,7 @@ def password_form(user: User) -> bool:
     reset password); True once changed. The rule in force is said on the form."""
     with st.form("change_password", clear_on_submit=True):
         old = st.text_input("原密码", type="password", max_chars=128)
-        new = st.text_input(f"新密码（{accounts.password_rule()}）", type="password", max_chars=128)
+        new = st.text_input(f"新密码（{passwords.password_rule()}）", type="password", max_chars=128)
         again = st.text_input("再次输入新密码", type="password", max_chars=128)
         if not st.form_submit_button("修改密码", type="primary"):
             return False

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from . import config
+from .settings import Network
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -40,7 +41,7 @@ def parse(text: str) -> Address | None:
     return found
 
 
-def is_trusted(address: Address | None, networks: Iterable[config.Network] | None = None) -> bool:
+def is_trusted(address: Address | None, networks: Iterable[Network] | None = None) -> bool:
     if address is None:
         return False
     chosen = config.settings().trusted_proxies if networks is None else networks

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import config
+from .settings import logo_kind, read_logo
 
 SITE = "联系师生服务平台"
 # what the portal is for, in one paragraph: the login page's first words to a newcomer
@@ -67,6 +68,6 @@ def brand() -> Brand:
 @lru_cache(maxsize=4)
 def _data_url(path: Path, mtime: int) -> str:
     """The logo file as a data: URL (read again only when the file changes)."""
-    data = config.read_logo(path)
+    data = read_logo(path)
     # checked again: the file may have been replaced since the start (ValueError: no logo)
-    return f"data:{config.logo_kind(data)};base64," + base64.b64encode(data).decode("ascii")
+    return f"data:{logo_kind(data)};base64," + base64.b64encode(data).decode("ascii")

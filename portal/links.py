@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from . import config, navigation
+from .settings import DEFAULT_PUBLIC_URL
 
-DEFAULT_BASE_URL = config.DEFAULT_PUBLIC_URL
+DEFAULT_BASE_URL = DEFAULT_PUBLIC_URL
 
 
 def base_url() -> str:

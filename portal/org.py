@@ -8,14 +8,14 @@ import json
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from . import config, text
+from . import text
 from .db import inserted_id, write
 from .errors import NotFound, ValidationError
 from .policy import policy
+from .settings import PERSON_KINDS
 
 UNIT_KINDS = {"学院": "college", "部门": "department"}
 UNIT_KIND_LABELS = {v: k for k, v in UNIT_KINDS.items()}
-PERSON_KINDS = config.PERSON_KINDS
 LEVELS = ("校级", "正处", "副处")
 FAR_PAST = "1900-01-01"
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import audit, config, text
+from . import audit, text
 from .accounts import User
 from .db import write
 from .errors import NotFound, PermissionDenied, Problems, ValidationError
 from .phone import mask
+from .settings import PERSON_KINDS
 
-PERSON_KINDS = config.PERSON_KINDS
 REASON_MAX = 200
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from . import config
 from .errors import ValidationError
 
-DEFAULT_EXTENSION = r"\d{4,5}"  # config.Settings.phone_extension's default
+DEFAULT_EXTENSION = r"\d{4,5}"  # settings.Settings.phone_extension's default
 MAX_DIGITS = 20
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")  # spaces and every kind of dash people type

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from . import addresses, config
 from .errors import AuthError
+from .settings import Network
 
 CALLBACK_PATH = "/auth/cas/callback"
 _SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
@@ -71,7 +72,7 @@ class CasSettings:
     kind_attribute: str = ""
     timeout: float = 10.0
     # the networks (an address is a /32 or /128) single logout may come from; empty: the CAS host's
-    logout_from: tuple[config.Network, ...] = ()
+    logout_from: tuple[Network, ...] = ()
 
     def client(self) -> cassyy.CASClient:
         return cassyy.CASClient.from_base_url(
@@ -271,7 +272,7 @@ def _resolved(host: str) -> frozenset[str]:
     return addresses
 
 
-def logout_sources(settings: CasSettings) -> list[config.Network]:
+def logout_sources(settings: CasSettings) -> list[Network]:
     """Where single logout may come from: ``PORTAL_CAS_LOGOUT_FROM`` (addresses or networks), else
     every address the CAS server's host name resolves to."""
     if settings.logout_from:

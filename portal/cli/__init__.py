@@ -18,6 +18,7 @@ import click
 
 from .. import __version__, audit, config, logs, seeds
 from ..db import open_db
+from ..settings import SettingsError
 from . import audit_log, calendar, data, forms, instance, notify, reception, reports, tokens, users
 from .common import log
 
@@ -27,7 +28,7 @@ def check_settings() -> None:
     Chinese and English (exit status 2), before it touches anything."""
     try:
         config.settings()
-    except config.SettingsError as exc:
+    except SettingsError as exc:
         click.echo(exc.message, err=True)
         sys.exit(2)
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from sqlite_utils import Database
 
 from .. import dates
-from ..accounts import DEMO_PASSWORD
 from ..db import inserted_id
+from ..passwords import DEMO_PASSWORD
 from .context import DemoContext
 
-__all__ = ["DEMO_PASSWORD"]  # the demo's accounts all have it (defined in accounts: refused as anyone's own)
+__all__ = ["DEMO_PASSWORD"]  # the demo's accounts all have it (defined in passwords: refused as anyone's own)
 
 COLLEGES = [
     "能源科学与工程学院",

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 
-from .. import accounts, audit, dates, org, text
+from .. import accounts, audit, dates, org, passwords, text
 from ..account_notices import NewAccount
 from ..errors import RowError, ValidationError
+from ..settings import PERSON_KINDS
 from ..tabular import check_text, split_list
 from .cells import duplicate_keys, unit_cell, validated
 from .staging import Column, Importer, ids_by, json_list
@@ -34,7 +35,7 @@ class _AccountRow:
     password_hash: str | None = None
 
 
-# Initial passwords are random (accounts.generate_password: 12 characters or more, ≥ 69 bits), so
+# Initial passwords are random (passwords.generate_password: 12 characters or more, ≥ 69 bits), so
 # they need no memory-hard hash to resist guessing; a light argon2id keeps a 5,000-account import to seconds instead of an hour on a
 # busy server. The first login rehashes with the full parameters (accounts.authenticate), and the
 # user is told to change the password anyway.
@@ -78,8 +79,8 @@ class AccountImporter(Importer):
             unit_name = check_text(v.get("单位"), "单位", row, errors)
             unit = unit_cell(db, unit_name, "单位", row, errors, units) if unit_name else None
             kind = check_text(v.get("人员类别"), "人员类别", row, errors) or None
-            if kind and kind not in org.PERSON_KINDS:
-                errors.append(RowError(row, "人员类别", f"应为 {'、'.join(org.PERSON_KINDS)} 之一"))
+            if kind and kind not in PERSON_KINDS:
+                errors.append(RowError(row, "人员类别", f"应为 {'、'.join(PERSON_KINDS)} 之一"))
             phone = validated(text.phone, v.get("手机号"), "手机号", row, errors, False) or None
             items.append(_AccountRow(row, staff_no, name, roles, unit.id if unit else None, kind, phone))
         duplicate_keys([(i.row, (i.staff_no,)) for i in items], errors, "工号")
@@ -158,7 +159,7 @@ class AccountImporter(Importer):
         existing = {r[0].lower() for r in db.execute("SELECT username FROM users")}
         for item in items:
             if item.password_hash is None and item.staff_no.lower() not in existing:
-                item.password = accounts.generate_password()
+                item.password = passwords.generate_password()
                 item.password_hash = _INITIAL_HASHER.hash(item.password)
 
     def apply(self, db, items, report, actor_id, staged=None):
@@ -175,7 +176,7 @@ class AccountImporter(Importer):
                 password_hash = item.password_hash
                 password = item.password
                 if password_hash is None:  # created by someone else since the preview: hash here
-                    password = accounts.generate_password()
+                    password = passwords.generate_password()
                     password_hash = accounts.hash_password(password)
                 db.execute(
                     "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",

@@ -3,9 +3,9 @@
     python -m tests.browser.tour [--out DIR] [--roles visitor,student,admin] [--viewports desktop,phone]
 
 starts `portal serve` on the demo university; as a visitor it opens the login page (and a wrong
-password: an error state), then logs in as each kind of user and opens each page of his or her
-menu, plus the scenes listed in SCENES (a dialog, a form's errors). On every page it saves a
-screenshot of the whole page ``DIR/<role>/<viewport>/<page>.png`` (default DIR: test-artifacts/tour)
+password: an error state), then logs in as each kind of user, reads the page as the login leaves
+it (its hidden frames still there), opens each page of his or her menu, plus the scenes listed in
+SCENES (a dialog, a form's errors). On every page it saves a screenshot of the whole page ``DIR/<role>/<viewport>/<page>.png`` (default DIR: test-artifacts/tour)
 and reports what a Chinese intranet user must never meet (tests/browser/a11y.py):
 
 * English: in the text, the words an icon leaves to a screen reader, aria labels, titles and
@@ -180,6 +180,9 @@ def tour(
                 findings.extend(look(page, (role, viewport, "login"), deep=deep, out=out, viewport=size))
             else:
                 login(page, base, ROLES[role])
+                # the page as the login leaves it (its hidden frames still there), before any address is opened
+                where = (role, viewport, "after-login")
+                findings.extend(Finding(*where, "english", e) for e in a11y.english_strings(page))
                 for url_path in pages_of(server["db"], ROLES[role]):
                     current["page"] = url_path
                     page.goto(f"{base}/{'' if url_path == 'home' else url_path}", wait_until="networkidle")

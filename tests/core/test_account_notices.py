@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from portal import account_notices, accounts, imports, record_form
+from portal import account_notices, accounts, imports, passwords, record_form
 from portal.account_notices import NewAccount
 
 OPENED = [
@@ -20,11 +20,11 @@ OPENED = [
 
 
 def test_generated_passwords_avoid_ambiguous_characters():
-    made = [accounts.generate_password() for _ in range(2000)]
+    made = [passwords.generate_password() for _ in range(2000)]
     assert not set("".join(made)) & set("0Oo1Il")
     assert all(len(p) == 12 for p in made)
     for p in made[:50]:
-        accounts.check_password_strength(p)  # letters and digits: the rule holds
+        passwords.check_password_strength(p)  # letters and digits: the rule holds
 
 
 def test_the_list_holds_every_account_and_password_as_text():

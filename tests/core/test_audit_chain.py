@@ -15,6 +15,7 @@ from portal import db as database
 from portal.accounts import Role
 from portal.cli import cli
 from portal.errors import ValidationError
+from portal.settings import SettingsError
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_the_retention_setting_is_never_under_180_days(monkeypatch):
     from portal import config
 
     monkeypatch.setenv("PORTAL_AUDIT_KEEP_DAYS", "90")
-    with pytest.raises(config.SettingsError, match="PORTAL_AUDIT_KEEP_DAYS = “90”：不能小于 180"):
+    with pytest.raises(SettingsError, match="PORTAL_AUDIT_KEEP_DAYS = “90”：不能小于 180"):
         config.settings()
 
 

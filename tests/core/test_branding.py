@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal import branding, config, server, sheets
+from portal.settings import LOGO_MAX_BYTES, LOGO_MAX_SIDE, NEUTRAL_COLOR, SettingsError, contrast
 
 
 def png(path: Path, size: int = 64) -> Path:
@@ -22,9 +23,9 @@ def test_unset_it_is_neutral():
     brand = branding.brand()
     assert brand.school == "" and brand.logo is None
     assert brand.title == "联系师生服务平台"
-    assert brand.color == config.NEUTRAL_COLOR and config.contrast(brand.color, "#FFFFFF") >= 4.5
+    assert brand.color == NEUTRAL_COLOR and contrast(brand.color, "#FFFFFF") >= 4.5
     assert brand.headed("2026年度考核") == "2026年度考核"
-    assert server.theme() == {"theme.primaryColor": config.NEUTRAL_COLOR}
+    assert server.theme() == {"theme.primaryColor": NEUTRAL_COLOR}
 
 
 def test_set_it_names_the_school_everywhere(monkeypatch, tmp_path):
@@ -66,14 +67,14 @@ def test_the_first_page_a_browser_loads_has_the_schools_title_and_icon(monkeypat
 )
 def test_a_bad_value_is_refused_and_says_why(monkeypatch, variable, value, says):
     monkeypatch.setenv(variable, value)
-    with pytest.raises(config.SettingsError) as refused:
+    with pytest.raises(SettingsError) as refused:
         config.settings()
     assert variable in refused.value.message and says in refused.value.message, refused.value.message
 
 
 def test_a_logo_must_be_a_small_picture_without_script(monkeypatch, tmp_path):
     for name, body, says in [
-        ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (config.LOGO_MAX_BYTES + 1), "超过 256 KB"),
+        ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (LOGO_MAX_BYTES + 1), "超过 256 KB"),
         ("logo.gif", b"GIF89a" + b"0" * 100, "PNG、JPEG 或 SVG"),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "不能含脚本"),
         ("logo2.svg", b'<svg><foreignObject><iframe src="https://x"/></foreignObject></svg>', "不能含脚本"),
@@ -83,14 +84,14 @@ def test_a_logo_must_be_a_small_picture_without_script(monkeypatch, tmp_path):
     ]:
         (tmp_path / name).write_bytes(body)
         monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(tmp_path / name))
-        with pytest.raises(config.SettingsError, match=says):
+        with pytest.raises(SettingsError, match=says):
             config.settings()
-    monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(png(tmp_path / "huge.png", size=config.LOGO_MAX_SIDE + 1)))
-    with pytest.raises(config.SettingsError, match="每边至多 2048 像素"):
+    monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(png(tmp_path / "huge.png", size=LOGO_MAX_SIDE + 1)))
+    with pytest.raises(SettingsError, match="每边至多 2048 像素"):
         config.settings()
     for not_a_file in ("/dev/zero", str(tmp_path)):  # never read whole, never a hang at start
         monkeypatch.setenv("PORTAL_SCHOOL_LOGO", not_a_file)
-        with pytest.raises(config.SettingsError, match="读不到"):
+        with pytest.raises(SettingsError, match="读不到"):
             config.settings()
     (tmp_path / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>')
     monkeypatch.setenv("PORTAL_SCHOOL_LOGO", str(tmp_path / "ok.svg"))

@@ -476,6 +476,38 @@ def layout_paths() -> list[Path]:
     return found
 
 
+# A module holds one job; past this it mixes jobs along seams it already has (issue 22 item 10). The
+# migrations (append-only history) and the demo generator (data, not code paths) are exempt.
+MODULE_LINES_MAX = 600
+LONG_MODULES_ALLOWED = {"portal/migrations.py"}
+
+
+def long_modules(root: Path) -> dict[str, int]:
+    """The modules of ``root``/portal over ``MODULE_LINES_MAX`` lines, outside the exempt ones."""
+    found = {}
+    for path in sorted((root / "portal").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name in LONG_MODULES_ALLOWED or name.startswith("portal/demo/"):
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MODULE_LINES_MAX:
+            found[name] = lines
+    return found
+
+
+def test_no_module_in_portal_is_over_600_lines():
+    assert long_modules(ROOT) == {}
+
+
+def test_the_module_length_check_sees_a_long_module(tmp_path):
+    (tmp_path / "portal" / "demo").mkdir(parents=True)
+    (tmp_path / "portal" / "long.py").write_text("x = 1\n" * 601, encoding="utf-8")
+    (tmp_path / "portal" / "short.py").write_text("x = 1\n" * 600, encoding="utf-8")
+    (tmp_path / "portal" / "migrations.py").write_text("x = 1\n" * 900, encoding="utf-8")
+    (tmp_path / "portal" / "demo" / "big.py").write_text("x = 1\n" * 900, encoding="utf-8")
+    assert long_modules(tmp_path) == {"portal/long.py": 601}
+
+
 def test_every_path_the_readme_layout_names_exists():
     paths = layout_paths()
     assert len(paths) > 40

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import accounts, imports
+from portal import accounts, imports, passwords
 from portal.accounts import Role
 from portal.db import open_db
 from portal.errors import ValidationError
@@ -18,34 +18,34 @@ AMBIGUOUS = set("1Il0Oo")
 def test_the_default_rule_is_eight_characters_of_three_classes(db):
     for weak in ("Ab1", "abcdefgh", "abcd1234", "ABCD1234", "abcd-efg"):
         with pytest.raises(ValidationError):
-            accounts.check_password_strength(weak)
+            passwords.check_password_strength(weak)
     for strong in ("Abcd1234", "abcd-123", "ABCD_efg", "密码Abc12345"):
-        accounts.check_password_strength(strong)
+        passwords.check_password_strength(strong)
     with pytest.raises(ValidationError, match="至少 8 位.*三类"):
-        accounts.check_password_strength("abcd1234")
+        passwords.check_password_strength("abcd1234")
 
 
 def test_the_rule_is_configuration(monkeypatch):
     monkeypatch.setenv("PORTAL_PASSWORD_MIN_LENGTH", "12")
     monkeypatch.setenv("PORTAL_PASSWORD_CLASSES", "4")
     with pytest.raises(ValidationError, match="至少 12 位"):
-        accounts.check_password_strength("Abcd-1234")
+        passwords.check_password_strength("Abcd-1234")
     with pytest.raises(ValidationError, match="四类"):
-        accounts.check_password_strength("Abcdefgh12345")
-    accounts.check_password_strength("Abcd-12345678")
+        passwords.check_password_strength("Abcdefgh12345")
+    passwords.check_password_strength("Abcd-12345678")
     monkeypatch.setenv("PORTAL_PASSWORD_CLASSES", "2")
     monkeypatch.setenv("PORTAL_PASSWORD_MIN_LENGTH", "8")
-    accounts.check_password_strength("abcd1234")
-    assert "至少 8 位" in accounts.password_rule()
+    passwords.check_password_strength("abcd1234")
+    assert "至少 8 位" in passwords.password_rule()
 
 
 @pytest.mark.parametrize("classes", ["2", "3", "4"])
 def test_generated_passwords_avoid_look_alikes_and_pass_the_rule(monkeypatch, classes):
     monkeypatch.setenv("PORTAL_PASSWORD_CLASSES", classes)
-    made = [accounts.generate_password() for _ in range(300)]
+    made = [passwords.generate_password() for _ in range(300)]
     assert not AMBIGUOUS & set("".join(made))
     for password in made:
-        accounts.check_password_strength(password)
+        passwords.check_password_strength(password)
     assert len(set(made)) == len(made)
 
 

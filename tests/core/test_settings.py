@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from portal import config, links
 from portal.cli import cli
+from portal.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
@@ -27,7 +28,7 @@ def test_every_command_checks_the_settings_first(name, monkeypatch):
 
 def test_secrets_are_never_echoed_in_a_refusal(monkeypatch):
     monkeypatch.setenv("PORTAL_SECRET_KEY", "tooshort")
-    with pytest.raises(config.SettingsError) as refused:
+    with pytest.raises(SettingsError) as refused:
         config.settings()
     assert "tooshort" not in refused.value.message and "PORTAL_SECRET_KEY" in refused.value.message
 
@@ -49,7 +50,7 @@ def test_the_old_name_of_the_public_address_still_works_and_is_reported(monkeypa
     assert result.exit_code == 0 and "PORTAL_BASE_URL → PORTAL_PUBLIC_URL" in result.output
     assert "PORTAL_PUBLIC_URL=https://portal.hpu.edu.cn\t# environment" in result.output
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://other.hpu.edu.cn")
-    with pytest.raises(config.SettingsError, match="PORTAL_PUBLIC_URL 和 PORTAL_BASE_URL 不一致"):
+    with pytest.raises(SettingsError, match="PORTAL_PUBLIC_URL 和 PORTAL_BASE_URL 不一致"):
         config.settings()
 
 
@@ -142,7 +143,7 @@ def test_the_docs_list_every_setting_and_no_other():
 
 def test_the_docs_give_each_settings_default():
     documented = _documented()
-    for name, field in config.Settings.model_fields.items():
+    for name, field in Settings.model_fields.items():
         env = field.json_schema_extra["env"]
         cell = documented[env]
         default = config.shown(getattr(config.read({}, {}), name))
@@ -159,7 +160,7 @@ def test_trusting_every_address_as_a_proxy_is_refused_at_start(everyone, monkeyp
     """A proxy network that holds the whole Internet lets any client write the address the audit log,
     the API's limiter and /health believe: refused by every command, named, with why."""
     monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", everyone)
-    with pytest.raises(config.SettingsError) as refused:
+    with pytest.raises(SettingsError) as refused:
         config.settings()
     assert "PORTAL_TRUSTED_PROXIES" in refused.value.message
     assert "任何客户端都能伪造自己的地址" in refused.value.message

@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from portal import accounts, audit, config, navigation, org, provisioning, server, sessions, sso
 from portal.errors import AuthError
 from portal.request_log import RequestLog
+from portal.settings import SettingsError
 from tests.idp import ROOT, free_port
 
 PASSWORD = "campus-pw-1"
@@ -250,7 +251,7 @@ def test_person_kind_from_campus_values(monkeypatch):
     assert sso.person_kind(["访客"]) == "其他"
     assert sso.person_kind(["博士后"]) == "学生"
     monkeypatch.setenv("PORTAL_PERSON_KINDS", "访客=游客")
-    with pytest.raises(config.SettingsError, match="游客"):
+    with pytest.raises(SettingsError, match="游客"):
         sso.person_kind(["访客"])
 
 
