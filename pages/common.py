@@ -453,8 +453,11 @@ def built_file(
     build = builds.find(key)
     running = build is not None and build.running
     if st.button(build_label, icon=":material/build:", key=f"build_{name}", disabled=disabled or running):
-        build = builds.start(key, user.id, work)
+        found, build = build, builds.start(key, user.id, work)
         running = build.running
+        if build is not found:  # a new build (not the running one a second click gets)
+            with database() as db:  # an export of personal data: who asked for which file, from where
+                audit.record(db, user.id, f"{name}.export", file_name)
     if build is None:
         return None
     if running:

@@ -275,6 +275,8 @@ ACTION_LABELS: dict[str, str] = {
     "case.urge": "填写督办意见",
     "activity.export": "导出联系活动记录",
     "assessment.export": "导出年度考核",
+    "ledger.export": "导出工作台账",
+    "forms.export": "导出联系活动记录表",
     "user.account_files": "下载新开通账号文件（含初始密码）",
     "personal_data.correct": "更正个人信息",
     "consent.give": "同意公开答复",
@@ -311,6 +313,8 @@ CATEGORIES: dict[str, str] = {
     "publication.": "答复公开",
     "retention.": "个人信息保存期限",
     "assessment.": "年度考核",
+    "ledger.": "工作台账",
+    "forms.": "联系活动记录表",
 }
 
 

@@ -122,3 +122,18 @@ def test_what_the_build_made_is_the_real_workbook(demo_db):
     built = of("jiaowu", "ledger")[-1]
     assert built.error is None and built.read()[:2] == b"PK"  # the workbook, as the old button gave it
     assert built.done == built.total > 0
+
+
+def test_a_background_export_is_audited_when_it_is_asked_for(demo_db):
+    """The 工作台账 and the record forms name the people contacted: asking for either is in 操作日志
+    (who, which file), as every other export of personal data is."""
+    from portal import audit
+
+    at = login("jiaowu")
+    goto(at, "pages/ledger.py").run()
+    at.button(key="build_ledger").click().run()
+    finish("jiaowu", "ledger")
+    entries = [e for e in audit.search(demo_db, limit=20).entries if e.action == "ledger.export"]
+    assert len(entries) == 1 and entries[0].actor.startswith("jiaowu"), entries
+    assert entries[0].detail.startswith("工作台账-") and entries[0].detail.endswith(".xlsx")
+    assert entries[0].label == "导出工作台账"
