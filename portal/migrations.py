@@ -1129,3 +1129,34 @@ def m032_login_attempt_times(db: Database) -> None:
     go at the next purge unless a lock of theirs is still in force."""
     if "last_at" not in {c[1] for c in db.execute("PRAGMA table_info(login_attempts)")}:
         db.execute("ALTER TABLE login_attempts ADD COLUMN last_at TEXT")
+
+
+# (table, its one text column the retention may de-identify, the message of a refused change)
+RETENTION_TEXTS = (
+    ("case_answers", "body", "答复只能追加，不能修改"),
+    ("case_ratings", "comment", "评价只能追加，不能修改"),
+    ("case_events", "note", "办理记录只能追加，不能修改"),
+)
+
+
+@migrations()
+def m033_retention_pass(db: Database) -> None:
+    """The append-only records of a case (its answers, ratings and 回访, its history with 内部备注) name
+    the raiser as often as the question does, so the retention (portal/retention.py) must be able to
+    de-identify their text past the cases' period. Each stays append-only: no column but its text may
+    ever change, and the text only while ``retention_pass`` holds its row — which the retention inserts
+    and deletes inside its own write transaction, so no other connection ever sees it."""
+    db.execute("CREATE TABLE IF NOT EXISTS retention_pass (id INTEGER PRIMARY KEY CHECK (id = 1))")
+    for table, text, message in RETENTION_TEXTS:
+        others = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] != text]
+        _script(
+            db,
+            f"""
+            DROP TRIGGER IF EXISTS {table}_append_only_u;
+            CREATE TRIGGER {table}_append_only_u BEFORE UPDATE OF {", ".join(others)} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{message}'); END;
+            CREATE TRIGGER IF NOT EXISTS {table}_text_only_by_retention BEFORE UPDATE OF {text} ON {table}
+                WHEN NOT EXISTS (SELECT 1 FROM retention_pass)
+                BEGIN SELECT RAISE(ABORT, '{message}'); END;
+            """,
+        )

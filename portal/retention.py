@@ -47,6 +47,7 @@ from sqlite_utils import Database
 from . import accounts, audit, config, dates, scrub, sessions, submissions
 from .db import write
 from .errors import PortalError
+from .migrations import RETENTION_TEXTS
 from .notify import outbox
 
 ANONYMOUS_USER = "已注销用户"
@@ -131,11 +132,32 @@ def _cases(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
         "AND COALESCE(closed_at, withdrawn_at, answered_at) < ? AND state IN ('closed', 'withdrawn', 'answered')",
         [cutoff.isoformat()],
     ).fetchall()
+    if not rows:
+        return 0
+    # the append-only records' text may change only while this row exists (m033_retention_pass); it
+    # exists inside this write transaction only, so no other connection ever sees it
+    db.execute("INSERT INTO retention_pass (id) VALUES (1)")
     for case_id, raised_by, raiser_name, content in rows:
         known = _known(db, raised_by, raiser_name)
+        answer = db.execute("SELECT answer FROM cases WHERE id = ?", [case_id]).fetchone()[0]
         db.table("cases").update(
-            case_id, {"raised_by": None, "raiser_name": "", "content": scrub.scrub(content, known).text}
+            case_id,
+            {
+                "raised_by": None,
+                "raiser_name": "",
+                "content": scrub.scrub(content, known).text,
+                "answer": scrub.scrub(answer or "", known).text,
+            },
         )
+        # the answers, ratings, 回访 and history (内部备注 included) name the raiser too
+        for table, column, _ in RETENTION_TEXTS:
+            for row_id, text in db.execute(
+                f"SELECT id, {column} FROM {table} WHERE case_id = ? AND {column} != ''", [case_id]
+            ).fetchall():
+                cleaned = scrub.scrub(text, known).text
+                if cleaned != text:
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [cleaned, row_id])
+    db.execute("DELETE FROM retention_pass")
     return len(rows)
 
 
@@ -203,7 +225,7 @@ RULES: list[Rule] = [
     Rule(
         "cases",
         "意见建议提出人的身份",
-        "解除与提出人账号的关联，清空提出人姓名，问题原文隐去提出人的姓名、编号、电话、单位；答复、评价和办理记录保留",
+        "解除与提出人账号的关联，清空提出人姓名，问题原文隐去提出人的姓名、编号、电话、单位；答复、评价、回访和办理记录（含内部备注）保留，其中的姓名、编号、电话同样隐去",
         "PORTAL_CASES_KEEP_DAYS",
         lambda: config.settings().cases_keep_days,
         _cases,

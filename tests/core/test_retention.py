@@ -5,11 +5,26 @@ when applied — without changing a single count of the ledgers, the assessment 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
-from portal import accounts, assessment, audit, cli, config, dates, kpis, ledger, retention
+from portal import (
+    accounts,
+    assessment,
+    audit,
+    case_actions,
+    case_notes,
+    case_opening,
+    cli,
+    config,
+    dates,
+    kpis,
+    ledger,
+    ratings,
+    retention,
+)
 from portal.reception import roster
 
 LATER = "2030-06-01T09:00:00"  # every demo booking and case is past its three years by then
@@ -186,3 +201,49 @@ def test_failed_login_counts_are_purged_after_their_period(demo_db, monkeypatch)
     outcomes = {o.rule.key: o for o in retention.run(demo_db, apply=True)}
     assert outcomes["login_attempts"].count == 3
     assert {r[0] for r in demo_db.execute("SELECT username FROM login_attempts")} == {"2023000017"}
+
+
+def test_answers_ratings_and_notes_lose_the_raisers_identity_with_the_case(demo_db, later):
+    """The answers, the raiser's rating comment, 回访 and 内部备注 are append-only, but they name the
+    raiser as often as the question does ("张三同学：…", his telephone number): past the cases' period
+    they are de-identified with it. Their number and shape stay (who answered when, every rating)."""
+    raiser = accounts.find_user(demo_db, "2023000010")
+    phone = demo_db.execute("SELECT phone FROM people WHERE id = ?", [raiser.person_id]).fetchone()[0]
+    assert phone  # the demo's students have telephone numbers
+    dangban = accounts.find_user(demo_db, "dangban")
+    made = case_opening.open_case(
+        demo_db,
+        source="other",
+        content=f"{raiser.display_name}反映：宿舍热水不稳定。",
+        responsible_dept="党办",
+        contact_date=dt.date(2026, 11, 20),
+        raised_by=raiser.id,
+        raiser_name=raiser.display_name,
+    )
+    case_notes.add_note(demo_db, made.id, f"已电话联系{raiser.display_name}（{phone}）核实。", dangban)
+    case_actions.answer(
+        demo_db, made.id, f"{raiser.display_name}同学：热水已修复，如有问题请回电 {phone}。", dangban
+    )
+    ratings.rate(demo_db, made.id, "satisfied", raiser, f"谢谢，我是{raiser.display_name}，电话{phone}")
+    texts = """SELECT (SELECT group_concat(body, '|') FROM case_answers WHERE case_id = :c),
+                      (SELECT answer FROM cases WHERE id = :c),
+                      (SELECT group_concat(comment, '|') FROM case_ratings WHERE case_id = :c),
+                      (SELECT group_concat(note, '|') FROM case_events WHERE case_id = :c)"""
+    before = demo_db.execute(texts, {"c": made.id}).fetchone()
+    assert all(raiser.display_name in t for t in before) and phone in before[0]
+    shape = "SELECT count(*), min(at), max(at) FROM {} WHERE case_id = ?"
+    tables = ("case_answers", "case_ratings", "case_events")
+    sizes = [demo_db.execute(shape.format(t), [made.id]).fetchone() for t in tables]
+    later()
+    assert not [o for o in retention.run(demo_db, apply=True) if o.error]
+    after = demo_db.execute(texts, {"c": made.id}).fetchone()
+    for text in after:
+        assert raiser.display_name not in text and phone not in text, text
+    assert "热水已修复" in after[0] and "热水已修复" in after[1]  # the answer itself stays
+    assert [demo_db.execute(shape.format(t), [made.id]).fetchone() for t in tables] == sizes
+    # append-only still, outside the retention's own pass
+    for table, column in (("case_answers", "body"), ("case_ratings", "comment"), ("case_events", "note")):
+        with pytest.raises(sqlite3.IntegrityError):
+            demo_db.execute(f"UPDATE {table} SET {column} = 'x' WHERE case_id = ?", [made.id])
+        with pytest.raises(sqlite3.IntegrityError):
+            demo_db.execute(f"UPDATE {table} SET at = '2020-01-01' WHERE case_id = ?", [made.id])
