@@ -265,10 +265,17 @@ def get_case(db: Database, case_id: int, viewer: User, on: dt.date | None = None
 
 
 def find_by_number(db: Database, number: str, viewer: User) -> Case:
+    """The case numbered ``number`` if the viewer may see it; one that exists but is not the viewer's
+    is answered as one that does not (the merge form shows the message: no way to learn which numbers
+    other departments' cases carry)."""
+    missing = NotFound(f"没有编号为 {number.strip()[:20]} 的意见建议")
     found = db.execute("SELECT id FROM cases WHERE number = ?", [number.strip()]).fetchone()
     if found is None:
-        raise NotFound(f"没有编号为 {number.strip()[:20]} 的意见建议")
-    return get_case(db, found[0], viewer)
+        raise missing
+    try:
+        return get_case(db, found[0], viewer)
+    except NotFound:
+        raise missing from None
 
 
 def visibility_clause(viewer: User, scope: str = "all", alias: str = "c") -> tuple[str | None, list]:

@@ -95,3 +95,24 @@ def test_a_duplicate_is_merged_after_a_confirmation_and_its_number_leads_to_its_
     assert f"{dup.number} 已合并至 {lead.number} 办理" in texts(linked)
     assert any(s.value.startswith(lead.number) for s in linked.subheader)
     assert dup.number in texts(linked)  # listed under 已合并到本件的件
+
+
+def test_the_merge_form_does_not_tell_another_departments_case_from_a_missing_one(demo_db, raised):
+    """合并到（编号） answers a number the clerk may not see as it answers one that does not exist: the
+    form is no way to learn which numbers another department's cases carry."""
+    dup, _ = raised
+    other = demo_db.execute(
+        "SELECT number FROM cases WHERE responsible_dept != '党办' AND COALESCE(supervisor, '') != '党办' "
+        "AND cadre_id IS NOT (SELECT person_id FROM users WHERE username = 'dangban') LIMIT 1"
+    ).fetchone()[0]
+    missing = "2026-9999"
+    assert demo_db.execute("SELECT 1 FROM cases WHERE number = ?", [missing]).fetchone() is None
+    said = {}
+    for number in (other, missing):
+        at = _open(goto(login("dangban"), "pages/cases.py").run(), dup)
+        at.text_input(key=f"merge_into_{dup.id}").input(number)
+        at.button(key=f"merge_{dup.id}").click().run()
+        assert not at.exception, at.exception
+        said[number] = [e.value for e in at.error]
+    assert said[other] and said[missing]
+    assert said[other] == [m.replace(missing, other) for m in said[missing]], said
