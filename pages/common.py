@@ -77,8 +77,35 @@ def resolve_user() -> User | None:
     client's address for what this rerun writes to the audit log. The entry script resolves it first
     in every run; ``require`` reuses that answer (``_this_run``) instead of reading the session again."""
     _this_run.user = _UNRESOLVED  # never another run's (or session's) answer, even if resolving fails
-    _this_run.user = _resolve_user()
-    return _this_run.user
+    user = _resolve_user()
+    if user is not None:
+        owner = state.OWNER.get()
+        if owner is not None and owner != user.id:
+            _forget_the_previous_user()
+        state.OWNER.set(user.id)
+    _this_run.user = user
+    return user
+
+
+# What a new sign-in needs from the run that signed in: its session, and what the browser does next.
+_SIGN_IN_KEYS = (
+    state.SESSION_ID,
+    state.PENDING_CLAIM,
+    state.PENDING_DEEP_LINK,
+    state.PENDING_OIDC_LANDED,
+)
+
+
+def _forget_the_previous_user() -> None:
+    """Everything this browser session kept for the person signed in before (a copy of 我的数据, a new
+    account's password, a record form, a page's choices and notices) goes: the tab of a shared
+    computer is the next person's now. A logout clears it too; a session that ended by itself (idle,
+    reset, disabled, logged out elsewhere) did not, and the next person signing in in that tab was
+    offered the previous one's files."""
+    kept = {key.name: st.session_state[key.name] for key in _SIGN_IN_KEYS if key.name in st.session_state}
+    st.session_state.clear()
+    for name, value in kept.items():
+        st.session_state[name] = value
 
 
 # The user the entry script resolved at the start of the run on this thread (a run's script, its
@@ -98,7 +125,8 @@ def _resolve_user() -> User | None:
                 return user
             # why it ended, for the login page (one that ended by itself is audited here, once)
             notice = sessions.ended_notice(db, session_id=session_id) or "登录已结束，请重新登录。"
-            state.SESSION_ID.pop()
+            # what it kept is not left for whoever signs in next in this tab (a shared computer)
+            st.session_state.clear()
         cookie = browser_session_cookie()
         live = sessions.resume_from_cookie(db, cookie)
         if live is not None:

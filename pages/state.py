@@ -92,6 +92,7 @@ class Notice:
 
 # --- the session: pages/common.py, for every page ----------------------------------------------------
 SESSION_ID: Key[str] = Key("session_id")  # the signed-in session (portal.sessions), checked on every run
+OWNER: Key[int] = Key("_owner")  # the user whose session state this is: another signing in clears it
 NOTICE: Key[str] = Key("notice")  # said once by the next page shown: the login page, 我的预约
 OIDC_REFUSED: Key[str] = Key("oidc_refused")  # the campus identity whose refusal was logged (once)
 # what the next run does in the browser (pages/common.send_pending_browser_actions): set by a login, a logout, a link

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 
 from portal import accounts, audit, dates, provisioning, sessions
-from tests.conftest import NOW, login, texts
+from portal.demo import DEMO_PASSWORD
+from tests.conftest import NOW, ROOT, login, texts
 
 
 def _later(monkeypatch, **delta) -> None:
@@ -100,3 +101,24 @@ def test_a_reload_with_the_cookie_of_an_ended_session_says_why_too(demo_db, monk
     assert sessions.ended_notice(demo_db, cookie="forged.cookie") is None
     provisioning.set_enabled(demo_db, False, None)
     assert dates.now() > dt.datetime.fromisoformat(NOW).replace(tzinfo=dates.now().tzinfo)
+
+
+def test_what_a_session_kept_is_not_handed_to_the_next_person_who_signs_in(demo_db, monkeypatch):
+    """A shared computer (a library, the reception room): the first person's session ends by itself
+    on 我的账号 with a copy of 我的数据 made; the next person signs in in the same tab. The copy, the
+    page's notices and choices belong to the first: the second must not be offered them."""
+    at = login("2023000016")
+    at.switch_page(str(ROOT / "pages/account.py")).run()
+    next(b for b in at.button if b.label == "生成我的数据副本").click().run()
+    assert [b.proto.label for b in at.get("download_button")] == ["下载我的数据（.zip）"]
+    _later(monkeypatch, minutes=31)
+    at.run()
+    assert _on_the_login_page(at)
+    at.text_input[0].input("2023000001")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[-1].click().run()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(b.label == "生成我的数据副本" for b in at.button)  # the second person, on 我的账号
+    assert not at.get("download_button"), "the first person's copy of 我的数据 offered to the next"
+    assert "my_data" not in at.session_state
