@@ -41,11 +41,11 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool, on_scree
     several departments' cases, so the table names each one's. ``on_screen``: the case shown below.
 
     A click anywhere in a row opens its case (a cell's click selects the cell; only the row's box
-    selected the row, and a click on its words did nothing). A row left selected is the case on screen,
-    never another: a case opened another way (its number, a link, 打开 after a merge) left the row
+    selected the row, and a click on its words did nothing). No cell stays selected from an
+    earlier click: a case opened another way (its number, a link, 打开 after a merge) left the row
     clicked earlier selected, and a click on it only unselected it. The table is a widget of its own for
-    each list of rows (``key`` with their ids), so a click made on a list since replaced acts on that
-    list's rows, or on nothing, never on the row now at that place."""
+    each list of rows and case on screen (``key`` with them), so a click made on a list since replaced
+    acts on that list's rows, or on nothing, never on the row now at that place."""
     alerts = any(c.alert for c in shown)  # 来源变动 gets its column when a row has one
     rows = []
     for c in shown:
@@ -65,13 +65,10 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool, on_scree
         rows.append(row)
     table = pd.DataFrame(rows)
     ids = [c.id for c in shown]
-    key = f"{key}_{hashlib.blake2b(repr(ids).encode(), digest_size=6).hexdigest()}"
-    held = st.session_state.get(key)
-    picked = _picked(held["selection"]) if held is not None else None
-    if picked is not None and (picked >= len(ids) or ids[picked] != on_screen):
-        # selected, but not the case on screen (opened by its number, a link, 打开): the row of that one
-        selected = [ids.index(on_screen)] if on_screen in ids else []
-        st.session_state[key] = {"selection": {"rows": selected, "columns": [], "cells": []}}
+    # a widget of its own for each list of rows and each case on screen: the browser keeps a table's
+    # selection itself (one set from here is not shown), so a cell left selected from an earlier click
+    # would make the next click on it an unselect that opens nothing
+    key = f"{key}_{hashlib.blake2b(repr((ids, on_screen)).encode(), digest_size=6).hexdigest()}"
     styles = [ROW_STYLE.get("overdue" if c.overdue else "risk" if c.at_risk else "", "") for c in shown]
 
     def colour(frame: pd.DataFrame) -> pd.DataFrame:
