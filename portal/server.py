@@ -243,7 +243,13 @@ class SessionGate:
             )
             await PlainTextResponse(refusal, status_code=403)(scope, receive, send)
             return
-        await send(start)
+        # one person's file: no browser cache of a shared computer nor a proxy keeps it, where the
+        # next request for it would not reach this check (Streamlit sends no caching headers)
+        headers = [
+            (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"cache-control", b"vary")
+        ]
+        headers += [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+        await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else served})
 
 

@@ -4,9 +4,11 @@ hour; the register stays bounded. The server's gate is tested in a real browser
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from portal import downloads
+from portal import accounts, config, downloads, server, sessions
 
 
 @pytest.fixture(autouse=True)
@@ -66,3 +68,37 @@ def test_a_single_time_download_is_served_once_to_its_owner_only(register):
     downloads.built(7, passwords, once=True)  # the page's next run, the same bytes
     assert not downloads.may_fetch(7, passwords)
     assert not downloads.spent(8, passwords)
+
+
+def test_a_download_is_served_for_no_cache_to_keep(db):
+    """A download is one person's (a copy of 我的数据, a record form): the browser of a shared computer
+    and a proxy must not keep it, where the gate's check would not be asked again for the next
+    person. The owner gets it with ``Cache-Control: no-store`` and ``Vary: Cookie``."""
+    user = accounts.create_user(db, "2023999999", "甲同学", "Aa1!aaaaaa")
+    _, claim = sessions.start(db, user.id)
+    cookie = f"{config.SESSION_COOKIE}={sessions.claim(db, claim)}".encode()
+    data = downloads.built(user.id, b"PK\x03\x04 my data")
+
+    async def streamlit(scope, receive, send):  # Streamlit's media route: no caching headers of its own
+        headers = [(b"content-type", b"application/zip"), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/media/abc.zip",
+        "headers": [(b"cookie", cookie)],
+        "query_string": b"",
+    }
+    asyncio.run(server.SessionGate(streamlit)(scope, None, send))
+    start, body = sent
+    assert start["status"] == 200 and body["body"] == data
+    headers = {k.lower(): v for k, v in start["headers"]}
+    assert b"no-store" in headers.get(b"cache-control", b""), start["headers"]
+    assert b"cookie" in headers.get(b"vary", b"").lower(), start["headers"]
