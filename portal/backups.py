@@ -96,7 +96,9 @@ def check(path: Path) -> None:
 
 
 def lock_path() -> Path:
-    db = config.db_path()
+    """Beside the database file itself: a server and a restore that name it differently (a link, a
+    relative path) take the same lock."""
+    db = config.db_path().resolve()
     return db.with_name(db.name + ".lock")
 
 

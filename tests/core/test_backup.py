@@ -88,3 +88,19 @@ def test_the_server_does_not_start_while_a_restore_runs(tmp_path, monkeypatch):
     with backups.restoring():
         result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 1 and "正在恢复" in result.output, result.output
+
+
+def test_a_restore_through_another_name_of_the_database_is_refused_too(tmp_path, monkeypatch):
+    """The server runs on the database by one name (the unit's PORTAL_DB, a link to the data disk),
+    the administrator restores it by another (the file's own path): still one database, one lock."""
+    from portal import backups, config
+
+    assert run("init").exit_code == 0
+    real = config.db_path()
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(real)
+    monkeypatch.setenv("PORTAL_DB", str(link))
+    with backups.serving():
+        monkeypatch.setenv("PORTAL_DB", str(real))
+        with pytest.raises(backups.BackupError, match="请先停止服务"), backups.restoring():
+            pytest.fail("the restore ran under the server")
