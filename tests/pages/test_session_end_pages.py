@@ -122,3 +122,19 @@ def test_what_a_session_kept_is_not_handed_to_the_next_person_who_signs_in(demo_
     assert any(b.label == "生成我的数据副本" for b in at.button)  # the second person, on 我的账号
     assert not at.get("download_button"), "the first person's copy of 我的数据 offered to the next"
     assert "my_data" not in at.session_state
+
+
+def test_a_tab_whose_session_becomes_another_users_keeps_nothing_of_the_first(demo_db):
+    """However a tab comes to another user's session, what it kept for the first user goes (the
+    state's owner is checked on every run, not only when a session is seen to end)."""
+    at = login("2023000016")
+    at.switch_page(str(ROOT / "pages/account.py")).run()
+    next(b for b in at.button if b.label == "生成我的数据副本").click().run()
+    assert "my_data" in at.session_state
+    other = accounts.find_user(demo_db, "2023000001")
+    session_id, _ = sessions.start(demo_db, other.id)
+    at.session_state["session_id"] = session_id
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.get("download_button") and "my_data" not in at.session_state
+    assert at.session_state["session_id"] == session_id  # the new user's session goes on
