@@ -6,6 +6,9 @@ duplicates merged into a case follow its steps (portal/case_merge.py). The servi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from sqlite_utils import Database
 
 from . import case_messages, dates
@@ -67,22 +70,47 @@ def _carry(db: Database, case_id: int, action: str, at: str, actor_id: int | Non
             add_quiet_step(db, dup["id"], actor_id, action, dup["state"], lead["state"], note, at)
 
 
-def answered_as_duplicate(text: str, lead: dict, dup: dict) -> str:
+def answered_as_duplicate(text: str, lead: dict, dup: dict, numbers: Sequence[tuple[str, str]] = ()) -> str:
     """The answer of ``lead`` as the raiser of ``dup``, merged into it, reads it: where it names the
     lead's number or its raiser (a 常用答复's {编号} and {提出人}, or typed), it names the duplicate's own,
     so that one raiser is never shown another's name, nor a number he cannot open. A one-character name
-    is left alone (it would change other words)."""
+    is left alone (it would change other words). ``numbers``: the lead's raiser's own numbers (学号/工号,
+    telephone, account name), each with the duplicate's raiser's in its place ('' when he has none),
+    found however the digits are spaced (``raiser_numbers``)."""
     text = text.replace(lead["number"], dup["number"])
     name = lead["raiser_name"] or ""
     if len(name) > 1 and name != dup["raiser_name"]:
         text = text.replace(name, dup["raiser_name"] or "提出人")
+    for theirs, own in numbers:
+        if len(theirs) >= 5 and theirs != own:  # a short one would change other words
+            spaced = _SEPARATORS.join(re.escape(ch) for ch in theirs)
+            text = re.sub(rf"(?<![0-9A-Za-z]){spaced}(?![0-9A-Za-z])", own or "（已隐去）", text)
     return text
+
+
+_SEPARATORS = r"[\s\-－—.·]*"  # 139 1234 5678, 139-1234-5678
+
+
+def raiser_numbers(db: Database, lead: dict, dup: dict) -> list[tuple[str, str]]:
+    """The numbers that identify the raiser of ``lead`` (学号/工号, telephone, account name), each with
+    the raiser of ``dup``'s own of the same kind ('' when unknown)."""
+
+    def of(user_id: int | None) -> tuple[str, str, str]:
+        row = db.execute(
+            "SELECT COALESCE(p.staff_no, ''), COALESCE(p.phone, ''), u.username FROM users u "
+            "LEFT JOIN people p ON p.id = u.person_id WHERE u.id = ?",
+            [user_id],
+        ).fetchone()
+        return tuple(row) if row else ("", "", "")
+
+    theirs, own = of(lead.get("raised_by")), of(dup.get("raised_by"))
+    return [(t, o) for t, o in zip(theirs, own, strict=True) if t]
 
 
 def answer_duplicate(db: Database, dup: dict, lead: dict, at: str, actor_id: int | None) -> None:
     """Answer the open duplicate ``dup`` with the answer of ``lead``, the case it was merged into
     (its raiser is told, as by ``answer``), inside the caller's transaction."""
-    text = answered_as_duplicate(lead["answer"], lead, dup)
+    text = answered_as_duplicate(lead["answer"], lead, dup, raiser_numbers(db, lead, dup))
     set_fields(db, dup["id"], state="answered", answer=text, answered_at=at)
     record_history(db, dup["id"], "answered", dup["state"], "answered", at, actor_id, text)
 

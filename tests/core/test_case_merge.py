@@ -245,3 +245,45 @@ def test_a_duplicate_merged_into_a_referred_case_is_referred_with_it_for_the_res
     case_actions.answer(db, lead.id, "已修好", clerk)
     report = kpis.compute(db, since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30))
     assert report.row("党办").rate("respond").text == "100.0%（2/2）"
+
+
+def test_a_duplicates_raiser_never_reads_the_other_raisers_number_or_telephone(demo_db):
+    """The answer a clerk writes to the case a duplicate went into often names its raiser's 学号 and
+    telephone number (已电话联系您 139…), as it names him or her: the duplicate's raiser gets his own,
+    never the other's; the department's own telephone number stays for both."""
+    clerk = accounts.find_user(demo_db, "dangban")
+    first, second = (accounts.find_user(demo_db, n) for n in ("2023000016", "2023000001"))
+    people = {
+        u.id: demo_db.execute(
+            "SELECT name, staff_no, phone FROM people WHERE id = ?", [u.person_id]
+        ).fetchone()
+        for u in (first, second)
+    }
+    (name, staff_no, phone), (_, own_no, own_phone) = people[first.id], people[second.id]
+    assert phone and own_phone and phone != own_phone
+
+    def raised(user, content):
+        return case_opening.open_case(
+            demo_db,
+            source="reception",
+            content=content,
+            responsible_dept="党办",
+            contact_date=DAY,
+            raised_by=user.id,
+            raiser_name=people[user.id][0],
+        )
+
+    lead, dup = raised(first, "东区浴室热水时有时无"), raised(second, "东区浴室没有热水")
+    case_merge.merge(demo_db, dup.id, lead.number, clerk)
+    spaced = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+    case_actions.answer(
+        demo_db,
+        lead.id,
+        f"{name}同学（学号{staff_no}）：已电话联系您（{phone}，{spaced}），热水已修复。"
+        "如仍有问题请联系后勤处 0391-3987654。",
+        clerk,
+    )
+    theirs = cases.get_case(demo_db, dup.id, second).answer
+    assert staff_no not in theirs and phone not in theirs and phone[7:] not in theirs, theirs
+    assert own_no in theirs and own_phone in theirs  # his own, as his name is
+    assert "0391-3987654" in theirs
