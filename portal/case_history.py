@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
-from . import case_messages, dates
+from . import case_messages, dates, phone
 from .cases import ACTION_LABELS, OPEN_STATES, STATES, read_row
 from .errors import NotFound, ValidationError
 
@@ -93,7 +93,7 @@ _SEPARATORS = r"[\s\-－—.·]*"  # 139 1234 5678, 139-1234-5678
 
 def raiser_numbers(db: Database, lead: dict, dup: dict) -> list[tuple[str, str]]:
     """The numbers that identify the raiser of ``lead`` (学号/工号, telephone, account name), each with
-    the raiser of ``dup``'s own of the same kind ('' when unknown)."""
+    the raiser of ``dup``'s own of the same kind, his telephone number masked ('' when unknown)."""
 
     def of(user_id: int | None) -> tuple[str, str, str]:
         row = db.execute(
@@ -104,6 +104,8 @@ def raiser_numbers(db: Database, lead: dict, dup: dict) -> list[tuple[str, str]]
         return tuple(row) if row else ("", "", "")
 
     theirs, own = of(lead.get("raised_by")), of(dup.get("raised_by"))
+    # his own telephone number masked, as lists show it: the answer is read by more than its raiser
+    own = (own[0], phone.mask(own[1]) if own[1] else "", own[2])
     return [(t, o) for t, o in zip(theirs, own, strict=True) if t]
 
 
