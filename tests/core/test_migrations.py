@@ -166,3 +166,15 @@ def test_a_widening_refuses_a_check_the_migrations_did_not_make(tmp_path):
     with pytest.raises(RuntimeError, match="CHECK to widen"), portal_db.write(handle):
         schema._widen_check(handle, "parent", "CHECK (state IN ('x'))", "CHECK (state IN ('x', 'y'))")
     handle.close()
+
+
+def test_every_column_of_an_append_only_record_but_its_text_is_refused_a_change(db):
+    """m033_retention_pass names the columns its triggers refuse; a column added to one of those tables
+    by a later migration must be named too (re-create the trigger there), or it could be changed."""
+    for table, text, _ in schema.RETENTION_TEXTS:
+        columns = {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
+        (sql,) = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [f"{table}_append_only_u"]
+        ).fetchone()
+        named = {c.strip() for c in sql.split(" OF ", 1)[1].split(" ON ", 1)[0].split(",")}
+        assert named == columns - {text}, table
