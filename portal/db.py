@@ -82,10 +82,25 @@ def connect(path: str | Path | None = None, *, shared: bool = False) -> Database
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"PRAGMA wal_autocheckpoint = {config.settings().wal_autocheckpoint}")
-    if first and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        with db.ensure_autocommit_on():
-            db.execute("PRAGMA journal_mode = WAL")
+    if first:
+        _switch_to_wal(db)
     return db
+
+
+def _switch_to_wal(db: Database) -> None:
+    """Switch the file to WAL (once: it persists in the file). The switch needs the file to itself,
+    and while another connection is about to write it (threads or processes opening a new file at
+    once, each setting it up) SQLite refuses at once with "database is locked" instead of waiting,
+    which could deadlock; so the switch waits its turn here, as a write does (``WRITE_DEADLINE_S``)."""
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    with db.ensure_autocommit_on():
+        while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.002, 0.02))
 
 
 def private_file(path: Path) -> None:

@@ -173,3 +173,19 @@ def test_every_foreign_key_and_supervision_filter_has_an_index(db):
         )
     )
     assert "responsible_dept" in plan, plan
+
+
+def test_a_new_file_opened_while_another_connection_writes_it_still_switches_to_wal(tmp_path):
+    """Switching a file to WAL needs it to itself, and SQLite refuses at once ("database is locked")
+    rather than wait while another connection is about to write it (its busy handler would deadlock): threads or processes opening a new database
+    at the same moment (8 threads, tests/core/test_db.py::test_connection_per_thread, failed so under
+    load). The switch waits its turn as a write does."""
+    path = tmp_path / "new.sqlite3"
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("CREATE TABLE t (x)")
+    reader.execute("BEGIN IMMEDIATE")  # another connection about to write (as one setting the file up)
+    threading.Timer(0.3, lambda: reader.execute("COMMIT")).start()
+    handle = dbmod.connect(path)
+    assert handle.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    handle.close()
+    reader.close()
