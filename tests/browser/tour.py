@@ -163,6 +163,8 @@ def tour(
                 locale="zh-CN", viewport={"width": width, "height": height}, **phone
             )
             context.set_default_timeout(30_000)
+            # a page's first load on a machine running other tests (CI: three processes) can take longer
+            context.set_default_navigation_timeout(90_000)
             page = context.new_page()
             current = {"role": role, "viewport": viewport, "page": "login"}
 
