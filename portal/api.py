@@ -168,18 +168,7 @@ def endpoint(scope: str):
 def get_roster(db, request: Request):
     first = _date(request.query_params.get("from"), "from") or dates.today()
     last = _date(request.query_params.get("to"), "to") or first + dt.timedelta(weeks=8)
-    return [
-        {
-            "date": d.date.isoformat(),
-            "staff_no": d.leader_staff_no,
-            "name": d.leader_name,
-            "title": d.leader_title,
-            "place": d.place,
-            "status": d.status,
-            "bookings": d.booked,
-        }
-        for d in roster.list_roster(db, first, last)
-    ]
+    return [d.published() for d in roster.list_roster(db, first, last)]
 
 
 @endpoint("bookings")

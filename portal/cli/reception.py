@@ -34,18 +34,7 @@ def reception_roster(start: str | None, end: str | None, as_json: bool) -> None:
     except PortalError as exc:
         fail(exc.message)
     if as_json:
-        rows = [
-            {
-                "date": d.date.isoformat(),
-                "staff_no": d.leader_staff_no,
-                "name": d.leader_name,
-                "title": d.leader_title,
-                "place": d.place,
-                "status": d.status,
-                "bookings": d.booked,
-            }
-            for d in days
-        ]
+        rows = [d.published() for d in days]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     for d in days:

@@ -62,6 +62,18 @@ class DutyDay(BaseModel):
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 
+    def published(self) -> dict[str, str | int]:
+        """The day as the API and ``portal roster --json`` give it (docs/api.md)."""
+        return {
+            "date": self.date.isoformat(),
+            "staff_no": self.leader_staff_no,
+            "name": self.leader_name,
+            "title": self.leader_title,
+            "place": self.place,
+            "status": self.status,
+            "bookings": self.booked,
+        }
+
 
 class DutyChange(BaseModel):
     date: dt.date
