@@ -243,12 +243,14 @@ class SessionGate:
             )
             await PlainTextResponse(refusal, status_code=403)(scope, receive, send)
             return
-        # one person's file: no browser cache of a shared computer nor a proxy keeps it, where the
-        # next request for it would not reach this check (Streamlit sends no caching headers)
+        # one person's file: no proxy keeps it, and a browser asks this check again before it shows a
+        # copy it kept (Streamlit sends no caching headers). Not no-store: Streamlit's page fetches each
+        # download button's file once without reading it, and Chromium then never finishes a no-store
+        # answer, leaving one connection hung per button (and "networkidle" never coming)
         headers = [
             (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"cache-control", b"vary")
         ]
-        headers += [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+        headers += [(b"cache-control", b"private, no-cache"), (b"vary", b"Cookie")]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else served})
 
