@@ -83,10 +83,10 @@ def case_table(shown: list[cases.Case], key: str, *, departments: bool, on_scree
         row_height=ROW_HEIGHT,
         column_config={
             "编号": st.column_config.LinkColumn("编号", display_text=r"no=(.*)$", width=92),
-            "意见建议": st.column_config.TextColumn("意见建议", width=360),
+            "意见建议": st.column_config.TextColumn("意见建议", width=290),
             "状态": st.column_config.TextColumn("状态", width=72),
             "办理期限": common.date_column("办理期限", width=112),
-            "提醒": st.column_config.TextColumn("提醒", width="small"),
+            "提醒": st.column_config.TextColumn("提醒", width=120),  # 逾期 176 个工作日 on two lines
             "承办单位": st.column_config.TextColumn("承办单位", width="small"),
             "干部": st.column_config.TextColumn("干部", width=64),
         },
