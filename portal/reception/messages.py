@@ -60,32 +60,23 @@ def booking(db: Database, booking_id: int, what: str) -> None:
             qr=links.checkin(b["code"]),
         )
         emit(db, "booking.confirmed", [b["user_id"]], msg, key=f"booking.confirmed:{booking_id}")
-    elif what == "lapsed":
-        msg = message(
-            f"【接待日预约】候补名额已失效（{b['code']}）",
-            f"您候补递补的 {when} 接待日名额（预约编号 {b['code']}）未在确认期限前确认，已让给下一位候补。",
-            links.booking(b["code"]),
+    elif what in ("lapsed", "cancelled"):
+        # both end the booking: the same event (the person's 预约取消 setting), each its own words
+        title, body = (
+            (
+                "候补名额已失效",
+                f"您候补递补的 {when} 接待日名额（预约编号 {b['code']}）未在确认期限前确认，已让给下一位候补。",
+            )
+            if what == "lapsed"
+            else ("预约已取消", f"您 {when} 的接待日预约（预约编号 {b['code']}）已取消。")
         )
+        msg = message(f"【接待日预约】{title}（{b['code']}）", body, links.booking(b["code"]))
         emit(
             db,
             "booking.cancelled",
             [b["user_id"]],
             msg,
-            key=f"booking.lapsed:{booking_id}",
-            urgent=_urgent(day),
-        )
-    elif what == "cancelled":
-        msg = message(
-            f"【接待日预约】预约已取消（{b['code']}）",
-            f"您 {when} 的接待日预约（预约编号 {b['code']}）已取消。",
-            links.booking(b["code"]),
-        )
-        emit(
-            db,
-            "booking.cancelled",
-            [b["user_id"]],
-            msg,
-            key=f"booking.cancelled:{booking_id}",
+            key=f"booking.{what}:{booking_id}",
             urgent=_urgent(day),
         )
 

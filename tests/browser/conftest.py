@@ -236,3 +236,19 @@ def new_activity(page, base: str, username: str, system: str) -> None:
     page.locator("[data-testid=stSelectbox]").filter(has_text="制度").click()
     page.get_by_role("option", name=system, exact=True).click()
     settle(page)
+
+
+def import_accounts(page, base: str, sheet: Path, rows: str) -> None:
+    """As the administrator (logged in): 数据导入 → 账号, a CSV of ``rows`` (工号,姓名,角色 lines) written
+    to ``sheet``, 确认导入, until 导入完成 shows with the new accounts' files to download."""
+    page.get_by_role("link", name="数据导入").first.click()
+    page.get_by_role("heading", name="数据导入").wait_for()
+    settle(page)
+    page.locator("[data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name="账号").click()
+    settle(page)
+    sheet.write_text("工号,姓名,角色\n" + rows, encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(str(sheet))
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("导入完成").wait_for()
+    settle(page)

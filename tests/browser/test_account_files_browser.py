@@ -8,23 +8,14 @@ import io
 from openpyxl import load_workbook
 
 from portal import downloads
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import import_accounts, login
 
 
 def test_the_account_list_downloads_once_to_the_admin_who_made_it(server, browser, page, tmp_path):
     login(page, server["url"], "admin")
-    page.get_by_role("link", name="数据导入").first.click()
-    page.get_by_role("heading", name="数据导入").wait_for()
-    settle(page)
-    page.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="账号").click()
-    settle(page)
-    sheet = tmp_path / "accounts.csv"
-    sheet.write_text("工号,姓名,角色\nb2026001,浏览器甲,师生\nb2026002,浏览器乙,师生\n", encoding="utf-8")
-    page.locator("input[type=file]").set_input_files(str(sheet))
-    page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("导入完成").wait_for()
-    settle(page)
+    import_accounts(
+        page, server["url"], tmp_path / "accounts.csv", "b2026001,浏览器甲,师生\nb2026002,浏览器乙,师生\n"
+    )
     with page.expect_download() as taken:
         page.get_by_role("button", name="账号清单（Excel）").click()
     download = taken.value

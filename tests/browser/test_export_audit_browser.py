@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.browser.conftest import login, settle
+from tests.browser.conftest import import_accounts, login, settle
 
 
 def _entries(db_path, action: str) -> list[tuple[str, str, str]]:
@@ -38,22 +38,14 @@ def test_the_case_lists_excel_export_is_audited(server, page):
 
 def test_the_new_accounts_files_are_audited(server, page, tmp_path):
     login(page, server["url"], "admin")
-    page.get_by_role("link", name="数据导入").first.click()
-    page.get_by_role("heading", name="数据导入").wait_for()
-    settle(page)
-    page.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="账号").click()
-    settle(page)
-    sheet = tmp_path / "accounts.csv"
-    sheet.write_text("工号,姓名,角色\nb2026101,审计甲,师生\nb2026102,审计乙,师生\n", encoding="utf-8")
-    page.locator("input[type=file]").set_input_files(str(sheet))
-    page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("导入完成").wait_for()
-    settle(page)
+    import_accounts(
+        page, server["url"], tmp_path / "accounts.csv", "b2026101,审计甲,师生\nb2026102,审计乙,师生\n"
+    )
+    before = _entries(server["db"], "user.account_files")  # the server is shared with other test files
     with page.expect_download():
         page.get_by_role("button", name="账号清单（Excel）").click()
     found = _entries(server["db"], "user.account_files")
-    assert len(found) == 1, found
-    username, detail, address = found[0]
+    assert len(found) == len(before) + 1, found
+    username, detail, address = found[-1]
     assert username == "admin" and address == "127.0.0.1"
     assert "2" in detail and "账号清单" in detail, detail
