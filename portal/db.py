@@ -91,16 +91,15 @@ def _switch_to_wal(db: Database) -> None:
     """Switch the file to WAL (once: it persists in the file). The switch needs the file to itself,
     and while another connection is about to write it (threads or processes opening a new file at
     once, each setting it up) SQLite refuses at once with "database is locked" instead of waiting,
-    which could deadlock; so the switch waits its turn here, as a write does (``WRITE_DEADLINE_S``)."""
-    deadline = time.monotonic() + WRITE_DEADLINE_S
+    which could deadlock; so the switch waits its turn here, as a write does."""
+
+    def attempt(_left: float) -> None:
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal" and db.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            raise sqlite3.OperationalError("database is locked")  # not switched: try again
+
     with db.ensure_autocommit_on():
-        while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            try:
-                db.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError as exc:
-                if not is_locked(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(random.uniform(0.002, 0.02))
+        _until_unlocked(attempt)
 
 
 def private_file(path: Path) -> None:
@@ -317,26 +316,33 @@ def is_locked(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def _begin_immediate(db: Database) -> None:
-    """Take the write lock, retrying until ``WRITE_DEADLINE_S``; then raise ``Busy``.
-
-    SQLite's busy handler waits inside one attempt (its timeout is set to the time left);
-    a short random pause between attempts keeps many waiting writers from retrying in step.
-    """
+def _until_unlocked(attempt: Callable[[float], None]) -> None:
+    """Run ``attempt(seconds_left)`` until it does not fail with "database is locked", for at most
+    ``WRITE_DEADLINE_S``; then raise ``Busy``. A short random pause between attempts keeps many
+    waiting connections from retrying in step."""
     deadline = time.monotonic() + WRITE_DEADLINE_S
+    while True:
+        try:
+            attempt(deadline - time.monotonic())
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            if time.monotonic() + 0.01 >= deadline:
+                raise Busy() from None
+            time.sleep(random.uniform(0.002, 0.02))
+
+
+def _begin_immediate(db: Database) -> None:
+    """Take the write lock, waiting up to ``WRITE_DEADLINE_S``; then raise ``Busy``. SQLite's busy
+    handler waits inside one attempt (its timeout is set to the time left)."""
+
+    def attempt(left: float) -> None:
+        db.conn.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+        db.conn.execute("BEGIN IMMEDIATE")
+
     try:
-        while True:
-            left = deadline - time.monotonic()
-            db.conn.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
-            try:
-                db.conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not is_locked(exc):
-                    raise
-                if time.monotonic() + 0.01 >= deadline:
-                    raise Busy() from None
-                time.sleep(random.uniform(0.002, 0.02))
+        _until_unlocked(attempt)
     finally:
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
