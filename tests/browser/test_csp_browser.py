@@ -24,7 +24,8 @@ def test_the_app_works_under_its_content_security_policy(server, page):
         page.get_by_role("heading", name=text).first.wait_for()
         settle(page)
     page.get_by_role("button", name="下载记录表（Word）").first.wait_for()
-    with page.expect_download() as download:
+    # the form is built when the button is pressed: wait for it as long as a loaded machine takes
+    with page.expect_download(timeout=120_000) as download:
         page.get_by_role("button", name="下载记录表（Word）").first.click()
     assert download.value.suggested_filename.endswith(".docx")
     page.goto(base + "/assessment", wait_until="networkidle")
