@@ -9,7 +9,8 @@ same moment. Prints, against the targets of issue 13:
 * errors (a page that failed, a run that never finished, or the generic error): target 0;
 * every submit either booked or refused with its Chinese reason; double bookings: target 0;
 * p95 of the submit (click to the page's answer): target < 3 s;
-* server CPU per 预约接待 rerun (one tab, sequential reruns; the server's own CPU time): target ≤ 30 ms;
+* one tab alone, per 预约接待 rerun (sequential reruns): the server's own CPU time (target ≤ 30 ms) and
+  the time the tab waited for the answer;
 * server RSS per idle session (RSS after the tabs opened, minus before, per tab).
 
 ``--code DIR`` serves another checkout (e.g. ``/work/main``) with this client, for before/after.
@@ -79,17 +80,19 @@ def prepare(path: str, users: int, visits: int) -> list[str]:
     return cookies
 
 
-async def cpu_per_rerun(url: str, cookie: str, pid: int, reruns: int) -> float:
+async def cpu_per_rerun(url: str, cookie: str, pid: int, reruns: int) -> tuple[float, float]:
+    """(server CPU, wall time the tab waited) per rerun of 预约接待 with its form, one tab alone."""
     tab = Tab(url, cookie, PAGE)
     await tab.open()
+    await _choose(tab, random.Random(0))
     for _ in range(3):
         await tab.rerun()
-    before = cpu_seconds(pid)
+    before, started = cpu_seconds(pid), time.perf_counter()
     for _ in range(reruns):
         await tab.rerun()
-    spent = cpu_seconds(pid) - before
+    spent, waited = cpu_seconds(pid) - before, time.perf_counter() - started
     await tab.close()
-    return spent / reruns
+    return spent / reruns, waited / reruns
 
 
 async def rush(urls: list[str], cookies: list[str], pids: list[int]) -> dict:
@@ -175,7 +178,7 @@ def double_bookings(path: str) -> tuple[int, int]:
     return over, made
 
 
-def report(title: str, r: dict, made_in_db: int, over: int, cpu_rerun: float | None) -> bool:
+def report(title: str, r: dict, made_in_db: int, over: int, cpu_rerun: tuple[float, float] | None) -> bool:
     lat = r["latencies"] or [0.0]
     p95 = lat[max(0, int(len(lat) * 0.95) - 1)]
     ok = not r["failed"] and not over and p95 < 3.0 and r["booked"] == made_in_db
@@ -198,8 +201,12 @@ def report(title: str, r: dict, made_in_db: int, over: int, cpu_rerun: float | N
         f"  server CPU during the submits: {r['cpu']:.2f} s = {r['cpu'] / max(1, r['tabs']) * 1000:.0f} ms per submit"
     )
     if cpu_rerun is not None:
-        print(f"  server CPU per 预约接待 rerun: {cpu_rerun * 1000:.1f} ms (target ≤ 30 ms)")
-        ok = ok and cpu_rerun <= 0.030
+        cpu, wall = cpu_rerun
+        print(
+            f"  one tab alone, per 预约接待 rerun: server CPU {cpu * 1000:.1f} ms (target ≤ 30 ms), "
+            f"the tab waits {wall * 1000:.1f} ms"
+        )
+        ok = ok and cpu <= 0.030
     print(f"  server RSS: {r['rss']:.0f} MB; per idle session {r['rss_per_session']:.1f} MB")
     return ok
 

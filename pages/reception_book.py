@@ -342,7 +342,8 @@ def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
 
 st.subheader("3. 填写反映事项")
 token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more
-errors = common.FieldErrors()
+problems = state.BOOK_PROBLEMS.pop()  # what the callback's submit brought, known before the form is drawn
+errors = common.FieldErrors(known=problems or [])
 with st.form("booking"):
     if picked is None:
         st.text("已选时段：尚未选择（请在上方点选一个时段）")
@@ -380,7 +381,7 @@ with st.form("booking"):
         args=(day.date.isoformat(), picked, lost is not None, token),
     )
 notice("form")
-if problems := state.BOOK_PROBLEMS.pop():
+if problems:
     errors.show(ValidationError(problems=problems))
 
 if waiting is None and full:  # a full slot of a day with room: its own waiting list, asked for first

@@ -103,6 +103,8 @@ PENDING_NAVIGATION: Key[str] = Key("pending_navigation")  # a server route the b
 PENDING_LOGOUT: Key[bool] = Key("pending_logout")
 
 # --- where the user is and what he is doing: pages/common.py ----------------------------------------
+# the menu's pages, built once per session and user (see pages/main.py): (who and what, pages by section)
+MENU: Key[tuple[tuple[object, ...], dict[str, list[Any]]]] = Key("_menu")  # st.Page objects
 PAGE: Key[str] = Key("_page")  # the page this run shows (its address)
 ARRIVED: Key[bool] = Key("_arrived")  # this run is the first of a visit to the page
 LINKS_OPENED: Key[dict[str, str]] = Key("_links_opened")  # per choice a link set, the value it set

@@ -59,6 +59,7 @@ from . import (
     seeds,
     sessions,
     shell,
+    tcp_nodelay,
     uploads,
 )
 from .cookies import delete_session_cookie, request_session_cookie, set_session_cookie
@@ -490,22 +491,29 @@ def _index_for_search() -> None:
         log.exception("search index refresh at start-up failed")
 
 
+# what Streamlit imports on a page's first use of an element, not at its own import
+LAZY_LIBRARY_MODULES = ("streamlit.emojis",)
+
+
 def preload() -> list[str]:
     """Import every module of the core before the first request (and before ``gc.freeze``).
 
     Pages import what they need when they first run: openpyxl, docxtpl, jinja2, lxml … Left to
     the first visitor of 年度考核 after a restart, that was ≈ 0.3 s on top of the page
-    (bench/page_bench.py). Importing here also keeps these modules out of every collection."""
+    (bench/page_bench.py). Importing here also keeps these modules out of every collection.
+    Streamlit's own emoji table is one of them: the first alert after a start compiled its regex
+    (≈ 0.2 s holding the GIL, every other page run of the process waiting), in a booking rush."""
     loaded = []
-    for found in pkgutil.walk_packages(core, prefix=f"{__package__}."):
-        if found.name.endswith("__main__"):
+    names = [f.name for f in pkgutil.walk_packages(core, prefix=f"{__package__}.")]
+    for name in [*names, *LAZY_LIBRARY_MODULES]:
+        if name.endswith("__main__"):
             continue
         try:
-            importlib.import_module(found.name)
+            importlib.import_module(name)
         except Exception:  # an optional module (a test helper's dependency): the page will say
-            log.exception("preloading %s failed", found.name)
+            log.exception("preloading %s failed", name)
             continue
-        loaded.append(found.name)
+        loaded.append(name)
     return loaded
 
 
@@ -548,6 +556,7 @@ def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
         extra={"trusted_proxies": ",".join(str(n) for n in config.settings().trusted_proxies)},
     )
     limit_malloc_arenas()
+    tcp_nodelay.install()
     with open_db() as db:  # migrate, seed and make the secret before the first request
         seeds.seed(db)
         sessions.secret_key(db)

@@ -178,3 +178,32 @@ def test_a_very_wide_proxy_network_is_warned_about_at_start(monkeypatch):
     monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", "127.0.0.1/32,::1/128,10.0.8.0/29")
     result = CliRunner().invoke(cli, ["config"])
     assert result.exit_code == 0 and "PORTAL_TRUSTED_PROXIES 中的" not in result.output
+
+
+def test_a_page_run_holds_one_set_of_settings(monkeypatch, tmp_path):
+    """pages/main.py holds the settings for a whole page run (``config.held``): a change of the
+    environment or of secrets.toml half-way through does not mix two configurations in one page,
+    nor costs a look at both on every ask; the next run sees the change. Other threads are not held."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PORTAL_SCHOOL_NAME", "甲大学")
+    with config.held() as held:
+        assert held.school_name == "甲大学"
+        monkeypatch.setenv("PORTAL_SCHOOL_NAME", "乙大学")
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(
+            '[cas]\npublic_url = "https://p.example.edu.cn"\n'
+        )
+        assert config.settings() is held
+        with config.held() as inner:  # nested: the outer block's
+            assert inner is held
+        assert config.settings() is held
+        elsewhere: list[str] = []
+        worker = threading.Thread(target=lambda: elsewhere.append(config.settings().school_name))
+        worker.start()
+        worker.join()
+        assert elsewhere == ["乙大学"]
+    after = config.settings()
+    assert after.school_name == "乙大学"
+    assert after.public_url == "https://p.example.edu.cn"

@@ -84,3 +84,26 @@ def test_the_reception_day_page_is_for_school_leaders_among_cadres(demo_db):
     assert navigation.can_open(leader, "pages/reception_day.py")
     assert not navigation.can_open(middle, "pages/reception_day.py")
     assert navigation.can_open(accounts.find_user(demo_db, "dangban"), "pages/reception_day.py")
+
+
+def test_the_menu_follows_roles_changed_meanwhile(demo_db):
+    """The menu's pages are kept for the session (built once, not on every run), but a role granted
+    or taken away while the user is signed in shows in the menu at the next run."""
+    student = accounts.find_user(demo_db, ACCOUNTS["student"])
+    ledger = next(p for p in navigation.PAGES if p.path == "pages/ledger.py")
+    at = login(ACCOUNTS["student"])
+    with pytest.raises(ValueError):
+        goto(at, ledger.path)
+    kept = at.session_state["_menu"]
+    at.run()
+    assert at.session_state["_menu"] is kept  # the same objects: nothing rebuilt
+    roles = student.roles
+    accounts.set_roles(demo_db, student.id, [*roles, accounts.Role(role="department", department="党办")])
+    at.run()
+    goto(at, ledger.path).run()
+    assert not at.exception, at.exception
+    assert REFUSAL not in texts(at)
+    accounts.set_roles(demo_db, student.id, roles)
+    at.run()
+    with pytest.raises(ValueError):
+        goto(at, ledger.path)

@@ -149,20 +149,22 @@ def test_serve_caps_malloc_arenas_unless_the_administrator_set_them(monkeypatch)
 
 def test_serve_loads_what_the_pages_need_before_the_first_visitor():
     """A first visit to 年度考核 after a restart imported openpyxl and docxtpl on the visitor's
-    time; serve imports the whole core first (in a fresh interpreter: the tests loaded them all)."""
+    time, and the first alert Streamlit's emoji table; serve imports them first (in a fresh
+    interpreter: the tests loaded them all)."""
     import subprocess
     import sys
 
     script = (
         "import sys\n"
         "from portal import server\n"
-        "before = {'openpyxl', 'docxtpl'} & set(sys.modules)\n"
+        "before = {'openpyxl', 'docxtpl', 'streamlit.emojis'} & set(sys.modules)\n"
         "loaded = server.preload()\n"
         "print(sorted(before), 'openpyxl' in sys.modules and 'docxtpl' in sys.modules,"
-        " 'portal.assessment' in loaded and 'portal.ledger' in loaded)\n"
+        " 'portal.assessment' in loaded and 'portal.ledger' in loaded,"
+        " 'streamlit.emojis' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "True", "True"], out.stderr
+    assert out.stdout.split() == ["[]", "True", "True", "True"], out.stderr
 
 
 def test_a_single_sign_on_session_gets_its_cookie_too(db):
