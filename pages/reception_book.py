@@ -128,7 +128,8 @@ def pick(day_iso: str, slot: str) -> None:
 
 
 def slot_grid(picked: str | None) -> None:
-    """The day's slots as buttons, session by session: free (pick it), 已满, 我的预约."""
+    """The day's slots as buttons, session by session: a free one to pick, 已满 ones disabled. Drawn
+    only while the user holds no booking that day (then the booking takes the grid's place)."""
     for title, session in zip(("上午", "下午", "晚上"), tpl.sessions, strict=False):
         in_session = [s for s in grid if session[0] <= s.slot < session[1]]
         if not in_session:
@@ -136,27 +137,17 @@ def slot_grid(picked: str | None) -> None:
         st.markdown(f"**{title}**")
         with st.container(horizontal=True, gap="small"):
             for s in in_session:
-                if s.state == "mine":
-                    st.button(
-                        f"{s.label} 我的预约",
-                        key=f"slot_{s.slot}",
-                        type="primary",
-                        icon=":material/check_circle:",
-                        disabled=True,
-                        width=170,
-                    )
-                elif s.state == "full":
+                if not s.free:
                     st.button(f"{s.label} 已满", key=f"slot_{s.slot}", disabled=True, width=170)
-                else:
-                    st.button(
-                        s.label,
-                        key=f"slot_{s.slot}",
-                        type="primary" if s.slot == picked else "secondary",
-                        disabled=mine is not None,
-                        on_click=pick,
-                        args=(day.date.isoformat(), s.slot),
-                        width=170,
-                    )
+                    continue
+                st.button(
+                    s.label,
+                    key=f"slot_{s.slot}",
+                    type="primary" if s.slot == picked else "secondary",
+                    on_click=pick,
+                    args=(day.date.isoformat(), s.slot),
+                    width=170,
+                )
 
 
 choice = state.SLOT_CHOICE.get()
@@ -195,15 +186,13 @@ if mine is not None:
         type="tertiary",
     )
     common.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
-    with st.expander("该接待日各时段"):
-        slot_grid(None)
 else:
     if waiting is not None:
         st.subheader("您在该接待日的候补")
         waiting_card(waiting)
         st.caption("也可以直接预约下方仍有空位的时段，预约后自动退出候补。")
     st.subheader("2. 选择时段")
-    st.caption("点选一个可预约的时段；标“已满”的不能选，标“我的预约”的是您已约的时段。")
+    st.caption("点选一个可预约的时段；标“已满”的不能选。")
     notice("grid")
     if lost is not None:
         st.error(
