@@ -354,6 +354,25 @@ def refused_pages(user: User) -> list[st.Page]:
     ]
 
 
+def still_signed_in(user: User, page_file: str) -> bool:
+    """In a fragment of a page: whether ``user`` is still this tab's user and may still open the page.
+
+    A fragment's own rerun runs the fragment alone, not the entry script that resolves the session
+    on a whole run: the fragment asks here (a whole run has its answer already, and pays nothing).
+    False: the session ended, another user signed in, or a role was taken away meanwhile; the
+    caller reruns the whole page, which then says why."""
+    found = getattr(_this_run, "user", _UNRESOLVED)
+    now = found if found is None or isinstance(found, User) else resolve_user()
+    spec = navigation.spec(page_file)
+    return now is not None and now.id == user.id and spec is not None and navigation.can_open(now, spec)
+
+
+def end_run() -> None:
+    """The entry script's run is over: its answer to "who is this" is not the next run's (a
+    fragment's rerun may come on the same thread)."""
+    _this_run.user = _UNRESOLVED
+
+
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
     found = getattr(_this_run, "user", _UNRESOLVED)  # this run's answer: a User, None, or not yet

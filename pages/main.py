@@ -110,4 +110,7 @@ def main() -> None:
 
 
 with config.held():  # the settings as they are now, for this whole run (portal.config.held)
-    main()
+    try:
+        main()
+    finally:
+        common.end_run()
