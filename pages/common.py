@@ -5,6 +5,7 @@ Pages stay thin: read input, call a service of ``portal``, show the result.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -354,17 +355,34 @@ def refused_pages(user: User) -> list[st.Page]:
     ]
 
 
-def still_signed_in(user: User, page_file: str) -> bool:
-    """In a fragment of a page: whether ``user`` is still this tab's user and may still open the page.
+def page_fragment(user: User, page_file: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """``st.fragment`` for a part of a page that ``user`` works in: a tap there reruns the part alone.
 
-    A fragment's own rerun runs the fragment alone, not the entry script that resolves the session
-    on a whole run: the fragment asks here (a whole run has its answer already, and pays nothing).
-    False: the session ended, another user signed in, or a role was taken away meanwhile; the
-    caller reruns the whole page, which then says why."""
-    found = getattr(_this_run, "user", _UNRESOLVED)
-    now = found if found is None or isinstance(found, User) else resolve_user()
-    spec = navigation.spec(page_file)
-    return now is not None and now.id == user.id and spec is not None and navigation.can_open(now, spec)
+    A fragment's own rerun runs without the entry script, which on a whole run resolves the session
+    and holds the settings: here the part does both itself. A session that ended meanwhile, another
+    user signed in, or a role taken away brings a whole rerun (the login, or the refusal); the
+    settings are held for the part's run (``config.held``). A whole run has its answer already and
+    pays nothing."""
+
+    def decorate(part: Callable[[], None]) -> Callable[[], None]:
+        @st.fragment
+        @functools.wraps(part)
+        def run() -> None:
+            found = getattr(_this_run, "user", _UNRESOLVED)
+            now = found if found is None or isinstance(found, User) else resolve_user()
+            try:
+                spec = navigation.spec(page_file)
+                if now is None or now.id != user.id or spec is None or not navigation.can_open(now, spec):
+                    st.rerun()  # the whole page says why
+                with config.held():
+                    part()
+            finally:
+                if found is _UNRESOLVED:  # resolved here: not an answer for the thread's next run
+                    end_run()
+
+        return run
+
+    return decorate
 
 
 def end_run() -> None:

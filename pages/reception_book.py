@@ -1,6 +1,7 @@
 import datetime as dt
 
 import streamlit as st
+from sqlite_utils import Database
 
 from pages import common, state
 from pages.reception_widgets import (
@@ -12,7 +13,7 @@ from pages.reception_widgets import (
     offer_box,
     waiting_card,
 )
-from portal import cache, dates, org, publication, reception, sessions
+from portal import cache, dates, org, publication, reception
 from portal.errors import PortalError, SeatTaken, ValidationError
 from portal.reception import bans, bookings, roster, waitlist
 
@@ -57,18 +58,53 @@ def moved_on() -> None:
     state.JUST_BOOKED.pop()
 
 
-if common.arrived():  # a new visit of the page: an old confirmation is not news
+if common.arrived():  # a new visit of the page: an old confirmation is not news, an old submit not booked
     moved_on()
+    state.BOOK_SUBMITTED.drop()
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def booking_area() -> None:
-    """The days, the slots and the form: what a tap on this page changes reruns only this part
-    (Streamlit's fragment), not the menu, the session's page list and the page's head. In a booking
-    rush that is a fifth of the server's work per submit. The session is checked again here, as the
-    entry script checks it on a whole run: a session ended meanwhile brings the login."""
-    if not common.still_signed_in(user, __file__):
-        st.rerun()  # the whole page: the login, or what the user may see now
+    """The days, the slots and the form: what a tap on this page changes reruns only this part, not
+    the menu, the session's page list and the page's head (in a booking rush, a fifth of the server's
+    work per submit). The session is checked again for each of its runs (common.page_fragment)."""
+
+    def book_submitted(db: Database, day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
+        """The submit of 提交预约 (``send``), booked for the user this run has checked."""
+        kept = st.session_state
+        if slot is None and slot_lost:  # explained above the grid
+            return
+        data = reception.BookingInput(
+            date=dt.date.fromisoformat(day_iso),
+            slot=slot or "",  # none chosen: the service says so, with every other problem of the form
+            category=kept.get("category") or "",
+            subject=kept.get("subject", ""),
+            description=kept.get("description", ""),
+            phone=kept.get(f"phone_{day_iso}", ""),
+            group_size=int(kept.get("group", 1)),
+            publish_consent=bool(kept.get("publish_consent", False)),
+        )
+        try:
+            made = reception.book(db, user, data, token=token)
+        except SeatTaken:
+            state.BOOK_NOTICE.set(
+                state.Notice(
+                    f"您选择的时段 {tpl.slot_label(data.slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
+                    "error",
+                    where="grid",
+                )
+            )
+            state.SLOT_CHOICE.pop()
+            return
+        except ValidationError as exc:
+            state.BOOK_PROBLEMS.set(exc.problems)  # all of them, each shown beside its field
+        except PortalError as exc:
+            state.BOOK_NOTICE.set(state.Notice(exc.message, "error", where="form"))
+        else:
+            for key in FIELDS:
+                kept.pop(key, None)
+            state.SLOT_CHOICE.pop()
+            state.JUST_BOOKED.set(made.code)
 
     with common.database() as db:
         # the days and their template do not change between two bookers: shared for a few seconds,
@@ -78,6 +114,8 @@ def booking_area() -> None:
             ("reception-days",),
             lambda: (reception.load_template(db), reception.bookable_days(db), bookings.upcoming_days(db)),
         )
+        if (submitted := state.BOOK_SUBMITTED.pop()) is not None:
+            book_submitted(db, *submitted)  # before the days' states and the grid are read
         open_days = list(open_days)  # nearest first
         profile_phone = org.get_person(db, user.person_id).phone if user.person_id else ""
         held = {d.date: reception.mine_on(db, user, d.date) for d in open_days}
@@ -289,48 +327,10 @@ def booking_area() -> None:
         st.stop()
 
     def send(day_iso: str, slot: str | None, slot_lost: bool, token: str) -> None:
-        """提交预约, run before the page (a callback): the page then runs once and shows what came of it —
-        the booking, or why not — instead of running once to book and again to show it. In a rush
-        that is half the server's work per booking. What the callback says goes through session_state."""
-        kept = st.session_state
-        if slot is None and slot_lost:  # explained above the grid
-            return
-        data = reception.BookingInput(
-            date=dt.date.fromisoformat(day_iso),
-            slot=slot or "",  # none chosen: the service says so, with every other problem of the form
-            category=kept.get("category") or "",
-            subject=kept.get("subject", ""),
-            description=kept.get("description", ""),
-            phone=kept.get(f"phone_{day_iso}", ""),
-            group_size=int(kept.get("group", 1)),
-            publish_consent=bool(kept.get("publish_consent", False)),
-        )
-        try:
-            with common.database() as db:
-                # the session is checked again here: the callback runs before the page's own check
-                who = sessions.resume(db, state.SESSION_ID.get(""))
-                if who is None:
-                    return  # the page sends the user to the login
-                made = reception.book(db, who, data, token=token)
-        except SeatTaken:
-            state.BOOK_NOTICE.set(
-                state.Notice(
-                    f"您选择的时段 {tpl.slot_label(data.slot)} 已被他人约满，没有为您预约。请在下方重新选择时段（已刷新）。",
-                    "error",
-                    where="grid",
-                )
-            )
-            state.SLOT_CHOICE.pop()
-            return
-        except ValidationError as exc:
-            state.BOOK_PROBLEMS.set(exc.problems)  # all of them, each shown beside its field
-        except PortalError as exc:
-            state.BOOK_NOTICE.set(state.Notice(exc.message, "error", where="form"))
-        else:
-            for key in FIELDS:
-                kept.pop(key, None)
-            state.SLOT_CHOICE.pop()
-            state.JUST_BOOKED.set(made.code)
+        """提交预约 (a callback): what was submitted is booked as the booking area's next run starts,
+        once its session is checked (common.page_fragment), before anything is drawn: one run books
+        and shows what came of it — the booking, or why not."""
+        state.BOOK_SUBMITTED.set((day_iso, slot, slot_lost, token))
 
     st.subheader("3. 填写反映事项")
     token = common.form_token(form_name)  # this rendering's: a resubmit of it books nothing more

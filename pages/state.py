@@ -115,6 +115,7 @@ CONFIRMED: Keys[bool] = Keys("_confirmed_")  # per action, its dialog's 确认 (
 # --- 预约接待, 我的预约 (pages/reception_book.py, my_bookings.py, reception_widgets.py) ----------------
 BOOK_NOTICE: Key[Notice] = Key("book_notice")  # above the slots ("grid") or below the form ("form")
 BOOK_PROBLEMS: Key[list[Problem]] = Key("book_problems")  # the form's refusal, each beside its field
+BOOK_SUBMITTED: Key[tuple[str, str | None, bool, str]] = Key("book_submitted")  # (day, slot, lost, token)
 JUST_BOOKED: Key[str] = Key("just_booked")  # the booking code just made (its card says 预约成功)
 SLOT_CHOICE: Key[tuple[str, str]] = Key("slot_choice")  # (day, slot) tapped in the grid
 WAIT_OPEN: Key[str] = Key("wait_open")  # the day whose waiting-list form is open
