@@ -12,6 +12,7 @@
   points (noncharacters such as U+FFFF among them), line/paragraph separators. A zero-width
   joiner is allowed only inside an emoji sequence. Imported sheets (``tabular``) use it too.
 * ``xml_safe``: text for .xlsx/.docx, for data stored before these rules.
+* ``email``: one e-mail address as people type it (``name@example.edu.cn``): ASCII, never a list.
 
 Each returns the cleaned text or raises ``ValidationError`` naming the field in Chinese.
 """
@@ -26,6 +27,9 @@ from .phone import mask as _mask_phone
 from .phone import normalize as _normalize_phone
 
 _CODE = re.compile(r"[A-Za-z0-9_.@-]+")
+# a comma or semicolon would make one address several (an SMTP server writes to each), quotes and
+# angle brackets a display name: none of them in an address people type for themselves
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _NAME_FORBIDDEN = set('<>{}[]\\;|`$"=')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 LINE_BREAKS = "\n\t"
@@ -136,3 +140,11 @@ def phone(value: object, what: str = "联系电话", required: bool = True) -> s
 def mask_phone(value: str) -> str:
     """138****1234 — phone numbers in lists are masked (``portal.phone.mask``)."""
     return _mask_phone(value)
+
+
+def email(value: object, what: str = "电子邮件地址", max_len: int = 200) -> str:
+    """One e-mail address, stripped; raises ``ValidationError`` (in Chinese) for anything else."""
+    text = str(value or "").strip()
+    if len(text) > max_len or not _EMAIL.fullmatch(text):
+        raise ValidationError(f"{what}“{text[:50]}”格式不正确")
+    return text

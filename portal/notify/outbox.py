@@ -25,6 +25,7 @@ from .. import audit, config, dates, links
 from ..accounts import User
 from ..db import write
 from ..errors import PermissionDenied, ValidationError
+from ..text import email as valid_email
 
 CHANNELS = {
     "none": "不接收",
@@ -63,7 +64,6 @@ EVENTS = {
 }
 STATE_LABELS = {"pending": "待发送", "sent": "已发送", "dead": "发送失败", "skipped": "已取消"}
 INACTIVE_REASON = "账号已停用"  # why a message queued for an account disabled since was not sent
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
@@ -199,8 +199,8 @@ def save_prefs(db: Database, user_id: int, prefs: Prefs) -> Prefs:
         opt_out=sorted(t for t in set(prefs.opt_out) if t in TOPICS),
         opt_in=sorted(t for t in set(prefs.opt_in) if t in OPT_IN_TOPICS),
     )
-    if clean.email and not _EMAIL.fullmatch(clean.email) or len(clean.email) > 200:
-        raise ValidationError(f"电子邮件地址“{clean.email[:50]}”格式不正确")
+    if clean.email:
+        clean.email = valid_email(clean.email)
     if clean.wecom_userid and not _WECOM_ID.fullmatch(clean.wecom_userid):
         raise ValidationError("企业微信账号只能包含字母、数字和 _ . @ -")
     if clean.channel == "email" and not clean.email:

@@ -548,8 +548,19 @@ def test_opt_outs_and_addresses(demo_db):
     assert outbox.entries(db, user_id=user.id) == []
     with pytest.raises(ValidationError, match="Webhook"):
         outbox.save_prefs(db, user.id, outbox.Prefs(channel="wecom_robot", webhook="http://10.0.0.5/admin"))
-    with pytest.raises(ValidationError, match="电子邮件"):
-        outbox.save_prefs(db, user.id, outbox.Prefs(channel="email", email="not-an-address"))
+    for bad in (
+        "not-an-address",
+        "a,b@example.edu.cn",
+        "a@example.edu.cn;b@example.com",
+        "张三 <a@example.edu.cn>",
+    ):
+        with pytest.raises(ValidationError, match="电子邮件"):  # never several addresses, nor a display name
+            outbox.save_prefs(db, user.id, outbox.Prefs(channel="email", email=bad))
+    assert outbox.get_prefs(db, user.id).email == "a@example.edu.cn"  # the refused ones changed nothing
+    outbox.save_prefs(
+        db, user.id, outbox.Prefs(channel="email", email=" Li.Ming+portal@mail.example.edu.cn ")
+    )
+    assert outbox.get_prefs(db, user.id).email == "Li.Ming+portal@mail.example.edu.cn"
     with pytest.raises(ValidationError, match="加签"):
         outbox.save_prefs(
             db,
