@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
-from . import case_messages, dates, phone
+from . import case_messages, dates, phone, scrub
 from .cases import ACTION_LABELS, OPEN_STATES, STATES, read_row
 from .errors import NotFound, ValidationError
 
@@ -81,6 +81,7 @@ def answered_as_duplicate(text: str, lead: dict, dup: dict, numbers: Sequence[tu
     name = lead["raiser_name"] or ""
     if len(name) > 1 and name != dup["raiser_name"]:
         text = text.replace(name, dup["raiser_name"] or "提出人")
+        text = _called_by_title(text, name, dup["raiser_name"] or "")
     for theirs, own in numbers:
         if len(theirs) >= 5 and theirs != own:  # a short one would change other words
             spaced = _SEPARATORS.join(re.escape(ch) for ch in theirs)
@@ -89,6 +90,22 @@ def answered_as_duplicate(text: str, lead: dict, dup: dict, numbers: Sequence[tu
 
 
 _SEPARATORS = r"[\s\-－—.·]*"  # 139 1234 5678, 139-1234-5678
+
+
+def _called_by_title(text: str, theirs: str, own: str) -> str:
+    """How an answer addresses its raiser without the whole name — the surname or the given name
+    before a title (易同学：…, 杰丽同学, 易老师，您好) — as the duplicate's raiser is addressed: his own
+    surname before the same title (王同学), or 您 when his name is not known. Anywhere for 同学 (no
+    one else of a case is one); another title only as the greeting (a mark or 您好 after it), since
+    已请王老师联系您 may name the member of staff who calls, whoever shares the raiser's surname."""
+    surname, given = scrub.split_name(theirs)
+    own_surname, _ = scrub.split_name(own) if own else ("", "")
+    forms = [f for f in (given if len(given) >= 2 else "", surname) if f]
+    if not forms:
+        return text
+    names = "|".join(map(re.escape, forms))
+    pattern = re.compile(f"({names})(?:(同学)|({scrub.TITLES})(?=\\s*(?:[：:，,！!]|您好)))")
+    return pattern.sub(lambda m: f"{own_surname}{m.group(2) or m.group(3)}" if own_surname else "您", text)
 
 
 def raiser_numbers(db: Database, lead: dict, dup: dict) -> list[tuple[str, str]]:

@@ -57,7 +57,7 @@ _SURNAMES = (
     "卫|瞿|佟|臧|闵|苟|邬|卞|姬|栾|隋|刁|寇|甄|虞|敖|巩|"
     "明|佘|苑|邝"
 )
-_TITLES = (
+TITLES = (  # what follows a surname when people are addressed
     "副教授|教授|老师|同学|主任|书记|院长|处长|科长|校长|部长|辅导员|班主任|师傅|先生|女士|博士|阿姨|工程师|馆长|"
     "经理|会计|医生|大夫"
 )
@@ -169,7 +169,7 @@ _NOT_NAMES = (
     "学校",
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_TITLED = re.compile(rf"(?:{_SURNAMES}){_CN}{{0,2}}?({_TITLES})")
+_TITLED = re.compile(rf"(?:{_SURNAMES}){_CN}{{0,2}}?({TITLES})")
 _CALLED = re.compile(rf"(我叫|名叫|姓名\s*[:：]?)\s*({_CN}{{2,4}}?)(?=$|[，,。；;、\s（(：:！!？?])")
 
 
@@ -308,6 +308,21 @@ def sub_titled(text: str, hits: list[Hit]) -> str:
 
 
 _AS_DIGITS = str.maketrans("〇零一幺二三四五六七八九", "001123456789")
+
+
+_SURNAME = re.compile(rf"(?:{_SURNAMES})")
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(surname, given name) of a Chinese name: a surname of two characters (欧阳) when the name
+    starts with one, else the first character (a name of other parts is split at its dot)."""
+    name = "".join(name.split())
+    if len(_NAME_DOTS.split(name)) > 1:
+        first, *rest = [p for p in _NAME_DOTS.split(name) if p]
+        return first, "".join(rest)
+    found = _SURNAME.match(name)
+    cut = len(found.group(0)) if found and len(found.group(0)) == 2 and len(name) > 2 else 1
+    return name[:cut], name[cut:]
 
 
 def plain_digits(text: str) -> str:

@@ -7,7 +7,17 @@ import datetime as dt
 
 import pytest
 
-from portal import accounts, answer_templates, case_actions, case_merge, case_opening, cases, ratings, search
+from portal import (
+    accounts,
+    answer_templates,
+    case_actions,
+    case_merge,
+    case_opening,
+    cases,
+    ratings,
+    scrub,
+    search,
+)
 from portal.accounts import Role
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.notify import outbox
@@ -289,3 +299,44 @@ def test_a_duplicates_raiser_never_reads_the_other_raisers_number_or_telephone(d
     assert own_no in theirs and phone_mask(own_phone) in theirs  # his own, as his name is (masked)
     assert own_phone not in theirs  # the answer is read by more than him: no whole number is added
     assert "0391-3987654" in theirs
+
+
+def test_a_duplicates_raiser_is_not_greeted_by_the_other_raisers_surname(demo_db):
+    """Clerks greet a raiser by surname or given name and a title (易同学：…, 杰丽同学): the duplicate's
+    raiser is greeted by his own surname, never the other's; a member of staff the answer names
+    (已请易老师联系您) stays who he is."""
+    clerk = accounts.find_user(demo_db, "dangban")
+    first, second = (accounts.find_user(demo_db, n) for n in ("2023000016", "2023000001"))
+    name, own = (
+        demo_db.execute("SELECT name FROM people WHERE id = ?", [u.person_id]).fetchone()[0]
+        for u in (first, second)
+    )
+    surname, given = scrub.split_name(name)
+    own_surname, _ = scrub.split_name(own)
+    assert surname != own_surname and len(given) >= 2
+
+    def raised(user, who, content):
+        return case_opening.open_case(
+            demo_db,
+            source="reception",
+            content=content,
+            responsible_dept="党办",
+            contact_date=DAY,
+            raised_by=user.id,
+            raiser_name=who,
+        )
+
+    lead, dup = raised(first, name, "图书馆空调不制冷"), raised(second, own, "图书馆太热")
+    case_merge.merge(demo_db, dup.id, lead.number, clerk)
+    case_actions.answer(
+        demo_db,
+        lead.id,
+        f"{surname}同学：您好！{given}同学反映的问题已转后勤处，已请{surname}老师联系您。",
+        clerk,
+    )
+    theirs = cases.get_case(demo_db, dup.id, second).answer
+    assert f"{surname}同学" not in theirs and f"{given}同学" not in theirs, theirs
+    assert theirs.startswith(f"{own_surname}同学：") and f"已请{surname}老师联系您" in theirs
+    assert cases.get_case(demo_db, lead.id, first).answer.startswith(
+        f"{surname}同学："
+    )  # his own, as written
