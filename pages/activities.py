@@ -173,7 +173,7 @@ if not rows:
     st.stop()
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def record_panel(rows: list[tuple]) -> None:
     """One record: choosing another reruns this panel only, not the list and its count."""
     if notice := state.ACTIVITY_NOTICE.pop():

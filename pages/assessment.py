@@ -68,7 +68,7 @@ cols[0].download_button(
 )
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def unit_report() -> None:
     """Choosing a unit reruns this panel only; the report is built when the button is clicked."""
     unit = st.selectbox("单位报告", [u.unit for u in result.units], key="a_unit")

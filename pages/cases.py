@@ -199,7 +199,7 @@ def _act(func, *args, done: str, form: str, content: str = "", clear: str = "") 
     st.rerun()
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def case_panel(case: cases.Case) -> None:
     """The case on screen: typing in its boxes reruns this panel only, not the list above it; an
     action reruns the whole page (``_act``), since the list and its counts change."""

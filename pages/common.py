@@ -355,7 +355,7 @@ def refused_pages(user: User) -> list[st.Page]:
     ]
 
 
-def page_fragment(user: User, page_file: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+def page_fragment(user: User, page_file: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """``st.fragment`` for a part of a page that ``user`` works in: a tap there reruns the part alone.
 
     A fragment's own rerun runs without the entry script, which on a whole run resolves the session
@@ -364,10 +364,10 @@ def page_fragment(user: User, page_file: str) -> Callable[[Callable[[], None]], 
     settings are held for the part's run (``config.held``). A whole run has its answer already and
     pays nothing."""
 
-    def decorate(part: Callable[[], None]) -> Callable[[], None]:
+    def decorate(part: Callable[..., None]) -> Callable[..., None]:
         @st.fragment
         @functools.wraps(part)
-        def run() -> None:
+        def run(*args: Any, **kwargs: Any) -> None:
             found = getattr(_this_run, "user", _UNRESOLVED)
             now = found if found is None or isinstance(found, User) else resolve_user()
             try:
@@ -375,7 +375,7 @@ def page_fragment(user: User, page_file: str) -> Callable[[Callable[[], None]], 
                 if now is None or now.id != user.id or spec is None or not navigation.can_open(now, spec):
                     st.rerun()  # the whole page says why
                 with config.held():
-                    part()
+                    part(*args, **kwargs)
             finally:
                 if found is _UNRESOLVED:  # resolved here: not an answer for the thread's next run
                     end_run()

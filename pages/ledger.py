@@ -141,7 +141,7 @@ with tabs[0]:
     )
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def summary() -> None:
     """汇总方式 reruns this panel only, not the whole ledger."""
     group = st.radio(
@@ -156,7 +156,7 @@ def summary() -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-@st.fragment
+@common.page_fragment(user, __file__)
 def kpi_panel() -> None:
     """三率 and 回访率 of the ledger's cases (portal/kpis.py): the figures, a table by department, unit or
     cadre, and the trend by month; 统计方式 reruns this panel only."""

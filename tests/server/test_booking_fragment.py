@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from portal import config, reception, sessions
+from portal import accounts, config, reception, sessions
 from portal.db import write
 from tests import live
 from tests.pages.test_rush import NEXT, _free_slot
@@ -80,3 +80,35 @@ def test_a_session_ended_meanwhile_brings_the_login_and_books_nothing(demo_db):
     assert "密码" in run.widgets and "提交预约" not in run.widgets  # the login page, not the form
     assert not any("预约成功" in s for s in run.successes)
     assert _booked(demo_db, uid) == 0
+
+
+def test_an_action_inside_a_case_panel_after_the_session_ended_does_nothing(demo_db):
+    """意见建议办理's case panel is a fragment too: 记录进展 clicked in a tab whose session ended meanwhile
+    (the account was disabled, a password reset, a logout elsewhere) brings the login and records nothing."""
+    clerk = accounts.find_user(demo_db, "dangban")
+    number, case_id = demo_db.execute(
+        "SELECT number, id FROM cases WHERE responsible_dept = '党办' AND state IN ('registered', 'referred') "
+        "ORDER BY id LIMIT 1"
+    ).fetchone()
+    _, claim = sessions.start(demo_db, clerk.id)
+    cookie = f"{config.SESSION_COOKIE}={sessions.claim(demo_db, claim)}"
+
+    def steps() -> int:
+        return demo_db.execute("SELECT count(*) FROM case_events WHERE case_id = ?", [case_id]).fetchone()[0]
+
+    before = steps()
+    with live.serve(config.db_path()) as url:
+
+        async def progress_after_logout():
+            tab = Tab(url, cookie, "cases", query=f"no={number}")
+            await tab.open()
+            assert tab.widgets["记录进展"].fragment_id, "the case panel is a fragment"
+            tab.set("办理进展", "已联系后勤处")
+            with write(demo_db):
+                sessions.end_all(demo_db, clerk.id, "disabled")
+            return await tab.click("记录进展")
+
+        run = asyncio.run(progress_after_logout())
+    assert run.exception is None
+    assert "密码" in run.widgets and "记录进展" not in run.widgets  # the login page
+    assert steps() == before
