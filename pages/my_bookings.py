@@ -4,8 +4,8 @@ from pages import case_widgets, common, state
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
-    booking_ics,
     cancel_dialog,
+    ics_button,
     leave_dialog,
     offer_box,
     waiting_card,
@@ -135,15 +135,7 @@ def card(b: bookings.Booking) -> None:
                 f"取消截止时间（{dates.format_date(moment.date())} {moment:%H:%M}）已过，如需取消请联系党办或校办。"
             )
         if b.id in ics and b.status == "booked":
-            st.download_button(
-                "下载日历文件（.ics，可选）",
-                data=common.owned(user, booking_ics(user, b.id)),
-                file_name=f"接待日预约-{b.code}.ics",
-                mime="text/calendar",
-                icon=":material/calendar_add_on:",
-                type="tertiary",
-                key=f"ics_{b.id}",
-            )
+            ics_button(user, b, key=f"ics_{b.id}")
 
 
 today = dates.today()

@@ -7,8 +7,8 @@ from pages import common, state
 from pages.reception_widgets import (
     ask_to_cancel,
     booking_card,
-    booking_ics,
     cancel_dialog,
+    ics_button,
     leave_dialog,
     offer_box,
     waiting_card,
@@ -221,14 +221,7 @@ def booking_area() -> None:
                 ask_to_cancel(mine)
             else:
                 st.caption("已过取消截止时间，如需取消请联系党办或校办。")
-        st.download_button(
-            "下载日历文件（.ics，可选）",
-            data=common.owned(user, booking_ics(user, mine.id)),
-            file_name=f"接待日预约-{mine.code}.ics",
-            mime="text/calendar",
-            icon=":material/calendar_add_on:",
-            type="tertiary",
-        )
+        ics_button(user, mine)
         common.page_link("pages/my_bookings.py", label="查看我的全部预约", icon=":material/event_note:")
     else:
         if waiting is not None:

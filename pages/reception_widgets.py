@@ -51,15 +51,23 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
         st.text(notice)
 
 
-def booking_ics(user: User, booking_id: int) -> Callable[[], bytes]:
-    """The booking's .ics, built when the button is tapped (it carries the QR code as a PNG: too much
-    work for every rerun of a page in a booking rush)."""
+def ics_button(user: User, b: bookings.Booking, key: str | None = None) -> None:
+    """下载日历文件: the booking's .ics, built when the button is tapped (it carries the QR code as a
+    PNG: too much work for every rerun of a page in a booking rush), served to ``user`` only."""
 
     def build() -> bytes:
         with common.database() as db:
-            return reception.booking_ics(db, user, booking_id)
+            return reception.booking_ics(db, user, b.id)
 
-    return build
+    st.download_button(
+        "下载日历文件（.ics，可选）",
+        data=common.owned(user, build),
+        file_name=f"接待日预约-{b.code}.ics",
+        mime="text/calendar",
+        icon=":material/calendar_add_on:",
+        type="tertiary",
+        key=key,
+    )
 
 
 def checkin_code(b: bookings.Booking) -> None:

@@ -273,18 +273,8 @@ def test_a_duplicates_raiser_never_reads_the_other_raisers_number_or_telephone(d
     (name, staff_no, phone), (_, own_no, own_phone) = people[first.id], people[second.id]
     assert phone and own_phone and phone != own_phone
 
-    def raised(user, content):
-        return case_opening.open_case(
-            demo_db,
-            source="reception",
-            content=content,
-            responsible_dept="党办",
-            contact_date=DAY,
-            raised_by=user.id,
-            raiser_name=people[user.id][0],
-        )
-
-    lead, dup = raised(first, "东区浴室热水时有时无"), raised(second, "东区浴室没有热水")
+    lead = _raised_by(demo_db, first, name, "东区浴室热水时有时无")
+    dup = _raised_by(demo_db, second, people[second.id][0], "东区浴室没有热水")
     case_merge.merge(demo_db, dup.id, lead.number, clerk)
     spaced = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
     case_actions.answer(
@@ -315,18 +305,10 @@ def test_a_duplicates_raiser_is_not_greeted_by_the_other_raisers_surname(demo_db
     own_surname, _ = scrub.split_name(own)
     assert surname != own_surname and len(given) >= 2
 
-    def raised(user, who, content):
-        return case_opening.open_case(
-            demo_db,
-            source="reception",
-            content=content,
-            responsible_dept="党办",
-            contact_date=DAY,
-            raised_by=user.id,
-            raiser_name=who,
-        )
-
-    lead, dup = raised(first, name, "图书馆空调不制冷"), raised(second, own, "图书馆太热")
+    lead, dup = (
+        _raised_by(demo_db, first, name, "图书馆空调不制冷"),
+        _raised_by(demo_db, second, own, "图书馆太热"),
+    )
     case_merge.merge(demo_db, dup.id, lead.number, clerk)
     case_actions.answer(
         demo_db,
@@ -340,3 +322,16 @@ def test_a_duplicates_raiser_is_not_greeted_by_the_other_raisers_surname(demo_db
     assert cases.get_case(demo_db, lead.id, first).answer.startswith(
         f"{surname}同学："
     )  # his own, as written
+
+
+def _raised_by(db, user, name: str, content: str):
+    """A case of 党办 raised at the reception by ``user`` (named ``name``)."""
+    return case_opening.open_case(
+        db,
+        source="reception",
+        content=content,
+        responsible_dept="党办",
+        contact_date=DAY,
+        raised_by=user.id,
+        raiser_name=name,
+    )

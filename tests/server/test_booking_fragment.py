@@ -37,6 +37,11 @@ async def _to_the_form(tab: Tab, slot_label: str):
     return whole, picked
 
 
+def _free_label(db) -> str:
+    """The button label of a free slot on the day the tests book."""
+    return next(s.label for s in reception.slots(db, NEXT) if s.slot == _free_slot(db))
+
+
 def _booked(db, uid: int) -> int:
     return db.execute(
         "SELECT count(*) FROM bookings WHERE user_id = ? AND status != 'cancelled'", [uid]
@@ -45,7 +50,7 @@ def _booked(db, uid: int) -> int:
 
 def test_a_tap_and_the_submit_rerun_the_booking_area_alone(demo_db):
     uid, cookie = _student(demo_db)
-    label = next(s.label for s in reception.slots(demo_db, NEXT) if s.slot == _free_slot(demo_db))
+    label = _free_label(demo_db)
     with live.serve(config.db_path()) as url:
 
         async def book():
@@ -65,7 +70,7 @@ def test_a_tap_and_the_submit_rerun_the_booking_area_alone(demo_db):
 
 def test_a_session_ended_meanwhile_brings_the_login_and_books_nothing(demo_db):
     uid, cookie = _student(demo_db)
-    label = next(s.label for s in reception.slots(demo_db, NEXT) if s.slot == _free_slot(demo_db))
+    label = _free_label(demo_db)
     with live.serve(config.db_path()) as url:
 
         async def book_after_logout():
