@@ -863,3 +863,20 @@ def test_a_page_keeps_state_by_name_only_for_its_own_widgets():
         if module != "state" and keys["used"] - keys["widgets"]
     }
     assert kept == {}
+
+
+def test_a_part_of_a_page_that_reruns_alone_checks_the_session_itself():
+    """A fragment's own rerun runs without the entry script that checks the session on a whole run:
+    a page's fragments are ``common.page_fragment``s (the session, the user and the roles checked
+    again), never a bare ``st.fragment``. Besides page_fragment's own, the one exception only redraws
+    a build's progress bar."""
+    allowed = {("common.py", "run"), ("common.py", "build_progress")}
+    bare = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and (path.name, node.name) not in allowed:
+                for decorator in node.decorator_list:
+                    called = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if ast.unparse(called) == "st.fragment":
+                        bare.append(f"{path.name}: {node.name}")
+    assert not bare, bare
