@@ -38,7 +38,7 @@ if oidc and st.button(
 
 
 def password_form() -> None:
-    with st.form("login"):
+    with st.form("login", width=480):  # a form of two fields need not cross a desktop screen
         username = st.text_input("账号（工号或学号）", max_chars=64)
         password = st.text_input("密码", type="password", max_chars=128)
         submitted = st.form_submit_button("登录", type="primary" if not (cas or oidc) else "secondary")
