@@ -67,8 +67,8 @@ _set_up: set[str] = set()
 def connect(path: str | Path | None = None, *, shared: bool = False) -> Database:
     """A new connection with the per-connection pragmas. Prefer ``open_db()``.
 
-    The busy timeout comes with ``sqlite3.connect``; foreign keys and ``synchronous`` hold for
-    one connection only, so they are set on each. WAL is a property of the file: it is switched
+    The busy timeout comes with ``sqlite3.connect``; foreign keys, ``synchronous`` and
+    ``secure_delete`` hold for one connection only, so they are set on each. WAL is a property of the file: it is switched
     on the first time this process opens the file.
     """
     target = _target(path)
@@ -81,6 +81,9 @@ def connect(path: str | Path | None = None, *, shared: bool = False) -> Database
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
+    # what is deleted (a purged telephone number, a retired account's name) is overwritten in the file,
+    # not left in a free page (剩余信息保护); Debian's SQLite has it on by default, other builds do not
+    db.execute("PRAGMA secure_delete = ON")
     db.execute(f"PRAGMA wal_autocheckpoint = {config.settings().wal_autocheckpoint}")
     if first:
         _switch_to_wal(db)

@@ -189,3 +189,24 @@ def test_a_new_file_opened_while_another_connection_writes_it_still_switches_to_
     assert handle.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     handle.close()
     reader.close()
+
+
+def test_what_is_deleted_is_overwritten_in_the_file(tmp_path):
+    """剩余信息保护: a row deleted (a purged telephone number) leaves no copy in the file's free pages.
+    Every connection asks for it (``secure_delete``), whatever the SQLite build's default."""
+    path = tmp_path / "portal.sqlite3"
+    first = statements_of_open(path)
+    assert any("secure_delete = ON" in s for s in first), first
+    with open_db(path) as db:
+        assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        with write(db):
+            db.execute("CREATE TABLE probe (id INTEGER PRIMARY KEY, v TEXT)")
+            for i in range(50):
+                db.execute("INSERT INTO probe (v) VALUES (?)", [f"其他记录 {i} " * 10])
+            db.execute("INSERT INTO probe (v) VALUES (?)", ["联系电话 13912345678"])
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with write(db):
+            db.execute("DELETE FROM probe WHERE v LIKE '联系电话%'")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = [path, path.with_name(path.name + "-wal")]
+    assert not any(f.exists() and b"13912345678" in f.read_bytes() for f in files)
