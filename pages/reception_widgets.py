@@ -17,7 +17,7 @@ from portal import dates, reception
 from portal.accounts import User
 from portal.errors import PortalError
 from portal.quota import Colour
-from portal.reception import bookings, roster, waitlist
+from portal.reception import bookings, confirmation, roster, waitlist
 
 STATE_COLOURS: dict[str, Colour] = {
     "awaiting": "orange",
@@ -34,7 +34,7 @@ def booking_card(b: bookings.Booking, *, details: bool = True) -> None:
     colour = STATE_COLOURS["awaiting"] if b.awaiting_confirmation else STATE_COLOURS.get(b.status, "gray")
     st.badge(b.status_label, color=colour)
     st.markdown(f"**{common.md(dates.format_date(b.date))}　{common.md(b.slot_label)}**")
-    lines = [f"{k}：{v}" for k, v in bookings.confirmation(b)]
+    lines = [f"{k}：{v}" for k, v in confirmation.confirmation(b)]
     if details and b.status == "booked":
         lines.append(f"请提前 10 分钟到达{b.place}，凭预约编号 {b.code} 签到。")
     st.text("\n".join(lines))
@@ -73,7 +73,7 @@ def ics_button(user: User, b: bookings.Booking, key: str | None = None) -> None:
 def checkin_code(b: bookings.Booking) -> None:
     """The booking's check-in QR code (made on the server): staff scan it with a phone's camera."""
     st.image(
-        bookings.checkin_qr(b),
+        confirmation.checkin_qr(b),
         caption=f"签到二维码（预约编号 {b.code}）：到达后出示给工作人员扫码",
         width=180,
         alt=f"预约 {b.code} 的签到二维码",  # a screen reader says what the picture is

@@ -3,6 +3,7 @@
 * ``template`` — the day's template as data (place, sessions and slots, group size, booking window, rotation).
 * ``roster`` — which school leader is on duty on which Wednesday; swaps, substitutions, cancellations; .ics.
 * ``bookings`` — booking a slot (never twice: ``BEGIN IMMEDIATE`` + unique indexes), cancelling, my bookings.
+* ``confirmation`` — what the visitor is told and given: the confirmation, the check-in QR code, the .ics.
 * ``day`` — the day's list, check-in, no-shows, recording receptions, the leader's 接待日 activity.
 * ``waitlist`` — the waiting list (候补): joining, leaving, places handed on in the transaction that
   freed them, offers confirmed or lapsed.
@@ -18,13 +19,13 @@ from .bookings import (
     BookingInput,
     book,
     bookable_days,
-    booking_ics,
     cancel,
     get_booking,
     mine_on,
     my_bookings,
     slots,
 )
+from .confirmation import booking_ics
 from .day import ReceptionRecord, can_run_day, check_in, day_list, finish_day, mark_no_show, record_reception
 from .roster import (
     DutyDay,

@@ -1,4 +1,5 @@
-"""Booking a reception (预约接待): free slots, booking, cancelling, and what a visitor sees.
+"""Booking a reception (预约接待): free slots, booking, cancelling, and reading bookings (what the
+visitor is told and given: ``confirmation``).
 
 **No double booking, ever.** ``book`` checks capacity and one-booking-per-person-per-day
 *inside* ``write(db)`` (``BEGIN IMMEDIATE``: one writer at a time, so the check and the
@@ -17,11 +18,11 @@ import sqlite3
 from pydantic import BaseModel
 from sqlite_utils import Database
 
-from .. import audit, dates, links, publication, qr, states, submissions, text
+from .. import audit, dates, publication, states, submissions, text
 from ..accounts import User
 from ..db import inserted_id, write
 from ..errors import Conflict, NotFound, PermissionDenied, Problems, SeatTaken, ValidationError
-from . import bans, ical, messages, roster, waitlist
+from . import bans, messages, roster, waitlist
 from .access import can_book, can_manage
 from .template import CATEGORIES, DayTemplate, load_template
 from .waitlist import CODE_ALPHABET, CODE_LENGTH
@@ -543,55 +544,3 @@ def can_cancel(db: Database, user: User, booking: Booking, now: dt.datetime | No
     if can_manage(user):
         return booking.date >= _now(now).date()
     return booking.user_id == user.id and _now(now) < load_template(db).closes_at(booking.date)
-
-
-# --- confirmation ----------------------------------------------------------------------------
-
-
-def confirmation(booking: Booking) -> list[tuple[str, str]]:
-    """What the visitor is told after booking: the fields of the confirmation, in order."""
-    return [
-        ("预约编号", booking.code),
-        ("日期", dates.format_date(booking.date)),
-        ("时间", booking.slot_label),
-        ("地点", booking.place),
-        (
-            "值班校领导",
-            f"{booking.leader_name}（{booking.leader_title}）"
-            if booking.leader_title
-            else booking.leader_name,
-        ),
-        ("反映事项", f"［{booking.category}］{booking.subject}"),
-        ("来访人数", f"{booking.group_size} 人"),
-        ("联系电话", booking.phone_masked),
-    ]
-
-
-def checkin_url(booking: Booking) -> str:
-    """The link of the booking's QR code: 接待当日's check-in for staff, the booking for its holder."""
-    return links.checkin(booking.code).url
-
-
-def checkin_qr(booking: Booking) -> str:
-    """The check-in QR code as SVG (made on the server; cached per link)."""
-    return qr.svg(checkin_url(booking))
-
-
-def booking_ics(db: Database, user: User, booking_id: int) -> bytes:
-    booking = get_booking(db, user, booking_id)
-    tpl = load_template(db)
-    start, end = tpl.slot_bounds(booking.date, booking.slot)
-    event = ical.Event(
-        uid=ical.uid(db, "booking", booking.code),
-        start=start,
-        end=end,
-        summary=f"校领导接待日来访（{booking.leader_name}）",
-        location=booking.place,
-        # no subject of the visit: a calendar leaves the portal (a phone's cloud calendar, a shared one)
-        description=f"预约编号 {booking.code}\n请提前 10 分钟到达，出示签到二维码或报预约编号签到。"
-        f"\n签到链接：{checkin_url(booking)}",
-        cancelled=booking.status == "cancelled",
-        url=checkin_url(booking),
-        image=b"" if booking.status == "cancelled" else qr.png(checkin_url(booking)),
-    )
-    return ical.calendar([event], "接待日预约", dates.now())

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from portal import links, qr, reception
 from portal.errors import NotFound, PermissionDenied, ValidationError
-from portal.reception import actions, bookings, waitlist
+from portal.reception import actions, bookings, confirmation, waitlist
 from portal.reception import day as reception_day
 from tests.core.test_waitlist import NEXT, NOW, at, fill_the_day, holder, user, visitors, wish
 
@@ -36,10 +36,10 @@ def coming_booking(db) -> bookings.Booking:
 
 def test_the_confirmation_carries_a_qr_code_of_its_check_in_link(demo_db):
     b = coming_booking(demo_db)
-    url = bookings.checkin_url(b)
+    url = confirmation.checkin_url(b)
     assert url == links.checkin(b.code).url and url.endswith(f"/checkin?code={b.code}")
     assert read_qr(qr.png(url)) == url
-    assert bookings.checkin_qr(b).lstrip().startswith("<svg")
+    assert confirmation.checkin_qr(b).lstrip().startswith("<svg")
     event = next(
         c for c in Calendar.from_ical(reception.booking_ics(demo_db, holder(demo_db, b), b.id)).walk("VEVENT")
     )

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from portal import accounts, feeds, server
 from portal.db import open_db
-from portal.reception import bookings, ical, roster
+from portal.reception import bookings, confirmation, ical, roster
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_the_bookings_feed_and_the_ics_download_carry_no_subject_of_the_visit(cl
         now=dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC),
     )
     feed = client.get(_path(demo_db, owner, "bookings")).content
-    download = bookings.booking_ics(demo_db, owner, made.id)
+    download = confirmation.booking_ics(demo_db, owner, made.id)
     for body in (feed, download):
         text = icalendar.Calendar.from_ical(body).to_ical().decode()
         assert made.code in text

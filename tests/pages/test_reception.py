@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from portal import accounts, activity_recording, cases, dates, overview, reception, workdays
 from portal.cli import cli
 from portal.errors import Conflict, NotFound, PermissionDenied, SeatTaken, ValidationError
-from portal.reception import bookings, ical, roster
+from portal.reception import bookings, confirmation, ical, roster
 from portal.reception import day as reception_day
 from tests.conftest import goto, login
 
@@ -158,7 +158,7 @@ def test_book_confirm_and_cancel_frees_the_seat(demo_db):
     slot = free_slot(demo_db, NEXT)
     made = reception.book(demo_db, a, form(slot=slot, group_size=3), now=at("2026-11-24"))
     assert len(made.code) == 6 and made.place and made.leader_name
-    fields = dict(bookings.confirmation(made))
+    fields = dict(confirmation.confirmation(made))
     assert (
         fields["日期"] == "2026年12月2日（星期三）"
         and fields["时间"] == f"{slot}–{bookings.load_template(demo_db).slot_end(slot)}"

@@ -8,7 +8,7 @@ import pytest
 
 from pages.common import answer_key
 from portal import accounts, dates, reception
-from portal.reception import bookings, roster
+from portal.reception import confirmation, roster
 from tests.conftest import errors_under, goto, login, texts
 
 NEXT = "2026-12-02"
@@ -71,7 +71,7 @@ def test_a_student_books_from_the_slot_grid_and_sees_the_whole_confirmation(demo
     shown = texts(at)
     # the confirmation is complete on screen (WeChat's browser often cannot download the .ics)
     assert f"预约编号 {made[0].code}" in shown and "2026年12月2日（星期三）" in shown
-    for key, value in bookings.confirmation(made[0]):
+    for key, value in confirmation.confirmation(made[0]):
         assert f"{key}：{value}" in shown
     assert "139****5678" in shown and "13912345678" not in shown
     # the form and the grid give their place to the booking (its card says which slot is the user's)
