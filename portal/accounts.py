@@ -351,7 +351,7 @@ def reset_password(
             "UPDATE users SET password_hash = ?, must_change_password = 1, demo_password = 0 WHERE id = ?",
             [hash_password(password), user.id],
         )
-        db.execute("DELETE FROM login_attempts WHERE username = ?", [user.username])
+        _clear_attempts(db, user.username, everywhere=True)  # the administrator unlocks
         _new_feed_addresses(db, user.id)
         ended = db.execute(
             "UPDATE sessions SET ended_at = ?, ended_reason = 'password_reset' "
@@ -381,7 +381,7 @@ def change_password(db: Database, user_id: int, old: str, new: str, keep_session
             raise AuthError(LOCKED.format(minutes=config.settings().lockout_seconds // 60))
         raise ValidationError("原密码不正确")
     with write(db):
-        db.execute("DELETE FROM login_attempts WHERE username = ?", [row[1]])
+        _clear_attempts(db, row[1], everywhere=False)
         db.execute(
             "UPDATE users SET password_hash = ?, must_change_password = 0, demo_password = 0 WHERE id = ?",
             [new_hash, user_id],
@@ -436,49 +436,83 @@ def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
 def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     """Count this attempt as a failure *before* the password is checked, atomically.
 
-    Returns True when this is the attempt that reaches the threshold (the name is locked
-    from now on). Raises ``AuthError`` when the name is already locked. Because the count
-    is taken inside one ``BEGIN IMMEDIATE`` transaction, any number of parallel guesses
-    check at most ``LOCKOUT_THRESHOLD`` passwords; a success clears the count.
+    Two counts: of the name from this client address (``PORTAL_LOCKOUT_THRESHOLD`` locks the name for
+    this address) and of the name from every address (``PORTAL_LOCKOUT_NAME_THRESHOLD`` locks it
+    everywhere: guessing spread over many addresses). So nobody can lock an account for its owner
+    from an address of his own with a few wrong passwords, and guessing stays bounded however many
+    addresses guess. Returns True when this attempt locks the name (here or everywhere). Raises
+    ``AuthError`` when the name is locked already. Taken inside one ``BEGIN IMMEDIATE`` transaction:
+    any number of parallel guesses check at most the threshold's number of passwords; a success
+    clears the counts of its own address and of the name (``_clear_attempts``).
     """
+    address = audit.current_address()
+    settings = config.settings()
+    until = (now + dt.timedelta(seconds=settings.lockout_seconds)).isoformat(timespec="seconds")
+    counts = (
+        ("login_attempts", "username = ?", [username], settings.lockout_name_threshold),
+        (
+            "login_attempts_by_address",
+            "username = ? AND address = ?",
+            [username, address],
+            settings.lockout_threshold,
+        ),
+    )
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
-        attempt = db.execute(
-            "SELECT failures, locked_until FROM login_attempts WHERE username = ?", [username]
-        ).fetchone()
-        failures = attempt[0] if attempt else 0
-        if attempt and attempt[1]:
-            locked_until = dt.datetime.fromisoformat(attempt[1])
-            if locked_until > now:
-                minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-                raise AuthError(LOCKED.format(minutes=minutes))
-            failures = 0  # the lock has run out: a fresh count
-        failures += 1
-        locks = failures >= config.settings().lockout_threshold
-        locked_until_text = (
-            (now + dt.timedelta(seconds=config.settings().lockout_seconds)).isoformat(timespec="seconds")
-            if locks
-            else None
-        )
-        db.execute(
-            "INSERT INTO login_attempts (username, failures, locked_until, last_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, "
-            "locked_until = excluded.locked_until, last_at = excluded.last_at",
-            [username, failures, locked_until_text, now.isoformat(timespec="seconds")],
-        )
+        taken = []
+        for table, where, key, _ in counts:
+            attempt = db.execute(f"SELECT failures, locked_until FROM {table} WHERE {where}", key).fetchone()
+            failures = attempt[0] if attempt else 0
+            if attempt and attempt[1]:
+                locked_until = dt.datetime.fromisoformat(attempt[1])
+                if locked_until > now:
+                    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+                    raise AuthError(LOCKED.format(minutes=minutes))
+                failures = 0  # the lock has run out: a fresh count
+            taken.append(failures + 1)
+        locks = False
+        for (table, _, key, threshold), failures in zip(counts, taken, strict=True):
+            locked = failures >= threshold
+            locks = locks or locked
+            columns = "username, address" if len(key) == 2 else "username"  # the table's key
+            db.execute(
+                f"INSERT INTO {table} ({columns}, failures, locked_until, last_at) "
+                f"VALUES ({', '.join('?' * len(key))}, ?, ?, ?) "
+                f"ON CONFLICT({columns}) DO UPDATE SET failures = excluded.failures, "
+                "locked_until = excluded.locked_until, last_at = excluded.last_at",
+                [*key, failures, until if locked else None, now.isoformat(timespec="seconds")],
+            )
     return locks
+
+
+def _clear_attempts(db: Database, username: str, *, everywhere: bool) -> None:
+    """A right password: the name's count and this address's go (another address's lock stays: it
+    may be someone else's guessing). ``everywhere``: an administrator's reset, or the account retired."""
+    db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
+    if everywhere:
+        db.execute("DELETE FROM login_attempts_by_address WHERE username = ?", [username])
+    else:
+        db.execute(
+            "DELETE FROM login_attempts_by_address WHERE username = ? AND address = ?",
+            [username, audit.current_address()],
+        )
 
 
 ATTEMPTS_KEEP_DAYS = 30  # a failed-login count outlives its lockout by far: kept a month for review
 
 
 def purge_attempts(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
-    """Delete the failed-login counts whose last attempt was before ``cutoff`` (none noted: from before
-    the upgrade), unless a lock of theirs is still in force; returns how many."""
-    return db.execute(
-        "DELETE FROM login_attempts WHERE (last_at IS NULL OR last_at < ?) "
-        "AND (locked_until IS NULL OR locked_until < ?)",
-        [cutoff.isoformat(), now.isoformat(timespec="seconds")],
-    ).rowcount
+    """Delete the failed-login counts (of a name, and of a name from one address) whose last attempt
+    was before ``cutoff`` (none noted: from before the upgrade), unless a lock of theirs is still in
+    force; returns how many names' counts went."""
+    counted = [
+        db.execute(
+            f"DELETE FROM {table} WHERE (last_at IS NULL OR last_at < ?) "
+            "AND (locked_until IS NULL OR locked_until < ?)",
+            [cutoff.isoformat(), now.isoformat(timespec="seconds")],
+        ).rowcount
+        for table in ("login_attempts", "login_attempts_by_address")
+    ]
+    return counted[0]  # names: each name's counts per address go with it
 
 
 def unknown_name(db: Database, typed: str) -> str:
@@ -536,7 +570,7 @@ def authenticate(db: Database, username: str, password: str, *, password_login: 
         audit.record(db, user.id, "login.password", "仅允许统一身份认证登录", outcome="refused")
         raise AuthError(SSO_ONLY)
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
-        db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
+        _clear_attempts(db, username, everywhere=False)
         db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [dates.stamp(), row[0]])
         if new_hash:
             db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [new_hash, row[0]])

@@ -1160,3 +1160,23 @@ def m033_retention_pass(db: Database) -> None:
                 BEGIN SELECT RAISE(ABORT, '{message}'); END;
             """,
         )
+
+
+@migrations()
+def m034_login_attempts_by_address(db: Database) -> None:
+    """Failed logins counted per name *and* client address (``login_attempts`` keeps the count per name
+    across all addresses): five wrong passwords from one address lock the name for that address only,
+    so that anyone could no longer lock any account — the administrator's among them — for everyone.
+    Kept and purged like ``login_attempts`` (the addresses too: ``portal purge``)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS login_attempts_by_address (
+            username TEXT NOT NULL,
+            address TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            last_at TEXT,
+            PRIMARY KEY (username, address)
+        )
+        """
+    )

@@ -170,7 +170,8 @@ def _accounts(db: Database, cutoff: dt.date, now: dt.datetime) -> int:
         for table in ("user_roles", "sessions", "notify_prefs", "feed_keys", "sso_links"):
             db.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM notify_outbox WHERE user_id = ? AND state != 'sent'", [user_id])
-        db.execute("DELETE FROM login_attempts WHERE username = ?", [username])
+        for table in ("login_attempts", "login_attempts_by_address"):
+            db.execute(f"DELETE FROM {table} WHERE username = ?", [username])
         db.execute(
             "UPDATE users SET username = ?, display_name = ?, password_hash = NULL WHERE id = ?",
             [f"{ACCOUNT_PREFIX}{user_id}", ANONYMOUS_USER, user_id],
@@ -252,7 +253,7 @@ RULES: list[Rule] = [
     Rule(
         "login_attempts",
         "失败登录计数",
-        f"删除最后一次失败登录在 {accounts.ATTEMPTS_KEEP_DAYS} 天前的计数（含所输入的账号名）；锁定未到期的保留",
+        f"删除最后一次失败登录在 {accounts.ATTEMPTS_KEEP_DAYS} 天前的计数（含所输入的账号名和失败登录的来源地址）；锁定未到期的保留",
         "",
         lambda: accounts.ATTEMPTS_KEEP_DAYS,
         _login_attempts,

@@ -196,7 +196,9 @@ class Settings(BaseModel):
     # --- logins and sessions ----------------------------------------------------------------
     session_idle: int = _setting(30 * 60, "PORTAL_SESSION_IDLE", ge=1)
     session_max_age: int = _setting(12 * 3600, "PORTAL_SESSION_MAX_AGE", ge=1)
+    # failures from one client address lock the name there; from all addresses together, everywhere
     lockout_threshold: int = _setting(5, "PORTAL_LOCKOUT_THRESHOLD", ge=1, le=1000)
+    lockout_name_threshold: int = _setting(20, "PORTAL_LOCKOUT_NAME_THRESHOLD", ge=1, le=10000)
     lockout_seconds: int = _setting(15 * 60, "PORTAL_LOCKOUT_SECONDS", ge=1)
     # At most this many password checks run at once (each takes 19 MiB and a core); others wait
     # up to login_wait seconds, then are asked to try again.

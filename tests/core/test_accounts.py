@@ -1,7 +1,10 @@
+import datetime as dt
+
 import pytest
 
-from portal import accounts, config, org, provisioning, sessions, sso
+from portal import accounts, audit, config, dates, org, provisioning, sessions, sso
 from portal.accounts import Role
+from portal.db import write
 from portal.errors import AuthError, ValidationError
 
 
@@ -130,3 +133,49 @@ def test_a_password_typed_as_the_account_name_never_reaches_the_audit_log_or_the
     unknown = [e.actor for e in entries if e.detail == "账号不存在"]
     assert len(unknown) == 2 and unknown[0] == unknown[1] and unknown[0].startswith("H…（未知账号 #")
     assert entries[-1].actor.startswith("t001（")  # a real account is named as always
+
+
+def test_wrong_passwords_from_one_address_lock_the_name_for_that_address_only(db):
+    """Anyone could lock any account — the administrator's too — for everyone with five wrong
+    passwords every 15 minutes. The lock holds for the address that guessed; the owner logs in from
+    his own, and the guesser's lock stays."""
+    make_user(db)
+    with audit.at_address("10.8.0.66"):
+        for _ in range(config.settings().lockout_threshold - 1):
+            with pytest.raises(AuthError, match="账号或密码错误"):
+                accounts.authenticate(db, "t001", "bad-pass1")
+        with pytest.raises(AuthError, match="分钟后再试"):
+            accounts.authenticate(db, "t001", "bad-pass1")
+        with pytest.raises(AuthError, match="分钟后再试"):
+            accounts.authenticate(db, "t001", "Secret123")
+    with audit.at_address("10.20.1.7"):
+        assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
+    with audit.at_address("10.8.0.66"), pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "t001", "Secret123")
+
+
+def test_guessing_spread_over_many_addresses_locks_the_name_everywhere(db, monkeypatch):
+    """``PORTAL_LOCKOUT_NAME_THRESHOLD`` failures of one name from all addresses together lock it for
+    every address: guessing from many addresses stays bounded."""
+    monkeypatch.setenv("PORTAL_LOCKOUT_NAME_THRESHOLD", "8")
+    make_user(db)
+    for i in range(8):  # two from each address: none reaches PORTAL_LOCKOUT_THRESHOLD (5)
+        with audit.at_address(f"10.9.0.{i // 2}"), pytest.raises(AuthError):
+            accounts.authenticate(db, "t001", "bad-pass1")
+    with audit.at_address("10.20.1.7"), pytest.raises(AuthError, match="分钟后再试"):
+        accounts.authenticate(db, "t001", "Secret123")
+    accounts.reset_password(db, "t001", "Newpass123")  # an administrator's reset unlocks everywhere
+    with audit.at_address("10.9.0.1"):
+        assert accounts.authenticate(db, "t001", "Newpass123").username == "t001"
+
+
+def test_failed_login_counts_and_their_addresses_are_purged_with_the_rest(db):
+    make_user(db)
+    with audit.at_address("10.8.0.66"), pytest.raises(AuthError):
+        accounts.authenticate(db, "t001", "bad-pass1")
+    assert db.execute("SELECT address FROM login_attempts_by_address").fetchall() == [("10.8.0.66",)]
+    later = dates.now() + dt.timedelta(days=accounts.ATTEMPTS_KEEP_DAYS + 1)
+    with write(db):
+        accounts.purge_attempts(db, later.date(), later)
+    assert db.execute("SELECT count(*) FROM login_attempts_by_address").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM login_attempts").fetchone()[0] == 0

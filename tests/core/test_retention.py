@@ -201,6 +201,8 @@ def test_failed_login_counts_are_purged_after_their_period(demo_db, monkeypatch)
     outcomes = {o.rule.key: o for o in retention.run(demo_db, apply=True)}
     assert outcomes["login_attempts"].count == 3
     assert {r[0] for r in demo_db.execute("SELECT username FROM login_attempts")} == {"2023000017"}
+    # the counts per client address go with their names
+    assert {r[0] for r in demo_db.execute("SELECT username FROM login_attempts_by_address")} == {"2023000017"}
 
 
 def test_answers_ratings_and_notes_lose_the_raisers_identity_with_the_case(demo_db, later):

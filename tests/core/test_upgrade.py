@@ -204,15 +204,20 @@ def test_activities_keep_their_content_and_history(release):
 
 
 def test_what_the_release_issued_still_works(release):
-    """The API token it issued reads, its calendar address is recognised as the earlier form (and
-    given the notice to subscribe anew), its audit log verifies, its rule revision, calendar
+    """The API token it issued reads, its calendar address still works (one of the form before
+    m026 is recognised as the earlier form and given the notice to subscribe anew), its audit log verifies, its rule revision, calendar
     override and queued message are there."""
-    _, path, secrets, _ = release
+    _, path, secrets, applied = release
     with open_db(path) as db:
         token = secrets["API token (roster, cases)"]
         assert api_tokens.check(db, token, "roster", "upgrade test").name == "教务系统"
-        assert feeds.user_for_token(db, secrets["feed token of 2023000001"]) is None
-        assert feeds.is_legacy(db, secrets["feed token of 2023000001"])
+        feed = secrets["feed token of 2023000001"]
+        if "m026_feed_token_digest" in applied:  # kept as a digest by the release itself: still its address
+            found = feeds.user_for_token(db, feed)
+            assert found is not None and found.username == "2023000001"
+        else:  # an address of the earlier form
+            assert feeds.user_for_token(db, feed) is None
+            assert feeds.is_legacy(db, feed)
         verdict = audit.verify(db)
         assert verdict.ok and verdict.entries >= 3, verdict
         assert [r.effective_from for r in rulesets.history(db) if r.id is not None] == [dt.date(2027, 9, 1)]
