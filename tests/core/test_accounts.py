@@ -29,15 +29,21 @@ def test_login_ok_and_same_message_for_wrong_user_and_wrong_password(db):
     assert wrong_password.value.message == wrong_user.value.message == accounts.LOGIN_FAILED
 
 
-def test_lockout_after_repeated_failures_even_with_the_right_password(db):
-    make_user(db)
+def _lock_out(db, name: str, right: str = "Secret123") -> None:
+    """Wrong passwords until the name is locked (from the address in force): the last one, and then
+    the right one, are refused with the lock's message."""
     for _ in range(config.settings().lockout_threshold - 1):
         with pytest.raises(AuthError, match="账号或密码错误"):
-            accounts.authenticate(db, "t001", "bad-pass1")
+            accounts.authenticate(db, name, "bad-pass1")
     with pytest.raises(AuthError, match="分钟后再试"):
-        accounts.authenticate(db, "t001", "bad-pass1")
+        accounts.authenticate(db, name, "bad-pass1")
     with pytest.raises(AuthError, match="分钟后再试"):
-        accounts.authenticate(db, "t001", "Secret123")
+        accounts.authenticate(db, name, right)
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(db):
+    make_user(db)
+    _lock_out(db, "t001")
     # an unknown name locks the same way, revealing nothing
     for _ in range(config.settings().lockout_threshold):
         with pytest.raises(AuthError):
@@ -141,13 +147,7 @@ def test_wrong_passwords_from_one_address_lock_the_name_for_that_address_only(db
     his own, and the guesser's lock stays."""
     make_user(db)
     with audit.at_address("10.8.0.66"):
-        for _ in range(config.settings().lockout_threshold - 1):
-            with pytest.raises(AuthError, match="账号或密码错误"):
-                accounts.authenticate(db, "t001", "bad-pass1")
-        with pytest.raises(AuthError, match="分钟后再试"):
-            accounts.authenticate(db, "t001", "bad-pass1")
-        with pytest.raises(AuthError, match="分钟后再试"):
-            accounts.authenticate(db, "t001", "Secret123")
+        _lock_out(db, "t001")
     with audit.at_address("10.20.1.7"):
         assert accounts.authenticate(db, "t001", "Secret123").username == "t001"
     with audit.at_address("10.8.0.66"), pytest.raises(AuthError, match="分钟后再试"):
