@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import handed_over, login, settle, tap_twice
@@ -10,10 +11,21 @@ ANSWER = "经党办协调，后勤处已于本周更换热水器。<script>alert
 
 
 def pick(page, label: str, text: str) -> None:
+    """Type into a selectbox and take the option. The page's run is let end first, and the pick is
+    made again if the list was drawn anew under the click anyway (its options detach: a fresh-clone
+    run on a quiet machine lost a click so, once in four runs)."""
     box = page.locator("[data-testid=stSelectbox]").filter(has_text=label)
-    box.click()
-    page.keyboard.type(text)
-    page.get_by_role("option").filter(has_text=text).first.click()
+    for _ in range(5):
+        settle(page)
+        box.click()
+        page.keyboard.type(text)
+        try:
+            page.get_by_role("option").filter(has_text=text).first.click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"{label}: the option {text} never held still")
     settle(page)
 
 
