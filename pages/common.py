@@ -368,16 +368,15 @@ def page_fragment(user: User, page_file: str) -> Callable[[Callable[..., None]],
         @st.fragment
         @functools.wraps(part)
         def run(*args: Any, **kwargs: Any) -> None:
-            found = getattr(_this_run, "user", _UNRESOLVED)
-            now = found if found is None or isinstance(found, User) else resolve_user()
+            resolved_here = getattr(_this_run, "user", _UNRESOLVED) is _UNRESOLVED
             try:
-                spec = navigation.spec(page_file)
-                if now is None or now.id != user.id or spec is None or not navigation.can_open(now, spec):
+                now = _this_runs_user()
+                if now is None or now.id != user.id or not _may_open(now, page_file):
                     st.rerun()  # the whole page says why
                 with config.held():
                     part(*args, **kwargs)
             finally:
-                if found is _UNRESOLVED:  # resolved here: not an answer for the thread's next run
+                if resolved_here:  # not an answer for the thread's next run
                     end_run()
 
         return run
@@ -391,12 +390,21 @@ def end_run() -> None:
     _this_run.user = _UNRESOLVED
 
 
+def _this_runs_user() -> User | None:
+    """This run's answer to "who is this" (the entry script's), resolved now if it has none yet."""
+    found = getattr(_this_run, "user", _UNRESOLVED)  # a User, None, or not yet
+    return found if found is None or isinstance(found, User) else resolve_user()
+
+
+def _may_open(user: User, page_file: str) -> bool:
+    spec = navigation.spec(page_file)
+    return spec is not None and navigation.can_open(user, spec)
+
+
 def require(page_file: str) -> User:
     """Stop the page unless the logged-in user's roles allow it (checked on every run)."""
-    found = getattr(_this_run, "user", _UNRESOLVED)  # this run's answer: a User, None, or not yet
-    user = found if found is None or isinstance(found, User) else resolve_user()
-    spec = navigation.spec(page_file)
-    if user is None or spec is None or not navigation.can_open(user, spec):
+    user = _this_runs_user()
+    if user is None or not _may_open(user, page_file):
         st.error(REFUSAL)
         st.stop()
     return user

@@ -448,18 +448,20 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
     address = audit.current_address()
     settings = config.settings()
     until = (now + dt.timedelta(seconds=settings.lockout_seconds)).isoformat(timespec="seconds")
-    counts = (
-        ("login_attempts", "username = ?", [username], settings.lockout_name_threshold),
+    # (table, its key's columns, the key, the threshold that locks)
+    counts: tuple[tuple[str, tuple[str, ...], list[str], int], ...] = (
+        ("login_attempts", ("username",), [username], settings.lockout_name_threshold),
         (
             "login_attempts_by_address",
-            "username = ? AND address = ?",
+            ("username", "address"),
             [username, address],
             settings.lockout_threshold,
         ),
     )
     with write(db, housekeeping=True):  # login bookkeeping: no cached page shows it
         taken = []
-        for table, where, key, _ in counts:
+        for table, columns, key, _ in counts:
+            where = " AND ".join(f"{c} = ?" for c in columns)
             attempt = db.execute(f"SELECT failures, locked_until FROM {table} WHERE {where}", key).fetchone()
             failures = attempt[0] if attempt else 0
             if attempt and attempt[1]:
@@ -470,14 +472,14 @@ def _take_attempt(db: Database, username: str, now: dt.datetime) -> bool:
                 failures = 0  # the lock has run out: a fresh count
             taken.append(failures + 1)
         locks = False
-        for (table, _, key, threshold), failures in zip(counts, taken, strict=True):
+        for (table, columns, key, threshold), failures in zip(counts, taken, strict=True):
             locked = failures >= threshold
             locks = locks or locked
-            columns = "username, address" if len(key) == 2 else "username"  # the table's key
+            named = ", ".join(columns)
             db.execute(
-                f"INSERT INTO {table} ({columns}, failures, locked_until, last_at) "
+                f"INSERT INTO {table} ({named}, failures, locked_until, last_at) "
                 f"VALUES ({', '.join('?' * len(key))}, ?, ?, ?) "
-                f"ON CONFLICT({columns}) DO UPDATE SET failures = excluded.failures, "
+                f"ON CONFLICT({named}) DO UPDATE SET failures = excluded.failures, "
                 "locked_until = excluded.locked_until, last_at = excluded.last_at",
                 [*key, failures, until if locked else None, now.isoformat(timespec="seconds")],
             )
